@@ -1,0 +1,75 @@
+// The typed boundary between the UI thread and the studio worker (comlink).
+// The worker module implements StudioWorkerApi; the app holds a Remote<StudioWorkerApi>.
+// Pixel buffers cross as transferred ArrayBuffers (Comlink.transfer), never structured-clone copies.
+
+export type Backend = 'webgpu' | 'wasm';
+
+/** What the app asks the worker to load: a bundled model folder URL such as `/models/tiny/`. */
+export interface LoadRequest {
+  /** URL of the model folder (ends with `/`); manifest.json and the ONNX files are resolved against it. */
+  modelUrl: string;
+  /** Force a backend (tests and benchmarks); default: WebGPU when an adapter exists, else WASM. */
+  backend?: Backend;
+}
+
+export interface ModelInfo {
+  name: string;
+  /** [H, W] */
+  resolution: [number, number];
+  /** Default number of DDIM steps from the manifest. */
+  defaultSteps: number;
+  /** Backend the sessions actually run on. */
+  backend: Backend;
+  /** Why the backend differs from the preferred one (e.g. "no WebGPU adapter"), or null. */
+  backendNote: string | null;
+  /** The manifest's model card, as written by the kit. */
+  card: Record<string, unknown>;
+}
+
+export interface GenerateRequest {
+  seed: number; // integer in [0, 2^32 - 1]
+  steps: number; // DDIM steps, 1..T
+  eta?: number; // default: manifest's sampler.eta
+  /** Stream each step's (x̂₀, ŷ₀) to onFrame. false = run without previews (benchmarks). Default true. */
+  previews?: boolean;
+}
+
+/** One denoising step's preview; arrays are H·W row-major float32, in model units ([-1, 1] nominal). */
+export interface StepFrame {
+  index: number; // 0-based step index in this run
+  total: number; // number of steps in this run
+  t: number; // current timestep
+  tPrev: number; // next timestep (-1 on the last step)
+  x0: Float32Array; // x̂₀, the mask estimate
+  y0: Float32Array; // ŷ₀, the image estimate
+  elapsedMs: number; // since the run started
+}
+
+export interface GenerateResult {
+  seed: number;
+  steps: number;
+  eta: number;
+  width: number;
+  height: number;
+  /** Final mask B(x̂₀) of the last step, 0/1 per pixel (H·W). */
+  mask: Uint8Array;
+  /** Final image ŷ₀ (H·W float32, model units). */
+  image: Float32Array;
+  backend: Backend;
+  totalMs: number;
+  msPerStep: number;
+}
+
+/** Errors cross the boundary as these, with a message a person can act on. */
+export interface StudioError {
+  kind: 'cancelled' | 'model' | 'backend' | 'busy' | 'input' | 'internal';
+  message: string;
+}
+
+export interface StudioWorkerApi {
+  load(request: LoadRequest): Promise<ModelInfo>;
+  /** One generation at a time: a second call while one runs rejects with kind 'busy'. */
+  generate(request: GenerateRequest, onFrame: (frame: StepFrame) => void): Promise<GenerateResult>;
+  /** Stops the running generation within one step; its generate() rejects with kind 'cancelled'. */
+  cancel(): void;
+}
