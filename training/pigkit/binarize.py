@@ -1,0 +1,34 @@
+"""B(·), the mask binarisation between the two chains, and the reference display stretch."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def _pool5(x: torch.Tensor) -> torch.Tensor:
+    # 5×5 mean, stride 1, padding 2, padded cells not counted (count_include_pad=False).
+    return F.avg_pool2d(x, kernel_size=5, stride=1, padding=2, count_include_pad=False)
+
+
+def binarize(x0: torch.Tensor, weights: tuple[float, float] = (0.75, 0.25)) -> torch.Tensor:
+    """B(x̂₀) for a batch [B, 1, H, W]: clamp, pool, per-sample θ = 0.75·max + 0.25·min, ±1."""
+    pooled = _pool5(x0.clamp(-1, 1))
+    flat = pooled.flatten(1)
+    theta = weights[0] * flat.max(dim=1).values + weights[1] * flat.min(dim=1).values
+    return torch.where(pooled > theta.view(-1, 1, 1, 1), 1.0, -1.0).to(x0.dtype)
+
+
+def contrast_stretch(y0: torch.Tensor) -> torch.Tensor:
+    """The reference code's display transform, to uint8 in [0, 255] (a display option, not data)."""
+    pooled = _pool5(y0.clamp(-1, 1))
+    flat = pooled.flatten(1)
+    lo = flat.min(dim=1).values.view(-1, 1, 1, 1)
+    hi = flat.max(dim=1).values.view(-1, 1, 1, 1)
+    # map [lo, hi] linearly onto [-1, hi], then [-1, 1] onto [0, 255]
+    stretched = -1 + (pooled - lo) * (hi + 1) / (hi - lo).clamp_min(1e-12)
+    return ((stretched.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+
+
+def to_uint8(y: torch.Tensor) -> torch.Tensor:
+    """Model units [-1, 1] → 8-bit pixels, clamped, rounded half away from zero (as png.ts)."""
+    return ((y.clamp(-1, 1) + 1) * 127.5 + 0.5).floor().to(torch.uint8)

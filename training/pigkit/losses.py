@@ -1,0 +1,72 @@
+"""The training objectives of METHOD.md, as pure functions of a batch (easy to test by hand)."""
+from __future__ import annotations
+
+import torch
+
+from .binarize import binarize
+from .schedule import Schedule, predict_x0, q_sample
+
+
+def antithetic_timesteps(batch: int, T: int, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
+    """Half uniform in [0, T), the other half mirrored as T − 1 − t (PIG's variance reduction)."""
+    half = torch.randint(0, T, ((batch + 1) // 2,), generator=generator)
+    return torch.cat([half, T - 1 - half])[:batch].to(device)
+
+
+def mask_loss(model_x, x0, y0, t, eps1, eps2, schedule: Schedule) -> torch.Tensor:
+    """‖ε₁ − model_x([x_t, y_t], t)‖²: model_x sees both noisy chains."""
+    x_t, y_t = q_sample(x0, t, eps1, schedule), q_sample(y0, t, eps2, schedule)
+    return ((eps1 - model_x(torch.cat([x_t, y_t], 1), t.float())) ** 2).mean()
+
+
+@torch.no_grad()
+def mask_condition(model_x, x_t, y_t, t, schedule: Schedule, binarize_condition: bool) -> torch.Tensor:
+    """The frozen model_x's one-step estimate x̂₀, optionally through B(·): model_y's condition."""
+    a = schedule.alpha_bar_torch(t)
+    x0_hat = predict_x0(x_t, model_x(torch.cat([x_t, y_t], 1), t.float()), a.sqrt(), (1 - a).sqrt())
+    return binarize(x0_hat) if binarize_condition else x0_hat
+
+
+def _weighted_mse(a, b, weight) -> torch.Tensor:
+    return (((a - b) ** 2) * weight).mean()
+
+
+def image_loss(model_y, model_x, x0, y0, t, eps1, eps2, schedule: Schedule, binarize_condition: bool = True) -> torch.Tensor:
+    """mean((ε₂ − model_y([y_t, c], t))² · sigmoid(c)), c from the frozen model_x (PIG)."""
+    x_t, y_t = q_sample(x0, t, eps1, schedule), q_sample(y0, t, eps2, schedule)
+    c = mask_condition(model_x, x_t, y_t, t, schedule, binarize_condition)
+    return _weighted_mse(eps2, model_y(torch.cat([y_t, c], 1), t.float()), torch.sigmoid(c))
+
+
+def siamese_image_loss(model_y, model_x, x0, y0, t, eps1, eps2, schedule: Schedule, *, progress: float,
+                       binarize_condition: bool = True, late_t: int = 200,
+                       generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+    """Siamese-Diffusion's noise-consistent objective for model_y (METHOD.md, last section).
+
+    Mask branch ε_m = model_y([y_t, c], t); image branch ε_i = the same weights given the clean
+    image as a hint, whose weight ramps with training progress. Loss
+    ‖ε−ε_m‖² + ‖ε−ε_i‖² + ‖ε_m − sg(ε_i)‖², each weighted by PIG's sigmoid(c); after the first
+    third of training, samples with t ≤ late_t also rebuild ŷ₀ from ε_i (detached), re-noise it
+    with fresh ε′ and add ‖ε′ − ε_m(ŷ₀ noised)‖².
+    """
+    x_t, y_t = q_sample(x0, t, eps1, schedule), q_sample(y0, t, eps2, schedule)
+    c = mask_condition(model_x, x_t, y_t, t, schedule, binarize_condition)
+    w = torch.sigmoid(c)
+    inp = torch.cat([y_t, c], 1)
+    eps_m = model_y(inp, t.float())
+    eps_i = model_y(inp, t.float(), hint=y0, hint_scale=min(max(progress, 0.0), 1.0))
+    terms = {
+        "mask": _weighted_mse(eps2, eps_m, w),
+        "image": _weighted_mse(eps2, eps_i, w),
+        "consistency": _weighted_mse(eps_m, eps_i.detach(), w),
+    }
+    late = t <= late_t
+    if progress > 1 / 3 and bool(late.any()):
+        a = schedule.alpha_bar_torch(t[late])
+        y0_hat = predict_x0(y_t[late], eps_i[late].detach(), a.sqrt(), (1 - a).sqrt())
+        eps_fresh = torch.randn(y0_hat.shape, generator=generator).to(y0_hat.device)
+        y_renoised = a.sqrt() * y0_hat + (1 - a).sqrt() * eps_fresh
+        eps_re = model_y(torch.cat([y_renoised, c[late]], 1), t[late].float())
+        terms["late"] = _weighted_mse(eps_fresh, eps_re, w[late]) * late.float().mean()
+    total = sum(terms.values())
+    return total, {k: float(v) for k, v in terms.items()}

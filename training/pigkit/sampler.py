@@ -1,0 +1,111 @@
+"""The reference samplers in PyTorch (METHOD.md, "Sampling" and "Three ways"): the golden source
+the TypeScript sampler (src/core/sampler.ts) is checked against.
+
+All three modes walk the same DDIM time pairs with the same update; they differ only in which
+networks run and where the condition comes from.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+
+from .binarize import binarize
+from .noise import (STREAM_EPS_IMAGE_TO_MASK, STREAM_X_T, STREAM_Y_T, STREAM_Z_IMAGE, STREAM_Z_MASK,
+                    NoiseStream)
+from .schedule import Schedule, ddim_step
+
+
+@dataclass
+class Frame:
+    index: int
+    t: int
+    t_prev: int
+    x0: torch.Tensor | None  # x̂₀ of this step (None in mask→image mode)
+    y0: torch.Tensor | None  # ŷ₀ of this step (None in image→mask mode)
+    c: torch.Tensor | None  # B(x̂₀), the image chain's condition
+
+
+@dataclass
+class SampleResult:
+    mask: torch.Tensor  # final condition in {-1, +1}: B(x̂₀) of the last step, or the user's mask
+    image: torch.Tensor | None  # final ŷ₀
+    x0: torch.Tensor | None  # final x̂₀
+    frames: list[Frame] = field(default_factory=list)
+
+
+class SeededNoise:
+    """Per-sample noise from the cross-platform generator (batch of seeds), as the studio draws it."""
+
+    def __init__(self, seeds: list[int], shape: tuple[int, int], device="cpu"):
+        self.seeds, self.shape, self.device = seeds, shape, device
+        self._z = {}
+
+    def _draw(self, gens: list[NoiseStream]) -> torch.Tensor:
+        h, w = self.shape
+        return torch.stack([torch.from_numpy(g.gaussian(h * w)).view(1, h, w) for g in gens]).to(self.device)
+
+    def initial(self, stream: int) -> torch.Tensor:
+        return self._draw([NoiseStream(s, stream) for s in self.seeds])
+
+    def z(self, stream: int) -> torch.Tensor:
+        if stream not in self._z:
+            self._z[stream] = [NoiseStream(s, stream) for s in self.seeds]
+        return self._draw(self._z[stream])
+
+
+class TorchNoise:
+    """Plain torch.randn noise for large batched evaluation runs (not cross-platform)."""
+
+    def __init__(self, batch: int, shape: tuple[int, int], generator: torch.Generator | None = None, device="cpu"):
+        self.batch, self.shape, self.generator, self.device = batch, shape, generator, device
+
+    def initial(self, stream: int) -> torch.Tensor:
+        return torch.randn((self.batch, 1, *self.shape), generator=self.generator).to(self.device)
+
+    z = initial
+
+
+@torch.no_grad()
+def _loop(schedule: Schedule, steps: int, eta: float, noise, *, model_x=None, model_y=None,
+          user_mask: torch.Tensor | None = None, user_image: torch.Tensor | None = None,
+          keep_frames: bool = False, on_frame: Callable[[Frame], None] | None = None) -> SampleResult:
+    """The one DDIM loop behind every mode (see the mode functions below)."""
+    x_t = noise.initial(STREAM_X_T) if model_x is not None else None
+    y_t = noise.initial(STREAM_Y_T) if model_y is not None else None
+    fixed_eps = noise.initial(STREAM_EPS_IMAGE_TO_MASK) if user_image is not None else None
+    frames, x0, y0, c = [], None, None, user_mask
+    for index, (t, t_prev) in enumerate(schedule.ddim_pairs(steps)):
+        k = schedule.ddim_coefficients(t, t_prev, eta)
+        tt = torch.full((1,), float(t))
+        if model_x is not None:
+            if user_image is not None:  # image → mask: the user's image, re-noised with one fixed ε
+                y_t = k["sqrt_a_t"] * user_image + k["sqrt_one_minus_a_t"] * fixed_eps
+            eps_x = model_x(torch.cat([x_t, y_t], 1), tt.expand(x_t.shape[0]))
+            x_t, x0 = ddim_step(x_t, eps_x, k, noise.z(STREAM_Z_MASK) if k["c1"] else None)
+            c = binarize(x0)
+        if model_y is not None:
+            eps_y = model_y(torch.cat([y_t, c], 1), tt.expand(y_t.shape[0]))
+            y_t, y0 = ddim_step(y_t, eps_y, k, noise.z(STREAM_Z_IMAGE) if k["c1"] else None)
+        frame = Frame(index, t, t_prev, x0, y0, c)
+        if keep_frames:
+            frames.append(frame)
+        if on_frame:
+            on_frame(frame)
+    return SampleResult(mask=c, image=y0, x0=x0, frames=frames)
+
+
+def sample_pair(model_x, model_y, schedule: Schedule, steps: int, noise, eta: float = 0.0, **kw) -> SampleResult:
+    """PIG's joint loop: x̂₀ from model_x, c = B(x̂₀), then model_y on c; the pair is (B(x̂₀), ŷ₀)."""
+    return _loop(schedule, steps, eta, noise, model_x=model_x, model_y=model_y, **kw)
+
+
+def sample_image_from_mask(model_y, mask: torch.Tensor, schedule: Schedule, steps: int, noise, eta: float = 0.0, **kw) -> SampleResult:
+    """Mask → image: the user's mask in {-1, +1} is the condition at every step; only model_y runs."""
+    return _loop(schedule, steps, eta, noise, model_y=model_y, user_mask=mask, **kw)
+
+
+def segment_image(model_x, image: torch.Tensor, schedule: Schedule, steps: int, noise, eta: float = 0.0, **kw) -> SampleResult:
+    """Image → mask: model_x denoises the mask chain beside the user's image noised with a fixed ε."""
+    return _loop(schedule, steps, eta, noise, model_x=model_x, user_image=image, **kw)

@@ -1,0 +1,94 @@
+"""The diffusion schedule and the DDIM update (METHOD.md, "Notation" and "Sampling").
+
+Conventions mirrored exactly by src/core/schedule.ts and src/core/ddim.ts:
+- betas: float64 linspace, then rounded to float32;
+- alpha_bar: float64 cumulative product of (1 - float32 beta); alpha_bar[-1] = 1, which the
+  reference code gets by prepending a zero beta and indexing at t + 1;
+- per-step coefficients are computed in float64 and applied to float32 tensors.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+T_DEFAULT = 1024
+
+
+@dataclass(frozen=True)
+class Schedule:
+    T: int = T_DEFAULT
+    beta_start: float = 1e-4
+    beta_end: float = 0.02
+
+    def betas(self) -> np.ndarray:
+        return np.linspace(self.beta_start, self.beta_end, self.T, dtype=np.float64).astype(np.float32)
+
+    def alpha_bar_table(self) -> np.ndarray:
+        """float64 table of length T + 1: entry 0 is ᾱ_{-1} = 1, entry t + 1 is ᾱ_t."""
+        one_minus = 1.0 - self.betas().astype(np.float64)
+        return np.concatenate([[1.0], np.cumprod(one_minus)])
+
+    def alpha_bar(self, t: int) -> float:
+        """ᾱ_t for t in {-1, 0, ..., T-1}."""
+        if not -1 <= t < self.T:
+            raise ValueError(f"timestep {t} is outside [-1, {self.T - 1}]")
+        return float(self._table[t + 1])
+
+    @property
+    def _table(self) -> np.ndarray:
+        cached = self.__dict__.get("_cached_table")
+        if cached is None:
+            cached = self.alpha_bar_table()
+            object.__setattr__(self, "_cached_table", cached)
+        return cached
+
+    def alpha_bar_torch(self, t: torch.Tensor) -> torch.Tensor:
+        """ᾱ_t gathered for a batch of integer timesteps, as float32 shaped [B, 1, 1, 1]."""
+        table = torch.from_numpy(self._table).to(t.device)
+        return table[t.long() + 1].float().view(-1, 1, 1, 1)
+
+    def ddim_pairs(self, steps: int) -> list[tuple[int, int]]:
+        """(t, t') pairs walked by DDIM with uniform skips: t_list = [0, T/S, 2T/S, ...] from the top."""
+        if not 1 <= steps <= self.T:
+            raise ValueError(f"steps must be in [1, {self.T}], got {steps}")
+        stride = self.T // steps
+        t_list = [i * stride for i in range(steps)]
+        return [(t_list[i], t_list[i - 1] if i > 0 else -1) for i in range(steps - 1, -1, -1)]
+
+    def ddim_coefficients(self, t: int, t_prev: int, eta: float) -> dict[str, float]:
+        """All scalars one DDIM step needs, in float64 (METHOD.md step 1)."""
+        a_t, a_prev = self.alpha_bar(t), self.alpha_bar(t_prev)
+        c1 = eta * math.sqrt((1 - a_t / a_prev) * (1 - a_prev) / (1 - a_t))
+        c2 = math.sqrt(max(1 - a_prev - c1 * c1, 0.0))
+        return {
+            "sqrt_a_t": math.sqrt(a_t),
+            "sqrt_one_minus_a_t": math.sqrt(1 - a_t),
+            "sqrt_a_prev": math.sqrt(a_prev),
+            "c1": c1,
+            "c2": c2,
+        }
+
+
+def predict_x0(x_t: torch.Tensor, eps: torch.Tensor, sqrt_a: torch.Tensor | float, sqrt_one_minus_a) -> torch.Tensor:
+    """x̂₀ = (x_t − √(1−ᾱ_t) ε) / √ᾱ_t (not clipped)."""
+    return (x_t - sqrt_one_minus_a * eps) / sqrt_a
+
+
+def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, coeffs: dict[str, float], z: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """One DDIM update; returns (x_{t'}, x̂₀). z may be None when c1 == 0 (η = 0)."""
+    x0 = predict_x0(x_t, eps, coeffs["sqrt_a_t"], coeffs["sqrt_one_minus_a_t"])
+    x_prev = coeffs["sqrt_a_prev"] * x0 + coeffs["c2"] * eps
+    if coeffs["c1"] != 0.0:
+        if z is None:
+            raise ValueError("eta > 0 needs noise z")
+        x_prev = x_prev + coeffs["c1"] * z
+    return x_prev, x0
+
+
+def q_sample(x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor, schedule: Schedule) -> torch.Tensor:
+    """Forward process x_t = √ᾱ_t x₀ + √(1−ᾱ_t) ε for a batch of timesteps."""
+    a = schedule.alpha_bar_torch(t)
+    return a.sqrt() * x0 + (1 - a).sqrt() * noise

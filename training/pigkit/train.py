@@ -1,0 +1,264 @@
+"""Train PIG's model_x ("mask") and then model_y ("image") on a folder of pairs.
+
+    python3 -m pigkit.train --model mask  --data DIR --out runs/NAME --preset small --resolution 64 --iters 20000
+    python3 -m pigkit.train --model image --data DIR --out runs/NAME ...   # uses runs/NAME/mask's EMA weights, frozen
+    torchrun --nproc_per_node=8 -m pigkit.train ...                        # multi-GPU (DistributedDataParallel)
+
+Writes into OUT/<model>/: ckpt.pt (latest; replaced atomically, so a killed run never leaves a
+half-written file under that name), log.csv, loss.png, config.json. `--resume` continues from ckpt.pt.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+
+from .data import DataError, open_dataset
+from .losses import antithetic_timesteps, image_loss, mask_loss, siamese_image_loss
+from .plot import loss_curve_png
+from .schedule import Schedule
+from .unet import build_unet
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="pigkit.train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", choices=["mask", "image"], required=True, help="mask = model_x, image = model_y")
+    p.add_argument("--data", required=True, help="folder with Images/ and Masks/")
+    p.add_argument("--out", required=True, help="run folder (shared by both models of a pair)")
+    p.add_argument("--preset", default="small", help="U-Net preset: paper, small, tiny")
+    p.add_argument("--resolution", type=int, default=64)
+    p.add_argument("--folds", default="1,2,3", help="training folds of the fold CSV ('' = all pairs)")
+    p.add_argument("--fold-csv", default=None, help="default: DATA/5-fold-cv.csv")
+    p.add_argument("--batch", type=int, default=16, help="per process")
+    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--iters", type=int, default=10000, help="total optimizer steps")
+    p.add_argument("--plateau", action="store_true", help="ReduceLROnPlateau(factor 1/4, patience 4) on epoch loss, as the paper")
+    p.add_argument("--ema", type=float, default=0.999)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--ckpt-every", type=int, default=500)
+    p.add_argument("--log-every", type=int, default=25)
+    p.add_argument("--resume", action="store_true")
+    p.add_argument("--mask-ckpt", default=None, help="model_x checkpoint for --model image (default OUT/mask/ckpt.pt)")
+    p.add_argument("--no-binarize-condition", dest="binarize_condition", action="store_false",
+                   help="condition model_y on raw x̂₀ instead of B(x̂₀) (the sampler always uses B)")
+    p.add_argument("--siamese", action="store_true", help="Siamese-Diffusion noise-consistent training of model_y")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0 = all cores)")
+    p.add_argument("--max-minutes", type=float, default=0, help="stop (with a checkpoint) after this wall time; resume later")
+    return p.parse_args(argv)
+
+
+class EMA:
+    """Exponential moving average of weights, warmed up so short runs are not dominated by init."""
+
+    def __init__(self, model: torch.nn.Module, decay: float):
+        self.model = copy.deepcopy(model).eval().requires_grad_(False)
+        self.decay, self.updates = decay, 0
+
+    @torch.no_grad()
+    def update(self, model: torch.nn.Module) -> None:
+        self.updates += 1
+        d = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        for e, p in zip(self.model.parameters(), model.parameters()):
+            e.mul_(d).add_(p.detach(), alpha=1 - d)
+        for e, b in zip(self.model.buffers(), model.buffers()):
+            e.copy_(b)
+
+
+def atomic_save(obj, path: Path) -> None:
+    tmp = path.with_name(path.name + ".partial")
+    with open(tmp, "wb") as f:
+        torch.save(obj, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def load_model_checkpoint(path: Path, device="cpu", use_ema: bool = True) -> torch.nn.Module:
+    """Rebuild a U-Net from a training checkpoint (EMA weights by default)."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: checkpoint not found (train that model first)")
+    ck = torch.load(path, map_location=device)
+    model = build_unet(ck["config"]["preset"], ck["config"]["resolution"], **ck["config"].get("overrides", {}))
+    model.load_state_dict(ck["ema"] if use_ema else ck["model"])
+    return model.to(device).eval()
+
+
+def _distributed() -> tuple[int, int, int]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return (dist.get_rank() if world > 1 else 0), world, int(os.environ.get("LOCAL_RANK", "0"))
+
+
+class Progress:
+    """One status line: iteration, loss, images/s, ETA (redrawn on a terminal, logged otherwise)."""
+
+    def __init__(self, total: int, start: int):
+        self.total, self.start, self.t0 = total, start, time.time()
+        self.tty = sys.stderr.isatty()
+
+    def show(self, it: int, loss: float, ips: float, lr: float) -> None:
+        done = it - self.start
+        eta = (time.time() - self.t0) / max(done, 1) * (self.total - it)
+        width = 24
+        fill = int(width * it / self.total)
+        line = (f"[{'#' * fill}{'.' * (width - fill)}] {it}/{self.total} loss {loss:.4f} "
+                f"{ips:.1f} img/s lr {lr:.2e} ETA {int(eta // 60)}m{int(eta % 60):02d}s")
+        print(("\r" + line) if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
+
+
+def train(args: argparse.Namespace) -> Path:
+    rank, world, local_rank = _distributed()
+    device = torch.device(f"cuda:{local_rank}" if args.device == "cuda" and world > 1 else args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    elif device.type == "cpu":
+        torch.set_num_threads(os.cpu_count() or 1)
+    torch.manual_seed(args.seed + rank)
+    out = Path(args.out) / args.model
+    out.mkdir(parents=True, exist_ok=True)
+    schedule = Schedule()
+
+    folds = {int(f) for f in args.folds.split(",") if f.strip()} if args.folds else None
+    dataset = open_dataset(args.data, args.resolution, folds, args.fold_csv)
+    sampler = torch.utils.data.distributed.DistributedSampler(dataset, seed=args.seed) if world > 1 else None
+    loader = torch.utils.data.DataLoader(dataset, batch_size=args.batch, shuffle=sampler is None, sampler=sampler,
+                                         drop_last=len(dataset) >= args.batch * world, num_workers=0)
+
+    overrides = {"hint_channels": 1} if args.siamese else {}
+    model = build_unet(args.preset, args.resolution, **overrides).to(device)
+    ema = EMA(model, args.ema)
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.25, patience=4) if args.plateau else None
+    model_x = None
+    if args.model == "image":
+        model_x = load_model_checkpoint(Path(args.mask_ckpt) if args.mask_ckpt else Path(args.out) / "mask" / "ckpt.pt", device)
+        model_x.requires_grad_(False)
+
+    config = {"preset": args.preset, "resolution": args.resolution, "overrides": overrides, "model": args.model,
+              "siamese": args.siamese, "binarize_condition": args.binarize_condition, "batch": args.batch * world,
+              "lr": args.lr, "iters": args.iters, "ema": args.ema, "seed": args.seed, "data": str(args.data),
+              "folds": sorted(folds) if folds else None, "train_pairs": len(dataset), "world_size": world,
+              "device": str(device), "torch": torch.__version__}
+    it, epoch, images_seen, wall = 0, 0, 0, 0.0
+    ckpt_path = out / "ckpt.pt"
+    if args.resume and ckpt_path.is_file():
+        ck = torch.load(ckpt_path, map_location=device)
+        model.load_state_dict(ck["model"])
+        ema.model.load_state_dict(ck["ema"])
+        ema.updates = ck["ema_updates"]
+        opt.load_state_dict(ck["opt"])
+        if plateau and ck.get("plateau"):
+            plateau.load_state_dict(ck["plateau"])
+        it, epoch, images_seen, wall = ck["iter"], ck["epoch"], ck["images_seen"], ck["wall_seconds"]
+        torch.set_rng_state(ck["rng"])
+        if rank == 0:
+            print(f"resumed {ckpt_path} at iteration {it}", file=sys.stderr)
+    elif args.resume and rank == 0:
+        print(f"--resume: no checkpoint at {ckpt_path}, starting fresh", file=sys.stderr)
+
+    net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[local_rank] if device.type == "cuda" else None) if world > 1 else model
+    log_file = (out / "log.csv").open("a", newline="") if rank == 0 else None
+    log = csv.writer(log_file) if log_file else None
+    if log_file and log_file.tell() == 0:
+        log.writerow(["iter", "epoch", "loss", "lr", "images_per_s", "wall_seconds"])
+    if rank == 0:
+        (out / "config.json").write_text(json.dumps(config, indent=2))
+
+    def save():
+        if rank == 0:
+            atomic_save({"model": model.state_dict(), "ema": ema.model.state_dict(), "ema_updates": ema.updates,
+                         "opt": opt.state_dict(), "plateau": plateau.state_dict() if plateau else None,
+                         "iter": it, "epoch": epoch, "images_seen": images_seen, "wall_seconds": wall,
+                         "rng": torch.get_rng_state(), "config": config}, ckpt_path)
+            _plot(out)
+
+    progress = Progress(args.iters, it)
+    session_start, window_t, window_n, window_loss, epoch_losses = time.time(), time.time(), 0, [], []
+    net.train()
+    while it < args.iters:
+        if sampler:
+            sampler.set_epoch(epoch)
+        for x0, y0 in loader:
+            x0, y0 = x0.to(device), y0.to(device)
+            b = x0.shape[0]
+            t = antithetic_timesteps(b, schedule.T, device=device)
+            eps1, eps2 = torch.randn_like(x0), torch.randn_like(y0)
+            if args.model == "mask":
+                loss = mask_loss(net, x0, y0, t, eps1, eps2, schedule)
+            elif args.siamese:
+                loss, _ = siamese_image_loss(net, model_x, x0, y0, t, eps1, eps2, schedule, progress=it / args.iters,
+                                             binarize_condition=args.binarize_condition)
+            else:
+                loss = image_loss(net, model_x, x0, y0, t, eps1, eps2, schedule, args.binarize_condition)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"loss became {loss.item()} at iteration {it}; lower --lr or check the data")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            ema.update(model)
+            it += 1
+            images_seen += b * world
+            window_n += b * world
+            window_loss.append(loss.item())
+            epoch_losses.append(loss.item())
+            if it % args.log_every == 0 or it == args.iters:
+                now = time.time()
+                wall += now - window_t
+                ips = window_n / max(now - window_t, 1e-9)
+                mean_loss = sum(window_loss) / len(window_loss)
+                if rank == 0:
+                    lr = opt.param_groups[0]["lr"]
+                    log.writerow([it, epoch, f"{mean_loss:.6f}", f"{lr:.3e}", f"{ips:.2f}", f"{wall:.1f}"])
+                    log_file.flush()
+                    progress.show(it, mean_loss, ips, lr)
+                window_t, window_n, window_loss = now, 0, []
+            if it % args.ckpt_every == 0 or it == args.iters:
+                save()
+            if args.max_minutes and time.time() - session_start > args.max_minutes * 60:
+                save()
+                if rank == 0:
+                    print(f"\nstopped after {args.max_minutes} min at iteration {it}; continue with --resume", file=sys.stderr)
+                return ckpt_path
+            if it >= args.iters:
+                break
+        epoch += 1
+        if plateau and epoch_losses:
+            plateau.step(sum(epoch_losses) / len(epoch_losses))
+        epoch_losses = []
+    save()
+    if rank == 0:
+        print(f"\ndone: {it} iterations, {images_seen} images, {wall:.0f} s → {ckpt_path}", file=sys.stderr)
+    if log_file:
+        log_file.close()
+    return ckpt_path
+
+
+def _plot(out: Path) -> None:
+    rows = list(csv.DictReader((out / "log.csv").open()))
+    series = {"loss": [(int(r["iter"]), float(r["loss"])) for r in rows]}
+    loss_curve_png(out / "loss.png", series, f"{out.name} model training loss")
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        train(args)
+    except (DataError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

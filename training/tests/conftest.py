@@ -1,0 +1,33 @@
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+torch.set_num_threads(1)  # two threads on a busy 2-core machine spin-wait badly
+
+BUSBRA = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "busbra"
+
+
+def write_png(path: Path, array: np.ndarray, mode: str = "L") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(array.astype(np.uint8), mode).save(path)
+    return path
+
+
+@pytest.fixture
+def pair_folder(tmp_path: Path) -> Path:
+    """Six synthetic BUS-BRA-named pairs: a bright disc lesion on a noisy background."""
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[:40, :48]
+    for i in range(6):
+        cx, cy, r = 16 + 3 * i, 18, 8 + i
+        lesion = (xx - cx) ** 2 + (yy - cy) ** 2 < r ** 2
+        img = np.clip(rng.normal(90, 20, (40, 48)) + 80 * lesion, 0, 255)
+        write_png(tmp_path / "Images" / f"bus_{i:04d}-l.png", img)
+        write_png(tmp_path / "Masks" / f"mask_{i:04d}-l.png", lesion * 255)
+    (tmp_path / "5-fold-cv.csv").write_text("ID,kFold\n" + "".join(f"bus_{i:04d}-l,{1 + i % 3}\n" for i in range(6)))
+    return tmp_path

@@ -1,0 +1,65 @@
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import onnx
+import pytest
+import torch
+
+from pigkit.export import export_pair, export_unet, parity_error
+from pigkit.train import atomic_save
+from pigkit.unet import build_unet
+
+REPO = Path(__file__).resolve().parents[2]
+
+try:
+    import onnxruntime  # noqa: F401
+    HAVE_ORT = True
+except ImportError:
+    HAVE_ORT = shutil.which("node") is not None and (REPO / "node_modules" / "onnxruntime-node").is_dir()
+needs_ort = pytest.mark.skipif(not HAVE_ORT, reason="needs onnxruntime (Python) or onnxruntime-node (npm install)")
+
+
+def test_onnx_graph_has_the_contract(tmp_path):
+    m = build_unet("tiny", 16)
+    export_unet(m, 16, tmp_path / "m.onnx")
+    g = onnx.load(str(tmp_path / "m.onnx")).graph
+    dims = lambda v: [d.dim_value for d in v.type.tensor_type.shape.dim]  # noqa: E731
+    assert [(i.name, dims(i)) for i in g.input] == [("x", [1, 2, 16, 16]), ("t", [1])]
+    assert [(o.name, dims(o)) for o in g.output] == [("eps", [1, 1, 16, 16])]
+
+
+@needs_ort
+def test_export_parity_and_manifest(tmp_path):
+    torch.manual_seed(0)
+    run = tmp_path / "run"
+    config = {"preset": "tiny", "resolution": 16, "overrides": {}, "folds": [1, 2, 3], "train_pairs": 6,
+              "device": "cpu", "torch": torch.__version__, "batch": 4, "siamese": False}
+    for role in ("mask", "image"):
+        (run / role).mkdir(parents=True)
+        m = build_unet("tiny", 16)
+        for p in m.parameters():  # random, not zero-initialised, weights: a real test of parity
+            p.data.normal_(0, 0.05)
+        atomic_save({"model": m.state_dict(), "ema": m.state_dict(), "iter": 3, "images_seen": 12,
+                     "wall_seconds": 1.0, "config": config}, run / role / "ckpt.pt")
+    out = tmp_path / "model"
+    manifest = export_pair(run, out, "t16", steps=8, extra_card={"metrics": {"note": 1}})
+    assert json.loads((out / "manifest.json").read_text()) == manifest
+    assert manifest["resolution"] == [16, 16] and manifest["sampler"]["steps"] == 8
+    for role in ("mask", "image"):
+        entry = manifest["models"][role]
+        data = (out / entry["file"]).read_bytes()
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest() and entry["bytes"] == len(data)
+        assert manifest["card"]["exportMaxAbsError"][role] < 1e-4
+    assert manifest["card"]["stepsTrained"] == {"mask": 3, "image": 3} and manifest["card"]["metrics"] == {"note": 1}
+    assert "BUS-BRA" in manifest["card"]["citation"]
+
+
+@needs_ort
+def test_parity_detects_a_different_model(tmp_path):
+    a, b = build_unet("tiny", 16), build_unet("tiny", 16)
+    for p in b.parameters():
+        p.data.normal_(0, 0.05)
+    export_unet(a, 16, tmp_path / "a.onnx")
+    assert parity_error(b, tmp_path / "a.onnx", 16, trials=1) > 1e-3

@@ -1,0 +1,69 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from pigkit.schedule import Schedule, ddim_step, predict_x0, q_sample
+
+S = Schedule()
+
+
+def test_alpha_bar_by_hand():
+    b0 = float(np.float32(1e-4))
+    b1 = float(np.float32(1e-4 + (0.02 - 1e-4) / 1023))
+    assert S.alpha_bar(-1) == 1.0
+    assert S.alpha_bar(0) == pytest.approx(1 - b0, abs=1e-15)
+    assert S.alpha_bar(1) == pytest.approx((1 - b0) * (1 - b1), abs=1e-15)
+    assert float(np.float32(0.02)) == S.betas()[-1]
+    assert S.alpha_bar(1023) == pytest.approx(3.1657e-05, rel=1e-3)  # DDPM's linear schedule at T=1024
+    with pytest.raises(ValueError):
+        S.alpha_bar(1024)
+
+
+def test_ddim_pairs_walk_uniform_list_from_the_top():
+    assert S.ddim_pairs(4) == [(768, 512), (512, 256), (256, 0), (0, -1)]
+    assert S.ddim_pairs(3) == [(682, 341), (341, 0), (0, -1)]
+    assert S.ddim_pairs(1) == [(0, -1)]
+    assert len(S.ddim_pairs(256)) == 256 and S.ddim_pairs(256)[0] == (1020, 1016)
+    assert S.ddim_pairs(1024)[0] == (1023, 1022)
+    with pytest.raises(ValueError):
+        S.ddim_pairs(0)
+
+
+def test_coefficients_eta0_and_eta1():
+    a_t, a_p = S.alpha_bar(512), S.alpha_bar(256)
+    k0 = S.ddim_coefficients(512, 256, 0.0)
+    assert k0["c1"] == 0.0 and k0["c2"] == pytest.approx(math.sqrt(1 - a_p))
+    k1 = S.ddim_coefficients(512, 256, 1.0)
+    c1 = math.sqrt((1 - a_t / a_p) * (1 - a_p) / (1 - a_t))
+    assert k1["c1"] == pytest.approx(c1) and k1["c2"] == pytest.approx(math.sqrt(1 - a_p - c1 * c1))
+
+
+def test_last_step_lands_exactly_on_x0():
+    k = S.ddim_coefficients(0, -1, 1.0)
+    assert k["c1"] == 0.0 and k["c2"] == 0.0 and k["sqrt_a_prev"] == 1.0
+    x_t, eps = torch.tensor([0.3, -0.2]), torch.tensor([0.5, 1.0])
+    x_prev, x0 = ddim_step(x_t, eps, k, None)
+    assert torch.equal(x_prev, x0)
+
+
+def test_ddim_step_by_hand():
+    k = S.ddim_coefficients(768, 512, 0.0)
+    x_t, eps = torch.tensor([0.5]), torch.tensor([-0.25])
+    x0 = (0.5 - math.sqrt(1 - S.alpha_bar(768)) * -0.25) / math.sqrt(S.alpha_bar(768))
+    x_prev_expected = math.sqrt(S.alpha_bar(512)) * x0 + math.sqrt(1 - S.alpha_bar(512)) * -0.25
+    x_prev, x0_got = ddim_step(x_t, eps, k, None)
+    assert float(x0_got) == pytest.approx(x0, rel=1e-6)
+    assert float(x_prev) == pytest.approx(x_prev_expected, rel=1e-6)
+    with pytest.raises(ValueError):
+        ddim_step(x_t, eps, S.ddim_coefficients(768, 512, 0.5), None)
+
+
+def test_q_sample_inverts_predict_x0():
+    x0 = torch.randn(3, 1, 4, 4)
+    eps = torch.randn(3, 1, 4, 4)
+    t = torch.tensor([0, 500, 1023])
+    x_t = q_sample(x0, t, eps, S)
+    a = S.alpha_bar_torch(t)
+    assert torch.allclose(predict_x0(x_t, eps, a.sqrt(), (1 - a).sqrt()), x0, atol=2e-3)
