@@ -99,6 +99,16 @@ def checkpoint_facts(run: Path, role: str) -> dict:
             "config": ck["config"]}
 
 
+def slim_checkpoints(run: Path, dest: Path) -> None:
+    """Copy a run's checkpoints without optimizer state or raw weights: the EMA weights the ONNX
+    files were exported from, small enough to commit so fixtures can be rebuilt from a clone."""
+    for role in ("mask", "image"):
+        ck = torch.load(run / role / "ckpt.pt", map_location="cpu")
+        (dest / role).mkdir(parents=True, exist_ok=True)
+        keep = {k: ck[k] for k in ("ema", "iter", "images_seen", "wall_seconds", "config")}
+        torch.save(keep, dest / role / "ckpt.pt")
+
+
 def export_pair(run: Path, out: Path, name: str, steps: int, extra_card: dict | None = None) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     entries, errors, facts = {}, {}, {}
@@ -138,9 +148,12 @@ def main(argv=None) -> int:
     p.add_argument("--name", required=True)
     p.add_argument("--steps", type=int, default=50, help="default DDIM steps the studio offers")
     p.add_argument("--card", default=None, help="JSON file merged into the model card (metrics, notes)")
+    p.add_argument("--weights-out", default=None, help="also write slim checkpoints (EMA weights only) here")
     a = p.parse_args(argv)
     extra = json.loads(Path(a.card).read_text()) if a.card else None
     export_pair(Path(a.run), Path(a.out), a.name, a.steps, extra)
+    if a.weights_out:
+        slim_checkpoints(Path(a.run), Path(a.weights_out))
     return 0
 
 

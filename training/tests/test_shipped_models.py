@@ -1,0 +1,46 @@
+"""The committed model folders and fixtures are what the kit says they are."""
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from pigkit.golden import make_golden
+from test_export import needs_ort
+
+REPO = Path(__file__).resolve().parents[2]
+MODELS = sorted((REPO / "public" / "models").glob("*/manifest.json"))
+TINY_WEIGHTS = REPO / "training" / "fixtures" / "tiny"
+GOLDEN = REPO / "src" / "core" / "fixtures" / "tiny-golden.json"
+
+
+@pytest.mark.parametrize("manifest_path", MODELS, ids=lambda p: p.parent.name)
+def test_manifest_matches_its_files(manifest_path):
+    m = json.loads(manifest_path.read_text())
+    assert m["format"] == 1 and m["schedule"] == {"kind": "linear", "betaStart": 1e-4, "betaEnd": 0.02, "T": 1024}
+    h, w = m["resolution"]
+    for role in ("mask", "image"):
+        e = m["models"][role]
+        data = (manifest_path.parent / e["file"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == e["sha256"], f"{e['file']} does not match its sha256"
+        assert e["inputs"] == [{"name": "x", "shape": [1, 2, h, w]}, {"name": "t", "shape": [1]}]
+    for field in ("data", "license", "citation", "stepsTrained", "exportMaxAbsError"):
+        assert field in m["card"]
+
+
+@needs_ort
+def test_tiny_onnx_files_are_the_committed_weights():
+    from pigkit.export import parity_error
+    from pigkit.train import load_model_checkpoint
+    for role in ("mask", "image"):
+        model = load_model_checkpoint(TINY_WEIGHTS / role / "ckpt.pt")
+        assert parity_error(model, REPO / "public" / "models" / "tiny" / f"{role}.onnx", 32, trials=1) < 1e-4
+
+
+def test_golden_fixture_is_the_reference_samplers_output():
+    stored = json.loads(GOLDEN.read_text())
+    fresh = make_golden(TINY_WEIGHTS, stored["model"], stored["seed"], stored["steps"], stored["eta"])
+    assert [(f["t"], f["tPrev"]) for f in fresh["frames"]] == [(f["t"], f["tPrev"]) for f in stored["frames"]]
+    assert fresh["xT"] == stored["xT"] and fresh["yT"] == stored["yT"]
+    for key in ("mask", "image"):
+        assert max(abs(a - b) for a, b in zip(fresh[key], stored[key])) < 1e-4
