@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import inspect
 import json
 import shutil
 import subprocess
@@ -21,7 +22,7 @@ import numpy as np
 import torch
 
 from .schedule import Schedule
-from .train import load_model_checkpoint
+from .train import load_model_checkpoint, read_checkpoint
 
 OPSET = 17
 ROLES = {"mask": "model_x: eps of the mask chain from [x_t, y_t]", "image": "model_y: eps of the image chain from [y_t, c]"}
@@ -33,8 +34,11 @@ def export_unet(model: torch.nn.Module, resolution: int, path: Path) -> None:
     model = model.eval()
     x = torch.randn(1, 2, resolution, resolution)
     t = torch.tensor([500.0])
+    kwargs = {}
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+        kwargs["dynamo"] = False  # PyTorch ≥ 2.9 defaults to the dynamo exporter; keep the TorchScript one on every version
     torch.onnx.export(model, (x, t), str(path), input_names=["x", "t"], output_names=["eps"],
-                      opset_version=OPSET, do_constant_folding=True)
+                      opset_version=OPSET, do_constant_folding=True, **kwargs)
 
 
 def run_onnx(path: Path, feeds: dict[str, np.ndarray]) -> np.ndarray:
@@ -94,7 +98,7 @@ def build_manifest(name: str, resolution: int, steps: int, entries: dict, card: 
 
 
 def checkpoint_facts(run: Path, role: str) -> dict:
-    ck = torch.load(run / role / "ckpt.pt", map_location="cpu")
+    ck = read_checkpoint(run / role / "ckpt.pt")
     return {"iters": ck["iter"], "images_seen": ck["images_seen"], "wall_seconds": round(ck["wall_seconds"], 1),
             "config": ck["config"]}
 
@@ -103,7 +107,7 @@ def slim_checkpoints(run: Path, dest: Path) -> None:
     """Copy a run's checkpoints without optimizer state or raw weights: the EMA weights the ONNX
     files were exported from, small enough to commit so fixtures can be rebuilt from a clone."""
     for role in ("mask", "image"):
-        ck = torch.load(run / role / "ckpt.pt", map_location="cpu")
+        ck = read_checkpoint(run / role / "ckpt.pt")
         (dest / role).mkdir(parents=True, exist_ok=True)
         keep = {k: ck[k] for k in ("ema", "iter", "images_seen", "wall_seconds", "config")}
         torch.save(keep, dest / role / "ckpt.pt")

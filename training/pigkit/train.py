@@ -83,11 +83,17 @@ def atomic_save(obj, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def read_checkpoint(path: Path, device="cpu") -> dict:
+    """A checkpoint this kit wrote. It holds optimizer and RNG state besides tensors, so it is
+    unpickled in full (PyTorch ≥ 2.6 defaults to weights_only=True): load only your own runs."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{path}: checkpoint not found (train that model first)")
+    return torch.load(path, map_location=device, weights_only=False)
+
+
 def load_model_checkpoint(path: Path, device="cpu", use_ema: bool = True) -> torch.nn.Module:
     """Rebuild a U-Net from a training checkpoint (EMA weights by default)."""
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: checkpoint not found (train that model first)")
-    ck = torch.load(path, map_location=device)
+    ck = read_checkpoint(path, device)
     model = build_unet(ck["config"]["preset"], ck["config"]["resolution"], **ck["config"].get("overrides", {}))
     model.load_state_dict(ck["ema"] if use_ema else ck["model"])
     return model.to(device).eval()
@@ -153,7 +159,7 @@ def train(args: argparse.Namespace) -> Path:
     it, epoch, images_seen, wall = 0, 0, 0, 0.0
     ckpt_path = out / "ckpt.pt"
     if args.resume and ckpt_path.is_file():
-        ck = torch.load(ckpt_path, map_location=device)
+        ck = read_checkpoint(ckpt_path, device)
         model.load_state_dict(ck["model"])
         ema.model.load_state_dict(ck["ema"])
         ema.updates = ck["ema_updates"]

@@ -1,8 +1,7 @@
 import csv
 
-import torch
 
-from pigkit.train import main, parse_args, train
+from pigkit.train import main, parse_args, read_checkpoint, train
 
 
 def args_for(folder, out, model="mask", iters=3, **extra):
@@ -16,18 +15,18 @@ def args_for(folder, out, model="mask", iters=3, **extra):
 def test_train_both_models_resume_and_logs(pair_folder, tmp_path):
     out = tmp_path / "run"
     train(args_for(pair_folder, out, iters=3))
-    ck = torch.load(out / "mask" / "ckpt.pt")
+    ck = read_checkpoint(out / "mask" / "ckpt.pt")
     assert ck["iter"] == 3 and ck["images_seen"] == 6
     # a half-written checkpoint from a killed process must never be picked up
     (out / "mask" / "ckpt.pt.partial").write_bytes(b"garbage")
     train(args_for(pair_folder, out, iters=5, resume=True))
-    assert torch.load(out / "mask" / "ckpt.pt")["iter"] == 5
+    assert read_checkpoint(out / "mask" / "ckpt.pt")["iter"] == 5
     rows = list(csv.DictReader((out / "mask" / "log.csv").open()))
     assert [int(r["iter"]) for r in rows] == [1, 2, 3, 4, 5]
     assert (out / "mask" / "loss.png").stat().st_size > 1000
     train(args_for(pair_folder, out, model="image", iters=2))
     train(args_for(pair_folder, out / "siam", model="image", iters=2, siamese=True, mask_ckpt=out / "mask" / "ckpt.pt"))
-    assert torch.load(out / "siam" / "image" / "ckpt.pt")["config"]["siamese"] is True
+    assert read_checkpoint(out / "siam" / "image" / "ckpt.pt")["config"]["siamese"] is True
 
 
 def test_bad_data_gives_a_message_not_a_trace(tmp_path, capsys):
