@@ -1,0 +1,418 @@
+// The studio's end-to-end specs, run in order by e2e/run.mjs against the production build.
+// Later specs use what earlier ones left in `env.shared` (the WebGPU pair, to compare with WASM).
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { decodePng, distinctValues } from './png.mjs';
+
+const MODEL = 'tiny';
+const SEED = 7;
+const STEPS = 4;
+/** A run long enough to cancel in the middle of. */
+const LONG_STEPS = 1024;
+
+const RUN_TIMEOUT = 180_000;
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+async function manifest(env, folder = MODEL) {
+  const res = await fetch(`${env.baseUrl}/models/${folder}/manifest.json`);
+  assert.equal(res.status, 200, `manifest of ${folder} not served`);
+  return res.json();
+}
+
+async function defaultModelFolder() {
+  const source = await readFile(new URL('../src/app/config.ts', import.meta.url), 'utf8');
+  const m = /export const DEFAULT_MODEL = '([^']+)'/.exec(source);
+  assert.ok(m, 'DEFAULT_MODEL not found in src/app/config.ts');
+  return m[1];
+}
+
+/** Opens the studio with the given query and waits until the model is loaded. */
+async function openStudio(env, query) {
+  const page = await env.context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  await page.goto(`${env.baseUrl}/${query}`);
+  await ready(page);
+  return { page, errors };
+}
+
+async function ready(page, timeout = RUN_TIMEOUT) {
+  await page.getByRole('button', { name: 'Generate', exact: true }).waitFor({ state: 'visible' });
+  await page.waitForFunction(
+    () => {
+      const alert = document.querySelector('[role="alert"]');
+      if (alert) throw new Error(`studio shows an error: ${alert.textContent}`);
+      const b = [...document.querySelectorAll('button')].find((x) => x.textContent?.trim() === 'Generate');
+      return b !== undefined && !b.disabled;
+    },
+    undefined,
+    { timeout },
+  );
+}
+
+const status = (page) => page.getByRole('status');
+
+async function statusText(page) {
+  return (await status(page).innerText()).replace(/\s+/g, ' ').trim();
+}
+
+/** Records every text the status element shows, with a timestamp, from now on. */
+async function recordStatus(page) {
+  await page.evaluate(() => {
+    const el = document.querySelector('[role="status"]');
+    const log = [];
+    window.__statusLog = log;
+    const push = () => log.push({ at: performance.now(), text: (el?.textContent ?? '').replace(/\s+/g, ' ').trim() });
+    push();
+    new MutationObserver(push).observe(el, { subtree: true, childList: true, characterData: true });
+  });
+}
+
+const statusLog = (page) => page.evaluate(() => window.__statusLog ?? []);
+
+async function waitDone(page, timeout = RUN_TIMEOUT) {
+  await page.waitForFunction(
+    () => {
+      const alert = document.querySelector('[role="alert"]');
+      if (alert) throw new Error(`studio shows an error: ${alert.textContent}`);
+      return /Done:/.test(document.querySelector('[role="status"]')?.textContent ?? '');
+    },
+    undefined,
+    { timeout, polling: 50 },
+  );
+  return statusText(page);
+}
+
+/** Clicks Generate and waits for the run to finish; returns ms/step as the status reports it. */
+async function generate(page) {
+  await page.getByRole('button', { name: 'Generate', exact: true }).click();
+  const text = await waitDone(page);
+  return { text, msPerStep: parseMsPerStep(text) };
+}
+
+function parseMsPerStep(text) {
+  const m = /\(([\d.]+) (ms|s)\/step\)/.exec(text);
+  if (!m) return NaN;
+  return Number(m[1]) * (m[2] === 's' ? 1000 : 1);
+}
+
+const canvases = (page) =>
+  page.evaluate(() =>
+    Object.fromEntries([...document.querySelectorAll('canvas[data-view]')].map((c) => [c.dataset.view, c.toDataURL()])),
+  );
+
+/** Clicks "Download pair" and returns both files: { name, bytes, png } by kind. */
+async function downloadPair(page) {
+  const got = [];
+  const done = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`expected 2 downloads, got ${got.length}`)), 30_000);
+    const onDownload = (d) => {
+      got.push(d);
+      if (got.length === 2) {
+        clearTimeout(timer);
+        page.off('download', onDownload);
+        resolve();
+      }
+    };
+    page.on('download', onDownload);
+  });
+  await page.getByRole('button', { name: 'Download pair', exact: true }).click();
+  await done;
+  const files = {};
+  for (const d of got) {
+    const name = d.suggestedFilename();
+    const failure = await d.failure();
+    assert.equal(failure, null, `download ${name} failed: ${failure}`);
+    const bytes = await readFile(await d.path());
+    const kind = name.endsWith('_mask.png') ? 'mask' : name.endsWith('_image.png') ? 'image' : name;
+    files[kind] = { name, bytes, png: decodePng(bytes) };
+  }
+  assert.ok(files.mask && files.image, `expected an _image.png and a _mask.png, got ${got.map((d) => d.suggestedFilename())}`);
+  return files;
+}
+
+function checkPair(files, { width, height, name, seed, steps }) {
+  const base = `${name}_seed${seed}_steps${steps}`;
+  assert.equal(files.image.name, `${base}_image.png`);
+  assert.equal(files.mask.name, `${base}_mask.png`);
+  for (const kind of ['image', 'mask']) {
+    const png = files[kind].png;
+    assert.equal(png.width, width, `${kind} width`);
+    assert.equal(png.height, height, `${kind} height`);
+    assert.equal(png.bitDepth, 8, `${kind} bit depth`);
+    assert.equal(png.colorType, 'gray', `${kind} colour type`);
+  }
+  const maskValues = distinctValues(files.mask.png.gray);
+  assert.ok(
+    maskValues.every((v) => v === 0 || v === 255) && maskValues.length <= 2,
+    `mask is not binary: values ${maskValues.slice(0, 10)}`,
+  );
+  return maskValues;
+}
+
+function meanAbsDiff(a, b) {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
+  return s / a.length;
+}
+
+function maxAbsDiff(a, b) {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** Dice of two binary masks (0/255); two empty masks agree perfectly. */
+function dice(a, b) {
+  let inter = 0;
+  let sa = 0;
+  let sb = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] > 127 ? 1 : 0;
+    const y = b[i] > 127 ? 1 : 0;
+    inter += x & y;
+    sa += x;
+    sb += y;
+  }
+  return sa + sb === 0 ? 1 : (2 * inter) / (sa + sb);
+}
+
+function note(message) {
+  console.log(`       · ${message}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Specs
+
+export const tests = [
+  {
+    name: 'opens on the default bundled model, backend shown in role=status',
+    fn: async (env) => {
+      const folder = await defaultModelFolder();
+      const m = await manifest(env, folder);
+      // WASM: loading a model on SwiftShader WebGPU costs a minute here; the WebGPU specs do that.
+      const { page, errors } = await openStudio(env, '?backend=wasm');
+      const text = await statusText(page);
+      assert.match(text, /Backend: WASM/);
+      note(`default model "${folder}": ${text}`);
+      assert.equal(await page.getByLabel('Steps', { exact: true }).inputValue(), String(m.sampler.steps));
+      assert.match(await page.getByLabel('Seed', { exact: true }).inputValue(), /^\d+$/);
+      await page.getByText(m.name, { exact: true }).first().waitFor();
+      await page.getByRole('slider', { name: 'Step', exact: true }).waitFor();
+      assert.deepEqual(errors, []);
+      await page.close();
+    },
+  },
+  {
+    name: 'WebGPU: frames stream while the run goes, then the run completes',
+    fn: async (env) => {
+      const m = await manifest(env);
+      const { page, errors } = await openStudio(env, `?model=${MODEL}&backend=webgpu&seed=${SEED}&steps=${STEPS}`);
+      assert.match(await statusText(page), /Backend: WebGPU/);
+      assert.equal(await page.getByLabel('Seed', { exact: true }).inputValue(), String(SEED));
+      assert.equal(await page.getByLabel('Steps', { exact: true }).inputValue(), String(STEPS));
+      const blank = await canvases(page);
+      await recordStatus(page);
+      const { text, msPerStep } = await generate(page);
+      const log = await statusLog(page);
+      const doneAt = log.find((e) => e.text.includes('Done:'))?.at ?? Infinity;
+      const midRun = log.filter((e) => e.at < doneAt && /Generating: step [1-9]\d* of/.test(e.text));
+      assert.ok(midRun.length > 0, `no progress seen before completion: ${log.map((e) => e.text).join(' | ')}`);
+      assert.match(text, new RegExp(`Done: ${STEPS} of ${STEPS} steps`));
+      note(`${text}; progress seen mid-run: ${midRun.map((e) => /step (\d+)/.exec(e.text)?.[1]).join(', ')}`);
+      const after = await canvases(page);
+      for (const view of ['mask', 'image', 'overlay']) assert.notEqual(after[view], blank[view], `${view} view not drawn`);
+      const slider = page.getByRole('slider', { name: 'Step', exact: true });
+      assert.equal(await slider.getAttribute('max'), String(STEPS - 1));
+      env.shared.webgpuPage = page;
+      env.shared.webgpuMsPerStep = msPerStep;
+      env.shared.resolution = m.resolution;
+      assert.deepEqual(errors, []);
+    },
+  },
+  {
+    name: 'the Step slider scrubs to earlier steps and the views change',
+    fn: async (env) => {
+      const page = env.shared.webgpuPage;
+      assert.ok(page, 'needs the WebGPU run');
+      const slider = page.getByRole('slider', { name: 'Step', exact: true });
+      const t = page.getByTestId('step-t');
+      const lastT = await t.innerText();
+      assert.equal(lastT, 't = 0');
+      const last = await canvases(page);
+      await slider.focus();
+      await page.keyboard.press('Home');
+      await page.waitForFunction(() => document.querySelector('[data-testid="step-t"]')?.textContent !== 't = 0');
+      assert.equal(await t.innerText(), `t = ${1024 - 1024 / STEPS}`);
+      await page.waitForTimeout(100); // drawing waits for the next animation frame
+      const first = await canvases(page);
+      assert.notEqual(first.image, last.image, 'image view did not change when scrubbing');
+      assert.notEqual(first.mask, last.mask, 'mask view did not change when scrubbing');
+      await slider.fill('1');
+      assert.equal(await t.innerText(), `t = ${1024 - 2 * (1024 / STEPS)}`);
+      await page.keyboard.press('End');
+      await page.waitForTimeout(100);
+      assert.equal(await t.innerText(), 't = 0');
+      assert.deepEqual(await canvases(page), last, 'back at the last step the views differ');
+      // Play runs the timeline from the start to the end.
+      await page.getByRole('button', { name: 'Play', exact: true }).click();
+      await page.getByRole('button', { name: 'Pause', exact: true }).waitFor({ timeout: 5_000 });
+      await page.getByRole('button', { name: 'Play', exact: true }).waitFor({ timeout: 10_000 });
+      assert.equal(await t.innerText(), 't = 0');
+    },
+  },
+  {
+    name: 'Download pair: two valid 8-bit gray PNGs of the model size, binary mask',
+    fn: async (env) => {
+      const page = env.shared.webgpuPage;
+      assert.ok(page, 'needs the WebGPU run');
+      const m = await manifest(env);
+      const [height, width] = m.resolution;
+      const files = await downloadPair(page);
+      const maskValues = checkPair(files, { width, height, name: m.name, seed: SEED, steps: STEPS });
+      const lesion = files.mask.png.gray.filter((v) => v === 255).length;
+      note(`${files.image.name} + ${files.mask.name}: ${width}×${height}, mask values {${maskValues}}, lesion ${lesion} px`);
+      env.shared.webgpuPair = files;
+      await page.close();
+    },
+  },
+  {
+    name: 'WASM: a run completes and downloads a valid pair',
+    fn: async (env) => {
+      const m = await manifest(env);
+      const [height, width] = m.resolution;
+      const { page, errors } = await openStudio(env, `?model=${MODEL}&backend=wasm&seed=${SEED}&steps=${STEPS}`);
+      assert.match(await statusText(page), /Backend: WASM/);
+      await recordStatus(page);
+      const { text, msPerStep } = await generate(page);
+      note(text);
+      const files = await downloadPair(page);
+      checkPair(files, { width, height, name: m.name, seed: SEED, steps: STEPS });
+      env.shared.wasmPair = files;
+      env.shared.wasmMsPerStep = msPerStep;
+      env.shared.wasmPage = page;
+      assert.deepEqual(errors, []);
+    },
+  },
+  {
+    name: 'the same seed gives the same pair twice (bytes identical)',
+    fn: async (env) => {
+      const page = env.shared.wasmPage;
+      assert.ok(page && env.shared.wasmPair, 'needs the WASM pair');
+      await generate(page);
+      const again = await downloadPair(page);
+      assert.ok(again.image.bytes.equals(env.shared.wasmPair.image.bytes), 'image PNG differs');
+      assert.ok(again.mask.bytes.equals(env.shared.wasmPair.mask.bytes), 'mask PNG differs');
+      await page.close();
+    },
+  },
+  {
+    name: 'WebGPU and WASM give the same pair within tolerance',
+    fn: async (env) => {
+      const a = env.shared.webgpuPair;
+      const b = env.shared.wasmPair;
+      assert.ok(a && b, 'needs both pairs');
+      const mad = meanAbsDiff(a.image.png.gray, b.image.png.gray);
+      const max = maxAbsDiff(a.image.png.gray, b.image.png.gray);
+      const d = dice(a.mask.png.gray, b.mask.png.gray);
+      const identical = a.image.bytes.equals(b.image.bytes) && a.mask.bytes.equals(b.mask.bytes);
+      note(
+        `image mean |Δ| ${mad.toFixed(3)} / 255 (max ${max}), mask Dice ${d.toFixed(4)}, identical bytes: ${identical}; ` +
+          `ms/step WebGPU ${env.shared.webgpuMsPerStep}, WASM ${env.shared.wasmMsPerStep}`,
+      );
+      // Both backends compute in float32 but in different kernels and summation orders, so each ε
+      // differs by ~1e-6 relative. DDIM at η = 0 is deterministic and does not amplify that much over
+      // a few steps, so the 8-bit image differs by at most a level in a few pixels (measured with the
+      // tiny pair, seed 7, 4 steps: mean 0.002 levels, max 1, Dice 1.0). The bounds leave room for one
+      // real effect: B(·) can flip a pixel whose pooled value sits at the threshold θ, which changes
+      // the image model's condition there, so a few boundary pixels of the mask and their
+      // neighbourhood in the image may differ. Dice 0.95 allows ~5% of a lesion's pixels; a mean of 2
+      // levels (0.8%) allows such a local change but fails any systematic error (a wrong channel,
+      // timestep or schedule shifts the whole image by far more).
+      assert.ok(mad <= 2, `image mean abs difference ${mad} > 2 levels`);
+      assert.ok(d >= 0.95, `mask Dice ${d} < 0.95`);
+    },
+  },
+  {
+    name: 'Cancel stops the run within a step and the app stays usable',
+    fn: async (env) => {
+      const { page, errors } = await openStudio(env, `?model=${MODEL}&backend=wasm&seed=${SEED}&steps=${LONG_STEPS}`);
+      await page.getByRole('button', { name: 'Generate', exact: true }).click();
+      await page.waitForFunction(
+        () => /Generating: step [1-9]\d* of/.test(document.querySelector('[role="status"]')?.textContent ?? ''),
+        undefined,
+        { timeout: RUN_TIMEOUT, polling: 20 },
+      );
+      const cancel = page.getByRole('button', { name: 'Cancel', exact: true });
+      const t0 = Date.now();
+      await cancel.click();
+      await page.waitForFunction(
+        () => /Cancelled after \d+ of \d+ steps/.test(document.querySelector('[role="status"]')?.textContent ?? ''),
+        undefined,
+        { timeout: 30_000, polling: 20 },
+      );
+      const ms = Date.now() - t0;
+      const text = await statusText(page);
+      const done = Number(/Cancelled after (\d+)/.exec(text)?.[1]);
+      assert.ok(done < LONG_STEPS, `the run was not cancelled: ${text}`);
+      note(`${text} (${ms} ms after the click)`);
+      assert.equal(await page.locator('[role="alert"]').count(), 0, 'cancel raised an error alert');
+      assert.ok(await cancel.isDisabled());
+      // What arrived stays scrubbable, and Generate works again.
+      assert.equal(await page.getByRole('slider', { name: 'Step', exact: true }).isDisabled(), false);
+      await page.getByLabel('Steps', { exact: true }).fill('2');
+      const again = await generate(page);
+      assert.match(again.text, /Done: 2 of 2 steps/);
+      assert.deepEqual(errors, []);
+      await page.close();
+    },
+  },
+  {
+    name: 'a model that cannot be opened shows an alert, and the page stays responsive',
+    fn: async (env) => {
+      const page = await env.context.newPage();
+      await page.goto(`${env.baseUrl}/?model=no-such-model`);
+      const alert = page.getByRole('alert');
+      await alert.waitFor({ timeout: 60_000 });
+      const text = await alert.innerText();
+      assert.match(text, /no-such-model/);
+      note(`alert: ${text.replace(/\s+/g, ' ').slice(0, 160)}`);
+      assert.ok(await page.getByRole('button', { name: 'Generate', exact: true }).isDisabled());
+      await page.getByLabel('Seed', { exact: true }).fill('123');
+      assert.equal(await page.getByLabel('Seed', { exact: true }).inputValue(), '123');
+      await page.close();
+    },
+  },
+  {
+    name: 'measure: ms/step with and without streamed previews (not asserted)',
+    measure: true,
+    fn: async (env) => {
+      const steps = Number(process.env.E2E_MEASURE_STEPS ?? 32);
+      const backends = (process.env.E2E_MEASURE_BACKENDS ?? 'webgpu,wasm').split(',');
+      const repeats = Number(process.env.E2E_MEASURE_REPEATS ?? 1);
+      for (const backend of backends) {
+        for (const previews of Array.from({ length: repeats }, () => ['on', 'off']).flat()) {
+          const { page } = await openStudio(env, `?model=${MODEL}&backend=${backend}&seed=${SEED}&steps=${steps}&previews=${previews}`);
+          const { msPerStep } = await generate(page);
+          note(`${backend} previews ${previews}: ${msPerStep} ms/step over ${steps} steps`);
+          await page.close();
+        }
+      }
+    },
+  },
+  {
+    name: 'every request stayed on the studio origin',
+    always: true,
+    fn: async (env) => {
+      assert.deepEqual(env.foreign, [], `requests left the origin: ${env.foreign.join(', ')}`);
+      const models = env.seen.filter((u) => /\.onnx(\?|$)/.test(u));
+      assert.ok(models.length > 0, 'no ONNX request was observed, so requests from the worker are not being watched');
+      note(`${env.seen.length} requests, all to ${env.origin} (incl. ${models.length} ONNX fetched by the worker)`);
+    },
+  },
+];

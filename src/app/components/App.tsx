@@ -1,0 +1,39 @@
+import { useEffect } from 'react';
+import { useStudio } from '../studio';
+import { Controls } from './Controls';
+import { Views } from './Views';
+import { Timeline } from './Timeline';
+import { StatusBar } from './StatusBar';
+import { ErrorAlert } from './ErrorAlert';
+import { ModelCard } from './ModelCard';
+
+export function App() {
+  const load = useStudio((s) => s.load);
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <h1>
+          PIG Studio <span className="subtitle">paired lesion mask + ultrasound image diffusion</span>
+        </h1>
+        <ModelCard />
+      </header>
+      <ErrorAlert />
+      <main className="workspace">
+        <aside className="panel">
+          <Controls />
+        </aside>
+        <section className="stage" aria-label="Denoising trajectory">
+          <Views />
+          <Timeline />
+        </section>
+      </main>
+      <footer className="footer">
+        <StatusBar />
+      </footer>
+    </div>
+  );
+}

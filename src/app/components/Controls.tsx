@@ -1,0 +1,95 @@
+import { useStudio } from '../studio';
+import { MAX_SEED, MAX_STEPS } from '../config';
+import { downloadPair } from '../download';
+
+/** Seed and steps, Generate / Cancel / Download pair, and the display option. */
+export function Controls() {
+  const phase = useStudio((s) => s.phase);
+  const model = useStudio((s) => s.model);
+  const seedText = useStudio((s) => s.seedText);
+  const stepsText = useStudio((s) => s.stepsText);
+  const result = useStudio((s) => s.result);
+  const stretch = useStudio((s) => s.stretch);
+  const setSeedText = useStudio((s) => s.setSeedText);
+  const setStepsText = useStudio((s) => s.setStepsText);
+  const randomizeSeed = useStudio((s) => s.randomizeSeed);
+  const generate = useStudio((s) => s.generate);
+  const cancel = useStudio((s) => s.cancel);
+  const setStretch = useStudio((s) => s.setStretch);
+  const showError = useStudio((s) => s.showError);
+
+  const running = phase === 'running' || phase === 'cancelling';
+  const canGenerate = phase === 'ready' && model !== null;
+
+  return (
+    <form
+      className="controls"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void generate();
+      }}
+    >
+      <div className="field">
+        <label htmlFor="seed">Seed</label>
+        <div className="with-button">
+          <input
+            id="seed"
+            type="text"
+            inputMode="numeric"
+            autoComplete="off"
+            spellCheck={false}
+            value={seedText}
+            disabled={running}
+            onChange={(e) => setSeedText(e.currentTarget.value)}
+            title={`A whole number from 0 to ${MAX_SEED}: the same seed gives the same pair`}
+          />
+          <button type="button" className="ghost" onClick={randomizeSeed} disabled={running} title="Pick a random seed">
+            Random
+          </button>
+        </div>
+      </div>
+      <div className="field">
+        <label htmlFor="steps">Steps</label>
+        <input
+          id="steps"
+          type="number"
+          min={1}
+          max={MAX_STEPS}
+          step={1}
+          value={stepsText}
+          disabled={running}
+          onChange={(e) => setStepsText(e.currentTarget.value)}
+          title={`DDIM steps, 1 to ${MAX_STEPS} (the paper samples with 256)`}
+        />
+        <div className="hint">
+          {model ? `default ${model.defaultSteps} · paper 256 · max ${MAX_STEPS}` : `max ${MAX_STEPS}`}
+        </div>
+      </div>
+      <div className="buttons">
+        <button type="submit" className="primary" disabled={!canGenerate}>
+          Generate
+        </button>
+        <button type="button" onClick={cancel} disabled={phase !== 'running'}>
+          Cancel
+        </button>
+      </div>
+      <button
+        type="button"
+        className="download"
+        disabled={result === null || model === null}
+        onClick={() => {
+          if (result && model)
+            downloadPair(model.name, result).catch((e: unknown) =>
+              showError(`Download failed: ${e instanceof Error ? e.message : String(e)}`),
+            );
+        }}
+      >
+        Download pair
+      </button>
+      <label className="check">
+        <input type="checkbox" checked={stretch} onChange={(e) => setStretch(e.currentTarget.checked)} />
+        Contrast stretch (display only)
+      </label>
+    </form>
+  );
+}

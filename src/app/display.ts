@@ -1,0 +1,21 @@
+// What the views show, from a frame's model-unit arrays, via the core's transforms.
+import { binarize, contrastStretch } from '../core/binarize';
+import { imageToGray8 } from '../core/png';
+
+/** The image estimate as gray bytes: contrast-stretched for display, or raw (as downloaded). */
+export function imageGray(y0: Float32Array, width: number, height: number, stretch: boolean): Uint8Array | Uint8ClampedArray {
+  return stretch ? contrastStretch(y0, height, width) : imageToGray8(y0);
+}
+
+/** The mask estimate x̂₀ as gray bytes (raw: −1 black, +1 white). */
+export function maskGray(x0: Float32Array): Uint8Array {
+  return imageToGray8(x0);
+}
+
+/** B(x̂₀) as 1 (lesion) / 0 per pixel: the condition the image model sees at this step. */
+export function maskBits(x0: Float32Array, width: number, height: number): Uint8Array {
+  const b = binarize(x0, height, width);
+  const out = new Uint8Array(b.length);
+  for (let i = 0; i < b.length; i++) out[i] = (b[i] ?? -1) > 0 ? 1 : 0;
+  return out;
+}

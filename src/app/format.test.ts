@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { estimateRemainingMs, formatDuration, pairBaseName } from './format';
+
+describe('format', () => {
+  it('formats durations', () => {
+    expect(formatDuration(12.4)).toBe('12 ms');
+    expect(formatDuration(4200)).toBe('4.2 s');
+    expect(formatDuration(42_000)).toBe('42 s');
+    expect(formatDuration(65_000)).toBe('1 min 05 s');
+    expect(formatDuration(NaN)).toBe('–');
+  });
+  it('estimates the remaining time from the steps done', () => {
+    expect(estimateRemainingMs(0, 10, 0)).toBeNull();
+    expect(estimateRemainingMs(2, 10, 400)).toBe(1600);
+    expect(estimateRemainingMs(10, 10, 2000)).toBe(0);
+  });
+  it('names a pair after model, seed and steps', () => {
+    expect(pairBaseName('busbra-128', 42, 256)).toBe('busbra-128_seed42_steps256');
+    expect(pairBaseName('my model/v2', 1, 4)).toBe('my-model-v2_seed1_steps4');
+  });
+});

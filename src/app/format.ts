@@ -1,0 +1,28 @@
+// Small pure helpers for what the UI prints and names.
+
+/** "850 ms", "4.2 s", "1 min 05 s". */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '–';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  const m = Math.floor(s / 60);
+  const rest = Math.round(s - m * 60);
+  return `${m} min ${String(rest).padStart(2, '0')} s`;
+}
+
+/** Remaining time from the steps done so far, or null before the first step. */
+export function estimateRemainingMs(done: number, total: number, elapsedMs: number): number | null {
+  if (done <= 0 || total <= 0) return null;
+  return (elapsedMs / done) * Math.max(0, total - done);
+}
+
+/** `<model>_seed<seed>_steps<steps>`: the base name both files of a downloaded pair share. */
+export function pairBaseName(model: string, seed: number, steps: number): string {
+  const safe = model.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '') || 'model';
+  return `${safe}_seed${seed}_steps${steps}`;
+}
+
+export function backendLabel(backend: 'webgpu' | 'wasm'): string {
+  return backend === 'webgpu' ? 'WebGPU' : 'WASM';
+}

@@ -1,0 +1,25 @@
+import { useEffect, useRef } from 'react';
+
+/**
+ * Runs `draw` on the next animation frame after its dependencies change, at most once per frame:
+ * a burst of store updates (streamed frames, a fast scrub) costs one draw.
+ */
+export function useRafEffect(draw: () => void, deps: readonly unknown[]): void {
+  const drawRef = useRef(draw);
+  drawRef.current = draw;
+  const pending = useRef<number | null>(null);
+  useEffect(() => {
+    if (pending.current !== null) return;
+    pending.current = requestAnimationFrame(() => {
+      pending.current = null;
+      drawRef.current();
+    });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, deps);
+  useEffect(
+    () => () => {
+      if (pending.current !== null) cancelAnimationFrame(pending.current);
+    },
+    [],
+  );
+}

@@ -1,0 +1,189 @@
+import { describe, expect, it } from 'vitest';
+import type { GenerateRequest, GenerateResult, ModelInfo, StepFrame, StudioError } from '../worker/api';
+import { createStudioStore, selectShownIndex, type StudioBackend } from './store';
+import { parseUrlOptions } from './config';
+
+const H = 2;
+const W = 2;
+const info: ModelInfo = {
+  name: 'fake',
+  resolution: [H, W],
+  defaultSteps: 3,
+  backend: 'wasm',
+  backendNote: null,
+  card: {},
+};
+
+function frame(index: number, total: number): StepFrame {
+  return {
+    index,
+    total,
+    t: 1024 - ((index + 1) * 1024) / total,
+    tPrev: index === total - 1 ? -1 : 1024 - ((index + 2) * 1024) / total,
+    x0: new Float32Array(H * W).fill(index),
+    y0: new Float32Array(H * W).fill(-index),
+    elapsedMs: (index + 1) * 10,
+  };
+}
+
+class Cancelled extends Error {}
+
+/** A worker stand-in: emits one frame per step on demand, can be cancelled. */
+function fakeBackend() {
+  let cancelled = false;
+  let release: (() => void) | null = null;
+  const calls: GenerateRequest[] = [];
+  const backend: StudioBackend = {
+    load: async () => info,
+    async generate(req, onFrame) {
+      calls.push(req);
+      cancelled = false;
+      for (let i = 0; i < req.steps; i++) {
+        await new Promise<void>((r) => (release = r));
+        if (cancelled) throw new Cancelled('cancelled');
+        onFrame(frame(i, req.steps));
+      }
+      const result: GenerateResult = {
+        seed: req.seed,
+        steps: req.steps,
+        eta: 0,
+        width: W,
+        height: H,
+        mask: new Uint8Array(H * W),
+        image: new Float32Array(H * W),
+        backend: 'wasm',
+        totalMs: req.steps * 10,
+        msPerStep: 10,
+      };
+      return result;
+    },
+    cancel() {
+      cancelled = true;
+      release?.();
+    },
+    toError(e): StudioError {
+      return e instanceof Cancelled ? { kind: 'cancelled', message: 'cancelled' } : { kind: 'internal', message: String(e) };
+    },
+  };
+  const step = async () => {
+    release?.();
+    await new Promise((r) => setTimeout(r, 0));
+  };
+  return { backend, step, calls };
+}
+
+function setup(search = '?seed=5') {
+  const fake = fakeBackend();
+  const store = createStudioStore({ backend: fake.backend, options: parseUrlOptions(search), scheduleFlush: (f) => f() });
+  return { ...fake, store };
+}
+
+describe('studio store', () => {
+  it('loads the model and takes the default steps from it', async () => {
+    const { store } = setup();
+    expect(store.getState().phase).toBe('loading');
+    await store.getState().load();
+    expect(store.getState().phase).toBe('ready');
+    expect(store.getState().stepsText).toBe('3');
+    expect(store.getState().seedText).toBe('5');
+  });
+
+  it('keeps preset steps from the URL', async () => {
+    const { store } = setup('?steps=7');
+    await store.getState().load();
+    expect(store.getState().stepsText).toBe('7');
+  });
+
+  it('appends streamed frames, follows the newest, then scrubs', async () => {
+    const { store, step, calls } = setup();
+    await store.getState().load();
+    const run = store.getState().generate();
+    expect(store.getState().phase).toBe('running');
+    await step();
+    await step();
+    expect(store.getState().frames.map((f) => f.index)).toEqual([0, 1]);
+    expect(selectShownIndex(store.getState())).toBe(1);
+    await step();
+    await step();
+    await run;
+    expect(calls[0]).toEqual({ seed: 5, steps: 3, previews: true });
+    const s = store.getState();
+    expect(s.phase).toBe('ready');
+    expect(s.result?.steps).toBe(3);
+    expect(s.frames).toHaveLength(3);
+    s.setCursor(0);
+    expect(selectShownIndex(store.getState())).toBe(0);
+    store.getState().setCursor(99);
+    expect(selectShownIndex(store.getState())).toBe(2);
+  });
+
+  it('cancels, keeps the frames that arrived, and can generate again', async () => {
+    const { store, step } = setup();
+    await store.getState().load();
+    const run = store.getState().generate();
+    await step();
+    store.getState().cancel();
+    expect(store.getState().phase).toBe('cancelling');
+    await run;
+    const s = store.getState();
+    expect(s.phase).toBe('ready');
+    expect(s.error).toBeNull();
+    expect(s.notice).toBe('Cancelled after 1 of 3 steps.');
+    expect(s.frames).toHaveLength(1);
+    const again = store.getState().generate();
+    for (let i = 0; i < 4; i++) await step();
+    await again;
+    expect(store.getState().result?.steps).toBe(3);
+    expect(store.getState().notice).toBeNull();
+  });
+
+  it('rejects bad inputs with a readable error and does not run', async () => {
+    const { store, calls } = setup();
+    await store.getState().load();
+    store.getState().setStepsText('0');
+    await store.getState().generate();
+    expect(store.getState().error).toMatch(/Steps must be a whole number from 1 to 1024/);
+    store.getState().setStepsText('4');
+    store.getState().setSeedText('abc');
+    await store.getState().generate();
+    expect(store.getState().error).toMatch(/Seed must be/);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('shows a load failure as an error naming the model', async () => {
+    const { store, backend } = setup('?model=nope');
+    backend.load = async () => {
+      throw new Error('HTTP 404 for /models/nope/manifest.json');
+    };
+    await store.getState().load();
+    expect(store.getState().phase).toBe('failed');
+    expect(store.getState().error).toMatch(/Could not open model "nope": .*404/);
+  });
+
+  it('shows the final pair as the one frame of a run without previews', async () => {
+    const { store, step, calls } = setup('?seed=5&previews=off');
+    await store.getState().load();
+    const run = store.getState().generate();
+    for (let i = 0; i < 4; i++) await step();
+    await run;
+    expect(calls[0]?.previews).toBe(false);
+    // The fake streams anyway; the store shows only the final frame.
+    expect(store.getState().frames).toHaveLength(1);
+    expect(store.getState().frames[0]?.index).toBe(2);
+  });
+
+  it('plays the timeline from the start to the end', async () => {
+    const { store, step } = setup();
+    await store.getState().load();
+    const run = store.getState().generate();
+    for (let i = 0; i < 4; i++) await step();
+    await run;
+    store.getState().togglePlay();
+    expect(store.getState().cursor).toBe(0);
+    store.getState().tick();
+    store.getState().tick();
+    expect(store.getState().cursor).toBe(2);
+    store.getState().tick();
+    expect(store.getState().playing).toBe(false);
+  });
+});

@@ -1,0 +1,281 @@
+// The studio's one zustand store: state and the actions that change it, together.
+// Data flows one way: an action asks the worker, the worker streams frames back, the store appends
+// them to the trajectory, the views draw the frame the timeline points at.
+import { create, type StoreApi, type UseBoundStore } from 'zustand';
+import type {
+  GenerateRequest,
+  GenerateResult,
+  LoadRequest,
+  ModelInfo,
+  StepFrame,
+  StudioError,
+} from '../worker/api';
+import { MAX_SEED, MAX_STEPS, modelUrl, randomSeed, type UrlOptions } from './config';
+
+/** What the store needs from the worker (the comlink remote, adapted; a fake in unit tests). */
+export interface StudioBackend {
+  load(request: LoadRequest): Promise<ModelInfo>;
+  generate(request: GenerateRequest, onFrame: (frame: StepFrame) => void): Promise<GenerateResult>;
+  cancel(): Promise<void> | void;
+  /** Turns whatever a call rejected with into a StudioError with a readable message. */
+  toError(error: unknown): StudioError;
+}
+
+export type Phase = 'loading' | 'ready' | 'running' | 'cancelling' | 'failed';
+
+export interface StudioState {
+  options: UrlOptions;
+  phase: Phase;
+  model: ModelInfo | null;
+  /** The inputs as typed (validated on Generate). */
+  seedText: string;
+  stepsText: string;
+  /** The trajectory of the current (or last) run, one frame per step, in step order. */
+  frames: StepFrame[];
+  /** Steps of the current run (known before the first frame arrives). */
+  runSteps: number;
+  runSeed: number | null;
+  /** Index of the frame the views show; null follows the newest frame. */
+  cursor: number | null;
+  playing: boolean;
+  result: GenerateResult | null;
+  /** A failure the user must see (role="alert"). */
+  error: string | null;
+  /** A quiet note, e.g. "Cancelled at step 3 of 64". */
+  notice: string | null;
+  /** Display the image contrast-stretched (the reference code's view) instead of raw. */
+  stretch: boolean;
+
+  load(): Promise<void>;
+  generate(): Promise<void>;
+  cancel(): void;
+  setSeedText(text: string): void;
+  setStepsText(text: string): void;
+  randomizeSeed(): void;
+  setCursor(index: number): void;
+  /** Advances playback one frame; stops at the end. */
+  tick(): void;
+  togglePlay(): void;
+  setStretch(on: boolean): void;
+  /** Shows a failure from outside the store's own actions (e.g. a download). */
+  showError(message: string): void;
+  dismissError(): void;
+}
+
+export interface StoreDeps {
+  backend: StudioBackend;
+  options: UrlOptions;
+  /** Schedules a flush of streamed frames (default: next animation frame). */
+  scheduleFlush?: (flush: () => void) => void;
+  /** Called after a run starts with its seed and steps (default: nothing; the app updates the URL). */
+  onRunStart?: (seed: number, steps: number) => void;
+}
+
+/** Next animation frame, with a timer as a fallback for hidden tabs, whichever comes first. */
+export function animationFrameFlush(flush: () => void): void {
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    flush();
+  };
+  if (typeof requestAnimationFrame === 'function') requestAnimationFrame(once);
+  setTimeout(once, 250);
+}
+
+function parseBoundedInteger(text: string, min: number, max: number): number | null {
+  if (!/^\s*\d+\s*$/.test(text)) return null;
+  const n = Number(text);
+  return Number.isSafeInteger(n) && n >= min && n <= max ? n : null;
+}
+
+export type StudioStore = UseBoundStore<StoreApi<StudioState>>;
+
+export function createStudioStore(deps: StoreDeps): StudioStore {
+  const { backend, options } = deps;
+  const scheduleFlush = deps.scheduleFlush ?? animationFrameFlush;
+  // Each run gets an id so that frames or results of a finished/cancelled run are never mixed in.
+  let runId = 0;
+  // The model is loaded once per page (React's StrictMode runs mount effects twice in dev).
+  let loading: Promise<void> | null = null;
+
+  return create<StudioState>()((set, get) => {
+    const loadModel = async (): Promise<void> => {
+      set({ phase: 'loading', error: null, model: null });
+      try {
+        const model = await backend.load({ modelUrl: modelUrl(options.model), backend: options.backend });
+        set((s) => ({
+          phase: 'ready',
+          model,
+          stepsText: s.stepsText === '' ? String(model.defaultSteps) : s.stepsText,
+        }));
+      } catch (e) {
+        const err = backend.toError(e);
+        set({ phase: 'failed', error: `Could not open model "${options.model}": ${err.message}` });
+      }
+    };
+
+    return {
+      options,
+      phase: 'loading',
+      model: null,
+      seedText: String(options.seed ?? randomSeed()),
+      stepsText: options.steps !== null ? String(options.steps) : '',
+      frames: [],
+      runSteps: 0,
+      runSeed: null,
+      cursor: null,
+      playing: false,
+      result: null,
+      error: null,
+      notice: null,
+      stretch: true,
+
+      load() {
+        loading ??= loadModel();
+        return loading;
+      },
+
+      async generate() {
+        const state = get();
+        if (state.phase !== 'ready' || state.model === null) return;
+        const seed = parseBoundedInteger(state.seedText, 0, MAX_SEED);
+        if (seed === null) {
+          set({ error: `Seed must be a whole number from 0 to ${MAX_SEED}.` });
+          return;
+        }
+        const steps = parseBoundedInteger(state.stepsText, 1, MAX_STEPS);
+        if (steps === null) {
+          set({ error: `Steps must be a whole number from 1 to ${MAX_STEPS}.` });
+          return;
+        }
+        const id = ++runId;
+        let pending: StepFrame[] = [];
+        let flushScheduled = false;
+        const flush = () => {
+          flushScheduled = false;
+          if (id !== runId || pending.length === 0) return;
+          const batch = pending;
+          pending = [];
+          set((s) => ({ frames: s.frames.concat(batch) }));
+        };
+        const onFrame = (frame: StepFrame) => {
+          if (id !== runId) return;
+          pending.push(frame);
+          if (!flushScheduled) {
+            flushScheduled = true;
+            scheduleFlush(flush);
+          }
+        };
+        set({
+          phase: 'running',
+          frames: [],
+          runSteps: steps,
+          runSeed: seed,
+          cursor: null,
+          playing: false,
+          result: null,
+          error: null,
+          notice: null,
+        });
+        deps.onRunStart?.(seed, steps);
+        try {
+          const result = await backend.generate({ seed, steps, previews: options.previews }, onFrame);
+          if (id !== runId) return;
+          flush();
+          // Without previews nothing was streamed: show the final pair as the run's one frame.
+          const frames = options.previews ? get().frames : [finalFrame(result)];
+          set({ phase: 'ready', result, frames, cursor: null });
+        } catch (e) {
+          if (id !== runId) return;
+          flush();
+          const err = backend.toError(e);
+          if (err.kind === 'cancelled') {
+            const done = get().frames.length;
+            set({ phase: 'ready', notice: `Cancelled after ${done} of ${steps} steps.` });
+          } else {
+            set({ phase: 'ready', error: `Generation failed: ${err.message}` });
+          }
+        }
+      },
+
+      cancel() {
+        if (get().phase !== 'running') return;
+        set({ phase: 'cancelling' });
+        Promise.resolve(backend.cancel()).catch((e: unknown) => {
+          set({ error: `Cancel failed: ${backend.toError(e).message}` });
+        });
+      },
+
+      setSeedText(text) {
+        set({ seedText: text });
+      },
+      setStepsText(text) {
+        set({ stepsText: text });
+      },
+      randomizeSeed() {
+        set({ seedText: String(randomSeed()) });
+      },
+
+      setCursor(index) {
+        const n = get().frames.length;
+        if (n === 0) return;
+        const i = Math.max(0, Math.min(n - 1, Math.round(index)));
+        // Pointing at the newest frame of a running generation means "follow it".
+        const following = get().phase === 'running' && i === n - 1;
+        set({ cursor: following ? null : i, playing: false });
+      },
+
+      tick() {
+        const { frames, cursor, playing } = get();
+        if (!playing) return;
+        const n = frames.length;
+        const current = cursor ?? n - 1;
+        if (current >= n - 1) set({ playing: false, cursor: n - 1 });
+        else set({ cursor: current + 1 });
+      },
+
+      togglePlay() {
+        const { playing, frames, cursor } = get();
+        const n = frames.length;
+        if (n === 0) return;
+        if (playing) {
+          set({ playing: false });
+          return;
+        }
+        // Playing from the last frame starts over from the first.
+        const current = cursor ?? n - 1;
+        set({ playing: true, cursor: current >= n - 1 ? 0 : current });
+      },
+
+      setStretch(on) {
+        set({ stretch: on });
+      },
+      showError(message) {
+        set({ error: message });
+      },
+      dismissError() {
+        set({ error: null });
+      },
+    };
+  });
+}
+
+/** The final pair as a frame (for runs without previews): x̂₀ shown as the saved mask B(x̂₀). */
+export function finalFrame(result: GenerateResult): StepFrame {
+  return {
+    index: result.steps - 1,
+    total: result.steps,
+    t: 0,
+    tPrev: -1,
+    x0: Float32Array.from(result.mask, (v) => (v > 0 ? 1 : -1)),
+    y0: result.image,
+    elapsedMs: result.totalMs,
+  };
+}
+
+/** The frame the views show: the cursor's, or the newest. */
+export function selectShownIndex(s: Pick<StudioState, 'frames' | 'cursor'>): number {
+  if (s.frames.length === 0) return -1;
+  return s.cursor === null ? s.frames.length - 1 : Math.min(s.cursor, s.frames.length - 1);
+}

@@ -1,0 +1,39 @@
+// The page's one studio: the store wired to the worker. Components import `useStudio` from here.
+import { createStudioWorkerHandle, proxy, type StudioWorkerHandle } from '../worker/client';
+import { toStudioError } from '../worker/errors';
+import { parseUrlOptions, withRunParams } from './config';
+import { createStudioStore, type StudioBackend } from './store';
+
+let handle: StudioWorkerHandle | null = null;
+
+/** The worker starts with the first call, not at import. */
+function worker(): StudioWorkerHandle['api'] {
+  if (!handle) {
+    handle = createStudioWorkerHandle();
+    // A worker that fails to start or dies never answers: say so instead of waiting forever.
+    handle.worker.addEventListener('error', (event) => {
+      event.preventDefault();
+      const detail = event.message ? `: ${event.message}` : '';
+      useStudio.setState({ phase: 'failed', error: `The studio worker stopped${detail}. Reload the page to start again.` });
+    });
+  }
+  return handle.api;
+}
+
+const backend: StudioBackend = {
+  load: (request) => worker().load(request),
+  // The callback crosses as a comlink proxy; the worker transfers each frame's buffers.
+  generate: (request, onFrame) => worker().generate(request, proxy(onFrame)),
+  cancel: () => worker().cancel(),
+  toError: toStudioError,
+};
+
+export const useStudio = createStudioStore({
+  backend,
+  options: parseUrlOptions(window.location.search),
+  // The address bar reproduces the run: same model, seed and steps.
+  onRunStart: (seed, steps) => {
+    const search = withRunParams(window.location.search, seed, steps);
+    window.history.replaceState(null, '', `${window.location.pathname}${search}${window.location.hash}`);
+  },
+});

@@ -1,0 +1,63 @@
+"""A small segmentation U-Net (the kit's U-Net with t fixed at 0) and Dice/IoU, for measuring how
+well generated images match their masks and, later, how much generated pairs help a segmenter."""
+from __future__ import annotations
+
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+from .unet import build_unet
+
+
+def build_segmenter(resolution: int, preset: str = "compact") -> torch.nn.Module:
+    return build_unet(preset, resolution, in_channels=1, out_channels=1)
+
+
+def segment_logits(model, images: torch.Tensor) -> torch.Tensor:
+    return model(images, torch.zeros(images.shape[0], device=images.device))
+
+
+def dice_iou(pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-sample Dice and IoU of boolean masks [B, 1, H, W]; 1.0 when both are empty."""
+    p, t = pred.flatten(1).float(), target.flatten(1).float()
+    inter = (p * t).sum(1)
+    total = p.sum(1) + t.sum(1)
+    union = total - inter
+    dice = torch.where(total > 0, 2 * inter / total.clamp_min(1e-9), torch.ones_like(total))
+    iou = torch.where(union > 0, inter / union.clamp_min(1e-9), torch.ones_like(union))
+    return dice, iou
+
+
+def train_segmenter(images: torch.Tensor, masks: torch.Tensor, iters: int, batch: int = 16, lr: float = 1e-3,
+                    seed: int = 0, log_every: int = 50) -> tuple[torch.nn.Module, list[tuple[int, float]]]:
+    """BCE + soft Dice on images in [-1, 1] and masks in {-1, +1}, with flips as augmentation."""
+    g = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    model = build_segmenter(images.shape[-1])
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    target_all = (masks > 0).float()
+    curve, t0 = [], time.time()
+    model.train()
+    for it in range(1, iters + 1):
+        idx = torch.randint(0, len(images), (batch,), generator=g)
+        x, y = images[idx], target_all[idx]
+        if torch.rand(1, generator=g) < 0.5:
+            x, y = x.flip(-1), y.flip(-1)
+        logits = segment_logits(model, x)
+        prob = torch.sigmoid(logits)
+        soft_dice = 1 - (2 * (prob * y).sum((1, 2, 3)) + 1) / (prob.sum((1, 2, 3)) + y.sum((1, 2, 3)) + 1)
+        loss = F.binary_cross_entropy_with_logits(logits, y) + soft_dice.mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if it % log_every == 0 or it == iters:
+            curve.append((it, loss.item()))
+            print(f"segmenter {it}/{iters} loss {loss.item():.4f} ({time.time() - t0:.0f} s)", file=sys.stderr, flush=True)
+    return model.eval(), curve
+
+
+@torch.no_grad()
+def predict_masks(model, images: torch.Tensor, batch: int = 64) -> torch.Tensor:
+    return torch.cat([segment_logits(model, images[i:i + batch]) > 0 for i in range(0, len(images), batch)])
