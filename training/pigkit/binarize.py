@@ -19,14 +19,15 @@ def binarize(x0: torch.Tensor, weights: tuple[float, float] = (0.75, 0.25)) -> t
 
 
 def contrast_stretch(y0: torch.Tensor) -> torch.Tensor:
-    """The reference code's display transform, to uint8 in [0, 255] (a display option, not data)."""
-    pooled = _pool5(y0.clamp(-1, 1))
-    flat = pooled.flatten(1)
+    """The reference code's display transform, to uint8 (a display option, not data): the pooled
+    map's [min, max] sets a linear map taking min to −1 and max to max, applied to the clamped
+    (unpooled) image, then [−1, 1] → [0, 255]. Mirrors contrastStretch in src/core/binarize.ts."""
+    clamped = y0.clamp(-1, 1)
+    flat = _pool5(clamped).flatten(1)
     lo = flat.min(dim=1).values.view(-1, 1, 1, 1)
     hi = flat.max(dim=1).values.view(-1, 1, 1, 1)
-    # map [lo, hi] linearly onto [-1, hi], then [-1, 1] onto [0, 255]
-    stretched = -1 + (pooled - lo) * (hi + 1) / (hi - lo).clamp_min(1e-12)
-    return ((stretched.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    stretched = -1 + (clamped - lo) * (hi + 1) / (hi - lo).clamp_min(1e-12)
+    return to_uint8(stretched)
 
 
 def to_uint8(y: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { checkSessionSignature, ManifestError, sha256Hex, validateManifest, verifyModelBytes, type ModelFileSpec } from './manifest';
+
+const model = (file: string): ModelFileSpec => ({
+  file,
+  sha256: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+  bytes: 3,
+  inputs: [
+    { name: 'x', shape: [1, 2, 32, 32] },
+    { name: 't', shape: [1] },
+  ],
+  outputs: [{ name: 'eps', shape: [1, 1, 32, 32] }],
+});
+
+const good = () => ({
+  format: 1,
+  name: 'tiny',
+  resolution: [32, 32],
+  schedule: { kind: 'linear', betaStart: 0.0001, betaEnd: 0.02, T: 1024 },
+  sampler: { steps: 8, skip: 'uniform', eta: 0, binarize: { kernel: 5, weights: [0.75, 0.25] } },
+  models: { mask: model('mask.onnx'), image: model('image.onnx') },
+  card: { data: 'synthetic', license: 'MIT' },
+  somethingNew: { allowed: true },
+});
+
+function problems(m: unknown): string[] {
+  try {
+    validateManifest(m);
+    return [];
+  } catch (e) {
+    expect(e).toBeInstanceOf(ManifestError);
+    return (e as ManifestError).problems;
+  }
+}
+
+describe('validateManifest', () => {
+  it('accepts the contract example, extra fields included', () => {
+    const m = validateManifest(good());
+    expect(m.resolution).toEqual([32, 32]);
+    expect(m.models.image.file).toBe('image.onnx');
+  });
+  it('names a missing field', () => {
+    const m = good() as Record<string, any>;
+    delete m.models.mask.sha256;
+    expect(problems(m)).toEqual(['manifest.models.mask.sha256 is missing']);
+    expect(() => validateManifest(m)).toThrow('manifest.models.mask.sha256 is missing');
+  });
+  it('names mistyped fields, all of them at once', () => {
+    const m = good() as Record<string, any>;
+    m.format = 2;
+    m.resolution = [32];
+    m.sampler.steps = 'eight';
+    m.models.image.sha256 = 'XYZ';
+    m.schedule.T = 0;
+    const p = problems(m);
+    expect(p).toContain('manifest.format must be 1, got 2');
+    expect(p.some((s) => s.startsWith('manifest.resolution must be an array of 2 positive integers'))).toBe(true);
+    expect(p).toContain('manifest.sampler.steps must be a number, got string');
+    expect(p.some((s) => s.startsWith('manifest.models.image.sha256 must be 64 lowercase hex digits'))).toBe(true);
+    expect(p).toContain('manifest.schedule.T must be ≥ 1, got 0');
+  });
+  it('checks the U-Net contract shapes against the resolution', () => {
+    const m = good() as Record<string, any>;
+    m.models.mask.inputs[0].shape = [1, 1, 32, 32];
+    m.models.image.outputs[0].name = 'out';
+    const p = problems(m);
+    expect(p).toContain('manifest.models.mask.inputs "x" must have shape [1,2,32,32], got [1,1,32,32]');
+    expect(p).toContain('manifest.models.image.outputs has no tensor named "eps" (found "out")');
+  });
+  it('rejects file names that leave the model folder', () => {
+    const m = good() as Record<string, any>;
+    m.models.mask.file = '../secret.onnx';
+    expect(problems(m)[0]).toMatch(/^manifest.models.mask.file must be a plain file name/);
+  });
+  it('rejects non-objects', () => {
+    expect(problems(null)).toEqual(['manifest must be a JSON object, got null']);
+  });
+});
+
+describe('checkSessionSignature', () => {
+  it('passes a matching session and reports mismatches by name', () => {
+    const spec = model('mask.onnx');
+    expect(checkSessionSignature('mask', spec, { inputNames: ['x', 't'], outputNames: ['eps'] })).toEqual([]);
+    const p = checkSessionSignature('mask', spec, {
+      inputNames: ['x', 'timestep'],
+      outputNames: ['eps'],
+      inputMetadata: [{ name: 'x', shape: [1, 2, 64, 64] }],
+    });
+    expect(p).toContain('mask.onnx (mask model) has no input "t" listed in the manifest; it has "x", "timestep"');
+    expect(p).toContain('mask.onnx (mask model) input "x" has shape [1,2,64,64], the manifest says [1,2,32,32]');
+    expect(p).toContain('mask.onnx (mask model) needs an input "timestep" the manifest does not list');
+  });
+});
+
+describe('sha256', () => {
+  it('hashes "abc" to the FIPS 180-2 test vector', async () => {
+    expect(await sha256Hex(new TextEncoder().encode('abc'))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+  it('verifies bytes against the manifest', async () => {
+    const spec = model('mask.onnx');
+    await expect(verifyModelBytes('mask', spec, new TextEncoder().encode('abc'))).resolves.toBeUndefined();
+    await expect(verifyModelBytes('mask', spec, new TextEncoder().encode('abd'))).rejects.toThrow(/mask.onnx \(mask model\) has SHA-256 .* the file is corrupt/);
+    await expect(verifyModelBytes('mask', spec, new TextEncoder().encode('ab'))).rejects.toThrow(/is 2 bytes, the manifest says 3/);
+  });
+});

@@ -1,0 +1,278 @@
+// The model manifest, format 1 (docs/contracts.md §2): types, validation with messages that name
+// the field, a check of an ONNX session's inputs/outputs against it, and sha256 verification.
+// Unknown extra fields are allowed (forward compatibility).
+
+export interface TensorSpec {
+  name: string;
+  shape: number[];
+}
+
+export interface ModelFileSpec {
+  file: string;
+  sha256: string;
+  bytes?: number;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+}
+
+export interface Manifest {
+  format: 1;
+  name: string;
+  /** [H, W] */
+  resolution: [number, number];
+  schedule: { kind: 'linear'; betaStart: number; betaEnd: number; T: number };
+  sampler: {
+    steps: number;
+    skip: 'uniform';
+    eta: number;
+    binarize: { kernel: number; weights: [number, number] };
+  };
+  models: { mask: ModelFileSpec; image: ModelFileSpec };
+  card: Record<string, unknown>;
+  [extra: string]: unknown;
+}
+
+export type ModelRole = 'mask' | 'image';
+
+export class ManifestError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(problems.length === 1 ? problems[0] : `invalid manifest:\n- ${problems.join('\n- ')}`);
+    this.name = 'ManifestError';
+    this.problems = problems;
+  }
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const typeName = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
+
+class Checker {
+  problems: string[] = [];
+
+  field(obj: Obj, key: string, path: string): unknown {
+    if (!(key in obj) || obj[key] === undefined) {
+      this.problems.push(`${path}.${key} is missing`);
+      return undefined;
+    }
+    return obj[key];
+  }
+
+  object(obj: Obj, key: string, path: string): Obj | undefined {
+    const v = this.field(obj, key, path);
+    if (v === undefined) return undefined;
+    if (!isObj(v)) {
+      this.problems.push(`${path}.${key} must be an object, got ${typeName(v)}`);
+      return undefined;
+    }
+    return v;
+  }
+
+  string(obj: Obj, key: string, path: string, pattern?: RegExp, what?: string): string | undefined {
+    const v = this.field(obj, key, path);
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || v.length === 0) {
+      this.problems.push(`${path}.${key} must be a non-empty string, got ${typeName(v)}`);
+      return undefined;
+    }
+    if (pattern && !pattern.test(v)) {
+      this.problems.push(`${path}.${key} must be ${what}, got "${v.slice(0, 80)}"`);
+      return undefined;
+    }
+    return v;
+  }
+
+  number(obj: Obj, key: string, path: string, opts: { integer?: boolean; min?: number; max?: number; exclusiveMin?: boolean } = {}): number | undefined {
+    const v = this.field(obj, key, path);
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      this.problems.push(`${path}.${key} must be a number, got ${typeName(v)}`);
+      return undefined;
+    }
+    if (opts.integer && !Number.isInteger(v)) {
+      this.problems.push(`${path}.${key} must be an integer, got ${v}`);
+      return undefined;
+    }
+    if (opts.min !== undefined && (opts.exclusiveMin ? v <= opts.min : v < opts.min)) {
+      this.problems.push(`${path}.${key} must be ${opts.exclusiveMin ? '>' : '≥'} ${opts.min}, got ${v}`);
+      return undefined;
+    }
+    if (opts.max !== undefined && v > opts.max) {
+      this.problems.push(`${path}.${key} must be ≤ ${opts.max}, got ${v}`);
+      return undefined;
+    }
+    return v;
+  }
+
+  literal<T extends string | number>(obj: Obj, key: string, path: string, allowed: readonly T[]): T | undefined {
+    const v = this.field(obj, key, path);
+    if (v === undefined) return undefined;
+    if (!allowed.includes(v as T)) {
+      this.problems.push(`${path}.${key} must be ${allowed.map((a) => JSON.stringify(a)).join(' or ')}, got ${JSON.stringify(v)}`);
+      return undefined;
+    }
+    return v as T;
+  }
+
+  numberTuple(obj: Obj, key: string, path: string, length: number, integer: boolean): number[] | undefined {
+    const v = this.field(obj, key, path);
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v) || v.length !== length || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && (!integer || (Number.isInteger(x) && x > 0)))) {
+      this.problems.push(`${path}.${key} must be an array of ${length} ${integer ? 'positive integers' : 'numbers'}, got ${JSON.stringify(v)}`);
+      return undefined;
+    }
+    return v as number[];
+  }
+
+  tensorList(obj: Obj, key: string, path: string): TensorSpec[] | undefined {
+    const v = this.field(obj, key, path);
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v) || v.length === 0) {
+      this.problems.push(`${path}.${key} must be a non-empty array of { name, shape }`);
+      return undefined;
+    }
+    const out: TensorSpec[] = [];
+    v.forEach((item, i) => {
+      const p = `${path}.${key}[${i}]`;
+      if (!isObj(item)) {
+        this.problems.push(`${p} must be an object { name, shape }, got ${typeName(item)}`);
+        return;
+      }
+      const name = this.string(item, 'name', p);
+      const shape = this.field(item, 'shape', p);
+      if (shape !== undefined && (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d > 0))) {
+        this.problems.push(`${p}.shape must be an array of positive integers (static shapes), got ${JSON.stringify(shape)}`);
+        return;
+      }
+      if (name !== undefined && shape !== undefined) out.push({ name, shape: shape as number[] });
+    });
+    return out;
+  }
+}
+
+const FILE_NAME = /^[A-Za-z0-9._-]+$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/** Validates parsed JSON as a format-1 manifest; throws ManifestError naming every bad field. */
+export function validateManifest(json: unknown): Manifest {
+  const c = new Checker();
+  const root = 'manifest';
+  if (!isObj(json)) throw new ManifestError([`${root} must be a JSON object, got ${typeName(json)}`]);
+  c.literal(json, 'format', root, [1] as const);
+  c.string(json, 'name', root);
+  const res = c.numberTuple(json, 'resolution', root, 2, true);
+
+  const schedule = c.object(json, 'schedule', root);
+  if (schedule) {
+    const p = `${root}.schedule`;
+    c.literal(schedule, 'kind', p, ['linear'] as const);
+    const b0 = c.number(schedule, 'betaStart', p, { min: 0, exclusiveMin: true, max: 1 });
+    const b1 = c.number(schedule, 'betaEnd', p, { min: 0, exclusiveMin: true, max: 1 });
+    c.number(schedule, 'T', p, { integer: true, min: 1 });
+    if (b0 !== undefined && b1 !== undefined && b1 < b0) c.problems.push(`${p}.betaEnd (${b1}) must be ≥ betaStart (${b0})`);
+  }
+
+  const sampler = c.object(json, 'sampler', root);
+  if (sampler) {
+    const p = `${root}.sampler`;
+    const steps = c.number(sampler, 'steps', p, { integer: true, min: 1 });
+    const T = schedule && typeof schedule.T === 'number' ? schedule.T : undefined;
+    if (steps !== undefined && T !== undefined && steps > T) c.problems.push(`${p}.steps (${steps}) must be ≤ schedule.T (${T})`);
+    c.literal(sampler, 'skip', p, ['uniform'] as const);
+    c.number(sampler, 'eta', p, { min: 0 });
+    const bin = c.object(sampler, 'binarize', p);
+    if (bin) {
+      const q = `${p}.binarize`;
+      const k = c.number(bin, 'kernel', q, { integer: true, min: 1 });
+      if (k !== undefined && k % 2 !== 1) c.problems.push(`${q}.kernel must be odd, got ${k}`);
+      c.numberTuple(bin, 'weights', q, 2, false);
+    }
+  }
+
+  const models = c.object(json, 'models', root);
+  if (models) {
+    for (const role of ['mask', 'image'] as const) {
+      const m = c.object(models, role, `${root}.models`);
+      if (!m) continue;
+      const p = `${root}.models.${role}`;
+      c.string(m, 'file', p, FILE_NAME, 'a plain file name in the model folder (letters, digits, . _ -)');
+      c.string(m, 'sha256', p, SHA256, '64 lowercase hex digits');
+      if ('bytes' in m) c.number(m, 'bytes', p, { integer: true, min: 1 });
+      const inputs = c.tensorList(m, 'inputs', p);
+      const outputs = c.tensorList(m, 'outputs', p);
+      if (res && inputs && outputs) checkUNetContract(c.problems, p, inputs, outputs, res as [number, number]);
+    }
+  }
+
+  const card = json.card;
+  if (card !== undefined && !isObj(card)) c.problems.push(`${root}.card must be an object, got ${typeName(card)}`);
+  else if (card === undefined) c.problems.push(`${root}.card is missing`);
+
+  if (c.problems.length) throw new ManifestError(c.problems);
+  return json as unknown as Manifest;
+}
+
+/** The plain U-Net contract (contracts.md §1): x [1,2,H,W], t [1] → eps [1,1,H,W]. */
+function checkUNetContract(problems: string[], path: string, inputs: TensorSpec[], outputs: TensorSpec[], [H, W]: [number, number]): void {
+  const want = (list: TensorSpec[], name: string, shape: number[], where: string) => {
+    const s = list.find((x) => x.name === name);
+    if (!s) problems.push(`${path}.${where} has no tensor named "${name}" (found ${list.map((x) => `"${x.name}"`).join(', ')})`);
+    else if (s.shape.join(',') !== shape.join(',')) problems.push(`${path}.${where} "${name}" must have shape [${shape}], got [${s.shape}]`);
+  };
+  want(inputs, 'x', [1, 2, H, W], 'inputs');
+  want(inputs, 't', [1], 'inputs');
+  want(outputs, 'eps', [1, 1, H, W], 'outputs');
+}
+
+/** What an ONNX session reports about itself (a structural subset of ORT's InferenceSession). */
+export interface SessionSignature {
+  inputNames: readonly string[];
+  outputNames: readonly string[];
+  /** ORT ≥ 1.21 exposes metadata with shapes; dims may be symbolic strings. */
+  inputMetadata?: readonly { name: string; isTensor?: boolean; shape?: readonly (number | string)[] }[];
+  outputMetadata?: readonly { name: string; isTensor?: boolean; shape?: readonly (number | string)[] }[];
+}
+
+/**
+ * Compares a loaded session with the manifest's model entry. Returns problems (empty = fine):
+ * every manifest input/output must exist in the session, and static dims must match.
+ */
+export function checkSessionSignature(role: ModelRole, spec: ModelFileSpec, session: SessionSignature): string[] {
+  const problems: string[] = [];
+  const check = (kind: 'input' | 'output', specs: TensorSpec[], names: readonly string[], meta: SessionSignature['inputMetadata']) => {
+    for (const s of specs) {
+      if (!names.includes(s.name)) {
+        problems.push(`${spec.file} (${role} model) has no ${kind} "${s.name}" listed in the manifest; it has ${names.map((n) => `"${n}"`).join(', ') || 'none'}`);
+        continue;
+      }
+      const m = meta?.find((x) => x.name === s.name);
+      if (m?.shape && m.shape.length > 0) {
+        const ok = m.shape.length === s.shape.length && m.shape.every((d, i) => typeof d !== 'number' || d === s.shape[i]);
+        if (!ok) problems.push(`${spec.file} (${role} model) ${kind} "${s.name}" has shape [${m.shape}], the manifest says [${s.shape}]`);
+      }
+    }
+    if (kind === 'input') {
+      for (const n of names) if (!specs.some((s) => s.name === n)) problems.push(`${spec.file} (${role} model) needs an input "${n}" the manifest does not list`);
+    }
+  };
+  check('input', spec.inputs, session.inputNames, session.inputMetadata);
+  check('output', spec.outputs, session.outputNames, session.outputMetadata);
+  return problems;
+}
+
+/** Lowercase hex SHA-256 of the bytes (WebCrypto: browsers, workers, Node ≥ 19). */
+export async function sha256Hex(bytes: Uint8Array | ArrayBuffer): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes as BufferSource);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Throws an Error naming the file when its size or SHA-256 differs from the manifest. */
+export async function verifyModelBytes(role: ModelRole, spec: ModelFileSpec, bytes: Uint8Array): Promise<void> {
+  if (spec.bytes !== undefined && bytes.byteLength !== spec.bytes) {
+    throw new Error(`${spec.file} (${role} model) is ${bytes.byteLength} bytes, the manifest says ${spec.bytes}: the file is truncated or not the exported model`);
+  }
+  const got = await sha256Hex(bytes);
+  if (got !== spec.sha256) {
+    throw new Error(`${spec.file} (${role} model) has SHA-256 ${got}, the manifest says ${spec.sha256}: the file is corrupt or from another export`);
+  }
+}

@@ -1,0 +1,58 @@
+import { PNG } from 'pngjs';
+import { describe, expect, it } from 'vitest';
+import { encodeGrayPng, encodeImagePng, encodeMaskPng, imageToGray8, maskToGray8 } from './png';
+
+const decode = (bytes: Uint8Array) => PNG.sync.read(Buffer.from(bytes));
+
+describe('imageToGray8', () => {
+  it('clamps and rounds half away from zero: floor((y + 1)·127.5 + 0.5)', () => {
+    const y = new Float32Array([-2, -1, 0, 1, 3, -0.5, 0.5, 1 / 255]);
+    // hand values: −1→0, 0→127.5→128, 1→255, −0.5→63.75→64, 0.5→191.25→191, 1/255→128
+    expect(Array.from(imageToGray8(y))).toEqual([0, 0, 128, 255, 255, 64, 191, 128]);
+  });
+  it('maps the mask to 0 / 255', () => {
+    expect(Array.from(maskToGray8(new Float32Array([-1, 1, 0, 0.2])))).toEqual([0, 255, 0, 255]);
+    expect(Array.from(maskToGray8(new Uint8Array([0, 1])))).toEqual([0, 255]);
+  });
+});
+
+describe('PNG encoding (decoded by pngjs)', () => {
+  for (const compress of [true, false]) {
+    it(`8-bit grayscale round-trips, compress=${compress}`, async () => {
+      const W = 37;
+      const H = 23;
+      const px = Uint8Array.from({ length: W * H }, (_, i) => (i * 7) % 256);
+      const png = await encodeGrayPng(px, W, H, { compress });
+      const img = decode(png);
+      expect(img.width).toBe(W);
+      expect(img.height).toBe(H);
+      for (let i = 0; i < W * H; i++) {
+        expect(img.data[4 * i]).toBe(px[i]); // pngjs expands gray to RGBA
+        expect(img.data[4 * i + 3]).toBe(255);
+      }
+    });
+  }
+  it('stored blocks span > 64 KiB of raw data', async () => {
+    const W = 300;
+    const H = 300;
+    const px = Uint8Array.from({ length: W * H }, (_, i) => (i * 13) & 255);
+    const img = decode(await encodeGrayPng(px, W, H, { compress: false }));
+    expect(img.data[4 * (W * H - 1)]).toBe(px[W * H - 1]);
+  });
+  it('image and mask PNGs have the model size; the mask holds only 0 and 255', async () => {
+    const W = 32;
+    const H = 16;
+    const y = Float32Array.from({ length: W * H }, (_, i) => Math.sin(i));
+    const m = Float32Array.from({ length: W * H }, (_, i) => (i % 5 === 0 ? 1 : -1));
+    const im = decode(await encodeImagePng(y, W, H));
+    const mk = decode(await encodeMaskPng(m, W, H));
+    expect([im.width, im.height, mk.width, mk.height]).toEqual([W, H, W, H]);
+    const values = new Set<number>();
+    for (let i = 0; i < W * H; i++) values.add(mk.data[4 * i]);
+    expect([...values].sort((a, b) => a - b)).toEqual([0, 255]);
+    expect(im.data[4 * 1]).toBe(imageToGray8(y)[1]);
+  });
+  it('rejects a wrong pixel count', async () => {
+    await expect(encodeGrayPng(new Uint8Array(5), 2, 2)).rejects.toThrow(/5 pixels for 2×2/);
+  });
+});

@@ -1,0 +1,140 @@
+// Minimal 8-bit grayscale PNG encoder for the exported pair (browser, worker and Node alike).
+//
+// - The image: ŷ₀ in model units, clamped to [−1, 1], mapped to [0, 255] by
+//   floor((y + 1)·127.5 + 0.5) evaluated in float32 steps, i.e. rounded half away from zero
+//   (the same as the kit's `binarize.to_uint8`).
+// - The mask: 8-bit grayscale with exactly two values, 0 = background, 255 = lesion. Chosen over
+//   1-bit PNG because every segmentation tool (PIL "L" mode, OpenCV IMREAD_GRAYSCALE, ITK, the
+//   BUSI/BUS-BRA datasets themselves) reads it as is; `> 127` or `> 0` gives the binary mask.
+//
+// Compression: zlib via CompressionStream('deflate') where it exists (browsers, Node ≥ 18);
+// otherwise stored (uncompressed) deflate blocks, which every decoder reads too.
+
+const PNG_SIGNATURE = new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]);
+
+let crcTable: Uint32Array | null = null;
+function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  for (let i = 0; i < bytes.length; i++) crc = crcTable[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+function adler32(bytes: Uint8Array): number {
+  let a = 1;
+  let b = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    a = (a + bytes[i]) % 65521;
+    b = (b + a) % 65521;
+  }
+  return ((b << 16) | a) >>> 0;
+}
+
+/** zlib stream with stored (uncompressed) deflate blocks of at most 65535 bytes. */
+export function zlibStored(data: Uint8Array): Uint8Array {
+  const blocks = Math.max(1, Math.ceil(data.length / 65535));
+  const out = new Uint8Array(2 + data.length + blocks * 5 + 4);
+  out[0] = 0x78;
+  out[1] = 0x01;
+  let o = 2;
+  for (let b = 0; b < blocks; b++) {
+    const start = b * 65535;
+    const len = Math.min(65535, data.length - start);
+    out[o++] = b === blocks - 1 ? 1 : 0;
+    out[o++] = len & 0xff;
+    out[o++] = len >>> 8;
+    out[o++] = ~len & 0xff;
+    out[o++] = (~len >>> 8) & 0xff;
+    out.set(data.subarray(start, start + len), o);
+    o += len;
+  }
+  const ad = adler32(data);
+  out[o++] = ad >>> 24;
+  out[o++] = (ad >>> 16) & 0xff;
+  out[o++] = (ad >>> 8) & 0xff;
+  out[o++] = ad & 0xff;
+  return out;
+}
+
+async function zlibCompress(data: Uint8Array): Promise<Uint8Array> {
+  if (typeof CompressionStream === 'undefined') return zlibStored(data);
+  const stream = new Blob([data as BlobPart]).stream().pipeThrough(new CompressionStream('deflate'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+function chunk(type: string, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, data.length);
+  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
+  out.set(data, 8);
+  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+  return out;
+}
+
+export interface PngOptions {
+  /** false: stored deflate blocks (no CompressionStream needed). Default true. */
+  compress?: boolean;
+}
+
+/** Encodes H·W 8-bit gray pixels (row-major) as a PNG file. */
+export async function encodeGrayPng(pixels: Uint8Array, width: number, height: number, opts: PngOptions = {}): Promise<Uint8Array> {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new Error(`bad PNG size ${width}×${height}`);
+  if (pixels.length !== width * height) throw new Error(`PNG: ${pixels.length} pixels for ${width}×${height}`);
+  const raw = new Uint8Array(height * (width + 1));
+  for (let y = 0; y < height; y++) {
+    raw[y * (width + 1)] = 0; // filter: none
+    raw.set(pixels.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
+  }
+  const ihdr = new Uint8Array(13);
+  const v = new DataView(ihdr.buffer);
+  v.setUint32(0, width);
+  v.setUint32(4, height);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 0; // colour type: grayscale
+  ihdr[10] = 0; // deflate
+  ihdr[11] = 0; // adaptive filtering
+  ihdr[12] = 0; // no interlace
+  const idat = opts.compress === false ? zlibStored(raw) : await zlibCompress(raw);
+  const parts = [PNG_SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', new Uint8Array(0))];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Model units → 8-bit: clamp [−1, 1], floor((y + 1)·127.5 + 0.5) in float32 steps. */
+export function imageToGray8(y: Float32Array): Uint8Array {
+  const out = new Uint8Array(y.length);
+  const f = Math.fround;
+  for (let i = 0; i < y.length; i++) {
+    const c = y[i] < -1 ? -1 : y[i] > 1 ? 1 : y[i];
+    out[i] = Math.floor(f(f(f(c + 1) * 127.5) + 0.5));
+  }
+  return out;
+}
+
+/** Mask (±1 floats, or 0/1 bytes) → 0/255 bytes: lesion where the value is > 0. */
+export function maskToGray8(mask: Float32Array | Uint8Array): Uint8Array {
+  const out = new Uint8Array(mask.length);
+  for (let i = 0; i < mask.length; i++) out[i] = mask[i] > 0 ? 255 : 0;
+  return out;
+}
+
+export function encodeImagePng(y: Float32Array, width: number, height: number, opts?: PngOptions): Promise<Uint8Array> {
+  return encodeGrayPng(imageToGray8(y), width, height, opts);
+}
+
+export function encodeMaskPng(mask: Float32Array | Uint8Array, width: number, height: number, opts?: PngOptions): Promise<Uint8Array> {
+  return encodeGrayPng(maskToGray8(mask), width, height, opts);
+}

@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest';
+import { gaussian } from './noise';
+import { CancelledError, runSampler, sampleSteps, type PairDenoiser, type SamplerFrame } from './sampler';
+import { linearSchedule } from './schedule';
+
+const schedule = linearSchedule({ kind: 'linear', betaStart: 1e-4, betaEnd: 0.02, T: 1024 });
+const H = 8;
+const W = 8;
+const N = H * W;
+
+// float64 ᾱ independent of the code under test: cumprod over float32 betas
+const ab = (() => {
+  const out: number[] = [];
+  let p = 1;
+  for (let i = 0; i < 1024; i++) {
+    p *= 1 - Math.fround(1e-4 + (i * (0.02 - 1e-4)) / 1023);
+    out.push(p);
+  }
+  return (t: number) => (t < 0 ? 1 : out[t]);
+})();
+
+/** A square lesion and a smooth image: the "true" clean pair the oracle denoiser steers to. */
+const trueMask = Float32Array.from({ length: N }, (_, i) => (Math.floor(i / W) >= 2 && Math.floor(i / W) < 6 && i % W >= 3 && i % W < 7 ? 1 : -1));
+const trueImage = Float32Array.from({ length: N }, (_, i) => 0.8 * Math.cos(i / 5));
+
+interface Call {
+  input: Float32Array;
+  t: number;
+}
+
+/** ε that makes x̂₀ exactly the given clean target: ε = (x_t − √ᾱ_t x₀*) / √(1 − ᾱ_t). */
+function oracle(target: Float32Array, xt: Float32Array, t: number): Float32Array {
+  const a = ab(t);
+  return Float32Array.from(xt, (v, i) => (v - Math.sqrt(a) * target[i]) / Math.sqrt(1 - a));
+}
+
+function oracleDenoiser(calls: { mask: Call[]; image: Call[] }): PairDenoiser {
+  return {
+    async predictMaskNoise(xy, t) {
+      calls.mask.push({ input: xy.slice(), t });
+      return oracle(trueMask, xy.subarray(0, N), t);
+    },
+    async predictImageNoise(yc, t) {
+      calls.image.push({ input: yc.slice(), t });
+      return oracle(trueImage, yc.subarray(0, N), t);
+    },
+  };
+}
+
+describe('PIG joint loop (pair mode)', () => {
+  it('starts from streams 0 and 1, feeds [x_t, y_t] and [y_t, B(x̂₀)], and returns B(x̂₀), ŷ₀ of the last step', async () => {
+    const calls = { mask: [] as Call[], image: [] as Call[] };
+    const frames: SamplerFrame[] = [];
+    const result = await runSampler({ denoiser: oracleDenoiser(calls), schedule, height: H, width: W, steps: 4, seed: 42 }, (f) => {
+      frames.push(f);
+    });
+    expect(frames.map((f) => [f.index, f.total, f.t, f.tPrev])).toEqual([
+      [0, 4, 768, 512],
+      [1, 4, 512, 256],
+      [2, 4, 256, 0],
+      [3, 4, 0, -1],
+    ]);
+    expect(calls.mask.map((c) => c.t)).toEqual([768, 512, 256, 0]);
+    expect(calls.image.map((c) => c.t)).toEqual([768, 512, 256, 0]);
+    // step 0 inputs are x_T, y_T from the seeded streams
+    const xT = gaussian(42, 0, N);
+    const yT = gaussian(42, 1, N);
+    expect(Array.from(calls.mask[0].input)).toEqual([...xT, ...yT]);
+    expect(Array.from(calls.image[0].input.subarray(0, N))).toEqual(Array.from(yT));
+    // the oracle makes every x̂₀ the true mask, so c = B(true mask) at every step
+    for (let s = 0; s < 4; s++) {
+      for (let i = 0; i < N; i++) {
+        expect(frames[s].x0[i]).toBeCloseTo(trueMask[i], 4);
+        expect(frames[s].y0[i]).toBeCloseTo(trueImage[i], 4);
+      }
+      expect(Array.from(calls.image[s].input.subarray(N))).toEqual(Array.from(frames[s].c));
+    }
+    // step 1's mask-model input is the DDIM update of step 0, computed here in float64 (η = 0):
+    // x_{t'} = √ᾱ_{t'} x̂₀ + √(1 − ᾱ_{t'}) ε
+    const eps0 = oracle(trueMask, xT, 768);
+    for (let i = 0; i < N; i++) {
+      const x0 = (xT[i] - Math.sqrt(1 - ab(768)) * eps0[i]) / Math.sqrt(ab(768));
+      const want = Math.sqrt(ab(512)) * x0 + Math.sqrt(1 - ab(512)) * eps0[i];
+      expect(calls.mask[1].input[i]).toBeCloseTo(want, 5);
+    }
+    expect(Array.from(result.mask)).toEqual(Array.from(frames[3].c));
+    expect(Array.from(result.image)).toEqual(Array.from(frames[3].y0));
+    expect(result.steps).toBe(4);
+    // the lesion square is found (pooling erodes its rim, the centre is inside)
+    expect(result.mask[4 * W + 4]).toBe(1);
+    expect(result.mask[0]).toBe(-1);
+  });
+
+  it('same seed, same run; different seed, different start', async () => {
+    const run = async (seed: number) => {
+      const calls = { mask: [] as Call[], image: [] as Call[] };
+      await runSampler({ denoiser: oracleDenoiser(calls), schedule, height: H, width: W, steps: 2, seed });
+      return calls.mask[0].input;
+    };
+    expect(Array.from(await run(5))).toEqual(Array.from(await run(5)));
+    expect(Array.from(await run(5))).not.toEqual(Array.from(await run(6)));
+  });
+
+  it('η > 0 draws z from streams 2 (mask) and 3 (image), H·W per step', async () => {
+    const zero: PairDenoiser = {
+      async predictMaskNoise() {
+        return new Float32Array(N);
+      },
+      async predictImageNoise() {
+        return new Float32Array(N);
+      },
+    };
+    const seen: Float32Array[] = [];
+    const spy: PairDenoiser = {
+      predictMaskNoise: async (xy, t) => {
+        seen.push(xy.slice());
+        return zero.predictMaskNoise(xy, t);
+      },
+      predictImageNoise: zero.predictImageNoise,
+    };
+    await runSampler({ denoiser: spy, schedule, height: H, width: W, steps: 4, seed: 9, eta: 1 });
+    // with ε = 0: x̂₀ = x_t/√ᾱ_t and x_{t'} = √ᾱ_{t'} x̂₀ + c₁ z
+    const z = gaussian(9, 2, 2 * N); // steps 0 and 1 each draw N
+    let x = Array.from(gaussian(9, 0, N));
+    const ts = [768, 512, 256];
+    for (let s = 0; s < 2; s++) {
+      const [t, tp] = [ts[s], ts[s + 1]];
+      const c1 = Math.sqrt(((1 - ab(t) / ab(tp)) * (1 - ab(tp))) / (1 - ab(t)));
+      x = x.map((v, i) => Math.sqrt(ab(tp)) * (v / Math.sqrt(ab(t))) + c1 * z[s * N + i]);
+      for (let i = 0; i < N; i++) expect(seen[s + 1][i]).toBeCloseTo(x[i], 4);
+    }
+  });
+});
+
+describe('the other two modes share the loop', () => {
+  it('mask → image: only model_y runs, conditioned on the user mask every step', async () => {
+    const calls = { mask: [] as Call[], image: [] as Call[] };
+    const m = Float32Array.from(trueMask, (v) => (v > 0 ? 1 : 0)); // 0/1 accepted: > 0 is lesion
+    const r = await runSampler({ denoiser: oracleDenoiser(calls), schedule, height: H, width: W, steps: 3, seed: 1, mode: { kind: 'maskToImage', mask: m } });
+    expect(calls.mask.length).toBe(0);
+    expect(calls.image.length).toBe(3);
+    for (const c of calls.image) expect(Array.from(c.input.subarray(N))).toEqual(Array.from(trueMask));
+    expect(Array.from(r.mask)).toEqual(Array.from(trueMask));
+    for (let i = 0; i < N; i++) expect(r.image[i]).toBeCloseTo(trueImage[i], 4);
+  });
+
+  it('image → mask: only model_x runs, y_t = √ᾱ_t y* + √(1−ᾱ_t) ε with ε from stream 4', async () => {
+    const calls = { mask: [] as Call[], image: [] as Call[] };
+    const r = await runSampler({ denoiser: oracleDenoiser(calls), schedule, height: H, width: W, steps: 2, seed: 3, mode: { kind: 'imageToMask', image: trueImage } });
+    expect(calls.image.length).toBe(0);
+    expect(calls.mask.map((c) => c.t)).toEqual([512, 0]);
+    const eps = gaussian(3, 4, N);
+    for (const c of calls.mask) {
+      for (let i = 0; i < N; i++) {
+        expect(c.input[N + i]).toBeCloseTo(Math.sqrt(ab(c.t)) * trueImage[i] + Math.sqrt(1 - ab(c.t)) * eps[i], 5);
+      }
+    }
+    expect(Array.from(r.image)).toEqual(Array.from(trueImage));
+    expect(r.mask[4 * W + 4]).toBe(1);
+  });
+});
+
+describe('cancellation and errors', () => {
+  it('stops within a step once the signal is aborted', async () => {
+    const signal = { aborted: false };
+    const calls = { mask: [] as Call[], image: [] as Call[] };
+    const gen = sampleSteps({ denoiser: oracleDenoiser(calls), schedule, height: H, width: W, steps: 8, seed: 1, signal });
+    await gen.next();
+    await gen.next();
+    signal.aborted = true;
+    await expect(gen.next()).rejects.toBeInstanceOf(CancelledError);
+    expect(calls.mask.length).toBe(2);
+    expect(calls.image.length).toBe(2);
+  });
+  it('aborting between the two model calls skips the second', async () => {
+    const signal = { aborted: false };
+    let imageCalls = 0;
+    const d: PairDenoiser = {
+      predictMaskNoise: async () => {
+        signal.aborted = true;
+        return new Float32Array(N);
+      },
+      predictImageNoise: async () => {
+        imageCalls++;
+        return new Float32Array(N);
+      },
+    };
+    await expect(runSampler({ denoiser: d, schedule, height: H, width: W, steps: 4, seed: 1, signal })).rejects.toThrow('generation cancelled');
+    expect(imageCalls).toBe(0);
+  });
+  it('rejects a denoiser output of the wrong size', async () => {
+    const d: PairDenoiser = { predictMaskNoise: async () => new Float32Array(3), predictImageNoise: async () => new Float32Array(N) };
+    await expect(runSampler({ denoiser: d, schedule, height: H, width: W, steps: 1, seed: 1 })).rejects.toThrow('ε_x has 3 values, the model needs 8×8 = 64');
+  });
+});

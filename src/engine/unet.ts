@@ -1,0 +1,129 @@
+// One exported U-Net as an ONNX Runtime session, and the pair of them as core's PairDenoiser.
+//
+// The `ort` module is a parameter (onnxruntime-web in the browser, onnxruntime-node in Node); this
+// file imports only its types, so the same code runs in both. Both packages re-export the same
+// onnxruntime-common API.
+//
+// Data path (first, simple and correct): each step the input [x_t, y_t] (or [y_t, c]) is a CPU
+// float32 tensor and ε is read back to the CPU, where core runs the DDIM update and B(·). On WebGPU
+// this costs one upload and one readback of H·W floats per model call: ~8 KB at 32², 1 MB at 512²,
+// small next to a U-Net forward. Keeping x_t / y_t as GPU tensors (gpu-buffer outputs + a WGSL
+// DDIM kernel) is the planned optimisation; the PairDenoiser seam is where it plugs in.
+
+import type * as Ort from 'onnxruntime-web';
+import { checkSessionSignature, type ModelFileSpec, type ModelRole } from '../core/manifest';
+import type { PairDenoiser } from '../core/sampler';
+import { EngineError, errorMessage } from './errors';
+
+export type OrtModule = Pick<typeof Ort, 'InferenceSession' | 'Tensor'>;
+export type SessionOptions = Ort.InferenceSession.SessionOptions;
+type Session = Ort.InferenceSession;
+
+/** Serialises session runs: ORT-web refuses concurrent runs, and one at a time is what we want. */
+export class RunQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+export class UNetSession {
+  private constructor(
+    private readonly ort: OrtModule,
+    private readonly session: Session,
+    readonly role: ModelRole,
+    readonly spec: ModelFileSpec,
+    readonly height: number,
+    readonly width: number,
+    private readonly queue: RunQueue,
+  ) {}
+
+  /**
+   * Opens the model bytes (already verified against the manifest's sha256) and checks the
+   * session's inputs/outputs against the manifest. Throws EngineError('model') when ORT cannot
+   * parse the file or the signature differs; other session-creation failures are rethrown as is
+   * (the caller decides whether they are a backend problem).
+   */
+  static async create(
+    ort: OrtModule,
+    role: ModelRole,
+    spec: ModelFileSpec,
+    bytes: Uint8Array,
+    [height, width]: [number, number],
+    options: SessionOptions,
+    queue: RunQueue,
+  ): Promise<UNetSession> {
+    const session = await ort.InferenceSession.create(bytes, options);
+    const problems = checkSessionSignature(role, spec, session);
+    if (problems.length) {
+      await session.release().catch(() => undefined);
+      throw new EngineError('model', problems.join('; '));
+    }
+    return new UNetSession(ort, session, role, spec, height, width, queue);
+  }
+
+  /** ε for a [1, 2, H, W] input at integer step t. Tensors are disposed after the run. */
+  run(input: Float32Array, t: number): Promise<Float32Array> {
+    const n = this.height * this.width;
+    if (input.length !== 2 * n) throw new EngineError('input', `${this.spec.file}: input has ${input.length} values, expected 2×${this.height}×${this.width}`);
+    return this.queue.run(async () => {
+      const x = new this.ort.Tensor('float32', input, [1, 2, this.height, this.width]);
+      const tt = new this.ort.Tensor('float32', Float32Array.of(t), [1]);
+      let out: Ort.Tensor | undefined;
+      try {
+        const result = await this.session.run({ x, t: tt });
+        out = result.eps ?? result[this.session.outputNames[0]];
+        const data = (await out.getData()) as Float32Array;
+        if (!(data instanceof Float32Array) || data.length !== n) {
+          throw new EngineError('model', `${this.spec.file} returned ${data?.length} values of type ${out.type}, expected float32 [1, 1, ${this.height}, ${this.width}]`);
+        }
+        // getData() of a CPU tensor returns its own buffer; copy so the caller owns the result.
+        return data.slice();
+      } finally {
+        x.dispose();
+        tt.dispose();
+        out?.dispose();
+      }
+    });
+  }
+
+  /** One run on zeros: compiles shaders / allocates arenas so the first real step is not slow. */
+  async warmUp(): Promise<void> {
+    await this.run(new Float32Array(2 * this.height * this.width), 0);
+  }
+
+  async release(): Promise<void> {
+    await this.queue.run(() => this.session.release());
+  }
+}
+
+/** The two sessions as the sampler's denoiser (contracts.md §1). */
+export class OrtPairDenoiser implements PairDenoiser {
+  constructor(
+    readonly mask: UNetSession,
+    readonly image: UNetSession,
+  ) {}
+
+  predictMaskNoise(xy: Float32Array, t: number): Promise<Float32Array> {
+    return wrapRun(this.mask, xy, t);
+  }
+
+  predictImageNoise(yc: Float32Array, t: number): Promise<Float32Array> {
+    return wrapRun(this.image, yc, t);
+  }
+
+  async release(): Promise<void> {
+    await Promise.all([this.mask.release(), this.image.release()]);
+  }
+}
+
+async function wrapRun(s: UNetSession, input: Float32Array, t: number): Promise<Float32Array> {
+  try {
+    return await s.run(input, t);
+  } catch (e) {
+    if (e instanceof EngineError) throw e;
+    throw new EngineError('backend', `${s.spec.file} (${s.role} model) failed to run at t=${t}: ${errorMessage(e)}`, { cause: e });
+  }
+}

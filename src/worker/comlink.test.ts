@@ -1,0 +1,77 @@
+// The real comlink boundary over a MessageChannel: typed errors keep their kind, frames arrive
+// transferred (the worker side's buffers are detached after sending).
+import * as Comlink from 'comlink';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Manifest } from '../core/manifest';
+import { linearSchedule } from '../core/schedule';
+import type { StepFrame, StudioWorkerApi } from './api';
+import { toStudioError } from './errors';
+import { Studio } from './studio';
+
+const H = 4;
+const W = 4;
+const manifest = {
+  format: 1,
+  name: 'fake',
+  resolution: [H, W],
+  schedule: { kind: 'linear', betaStart: 1e-4, betaEnd: 0.02, T: 1024 },
+  sampler: { steps: 4, skip: 'uniform', eta: 0, binarize: { kernel: 5, weights: [0.75, 0.25] } },
+  models: {} as Manifest['models'],
+  card: {},
+} as Manifest;
+
+const sent: Float32Array[] = [];
+const { port1, port2 } = new MessageChannel();
+const studio = new Studio(
+  async () => ({
+    manifest,
+    schedule: linearSchedule(manifest.schedule),
+    denoiser: {
+      predictMaskNoise: async (xy) => xy.slice(0, H * W),
+      predictImageNoise: async (yc) => yc.slice(0, H * W),
+    },
+    backend: 'wasm',
+    backendNote: null,
+    release: async () => undefined,
+  }),
+  (value, transferables) => {
+    const v = value as unknown as { x0?: Float32Array };
+    if (v.x0) sent.push(v.x0);
+    return Comlink.transfer(value, transferables);
+  },
+);
+Comlink.expose(studio, port1 as unknown as Comlink.Endpoint);
+const api = Comlink.wrap<StudioWorkerApi>(port2 as unknown as Comlink.Endpoint);
+
+afterAll(() => {
+  port1.close();
+  port2.close();
+});
+
+describe('across comlink', () => {
+  it('frames arrive transferred, the result after them', async () => {
+    await api.load({ modelUrl: '/m/' });
+    const frames: StepFrame[] = [];
+    const r = await api.generate(
+      { seed: 1, steps: 4 },
+      Comlink.proxy((f: StepFrame) => {
+        frames.push(f);
+      }),
+    );
+    expect(frames.length).toBe(4);
+    expect(frames[0].x0).toBeInstanceOf(Float32Array);
+    expect(frames[0].x0.length).toBe(H * W);
+    expect(sent.every((a) => a.byteLength === 0)).toBe(true); // detached on the sending side
+    expect(r.image.length).toBe(H * W);
+    expect(r.mask).toBeInstanceOf(Uint8Array);
+  });
+
+  it('a StudioError keeps its kind', async () => {
+    try {
+      await api.generate({ seed: -5, steps: 4 }, Comlink.proxy(() => undefined));
+      expect.unreachable();
+    } catch (e) {
+      expect(toStudioError(e)).toMatchObject({ kind: 'input' });
+    }
+  });
+});

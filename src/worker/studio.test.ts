@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import type { Manifest } from '../core/manifest';
+import type { PairDenoiser } from '../core/sampler';
+import { linearSchedule } from '../core/schedule';
+import { EngineError } from '../engine/errors';
+import type { StepFrame, StudioError } from './api';
+import { Studio, type LoadedModel } from './studio';
+
+const H = 4;
+const W = 4;
+const manifest = {
+  format: 1,
+  name: 'fake',
+  resolution: [H, W],
+  schedule: { kind: 'linear', betaStart: 1e-4, betaEnd: 0.02, T: 1024 },
+  sampler: { steps: 4, skip: 'uniform', eta: 0, binarize: { kernel: 5, weights: [0.75, 0.25] } },
+  models: {} as Manifest['models'],
+  card: { license: 'test' },
+} as Manifest;
+
+/** A denoiser whose calls can be held open, to test busy / cancel mid-step. */
+function slowDenoiser(delayMs = 0): PairDenoiser & { calls: number } {
+  const d = {
+    calls: 0,
+    async predictMaskNoise(xy: Float32Array) {
+      d.calls++;
+      await new Promise((r) => setTimeout(r, delayMs));
+      return xy.slice(0, H * W).map((v) => v * 0.5);
+    },
+    async predictImageNoise(yc: Float32Array) {
+      d.calls++;
+      await new Promise((r) => setTimeout(r, delayMs));
+      return yc.slice(0, H * W).map((v) => v * 0.5);
+    },
+  };
+  return d;
+}
+
+function studioWith(denoiser: PairDenoiser) {
+  let released = 0;
+  const model: LoadedModel = {
+    manifest,
+    schedule: linearSchedule(manifest.schedule),
+    denoiser,
+    backend: 'wasm',
+    backendNote: 'WASM requested',
+    release: async () => {
+      released++;
+    },
+  };
+  const studio = new Studio(async () => model);
+  return { studio, released: () => released };
+}
+
+async function rejection(p: Promise<unknown>): Promise<StudioError> {
+  try {
+    await p;
+  } catch (e) {
+    return e as StudioError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('Studio (worker logic)', () => {
+  it('load returns the model info from the manifest', async () => {
+    const { studio } = studioWith(slowDenoiser());
+    expect(await studio.load({ modelUrl: '/models/fake/' })).toEqual({
+      name: 'fake',
+      resolution: [4, 4],
+      defaultSteps: 4,
+      backend: 'wasm',
+      backendNote: 'WASM requested',
+      card: { license: 'test' },
+    });
+  });
+
+  it('generate streams one frame per step, then the result', async () => {
+    const { studio } = studioWith(slowDenoiser());
+    await studio.load({ modelUrl: '/m/' });
+    const frames: StepFrame[] = [];
+    const r = await studio.generate({ seed: 3, steps: 4 }, (f) => frames.push(f));
+    await new Promise((res) => setTimeout(res, 0));
+    expect(frames.map((f) => [f.index, f.total, f.t, f.tPrev])).toEqual([
+      [0, 4, 768, 512],
+      [1, 4, 512, 256],
+      [2, 4, 256, 0],
+      [3, 4, 0, -1],
+    ]);
+    expect(frames[3].y0).toEqual(r.image);
+    expect(r.mask.every((v) => v === 0 || v === 1)).toBe(true);
+    expect([r.seed, r.steps, r.eta, r.width, r.height, r.backend]).toEqual([3, 4, 0, 4, 4, 'wasm']);
+    expect(r.msPerStep).toBeCloseTo(r.totalMs / 4, 6);
+  });
+
+  it('same seed gives the same pair; previews: false sends no frames', async () => {
+    const { studio } = studioWith(slowDenoiser());
+    await studio.load({ modelUrl: '/m/' });
+    let n = 0;
+    const a = await studio.generate({ seed: 9, steps: 3, previews: false }, () => n++);
+    const b = await studio.generate({ seed: 9, steps: 3 }, () => undefined);
+    expect(n).toBe(0);
+    expect(a.image).toEqual(b.image);
+    expect(a.mask).toEqual(b.mask);
+  });
+
+  it('one generation at a time: a second call is busy; cancel stops it within a step', async () => {
+    const d = slowDenoiser(20);
+    const { studio } = studioWith(d);
+    await studio.load({ modelUrl: '/m/' });
+    const frames: StepFrame[] = [];
+    const first = studio.generate({ seed: 1, steps: 50 }, (f) => frames.push(f));
+    const busy = await rejection(studio.generate({ seed: 2, steps: 2 }, () => undefined));
+    expect(busy.kind).toBe('busy');
+    await new Promise((r) => setTimeout(r, 130));
+    studio.cancel();
+    const callsAtCancel = d.calls;
+    const err = await rejection(first);
+    expect(err).toEqual({ kind: 'cancelled', message: 'Generation cancelled.' });
+    expect(d.calls - callsAtCancel).toBeLessThanOrEqual(1); // the call in flight finishes, nothing more
+    expect(frames.length).toBeLessThan(50);
+    // usable afterwards
+    const again = await studio.generate({ seed: 2, steps: 2 }, () => undefined);
+    expect(again.steps).toBe(2);
+  });
+
+  it('rejects bad input and a missing model with kind "input"', async () => {
+    const { studio } = studioWith(slowDenoiser());
+    expect((await rejection(studio.generate({ seed: 1, steps: 4 }, () => undefined))).kind).toBe('input');
+    await studio.load({ modelUrl: '/m/' });
+    expect(await rejection(studio.generate({ seed: -1, steps: 4 }, () => undefined))).toMatchObject({ kind: 'input', message: expect.stringMatching(/Seed/) });
+    expect(await rejection(studio.generate({ seed: 1, steps: 0 }, () => undefined))).toMatchObject({ kind: 'input', message: expect.stringMatching(/Steps/) });
+    expect(await rejection(studio.generate({ seed: 1, steps: 2000 }, () => undefined))).toMatchObject({ kind: 'input' });
+  });
+
+  it('load errors keep their kind; a new load releases the previous pair', async () => {
+    const failing = new Studio(async () => {
+      throw new EngineError('model', 'mask.onnx (mask model) has SHA-256 …, the manifest says …');
+    });
+    expect(await rejection(failing.load({ modelUrl: '/x/' }))).toMatchObject({ kind: 'model' });
+    const { studio, released } = studioWith(slowDenoiser());
+    await studio.load({ modelUrl: '/m/' });
+    await studio.load({ modelUrl: '/m/' });
+    expect(released()).toBe(1);
+  });
+
+  it('a denoiser failure surfaces as a StudioError, not a hang', async () => {
+    const bad: PairDenoiser = {
+      predictMaskNoise: async () => {
+        throw new EngineError('backend', 'mask.onnx failed to run at t=768: device lost');
+      },
+      predictImageNoise: async () => new Float32Array(H * W),
+    };
+    const { studio } = studioWith(bad);
+    await studio.load({ modelUrl: '/m/' });
+    expect(await rejection(studio.generate({ seed: 1, steps: 2 }, () => undefined))).toEqual({ kind: 'backend', message: 'mask.onnx failed to run at t=768: device lost' });
+  });
+});

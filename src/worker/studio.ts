@@ -1,0 +1,144 @@
+// The studio's worker-side logic, independent of comlink and of ORT so it can be unit-tested in
+// Node: one loaded pair, one generation at a time, cancel within a step, frames handed over.
+
+import type { Manifest } from '../core/manifest';
+import { CancelledError, sampleSteps, type PairDenoiser } from '../core/sampler';
+import type { Schedule } from '../core/schedule';
+import { EngineError, errorMessage } from '../engine/errors';
+import type { Backend, GenerateRequest, GenerateResult, LoadRequest, ModelInfo, StepFrame, StudioError, StudioWorkerApi } from './api';
+import { isStudioError, studioError } from './errors';
+
+export interface LoadedModel {
+  manifest: Manifest;
+  schedule: Schedule;
+  denoiser: PairDenoiser;
+  backend: Backend;
+  backendNote: string | null;
+  release(): Promise<void>;
+}
+
+export type PairLoader = (request: LoadRequest) => Promise<LoadedModel>;
+
+/** Marks buffers for transfer (Comlink.transfer in the worker; identity in tests). */
+export type TransferFn = <T>(value: T, transferables: Transferable[]) => T;
+
+/** A macrotask boundary, so that a cancel() message is handled between steps even when ORT
+ * resolves its promises without ever leaving the microtask queue (WASM backend). */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => {
+      port1.close();
+      resolve();
+    };
+    port2.postMessage(null);
+  });
+}
+
+/** Any thrown value → the StudioError the app receives: always a plain object (an Error instance
+ * would lose `kind` in comlink's serialisation). */
+export function asStudioError(e: unknown): StudioError {
+  if (e instanceof CancelledError) return studioError('cancelled', 'Generation cancelled.');
+  if (e instanceof EngineError) return studioError(e.kind, e.message);
+  if (isStudioError(e)) return studioError(e.kind, e.message);
+  if (e instanceof RangeError) return studioError('input', e.message);
+  return studioError('internal', errorMessage(e));
+}
+
+export class Studio implements StudioWorkerApi {
+  private model: LoadedModel | null = null;
+  private loading = false;
+  private running: { aborted: boolean } | null = null;
+
+  constructor(
+    private readonly loader: PairLoader,
+    private readonly transfer: TransferFn = (v) => v,
+  ) {}
+
+  async load(request: LoadRequest): Promise<ModelInfo> {
+    if (this.running) throw studioError('busy', 'A generation is running: cancel it before loading another model.');
+    if (this.loading) throw studioError('busy', 'A model is already loading.');
+    if (!request || typeof request.modelUrl !== 'string' || !request.modelUrl) throw studioError('input', 'load() needs a modelUrl such as "/models/tiny/".');
+    this.loading = true;
+    try {
+      const next = await this.loader(request);
+      const previous = this.model;
+      this.model = next;
+      await previous?.release().catch(() => undefined);
+      const m = next.manifest;
+      return {
+        name: m.name,
+        resolution: [m.resolution[0], m.resolution[1]],
+        defaultSteps: m.sampler.steps,
+        backend: next.backend,
+        backendNote: next.backendNote,
+        card: m.card,
+      };
+    } catch (e) {
+      throw asStudioError(e);
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  async generate(request: GenerateRequest, onFrame: (frame: StepFrame) => void): Promise<GenerateResult> {
+    if (this.running) throw studioError('busy', 'A generation is already running: wait for it or cancel it.');
+    if (this.loading) throw studioError('busy', 'The model is still loading.');
+    const model = this.model;
+    if (!model) throw studioError('input', 'No model is loaded yet.');
+    const { manifest, schedule } = model;
+    const T = schedule.T;
+    const { seed, steps } = request;
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw studioError('input', `Seed must be a whole number from 0 to 4294967295, got ${seed}.`);
+    if (!Number.isInteger(steps) || steps < 1 || steps > T) throw studioError('input', `Steps must be a whole number from 1 to ${T}, got ${steps}.`);
+    const eta = request.eta ?? manifest.sampler.eta;
+    if (typeof eta !== 'number' || !(eta >= 0) || !Number.isFinite(eta)) throw studioError('input', `η must be a number ≥ 0, got ${eta}.`);
+    const previews = request.previews !== false;
+    const [height, width] = manifest.resolution;
+
+    const signal = { aborted: false };
+    this.running = signal;
+    const started = performance.now();
+    try {
+      const it = sampleSteps({
+        denoiser: model.denoiser,
+        schedule,
+        height,
+        width,
+        steps,
+        seed,
+        eta,
+        binarize: { kernel: manifest.sampler.binarize.kernel, weights: manifest.sampler.binarize.weights },
+        signal,
+      });
+      for (;;) {
+        const r = await it.next();
+        if (r.done) {
+          const { mask, image, steps: done } = r.value;
+          const totalMs = performance.now() - started;
+          const mask01 = Uint8Array.from(mask, (v) => (v > 0 ? 1 : 0));
+          const result: GenerateResult = { seed, steps: done, eta, width, height, mask: mask01, image, backend: model.backend, totalMs, msPerStep: totalMs / done };
+          return this.transfer(result, [mask01.buffer, image.buffer]);
+        }
+        const f = r.value;
+        if (previews) {
+          const frame: StepFrame = { index: f.index, total: f.total, t: f.t, tPrev: f.tPrev, x0: f.x0, y0: f.y0, elapsedMs: performance.now() - started };
+          // Not awaited: frames are posted in order and the result message follows them; a failing
+          // UI callback must not stop the run.
+          void Promise.resolve()
+            .then(() => onFrame(this.transfer(frame, [f.x0.buffer, f.y0.buffer])))
+            .catch(() => undefined);
+        }
+        await yieldToEventLoop();
+      }
+    } catch (e) {
+      throw asStudioError(e);
+    } finally {
+      this.running = null;
+    }
+  }
+
+  cancel(): void {
+    if (this.running) this.running.aborted = true;
+  }
+}
