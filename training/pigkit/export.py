@@ -21,31 +21,36 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .schedule import Schedule
+from .schedule import COEFFICIENT_ORDER, Schedule
+from .stepgraph import STEP_GRAPHS, step_shapes
 from .train import load_model_checkpoint, read_checkpoint
 
 OPSET = 17
 ROLES = {"mask": "model_x: eps of the mask chain from [x_t, y_t]", "image": "model_y: eps of the image chain from [y_t, c]"}
+STEP_ROLES = {"maskStep": "model_x + DDIM update + B: (x_t, y_t, t, k, z) -> (x_prev, x0, c)",
+              "imageStep": "model_y + DDIM update: (y_t, c, t, k, z) -> (y_prev, y0)"}
 BUSBRA_CITATION = ("W. Gómez-Flores, M. J. Gregorio-Calas, W. C. A. Pereira, \"BUS-BRA: A Breast Ultrasound Dataset "
                    "for Assessing Computer-aided Diagnosis Systems\", Medical Physics, 2023.")
 
 
-def export_unet(model: torch.nn.Module, resolution: int, path: Path) -> None:
-    model = model.eval()
-    x = torch.randn(1, 2, resolution, resolution)
-    t = torch.tensor([500.0])
+def export_graph(module: torch.nn.Module, example: tuple, input_names: list[str], output_names: list[str], path: Path) -> None:
     kwargs = {}
     if "dynamo" in inspect.signature(torch.onnx.export).parameters:
         kwargs["dynamo"] = False  # PyTorch ≥ 2.9 defaults to the dynamo exporter; keep the TorchScript one on every version
-    torch.onnx.export(model, (x, t), str(path), input_names=["x", "t"], output_names=["eps"],
+    torch.onnx.export(module.eval(), example, str(path), input_names=input_names, output_names=output_names,
                       opset_version=OPSET, do_constant_folding=True, **kwargs)
 
 
-def run_onnx(path: Path, feeds: dict[str, np.ndarray]) -> np.ndarray:
-    """eps from ONNX Runtime: Python package if present, else onnxruntime-node."""
+def export_unet(model: torch.nn.Module, resolution: int, path: Path) -> None:
+    export_graph(model, (torch.randn(1, 2, resolution, resolution), torch.tensor([500.0])), ["x", "t"], ["eps"], path)
+
+
+def run_onnx(path: Path, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """All outputs from ONNX Runtime: the Python package if present, else onnxruntime-node."""
     try:
         import onnxruntime as ort  # noqa: PLC0415
-        return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(["eps"], feeds)[0]
+        sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        return dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feeds)))
     except ImportError:
         pass
     node = shutil.which("node")
@@ -59,20 +64,43 @@ def run_onnx(path: Path, feeds: dict[str, np.ndarray]) -> np.ndarray:
         proc = subprocess.run([node, str(script), str(path.resolve()), d], capture_output=True, text=True)
         if proc.returncode != 0:
             raise RuntimeError(f"onnxruntime-node failed on {path}: {proc.stderr.strip()[-800:]}")
-        return np.fromfile(Path(d) / "eps.bin", dtype="<f4").reshape(1, 1, *feeds["x"].shape[2:])
+        outs = json.loads((Path(d) / "outputs.json").read_text())
+        return {o["name"]: np.fromfile(Path(d) / f"{o['name']}.bin", dtype="<f4").reshape(o["shape"]) for o in outs}
 
 
-def parity_error(model: torch.nn.Module, path: Path, resolution: int, trials: int = 3, seed: int = 0) -> float:
-    """Max abs difference between PyTorch and ONNX Runtime over random inputs and timesteps."""
+def _random_feeds(names: list[str], shapes: list[list[int]], schedule: Schedule, g: torch.Generator) -> dict[str, torch.Tensor]:
+    """Random inputs; t a random step, k that step's true coefficients (η = 1), so values are realistic."""
+    t = int(torch.randint(1, schedule.T, (1,), generator=g))
+    k = schedule.ddim_coefficients(t, t - 1, 1.0)
+    feeds = {}
+    for name, shape in zip(names, shapes):
+        if name == "t":
+            feeds[name] = torch.tensor([float(t)])
+        elif name == "k":
+            feeds[name] = torch.tensor([k[c] for c in COEFFICIENT_ORDER], dtype=torch.float32)
+        elif name == "c":
+            feeds[name] = torch.where(torch.rand(shape, generator=g) > 0.8, 1.0, -1.0)
+        else:
+            feeds[name] = torch.randn(shape, generator=g)
+    return feeds
+
+
+def parity_error(module: torch.nn.Module, path: Path, input_names: list[str], shapes: list[list[int]],
+                 trials: int = 3, seed: int = 0) -> dict[str, float]:
+    """Max abs difference per output between PyTorch and ONNX Runtime on random inputs; for the
+    binary output `c` (a threshold, where one ulp can flip a pixel) the fraction of differing pixels."""
     g = torch.Generator().manual_seed(seed)
-    worst = 0.0
+    worst: dict[str, float] = {}
     for _ in range(trials):
-        x = torch.randn((1, 2, resolution, resolution), generator=g)
-        t = torch.randint(0, Schedule().T, (1,), generator=g).float()
+        feeds = _random_feeds(input_names, shapes, Schedule(), g)
         with torch.no_grad():
-            ref = model(x, t).numpy()
-        got = run_onnx(path, {"x": x.numpy(), "t": t.numpy()})
-        worst = max(worst, float(np.abs(ref - got).max()))
+            ref = module(*feeds.values())
+        ref = ref if isinstance(ref, tuple) else (ref,)
+        got = run_onnx(path, {k: v.numpy() for k, v in feeds.items()})
+        for (name, value), r in zip(got.items(), ref):
+            diff = np.abs(r.numpy() - value)
+            err = float((diff > 0).mean()) if name == "c" else float(diff.max())
+            worst[name] = max(worst.get(name, 0.0), err)
     return worst
 
 
@@ -84,10 +112,9 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def model_entry(path: Path, resolution: int, role: str) -> dict:
+def model_entry(path: Path, role: str, inputs: list[tuple[str, list[int]]], outputs: list[tuple[str, list[int]]]) -> dict:
     return {"file": path.name, "sha256": sha256_of(path), "bytes": path.stat().st_size, "role": role,
-            "inputs": [{"name": "x", "shape": [1, 2, resolution, resolution]}, {"name": "t", "shape": [1]}],
-            "outputs": [{"name": "eps", "shape": [1, 1, resolution, resolution]}]}
+            "inputs": [{"name": n, "shape": s} for n, s in inputs], "outputs": [{"name": n, "shape": s} for n, s in outputs]}
 
 
 def build_manifest(name: str, resolution: int, steps: int, entries: dict, card: dict, schedule: Schedule = Schedule()) -> dict:
@@ -114,33 +141,42 @@ def slim_checkpoints(run: Path, dest: Path) -> None:
 
 
 def export_pair(run: Path, out: Path, name: str, steps: int, extra_card: dict | None = None) -> dict:
+    """Both U-Nets (plain contract) and both step graphs, each checked against PyTorch."""
     out.mkdir(parents=True, exist_ok=True)
-    entries, errors, facts = {}, {}, {}
-    resolution = None
+    entries, errors, facts, models = {}, {}, {}, {}
     for role in ("mask", "image"):
-        model = load_model_checkpoint(run / role / "ckpt.pt")
-        resolution = model.resolution
-        path = out / f"{role}.onnx"
-        export_unet(model, resolution, path)
-        errors[role] = parity_error(model, path, resolution)
-        entries[role] = model_entry(path, resolution, ROLES[role])
+        models[role] = load_model_checkpoint(run / role / "ckpt.pt")
         facts[role] = checkpoint_facts(run, role)
-        print(f"{role}: {path} ({path.stat().st_size / 1e6:.2f} MB), max abs error vs PyTorch {errors[role]:.2e}", file=sys.stderr)
+    r = models["mask"].resolution
+    plain_in = [("x", [1, 2, r, r]), ("t", [1])]
+    graphs = {role: (models[role], f"{role}.onnx", plain_in, [("eps", [1, 1, r, r])], ROLES[role]) for role in ("mask", "image")}
+    for key, (cls, ins, outs) in STEP_GRAPHS.items():
+        role = "mask" if key == "maskStep" else "image"
+        graphs[key] = (cls(models[role]), f"{role}_step.onnx", list(zip(ins, step_shapes(ins, r, r))),
+                       list(zip(outs, step_shapes(outs, r, r))), STEP_ROLES[key])
+    for key, (module, file, ins, outs, role_text) in graphs.items():
+        path = out / file
+        names, shapes = [n for n, _ in ins], [s for _, s in ins]
+        export_graph(module, tuple(torch.randn(s) for s in shapes), names, [n for n, _ in outs], path)
+        errors[key] = parity_error(module, path, names, shapes)
+        entries[key] = model_entry(path, role_text, ins, outs)
+        print(f"{key}: {path} ({path.stat().st_size / 1e6:.2f} MB), vs PyTorch: "
+              + ", ".join(f"{k} {v:.2e}" for k, v in errors[key].items()), file=sys.stderr)
     cfg = facts["mask"]["config"]
     card = {
-        "data": f"BUS-BRA breast ultrasound, folds {cfg.get('folds')} ({cfg.get('train_pairs')} pairs), resized to {resolution}²",
+        "data": f"BUS-BRA breast ultrasound, folds {cfg.get('folds')} ({cfg.get('train_pairs')} pairs), resized to {r}²",
         "license": "Trained on BUS-BRA (MIT-style license): keep the dataset's notice and cite the paper below.",
         "citation": BUSBRA_CITATION,
         "preset": cfg["preset"],
         "trainedOn": f"{cfg['device']}, torch {cfg['torch']}",
-        "stepsTrained": {r: facts[r]["iters"] for r in facts},
-        "imagesSeen": {r: facts[r]["images_seen"] for r in facts},
-        "wallTimeSeconds": {r: facts[r]["wall_seconds"] for r in facts},
+        "stepsTrained": {k: facts[k]["iters"] for k in facts},
+        "imagesSeen": {k: facts[k]["images_seen"] for k in facts},
+        "wallTimeSeconds": {k: facts[k]["wall_seconds"] for k in facts},
         "batch": cfg["batch"], "siamese": facts["image"]["config"].get("siamese", False),
         "exportMaxAbsError": errors, "metrics": {},
     }
     card.update(extra_card or {})
-    manifest = build_manifest(name, resolution, steps, entries, card)
+    manifest = build_manifest(name, r, steps, entries, card)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return manifest
 

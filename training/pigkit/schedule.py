@@ -77,14 +77,19 @@ def predict_x0(x_t: torch.Tensor, eps: torch.Tensor, sqrt_a: torch.Tensor | floa
     return (x_t - sqrt_one_minus_a * eps) / sqrt_a
 
 
-def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, coeffs: dict[str, float], z: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-    """One DDIM update; returns (x_{t'}, x̂₀). z may be None when c1 == 0 (η = 0)."""
+# The order of the coefficient vector `k` the exported step graphs take (docs/contracts.md §1b).
+COEFFICIENT_ORDER = ("sqrt_a_t", "sqrt_one_minus_a_t", "sqrt_a_prev", "c1", "c2")
+
+
+def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, coeffs: dict, z: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """One DDIM update; returns (x_{t'}, x̂₀). Coefficients are floats, or tensors inside an
+    exported step graph (which always passes z). z may be None only when c1 == 0 (η = 0)."""
     x0 = predict_x0(x_t, eps, coeffs["sqrt_a_t"], coeffs["sqrt_one_minus_a_t"])
     x_prev = coeffs["sqrt_a_prev"] * x0 + coeffs["c2"] * eps
-    if coeffs["c1"] != 0.0:
-        if z is None:
-            raise ValueError("eta > 0 needs noise z")
+    if z is not None:
         x_prev = x_prev + coeffs["c1"] * z
+    elif coeffs["c1"] != 0.0:
+        raise ValueError("eta > 0 needs noise z")
     return x_prev, x0
 
 

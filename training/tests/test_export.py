@@ -47,11 +47,15 @@ def test_export_parity_and_manifest(tmp_path):
     manifest = export_pair(run, out, "t16", steps=8, extra_card={"metrics": {"note": 1}})
     assert json.loads((out / "manifest.json").read_text()) == manifest
     assert manifest["resolution"] == [16, 16] and manifest["sampler"]["steps"] == 8
-    for role in ("mask", "image"):
-        entry = manifest["models"][role]
+    assert set(manifest["models"]) == {"mask", "image", "maskStep", "imageStep"}
+    for key, entry in manifest["models"].items():
         data = (out / entry["file"]).read_bytes()
         assert entry["sha256"] == hashlib.sha256(data).hexdigest() and entry["bytes"] == len(data)
-        assert manifest["card"]["exportMaxAbsError"][role] < 1e-4
+        errors = manifest["card"]["exportMaxAbsError"][key]
+        assert all(v < 1e-4 for name, v in errors.items() if name != "c")
+        assert errors.get("c", 0) < 0.01  # B(·) may flip a pixel sitting on the threshold, no more
+    assert manifest["models"]["maskStep"]["inputs"][3] == {"name": "k", "shape": [5]}
+    assert [o["name"] for o in manifest["models"]["maskStep"]["outputs"]] == ["x_prev", "x0", "c"]
     assert manifest["card"]["stepsTrained"] == {"mask": 3, "image": 3} and manifest["card"]["metrics"] == {"note": 1}
     assert "BUS-BRA" in manifest["card"]["citation"]
 
@@ -62,4 +66,4 @@ def test_parity_detects_a_different_model(tmp_path):
     for p in b.parameters():
         p.data.normal_(0, 0.05)
     export_unet(a, 16, tmp_path / "a.onnx")
-    assert parity_error(b, tmp_path / "a.onnx", 16, trials=1) > 1e-3
+    assert parity_error(b, tmp_path / "a.onnx", ["x", "t"], [[1, 2, 16, 16], [1]], trials=1)["eps"] > 1e-3
