@@ -27,7 +27,7 @@ from .maskstats import ks_statistic, mask_stats, wasserstein_1d
 from .plot import loss_curve_png
 from .sampler import TorchNoise, sample_pair
 from .schedule import Schedule
-from .segment import dice_iou, predict_masks, train_segmenter
+from .segment import dice_iou, load_segmenter, predict_masks, train_segmenter
 from .train import load_model_checkpoint
 
 
@@ -46,12 +46,33 @@ def generate(run: Path, n: int, steps: int, batch: int, seed: int) -> tuple[torc
     return torch.cat(masks), torch.cat(images), (time.perf_counter() - t0) / n
 
 
+def read_generated(folder: Path, resolution: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pairs written by the studio's CLI (`npm run generate`): <name>-seed<k>-{image,mask}.png."""
+    images = sorted(folder.glob("*-image.png"))
+    if not images:
+        raise FileNotFoundError(f"{folder}: no *-image.png files (generate them with npm run generate)")
+    masks, imgs = [], []
+    for path in images:
+        mask_path = path.with_name(path.name[: -len("-image.png")] + "-mask.png")
+        im = np.asarray(Image.open(path).convert("L"), dtype=np.float32)
+        mk = np.asarray(Image.open(mask_path).convert("L"))
+        if im.shape != (resolution, resolution):
+            raise ValueError(f"{path}: {im.shape} is not the model's {resolution}²")
+        imgs.append(im / 127.5 - 1)
+        masks.append(np.where(mk > 127, 1.0, -1.0))
+    return (torch.tensor(np.stack(masks), dtype=torch.float32)[:, None], torch.tensor(np.stack(imgs), dtype=torch.float32)[:, None])
+
+
 def samples_grid(gen_masks, gen_images, real_masks, real_images, path: Path, k: int = 16, scale: int = 2) -> None:
-    """Two blocks side by side: generated (left) and real (right); each pair is mask above image."""
+    """Two blocks side by side: generated (left) and real (right); each pair is mask above image,
+    eight pairs to a row."""
+    k = min(k, len(gen_masks), len(real_masks))
+    per_row = min(8, k)
+
     def block(masks, images):
         cols = [np.concatenate([to_uint8(masks[i, 0]).numpy(), to_uint8(images[i, 0]).numpy()], 0) for i in range(k)]
-        rows = [np.concatenate(cols[r * 8:(r + 1) * 8], 1) for r in range(k // 8)]
-        return np.concatenate(rows, 0)
+        cols += [np.zeros_like(cols[0])] * (-k % per_row)
+        return np.concatenate([np.concatenate(cols[r:r + per_row], 1) for r in range(0, len(cols), per_row)], 0)
     left, right = block(gen_masks, gen_images), block(real_masks, real_images)
     gap = np.full((left.shape[0], 8), 128, np.uint8)
     grid = np.concatenate([left, gap, right], 1)
@@ -81,6 +102,8 @@ def main(argv=None) -> int:
     p.add_argument("--train-folds", default="1,2,3")
     p.add_argument("--test-fold", type=int, default=4)
     p.add_argument("--seg-iters", type=int, default=1500)
+    p.add_argument("--generated", default=None, help="evaluate PNG pairs from the studio CLI instead of sampling here")
+    p.add_argument("--segmenter", default=None, help="segmenter.pt from pigkit.segment (else one is trained here)")
     p.add_argument("--threads", type=int, default=0)
     a = p.parse_args(argv)
     if a.threads:
@@ -90,7 +113,11 @@ def main(argv=None) -> int:
     run = Path(a.run)
     res = load_model_checkpoint(run / "mask" / "ckpt.pt").resolution
 
-    gen_masks, gen_images, sec_per_pair = generate(run, a.n, a.steps, a.batch, a.seed)
+    if a.generated:
+        gen_masks, gen_images = read_generated(Path(a.generated), res)
+        sec_per_pair = None
+    else:
+        gen_masks, gen_images, sec_per_pair = generate(run, a.n, a.steps, a.batch, a.seed)
     test = open_dataset(a.data, res, {a.test_fold})
     train = open_dataset(a.data, res, {int(f) for f in a.train_folds.split(",")})
     g = torch.Generator().manual_seed(a.seed)
@@ -99,18 +126,23 @@ def main(argv=None) -> int:
 
     gen_stats = [mask_stats((m[0] > 0).numpy()) for m in gen_masks]
     real_stats = [mask_stats((m[0] > 0).numpy()) for m in test.masks]
-    seg, curve = train_segmenter(train.images, train.masks, a.seg_iters, seed=a.seed)
-    loss_curve_png(out / "segmenter_loss.png", {"segmenter": curve}, "segmentation U-Net (folds 1-3) training loss")
+    if a.segmenter:
+        seg = load_segmenter(a.segmenter)
+        seg_iters = torch.load(a.segmenter, map_location="cpu", weights_only=False)["iters"]
+    else:
+        seg, curve = train_segmenter(train.images, train.masks, a.seg_iters, seed=a.seed)
+        seg_iters = a.seg_iters
+        loss_curve_png(out / "segmenter_loss.png", {"segmenter": curve}, "segmentation U-Net (folds 1-3) training loss")
     dice_real, iou_real = dice_iou(predict_masks(seg, test.images), test.masks > 0)
     dice_gen, iou_gen = dice_iou(predict_masks(seg, gen_images), gen_masks > 0)
     nonempty = torch.tensor([s["components"] > 0 for s in gen_stats])
     results = {
-        "resolution": res, "n_generated": a.n, "steps": a.steps, "eta": 0, "seed": a.seed,
+        "resolution": res, "n_generated": len(gen_masks), "generated_by": a.generated or "pigkit reference sampler", "steps": a.steps, "eta": 0, "seed": a.seed,
         "n_real_test": len(test), "n_train": len(train),
         "mask_stats": stats_table(gen_stats, real_stats),
         "empty_mask_rate": float((~nonempty).float().mean()),
         "pair_consistency": {
-            "segmenter_iters": a.seg_iters,
+            "segmenter_iters": seg_iters,
             "dice_generated_mean": float(dice_gen[nonempty].mean()), "dice_generated_std": float(dice_gen[nonempty].std()),
             "iou_generated_mean": float(iou_gen[nonempty].mean()),
             "dice_real_test_mean": float(dice_real.mean()), "dice_real_test_std": float(dice_real.std()),

@@ -61,3 +61,52 @@ def train_segmenter(images: torch.Tensor, masks: torch.Tensor, iters: int, batch
 @torch.no_grad()
 def predict_masks(model, images: torch.Tensor, batch: int = 64) -> torch.Tensor:
     return torch.cat([segment_logits(model, images[i:i + batch]) > 0 for i in range(0, len(images), batch)])
+
+
+def main(argv=None) -> int:
+    """Train the segmenter on the training folds and save it (reused by pigkit.evaluate)."""
+    import argparse
+    import json
+    from pathlib import Path
+
+    from .data import DataError, open_dataset
+    from .plot import loss_curve_png
+
+    p = argparse.ArgumentParser(prog="pigkit.segment", description="train the evaluation segmenter")
+    p.add_argument("--data", required=True)
+    p.add_argument("--resolution", type=int, default=64)
+    p.add_argument("--folds", default="1,2,3")
+    p.add_argument("--iters", type=int, default=1500)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--out", required=True, help="folder for segmenter.pt, segmenter_loss.png, segmenter.json")
+    a = p.parse_args(argv)
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    try:
+        train_set = open_dataset(a.data, a.resolution, {int(f) for f in a.folds.split(",")})
+    except DataError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    model, curve = train_segmenter(train_set.images, train_set.masks, a.iters, a.batch, seed=a.seed)
+    torch.save({"state": model.state_dict(), "resolution": a.resolution, "iters": a.iters, "batch": a.batch,
+                "folds": a.folds, "seed": a.seed}, out / "segmenter.pt")
+    loss_curve_png(out / "segmenter_loss.png", {"segmenter": curve}, f"segmentation U-Net (folds {a.folds}) training loss")
+    (out / "segmenter.json").write_text(json.dumps({"iters": a.iters, "batch": a.batch, "seconds": round(time.time() - t0, 1),
+                                                    "curve": curve}, indent=1))
+    return 0
+
+
+def load_segmenter(path) -> torch.nn.Module:
+    ck = torch.load(path, map_location="cpu", weights_only=False)
+    model = build_segmenter(ck["resolution"])
+    model.load_state_dict(ck["state"])
+    return model.eval()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

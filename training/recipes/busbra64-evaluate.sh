@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Export the default pair to public/models/busbra64 and measure it (EVALUATION.md):
+# 256 pairs from the studio's own sampler (Node CLI on onnxruntime-node, two processes, one core
+# each), then mask statistics, empty-mask rate and pair consistency against held-out fold 4.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA=${DATA:-../../shared/datasets/busbra}
+RUN=${RUN:-../runs/busbra64}
+EVAL=$(realpath -m "${EVAL:-../runs/eval-busbra64}")
+STEPS=${STEPS:-50}
+N=${N:-256}
+/usr/bin/python3 -m pigkit.export --run "$RUN" --out ../public/models/busbra64 --name busbra64 --steps "$STEPS"
+rm -rf "$EVAL/generated" && mkdir -p "$EVAL/generated"
+half=$((N / 2))
+( cd .. && npm run -s generate -- --model public/models/busbra64 --seed 0 --count $half --steps "$STEPS" --threads 1 --out "$EVAL/generated" > "$EVAL/generate-0.log" ) &
+( cd .. && npm run -s generate -- --model public/models/busbra64 --seed $half --count $((N - half)) --steps "$STEPS" --threads 1 --out "$EVAL/generated" > "$EVAL/generate-1.log" ) &
+wait
+/usr/bin/python3 -m pigkit.evaluate --run "$RUN" --data "$DATA" --out "$EVAL" --steps "$STEPS" \
+  --generated "$EVAL/generated" --segmenter ../runs/seg64/segmenter.pt --threads 2

@@ -1,0 +1,41 @@
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from conftest import write_png
+from pigkit.evaluate import read_generated, samples_grid, stats_table
+from pigkit.maskstats import mask_stats
+from pigkit.segment import dice_iou
+
+
+def test_read_generated_pairs_and_grid(tmp_path):
+    for k in range(3):
+        m = np.zeros((16, 16))
+        m[4:8, 4:8 + k] = 255
+        write_png(tmp_path / f"busbra64-seed{k}-mask.png", m)
+        write_png(tmp_path / f"busbra64-seed{k}-image.png", np.full((16, 16), 50 * k))
+    masks, images = read_generated(tmp_path, 16)
+    assert masks.shape == images.shape == (3, 1, 16, 16)
+    assert set(masks.unique().tolist()) == {-1.0, 1.0} and float(images[0].max()) == -1.0
+    samples_grid(masks, images, masks, images, tmp_path / "grid.png", scale=1)
+    assert Image.open(tmp_path / "grid.png").size == (3 * 16 * 2 + 8, 32)
+    with pytest.raises(ValueError, match="not the model's 32"):
+        read_generated(tmp_path, 32)
+
+
+def test_stats_table_ignores_empty_generated_masks():
+    full = np.zeros((8, 8))
+    full[2:6, 2:6] = 1
+    gen = [mask_stats(full), mask_stats(np.zeros((8, 8)))]
+    table = stats_table(gen, [mask_stats(full)] * 3)
+    assert table["area_fraction"]["generated_mean"] == 0.25 and table["area_fraction"]["wasserstein1"] == 0
+
+
+def test_dice_iou_by_hand():
+    a = torch.zeros(2, 1, 4, 4, dtype=torch.bool)
+    b = torch.zeros(2, 1, 4, 4, dtype=torch.bool)
+    a[0, 0, :2] = True  # 8 px
+    b[0, 0, 1:3] = True  # 8 px, 4 shared
+    dice, iou = dice_iou(a, b)
+    assert dice.tolist() == [0.5, 1.0] and iou[0].item() == pytest.approx(4 / 12)
