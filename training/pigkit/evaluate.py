@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -61,6 +62,21 @@ def read_generated(folder: Path, resolution: int) -> tuple[torch.Tensor, torch.T
         imgs.append(im / 127.5 - 1)
         masks.append(np.where(mk > 127, 1.0, -1.0))
     return (torch.tensor(np.stack(masks), dtype=torch.float32)[:, None], torch.tensor(np.stack(imgs), dtype=torch.float32)[:, None])
+
+
+def cli_timing(folder: Path) -> dict | None:
+    """ms per pair and per step from the CLI's logs (generate-*.log beside the generated folder)."""
+    per_pair, per_step = [], []
+    for log in sorted(folder.parent.glob("generate-*.log")):
+        for line in log.read_text().splitlines():
+            m = re.match(r"seed \d+: ([\d.]+) ms, ([\d.]+) ms/step", line)
+            if m:
+                per_pair.append(float(m.group(1)))
+                per_step.append(float(m.group(2)))
+    if not per_pair:
+        return None
+    return {"ms_per_pair_median": float(np.median(per_pair)), "ms_per_step_median": float(np.median(per_step)),
+            "pairs_timed": len(per_pair), "backend": "onnxruntime-node CPU, 1 thread per process"}
 
 
 def samples_grid(gen_masks, gen_images, real_masks, real_images, path: Path, k: int = 16, scale: int = 2) -> None:
@@ -115,9 +131,10 @@ def main(argv=None) -> int:
 
     if a.generated:
         gen_masks, gen_images = read_generated(Path(a.generated), res)
-        sec_per_pair = None
+        timing = cli_timing(Path(a.generated))
     else:
         gen_masks, gen_images, sec_per_pair = generate(run, a.n, a.steps, a.batch, a.seed)
+        timing = {"ms_per_pair_median": 1000 * sec_per_pair, "backend": f"PyTorch reference, batch {a.batch}"}
     test = open_dataset(a.data, res, {a.test_fold})
     train = open_dataset(a.data, res, {int(f) for f in a.train_folds.split(",")})
     g = torch.Generator().manual_seed(a.seed)
@@ -148,9 +165,18 @@ def main(argv=None) -> int:
             "dice_real_test_mean": float(dice_real.mean()), "dice_real_test_std": float(dice_real.std()),
             "iou_real_test_mean": float(iou_real.mean()),
         },
-        "reference_sampler_seconds_per_pair": sec_per_pair, "threads": torch.get_num_threads(), "torch": torch.__version__,
+        "sampling_cost": {"steps": a.steps, **(timing or {})}, "torch": torch.__version__,
     }
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    pc, ms = results["pair_consistency"], results["mask_stats"]
+    card = {"metrics": {
+        "heldOut": f"BUS-BRA fold {a.test_fold} ({len(test)} pairs)", "generated": len(gen_masks), "steps": a.steps,
+        "emptyMaskRate": round(results["empty_mask_rate"], 4),
+        "pairConsistencyDice": round(pc["dice_generated_mean"], 4), "segmenterDiceOnRealHeldOut": round(pc["dice_real_test_mean"], 4),
+        "maskStatWasserstein1": {k: (round(v["wasserstein1"], 4) if v["wasserstein1"] is not None else None) for k, v in ms.items()},
+        "samplingMsPerPair": round(timing["ms_per_pair_median"], 1) if timing else None,
+        "details": "EVALUATION.md"}}
+    (out / "card.json").write_text(json.dumps(card, indent=2) + "\n")
     print(json.dumps(results, indent=2))
     return 0
 

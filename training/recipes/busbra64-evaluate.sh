@@ -17,3 +17,5 @@ half=$((N / 2))
 wait
 /usr/bin/python3 -m pigkit.evaluate --run "$RUN" --data "$DATA" --out "$EVAL" --steps "$STEPS" \
   --generated "$EVAL/generated" --segmenter ../runs/seg64/segmenter.pt --threads 2
+# put the figures into the model card (the ONNX files and their sha256 do not change)
+/usr/bin/python3 -m pigkit.export --run "$RUN" --out ../public/models/busbra64 --name busbra64 --steps "$STEPS" --card "$EVAL/card.json"
