@@ -140,7 +140,8 @@ def slim_checkpoints(run: Path, dest: Path) -> None:
         torch.save(keep, dest / role / "ckpt.pt")
 
 
-def export_pair(run: Path, out: Path, name: str, steps: int, extra_card: dict | None = None) -> dict:
+def export_pair(run: Path, out: Path, name: str, steps: int, extra_card: dict | None = None,
+                data_license: Path | None = None) -> dict:
     """Both U-Nets (plain contract) and both step graphs, each checked against PyTorch."""
     out.mkdir(parents=True, exist_ok=True)
     entries, errors, facts, models = {}, {}, {}, {}
@@ -175,6 +176,9 @@ def export_pair(run: Path, out: Path, name: str, steps: int, extra_card: dict | 
         "batch": cfg["batch"], "siamese": facts["image"]["config"].get("siamese", False),
         "exportMaxAbsError": errors, "metrics": {},
     }
+    if data_license is not None:  # the dataset's notice must travel with models trained on it
+        shutil.copyfile(data_license, out / "DATA-LICENSE.txt")
+        card["licenseFile"] = "DATA-LICENSE.txt"
     card.update(extra_card or {})
     manifest = build_manifest(name, r, steps, entries, card)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
@@ -188,10 +192,11 @@ def main(argv=None) -> int:
     p.add_argument("--name", required=True)
     p.add_argument("--steps", type=int, default=50, help="default DDIM steps the studio offers")
     p.add_argument("--card", default=None, help="JSON file merged into the model card (metrics, notes)")
+    p.add_argument("--data-license", default=None, help="the training data's license notice, copied beside the models")
     p.add_argument("--weights-out", default=None, help="also write slim checkpoints (EMA weights only) here")
     a = p.parse_args(argv)
     extra = json.loads(Path(a.card).read_text()) if a.card else None
-    export_pair(Path(a.run), Path(a.out), a.name, a.steps, extra)
+    export_pair(Path(a.run), Path(a.out), a.name, a.steps, extra, Path(a.data_license) if a.data_license else None)
     if a.weights_out:
         slim_checkpoints(Path(a.run), Path(a.weights_out))
     return 0

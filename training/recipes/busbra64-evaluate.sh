@@ -9,7 +9,7 @@ RUN=${RUN:-../runs/busbra64}
 EVAL=$(realpath -m "${EVAL:-../runs/eval-busbra64}")
 STEPS=${STEPS:-50}
 N=${N:-256}
-/usr/bin/python3 -m pigkit.export --run "$RUN" --out ../public/models/busbra64 --name busbra64 --steps "$STEPS"
+/usr/bin/python3 -m pigkit.export --run "$RUN" --out ../public/models/busbra64 --name busbra64 --steps "$STEPS" --data-license "$DATA/LICENSE.txt"
 rm -rf "$EVAL/generated" && mkdir -p "$EVAL/generated"
 half=$((N / 2))
 ( cd .. && npm run -s generate -- --model public/models/busbra64 --seed 0 --count $half --steps "$STEPS" --threads 1 --out "$EVAL/generated" > "$EVAL/generate-0.log" ) &
@@ -18,4 +18,4 @@ wait
 /usr/bin/python3 -m pigkit.evaluate --run "$RUN" --data "$DATA" --out "$EVAL" --steps "$STEPS" \
   --generated "$EVAL/generated" --segmenter ../runs/seg64/segmenter.pt --threads 2
 # put the figures into the model card (the ONNX files and their sha256 do not change)
-/usr/bin/python3 -m pigkit.export --run "$RUN" --out ../public/models/busbra64 --name busbra64 --steps "$STEPS" --card "$EVAL/card.json"
+/usr/bin/python3 -m pigkit.export --run "$RUN" --out ../public/models/busbra64 --name busbra64 --steps "$STEPS" --data-license "$DATA/LICENSE.txt" --card "$EVAL/card.json"

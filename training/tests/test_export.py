@@ -44,7 +44,9 @@ def test_export_parity_and_manifest(tmp_path):
         atomic_save({"model": m.state_dict(), "ema": m.state_dict(), "iter": 3, "images_seen": 12,
                      "wall_seconds": 1.0, "config": config}, run / role / "ckpt.pt")
     out = tmp_path / "model"
-    manifest = export_pair(run, out, "t16", steps=8, extra_card={"metrics": {"note": 1}})
+    (tmp_path / "LICENSE.txt").write_text("the data's notice")
+    manifest = export_pair(run, out, "t16", steps=8, extra_card={"metrics": {"note": 1}}, data_license=tmp_path / "LICENSE.txt")
+    assert (out / "DATA-LICENSE.txt").read_text() == "the data's notice" and manifest["card"]["licenseFile"] == "DATA-LICENSE.txt"
     assert json.loads((out / "manifest.json").read_text()) == manifest
     assert manifest["resolution"] == [16, 16] and manifest["sampler"]["steps"] == 8
     assert set(manifest["models"]) == {"mask", "image", "maskStep", "imageStep"}
