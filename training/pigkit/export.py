@@ -169,7 +169,7 @@ def export_pair(run: Path, out: Path, name: str, steps: int, extra_card: dict | 
         "license": "Trained on BUS-BRA (MIT-style license): keep the dataset's notice and cite the paper below.",
         "citation": BUSBRA_CITATION,
         "preset": cfg["preset"],
-        "trainedOn": f"{cfg['device']}, torch {cfg['torch']}",
+        "trainedOn": f"{cfg.get('hardware', cfg['device'])}, torch {cfg['torch']}",
         "stepsTrained": {k: facts[k]["iters"] for k in facts},
         "imagesSeen": {k: facts[k]["images_seen"] for k in facts},
         "wallTimeSeconds": {k: facts[k]["wall_seconds"] for k in facts},

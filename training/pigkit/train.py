@@ -15,6 +15,7 @@ import csv
 import json
 import math
 import os
+import platform
 import sys
 import time
 from pathlib import Path
@@ -99,6 +100,12 @@ def load_model_checkpoint(path: Path, device="cpu", use_ema: bool = True) -> tor
     return model.to(device).eval()
 
 
+def _hardware(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} (x{int(os.environ.get('WORLD_SIZE', '1'))})"
+    return f"{platform.machine()} CPU, {os.cpu_count()} cores"
+
+
 def _distributed() -> tuple[int, int, int]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1 and not dist.is_initialized():
@@ -155,7 +162,7 @@ def train(args: argparse.Namespace) -> Path:
               "siamese": args.siamese, "binarize_condition": args.binarize_condition, "batch": args.batch * world,
               "lr": args.lr, "iters": args.iters, "ema": args.ema, "seed": args.seed, "data": str(args.data),
               "folds": sorted(folds) if folds else None, "train_pairs": len(dataset), "world_size": world,
-              "device": str(device), "torch": torch.__version__}
+              "device": str(device), "hardware": _hardware(device), "torch": torch.__version__}
     it, epoch, images_seen, wall = 0, 0, 0, 0.0
     ckpt_path = out / "ckpt.pt"
     if args.resume and ckpt_path.is_file():
