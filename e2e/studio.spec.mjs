@@ -32,13 +32,16 @@ async function defaultModelFolder() {
 async function openStudio(env, query) {
   const page = await env.context.newPage();
   const errors = [];
+  /** The engine's "[engine] …" console lines (logged in the worker: which backend and step path). */
+  const engine = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
+    if (m.text().startsWith('[engine]')) engine.push(m.text());
   });
   await page.goto(`${env.baseUrl}/${query}`);
   await ready(page);
-  return { page, errors };
+  return { page, errors, engine };
 }
 
 async function ready(page, timeout = RUN_TIMEOUT) {
@@ -212,8 +215,10 @@ export const tests = [
     name: 'WebGPU: frames stream while the run goes, then the run completes',
     fn: async (env) => {
       const m = await manifest(env);
-      const { page, errors } = await openStudio(env, `?model=${MODEL}&backend=webgpu&seed=${SEED}&steps=${STEPS}`);
+      const { page, errors, engine } = await openStudio(env, `?model=${MODEL}&backend=webgpu&seed=${SEED}&steps=${STEPS}`);
       assert.match(await statusText(page), /Backend: WebGPU/);
+      env.shared.webgpuPath = { status: await statusText(page), engine };
+      note(`path: ${engine.join(' | ') || env.shared.webgpuPath.status}`);
       assert.equal(await page.getByLabel('Seed', { exact: true }).inputValue(), String(SEED));
       assert.equal(await page.getByLabel('Steps', { exact: true }).inputValue(), String(STEPS));
       const blank = await canvases(page);
@@ -233,6 +238,19 @@ export const tests = [
       env.shared.webgpuMsPerStep = msPerStep;
       env.shared.resolution = m.resolution;
       assert.deepEqual(errors, []);
+    },
+  },
+  {
+    name: 'WebGPU runs whole steps on the GPU (step graphs), reading back only the previews',
+    fn: async (env) => {
+      const path = env.shared.webgpuPath;
+      assert.ok(path, 'needs the WebGPU run');
+      const m = await manifest(env);
+      assert.ok(m.models.maskStep && m.models.imageStep, `the ${MODEL} manifest lists no step graphs (contracts.md §1b)`);
+      // x_t, y_t and c stay GPU tensors between steps (engine/steps.ts); the status and the
+      // worker's console line say which path the engine took, and why not when it fell back.
+      assert.match(path.status, /Backend: WebGPU \(GPU-resident steps\)/, `the step graphs did not run on WebGPU: ${path.status}`);
+      assert.ok(path.engine.some((l) => l.includes('GPU-resident steps')), `engine said: ${path.engine.join(' | ')}`);
     },
   },
   {
@@ -286,8 +304,10 @@ export const tests = [
     fn: async (env) => {
       const m = await manifest(env);
       const [height, width] = m.resolution;
-      const { page, errors } = await openStudio(env, `?model=${MODEL}&backend=wasm&seed=${SEED}&steps=${STEPS}`);
+      const { page, errors, engine } = await openStudio(env, `?model=${MODEL}&backend=wasm&seed=${SEED}&steps=${STEPS}`);
       assert.match(await statusText(page), /Backend: WASM/);
+      assert.doesNotMatch(await statusText(page), /GPU-resident/);
+      if (engine.length) note(`path: ${engine.join(' | ')}`);
       await recordStatus(page);
       const { text, msPerStep } = await generate(page);
       note(text);
@@ -325,6 +345,9 @@ export const tests = [
         `image mean |Δ| ${mad.toFixed(3)} / 255 (max ${max}), mask Dice ${d.toFixed(4)}, identical bytes: ${identical}; ` +
           `ms/step WebGPU ${env.shared.webgpuMsPerStep}, WASM ${env.shared.wasmMsPerStep}`,
       );
+      // This compares two implementations, not only two backends: WebGPU runs the exported step
+      // graphs (U-Net + DDIM update + B in one graph, float32, tensors kept on the GPU), WASM the
+      // plain U-Nets with core's CPU DDIM/B (float64 per element), the reference path.
       // Both backends compute in float32 but in different kernels and summation orders, so each ε
       // differs by ~1e-6 relative. DDIM at η = 0 is deterministic and does not amplify that much over
       // a few steps, so the 8-bit image differs by at most a level in a few pixels (measured with the
@@ -393,15 +416,35 @@ export const tests = [
     measure: true,
     fn: async (env) => {
       const steps = Number(process.env.E2E_MEASURE_STEPS ?? 32);
-      const backends = (process.env.E2E_MEASURE_BACKENDS ?? 'webgpu,wasm').split(',');
+      // webgpu-plain: WebGPU with the plain U-Nets (ε read back, DDIM/B on the CPU), by serving the
+      // same model folder as `${MODEL}-plain` with the step graphs left out of its manifest.
+      const backends = (process.env.E2E_MEASURE_BACKENDS ?? 'webgpu,webgpu-plain,wasm').split(',');
       const repeats = Number(process.env.E2E_MEASURE_REPEATS ?? 1);
-      for (const backend of backends) {
-        for (const previews of Array.from({ length: repeats }, () => ['on', 'off']).flat()) {
-          const { page } = await openStudio(env, `?model=${MODEL}&backend=${backend}&seed=${SEED}&steps=${steps}&previews=${previews}`);
-          const { msPerStep } = await generate(page);
-          note(`${backend} previews ${previews}: ${msPerStep} ms/step over ${steps} steps`);
-          await page.close();
+      const plainFolder = `${MODEL}-plain`;
+      const plainRoute = async (route) => {
+        const url = new URL(route.request().url());
+        const real = url.pathname.replace(`/models/${plainFolder}/`, `/models/${MODEL}/`);
+        const res = await route.fetch({ url: new URL(real, url).href });
+        if (!real.endsWith('/manifest.json')) return route.fulfill({ response: res });
+        const m = await res.json();
+        delete m.models.maskStep;
+        delete m.models.imageStep;
+        return route.fulfill({ response: res, json: m });
+      };
+      await env.context.route(`**/models/${plainFolder}/**`, plainRoute);
+      try {
+        for (const variant of backends) {
+          const [backend, folder] = variant === 'webgpu-plain' ? ['webgpu', plainFolder] : [variant, MODEL];
+          for (const previews of Array.from({ length: repeats }, () => ['on', 'off']).flat()) {
+            const { page } = await openStudio(env, `?model=${folder}&backend=${backend}&seed=${SEED}&steps=${steps}&previews=${previews}`);
+            const path = /Backend: \S+(?: \(([^)]*)\))?/.exec(await statusText(page))?.[1] ?? 'plain';
+            const { msPerStep } = await generate(page);
+            note(`${variant} (${path}) previews ${previews}: ${msPerStep} ms/step over ${steps} steps`);
+            await page.close();
+          }
         }
+      } finally {
+        await env.context.unroute(`**/models/${plainFolder}/**`, plainRoute);
       }
     },
   },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkSessionSignature, ManifestError, sha256Hex, validateManifest, verifyModelBytes, type ModelFileSpec } from './manifest';
+import { checkSessionSignature, ManifestError, sha256Hex, stepGraphs, validateManifest, verifyModelBytes, type ModelFileSpec } from './manifest';
 
 const model = (file: string): ModelFileSpec => ({
   file,
@@ -22,6 +22,24 @@ const good = () => ({
   card: { data: 'synthetic', license: 'MIT' },
   somethingNew: { allowed: true },
 });
+
+/** A step graph entry per contracts.md §1b. */
+const stepModel = (file: string, inputs: string[], outputs: string[]): ModelFileSpec => {
+  const shape = (n: string) => (n === 't' ? [1] : n === 'k' ? [5] : [1, 1, 32, 32]);
+  return {
+    file,
+    sha256: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    bytes: 3,
+    inputs: inputs.map((name) => ({ name, shape: shape(name) })),
+    outputs: outputs.map((name) => ({ name, shape: shape(name) })),
+  };
+};
+const withSteps = () => {
+  const m = good() as Record<string, any>;
+  m.models.maskStep = stepModel('mask_step.onnx', ['x_t', 'y_t', 't', 'k', 'z'], ['x_prev', 'x0', 'c']);
+  m.models.imageStep = stepModel('image_step.onnx', ['y_t', 'c', 't', 'k', 'z'], ['y_prev', 'y0']);
+  return m;
+};
 
 function problems(m: unknown): string[] {
   try {
@@ -74,6 +92,39 @@ describe('validateManifest', () => {
   });
   it('rejects non-objects', () => {
     expect(problems(null)).toEqual(['manifest must be a JSON object, got null']);
+  });
+});
+
+describe('step graphs (contracts.md §1b)', () => {
+  it('are optional; stepGraphs() gives both or none', () => {
+    expect(stepGraphs(validateManifest(good()))).toBeNull();
+    const m = validateManifest(withSteps());
+    expect(stepGraphs(m)?.maskStep.file).toBe('mask_step.onnx');
+    expect(stepGraphs(m)?.imageStep.file).toBe('image_step.onnx');
+    const one = withSteps();
+    delete one.models.imageStep;
+    expect(stepGraphs(validateManifest(one))).toBeNull();
+  });
+  it('are validated field by field like the U-Nets', () => {
+    const m = withSteps();
+    delete m.models.maskStep.sha256;
+    m.models.imageStep.file = '../x.onnx';
+    const p = problems(m);
+    expect(p).toContain('manifest.models.maskStep.sha256 is missing');
+    expect(p.some((s) => s.startsWith('manifest.models.imageStep.file must be a plain file name'))).toBe(true);
+    expect(problems({ ...withSteps(), models: { ...withSteps().models, maskStep: 'mask_step.onnx' } })).toEqual([
+      'manifest.models.maskStep must be an object, got string',
+    ]);
+  });
+  it('must follow the step contract: names, k of 5, [1,1,H,W] maps', () => {
+    const m = withSteps();
+    m.models.maskStep.inputs[3].shape = [4];
+    m.models.maskStep.outputs[2].name = 'cond';
+    m.models.imageStep.inputs[0].shape = [1, 1, 16, 16];
+    const p = problems(m);
+    expect(p).toContain('manifest.models.maskStep.inputs "k" must have shape [5], got [4]');
+    expect(p).toContain('manifest.models.maskStep.outputs has no tensor named "c" (found "x_prev", "x0", "cond")');
+    expect(p).toContain('manifest.models.imageStep.inputs "y_t" must have shape [1,1,32,32], got [1,1,16,16]');
   });
 });
 

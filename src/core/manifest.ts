@@ -27,12 +27,33 @@ export interface Manifest {
     eta: number;
     binarize: { kernel: number; weights: [number, number] };
   };
-  models: { mask: ModelFileSpec; image: ModelFileSpec };
+  models: {
+    mask: ModelFileSpec;
+    image: ModelFileSpec;
+    /** Optional whole-step graphs (contracts.md §1b); used only when both are present. */
+    maskStep?: ModelFileSpec;
+    imageStep?: ModelFileSpec;
+  };
   card: Record<string, unknown>;
   [extra: string]: unknown;
 }
 
+/** The plain U-Nets (contracts.md §1). */
 export type ModelRole = 'mask' | 'image';
+/** The whole-step graphs (contracts.md §1b). */
+export type StepGraphRole = 'maskStep' | 'imageStep';
+/** Any model file a manifest lists. */
+export type ModelKey = ModelRole | StepGraphRole;
+export const STEP_GRAPH_ROLES: readonly StepGraphRole[] = ['maskStep', 'imageStep'];
+
+/** Inputs and outputs of each step graph, in contract order (contracts.md §1b); k has 5 values. */
+export const STEP_GRAPH_IO: Record<StepGraphRole, { inputs: readonly string[]; outputs: readonly string[] }> = {
+  maskStep: { inputs: ['x_t', 'y_t', 't', 'k', 'z'], outputs: ['x_prev', 'x0', 'c'] },
+  imageStep: { inputs: ['y_t', 'c', 't', 'k', 'z'], outputs: ['y_prev', 'y0'] },
+};
+
+/** The B(·) settings baked into the kit's step graphs (its `binarize` defaults). */
+export const STEP_GRAPH_BINARIZE = { kernel: 5, weights: [0.75, 0.25] as const };
 
 export class ManifestError extends Error {
   readonly problems: string[];
@@ -191,7 +212,9 @@ export function validateManifest(json: unknown): Manifest {
 
   const models = c.object(json, 'models', root);
   if (models) {
-    for (const role of ['mask', 'image'] as const) {
+    for (const role of ['mask', 'image', ...STEP_GRAPH_ROLES] as const) {
+      const optional = role === 'maskStep' || role === 'imageStep';
+      if (optional && models[role] === undefined) continue;
       const m = c.object(models, role, `${root}.models`);
       if (!m) continue;
       const p = `${root}.models.${role}`;
@@ -200,7 +223,9 @@ export function validateManifest(json: unknown): Manifest {
       if ('bytes' in m) c.number(m, 'bytes', p, { integer: true, min: 1 });
       const inputs = c.tensorList(m, 'inputs', p);
       const outputs = c.tensorList(m, 'outputs', p);
-      if (res && inputs && outputs) checkUNetContract(c.problems, p, inputs, outputs, res as [number, number]);
+      if (!res || !inputs || !outputs) continue;
+      if (optional) checkStepGraphContract(c.problems, p, role, inputs, outputs, res as [number, number]);
+      else checkUNetContract(c.problems, p, inputs, outputs, res as [number, number]);
     }
   }
 
@@ -212,16 +237,30 @@ export function validateManifest(json: unknown): Manifest {
   return json as unknown as Manifest;
 }
 
+function wantTensor(problems: string[], path: string, list: TensorSpec[], name: string, shape: number[], where: string): void {
+  const s = list.find((x) => x.name === name);
+  if (!s) problems.push(`${path}.${where} has no tensor named "${name}" (found ${list.map((x) => `"${x.name}"`).join(', ')})`);
+  else if (s.shape.join(',') !== shape.join(',')) problems.push(`${path}.${where} "${name}" must have shape [${shape}], got [${s.shape}]`);
+}
+
 /** The plain U-Net contract (contracts.md §1): x [1,2,H,W], t [1] → eps [1,1,H,W]. */
 function checkUNetContract(problems: string[], path: string, inputs: TensorSpec[], outputs: TensorSpec[], [H, W]: [number, number]): void {
-  const want = (list: TensorSpec[], name: string, shape: number[], where: string) => {
-    const s = list.find((x) => x.name === name);
-    if (!s) problems.push(`${path}.${where} has no tensor named "${name}" (found ${list.map((x) => `"${x.name}"`).join(', ')})`);
-    else if (s.shape.join(',') !== shape.join(',')) problems.push(`${path}.${where} "${name}" must have shape [${shape}], got [${s.shape}]`);
-  };
-  want(inputs, 'x', [1, 2, H, W], 'inputs');
-  want(inputs, 't', [1], 'inputs');
-  want(outputs, 'eps', [1, 1, H, W], 'outputs');
+  wantTensor(problems, path, inputs, 'x', [1, 2, H, W], 'inputs');
+  wantTensor(problems, path, inputs, 't', [1], 'inputs');
+  wantTensor(problems, path, outputs, 'eps', [1, 1, H, W], 'outputs');
+}
+
+/** The step-graph contract (contracts.md §1b): t [1], k [5], every image tensor [1,1,H,W]. */
+function checkStepGraphContract(problems: string[], path: string, role: StepGraphRole, inputs: TensorSpec[], outputs: TensorSpec[], [H, W]: [number, number]): void {
+  const shape = (name: string) => (name === 't' ? [1] : name === 'k' ? [5] : [1, 1, H, W]);
+  for (const name of STEP_GRAPH_IO[role].inputs) wantTensor(problems, path, inputs, name, shape(name), 'inputs');
+  for (const name of STEP_GRAPH_IO[role].outputs) wantTensor(problems, path, outputs, name, shape(name), 'outputs');
+}
+
+/** Both step graphs, when the manifest lists them (the GPU-resident path needs the pair). */
+export function stepGraphs(manifest: Manifest): { maskStep: ModelFileSpec; imageStep: ModelFileSpec } | null {
+  const { maskStep, imageStep } = manifest.models;
+  return maskStep && imageStep ? { maskStep, imageStep } : null;
 }
 
 /** What an ONNX session reports about itself (a structural subset of ORT's InferenceSession). */
@@ -237,7 +276,7 @@ export interface SessionSignature {
  * Compares a loaded session with the manifest's model entry. Returns problems (empty = fine):
  * every manifest input/output must exist in the session, and static dims must match.
  */
-export function checkSessionSignature(role: ModelRole, spec: ModelFileSpec, session: SessionSignature): string[] {
+export function checkSessionSignature(role: ModelKey, spec: ModelFileSpec, session: SessionSignature): string[] {
   const problems: string[] = [];
   const check = (kind: 'input' | 'output', specs: TensorSpec[], names: readonly string[], meta: SessionSignature['inputMetadata']) => {
     for (const s of specs) {
@@ -267,7 +306,7 @@ export async function sha256Hex(bytes: Uint8Array | ArrayBuffer): Promise<string
 }
 
 /** Throws an Error naming the file when its size or SHA-256 differs from the manifest. */
-export async function verifyModelBytes(role: ModelRole, spec: ModelFileSpec, bytes: Uint8Array): Promise<void> {
+export async function verifyModelBytes(role: ModelKey, spec: ModelFileSpec, bytes: Uint8Array): Promise<void> {
   if (spec.bytes !== undefined && bytes.byteLength !== spec.bytes) {
     throw new Error(`${spec.file} (${role} model) is ${bytes.byteLength} bytes, the manifest says ${spec.bytes}: the file is truncated or not the exported model`);
   }

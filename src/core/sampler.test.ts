@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { gaussian } from './noise';
-import { CancelledError, runSampler, sampleSteps, type PairDenoiser, type SamplerFrame } from './sampler';
+import { ddimCoefficients } from './ddim';
+import {
+  CancelledError,
+  runSampler,
+  sampleSteps,
+  type EstimateName,
+  type PairDenoiser,
+  type SamplerFrame,
+  type SamplerOptions,
+  type SamplerStep,
+  type StepCall,
+  type StepExecutor,
+  type StepExecutorFactory,
+} from './sampler';
 import { linearSchedule } from './schedule';
 
 const schedule = linearSchedule({ kind: 'linear', betaStart: 1e-4, betaEnd: 0.02, T: 1024 });
@@ -191,5 +204,171 @@ describe('cancellation and errors', () => {
   it('rejects a denoiser output of the wrong size', async () => {
     const d: PairDenoiser = { predictMaskNoise: async () => new Float32Array(3), predictImageNoise: async () => new Float32Array(N) };
     await expect(runSampler({ denoiser: d, schedule, height: H, width: W, steps: 1, seed: 1 })).rejects.toThrow('ε_x has 3 values, the model needs 8×8 = 64');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The loop with a pluggable executor: what any executor is asked, in which order, with which noise.
+
+type ExecCall =
+  | { op: 'start'; xT: Float32Array; yT: Float32Array; condition: Float32Array | null }
+  | { op: 'mask'; step: StepCall; yt: Float32Array | null }
+  | { op: 'image'; step: StepCall }
+  | { op: 'read'; names: EstimateName[] }
+  | { op: 'finish' };
+
+/** Records every call; its estimates are constant maps (x0 = 0.25, y0 = −0.5, c = +1) of fresh arrays. */
+function fakeExecutors(log: ExecCall[], opts: { failAt?: 'mask' | 'image' } = {}): StepExecutorFactory {
+  return {
+    create: ({ height, width }) => {
+      const n = height * width;
+      return {
+        start: async (init) => void log.push({ op: 'start', ...init }),
+        maskStep: async (step, yt) => {
+          log.push({ op: 'mask', step, yt });
+          if (opts.failAt === 'mask') throw new Error('device lost');
+        },
+        imageStep: async (step) => {
+          log.push({ op: 'image', step });
+          if (opts.failAt === 'image') throw new Error('device lost');
+        },
+        read: async (names) => {
+          log.push({ op: 'read', names: [...names] });
+          const value = { x0: 0.25, y0: -0.5, c: 1 };
+          return Object.fromEntries(names.map((k) => [k, new Float32Array(n).fill(value[k])]));
+        },
+        finish: async () => void log.push({ op: 'finish' }),
+      } satisfies StepExecutor;
+    },
+  };
+}
+
+describe('the loop over a StepExecutor', () => {
+  it('hands each step its t, t′, k and z (streams 2 and 3, H·W per step, none where c₁ = 0), in order', async () => {
+    const log: ExecCall[] = [];
+    const eta = 0.7;
+    await runSampler({ executor: fakeExecutors(log), schedule, height: H, width: W, steps: 4, seed: 11, eta });
+    expect(log.map((c) => c.op)).toEqual(['start', ...Array(4).fill(['mask', 'image', 'read']).flat(), 'finish']);
+    const start = log[0] as Extract<ExecCall, { op: 'start' }>;
+    expect(Array.from(start.xT)).toEqual(Array.from(gaussian(11, 0, N)));
+    expect(Array.from(start.yT)).toEqual(Array.from(gaussian(11, 1, N)));
+    expect(start.condition).toBeNull();
+    const masks = log.filter((c): c is Extract<ExecCall, { op: 'mask' }> => c.op === 'mask');
+    const images = log.filter((c): c is Extract<ExecCall, { op: 'image' }> => c.op === 'image');
+    const ts = [768, 512, 256, 0, -1];
+    const zx = gaussian(11, 2, 3 * N);
+    const zy = gaussian(11, 3, 3 * N);
+    for (let s = 0; s < 4; s++) {
+      for (const call of [masks[s], images[s]]) {
+        expect([call.step.index, call.step.t, call.step.tPrev]).toEqual([s, ts[s], ts[s + 1]]);
+        expect(call.step.k).toEqual(ddimCoefficients(schedule, ts[s], ts[s + 1], eta));
+      }
+      expect(masks[s].yt).toBeNull();
+      if (s < 3) {
+        expect(Array.from(masks[s].step.z!)).toEqual(Array.from(zx.subarray(s * N, (s + 1) * N)));
+        expect(Array.from(images[s].step.z!)).toEqual(Array.from(zy.subarray(s * N, (s + 1) * N)));
+      } else {
+        // last step: t′ = −1 gives c₁ = 0, so no z is drawn (as the kit's reference sampler)
+        expect(masks[s].step.k.c1).toBe(0);
+        expect(masks[s].step.z).toBeNull();
+        expect(images[s].step.z).toBeNull();
+      }
+    }
+    // η = 0: no z at all
+    const log0: ExecCall[] = [];
+    await runSampler({ executor: fakeExecutors(log0), schedule, height: H, width: W, steps: 3, seed: 11 });
+    expect(log0.filter((c) => c.op === 'mask' || c.op === 'image').every((c) => (c as { step: StepCall }).step.z === null)).toBe(true);
+  });
+
+  it('reads back only what the frames show, plus the final pair on the last step', async () => {
+    const reads = async (previews: SamplerOptions['previews']) => {
+      const log: ExecCall[] = [];
+      const frames: SamplerStep[] = [];
+      const r = await runSampler({ executor: fakeExecutors(log), schedule, height: H, width: W, steps: 3, seed: 1, previews }, (f) => {
+        frames.push(f);
+      });
+      expect(r.mask.every((v) => v === 1)).toBe(true);
+      expect(r.image.every((v) => v === -0.5)).toBe(true);
+      return { reads: log.filter((c) => c.op === 'read').map((c) => (c as { names: EstimateName[] }).names), frames };
+    };
+    expect((await reads(undefined)).reads).toEqual(Array(3).fill(['x0', 'c', 'y0']));
+    const off = await reads(false);
+    expect(off.reads).toEqual([['c', 'y0']]); // steps 0 and 1 read nothing
+    expect(off.frames.map((f) => [f.index, 'x0' in f, 'y0' in f, 'c' in f])).toEqual([
+      [0, false, false, false],
+      [1, false, false, false],
+      [2, false, false, false],
+    ]);
+    const studio = await reads(['x0', 'y0']);
+    expect(studio.reads).toEqual([['x0', 'y0'], ['x0', 'y0'], ['x0', 'c', 'y0']]);
+    expect(studio.frames.every((f) => f.x0 && f.y0 && !f.c)).toBe(true);
+  });
+
+  it('the final pair never aliases a frame’s arrays (frames may be transferred)', async () => {
+    const frames: SamplerFrame[] = [];
+    const r = await runSampler({ executor: fakeExecutors([]), schedule, height: H, width: W, steps: 2, seed: 1 }, (f) => {
+      frames.push(f);
+    });
+    expect(r.mask).not.toBe(frames[1].c);
+    expect(r.image).not.toBe(frames[1].y0);
+    expect(Array.from(r.mask)).toEqual(Array.from(frames[1].c));
+  });
+
+  it('mask → image: the user mask is the start condition, no maskStep, nothing of the mask chain is read', async () => {
+    const log: ExecCall[] = [];
+    const r = await runSampler({ executor: fakeExecutors(log), schedule, height: H, width: W, steps: 2, seed: 1, mode: { kind: 'maskToImage', mask: trueMask } });
+    expect(log.map((c) => c.op)).toEqual(['start', 'image', 'read', 'image', 'read', 'finish']);
+    expect(Array.from((log[0] as { condition: Float32Array }).condition)).toEqual(Array.from(trueMask));
+    expect(log.filter((c) => c.op === 'read').map((c) => (c as { names: EstimateName[] }).names)).toEqual([['y0'], ['y0']]);
+    expect(Array.from(r.mask)).toEqual(Array.from(trueMask));
+  });
+
+  it('image → mask: each maskStep gets y_t = √ᾱ_t y* + √(1−ᾱ_t) ε (stream 4) computed by the loop', async () => {
+    const log: ExecCall[] = [];
+    const r = await runSampler({ executor: fakeExecutors(log), schedule, height: H, width: W, steps: 2, seed: 3, mode: { kind: 'imageToMask', image: trueImage } });
+    expect(log.map((c) => c.op)).toEqual(['start', 'mask', 'read', 'mask', 'read', 'finish']);
+    const eps = gaussian(3, 4, N);
+    for (const c of log.filter((c): c is Extract<ExecCall, { op: 'mask' }> => c.op === 'mask')) {
+      for (let i = 0; i < N; i++) expect(c.yt![i]).toBeCloseTo(Math.sqrt(ab(c.step.t)) * trueImage[i] + Math.sqrt(1 - ab(c.step.t)) * eps[i], 5);
+    }
+    expect(Array.from(r.image)).toEqual(Array.from(trueImage));
+  });
+
+  it('finish runs exactly once on success, on cancel, on an executor error and when onFrame throws', async () => {
+    const finishes = async (run: (f: StepExecutorFactory) => Promise<unknown>) => {
+      const log: ExecCall[] = [];
+      await run(fakeExecutors(log)).catch(() => undefined);
+      return log.filter((c) => c.op === 'finish').length;
+    };
+    const base = { schedule, height: H, width: W, steps: 4, seed: 1 };
+    expect(await finishes((executor) => runSampler({ ...base, executor }))).toBe(1);
+    const signal = { aborted: false };
+    expect(
+      await finishes((executor) =>
+        runSampler({ ...base, executor, signal }, (f) => {
+          if (f.index === 1) signal.aborted = true;
+        }),
+      ),
+    ).toBe(1);
+    const log: ExecCall[] = [];
+    await expect(runSampler({ ...base, executor: fakeExecutors(log, { failAt: 'image' }) })).rejects.toThrow('device lost');
+    expect(log.map((c) => c.op)).toEqual(['start', 'mask', 'image', 'finish']);
+    expect(
+      await finishes((executor) =>
+        runSampler({ ...base, executor }, () => {
+          throw new Error('UI broke');
+        }),
+      ),
+    ).toBe(1);
+    // a consumer that stops iterating and returns the generator also releases the executor
+    const log2: ExecCall[] = [];
+    const gen = sampleSteps({ ...base, executor: fakeExecutors(log2) });
+    await gen.next();
+    await gen.return(undefined as never);
+    expect(log2.filter((c) => c.op === 'finish').length).toBe(1);
+  });
+
+  it('needs a denoiser or an executor', async () => {
+    await expect(runSampler({ schedule, height: H, width: W, steps: 1, seed: 1 })).rejects.toThrow('sampleSteps needs a denoiser or an executor');
   });
 });

@@ -1,27 +1,79 @@
-// The PIG joint DDIM loop over an abstract denoiser (METHOD.md, "Sampling" and "Three ways to use
-// one trained pair"). One loop serves all three modes:
+// The PIG joint DDIM loop (METHOD.md, "Sampling" and "Three ways to use one trained pair"), with the
+// per-step execution pluggable. One loop serves all three modes and every executor:
 //   pair         : ε_x = model_x([x_t, y_t], t); x̂₀; c = B(x̂₀); ε_y = model_y([y_t, c], t); ŷ₀
 //   maskToImage  : c = the user's mask m at every step; only model_y runs; x̂₀ is reported as m
 //   imageToMask  : y_t = √ᾱ_t y* + √(1−ᾱ_t) ε with one fixed ε (stream 4); only model_x runs;
 //                  ŷ₀ is reported as y*
+//
+// What the loop owns (one copy of each idea): the time pairs, the DDIM coefficients, every noise
+// stream, the mode, cancellation, which estimates are read back on which step, frame emission and
+// the final pair. What a StepExecutor owns: where x_t, y_t and c live and how one model call plus
+// its DDIM update (and B for the mask chain) is computed:
+//   - core's CPU executor (sampler-cpu.ts): a PairDenoiser returns ε, core's ddim.ts / binarize.ts
+//     do the rest on Float32Arrays. The reference implementation; the CLI and WASM path.
+//   - the engine's step-graph executor (src/engine/steps.ts): whole steps as ONNX graphs
+//     (contracts.md §1b) with x_t, y_t, c kept as GPU tensors; only what `read` asks for comes back.
+//
 // Noise (docs/contracts.md §3): x_T from stream 0, y_T from stream 1; with η > 0 the DDIM z of the
 // mask chain from stream 2 and of the image chain from stream 3, H·W values per step in step order
 // (drawn only where c₁ ≠ 0, i.e. not on the last step, as the kit's reference sampler does).
 //
-// Ownership: the x0 / y0 / c arrays of every yielded frame are fresh and never touched again by the
-// sampler, so a consumer may transfer them (postMessage) without copying.
+// Ownership: the arrays of every yielded frame and of the result are fresh and never touched again
+// by the sampler or the executor, so a consumer may transfer them (postMessage) without copying.
 
-import { binarize, type BinarizeOptions } from './binarize';
-import { ddimCoefficients, ddimNext, forwardNoise, predictX0 } from './ddim';
+import type { BinarizeOptions } from './binarize';
+import { ddimCoefficients, forwardNoise, type DdimCoefficients } from './ddim';
 import { GaussianStream, Stream } from './noise';
+import { checkLength, cpuStepExecutors } from './sampler-cpu';
 import { ddimTimePairs, type Schedule } from './schedule';
 
-/** The two U-Nets as the loop sees them (contracts.md §1). */
+/** The two U-Nets as the CPU executor sees them (contracts.md §1). */
 export interface PairDenoiser {
   /** model_x: input [x_t, y_t] concatenated (2·H·W, row-major), t the integer step; returns ε_x (H·W). */
   predictMaskNoise(xy: Float32Array, t: number): Promise<Float32Array>;
   /** model_y: input [y_t, c] concatenated (2·H·W); returns ε_y (H·W). */
   predictImageNoise(yc: Float32Array, t: number): Promise<Float32Array>;
+}
+
+/** The per-step estimates an executor can read back. */
+export type EstimateName = 'x0' | 'y0' | 'c';
+export type Estimates = Partial<Record<EstimateName, Float32Array>>;
+
+/** One step of one chain, as the loop hands it to an executor. */
+export interface StepCall {
+  index: number;
+  t: number;
+  tPrev: number; // −1 on the last step
+  /** DDIM coefficients of (t, t'), float64; a graph gets them as k (contracts.md §1b). */
+  k: DdimCoefficients;
+  /** This chain's DDIM noise z (H·W), or null where c₁ = 0 (η = 0, and always on the last step). */
+  z: Float32Array | null;
+}
+
+/**
+ * Runs the model calls of one generation and holds its state (x_t, y_t, x̂₀, ŷ₀, c) between them.
+ * The loop calls start once, then per step maskStep and/or imageStep (in that order) and read,
+ * and finish exactly once at the end, also after an error or a cancel.
+ */
+export interface StepExecutor {
+  /** x_T, y_T (H·W each); in mask → image the user's mask (±1): the condition of every image step. */
+  start(init: { xT: Float32Array; yT: Float32Array; condition: Float32Array | null }): Promise<void>;
+  /**
+   * model_x at this step: ε_x from [x_t, y_t]; x̂₀; x_t ← x_{t'}; c = B(x̂₀).
+   * `yt` (image → mask) replaces the image chain's own y_t as model_x's second channel.
+   */
+  maskStep(step: StepCall, yt: Float32Array | null): Promise<void>;
+  /** model_y at this step: ε_y from [y_t, c] (c of this step's maskStep, or the fixed condition); ŷ₀; y_t ← y_{t'}. */
+  imageStep(step: StepCall): Promise<void>;
+  /** The named estimates of the step just run, as fresh arrays the caller owns. Nothing else is read back. */
+  read(names: readonly EstimateName[]): Promise<Estimates>;
+  /** Releases whatever the run holds (GPU tensors). */
+  finish(): Promise<void>;
+}
+
+/** Makes one executor (one run's state) per run. */
+export interface StepExecutorFactory {
+  create(run: { height: number; width: number; binarize?: BinarizeOptions }): StepExecutor;
 }
 
 export type SamplerMode =
@@ -30,7 +82,10 @@ export type SamplerMode =
   | { kind: 'imageToMask'; image: Float32Array }; // model units [−1, 1]
 
 export interface SamplerOptions {
-  denoiser: PairDenoiser;
+  /** The plain U-Nets, run by core's CPU executor. Ignored when `executor` is given. */
+  denoiser?: PairDenoiser;
+  /** Who runs each step (default: the CPU executor over `denoiser`). */
+  executor?: StepExecutorFactory;
   schedule: Schedule;
   height: number;
   width: number;
@@ -39,20 +94,33 @@ export interface SamplerOptions {
   eta?: number; // default 0
   binarize?: BinarizeOptions;
   mode?: SamplerMode; // default pair
+  /**
+   * Which estimates each frame carries: true (default) all of x̂₀, ŷ₀ and c; false none (only the
+   * final pair is read back); or a list. Whatever a frame does not carry is never read back.
+   */
+  previews?: boolean | readonly EstimateName[];
   /** Checked before every model call; when aborted the sampler throws CancelledError. */
   signal?: { readonly aborted: boolean };
   /** Start noise override (tests): x_T and y_T instead of streams 0 and 1. */
   start?: { xT: Float32Array; yT: Float32Array };
 }
 
-export interface SamplerFrame {
+/** A step as the loop reports it; the arrays are present when `previews` asked for them. */
+export interface SamplerStep {
   index: number; // 0-based step index
   total: number; // number of steps
   t: number;
   tPrev: number; // −1 on the last step
-  x0: Float32Array; // x̂₀ (or the user's mask in maskToImage)
-  y0: Float32Array; // ŷ₀ (or the user's image in imageToMask)
-  c: Float32Array; // B(x̂₀), the condition model_y saw (or would have seen), ±1
+  x0?: Float32Array; // x̂₀ (or the user's mask in maskToImage)
+  y0?: Float32Array; // ŷ₀ (or the user's image in imageToMask)
+  c?: Float32Array; // B(x̂₀), the condition model_y saw (or would have seen), ±1
+}
+
+/** A step with all three estimates (the default, `previews: true`). */
+export interface SamplerFrame extends SamplerStep {
+  x0: Float32Array;
+  y0: Float32Array;
+  c: Float32Array;
 }
 
 export interface SamplerResult {
@@ -70,26 +138,25 @@ export class CancelledError extends Error {
   }
 }
 
-function concat(a: Float32Array, b: Float32Array): Float32Array {
-  const out = new Float32Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}
-
-function checkLength(name: string, a: Float32Array, n: number, H: number, W: number): void {
-  if (a.length !== n) throw new Error(`${name} has ${a.length} values, the model needs ${H}×${W} = ${n}`);
+function previewSet(p: SamplerOptions['previews']): ReadonlySet<EstimateName> {
+  if (p === undefined || p === true) return new Set(['x0', 'y0', 'c']);
+  if (p === false) return new Set();
+  return new Set(p);
 }
 
 /** Runs the loop, yielding one frame per step; returns the final pair. */
-export async function* sampleSteps(opts: SamplerOptions): AsyncGenerator<SamplerFrame, SamplerResult, void> {
+export function sampleSteps(opts: SamplerOptions & { previews?: true }): AsyncGenerator<SamplerFrame, SamplerResult, void>;
+export function sampleSteps(opts: SamplerOptions): AsyncGenerator<SamplerStep, SamplerResult, void>;
+export async function* sampleSteps(opts: SamplerOptions): AsyncGenerator<SamplerStep, SamplerResult, void> {
   const { schedule, height: H, width: W, seed } = opts;
   const n = H * W;
   const eta = opts.eta ?? 0;
   const mode = opts.mode ?? { kind: 'pair' };
   if (!(eta >= 0)) throw new RangeError(`eta must be ≥ 0, got ${eta}`);
   const pairs = ddimTimePairs(schedule.T, opts.steps);
-  const denoiser = opts.denoiser;
+  const factory = opts.executor ?? (opts.denoiser ? cpuStepExecutors(opts.denoiser) : null);
+  if (!factory) throw new Error('sampleSteps needs a denoiser or an executor');
+  const previews = previewSet(opts.previews);
 
   const runMask = mode.kind !== 'maskToImage';
   const runImage = mode.kind !== 'imageToMask';
@@ -98,10 +165,10 @@ export async function* sampleSteps(opts: SamplerOptions): AsyncGenerator<Sampler
   if (userMask) checkLength('the mask', userMask, n, H, W);
   if (userImage) checkLength('the image', userImage, n, H, W);
 
-  let x = opts.start ? opts.start.xT.slice() : gaussianStart(seed, Stream.maskStart, n);
-  let y = opts.start ? opts.start.yT.slice() : gaussianStart(seed, Stream.imageStart, n);
-  checkLength('x_T', x, n, H, W);
-  checkLength('y_T', y, n, H, W);
+  const xT = opts.start ? opts.start.xT.slice() : gaussianStart(seed, Stream.maskStart, n);
+  const yT = opts.start ? opts.start.yT.slice() : gaussianStart(seed, Stream.imageStart, n);
+  checkLength('x_T', xT, n, H, W);
+  checkLength('y_T', yT, n, H, W);
   const fixedEps = userImage ? new GaussianStream(seed, Stream.imageToMaskEps).next(n) : null;
   const zMask = eta > 0 ? new GaussianStream(seed, Stream.maskZ) : null;
   const zImage = eta > 0 ? new GaussianStream(seed, Stream.imageZ) : null;
@@ -110,47 +177,51 @@ export async function* sampleSteps(opts: SamplerOptions): AsyncGenerator<Sampler
     if (opts.signal?.aborted) throw new CancelledError();
   };
 
-  let mask: Float32Array = userMask ?? new Float32Array(n);
-  let image: Float32Array = userImage ?? new Float32Array(n);
-  for (let index = 0; index < pairs.length; index++) {
-    const { t, tPrev } = pairs[index];
-    const k = ddimCoefficients(schedule, t, tPrev, eta);
+  const executor = factory.create({ height: H, width: W, binarize: opts.binarize });
+  try {
+    await executor.start({ xT, yT, condition: userMask });
+    let mask: Float32Array = userMask ?? new Float32Array(n);
+    let image: Float32Array = userImage ?? new Float32Array(n);
+    for (let index = 0; index < pairs.length; index++) {
+      const { t, tPrev } = pairs[index];
+      const k = ddimCoefficients(schedule, t, tPrev, eta);
+      const last = index === pairs.length - 1;
 
-    // 1. the mask chain
-    let x0: Float32Array;
-    let c: Float32Array;
-    if (runMask) {
-      const yCond = fixedEps && userImage ? forwardNoise(userImage, fixedEps, k) : y;
-      cancelled();
-      const epsX = await denoiser.predictMaskNoise(concat(x, yCond), t);
-      checkLength('ε_x', epsX, n, H, W);
-      x0 = predictX0(x, epsX, k);
-      x = ddimNext(x0, epsX, zMask && k.c1 !== 0 ? zMask.next(n) : null, k);
-      c = binarize(x0, H, W, opts.binarize);
-    } else {
-      x0 = userMask!.slice();
-      c = userMask!.slice();
-    }
+      // 1. the mask chain (image → mask: conditioned on the forward-noised user image)
+      if (runMask) {
+        const yCond = fixedEps && userImage ? forwardNoise(userImage, fixedEps, k) : null;
+        cancelled();
+        await executor.maskStep({ index, t, tPrev, k, z: zMask && k.c1 !== 0 ? zMask.next(n) : null }, yCond);
+      }
+      // 2. the image chain, conditioned on c (or the user's mask)
+      if (runImage) {
+        cancelled();
+        await executor.imageStep({ index, t, tPrev, k, z: zImage && k.c1 !== 0 ? zImage.next(n) : null });
+      }
 
-    // 2. the image chain, conditioned on c
-    let y0: Float32Array;
-    if (runImage) {
-      cancelled();
-      const epsY = await denoiser.predictImageNoise(concat(y, c), t);
-      checkLength('ε_y', epsY, n, H, W);
-      y0 = predictX0(y, epsY, k);
-      y = ddimNext(y0, epsY, zImage && k.c1 !== 0 ? zImage.next(n) : null, k);
-    } else {
-      y0 = userImage!.slice();
-    }
+      // 3. read back what the frame shows, and on the last step the final pair
+      const names: EstimateName[] = [];
+      if (runMask && previews.has('x0')) names.push('x0');
+      if (runMask && (previews.has('c') || last)) names.push('c');
+      if (runImage && (previews.has('y0') || last)) names.push('y0');
+      const got = names.length > 0 ? await executor.read(names) : {};
+      for (const name of names) checkLength(`the step's ${name}`, got[name] ?? new Float32Array(0), n, H, W);
 
-    if (index === pairs.length - 1) {
-      mask = c.slice();
-      image = y0.slice();
+      const frame: SamplerStep = { index, total: pairs.length, t, tPrev };
+      if (previews.has('x0')) frame.x0 = runMask ? got.x0 : userMask!.slice();
+      if (previews.has('y0')) frame.y0 = runImage ? got.y0 : userImage!.slice();
+      if (previews.has('c')) frame.c = runMask ? got.c : userMask!.slice();
+      if (last) {
+        // copies where the frame carries the same array (the consumer may transfer it)
+        if (runMask) mask = previews.has('c') ? got.c!.slice() : got.c!;
+        if (runImage) image = previews.has('y0') ? got.y0!.slice() : got.y0!;
+      }
+      yield frame;
     }
-    yield { index, total: pairs.length, t, tPrev, x0, y0, c };
+    return { mask, image, steps: pairs.length };
+  } finally {
+    await executor.finish();
   }
-  return { mask, image, steps: pairs.length };
 }
 
 function gaussianStart(seed: number, stream: number, n: number): Float32Array {
@@ -158,14 +229,19 @@ function gaussianStart(seed: number, stream: number, n: number): Float32Array {
 }
 
 /** Drives sampleSteps to the end, calling onFrame (if given) for each step; returns the final pair. */
-export async function runSampler(
-  opts: SamplerOptions,
-  onFrame?: (frame: SamplerFrame) => void | Promise<void>,
-): Promise<SamplerResult> {
+export function runSampler(opts: SamplerOptions & { previews?: true }, onFrame?: (frame: SamplerFrame) => void | Promise<void>): Promise<SamplerResult>;
+export function runSampler(opts: SamplerOptions, onFrame?: (frame: SamplerStep) => void | Promise<void>): Promise<SamplerResult>;
+export async function runSampler(opts: SamplerOptions, onFrame?: (frame: SamplerFrame) => void | Promise<void>): Promise<SamplerResult> {
   const it = sampleSteps(opts);
-  for (;;) {
-    const r = await it.next();
-    if (r.done) return r.value;
-    if (onFrame) await onFrame(r.value);
+  try {
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return r.value;
+      // (a SamplerFrame exactly when the overload says so: previews absent or true)
+      if (onFrame) await onFrame(r.value as SamplerFrame);
+    }
+  } finally {
+    // when onFrame throws: end the generator so the executor releases what it holds
+    await it.return(undefined as never);
   }
 }

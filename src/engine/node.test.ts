@@ -101,6 +101,10 @@ describe.skipIf(!present)('engine on onnxruntime-node', () => {
       m.models[role].inputs[0].shape = [1, 2, H / 2, W / 2];
       m.models[role].outputs[0].shape = [1, 1, H / 2, W / 2];
     }
+    // (the step graphs' entries must follow the new resolution too, or the manifest is invalid)
+    for (const role of ['maskStep', 'imageStep']) {
+      for (const s of [...(m.models[role]?.inputs ?? []), ...(m.models[role]?.outputs ?? [])]) if (s.shape.length === 4) s.shape = [1, 1, H / 2, W / 2];
+    }
     await writeFile(join(dir, 'manifest.json'), JSON.stringify(m));
     const e = await loadError(dir);
     expect(e.kind).toBe('model');

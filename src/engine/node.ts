@@ -5,7 +5,9 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as ortNode from 'onnxruntime-node';
 import { EngineError, errorMessage } from './errors';
-import { createPair, readManifest, readModelBytes, type LoadedPair, type ModelSource } from './pair';
+import { stepGraphs } from '../core/manifest';
+import { createPair, createStepPair, readManifest, readModelBytes, type LoadedPair, type LoadedStepPair, type ModelSource } from './pair';
+import { cpuPlace } from './steps';
 import type { OrtModule, SessionOptions } from './unet';
 
 // onnxruntime-node and onnxruntime-web share onnxruntime-common's API; its typings are the same.
@@ -32,18 +34,40 @@ export function fileSource(dir: string): ModelSource {
   };
 }
 
-/** Loads a model folder on ORT's CPU execution provider. */
-export async function loadPairFromDir(dir: string, opts: { warmUp?: boolean; intraOpNumThreads?: number } = {}): Promise<LoadedPair> {
-  const source = fileSource(dir);
-  const manifest = await readManifest(source);
-  const bytes = await readModelBytes(source, manifest);
+interface NodeLoadOptions {
+  warmUp?: boolean;
+  intraOpNumThreads?: number;
+}
+
+function cpuOptions(opts: NodeLoadOptions): SessionOptions {
+  const options: SessionOptions = { executionProviders: ['cpu'], graphOptimizationLevel: 'all' };
+  if (opts.intraOpNumThreads !== undefined) options.intraOpNumThreads = opts.intraOpNumThreads;
+  return options;
+}
+
+async function opening<T>(source: ModelSource, open: () => Promise<T>): Promise<T> {
   try {
-    const options: SessionOptions = { executionProviders: ['cpu'], graphOptimizationLevel: 'all' };
-    if (opts.intraOpNumThreads !== undefined) options.intraOpNumThreads = opts.intraOpNumThreads;
-    return await createPair(ort, manifest, bytes, options, opts);
+    return await open();
   } catch (e) {
     if (e instanceof EngineError) throw e;
     // The bytes matched the manifest's SHA-256, so an unreadable file means a bad export.
     throw new EngineError('model', `ONNX Runtime could not open the models in ${source.describe('')}: ${errorMessage(e)}`, { cause: e });
   }
+}
+
+/** Loads a model folder's plain U-Nets on ORT's CPU execution provider (the reference path, the CLI's). */
+export async function loadPairFromDir(dir: string, opts: NodeLoadOptions = {}): Promise<LoadedPair> {
+  const source = fileSource(dir);
+  const manifest = await readManifest(source);
+  const bytes = await readModelBytes(source, manifest);
+  return opening(source, () => createPair(ort, manifest, bytes, cpuOptions(opts), opts));
+}
+
+/** Loads a model folder's step graphs (contracts.md §1b) on ORT's CPU execution provider, with CPU tensors. */
+export async function loadStepPairFromDir(dir: string, opts: NodeLoadOptions = {}): Promise<LoadedStepPair> {
+  const source = fileSource(dir);
+  const manifest = await readManifest(source);
+  if (!stepGraphs(manifest)) throw new EngineError('model', `${source.describe('manifest.json')} lists no step graphs (models.maskStep and models.imageStep)`);
+  const bytes = await readModelBytes(source, manifest, ['maskStep', 'imageStep'] as const);
+  return opening(source, () => createStepPair(ort, manifest, bytes, cpuOptions(opts), () => cpuPlace(ort), opts));
 }

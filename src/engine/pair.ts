@@ -1,10 +1,17 @@
 // Loading a model pair from its folder: manifest → verified bytes → two sessions → warm-up.
+// Two paths, one per kind of model file (contracts.md §1 and §1b):
+//   createPair      the plain U-Nets; core's CPU executor does DDIM and B(·) (WASM, Node, CLI)
+//   createStepPair  the step graphs; the engine's executor keeps x_t, y_t, c where the sessions
+//                   run (WebGPU: GPU buffers)
 // Platform-neutral: the ORT module and the way files are read come in as parameters
 // (engine/web.ts: fetch + onnxruntime-web; engine/node.ts: fs + onnxruntime-node).
 
-import { validateManifest, verifyModelBytes, type Manifest, type ModelRole } from '../core/manifest';
+import { STEP_GRAPH_ROLES, validateManifest, verifyModelBytes, type Manifest, type ModelKey, type ModelRole, type StepGraphRole } from '../core/manifest';
+import type { StepExecutorFactory } from '../core/sampler';
+import { cpuStepExecutors } from '../core/sampler-cpu';
 import { linearSchedule, type Schedule } from '../core/schedule';
 import { EngineError, errorMessage } from './errors';
+import { StepSession, stepGraphExecutors, type TensorPlace } from './steps';
 import { OrtPairDenoiser, RunQueue, UNetSession, type OrtModule, type SessionOptions } from './unet';
 
 /** Where a model folder's files come from. */
@@ -15,13 +22,30 @@ export interface ModelSource {
   readBytes(name: string): Promise<Uint8Array>;
 }
 
-export interface LoadedPair {
+/** Which model files run the steps. */
+export type StepPath = 'plain' | 'step-graphs';
+
+/** A loaded model, whichever path: what core's sampler needs to run it. */
+export interface LoadedModel {
   manifest: Manifest;
   schedule: Schedule;
-  denoiser: OrtPairDenoiser;
+  /** Runs each step: core's CPU executor over the plain U-Nets, or the step graphs. */
+  executors: StepExecutorFactory;
+  path: StepPath;
   /** ms spent creating sessions and warming up (excludes downloads). */
   sessionMs: number;
   release(): Promise<void>;
+}
+
+/** The plain U-Nets (contracts.md §1), also usable directly as core's PairDenoiser. */
+export interface LoadedPair extends LoadedModel {
+  path: 'plain';
+  denoiser: OrtPairDenoiser;
+}
+
+/** The step graphs (contracts.md §1b). */
+export interface LoadedStepPair extends LoadedModel {
+  path: 'step-graphs';
 }
 
 /** Reads and validates manifest.json; EngineError('model') with the field named on failure. */
@@ -46,10 +70,13 @@ export async function readManifest(source: ModelSource): Promise<Manifest> {
   }
 }
 
-/** Fetches both model files and verifies size and SHA-256 against the manifest. */
-export async function readModelBytes(source: ModelSource, manifest: Manifest): Promise<Record<ModelRole, Uint8Array>> {
-  const read = async (role: ModelRole) => {
+/** Fetches the model files of `keys` (default: both U-Nets) and verifies size and SHA-256 against the manifest. */
+export async function readModelBytes(source: ModelSource, manifest: Manifest): Promise<Record<ModelRole, Uint8Array>>;
+export async function readModelBytes<K extends ModelKey>(source: ModelSource, manifest: Manifest, keys: readonly K[]): Promise<Record<K, Uint8Array>>;
+export async function readModelBytes(source: ModelSource, manifest: Manifest, keys: readonly ModelKey[] = ['mask', 'image']): Promise<Partial<Record<ModelKey, Uint8Array>>> {
+  const read = async (role: ModelKey) => {
     const spec = manifest.models[role];
+    if (!spec) throw new EngineError('model', `${source.describe('manifest.json')} lists no models.${role}`);
     let bytes: Uint8Array;
     try {
       bytes = await source.readBytes(spec.file);
@@ -63,8 +90,8 @@ export async function readModelBytes(source: ModelSource, manifest: Manifest): P
     }
     return bytes;
   };
-  const [mask, image] = await Promise.all([read('mask'), read('image')]);
-  return { mask, image };
+  const all = await Promise.all(keys.map(read));
+  return Object.fromEntries(keys.map((k, i) => [k, all[i]]));
 }
 
 /**
@@ -104,7 +131,49 @@ export async function createPair(
     manifest,
     schedule: linearSchedule(manifest.schedule),
     denoiser,
+    executors: cpuStepExecutors(denoiser),
+    path: 'plain',
     sessionMs: performance.now() - started,
     release: () => denoiser.release(),
   };
+}
+
+/**
+ * Creates both step-graph sessions, checks them against the manifest and warms each up once.
+ * `place` (called once the sessions exist, when a WebGPU device is known) says where the run's
+ * tensors live. Failures are thrown as in createPair.
+ */
+export async function createStepPair(
+  ort: OrtModule,
+  manifest: Manifest,
+  bytes: Record<StepGraphRole, Uint8Array>,
+  options: SessionOptions,
+  place: () => TensorPlace | Promise<TensorPlace>,
+  { warmUp = true }: { warmUp?: boolean } = {},
+): Promise<LoadedStepPair> {
+  const started = performance.now();
+  const queue = new RunQueue();
+  const sessions: StepSession[] = [];
+  const release = () => Promise.all(sessions.map((s) => s.release())).then(() => undefined);
+  try {
+    for (const role of STEP_GRAPH_ROLES) {
+      sessions.push(await StepSession.create(ort, role, manifest.models[role]!, bytes[role], options, queue));
+    }
+    const [maskStep, imageStep] = sessions;
+    if (warmUp) {
+      await maskStep.warmUp(manifest.resolution);
+      await imageStep.warmUp(manifest.resolution);
+    }
+    return {
+      manifest,
+      schedule: linearSchedule(manifest.schedule),
+      executors: stepGraphExecutors(ort, { maskStep, imageStep }, await place(), manifest.resolution),
+      path: 'step-graphs',
+      sessionMs: performance.now() - started,
+      release,
+    };
+  } catch (e) {
+    await release().catch(() => undefined);
+    throw e;
+  }
 }

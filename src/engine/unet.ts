@@ -4,11 +4,11 @@
 // file imports only its types, so the same code runs in both. Both packages re-export the same
 // onnxruntime-common API.
 //
-// Data path (first, simple and correct): each step the input [x_t, y_t] (or [y_t, c]) is a CPU
-// float32 tensor and ε is read back to the CPU, where core runs the DDIM update and B(·). On WebGPU
-// this costs one upload and one readback of H·W floats per model call: ~8 KB at 32², 1 MB at 512²,
-// small next to a U-Net forward. Keeping x_t / y_t as GPU tensors (gpu-buffer outputs + a WGSL
-// DDIM kernel) is the planned optimisation; the PairDenoiser seam is where it plugs in.
+// Data path (the reference, used on WASM, in Node and by the CLI): each step the input [x_t, y_t]
+// (or [y_t, c]) is a CPU float32 tensor and ε is read back to the CPU, where core's CPU executor
+// runs the DDIM update and B(·). On WebGPU, models that ship step graphs (contracts.md §1b) run
+// instead through engine/steps.ts, which keeps x_t, y_t and c on the GPU; models without them use
+// this path there too (one upload and one readback of H·W floats per model call).
 
 import type * as Ort from 'onnxruntime-web';
 import { checkSessionSignature, type ModelFileSpec, type ModelRole } from '../core/manifest';

@@ -6,9 +6,11 @@
 import * as ort from 'onnxruntime-web';
 import ortWasmMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+import { stepGraphs } from '../core/manifest';
 import type { Backend } from '../worker/api';
 import { EngineError, errorMessage } from './errors';
-import { createPair, readManifest, readModelBytes, type LoadedPair, type ModelSource } from './pair';
+import { createPair, createStepPair, readManifest, readModelBytes, type LoadedModel, type ModelSource } from './pair';
+import { graphsMatchBinarize, type TensorPlace } from './steps';
 import type { OrtModule, SessionOptions } from './unet';
 
 let configured = false;
@@ -60,6 +62,43 @@ export function sessionOptions(backend: Backend): SessionOptions {
   return { executionProviders: [backend === 'webgpu' ? 'webgpu' : 'wasm'], graphOptimizationLevel: 'all' };
 }
 
+/** WebGPU sessions of the step graphs: every output (x_prev, x0, c / y_prev, y0) stays in a GPU buffer. */
+function stepGraphSessionOptions(): SessionOptions {
+  return { ...sessionOptions('webgpu'), preferredOutputLocation: 'gpu-buffer' };
+}
+
+// The few WebGPU types used here (TypeScript's DOM library has none).
+interface GpuBufferLike {
+  destroy(): void;
+}
+interface GpuDeviceLike {
+  createBuffer(descriptor: { size: number; usage: number }): GpuBufferLike;
+  queue: { writeBuffer(buffer: GpuBufferLike, offset: number, data: Float32Array): void; onSubmittedWorkDone(): Promise<void> };
+}
+// GPUBufferUsage.STORAGE | COPY_SRC | COPY_DST: what ORT needs of an input buffer (and to download it)
+const STORAGE_COPY = 0x80 | 0x04 | 0x08;
+
+/**
+ * Tensors in GPU buffers of ORT's own device (known once a WebGPU session exists): one
+ * writeBuffer per upload; new buffers are zero-filled by WebGPU. Disposing a tensor destroys its buffer.
+ */
+async function gpuPlace(): Promise<TensorPlace> {
+  const device = (await ort.env.webgpu.device) as unknown as GpuDeviceLike | undefined;
+  if (!device || typeof device.createBuffer !== 'function') throw new Error('ONNX Runtime exposes no WebGPU device');
+  const tensor = (dims: readonly number[], data: Float32Array | null) => {
+    const bytes = 4 * dims.reduce((a, b) => a * b, 1);
+    const buffer = device.createBuffer({ size: Math.ceil(bytes / 16) * 16, usage: STORAGE_COPY });
+    if (data) device.queue.writeBuffer(buffer, 0, data);
+    return ort.Tensor.fromGpuBuffer(buffer as unknown as ort.Tensor.GpuBufferType, { dataType: 'float32', dims, dispose: () => buffer.destroy() });
+  };
+  return {
+    location: 'gpu-buffer',
+    upload: (data, dims) => tensor(dims, data),
+    zeros: (dims) => tensor(dims, null),
+    workDone: () => device.queue.onSubmittedWorkDone(),
+  };
+}
+
 /** A model folder served over HTTP(S); relative URLs resolve against the app's base URL. */
 export function httpSource(folderUrl: string): ModelSource {
   const base = new URL(folderUrl.endsWith('/') ? folderUrl : `${folderUrl}/`, new URL(import.meta.env.BASE_URL, self.location.origin)).href;
@@ -85,25 +124,57 @@ export function httpSource(folderUrl: string): ModelSource {
   };
 }
 
-export interface WebPair extends LoadedPair {
+export interface WebPair extends LoadedModel {
   backend: Backend;
   backendNote: string | null;
 }
 
+/** An ORT error for the status line: its last sentence (without source paths), at most 120 characters. */
+function brief(message: string): string {
+  const text = message.replace(/\S+\.(cc|h|cpp):\d+\s*/g, '').replace(/\s+/g, ' ').trim();
+  const last = (text.split(/(?<=\.) (?=[A-Z])/).filter(Boolean).pop() ?? text).replace(/\.$/, '');
+  return last.length > 120 ? `${last.slice(0, 119)}…` : last;
+}
+
+/** What the status shows after "Backend: WebGPU" for each path. */
+export const GPU_RESIDENT_NOTE = 'GPU-resident steps';
+export const PLAIN_WEBGPU_NOTE = 'plain U-Nets, ε read back each step';
+
 /**
- * Loads a model folder on the best backend: WebGPU if an adapter exists, else WASM; if the WebGPU
- * sessions fail to be created or warmed up, falls back to WASM and says why in backendNote.
+ * Loads a model folder on the best backend: WebGPU if an adapter exists, else WASM.
+ * On WebGPU, a manifest with both step graphs (and the B(·) they were traced with) runs them with
+ * every full-size tensor kept on the GPU; otherwise, or if their sessions fail, the plain U-Nets
+ * run with core's CPU DDIM/B. If the WebGPU sessions fail to be created or warmed up, falls back
+ * to WASM (always the plain path: the reference) and says why in backendNote.
  */
 export async function loadWebPair(folderUrl: string, preferred?: Backend): Promise<WebPair> {
   configureOrt();
   const source = httpSource(folderUrl);
   const manifest = await readManifest(source);
-  const bytes = await readModelBytes(source, manifest);
   const choice = await chooseBackend(preferred);
+  let note: string | null = null;
+  if (choice.backend === 'webgpu' && stepGraphs(manifest)) {
+    if (!graphsMatchBinarize(manifest.sampler.binarize)) note = 'step graphs skipped: the manifest’s B(·) differs from theirs';
+    else {
+      const stepBytes = await readModelBytes(source, manifest, ['maskStep', 'imageStep'] as const);
+      try {
+        const pair = await createStepPair(ort as OrtModule, manifest, stepBytes, stepGraphSessionOptions(), gpuPlace);
+        console.info(`[engine] ${manifest.name}: WebGPU, ${GPU_RESIDENT_NOTE} (${manifest.models.maskStep!.file}, ${manifest.models.imageStep!.file})`);
+        return { ...pair, backend: 'webgpu', backendNote: GPU_RESIDENT_NOTE };
+      } catch (e) {
+        if (e instanceof EngineError) throw e;
+        console.warn(`[engine] ${manifest.name}: step graphs failed on WebGPU; trying the plain U-Nets. ${errorMessage(e)}`);
+        note = `step graphs failed on WebGPU: ${brief(errorMessage(e))}`;
+      }
+    }
+  }
+  const bytes = await readModelBytes(source, manifest);
   if (choice.backend === 'webgpu') {
     try {
       const pair = await createPair(ort as OrtModule, manifest, bytes, sessionOptions('webgpu'));
-      return { ...pair, backend: 'webgpu', backendNote: null };
+      const backendNote = note ? `${note}; ${PLAIN_WEBGPU_NOTE}` : PLAIN_WEBGPU_NOTE;
+      console.info(`[engine] ${manifest.name}: WebGPU, ${backendNote}`);
+      return { ...pair, backend: 'webgpu', backendNote };
     } catch (e) {
       if (e instanceof EngineError) throw e;
       if (preferred === 'webgpu') throw new EngineError('backend', `WebGPU session failed: ${errorMessage(e)}`, { cause: e });
@@ -112,6 +183,7 @@ export async function loadWebPair(folderUrl: string, preferred?: Backend): Promi
   }
   try {
     const pair = await createPair(ort as OrtModule, manifest, bytes, sessionOptions('wasm'));
+    console.info(`[engine] ${manifest.name}: WASM, plain U-Nets with core's DDIM and B(·)${choice.note ? ` (${choice.note})` : ''}`);
     return { ...pair, backend: 'wasm', backendNote: choice.note };
   } catch (e) {
     if (e instanceof EngineError) throw e;

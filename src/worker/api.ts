@@ -20,7 +20,10 @@ export interface ModelInfo {
   defaultSteps: number;
   /** Backend the sessions actually run on. */
   backend: Backend;
-  /** Why the backend differs from the preferred one (e.g. "no WebGPU adapter"), or null. */
+  /**
+   * A note shown next to the backend: why it differs from the preferred one (e.g. "no WebGPU
+   * adapter"), or on WebGPU which step path runs ("GPU-resident steps", or the plain U-Nets); or null.
+   */
   backendNote: string | null;
   /** The manifest's model card, as written by the kit. */
   card: Record<string, unknown>;

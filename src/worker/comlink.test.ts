@@ -3,6 +3,7 @@
 import * as Comlink from 'comlink';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../core/manifest';
+import { cpuStepExecutors } from '../core/sampler-cpu';
 import { linearSchedule } from '../core/schedule';
 import type { StepFrame, StudioWorkerApi } from './api';
 import { toStudioError } from './errors';
@@ -26,10 +27,10 @@ const studio = new Studio(
   async () => ({
     manifest,
     schedule: linearSchedule(manifest.schedule),
-    denoiser: {
+    executors: cpuStepExecutors({
       predictMaskNoise: async (xy) => xy.slice(0, H * W),
       predictImageNoise: async (yc) => yc.slice(0, H * W),
-    },
+    }),
     backend: 'wasm',
     backendNote: null,
     release: async () => undefined,

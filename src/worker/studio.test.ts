@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../core/manifest';
 import type { PairDenoiser } from '../core/sampler';
+import { cpuStepExecutors } from '../core/sampler-cpu';
 import { linearSchedule } from '../core/schedule';
 import { EngineError } from '../engine/errors';
 import type { StepFrame, StudioError } from './api';
@@ -41,7 +42,7 @@ function studioWith(denoiser: PairDenoiser) {
   const model: LoadedModel = {
     manifest,
     schedule: linearSchedule(manifest.schedule),
-    denoiser,
+    executors: cpuStepExecutors(denoiser),
     backend: 'wasm',
     backendNote: 'WASM requested',
     release: async () => {

@@ -2,7 +2,7 @@
 // Node: one loaded pair, one generation at a time, cancel within a step, frames handed over.
 
 import type { Manifest } from '../core/manifest';
-import { CancelledError, sampleSteps, type PairDenoiser } from '../core/sampler';
+import { CancelledError, sampleSteps, type StepExecutorFactory } from '../core/sampler';
 import type { Schedule } from '../core/schedule';
 import { EngineError, errorMessage } from '../engine/errors';
 import type { Backend, GenerateRequest, GenerateResult, LoadRequest, ModelInfo, StepFrame, StudioError, StudioWorkerApi } from './api';
@@ -11,7 +11,8 @@ import { isStudioError, studioError } from './errors';
 export interface LoadedModel {
   manifest: Manifest;
   schedule: Schedule;
-  denoiser: PairDenoiser;
+  /** Runs each step (engine: the step graphs on WebGPU, else core's CPU executor over the U-Nets). */
+  executors: StepExecutorFactory;
   backend: Backend;
   backendNote: string | null;
   release(): Promise<void>;
@@ -99,18 +100,20 @@ export class Studio implements StudioWorkerApi {
     const signal = { aborted: false };
     this.running = signal;
     const started = performance.now();
+    // Only x̂₀ and ŷ₀ are previews; without previews nothing but the final pair is read back.
+    const it = sampleSteps({
+      executor: model.executors,
+      schedule,
+      height,
+      width,
+      steps,
+      seed,
+      eta,
+      binarize: { kernel: manifest.sampler.binarize.kernel, weights: manifest.sampler.binarize.weights },
+      previews: previews ? ['x0', 'y0'] : false,
+      signal,
+    });
     try {
-      const it = sampleSteps({
-        denoiser: model.denoiser,
-        schedule,
-        height,
-        width,
-        steps,
-        seed,
-        eta,
-        binarize: { kernel: manifest.sampler.binarize.kernel, weights: manifest.sampler.binarize.weights },
-        signal,
-      });
       for (;;) {
         const r = await it.next();
         if (r.done) {
@@ -121,12 +124,13 @@ export class Studio implements StudioWorkerApi {
           return this.transfer(result, [mask01.buffer, image.buffer]);
         }
         const f = r.value;
-        if (previews) {
-          const frame: StepFrame = { index: f.index, total: f.total, t: f.t, tPrev: f.tPrev, x0: f.x0, y0: f.y0, elapsedMs: performance.now() - started };
+        if (f.x0 && f.y0) {
+          const { x0, y0 } = f;
+          const frame: StepFrame = { index: f.index, total: f.total, t: f.t, tPrev: f.tPrev, x0, y0, elapsedMs: performance.now() - started };
           // Not awaited: frames are posted in order and the result message follows them; a failing
           // UI callback must not stop the run.
           void Promise.resolve()
-            .then(() => onFrame(this.transfer(frame, [f.x0.buffer, f.y0.buffer])))
+            .then(() => onFrame(this.transfer(frame, [x0.buffer, y0.buffer])))
             .catch(() => undefined);
         }
         await yieldToEventLoop();
@@ -134,6 +138,8 @@ export class Studio implements StudioWorkerApi {
     } catch (e) {
       throw asStudioError(e);
     } finally {
+      // ends the loop if it is still suspended, so the executor releases its tensors
+      await it.return(undefined as never).catch(() => undefined);
       this.running = null;
     }
   }

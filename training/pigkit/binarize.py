@@ -15,7 +15,10 @@ def binarize(x0: torch.Tensor, weights: tuple[float, float] = (0.75, 0.25)) -> t
     pooled = _pool5(x0.clamp(-1, 1))
     flat = pooled.flatten(1)
     theta = weights[0] * flat.max(dim=1).values + weights[1] * flat.min(dim=1).values
-    return torch.where(pooled > theta.view(-1, 1, 1, 1), 1.0, -1.0).to(x0.dtype)
+    # ±1 as tensors of the input's dtype: Python-float constants export as float64, and
+    # onnxruntime-web has no float64 Where (the step graph would not load in the browser)
+    one = pooled.new_ones(())
+    return torch.where(pooled > theta.view(-1, 1, 1, 1), one, -one)
 
 
 def contrast_stretch(y0: torch.Tensor) -> torch.Tensor:

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import onnx
 import torch
 
 from .schedule import COEFFICIENT_ORDER, Schedule
@@ -43,6 +44,20 @@ def export_graph(module: torch.nn.Module, example: tuple, input_names: list[str]
 
 def export_unet(model: torch.nn.Module, resolution: int, path: Path) -> None:
     export_graph(model, (torch.randn(1, 2, resolution, resolution), torch.tensor([500.0])), ["x", "t"], ["eps"], path)
+
+
+def float64_tensors(path: Path) -> list[str]:
+    """Names of float64 initializers, constants and values in a graph: onnxruntime-web's WebGPU and
+    WASM providers have no float64 kernels for most ops, so a browser session would fail to load."""
+    model = onnx.load(str(path))
+    bad = [i.name for i in model.graph.initializer if i.data_type == onnx.TensorProto.DOUBLE]
+    for node in model.graph.node:
+        for attr in node.attribute:
+            if attr.type == onnx.AttributeProto.TENSOR and attr.t.data_type == onnx.TensorProto.DOUBLE:
+                bad.append(node.name or node.op_type)
+    inferred = onnx.shape_inference.infer_shapes(model).graph
+    bad += [v.name for v in list(inferred.value_info) + list(inferred.output) if v.type.tensor_type.elem_type == onnx.TensorProto.DOUBLE]
+    return bad
 
 
 def run_onnx(path: Path, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -159,6 +174,8 @@ def export_pair(run: Path, out: Path, name: str, steps: int, extra_card: dict | 
         path = out / file
         names, shapes = [n for n, _ in ins], [s for _, s in ins]
         export_graph(module, tuple(torch.randn(s) for s in shapes), names, [n for n, _ in outs], path)
+        if float64_tensors(path):
+            raise RuntimeError(f"{path} holds float64 tensors {float64_tensors(path)[:5]}: the browser cannot run it")
         errors[key] = parity_error(module, path, names, shapes)
         entries[key] = model_entry(path, role_text, ins, outs)
         print(f"{key}: {path} ({path.stat().st_size / 1e6:.2f} MB), vs PyTorch: "

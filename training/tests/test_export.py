@@ -7,7 +7,8 @@ import onnx
 import pytest
 import torch
 
-from pigkit.export import export_pair, export_unet, parity_error
+from pigkit.export import export_graph, export_pair, export_unet, float64_tensors, parity_error
+from pigkit.stepgraph import MaskStep
 from pigkit.train import atomic_save
 from pigkit.unet import build_unet
 
@@ -69,3 +70,17 @@ def test_parity_detects_a_different_model(tmp_path):
         p.data.normal_(0, 0.05)
     export_unet(a, 16, tmp_path / "a.onnx")
     assert parity_error(b, tmp_path / "a.onnx", ["x", "t"], [[1, 2, 16, 16], [1]], trials=1)["eps"] > 1e-3
+
+
+def test_step_graph_has_no_float64(tmp_path):
+    """onnxruntime-web has no float64 Where: B(·)'s ±1 must stay float32 in the exported graph."""
+    step = MaskStep(build_unet("tiny", 16))
+    ins = (torch.randn(1, 1, 16, 16), torch.randn(1, 1, 16, 16), torch.tensor([5.0]), torch.rand(5), torch.zeros(1, 1, 16, 16))
+    export_graph(step, ins, ["x_t", "y_t", "t", "k", "z"], ["x_prev", "x0", "c"], tmp_path / "s.onnx")
+    assert float64_tensors(tmp_path / "s.onnx") == []
+
+    class Leaky(torch.nn.Module):
+        def forward(self, x):
+            return torch.where(x > 0, 1.0, -1.0)
+    export_graph(Leaky(), (torch.randn(1, 4),), ["x"], ["y"], tmp_path / "leaky.onnx")
+    assert float64_tensors(tmp_path / "leaky.onnx")  # the check finds what broke the browser

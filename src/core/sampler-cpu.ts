@@ -1,0 +1,83 @@
+// core's CPU step executor: the plain U-Nets (a PairDenoiser) give ε, and core's own DDIM update
+// (ddim.ts) and B(·) (binarize.ts) run on Float32Arrays. The reference implementation of a step;
+// the path of the CLI, of Node and of the WASM backend.
+
+import { binarize, type BinarizeOptions } from './binarize';
+import { ddimNext, predictX0 } from './ddim';
+import type { EstimateName, Estimates, PairDenoiser, StepCall, StepExecutor, StepExecutorFactory } from './sampler';
+
+export function checkLength(name: string, a: Float32Array, n: number, H: number, W: number): void {
+  if (a.length !== n) throw new Error(`${name} has ${a.length} values, the model needs ${H}×${W} = ${n}`);
+}
+
+function concat(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+/** One run's state as plain arrays. Every x̂₀, ŷ₀ and c is a fresh array that is never written again. */
+class CpuStepExecutor implements StepExecutor {
+  private readonly n: number;
+  private x: Float32Array = new Float32Array(0);
+  private y: Float32Array = new Float32Array(0);
+  private condition: Float32Array | null = null;
+  private estimates: Estimates = {};
+
+  constructor(
+    private readonly denoiser: PairDenoiser,
+    private readonly H: number,
+    private readonly W: number,
+    private readonly binarizeOptions: BinarizeOptions | undefined,
+  ) {
+    this.n = H * W;
+  }
+
+  async start(init: { xT: Float32Array; yT: Float32Array; condition: Float32Array | null }): Promise<void> {
+    this.x = init.xT.slice();
+    this.y = init.yT.slice();
+    this.condition = init.condition;
+  }
+
+  async maskStep({ t, k, z }: StepCall, yt: Float32Array | null): Promise<void> {
+    const eps = await this.denoiser.predictMaskNoise(concat(this.x, yt ?? this.y), t);
+    checkLength('ε_x', eps, this.n, this.H, this.W);
+    const x0 = predictX0(this.x, eps, k);
+    this.x = ddimNext(x0, eps, z, k);
+    this.estimates.x0 = x0;
+    this.estimates.c = binarize(x0, this.H, this.W, this.binarizeOptions);
+  }
+
+  async imageStep({ t, k, z }: StepCall): Promise<void> {
+    const c = this.condition ?? this.estimates.c;
+    if (!c) throw new Error('imageStep needs a condition: run maskStep first or start with one');
+    const eps = await this.denoiser.predictImageNoise(concat(this.y, c), t);
+    checkLength('ε_y', eps, this.n, this.H, this.W);
+    const y0 = predictX0(this.y, eps, k);
+    this.y = ddimNext(y0, eps, z, k);
+    this.estimates.y0 = y0;
+  }
+
+  async read(names: readonly EstimateName[]): Promise<Estimates> {
+    const out: Estimates = {};
+    for (const name of names) {
+      const a = this.estimates[name];
+      if (!a) throw new Error(`no ${name} to read: its model has not run in this step`);
+      out[name] = a;
+      delete this.estimates[name]; // handed over: the caller owns it now
+    }
+    return out;
+  }
+
+  async finish(): Promise<void> {
+    this.estimates = {};
+  }
+}
+
+/** core's CPU executor over the plain U-Nets (contracts.md §1). */
+export function cpuStepExecutors(denoiser: PairDenoiser): StepExecutorFactory {
+  return {
+    create: ({ height, width, binarize: b }) => new CpuStepExecutor(denoiser, height, width, b),
+  };
+}
