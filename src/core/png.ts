@@ -10,22 +10,9 @@
 // Compression: zlib via CompressionStream('deflate') where it exists (browsers, Node ≥ 18);
 // otherwise stored (uncompressed) deflate blocks, which every decoder reads too.
 
-const PNG_SIGNATURE = new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]);
+import { crc32 } from './crc32';
 
-let crcTable: Uint32Array | null = null;
-function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  for (let i = 0; i < bytes.length; i++) crc = crcTable[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
+export const PNG_SIGNATURE = new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]);
 
 function adler32(bytes: Uint8Array): number {
   let a = 1;
@@ -63,13 +50,15 @@ export function zlibStored(data: Uint8Array): Uint8Array {
   return out;
 }
 
-async function zlibCompress(data: Uint8Array): Promise<Uint8Array> {
+/** zlib (RFC 1950) of `data`: deflate where CompressionStream exists, stored blocks otherwise. */
+export async function zlibCompress(data: Uint8Array): Promise<Uint8Array> {
   if (typeof CompressionStream === 'undefined') return zlibStored(data);
   const stream = new Blob([data as BlobPart]).stream().pipeThrough(new CompressionStream('deflate'));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-function chunk(type: string, data: Uint8Array): Uint8Array {
+/** One PNG chunk: length, type, data, CRC-32 over type and data. */
+export function pngChunk(type: string, data: Uint8Array): Uint8Array {
   const out = new Uint8Array(12 + data.length);
   const view = new DataView(out.buffer);
   view.setUint32(0, data.length);
@@ -103,7 +92,7 @@ export async function encodeGrayPng(pixels: Uint8Array, width: number, height: n
   ihdr[11] = 0; // adaptive filtering
   ihdr[12] = 0; // no interlace
   const idat = opts.compress === false ? zlibStored(raw) : await zlibCompress(raw);
-  const parts = [PNG_SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', new Uint8Array(0))];
+  const parts = [PNG_SIGNATURE, pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND', new Uint8Array(0))];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
   for (const p of parts) {
