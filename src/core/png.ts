@@ -73,26 +73,38 @@ export interface PngOptions {
   compress?: boolean;
 }
 
-/** Encodes H·W 8-bit gray pixels (row-major) as a PNG file. */
-export async function encodeGrayPng(pixels: Uint8Array, width: number, height: number, opts: PngOptions = {}): Promise<Uint8Array> {
+/** PNG colour types this encoder writes, by channels per pixel: 1 = gray (0), 3 = RGB (2). */
+export type PngChannels = 1 | 3;
+
+/** IHDR data for 8-bit pixels with 1 (gray) or 3 (RGB) channels, no interlace. */
+export function pngHeader(width: number, height: number, channels: PngChannels = 1): Uint8Array {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new Error(`bad PNG size ${width}×${height}`);
-  if (pixels.length !== width * height) throw new Error(`PNG: ${pixels.length} pixels for ${width}×${height}`);
-  const raw = new Uint8Array(height * (width + 1));
-  for (let y = 0; y < height; y++) {
-    raw[y * (width + 1)] = 0; // filter: none
-    raw.set(pixels.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
-  }
   const ihdr = new Uint8Array(13);
   const v = new DataView(ihdr.buffer);
   v.setUint32(0, width);
   v.setUint32(4, height);
   ihdr[8] = 8; // bit depth
-  ihdr[9] = 0; // colour type: grayscale
+  ihdr[9] = channels === 3 ? 2 : 0; // colour type: RGB or grayscale
   ihdr[10] = 0; // deflate
   ihdr[11] = 0; // adaptive filtering
   ihdr[12] = 0; // no interlace
-  const idat = opts.compress === false ? zlibStored(raw) : await zlibCompress(raw);
-  const parts = [PNG_SIGNATURE, pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND', new Uint8Array(0))];
+  return ihdr;
+}
+
+/** The scanlines PNG compresses: each row of `channels`-byte pixels behind a filter byte (0, none). */
+export function pngScanlines(pixels: Uint8Array, width: number, height: number, channels: PngChannels = 1): Uint8Array {
+  const stride = width * channels;
+  if (pixels.length !== stride * height) {
+    const got = channels === 1 ? `${pixels.length} pixels` : `${pixels.length} bytes (${channels} per pixel)`;
+    throw new Error(`PNG: ${got} for ${width}×${height}`);
+  }
+  const raw = new Uint8Array(height * (stride + 1));
+  for (let y = 0; y < height; y++) raw.set(pixels.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
+  return raw;
+}
+
+/** The parts of a file, one after another. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
   for (const p of parts) {
@@ -100,6 +112,25 @@ export async function encodeGrayPng(pixels: Uint8Array, width: number, height: n
     o += p.length;
   }
   return out;
+}
+
+/** Encodes H·W 8-bit pixels (row-major; 1 byte gray or 3 bytes RGB each) as a PNG file. */
+export async function encodePng(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  channels: PngChannels,
+  opts: PngOptions = {},
+): Promise<Uint8Array> {
+  const ihdr = pngHeader(width, height, channels);
+  const raw = pngScanlines(pixels, width, height, channels);
+  const idat = opts.compress === false ? zlibStored(raw) : await zlibCompress(raw);
+  return concatBytes([PNG_SIGNATURE, pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND', new Uint8Array(0))]);
+}
+
+/** Encodes H·W 8-bit gray pixels (row-major) as a PNG file. */
+export function encodeGrayPng(pixels: Uint8Array, width: number, height: number, opts: PngOptions = {}): Promise<Uint8Array> {
+  return encodePng(pixels, width, height, 1, opts);
 }
 
 /** Model units → 8-bit: clamp [−1, 1], floor((y + 1)·127.5 + 0.5) in float32 steps. */
