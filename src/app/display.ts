@@ -1,6 +1,8 @@
 // What the views show, from a frame's model-unit arrays, via the core's transforms.
 import { binarize, contrastStretch } from '../core/binarize';
 import { imageToGray8 } from '../core/png';
+import type { StepTiles } from '../core/figures';
+import type { GenerateResult, StepFrame } from '../worker/api';
 
 /** The image estimate as gray bytes: contrast-stretched for display, or raw (as downloaded). */
 export function imageGray(y0: Float32Array, width: number, height: number, stretch: boolean): Uint8Array | Uint8ClampedArray {
@@ -18,4 +20,15 @@ export function maskBits(x0: Float32Array, width: number, height: number): Uint8
   const out = new Uint8Array(b.length);
   for (let i = 0; i < b.length; i++) out[i] = (b[i] ?? -1) > 0 ? 1 : 0;
   return out;
+}
+
+/** The mask the overlay shows for a frame: the saved B(x̂₀) on the run's final frame, else B of its own x̂₀. */
+export function frameMaskBits(frame: StepFrame, result: GenerateResult | null, width: number, height: number): Uint8Array {
+  const isFinal = result !== null && frame.index === frame.total - 1;
+  return isFinal ? result.mask : maskBits(frame.x0, width, height);
+}
+
+/** One step's tiles for the exported figures: x̂₀ raw, ŷ₀ as the views show it (raw or stretched). */
+export function stepTiles(frame: StepFrame, width: number, height: number, stretch: boolean): StepTiles {
+  return { t: frame.t, mask: maskGray(frame.x0), image: imageGray(frame.y0, width, height, stretch) };
 }
