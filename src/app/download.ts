@@ -4,8 +4,9 @@ import { encodeImagePng, encodeMaskPng } from '../core/png';
 import type { GenerateResult } from '../worker/api';
 import { pairBaseName } from './format';
 
-function save(bytes: Uint8Array, filename: string): void {
-  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'image/png' }));
+/** Saves bytes as a download named `filename` (through a temporary blob: URL). */
+export function saveFile(bytes: Uint8Array, filename: string, type = 'image/png'): void {
+  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type }));
   const a = document.createElement('a');
   a.href = url;
   a.download = filename;
@@ -25,7 +26,7 @@ export async function downloadPair(model: string, result: GenerateResult): Promi
     encodeImagePng(result.image, result.width, result.height),
     encodeMaskPng(result.mask, result.width, result.height),
   ]);
-  save(image, `${base}_image.png`);
-  save(mask, `${base}_mask.png`);
+  saveFile(image, `${base}_image.png`);
+  saveFile(mask, `${base}_mask.png`);
   return base;
 }
