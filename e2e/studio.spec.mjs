@@ -190,6 +190,71 @@ function note(message) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Viewer and timeline-export helpers
+
+/** Resolves after the views have had a chance to redraw (state → render → rAF draw). */
+const redrawn = (page) =>
+  page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => requestAnimationFrame(resolve)))));
+
+/** A pane's zoom/pan as it draws it: CSS px per image pixel and offset, from its data attributes. */
+async function paneGeometry(page, kind) {
+  return page.evaluate((kind) => {
+    const c = document.querySelector(`canvas[data-view="${kind}"]`);
+    const r = c.getBoundingClientRect();
+    const [ox, oy] = (c.dataset.offset ?? '0,0').split(',').map(Number);
+    return { scale: Number(c.dataset.scale), ox, oy, left: r.left, top: r.top, width: r.width, height: r.height };
+  }, kind);
+}
+
+/** Where image pixel (x, y)'s centre is on the page, in the given pane. */
+async function pixelCentre(page, kind, x, y) {
+  const g = await paneGeometry(page, kind);
+  return { x: g.left + g.ox + (x + 0.5) * g.scale, y: g.top + g.oy + (y + 0.5) * g.scale };
+}
+
+/** The RGBA a pane shows at image pixel (x, y)'s centre (read from its canvas). */
+async function panePixel(page, kind, x, y) {
+  return page.evaluate(
+    ([kind, x, y]) => {
+      const c = document.querySelector(`canvas[data-view="${kind}"]`);
+      const [ox, oy] = c.dataset.offset.split(',').map(Number);
+      const s = Number(c.dataset.scale);
+      const dpr = c.width / c.clientWidth;
+      const d = c.getContext('2d').getImageData(Math.floor((ox + (x + 0.5) * s) * dpr), Math.floor((oy + (y + 0.5) * s) * dpr), 1, 1).data;
+      return Array.from(d);
+    },
+    [kind, x, y],
+  );
+}
+
+const paneImage = (page, kind) => page.evaluate((kind) => document.querySelector(`canvas[data-view="${kind}"]`).toDataURL(), kind);
+
+/** Clicks the button and returns the one download it starts: { name, bytes }. */
+async function downloadOne(page, buttonName) {
+  const [d] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByRole('button', { name: buttonName, exact: true }).click()]);
+  const failure = await d.failure();
+  assert.equal(failure, null, `download ${d.suggestedFilename()} failed: ${failure}`);
+  return { name: d.suggestedFilename(), bytes: await readFile(await d.path()) };
+}
+
+/** The PNG's chunks in order: { type, data }. */
+function pngChunks(bytes) {
+  assert.ok(bytes.subarray(0, 8).equals(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10])), 'not a PNG (bad signature)');
+  const chunks = [];
+  for (let o = 8; o + 12 <= bytes.length; ) {
+    const length = bytes.readUInt32BE(o);
+    chunks.push({ type: bytes.toString('latin1', o + 4, o + 8), data: bytes.subarray(o + 8, o + 8 + length) });
+    o += 12 + length;
+  }
+  return chunks;
+}
+
+/** The reference window/level mapping, written out again here: round(clamp((d − (L − W/2)) / W, 0, 1) · 255). */
+function windowLevel(d, window, level) {
+  return Math.round(Math.min(1, Math.max(0, (d - (level - window / 2)) / window)) * 255);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Specs
 
 export const tests = [
@@ -359,6 +424,235 @@ export const tests = [
       // timestep or schedule shifts the whole image by far more).
       assert.ok(mad <= 2, `image mean abs difference ${mad} > 2 levels`);
       assert.ok(d >= 0.95, `mask Dice ${d} < 0.95`);
+    },
+  },
+  {
+    name: 'viewer: zoom in changes the rendered scale, pan moves it, Fit restores it',
+    fn: async (env) => {
+      const { page, errors } = await openStudio(env, `?model=${MODEL}&backend=wasm&seed=${SEED}&steps=${STEPS}`);
+      await generate(page);
+      await redrawn(page);
+      env.shared.viewerPage = page;
+      env.shared.viewerErrors = errors;
+      const fit = await paneGeometry(page, 'image');
+      assert.ok(fit.scale > 1, `fit scale ${fit.scale}`);
+      const before = await paneImage(page, 'image');
+      await page.getByRole('button', { name: 'Zoom in', exact: true }).click();
+      await redrawn(page);
+      const zoomed = await paneGeometry(page, 'image');
+      assert.ok(Math.abs(zoomed.scale / fit.scale - 1.5) < 1e-3, `zoom in: scale ${fit.scale} → ${zoomed.scale}`);
+      assert.equal(await page.getByTestId('zoom-level').innerText(), '150%');
+      assert.notEqual(await paneImage(page, 'image'), before, 'zooming in did not change the pixels');
+      // All panes share the view.
+      assert.equal((await paneGeometry(page, 'mask')).scale, zoomed.scale);
+      // Drag 30 px right and 20 px down (Pan is the default drag tool).
+      const start = { x: zoomed.left + zoomed.width / 2, y: zoomed.top + zoomed.height / 2 };
+      const zoomedPixels = await paneImage(page, 'image');
+      await page.mouse.move(start.x, start.y);
+      await page.mouse.down();
+      await page.mouse.move(start.x + 15, start.y + 10);
+      await page.mouse.move(start.x + 30, start.y + 20);
+      await page.mouse.up();
+      await redrawn(page);
+      const panned = await paneGeometry(page, 'image');
+      assert.ok(Math.abs(panned.ox - zoomed.ox - 30) < 0.1 && Math.abs(panned.oy - zoomed.oy - 20) < 0.1, `pan moved the offset ${JSON.stringify([zoomed.ox, zoomed.oy])} → ${JSON.stringify([panned.ox, panned.oy])}`);
+      assert.notEqual(await paneImage(page, 'image'), zoomedPixels, 'panning did not change the pixels');
+      // The wheel zooms too.
+      await page.mouse.move(start.x, start.y);
+      await page.mouse.wheel(0, -200);
+      await redrawn(page);
+      assert.ok((await paneGeometry(page, 'image')).scale > panned.scale, 'wheel up did not zoom in');
+      await page.getByRole('button', { name: 'Fit', exact: true }).click();
+      await redrawn(page);
+      const back = await paneGeometry(page, 'image');
+      assert.deepEqual([back.scale, back.ox, back.oy], [fit.scale, fit.ox, fit.oy]);
+      assert.equal(await paneImage(page, 'image'), before, 'Fit did not restore the view');
+    },
+  },
+  {
+    name: 'viewer: invert and the window/level presets change the image pixels as the mapping says',
+    fn: async (env) => {
+      const page = env.shared.viewerPage;
+      assert.ok(page, 'needs the viewer run');
+      const [x, y] = [16, 16];
+      const [d] = await panePixel(page, 'image', x, y);
+      await page.getByLabel('Invert', { exact: true }).check();
+      await redrawn(page);
+      assert.deepEqual(await panePixel(page, 'image', x, y), [255 - d, 255 - d, 255 - d, 255], 'invert');
+      await page.getByLabel('Invert', { exact: true }).uncheck();
+      for (const [name, w, l] of [
+        ['High contrast', 64, 128],
+        ['Dark detail (hypoechoic)', 96, 48],
+      ]) {
+        await page.getByLabel('Window preset', { exact: true }).selectOption(name);
+        await redrawn(page);
+        assert.equal(await page.getByLabel('Window', { exact: true }).inputValue(), String(w));
+        assert.equal(await page.getByLabel('Level', { exact: true }).inputValue(), String(l));
+        const v = windowLevel(d, w, l);
+        assert.deepEqual(await panePixel(page, 'image', x, y), [v, v, v, 255], `${name}: ${d} → ${v}`);
+      }
+      note(`pixel (${x}, ${y}) shown as ${d}: High contrast ${windowLevel(d, 64, 128)}, Dark detail ${windowLevel(d, 96, 48)}`);
+      // Window/level by drag: with the W/L tool, right widens the window and down raises the level.
+      await page.getByLabel('Window/level', { exact: true }).check();
+      const g = await paneGeometry(page, 'image');
+      await page.mouse.move(g.left + g.width / 2, g.top + g.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(g.left + g.width / 2 + 20, g.top + g.height / 2 + 10);
+      await page.mouse.up();
+      assert.equal(await page.getByLabel('Window', { exact: true }).inputValue(), '116');
+      assert.equal(await page.getByLabel('Level', { exact: true }).inputValue(), '58');
+      assert.equal(await page.getByLabel('Window preset', { exact: true }).inputValue(), '', 'a dragged window/level is custom');
+      assert.equal((await paneGeometry(page, 'image')).ox, g.ox, 'the W/L drag also panned');
+      await page.getByLabel('Pan', { exact: true }).check();
+      await page.getByLabel('Window preset', { exact: true }).selectOption('Full range');
+      await redrawn(page);
+      assert.deepEqual(await panePixel(page, 'image', x, y), [d, d, d, 255], 'Full range is the identity');
+      // Raw vs contrast-stretched: the raw view shows the downloaded PNG's values.
+      await page.getByLabel('Contrast stretch', { exact: true }).uncheck();
+      await redrawn(page);
+      const files = await downloadPair(page);
+      env.shared.viewerPair = files;
+      const { width } = files.image.png;
+      const raw = files.image.png.gray[y * width + x];
+      assert.deepEqual(await panePixel(page, 'image', x, y), [raw, raw, raw, 255], 'raw display differs from the PNG');
+      await page.getByLabel('Contrast stretch', { exact: true }).check();
+    },
+  },
+  {
+    name: 'viewer: the readout shows the hovered pixel as the downloaded PNGs have it',
+    fn: async (env) => {
+      const page = env.shared.viewerPage;
+      const files = env.shared.viewerPair;
+      assert.ok(page && files, 'needs the viewer run and its pair');
+      const { width } = files.image.png;
+      const mask = files.mask.png.gray;
+      const lesion = mask.findIndex((v) => v === 255);
+      const points = [[3, 28]];
+      if (lesion >= 0) points.push([lesion % width, Math.floor(lesion / width)]);
+      else note('the mask is empty: only a background pixel is read');
+      const readout = page.getByRole('group', { name: 'Pixel readout', exact: true });
+      const readAt = async (kind, x, y) => {
+        const p = await pixelCentre(page, kind, x, y);
+        await page.mouse.move(p.x, p.y);
+        await page.waitForFunction(([x, y]) => {
+          const el = document.querySelector('[aria-label="Pixel readout"]');
+          return el?.dataset.x === String(x) && el?.dataset.y === String(y);
+        }, [x, y]);
+        const i = y * width + x;
+        assert.equal(await readout.getAttribute('data-image8'), String(files.image.png.gray[i]), `image value at (${x}, ${y})`);
+        assert.equal(await readout.getAttribute('data-mask-bit'), mask[i] === 255 ? '1' : '0', `mask value at (${x}, ${y})`);
+        const text = (await readout.innerText()).replace(/\s+/g, ' ');
+        assert.match(text, new RegExp(`x ${x}, y ${y}`));
+        assert.match(text, new RegExp(`image ${files.image.png.gray[i]} / 255 \\(-?\\d\\.\\d{3}\\)`));
+        assert.match(text, new RegExp(`B = ${mask[i] === 255 ? 1 : 0}`));
+        return text;
+      };
+      for (const [x, y] of points) note(`readout at (${x}, ${y}) on the image: ${await readAt('image', x, y)}`);
+      // Zoomed in (about the centre, 1.5×: pixels 5 … 26 in view) the mapping is not the trivial one.
+      await page.getByRole('button', { name: 'Zoom in', exact: true }).click();
+      await redrawn(page);
+      await readAt('image', 12, 19);
+      await readAt('mask', 25, 6);
+      await page.getByRole('button', { name: 'Fit', exact: true }).click();
+      await redrawn(page);
+      // Over the overlay pane too (same mapping), and nothing once the pointer leaves.
+      const [x, y] = points[points.length - 1];
+      const p = await pixelCentre(page, 'overlay', x, y);
+      await page.mouse.move(p.x, p.y);
+      await page.waitForFunction(([x]) => document.querySelector('[aria-label="Pixel readout"]')?.dataset.x === String(x), [x]);
+      await page.mouse.move(2, 2);
+      await page.waitForFunction(() => document.querySelector('[aria-label="Pixel readout"]')?.dataset.x === undefined);
+    },
+  },
+  {
+    name: 'viewer: overlay opacity and outline change the composite; the overlaid layout shows one view',
+    fn: async (env) => {
+      const page = env.shared.viewerPage;
+      const files = env.shared.viewerPair;
+      assert.ok(page && files, 'needs the viewer run and its pair');
+      await redrawn(page);
+      const before = await paneImage(page, 'overlay');
+      const { width } = files.image.png;
+      const lesion = files.mask.png.gray.findIndex((v) => v === 255);
+      await page.getByLabel('Overlay opacity', { exact: true }).fill('1');
+      await redrawn(page);
+      if (lesion >= 0) {
+        assert.notEqual(await paneImage(page, 'overlay'), before, 'opacity 1 did not change the overlay');
+        const [x, y] = [lesion % width, Math.floor(lesion / width)];
+        assert.deepEqual(await panePixel(page, 'overlay', x, y), [255, 140, 60, 255], 'a lesion pixel at opacity 1 is the overlay colour');
+        await page.getByLabel('Overlay opacity', { exact: true }).fill('0');
+        await redrawn(page);
+        const [g] = await panePixel(page, 'image', x, y);
+        assert.deepEqual(await panePixel(page, 'overlay', x, y), [g, g, g, 255], 'opacity 0 shows the image');
+        const withOutline = await paneImage(page, 'overlay');
+        await page.getByLabel('Outline', { exact: true }).uncheck();
+        await redrawn(page);
+        assert.notEqual(await paneImage(page, 'overlay'), withOutline, 'the outline toggle changed nothing');
+        assert.equal(await paneImage(page, 'overlay'), await paneImage(page, 'image'), 'opacity 0, no outline: the overlay is the image');
+        await page.getByLabel('Outline', { exact: true }).check();
+      } else {
+        note('the mask is empty: opacity cannot change the composite');
+      }
+      await page.getByLabel('Overlay opacity', { exact: true }).fill('0.25');
+      await page.getByLabel('Layout', { exact: true }).selectOption('overlaid');
+      await redrawn(page);
+      assert.equal(await page.locator('canvas[data-view]').count(), 1);
+      assert.equal(await page.locator('canvas[data-view="overlay"]').count(), 1);
+      await page.getByLabel('Layout', { exact: true }).selectOption('side-by-side');
+      await redrawn(page);
+      assert.equal(await page.locator('canvas[data-view]').count(), 3);
+    },
+  },
+  {
+    name: 'timeline export: animation (APNG, one frame per step) and contact sheet (PNG grid)',
+    fn: async (env) => {
+      const page = env.shared.viewerPage;
+      assert.ok(page, 'needs the viewer run');
+      const m = await manifest(env);
+      const [height, width] = m.resolution;
+      const base = `${m.name}_seed${SEED}_steps${STEPS}`;
+      const anim = await downloadOne(page, 'Export animation');
+      assert.equal(anim.name, `${base}_animation.png`);
+      const chunks = pngChunks(anim.bytes);
+      const types = chunks.map((c) => c.type);
+      const actl = chunks.find((c) => c.type === 'acTL');
+      assert.ok(actl, `no acTL chunk: ${types.join(' ')}`);
+      assert.equal(actl.data.readUInt32BE(0), STEPS, 'acTL frame count');
+      assert.equal(types.filter((t) => t === 'fcTL').length, STEPS);
+      assert.equal(types.filter((t) => t === 'fdAT').length, STEPS - 1);
+      assert.ok(types.indexOf('acTL') < types.indexOf('IDAT'), 'acTL must come before IDAT');
+      // mask | 4 px | image, each upscaled by floor(256 / width)
+      const k = Math.max(1, Math.floor(256 / width));
+      const ihdr = chunks[0].data;
+      assert.deepEqual([ihdr.readUInt32BE(0), ihdr.readUInt32BE(4)], [2 * width * k + 4, height * k]);
+      // The first frame is a plain PNG too (what PNG-only readers show): step 1, checked by pngjs.
+      const first = decodePng(anim.bytes);
+      assert.equal(first.width, 2 * width * k + 4);
+      note(`${anim.name}: ${anim.bytes.length} bytes, ${STEPS} frames of ${first.width}×${first.height}`);
+
+      // Contact sheet: by default ~8 evenly spaced steps, here all 4; tiles floor(128 / width)×.
+      const s = Math.max(1, Math.floor(128 / width));
+      const sheetSize = (columns) => [16 + columns * width * s + (columns - 1) * 8, 16 + 22 + 2 * height * s + 8];
+      const sheet = await downloadOne(page, 'Export contact sheet');
+      assert.equal(sheet.name, `${base}_contact-sheet.png`);
+      const png = decodePng(sheet.bytes);
+      assert.deepEqual([png.width, png.height], sheetSize(Math.min(8, STEPS)));
+      assert.equal(png.colorType, 'gray');
+      note(`${sheet.name}: ${png.width}×${png.height}`);
+      // A chosen list of steps.
+      await page.getByLabel('Contact sheet steps', { exact: true }).selectOption('list');
+      await page.getByLabel('Step list', { exact: true }).fill('1, 4');
+      const two = decodePng((await downloadOne(page, 'Export contact sheet')).bytes);
+      assert.deepEqual([two.width, two.height], sheetSize(2));
+      // A bad list is named in an alert, and the page keeps working.
+      await page.getByLabel('Step list', { exact: true }).fill('9');
+      await page.getByRole('button', { name: 'Export contact sheet', exact: true }).click();
+      const alert = page.getByRole('alert');
+      await alert.waitFor({ timeout: 10_000 });
+      assert.match(await alert.innerText(), /Step 9 is outside 1 … 4/);
+      note(`alert: ${(await alert.innerText()).replace(/\s+/g, ' ')}`);
+      assert.deepEqual(env.shared.viewerErrors, []);
+      await page.close();
     },
   },
   {

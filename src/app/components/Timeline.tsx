@@ -1,8 +1,9 @@
 import { useStudio } from '../studio';
 import { selectShownIndex } from '../store';
 import { usePlayback } from '../hooks/usePlayback';
+import { TimelineExports } from './TimelineExports';
 
-/** The slider over every step of the run, with play/pause and the step's t. */
+/** The slider over every step of the run, with play/pause and the step's t, and the run's exports. */
 export function Timeline() {
   usePlayback();
   const frames = useStudio((s) => s.frames);
@@ -50,6 +51,7 @@ export function Timeline() {
       <span className="timeline-t" data-testid="step-t">
         t = {frame ? frame.t : '–'}
       </span>
+      <TimelineExports />
     </div>
   );
 }
