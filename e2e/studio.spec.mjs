@@ -474,15 +474,27 @@ export const tests = [
     fn: async (env) => {
       const page = env.shared.viewerPage;
       assert.ok(page, 'needs the viewer run');
-      const [x, y] = [16, 16];
-      const [d] = await panePixel(page, 'image', x, y);
+      // Raw display: the image pane shows the downloaded PNG's values (Contrast stretch is a display option).
+      const stretched = await paneImage(page, 'image');
+      await page.getByLabel('Contrast stretch', { exact: true }).uncheck();
+      await redrawn(page);
+      assert.notEqual(await paneImage(page, 'image'), stretched, 'contrast stretch on and off look the same');
+      const files = await downloadPair(page);
+      env.shared.viewerPair = files;
+      const { width, gray } = files.image.png;
+      // A mid-gray pixel, so that every preset below maps it strictly inside its window.
+      const i = gray.findIndex((v) => v >= 100 && v <= 155);
+      assert.ok(i >= 0, 'no mid-gray pixel in the image');
+      const [x, y] = [i % width, Math.floor(i / width)];
+      const d = gray[i];
+      assert.deepEqual(await panePixel(page, 'image', x, y), [d, d, d, 255], 'the raw display differs from the PNG');
       await page.getByLabel('Invert', { exact: true }).check();
       await redrawn(page);
       assert.deepEqual(await panePixel(page, 'image', x, y), [255 - d, 255 - d, 255 - d, 255], 'invert');
       await page.getByLabel('Invert', { exact: true }).uncheck();
       for (const [name, w, l] of [
         ['High contrast', 64, 128],
-        ['Dark detail (hypoechoic)', 96, 48],
+        ['Mid-gray tissue', 128, 112],
       ]) {
         await page.getByLabel('Window preset', { exact: true }).selectOption(name);
         await redrawn(page);
@@ -491,7 +503,7 @@ export const tests = [
         const v = windowLevel(d, w, l);
         assert.deepEqual(await panePixel(page, 'image', x, y), [v, v, v, 255], `${name}: ${d} → ${v}`);
       }
-      note(`pixel (${x}, ${y}) shown as ${d}: High contrast ${windowLevel(d, 64, 128)}, Dark detail ${windowLevel(d, 96, 48)}`);
+      note(`pixel (${x}, ${y}) = ${d}: inverted ${255 - d}, High contrast ${windowLevel(d, 64, 128)}, Mid-gray tissue ${windowLevel(d, 128, 112)}`);
       // Window/level by drag: with the W/L tool, right widens the window and down raises the level.
       await page.getByLabel('Window/level', { exact: true }).check();
       const g = await paneGeometry(page, 'image');
@@ -499,22 +511,17 @@ export const tests = [
       await page.mouse.down();
       await page.mouse.move(g.left + g.width / 2 + 20, g.top + g.height / 2 + 10);
       await page.mouse.up();
-      assert.equal(await page.getByLabel('Window', { exact: true }).inputValue(), '116');
-      assert.equal(await page.getByLabel('Level', { exact: true }).inputValue(), '58');
+      await redrawn(page);
+      assert.equal(await page.getByLabel('Window', { exact: true }).inputValue(), '148');
+      assert.equal(await page.getByLabel('Level', { exact: true }).inputValue(), '122');
       assert.equal(await page.getByLabel('Window preset', { exact: true }).inputValue(), '', 'a dragged window/level is custom');
       assert.equal((await paneGeometry(page, 'image')).ox, g.ox, 'the W/L drag also panned');
+      const v = windowLevel(d, 148, 122);
+      assert.deepEqual(await panePixel(page, 'image', x, y), [v, v, v, 255], `dragged W/L: ${d} → ${v}`);
       await page.getByLabel('Pan', { exact: true }).check();
       await page.getByLabel('Window preset', { exact: true }).selectOption('Full range');
       await redrawn(page);
       assert.deepEqual(await panePixel(page, 'image', x, y), [d, d, d, 255], 'Full range is the identity');
-      // Raw vs contrast-stretched: the raw view shows the downloaded PNG's values.
-      await page.getByLabel('Contrast stretch', { exact: true }).uncheck();
-      await redrawn(page);
-      const files = await downloadPair(page);
-      env.shared.viewerPair = files;
-      const { width } = files.image.png;
-      const raw = files.image.png.gray[y * width + x];
-      assert.deepEqual(await panePixel(page, 'image', x, y), [raw, raw, raw, 255], 'raw display differs from the PNG');
       await page.getByLabel('Contrast stretch', { exact: true }).check();
     },
   },
@@ -629,6 +636,13 @@ export const tests = [
       const first = decodePng(anim.bytes);
       assert.equal(first.width, 2 * width * k + 4);
       note(`${anim.name}: ${anim.bytes.length} bytes, ${STEPS} frames of ${first.width}×${first.height}`);
+      // With the viewer's layout Overlaid, the animation is the overlay: RGB, one tile wide.
+      await page.getByLabel('Layout', { exact: true }).selectOption('overlaid');
+      const overlaid = pngChunks((await downloadOne(page, 'Export animation')).bytes);
+      const oh = overlaid[0].data;
+      assert.deepEqual([oh.readUInt32BE(0), oh.readUInt32BE(4), oh[9]], [width * k, height * k, 2], 'overlaid animation: size and colour type RGB');
+      assert.equal(overlaid.find((c) => c.type === 'acTL').data.readUInt32BE(0), STEPS);
+      await page.getByLabel('Layout', { exact: true }).selectOption('side-by-side');
 
       // Contact sheet: by default ~8 evenly spaced steps, here all 4; tiles floor(128 / width)×.
       const s = Math.max(1, Math.floor(128 / width));

@@ -8,6 +8,7 @@ import { chooseSteps } from './step-choice';
 
 const W = 4;
 const H = 4;
+const SIDE_BY_SIDE = { stretch: false, layout: 'side-by-side', overlayOpacity: 0.5, result: null } as const;
 
 /** Step k of n: the mask has pixel (0, 0) on, the image is flat at −1 + 2k/(n−1) (raw 8-bit known). */
 function frames(n: number): StepFrame[] {
@@ -24,7 +25,7 @@ function frames(n: number): StepFrame[] {
 
 describe('Export animation', () => {
   it('has one frame per step, mask | image at 64×, the last frame held', async () => {
-    const pil = readWithPil(await encodeRunAnimation(frames(3), W, H, false));
+    const pil = readWithPil(await encodeRunAnimation(frames(3), W, H, SIDE_BY_SIDE));
     // tiles 4·64 = 256 px, gap 4: 516 × 256
     expect(pil.size).toEqual([516, 256]);
     expect(pil.n_frames).toBe(3);
@@ -39,8 +40,20 @@ describe('Export animation', () => {
       expect(px(f, 515, 255)).toBe(level);
     });
   });
+  it('overlaid: RGB frames of the model size × 64, the lesion blended toward orange', async () => {
+    const pil = readWithPil(await encodeRunAnimation(frames(3), W, H, { ...SIDE_BY_SIDE, layout: 'overlaid' }));
+    expect(pil.mode).toBe('RGB');
+    expect(pil.size).toEqual([256, 256]);
+    expect(pil.n_frames).toBe(3);
+    const rgb = (f: number, x: number, y: number) => pil.frames[f].pixels.slice((y * 256 + x) * 3, (y * 256 + x) * 3 + 3);
+    // Step 2 (image level 128): B(x̂₀) of a one-pixel mask is that pixel, blended 50 % with (255, 140, 60):
+    // (191.5, 134, 94) → (192, 134, 94); elsewhere plain gray.
+    expect(rgb(1, 10, 10)).toEqual([192, 134, 94]);
+    expect(rgb(1, 200, 200)).toEqual([128, 128, 128]);
+  });
+
   it('says so when there is nothing to animate', async () => {
-    await expect(encodeRunAnimation([], W, H, false)).rejects.toThrow(/no steps/);
+    await expect(encodeRunAnimation([], W, H, SIDE_BY_SIDE)).rejects.toThrow(/no steps/);
   });
 });
 

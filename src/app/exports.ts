@@ -3,8 +3,10 @@
 import { encodeApng } from '../core/apng';
 import { composeContactSheet, composePairFrame, pairFrameLayout, tileScale, type SheetOptions } from '../core/figures';
 import { encodeGrayPng } from '../core/png';
-import type { StepFrame } from '../worker/api';
-import { stepTiles } from './display';
+import { upscale } from '../core/raster';
+import type { GenerateResult, StepFrame } from '../worker/api';
+import { frameMaskBits, imageGray, stepTiles } from './display';
+import { compositeOverlay } from './viewer-math';
 
 /** The animation's pace: the timeline's playback interval, and a pause on the result before it loops. */
 export const ANIMATION_FRAME_MS = 120;
@@ -17,13 +19,44 @@ export const SHEET_COLUMNS = 8;
 /** Gap between the mask and the image in an animation frame. */
 const ANIMATION_GAP = 4;
 
-/** Every frame of the run, mask | image, as one looping APNG. The image as the views show it (raw or stretched). */
-export async function encodeRunAnimation(frames: readonly StepFrame[], width: number, height: number, stretch: boolean): Promise<Uint8Array> {
+export interface AnimationOptions {
+  /** The image raw or contrast-stretched, as the views show it. */
+  stretch: boolean;
+  /** 'side-by-side': mask x̂₀ | image ŷ₀ (gray); 'overlaid': B(x̂₀) filled on ŷ₀ (RGB). */
+  layout: 'side-by-side' | 'overlaid';
+  /** Fill opacity of the lesion in the overlaid animation (0 … 1). */
+  overlayOpacity: number;
+  /** The run's result: its last frame's mask is the saved B(x̂₀). */
+  result: GenerateResult | null;
+}
+
+/** RGBA → RGB (the overlay composite is opaque). */
+function dropAlpha(rgba: Uint8ClampedArray): Uint8Array {
+  const rgb = new Uint8Array((rgba.length / 4) * 3);
+  for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
+    rgb[j] = rgba[i];
+    rgb[j + 1] = rgba[i + 1];
+    rgb[j + 2] = rgba[i + 2];
+  }
+  return rgb;
+}
+
+/** Every frame of the run as one looping APNG, side by side (gray) or overlaid (RGB). */
+export async function encodeRunAnimation(frames: readonly StepFrame[], width: number, height: number, o: AnimationOptions): Promise<Uint8Array> {
   if (frames.length === 0) throw new Error('there are no steps to animate yet');
-  const layout = pairFrameLayout(width, height, tileScale(width, ANIMATION_TILE_PX), ANIMATION_GAP);
+  const scale = tileScale(width, ANIMATION_TILE_PX);
+  const delayMs = (i: number) => (i === frames.length - 1 ? ANIMATION_HOLD_MS : ANIMATION_FRAME_MS);
+  if (o.layout === 'overlaid') {
+    const apngFrames = frames.map((f, i) => {
+      const composite = compositeOverlay(imageGray(f.y0, width, height, o.stretch), frameMaskBits(f, o.result, width, height), o.overlayOpacity);
+      return { pixels: upscale(dropAlpha(composite), width, height, scale, 3), delayMs: delayMs(i) };
+    });
+    return encodeApng(apngFrames, width * scale, height * scale, { channels: 3 });
+  }
+  const layout = pairFrameLayout(width, height, scale, ANIMATION_GAP);
   const apngFrames = frames.map((f, i) => ({
-    pixels: composePairFrame(stepTiles(f, width, height, stretch), width, height, layout),
-    delayMs: i === frames.length - 1 ? ANIMATION_HOLD_MS : ANIMATION_FRAME_MS,
+    pixels: composePairFrame(stepTiles(f, width, height, o.stretch), width, height, layout),
+    delayMs: delayMs(i),
   }));
   return encodeApng(apngFrames, layout.width, layout.height);
 }

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { composeContactSheet, composePairFrame, contactSheetLayout, pairFrameLayout, sheetCell, tileScale, type SheetOptions } from './figures';
-import { drawText, textWidth, upscaleGray } from './raster';
+import { drawText, textWidth, upscale } from './raster';
 
 describe('raster helpers', () => {
   it('upscales nearest-neighbour', () => {
-    expect(Array.from(upscaleGray([1, 2, 3, 4], 2, 2, 2))).toEqual([1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4]);
-    expect(() => upscaleGray([1], 1, 1, 0)).toThrow(/factor/);
+    expect(Array.from(upscale([1, 2, 3, 4], 2, 2, 2))).toEqual([1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4]);
+    expect(() => upscale([1], 1, 1, 0)).toThrow(/factor/);
+    // RGB: each 3-byte pixel repeated
+    expect(Array.from(upscale([1, 2, 3, 4, 5, 6], 2, 1, 2, 3))).toEqual([1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6, 1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6]);
   });
   it('measures and draws 5×7 glyphs with one blank column between them', () => {
     expect(textWidth('t = 0', 2)).toBe((5 * 6 - 1) * 2);

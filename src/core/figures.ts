@@ -2,7 +2,7 @@
 // - the animation frame: mask | image side by side, upscaled crisp;
 // - the contact sheet: the paper's figure of the denoising process, one column per chosen step
 //   with its t above, the mask estimate x̂₀ over the image estimate ŷ₀, wrapping into bands.
-import { GLYPH_HEIGHT, blitGray, drawText, textWidth, upscaleGray } from './raster';
+import { GLYPH_HEIGHT, blitGray, drawText, textWidth, upscale } from './raster';
 
 /** One step's views as gray bytes of the model's size. */
 export interface StepTiles {
@@ -38,8 +38,8 @@ export function composePairFrame(tiles: StepTiles, width: number, height: number
   const out = new Uint8Array(layout.width * layout.height).fill(PAPER);
   const w = width * layout.scale;
   const h = height * layout.scale;
-  blitGray(out, layout.width, upscaleGray(tiles.mask, width, height, layout.scale), w, h, 0, 0);
-  blitGray(out, layout.width, upscaleGray(tiles.image, width, height, layout.scale), w, h, layout.imageX, 0);
+  blitGray(out, layout.width, upscale(tiles.mask, width, height, layout.scale), w, h, 0, 0);
+  blitGray(out, layout.width, upscale(tiles.image, width, height, layout.scale), w, h, layout.imageX, 0);
   return out;
 }
 
@@ -131,8 +131,8 @@ export function composeContactSheet(
     const label = labelText(step.t);
     const cell = sheetCell(layout, i, label, o);
     drawText(pixels, layout.width, label, cell.labelX, cell.labelY, cell.labelScale, INK);
-    blitGray(pixels, layout.width, upscaleGray(step.mask, width, height, o.scale), layout.tileWidth, layout.tileHeight, cell.maskX, cell.maskY);
-    blitGray(pixels, layout.width, upscaleGray(step.image, width, height, o.scale), layout.tileWidth, layout.tileHeight, cell.imageX, cell.imageY);
+    blitGray(pixels, layout.width, upscale(step.mask, width, height, o.scale), layout.tileWidth, layout.tileHeight, cell.maskX, cell.maskY);
+    blitGray(pixels, layout.width, upscale(step.image, width, height, o.scale), layout.tileWidth, layout.tileHeight, cell.imageX, cell.imageY);
   });
   return { pixels, width: layout.width, height: layout.height };
 }

@@ -2,15 +2,19 @@
 // another, and a 5×7 bitmap font for the labels (so figures are drawn the same in the browser, the
 // worker and Node, without a canvas or a system font).
 
-/** Each pixel repeated `factor`×`factor` times (crisp pixels, no smoothing). */
-export function upscaleGray(src: ArrayLike<number>, width: number, height: number, factor: number): Uint8Array {
+/** Each pixel (of `channels` bytes) repeated `factor`×`factor` times (crisp pixels, no smoothing). */
+export function upscale(src: ArrayLike<number>, width: number, height: number, factor: number, channels = 1): Uint8Array {
   if (!Number.isInteger(factor) || factor < 1) throw new Error(`upscale factor must be a whole number ≥ 1, got ${factor}`);
-  if (src.length !== width * height) throw new Error(`upscale: ${src.length} pixels for ${width}×${height}`);
+  if (src.length !== width * height * channels) throw new Error(`upscale: ${src.length / channels} pixels for ${width}×${height}`);
   const w = width * factor;
-  const out = new Uint8Array(w * height * factor);
+  const out = new Uint8Array(w * height * factor * channels);
   for (let y = 0; y < height * factor; y++) {
     const row = Math.floor(y / factor) * width;
-    for (let x = 0; x < w; x++) out[y * w + x] = src[row + Math.floor(x / factor)];
+    for (let x = 0; x < w; x++) {
+      const from = (row + Math.floor(x / factor)) * channels;
+      const to = (y * w + x) * channels;
+      for (let c = 0; c < channels; c++) out[to + c] = src[from + c];
+    }
   }
   return out;
 }

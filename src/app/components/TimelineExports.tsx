@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { useStudio } from '../studio';
+import { useViewer } from '../viewer-store';
 import { saveFile } from '../download';
 import { encodeContactSheet, encodeRunAnimation } from '../exports';
 import { pairBaseName } from '../format';
@@ -21,7 +22,11 @@ export function TimelineExports() {
   const stretch = useStudio((s) => s.stretch);
   const runSeed = useStudio((s) => s.runSeed);
   const runSteps = useStudio((s) => s.runSteps);
+  const result = useStudio((s) => s.result);
   const showError = useStudio((s) => s.showError);
+  // The animation follows the viewer: side by side or overlaid, at its fill opacity.
+  const layout = useViewer((s) => s.layout);
+  const overlayOpacity = useViewer((s) => s.overlayOpacity);
   const [kind, setKind] = useState<ChoiceKind>('even');
   const [text, setText] = useState<Record<ChoiceKind, string>>({ even: String(DEFAULT_SHEET_STEPS), every: '4', list: '' });
   const [busy, setBusy] = useState<'animation' | 'sheet' | null>(null);
@@ -43,7 +48,8 @@ export function TimelineExports() {
 
   const exportAnimation = () =>
     run('animation', async () => {
-      saveFile(await encodeRunAnimation(frames, width, height, stretch), `${base}_animation.png`, 'image/apng');
+      const bytes = await encodeRunAnimation(frames, width, height, { stretch, layout, overlayOpacity, result });
+      saveFile(bytes, `${base}_animation.png`, 'image/apng');
     });
 
   const exportSheet = () =>
@@ -60,7 +66,7 @@ export function TimelineExports() {
   const input = CHOICE_INPUT[kind];
   return (
     <div className="timeline-exports" role="group" aria-label="Export the run">
-      <button type="button" onClick={() => void exportAnimation()} disabled={disabled} title="Every step, mask | image, as an animated PNG">
+      <button type="button" onClick={() => void exportAnimation()} disabled={disabled} title="Every step as an animated PNG: mask | image, or the overlay when the viewer's layout is Overlaid">
         {busy === 'animation' ? 'Exporting…' : 'Export animation'}
       </button>
       <span className="sheet-choice">
