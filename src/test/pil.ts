@@ -1,7 +1,7 @@
 // Test helper: reads a PNG / APNG with Debian's Python PIL (a real reader, not our own code) in a
 // child process and returns what PIL sees.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -28,12 +28,15 @@ for i in range(out["n_frames"]):
 print(json.dumps(out))
 `;
 
+const PYTHON = '/usr/bin/python3';
+
 export function readWithPil(bytes: Uint8Array): PilReading {
+  if (!existsSync(PYTHON)) throw new Error(`${PYTHON} not found: these tests read PNGs with PIL (apt-get install -y python3-pil)`);
   const dir = mkdtempSync(join(tmpdir(), 'pil-read-'));
   try {
     const file = join(dir, 'file.png');
     writeFileSync(file, bytes);
-    const json = execFileSync('/usr/bin/python3', ['-c', READ_WITH_PIL, file], { encoding: 'utf8', maxBuffer: 1 << 30 });
+    const json = execFileSync(PYTHON, ['-c', READ_WITH_PIL, file], { encoding: 'utf8', maxBuffer: 1 << 30 });
     return JSON.parse(json) as PilReading;
   } finally {
     rmSync(dir, { recursive: true, force: true });
