@@ -467,6 +467,17 @@ export const tests = [
       const back = await paneGeometry(page, 'image');
       assert.deepEqual([back.scale, back.ox, back.oy], [fit.scale, fit.ox, fit.oy]);
       assert.equal(await paneImage(page, 'image'), before, 'Fit did not restore the view');
+      // The keyboard, on a focused pane: + zooms in, an arrow pans, 0 fits.
+      await page.locator('canvas[data-view="image"]').focus();
+      await page.keyboard.press('+');
+      await page.keyboard.press('ArrowLeft');
+      await redrawn(page);
+      const keyed = await paneGeometry(page, 'image');
+      assert.ok(Math.abs(keyed.scale / fit.scale - 1.5) < 1e-3, `+ key: scale ${keyed.scale}`);
+      assert.ok(keyed.ox > zoomed.ox + 1, `ArrowLeft did not move the image right: ${zoomed.ox} → ${keyed.ox}`);
+      await page.keyboard.press('0');
+      await redrawn(page);
+      assert.equal((await paneGeometry(page, 'image')).scale, fit.scale);
     },
   },
   {

@@ -1,4 +1,12 @@
-import { useEffect, useMemo, useRef, useState, type PointerEvent as ReactPointerEvent, type ReactNode } from 'react';
+import {
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  type KeyboardEvent as ReactKeyboardEvent,
+  type PointerEvent as ReactPointerEvent,
+  type ReactNode,
+} from 'react';
 import { useStudio } from '../studio';
 import { selectShownIndex } from '../store';
 import { useRafEffect } from '../hooks/useRafCallback';
@@ -233,6 +241,22 @@ function Pane(props: { kind: PaneKind; image: Size; label: string; canvasRef: (c
     useViewer.getState().setHover(pixelAt(paneTransform(canvas, image).t, p.x, p.y, image));
   };
 
+  // Keyboard: arrows pan a tenth of the pane, + and − zoom, 0 fits.
+  const onKeyDown = (e: ReactKeyboardEvent<HTMLCanvasElement>) => {
+    if (image.width === 0) return;
+    const canvas = e.currentTarget;
+    const pane = { width: canvas.clientWidth, height: canvas.clientHeight };
+    const v = useViewer.getState();
+    const step = { x: pane.width / 10, y: pane.height / 10 };
+    const pans: Record<string, [number, number]> = { ArrowLeft: [step.x, 0], ArrowRight: [-step.x, 0], ArrowUp: [0, step.y], ArrowDown: [0, -step.y] };
+    if (e.key in pans) v.pan(v.view, pans[e.key][0], pans[e.key][1], pane, image);
+    else if (e.key === '+' || e.key === '=') v.zoomIn(image);
+    else if (e.key === '-') v.zoomOut(image);
+    else if (e.key === '0') v.fit();
+    else return;
+    e.preventDefault();
+  };
+
   const endDrag = (e: ReactPointerEvent<HTMLCanvasElement>) => {
     if (drag.current?.pointerId === e.pointerId) drag.current = null;
   };
@@ -245,6 +269,9 @@ function Pane(props: { kind: PaneKind; image: Size; label: string; canvasRef: (c
       }}
       role="img"
       aria-label={label}
+      aria-keyshortcuts="ArrowLeft ArrowRight ArrowUp ArrowDown + - 0"
+      tabIndex={0}
+      onKeyDown={onKeyDown}
       data-view={kind}
       data-tool={tool}
       style={{ aspectRatio: image.width > 0 ? `${image.width} / ${image.height}` : undefined }}
