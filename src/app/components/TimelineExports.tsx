@@ -38,6 +38,8 @@ export function TimelineExports() {
   const run = async (what: 'animation' | 'sheet', work: () => Promise<void>) => {
     setBusy(what);
     try {
+      // Let "Exporting…" paint before the frames are composed (a long run takes seconds).
+      await new Promise((resolve) => setTimeout(resolve, 0));
       await work();
     } catch (e) {
       showError(`Export failed: ${e instanceof Error ? e.message : String(e)}`);
