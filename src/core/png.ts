@@ -1,4 +1,5 @@
-// Minimal 8-bit grayscale PNG encoder for the exported pair (browser, worker and Node alike).
+// Minimal 8-bit PNG encoder (gray or RGB) for the exported pair and figures (browser, worker and Node
+// alike). Its pieces (header, scanlines, chunks, zlib) are exported for the APNG writer (apng.ts).
 //
 // - The image: ŷ₀ in model units, clamped to [−1, 1], mapped to [0, 255] by
 //   floor((y + 1)·127.5 + 0.5) evaluated in float32 steps, i.e. rounded half away from zero
