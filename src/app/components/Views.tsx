@@ -35,7 +35,7 @@ type PaneKind = 'mask' | 'image' | 'overlay';
 /** The transform a pane shows now (the viewer's zoom/pan, or fit). */
 function paneTransform(canvas: HTMLCanvasElement, image: Size) {
   const pane = { width: canvas.clientWidth, height: canvas.clientHeight };
-  return { pane, t: viewTransform(useViewer.getState().view ?? fitView(image), pane, image) };
+  return viewTransform(useViewer.getState().view ?? fitView(image), pane, image);
 }
 
 /**
@@ -112,7 +112,7 @@ export function Views() {
     for (const k of kinds) {
       const canvas = panes.current[k];
       if (!canvas) continue;
-      const { t } = paneTransform(canvas, { width, height });
+      const t = paneTransform(canvas, { width, height });
       drawPane(canvas, src[k], t, k === 'overlay' ? pixels.outline : null);
       // For tests and tools: the scale (CSS px per image pixel) and offset the pane shows.
       canvas.dataset.scale = t.scale.toFixed(4);
@@ -238,7 +238,7 @@ function Pane(props: { kind: PaneKind; image: Size; label: string; canvasRef: (c
       else useViewer.getState().setWindowLevel(dragWindowLevel(d.windowLevel, dx, dy));
     }
     const p = local(e);
-    useViewer.getState().setHover(pixelAt(paneTransform(canvas, image).t, p.x, p.y, image));
+    useViewer.getState().setHover(pixelAt(paneTransform(canvas, image), p.x, p.y, image));
   };
 
   // Keyboard: arrows pan a tenth of the pane, + and − zoom, 0 fits.
