@@ -19,7 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import { access, constants, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { datasetIndexFiles, RAW_ARRAYS, rawPath, type CaseRecord, type DatasetModel } from '../core/dataset/nnunet';
+import { datasetIndexFiles, RAW_ARRAYS, rawPath, recordFormat, type CaseRecord, type DatasetModel, type ImageFormat } from '../core/dataset/nnunet';
 import type { DatasetFile } from '../core/dataset/zip';
 
 export const RECORDS_DIR = 'cases';
@@ -46,11 +46,12 @@ export interface FolderSettings {
   steps: number;
   eta: number;
   mode: CaseRecord['mode'];
+  format: ImageFormat;
 }
 
-function describeSettings(s: { model: DatasetModel; steps: number; eta: number; mode: string }): string {
+function describeSettings(s: FolderSettings): string {
   const sha = Object.entries(s.model.files).map(([k, f]) => `${k} ${f.sha256.slice(0, 12)}`).join(', ');
-  return `model "${s.model.name}" (${sha}), ${s.steps} steps, η=${s.eta}, mode ${s.mode}`;
+  return `model "${s.model.name}" (${sha}), ${s.steps} steps, η=${s.eta}, mode ${s.mode}, format ${s.format}`;
 }
 
 function sameModel(a: DatasetModel, b: DatasetModel): boolean {
@@ -125,9 +126,10 @@ export async function readRecords(out: string): Promise<Map<string, CaseSidecar>
 /** Refuses a folder that already holds cases made with other settings (a dataset is one model, one setting). */
 export function checkCompatible(out: string, records: Map<string, CaseSidecar>, want: FolderSettings): void {
   for (const { model, case: c } of records.values()) {
-    if (!sameModel(model, want.model) || c.steps !== want.steps || c.eta !== want.eta || c.mode !== want.mode) {
+    const have: FolderSettings = { model, steps: c.steps, eta: c.eta, mode: c.mode, format: recordFormat(c) };
+    if (!sameModel(model, want.model) || have.steps !== want.steps || have.eta !== want.eta || have.mode !== want.mode || have.format !== want.format) {
       throw new OutputFolderError(
-        `--out ${out} already holds case ${c.case} made with ${describeSettings({ model, steps: c.steps, eta: c.eta, mode: c.mode })}; ` +
+        `--out ${out} already holds case ${c.case} made with ${describeSettings(have)}; ` +
           `this run uses ${describeSettings(want)}. Use another --out folder`,
       );
     }
@@ -168,7 +170,7 @@ export async function removeStaleTemps(out: string, caseNames: readonly string[]
     }
     for (const n of names) {
       if (!n.endsWith(TEMP_SUFFIX)) continue;
-      const caseOf = /^(.*?)(?:_0000|_xT|_yT|_x0|_y0)?\.(?:png|npy|json)\./.exec(n)?.[1];
+      const caseOf = /^(.*?)(?:_0000|_xT|_yT|_x0|_y0)?\.(?:png|nii\.gz|npy|json)\./.exec(n)?.[1];
       if (caseOf && own.has(caseOf)) await rm(join(out, sub, n), { force: true });
     }
   }
@@ -178,14 +180,14 @@ export async function removeStaleTemps(out: string, caseNames: readonly string[]
  * Rebuilds dataset.json and manifest.json from the records present (see the design note above);
  * returns the number of cases they describe.
  */
-export async function rebuildIndex(out: string, model: DatasetModel): Promise<number> {
+export async function rebuildIndex(out: string, model: DatasetModel, format: ImageFormat): Promise<number> {
   for (;;) {
     const before = await readRecords(out);
     for (const [name, s] of before) {
       if (!sameModel(s.model, model)) throw new OutputFolderError(`${join(out, recordPath(name))} was made with another model ("${s.model.name}"); use another --out folder`);
     }
     const records = [...before.values()].map((s) => s.case);
-    for (const f of datasetIndexFiles(records, model)) await writeAtomic(out, f.path, f.bytes);
+    for (const f of datasetIndexFiles(records, model, format)) await writeAtomic(out, f.path, f.bytes);
     const after = await readRecords(out);
     if (after.size === before.size && [...after.keys()].every((k) => before.has(k))) return records.length;
   }

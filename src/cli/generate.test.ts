@@ -187,7 +187,16 @@ print(json.dumps(out))
     const r = await cli(...common.slice(0, 2), '--steps', '2', '--seed', '9', '--out', dir('reference'));
     await referenceRun();
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toMatch(/^generate: bad output folder: --out .*reference already holds case pig_0000000005 made with model "tiny" \(mask 1a0863b51887.*\), 3 steps, η=0, mode pair; this run uses .* 2 steps.*Use another --out folder$/);
+    expect(r.stderr.trim()).toMatch(/^generate: bad output folder: --out .*reference already holds case pig_0000000005 made with model "tiny" \(mask 1a0863b51887.*\), 3 steps, η=0, mode pair, format png; this run uses .* 2 steps.*Use another --out folder$/);
+  });
+
+  it('--format nifti: .nii.gz images and labels, file_ending ".nii.gz"; a png run into that folder is refused', async () => {
+    ok(await cli(...common, '--seed', '5', '--count', '1', '--format', 'nifti', '--out', dir('nifti')));
+    expect(Object.keys(snapshot(dir('nifti'))).sort()).toEqual(['cases/pig_0000000005.json', 'dataset.json', 'imagesTr/pig_0000000005_0000.nii.gz', 'labelsTr/pig_0000000005.nii.gz', 'manifest.json']);
+    expect(JSON.parse(readFileSync(join(dir('nifti'), 'dataset.json'), 'utf8')).file_ending).toBe('.nii.gz');
+    const png = await cli(...common, '--seed', '6', '--count', '1', '--out', dir('nifti'));
+    expect(png.code).toBe(1);
+    expect(png.stderr).toMatch(/format nifti; this run uses .* format png/);
   });
 
   describe('clear one-line messages', () => {

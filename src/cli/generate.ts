@@ -2,7 +2,7 @@
 // an nnU-Net v2 raw dataset (src/core/dataset/nnunet.ts). README "Batch generation (CLI)".
 //
 //   npm run generate -- --model public/models/tiny --count 64 --steps 8 --seed 0 --out out/tiny \
-//     [--eta 0] [--shard i/n] [--resume] [--raw] [--threads 1]
+//     [--eta 0] [--shard i/n] [--resume] [--raw] [--format png|nifti] [--threads 1]
 //
 // stdout: one line per generated case, "seed <k>: <ms> ms, <ms> ms/step → <case>" (the training
 // kit's evaluator reads these timings from the log), then a summary. stderr: the progress bar, and
@@ -10,7 +10,7 @@
 // Output folder, shards and resume: src/cli/dataset-folder.ts explains the design.
 import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { caseFiles, datasetModel, type CasePixels, type DatasetModel } from '../core/dataset/nnunet';
+import { caseFiles, datasetModel, type CasePixels, type DatasetModel, type ImageFormat } from '../core/dataset/nnunet';
 import { runSampler, type SamplerStep } from '../core/sampler';
 import { tapStartNoise, type StartNoise } from '../core/sampler-tap';
 import { errorMessage } from '../engine/errors';
@@ -21,7 +21,7 @@ import { pairJobs, parseEta, parseInteger, parseShard, shardSeeds, UsageError, t
 import { ProgressBar } from './progress';
 
 const USAGE = `usage: npm run generate -- --model <dir> --count N --steps S --seed K --out <dir>
-                           [--eta E] [--shard i/n] [--resume] [--raw] [--threads T]
+                           [--eta E] [--shard i/n] [--resume] [--raw] [--format png|nifti] [--threads T]
   --model    model folder (manifest.json + ONNX files)         default public/models/tiny
   --count    number of cases over all shards (seeds K … K+N−1) default 1
   --seed     first seed K                                      default 0
@@ -31,6 +31,7 @@ const USAGE = `usage: npm run generate -- --model <dir> --count N --steps S --se
   --shard    i/n: generate only block i (0-based) of n of the seed range
   --resume   skip cases already complete in --out
   --raw      also write raw/<case>_{xT,yT,x0,y0}.npy (float32 [H, W])
+  --format   png (default) or nifti: images and labels as .nii.gz (NIfTI-1, uint8)
   --threads  ONNX Runtime intra-op threads                     default: ORT's choice`;
 
 interface RunOptions {
@@ -41,6 +42,7 @@ interface RunOptions {
   eta?: number;
   resume: boolean;
   raw: boolean;
+  format: ImageFormat;
   threads?: number;
 }
 
@@ -59,6 +61,7 @@ function parseCommandLine(argv: string[]): RunOptions | 'help' {
         shard: { type: 'string' },
         resume: { type: 'boolean', default: false },
         raw: { type: 'boolean', default: false },
+        format: { type: 'string', default: 'png' },
         threads: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -70,6 +73,7 @@ function parseCommandLine(argv: string[]): RunOptions | 'help' {
   const seed = parseInteger('seed', values.seed, 0, 0xffffffff);
   const count = parseInteger('count', values.count, 0, 0x100000000 - seed);
   const shard = values.shard === undefined ? undefined : parseShard(values.shard);
+  if (values.format !== 'png' && values.format !== 'nifti') throw new UsageError(`--format must be png or nifti, got "${values.format}"`);
   return {
     model: values.model,
     out: values.out,
@@ -78,6 +82,7 @@ function parseCommandLine(argv: string[]): RunOptions | 'help' {
     eta: values.eta === undefined ? undefined : parseEta(values.eta),
     resume: values.resume,
     raw: values.raw,
+    format: values.format,
     threads: values.threads === undefined ? undefined : parseInteger('threads', values.threads, 1, 1024),
   };
 }
@@ -145,7 +150,7 @@ async function run(opts: RunOptions): Promise<void> {
   try {
     const existing = await readRecords(opts.out);
     // one mode per run, so the first job's settings are every job's
-    if (opts.jobs.length > 0) checkCompatible(opts.out, existing, { model, steps, eta, mode: opts.jobs[0].mode.kind });
+    if (opts.jobs.length > 0) checkCompatible(opts.out, existing, { model, steps, eta, mode: opts.jobs[0].mode.kind, format: opts.format });
     if (opts.resume) await removeStaleTemps(opts.out, opts.jobs.map((j) => j.name));
     const [H, W] = manifest.resolution;
     console.log(`${manifest.name} ${H}×${W}, ${steps} steps, η=${eta}, ${opts.jobs.length} cases → ${opts.out}; sessions ready in ${pair.sessionMs.toFixed(0)} ms`);
@@ -165,14 +170,14 @@ async function run(opts: RunOptions): Promise<void> {
       const t0 = performance.now();
       const pixels = await sampleCase(pair, job, steps, eta, opts.raw);
       const ms = performance.now() - t0;
-      const { record, files } = await caseFiles({ seed: job.seed, mode: job.mode.kind, steps, eta, binarize: manifest.sampler.binarize, appVersion: version }, pixels, manifest.resolution);
+      const { record, files } = await caseFiles({ seed: job.seed, mode: job.mode.kind, steps, eta, binarize: manifest.sampler.binarize, appVersion: version, format: opts.format }, pixels, manifest.resolution);
       await writeCase(opts.out, model, record, files);
       generated++;
       elapsedMs += ms;
       console.log(`seed ${job.seed}: ${ms.toFixed(0)} ms, ${(ms / steps).toFixed(2)} ms/step → ${job.name}${record.empty ? ' (empty mask)' : ''}`);
       progress.update({ done: ++done, generated, elapsedMs });
     }
-    const total = await rebuildIndex(opts.out, model);
+    const total = await rebuildIndex(opts.out, model, opts.format);
     const perPair = generated > 0 ? `, ${(elapsedMs / generated).toFixed(0)} ms/pair, ${(elapsedMs / generated / steps).toFixed(2)} ms/step` : '';
     console.log(`generated ${generated}, skipped ${skipped} complete${perPair}; ${opts.out} now holds ${total} cases`);
     if (interrupted) {

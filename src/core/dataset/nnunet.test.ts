@@ -58,6 +58,17 @@ describe('case naming and records', () => {
     expect(a.map((f) => Buffer.from(f.bytes).toString())).toEqual(b.map((f) => Buffer.from(f.bytes).toString()));
     expect(() => datasetIndexFiles([recs[0], recs[0]], model)).toThrow(/case pig_0000000003 appears twice/);
   });
+
+  it('format nifti: .nii.gz files, file_ending ".nii.gz"; one dataset never mixes formats', async () => {
+    const model = datasetModel(tinyManifest);
+    const nifti = await caseFiles({ ...settings(4), format: 'nifti' }, pixels(3), [4, 6]);
+    expect(nifti.record.files).toEqual(['imagesTr/pig_0000000004_0000.nii.gz', 'labelsTr/pig_0000000004.nii.gz']);
+    expect(Array.from(nifti.files[0].bytes.subarray(0, 2))).toEqual([0x1f, 0x8b]); // gzip
+    const index = datasetIndexFiles([nifti.record], model, 'nifti');
+    expect(JSON.parse(Buffer.from(index[0].bytes).toString()).file_ending).toBe('.nii.gz');
+    const png = await caseFiles(settings(5), pixels(3), [4, 6]);
+    expect(() => datasetIndexFiles([nifti.record, png.record], model, 'nifti')).toThrow(/case pig_0000000005 is png, the dataset nifti/);
+  });
 });
 
 const READ_DATASET = `

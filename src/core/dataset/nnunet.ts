@@ -7,6 +7,7 @@
 //   labelsTr/<case>.png        B(x̂₀) as labels 0 = background, 1 = lesion (nnU-Net needs
 //                              consecutive integer labels, not 0/255)
 //   dataset.json               channel_names, labels, numTraining, file_ending (what nnU-Net reads)
+//   (format "nifti": the same pixels as .nii.gz, uint8, NIfTI-1 (nifti.ts); file_ending ".nii.gz")
 //   manifest.json              how each case was made: seed, steps, η, mode, B(·) settings, mask
 //                              area, empty flag, app version; model name and each file's SHA-256
 //   raw/<case>_{xT,yT,x0,y0}.npy  (optional, CLI --raw) float32 [H, W]: the start noises and the
@@ -16,7 +17,8 @@
 // hold every seed (0 … 2^32 − 1), so names sort in seed order and never collide within one model.
 
 import type { Manifest } from '../manifest';
-import { encodeImagePng, encodeLabelPng } from '../png';
+import { encodeImagePng, encodeLabelPng, imageToGray8, maskToGray8 } from '../png';
+import { encodeNiftiGz, NIFTI_INTENT_LABEL } from './nifti';
 import { encodeNpyFloat32 } from './npy';
 import type { DatasetFile } from './zip';
 
@@ -29,8 +31,18 @@ export function caseName(seed: number, prefix = CASE_PREFIX): string {
   return `${prefix}_${String(seed).padStart(10, '0')}`;
 }
 
-export const imagePath = (name: string) => `imagesTr/${name}_0000.png`;
-export const labelPath = (name: string) => `labelsTr/${name}.png`;
+/** The file format of images and labels. */
+export type ImageFormat = 'png' | 'nifti';
+export const FILE_ENDING: Record<ImageFormat, string> = { png: '.png', nifti: '.nii.gz' };
+
+export const imagePath = (name: string, format: ImageFormat = 'png') => `imagesTr/${name}_0000${FILE_ENDING[format]}`;
+export const labelPath = (name: string, format: ImageFormat = 'png') => `labelsTr/${name}${FILE_ENDING[format]}`;
+
+/** The format of a case's files (from its label's name). */
+export function recordFormat(record: CaseRecord): ImageFormat {
+  const label = record.files.find((f) => f.startsWith('labelsTr/')) ?? '';
+  return label.endsWith(FILE_ENDING.nifti) ? 'nifti' : 'png';
+}
 export const RAW_ARRAYS = ['xT', 'yT', 'x0', 'y0'] as const;
 export type RawArrayName = (typeof RAW_ARRAYS)[number];
 export const rawPath = (name: string, array: RawArrayName) => `raw/${name}_${array}.npy`;
@@ -80,6 +92,8 @@ export interface CaseSettings {
   binarize: CaseRecord['binarize'];
   appVersion: string;
   prefix?: string;
+  /** Default png. */
+  format?: ImageFormat;
 }
 
 /** The final pair of a run (SamplerResult's mask and image), plus the raw arrays when wanted. */
@@ -96,10 +110,18 @@ export async function caseFiles(settings: CaseSettings, pixels: CasePixels, [H, 
   const name = caseName(settings.seed, settings.prefix);
   let lesion = 0;
   for (let i = 0; i < pixels.mask.length; i++) if (pixels.mask[i] > 0) lesion++;
-  const files: DatasetFile[] = [
-    { path: imagePath(name), bytes: await encodeImagePng(pixels.image, W, H) },
-    { path: labelPath(name), bytes: await encodeLabelPng(pixels.mask, W, H) },
-  ];
+  const format = settings.format ?? 'png';
+  const description = `${name} seed ${settings.seed} steps ${settings.steps} eta ${settings.eta}`;
+  const files: DatasetFile[] =
+    format === 'png'
+      ? [
+          { path: imagePath(name), bytes: await encodeImagePng(pixels.image, W, H) },
+          { path: labelPath(name), bytes: await encodeLabelPng(pixels.mask, W, H) },
+        ]
+      : [
+          { path: imagePath(name, format), bytes: await encodeNiftiGz(imageToGray8(pixels.image), W, H, { description }) },
+          { path: labelPath(name, format), bytes: await encodeNiftiGz(maskToGray8(pixels.mask, 1), W, H, { description, intent: NIFTI_INTENT_LABEL }) },
+        ];
   if (pixels.raw) for (const a of RAW_ARRAYS) files.push({ path: rawPath(name, a), bytes: encodeNpyFloat32(pixels.raw[a], [H, W]) });
   const record: CaseRecord = {
     case: name,
@@ -123,16 +145,18 @@ const byCase = (a: CaseRecord, b: CaseRecord) => (a.case < b.case ? -1 : a.case 
  * dataset.json and manifest.json for exactly these cases. Cases are sorted by name, so the same set
  * gives the same bytes whatever order it was generated in (shards, resumed runs).
  */
-export function datasetIndexFiles(records: readonly CaseRecord[], model: DatasetModel): DatasetFile[] {
+export function datasetIndexFiles(records: readonly CaseRecord[], model: DatasetModel, format: ImageFormat = 'png'): DatasetFile[] {
   const cases = [...records].sort(byCase);
   for (let i = 1; i < cases.length; i++) if (cases[i].case === cases[i - 1].case) throw new Error(`dataset: case ${cases[i].case} appears twice`);
+  const other = cases.find((c) => recordFormat(c) !== format);
+  if (other) throw new Error(`dataset: case ${other.case} is ${recordFormat(other)}, the dataset ${format}; one dataset has one file format`);
   const dataset = {
     name: `PIG synthetic pairs (${model.name})`,
     description: `Mask/image pairs generated by PIG Studio with the model "${model.name}"; see manifest.json`,
     channel_names: { '0': model.modality },
     labels: { background: 0, lesion: 1 },
     numTraining: cases.length,
-    file_ending: '.png',
+    file_ending: FILE_ENDING[format],
   };
   const manifest = {
     format: DATASET_FORMAT,
@@ -148,7 +172,7 @@ export function datasetIndexFiles(records: readonly CaseRecord[], model: Dataset
 }
 
 /** A whole dataset (the studio's batch ZIP): every case's files, then dataset.json and manifest.json. */
-export function datasetFiles(cases: readonly { record: CaseRecord; files: DatasetFile[] }[], model: DatasetModel): DatasetFile[] {
+export function datasetFiles(cases: readonly { record: CaseRecord; files: DatasetFile[] }[], model: DatasetModel, format: ImageFormat = 'png'): DatasetFile[] {
   const sorted = [...cases].sort((a, b) => byCase(a.record, b.record));
-  return [...sorted.flatMap((c) => c.files), ...datasetIndexFiles(sorted.map((c) => c.record), model)];
+  return [...sorted.flatMap((c) => c.files), ...datasetIndexFiles(sorted.map((c) => c.record), model, format)];
 }
