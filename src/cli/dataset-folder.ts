@@ -178,7 +178,7 @@ export async function removeStaleTemps(out: string, caseNames: readonly string[]
 
 /**
  * Rebuilds dataset.json and manifest.json from the records present (see the design note above);
- * returns the number of cases they describe.
+ * returns the number of cases they describe. `format` is used when there is no case yet.
  */
 export async function rebuildIndex(out: string, model: DatasetModel, format: ImageFormat): Promise<number> {
   for (;;) {
@@ -187,7 +187,9 @@ export async function rebuildIndex(out: string, model: DatasetModel, format: Ima
       if (!sameModel(s.model, model)) throw new OutputFolderError(`${join(out, recordPath(name))} was made with another model ("${s.model.name}"); use another --out folder`);
     }
     const records = [...before.values()].map((s) => s.case);
-    for (const f of datasetIndexFiles(records, model, format)) await writeAtomic(out, f.path, f.bytes);
+    // the cases' own format (a run with --count 0 that only rebuilds need not repeat --format)
+    const indexFormat = records.length > 0 ? recordFormat(records[0]) : format;
+    for (const f of datasetIndexFiles(records, model, indexFormat)) await writeAtomic(out, f.path, f.bytes);
     const after = await readRecords(out);
     if (after.size === before.size && [...after.keys()].every((k) => before.has(k))) return records.length;
   }

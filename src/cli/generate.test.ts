@@ -152,7 +152,7 @@ print(json.dumps(out))
       killed.stdout.on('data', (b: Buffer) => {
         text += b.toString();
         // killed while the third case is being sampled or written
-        if (/^seed 21:/m.test(text)) killed.kill('SIGKILL');
+        if (/^seed 21:/m.test(text) && killed.exitCode === null) killed.kill('SIGKILL');
       });
       killed.on('exit', () => resolve());
     });
@@ -169,6 +169,29 @@ print(json.dumps(out))
     expect(r.stdout).toMatch(new RegExp(`skipped ${records.length} complete`));
     ok(await cli(...long, '--out', dir('uninterrupted')));
     expect(snapshot(dir('killed'))).toEqual(snapshot(dir('uninterrupted')));
+  });
+
+  it('SIGTERM: the case in hand is finished, the index describes exactly the cases present, exit 143', async () => {
+    const args = ['--model', tiny, '--steps', '40', '--threads', '1', '--seed', '30', '--count', '6', '--out', dir('term')];
+    const child = spawn(process.execPath, [...NODE_TSX, ...args], { cwd: root });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    let sent = false;
+    const code = await new Promise<number | null>((resolve) => {
+      let text = '';
+      child.stdout.on('data', (b: Buffer) => {
+        text += b.toString();
+        if (/^seed 30:/m.test(text) && child.signalCode === null && !sent) sent = child.kill('SIGTERM'); // once: a second one stops at once
+      });
+      child.on('exit', (c) => resolve(c));
+    });
+    expect(code, stderr).toBe(143);
+    expect(stderr).toMatch(/interrupted by SIGTERM after \d of 6 cases; run again with --resume/);
+    const records = readdirSync(join(dir('term'), 'cases')).map((n) => n.replace(/\.json$/, '')).sort();
+    expect(records.length).toBeLessThan(6);
+    const manifest = JSON.parse(readFileSync(join(dir('term'), 'manifest.json'), 'utf8'));
+    expect(manifest.cases.map((c: { case: string }) => c.case)).toEqual(records);
+    expect(JSON.parse(readFileSync(join(dir('term'), 'dataset.json'), 'utf8')).numTraining).toBe(records.length);
   });
 
   it('shards 0/2 and 1/2, run at once into one folder, give the unsharded run byte for byte', async () => {
@@ -197,6 +220,10 @@ print(json.dumps(out))
     const png = await cli(...common, '--seed', '6', '--count', '1', '--out', dir('nifti'));
     expect(png.code).toBe(1);
     expect(png.stderr).toMatch(/format nifti; this run uses .* format png/);
+    // --count 0 only rebuilds the index, from the cases present (after a crash, say)
+    rmSync(join(dir('nifti'), 'dataset.json'));
+    ok(await cli('--model', tiny, '--count', '0', '--out', dir('nifti')));
+    expect(JSON.parse(readFileSync(join(dir('nifti'), 'dataset.json'), 'utf8'))).toMatchObject({ numTraining: 1, file_ending: '.nii.gz' });
   });
 
   describe('clear one-line messages', () => {

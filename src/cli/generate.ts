@@ -140,9 +140,13 @@ async function run(opts: RunOptions): Promise<void> {
   if (steps > manifest.schedule.T) throw new UsageError(`--steps ${steps} is more than the model's schedule has (T = ${manifest.schedule.T})`);
   const version = await appVersion();
 
+  // SIGINT/SIGTERM (Ctrl-C, a job being preempted): finish the case in hand, rebuild the index,
+  // exit 128 + signal number. A second signal finds no handler (once) and ends the process at once;
+  // the atomic writes keep the folder consistent either way.
   let interrupted: NodeJS.Signals | null = null;
   const onSignal = (sig: NodeJS.Signals) => {
     interrupted = sig;
+    process.stderr.write(`\ngenerate: ${sig}: stopping after the current case (send it again to stop now)\n`);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -182,7 +186,7 @@ async function run(opts: RunOptions): Promise<void> {
     console.log(`generated ${generated}, skipped ${skipped} complete${perPair}; ${opts.out} now holds ${total} cases`);
     if (interrupted) {
       console.error(`generate: interrupted by ${interrupted} after ${done} of ${opts.jobs.length} cases; run again with --resume to finish`);
-      process.exitCode = 130;
+      process.exitCode = 128 + (interrupted === 'SIGINT' ? 2 : 15);
     }
   } finally {
     process.off('SIGINT', onSignal);
