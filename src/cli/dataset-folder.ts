@@ -70,7 +70,7 @@ export async function prepareOutputFolder(out: string): Promise<void> {
     if (code !== 'ENOENT') throw new OutputFolderError(`--out ${out} cannot be read: ${(e as Error).message}`);
   }
   try {
-    for (const sub of ['imagesTr', 'labelsTr', RECORDS_DIR]) await mkdir(join(out, sub), { recursive: true });
+    await mkdir(out, { recursive: true }); // the subfolders come with their first file (writeAtomic)
     await access(out, constants.W_OK);
     // a real write: access() says yes on read-only file systems and to root everywhere
     const probe = join(out, `.write-probe-${process.pid}-${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
@@ -158,7 +158,7 @@ export async function writeCase(out: string, model: DatasetModel, record: CaseRe
   await writeAtomic(out, recordPath(record.case), new TextEncoder().encode(JSON.stringify(sidecar, null, 2) + '\n'));
 }
 
-/** Removes temporary files a killed run left for these cases (only this shard's cases: never another live shard's). */
+/** Removes temporary files a killed run left for these cases (only this run's cases: never another live shard's). */
 export async function removeStaleTemps(out: string, caseNames: readonly string[]): Promise<void> {
   const own = new Set(caseNames);
   for (const sub of ['imagesTr', 'labelsTr', 'raw', RECORDS_DIR]) {

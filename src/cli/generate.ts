@@ -155,7 +155,7 @@ async function run(opts: RunOptions): Promise<void> {
     const existing = await readRecords(opts.out);
     // one mode per run, so the first job's settings are every job's
     if (opts.jobs.length > 0) checkCompatible(opts.out, existing, { model, steps, eta, mode: opts.jobs[0].mode.kind, format: opts.format });
-    if (opts.resume) await removeStaleTemps(opts.out, opts.jobs.map((j) => j.name));
+    await removeStaleTemps(opts.out, opts.jobs.map((j) => j.name));
     const [H, W] = manifest.resolution;
     console.log(`${manifest.name} ${H}×${W}, ${steps} steps, η=${eta}, ${opts.jobs.length} cases → ${opts.out}; sessions ready in ${pair.sessionMs.toFixed(0)} ms`);
 
