@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pairJobs, parseEta, parseInteger, parseShard, shardSeeds } from './plan';
-import { formatDuration, formatProgress } from './progress';
+import { formatDuration, formatProgress, ProgressBar } from './progress';
 
 describe('shards', () => {
   it('i/n blocks partition K … K+N−1 exactly, in order, sizes within one', () => {
@@ -40,5 +40,28 @@ describe('progress line', () => {
     expect(formatProgress({ done: 4, total: 4, generated: 4, elapsedMs: 400 }, 4)).toBe('[####] 4/4 cases · 0.10 s/case · done');
     expect(formatDuration(3_725_000)).toBe('1h02m');
     expect(formatDuration(75_000)).toBe('1m15s');
+  });
+});
+
+describe('progress bar', () => {
+  const sink = (isTTY: boolean) => {
+    const writes: string[] = [];
+    return { writes, stream: { isTTY, write: (s: string) => writes.push(s) } };
+  };
+  it('on a terminal: redraws one line per update, a newline at the end', () => {
+    const { writes, stream } = sink(true);
+    const bar = new ProgressBar(stream, 3);
+    for (let d = 1; d <= 3; d++) bar.update({ done: d, generated: d, elapsedMs: 1000 * d });
+    expect(writes.filter((w) => w.startsWith('\r\x1b[2K'))).toHaveLength(3);
+    expect(writes.at(-1)).toBe('\n');
+    expect(writes.join('')).not.toMatch(/\n.*\n/s);
+  });
+  it('in a log: a line every ⌈total/20⌉ cases, and the last', () => {
+    const { writes, stream } = sink(false);
+    const bar = new ProgressBar(stream, 100);
+    for (let d = 1; d <= 100; d++) bar.update({ done: d, generated: d, elapsedMs: 10 * d });
+    expect(writes).toHaveLength(21); // done = 1, 6, 11, … 96, 100
+    expect(writes.every((w) => w.endsWith('\n') && !w.includes('\r'))).toBe(true);
+    expect(writes.at(-1)).toMatch(/100\/100 cases · 0\.01 s\/case · done/);
   });
 });
