@@ -5,15 +5,22 @@
 //      runs the timing measurements (E2E_MEASURE_STEPS, E2E_MEASURE_BACKENDS=webgpu,wasm,
 //      E2E_MEASURE_REPEATS), E2E_KEEP=1 keeps the downloads folder.
 // Prints one line per test and, last, exactly `N passed, M failed`; exits non-zero on any failure.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serveStatic } from './server.mjs';
-import { tests } from './studio.spec.mjs';
+import { tests as studioTests } from './studio.spec.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+// studio.spec.mjs first (later specs may use what it leaves in env.shared), then every other
+// e2e/*.spec.mjs in name order; the `always` checks (e.g. every request stayed on the origin) last,
+// so they see the requests of every spec
+const otherSpecs = readdirSync(join(root, 'e2e')).filter((f) => f.endsWith('.spec.mjs') && f !== 'studio.spec.mjs').sort();
+const allTests = [...studioTests];
+for (const f of otherSpecs) allTests.push(...(await import(`./${f}`)).tests);
+const tests = [...allTests.filter((t) => !t.always), ...allTests.filter((t) => t.always)];
 const dist = resolve(process.env.E2E_DIST ?? join(root, 'dist'));
 const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const filters = process.argv.slice(2).join(',').split(',').filter(Boolean);

@@ -1,43 +1,215 @@
-// Node CLI over the same core and engine as the studio (ORT CPU):
+// Headless batch generation: the studio's sampler (src/core, one loop) on onnxruntime-node, writing
+// an nnU-Net v2 raw dataset (src/core/dataset/nnunet.ts). README "Batch generation (CLI)".
 //
-//   npx tsx src/cli/generate.ts --model public/models/tiny --seed 7 --steps 8 [--count 4] [--eta 0] [--out out/]
+//   npm run generate -- --model public/models/tiny --count 64 --steps 8 --seed 0 --out out/tiny \
+//     [--eta 0] [--shard i/n] [--resume] [--raw] [--format png|nifti] [--threads 1]
 //
-// Writes <name>-seed<seed>-image.png and <name>-seed<seed>-mask.png per seed (seed, seed+1, …) and
-// prints the time per step.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// stdout: one line per generated case, "seed <k>: <ms> ms, <ms> ms/step → <case>" (the training
+// kit's evaluator reads these timings from the log), then a summary. stderr: the progress bar, and
+// on failure one line "generate: <what is wrong>" (exit 1; 2 for a bad command line).
+// Output folder, shards and resume: src/cli/dataset-folder.ts explains the design.
+import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { encodeImagePng, encodeMaskPng } from '../core/png';
-import { runSampler } from '../core/sampler';
+import { caseFiles, datasetModel, type CasePixels, type DatasetModel, type ImageFormat } from '../core/dataset/nnunet';
+import { runSampler, type SamplerStep } from '../core/sampler';
+import { tapStartNoise, type StartNoise } from '../core/sampler-tap';
+import { errorMessage } from '../engine/errors';
 import { loadPairFromDir } from '../engine/node';
+import type { LoadedPair } from '../engine/pair';
+import { checkCompatible, isComplete, OutputFolderError, prepareOutputFolder, readRecords, rebuildIndex, removeStaleTemps, writeCase } from './dataset-folder';
+import { pairJobs, parseEta, parseInteger, parseShard, shardSeeds, UsageError, type CaseJob } from './plan';
+import { ProgressBar } from './progress';
 
-const { values } = parseArgs({
-  options: {
-    model: { type: 'string', default: 'public/models/tiny' },
-    seed: { type: 'string', default: '0' },
-    steps: { type: 'string' },
-    count: { type: 'string', default: '1' },
-    eta: { type: 'string' },
-    out: { type: 'string', default: 'out' },
-    threads: { type: 'string' },
-  },
-});
+const USAGE = `usage: npm run generate -- --model <dir> --count N --steps S --seed K --out <dir>
+                           [--eta E] [--shard i/n] [--resume] [--raw] [--format png|nifti] [--threads T]
+  --model    model folder (manifest.json + ONNX files)         default public/models/tiny
+  --count    number of cases over all shards (seeds K … K+N−1) default 1
+  --seed     first seed K                                      default 0
+  --steps    DDIM steps                                        default: the manifest's
+  --eta      DDIM η (0 = deterministic DDIM)                   default: the manifest's
+  --out      output folder (nnU-Net v2 raw layout)             default out
+  --shard    i/n: generate only block i (0-based) of n of the seed range
+  --resume   skip cases already complete in --out
+  --raw      also write raw/<case>_{xT,yT,x0,y0}.npy (float32 [H, W])
+  --format   png (default) or nifti: images and labels as .nii.gz (NIfTI-1, uint8)
+  --threads  ONNX Runtime intra-op threads                     default: ORT's choice`;
 
-const pair = await loadPairFromDir(values.model!, { intraOpNumThreads: values.threads ? Number(values.threads) : undefined });
-const { manifest } = pair;
-const [H, W] = manifest.resolution;
-const steps = values.steps ? Number(values.steps) : manifest.sampler.steps;
-const eta = values.eta ? Number(values.eta) : manifest.sampler.eta;
-await mkdir(values.out!, { recursive: true });
-console.log(`${manifest.name} ${H}×${W}, ${steps} steps, η=${eta}, sessions ready in ${pair.sessionMs.toFixed(0)} ms`);
-for (let k = 0; k < Number(values.count); k++) {
-  const seed = Number(values.seed) + k;
-  const t0 = performance.now();
-  const r = await runSampler({ denoiser: pair.denoiser, schedule: pair.schedule, height: H, width: W, steps, seed, eta, binarize: manifest.sampler.binarize });
-  const ms = performance.now() - t0;
-  const base = join(values.out!, `${manifest.name}-seed${seed}`);
-  await writeFile(`${base}-image.png`, await encodeImagePng(r.image, W, H));
-  await writeFile(`${base}-mask.png`, await encodeMaskPng(r.mask, W, H));
-  console.log(`seed ${seed}: ${ms.toFixed(0)} ms, ${(ms / r.steps).toFixed(2)} ms/step → ${base}-{image,mask}.png`);
+interface RunOptions {
+  model: string;
+  out: string;
+  jobs: CaseJob[];
+  steps?: number;
+  eta?: number;
+  resume: boolean;
+  raw: boolean;
+  format: ImageFormat;
+  threads?: number;
 }
-await pair.release();
+
+function parseCommandLine(argv: string[]): RunOptions | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        model: { type: 'string', default: 'public/models/tiny' },
+        seed: { type: 'string', default: '0' },
+        count: { type: 'string', default: '1' },
+        steps: { type: 'string' },
+        eta: { type: 'string' },
+        out: { type: 'string', default: 'out' },
+        shard: { type: 'string' },
+        resume: { type: 'boolean', default: false },
+        raw: { type: 'boolean', default: false },
+        format: { type: 'string', default: 'png' },
+        threads: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError(errorMessage(e));
+  }
+  if (values.help) return 'help';
+  const seed = parseInteger('seed', values.seed, 0, 0xffffffff);
+  const count = parseInteger('count', values.count, 0, 0x100000000 - seed);
+  const shard = values.shard === undefined ? undefined : parseShard(values.shard);
+  if (values.format !== 'png' && values.format !== 'nifti') throw new UsageError(`--format must be png or nifti, got "${values.format}"`);
+  return {
+    model: values.model,
+    out: values.out,
+    jobs: pairJobs(shardSeeds(seed, count, shard)),
+    steps: values.steps === undefined ? undefined : parseInteger('steps', values.steps, 1),
+    eta: values.eta === undefined ? undefined : parseEta(values.eta),
+    resume: values.resume,
+    raw: values.raw,
+    format: values.format,
+    threads: values.threads === undefined ? undefined : parseInteger('threads', values.threads, 1, 1024),
+  };
+}
+
+async function appVersion(): Promise<string> {
+  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
+  return String(pkg.version);
+}
+
+async function loadModel(dir: string, threads: number | undefined): Promise<LoadedPair> {
+  const s = await stat(dir).catch(() => null);
+  if (!s) throw new Error(`bad model folder: --model ${dir} does not exist`);
+  if (!s.isDirectory()) throw new Error(`bad model folder: --model ${dir} is a file, not a folder`);
+  try {
+    return await loadPairFromDir(dir, { intraOpNumThreads: threads });
+  } catch (e) {
+    throw new Error(`bad model folder: ${errorMessage(e)}`, { cause: e });
+  }
+}
+
+/** Runs one case through the sampler; with `raw`, also taps x_T, y_T and keeps the final x̂₀. */
+async function sampleCase(pair: LoadedPair, job: CaseJob, steps: number, eta: number, raw: boolean): Promise<CasePixels> {
+  const [H, W] = pair.manifest.resolution;
+  let start: StartNoise | undefined;
+  let last: SamplerStep | undefined;
+  const result = await runSampler(
+    {
+      executor: raw ? tapStartNoise(pair.executors, (n) => (start = n)) : pair.executors,
+      schedule: pair.schedule,
+      height: H,
+      width: W,
+      steps,
+      seed: job.seed,
+      eta,
+      binarize: pair.manifest.sampler.binarize,
+      mode: job.mode,
+      previews: raw ? ['x0'] : false, // x̂₀ of the last step; ŷ₀ comes with the result
+    },
+    (frame) => {
+      last = frame;
+    },
+  );
+  if (!raw) return result;
+  if (!start || !last?.x0) throw new Error('internal: the sampler did not report x_T, y_T or x̂₀');
+  return { ...result, raw: { xT: start.xT, yT: start.yT, x0: last.x0, y0: result.image } };
+}
+
+async function run(opts: RunOptions): Promise<void> {
+  await prepareOutputFolder(opts.out);
+  const pair = await loadModel(opts.model, opts.threads);
+  const { manifest } = pair;
+  const model: DatasetModel = datasetModel(manifest);
+  const steps = opts.steps ?? manifest.sampler.steps;
+  const eta = opts.eta ?? manifest.sampler.eta;
+  if (steps > manifest.schedule.T) throw new UsageError(`--steps ${steps} is more than the model's schedule has (T = ${manifest.schedule.T})`);
+  const version = await appVersion();
+
+  // SIGINT/SIGTERM (Ctrl-C, a job being preempted): finish the case in hand, rebuild the index,
+  // exit 128 + signal number. A second signal finds no handler (once) and ends the process at once;
+  // the atomic writes keep the folder consistent either way.
+  let interrupted: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupted = sig;
+    process.stderr.write(`\ngenerate: ${sig}: stopping after the current case (send it again to stop now)\n`);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    const existing = await readRecords(opts.out);
+    // one mode per run, so the first job's settings are every job's
+    if (opts.jobs.length > 0) checkCompatible(opts.out, existing, { model, steps, eta, mode: opts.jobs[0].mode.kind, format: opts.format });
+    await removeStaleTemps(opts.out, opts.jobs.map((j) => j.name));
+    const [H, W] = manifest.resolution;
+    console.log(`${manifest.name} ${H}×${W}, ${steps} steps, η=${eta}, ${opts.jobs.length} cases → ${opts.out}; sessions ready in ${pair.sessionMs.toFixed(0)} ms`);
+
+    const progress = new ProgressBar(process.stderr, opts.jobs.length);
+    let done = 0;
+    let generated = 0;
+    let elapsedMs = 0;
+    let skipped = 0;
+    for (const job of opts.jobs) {
+      if (interrupted) break;
+      if (opts.resume && (await isComplete(opts.out, existing.get(job.name), opts.raw))) {
+        skipped++;
+        progress.update({ done: ++done });
+        continue;
+      }
+      const t0 = performance.now();
+      const pixels = await sampleCase(pair, job, steps, eta, opts.raw);
+      const ms = performance.now() - t0;
+      const { record, files } = await caseFiles({ seed: job.seed, mode: job.mode.kind, steps, eta, binarize: manifest.sampler.binarize, appVersion: version, format: opts.format }, pixels, manifest.resolution);
+      await writeCase(opts.out, model, record, files);
+      generated++;
+      elapsedMs += ms;
+      console.log(`seed ${job.seed}: ${ms.toFixed(0)} ms, ${(ms / steps).toFixed(2)} ms/step → ${job.name}${record.empty ? ' (empty mask)' : ''}`);
+      progress.update({ done: ++done, generated, elapsedMs });
+    }
+    const total = await rebuildIndex(opts.out, model, opts.format);
+    const perPair = generated > 0 ? `, ${(elapsedMs / generated).toFixed(0)} ms/pair, ${(elapsedMs / generated / steps).toFixed(2)} ms/step` : '';
+    console.log(`generated ${generated}, skipped ${skipped} complete${perPair}; ${opts.out} now holds ${total} cases`);
+    if (interrupted) {
+      console.error(`generate: interrupted by ${interrupted} after ${done} of ${opts.jobs.length} cases; run again with --resume to finish`);
+      process.exitCode = 128 + (interrupted === 'SIGINT' ? 2 : 15);
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await pair.release();
+  }
+}
+
+async function main(): Promise<void> {
+  try {
+    const opts = parseCommandLine(process.argv.slice(2));
+    if (opts === 'help') {
+      console.log(USAGE);
+      return;
+    }
+    await run(opts);
+  } catch (e) {
+    // one line: multi-line messages (a manifest with several bad fields) are joined
+    const message = errorMessage(e).replace(/\s*\n\s*-?\s*/g, '; ');
+    const hint = e instanceof UsageError ? ' (--help lists the options)' : '';
+    console.error(`generate: ${e instanceof OutputFolderError ? 'bad output folder: ' : ''}${message}${hint}`);
+    process.exitCode = e instanceof UsageError ? 2 : 1;
+  }
+}
+
+await main();

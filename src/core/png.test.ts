@@ -1,6 +1,6 @@
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { encodeGrayPng, encodeImagePng, encodeMaskPng, imageToGray8, maskToGray8 } from './png';
+import { encodeGrayPng, encodeImagePng, encodeLabelPng, encodeMaskPng, imageToGray8, maskToGray8 } from './png';
 
 const decode = (bytes: Uint8Array) => PNG.sync.read(Buffer.from(bytes));
 
@@ -13,6 +13,11 @@ describe('imageToGray8', () => {
   it('maps the mask to 0 / 255', () => {
     expect(Array.from(maskToGray8(new Float32Array([-1, 1, 0, 0.2])))).toEqual([0, 255, 0, 255]);
     expect(Array.from(maskToGray8(new Uint8Array([0, 1])))).toEqual([0, 255]);
+  });
+  it('the label map (nnU-Net) is the same mask with lesion = 1', async () => {
+    expect(Array.from(maskToGray8(new Float32Array([-1, 1, 0, 0.2]), 1))).toEqual([0, 1, 0, 1]);
+    const img = decode(await encodeLabelPng(new Float32Array([-1, 1, 1, -1, 1, -1]), 3, 2));
+    expect([0, 1, 2, 3, 4, 5].map((i) => img.data[4 * i])).toEqual([0, 1, 1, 0, 1, 0]);
   });
 });
 

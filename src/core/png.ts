@@ -7,6 +7,8 @@
 // - The mask: 8-bit grayscale with exactly two values, 0 = background, 255 = lesion. Chosen over
 //   1-bit PNG because every segmentation tool (PIL "L" mode, OpenCV IMREAD_GRAYSCALE, ITK, the
 //   BUSI/BUS-BRA datasets themselves) reads it as is; `> 127` or `> 0` gives the binary mask.
+// - The label map (dataset export, nnU-Net): the same mask with 0 = background, 1 = lesion, because
+//   nnU-Net requires consecutive integer labels (dataset.json "labels").
 //
 // Compression: zlib via CompressionStream('deflate') where it exists (browsers, Node ≥ 18);
 // otherwise stored (uncompressed) deflate blocks, which every decoder reads too.
@@ -145,10 +147,10 @@ export function imageToGray8(y: Float32Array): Uint8Array {
   return out;
 }
 
-/** Mask (±1 floats, or 0/1 bytes) → 0/255 bytes: lesion where the value is > 0. */
-export function maskToGray8(mask: Float32Array | Uint8Array): Uint8Array {
+/** Mask (±1 floats, or 0/1 bytes) → 0/`lesion` bytes (default 255): lesion where the value is > 0. */
+export function maskToGray8(mask: Float32Array | Uint8Array, lesion = 255): Uint8Array {
   const out = new Uint8Array(mask.length);
-  for (let i = 0; i < mask.length; i++) out[i] = mask[i] > 0 ? 255 : 0;
+  for (let i = 0; i < mask.length; i++) out[i] = mask[i] > 0 ? lesion : 0;
   return out;
 }
 
@@ -158,4 +160,9 @@ export function encodeImagePng(y: Float32Array, width: number, height: number, o
 
 export function encodeMaskPng(mask: Float32Array | Uint8Array, width: number, height: number, opts?: PngOptions): Promise<Uint8Array> {
   return encodeGrayPng(maskToGray8(mask), width, height, opts);
+}
+
+/** The mask as a label map PNG: 0 = background, 1 = lesion (nnU-Net's labelsTr). */
+export function encodeLabelPng(mask: Float32Array | Uint8Array, width: number, height: number, opts?: PngOptions): Promise<Uint8Array> {
+  return encodeGrayPng(maskToGray8(mask, 1), width, height, opts);
 }

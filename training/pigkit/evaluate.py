@@ -48,19 +48,25 @@ def generate(run: Path, n: int, steps: int, batch: int, seed: int) -> tuple[torc
 
 
 def read_generated(folder: Path, resolution: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Pairs written by the studio's CLI (`npm run generate`): <name>-seed<k>-{image,mask}.png."""
-    images = sorted(folder.glob("*-image.png"))
+    """Pairs written by the studio's CLI (`npm run generate`) as an nnU-Net v2 raw dataset:
+    imagesTr/<case>_0000.png (8-bit gray) and labelsTr/<case>.png (0 = background, 1 = lesion).
+    Returns masks as ±1 and images in model units [-1, 1], both [N, 1, H, W], in case order."""
+    images = sorted((folder / "imagesTr").glob("*_0000.png"))
     if not images:
-        raise FileNotFoundError(f"{folder}: no *-image.png files (generate them with npm run generate)")
+        raise FileNotFoundError(f"{folder}: no imagesTr/*_0000.png (generate an nnU-Net raw dataset with npm run generate)")
     masks, imgs = [], []
     for path in images:
-        mask_path = path.with_name(path.name[: -len("-image.png")] + "-mask.png")
+        label_path = folder / "labelsTr" / (path.name[: -len("_0000.png")] + ".png")
+        if not label_path.exists():
+            raise FileNotFoundError(f"{path}: no label {label_path}")
         im = np.asarray(Image.open(path).convert("L"), dtype=np.float32)
-        mk = np.asarray(Image.open(mask_path).convert("L"))
+        lab = np.asarray(Image.open(label_path))
         if im.shape != (resolution, resolution):
             raise ValueError(f"{path}: {im.shape} is not the model's {resolution}²")
+        if lab.shape != im.shape or not np.isin(lab, (0, 1)).all():
+            raise ValueError(f"{label_path}: labels must be 0/1 of shape {im.shape}, got values {np.unique(lab)[:5].tolist()} and shape {lab.shape}")
         imgs.append(im / 127.5 - 1)
-        masks.append(np.where(mk > 127, 1.0, -1.0))
+        masks.append(np.where(lab == 1, 1.0, -1.0))
     return (torch.tensor(np.stack(masks), dtype=torch.float32)[:, None], torch.tensor(np.stack(imgs), dtype=torch.float32)[:, None])
 
 
@@ -118,7 +124,7 @@ def main(argv=None) -> int:
     p.add_argument("--train-folds", default="1,2,3")
     p.add_argument("--test-fold", type=int, default=4)
     p.add_argument("--seg-iters", type=int, default=1500)
-    p.add_argument("--generated", default=None, help="evaluate PNG pairs from the studio CLI instead of sampling here")
+    p.add_argument("--generated", default=None, help="evaluate the studio CLI's output folder (nnU-Net raw layout) instead of sampling here")
     p.add_argument("--segmenter", default=None, help="segmenter.pt from pigkit.segment (else one is trained here)")
     p.add_argument("--threads", type=int, default=0)
     a = p.parse_args(argv)

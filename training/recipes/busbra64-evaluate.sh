@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Export the default pair to public/models/busbra64 and measure it (EVALUATION.md):
-# 256 pairs from the studio's own sampler (Node CLI on onnxruntime-node, two processes, one core
+# 256 pairs from the studio's own sampler (Node CLI on onnxruntime-node, two shards, one core
 # each), then mask statistics, empty-mask rate and pair consistency against held-out fold 4.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,9 +11,10 @@ STEPS=${STEPS:-50}
 N=${N:-256}
 /usr/bin/python3 -m pigkit.export --run "$RUN" --out ../public/models/busbra64 --name busbra64 --steps "$STEPS" --data-license "$DATA/LICENSE.txt"
 rm -rf "$EVAL/generated" && mkdir -p "$EVAL/generated"
-half=$((N / 2))
-( cd .. && npm run -s generate -- --model public/models/busbra64 --seed 0 --count $half --steps "$STEPS" --threads 1 --out "$EVAL/generated" > "$EVAL/generate-0.log" ) &
-( cd .. && npm run -s generate -- --model public/models/busbra64 --seed $half --count $((N - half)) --steps "$STEPS" --threads 1 --out "$EVAL/generated" > "$EVAL/generate-1.log" ) &
+# two shards of seeds 0 … N-1 into one nnU-Net raw dataset folder, one core each
+for i in 0 1; do
+  ( cd .. && npm run -s generate -- --model public/models/busbra64 --seed 0 --count "$N" --shard "$i/2" --steps "$STEPS" --threads 1 --out "$EVAL/generated" > "$EVAL/generate-$i.log" ) &
+done
 wait
 /usr/bin/python3 -m pigkit.evaluate --run "$RUN" --data "$DATA" --out "$EVAL" --steps "$STEPS" \
   --generated "$EVAL/generated" --segmenter ../runs/seg64/segmenter.pt --threads 2

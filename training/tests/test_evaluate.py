@@ -10,18 +10,29 @@ from pigkit.segment import dice_iou
 
 
 def test_read_generated_pairs_and_grid(tmp_path):
+    # the CLI's nnU-Net v2 raw layout: imagesTr/<case>_0000.png, labelsTr/<case>.png with labels 0/1
     for k in range(3):
         m = np.zeros((16, 16))
-        m[4:8, 4:8 + k] = 255
-        write_png(tmp_path / f"busbra64-seed{k}-mask.png", m)
-        write_png(tmp_path / f"busbra64-seed{k}-image.png", np.full((16, 16), 50 * k))
+        m[4:8, 4:8 + k] = 1
+        write_png(tmp_path / "labelsTr" / f"pig_{k:010d}.png", m)
+        write_png(tmp_path / "imagesTr" / f"pig_{k:010d}_0000.png", np.full((16, 16), 50 * k))
     masks, images = read_generated(tmp_path, 16)
     assert masks.shape == images.shape == (3, 1, 16, 16)
     assert set(masks.unique().tolist()) == {-1.0, 1.0} and float(images[0].max()) == -1.0
+    assert [int((m > 0).sum()) for m in masks] == [16, 20, 24]  # label 1 is the lesion, in case order
     samples_grid(masks, images, masks, images, tmp_path / "grid.png", scale=1)
     assert Image.open(tmp_path / "grid.png").size == (3 * 16 * 2 + 8, 32)
     with pytest.raises(ValueError, match="not the model's 32"):
         read_generated(tmp_path, 32)
+    write_png(tmp_path / "labelsTr" / "pig_0000000001.png", np.full((16, 16), 255))  # 0/255 is not nnU-Net's
+    with pytest.raises(ValueError, match="labels must be 0/1"):
+        read_generated(tmp_path, 16)
+    write_png(tmp_path / "labelsTr" / "pig_0000000001.png", np.zeros((16, 16)))
+    (tmp_path / "labelsTr" / "pig_0000000002.png").unlink()
+    with pytest.raises(FileNotFoundError, match="no label"):
+        read_generated(tmp_path, 16)
+    with pytest.raises(FileNotFoundError, match="no imagesTr"):
+        read_generated(tmp_path / "labelsTr", 16)
 
 
 def test_stats_table_ignores_empty_generated_masks():

@@ -1,0 +1,281 @@
+// The batch CLI as a user runs it (a child process of `tsx src/cli/generate.ts`), on the tiny pair
+// with few steps and one thread: layout, label values, dataset.json and manifest.json, raw arrays,
+// determinism, resume (after a shorter run and after SIGKILL), shard union, and the messages for a
+// bad model or output folder.
+import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { gaussian, Stream } from '../core/noise';
+import { imageToGray8 } from '../core/png';
+import { pythonHas, runPythonJson } from '../testing/python';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const tiny = join(root, 'public/models/tiny');
+// `node --import tsx` runs the CLI in this one process (the tsx binary would fork a child, which a
+// SIGKILL of the parent would leave running)
+const NODE_TSX = ['--import', 'tsx', 'src/cli/generate.ts'];
+const present = existsSync(join(tiny, 'manifest.json'));
+if (!present) console.warn(`SKIPPED CLI tests: no model pair at ${tiny}`);
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(...args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [...NODE_TSX, ...args], { cwd: root, encoding: 'utf8' }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Every file under dir: relative path → bytes (as hex of its SHA-256, to compare folders). */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out[relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+const ok = (r: CliResult) => expect(r.code, r.stderr).toBe(0);
+const STEPS = '3';
+const common = ['--model', tiny, '--steps', STEPS, '--threads', '1'];
+
+describe.skipIf(!present)('generate CLI (tiny pair)', () => {
+  const work = mkdtempSync(join(tmpdir(), 'pig-cli-'));
+  const dir = (name: string) => join(work, name);
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  // one uninterrupted, unsharded run of seeds 5 … 8 that the others are compared with
+  let reference: Promise<Record<string, string>> | undefined;
+  const referenceRun = () =>
+    (reference ??= cli(...common, '--seed', '5', '--count', '4', '--out', dir('reference')).then((r) => {
+      ok(r);
+      return snapshot(dir('reference'));
+    }));
+
+  it('a small batch: nnU-Net layout, labels 0/1, dataset.json, manifest with the model files’ SHA-256, raw arrays', async () => {
+    const r = await cli(...common, '--seed', '5', '--count', '3', '--raw', '--out', dir('batch'));
+    ok(r);
+    expect(r.stdout).toMatch(/^seed 5: [\d.]+ ms, [\d.]+ ms\/step → pig_0000000005/m); // the evaluator parses this
+    expect(r.stderr).toMatch(/3\/3 cases/);
+    const names = Object.keys(snapshot(dir('batch'))).sort();
+    const cases = ['pig_0000000005', 'pig_0000000006', 'pig_0000000007'];
+    expect(names).toEqual(
+      [
+        'dataset.json', 'manifest.json',
+        ...cases.map((c) => `cases/${c}.json`),
+        ...cases.map((c) => `imagesTr/${c}_0000.png`),
+        ...cases.map((c) => `labelsTr/${c}.png`),
+        ...cases.flatMap((c) => ['xT', 'yT', 'x0', 'y0'].map((a) => `raw/${c}_${a}.npy`)),
+      ].sort(),
+    );
+    const dataset = JSON.parse(readFileSync(join(dir('batch'), 'dataset.json'), 'utf8'));
+    expect(dataset).toMatchObject({ channel_names: { '0': 'ultrasound' }, labels: { background: 0, lesion: 1 }, numTraining: 3, file_ending: '.png' });
+    const manifest = JSON.parse(readFileSync(join(dir('batch'), 'manifest.json'), 'utf8'));
+    const model = JSON.parse(readFileSync(join(tiny, 'manifest.json'), 'utf8'));
+    for (const role of ['mask', 'image']) {
+      const file = model.models[role].file;
+      const onDisk = createHash('sha256').update(readFileSync(join(tiny, file))).digest('hex');
+      expect(manifest.model.files[role]).toEqual({ file, sha256: onDisk });
+    }
+    expect(manifest.model.name).toBe('tiny');
+    expect(manifest.cases.map((c: { case: string }) => c.case)).toEqual(cases);
+    const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+    expect(manifest.cases[0]).toMatchObject({ seed: 5, steps: 3, eta: 0, mode: 'pair', appVersion: version, binarize: model.sampler.binarize });
+
+    if (!pythonHas('numpy', 'PIL')) return console.warn('SKIPPED reading the batch with numpy/PIL');
+    // Read back with numpy/PIL: labels are 0/1 and match the record; the image PNG is ŷ₀ quantised;
+    // x_T, y_T are the seed's noise streams (contracts.md §3).
+    const got = runPythonJson<Record<string, { label: number[]; area: number; image: number[]; xT: number[]; yT: number[]; y0: number[]; x0: number[] }>>(
+      `
+import json, sys, numpy as np
+from PIL import Image
+d = sys.argv[1]
+out = {}
+for c in sys.argv[2:]:
+    lab = np.asarray(Image.open(f"{d}/labelsTr/{c}.png"))
+    img = np.asarray(Image.open(f"{d}/imagesTr/{c}_0000.png"))
+    raw = {a: np.load(f"{d}/raw/{c}_{a}.npy") for a in ("xT", "yT", "x0", "y0")}
+    assert all(r.dtype == np.float32 and r.shape == lab.shape for r in raw.values())
+    out[c] = {"label": sorted(set(lab.ravel().tolist())), "area": float((lab == 1).mean()), "image": img.ravel().tolist(),
+              **{a: r.ravel().tolist() for a, r in raw.items()}}
+print(json.dumps(out))
+`,
+      dir('batch'),
+      ...cases,
+    );
+    const n = 32 * 32;
+    cases.forEach((c, i) => {
+      expect(got[c].label.every((v) => v === 0 || v === 1)).toBe(true);
+      expect(got[c].area).toBeCloseTo(manifest.cases[i].maskAreaFraction, 12);
+      expect(got[c].xT).toEqual(Array.from(gaussian(5 + i, Stream.maskStart, n)));
+      expect(got[c].yT).toEqual(Array.from(gaussian(5 + i, Stream.imageStart, n)));
+      expect(got[c].image).toEqual(Array.from(imageToGray8(Float32Array.from(got[c].y0))));
+    });
+  });
+
+  it('deterministic per seed: the same command twice gives identical bytes', async () => {
+    const again = await cli(...common, '--seed', '5', '--count', '4', '--out', dir('again'));
+    ok(again);
+    expect(snapshot(dir('again'))).toEqual(await referenceRun());
+  });
+
+  it('--resume after a shorter run: the first cases are not recomputed; the folder equals an uninterrupted run', async () => {
+    ok(await cli(...common, '--seed', '5', '--count', '2', '--out', dir('resume')));
+    const image = join(dir('resume'), 'imagesTr/pig_0000000005_0000.png');
+    const before = statSync(image).mtimeMs;
+    const r = await cli(...common, '--seed', '5', '--count', '4', '--resume', '--out', dir('resume'));
+    ok(r);
+    expect(r.stdout).toMatch(/generated 2, skipped 2 complete/);
+    expect(r.stdout).not.toMatch(/^seed 5:/m);
+    expect(statSync(image).mtimeMs).toBe(before);
+    expect(snapshot(dir('resume'))).toEqual(await referenceRun());
+  });
+
+  it('--resume after SIGKILL in the middle of a run: no half case is taken as complete; the result equals an uninterrupted run', async () => {
+    const long = ['--model', tiny, '--steps', '40', '--threads', '1', '--seed', '20', '--count', '5'];
+    const killed = spawn(process.execPath, [...NODE_TSX, ...long, '--out', dir('killed')], { cwd: root });
+    await new Promise<void>((resolve) => {
+      let text = '';
+      killed.stdout.on('data', (b: Buffer) => {
+        text += b.toString();
+        // killed while the third case is being sampled or written
+        if (/^seed 21:/m.test(text) && killed.exitCode === null) killed.kill('SIGKILL');
+      });
+      killed.on('exit', () => resolve());
+    });
+    const records = readdirSync(join(dir('killed'), 'cases')).filter((n) => n.endsWith('.json'));
+    expect(records.length).toBeGreaterThanOrEqual(2);
+    expect(records.length).toBeLessThan(5);
+    // and, deterministically, the state a kill between a case's files and its record leaves: the
+    // image of the last case written (garbage here) without its record, and a temporary file
+    const half = 'pig_0000000024';
+    writeFileSync(join(dir('killed'), `imagesTr/${half}_0000.png`), 'half-written');
+    writeFileSync(join(dir('killed'), `labelsTr/${half}.png.999-dead.tmp`), 'temp');
+    const r = await cli(...long, '--resume', '--out', dir('killed'));
+    ok(r);
+    expect(r.stdout).toMatch(new RegExp(`skipped ${records.length} complete`));
+    ok(await cli(...long, '--out', dir('uninterrupted')));
+    expect(snapshot(dir('killed'))).toEqual(snapshot(dir('uninterrupted')));
+  });
+
+  it('SIGTERM: the case in hand is finished, the index describes exactly the cases present, exit 143', async () => {
+    const args = ['--model', tiny, '--steps', '40', '--threads', '1', '--seed', '30', '--count', '6', '--out', dir('term')];
+    const child = spawn(process.execPath, [...NODE_TSX, ...args], { cwd: root });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    let sent = false;
+    const code = await new Promise<number | null>((resolve) => {
+      let text = '';
+      child.stdout.on('data', (b: Buffer) => {
+        text += b.toString();
+        if (/^seed 30:/m.test(text) && child.signalCode === null && !sent) sent = child.kill('SIGTERM'); // once: a second one stops at once
+      });
+      child.on('exit', (c) => resolve(c));
+    });
+    expect(code, stderr).toBe(143);
+    expect(stderr).toMatch(/interrupted by SIGTERM after \d of 6 cases; run again with --resume/);
+    const records = readdirSync(join(dir('term'), 'cases')).map((n) => n.replace(/\.json$/, '')).sort();
+    expect(records.length).toBeLessThan(6);
+    const manifest = JSON.parse(readFileSync(join(dir('term'), 'manifest.json'), 'utf8'));
+    expect(manifest.cases.map((c: { case: string }) => c.case)).toEqual(records);
+    expect(JSON.parse(readFileSync(join(dir('term'), 'dataset.json'), 'utf8')).numTraining).toBe(records.length);
+  });
+
+  it('shards 0/2 and 1/2, run at once into one folder, give the unsharded run byte for byte', async () => {
+    const [a, b] = await Promise.all([
+      cli(...common, '--seed', '5', '--count', '4', '--shard', '0/2', '--out', dir('shards')),
+      cli(...common, '--seed', '5', '--count', '4', '--shard', '1/2', '--out', dir('shards')),
+    ]);
+    ok(a);
+    ok(b);
+    expect(a.stdout).toMatch(/^seed 6:/m);
+    expect(b.stdout).toMatch(/^seed 8:/m);
+    expect(snapshot(dir('shards'))).toEqual(await referenceRun());
+  });
+
+  it('a folder made with other settings is refused, naming both', async () => {
+    const r = await cli(...common.slice(0, 2), '--steps', '2', '--seed', '9', '--out', dir('reference'));
+    await referenceRun();
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^generate: bad output folder: --out .*reference already holds case pig_0000000005 made with model "tiny" \(mask 1a0863b51887.*\), 3 steps, η=0, mode pair, format png; this run uses .* 2 steps.*Use another --out folder$/);
+  });
+
+  it('--format nifti: .nii.gz images and labels, file_ending ".nii.gz"; a png run into that folder is refused', async () => {
+    ok(await cli(...common, '--seed', '5', '--count', '1', '--format', 'nifti', '--out', dir('nifti')));
+    expect(Object.keys(snapshot(dir('nifti'))).sort()).toEqual(['cases/pig_0000000005.json', 'dataset.json', 'imagesTr/pig_0000000005_0000.nii.gz', 'labelsTr/pig_0000000005.nii.gz', 'manifest.json']);
+    expect(JSON.parse(readFileSync(join(dir('nifti'), 'dataset.json'), 'utf8')).file_ending).toBe('.nii.gz');
+    const png = await cli(...common, '--seed', '6', '--count', '1', '--out', dir('nifti'));
+    expect(png.code).toBe(1);
+    expect(png.stderr).toMatch(/format nifti; this run uses .* format png/);
+    // --count 0 only rebuilds the index, from the cases present (after a crash, say)
+    rmSync(join(dir('nifti'), 'dataset.json'));
+    ok(await cli('--model', tiny, '--count', '0', '--out', dir('nifti')));
+    expect(JSON.parse(readFileSync(join(dir('nifti'), 'dataset.json'), 'utf8'))).toMatchObject({ numTraining: 1, file_ending: '.nii.gz' });
+  });
+
+  describe('clear one-line messages', () => {
+    const oneLine = (r: CliResult, pattern: RegExp, code = 1) => {
+      expect(r.code).toBe(code);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines, r.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(pattern);
+    };
+    const model = (name: string, edit: (d: string) => void) => {
+      const d = dir(`model-${name}`);
+      cpSync(tiny, d, { recursive: true });
+      edit(d);
+      return d;
+    };
+
+    it('bad model folders: missing, a file, missing ONNX, corrupt ONNX, bad manifest', async () => {
+      const out = ['--out', dir('unused')];
+      oneLine(await cli('--model', dir('nowhere'), ...out), /^generate: bad model folder: --model .*nowhere does not exist$/);
+      oneLine(await cli('--model', join(tiny, 'manifest.json'), ...out), /^generate: bad model folder: --model .*manifest\.json is a file, not a folder$/);
+      const missing = model('missing', (d) => rmSync(join(d, 'image.onnx')));
+      oneLine(await cli('--model', missing, ...out), /^generate: bad model folder: cannot read .*model-missing\/image\.onnx: ENOENT/);
+      const corrupt = model('corrupt', (d) => {
+        const b = readFileSync(join(d, 'mask.onnx'));
+        b[b.length >> 1] ^= 0xff;
+        writeFileSync(join(d, 'mask.onnx'), b);
+      });
+      oneLine(await cli('--model', corrupt, ...out), /^generate: bad model folder: .*mask\.onnx \(mask model\) has SHA-256 [0-9a-f]{64}, the manifest says [0-9a-f]{64}: the file is corrupt/);
+      const manifest = model('manifest', (d) => {
+        const m = JSON.parse(readFileSync(join(d, 'manifest.json'), 'utf8'));
+        delete m.models.mask.sha256;
+        m.resolution = [32];
+        writeFileSync(join(d, 'manifest.json'), JSON.stringify(m));
+      });
+      oneLine(await cli('--model', manifest, ...out), /^generate: bad model folder: .*manifest\.json: invalid manifest:; manifest\.resolution must be an array of 2 positive integers.*; manifest\.models\.mask\.sha256 is missing/);
+    });
+
+    it('bad output folders: a file, under a file, not writable; bad arguments', async () => {
+      const file = dir('a-file');
+      writeFileSync(file, 'x');
+      oneLine(await cli(...common, '--out', file), /^generate: bad output folder: --out .*a-file is a file, not a folder$/);
+      oneLine(await cli(...common, '--out', join(file, 'sub')), /^generate: bad output folder: --out .*a-file\/sub: a part of the path is a file, not a folder$/);
+      // not writable: a read-only folder for a normal user; root writes anywhere, but not into /sys
+      let readOnly = dir('read-only');
+      if (process.getuid?.() === 0) readOnly = '/sys/pig-cli-test';
+      else {
+        mkdirSync(readOnly);
+        await import('node:fs').then((fs) => fs.chmodSync(readOnly, 0o500));
+      }
+      oneLine(await cli(...common, '--out', readOnly), /^generate: bad output folder: --out .* is not writable \((EACCES|EPERM|EROFS)\)$/);
+      oneLine(await cli(...common, '--shard', '2/2', '--out', dir('unused')), /^generate: --shard 2\/2: i must be in 0 … 1 .*\(--help lists the options\)$/, 2);
+      oneLine(await cli(...common, '--frobnicate', '--out', dir('unused')), /^generate: Unknown option '--frobnicate'.*\(--help lists the options\)$/, 2);
+    });
+  });
+});

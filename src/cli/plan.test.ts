@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { pairJobs, parseEta, parseInteger, parseShard, shardSeeds } from './plan';
+import { formatDuration, formatProgress, ProgressBar } from './progress';
+
+describe('shards', () => {
+  it('i/n blocks partition K … K+N−1 exactly, in order, sizes within one', () => {
+    for (const [count, n] of [[10, 3], [4, 2], [2, 5], [0, 3], [7, 1]]) {
+      const blocks = Array.from({ length: n }, (_, i) => shardSeeds(100, count, { index: i, count: n }));
+      expect(blocks.flat()).toEqual(Array.from({ length: count }, (_, k) => 100 + k));
+      const sizes = blocks.map((b) => b.length);
+      expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
+    }
+    expect(shardSeeds(0, 10, { index: 1, count: 3 })).toEqual([3, 4, 5]); // ⌊10/3⌋ … ⌊20/3⌋−1
+  });
+
+  it('parses i/n and says what is wrong', () => {
+    expect(parseShard('3/4')).toEqual({ index: 3, count: 4 });
+    expect(() => parseShard('4/4')).toThrow(/i must be in 0 … 3 \(0-based/);
+    expect(() => parseShard('1-4')).toThrow(/--shard must be i\/n/);
+    expect(() => parseShard('0/0')).toThrow(/n must be ≥ 1/);
+  });
+
+  it('numbers: integers in range, η ≥ 0', () => {
+    expect(parseInteger('count', '12')).toBe(12);
+    expect(() => parseInteger('count', '1.5')).toThrow(/--count must be an integer, got "1.5"/);
+    expect(() => parseInteger('steps', '0', 1)).toThrow(/--steps must be in 1 …/);
+    expect(parseEta('0.5')).toBe(0.5);
+    expect(() => parseEta('-1')).toThrow(/--eta must be a number ≥ 0/);
+  });
+
+  it('pair jobs are named by seed', () => {
+    expect(pairJobs([7])).toEqual([{ name: 'pig_0000000007', seed: 7, mode: { kind: 'pair' } }]);
+  });
+});
+
+describe('progress line', () => {
+  it('bar, count, rate of generated cases, ETA from that rate', () => {
+    expect(formatProgress({ done: 3, total: 12, generated: 2, elapsedMs: 3000 }, 12)).toBe('[###.........] 3/12 cases · 1.50 s/case · ETA 14s');
+    expect(formatProgress({ done: 2, total: 4, generated: 0, elapsedMs: 0 }, 4)).toBe('[##..] 2/4 cases · ETA ?');
+    expect(formatProgress({ done: 4, total: 4, generated: 4, elapsedMs: 400 }, 4)).toBe('[####] 4/4 cases · 0.10 s/case · done');
+    expect(formatDuration(3_725_000)).toBe('1h02m');
+    expect(formatDuration(75_000)).toBe('1m15s');
+  });
+});
+
+describe('progress bar', () => {
+  const sink = (isTTY: boolean) => {
+    const writes: string[] = [];
+    return { writes, stream: { isTTY, write: (s: string) => writes.push(s) } };
+  };
+  it('on a terminal: redraws one line per update, a newline at the end', () => {
+    const { writes, stream } = sink(true);
+    const bar = new ProgressBar(stream, 3);
+    for (let d = 1; d <= 3; d++) bar.update({ done: d, generated: d, elapsedMs: 1000 * d });
+    expect(writes.filter((w) => w.startsWith('\r\x1b[2K'))).toHaveLength(3);
+    expect(writes.at(-1)).toBe('\n');
+    expect(writes.join('')).not.toMatch(/\n.*\n/s);
+  });
+  it('in a log: a line every ⌈total/20⌉ cases, and the last', () => {
+    const { writes, stream } = sink(false);
+    const bar = new ProgressBar(stream, 100);
+    for (let d = 1; d <= 100; d++) bar.update({ done: d, generated: d, elapsedMs: 10 * d });
+    expect(writes).toHaveLength(21); // done = 1, 6, 11, … 96, 100
+    expect(writes.every((w) => w.endsWith('\n') && !w.includes('\r'))).toBe(true);
+    expect(writes.at(-1)).toMatch(/100\/100 cases · 0\.01 s\/case · done/);
+  });
+});

@@ -1,0 +1,60 @@
+// The CLI's progress on stderr: a redrawn bar on a terminal, a plain line every few cases otherwise
+// (logs of batch jobs). Only cases generated in this run count toward the rate and the ETA; cases
+// skipped by --resume are shown as done.
+
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return '?';
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+export interface ProgressState {
+  done: number; // cases finished, including skipped ones
+  total: number;
+  generated: number; // cases generated in this run
+  elapsedMs: number; // time spent generating them
+}
+
+/** "[#####.....] 12/40 cases · 1.23 s/case · ETA 34s" (width of the bar in characters). */
+export function formatProgress(p: ProgressState, width = 24): string {
+  const frac = p.total > 0 ? p.done / p.total : 1;
+  const filled = Math.round(frac * width);
+  const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+  const perCase = p.generated > 0 ? p.elapsedMs / p.generated : NaN;
+  const rate = Number.isFinite(perCase) ? ` · ${(perCase / 1000).toFixed(2)} s/case` : '';
+  const eta = p.done >= p.total ? 'done' : `ETA ${formatDuration(perCase * (p.total - p.done))}`;
+  return `${bar} ${p.done}/${p.total} cases${rate} · ${eta}`;
+}
+
+export class ProgressBar {
+  private state: ProgressState;
+  private lastLine = -1;
+  private readonly every: number;
+
+  constructor(
+    private readonly stream: { write(s: string): unknown; isTTY?: boolean },
+    total: number,
+  ) {
+    this.state = { done: 0, total, generated: 0, elapsedMs: 0 };
+    this.every = Math.max(1, Math.ceil(total / 20)); // non-TTY: about 20 lines per run
+  }
+
+  update(patch: Partial<ProgressState>): void {
+    this.state = { ...this.state, ...patch };
+    const line = formatProgress(this.state);
+    if (this.stream.isTTY) {
+      this.stream.write(`\r\x1b[2K${line}`);
+      if (this.state.done >= this.state.total) this.stream.write('\n');
+    } else if (this.state.done >= this.state.total || this.state.done - this.lastLine >= this.every || this.lastLine < 0) {
+      this.lastLine = this.state.done;
+      this.stream.write(`${line}\n`);
+    }
+  }
+
+  get current(): ProgressState {
+    return this.state;
+  }
+}

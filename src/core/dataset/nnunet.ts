@@ -1,0 +1,178 @@
+// A batch of generated pairs as an nnU-Net v2 raw dataset (the studio's batch ZIP and the CLI's
+// output folder are the same files). Pure functions from pairs to { path, bytes } entries: the CLI
+// writes them to disk, the browser zips them (zip.ts). DOM-free.
+//
+// Layout (nnU-Net v2 "dataset format", 2D natural images):
+//   imagesTr/<case>_0000.png   ŷ₀ as 8-bit gray (png.ts encodeImagePng); _0000 = channel 0
+//   labelsTr/<case>.png        B(x̂₀) as labels 0 = background, 1 = lesion (nnU-Net needs
+//                              consecutive integer labels, not 0/255)
+//   dataset.json               channel_names, labels, numTraining, file_ending (what nnU-Net reads)
+//   (format "nifti": the same pixels as .nii.gz, uint8, NIfTI-1 (nifti.ts); file_ending ".nii.gz")
+//   manifest.json              how each case was made: seed, steps, η, mode, B(·) settings, mask
+//                              area, empty flag, app version; model name and each file's SHA-256
+//   raw/<case>_{xT,yT,x0,y0}.npy  (optional, CLI --raw) float32 [H, W]: the start noises and the
+//                              final estimates, to check the sampler against another one
+//
+// Case names: `<prefix>_<seed as 10 decimal digits>`, e.g. seed 7 → `pig_0000000007`. Ten digits
+// hold every seed (0 … 2^32 − 1), so names sort in seed order and never collide within one model.
+
+import type { Manifest } from '../manifest';
+import { encodeImagePng, encodeLabelPng, imageToGray8, maskToGray8 } from '../png';
+import { encodeNiftiGz, NIFTI_INTENT_LABEL } from './nifti';
+import { encodeNpyFloat32 } from './npy';
+import type { DatasetFile } from './zip';
+
+export const CASE_PREFIX = 'pig';
+export const DATASET_FORMAT = 1;
+
+/** `pig_0000000007` for seed 7 (see the naming rule above). */
+export function caseName(seed: number, prefix = CASE_PREFIX): string {
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`seed must be an integer in [0, 2^32 − 1], got ${seed}`);
+  return `${prefix}_${String(seed).padStart(10, '0')}`;
+}
+
+/** The file format of images and labels. */
+export type ImageFormat = 'png' | 'nifti';
+export const FILE_ENDING: Record<ImageFormat, string> = { png: '.png', nifti: '.nii.gz' };
+
+export const imagePath = (name: string, format: ImageFormat = 'png') => `imagesTr/${name}_0000${FILE_ENDING[format]}`;
+export const labelPath = (name: string, format: ImageFormat = 'png') => `labelsTr/${name}${FILE_ENDING[format]}`;
+
+/** The format of a case's files (from its label's name). */
+export function recordFormat(record: CaseRecord): ImageFormat {
+  const label = record.files.find((f) => f.startsWith('labelsTr/')) ?? '';
+  return label.endsWith(FILE_ENDING.nifti) ? 'nifti' : 'png';
+}
+export const RAW_ARRAYS = ['xT', 'yT', 'x0', 'y0'] as const;
+export type RawArrayName = (typeof RAW_ARRAYS)[number];
+export const rawPath = (name: string, array: RawArrayName) => `raw/${name}_${array}.npy`;
+
+/** The model a dataset was generated with: its name and the SHA-256 of each file (from its manifest). */
+export interface DatasetModel {
+  name: string;
+  resolution: [number, number];
+  /** Imaging modality, nnU-Net's channel name ("ultrasound" unless the manifest says otherwise). */
+  modality: string;
+  files: Record<string, { file: string; sha256: string }>;
+}
+
+export function datasetModel(manifest: Manifest): DatasetModel {
+  // An optional `modality` string, top level or in the card (extra manifest fields are allowed).
+  const said = manifest.modality ?? manifest.card.modality;
+  const files: DatasetModel['files'] = {};
+  for (const [role, spec] of Object.entries(manifest.models)) if (spec) files[role] = { file: spec.file, sha256: spec.sha256 };
+  return { name: manifest.name, resolution: [...manifest.resolution], modality: typeof said === 'string' && said ? said : 'ultrasound', files };
+}
+
+/** How one case was made, and what came out (one entry of manifest.json's `cases`). */
+export interface CaseRecord {
+  case: string;
+  seed: number;
+  /** The sampler mode that made it (SamplerMode's kind). */
+  mode: 'pair' | 'maskToImage' | 'imageToMask';
+  steps: number;
+  eta: number;
+  /** The settings of B(·): θ = weights[0]·max + weights[1]·min of the kernel×kernel-pooled x̂₀. */
+  binarize: { kernel: number; weights: [number, number] };
+  /** Fraction of the label's pixels that are lesion. */
+  maskAreaFraction: number;
+  /** True when the label has no lesion pixel. */
+  empty: boolean;
+  appVersion: string;
+  /** Paths of this case's files in the dataset. */
+  files: string[];
+}
+
+/** What a case needs besides its pixels. */
+export interface CaseSettings {
+  seed: number;
+  mode: CaseRecord['mode'];
+  steps: number;
+  eta: number;
+  binarize: CaseRecord['binarize'];
+  appVersion: string;
+  prefix?: string;
+  /** Default png. */
+  format?: ImageFormat;
+}
+
+/** The final pair of a run (SamplerResult's mask and image), plus the raw arrays when wanted. */
+export interface CasePixels {
+  /** B(x̂₀), ±1 (values > 0 are lesion). */
+  mask: Float32Array;
+  /** ŷ₀ in model units. */
+  image: Float32Array;
+  raw?: Record<RawArrayName, Float32Array>;
+}
+
+/** One case's files (image, label, raw arrays if given) and its record. */
+export async function caseFiles(settings: CaseSettings, pixels: CasePixels, [H, W]: readonly [number, number]): Promise<{ record: CaseRecord; files: DatasetFile[] }> {
+  const name = caseName(settings.seed, settings.prefix);
+  let lesion = 0;
+  for (let i = 0; i < pixels.mask.length; i++) if (pixels.mask[i] > 0) lesion++;
+  const format = settings.format ?? 'png';
+  const description = `${name} seed ${settings.seed} steps ${settings.steps} eta ${settings.eta}`;
+  const files: DatasetFile[] =
+    format === 'png'
+      ? [
+          { path: imagePath(name), bytes: await encodeImagePng(pixels.image, W, H) },
+          { path: labelPath(name), bytes: await encodeLabelPng(pixels.mask, W, H) },
+        ]
+      : [
+          { path: imagePath(name, format), bytes: await encodeNiftiGz(imageToGray8(pixels.image), W, H, { description }) },
+          { path: labelPath(name, format), bytes: await encodeNiftiGz(maskToGray8(pixels.mask, 1), W, H, { description, intent: NIFTI_INTENT_LABEL }) },
+        ];
+  if (pixels.raw) for (const a of RAW_ARRAYS) files.push({ path: rawPath(name, a), bytes: encodeNpyFloat32(pixels.raw[a], [H, W]) });
+  const record: CaseRecord = {
+    case: name,
+    seed: settings.seed,
+    mode: settings.mode,
+    steps: settings.steps,
+    eta: settings.eta,
+    binarize: { kernel: settings.binarize.kernel, weights: [settings.binarize.weights[0], settings.binarize.weights[1]] },
+    maskAreaFraction: lesion / pixels.mask.length,
+    empty: lesion === 0,
+    appVersion: settings.appVersion,
+    files: files.map((f) => f.path),
+  };
+  return { record, files };
+}
+
+const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value, null, 2) + '\n');
+const byCase = (a: CaseRecord, b: CaseRecord) => (a.case < b.case ? -1 : a.case > b.case ? 1 : 0);
+
+/**
+ * dataset.json and manifest.json for exactly these cases. Cases are sorted by name, so the same set
+ * gives the same bytes whatever order it was generated in (shards, resumed runs).
+ */
+export function datasetIndexFiles(records: readonly CaseRecord[], model: DatasetModel, format: ImageFormat = 'png'): DatasetFile[] {
+  const cases = [...records].sort(byCase);
+  for (let i = 1; i < cases.length; i++) if (cases[i].case === cases[i - 1].case) throw new Error(`dataset: case ${cases[i].case} appears twice`);
+  const other = cases.find((c) => recordFormat(c) !== format);
+  if (other) throw new Error(`dataset: case ${other.case} is ${recordFormat(other)}, the dataset ${format}; one dataset has one file format`);
+  const dataset = {
+    name: `PIG synthetic pairs (${model.name})`,
+    description: `Mask/image pairs generated by PIG Studio with the model "${model.name}"; see manifest.json`,
+    channel_names: { '0': model.modality },
+    labels: { background: 0, lesion: 1 },
+    numTraining: cases.length,
+    file_ending: FILE_ENDING[format],
+  };
+  const manifest = {
+    format: DATASET_FORMAT,
+    generator: 'PIG Studio',
+    model,
+    numCases: cases.length,
+    cases,
+  };
+  return [
+    { path: 'dataset.json', bytes: json(dataset) },
+    { path: 'manifest.json', bytes: json(manifest) },
+  ];
+}
+
+/** A whole dataset (the studio's batch ZIP): every case's files, then dataset.json and manifest.json. */
+export function datasetFiles(cases: readonly { record: CaseRecord; files: DatasetFile[] }[], model: DatasetModel, format: ImageFormat = 'png'): DatasetFile[] {
+  const sorted = [...cases].sort((a, b) => byCase(a.record, b.record));
+  return [...sorted.flatMap((c) => c.files), ...datasetIndexFiles(sorted.map((c) => c.record), model, format)];
+}
