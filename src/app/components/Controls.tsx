@@ -1,8 +1,10 @@
 import { useStudio } from '../studio';
 import { MAX_SEED, MAX_STEPS } from '../config';
 import { downloadPair } from '../download';
+import { selectGenerateBlocker } from '../store';
+import { ModeSelector } from './ModeSelector';
 
-/** Seed and steps, Generate / Cancel / Download pair, and the display option. */
+/** Mode, seed and steps, Generate / Cancel / Download pair, and the display option. */
 export function Controls() {
   const phase = useStudio((s) => s.phase);
   const model = useStudio((s) => s.model);
@@ -17,9 +19,10 @@ export function Controls() {
   const cancel = useStudio((s) => s.cancel);
   const setStretch = useStudio((s) => s.setStretch);
   const showError = useStudio((s) => s.showError);
+  const blocker = useStudio(selectGenerateBlocker);
 
   const running = phase === 'running' || phase === 'cancelling';
-  const canGenerate = phase === 'ready' && model !== null;
+  const canGenerate = phase === 'ready' && model !== null && blocker === null;
 
   return (
     <form
@@ -29,6 +32,7 @@ export function Controls() {
         void generate();
       }}
     >
+      <ModeSelector />
       <div className="field">
         <label htmlFor="seed">Seed</label>
         <div className="with-button">
@@ -66,13 +70,18 @@ export function Controls() {
         </div>
       </div>
       <div className="buttons">
-        <button type="submit" className="primary" disabled={!canGenerate}>
+        <button type="submit" className="primary" disabled={!canGenerate} aria-describedby={blocker && !running ? 'generate-blocker' : undefined}>
           Generate
         </button>
         <button type="button" onClick={cancel} disabled={phase !== 'running'}>
           Cancel
         </button>
       </div>
+      {blocker && !running ? (
+        <p id="generate-blocker" className="hint blocker">
+          {blocker}
+        </p>
+      ) : null}
       <button
         type="button"
         className="download"
