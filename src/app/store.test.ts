@@ -260,7 +260,7 @@ describe('studio store: modes and conditions', () => {
     await store.getState().load();
     expect(selectGenerateBlocker(store.getState())).toBe('Image → mask needs an image: upload one.');
     await store.getState().uploadCondition('image', file('scan.png'));
-    expect(store.getState().conditionImage?.note).toBe('“scan.png”: resized 4×4 → 2×2, 8-bit gray, scaled to [−1, 1]');
+    expect(store.getState().conditionImage?.note).toBe('“scan.png”: resized 4×4 → 2×2, gray, scaled to [−1, 1]');
     // Pillow's antialiased bilinear 4 → 2 (computed with PIL: [[219, 36], [219, 36]])
     expect(Array.from(store.getState().conditionImage!.gray)).toEqual([219, 36, 219, 36]);
     const run = store.getState().generate();

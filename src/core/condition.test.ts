@@ -122,5 +122,8 @@ describe('imageFromPixels notes', () => {
     const r = imageFromPixels(rgba, [8, 8]);
     expect(r.note).toBe('resized 3×6 → 8×8 (stretched: the aspect ratio is not kept, as in training), gray from RGB (ITU-R 601 luminance), scaled to [−1, 1]');
     r.image.forEach((v, i) => expect(v).toBeCloseTo(r.gray[i] / 127.5 - 1, 6));
+    // a gray file as a browser decodes it (RGBA with R = G = B) is called gray
+    const grayRgba: PixelImage = { width: 8, height: 8, channels: 4, bitDepth: 8, data: Uint8Array.from({ length: 256 }, (_, i) => (i % 4 === 3 ? 255 : Math.floor(i / 4) * 3)) };
+    expect(imageFromPixels(grayRgba, [8, 8]).note).toBe('already 8×8, gray, scaled to [−1, 1]');
   });
 });

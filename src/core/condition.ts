@@ -256,6 +256,13 @@ export function maskFromPixels(px: PixelImage, size: readonly [number, number]):
   return { mask, lesionFraction, note: `${sizeNote(px, size)}, ${how}; ${percent(lesionFraction)} lesion` };
 }
 
+/** RGB(A) whose every pixel has R = G = B (what a browser decodes a gray file to). */
+function isGrayRgb(px: PixelImage): boolean {
+  const { data, channels } = px;
+  for (let i = 0; i < data.length; i += channels) if (data[i] !== data[i + 1] || data[i] !== data[i + 2]) return false;
+  return true;
+}
+
 /** A user's image → the model's image input of `size` = [H, W] in [−1, 1]; throws ConditionError when unusable. */
 export function imageFromPixels(px: PixelImage, size: readonly [number, number]): ImageCondition {
   checkPixels(px, 'image');
@@ -272,6 +279,6 @@ export function imageFromPixels(px: PixelImage, size: readonly [number, number])
   const gray = resizeGray8(full, px.width, px.height, width, height, 'bilinear');
   // numpy: float32(v) / 127.5 − 1.0, both in float32 (exact as double then rounded once)
   const image = Float32Array.from(gray, (v) => Math.fround(Math.fround(v / 127.5) - 1));
-  const source = px.bitDepth === 16 && px.channels === 1 ? '16-bit gray min–max stretched to 8 bits' : px.channels >= 3 ? 'gray from RGB (ITU-R 601 luminance)' : '8-bit gray';
+  const source = px.bitDepth === 16 && px.channels === 1 ? '16-bit gray min–max stretched to 8 bits' : px.channels >= 3 && !isGrayRgb(px) ? 'gray from RGB (ITU-R 601 luminance)' : 'gray';
   return { image, gray, note: `${sizeNote(px, size)}, ${source}, scaled to [−1, 1]` };
 }
