@@ -281,6 +281,21 @@ async function writeRgbPng(path, width, height, rgb) {
   await writeFile(path, pngjs.PNG.sync.write(png, { colorType: 2, inputColorType: 6 }));
 }
 
+/** A red oval lesion on black: two gray levels, the higher one is lesion (the loader's rule). */
+const writeLesionMask = (path, width, height) =>
+  writeRgbPng(path, width, height, (x, y) => (((x - width * 0.55) / (width * 0.27)) ** 2 + ((y - height * 0.43) / (height * 0.23)) ** 2 <= 1 ? [220, 40, 40] : [0, 0, 0]));
+
+/** Speckled mid-gray tissue with a dark oval lesion (gray: r = g = b). */
+function writeScan(path, width, height) {
+  let state = 12345;
+  const rand = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+  return writeRgbPng(path, width, height, (x, y) => {
+    const inside = ((x - width * 0.5) / (width * 0.25)) ** 2 + ((y - height * 0.45) / (height * 0.18)) ** 2 <= 1;
+    const v = Math.round((inside ? 35 : 120) + rand() * 40);
+    return [v, v, v];
+  });
+}
+
 /** The kit's training loader (training/pigkit/data.py) on a file: what the model would be trained on. */
 function kitLoad(kind, path, resolution) {
   const code = [
@@ -636,8 +651,7 @@ export const tests = [
       const [height, width] = m.resolution;
       const dir = tmpFolder();
       const path = join(dir, 'lesion-90x70.png');
-      // a red lesion on black, 90×70: two gray levels, the higher one is lesion (the loader's rule)
-      await writeRgbPng(path, 90, 70, (x, y) => (((x - 50) / 24) ** 2 + ((y - 30) / 16) ** 2 <= 1 ? [220, 40, 40] : [0, 0, 0]));
+      await writeLesionMask(path, 90, 70);
       const expected = kitLoad('mask', path, width).map((v) => (v > 0 ? 255 : 0));
       const { page, errors } = await openLoaded(env, `?model=${MODEL}&backend=wasm&mode=mask2image&seed=4&steps=2`);
       await page.getByLabel('Upload mask', { exact: true }).setInputFiles(path);
@@ -663,14 +677,7 @@ export const tests = [
       const [height, width] = m.resolution;
       const dir = tmpFolder();
       const path = join(dir, 'scan-120x100.png');
-      // speckled mid-gray tissue with a dark oval lesion, 120×100
-      let state = 12345;
-      const rand = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
-      await writeRgbPng(path, 120, 100, (x, y) => {
-        const inside = ((x - 60) / 30) ** 2 + ((y - 45) / 18) ** 2 <= 1;
-        const v = Math.round((inside ? 35 : 120) + rand() * 40);
-        return [v, v, v];
-      });
+      await writeScan(path, 120, 100);
       const expected = kitLoad('image', path, width).map((v) => Math.floor((v + 1) * 127.5 + 0.5));
       const { page, errors } = await openLoaded(env, `?model=${MODEL}&backend=wasm&mode=image2mask&seed=6&steps=3`);
       assert.ok(await generateButton(page).isDisabled());
@@ -725,6 +732,44 @@ export const tests = [
       const { text: done } = await generate(page);
       assert.match(done, /Done: 2 of 2 steps/);
       await page.close();
+    },
+  },
+  {
+    name: 'modes: WebGPU (step graphs) and WASM agree in Mask → image and Image → mask',
+    fn: async (env) => {
+      const dir = tmpFolder();
+      const maskPath = join(dir, 'lesion.png');
+      const scanPath = join(dir, 'scan.png');
+      await writeLesionMask(maskPath, 48, 48);
+      await writeScan(scanPath, 64, 40);
+      const got = {};
+      // 2 steps each: SwiftShader runs about one step graph per 10 s here
+      for (const backend of ['wasm', 'webgpu']) {
+        const { page, errors } = await openLoaded(env, `?model=${MODEL}&backend=${backend}&mode=mask2image&seed=9&steps=2`);
+        if (backend === 'webgpu') assert.match(await statusText(page), /Backend: WebGPU \(GPU-resident steps\)/);
+        await page.getByLabel('Upload mask', { exact: true }).setInputFiles(maskPath);
+        await page.waitForFunction(() => /lesion\.png/.test(document.querySelector('[data-testid="mask-note"]')?.textContent ?? ''));
+        await generate(page);
+        const m2i = await downloadPair(page);
+        await page.getByRole('radio', { name: 'Image → mask', exact: true }).check();
+        await page.getByLabel('Upload image', { exact: true }).setInputFiles(scanPath);
+        await page.waitForFunction(() => /scan\.png/.test(document.querySelector('[data-testid="image-note"]')?.textContent ?? ''));
+        await generate(page);
+        const i2m = await downloadPair(page);
+        got[backend] = { m2i, i2m };
+        assert.deepEqual(errors, []);
+        await page.close();
+      }
+      const { wasm, webgpu } = got;
+      // the conditions pass through unchanged; what the models make of them agrees within the
+      // tolerance the pair comparison above explains
+      assert.ok(webgpu.m2i.mask.bytes.equals(wasm.m2i.mask.bytes), 'mask → image: the saved masks (the user mask) differ');
+      assert.ok(webgpu.i2m.image.bytes.equals(wasm.i2m.image.bytes), 'image → mask: the saved images (the user image) differ');
+      const mad = meanAbsDiff(webgpu.m2i.image.png.gray, wasm.m2i.image.png.gray);
+      const d = dice(webgpu.i2m.mask.png.gray, wasm.i2m.mask.png.gray);
+      note(`mask → image: image mean |Δ| ${mad.toFixed(3)} / 255; image → mask: mask Dice ${d.toFixed(4)}`);
+      assert.ok(mad <= 2, `mask → image: image mean abs difference ${mad} > 2 levels`);
+      assert.ok(d >= 0.95, `image → mask: mask Dice ${d} < 0.95`);
     },
   },
   {
