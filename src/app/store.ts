@@ -127,10 +127,11 @@ export function selectGenerateBlocker(s: Pick<StudioState, 'mode' | 'mask' | 'co
   return null;
 }
 
-/** The worker's mode for the current state (call only when selectGenerateBlocker is null). */
+/** The worker's mode for the current state (call only when selectGenerateBlocker is null). The
+ * arrays cross to the worker as copies (structured clone), so the editor keeps its own. */
 function requestMode(s: StudioState, [height, width]: [number, number]): GenerateMode {
-  if (s.mode === 'maskToImage' && s.mask) return { kind: 'maskToImage', width, height, mask: s.mask.mask.slice() };
-  if (s.mode === 'imageToMask' && s.conditionImage) return { kind: 'imageToMask', width, height, image: s.conditionImage.image.slice() };
+  if (s.mode === 'maskToImage' && s.mask) return { kind: 'maskToImage', width, height, mask: s.mask.mask };
+  if (s.mode === 'imageToMask' && s.conditionImage) return { kind: 'imageToMask', width, height, image: s.conditionImage.image };
   return { kind: 'pair' };
 }
 

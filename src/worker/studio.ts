@@ -72,10 +72,9 @@ export function samplerModeFor(mode: GenerateMode | undefined, [height, width]: 
     }
     return { kind: 'maskToImage', mask };
   }
-  const image = Float32Array.from(mode.image);
-  const bad = image.findIndex((v) => !(v >= -1 && v <= 1));
-  if (bad >= 0) throw studioError('input', `The image must be in model units [−1, 1]; pixel ${bad} is ${image[bad]}.`);
-  return { kind: 'imageToMask', image };
+  const bad = mode.image.findIndex((v) => !(v >= -1 && v <= 1));
+  if (bad >= 0) throw studioError('input', `The image must be in model units [−1, 1]; pixel ${bad} is ${mode.image[bad]}.`);
+  return { kind: 'imageToMask', image: mode.image }; // the sampler copies it
 }
 
 export class Studio implements StudioWorkerApi {
