@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MODEL, modelUrl, parseUrlOptions, withRunParams } from './config';
+import { DEFAULT_MODEL, modelUrl, parseUrlOptions, withStateParams } from './config';
 
 describe('parseUrlOptions', () => {
   it('defaults to the bundled default model with no presets', () => {
-    expect(parseUrlOptions('')).toEqual({ model: DEFAULT_MODEL, seed: null, steps: null, backend: undefined, previews: true });
+    expect(parseUrlOptions('')).toEqual({ model: DEFAULT_MODEL, mode: 'pair', seed: null, steps: null, backend: undefined, previews: true });
   });
-  it('reads model, seed, steps, backend and previews', () => {
-    expect(parseUrlOptions('?model=busbra64&seed=42&steps=256&backend=wasm&previews=off')).toEqual({
+  it('reads model, mode, seed, steps, backend and previews', () => {
+    expect(parseUrlOptions('?model=busbra64&mode=image2mask&seed=42&steps=256&backend=wasm&previews=off')).toEqual({
       model: 'busbra64',
+      mode: 'imageToMask',
       seed: 42,
       steps: 256,
       backend: 'wasm',
@@ -24,15 +25,22 @@ describe('parseUrlOptions', () => {
     expect(parseUrlOptions('?seed=4294967296').seed).toBeNull();
     expect(parseUrlOptions('?steps=0').steps).toBeNull();
     expect(parseUrlOptions('?model=http://evil.example/x').model).toBe(DEFAULT_MODEL);
+    expect(parseUrlOptions('?mode=maskToImage').mode).toBe('pair'); // only the URL spellings
+    expect(parseUrlOptions('?mode=mask2image').mode).toBe('maskToImage');
   });
 });
 
-describe('modelUrl / withRunParams', () => {
+describe('modelUrl / withStateParams', () => {
   it('resolves a folder under the base path', () => {
     expect(modelUrl('tiny', '/')).toBe('/models/tiny/');
     expect(modelUrl('tiny', '/studio')).toBe('/studio/models/tiny/');
   });
-  it('keeps other parameters and sets seed and steps', () => {
-    expect(withRunParams('?model=tiny&backend=wasm&seed=1', 9, 4)).toBe('?model=tiny&backend=wasm&seed=9&steps=4');
+  it('keeps other parameters and sets model, mode, seed and steps', () => {
+    expect(withStateParams('?model=tiny&backend=wasm&seed=1', { model: 'tiny', mode: 'maskToImage', seed: 9, steps: 4 })).toBe('?model=tiny&backend=wasm&seed=9&mode=mask2image&steps=4');
+  });
+  it('drops a seed or steps that is not valid now, and round-trips through parseUrlOptions', () => {
+    const search = withStateParams('?seed=1&steps=3&previews=off', { model: 'tiny', mode: 'imageToMask', seed: null, steps: 8 });
+    expect(search).toBe('?steps=8&previews=off&model=tiny&mode=image2mask');
+    expect(parseUrlOptions(search)).toMatchObject({ model: 'tiny', mode: 'imageToMask', seed: null, steps: 8, previews: false });
   });
 });

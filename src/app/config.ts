@@ -1,6 +1,6 @@
 // What the studio opens with: the bundled model folder and the presets read from the URL.
-// `?model=<folder>&seed=<n>&steps=<n>&backend=webgpu|wasm&previews=off`
-import type { Backend } from '../worker/api';
+// `?model=<folder>&mode=pair|mask2image|image2mask&seed=<n>&steps=<n>&backend=webgpu|wasm&previews=off`
+import type { Backend, ModeKind } from '../worker/api';
 
 /** The bundled model folder under `public/models/` that the studio opens when the URL names none. */
 export const DEFAULT_MODEL = 'tiny';
@@ -10,20 +10,23 @@ export const MAX_STEPS = 1024;
 
 export const MAX_SEED = 0xffffffff;
 
+/** The modes as the URL spells them. */
+export const MODE_PARAM: Record<ModeKind, string> = { pair: 'pair', maskToImage: 'mask2image', imageToMask: 'image2mask' };
+
+function parseMode(value: string | null): ModeKind {
+  const found = (Object.keys(MODE_PARAM) as ModeKind[]).find((kind) => MODE_PARAM[kind] === value);
+  return found ?? 'pair';
+}
+
 export interface UrlOptions {
   /** Model folder name under `/models/`. */
   model: string;
+  mode: ModeKind;
   seed: number | null;
   steps: number | null;
   backend: Backend | undefined;
   /** false with `previews=off`: run without streaming previews (benchmarks). */
   previews: boolean;
-}
-
-function parseInteger(value: string | null, min: number, max: number): number | null {
-  if (value === null || !/^\s*\d+\s*$/.test(value)) return null;
-  const n = Number(value);
-  return Number.isSafeInteger(n) && n >= min && n <= max ? n : null;
 }
 
 /** Reads the presets from a query string; anything malformed falls back to the default. */
@@ -38,8 +41,9 @@ export function parseUrlOptions(search: string): UrlOptions {
   const previewsParam = params.get('previews');
   return {
     model,
-    seed: parseInteger(params.get('seed'), 0, MAX_SEED),
-    steps: parseInteger(params.get('steps'), 1, MAX_STEPS),
+    mode: parseMode(params.get('mode')),
+    seed: parseBoundedInteger(params.get('seed'), 0, MAX_SEED),
+    steps: parseBoundedInteger(params.get('steps'), 1, MAX_STEPS),
     backend,
     previews: !(previewsParam === 'off' || previewsParam === '0' || previewsParam === 'false'),
   };
@@ -51,12 +55,36 @@ export function modelUrl(folder: string, base: string = import.meta.env.BASE_URL
   return `${prefix}models/${folder}/`;
 }
 
-/** The same query string with the seed and steps of a run, so the address bar reproduces it. */
-export function withRunParams(search: string, seed: number, steps: number): string {
+/** The shareable part of the studio's state; null where the input does not hold a valid value. */
+export interface UrlState {
+  model: string;
+  mode: ModeKind;
+  seed: number | null;
+  steps: number | null;
+}
+
+/**
+ * The same query string with model, mode, seed and steps as they are now (other parameters kept),
+ * so the address bar always reproduces the studio: a seed or steps being edited into something
+ * invalid drops that parameter rather than keeping a stale one.
+ */
+export function withStateParams(search: string, state: UrlState): string {
   const params = new URLSearchParams(search);
-  params.set('seed', String(seed));
-  params.set('steps', String(steps));
+  params.set('model', state.model);
+  params.set('mode', MODE_PARAM[state.mode]);
+  for (const key of ['seed', 'steps'] as const) {
+    const value = state[key];
+    if (value === null) params.delete(key);
+    else params.set(key, String(value));
+  }
   return `?${params.toString()}`;
+}
+
+/** A whole number in [min, max] typed into a field, or null. */
+export function parseBoundedInteger(text: string | null, min: number, max: number): number | null {
+  if (text === null || !/^\s*\d+\s*$/.test(text)) return null;
+  const n = Number(text);
+  return Number.isSafeInteger(n) && n >= min && n <= max ? n : null;
 }
 
 /** A fresh random seed in [0, 2^32 - 1]. */

@@ -17,5 +17,7 @@ describe('format', () => {
   it('names a pair after model, seed and steps', () => {
     expect(pairBaseName('busbra-128', 42, 256)).toBe('busbra-128_seed42_steps256');
     expect(pairBaseName('my model/v2', 1, 4)).toBe('my-model-v2_seed1_steps4');
+    expect(pairBaseName('tiny', 7, 4, 'maskToImage')).toBe('tiny_mask2image_seed7_steps4');
+    expect(pairBaseName('tiny', 7, 4, 'imageToMask')).toBe('tiny_image2mask_seed7_steps4');
   });
 });

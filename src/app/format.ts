@@ -1,4 +1,6 @@
 // Small pure helpers for what the UI prints and names.
+import type { ModeKind } from '../worker/api';
+import { MODE_PARAM } from './config';
 
 /** "850 ms", "4.2 s", "1 min 05 s". */
 export function formatDuration(ms: number): string {
@@ -17,10 +19,14 @@ export function estimateRemainingMs(done: number, total: number, elapsedMs: numb
   return (elapsedMs / done) * Math.max(0, total - done);
 }
 
-/** `<model>_seed<seed>_steps<steps>`: the base name both files of a downloaded pair share. */
-export function pairBaseName(model: string, seed: number, steps: number): string {
+/**
+ * `<model>_seed<seed>_steps<steps>`: the base name both files of a downloaded pair share; a pair
+ * from mask → image or image → mask says so (`<model>_mask2image_seed…`), as the URL spells the mode.
+ */
+export function pairBaseName(model: string, seed: number, steps: number, mode: ModeKind = 'pair'): string {
   const safe = model.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '') || 'model';
-  return `${safe}_seed${seed}_steps${steps}`;
+  const tag = mode === 'pair' ? '' : `_${MODE_PARAM[mode]}`;
+  return `${safe}${tag}_seed${seed}_steps${steps}`;
 }
 
 export function backendLabel(backend: 'webgpu' | 'wasm'): string {

@@ -22,6 +22,11 @@ export function putPixels(canvas: HTMLCanvasElement, rgba: Uint8ClampedArray, wi
   canvas.getContext('2d')?.putImageData(new ImageData(rgba as Uint8ClampedArray<ArrayBuffer>, width, height), 0, 0);
 }
 
+/** Draws gray bytes onto a canvas whose size is the image's (CSS upscales it, pixelated). */
+export function drawGray(canvas: HTMLCanvasElement, gray: ArrayLike<number>, width: number, height: number): void {
+  putPixels(canvas, grayToRgba(gray), width, height);
+}
+
 /** Clears a pane, matching its backing store to its CSS size × devicePixelRatio (sharp at any zoom). */
 export function clearPane(canvas: HTMLCanvasElement): CanvasRenderingContext2D | null {
   const dpr = window.devicePixelRatio || 1;

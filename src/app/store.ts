@@ -2,15 +2,19 @@
 // Data flows one way: an action asks the worker, the worker streams frames back, the store appends
 // them to the trajectory, the views draw the frame the timeline points at.
 import { create, type StoreApi, type UseBoundStore } from 'zustand';
+import { imageFromPixels, maskFromPixels, type PixelImage } from '../core/condition';
 import type {
+  GenerateMode,
   GenerateRequest,
   GenerateResult,
   LoadRequest,
+  ModeKind,
   ModelInfo,
   StepFrame,
   StudioError,
 } from '../worker/api';
-import { MAX_SEED, MAX_STEPS, modelUrl, randomSeed, type UrlOptions } from './config';
+import { lesionCount } from './brush';
+import { MAX_SEED, MAX_STEPS, modelUrl, parseBoundedInteger, randomSeed, type UrlOptions } from './config';
 
 /** What the store needs from the worker (the comlink remote, adapted; a fake in unit tests). */
 export interface StudioBackend {
@@ -22,6 +26,22 @@ export interface StudioBackend {
 }
 
 export type Phase = 'loading' | 'ready' | 'running' | 'cancelling' | 'failed';
+
+/** A mask as the editor holds it: 0/1 at the model's size, and what was done to make it (uploads). */
+export interface EditedMask {
+  mask: Uint8Array;
+  note: string | null;
+}
+
+/** Image → mask's input at the model's size: model units, and the 8-bit gray it was scaled from. */
+export interface ConditionImage {
+  image: Float32Array;
+  gray: Uint8Array;
+  note: string;
+}
+
+/** How many earlier masks Undo keeps. */
+export const MASK_UNDO_LIMIT = 100;
 
 export interface StudioState {
   options: UrlOptions;
@@ -45,6 +65,14 @@ export interface StudioState {
   notice: string | null;
   /** Display the image contrast-stretched (the reference code's view) instead of raw. */
   stretch: boolean;
+  /** What Generate starts from (METHOD.md, "Three ways to use one trained pair"). */
+  mode: ModeKind;
+  /** Mask → image: the mask in the editor (null until the model's size is known). */
+  mask: EditedMask | null;
+  /** Earlier masks, newest last. */
+  maskUndo: EditedMask[];
+  /** Image → mask: the uploaded image. */
+  conditionImage: ConditionImage | null;
 
   load(): Promise<void>;
   generate(): Promise<void>;
@@ -57,6 +85,13 @@ export interface StudioState {
   tick(): void;
   togglePlay(): void;
   setStretch(on: boolean): void;
+  setMode(mode: ModeKind): void;
+  /** A finished stroke or an upload: the new mask; the one before goes onto the undo stack. */
+  commitMask(mask: Uint8Array, note?: string | null): void;
+  undoMask(): void;
+  clearMask(): void;
+  /** Decodes a user's file into the mask or the image condition; an unusable file → an error naming it. */
+  uploadCondition(kind: 'mask' | 'image', file: Blob & { name: string }): Promise<void>;
   /** Shows a failure from outside the store's own actions (e.g. a download). */
   showError(message: string): void;
   dismissError(): void;
@@ -67,8 +102,8 @@ export interface StoreDeps {
   options: UrlOptions;
   /** Schedules a flush of streamed frames (default: next animation frame). */
   scheduleFlush?: (flush: () => void) => void;
-  /** Called after a run starts with its seed and steps (default: nothing; the app updates the URL). */
-  onRunStart?: (seed: number, steps: number) => void;
+  /** Decodes an uploaded file (the app: the browser's decoders, app/decode.ts). */
+  decodeImage?: (file: Blob) => Promise<PixelImage>;
 }
 
 /** Next animation frame, with a timer as a fallback for hidden tabs, whichever comes first. */
@@ -83,10 +118,21 @@ export function animationFrameFlush(flush: () => void): void {
   setTimeout(once, 250);
 }
 
-function parseBoundedInteger(text: string, min: number, max: number): number | null {
-  if (!/^\s*\d+\s*$/.test(text)) return null;
-  const n = Number(text);
-  return Number.isSafeInteger(n) && n >= min && n <= max ? n : null;
+/** Why Generate cannot start in the current mode (a missing or empty condition), or null. */
+export function selectGenerateBlocker(s: Pick<StudioState, 'mode' | 'mask' | 'conditionImage'>): string | null {
+  if (s.mode === 'maskToImage' && (s.mask === null || lesionCount(s.mask.mask) === 0)) {
+    return 'Mask → image needs a mask: draw a lesion or upload a mask.';
+  }
+  if (s.mode === 'imageToMask' && s.conditionImage === null) return 'Image → mask needs an image: upload one.';
+  return null;
+}
+
+/** The worker's mode for the current state (call only when selectGenerateBlocker is null). The
+ * arrays cross to the worker as copies (structured clone), so the editor keeps its own. */
+function requestMode(s: StudioState, [height, width]: [number, number]): GenerateMode {
+  if (s.mode === 'maskToImage' && s.mask) return { kind: 'maskToImage', width, height, mask: s.mask.mask };
+  if (s.mode === 'imageToMask' && s.conditionImage) return { kind: 'imageToMask', width, height, image: s.conditionImage.image };
+  return { kind: 'pair' };
 }
 
 export type StudioStore = UseBoundStore<StoreApi<StudioState>>;
@@ -104,10 +150,13 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
       set({ phase: 'loading', error: null, model: null });
       try {
         const model = await backend.load({ modelUrl: modelUrl(options.model), backend: options.backend });
+        const [height, width] = model.resolution;
         set((s) => ({
           phase: 'ready',
           model,
           stepsText: s.stepsText === '' ? String(model.defaultSteps) : s.stepsText,
+          mask: { mask: new Uint8Array(height * width), note: null },
+          maskUndo: [],
         }));
       } catch (e) {
         const err = backend.toError(e);
@@ -130,6 +179,10 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
       error: null,
       notice: null,
       stretch: true,
+      mode: options.mode,
+      mask: null,
+      maskUndo: [],
+      conditionImage: null,
 
       load() {
         loading ??= loadModel();
@@ -149,6 +202,12 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
           set({ error: `Steps must be a whole number from 1 to ${MAX_STEPS}.` });
           return;
         }
+        const blocker = selectGenerateBlocker(state);
+        if (blocker !== null) {
+          set({ error: blocker });
+          return;
+        }
+        const mode = requestMode(state, state.model.resolution);
         const id = ++runId;
         let pending: StepFrame[] = [];
         let flushScheduled = false;
@@ -178,9 +237,10 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
           error: null,
           notice: null,
         });
-        deps.onRunStart?.(seed, steps);
         try {
-          const result = await backend.generate({ seed, steps, previews: options.previews }, onFrame);
+          const request: GenerateRequest = { seed, steps, previews: options.previews };
+          if (mode.kind !== 'pair') request.mode = mode;
+          const result = await backend.generate(request, onFrame);
           if (id !== runId) return;
           flush();
           // Without previews nothing was streamed: show the final pair as the run's one frame.
@@ -251,6 +311,52 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
       setStretch(on) {
         set({ stretch: on });
       },
+      setMode(mode) {
+        const { phase } = get();
+        if (phase === 'running' || phase === 'cancelling') return;
+        set({ mode });
+      },
+
+      commitMask(mask, note = null) {
+        const { mask: previous, maskUndo } = get();
+        set({ mask: { mask, note }, maskUndo: previous ? maskUndo.concat(previous).slice(-MASK_UNDO_LIMIT) : maskUndo });
+      },
+      undoMask() {
+        const { maskUndo } = get();
+        const previous = maskUndo[maskUndo.length - 1];
+        if (previous) set({ mask: previous, maskUndo: maskUndo.slice(0, -1) });
+      },
+      clearMask() {
+        const { mask } = get();
+        if (mask && lesionCount(mask.mask) > 0) get().commitMask(new Uint8Array(mask.mask.length));
+      },
+
+      async uploadCondition(kind, file) {
+        const model = get().model;
+        const what = kind === 'mask' ? 'a mask' : 'an image';
+        const fail = (message: string) => set({ error: `Could not use “${file.name}” as ${what}: ${message}` });
+        if (!model) {
+          fail('the model is not loaded yet.');
+          return;
+        }
+        if (!deps.decodeImage) {
+          fail('no image decoder is available here.');
+          return;
+        }
+        try {
+          const pixels = await deps.decodeImage(file);
+          if (kind === 'mask') {
+            const c = maskFromPixels(pixels, model.resolution);
+            get().commitMask(c.mask, `“${file.name}”: ${c.note}`);
+          } else {
+            const c = imageFromPixels(pixels, model.resolution);
+            set({ conditionImage: { image: c.image, gray: c.gray, note: `“${file.name}”: ${c.note}` } });
+          }
+        } catch (e) {
+          fail(e instanceof Error ? e.message : String(e));
+        }
+      },
+
       showError(message) {
         set({ error: message });
       },

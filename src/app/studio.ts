@@ -1,8 +1,9 @@
 // The page's one studio: the store wired to the worker. Components import `useStudio` from here.
 import { createStudioWorkerHandle, proxy, type StudioWorkerHandle } from '../worker/client';
 import { toStudioError } from '../worker/errors';
-import { parseUrlOptions, withRunParams } from './config';
-import { createStudioStore, type StudioBackend } from './store';
+import { MAX_SEED, MAX_STEPS, parseBoundedInteger, parseUrlOptions, withStateParams } from './config';
+import { decodeImageFile } from './decode';
+import { createStudioStore, type StudioBackend, type StudioState } from './store';
 
 let handle: StudioWorkerHandle | null = null;
 
@@ -31,9 +32,20 @@ const backend: StudioBackend = {
 export const useStudio = createStudioStore({
   backend,
   options: parseUrlOptions(window.location.search),
-  // The address bar reproduces the run: same model, seed and steps.
-  onRunStart: (seed, steps) => {
-    const search = withRunParams(window.location.search, seed, steps);
-    window.history.replaceState(null, '', `${window.location.pathname}${search}${window.location.hash}`);
-  },
+  decodeImage: decodeImageFile,
+});
+
+// The address bar always reproduces the studio: model, mode, seed and steps as they are now.
+function syncUrl(s: StudioState): void {
+  const search = withStateParams(window.location.search, {
+    model: s.options.model,
+    mode: s.mode,
+    seed: parseBoundedInteger(s.seedText, 0, MAX_SEED),
+    steps: parseBoundedInteger(s.stepsText, 1, MAX_STEPS),
+  });
+  if (search !== window.location.search) window.history.replaceState(null, '', `${window.location.pathname}${search}${window.location.hash}`);
+}
+syncUrl(useStudio.getState());
+useStudio.subscribe((s, before) => {
+  if (s.mode !== before.mode || s.seedText !== before.seedText || s.stepsText !== before.stepsText) syncUrl(s);
 });

@@ -29,7 +29,23 @@ export interface ModelInfo {
   card: Record<string, unknown>;
 }
 
+/**
+ * What a generation starts from (METHOD.md, "Three ways to use one trained pair"). Sizes are the
+ * model's resolution; src/core/condition.ts turns a user's file into either input.
+ */
+export type GenerateMode =
+  /** Both models, nothing given: a new mask and its image. */
+  | { kind: 'pair' }
+  /** The user's mask, 0/1 per pixel (1 = lesion), is the image model's condition at every step; only it runs. */
+  | { kind: 'maskToImage'; width: number; height: number; mask: Uint8Array }
+  /** The user's image in model units [−1, 1] conditions the mask model at every step; only it runs. */
+  | { kind: 'imageToMask'; width: number; height: number; image: Float32Array };
+
+export type ModeKind = GenerateMode['kind'];
+
 export interface GenerateRequest {
+  /** Default { kind: 'pair' }. */
+  mode?: GenerateMode;
   seed: number; // integer in [0, 2^32 - 1]
   steps: number; // DDIM steps, 1..T
   eta?: number; // default: manifest's sampler.eta
@@ -37,7 +53,10 @@ export interface GenerateRequest {
   previews?: boolean;
 }
 
-/** One denoising step's preview; arrays are H·W row-major float32, in model units ([-1, 1] nominal). */
+/**
+ * One denoising step's preview; arrays are H·W row-major float32, in model units ([-1, 1] nominal).
+ * In mask → image x0 is the user's mask (±1) at every step, in image → mask y0 the user's image.
+ */
 export interface StepFrame {
   index: number; // 0-based step index in this run
   total: number; // number of steps in this run
@@ -49,14 +68,15 @@ export interface StepFrame {
 }
 
 export interface GenerateResult {
+  mode: ModeKind;
   seed: number;
   steps: number;
   eta: number;
   width: number;
   height: number;
-  /** Final mask B(x̂₀) of the last step, 0/1 per pixel (H·W). */
+  /** Final mask B(x̂₀) of the last step, 0/1 per pixel (H·W); in mask → image the user's mask. */
   mask: Uint8Array;
-  /** Final image ŷ₀ (H·W float32, model units). */
+  /** Final image ŷ₀ (H·W float32, model units); in image → mask the user's image. */
   image: Float32Array;
   backend: Backend;
   totalMs: number;

@@ -1,10 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../core/manifest';
-import type { PairDenoiser } from '../core/sampler';
+import { runSampler, type PairDenoiser } from '../core/sampler';
 import { cpuStepExecutors } from '../core/sampler-cpu';
 import { linearSchedule } from '../core/schedule';
 import { EngineError } from '../engine/errors';
-import type { StepFrame, StudioError } from './api';
+import { loadPairFromDir, loadStepPairFromDir } from '../engine/node';
+import type { LoadedModel as EngineModel } from '../engine/pair';
+import type { GenerateMode, StepFrame, StudioError } from './api';
 import { Studio, type LoadedModel } from './studio';
 
 const H = 4;
@@ -20,16 +24,20 @@ const manifest = {
 } as Manifest;
 
 /** A denoiser whose calls can be held open, to test busy / cancel mid-step. */
-function slowDenoiser(delayMs = 0): PairDenoiser & { calls: number } {
+function slowDenoiser(delayMs = 0): PairDenoiser & { calls: number; maskCalls: number; imageCalls: number } {
   const d = {
     calls: 0,
+    maskCalls: 0,
+    imageCalls: 0,
     async predictMaskNoise(xy: Float32Array) {
       d.calls++;
+      d.maskCalls++;
       await new Promise((r) => setTimeout(r, delayMs));
       return xy.slice(0, H * W).map((v) => v * 0.5);
     },
     async predictImageNoise(yc: Float32Array) {
       d.calls++;
+      d.imageCalls++;
       await new Promise((r) => setTimeout(r, delayMs));
       return yc.slice(0, H * W).map((v) => v * 0.5);
     },
@@ -154,5 +162,104 @@ describe('Studio (worker logic)', () => {
     const { studio } = studioWith(bad);
     await studio.load({ modelUrl: '/m/' });
     expect(await rejection(studio.generate({ seed: 1, steps: 2 }, () => undefined))).toEqual({ kind: 'backend', message: 'mask.onnx failed to run at t=768: device lost' });
+  });
+});
+
+/** Lets the frames posted before a result reach the callback. */
+const framesDelivered = () => new Promise((res) => setTimeout(res, 0));
+
+describe('Studio modes', () => {
+  const userMask = Uint8Array.from({ length: H * W }, (_, i) => (i % W >= 2 ? 1 : 0));
+  const userImage = Float32Array.from({ length: H * W }, (_, i) => i / (H * W) - 0.5);
+
+  it('mask → image: only the image model runs, every frame shows the user mask, the result keeps it', async () => {
+    const d = slowDenoiser();
+    const { studio } = studioWith(d);
+    await studio.load({ modelUrl: '/m/' });
+    const frames: StepFrame[] = [];
+    const r = await studio.generate({ seed: 4, steps: 3, mode: { kind: 'maskToImage', width: W, height: H, mask: userMask } }, (f) => frames.push(f));
+    await framesDelivered();
+    expect([d.maskCalls, d.imageCalls]).toEqual([0, 3]);
+    expect(frames.length).toBe(3);
+    for (const f of frames) expect(Array.from(f.x0)).toEqual(Array.from(userMask, (v) => (v ? 1 : -1)));
+    expect(frames[0].y0).not.toEqual(frames[2].y0); // the image settles
+    expect(frames[2].y0).toEqual(r.image);
+    expect(r.mode).toBe('maskToImage');
+    expect(Array.from(r.mask)).toEqual(Array.from(userMask));
+    // the same loop as the core's sampler with that mode (one code path)
+    const direct = await runSampler({ denoiser: slowDenoiser(), schedule: linearSchedule(manifest.schedule), height: H, width: W, steps: 3, seed: 4, binarize: manifest.sampler.binarize, mode: { kind: 'maskToImage', mask: Float32Array.from(userMask, (v) => (v ? 1 : -1)) } });
+    expect(r.image).toEqual(direct.image);
+  });
+
+  it('image → mask: only the mask model runs, frames stream the settling mask, the result keeps the image', async () => {
+    const d = slowDenoiser();
+    const { studio } = studioWith(d);
+    await studio.load({ modelUrl: '/m/' });
+    const frames: StepFrame[] = [];
+    const r = await studio.generate({ seed: 4, steps: 3, mode: { kind: 'imageToMask', width: W, height: H, image: userImage } }, (f) => frames.push(f));
+    await framesDelivered();
+    expect([d.maskCalls, d.imageCalls]).toEqual([3, 0]);
+    expect(frames.length).toBe(3);
+    for (const f of frames) expect(f.y0).toEqual(userImage);
+    expect(frames[0].x0).not.toEqual(frames[2].x0);
+    expect(r.mode).toBe('imageToMask');
+    expect(r.image).toEqual(userImage);
+    const direct = await runSampler({ denoiser: slowDenoiser(), schedule: linearSchedule(manifest.schedule), height: H, width: W, steps: 3, seed: 4, binarize: manifest.sampler.binarize, mode: { kind: 'imageToMask', image: userImage } });
+    expect(Array.from(r.mask)).toEqual(Array.from(direct.mask, (v) => (v > 0 ? 1 : 0)));
+  });
+
+  it('a condition of the wrong size or with bad values is refused with kind "input", and the studio stays usable', async () => {
+    const { studio } = studioWith(slowDenoiser());
+    await studio.load({ modelUrl: '/m/' });
+    const bad = (mode: GenerateMode) => rejection(studio.generate({ seed: 1, steps: 2, mode }, () => undefined));
+    expect(await bad({ kind: 'maskToImage', width: 8, height: 6, mask: new Uint8Array(48) })).toEqual({ kind: 'input', message: 'The mask is 8×6; the model needs 4×4.' });
+    expect(await bad({ kind: 'imageToMask', width: 2, height: 2, image: new Float32Array(4) })).toEqual({ kind: 'input', message: 'The image is 2×2; the model needs 4×4.' });
+    expect(await bad({ kind: 'maskToImage', width: 4, height: 4, mask: new Uint8Array(15) })).toEqual({ kind: 'input', message: "The mask has 15 values; the model's 4×4 needs 16." });
+    expect(await bad({ kind: 'maskToImage', width: 4, height: 4, mask: new Uint8Array(16).fill(255) })).toEqual({ kind: 'input', message: 'The mask must be 0/1 per pixel; pixel 0 is 255.' });
+    expect(await bad({ kind: 'imageToMask', width: 4, height: 4, image: new Float32Array(16).fill(NaN) })).toMatchObject({ kind: 'input', message: 'The image must be in model units [−1, 1]; pixel 0 is NaN.' });
+    expect((await studio.generate({ seed: 1, steps: 2, mode: { kind: 'pair' } }, () => undefined)).mode).toBe('pair');
+  });
+});
+
+// Both executors the worker runs (core's CPU executor over the plain U-Nets: WASM; the step graphs:
+// WebGPU, here on onnxruntime-node with CPU tensors) behind the Studio, in every mode.
+const modelDir = fileURLToPath(new URL('../../public/models/tiny/', import.meta.url));
+const tinyPresent = existsSync(`${modelDir}manifest.json`);
+describe.skipIf(!tinyPresent)('Studio modes on both executors (tiny pair, onnxruntime-node)', () => {
+  let plain: EngineModel;
+  let graphs: EngineModel;
+  beforeAll(async () => {
+    plain = await loadPairFromDir(modelDir, { intraOpNumThreads: 1, warmUp: false });
+    graphs = await loadStepPairFromDir(modelDir, { intraOpNumThreads: 1, warmUp: false });
+  });
+  afterAll(async () => {
+    await plain?.release();
+    await graphs?.release();
+  });
+
+  const studioOn = (m: EngineModel) => new Studio(async () => ({ manifest: m.manifest, schedule: m.schedule, executors: m.executors, backend: 'wasm', backendNote: null, release: async () => undefined }));
+
+  it('pair, mask → image and image → mask stream every step and agree between the executors', async () => {
+    const [h, w] = plain.manifest.resolution;
+    const mask = Uint8Array.from({ length: h * w }, (_, i) => (Math.hypot((i % w) - w / 2, Math.floor(i / w) - h / 2) < h / 4 ? 1 : 0));
+    const image = Float32Array.from({ length: h * w }, (_, i) => Math.sin(i / 7) * 0.8);
+    const modes: GenerateMode[] = [{ kind: 'pair' }, { kind: 'maskToImage', width: w, height: h, mask }, { kind: 'imageToMask', width: w, height: h, image }];
+    const a = studioOn(plain);
+    const b = studioOn(graphs);
+    await a.load({ modelUrl: '/tiny/' });
+    await b.load({ modelUrl: '/tiny/' });
+    for (const mode of modes) {
+      const counts = [0, 0];
+      const ra = await a.generate({ seed: 11, steps: 3, mode }, () => counts[0]++);
+      const rb = await b.generate({ seed: 11, steps: 3, mode }, () => counts[1]++);
+      await framesDelivered();
+      expect(counts, mode.kind).toEqual([3, 3]);
+      let maxDiff = 0;
+      ra.image.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - rb.image[i]))));
+      expect(maxDiff, mode.kind).toBeLessThan(1e-3); // steps.test.ts explains the tolerance
+      expect(ra.mask.filter((v, i) => v !== rb.mask[i]).length, mode.kind).toBeLessThanOrEqual(2);
+      if (mode.kind === 'maskToImage') expect(Array.from(rb.mask)).toEqual(Array.from(mask));
+      if (mode.kind === 'imageToMask') expect(rb.image).toEqual(image);
+    }
   });
 });

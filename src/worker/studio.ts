@@ -2,10 +2,10 @@
 // Node: one loaded pair, one generation at a time, cancel within a step, frames handed over.
 
 import type { Manifest } from '../core/manifest';
-import { CancelledError, sampleSteps, type StepExecutorFactory } from '../core/sampler';
+import { CancelledError, sampleSteps, type SamplerMode, type StepExecutorFactory } from '../core/sampler';
 import type { Schedule } from '../core/schedule';
 import { EngineError, errorMessage } from '../engine/errors';
-import type { Backend, GenerateRequest, GenerateResult, LoadRequest, ModelInfo, StepFrame, StudioError, StudioWorkerApi } from './api';
+import type { Backend, GenerateMode, GenerateRequest, GenerateResult, LoadRequest, ModelInfo, StepFrame, StudioError, StudioWorkerApi } from './api';
 import { isStudioError, studioError } from './errors';
 
 export interface LoadedModel {
@@ -44,6 +44,37 @@ export function asStudioError(e: unknown): StudioError {
   if (isStudioError(e)) return studioError(e.kind, e.message);
   if (e instanceof RangeError) return studioError('input', e.message);
   return studioError('internal', errorMessage(e));
+}
+
+/**
+ * A request's mode → the sampler's, checked against the model's size: StudioError 'input' naming
+ * what was expected and what came. The mask crosses as 0/1 bytes, the sampler takes ±1.
+ */
+export function samplerModeFor(mode: GenerateMode | undefined, [height, width]: readonly [number, number]): SamplerMode {
+  if (mode === undefined || mode.kind === 'pair') return { kind: 'pair' };
+  if (mode.kind !== 'maskToImage' && mode.kind !== 'imageToMask') {
+    throw studioError('input', `Unknown mode "${(mode as { kind: unknown }).kind}": expected pair, maskToImage or imageToMask.`);
+  }
+  const what = mode.kind === 'maskToImage' ? 'mask' : 'image';
+  const values = mode.kind === 'maskToImage' ? mode.mask : mode.image;
+  if (mode.width !== width || mode.height !== height) {
+    throw studioError('input', `The ${what} is ${mode.width}×${mode.height}; the model needs ${width}×${height}.`);
+  }
+  if (!values || values.length !== width * height) {
+    throw studioError('input', `The ${what} has ${values?.length ?? 0} values; the model's ${width}×${height} needs ${width * height}.`);
+  }
+  if (mode.kind === 'maskToImage') {
+    const mask = new Float32Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const v = mode.mask[i];
+      if (v !== 0 && v !== 1) throw studioError('input', `The mask must be 0/1 per pixel; pixel ${i} is ${v}.`);
+      mask[i] = v === 1 ? 1 : -1;
+    }
+    return { kind: 'maskToImage', mask };
+  }
+  const bad = mode.image.findIndex((v) => !(v >= -1 && v <= 1));
+  if (bad >= 0) throw studioError('input', `The image must be in model units [−1, 1]; pixel ${bad} is ${mode.image[bad]}.`);
+  return { kind: 'imageToMask', image: mode.image }; // the sampler copies it
 }
 
 export class Studio implements StudioWorkerApi {
@@ -96,6 +127,7 @@ export class Studio implements StudioWorkerApi {
     if (typeof eta !== 'number' || !(eta >= 0) || !Number.isFinite(eta)) throw studioError('input', `η must be a number ≥ 0, got ${eta}.`);
     const previews = request.previews !== false;
     const [height, width] = manifest.resolution;
+    const mode = samplerModeFor(request.mode, [height, width]);
 
     const signal = { aborted: false };
     this.running = signal;
@@ -111,6 +143,7 @@ export class Studio implements StudioWorkerApi {
       eta,
       binarize: { kernel: manifest.sampler.binarize.kernel, weights: manifest.sampler.binarize.weights },
       previews: previews ? ['x0', 'y0'] : false,
+      mode,
       signal,
     });
     try {
@@ -120,7 +153,7 @@ export class Studio implements StudioWorkerApi {
           const { mask, image, steps: done } = r.value;
           const totalMs = performance.now() - started;
           const mask01 = Uint8Array.from(mask, (v) => (v > 0 ? 1 : 0));
-          const result: GenerateResult = { seed, steps: done, eta, width, height, mask: mask01, image, backend: model.backend, totalMs, msPerStep: totalMs / done };
+          const result: GenerateResult = { mode: mode.kind, seed, steps: done, eta, width, height, mask: mask01, image, backend: model.backend, totalMs, msPerStep: totalMs / done };
           return this.transfer(result, [mask01.buffer, image.buffer]);
         }
         const f = r.value;

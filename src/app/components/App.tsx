@@ -6,6 +6,7 @@ import { Timeline } from './Timeline';
 import { StatusBar } from './StatusBar';
 import { ErrorAlert } from './ErrorAlert';
 import { ModelCard } from './ModelCard';
+import { ConditionPanel } from './ConditionPanel';
 
 export function App() {
   const load = useStudio((s) => s.load);
@@ -27,6 +28,7 @@ export function App() {
           <Controls />
         </aside>
         <section className="stage" aria-label="Denoising trajectory">
+          <ConditionPanel />
           <Views />
           <Timeline />
         </section>

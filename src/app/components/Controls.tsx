@@ -1,25 +1,26 @@
 import { useStudio } from '../studio';
 import { MAX_SEED, MAX_STEPS } from '../config';
 import { downloadPair } from '../download';
+import { selectGenerateBlocker } from '../store';
+import { ModeSelector } from './ModeSelector';
 
-/** Seed and steps, Generate / Cancel / Download pair, and the display option. */
+/** Mode, seed and steps, Generate / Cancel / Download pair. (Display options live in the viewer toolbar.) */
 export function Controls() {
   const phase = useStudio((s) => s.phase);
   const model = useStudio((s) => s.model);
   const seedText = useStudio((s) => s.seedText);
   const stepsText = useStudio((s) => s.stepsText);
   const result = useStudio((s) => s.result);
-  const stretch = useStudio((s) => s.stretch);
   const setSeedText = useStudio((s) => s.setSeedText);
   const setStepsText = useStudio((s) => s.setStepsText);
   const randomizeSeed = useStudio((s) => s.randomizeSeed);
   const generate = useStudio((s) => s.generate);
   const cancel = useStudio((s) => s.cancel);
-  const setStretch = useStudio((s) => s.setStretch);
   const showError = useStudio((s) => s.showError);
+  const blocker = useStudio(selectGenerateBlocker);
 
   const running = phase === 'running' || phase === 'cancelling';
-  const canGenerate = phase === 'ready' && model !== null;
+  const canGenerate = phase === 'ready' && model !== null && blocker === null;
 
   return (
     <form
@@ -29,6 +30,7 @@ export function Controls() {
         void generate();
       }}
     >
+      <ModeSelector />
       <div className="field">
         <label htmlFor="seed">Seed</label>
         <div className="with-button">
@@ -66,13 +68,18 @@ export function Controls() {
         </div>
       </div>
       <div className="buttons">
-        <button type="submit" className="primary" disabled={!canGenerate}>
+        <button type="submit" className="primary" disabled={!canGenerate} aria-describedby={blocker && !running ? 'generate-blocker' : undefined}>
           Generate
         </button>
         <button type="button" onClick={cancel} disabled={phase !== 'running'}>
           Cancel
         </button>
       </div>
+      {blocker && !running ? (
+        <p id="generate-blocker" className="hint blocker">
+          {blocker}
+        </p>
+      ) : null}
       <button
         type="button"
         className="download"
@@ -86,10 +93,6 @@ export function Controls() {
       >
         Download pair
       </button>
-      <label className="check">
-        <input type="checkbox" checked={stretch} onChange={(e) => setStretch(e.currentTarget.checked)} />
-        Contrast stretch (display only)
-      </label>
     </form>
   );
 }
