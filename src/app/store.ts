@@ -143,7 +143,7 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
         return true;
       } catch (e) {
         const err = backend.toError(e);
-        const still = previous ? ` The studio still uses model ${previous.name}.` : '';
+        const still = previous ? ` — the studio still uses model ${previous.name}.` : '';
         set({ phase: previous ? 'ready' : 'failed', loadProgress: null, error: `Could not open ${label}: ${err.message}${still}` });
         return false;
       } finally {

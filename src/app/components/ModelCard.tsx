@@ -48,8 +48,12 @@ export function ModelCard() {
   const refresh = useCallback(() => {
     void readCacheState().then(setCache);
   }, []);
-  // After every load (a model may have been cached) and on mount.
-  useEffect(refresh, [refresh, model]);
+  // After every load (a model may have been cached) and on mount; until the listing is read
+  // again, the loaded model's own report says whether it is cached.
+  useEffect(() => {
+    setCache(null);
+    refresh();
+  }, [refresh, model]);
 
   const openFiles = useCallback(
     async (files: readonly FileLike[]) => {
@@ -112,7 +116,7 @@ export function ModelCard() {
   const cachedNames = new Set(cache?.models.map((m) => m.cacheName) ?? []);
   const source = model?.source;
   const currentCacheName = source ? modelCacheName(source.kind, source.id) : null;
-  const currentCached = currentCacheName !== null && cachedNames.has(currentCacheName);
+  const currentCached = cache === null ? source?.cached === true : currentCacheName !== null && cachedNames.has(currentCacheName);
   const custom = cache?.models.filter((m) => m.kind === 'custom') ?? [];
   const cacheBytes = cache?.models.reduce((sum, m) => sum + m.bytes, 0) ?? 0;
   const fraction = progress ? progressFraction(progress) : null;
