@@ -880,6 +880,11 @@ export const tests = [
       await generate(page);
       const again = await downloadPair(page);
       assert.ok(again.image.bytes.equals(pair.image.bytes), 'the cached custom model gives another pair');
+
+      // "Open folder…": the whole folder (its license text is skipped)
+      await page.getByLabel('Model folder', { exact: true }).setInputFiles(new URL('../public/models/tiny', import.meta.url).pathname);
+      await page.locator('.model-panel summary', { hasText: /Model tiny · 32×32 · custom/ }).waitFor({ timeout: RUN_TIMEOUT });
+      await ready(page);
       assert.deepEqual(errors, []);
       await page.close();
     },
@@ -944,6 +949,32 @@ export const tests = [
         m.models.image.inputs[0].shape = [1, 2, 32];
       }));
       await expectRefusedAndStillWorking(page, /manifest\.json \(your file\): invalid manifest:.*manifest\.sampler is missing.*manifest\.models\.image\.inputs "x" must have shape \[1,2,32,32\], got \[1,2,32\]/, MODEL);
+      await page.close();
+    },
+  },
+  {
+    name: 'models: Cache Storage full: a custom model still loads and generates, and the panel says it was not cached',
+    fn: async (env) => {
+      const { page, errors } = await openStudio(env, `?model=${MODEL}&backend=wasm&seed=${SEED}`);
+      // Every put in the studio worker fails as a full disk does.
+      const [worker] = page.workers();
+      assert.ok(worker, 'no studio worker');
+      await worker.evaluate(() => {
+        Cache.prototype.put = () => Promise.reject(new DOMException('The quota has been exceeded.', 'QuotaExceededError'));
+      });
+      await chooseModelFiles(page, await tinyModelFiles((m) => {
+        m.name = 'tiny-full';
+      }));
+      assert.equal(await page.locator('[role="alert"]').count(), 0, 'a full cache failed the load');
+      assert.match(await modelSummary(page), /Model tiny-full · 32×32 · custom · not cached/);
+      await openModelPanel(page);
+      const noteText = await page.getByLabel('Cache note').innerText();
+      assert.match(noteText, /^Cache Storage is full: this model was loaded without caching it/);
+      note(`panel: ${noteText}`);
+      assert.equal(await page.getByRole('button', { name: 'Open custom model tiny-full' }).count(), 0, 'a partial model was left in the cache');
+      await page.getByLabel('Steps', { exact: true }).fill('2');
+      assert.match((await generate(page)).text, /Done: 2 of 2 steps/);
+      assert.deepEqual(errors, []);
       await page.close();
     },
   },
