@@ -143,11 +143,6 @@ function brief(message: string): string {
 export const GPU_RESIDENT_NOTE = 'GPU-resident steps';
 export const PLAIN_WEBGPU_NOTE = 'plain U-Nets, ε read back each step';
 
-/** A bundled model folder (see loadWebModel). */
-export async function loadWebPair(folderUrl: string, preferred?: Backend): Promise<WebPair> {
-  return loadWebModel({ modelUrl: folderUrl, backend: preferred });
-}
-
 export interface WebModel extends WebPair {
   source: ModelSourceInfo;
 }

@@ -192,7 +192,7 @@ export function ModelCard() {
           )}
 
           <h3>Cache</h3>
-          <p className="model-cache-usage" aria-label="Cache usage">
+          <p className="model-cache-usage" role="note" aria-label="Cache usage">
             {cache === null
               ? 'Reading the cache…'
               : !cache.available
@@ -201,7 +201,7 @@ export function ModelCard() {
                   (cache.usage !== null ? ` · this site uses ${formatBytes(cache.usage)}${cache.quota !== null ? ` of ${formatBytes(cache.quota)}` : ''}` : '')}
           </p>
           {source?.cacheNote ? (
-            <p className="model-cache-note" aria-label="Cache note">
+            <p className="model-cache-note" role="note" aria-label="Cache note">
               {source.cacheNote}
             </p>
           ) : null}
