@@ -1,5 +1,7 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 
 // WASM threads (SharedArrayBuffer) need cross-origin isolation, in dev and in preview alike.
@@ -8,8 +10,45 @@ const crossOriginIsolation = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
+/**
+ * `virtual:bundled-models`: the bundled model folders (public/models/<folder>/manifest.json), read
+ * when the app is built or served, so the model panel's list stays true when a folder is added.
+ * Only what the list shows; the studio validates the manifest itself when it opens one.
+ */
+function bundledModels(): Plugin {
+  const id = 'virtual:bundled-models';
+  const dir = fileURLToPath(new URL('./public/models/', import.meta.url));
+  const scan = () =>
+    (existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : [])
+      .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'manifest.json')))
+      .map((d) => {
+        try {
+          const m = JSON.parse(readFileSync(join(dir, d.name, 'manifest.json'), 'utf8'));
+          return { folder: d.name, name: String(m.name ?? d.name), resolution: m.resolution ?? null, steps: m.sampler?.steps ?? null };
+        } catch {
+          return { folder: d.name, name: d.name, resolution: null, steps: null };
+        }
+      })
+      .sort((a, b) => a.folder.localeCompare(b.folder));
+  return {
+    name: 'bundled-models',
+    resolveId: (source) => (source === id ? `\0${id}` : null),
+    load: (resolved) => (resolved === `\0${id}` ? `export default ${JSON.stringify(scan())};` : null),
+    configureServer(server) {
+      // dev: a folder added or removed shows on the next reload
+      server.watcher.add(dir);
+      const refresh = (file: string) => {
+        if (!file.startsWith(dir)) return;
+        const mod = server.moduleGraph.getModuleById(`\0${id}`);
+        if (mod) server.moduleGraph.invalidateModule(mod);
+      };
+      server.watcher.on('add', refresh).on('unlink', refresh).on('change', refresh);
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), bundledModels()],
   resolve: {
     alias: [
       // onnxruntime-web's WebGPU build (the native WebGPU execution provider, plus the WASM CPU

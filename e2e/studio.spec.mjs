@@ -397,6 +397,72 @@ function windowLevel(d, window, level) {
   return Math.round(Math.min(1, Math.max(0, (d - (level - window / 2)) / window)) * 255);
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Model panel helpers
+
+const TINY_DIR = new URL('../public/models/tiny/', import.meta.url);
+const TINY_FILES = ['manifest.json', 'mask.onnx', 'image.onnx', 'mask_step.onnx', 'image_step.onnx'];
+
+/** The tiny pair's files as setInputFiles payloads, after `edit(manifest, files)` (a Map name → Buffer). */
+async function tinyModelFiles(edit = () => {}) {
+  const files = new Map();
+  for (const name of TINY_FILES) files.set(name, await readFile(new URL(name, TINY_DIR)));
+  const m = JSON.parse(files.get('manifest.json').toString('utf8'));
+  await edit(m, files);
+  files.set('manifest.json', Buffer.from(JSON.stringify(m, null, 2)));
+  return [...files].map(([name, buffer]) => ({ name, mimeType: name.endsWith('.json') ? 'application/json' : 'application/octet-stream', buffer }));
+}
+
+const sha256 = async (bytes) => Buffer.from(await crypto.subtle.digest('SHA-256', bytes)).toString('hex');
+
+/** The model panel's one-line summary, e.g. "Model tiny · 32×32 · bundled · cached". */
+async function modelSummary(page) {
+  return (await page.locator('.model-panel summary').innerText()).replace(/\s+/g, ' ').trim();
+}
+
+/** Opens the model panel's details (idempotent). */
+async function openModelPanel(page) {
+  const details = page.locator('.model-panel details');
+  if (!(await details.evaluate((d) => d.open))) await page.locator('.model-panel summary').click();
+}
+
+/** Chooses files in "Open model…" and waits until the load ends: an alert, or "Opened model …" with Generate enabled. */
+async function chooseModelFiles(page, files) {
+  await page.getByLabel('Model files', { exact: true }).setInputFiles(files);
+  await page.waitForFunction(
+    () => {
+      if (document.querySelector('[role="alert"]')) return true;
+      const b = [...document.querySelectorAll('button')].find((x) => x.textContent?.trim() === 'Generate');
+      return b !== undefined && !b.disabled && /Opened model/.test(document.querySelector('[role="status"]')?.textContent ?? '');
+    },
+    undefined,
+    { timeout: RUN_TIMEOUT },
+  );
+}
+
+async function dismissAlert(page) {
+  await page.getByRole('button', { name: 'Dismiss error' }).click();
+}
+
+/** ONNX requests made since `from` (an index into env.seen: page and worker requests alike). */
+const onnxRequestsSince = (env, from) => env.seen.slice(from).filter((u) => /\.onnx(\?|$)/.test(u));
+
+/** Asserts an alert naming `pattern`, that the studio still has `model` and still generates. */
+async function expectRefusedAndStillWorking(page, pattern, model) {
+  const alert = page.getByRole('alert');
+  await alert.waitFor({ timeout: 30_000 });
+  const text = (await alert.innerText()).replace(/\s+/g, ' ');
+  assert.match(text, pattern);
+  assert.match(text, new RegExp(`still uses model ${model}`));
+  note(`alert: ${text.slice(0, 220)}`);
+  assert.match(await modelSummary(page), new RegExp(`Model ${model} `));
+  await dismissAlert(page);
+  await page.getByLabel('Steps', { exact: true }).fill('2');
+  const { text: done } = await generate(page);
+  assert.match(done, /Done: 2 of 2 steps/);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Specs
 
@@ -1114,6 +1180,188 @@ export const tests = [
       assert.ok(await page.getByRole('radio', { name: 'Mask → image', exact: true }).isChecked());
       assert.equal(await page.getByLabel('Seed', { exact: true }).inputValue(), '12');
       assert.equal(await page.getByLabel('Steps', { exact: true }).inputValue(), '4');
+      await page.close();
+    },
+  },
+  {
+    name: 'models: first visit downloads with a progress bar and caches; a reload reads the .onnx from the cache; Clear cache empties it',
+    fn: async (env) => {
+      const { page, errors } = await openStudio(env, `?model=${MODEL}&backend=wasm`);
+      await openModelPanel(page);
+      // Start from an empty cache (earlier specs filled it).
+      await page.getByRole('button', { name: 'Clear cache', exact: true }).click();
+      await page.getByLabel('Cache usage').filter({ hasText: /in 0 models/ }).waitFor();
+      // Record the model progress bar's texts across the reload.
+      await page.addInitScript(() => {
+        window.__modelProgress = [];
+        new MutationObserver(() => {
+          const bar = document.querySelector('progress[aria-label="Model download"]');
+          if (bar) window.__modelProgress.push(`${bar.getAttribute('value')}|${bar.nextElementSibling?.textContent ?? ''}`);
+        }).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+      });
+      const first = env.seen.length;
+      await page.reload();
+      await ready(page);
+      const downloaded = onnxRequestsSince(env, first);
+      assert.deepEqual(downloaded.map((u) => new URL(u).pathname).sort(), [`/models/${MODEL}/image.onnx`, `/models/${MODEL}/mask.onnx`]);
+      const progress = await page.evaluate(() => window.__modelProgress);
+      const total = 2 * 777721;
+      assert.ok(progress.some((p) => /Downloading [\d.]+ (KiB|MiB) of 1\.48 MiB \(\d+%\)/.test(p)), `no download progress shown: ${progress.slice(0, 5)}`);
+      note(`first visit: ${downloaded.length} ONNX requests; progress texts ${progress.length}, last "${progress.at(-1)}" (total ${total} B)`);
+      await page.locator('.model-panel summary', { hasText: '· cached' }).waitFor();
+
+      const second = env.seen.length;
+      await page.reload();
+      await ready(page);
+      assert.deepEqual(onnxRequestsSince(env, second), [], 'the reload fetched ONNX files instead of reading the cache');
+      assert.match(await modelSummary(page), /Model tiny · 32×32 · bundled · loaded from cache/);
+      await openModelPanel(page);
+      await page.getByRole('listitem').filter({ hasText: `${MODEL}` }).filter({ hasText: 'cached' }).first().waitFor();
+      const usage = await page.getByLabel('Cache usage').innerText();
+      assert.match(usage, /Model cache: 1\.48 MiB in 1 model/);
+      note(`reload: no ONNX request; ${usage}`);
+      const { text } = await generate(page);
+      assert.match(text, /Done:/);
+
+      await page.getByRole('button', { name: 'Clear cache', exact: true }).click();
+      await page.getByLabel('Cache usage').filter({ hasText: /Model cache: 0 B in 0 models/ }).waitFor();
+      assert.equal(await page.evaluate(async () => (await caches.keys()).filter((k) => k.startsWith('pig-model:')).length), 0);
+      const third = env.seen.length;
+      await page.reload();
+      await ready(page);
+      assert.equal(onnxRequestsSince(env, third).length, 2, 'after Clear cache the model is downloaded again');
+      assert.deepEqual(errors, []);
+      await page.close();
+    },
+  },
+  {
+    name: 'models: a custom model from files (Open model…) loads, generates, and reopens from the cache after a reload',
+    fn: async (env) => {
+      const { page, errors } = await openStudio(env, `?model=${MODEL}&backend=wasm&seed=${SEED}`);
+      const files = await tinyModelFiles((m) => {
+        m.name = 'tiny-custom';
+      });
+      await chooseModelFiles(page, files);
+      assert.equal(await page.locator('[role="alert"]').count(), 0, 'the custom model was refused');
+      assert.match(await modelSummary(page), /Model tiny-custom · 32×32 · custom · cached/);
+      await page.getByLabel('Steps', { exact: true }).fill(String(STEPS));
+      await generate(page);
+      const pair = await downloadPair(page);
+      checkPair(pair, { width: 32, height: 32, name: 'tiny-custom', seed: SEED, steps: STEPS });
+      note(`generated with the custom model: ${pair.image.name}`);
+      // the same seed and steps give the bundled pair's bytes (the custom files are the tiny pair)
+      if (env.shared.wasmPair) assert.ok(pair.image.bytes.equals(env.shared.wasmPair.image.bytes), 'custom tiny differs from bundled tiny');
+
+      await page.reload();
+      await ready(page);
+      await openModelPanel(page);
+      const open = page.getByRole('button', { name: 'Open custom model tiny-custom', exact: true });
+      await open.waitFor();
+      const before = env.seen.length;
+      await open.click();
+      await page.locator('.model-panel summary', { hasText: 'tiny-custom' }).waitFor({ timeout: RUN_TIMEOUT });
+      await ready(page);
+      assert.match(await modelSummary(page), /Model tiny-custom · 32×32 · custom · loaded from cache/);
+      assert.deepEqual(onnxRequestsSince(env, before), []);
+      await page.getByLabel('Steps', { exact: true }).fill(String(STEPS));
+      await generate(page);
+      const again = await downloadPair(page);
+      assert.ok(again.image.bytes.equals(pair.image.bytes), 'the cached custom model gives another pair');
+
+      // "Open folder…": the whole folder (its license text is skipped)
+      await page.getByLabel('Model folder', { exact: true }).setInputFiles(new URL('../public/models/tiny', import.meta.url).pathname);
+      await page.locator('.model-panel summary', { hasText: /Model tiny · 32×32 · custom/ }).waitFor({ timeout: RUN_TIMEOUT });
+      await ready(page);
+      assert.deepEqual(errors, []);
+      await page.close();
+    },
+  },
+  {
+    name: 'models: a corrupt (truncated) ONNX file or a missing one is named in an alert; the studio keeps the previous model',
+    fn: async (env) => {
+      const { page } = await openStudio(env, `?model=${MODEL}&backend=wasm&seed=${SEED}`);
+      // truncated with the manifest as exported: the size check names it
+      await chooseModelFiles(page, await tinyModelFiles((m, files) => {
+        files.set('mask.onnx', files.get('mask.onnx').subarray(0, 300_000));
+      }));
+      await expectRefusedAndStillWorking(page, /mask\.onnx \(mask model\) is 300000 bytes, the manifest says 777721: the file is truncated/, MODEL);
+      // truncated, and a manifest written for the truncated bytes: the ONNX structure check names it
+      await chooseModelFiles(page, await tinyModelFiles(async (m, files) => {
+        const cut = files.get('image.onnx').subarray(0, 300_000);
+        files.set('image.onnx', cut);
+        m.models.image.sha256 = await sha256(cut);
+        m.models.image.bytes = cut.length;
+      }));
+      await expectRefusedAndStillWorking(page, /image\.onnx \(image model\) is truncated: its graph needs \d+ bytes/, MODEL);
+      // not an ONNX file at all
+      await chooseModelFiles(page, await tinyModelFiles(async (m, files) => {
+        const png = await readFile(new URL('../docs/screenshot.png', import.meta.url));
+        files.set('mask_step.onnx', png);
+        m.models.maskStep.sha256 = await sha256(png);
+        m.models.maskStep.bytes = png.length;
+      }));
+      await expectRefusedAndStillWorking(page, /mask_step\.onnx \(maskStep model\) is not an ONNX model: it is a PNG image/, MODEL);
+      // a file the manifest names is missing
+      await chooseModelFiles(page, (await tinyModelFiles()).filter((f) => f.name !== 'image_step.onnx'));
+      await expectRefusedAndStillWorking(page, /image_step\.onnx is missing: manifest\.json names it, but it is not among the files you chose/, MODEL);
+      await page.close();
+    },
+  },
+  {
+    name: 'models: a manifest whose sha256 or shapes do not match its files, or that is invalid, is refused with a message (one dropped on the page)',
+    fn: async (env) => {
+      const { page } = await openStudio(env, `?model=${MODEL}&backend=wasm&seed=${SEED}`);
+      const wrongSha = await tinyModelFiles((m) => {
+        m.models.mask.sha256 = '0'.repeat(64);
+      });
+      // dropped on the page, as a user drags files from their file manager
+      await page.evaluate(async (files) => {
+        const dt = new DataTransfer();
+        for (const f of files) dt.items.add(new File([Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0))], f.name, { type: f.mimeType }));
+        document.body.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      }, wrongSha.filter((f) => f.name === 'manifest.json' || f.name.endsWith('.onnx')).map((f) => ({ name: f.name, mimeType: f.mimeType, base64: f.buffer.toString('base64') })));
+      await expectRefusedAndStillWorking(page, /mask\.onnx \(mask model\) has SHA-256 [0-9a-f]{64}, the manifest says 0{64}: the file is corrupt or from another export/, MODEL);
+
+      // a manifest for 64×64 over the 32×32 files: ORT's shapes are checked against it
+      await chooseModelFiles(page, await tinyModelFiles((m) => {
+        m.resolution = [64, 64];
+        for (const spec of Object.values(m.models)) for (const t of [...spec.inputs, ...spec.outputs]) if (t.shape.length === 4) t.shape = [t.shape[0], t.shape[1], 64, 64];
+      }));
+      await expectRefusedAndStillWorking(page, /mask\.onnx \(mask model\) input "x" has shape \[1,2,32,32\], the manifest says \[1,2,64,64\]/, MODEL);
+
+      // an invalid manifest: core's validation names the fields
+      await chooseModelFiles(page, await tinyModelFiles((m) => {
+        delete m.sampler;
+        m.models.image.inputs[0].shape = [1, 2, 32];
+      }));
+      await expectRefusedAndStillWorking(page, /manifest\.json \(your file\): invalid manifest:.*manifest\.sampler is missing.*manifest\.models\.image\.inputs "x" must have shape \[1,2,32,32\], got \[1,2,32\]/, MODEL);
+      await page.close();
+    },
+  },
+  {
+    name: 'models: Cache Storage full: a custom model still loads and generates, and the panel says it was not cached',
+    fn: async (env) => {
+      const { page, errors } = await openStudio(env, `?model=${MODEL}&backend=wasm&seed=${SEED}`);
+      // Every put in the studio worker fails as a full disk does.
+      const [worker] = page.workers();
+      assert.ok(worker, 'no studio worker');
+      await worker.evaluate(() => {
+        Cache.prototype.put = () => Promise.reject(new DOMException('The quota has been exceeded.', 'QuotaExceededError'));
+      });
+      await chooseModelFiles(page, await tinyModelFiles((m) => {
+        m.name = 'tiny-full';
+      }));
+      assert.equal(await page.locator('[role="alert"]').count(), 0, 'a full cache failed the load');
+      assert.match(await modelSummary(page), /Model tiny-full · 32×32 · custom · not cached/);
+      await openModelPanel(page);
+      const noteText = await page.getByLabel('Cache note').innerText();
+      assert.match(noteText, /^Cache Storage is full: this model was loaded without caching it/);
+      note(`panel: ${noteText}`);
+      assert.equal(await page.getByRole('button', { name: 'Open custom model tiny-full' }).count(), 0, 'a partial model was left in the cache');
+      await page.getByLabel('Steps', { exact: true }).fill('2');
+      assert.match((await generate(page)).text, /Done: 2 of 2 steps/);
+      assert.deepEqual(errors, []);
       await page.close();
     },
   },

@@ -93,3 +93,10 @@ export function randomSeed(): number {
   crypto.getRandomValues(buf);
   return buf[0] ?? 0;
 }
+
+/** The same query string opening another bundled model folder (`model=<folder>`). */
+export function withModelParam(search: string, folder: string): string {
+  const params = new URLSearchParams(search);
+  params.set('model', folder);
+  return `?${params.toString()}`;
+}

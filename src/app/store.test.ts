@@ -162,6 +162,50 @@ describe('studio store', () => {
     expect(store.getState().error).toMatch(/Could not open model "nope": .*404/);
   });
 
+  it('opening another model that fails keeps the current one usable, with an error naming the file', async () => {
+    const { store, backend, step } = setup();
+    await store.getState().load();
+    const load = backend.load;
+    backend.load = async (request, onProgress) => {
+      onProgress?.({ receivedBytes: 10, totalBytes: 40, cachedBytes: 0, filesDone: 0, files: 1 });
+      expect(store.getState().loadProgress).toEqual({ receivedBytes: 10, totalBytes: 40, cachedBytes: 0, filesDone: 0, files: 1 });
+      expect(store.getState().phase).toBe('loading');
+      expect(request.files).toBeDefined();
+      throw new Error('mask.onnx (your file): mask.onnx (mask model) is truncated');
+    };
+    expect(await store.getState().openModel({ files: { 'mask.onnx': new ArrayBuffer(1) } }, 'the files you chose')).toBe(false);
+    const s = store.getState();
+    expect(s.phase).toBe('ready');
+    expect(s.model?.name).toBe('fake');
+    expect(s.loadProgress).toBeNull();
+    expect(s.error).toBe('Could not open the files you chose: Error: mask.onnx (your file): mask.onnx (mask model) is truncated — the studio still uses model fake.');
+    // and it still generates
+    backend.load = load;
+    const run = store.getState().generate();
+    for (let i = 0; i < 3; i++) await step();
+    await run;
+    expect(store.getState().result?.steps).toBe(3);
+  });
+
+  it('opening another model replaces the run and takes its default steps; not while a run goes', async () => {
+    const { store, backend, step } = setup('?seed=5&steps=2');
+    await store.getState().load();
+    const run = store.getState().generate();
+    await step();
+    expect(await store.getState().openModel({ cachedModelId: 'other-000000000000' }, 'the cached model other')).toBe(false);
+    expect(store.getState().error).toBe('Cancel the running generation before opening the cached model other.');
+    await step();
+    await run;
+    backend.load = async () => ({ ...info, name: 'other', defaultSteps: 6 });
+    expect(await store.getState().openModel({ cachedModelId: 'other-000000000000' }, 'the cached model other')).toBe(true);
+    const s = store.getState();
+    expect(s.model?.name).toBe('other');
+    expect(s.stepsText).toBe('6');
+    expect(s.frames).toEqual([]);
+    expect(s.result).toBeNull();
+    expect(s.notice).toBe('Opened model other.');
+  });
+
   it('shows the final pair as the one frame of a run without previews', async () => {
     const { store, step, calls } = setup('?seed=5&previews=off');
     await store.getState().load();

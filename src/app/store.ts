@@ -7,6 +7,7 @@ import type {
   GenerateMode,
   GenerateRequest,
   GenerateResult,
+  LoadProgress,
   LoadRequest,
   ModeKind,
   ModelInfo,
@@ -18,7 +19,7 @@ import { MAX_SEED, MAX_STEPS, modelUrl, parseBoundedInteger, randomSeed, type Ur
 
 /** What the store needs from the worker (the comlink remote, adapted; a fake in unit tests). */
 export interface StudioBackend {
-  load(request: LoadRequest): Promise<ModelInfo>;
+  load(request: LoadRequest, onProgress?: (progress: LoadProgress) => void): Promise<ModelInfo>;
   generate(request: GenerateRequest, onFrame: (frame: StepFrame) => void): Promise<GenerateResult>;
   cancel(): Promise<void> | void;
   /** Turns whatever a call rejected with into a StudioError with a readable message. */
@@ -42,6 +43,9 @@ export interface ConditionImage {
 
 /** How many earlier masks Undo keeps. */
 export const MASK_UNDO_LIMIT = 100;
+
+/** Which model to open: a bundled folder URL, the user's files, or a cached custom model. */
+export type ModelRequest = Omit<LoadRequest, 'backend'>;
 
 export interface StudioState {
   options: UrlOptions;
@@ -73,8 +77,15 @@ export interface StudioState {
   maskUndo: EditedMask[];
   /** Image → mask: the uploaded image. */
   conditionImage: ConditionImage | null;
+  /** Reading the model files while a model loads (null before the first report and when done). */
+  loadProgress: LoadProgress | null;
 
   load(): Promise<void>;
+  /**
+   * Opens another model; `label` names it in messages ("the files you chose"). When it fails the
+   * current model stays loaded and usable. Resolves to whether it opened.
+   */
+  openModel(request: ModelRequest, label: string): Promise<boolean>;
   generate(): Promise<void>;
   cancel(): void;
   setSeedText(text: string): void;
@@ -144,24 +155,56 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
   let runId = 0;
   // The model is loaded once per page (React's StrictMode runs mount effects twice in dev).
   let loading: Promise<void> | null = null;
+  // One model load at a time (the worker refuses a second); phase alone cannot say, as the
+  // store starts in 'loading' before the first load is asked for.
+  let modelLoading = false;
 
   return create<StudioState>()((set, get) => {
-    const loadModel = async (): Promise<void> => {
-      set({ phase: 'loading', error: null, model: null });
+    const openModel = async (request: ModelRequest, label: string): Promise<boolean> => {
+      const { phase, model: previous } = get();
+      if (phase === 'running' || phase === 'cancelling') {
+        set({ error: `Cancel the running generation before opening ${label}.` });
+        return false;
+      }
+      if (modelLoading) {
+        set({ error: `Cannot open ${label} now: a model is already loading.` });
+        return false;
+      }
+      modelLoading = true;
+      set({ phase: 'loading', error: null, loadProgress: null });
       try {
-        const model = await backend.load({ modelUrl: modelUrl(options.model), backend: options.backend });
+        const model = await backend.load({ ...request, backend: options.backend }, (progress) => {
+          if (modelLoading) set({ loadProgress: progress });
+        });
         const [height, width] = model.resolution;
+        // The editor's mask and an uploaded image are at the model's size: kept for a model of the
+        // same size, started afresh otherwise.
+        const sameSize = previous !== null && previous.resolution[0] === height && previous.resolution[1] === width;
         set((s) => ({
           phase: 'ready',
           model,
-          stepsText: s.stepsText === '' ? String(model.defaultSteps) : s.stepsText,
-          mask: { mask: new Uint8Array(height * width), note: null },
-          maskUndo: [],
+          loadProgress: null,
+          mask: sameSize && s.mask ? s.mask : { mask: new Uint8Array(height * width), note: null },
+          maskUndo: sameSize ? s.maskUndo : [],
+          conditionImage: sameSize ? s.conditionImage : null,
+          // The first model keeps steps preset by the URL; another model starts at its own default
+          // and without the previous model's run (its size may differ).
+          ...(previous === null
+            ? { stepsText: s.stepsText === '' ? String(model.defaultSteps) : s.stepsText }
+            : { stepsText: String(model.defaultSteps), frames: [], result: null, cursor: null, playing: false, runSteps: 0, runSeed: null, notice: `Opened model ${model.name}.` }),
         }));
+        return true;
       } catch (e) {
         const err = backend.toError(e);
-        set({ phase: 'failed', error: `Could not open model "${options.model}": ${err.message}` });
+        const still = previous ? ` — the studio still uses model ${previous.name}.` : '';
+        set({ phase: previous ? 'ready' : 'failed', loadProgress: null, error: `Could not open ${label}: ${err.message}${still}` });
+        return false;
+      } finally {
+        modelLoading = false;
       }
+    };
+    const loadModel = async (): Promise<void> => {
+      await openModel({ modelUrl: modelUrl(options.model) }, `model "${options.model}"`);
     };
 
     return {
@@ -183,11 +226,13 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
       mask: null,
       maskUndo: [],
       conditionImage: null,
+      loadProgress: null,
 
       load() {
         loading ??= loadModel();
         return loading;
       },
+      openModel,
 
       async generate() {
         const state = get();

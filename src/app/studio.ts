@@ -1,5 +1,5 @@
 // The page's one studio: the store wired to the worker. Components import `useStudio` from here.
-import { createStudioWorkerHandle, proxy, type StudioWorkerHandle } from '../worker/client';
+import { createStudioWorkerHandle, proxy, transfer, type StudioWorkerHandle } from '../worker/client';
 import { toStudioError } from '../worker/errors';
 import { MAX_SEED, MAX_STEPS, parseBoundedInteger, parseUrlOptions, withStateParams } from './config';
 import { decodeImageFile } from './decode';
@@ -22,7 +22,9 @@ function worker(): StudioWorkerHandle['api'] {
 }
 
 const backend: StudioBackend = {
-  load: (request) => worker().load(request),
+  // A custom model's files are transferred, not copied; progress comes back through a proxy.
+  load: (request, onProgress) =>
+    worker().load(transfer(request, Object.values(request.files ?? {})), onProgress && proxy(onProgress)),
   // The callback crosses as a comlink proxy; the worker transfers each frame's buffers.
   generate: (request, onFrame) => worker().generate(request, proxy(onFrame)),
   cancel: () => worker().cancel(),

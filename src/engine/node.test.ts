@@ -79,17 +79,27 @@ describe.skipIf(!present)('engine on onnxruntime-node', () => {
     expect((await loadError(dir3)).message).toMatch(/manifest\.json is not valid JSON \(got HTML: is the model folder right\?\)/);
   });
 
-  it('bytes that match the manifest but are not ONNX: ORT’s error, as a model error', async () => {
-    const dir = await copy('garbage');
-    const junk = new TextEncoder().encode('this is not an onnx model');
+  const withImageBytes = async (name: string, junk: Uint8Array) => {
+    const dir = await copy(name);
     await writeFile(join(dir, 'image.onnx'), junk);
     const m = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
     m.models.image.sha256 = await sha256Hex(junk);
     m.models.image.bytes = junk.length;
     await writeFile(join(dir, 'manifest.json'), JSON.stringify(m));
-    const e = await loadError(dir);
+    return dir;
+  };
+
+  it('bytes that match the manifest but are not ONNX: named before ORT sees them', async () => {
+    const e = await loadError(await withImageBytes('garbage', new TextEncoder().encode('this is not an onnx model')));
     expect(e.kind).toBe('model');
-    expect(e.message).toMatch(/^ONNX Runtime could not open the models in /);
+    expect(e.message).toMatch(/image\.onnx: image\.onnx \(image model\) is not an ONNX model: byte 0 has protobuf wire type 4/);
+  });
+
+  it('a protobuf that looks like ONNX but is not a model: ORT’s error, naming the file', async () => {
+    // ir_version 7 and a 2-byte "graph" of zeros: passes the structural check, ORT refuses it.
+    const e = await loadError(await withImageBytes('hollow', Uint8Array.of(0x08, 0x07, 0x3a, 0x02, 0x00, 0x00)));
+    expect(e.kind).toBe('model');
+    expect(e.message).toMatch(/^ONNX Runtime could not open the models in .*: image\.onnx \(image model\): /);
   });
 
   it('a model whose input shapes differ from a (valid) manifest is refused, naming them', async () => {

@@ -7,6 +7,7 @@
 // (engine/web.ts: fetch + onnxruntime-web; engine/node.ts: fs + onnxruntime-node).
 
 import { STEP_GRAPH_ROLES, validateManifest, verifyModelBytes, type Manifest, type ModelKey, type ModelRole, type StepGraphRole } from '../core/manifest';
+import { checkOnnxBytes } from '../core/onnx-header';
 import type { StepExecutorFactory } from '../core/sampler';
 import { cpuStepExecutors } from '../core/sampler-cpu';
 import { linearSchedule, type Schedule } from '../core/schedule';
@@ -19,7 +20,8 @@ export interface ModelSource {
   /** Human-readable location of a file, for messages (a URL or a path). */
   describe(name: string): string;
   readText(name: string): Promise<string>;
-  readBytes(name: string): Promise<Uint8Array>;
+  /** onProgress (optional): bytes received so far and the expected total when known. */
+  readBytes(name: string, onProgress?: (receivedBytes: number, totalBytes: number | null) => void): Promise<Uint8Array>;
 }
 
 /** Which model files run the steps. */
@@ -70,7 +72,8 @@ export async function readManifest(source: ModelSource): Promise<Manifest> {
   }
 }
 
-/** Fetches the model files of `keys` (default: both U-Nets) and verifies size and SHA-256 against the manifest. */
+/** Fetches the model files of `keys` (default: both U-Nets), verifies size and SHA-256 against the
+ * manifest and that each is structurally an ONNX model. */
 export async function readModelBytes(source: ModelSource, manifest: Manifest): Promise<Record<ModelRole, Uint8Array>>;
 export async function readModelBytes<K extends ModelKey>(source: ModelSource, manifest: Manifest, keys: readonly K[]): Promise<Record<K, Uint8Array>>;
 export async function readModelBytes(source: ModelSource, manifest: Manifest, keys: readonly ModelKey[] = ['mask', 'image']): Promise<Partial<Record<ModelKey, Uint8Array>>> {
@@ -85,6 +88,9 @@ export async function readModelBytes(source: ModelSource, manifest: Manifest, ke
     }
     try {
       await verifyModelBytes(role, spec, bytes);
+      // After the SHA-256 check: a file that matches a manifest written for it is the exported
+      // model, so this only speaks when the manifest itself describes a damaged file.
+      checkOnnxBytes(`${spec.file} (${role} model)`, bytes);
     } catch (e) {
       throw new EngineError('model', `${source.describe(spec.file)}: ${errorMessage(e)}`, { cause: e });
     }

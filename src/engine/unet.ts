@@ -55,7 +55,13 @@ export class UNetSession {
     options: SessionOptions,
     queue: RunQueue,
   ): Promise<UNetSession> {
-    const session = await ort.InferenceSession.create(bytes, options);
+    let session: Ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(bytes, options);
+    } catch (e) {
+      // Still a plain Error (the caller may retry on another backend), but naming the file.
+      throw new Error(`${spec.file} (${role} model): ${errorMessage(e)}`, { cause: e });
+    }
     const problems = checkSessionSignature(role, spec, session);
     if (problems.length) {
       await session.release().catch(() => undefined);

@@ -6,9 +6,12 @@
 import * as ort from 'onnxruntime-web';
 import ortWasmMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
-import { stepGraphs } from '../core/manifest';
-import type { Backend } from '../worker/api';
+import { sha256Hex, stepGraphs, type Manifest } from '../core/manifest';
+import type { Backend, LoadProgress, LoadRequest, ModelSourceInfo } from '../worker/api';
 import { EngineError, errorMessage } from './errors';
+import { ProgressTracker, readBodyWithProgress } from './load-progress';
+import { browserCacheStorage, customModelId, ModelCache, modelCacheName, type CacheStorageLike } from './model-cache';
+import { bytesSource, cachedModelSource, cachingSource, listedModelKeys } from './model-sources';
 import { createPair, createStepPair, readManifest, readModelBytes, type LoadedModel, type ModelSource } from './pair';
 import { graphsMatchBinarize, type TensorPlace } from './steps';
 import type { OrtModule, SessionOptions } from './unet';
@@ -120,7 +123,7 @@ export function httpSource(folderUrl: string): ModelSource {
   return {
     describe: url,
     readText: async (name) => (await get(name)).text(),
-    readBytes: async (name) => new Uint8Array(await (await get(name)).arrayBuffer()),
+    readBytes: async (name, onProgress) => readBodyWithProgress(await get(name), onProgress ?? (() => undefined)),
   };
 }
 
@@ -140,17 +143,66 @@ function brief(message: string): string {
 export const GPU_RESIDENT_NOTE = 'GPU-resident steps';
 export const PLAIN_WEBGPU_NOTE = 'plain U-Nets, ε read back each step';
 
+export interface WebModel extends WebPair {
+  source: ModelSourceInfo;
+}
+
 /**
- * Loads a model folder on the best backend: WebGPU if an adapter exists, else WASM.
+ * Loads what the request names (a bundled folder URL, the user's files, or a custom model kept in
+ * Cache Storage), through the same validation (readManifest / readModelBytes) and openPair.
+ * Bundled files are read through the cache (keyed by their SHA-256) with progress; a custom
+ * model is stored in the cache once it has loaded, so it reopens after a reload. Cache failures
+ * are a note in `source.cacheNote`, never a failed load.
+ */
+export async function loadWebModel(
+  request: LoadRequest,
+  onProgress?: (progress: LoadProgress) => void,
+  storage: CacheStorageLike | null = browserCacheStorage(),
+): Promise<WebModel> {
+  configureOrt();
+  const cache = new ModelCache(storage);
+  if (request.files) {
+    const files = new Map(Object.entries(request.files).map(([name, buffer]) => [name, new Uint8Array(buffer)] as const));
+    const source = bytesSource(files);
+    const manifest = await readManifest(source);
+    // Every file the manifest lists is checked now (presence, size, SHA-256, ONNX structure),
+    // whichever of them this backend runs, so a bad step graph is named at once, not on a GPU later.
+    const keys = listedModelKeys(manifest);
+    const checked = await readModelBytes(source, manifest, keys);
+    const manifestBytes = files.get('manifest.json')!;
+    const id = customModelId(manifest.name, await sha256Hex(manifestBytes));
+    const pair = await openPair(source, manifest, request.backend, 'the files you chose');
+    const cached = await cache.store(modelCacheName('custom', id), [
+      { file: 'manifest.json', bytes: manifestBytes },
+      ...keys.map((k) => ({ file: manifest.models[k]!.file, sha256: manifest.models[k]!.sha256, bytes: checked[k] })),
+    ]);
+    return { ...pair, source: { kind: 'custom', id, cached, fromCache: false, cacheNote: cache.note } };
+  }
+  if (request.cachedModelId) {
+    const id = request.cachedModelId;
+    let manifest: Manifest | null = null;
+    const source = cachedModelSource(cache, modelCacheName('custom', id), () => manifest);
+    manifest = await readManifest(source);
+    const pair = await openPair(source, manifest, request.backend, `the cached model ${id}`);
+    return { ...pair, source: { kind: 'custom', id, cached: true, fromCache: true, cacheNote: cache.note } };
+  }
+  const folderUrl = request.modelUrl ?? '';
+  const http = httpSource(folderUrl);
+  const manifest = await readManifest(http);
+  const reading = cachingSource(http, manifest, cache, modelCacheName('bundled', folderUrl), new ProgressTracker(onProgress));
+  const pair = await openPair(reading.source, manifest, request.backend, folderUrl);
+  const cached = await reading.commit();
+  return { ...pair, source: { kind: 'bundled', id: folderUrl, cached, fromCache: reading.allFromCache(), cacheNote: cache.note } };
+}
+
+/**
+ * Opens a validated manifest's model files on the best backend: WebGPU if an adapter exists, else WASM.
  * On WebGPU, a manifest with both step graphs (and the B(·) they were traced with) runs them with
  * every full-size tensor kept on the GPU; otherwise, or if their sessions fail, the plain U-Nets
  * run with core's CPU DDIM/B. If the WebGPU sessions fail to be created or warmed up, falls back
  * to WASM (always the plain path: the reference) and says why in backendNote.
  */
-export async function loadWebPair(folderUrl: string, preferred?: Backend): Promise<WebPair> {
-  configureOrt();
-  const source = httpSource(folderUrl);
-  const manifest = await readManifest(source);
+async function openPair(source: ModelSource, manifest: Manifest, preferred: Backend | undefined, where: string): Promise<WebPair> {
   const choice = await chooseBackend(preferred);
   let note: string | null = null;
   if (choice.backend === 'webgpu' && stepGraphs(manifest)) {
@@ -188,6 +240,6 @@ export async function loadWebPair(folderUrl: string, preferred?: Backend): Promi
   } catch (e) {
     if (e instanceof EngineError) throw e;
     // The bytes matched the manifest's SHA-256, so an unreadable file means a bad export.
-    throw new EngineError('model', `ONNX Runtime could not open the models of ${folderUrl}: ${errorMessage(e)}`, { cause: e });
+    throw new EngineError('model', `ONNX Runtime could not open the models of ${where}: ${errorMessage(e)}`, { cause: e });
   }
 }

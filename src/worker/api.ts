@@ -4,10 +4,18 @@
 
 export type Backend = 'webgpu' | 'wasm';
 
-/** What the app asks the worker to load: a bundled model folder URL such as `/models/tiny/`. */
+/**
+ * What the app asks the worker to load, exactly one of: a bundled model folder URL such as
+ * `/models/tiny/`, a custom model's files as the user chose them, or a custom model kept in the
+ * browser's Cache Storage. Whatever the source, the bytes go through the same validation and loading.
+ */
 export interface LoadRequest {
   /** URL of the model folder (ends with `/`); manifest.json and the ONNX files are resolved against it. */
-  modelUrl: string;
+  modelUrl?: string;
+  /** A custom model: file name (no folder) → bytes, manifest.json among them. Transfer the buffers. */
+  files?: Record<string, ArrayBuffer>;
+  /** A custom model loaded before, reopened from Cache Storage (ModelSourceInfo.id of a custom model). */
+  cachedModelId?: string;
   /** Force a backend (tests and benchmarks); default: WebGPU when an adapter exists, else WASM. */
   backend?: Backend;
 }
@@ -27,6 +35,32 @@ export interface ModelInfo {
   backendNote: string | null;
   /** The manifest's model card, as written by the kit. */
   card: Record<string, unknown>;
+  /** Where the model came from and what the cache did (absent from loaders that do not say). */
+  source?: ModelSourceInfo;
+}
+
+/** Where a loaded model came from, and the cache's part in it (for the model panel). */
+export interface ModelSourceInfo {
+  kind: 'bundled' | 'custom';
+  /** Bundled: the folder URL; custom: the id that reopens it from the cache (LoadRequest.cachedModelId). */
+  id: string;
+  /** Cache Storage holds this model now: it opens again without a download or the files. */
+  cached: boolean;
+  /** Every model file read came from Cache Storage. */
+  fromCache: boolean;
+  /** Why the cache was not used (unavailable, full, failed); null when it was. */
+  cacheNote: string | null;
+}
+
+/** Progress of reading a model's files (from the network, the cache or the user's files). */
+export interface LoadProgress {
+  receivedBytes: number;
+  /** Expected total: the manifest's sizes, else Content-Length; null while unknown. */
+  totalBytes: number | null;
+  /** Of receivedBytes, what came from Cache Storage. */
+  cachedBytes: number;
+  filesDone: number;
+  files: number;
 }
 
 /**
@@ -90,7 +124,8 @@ export interface StudioError {
 }
 
 export interface StudioWorkerApi {
-  load(request: LoadRequest): Promise<ModelInfo>;
+  /** Loads a model; the previous one stays loaded when this fails. onProgress: reading the files. */
+  load(request: LoadRequest, onProgress?: (progress: LoadProgress) => void): Promise<ModelInfo>;
   /** One generation at a time: a second call while one runs rejects with kind 'busy'. */
   generate(request: GenerateRequest, onFrame: (frame: StepFrame) => void): Promise<GenerateResult>;
   /** Stops the running generation within one step; its generate() rejects with kind 'cancelled'. */

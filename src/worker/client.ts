@@ -10,7 +10,7 @@
 import * as Comlink from 'comlink';
 import type { StudioWorkerApi } from './api';
 
-export { proxy } from 'comlink';
+export { proxy, transfer } from 'comlink';
 
 export interface StudioWorkerHandle {
   api: Comlink.Remote<StudioWorkerApi>;

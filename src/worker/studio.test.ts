@@ -152,6 +152,32 @@ describe('Studio (worker logic)', () => {
     expect(released()).toBe(1);
   });
 
+  it('load takes exactly one source; a failed load keeps the previous model working', async () => {
+    const { studio } = studioWith(slowDenoiser());
+    expect(await rejection(studio.load({}))).toEqual({ kind: 'input', message: 'load() needs a modelUrl such as "/models/tiny/", the model files, or a cachedModelId.' });
+    expect(await rejection(studio.load({ modelUrl: '/m/', cachedModelId: 'x' }))).toMatchObject({ kind: 'input', message: 'load() takes one of modelUrl, files or cachedModelId, not several.' });
+    await studio.load({ modelUrl: '/m/' });
+
+    let calls = 0;
+    const good = studioWith(slowDenoiser());
+    const flaky = new Studio(async (request, onProgress) => {
+      calls++;
+      onProgress?.({ receivedBytes: 1, totalBytes: 2, cachedBytes: 0, filesDone: 0, files: 1 });
+      if (request.files) throw new EngineError('model', 'mask.onnx (your file): mask.onnx (mask model) is truncated');
+      return { ...(await good.studio['loader'](request)), source: { kind: 'bundled', id: '/m/', cached: true, fromCache: false, cacheNote: null } };
+    });
+    const progress: unknown[] = [];
+    const info = await flaky.load({ modelUrl: '/m/' }, (p) => progress.push(p));
+    expect(info.source).toEqual({ kind: 'bundled', id: '/m/', cached: true, fromCache: false, cacheNote: null });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(progress).toEqual([{ receivedBytes: 1, totalBytes: 2, cachedBytes: 0, filesDone: 0, files: 1 }]);
+    expect(await rejection(flaky.load({ files: { 'mask.onnx': new ArrayBuffer(1) } }))).toEqual({ kind: 'model', message: 'mask.onnx (your file): mask.onnx (mask model) is truncated' });
+    expect(calls).toBe(2);
+    // the model of the first load still generates
+    const result = await flaky.generate({ seed: 3, steps: 2 }, () => undefined);
+    expect(result.steps).toBe(2);
+  });
+
   it('a denoiser failure surfaces as a StudioError, not a hang', async () => {
     const bad: PairDenoiser = {
       predictMaskNoise: async () => {

@@ -5,7 +5,7 @@ import type { Manifest } from '../core/manifest';
 import { CancelledError, sampleSteps, type SamplerMode, type StepExecutorFactory } from '../core/sampler';
 import type { Schedule } from '../core/schedule';
 import { EngineError, errorMessage } from '../engine/errors';
-import type { Backend, GenerateMode, GenerateRequest, GenerateResult, LoadRequest, ModelInfo, StepFrame, StudioError, StudioWorkerApi } from './api';
+import type { Backend, GenerateMode, GenerateRequest, GenerateResult, LoadProgress, LoadRequest, ModelInfo, ModelSourceInfo, StepFrame, StudioError, StudioWorkerApi } from './api';
 import { isStudioError, studioError } from './errors';
 
 export interface LoadedModel {
@@ -15,10 +15,26 @@ export interface LoadedModel {
   executors: StepExecutorFactory;
   backend: Backend;
   backendNote: string | null;
+  /** Where it came from and the cache's part (the browser loader says; others may not). */
+  source?: ModelSourceInfo;
   release(): Promise<void>;
 }
 
-export type PairLoader = (request: LoadRequest) => Promise<LoadedModel>;
+export type PairLoader = (request: LoadRequest, onProgress?: (progress: LoadProgress) => void) => Promise<LoadedModel>;
+
+/** The request's problem in words, or null when it names exactly one source. */
+export function loadRequestProblem(request: LoadRequest | null | undefined): string | null {
+  if (!request || typeof request !== 'object') return 'load() needs a request such as { modelUrl: "/models/tiny/" }.';
+  const given = [
+    typeof request.modelUrl === 'string' && request.modelUrl !== '',
+    typeof request.files === 'object' && request.files !== null,
+    typeof request.cachedModelId === 'string' && request.cachedModelId !== '',
+  ].filter(Boolean).length;
+  if (given === 1) return null;
+  return given === 0
+    ? 'load() needs a modelUrl such as "/models/tiny/", the model files, or a cachedModelId.'
+    : 'load() takes one of modelUrl, files or cachedModelId, not several.';
+}
 
 /** Marks buffers for transfer (Comlink.transfer in the worker; identity in tests). */
 export type TransferFn = <T>(value: T, transferables: Transferable[]) => T;
@@ -87,13 +103,17 @@ export class Studio implements StudioWorkerApi {
     private readonly transfer: TransferFn = (v) => v,
   ) {}
 
-  async load(request: LoadRequest): Promise<ModelInfo> {
+  async load(request: LoadRequest, onProgress?: (progress: LoadProgress) => void): Promise<ModelInfo> {
     if (this.running) throw studioError('busy', 'A generation is running: cancel it before loading another model.');
     if (this.loading) throw studioError('busy', 'A model is already loading.');
-    if (!request || typeof request.modelUrl !== 'string' || !request.modelUrl) throw studioError('input', 'load() needs a modelUrl such as "/models/tiny/".');
+    const problem = loadRequestProblem(request);
+    if (problem) throw studioError('input', problem);
     this.loading = true;
+    // Progress is a preview like the frames: a failing UI callback must not fail the load.
+    const progress = onProgress && ((p: LoadProgress) => void Promise.resolve().then(() => onProgress(p)).catch(() => undefined));
     try {
-      const next = await this.loader(request);
+      // On failure this.model is untouched: the previous model keeps working.
+      const next = await this.loader(request, progress);
       const previous = this.model;
       this.model = next;
       await previous?.release().catch(() => undefined);
@@ -105,6 +125,7 @@ export class Studio implements StudioWorkerApi {
         backend: next.backend,
         backendNote: next.backendNote,
         card: m.card,
+        ...(next.source ? { source: next.source } : {}),
       };
     } catch (e) {
       throw asStudioError(e);

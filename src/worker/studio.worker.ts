@@ -2,10 +2,10 @@
 // Frames and results are transferred (Comlink.transfer), errors cross as StudioError values.
 
 import * as Comlink from 'comlink';
-import { loadWebPair } from '../engine/web';
+import { loadWebModel } from '../engine/web';
 import type { StudioWorkerApi } from './api';
 import { Studio } from './studio';
 
-const studio: StudioWorkerApi = new Studio((request) => loadWebPair(request.modelUrl, request.backend), Comlink.transfer);
+const studio: StudioWorkerApi = new Studio((request, onProgress) => loadWebModel(request, onProgress), Comlink.transfer);
 
 Comlink.expose(studio);

@@ -1,0 +1,11 @@
+// The bundled model folders, listed at build time by the `bundled-models` plugin in vite.config.ts.
+declare module 'virtual:bundled-models' {
+  const models: readonly {
+    /** Folder under public/models/ (the `?model=` value). */
+    folder: string;
+    name: string;
+    resolution: [number, number] | null;
+    steps: number | null;
+  }[];
+  export default models;
+}

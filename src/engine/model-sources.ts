@@ -1,0 +1,114 @@
+// Where a model's files come from besides a folder URL (engine/web.ts httpSource) or the disk
+// (engine/node.ts): the user's chosen files held in memory, a custom model kept in Cache Storage,
+// and a cache in front of any source. Each is a ModelSource, so readManifest / readModelBytes
+// (engine/pair.ts) validate every one of them the same way.
+
+import { STEP_GRAPH_ROLES, type Manifest, type ModelKey } from '../core/manifest';
+import type { ProgressTracker } from './load-progress';
+import { cacheEntryUrl, type CacheEntry, type ModelCache } from './model-cache';
+import type { ModelSource } from './pair';
+
+/** Every model file the manifest lists: both U-Nets, and the step graphs when present. */
+export function listedModelKeys(manifest: Manifest): ModelKey[] {
+  return (['mask', 'image', ...STEP_GRAPH_ROLES] as const).filter((k) => manifest.models[k] !== undefined);
+}
+
+function fileList(names: readonly string[]): string {
+  return names.length ? names.join(', ') : 'none';
+}
+
+/** The files a user chose (name → bytes, no folders); a file the manifest names but is absent is named. */
+export function bytesSource(files: ReadonlyMap<string, Uint8Array>): ModelSource {
+  const names = [...files.keys()].sort();
+  const get = (name: string): Uint8Array => {
+    const bytes = files.get(name);
+    if (bytes) return bytes;
+    if (name === 'manifest.json') throw new Error(`no manifest.json among the files you chose (${fileList(names)}): choose the model's manifest.json with its ONNX files, or its folder`);
+    throw new Error(`${name} is missing: manifest.json names it, but it is not among the files you chose (${fileList(names)})`);
+  };
+  return {
+    describe: (name) => `${name} (your file)`,
+    readText: async (name) => new TextDecoder().decode(get(name)),
+    readBytes: async (name, onProgress) => {
+      const bytes = get(name);
+      onProgress?.(bytes.length, bytes.length);
+      return bytes;
+    },
+  };
+}
+
+/** A custom model stored in Cache Storage by an earlier load (reopened after a reload). */
+export function cachedModelSource(cache: ModelCache, cacheName: string, manifest: () => Manifest | null): ModelSource {
+  const sha = (name: string) => {
+    const m = manifest();
+    return m ? Object.values(m.models).find((spec) => spec?.file === name)?.sha256 : undefined;
+  };
+  const get = async (name: string): Promise<Uint8Array> => {
+    const bytes = await cache.get(cacheName, name, name === 'manifest.json' ? undefined : sha(name));
+    if (!bytes) throw new Error(`${name} is no longer in the browser's cache${cache.note ? ` (${cache.note})` : ''}: open the model's files again`);
+    return bytes;
+  };
+  return {
+    describe: (name) => `${name} (cached)`,
+    readText: async (name) => new TextDecoder().decode(await get(name)),
+    readBytes: async (name, onProgress) => {
+      const bytes = await get(name);
+      onProgress?.(bytes.length, bytes.length);
+      return bytes;
+    },
+  };
+}
+
+export interface CachingSource {
+  source: ModelSource;
+  /** Every model file read so far came from the cache (and at least one was read). */
+  allFromCache(): boolean;
+  /**
+   * Stores what was read from `inner` (call after the model loaded: only verified bytes are
+   * cached) and prunes entries of files the manifest no longer names with that SHA-256.
+   */
+  commit(): Promise<boolean>;
+}
+
+/**
+ * Reads the manifest's model files from the cache first (keyed by their SHA-256), else from
+ * `inner`, reporting progress of both to `tracker`. manifest.json always comes from `inner`: it
+ * holds the SHA-256s that make the cached files trustworthy.
+ */
+export function cachingSource(inner: ModelSource, manifest: Manifest, cache: ModelCache, cacheName: string, tracker: ProgressTracker): CachingSource {
+  const specOf = (name: string) => Object.values(manifest.models).find((spec) => spec?.file === name);
+  const fetched: CacheEntry[] = [];
+  let reads = 0;
+  let hits = 0;
+  const source: ModelSource = {
+    describe: inner.describe,
+    readText: inner.readText,
+    readBytes: async (name, onProgress) => {
+      const spec = specOf(name);
+      tracker.start(name, spec?.bytes ?? null);
+      reads++;
+      const cached = spec ? await cache.get(cacheName, name, spec.sha256) : null;
+      if (cached) {
+        hits++;
+        tracker.finish(name, cached.length, true);
+        onProgress?.(cached.length, cached.length);
+        return cached;
+      }
+      const bytes = await inner.readBytes(name, (received, total) => {
+        tracker.update(name, received, total);
+        onProgress?.(received, total);
+      });
+      tracker.finish(name, bytes.length);
+      if (spec) fetched.push({ file: name, sha256: spec.sha256, bytes });
+      return bytes;
+    },
+  };
+  return {
+    source,
+    allFromCache: () => reads > 0 && hits === reads,
+    commit: async () => {
+      const keep = Object.values(manifest.models).flatMap((spec) => (spec ? [cacheEntryUrl(spec.file, spec.sha256)] : []));
+      return fetched.length === 0 ? hits > 0 : cache.store(cacheName, fetched, keep);
+    },
+  };
+}
