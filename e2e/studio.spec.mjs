@@ -34,8 +34,8 @@ async function defaultModelFolder() {
   return m[1];
 }
 
-/** Opens the studio with the given query and waits until the model is loaded. */
-async function openStudio(env, query) {
+/** A new page on the studio with the given query, collecting page errors and the engine's log lines. */
+async function visit(env, query) {
   const page = await env.context.newPage();
   const errors = [];
   /** The engine's "[engine] …" console lines (logged in the worker: which backend and step path). */
@@ -46,8 +46,14 @@ async function openStudio(env, query) {
     if (m.text().startsWith('[engine]')) engine.push(m.text());
   });
   await page.goto(`${env.baseUrl}/${query}`);
-  await ready(page);
   return { page, errors, engine };
+}
+
+/** Opens the studio with the given query and waits until the model is loaded and Generate enabled. */
+async function openStudio(env, query) {
+  const opened = await visit(env, query);
+  await ready(opened.page);
+  return opened;
 }
 
 async function ready(page, timeout = RUN_TIMEOUT) {
@@ -201,13 +207,7 @@ function note(message) {
 
 /** Opens the studio and waits until the model is loaded (Generate may stay disabled in a mode). */
 async function openLoaded(env, query) {
-  const page = await env.context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  await page.goto(`${env.baseUrl}/${query}`);
+  const { page, errors } = await visit(env, query);
   await page.waitForFunction(
     () => {
       const alert = document.querySelector('[role="alert"]');
