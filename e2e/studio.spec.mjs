@@ -325,10 +325,10 @@ async function viewsAtFirstStep(page) {
   const slider = page.getByRole('slider', { name: 'Step', exact: true });
   await slider.focus();
   await page.keyboard.press('Home');
-  await page.waitForTimeout(150); // drawing waits for the next animation frame
+  await redrawn(page); // drawing waits for the next animation frame
   const first = await canvases(page);
   await page.keyboard.press('End');
-  await page.waitForTimeout(150);
+  await redrawn(page);
   return first;
 }
 
