@@ -9,6 +9,7 @@
 // Limits (no ZIP64): at most 65,535 entries and 4 GiB in all; beyond that add() throws.
 
 import { crc32 } from '../crc32';
+import { concatBytes } from '../png';
 
 export interface DatasetFile {
   /** Path inside the dataset, '/'-separated, relative (e.g. "imagesTr/pig_0000000007_0000.png"). */
@@ -112,11 +113,5 @@ export function zip(files: readonly DatasetFile[]): Uint8Array {
   const w = new ZipWriter();
   const parts = files.map((f) => w.add(f.path, f.bytes));
   parts.push(w.finish());
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
