@@ -13,6 +13,8 @@ const info: ModelInfo = {
   backend: 'wasm',
   backendNote: null,
   card: {},
+  binarize: { kernel: 5, weights: [0.75, 0.25] },
+  dataset: { name: 'fake', resolution: [H, W], modality: 'ultrasound', files: { mask: { file: 'mask.onnx', sha256: 'ab'.repeat(32) } } },
 };
 
 function frame(index: number, total: number): StepFrame {
