@@ -50,6 +50,7 @@ describe('batch progress and ETA', () => {
     expect(batchRemainingMs(p(1, 4, 1200))).toBeCloseTo(2000, 6);
     expect(batchProgressText(p(1, 4, 1200))).toBe('Batch: pair 2 of 4 (seed 11), step 4 of 8 · ETA 2.0 s');
     expect(batchProgressText(p(0, 0, 0))).toBe('Batch: pair 1 of 4 (seed 10), step 0 of 8');
+    expect(batchProgressText(p(1, 4, 1200), true)).toBe('Cancelling the batch… pair 2 of 4');
   });
 });
 

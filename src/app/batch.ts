@@ -31,8 +31,9 @@ export function batchRemainingMs(p: BatchProgress): number | null {
   return estimateRemainingMs(done, total, p.elapsedMs);
 }
 
-/** "Batch: pair 2 of 4 (seed 8), step 3 of 8 · ETA 1.2 s". */
-export function batchProgressText(p: BatchProgress): string {
+/** "Batch: pair 2 of 4 (seed 8), step 3 of 8 · ETA 1.2 s", or that it is being cancelled. */
+export function batchProgressText(p: BatchProgress, cancelling = false): string {
+  if (cancelling) return `Cancelling the batch… pair ${p.index + 1} of ${p.count}`;
   const eta = batchRemainingMs(p);
   return `Batch: pair ${p.index + 1} of ${p.count} (seed ${p.seed}), step ${p.step} of ${p.steps}${eta === null ? '' : ` · ETA ${formatDuration(eta)}`}`;
 }
