@@ -1624,12 +1624,19 @@ export const tests = [
     fn: async (env) => {
       const m = await manifest(env);
       const [height, width] = m.resolution;
-      for (const backend of (process.env.E2E_BATCH_BACKENDS ?? 'wasm,webgpu').split(',')) {
+      for (const backend of (process.env.E2E_BATCH_BACKENDS ?? 'wasm,webgpu').split(',').filter(Boolean)) {
         const size = Number(process.env.E2E_BATCH_SIZE ?? (backend === 'wasm' ? 8 : 2));
         const { page } = await openStudio(env, `?model=${MODEL}&backend=${backend}&steps=${m.sampler.steps}`);
         const t0 = Date.now();
         const done = await runBatch(page, 0, size, 1_200_000);
-        note(`${backend}: batch of ${size} at ${m.sampler.steps} steps: ${done} (wall ${((Date.now() - t0) / size).toFixed(0)} ms/pair incl. UI)`);
+        const wall = (Date.now() - t0) / size;
+        const perStep = await page.evaluate(() => [...document.querySelectorAll('.thumb')].map((b) => Number(b.dataset.msPerStep)));
+        // a single run right after, on the same page and load, to compare per step
+        const single = await generate(page);
+        note(
+          `${backend}: batch of ${size} at ${m.sampler.steps} steps: ${done} (wall ${wall.toFixed(0)} ms/pair incl. UI); ` +
+            `the pairs' own ms/step ${perStep.join(', ')}; one Generate after it: ${single.msPerStep} ms/step`,
+        );
         await page.close();
       }
       // The trajectory lives in the page's store (frames of x̂₀ and ŷ₀, float32): heap after − before.
@@ -1639,16 +1646,20 @@ export const tests = [
       await cdp.send('Performance.enable');
       const heap = async () => {
         await cdp.send('HeapProfiler.collectGarbage');
-        const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+        // usedSize: JS objects; backingStorageSize: ArrayBuffer stores (where the frames' floats are)
+        const { usedSize, backingStorageSize } = await cdp.send('Runtime.getHeapUsage');
         const metrics = (await cdp.send('Performance.getMetrics')).metrics;
-        return { used: usedSize, metric: metrics.find((x) => x.name === 'JSHeapUsedSize')?.value ?? NaN };
+        return { used: usedSize, backing: backingStorageSize ?? NaN, metric: metrics.find((x) => x.name === 'JSHeapUsedSize')?.value ?? NaN };
       };
       const before = await heap();
       const { text } = await generate(page);
       const after = await heap();
       const expected = steps * 2 * height * width * 4;
       const mib = (b) => `${(b / 2 ** 20).toFixed(2)} MiB`;
-      note(`${steps}-step trajectory (${text}): JS heap +${mib(after.used - before.used)} (Runtime.getHeapUsage; JSHeapUsedSize +${mib(after.metric - before.metric)}); frames alone ${steps} × 2 × ${height}×${width} × 4 B = ${mib(expected)}`);
+      note(
+        `${steps}-step trajectory (${text}): ArrayBuffer stores +${mib(after.backing - before.backing)}, JS objects +${mib(after.used - before.used)} ` +
+          `(Runtime.getHeapUsage; JSHeapUsedSize +${mib(after.metric - before.metric)}); the frames' floats alone: ${steps} × 2 × ${height}×${width} × 4 B = ${mib(expected)}`,
+      );
       await cdp.detach();
       await page.close();
     },

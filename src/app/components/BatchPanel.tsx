@@ -5,6 +5,7 @@ import { areaPercent, batchProgressText, batchStepsDone, datasetZip, datasetZipN
 import { MAX_SEED } from '../config';
 import { imageGray } from '../display';
 import { saveFile } from '../download';
+import { backendLabel, formatDuration } from '../format';
 import { drawPane, putPixels } from '../render';
 import { selectGenerateBlocker } from '../store';
 import { useStudio } from '../studio';
@@ -27,7 +28,8 @@ export function BatchPanel() {
   const { pairs, progress } = batch;
   const batchRunning = progress !== null;
   const otherRun = !batchRunning && (phase === 'running' || phase === 'cancelling');
-  const why = phase === 'loading' ? 'The model is loading.' : otherRun ? 'A generation is running: wait for it or cancel it.' : blocker;
+  const why =
+    phase === 'loading' ? 'The model is loading.' : model === null ? 'No model is loaded.' : otherRun ? 'A generation is running: wait for it or cancel it.' : blocker;
   const { kept, excluded } = exportedPairs(pairs, batch.rejectEmpty);
   const empties = pairs.filter((p) => isEmptyMask(p.mask)).length;
 
@@ -70,7 +72,7 @@ export function BatchPanel() {
           <span>Batch size</span>
           <input type="number" min={1} max={MAX_BATCH_SIZE} step={1} value={batch.sizeText} disabled={batchRunning} onChange={(e) => setBatch({ sizeText: e.currentTarget.value })} title={`Pairs in the batch, 1 to ${MAX_BATCH_SIZE}`} />
         </label>
-        <span className="hint">{`${stepsText || '?'} steps each, mode as above`}</span>
+        <span className="hint">{`${stepsText || '?'} steps each; Steps and Mode as in the controls`}</span>
         <button type="submit" className="primary" disabled={why !== null || batchRunning} aria-describedby={why ? 'batch-blocker' : undefined}>
           Generate batch
         </button>
@@ -126,7 +128,16 @@ function BatchGallery(props: { pairs: BatchPair[]; opened: number | null; disabl
     <ul className="batch-gallery" aria-label="Batch pairs">
       {props.pairs.map((p, i) => (
         <li key={p.seed}>
-          <button type="button" className="thumb" aria-current={props.opened === i ? 'true' : undefined} aria-label={`Open pair seed ${p.seed}`} disabled={props.disabled} onClick={() => void open(i)}>
+          <button
+            type="button"
+            className="thumb"
+            aria-current={props.opened === i ? 'true' : undefined}
+            aria-label={`Open pair seed ${p.seed}`}
+            title={`Seed ${p.seed}: ${p.steps} steps in ${formatDuration(p.totalMs)} (${formatDuration(p.msPerStep)}/step) on ${backendLabel(p.backend)}`}
+            data-ms-per-step={p.msPerStep.toFixed(1)}
+            disabled={props.disabled}
+            onClick={() => void open(i)}
+          >
             <Thumbnail pair={p} stretch={stretch} />
             <span className="thumb-caption">
               <span>seed {p.seed}</span>{' '}
