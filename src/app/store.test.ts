@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { GenerateRequest, GenerateResult, ModelInfo, StepFrame, StudioError } from '../worker/api';
+import type { BatchRequest, GenerateRequest, GenerateResult, ModelInfo, StepFrame, StudioError } from '../worker/api';
 import type { PixelImage } from '../core/condition';
 import { createStudioStore, selectGenerateBlocker, selectShownIndex, type StudioBackend } from './store';
 import { parseUrlOptions } from './config';
@@ -13,6 +13,8 @@ const info: ModelInfo = {
   backend: 'wasm',
   backendNote: null,
   card: {},
+  binarize: { kernel: 5, weights: [0.75, 0.25] },
+  dataset: { name: 'fake', resolution: [H, W], modality: 'ultrasound', files: { mask: { file: 'mask.onnx', sha256: 'ab'.repeat(32) } } },
 };
 
 function frame(index: number, total: number): StepFrame {
@@ -29,11 +31,29 @@ function frame(index: number, total: number): StepFrame {
 
 class Cancelled extends Error {}
 
+/** The fake's pair for a seed: the same every time; odd seeds have an empty mask. */
+function pairFor(seed: number, steps: number, mode: GenerateResult['mode']): GenerateResult {
+  return {
+    mode,
+    seed,
+    steps,
+    eta: 0,
+    width: W,
+    height: H,
+    mask: Uint8Array.from({ length: H * W }, (_, i) => (seed % 2 === 0 && i === 0 ? 1 : 0)),
+    image: new Float32Array(H * W).fill(seed / 100),
+    backend: 'wasm',
+    totalMs: steps * 10,
+    msPerStep: 10,
+  };
+}
+
 /** A worker stand-in: emits one frame per step on demand, can be cancelled. */
 function fakeBackend() {
   let cancelled = false;
   let release: (() => void) | null = null;
   const calls: GenerateRequest[] = [];
+  const batchCalls: BatchRequest[] = [];
   const backend: StudioBackend = {
     load: async () => info,
     async generate(req, onFrame) {
@@ -44,20 +64,22 @@ function fakeBackend() {
         if (cancelled) throw new Cancelled('cancelled');
         onFrame(frame(i, req.steps));
       }
-      const result: GenerateResult = {
-        mode: req.mode?.kind ?? 'pair',
-        seed: req.seed,
-        steps: req.steps,
-        eta: 0,
-        width: W,
-        height: H,
-        mask: new Uint8Array(H * W),
-        image: new Float32Array(H * W),
-        backend: 'wasm',
-        totalMs: req.steps * 10,
-        msPerStep: 10,
-      };
+      const result = pairFor(req.seed, req.steps, req.mode?.kind ?? 'pair');
       return result;
+    },
+    async generateBatch(req, onPair, onProgress) {
+      batchCalls.push(req);
+      cancelled = false;
+      for (let index = 0; index < req.count; index++) {
+        const seed = req.startSeed + index;
+        for (let step = 0; step < req.steps; step++) {
+          await new Promise<void>((r) => (release = r));
+          if (cancelled) return { done: index, count: req.count, cancelled: true, totalMs: 1 };
+          onProgress({ index, count: req.count, seed, step: step + 1, steps: req.steps, elapsedMs: 10 * (index * req.steps + step + 1) });
+        }
+        onPair({ ...pairFor(seed, req.steps, req.mode?.kind ?? 'pair'), index });
+      }
+      return { done: req.count, count: req.count, cancelled: false, totalMs: 10 * req.count * req.steps };
     },
     cancel() {
       cancelled = true;
@@ -71,7 +93,7 @@ function fakeBackend() {
     release?.();
     await new Promise((r) => setTimeout(r, 0));
   };
-  return { backend, step, calls };
+  return { backend, step, calls, batchCalls };
 }
 
 function setup(search = '?seed=5', decodeImage?: (file: Blob) => Promise<PixelImage>) {
@@ -311,5 +333,92 @@ describe('studio store: modes and conditions', () => {
     for (let i = 0; i < 4; i++) await step();
     await run;
     expect(calls[0]?.mode).toEqual({ kind: 'imageToMask', width: W, height: H, image: Float32Array.of(0.7176470756530762, -0.7176470756530762, 0.7176470756530762, -0.7176470756530762) });
+  });
+});
+
+describe('studio store: batch', () => {
+  async function ready(search = '?seed=5&steps=2') {
+    const s = setup(search);
+    await s.store.getState().load();
+    return s;
+  }
+  const untilPairs = async (store: ReturnType<typeof setup>['store'], step: () => Promise<void>, n: number) => {
+    while (store.getState().batch.pairs.length < n) await step();
+  };
+
+  it('runs start seed … start + size − 1 with the controls’ steps, with progress; the gallery fills', async () => {
+    const { store, step, batchCalls } = await ready();
+    store.getState().setBatch({ startText: '10', sizeText: '3' });
+    const run = store.getState().generateBatch();
+    expect(store.getState().phase).toBe('running');
+    expect(batchCalls[0]).toEqual({ startSeed: 10, count: 3, steps: 2 });
+    await step();
+    expect(store.getState().batch.progress).toMatchObject({ index: 0, seed: 10, step: 1, steps: 2 });
+    await untilPairs(store, step, 3);
+    await run;
+    const { batch, phase } = store.getState();
+    expect(phase).toBe('ready');
+    expect(batch.progress).toBeNull();
+    expect(batch.pairs.map((p) => p.seed)).toEqual([10, 11, 12]);
+    expect(batch.note).toMatch(/^Done: 3 pairs in/);
+  });
+
+  it('Cancel stops the batch and keeps the finished pairs', async () => {
+    const { store, step } = await ready();
+    store.getState().setBatch({ startText: '0', sizeText: '5' });
+    const run = store.getState().generateBatch();
+    await untilPairs(store, step, 2);
+    await step();
+    store.getState().cancel();
+    await run;
+    const { batch, phase, error } = store.getState();
+    expect(phase).toBe('ready');
+    expect(error).toBeNull();
+    expect(batch.pairs.map((p) => p.seed)).toEqual([0, 1]);
+    expect(batch.note).toBe('Cancelled after 2 of 5 pairs; the 2 finished pairs are kept.');
+  });
+
+  it('refuses a size of 0 or over the limit, and a batch while a run goes, with a message', async () => {
+    const { store, step, batchCalls } = await ready();
+    store.getState().setBatch({ sizeText: '0' });
+    await store.getState().generateBatch();
+    expect(store.getState().error).toMatch(/^Batch size must be a whole number from 1 to 1000/);
+    store.getState().setBatch({ sizeText: '100000' });
+    await store.getState().generateBatch();
+    expect(store.getState().error).toMatch(/^Batch size must/);
+    store.getState().setBatch({ sizeText: '2' });
+    const single = store.getState().generate();
+    await store.getState().generateBatch();
+    expect(store.getState().error).toBe('A generation is running: wait for it or cancel it before starting a batch.');
+    expect(batchCalls).toEqual([]);
+    for (let i = 0; i < 2; i++) await step();
+    await single;
+  });
+
+  it('opening a gallery pair runs its seed again in the viewer and checks it is the batch’s pair', async () => {
+    const { store, step, calls } = await ready('?seed=99&steps=2');
+    store.getState().setBatch({ startText: '4', sizeText: '2' });
+    const run = store.getState().generateBatch();
+    await untilPairs(store, step, 2);
+    await run;
+    const open = store.getState().openBatchPair(1);
+    expect(store.getState().seedText).toBe('5');
+    for (let i = 0; i < 2; i++) await step();
+    await open;
+    expect(calls.at(-1)).toEqual({ seed: 5, steps: 2, eta: 0, previews: true });
+    const s = store.getState();
+    expect(s.frames).toHaveLength(2);
+    expect(s.result?.seed).toBe(5);
+    expect(s.batch.opened).toEqual({ index: 1, identical: true, text: "Seed 5: the re-run is identical to the batch's pair." });
+  });
+
+  it('a new model clears the gallery (its export would name the new model’s files)', async () => {
+    const { store, step } = await ready();
+    store.getState().setBatch({ sizeText: '1' });
+    const run = store.getState().generateBatch();
+    await untilPairs(store, step, 1);
+    await run;
+    expect(await store.getState().openModel({ modelUrl: '/models/other/' }, 'the other model')).toBe(true);
+    expect(store.getState().batch.pairs).toEqual([]);
   });
 });

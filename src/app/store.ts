@@ -3,7 +3,12 @@
 // them to the trajectory, the views draw the frame the timeline points at.
 import { create, type StoreApi, type UseBoundStore } from 'zustand';
 import { imageFromPixels, maskFromPixels, type PixelImage } from '../core/condition';
+import type { ImageFormat } from '../core/dataset/nnunet';
 import type {
+  BatchPair,
+  BatchProgress,
+  BatchRequest,
+  BatchSummary,
   GenerateMode,
   GenerateRequest,
   GenerateResult,
@@ -14,13 +19,16 @@ import type {
   StepFrame,
   StudioError,
 } from '../worker/api';
+import { comparePairs, parseBatchInputs } from './batch';
 import { lesionCount } from './brush';
 import { MAX_SEED, MAX_STEPS, modelUrl, parseBoundedInteger, randomSeed, type UrlOptions } from './config';
+import { formatDuration } from './format';
 
 /** What the store needs from the worker (the comlink remote, adapted; a fake in unit tests). */
 export interface StudioBackend {
   load(request: LoadRequest, onProgress?: (progress: LoadProgress) => void): Promise<ModelInfo>;
   generate(request: GenerateRequest, onFrame: (frame: StepFrame) => void): Promise<GenerateResult>;
+  generateBatch(request: BatchRequest, onPair: (pair: BatchPair) => void, onProgress: (progress: BatchProgress) => void): Promise<BatchSummary>;
   cancel(): Promise<void> | void;
   /** Turns whatever a call rejected with into a StudioError with a readable message. */
   toError(error: unknown): StudioError;
@@ -43,6 +51,27 @@ export interface ConditionImage {
 
 /** How many earlier masks Undo keeps. */
 export const MASK_UNDO_LIMIT = 100;
+
+/** The batch: its inputs, its finished pairs (the gallery) and, while it runs, where it is. */
+export interface BatchState {
+  startText: string;
+  sizeText: string;
+  /** Leave pairs with an empty mask out of the dataset export. */
+  rejectEmpty: boolean;
+  format: ImageFormat;
+  /** The finished pairs, in the order they came (seed order). Only final pairs: see openBatchPair. */
+  pairs: BatchPair[];
+  /** What the pairs were made with (its mode's condition kept once, for re-runs); null before a batch. */
+  request: BatchRequest | null;
+  /** Where the running batch is; null when none runs. */
+  progress: BatchProgress | null;
+  /** How the last batch ended, e.g. "Cancelled after 2 of 4 pairs; the 2 finished pairs are kept." */
+  note: string | null;
+  /** The gallery pair shown in the viewer, and whether its re-run gave the batch's pair. */
+  opened: { index: number; identical: boolean | null; text: string } | null;
+}
+
+export const DEFAULT_BATCH_SIZE = 16;
 
 /** Which model to open: a bundled folder URL, the user's files, or a cached custom model. */
 export type ModelRequest = Omit<LoadRequest, 'backend'>;
@@ -79,6 +108,7 @@ export interface StudioState {
   conditionImage: ConditionImage | null;
   /** Reading the model files while a model loads (null before the first report and when done). */
   loadProgress: LoadProgress | null;
+  batch: BatchState;
 
   load(): Promise<void>;
   /**
@@ -87,7 +117,13 @@ export interface StudioState {
    */
   openModel(request: ModelRequest, label: string): Promise<boolean>;
   generate(): Promise<void>;
+  /** Cancels the running generation or batch (a batch keeps its finished pairs). */
   cancel(): void;
+  /** Runs the batch the batch inputs, Steps and Mode ask for; the gallery starts afresh. */
+  generateBatch(): Promise<void>;
+  /** Shows a gallery pair in the viewer with its whole run (its seed run again) and checks it is the batch's pair. */
+  openBatchPair(index: number): Promise<void>;
+  setBatch(patch: Partial<Pick<BatchState, 'startText' | 'sizeText' | 'rejectEmpty' | 'format'>>): void;
   setSeedText(text: string): void;
   setStepsText(text: string): void;
   randomizeSeed(): void;
@@ -146,6 +182,16 @@ function requestMode(s: StudioState, [height, width]: [number, number]): Generat
   return { kind: 'pair' };
 }
 
+/** Steps and mode of a run from the controls (what Generate and a batch share), or what is wrong. */
+function runRequest(s: StudioState, model: ModelInfo): { steps: number; mode?: GenerateMode } | string {
+  const steps = parseBoundedInteger(s.stepsText, 1, MAX_STEPS);
+  if (steps === null) return `Steps must be a whole number from 1 to ${MAX_STEPS}.`;
+  const blocker = selectGenerateBlocker(s);
+  if (blocker !== null) return blocker;
+  const mode = requestMode(s, model.resolution);
+  return mode.kind === 'pair' ? { steps } : { steps, mode };
+}
+
 export type StudioStore = UseBoundStore<StoreApi<StudioState>>;
 
 export function createStudioStore(deps: StoreDeps): StudioStore {
@@ -191,7 +237,18 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
           // and without the previous model's run (its size may differ).
           ...(previous === null
             ? { stepsText: s.stepsText === '' ? String(model.defaultSteps) : s.stepsText }
-            : { stepsText: String(model.defaultSteps), frames: [], result: null, cursor: null, playing: false, runSteps: 0, runSeed: null, notice: `Opened model ${model.name}.` }),
+            : {
+                stepsText: String(model.defaultSteps),
+                frames: [],
+                result: null,
+                cursor: null,
+                playing: false,
+                runSteps: 0,
+                runSeed: null,
+                notice: `Opened model ${model.name}.`,
+                // the batch's pairs belong to the previous model (its export names that model's files)
+                batch: { ...s.batch, pairs: [], request: null, note: null, opened: null },
+              }),
         }));
         return true;
       } catch (e) {
@@ -203,6 +260,62 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
         modelLoading = false;
       }
     };
+    const setBatch = (patch: Partial<BatchState>) => set((s) => ({ batch: { ...s.batch, ...patch } }));
+
+    /** One run streamed into the viewer (Generate, or a gallery pair); its result, or null when it did not finish. */
+    const runInViewer = async (request: GenerateRequest): Promise<GenerateResult | null> => {
+      const { seed, steps } = request;
+      const id = ++runId;
+      let pending: StepFrame[] = [];
+      let flushScheduled = false;
+      const flush = () => {
+        flushScheduled = false;
+        if (id !== runId || pending.length === 0) return;
+        const batch = pending;
+        pending = [];
+        set((s) => ({ frames: s.frames.concat(batch) }));
+      };
+      const onFrame = (frame: StepFrame) => {
+        if (id !== runId) return;
+        pending.push(frame);
+        if (!flushScheduled) {
+          flushScheduled = true;
+          scheduleFlush(flush);
+        }
+      };
+      set({
+        phase: 'running',
+        frames: [],
+        runSteps: steps,
+        runSeed: seed,
+        cursor: null,
+        playing: false,
+        result: null,
+        error: null,
+        notice: null,
+      });
+      try {
+        const result = await backend.generate(request, onFrame);
+        if (id !== runId) return null;
+        flush();
+        // Without previews nothing was streamed: show the final pair as the run's one frame.
+        const frames = request.previews !== false ? get().frames : [finalFrame(result)];
+        set({ phase: 'ready', result, frames, cursor: null });
+        return result;
+      } catch (e) {
+        if (id !== runId) return null;
+        flush();
+        const err = backend.toError(e);
+        if (err.kind === 'cancelled') {
+          const done = get().frames.length;
+          set({ phase: 'ready', notice: `Cancelled after ${done} of ${steps} steps.` });
+        } else {
+          set({ phase: 'ready', error: `Generation failed: ${err.message}` });
+        }
+        return null;
+      }
+    };
+
     const loadModel = async (): Promise<void> => {
       await openModel({ modelUrl: modelUrl(options.model) }, `model "${options.model}"`);
     };
@@ -227,6 +340,7 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
       maskUndo: [],
       conditionImage: null,
       loadProgress: null,
+      batch: { startText: '0', sizeText: String(DEFAULT_BATCH_SIZE), rejectEmpty: false, format: 'png', pairs: [], request: null, progress: null, note: null, opened: null },
 
       load() {
         loading ??= loadModel();
@@ -242,66 +356,109 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
           set({ error: `Seed must be a whole number from 0 to ${MAX_SEED}.` });
           return;
         }
-        const steps = parseBoundedInteger(state.stepsText, 1, MAX_STEPS);
-        if (steps === null) {
-          set({ error: `Steps must be a whole number from 1 to ${MAX_STEPS}.` });
+        const request = runRequest(state, state.model);
+        if (typeof request === 'string') {
+          set({ error: request });
           return;
         }
-        const blocker = selectGenerateBlocker(state);
-        if (blocker !== null) {
-          set({ error: blocker });
+        await runInViewer({ ...request, seed, previews: options.previews });
+      },
+
+      async generateBatch() {
+        const state = get();
+        if (state.phase === 'running' || state.phase === 'cancelling') {
+          set({ error: 'A generation is running: wait for it or cancel it before starting a batch.' });
           return;
         }
-        const mode = requestMode(state, state.model.resolution);
+        if (state.phase !== 'ready' || state.model === null) {
+          set({ error: 'The model is not loaded yet: a batch can start once it is.' });
+          return;
+        }
+        const range = parseBatchInputs(state.batch.startText, state.batch.sizeText);
+        if (typeof range === 'string') {
+          set({ error: range });
+          return;
+        }
+        const run = runRequest(state, state.model);
+        if (typeof run === 'string') {
+          set({ error: run });
+          return;
+        }
+        const request: BatchRequest = { ...range, steps: run.steps, ...(run.mode ? { mode: run.mode } : {}) };
         const id = ++runId;
-        let pending: StepFrame[] = [];
+        // Progress comes every step; the store takes the newest once per animation frame.
+        let latest: BatchProgress | null = null;
         let flushScheduled = false;
-        const flush = () => {
-          flushScheduled = false;
-          if (id !== runId || pending.length === 0) return;
-          const batch = pending;
-          pending = [];
-          set((s) => ({ frames: s.frames.concat(batch) }));
-        };
-        const onFrame = (frame: StepFrame) => {
+        const onProgress = (p: BatchProgress) => {
           if (id !== runId) return;
-          pending.push(frame);
-          if (!flushScheduled) {
-            flushScheduled = true;
-            scheduleFlush(flush);
-          }
+          latest = p;
+          if (flushScheduled) return;
+          flushScheduled = true;
+          scheduleFlush(() => {
+            flushScheduled = false;
+            if (id === runId && latest && get().batch.progress !== null) setBatch({ progress: latest });
+          });
         };
-        set({
+        const onPair = (pair: BatchPair) => {
+          if (id === runId) set((s) => ({ batch: { ...s.batch, pairs: s.batch.pairs.concat(pair) } }));
+        };
+        set((s) => ({
           phase: 'running',
-          frames: [],
-          runSteps: steps,
-          runSeed: seed,
-          cursor: null,
-          playing: false,
-          result: null,
           error: null,
-          notice: null,
-        });
+          batch: { ...s.batch, pairs: [], request, note: null, opened: null, progress: { index: 0, count: range.count, seed: range.startSeed, step: 0, steps: run.steps, elapsedMs: 0 } },
+        }));
         try {
-          const request: GenerateRequest = { seed, steps, previews: options.previews };
-          if (mode.kind !== 'pair') request.mode = mode;
-          const result = await backend.generate(request, onFrame);
+          const summary = await backend.generateBatch(request, onPair, onProgress);
           if (id !== runId) return;
-          flush();
-          // Without previews nothing was streamed: show the final pair as the run's one frame.
-          const frames = options.previews ? get().frames : [finalFrame(result)];
-          set({ phase: 'ready', result, frames, cursor: null });
+          const per = summary.done > 0 ? ` (${formatDuration(summary.totalMs / summary.done)}/pair)` : '';
+          const note = summary.cancelled
+            ? `Cancelled after ${summary.done} of ${summary.count} pairs; the ${summary.done} finished pairs are kept.`
+            : `Done: ${summary.done} pairs in ${formatDuration(summary.totalMs)}${per}.`;
+          set((s) => ({ phase: 'ready', batch: { ...s.batch, progress: null, note } }));
         } catch (e) {
           if (id !== runId) return;
-          flush();
-          const err = backend.toError(e);
-          if (err.kind === 'cancelled') {
-            const done = get().frames.length;
-            set({ phase: 'ready', notice: `Cancelled after ${done} of ${steps} steps.` });
-          } else {
-            set({ phase: 'ready', error: `Generation failed: ${err.message}` });
-          }
+          const kept = get().batch.pairs.length;
+          set((s) => ({
+            phase: 'ready',
+            error: `Batch failed: ${backend.toError(e).message} The ${kept} finished pairs are kept.`,
+            batch: { ...s.batch, progress: null, note: `Stopped by an error after ${kept} of ${range.count} pairs.` },
+          }));
         }
+      },
+
+      async openBatchPair(index) {
+        const state = get();
+        const { pairs, request } = state.batch;
+        const pair = pairs[index];
+        if (!pair || !request || state.model === null) return;
+        if (state.phase !== 'ready') {
+          set({ error: 'Wait for the running generation to finish (or cancel it) before opening a pair.' });
+          return;
+        }
+        // The gallery keeps only each pair's final mask and image (~5 bytes a pixel) and runs the seed
+        // again for its trajectory: a trajectory is steps × 2 × H·W float32 (256 steps at 128×128 is
+        // 32 MiB a pair), which for a batch of hundreds would not fit. The same seed gives the same
+        // pair, and the re-run is checked against the kept one.
+        set((s) => ({
+          seedText: String(pair.seed),
+          stepsText: String(pair.steps),
+          mode: pair.mode,
+          batch: { ...s.batch, opened: { index, identical: null, text: `Running seed ${pair.seed} again for its steps…` } },
+        }));
+        const result = await runInViewer({ seed: pair.seed, steps: pair.steps, eta: pair.eta, previews: options.previews, ...(request.mode ? { mode: request.mode } : {}) });
+        if (result === null) {
+          setBatch({ opened: null });
+          return;
+        }
+        const c = comparePairs(result, pair);
+        const text = c.identical
+          ? `Seed ${pair.seed}: the re-run is identical to the batch's pair.`
+          : `Seed ${pair.seed}: the re-run differs from the batch's pair (${c.maskPixels} mask pixels, image max |Δ| ${c.maxImageDiff.toExponential(2)}).`;
+        setBatch({ opened: { index, identical: c.identical, text } });
+      },
+
+      setBatch(patch) {
+        setBatch(patch);
       },
 
       cancel() {

@@ -27,6 +27,7 @@ const backend: StudioBackend = {
     worker().load(transfer(request, Object.values(request.files ?? {})), onProgress && proxy(onProgress)),
   // The callback crosses as a comlink proxy; the worker transfers each frame's buffers.
   generate: (request, onFrame) => worker().generate(request, proxy(onFrame)),
+  generateBatch: (request, onPair, onProgress) => worker().generateBatch(request, proxy(onPair), proxy(onProgress)),
   cancel: () => worker().cancel(),
   toError: toStudioError,
 };

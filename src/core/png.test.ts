@@ -1,6 +1,8 @@
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { encodeGrayPng, encodeImagePng, encodeLabelPng, encodeMaskPng, imageToGray8, maskToGray8 } from './png';
+import { gunzipSync, inflateSync } from 'node:zlib';
+import { gzipStored } from './dataset/nifti';
+import { encodeGrayPng, encodeImagePng, encodeLabelPng, encodeMaskPng, imageToGray8, maskToGray8, zlibStored } from './png';
 
 const decode = (bytes: Uint8Array) => PNG.sync.read(Buffer.from(bytes));
 
@@ -18,6 +20,15 @@ describe('imageToGray8', () => {
     expect(Array.from(maskToGray8(new Float32Array([-1, 1, 0, 0.2]), 1))).toEqual([0, 1, 0, 1]);
     const img = decode(await encodeLabelPng(new Float32Array([-1, 1, 1, -1, 1, -1]), 3, 2));
     expect([0, 1, 2, 3, 4, 5].map((i) => img.data[4 * i])).toEqual([0, 1, 1, 0, 1, 0]);
+  });
+});
+
+describe('stored deflate', () => {
+  it('zlibStored and gzipStored are read by zlib, over several 64 KiB blocks', () => {
+    const data = Uint8Array.from({ length: 150_000 }, (_, i) => (i * 31) & 255);
+    expect(Buffer.from(inflateSync(zlibStored(data))).equals(Buffer.from(data))).toBe(true);
+    expect(Buffer.from(gunzipSync(gzipStored(data))).equals(Buffer.from(data))).toBe(true);
+    expect(Buffer.from(gunzipSync(gzipStored(new Uint8Array(0)))).length).toBe(0);
   });
 });
 

@@ -27,13 +27,11 @@ function adler32(bytes: Uint8Array): number {
   return ((b << 16) | a) >>> 0;
 }
 
-/** zlib stream with stored (uncompressed) deflate blocks of at most 65535 bytes. */
-export function zlibStored(data: Uint8Array): Uint8Array {
+/** Raw deflate (RFC 1951) of `data` as stored (uncompressed) blocks of at most 65535 bytes. */
+export function deflateStored(data: Uint8Array): Uint8Array {
   const blocks = Math.max(1, Math.ceil(data.length / 65535));
-  const out = new Uint8Array(2 + data.length + blocks * 5 + 4);
-  out[0] = 0x78;
-  out[1] = 0x01;
-  let o = 2;
+  const out = new Uint8Array(data.length + blocks * 5);
+  let o = 0;
   for (let b = 0; b < blocks; b++) {
     const start = b * 65535;
     const len = Math.min(65535, data.length - start);
@@ -45,12 +43,13 @@ export function zlibStored(data: Uint8Array): Uint8Array {
     out.set(data.subarray(start, start + len), o);
     o += len;
   }
-  const ad = adler32(data);
-  out[o++] = ad >>> 24;
-  out[o++] = (ad >>> 16) & 0xff;
-  out[o++] = (ad >>> 8) & 0xff;
-  out[o++] = ad & 0xff;
   return out;
+}
+
+/** zlib stream with stored (uncompressed) deflate blocks: the same bytes on every platform. */
+export function zlibStored(data: Uint8Array): Uint8Array {
+  const ad = adler32(data);
+  return concatBytes([new Uint8Array([0x78, 0x01]), deflateStored(data), new Uint8Array([ad >>> 24, (ad >>> 16) & 0xff, (ad >>> 8) & 0xff, ad & 0xff])]);
 }
 
 /** zlib (RFC 1950) of `data`: deflate where CompressionStream exists, stored blocks otherwise. */

@@ -2,6 +2,8 @@
 // The worker module implements StudioWorkerApi; the app holds a Remote<StudioWorkerApi>.
 // Pixel buffers cross as transferred ArrayBuffers (Comlink.transfer), never structured-clone copies.
 
+import type { DatasetModel } from '../core/dataset/nnunet';
+
 export type Backend = 'webgpu' | 'wasm';
 
 /**
@@ -37,6 +39,10 @@ export interface ModelInfo {
   card: Record<string, unknown>;
   /** Where the model came from and what the cache did (absent from loaders that do not say). */
   source?: ModelSourceInfo;
+  /** The manifest's B(·) settings (recorded per case in a dataset export). */
+  binarize: { kernel: number; weights: [number, number] };
+  /** Name, resolution, modality and each file's SHA-256, as a dataset's manifest.json records them. */
+  dataset: DatasetModel;
 }
 
 /** Where a loaded model came from, and the cache's part in it (for the model panel). */
@@ -117,6 +123,46 @@ export interface GenerateResult {
   msPerStep: number;
 }
 
+/** Most pairs one batch may ask for: the app keeps every finished pair (about 5 bytes a pixel). */
+export const MAX_BATCH_SIZE = 1000;
+
+/** N pairs from consecutive seeds, each run exactly as generate() would run it (without previews). */
+export interface BatchRequest {
+  /** Default { kind: 'pair' }; the same condition for every pair. */
+  mode?: GenerateMode;
+  /** The seeds are startSeed … startSeed + count − 1 (all within 0 … 2^32 − 1). */
+  startSeed: number;
+  /** 1 … MAX_BATCH_SIZE. */
+  count: number;
+  steps: number;
+  eta?: number;
+}
+
+/** A finished pair of a batch: its final result, and its place in the batch. */
+export interface BatchPair extends GenerateResult {
+  /** 0-based index in the batch (seed = startSeed + index). */
+  index: number;
+}
+
+/** Where a batch is: pair `index` of `count` (0-based), `step` of its `steps` done. */
+export interface BatchProgress {
+  index: number;
+  count: number;
+  seed: number;
+  step: number;
+  steps: number;
+  /** Since the batch started. */
+  elapsedMs: number;
+}
+
+/** How a batch ended (a cancelled batch resolves too: its finished pairs are kept). */
+export interface BatchSummary {
+  done: number;
+  count: number;
+  cancelled: boolean;
+  totalMs: number;
+}
+
 /** Errors cross the boundary as these, with a message a person can act on. */
 export interface StudioError {
   kind: 'cancelled' | 'model' | 'backend' | 'busy' | 'input' | 'internal';
@@ -128,6 +174,13 @@ export interface StudioWorkerApi {
   load(request: LoadRequest, onProgress?: (progress: LoadProgress) => void): Promise<ModelInfo>;
   /** One generation at a time: a second call while one runs rejects with kind 'busy'. */
   generate(request: GenerateRequest, onFrame: (frame: StepFrame) => void): Promise<GenerateResult>;
-  /** Stops the running generation within one step; its generate() rejects with kind 'cancelled'. */
+  /**
+   * Runs a batch, one pair after the other, handing each finished pair to onPair (awaited, so a
+   * pair the app cannot take stops the batch); onProgress gets every step. It counts as the one
+   * generation: generate() and a second batch are 'busy' meanwhile. cancel() stops it within a step
+   * and it resolves with cancelled: true; the pairs handed over so far are the batch.
+   */
+  generateBatch(request: BatchRequest, onPair: (pair: BatchPair) => void | Promise<void>, onProgress?: (progress: BatchProgress) => void): Promise<BatchSummary>;
+  /** Stops the running generation or batch within one step; generate() rejects with kind 'cancelled'. */
   cancel(): void;
 }

@@ -8,7 +8,7 @@ import { linearSchedule } from '../core/schedule';
 import { EngineError } from '../engine/errors';
 import { loadPairFromDir, loadStepPairFromDir } from '../engine/node';
 import type { LoadedModel as EngineModel } from '../engine/pair';
-import type { GenerateMode, StepFrame, StudioError } from './api';
+import { MAX_BATCH_SIZE, type BatchPair, type BatchProgress, type BatchRequest, type GenerateMode, type StepFrame, type StudioError } from './api';
 import { Studio, type LoadedModel } from './studio';
 
 const H = 4;
@@ -80,6 +80,8 @@ describe('Studio (worker logic)', () => {
       backend: 'wasm',
       backendNote: 'WASM requested',
       card: { license: 'test' },
+      binarize: { kernel: 5, weights: [0.75, 0.25] },
+      dataset: { name: 'fake', resolution: [4, 4], modality: 'ultrasound', files: {} },
     });
   });
 
@@ -188,6 +190,64 @@ describe('Studio (worker logic)', () => {
     const { studio } = studioWith(bad);
     await studio.load({ modelUrl: '/m/' });
     expect(await rejection(studio.generate({ seed: 1, steps: 2 }, () => undefined))).toEqual({ kind: 'backend', message: 'mask.onnx failed to run at t=768: device lost' });
+  });
+});
+
+describe('Studio batches', () => {
+  it('runs N seeds in order, each pair equal to generate() of its seed, with progress for every step', async () => {
+    const { studio } = studioWith(slowDenoiser());
+    await studio.load({ modelUrl: '/m/' });
+    const pairs: BatchPair[] = [];
+    const progress: BatchProgress[] = [];
+    const summary = await studio.generateBatch({ startSeed: 5, count: 3, steps: 2 }, (p) => void pairs.push(p), (p) => progress.push(p));
+    await framesDelivered();
+    expect(summary).toMatchObject({ done: 3, count: 3, cancelled: false });
+    expect(pairs.map((p) => [p.index, p.seed, p.steps])).toEqual([[0, 5, 2], [1, 6, 2], [2, 7, 2]]);
+    expect(progress.map((p) => [p.index, p.seed, p.step])).toEqual([[0, 5, 0], [0, 5, 1], [0, 5, 2], [1, 6, 0], [1, 6, 1], [1, 6, 2], [2, 7, 0], [2, 7, 1], [2, 7, 2]]);
+    const single = await studio.generate({ seed: 6, steps: 2 }, () => undefined);
+    expect(pairs[1].image).toEqual(single.image);
+    expect(pairs[1].mask).toEqual(single.mask);
+  });
+
+  it('cancel stops within a step and keeps the finished pairs; the studio is busy meanwhile, usable after', async () => {
+    const d = slowDenoiser(5);
+    const { studio } = studioWith(d);
+    await studio.load({ modelUrl: '/m/' });
+    const pairs: BatchPair[] = [];
+    const batch = studio.generateBatch({ startSeed: 0, count: 50, steps: 4 }, (p) => void pairs.push(p));
+    expect((await rejection(studio.generate({ seed: 1, steps: 2 }, () => undefined))).kind).toBe('busy');
+    expect((await rejection(studio.generateBatch({ startSeed: 0, count: 2, steps: 2 }, () => undefined))).kind).toBe('busy');
+    while (pairs.length < 2) await new Promise((r) => setTimeout(r, 5));
+    studio.cancel();
+    const callsAtCancel = d.calls;
+    const summary = await batch;
+    expect(d.calls - callsAtCancel).toBeLessThanOrEqual(1);
+    expect(summary.cancelled).toBe(true);
+    expect(summary.done).toBe(pairs.length);
+    expect(pairs.map((p) => p.seed)).toEqual(pairs.map((_, i) => i));
+    expect((await studio.generate({ seed: 2, steps: 2 }, () => undefined)).steps).toBe(2);
+  });
+
+  it('refuses a size of 0 or over the limit, and seeds past 2^32 − 1, with kind "input"', async () => {
+    const { studio } = studioWith(slowDenoiser());
+    await studio.load({ modelUrl: '/m/' });
+    const bad = (r: Partial<BatchRequest>) => rejection(studio.generateBatch({ startSeed: 0, count: 2, steps: 2, ...r }, () => undefined));
+    expect(await bad({ count: 0 })).toEqual({ kind: 'input', message: `Batch size must be a whole number from 1 to ${MAX_BATCH_SIZE}, got 0.` });
+    expect(await bad({ count: MAX_BATCH_SIZE + 1 })).toMatchObject({ kind: 'input' });
+    expect(await bad({ startSeed: 0xffffffff, count: 2 })).toEqual({ kind: 'input', message: 'The seeds 4294967295 … 4294967296 go past 4294967295; start at 4294967294 at the most.' });
+    expect(await bad({ steps: 0 })).toMatchObject({ kind: 'input', message: expect.stringMatching(/Steps/) });
+  });
+
+  it('a pair the app cannot take stops the batch with that error', async () => {
+    const { studio } = studioWith(slowDenoiser());
+    await studio.load({ modelUrl: '/m/' });
+    const err = await rejection(
+      studio.generateBatch({ startSeed: 0, count: 3, steps: 1 }, () => {
+        throw new Error('out of memory');
+      }),
+    );
+    expect(err).toEqual({ kind: 'internal', message: 'out of memory' });
+    expect((await studio.generate({ seed: 2, steps: 1 }, () => undefined)).steps).toBe(1);
   });
 });
 

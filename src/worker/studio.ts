@@ -2,10 +2,11 @@
 // Node: one loaded pair, one generation at a time, cancel within a step, frames handed over.
 
 import type { Manifest } from '../core/manifest';
-import { CancelledError, sampleSteps, type SamplerMode, type StepExecutorFactory } from '../core/sampler';
+import { datasetModel } from '../core/dataset/nnunet';
+import { CancelledError, sampleSteps, type SamplerMode, type SamplerStep, type StepExecutorFactory } from '../core/sampler';
 import type { Schedule } from '../core/schedule';
 import { EngineError, errorMessage } from '../engine/errors';
-import type { Backend, GenerateMode, GenerateRequest, GenerateResult, LoadProgress, LoadRequest, ModelInfo, ModelSourceInfo, StepFrame, StudioError, StudioWorkerApi } from './api';
+import { MAX_BATCH_SIZE, type Backend, type BatchPair, type BatchProgress, type BatchRequest, type BatchSummary, type GenerateMode, type GenerateRequest, type GenerateResult, type LoadProgress, type LoadRequest, type ModelInfo, type ModelSourceInfo, type StepFrame, type StudioError, type StudioWorkerApi } from './api';
 import { isStudioError, studioError } from './errors';
 
 export interface LoadedModel {
@@ -125,6 +126,8 @@ export class Studio implements StudioWorkerApi {
         backend: next.backend,
         backendNote: next.backendNote,
         card: m.card,
+        binarize: { kernel: m.sampler.binarize.kernel, weights: [m.sampler.binarize.weights[0], m.sampler.binarize.weights[1]] },
+        dataset: datasetModel(m),
         ...(next.source ? { source: next.source } : {}),
       };
     } catch (e) {
@@ -135,23 +138,102 @@ export class Studio implements StudioWorkerApi {
   }
 
   async generate(request: GenerateRequest, onFrame: (frame: StepFrame) => void): Promise<GenerateResult> {
+    const { model, mode, eta } = this.checkRun(request, [request.seed]);
+    const previews = request.previews !== false;
+    const signal = { aborted: false };
+    this.running = signal;
+    const started = performance.now();
+    try {
+      const result = await this.sampleOne(model, { mode, seed: request.seed, steps: request.steps, eta }, signal, previews, (f) => {
+        if (!f.x0 || !f.y0) return;
+        const { x0, y0 } = f;
+        const frame: StepFrame = { index: f.index, total: f.total, t: f.t, tPrev: f.tPrev, x0, y0, elapsedMs: performance.now() - started };
+        // Not awaited: frames are posted in order and the result message follows them; a failing
+        // UI callback must not stop the run.
+        void Promise.resolve()
+          .then(() => onFrame(this.transfer(frame, [x0.buffer, y0.buffer])))
+          .catch(() => undefined);
+      });
+      return this.transfer(result, [result.mask.buffer, result.image.buffer]);
+    } catch (e) {
+      throw asStudioError(e);
+    } finally {
+      this.running = null;
+    }
+  }
+
+  async generateBatch(
+    request: BatchRequest,
+    onPair: (pair: BatchPair) => void | Promise<void>,
+    onProgress?: (progress: BatchProgress) => void,
+  ): Promise<BatchSummary> {
+    const { startSeed, count } = request;
+    if (!Number.isInteger(count) || count < 1 || count > MAX_BATCH_SIZE) throw studioError('input', `Batch size must be a whole number from 1 to ${MAX_BATCH_SIZE}, got ${count}.`);
+    if (Number.isInteger(startSeed) && startSeed + count - 1 > 0xffffffff) {
+      throw studioError('input', `The seeds ${startSeed} … ${startSeed + count - 1} go past 4294967295; start at ${0xffffffff - count + 1} at the most.`);
+    }
+    const { model, mode, eta } = this.checkRun(request, [startSeed]);
+    const signal = { aborted: false };
+    this.running = signal;
+    const started = performance.now();
+    let done = 0;
+    try {
+      for (let index = 0; index < count && !signal.aborted; index++) {
+        const seed = startSeed + index;
+        const progress = (step: number) => {
+          if (!onProgress) return;
+          const p: BatchProgress = { index, count, seed, step, steps: request.steps, elapsedMs: performance.now() - started };
+          void Promise.resolve().then(() => onProgress(p)).catch(() => undefined);
+        };
+        progress(0);
+        let result: GenerateResult;
+        try {
+          result = await this.sampleOne(model, { mode, seed, steps: request.steps, eta }, signal, false, (f) => progress(f.index + 1));
+        } catch (e) {
+          if (e instanceof CancelledError) break; // the pair in hand is dropped, the finished ones stay
+          throw e;
+        }
+        const pair: BatchPair = { ...result, index };
+        // Awaited: the pair is the product; if the app cannot take it, the batch stops with that error.
+        await onPair(this.transfer(pair, [pair.mask.buffer, pair.image.buffer]));
+        done++;
+      }
+      return { done, count, cancelled: done < count, totalMs: performance.now() - started };
+    } catch (e) {
+      throw asStudioError(e);
+    } finally {
+      this.running = null;
+    }
+  }
+
+  /** The checks every run makes: the model, no other run, the seeds, steps, η and mode. */
+  private checkRun(request: Pick<GenerateRequest, 'steps' | 'eta' | 'mode'>, seeds: number[]): { model: LoadedModel; mode: SamplerMode; eta: number } {
     if (this.running) throw studioError('busy', 'A generation is already running: wait for it or cancel it.');
     if (this.loading) throw studioError('busy', 'The model is still loading.');
     const model = this.model;
     if (!model) throw studioError('input', 'No model is loaded yet.');
     const { manifest, schedule } = model;
     const T = schedule.T;
-    const { seed, steps } = request;
-    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw studioError('input', `Seed must be a whole number from 0 to 4294967295, got ${seed}.`);
+    const { steps } = request;
+    for (const seed of seeds) {
+      if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw studioError('input', `Seed must be a whole number from 0 to 4294967295, got ${seed}.`);
+    }
     if (!Number.isInteger(steps) || steps < 1 || steps > T) throw studioError('input', `Steps must be a whole number from 1 to ${T}, got ${steps}.`);
     const eta = request.eta ?? manifest.sampler.eta;
     if (typeof eta !== 'number' || !(eta >= 0) || !Number.isFinite(eta)) throw studioError('input', `η must be a number ≥ 0, got ${eta}.`);
-    const previews = request.previews !== false;
-    const [height, width] = manifest.resolution;
-    const mode = samplerModeFor(request.mode, [height, width]);
+    return { model, mode: samplerModeFor(request.mode, manifest.resolution), eta };
+  }
 
-    const signal = { aborted: false };
-    this.running = signal;
+  /** One pair through the sampler, onStep after every step (with x̂₀, ŷ₀ when `previews`). */
+  private async sampleOne(
+    model: LoadedModel,
+    run: { mode: SamplerMode; seed: number; steps: number; eta: number },
+    signal: { aborted: boolean },
+    previews: boolean,
+    onStep: (step: SamplerStep) => void,
+  ): Promise<GenerateResult> {
+    const { manifest, schedule } = model;
+    const [height, width] = manifest.resolution;
     const started = performance.now();
     // Only x̂₀ and ŷ₀ are previews; without previews nothing but the final pair is read back.
     const it = sampleSteps({
@@ -159,12 +241,12 @@ export class Studio implements StudioWorkerApi {
       schedule,
       height,
       width,
-      steps,
-      seed,
-      eta,
+      steps: run.steps,
+      seed: run.seed,
+      eta: run.eta,
       binarize: { kernel: manifest.sampler.binarize.kernel, weights: manifest.sampler.binarize.weights },
       previews: previews ? ['x0', 'y0'] : false,
-      mode,
+      mode: run.mode,
       signal,
     });
     try {
@@ -174,27 +256,14 @@ export class Studio implements StudioWorkerApi {
           const { mask, image, steps: done } = r.value;
           const totalMs = performance.now() - started;
           const mask01 = Uint8Array.from(mask, (v) => (v > 0 ? 1 : 0));
-          const result: GenerateResult = { mode: mode.kind, seed, steps: done, eta, width, height, mask: mask01, image, backend: model.backend, totalMs, msPerStep: totalMs / done };
-          return this.transfer(result, [mask01.buffer, image.buffer]);
+          return { mode: run.mode.kind, seed: run.seed, steps: done, eta: run.eta, width, height, mask: mask01, image, backend: model.backend, totalMs, msPerStep: totalMs / done };
         }
-        const f = r.value;
-        if (f.x0 && f.y0) {
-          const { x0, y0 } = f;
-          const frame: StepFrame = { index: f.index, total: f.total, t: f.t, tPrev: f.tPrev, x0, y0, elapsedMs: performance.now() - started };
-          // Not awaited: frames are posted in order and the result message follows them; a failing
-          // UI callback must not stop the run.
-          void Promise.resolve()
-            .then(() => onFrame(this.transfer(frame, [x0.buffer, y0.buffer])))
-            .catch(() => undefined);
-        }
+        onStep(r.value);
         await yieldToEventLoop();
       }
-    } catch (e) {
-      throw asStudioError(e);
     } finally {
       // ends the loop if it is still suspended, so the executor releases its tensors
       await it.return(undefined as never).catch(() => undefined);
-      this.running = null;
     }
   }
 

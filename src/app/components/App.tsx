@@ -7,6 +7,7 @@ import { StatusBar } from './StatusBar';
 import { ErrorAlert } from './ErrorAlert';
 import { ModelCard } from './ModelCard';
 import { ConditionPanel } from './ConditionPanel';
+import { BatchPanel } from './BatchPanel';
 
 export function App() {
   const load = useStudio((s) => s.load);
@@ -31,6 +32,7 @@ export function App() {
           <ConditionPanel />
           <Views />
           <Timeline />
+          <BatchPanel />
         </section>
       </main>
       <footer className="footer">

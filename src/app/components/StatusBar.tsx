@@ -1,4 +1,5 @@
 import { useStudio } from '../studio';
+import { batchProgressText, batchStepsDone } from '../batch';
 import { backendLabel, estimateRemainingMs, formatDuration } from '../format';
 
 /** Backend and progress, announced politely to screen readers (role="status"). */
@@ -9,6 +10,7 @@ export function StatusBar() {
   const runSteps = useStudio((s) => s.runSteps);
   const result = useStudio((s) => s.result);
   const notice = useStudio((s) => s.notice);
+  const batchProgress = useStudio((s) => s.batch.progress);
 
   const done = frames.length;
   const last = frames[done - 1];
@@ -16,7 +18,15 @@ export function StatusBar() {
   const busy = phase === 'running' || phase === 'cancelling';
 
   let text: string;
-  if (phase === 'loading') text = 'Loading model…';
+  let value = result ? result.steps : done;
+  let max = Math.max(1, result ? result.steps : runSteps);
+  if (batchProgress) {
+    // a batch runs: its pair and step, not the viewer's run
+    const steps = batchStepsDone(batchProgress);
+    text = batchProgressText(batchProgress, phase === 'cancelling');
+    value = steps.done;
+    max = Math.max(1, steps.total);
+  } else if (phase === 'loading') text = 'Loading model…';
   else if (phase === 'failed') text = 'No model loaded';
   else if (phase === 'cancelling') text = `Cancelling… step ${done} of ${runSteps}`;
   else if (phase === 'running') {
@@ -30,8 +40,6 @@ export function StatusBar() {
   } else if (notice) text = notice;
   else text = 'Ready';
 
-  const value = result ? result.steps : done;
-  const max = Math.max(1, result ? result.steps : runSteps);
   return (
     <div className="statusbar" role="status" aria-live="polite">
       <span className={`backend backend-${model?.backend ?? 'none'}`} title={model?.backendNote ?? undefined}>

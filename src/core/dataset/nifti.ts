@@ -7,6 +7,9 @@
 // both the identity (code 1), so voxel (i, j) = column i, row j is at world (i, j, 0) in every reader.
 // Data order: NIfTI's first axis varies fastest, so a row-major [H, W] array is dim = [2, W, H].
 
+import { crc32 } from '../crc32';
+import { concatBytes, deflateStored } from '../png';
+
 const HEADER_SIZE = 348;
 const VOX_OFFSET = 352;
 const DT_UINT8 = 2;
@@ -18,6 +21,8 @@ export interface NiftiOptions {
   intent?: number;
   /** descrip (at most 79 ASCII characters). */
   description?: string;
+  /** false: gzip of stored deflate blocks, the same bytes on every platform. Default true. */
+  compress?: boolean;
 }
 
 /** The uncompressed .nii bytes of an H×W uint8 slice (row-major). */
@@ -51,6 +56,16 @@ export function encodeNiftiUint8(pixels: Uint8Array, width: number, height: numb
   return out;
 }
 
+/** gzip (RFC 1952) of stored deflate blocks: no compression, no CompressionStream, the same bytes everywhere. */
+export function gzipStored(data: Uint8Array): Uint8Array {
+  const header = new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]); // deflate, no flags, mtime 0, OS unknown
+  const trailer = new Uint8Array(8);
+  const v = new DataView(trailer.buffer);
+  v.setUint32(0, crc32(data), true);
+  v.setUint32(4, data.length >>> 0, true); // ISIZE: the length mod 2^32
+  return concatBytes([header, deflateStored(data), trailer]);
+}
+
 /** gzip (RFC 1952) via CompressionStream (browsers, Node ≥ 18). */
 export async function gzip(data: Uint8Array): Promise<Uint8Array> {
   if (typeof CompressionStream === 'undefined') throw new Error('NIfTI export needs CompressionStream (gzip), which this runtime lacks');
@@ -60,5 +75,6 @@ export async function gzip(data: Uint8Array): Promise<Uint8Array> {
 
 /** The .nii.gz bytes of an H×W uint8 slice. */
 export async function encodeNiftiGz(pixels: Uint8Array, width: number, height: number, opts?: NiftiOptions): Promise<Uint8Array> {
-  return gzip(encodeNiftiUint8(pixels, width, height, opts));
+  const nii = encodeNiftiUint8(pixels, width, height, opts);
+  return opts?.compress === false ? gzipStored(nii) : gzip(nii);
 }

@@ -3,6 +3,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateManifest } from '../manifest';
 import { pythonHas, runPythonJson } from '../../testing/python';
@@ -57,6 +59,18 @@ describe('case naming and records', () => {
     const b = datasetIndexFiles([...recs].reverse(), model);
     expect(a.map((f) => Buffer.from(f.bytes).toString())).toEqual(b.map((f) => Buffer.from(f.bytes).toString()));
     expect(() => datasetIndexFiles([recs[0], recs[0]], model)).toThrow(/case pig_0000000003 appears twice/);
+  });
+
+  it('case files are stored, not deflated: the same bytes from any platform’s zlib (studio ZIP = CLI folder)', async () => {
+    for (const format of ['png', 'nifti'] as const) {
+      const { files } = await caseFiles({ ...settings(4), format }, pixels(3), [4, 6]);
+      for (const f of files) {
+        const original = format === 'png' ? PNG.sync.read(Buffer.from(f.bytes)).data.filter((_, i) => i % 4 === 0) : gunzipSync(f.bytes).subarray(352);
+        expect(original.length, f.path).toBe(24);
+        // a stored deflate block is the 5-byte header, then the data as is
+        expect(Buffer.from(f.bytes).includes(Buffer.from(format === 'png' ? [0x01, 24 + 4, 0, ~(24 + 4) & 0xff, 0xff] : [0x01, 352 + 24, 1, ~(352 + 24) & 0xff, ~1 & 0xff])), f.path).toBe(true);
+      }
+    }
   });
 
   it('format nifti: .nii.gz files, file_ending ".nii.gz"; one dataset never mixes formats', async () => {

@@ -98,29 +98,40 @@ export interface CaseSettings {
 
 /** The final pair of a run (SamplerResult's mask and image), plus the raw arrays when wanted. */
 export interface CasePixels {
-  /** B(x̂₀), ±1 (values > 0 are lesion). */
-  mask: Float32Array;
+  /** B(x̂₀), ±1 floats or 0/1 bytes (values > 0 are lesion). */
+  mask: Float32Array | Uint8Array;
   /** ŷ₀ in model units. */
   image: Float32Array;
   raw?: Record<RawArrayName, Float32Array>;
 }
 
+/** Fraction of a mask's pixels that are lesion (value > 0): the record's maskAreaFraction. */
+export function maskAreaFraction(mask: ArrayLike<number>): number {
+  let lesion = 0;
+  for (let i = 0; i < mask.length; i++) if (mask[i] > 0) lesion++;
+  return mask.length > 0 ? lesion / mask.length : 0;
+}
+
 /** One case's files (image, label, raw arrays if given) and its record. */
 export async function caseFiles(settings: CaseSettings, pixels: CasePixels, [H, W]: readonly [number, number]): Promise<{ record: CaseRecord; files: DatasetFile[] }> {
   const name = caseName(settings.seed, settings.prefix);
-  let lesion = 0;
-  for (let i = 0; i < pixels.mask.length; i++) if (pixels.mask[i] > 0) lesion++;
+  const area = maskAreaFraction(pixels.mask);
   const format = settings.format ?? 'png';
   const description = `${name} seed ${settings.seed} steps ${settings.steps} eta ${settings.eta}`;
+  // Stored, not deflated: the platform's deflate (Node's zlib in the CLI, Chromium's in the studio)
+  // gives other bytes for the same pixels, and the studio's ZIP must be the CLI's files. Generated
+  // speckle barely compresses (a tiny pair's image PNG deflated was 1052 bytes for 1024 pixels);
+  // the labels do, so a dataset's labels are larger than deflated ones would be.
+  const stored = { compress: false };
   const files: DatasetFile[] =
     format === 'png'
       ? [
-          { path: imagePath(name), bytes: await encodeImagePng(pixels.image, W, H) },
-          { path: labelPath(name), bytes: await encodeLabelPng(pixels.mask, W, H) },
+          { path: imagePath(name), bytes: await encodeImagePng(pixels.image, W, H, stored) },
+          { path: labelPath(name), bytes: await encodeLabelPng(pixels.mask, W, H, stored) },
         ]
       : [
-          { path: imagePath(name, format), bytes: await encodeNiftiGz(imageToGray8(pixels.image), W, H, { description }) },
-          { path: labelPath(name, format), bytes: await encodeNiftiGz(maskToGray8(pixels.mask, 1), W, H, { description, intent: NIFTI_INTENT_LABEL }) },
+          { path: imagePath(name, format), bytes: await encodeNiftiGz(imageToGray8(pixels.image), W, H, { description, ...stored }) },
+          { path: labelPath(name, format), bytes: await encodeNiftiGz(maskToGray8(pixels.mask, 1), W, H, { description, intent: NIFTI_INTENT_LABEL, ...stored }) },
         ];
   if (pixels.raw) for (const a of RAW_ARRAYS) files.push({ path: rawPath(name, a), bytes: encodeNpyFloat32(pixels.raw[a], [H, W]) });
   const record: CaseRecord = {
@@ -130,8 +141,8 @@ export async function caseFiles(settings: CaseSettings, pixels: CasePixels, [H, 
     steps: settings.steps,
     eta: settings.eta,
     binarize: { kernel: settings.binarize.kernel, weights: [settings.binarize.weights[0], settings.binarize.weights[1]] },
-    maskAreaFraction: lesion / pixels.mask.length,
-    empty: lesion === 0,
+    maskAreaFraction: area,
+    empty: area === 0,
     appVersion: settings.appVersion,
     files: files.map((f) => f.path),
   };

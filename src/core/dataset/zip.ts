@@ -1,5 +1,5 @@
 // ZIP archive writer (PKWARE APPNOTE 6.3.x, no ZIP64): every entry "stored" (method 0, no
-// compression) because what we pack is PNGs, already deflated, and small JSON. DOM-free; the
+// compression), so the archive holds the files' own bytes and never depends on a platform's deflate. DOM-free; the
 // studio's batch export zips a dataset with it, tests read the result with Python's zipfile.
 //
 // Streaming-friendly: ZipWriter.add returns the bytes of one entry (local header + data) as soon as
