@@ -151,6 +151,10 @@ export interface ForwardOptions {
   opt?: 'disabled' | 'basic' | 'extended' | 'all';
   resolution: number;
   file?: string;
+  /** ORT's intra-op spinning: true (ORT's default) or false; default: the studio's setting */
+  spin?: boolean;
+  /** time model_x then model_y per "forward" (a joint step's two calls) instead of model_x alone */
+  pair?: boolean;
 }
 
 export interface ForwardResult {
@@ -165,7 +169,7 @@ export interface ForwardResult {
 /** One U-Net's raw forward (model_x unless `file` says otherwise) in a worker. */
 export async function browserForward(b: BrowserSession, o: ForwardOptions, timeoutMs: number): Promise<ForwardResult> {
   // default build: the studio's for that backend (src/engine/web.ts ORT_BUILDS)
-  const q = new URLSearchParams({ model: `/models/bench/${o.file ?? 'mask.onnx'}`, ep: o.ep, bundle: o.bundle ?? o.ep, threads: String(o.threads ?? 0), reps: String(o.reps), opt: o.opt ?? 'all', resolution: String(o.resolution) });
+  const q = new URLSearchParams({ model: `/models/bench/${o.file ?? 'mask.onnx'}`, ep: o.ep, bundle: o.bundle ?? o.ep, threads: String(o.threads ?? 0), reps: String(o.reps), opt: o.opt ?? 'all', resolution: String(o.resolution), spin: o.spin === false ? '0' : '1', pair: o.pair ? '/models/bench/image.onnx' : '' });
   const page = await b.context.newPage();
   try {
     await page.goto(`${b.baseUrl}/bench/index.html?${q}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BEGIN, COLUMNS, END, formatMs, overhead, parseTable, renderSection, tableRow, updateBenchmarks, type Report } from './report';
+import { BEGIN, COLUMNS, END, formatMs, keptRow, overhead, parseTable, renderSection, tableRow, updateBenchmarks, type Report } from './report';
 
 const report: Report = {
   date: '2026-01-01T00:00:00Z',
@@ -38,5 +38,21 @@ describe('BENCHMARKS.md section', () => {
     expect(updated).toBe(`# Benchmarks\n\nintro\n\n${section}\n\n## Why WASM is slower\n\nanalysis\n`);
     expect(updateBenchmarks('# Notes\n', section)).toBe(`# Notes\n\n${section}\n`);
     expect(() => parseTable('# nothing')).toThrow(/no measured section/);
+  });
+});
+
+describe('keeping a path this run leaves out', () => {
+  it('takes the previous measured row with its date and load, never a "not measured" one', () => {
+    const previous = updateBenchmarks(null, renderSection({ ...report, load: ['**Load at the start:** busy', '**Load at the end:** busier'] }));
+    const kept = keptRow(previous, '(a)');
+    expect(kept?.when).toBe('2026-01-01T00:00:00Z');
+    expect(kept?.load).toEqual(['**Load at the start:** busy', '**Load at the end:** busier']);
+    expect(kept?.row.kept?.[4]).toBe('200.0 ms');
+    expect(kept?.row.kept?.[9]).toBe('a | b [kept from 2026-01-01T00:00:00Z]');
+    expect(keptRow(previous, '(c)')).toBeNull();
+    expect(keptRow(null, '(a)')).toBeNull();
+    // kept twice: one date, the latest
+    const again = updateBenchmarks(previous, renderSection({ ...report, date: '2026-02-02T00:00:00Z', rows: [kept!.row] }));
+    expect(keptRow(again, '(a)')?.row.kept?.[9]).toBe('a | b [kept from 2026-02-02T00:00:00Z]');
   });
 });

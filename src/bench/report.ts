@@ -19,6 +19,8 @@ export interface Row {
   note?: string;
   /** why this path was not measured (the row says so instead of numbers) */
   skipped?: string;
+  /** a row kept as it was from the previous run's table (its cells, already formatted) */
+  kept?: string[];
 }
 
 export interface Report {
@@ -50,7 +52,9 @@ export function overhead(row: Row): string {
 export const COLUMNS = ['path', 'threads', 'load (cold)', 'load (cached)', 'one U-Net forward', 'joint step', 'step ÷ 2 forwards', 'pair', 'peak memory', 'notes'];
 
 export function tableRow(r: Row): string {
-  const cells = r.skipped
+  const cells = r.kept
+    ? r.kept
+    : r.skipped
     ? [r.path, r.threads, '–', '–', '–', '–', '–', '–', '–', `not measured: ${r.skipped}`]
     : [
         r.path,
@@ -96,6 +100,28 @@ export function updateBenchmarks(existing: string | null, section: string): stri
   return `${existing.replace(/\s*$/, '')}\n\n${section}\n`;
 }
 
+/**
+ * The previous section's measured row of a path (by its "(a)" … "(d)" label), to keep when this run
+ * leaves the path out: its cells with a note of when it was measured and under what load.
+ */
+export function keptRow(previous: string | null, label: string): { row: Row; when: string; load: string[] } | null {
+  if (!previous) return null;
+  let table;
+  try {
+    table = parseTable(previous);
+  } catch {
+    return null;
+  }
+  const cells = table.rows.find((r) => r[0].startsWith(label));
+  if (!cells || cells.length !== COLUMNS.length || cells[9].startsWith('not measured')) return null;
+  const section = previous.slice(previous.indexOf(BEGIN), previous.indexOf(END));
+  const when = /^Measured (\S+)/m.exec(section)?.[1] ?? 'an earlier run';
+  const load = [...section.matchAll(/^- (\*\*Load at the (?:start|end)[^\n]*)$/gm)].map((m) => m[1]);
+  const kept = [...cells];
+  kept[9] = `${kept[9].replace(/ \[kept from [^\]]*\]$/, '')} [kept from ${when}]`;
+  return { row: { path: cells[0], threads: cells[1], kept }, when, load };
+}
+
 /** Reads the measured table back (the test's check that the file is well-formed): header and rows as cells. */
 export function parseTable(markdown: string): { header: string[]; rows: string[][] } {
   const a = markdown.indexOf(BEGIN);
@@ -105,7 +131,11 @@ export function parseTable(markdown: string): { header: string[]; rows: string[]
     .slice(a, b)
     .split('\n')
     .filter((l) => l.startsWith('|'));
-  const cells = (l: string) => l.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim());
+  const cells = (l: string) =>
+    l
+      .slice(1, -1)
+      .split(/(?<!\\)\|/)
+      .map((c) => c.trim().replace(/\\\|/g, '|'));
   if (table.length < 2) throw new Error('the measured section holds no table');
   return { header: cells(table[0]), rows: table.slice(2).map(cells) };
 }

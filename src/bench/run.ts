@@ -15,9 +15,9 @@ import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { browserForward, startBrowser, studioRun, type BrowserSession, type StudioRun } from './browser';
+import { browserForward, startBrowser, studioRun, type BrowserSession, type ForwardOptions, type StudioRun } from './browser';
 import type { NodeResult } from './node-child';
-import { formatMs, renderSection, updateBenchmarks, type Report, type Row } from './report';
+import { formatMs, keptRow, renderSection, updateBenchmarks, type Report, type Row } from './report';
 import { median } from './stats';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -38,6 +38,16 @@ const USAGE = `usage: npm run bench -- [--quick] [--model DIR] [--weights RUN] [
   --only          a subset of the paths                            default all (quick: node,pytorch,wasm)
   --webgpu-twice  also the WebGPU run with previews=off from Cache Storage (another ~10 min at 128²)
   --out           the Markdown file whose measured section is replaced   default BENCHMARKS.md`;
+
+/** The paths: --only's key, the table's label, the row's name. */
+const PATHS = [
+  ['node', '(a)', '(a) CLI, onnxruntime-node (CPU EP)'],
+  ['wasm', '(b)', '(b) studio, Chromium, WASM'],
+  ['webgpu', '(c)', '(c) studio, Chromium, WebGPU (SwiftShader)'],
+  ['pytorch', '(d)', '(d) kit, PyTorch reference sampler'],
+] as const;
+type PathKey = (typeof PATHS)[number][0];
+const pathName = (key: PathKey): string => PATHS.find(([k]) => k === key)![2];
 
 interface Options {
   quick: boolean;
@@ -135,7 +145,7 @@ async function nodeRow(o: Options, model: string): Promise<Row> {
   const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/bench/node-child.ts', '--model', model, '--steps', String(o.steps), '--forwards', String(o.forwards * 2), '--pairs', o.quick ? '1' : '3', '--threads', String(o.threads)], { cwd: root, maxBuffer: 1 << 24 });
   const r = JSON.parse(stdout.trim().split('\n').pop()!) as NodeResult;
   return {
-    path: '(a) CLI, onnxruntime-node (CPU EP)',
+    path: pathName('node'),
     threads: String(o.threads),
     loadColdMs: r.loadColdMs,
     loadCachedMs: r.loadCachedMs,
@@ -149,7 +159,7 @@ async function nodeRow(o: Options, model: string): Promise<Row> {
 }
 
 async function pytorchRow(o: Options, weights: string | undefined): Promise<Row> {
-  const path = '(d) kit, PyTorch reference sampler';
+  const path = pathName('pytorch');
   if (!weights) return { path, threads: String(o.threads), skipped: 'no PyTorch checkpoints for --model (pass --weights RUN)' };
   log(`PyTorch reference sampler, ${o.steps} steps…`);
   const out = await python(['-m', 'pigkit.bench', '--sampler', weights, '--steps', String(o.steps), '--forwards', String(o.forwards), '--pairs', '1', '--threads', String(o.threads)]);
@@ -171,6 +181,24 @@ async function pytorchRow(o: Options, weights: string | undefined): Promise<Row>
 interface BrowserRows {
   row: Row;
   streaming: string;
+  /** findings from extra raw forwards (what the studio's WASM settings are worth) */
+  extra: string[];
+}
+
+/**
+ * The raw WASM forward with one setting changed from the studio's, for "Why WASM is slower": one
+ * thread; the WebGPU build's (asyncify) WASM provider, which the studio used before; ORT's spinning off.
+ */
+async function wasmVariants(b: BrowserSession, resolution: number, o: Options, studioMs: number, threads: number): Promise<string[]> {
+  log('WASM variants: one thread, the asyncify build, no spinning…');
+  const timeout = 10 * 60_000;
+  const ms = async (f: Partial<ForwardOptions>) => median((await browserForward(b, { ep: 'wasm', reps: o.forwards, resolution, ...f }, timeout)).forwardMs);
+  const one = await ms({ threads: 1 });
+  const asyncify = await ms({ bundle: 'webgpu' });
+  const noSpin = await ms({ spin: false });
+  return [
+    `WASM raw forward, the studio's settings (plain WASM build, ${threads} threads): ${formatMs(studioMs)}; with 1 thread: ${formatMs(one)}; on the WebGPU build's WASM provider (asyncify binary, the studio before this change): ${formatMs(asyncify)}; with ORT's spinning off: ${formatMs(noSpin)}.`,
+  ];
 }
 
 /**
@@ -191,7 +219,7 @@ async function studioRows(b: BrowserSession, backend: 'wasm' | 'webgpu', steps: 
   const reps = backend === 'webgpu' ? 1 : o.forwards;
   const fwd = await browserForward(b, { ep: backend, reps, resolution }, timeout);
   const threads = backend === 'wasm' ? `${fwd.numThreads}${fwd.crossOriginIsolated ? '' : ' (not isolated)'}` : 'GPU';
-  const path = backend === 'wasm' ? '(b) studio, Chromium, WASM' : '(c) studio, Chromium, WebGPU (SwiftShader)';
+  const path = pathName(backend);
   const last = off ?? on;
   const cachedNote = !off ? 'cached load not measured (one run: --webgpu-twice)' : off.onnxRequests === 0 ? 'cached = Cache Storage, no .onnx request' : `cached load still requested ${off.onnxRequests} .onnx file(s)`;
   const row: Row = {
@@ -206,10 +234,11 @@ async function studioRows(b: BrowserSession, backend: 'wasm' | 'webgpu', steps: 
     memory: `PSS ${Math.max(on.peakPssMb, off?.peakPssMb ?? 0).toFixed(0)} MiB (all Chromium processes), page JS heap ${last.jsHeapMb.toFixed(0)} MiB`,
     note: `${last.status.replace(/^.*?Backend: /, '').replace(/ ?Done:.*$/, '')}; ${cachedNote}; ${on.workers} page workers (the studio's + ORT threads); step from previews=${off ? 'off' : 'on'}; forward: median of ${fwd.forwardMs.length} after a first run of ${formatMs(fwd.firstMs)}`,
   };
+  const extra = backend === 'wasm' && !o.quick ? await wasmVariants(b, resolution, o, median(fwd.forwardMs), fwd.numThreads) : [];
   const streaming = off
     ? `Streaming on ${backend}: ${formatMs(on.stepMs)}/step with previews, ${formatMs(off.stepMs)}/step with \`previews=off\` (${((on.stepMs / off.stepMs - 1) * 100).toFixed(1)}% with streaming; ${steps} step(s) each, one run each, so within noise unless large).`
     : `Streaming on ${backend}: not measured (one run only; \`--webgpu-twice\` adds the \`previews=off\` run).`;
-  return { row, streaming };
+  return { row, streaming, extra };
 }
 
 function machine(): string[] {
@@ -264,7 +293,7 @@ async function main(): Promise<void> {
       if (o.only.has('wasm')) {
         const r = await studioRows(b, 'wasm', o.wasmSteps, H, o, true);
         rows.push(r.row);
-        findings.push(r.streaming);
+        findings.push(r.streaming, ...r.extra);
       }
       if (o.only.has('webgpu')) {
         const r = await studioRows(b, 'webgpu', o.webgpuSteps, H, o, o.webgpuTwice);
@@ -275,9 +304,19 @@ async function main(): Promise<void> {
       await b.close();
     }
   }
-  for (const p of ['wasm', 'webgpu'] as const) {
-    if (!o.only.has(p)) rows.push({ path: p === 'wasm' ? '(b) studio, Chromium, WASM' : '(c) studio, Chromium, WebGPU (SwiftShader)', threads: '–', skipped: o.quick ? 'left out by --quick' : 'left out by --only' });
+  // Paths this run leaves out: with --only, the previous run's row is kept (marked with its date,
+  // its load conditions listed), so a slow path (WebGPU on SwiftShader) need not be re-run.
+  const existing = existsSync(o.out) ? readFileSync(o.out, 'utf8') : null;
+  const keptLoad: string[] = [];
+  for (const [key, label, path] of PATHS) {
+    if (o.only.has(key)) continue;
+    const kept = o.quick ? null : keptRow(existing, label);
+    if (kept) {
+      rows.push(kept.row);
+      keptLoad.push(...kept.load.map((l) => `${l.replace(/:\*\*/, ` (the run of ${kept.when}, kept rows):**`)}`));
+    } else rows.push({ path, threads: '–', skipped: o.quick ? 'left out by --quick' : 'left out by --only' });
   }
+  rows.sort((a, b) => a.path.localeCompare(b.path));
   findings.unshift(...targets(rows));
   const ortWeb = JSON.parse(readFileSync(join(root, 'node_modules/onnxruntime-web/package.json'), 'utf8')).version;
   const ortNode = JSON.parse(readFileSync(join(root, 'node_modules/onnxruntime-node/package.json'), 'utf8')).version;
@@ -287,11 +326,10 @@ async function main(): Promise<void> {
     model: modelText,
     machine: machine(),
     versions: [`**Versions:** Node ${process.version}, onnxruntime-node ${ortNode}, onnxruntime-web ${ortWeb}, ${chromiumVersion}, ${await versionOf(PYTHON, ['-c', 'import torch, sys; print(f"Python {sys.version.split()[0]}, torch {torch.__version__}")'])}`],
-    load: [loadStart, await loadConditions('at the end')],
+    load: [loadStart, await loadConditions('at the end'), ...new Set(keptLoad)],
     rows,
     findings,
   };
-  const existing = existsSync(o.out) ? readFileSync(o.out, 'utf8') : null;
   writeFileSync(o.out, updateBenchmarks(existing, renderSection(report)));
   log(`wrote ${relative(process.cwd(), o.out) || o.out}`);
 }
