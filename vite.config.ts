@@ -58,8 +58,9 @@ export default defineConfig({
       // - WebGPU: the WebGPU build (native WebGPU execution provider, asyncify binary). Chosen over
       //   the default JSEP build: 2.2× faster per step on the tiny pair here (SwiftShader WebGPU:
       //   8.5 s vs 18.9 s per step).
-      // - WASM: the plain WASM build (CPU provider only, no asyncify): 4× faster per forward than
-      //   the WebGPU build's own WASM provider (BENCHMARKS.md, "Why WASM is slower").
+      // - WASM: the plain WASM build (CPU provider only, no asyncify, half the size): it opens
+      //   faster and reaches full speed from its second forward, where the WebGPU build's own WASM
+      //   provider is 2–4× slower for its first several (BENCHMARKS.md, "Why WASM is slower").
       {
         find: /^onnxruntime-web\/webgpu$/,
         replacement: fileURLToPath(new URL('./node_modules/onnxruntime-web/dist/ort.webgpu.min.mjs', import.meta.url)),

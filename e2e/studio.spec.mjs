@@ -579,7 +579,7 @@ export const tests = [
       const m = await manifest(env);
       const [height, width] = m.resolution;
       // which ORT binary the worker fetches: the plain WASM build, never the WebGPU build's
-      // asyncify-instrumented one (4× slower per forward; src/engine/web.ts ORT_BUILDS)
+      // asyncify-instrumented one (slower to open and to reach full speed; src/engine/web.ts ORT_BUILDS)
       const binaries = [];
       const onRequest = (r) => /\.wasm$/.test(new URL(r.url()).pathname) && binaries.push(new URL(r.url()).pathname);
       env.context.on('request', onRequest);

@@ -4,10 +4,12 @@
 // own origin (ortFor below):
 //   webgpu: ORT's WebGPU build (native WebGPU EP; its WASM binary is "asyncify"-instrumented so
 //           C++ can await the GPU);
-//   wasm:   ORT's plain WASM build (CPU EP only, no asyncify). Asyncify's instrumentation slows
-//           every CPU kernel: one forward of the paper U-Net at 128² took 2.3 s on the WebGPU
-//           build's WASM EP and 0.52 s on this build, one thread each (BENCHMARKS.md, "Why WASM is
-//           slower"), so the WASM backend never runs on the WebGPU build.
+//   wasm:   ORT's plain WASM build (CPU EP only, no asyncify): half the binary (14 vs 27 MB), so
+//           V8 compiles and optimises it sooner. On the WebGPU build's WASM EP the paper U-Net at
+//           128² took 5.2 s to open and its first forwards 4.5, 1.8, 1.3, 1.0 s before settling at
+//           ~0.5 s after about seven; on this build 3.0 s, then 1.2 s and ~0.5–0.6 s from the second
+//           (one thread, one core busy; BENCHMARKS.md, "Why WASM is slower"). So the WASM backend
+//           never runs on the WebGPU build.
 
 import type * as OrtWeb from 'onnxruntime-web';
 import gpuGlueUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
