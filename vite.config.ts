@@ -51,15 +51,23 @@ export default defineConfig({
   plugins: [react(), bundledModels()],
   resolve: {
     alias: [
-      // onnxruntime-web's WebGPU build (the native WebGPU execution provider, plus the WASM CPU
-      // provider), non-bundled: it loads its WASM glue (.mjs) and binary (.wasm) from the URLs that
-      // src/engine/web.ts sets in ort.env.wasm.wasmPaths (both emitted by Vite as assets of this app
-      // via `?url` imports), so nothing is fetched from a CDN and pthread workers load a standalone
-      // file. Chosen over the default JSEP build: 2.2× faster per step on the tiny pair here
-      // (SwiftShader WebGPU: 8.5 s vs 18.9 s per step; WASM the same within noise).
+      // onnxruntime-web's builds, non-bundled: each loads its WASM glue (.mjs) and binary (.wasm)
+      // from the URLs that src/engine/web.ts sets in ort.env.wasm.wasmPaths (emitted by Vite as
+      // assets of this app via `?url` imports), so nothing is fetched from a CDN and pthread workers
+      // load a standalone file. The engine loads one per backend, when that backend is used:
+      // - WebGPU: the WebGPU build (native WebGPU execution provider, asyncify binary). Chosen over
+      //   the default JSEP build: 2.2× faster per step on the tiny pair here (SwiftShader WebGPU:
+      //   8.5 s vs 18.9 s per step).
+      // - WASM: the plain WASM build (CPU provider only, no asyncify, half the size): it opens
+      //   faster and reaches full speed from its second forward, where the WebGPU build's own WASM
+      //   provider is 2–4× slower for its first several (BENCHMARKS.md, "Why WASM is slower").
       {
-        find: /^onnxruntime-web$/,
+        find: /^onnxruntime-web\/webgpu$/,
         replacement: fileURLToPath(new URL('./node_modules/onnxruntime-web/dist/ort.webgpu.min.mjs', import.meta.url)),
+      },
+      {
+        find: /^onnxruntime-web\/wasm$/,
+        replacement: fileURLToPath(new URL('./node_modules/onnxruntime-web/dist/ort.wasm.min.mjs', import.meta.url)),
       },
     ],
   },

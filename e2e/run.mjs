@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS } from './chromium.mjs';
 import { serveStatic } from './server.mjs';
 import { tests as studioTests } from './studio.spec.mjs';
 
@@ -41,15 +42,7 @@ const downloadsDir = mkdtempSync(join(tmpdir(), 'pig-e2e-downloads-'));
 const context = await chromium.launchPersistentContext(userDataDir, {
   executablePath,
   headless: true,
-  args: [
-    '--headless=new',
-    '--no-sandbox',
-    '--enable-unsafe-webgpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
+  args: CHROMIUM_ARGS,
   acceptDownloads: true,
   downloadsPath: downloadsDir,
   viewport: { width: 1280, height: 820 },

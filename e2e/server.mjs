@@ -20,11 +20,15 @@ const TYPES = {
 };
 
 /**
- * Serves `root` on 127.0.0.1 at `port` (0 = any free port).
+ * Serves `root` on 127.0.0.1 at `port` (0 = any free port). `mounts` maps URL prefixes to other
+ * folders (e.g. { '/models/bench/': '/tmp/paper128' }: the benchmark's model beside the build).
+ * @param {string} root
+ * @param {number} [port]
+ * @param {Record<string, string>} [mounts]
  * @returns {Promise<{ url: string, close: () => Promise<void> }>}
  */
-export async function serveStatic(root, port = 0) {
-  const base = resolve(root);
+export async function serveStatic(root, port = 0, mounts = {}) {
+  const folders = Object.entries(mounts).map(([prefix, dir]) => [prefix.endsWith('/') ? prefix : `${prefix}/`, resolve(dir)]);
   const server = createServer(async (req, res) => {
     const headers = {
       'Cross-Origin-Opener-Policy': 'same-origin',
@@ -34,7 +38,9 @@ export async function serveStatic(root, port = 0) {
     };
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      let path = normalize(join(base, decodeURIComponent(url.pathname)));
+      const pathname = decodeURIComponent(url.pathname);
+      const [prefix, base] = folders.find(([p]) => pathname.startsWith(p)) ?? ['/', resolve(root)];
+      let path = normalize(join(base, pathname.slice(prefix.length - 1)));
       if (path !== base && !path.startsWith(base + sep)) throw Object.assign(new Error('outside root'), { code: 'ENOENT' });
       let info = await stat(path);
       if (info.isDirectory()) {

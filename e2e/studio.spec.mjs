@@ -655,7 +655,22 @@ export const tests = [
     fn: async (env) => {
       const m = await manifest(env);
       const [height, width] = m.resolution;
-      const { page, errors, engine } = await openStudio(env, `?model=${MODEL}&backend=wasm&seed=${SEED}&steps=${STEPS}`);
+      // which ORT binary the worker fetches: the plain WASM build, never the WebGPU build's
+      // asyncify-instrumented one (slower to open and to reach full speed; src/engine/web.ts ORT_BUILDS)
+      const binaries = [];
+      const onRequest = (r) => /\.wasm$/.test(new URL(r.url()).pathname) && binaries.push(new URL(r.url()).pathname);
+      env.context.on('request', onRequest);
+      let opened;
+      try {
+        opened = await openStudio(env, `?model=${MODEL}&backend=wasm&seed=${SEED}&steps=${STEPS}`);
+      } finally {
+        env.context.off('request', onRequest);
+      }
+      const { page, errors, engine } = opened;
+      assert.ok(binaries.length > 0 && binaries.every((b) => /ort-wasm-simd-threaded-[\w-]+\.wasm$/.test(b)), `ORT binaries fetched: ${binaries.join(', ')}`);
+      // ORT's threads run as workers beside the studio's own (cross-origin isolated, > 1 core)
+      const cores = await page.evaluate(() => (self.crossOriginIsolated ? navigator.hardwareConcurrency : 1));
+      if (cores > 1) assert.ok(page.workers().length >= 2, `${page.workers().length} worker(s): ORT runs without threads`);
       assert.match(await statusText(page), /Backend: WASM/);
       assert.doesNotMatch(await statusText(page), /GPU-resident/);
       if (engine.length) note(`path: ${engine.join(' | ')}`);

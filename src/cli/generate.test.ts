@@ -8,6 +8,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gaussian, Stream } from '../core/noise';
 import { imageToGray8 } from '../core/png';
@@ -224,6 +225,75 @@ print(json.dumps(out))
     rmSync(join(dir('nifti'), 'dataset.json'));
     ok(await cli('--model', tiny, '--count', '0', '--out', dir('nifti')));
     expect(JSON.parse(readFileSync(join(dir('nifti'), 'dataset.json'), 'utf8'))).toMatchObject({ numTraining: 1, file_ending: '.nii.gz' });
+  });
+
+  describe('--mode mask2image: model_y alone on a folder of mask PNGs', () => {
+    // 32×32 0/255 (the model's size: the label must be the input itself), 45×30 gray 0/1 (resized:
+    // compared with the kit's loader), and an RGB mask with antialiased levels (thresholded)
+    const masks = dir('masks');
+    const writePng = (name: string, width: number, height: number, colorType: 0 | 2, f: (x: number, y: number) => number) => {
+      const png = new PNG({ width, height });
+      for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) png.data.fill(f(x, y), 4 * (y * width + x), 4 * (y * width + x) + 3).fill(255, 4 * (y * width + x) + 3, 4 * (y * width + x) + 4);
+      writeFileSync(join(masks, name), PNG.sync.write(png, { colorType, inputColorType: 6 }));
+    };
+    const square = (x: number, y: number) => (x >= 8 && x < 20 && y >= 10 && y < 24 ? 255 : 0);
+    mkdirSync(masks, { recursive: true });
+    writePng('exact.png', 32, 32, 0, square);
+    writePng('small lesion.png', 45, 30, 0, (x, y) => ((x - 20) ** 2 / 100 + (y - 15) ** 2 / 49 <= 1 ? 1 : 0));
+    writePng('soft.png', 40, 40, 2, (x, y) => Math.max(0, Math.min(255, 255 - 12 * Math.hypot(x - 18, y - 22) + 120)));
+    const m2i = (out: string, ...more: string[]) => cli(...common, '--mode', 'mask2image', '--masks', masks, '--seed', '3', '--count', '2', '--out', out, ...more);
+    const cases = ['exact', 'small-lesion', 'soft'].flatMap((m) => [3, 4].map((s) => `${m}_000000000${s}`));
+
+    it('one case per mask and seed, named after the mask; the label is the thresholded input; deterministic', async () => {
+      const [a, b] = [await m2i(dir('m2i-a')), await m2i(dir('m2i-b'))];
+      ok(a);
+      ok(b);
+      expect(a.stdout).toMatch(/^mask small lesion\.png: resized 45×30 → 32×32 .*lesion = gray level 1, area-averaged/m);
+      expect(a.stdout).toMatch(/^mask soft\.png: .*thresholded at 50% luminance/m);
+      expect(a.stdout).toMatch(/^seed 3: [\d.]+ ms, [\d.]+ ms\/step → exact_0000000003$/m);
+      const files = snapshot(dir('m2i-a'));
+      expect(Object.keys(files).sort()).toEqual(
+        ['dataset.json', 'manifest.json', ...cases.flatMap((c) => [`cases/${c}.json`, `imagesTr/${c}_0000.png`, `labelsTr/${c}.png`])].sort(),
+      );
+      expect(snapshot(dir('m2i-b'))).toEqual(files);
+      const manifest = JSON.parse(readFileSync(join(dir('m2i-a'), 'manifest.json'), 'utf8'));
+      const sha = createHash('sha256').update(readFileSync(join(masks, 'small lesion.png'))).digest('hex');
+      expect(manifest.cases.find((c: { case: string }) => c.case === 'small-lesion_0000000004')).toMatchObject({ seed: 4, mode: 'maskToImage', source: { file: 'small lesion.png', sha256: sha } });
+      // the same seed and mask, another image: seeds 3 and 4 differ; the label is the mask for both
+      expect(files['imagesTr/exact_0000000003_0000.png']).not.toEqual(files['imagesTr/exact_0000000004_0000.png']);
+      const label = (c: string) => PNG.sync.read(readFileSync(join(dir('m2i-a'), 'labelsTr', `${c}.png`)));
+      const exact = label('exact_0000000003');
+      for (let i = 0; i < 32 * 32; i++) expect(exact.data[4 * i]).toBe(square(i % 32, Math.floor(i / 32)) ? 1 : 0);
+      expect(label('exact_0000000004').data).toEqual(exact.data);
+      if (!pythonHas('numpy', 'PIL')) return console.warn('SKIPPED comparing the resized mask with the kit’s loader');
+      const kit = runPythonJson<number[]>(
+        `import json, sys; sys.path.insert(0, "training"); from pathlib import Path; from pigkit.data import load_mask; print(json.dumps(load_mask(Path(sys.argv[1]), 32).ravel().tolist()))`,
+        join(masks, 'small lesion.png'),
+      );
+      const small = label('small-lesion_0000000003');
+      expect(Array.from({ length: 32 * 32 }, (_, i) => (small.data[4 * i] === 1 ? 1 : -1))).toEqual(kit);
+    });
+
+    it('bad input: a missing folder, an empty one, a non-PNG file, a .png that is not one, no --masks', async () => {
+      const oneLine = (r: CliResult, pattern: RegExp, code = 1) => {
+        expect(r.code, r.stderr).toBe(code);
+        expect(r.stderr.trim()).toMatch(pattern);
+      };
+      const run = (folder: string) => cli(...common, '--mode', 'mask2image', '--masks', folder, '--out', dir('m2i-bad'));
+      oneLine(await run(dir('no-masks')), /^generate: bad masks: --masks .*no-masks does not exist$/);
+      mkdirSync(dir('empty-masks'));
+      oneLine(await run(dir('empty-masks')), /^generate: bad masks: --masks .*empty-masks is empty: put one PNG mask per case in it$/);
+      cpSync(masks, dir('mixed-masks'), { recursive: true });
+      writeFileSync(join(dir('mixed-masks'), 'notes.txt'), 'x');
+      oneLine(await run(dir('mixed-masks')), /^generate: bad masks: --masks .*mixed-masks holds an entry that is not a \.png file: "notes\.txt"; the folder must hold only mask PNGs$/);
+      mkdirSync(dir('fake-masks'));
+      writeFileSync(join(dir('fake-masks'), 'a.png'), '\xff\xd8\xff\xe0 a JPEG');
+      oneLine(await run(dir('fake-masks')), /^generate: bad masks: .*fake-masks\/a\.png is not a PNG file \(no PNG signature\); --masks takes PNG masks only$/);
+      mkdirSync(dir('black-masks'));
+      writeFileSync(join(dir('black-masks'), 'black.png'), PNG.sync.write(new PNG({ width: 8, height: 8, fill: true })));
+      oneLine(await run(dir('black-masks')), /^generate: bad masks: .*black\.png: The mask is empty: it has no lesion pixel/);
+      oneLine(await cli(...common, '--mode', 'mask2image', '--out', dir('m2i-bad')), /^generate: --mode mask2image needs --masks <folder of mask PNGs> \(--help lists the options\)$/, 2);
+    });
   });
 
   describe('clear one-line messages', () => {

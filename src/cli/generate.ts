@@ -3,6 +3,7 @@
 //
 //   npm run generate -- --model public/models/tiny --count 64 --steps 8 --seed 0 --out out/tiny \
 //     [--eta 0] [--shard i/n] [--resume] [--raw] [--format png|nifti] [--threads 1]
+//   npm run generate -- --mode mask2image --masks <dir of PNG masks> … (model_y alone, each mask as the label)
 //
 // stdout: one line per generated case, "seed <k>: <ms> ms, <ms> ms/step → <case>" (the training
 // kit's evaluator reads these timings from the log), then a summary. stderr: the progress bar, and
@@ -17,13 +18,17 @@ import { errorMessage } from '../engine/errors';
 import { loadPairFromDir } from '../engine/node';
 import type { LoadedPair } from '../engine/pair';
 import { checkCompatible, isComplete, OutputFolderError, prepareOutputFolder, readRecords, rebuildIndex, removeStaleTemps, writeCase } from './dataset-folder';
-import { pairJobs, parseEta, parseInteger, parseShard, shardSeeds, UsageError, type CaseJob } from './plan';
+import { MaskFolderError, readMaskFolder } from './mask-folder';
+import { maskJobs, pairJobs, parseEta, parseInteger, parseShard, shardSeeds, UsageError, type CaseJob, type Shard } from './plan';
 import { ProgressBar } from './progress';
 
 const USAGE = `usage: npm run generate -- --model <dir> --count N --steps S --seed K --out <dir>
                            [--eta E] [--shard i/n] [--resume] [--raw] [--format png|nifti] [--threads T]
+                           [--mode pair|mask2image --masks <dir>]
   --model    model folder (manifest.json + ONNX files)         default public/models/tiny
-  --count    number of cases over all shards (seeds K … K+N−1) default 1
+  --mode     pair (both U-Nets) or mask2image (model_y alone on the masks of --masks)  default pair
+  --masks    mask2image: a folder of mask PNGs, one case per mask and seed, named <mask>_<seed>
+  --count    number of cases over all shards (seeds K … K+N−1; per mask in mask2image) default 1
   --seed     first seed K                                      default 0
   --steps    DDIM steps                                        default: the manifest's
   --eta      DDIM η (0 = deterministic DDIM)                   default: the manifest's
@@ -34,10 +39,17 @@ const USAGE = `usage: npm run generate -- --model <dir> --count N --steps S --se
   --format   png (default) or nifti: images and labels as .nii.gz (NIfTI-1, uint8)
   --threads  ONNX Runtime intra-op threads                     default: ORT's choice`;
 
+type CliMode = 'pair' | 'mask2image';
+
 interface RunOptions {
   model: string;
   out: string;
-  jobs: CaseJob[];
+  mode: CliMode;
+  /** mask2image: the folder of mask PNGs */
+  masks?: string;
+  /** all seeds K … K+N−1, and the shard of the job list this run takes */
+  seeds: number[];
+  shard?: Shard;
   steps?: number;
   eta?: number;
   resume: boolean;
@@ -53,6 +65,8 @@ function parseCommandLine(argv: string[]): RunOptions | 'help' {
       args: argv,
       options: {
         model: { type: 'string', default: 'public/models/tiny' },
+        mode: { type: 'string', default: 'pair' },
+        masks: { type: 'string' },
         seed: { type: 'string', default: '0' },
         count: { type: 'string', default: '1' },
         steps: { type: 'string' },
@@ -74,10 +88,16 @@ function parseCommandLine(argv: string[]): RunOptions | 'help' {
   const count = parseInteger('count', values.count, 0, 0x100000000 - seed);
   const shard = values.shard === undefined ? undefined : parseShard(values.shard);
   if (values.format !== 'png' && values.format !== 'nifti') throw new UsageError(`--format must be png or nifti, got "${values.format}"`);
+  if (values.mode !== 'pair' && values.mode !== 'mask2image') throw new UsageError(`--mode must be pair or mask2image, got "${values.mode}"`);
+  if (values.mode === 'mask2image' && values.masks === undefined) throw new UsageError('--mode mask2image needs --masks <folder of mask PNGs>');
+  if (values.mode === 'pair' && values.masks !== undefined) throw new UsageError('--masks is for --mode mask2image; pair mode generates its own masks');
   return {
     model: values.model,
     out: values.out,
-    jobs: pairJobs(shardSeeds(seed, count, shard)),
+    mode: values.mode,
+    masks: values.masks,
+    seeds: shardSeeds(seed, count),
+    shard,
     steps: values.steps === undefined ? undefined : parseInteger('steps', values.steps, 1),
     eta: values.eta === undefined ? undefined : parseEta(values.eta),
     resume: values.resume,
@@ -101,6 +121,14 @@ async function loadModel(dir: string, threads: number | undefined): Promise<Load
   } catch (e) {
     throw new Error(`bad model folder: ${errorMessage(e)}`, { cause: e });
   }
+}
+
+/** The cases of this run (this shard): one per seed, or in mask2image one per mask and seed. */
+async function planJobs(opts: RunOptions, resolution: readonly [number, number]): Promise<CaseJob[]> {
+  if (opts.mode === 'pair') return pairJobs(shardSeeds(opts.seeds[0] ?? 0, opts.seeds.length, opts.shard));
+  const masks = await readMaskFolder(opts.masks!, resolution);
+  for (const m of masks) console.log(`mask ${m.file}: ${m.note}`);
+  return maskJobs(masks, opts.seeds, opts.shard);
 }
 
 /** Runs one case through the sampler; with `raw`, also taps x_T, y_T and keeps the final x̂₀. */
@@ -139,6 +167,7 @@ async function run(opts: RunOptions): Promise<void> {
   const eta = opts.eta ?? manifest.sampler.eta;
   if (steps > manifest.schedule.T) throw new UsageError(`--steps ${steps} is more than the model's schedule has (T = ${manifest.schedule.T})`);
   const version = await appVersion();
+  const jobs = await planJobs(opts, manifest.resolution);
 
   // SIGINT/SIGTERM (Ctrl-C, a job being preempted): finish the case in hand, rebuild the index,
   // exit 128 + signal number. A second signal finds no handler (once) and ends the process at once;
@@ -154,19 +183,22 @@ async function run(opts: RunOptions): Promise<void> {
   try {
     const existing = await readRecords(opts.out);
     // one mode per run, so the first job's settings are every job's
-    if (opts.jobs.length > 0) checkCompatible(opts.out, existing, { model, steps, eta, mode: opts.jobs[0].mode.kind, format: opts.format });
-    await removeStaleTemps(opts.out, opts.jobs.map((j) => j.name));
+    if (jobs.length > 0) checkCompatible(opts.out, existing, { model, steps, eta, mode: jobs[0].mode.kind, format: opts.format });
+    await removeStaleTemps(opts.out, jobs.map((j) => j.name));
     const [H, W] = manifest.resolution;
-    console.log(`${manifest.name} ${H}×${W}, ${steps} steps, η=${eta}, ${opts.jobs.length} cases → ${opts.out}; sessions ready in ${pair.sessionMs.toFixed(0)} ms`);
+    console.log(`${manifest.name} ${H}×${W}, ${steps} steps, η=${eta}, ${jobs.length} cases → ${opts.out}; sessions ready in ${pair.sessionMs.toFixed(0)} ms`);
 
-    const progress = new ProgressBar(process.stderr, opts.jobs.length);
+    const progress = new ProgressBar(process.stderr, jobs.length);
     let done = 0;
     let generated = 0;
     let elapsedMs = 0;
     let skipped = 0;
-    for (const job of opts.jobs) {
+    for (const job of jobs) {
       if (interrupted) break;
-      if (opts.resume && (await isComplete(opts.out, existing.get(job.name), opts.raw))) {
+      const have = existing.get(job.name);
+      // a mask file changed since its case was made is a new case: regenerate it
+      const sameSource = have?.case.source?.sha256 === job.source?.sha256;
+      if (opts.resume && sameSource && (await isComplete(opts.out, have, opts.raw))) {
         skipped++;
         progress.update({ done: ++done });
         continue;
@@ -174,7 +206,7 @@ async function run(opts: RunOptions): Promise<void> {
       const t0 = performance.now();
       const pixels = await sampleCase(pair, job, steps, eta, opts.raw);
       const ms = performance.now() - t0;
-      const { record, files } = await caseFiles({ seed: job.seed, mode: job.mode.kind, steps, eta, binarize: manifest.sampler.binarize, appVersion: version, format: opts.format }, pixels, manifest.resolution);
+      const { record, files } = await caseFiles({ seed: job.seed, mode: job.mode.kind, steps, eta, binarize: manifest.sampler.binarize, appVersion: version, format: opts.format, prefix: job.prefix, source: job.source }, pixels, manifest.resolution);
       await writeCase(opts.out, model, record, files);
       generated++;
       elapsedMs += ms;
@@ -185,7 +217,7 @@ async function run(opts: RunOptions): Promise<void> {
     const perPair = generated > 0 ? `, ${(elapsedMs / generated).toFixed(0)} ms/pair, ${(elapsedMs / generated / steps).toFixed(2)} ms/step` : '';
     console.log(`generated ${generated}, skipped ${skipped} complete${perPair}; ${opts.out} now holds ${total} cases`);
     if (interrupted) {
-      console.error(`generate: interrupted by ${interrupted} after ${done} of ${opts.jobs.length} cases; run again with --resume to finish`);
+      console.error(`generate: interrupted by ${interrupted} after ${done} of ${jobs.length} cases; run again with --resume to finish`);
       process.exitCode = 128 + (interrupted === 'SIGINT' ? 2 : 15);
     }
   } finally {
@@ -207,7 +239,8 @@ async function main(): Promise<void> {
     // one line: multi-line messages (a manifest with several bad fields) are joined
     const message = errorMessage(e).replace(/\s*\n\s*-?\s*/g, '; ');
     const hint = e instanceof UsageError ? ' (--help lists the options)' : '';
-    console.error(`generate: ${e instanceof OutputFolderError ? 'bad output folder: ' : ''}${message}${hint}`);
+    const what = e instanceof OutputFolderError ? 'bad output folder: ' : e instanceof MaskFolderError ? 'bad masks: ' : '';
+    console.error(`generate: ${what}${message}${hint}`);
     process.exitCode = e instanceof UsageError ? 2 : 1;
   }
 }

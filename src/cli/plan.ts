@@ -48,9 +48,18 @@ export function parseEta(text: string): number {
  * seeds depend only on (K, N, i, n), so any job array can run the shards in any order or at once.
  */
 export function shardSeeds(first: number, count: number, shard: Shard = { index: 0, count: 1 }): number[] {
-  const lo = Math.floor((shard.index * count) / shard.count);
-  const hi = Math.floor(((shard.index + 1) * count) / shard.count);
+  const [lo, hi] = shardBounds(count, shard);
   return Array.from({ length: hi - lo }, (_, i) => first + lo + i);
+}
+
+/** Shard i of n of a list, by the same rule as the seeds: the block [⌊iN/n⌋, ⌊(i+1)N/n⌋). */
+export function shardItems<T>(items: readonly T[], shard: Shard = { index: 0, count: 1 }): T[] {
+  const [lo, hi] = shardBounds(items.length, shard);
+  return items.slice(lo, hi);
+}
+
+function shardBounds(count: number, shard: Shard): [number, number] {
+  return [Math.floor((shard.index * count) / shard.count), Math.floor(((shard.index + 1) * count) / shard.count)];
 }
 
 /** One case to generate: its name, its seed and the sampler mode. Other modes add their own source of jobs. */
@@ -58,9 +67,62 @@ export interface CaseJob {
   name: string;
   seed: number;
   mode: SamplerMode;
+  /** The case name's prefix (caseName), when not the default "pig". */
+  prefix?: string;
+  /** Mask → image: the mask file the case was made from (recorded with the case). */
+  source?: CaseSource;
+}
+
+/** A user's file a case was conditioned on: its name in the input folder and its SHA-256. */
+export interface CaseSource {
+  file: string;
+  sha256: string;
 }
 
 /** Pair mode: one job per seed. */
 export function pairJobs(seeds: readonly number[]): CaseJob[] {
   return seeds.map((seed) => ({ name: caseName(seed), seed, mode: { kind: 'pair' } }));
+}
+
+/** A mask file, read and prepared for the model (mask-folder.ts). */
+export interface PreparedMask {
+  /** The file's name in the folder, e.g. "case 01.png". */
+  file: string;
+  sha256: string;
+  /** ±1 per model pixel (1 = lesion), as the sampler's mask → image mode takes it. */
+  mask: Float32Array;
+  /** What was done to it (maskFromPixels' note), for the log. */
+  note: string;
+}
+
+/**
+ * The case-name prefix of a mask file: its name without ".png", with every character other than
+ * letters, digits and "-" replaced by "-", so names stay valid nnU-Net case identifiers (which end
+ * in "_<seed>" here and "_0000" for the channel) and safe file names on every system.
+ */
+export function maskCasePrefix(file: string): string {
+  const stem = file.replace(/\.png$/i, '');
+  const safe = stem.replace(/[^A-Za-z0-9-]/g, '-');
+  if (!/[A-Za-z0-9]/.test(safe)) throw new UsageError(`mask file "${file}" gives no usable case name; rename it with letters or digits`);
+  return safe;
+}
+
+/**
+ * Mask → image: one case per mask and seed (seeds K … K+N−1 for every mask, masks in name order),
+ * named `<mask name>_<seed, ten digits>`; the shard takes a contiguous block of that list.
+ * Two files that give the same case name (e.g. "a b.png" and "a-b.png") are refused.
+ */
+export function maskJobs(masks: readonly PreparedMask[], seeds: readonly number[], shard?: Shard): CaseJob[] {
+  const byPrefix = new Map<string, string>();
+  for (const m of masks) {
+    const prefix = maskCasePrefix(m.file);
+    const other = byPrefix.get(prefix);
+    if (other !== undefined) throw new UsageError(`mask files "${other}" and "${m.file}" give the same case name "${prefix}"; rename one`);
+    byPrefix.set(prefix, m.file);
+  }
+  const jobs = masks.flatMap((m) => {
+    const prefix = maskCasePrefix(m.file);
+    return seeds.map((seed): CaseJob => ({ name: caseName(seed, prefix), seed, prefix, mode: { kind: 'maskToImage', mask: m.mask }, source: { file: m.file, sha256: m.sha256 } }));
+  });
+  return shardItems(jobs, shard);
 }

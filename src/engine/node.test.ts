@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../core/manifest';
 import { EngineError } from './errors';
-import { loadPairFromDir } from './node';
+import { cpuOptions, loadPairFromDir } from './node';
 
 const modelDir = process.env.PIG_GOLDEN_MODEL ?? fileURLToPath(new URL('../../public/models/tiny/', import.meta.url));
 const present = existsSync(join(modelDir, 'manifest.json'));
@@ -51,6 +51,19 @@ describe.skipIf(!present)('engine on onnxruntime-node', () => {
     const [a, b] = await Promise.all([pair.denoiser.predictImageNoise(new Float32Array(2 * H * W), 3), pair.denoiser.predictImageNoise(new Float32Array(2 * H * W), 3)]);
     expect(Array.from(a)).toEqual(Array.from(b));
     await pair.release();
+  });
+
+  it('sessions do not spin-wait between runs (a joint step alternates two thread pools); ORT takes the setting', async () => {
+    expect(cpuOptions({ intraOpNumThreads: 2 })).toMatchObject({ intraOpNumThreads: 2, extra: { session: { intra_op: { allow_spinning: '0' } } } });
+    const pair = await loadPairFromDir(modelDir, { intraOpNumThreads: 2 });
+    const [H, W] = pair.manifest.resolution;
+    const one = await loadPairFromDir(modelDir, { intraOpNumThreads: 1 });
+    const input = Float32Array.from({ length: 2 * H * W }, (_, i) => Math.sin(i));
+    // two threads without spinning: the same ε as one thread, within float32 reassociation
+    const [a, b] = [await pair.denoiser.predictMaskNoise(input, 500), await one.denoiser.predictMaskNoise(input, 500)];
+    expect(Math.max(...a.map((v, i) => Math.abs(v - b[i])))).toBeLessThan(1e-4);
+    await pair.release();
+    await one.release();
   });
 
   it('a corrupt ONNX file is refused by its SHA-256, naming the file', async () => {

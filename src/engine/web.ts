@@ -1,11 +1,21 @@
 // Browser / worker entry of the engine: onnxruntime-web, backend choice, models over fetch.
-// The only module that imports onnxruntime-web. The alias in vite.config.ts points it at the
-// non-bundled WebGPU build (native WebGPU EP + WASM CPU EP, "asyncify" binary), whose WASM glue and
-// binary come from this app's own origin (configureOrt below).
+// The only module that imports onnxruntime-web, in one of two builds (aliases in vite.config.ts),
+// each loaded only when its backend is used and each with its WASM glue and binary from this app's
+// own origin (ortFor below):
+//   webgpu: ORT's WebGPU build (native WebGPU EP; its WASM binary is "asyncify"-instrumented so
+//           C++ can await the GPU);
+//   wasm:   ORT's plain WASM build (CPU EP only, no asyncify): half the binary (14 vs 27 MB), so
+//           V8 compiles and optimises it sooner. On the WebGPU build's WASM EP the paper U-Net at
+//           128² took 5.2 s to open and its first forwards 4.5, 1.8, 1.3, 1.0 s before settling at
+//           ~0.5 s after about seven; on this build 3.0 s, then 1.2 s and ~0.5–0.6 s from the second
+//           (one thread, one core busy; BENCHMARKS.md, "Why WASM is slower"). So the WASM backend
+//           never runs on the WebGPU build.
 
-import * as ort from 'onnxruntime-web';
-import ortWasmMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
-import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+import type * as OrtWeb from 'onnxruntime-web';
+import gpuGlueUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
+import gpuBinaryUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+import cpuGlueUrl from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
+import cpuBinaryUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import { sha256Hex, stepGraphs, type Manifest } from '../core/manifest';
 import type { Backend, LoadProgress, LoadRequest, ModelSourceInfo } from '../worker/api';
 import { EngineError, errorMessage } from './errors';
@@ -16,26 +26,41 @@ import { createPair, createStepPair, readManifest, readModelBytes, type LoadedMo
 import { graphsMatchBinarize, type TensorPlace } from './steps';
 import type { OrtModule, SessionOptions } from './unet';
 
-let configured = false;
+type OrtWebModule = typeof OrtWeb;
+
+/** Each backend's ORT build: its module and its WASM glue and binary (Vite-emitted asset URLs). */
+export const ORT_BUILDS: Record<Backend, { load: () => Promise<OrtWebModule>; glue: string; binary: string }> = {
+  webgpu: { load: () => import('onnxruntime-web/webgpu'), glue: gpuGlueUrl, binary: gpuBinaryUrl },
+  wasm: { load: () => import('onnxruntime-web/wasm'), glue: cpuGlueUrl, binary: cpuBinaryUrl },
+};
+
+const loaded = new Map<Backend, Promise<OrtWebModule>>();
 
 /**
- * ORT settings, applied once before the first session: the WASM files from our own origin (never a
- * CDN); threads = hardwareConcurrency when cross-origin isolated (SharedArrayBuffer needs COOP/COEP,
- * see vite.config.ts), else 1. SIMD is always on in ORT ≥ 1.19's WASM builds (no flag to set).
- * We already run inside a worker, so ORT's own proxy worker stays off.
+ * The ORT build of a backend, loaded and configured once: the WASM files from our own origin (never
+ * a CDN); threads = hardwareConcurrency when cross-origin isolated (SharedArrayBuffer needs
+ * COOP/COEP, see vite.config.ts), else 1. SIMD is always on in ORT ≥ 1.19's WASM builds (no flag
+ * to set). We already run inside a worker, so ORT's own proxy worker stays off.
  */
-export function configureOrt(): void {
-  if (configured) return;
-  configured = true;
-  ort.env.wasm.wasmPaths = { mjs: new URL(ortWasmMjsUrl, self.location.href).href, wasm: new URL(ortWasmUrl, self.location.href).href };
-  const isolated = typeof self !== 'undefined' && (self as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
-  ort.env.wasm.numThreads = isolated ? Math.max(1, navigator.hardwareConcurrency || 1) : 1;
-  ort.env.wasm.proxy = false;
-  ort.env.logLevel = 'warning';
+export function ortFor(backend: Backend): Promise<OrtWebModule> {
+  let p = loaded.get(backend);
+  if (!p) {
+    const build = ORT_BUILDS[backend];
+    p = build.load().then((ort) => {
+      ort.env.wasm.wasmPaths = { mjs: new URL(build.glue, self.location.href).href, wasm: new URL(build.binary, self.location.href).href };
+      ort.env.wasm.numThreads = wasmThreadCount();
+      ort.env.wasm.proxy = false;
+      ort.env.logLevel = 'warning';
+      return ort;
+    });
+    loaded.set(backend, p);
+  }
+  return p;
 }
 
-export function wasmThreads(): number {
-  return typeof ort.env.wasm.numThreads === 'number' ? ort.env.wasm.numThreads : 1;
+/** hardwareConcurrency when cross-origin isolated (WASM threads need SharedArrayBuffer), else 1. */
+export function wasmThreadCount(scope: { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number } } = self): number {
+  return scope.crossOriginIsolated === true ? Math.max(1, scope.navigator?.hardwareConcurrency || 1) : 1;
 }
 
 interface GpuLike {
@@ -86,13 +111,14 @@ const STORAGE_COPY = 0x80 | 0x04 | 0x08;
  * writeBuffer per upload; new buffers are zero-filled by WebGPU. Disposing a tensor destroys its buffer.
  */
 async function gpuPlace(): Promise<TensorPlace> {
+  const ort = await ortFor('webgpu');
   const device = (await ort.env.webgpu.device) as unknown as GpuDeviceLike | undefined;
   if (!device || typeof device.createBuffer !== 'function') throw new Error('ONNX Runtime exposes no WebGPU device');
   const tensor = (dims: readonly number[], data: Float32Array | null) => {
     const bytes = 4 * dims.reduce((a, b) => a * b, 1);
     const buffer = device.createBuffer({ size: Math.ceil(bytes / 16) * 16, usage: STORAGE_COPY });
     if (data) device.queue.writeBuffer(buffer, 0, data);
-    return ort.Tensor.fromGpuBuffer(buffer as unknown as ort.Tensor.GpuBufferType, { dataType: 'float32', dims, dispose: () => buffer.destroy() });
+    return ort.Tensor.fromGpuBuffer(buffer as unknown as OrtWeb.Tensor.GpuBufferType, { dataType: 'float32', dims, dispose: () => buffer.destroy() });
   };
   return {
     location: 'gpu-buffer',
@@ -159,7 +185,6 @@ export async function loadWebModel(
   onProgress?: (progress: LoadProgress) => void,
   storage: CacheStorageLike | null = browserCacheStorage(),
 ): Promise<WebModel> {
-  configureOrt();
   const cache = new ModelCache(storage);
   if (request.files) {
     const files = new Map(Object.entries(request.files).map(([name, buffer]) => [name, new Uint8Array(buffer)] as const));
@@ -205,7 +230,8 @@ export async function loadWebModel(
 async function openPair(source: ModelSource, manifest: Manifest, preferred: Backend | undefined, where: string): Promise<WebPair> {
   const choice = await chooseBackend(preferred);
   let note: string | null = null;
-  if (choice.backend === 'webgpu' && stepGraphs(manifest)) {
+  const ort = choice.backend === 'webgpu' ? await ortFor('webgpu') : null;
+  if (ort && stepGraphs(manifest)) {
     if (!graphsMatchBinarize(manifest.sampler.binarize)) note = 'step graphs skipped: the manifest’s B(·) differs from theirs';
     else {
       const stepBytes = await readModelBytes(source, manifest, ['maskStep', 'imageStep'] as const);
@@ -221,7 +247,7 @@ async function openPair(source: ModelSource, manifest: Manifest, preferred: Back
     }
   }
   const bytes = await readModelBytes(source, manifest);
-  if (choice.backend === 'webgpu') {
+  if (ort) {
     try {
       const pair = await createPair(ort as OrtModule, manifest, bytes, sessionOptions('webgpu'));
       const backendNote = note ? `${note}; ${PLAIN_WEBGPU_NOTE}` : PLAIN_WEBGPU_NOTE;
@@ -234,7 +260,7 @@ async function openPair(source: ModelSource, manifest: Manifest, preferred: Back
     }
   }
   try {
-    const pair = await createPair(ort as OrtModule, manifest, bytes, sessionOptions('wasm'));
+    const pair = await createPair((await ortFor('wasm')) as OrtModule, manifest, bytes, sessionOptions('wasm'));
     console.info(`[engine] ${manifest.name}: WASM, plain U-Nets with core's DDIM and B(·)${choice.note ? ` (${choice.note})` : ''}`);
     return { ...pair, backend: 'wasm', backendNote: choice.note };
   } catch (e) {

@@ -1,21 +1,31 @@
 """Training and sampling speed of the presets on this machine (figures for the README and notes).
 
     python3 -m pigkit.bench --preset small --resolution 64 --batch 8 [--device cuda] [--threads N]
+    python3 -m pigkit.bench --sampler RUN --steps 4 [--forwards 5] [--pairs 1] [--threads N]
 
 Times full training iterations (forward, backward, Adam step) of model_x's objective on random
 data after warm-up, and one no-grad forward at batch 1 (half a joint sampling step).
+
+With --sampler: the reference sampler (sampler.sample_pair, batch 1, the studio's seeded noise)
+on a run folder's checkpoint pair, as the studio's benchmark (npm run bench) compares it with
+ONNX Runtime: load time (first and second load in this process), one raw U-Net forward, the joint
+step and the full pair, and the process's peak RSS.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 import time
+from pathlib import Path
 
 import torch
 
 from .losses import antithetic_timesteps, mask_loss
+from .sampler import SeededNoise, sample_pair
 from .schedule import Schedule
+from .train import load_model_checkpoint
 from .unet import build_unet, count_parameters
 
 
@@ -60,6 +70,40 @@ def bench(preset: str, resolution: int, batch: int, device: str, iters: int, war
             "forward_ms": round(1000 * sorted(fwd)[len(fwd) // 2], 1), "torch": torch.__version__}
 
 
+def _median(xs: list[float]) -> float:
+    return sorted(xs)[len(xs) // 2]
+
+
+def bench_sampler(run: Path, steps: int, forwards: int, pairs: int, seed: int = 0) -> dict:
+    """Times in ms; the pair is the joint loop of `steps` steps (two forwards, DDIM and B(·) each)."""
+    loads = []
+    for _ in range(2):  # the second load reads files the OS has cached, in a process that has run torch
+        t0 = time.perf_counter()
+        model_x = load_model_checkpoint(run / "mask" / "ckpt.pt")
+        model_y = load_model_checkpoint(run / "image" / "ckpt.pt")
+        loads.append(1000 * (time.perf_counter() - t0))
+    r = model_x.resolution
+    fwd = []
+    with torch.no_grad():
+        x, t = torch.randn(1, 2, r, r), torch.tensor([500.0])
+        for i in range(forwards + 1):  # +1: the first call allocates and is not counted
+            t0 = time.perf_counter()
+            model_x(x, t)
+            if i > 0:
+                fwd.append(1000 * (time.perf_counter() - t0))
+    pair_ms = []
+    for i in range(pairs):
+        t0 = time.perf_counter()
+        sample_pair(model_x, model_y, Schedule(), steps, SeededNoise([seed + i], (r, r)))
+        pair_ms.append(1000 * (time.perf_counter() - t0))
+    pair = _median(pair_ms)
+    return {"backend": "pytorch", "resolution": r, "steps": steps, "threads": torch.get_num_threads(),
+            "params": count_parameters(model_x), "load_cold_ms": round(loads[0], 1), "load_cached_ms": round(loads[1], 1),
+            "forward_ms": round(_median(fwd), 2), "forwards": forwards, "pair_ms": round(pair, 1), "step_ms": round(pair / steps, 2),
+            "pairs": pairs, "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "torch": torch.__version__}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="pigkit.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", default="small")
@@ -68,9 +112,16 @@ def main(argv=None) -> int:
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--iters", type=int, default=5)
+    p.add_argument("--sampler", default=None, metavar="RUN", help="time the reference sampler on this run folder's pair instead")
+    p.add_argument("--steps", type=int, default=4, help="--sampler: DDIM steps of each pair")
+    p.add_argument("--forwards", type=int, default=5, help="--sampler: raw forwards timed (median)")
+    p.add_argument("--pairs", type=int, default=1, help="--sampler: pairs timed (median)")
     a = p.parse_args(argv)
     if a.threads:
         torch.set_num_threads(a.threads)
+    if a.sampler:
+        print(json.dumps(bench_sampler(Path(a.sampler), a.steps, a.forwards, a.pairs)))
+        return 0
     print(json.dumps(bench(a.preset, a.resolution, a.batch, a.device, a.iters)))
     return 0
 

@@ -79,6 +79,8 @@ export interface CaseRecord {
   /** True when the label has no lesion pixel. */
   empty: boolean;
   appVersion: string;
+  /** Mask → image from a file (the CLI's --masks): its name and SHA-256. */
+  source?: { file: string; sha256: string };
   /** Paths of this case's files in the dataset. */
   files: string[];
 }
@@ -92,6 +94,8 @@ export interface CaseSettings {
   binarize: CaseRecord['binarize'];
   appVersion: string;
   prefix?: string;
+  /** The user's file the case was conditioned on, recorded as is. */
+  source?: CaseRecord['source'];
   /** Default png. */
   format?: ImageFormat;
 }
@@ -144,6 +148,7 @@ export async function caseFiles(settings: CaseSettings, pixels: CasePixels, [H, 
     maskAreaFraction: area,
     empty: area === 0,
     appVersion: settings.appVersion,
+    ...(settings.source ? { source: { file: settings.source.file, sha256: settings.source.sha256 } } : {}),
     files: files.map((f) => f.path),
   };
   return { record, files };

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { BEGIN, COLUMNS, END, formatMs, keptRow, overhead, parseTable, renderSection, tableRow, updateBenchmarks, type Report } from './report';
+
+const report: Report = {
+  date: '2026-01-01T00:00:00Z',
+  command: 'npm run bench',
+  machine: ['**Machine:** x'],
+  versions: ['**Versions:** y'],
+  load: ['**Load:** z'],
+  model: 'm',
+  rows: [
+    { path: '(a) CLI', threads: '2', loadColdMs: 1500, loadCachedMs: 90, forwardMs: 200, stepMs: 420, pairMs: 3360, steps: 8, memory: 'RSS 400 MiB', note: 'a | b' },
+    { path: '(c) WebGPU', threads: '–', skipped: 'left out by --quick' },
+  ],
+  findings: ['ratio 1.05×'],
+};
+
+describe('BENCHMARKS.md section', () => {
+  it('formats times and the step ÷ 2 forwards ratio', () => {
+    expect([formatMs(3.14159), formatMs(42.42), formatMs(1234), formatMs(125_000), formatMs(undefined)]).toEqual(['3.14 ms', '42.4 ms', '1.23 s', '2.1 min', '–']);
+    expect(overhead({ path: '', threads: '', stepMs: 420, forwardMs: 200 })).toBe('1.05×');
+    expect(tableRow(report.rows[0])).toBe('| (a) CLI | 2 | 1.50 s | 90.0 ms | 200.0 ms | 420.0 ms | 1.05× | 3.36 s (8 steps) | RSS 400 MiB | a \\| b |');
+  });
+
+  it('renders a table that reads back, skipped rows saying why', () => {
+    const { header, rows } = parseTable(renderSection(report));
+    expect(header).toEqual(COLUMNS);
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toHaveLength(COLUMNS.length);
+    expect(rows[1][9]).toBe('not measured: left out by --quick');
+  });
+
+  it('replaces only the measured section, keeping the text around it', () => {
+    const section = renderSection(report);
+    expect(updateBenchmarks(null, section)).toBe(`# Benchmarks\n\n${section}\n`);
+    const file = `# Benchmarks\n\nintro\n\n${BEGIN}\nold\n${END}\n\n## Why WASM is slower\n\nanalysis\n`;
+    const updated = updateBenchmarks(file, section);
+    expect(updated).toBe(`# Benchmarks\n\nintro\n\n${section}\n\n## Why WASM is slower\n\nanalysis\n`);
+    expect(updateBenchmarks('# Notes\n', section)).toBe(`# Notes\n\n${section}\n`);
+    expect(() => parseTable('# nothing')).toThrow(/no measured section/);
+  });
+});
+
+describe('keeping a path this run leaves out', () => {
+  it('takes the previous measured row with its date and load, never a "not measured" one', () => {
+    const previous = updateBenchmarks(null, renderSection({ ...report, load: ['**Load at the start:** busy', '**Load at the end:** busier'] }));
+    const kept = keptRow(previous, '(a)');
+    expect(kept?.when).toBe('2026-01-01T00:00:00Z');
+    expect(kept?.load).toEqual(['**Load at the start:** busy', '**Load at the end:** busier']);
+    expect(kept?.row.kept?.[4]).toBe('200.0 ms');
+    expect(kept?.row.kept?.[9]).toBe('a | b [kept from 2026-01-01T00:00:00Z]');
+    expect(keptRow(previous, '(c)')).toBeNull();
+    expect(keptRow(null, '(a)')).toBeNull();
+    // kept twice: one date, the latest
+    const again = updateBenchmarks(previous, renderSection({ ...report, date: '2026-02-02T00:00:00Z', rows: [kept!.row] }));
+    expect(keptRow(again, '(a)')?.row.kept?.[9]).toBe('a | b [kept from 2026-02-02T00:00:00Z]');
+  });
+});

@@ -1,0 +1,141 @@
+// BENCHMARKS.md's measured section, from the results of one `npm run bench`. Pure (no I/O).
+// The section sits between two marker comments, so the hand-written analysis around it survives
+// a re-run: only what is between the markers is replaced.
+
+export const BEGIN = '<!-- bench:begin (written by npm run bench; edits here are overwritten) -->';
+export const END = '<!-- bench:end -->';
+
+/** One path (a table row). Times in ms; memory as text (RSS, PSS or heap, said in the text). */
+export interface Row {
+  path: string;
+  threads: string;
+  loadColdMs?: number;
+  loadCachedMs?: number;
+  forwardMs?: number;
+  stepMs?: number;
+  pairMs?: number;
+  steps?: number;
+  memory?: string;
+  note?: string;
+  /** why this path was not measured (the row says so instead of numbers) */
+  skipped?: string;
+  /** a row kept as it was from the previous run's table (its cells, already formatted) */
+  kept?: string[];
+}
+
+export interface Report {
+  date: string;
+  command: string;
+  machine: string[];
+  versions: string[];
+  load: string[];
+  model: string;
+  rows: Row[];
+  /** extra lines under the table: ratios against the targets, streaming overhead */
+  findings: string[];
+}
+
+export function formatMs(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms)) return '–';
+  if (ms < 10) return `${ms.toFixed(2)} ms`;
+  if (ms < 1000) return `${ms.toFixed(1)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(2)} s`;
+  return `${(ms / 60_000).toFixed(1)} min`;
+}
+
+/** step ÷ (2 forwards): what the joint step costs beyond its two U-Net calls (1.00 = nothing). */
+export function overhead(row: Row): string {
+  if (row.stepMs === undefined || row.forwardMs === undefined || row.forwardMs <= 0) return '–';
+  return `${(row.stepMs / (2 * row.forwardMs)).toFixed(2)}×`;
+}
+
+export const COLUMNS = ['path', 'threads', 'load (cold)', 'load (cached)', 'one U-Net forward', 'joint step', 'step ÷ 2 forwards', 'pair', 'peak memory', 'notes'];
+
+export function tableRow(r: Row): string {
+  const cells = r.kept
+    ? r.kept
+    : r.skipped
+    ? [r.path, r.threads, '–', '–', '–', '–', '–', '–', '–', `not measured: ${r.skipped}`]
+    : [
+        r.path,
+        r.threads,
+        formatMs(r.loadColdMs),
+        formatMs(r.loadCachedMs),
+        formatMs(r.forwardMs),
+        formatMs(r.stepMs),
+        overhead(r),
+        r.pairMs === undefined ? '–' : `${formatMs(r.pairMs)} (${r.steps} step${r.steps === 1 ? "" : "s"})`,
+        r.memory ?? '–',
+        r.note ?? '',
+      ];
+  return `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+}
+
+export function renderSection(rep: Report): string {
+  const lines = [
+    BEGIN,
+    `Measured ${rep.date} with \`${rep.command}\`.`,
+    '',
+    `- **Model:** ${rep.model}`,
+    ...rep.machine.map((m) => `- ${m}`),
+    ...rep.versions.map((v) => `- ${v}`),
+    ...rep.load.map((l) => `- ${l}`),
+    '',
+    `| ${COLUMNS.join(' | ')} |`,
+    `|${COLUMNS.map(() => '---').join('|')}|`,
+    ...rep.rows.map(tableRow),
+    '',
+    ...rep.findings.map((f) => `- ${f}`),
+    END,
+  ];
+  return lines.join('\n');
+}
+
+/** The file with its measured section replaced (or appended, or the file created around it). */
+export function updateBenchmarks(existing: string | null, section: string): string {
+  if (existing === null || existing.trim() === '') return `# Benchmarks\n\n${section}\n`;
+  const a = existing.indexOf(BEGIN);
+  const b = existing.indexOf(END);
+  if (a >= 0 && b > a) return existing.slice(0, a) + section + existing.slice(b + END.length);
+  return `${existing.replace(/\s*$/, '')}\n\n${section}\n`;
+}
+
+/**
+ * The previous section's measured row of a path (by its "(a)" … "(d)" label), to keep when this run
+ * leaves the path out: its cells with a note of when it was measured and under what load.
+ */
+export function keptRow(previous: string | null, label: string): { row: Row; when: string; load: string[] } | null {
+  if (!previous) return null;
+  let table;
+  try {
+    table = parseTable(previous);
+  } catch {
+    return null;
+  }
+  const cells = table.rows.find((r) => r[0].startsWith(label));
+  if (!cells || cells.length !== COLUMNS.length || cells[9].startsWith('not measured')) return null;
+  const section = previous.slice(previous.indexOf(BEGIN), previous.indexOf(END));
+  const when = /^Measured (\S+)/m.exec(section)?.[1] ?? 'an earlier run';
+  const load = [...section.matchAll(/^- (\*\*Load at the (?:start|end)[^\n]*)$/gm)].map((m) => m[1]);
+  const kept = [...cells];
+  kept[9] = `${kept[9].replace(/ \[kept from [^\]]*\]$/, '')} [kept from ${when}]`;
+  return { row: { path: cells[0], threads: cells[1], kept }, when, load };
+}
+
+/** Reads the measured table back (the test's check that the file is well-formed): header and rows as cells. */
+export function parseTable(markdown: string): { header: string[]; rows: string[][] } {
+  const a = markdown.indexOf(BEGIN);
+  const b = markdown.indexOf(END);
+  if (a < 0 || b < a) throw new Error('no measured section (bench markers) in the file');
+  const table = markdown
+    .slice(a, b)
+    .split('\n')
+    .filter((l) => l.startsWith('|'));
+  const cells = (l: string) =>
+    l
+      .slice(1, -1)
+      .split(/(?<!\\)\|/)
+      .map((c) => c.trim().replace(/\\\|/g, '|'));
+  if (table.length < 2) throw new Error('the measured section holds no table');
+  return { header: cells(table[0]), rows: table.slice(2).map(cells) };
+}

@@ -1,0 +1,356 @@
+// npm run bench: the same weights and resolution timed on every path a pair can be made on —
+// (a) the CLI on onnxruntime-node, (b) the studio in Chromium on WASM, (c) the studio in Chromium
+// on WebGPU (SwiftShader here), (d) the training kit's PyTorch reference sampler — each with one
+// raw U-Net forward beside its joint step, so the sampler's overhead shows as a ratio; model load
+// (cold, cached), peak memory, and the studio's streaming overhead (previews on vs off).
+// Results replace the measured section of BENCHMARKS.md (report.ts).
+//
+//   npm run bench                      untrained `paper` preset at 128² (exported once into .cache/bench/)
+//   npm run bench -- --model DIR [--weights RUN]   any model folder (RUN: its PyTorch checkpoints)
+//   npm run bench -- --quick --out FILE             the tiny pair, 1–2 steps, no WebGPU (tests)
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, freemem, loadavg, totalmem } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import { browserForward, startBrowser, studioRun, type BrowserSession, type ForwardOptions, type StudioRun } from './browser';
+import type { NodeResult } from './node-child';
+import { formatMs, keptRow, renderSection, updateBenchmarks, type Report, type Row } from './report';
+import { median } from './stats';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const PYTHON = '/usr/bin/python3';
+const run = promisify(execFile);
+
+const USAGE = `usage: npm run bench -- [--quick] [--model DIR] [--weights RUN] [--preset paper --resolution 128]
+                        [--steps S] [--wasm-steps S] [--webgpu-steps S] [--threads T]
+                        [--only node,pytorch,wasm,webgpu] [--webgpu-twice] [--out BENCHMARKS.md]
+  --model         model folder to time (default: the kit's --preset at --resolution, random init,
+                  exported once into .cache/bench/<preset>-<resolution>/)
+  --weights       run folder with mask/ckpt.pt and image/ckpt.pt for the PyTorch row
+                  (default: the exported preset's; with --model, none: the row says so)
+  --steps         DDIM steps of the CLI and PyTorch pairs          default 8 (quick: 2)
+  --wasm-steps    steps of the studio's WASM pairs                 default 2 (quick: 1)
+  --webgpu-steps  steps of the studio's WebGPU pair (SwiftShader)  default 1
+  --threads       intra-op threads of ORT-node and PyTorch         default: the core count (the studio uses them all)
+  --only          a subset of the paths                            default all (quick: node,pytorch,wasm)
+  --webgpu-twice  also the WebGPU run with previews=off from Cache Storage (another ~10 min at 128²)
+  --out           the Markdown file whose measured section is replaced   default BENCHMARKS.md`;
+
+/** The paths: --only's key, the table's label, the row's name. */
+const PATHS = [
+  ['node', '(a)', '(a) CLI, onnxruntime-node (CPU EP)'],
+  ['wasm', '(b)', '(b) studio, Chromium, WASM'],
+  ['webgpu', '(c)', '(c) studio, Chromium, WebGPU (SwiftShader)'],
+  ['pytorch', '(d)', '(d) kit, PyTorch reference sampler'],
+] as const;
+type PathKey = (typeof PATHS)[number][0];
+const pathName = (key: PathKey): string => PATHS.find(([k]) => k === key)![2];
+
+interface Options {
+  quick: boolean;
+  model?: string;
+  weights?: string;
+  preset: string;
+  resolution: number;
+  steps: number;
+  wasmSteps: number;
+  webgpuSteps: number;
+  threads: number;
+  only: Set<string>;
+  webgpuTwice: boolean;
+  out: string;
+  forwards: number;
+}
+
+function options(argv: string[]): Options | null {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      model: { type: 'string' },
+      weights: { type: 'string' },
+      preset: { type: 'string', default: 'paper' },
+      resolution: { type: 'string', default: '128' },
+      steps: { type: 'string' },
+      'wasm-steps': { type: 'string' },
+      'webgpu-steps': { type: 'string' },
+      threads: { type: 'string' },
+      only: { type: 'string' },
+      'webgpu-twice': { type: 'boolean', default: false },
+      out: { type: 'string', default: 'BENCHMARKS.md' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return null;
+  const int = (name: string, v: string | undefined, fallback: number) => {
+    if (v === undefined) return fallback;
+    if (!/^\d+$/.test(v) || Number(v) < 1) throw new Error(`--${name} must be a positive integer, got "${v}"`);
+    return Number(v);
+  };
+  const quick = values.quick;
+  const only = new Set((values.only ?? (quick ? 'node,pytorch,wasm' : 'node,pytorch,wasm,webgpu')).split(',').map((s) => s.trim()));
+  for (const p of only) if (!['node', 'pytorch', 'wasm', 'webgpu'].includes(p)) throw new Error(`--only: unknown path "${p}" (node, pytorch, wasm, webgpu)`);
+  return {
+    quick,
+    // quick: the bundled tiny pair and its checkpoints in the kit's fixtures
+    model: values.model ?? (quick ? join(root, 'public/models/tiny') : undefined),
+    weights: values.weights ?? (quick && !values.model ? join(root, 'training/fixtures/tiny') : undefined),
+    preset: values.preset,
+    resolution: int('resolution', values.resolution, 128),
+    steps: int('steps', values.steps, quick ? 2 : 8),
+    wasmSteps: int('wasm-steps', values['wasm-steps'], quick ? 1 : 2),
+    webgpuSteps: int('webgpu-steps', values['webgpu-steps'], 1),
+    threads: int('threads', values.threads, cpus().length),
+    only,
+    webgpuTwice: values['webgpu-twice'],
+    out: resolve(values.out),
+    forwards: quick ? 2 : 5,
+  };
+}
+
+function log(text: string): void {
+  process.stderr.write(`bench: ${text}\n`);
+}
+
+async function python(args: string[]): Promise<string> {
+  try {
+    const { stdout } = await run(PYTHON, args, { cwd: join(root, 'training'), maxBuffer: 1 << 24 });
+    return stdout;
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    throw new Error(`${PYTHON} ${args.join(' ')} failed: ${(err.stderr ?? err.message).trim().split('\n').slice(-3).join(' / ')}`);
+  }
+}
+
+/** The untrained preset pair: checkpoints (for PyTorch) and their ONNX export (for ORT), made once. */
+async function presetModel(preset: string, resolution: number): Promise<{ model: string; weights: string }> {
+  const dir = join(root, '.cache/bench', `${preset}-${resolution}`);
+  const weights = join(dir, 'run');
+  const model = join(dir, 'model');
+  if (existsSync(join(model, 'manifest.json')) && existsSync(join(weights, 'image/ckpt.pt'))) return { model, weights };
+  log(`exporting the untrained ${preset} pair at ${resolution}² into ${relative(root, dir)} (once)…`);
+  await mkdir(dir, { recursive: true });
+  await python(['-m', 'pigkit.untrained', '--preset', preset, '--resolution', String(resolution), '--out', weights]);
+  const card = join(dir, 'card.json');
+  await writeFile(card, JSON.stringify({ data: 'none: random initialisation (benchmark weights, not a model)', license: 'none', citation: '' }));
+  await python(['-m', 'pigkit.export', '--run', weights, '--out', model, '--name', `untrained-${preset}-${resolution}`, '--card', card]);
+  return { model, weights };
+}
+
+async function nodeRow(o: Options, model: string): Promise<Row> {
+  log(`CLI path (onnxruntime-node), ${o.steps} steps…`);
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/bench/node-child.ts', '--model', model, '--steps', String(o.steps), '--forwards', String(o.forwards * 2), '--pairs', o.quick ? '1' : '3', '--threads', String(o.threads)], { cwd: root, maxBuffer: 1 << 24 });
+  const r = JSON.parse(stdout.trim().split('\n').pop()!) as NodeResult;
+  return {
+    path: pathName('node'),
+    threads: String(o.threads),
+    loadColdMs: r.loadColdMs,
+    loadCachedMs: r.loadCachedMs,
+    forwardMs: r.forwardMs,
+    stepMs: r.stepMs,
+    pairMs: r.pairMs,
+    steps: r.steps,
+    memory: `RSS ${r.peakRssMb.toFixed(0)} MiB`,
+    note: `ORT ${r.ortVersion}; cached = second load in the process`,
+  };
+}
+
+async function pytorchRow(o: Options, weights: string | undefined): Promise<Row> {
+  const path = pathName('pytorch');
+  if (!weights) return { path, threads: String(o.threads), skipped: 'no PyTorch checkpoints for --model (pass --weights RUN)' };
+  log(`PyTorch reference sampler, ${o.steps} steps…`);
+  const out = await python(['-m', 'pigkit.bench', '--sampler', weights, '--steps', String(o.steps), '--forwards', String(o.forwards), '--pairs', '1', '--threads', String(o.threads)]);
+  const r = JSON.parse(out.trim().split('\n').pop()!);
+  return {
+    path,
+    threads: String(r.threads),
+    loadColdMs: r.load_cold_ms,
+    loadCachedMs: r.load_cached_ms,
+    forwardMs: r.forward_ms,
+    stepMs: r.step_ms,
+    pairMs: r.pair_ms,
+    steps: r.steps,
+    memory: `RSS ${Number(r.peak_rss_mb).toFixed(0)} MiB`,
+    note: `torch ${r.torch}; cached = second load in the process`,
+  };
+}
+
+interface BrowserRows {
+  row: Row;
+  streaming: string;
+  /** findings from extra raw forwards (what the studio's WASM settings are worth) */
+  extra: string[];
+}
+
+/**
+ * The raw WASM forward with one setting changed from the studio's, for "Why WASM is slower": one
+ * thread; the WebGPU build's (asyncify) WASM provider, which the studio used before; ORT's spinning off.
+ */
+async function wasmVariants(b: BrowserSession, resolution: number, o: Options, studioMs: number, threads: number): Promise<string[]> {
+  log('WASM variants: one thread, the asyncify build, no spinning…');
+  const timeout = 10 * 60_000;
+  const ms = async (f: Partial<ForwardOptions>) => median((await browserForward(b, { ep: 'wasm', reps: o.forwards, resolution, ...f }, timeout)).forwardMs);
+  const one = await ms({ threads: 1 });
+  const asyncify = await ms({ bundle: 'webgpu' });
+  const noSpin = await ms({ spin: false });
+  return [
+    `WASM raw forward, the studio's settings (plain WASM build, ${threads} threads): ${formatMs(studioMs)}; with 1 thread: ${formatMs(one)}; on the WebGPU build's WASM provider (asyncify binary, the studio before this change): ${formatMs(asyncify)}; with ORT's spinning off: ${formatMs(noSpin)}.`,
+  ];
+}
+
+/**
+ * The studio on one backend: previews on (cold load), then, when `twice`, off (load from Cache
+ * Storage); and a raw forward. WebGPU on SwiftShader runs once by default: one 128² pair with its
+ * load takes about ten minutes there (`--webgpu-twice` adds the second run).
+ */
+async function studioRows(b: BrowserSession, backend: 'wasm' | 'webgpu', steps: number, resolution: number, o: Options, twice: boolean): Promise<BrowserRows> {
+  const timeout = 60 * 60_000;
+  log(`studio on ${backend}, ${steps} step(s), previews on (cold load)…`);
+  const on: StudioRun = await studioRun(b, { backend, steps, seed: 0, previews: true }, timeout);
+  let off: StudioRun | null = null;
+  if (twice) {
+    log(`studio on ${backend}, previews off (cached load)…`);
+    off = await studioRun(b, { backend, steps, seed: 0, previews: false }, timeout);
+  }
+  log(`raw forward on ${backend}…`);
+  const reps = backend === 'webgpu' ? 1 : o.forwards;
+  const fwd = await browserForward(b, { ep: backend, reps, resolution }, timeout);
+  const threads = backend === 'wasm' ? `${fwd.numThreads}${fwd.crossOriginIsolated ? '' : ' (not isolated)'}` : 'GPU';
+  const path = pathName(backend);
+  const last = off ?? on;
+  const cachedNote = !off ? 'cached load not measured (one run: --webgpu-twice)' : off.onnxRequests === 0 ? 'cached = Cache Storage, no .onnx request' : `cached load still requested ${off.onnxRequests} .onnx file(s)`;
+  const row: Row = {
+    path,
+    threads,
+    loadColdMs: on.loadMs,
+    loadCachedMs: off?.loadMs,
+    forwardMs: median(fwd.forwardMs),
+    stepMs: last.stepMs,
+    pairMs: last.pairMs,
+    steps,
+    memory: `PSS ${Math.max(on.peakPssMb, off?.peakPssMb ?? 0).toFixed(0)} MiB (all Chromium processes), page JS heap ${last.jsHeapMb.toFixed(0)} MiB`,
+    note: `${last.status.replace(/^.*?Backend: /, '').replace(/ ?Done:.*$/, '')}; ${cachedNote}; ${on.workers} page workers (the studio's + ORT threads); step from previews=${off ? 'off' : 'on'}; forward: median of ${fwd.forwardMs.length} after a first run of ${formatMs(fwd.firstMs)}`,
+  };
+  const extra = backend === 'wasm' && !o.quick ? await wasmVariants(b, resolution, o, median(fwd.forwardMs), fwd.numThreads) : [];
+  const streaming = off
+    ? `Streaming on ${backend}: ${formatMs(on.stepMs)}/step with previews, ${formatMs(off.stepMs)}/step with \`previews=off\` (${((on.stepMs / off.stepMs - 1) * 100).toFixed(1)}% with streaming; ${steps} step(s) each, one run each, so within noise unless large).`
+    : `Streaming on ${backend}: not measured (one run only; \`--webgpu-twice\` adds the \`previews=off\` run).`;
+  return { row, streaming, extra };
+}
+
+function machine(): string[] {
+  let model = cpus()[0]?.model ?? 'unknown CPU';
+  try {
+    const lscpu = readFileSync('/proc/cpuinfo', 'utf8');
+    model = /^model name\s*:\s*(.*)$/m.exec(lscpu)?.[1] ?? model;
+  } catch {
+    // not Linux: os.cpus() said it
+  }
+  return [`**Machine:** ${model}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB memory (${(freemem() / 2 ** 30).toFixed(0)} GiB free at the start), ${process.platform}`];
+}
+
+async function versionOf(cmd: string, args: string[]): Promise<string> {
+  try {
+    return (await run(cmd, args)).stdout.trim();
+  } catch {
+    return 'not found';
+  }
+}
+
+async function loadConditions(when: string): Promise<string> {
+  const training = (await run('pgrep', ['-f', 'pigkit.train']).catch(() => ({ stdout: '' }))).stdout.trim();
+  const l = loadavg().map((x) => x.toFixed(2)).join(' / ');
+  return `**Load ${when}:** load average ${l} (1/5/15 min) on ${cpus().length} cores; ${training ? `a training job (pigkit.train) was running, using about one core` : 'no training job running'}`;
+}
+
+async function main(): Promise<void> {
+  const o = options(process.argv.slice(2));
+  if (!o) return console.log(USAGE);
+  const loadStart = await loadConditions('at the start');
+  const { model, weights } = o.model ? { model: resolve(o.model), weights: o.weights ? resolve(o.weights) : undefined } : await presetModel(o.preset, o.resolution);
+  if (!existsSync(join(model, 'manifest.json'))) throw new Error(`--model ${model} has no manifest.json: not a model folder`);
+  const manifest = JSON.parse(readFileSync(join(model, 'manifest.json'), 'utf8'));
+  const [H, W] = manifest.resolution as [number, number];
+  const modelText = `${manifest.name} (${relative(root, model) || model}), ${H}×${W}, preset ${manifest.card?.preset ?? '?'}, ${((manifest.models.mask.bytes ?? 0) / 4 / 1e6).toFixed(1)} M parameters per U-Net${weights ? `; PyTorch weights ${relative(root, weights) || weights}` : ''}`;
+
+  const rows: Row[] = [];
+  const findings: string[] = [];
+  if (o.only.has('node')) rows.push(await nodeRow(o, model));
+  if (o.only.has('pytorch')) rows.push(await pytorchRow(o, weights));
+  let chromiumVersion = 'not run';
+  if (o.only.has('wasm') || o.only.has('webgpu')) {
+    const dist = join(root, 'dist');
+    if (!existsSync(join(dist, 'index.html'))) {
+      log('building the studio (npm run build)…');
+      await run('npm', ['run', 'build'], { cwd: root, maxBuffer: 1 << 24 });
+    }
+    chromiumVersion = await versionOf(process.env.CHROMIUM ?? '/usr/bin/chromium', ['--version']);
+    const b = await startBrowser({ dist, modelDir: model });
+    try {
+      if (o.only.has('wasm')) {
+        const r = await studioRows(b, 'wasm', o.wasmSteps, H, o, true);
+        rows.push(r.row);
+        findings.push(r.streaming, ...r.extra);
+      }
+      if (o.only.has('webgpu')) {
+        const r = await studioRows(b, 'webgpu', o.webgpuSteps, H, o, o.webgpuTwice);
+        rows.push(r.row);
+        findings.push(r.streaming);
+      }
+    } finally {
+      await b.close();
+    }
+  }
+  // Paths this run leaves out: with --only, the previous run's row is kept (marked with its date,
+  // its load conditions listed), so a slow path (WebGPU on SwiftShader) need not be re-run.
+  const existing = existsSync(o.out) ? readFileSync(o.out, 'utf8') : null;
+  const keptLoad: string[] = [];
+  for (const [key, label, path] of PATHS) {
+    if (o.only.has(key)) continue;
+    const kept = o.quick ? null : keptRow(existing, label);
+    if (kept) {
+      rows.push(kept.row);
+      keptLoad.push(...kept.load.map((l) => `${l.replace(/:\*\*/, ` (the run of ${kept.when}, kept rows):**`)}`));
+    } else rows.push({ path, threads: '–', skipped: o.quick ? 'left out by --quick' : 'left out by --only' });
+  }
+  rows.sort((a, b) => a.path.localeCompare(b.path));
+  findings.unshift(...targets(rows));
+  const ortWeb = JSON.parse(readFileSync(join(root, 'node_modules/onnxruntime-web/package.json'), 'utf8')).version;
+  const ortNode = JSON.parse(readFileSync(join(root, 'node_modules/onnxruntime-node/package.json'), 'utf8')).version;
+  const report: Report = {
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    model: modelText,
+    machine: machine(),
+    versions: [`**Versions:** Node ${process.version}, onnxruntime-node ${ortNode}, onnxruntime-web ${ortWeb}, ${chromiumVersion}, ${await versionOf(PYTHON, ['-c', 'import torch, sys; print(f"Python {sys.version.split()[0]}, torch {torch.__version__}")'])}`],
+    load: [loadStart, await loadConditions('at the end'), ...new Set(keptLoad)],
+    rows,
+    findings,
+  };
+  writeFileSync(o.out, updateBenchmarks(existing, renderSection(report)));
+  log(`wrote ${relative(process.cwd(), o.out) || o.out}`);
+}
+
+/** The issue's targets, measured (never asserted): each as a line with its ratio. */
+function targets(rows: Row[]): string[] {
+  const find = (prefix: string) => rows.find((r) => r.path.startsWith(prefix) && !r.skipped && r.stepMs !== undefined);
+  const cli = find('(a)');
+  const torch = find('(d)');
+  const wasm = find('(b)');
+  const out: string[] = [];
+  if (cli?.forwardMs) out.push(`CLI joint step ÷ two raw ORT-node forwards: **${(cli.stepMs! / (2 * cli.forwardMs)).toFixed(2)}×** (target ≤ 1.1×).`);
+  if (cli && torch) out.push(`PyTorch step ÷ CLI step: **${(torch.stepMs! / cli.stepMs!).toFixed(1)}×** (target ≥ 5×).`);
+  if (wasm && torch) out.push(`Studio WASM step ÷ PyTorch step: **${(wasm.stepMs! / torch.stepMs!).toFixed(2)}×** (target ≤ 1×).`);
+  if (wasm && cli) out.push(`Studio WASM step ÷ CLI step: ${(wasm.stepMs! / cli.stepMs!).toFixed(1)}×; raw forward WASM ÷ ORT-node: ${(wasm.forwardMs! / cli.forwardMs!).toFixed(1)}×.`);
+  return out;
+}
+
+try {
+  await main();
+} catch (e) {
+  console.error(`bench: ${(e as Error).message}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,84 @@
+// Mask → image input: a folder of mask PNGs, each decoded with pngjs and prepared exactly as the
+// studio prepares an uploaded mask (core/condition.ts maskFromPixels: luminance, the higher of two
+// gray levels or ≥ 50 % luminance is lesion, area-averaged to the model's size, ≥ 50 % covered).
+// Node only (fs, pngjs).
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { ConditionError, maskFromPixels, type PixelImage } from '../core/condition';
+import type { PreparedMask } from './plan';
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+// PNG colour type (IHDR) → the channels maskFromPixels reads; pngjs always hands back RGBA.
+// Palette images are RGB once expanded (PIL's convert("L") of a "P" image goes through RGB).
+const CHANNELS: Record<number, PixelImage['channels']> = { 0: 1, 2: 3, 3: 3, 4: 2, 6: 4 };
+
+/** Thrown for a problem with --masks or a file in it; the message names the file. */
+export class MaskFolderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MaskFolderError';
+  }
+}
+
+/**
+ * Decodes a PNG to the samples a PIL-based loader sees: 16-bit samples kept (condition.ts reduces
+ * them as PIL does), 1/2/4-bit gray scaled to 8 bits as PIL's "L" mode holds them.
+ */
+export function decodePngPixels(bytes: Uint8Array, what: string): PixelImage {
+  if (bytes.length < 33 || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) {
+    throw new MaskFolderError(`${what} is not a PNG file (no PNG signature); --masks takes PNG masks only`);
+  }
+  const depth = bytes[24]; // IHDR's bit depth: 8-byte signature, 4 length, 4 type, 4 width, 4 height
+  let png;
+  try {
+    png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { skipRescale: depth === 16 });
+  } catch (e) {
+    throw new MaskFolderError(`${what} is not a readable PNG: ${(e as Error).message}`);
+  }
+  const channels = CHANNELS[png.colorType];
+  if (channels === undefined) throw new MaskFolderError(`${what} has PNG colour type ${png.colorType}, which is not a valid PNG colour type`);
+  const n = png.width * png.height;
+  const rgba = png.data as unknown as Uint8Array | Uint16Array;
+  const bitDepth = depth === 16 ? 16 : 8;
+  const data = bitDepth === 16 ? new Uint16Array(n * channels) : new Uint8Array(n * channels);
+  // which RGBA samples each channel layout keeps: gray → R; gray+alpha → R, A; RGB(A) → in order
+  const pick = channels === 1 ? [0] : channels === 2 ? [0, 3] : channels === 3 ? [0, 1, 2] : [0, 1, 2, 3];
+  for (let i = 0; i < n; i++) for (let c = 0; c < channels; c++) data[i * channels + c] = rgba[i * 4 + pick[c]];
+  return { width: png.width, height: png.height, channels, bitDepth, data };
+}
+
+/** Every mask in `dir` (name order), prepared for a model of `size` = [H, W]. */
+export async function readMaskFolder(dir: string, size: readonly [number, number]): Promise<PreparedMask[]> {
+  const info = await stat(dir).catch(() => null);
+  if (!info) throw new MaskFolderError(`--masks ${dir} does not exist`);
+  if (!info.isDirectory()) throw new MaskFolderError(`--masks ${dir} is a file, not a folder of mask PNGs`);
+  const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const others = entries.filter((e) => !(e.isFile() && /\.png$/i.test(e.name)));
+  if (others.length > 0) {
+    const names = others.slice(0, 3).map((e) => `"${e.name}"${e.isDirectory() ? ' (a folder)' : ''}`).join(', ');
+    throw new MaskFolderError(`--masks ${dir} holds ${others.length === 1 ? 'an entry' : `${others.length} entries`} that ${others.length === 1 ? 'is' : 'are'} not a .png file: ${names}${others.length > 3 ? ', …' : ''}; the folder must hold only mask PNGs`);
+  }
+  if (entries.length === 0) throw new MaskFolderError(`--masks ${dir} is empty: put one PNG mask per case in it`);
+  const masks: PreparedMask[] = [];
+  for (const e of entries) {
+    const path = join(dir, e.name);
+    const bytes = new Uint8Array(await readFile(path));
+    const px = decodePngPixels(bytes, path);
+    let prepared;
+    try {
+      prepared = maskFromPixels(px, size);
+    } catch (err) {
+      if (err instanceof ConditionError) throw new MaskFolderError(`${path}: ${err.message}`);
+      throw err;
+    }
+    masks.push({
+      file: e.name,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      mask: Float32Array.from(prepared.mask, (v) => (v ? 1 : -1)),
+      note: prepared.note,
+    });
+  }
+  return masks;
+}

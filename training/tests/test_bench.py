@@ -1,0 +1,32 @@
+"""The benchmark helpers: an untrained pair that the exporter's loader reads, and the reference
+sampler's timing record."""
+import torch
+
+from pigkit.bench import bench_sampler
+from pigkit.export import checkpoint_facts
+from pigkit.train import load_model_checkpoint
+from pigkit.untrained import save_untrained
+
+
+def test_untrained_pair_loads_as_a_run_and_is_reproducible(tmp_path):
+    save_untrained("tiny", 16, tmp_path / "a", seed=3)
+    save_untrained("tiny", 16, tmp_path / "b", seed=3)
+    for role in ("mask", "image"):
+        facts = checkpoint_facts(tmp_path / "a", role)
+        assert facts["iters"] == 0 and facts["config"]["preset"] == "tiny" and facts["config"]["untrained"]
+        a = load_model_checkpoint(tmp_path / "a" / role / "ckpt.pt")
+        b = load_model_checkpoint(tmp_path / "b" / role / "ckpt.pt")
+        assert a.resolution == 16
+        assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+    mx = load_model_checkpoint(tmp_path / "a" / "mask" / "ckpt.pt")
+    my = load_model_checkpoint(tmp_path / "a" / "image" / "ckpt.pt")
+    assert not torch.equal(next(mx.parameters()), next(my.parameters()))  # two draws, not one model twice
+
+
+def test_sampler_bench_record(tmp_path):
+    save_untrained("tiny", 16, tmp_path)
+    r = bench_sampler(tmp_path, steps=2, forwards=2, pairs=1)
+    assert r["backend"] == "pytorch" and r["resolution"] == 16 and r["steps"] == 2
+    for key in ("load_cold_ms", "load_cached_ms", "forward_ms", "pair_ms", "step_ms", "peak_rss_mb"):
+        assert r[key] > 0, key
+    assert abs(r["step_ms"] * 2 - r["pair_ms"]) < 0.1
