@@ -26,6 +26,7 @@ import torch.distributed as dist
 from .data import DataError, open_dataset
 from .losses import antithetic_timesteps, image_loss, mask_loss, siamese_image_loss
 from .plot import loss_curve_png
+from .onnx_import import OnnxImportError, init_from_bundle
 from .schedule import Schedule
 from .unet import build_unet
 
@@ -48,6 +49,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--ckpt-every", type=int, default=500)
     p.add_argument("--log-every", type=int, default=25)
     p.add_argument("--resume", action="store_true")
+    p.add_argument("--init-from", default=None, metavar="MODEL_DIR",
+                   help="start a fresh run from an exported model folder's weights (manifest.json + ONNX, e.g. "
+                        "public/models/busbra64): fine-tune or train a shipped pair further; its iteration, image "
+                        "and time counts carry on; optimizer moments start afresh")
     p.add_argument("--mask-ckpt", default=None, help="model_x checkpoint for --model image (default OUT/mask/ckpt.pt)")
     p.add_argument("--no-binarize-condition", dest="binarize_condition", action="store_false",
                    help="condition model_y on raw x̂₀ instead of B(x̂₀) (the sampler always uses B)")
@@ -177,6 +182,14 @@ def train(args: argparse.Namespace) -> Path:
         torch.set_rng_state(ck["rng"])
         if rank == 0:
             print(f"resumed {ckpt_path} at iteration {it}", file=sys.stderr)
+    elif args.init_from:
+        state, facts = init_from_bundle(args.init_from, args.model, args.preset, args.resolution, **overrides)
+        model.load_state_dict(state)
+        ema.model.load_state_dict(state)  # the exported weights are the EMA ones: both start there
+        it, images_seen, wall = facts["iters"], facts["images_seen"], facts["wall_seconds"]
+        config["init_from"] = facts
+        if rank == 0:
+            print(f"initialised from {args.init_from} ({facts['file']}, {it} iterations trained)", file=sys.stderr)
     elif args.resume and rank == 0:
         print(f"--resume: no checkpoint at {ckpt_path}, starting fresh", file=sys.stderr)
 
@@ -267,7 +280,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         train(args)
-    except (DataError, FileNotFoundError) as e:
+    except (DataError, FileNotFoundError, OnnxImportError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     return 0

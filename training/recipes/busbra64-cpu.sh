@@ -2,7 +2,8 @@
 # The studio's default pair on a CPU: BUS-BRA folds 1-3 (fold 4 held out), 64², `compact` preset.
 # Trains in sittings: each call adds up to MINUTES_PER_MODEL minutes to each model, resuming from
 # the last checkpoint. model_y trains on whatever model_x checkpoint exists, so finish model_x
-# first (MODELS=mask), then run MODELS=image.
+# first (MODELS=mask), then run MODELS=image. INIT_FROM=../public/models/busbra64 starts a run that has no
+# checkpoint yet from the shipped pair's weights (to train it further after its checkpoints are gone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../../shared/datasets/busbra}
@@ -10,5 +11,5 @@ OUT=${OUT:-../runs/busbra64}
 for model in ${MODELS:-mask image}; do
   /usr/bin/python3 -m pigkit.train --model "$model" --data "$DATA" --out "$OUT" --preset compact --resolution 64 \
     --folds 1,2,3 --batch 8 --lr 2e-4 --iters "${ITERS:-100000}" --ckpt-every 200 --log-every 25 \
-    --max-minutes "${MINUTES_PER_MODEL:-45}" --threads "${THREADS:-1}" --resume
+    --max-minutes "${MINUTES_PER_MODEL:-45}" --threads "${THREADS:-1}" --resume ${INIT_FROM:+--init-from "$INIT_FROM"}
 done
