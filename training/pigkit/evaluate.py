@@ -2,7 +2,7 @@
 
     python3 -m pigkit.evaluate --run ../runs/busbra64 --data DATA --out ../eval/busbra64 --n 256 --steps 50
 
-Writes to OUT: results.json, samples.png (16 generated pairs beside 16 real held-out pairs),
+Writes to OUT: results.json, results.md (its tables, for EVALUATION.md), samples.png (16 generated pairs beside 16 real held-out pairs),
 segmenter_loss.png. Measures: mask statistics of generated vs real held-out masks (area
 fraction, connected components, solidity of the largest component; Wasserstein-1 and KS distances),
 the empty-mask rate, pair consistency (Dice of a segmenter trained on the training folds, run on
@@ -112,6 +112,35 @@ def stats_table(gen: list[dict], real: list[dict]) -> dict:
     return table
 
 
+def results_markdown(r: dict) -> str:
+    """The figures of results.json as the Markdown tables EVALUATION.md quotes (written as results.md)."""
+    def pm(mean, std, digits=3):
+        return "–" if mean is None else f"{mean:.{digits}f} ± {std:.{digits}f}"
+    names = {"area_fraction": "area fraction", "components": "connected components", "solidity": "solidity (largest component)"}
+    lines = [f"Mask statistics: {r['n_generated']} generated masks (the non-empty ones) against the {r['n_real_test']} real"
+             f" held-out masks, at {r['resolution']}²; distances between the two distributions.", "",
+             "| mask statistic | generated | real held-out | Wasserstein-1 | KS |", "|---|---|---|---|---|"]
+    for key, label in names.items():
+        v = r["mask_stats"][key]
+        w1 = "–" if v["wasserstein1"] is None else f"{v['wasserstein1']:.3f}"
+        ks = "–" if v["ks"] is None else f"{v['ks']:.3f}"
+        lines.append(f"| {label} | {pm(v['generated_mean'], v['generated_std'])} | {pm(v['real_mean'], v['real_std'])} | {w1} | {ks} |")
+    pc, cost = r["pair_consistency"], r["sampling_cost"]
+    empty = round(r["empty_mask_rate"] * r["n_generated"])
+    lines += ["", "| measure | value |", "|---|---|",
+              f"| empty-mask rate | {100 * r['empty_mask_rate']:.1f}% ({empty} of {r['n_generated']}) |",
+              f"| pair consistency: segmenter Dice on generated pairs (non-empty) | {pm(pc['dice_generated_mean'], pc['dice_generated_std'])}"
+              f" (IoU {pc['iou_generated_mean']:.3f}) |",
+              f"| the same segmenter on real held-out pairs (ceiling) | {pm(pc['dice_real_test_mean'], pc['dice_real_test_std'])}"
+              f" (IoU {pc['iou_real_test_mean']:.3f}) |",
+              f"| segmenter training | {pc['segmenter_iters']} iterations on the {r['n_train']} training pairs |",
+              f"| sampling | {cost['steps']} DDIM steps, η = {r['eta']}" +
+              (f"; {cost['ms_per_pair_median'] / 1000:.2f} s per pair (median), {cost['ms_per_step_median']:.0f} ms per joint step,"
+               f" {cost['backend']}" if "ms_per_step_median" in cost else
+               f"; {cost['ms_per_pair_median'] / 1000:.2f} s per pair, {cost['backend']}" if "ms_per_pair_median" in cost else "") + " |"]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="pigkit.evaluate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--run", required=True)
@@ -174,6 +203,7 @@ def main(argv=None) -> int:
         "sampling_cost": {"steps": a.steps, **(timing or {})}, "torch": torch.__version__,
     }
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out / "results.md").write_text(results_markdown(results))
     pc, ms = results["pair_consistency"], results["mask_stats"]
     card = {"metrics": {
         "heldOut": f"BUS-BRA fold {a.test_fold} ({len(test)} pairs)", "generated": len(gen_masks), "steps": a.steps,

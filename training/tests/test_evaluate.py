@@ -50,3 +50,20 @@ def test_dice_iou_by_hand():
     b[0, 0, 1:3] = True  # 8 px, 4 shared
     dice, iou = dice_iou(a, b)
     assert dice.tolist() == [0.5, 1.0] and iou[0].item() == pytest.approx(4 / 12)
+
+
+def test_results_markdown_quotes_the_figures():
+    from pigkit.evaluate import results_markdown
+    stat = {"generated_mean": 0.2, "generated_std": 0.1, "real_mean": 0.1, "real_std": 0.05, "wasserstein1": 0.125, "ks": 0.5}
+    r = {"resolution": 64, "n_generated": 8, "n_real_test": 365, "n_train": 1127, "eta": 0,
+         "mask_stats": {"area_fraction": stat, "components": {**stat, "wasserstein1": None, "ks": None}, "solidity": stat},
+         "empty_mask_rate": 0.125,
+         "pair_consistency": {"segmenter_iters": 1000, "dice_generated_mean": 0.5, "dice_generated_std": 0.25, "iou_generated_mean": 0.4,
+                              "dice_real_test_mean": 0.8, "dice_real_test_std": 0.1, "iou_real_test_mean": 0.7},
+         "sampling_cost": {"steps": 50, "ms_per_pair_median": 2500.0, "ms_per_step_median": 50.0, "backend": "ORT-node"}}
+    md = results_markdown(r)
+    assert "| area fraction | 0.200 ± 0.100 | 0.100 ± 0.050 | 0.125 | 0.500 |" in md
+    assert "| connected components | 0.200 ± 0.100 | 0.100 ± 0.050 | – | – |" in md
+    assert "| empty-mask rate | 12.5% (1 of 8) |" in md
+    assert "0.500 ± 0.250 (IoU 0.400)" in md and "0.800 ± 0.100 (IoU 0.700)" in md
+    assert "50 DDIM steps, η = 0; 2.50 s per pair (median), 50 ms per joint step, ORT-node" in md
