@@ -32,7 +32,7 @@ from .segment import dice_iou, load_segmenter, predict_masks, train_segmenter
 from .train import load_model_checkpoint
 
 
-def generate(run: Path, n: int, steps: int, batch: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, float]:
+def generate(run: Path, n: int, steps: int, batch: int, seed: int, eta: float = 0.0) -> tuple[torch.Tensor, torch.Tensor, float]:
     model_x = load_model_checkpoint(run / "mask" / "ckpt.pt")
     model_y = load_model_checkpoint(run / "image" / "ckpt.pt")
     res = model_x.resolution
@@ -40,7 +40,7 @@ def generate(run: Path, n: int, steps: int, batch: int, seed: int) -> tuple[torc
     masks, images, t0 = [], [], time.perf_counter()
     for start in range(0, n, batch):
         b = min(batch, n - start)
-        out = sample_pair(model_x, model_y, Schedule(), steps, TorchNoise(b, (res, res), g))
+        out = sample_pair(model_x, model_y, Schedule(), steps, TorchNoise(b, (res, res), g), eta=eta)
         masks.append(out.mask)
         images.append(out.image)
         print(f"generated {start + b}/{n}", file=sys.stderr, flush=True)
@@ -148,6 +148,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", required=True)
     p.add_argument("--n", type=int, default=256)
     p.add_argument("--steps", type=int, default=50)
+    p.add_argument("--eta", type=float, default=0.0, help="DDIM η the pairs are (or were, with --generated) sampled with")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--train-folds", default="1,2,3")
@@ -168,7 +169,7 @@ def main(argv=None) -> int:
         gen_masks, gen_images = read_generated(Path(a.generated), res)
         timing = cli_timing(Path(a.generated))
     else:
-        gen_masks, gen_images, sec_per_pair = generate(run, a.n, a.steps, a.batch, a.seed)
+        gen_masks, gen_images, sec_per_pair = generate(run, a.n, a.steps, a.batch, a.seed, a.eta)
         timing = {"ms_per_pair_median": 1000 * sec_per_pair, "backend": f"PyTorch reference, batch {a.batch}"}
     test = open_dataset(a.data, res, {a.test_fold})
     train = open_dataset(a.data, res, {int(f) for f in a.train_folds.split(",")})
@@ -189,7 +190,7 @@ def main(argv=None) -> int:
     dice_gen, iou_gen = dice_iou(predict_masks(seg, gen_images), gen_masks > 0)
     nonempty = torch.tensor([s["components"] > 0 for s in gen_stats])
     results = {
-        "resolution": res, "n_generated": len(gen_masks), "generated_by": a.generated or "pigkit reference sampler", "steps": a.steps, "eta": 0, "seed": a.seed,
+        "resolution": res, "n_generated": len(gen_masks), "generated_by": a.generated or "pigkit reference sampler", "steps": a.steps, "eta": a.eta, "seed": a.seed,
         "n_real_test": len(test), "n_train": len(train),
         "mask_stats": stats_table(gen_stats, real_stats),
         "empty_mask_rate": float((~nonempty).float().mean()),
