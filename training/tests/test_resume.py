@@ -1,0 +1,163 @@
+"""Interrupted training loses nothing: a resumed run ends bit-identical to an uninterrupted one, a
+checkpoint half-written by a killed process is never taken as the latest, a corrupt one is named."""
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from pigkit.train import CheckpointError, atomic_save, main, read_checkpoint, train
+from test_train_cli import args_for
+
+TRAINING = Path(__file__).resolve().parents[1]
+
+
+def assert_same_state(a: dict, b: dict) -> None:
+    """Model, EMA and optimizer state of two checkpoints are bit-identical."""
+    for key in ("model", "ema"):
+        assert a[key].keys() == b[key].keys()
+        for name in a[key]:
+            assert torch.equal(a[key][name], b[key][name]), f"{key}.{name} differs"
+    sa, sb = a["opt"]["state"], b["opt"]["state"]
+    assert sa.keys() == sb.keys()
+    for p in sa:
+        for k in sa[p]:
+            assert torch.equal(torch.as_tensor(sa[p][k]), torch.as_tensor(sb[p][k])), f"opt.{p}.{k} differs"
+    assert (a["iter"], a["epoch"], a["ema_updates"], a["images_seen"]) == (b["iter"], b["epoch"], b["ema_updates"], b["images_seen"])
+
+
+def log_iters(out: Path) -> list[int]:
+    return [int(r["iter"]) for r in csv.DictReader((out / "log.csv").open())]
+
+
+# 6 pairs, batch 2 → 3 batches an epoch: 7 iterations cross two epoch ends, the break at 4 is mid-epoch
+@pytest.mark.parametrize("extra", [{}, {"plateau": True}])
+def test_resumed_run_equals_uninterrupted_run(pair_folder, tmp_path, extra):
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    train(args_for(pair_folder, whole, iters=7, folds="", **extra))
+    train(args_for(pair_folder, split, iters=4, folds="", **extra))
+    train(args_for(pair_folder, split, iters=7, folds="", resume=True, **extra))
+    a, b = read_checkpoint(whole / "mask" / "ckpt.pt"), read_checkpoint(split / "mask" / "ckpt.pt")
+    assert_same_state(a, b)
+    if extra:
+        assert a["plateau"] == b["plateau"]
+    assert log_iters(split / "mask") == list(range(1, 8))
+
+
+def test_image_model_resumes_identically(pair_folder, tmp_path):
+    train(args_for(pair_folder, tmp_path / "whole", iters=2))
+    mask_ckpt = tmp_path / "whole" / "mask" / "ckpt.pt"
+    train(args_for(pair_folder, tmp_path / "whole", model="image", iters=5, mask_ckpt=mask_ckpt))
+    train(args_for(pair_folder, tmp_path / "split", model="image", iters=2, mask_ckpt=mask_ckpt))
+    train(args_for(pair_folder, tmp_path / "split", model="image", iters=5, mask_ckpt=mask_ckpt, resume=True))
+    assert_same_state(read_checkpoint(tmp_path / "whole" / "image" / "ckpt.pt"),
+                      read_checkpoint(tmp_path / "split" / "image" / "ckpt.pt"))
+
+
+def test_sigkill_mid_training_then_resume(pair_folder, tmp_path):
+    """A real SIGKILL wherever it lands (between steps, in a log write or inside a checkpoint save):
+    the resumed run finishes with a valid checkpoint equal to an uninterrupted run's, and log.csv
+    holds each iteration once."""
+    killed = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "pigkit.train", "--model", "mask", "--data", str(pair_folder), "--out", str(killed),
+           "--preset", "tiny", "--resolution", "16", "--batch", "2", "--iters", "100000", "--log-every", "1",
+           "--ckpt-every", "2", "--threads", "1"]
+    proc = subprocess.Popen(cmd, cwd=TRAINING, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        log = killed / "mask" / "log.csv"
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None:
+            if log.is_file() and len(log.read_text().splitlines()) > 6:  # header + 6 iterations logged
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, "training ended before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+        assert proc.wait() == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    at = read_checkpoint(killed / "mask" / "ckpt.pt")["iter"]
+    assert at >= 4
+    total = at + 3
+    train(args_for(pair_folder, killed, iters=total, resume=True))
+    train(args_for(pair_folder, tmp_path / "whole", iters=total))
+    assert_same_state(read_checkpoint(tmp_path / "whole" / "mask" / "ckpt.pt"), read_checkpoint(killed / "mask" / "ckpt.pt"))
+    assert log_iters(killed / "mask") == list(range(1, total + 1))
+
+
+def test_old_checkpoint_without_resume_fields_still_resumes(pair_folder, tmp_path, capsys):
+    out = tmp_path / "run"
+    train(args_for(pair_folder, out, iters=3))
+    path = out / "mask" / "ckpt.pt"
+    ck = read_checkpoint(path)
+    old = {k: ck[k] for k in ("model", "ema", "ema_updates", "opt", "plateau", "iter", "epoch", "images_seen",
+                               "wall_seconds", "config")}
+    old["rng"] = ck["rng_states"][0]["torch"]  # the format before resume state: one torch RNG state
+    atomic_save(old, path)
+    capsys.readouterr()
+    train(args_for(pair_folder, out, iters=5, resume=True))
+    err = capsys.readouterr().err
+    assert "warning" in err and "older pigkit" in err and "start of epoch" in err
+    assert read_checkpoint(path)["iter"] == 5
+
+
+def test_killed_during_save_keeps_the_previous_checkpoint(pair_folder, tmp_path):
+    """SIGKILL inside atomic_save, half-way through writing: ckpt.pt is still the previous, whole
+    checkpoint, the partial file is ignored by --resume and replaced by the next save."""
+    out = tmp_path / "run"
+    train(args_for(pair_folder, out, iters=2))
+    path = out / "mask" / "ckpt.pt"
+    before = path.read_bytes()
+    script = (
+        "import os, signal, sys, torch\n"
+        "from pigkit.train import atomic_save\n"
+        "class Die:\n"
+        "    def __reduce__(self):\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "atomic_save({'a': torch.zeros(1 << 20), 'b': Die()}, __import__('pathlib').Path(sys.argv[1]))\n")
+    proc = subprocess.run([sys.executable, "-c", script, str(path)], cwd=TRAINING)
+    assert proc.returncode == -signal.SIGKILL
+    assert path.read_bytes() == before
+    partial = path.with_name("ckpt.pt.partial")
+    assert partial.exists()
+    # a torn copy of a real checkpoint is the worst case: looks like one, is truncated
+    partial.write_bytes(before[: len(before) // 2])
+    train(args_for(pair_folder, out, iters=4, resume=True))
+    assert read_checkpoint(path)["iter"] == 4
+    assert not partial.exists()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "garbage"])
+def test_corrupt_checkpoint_is_named_not_a_trace(pair_folder, tmp_path, capsys, damage):
+    out = tmp_path / "run"
+    train(args_for(pair_folder, out, iters=2))
+    path = out / "mask" / "ckpt.pt"
+    data = path.read_bytes()
+    path.write_bytes({"truncated": data[: len(data) // 2], "empty": b"", "garbage": b"not a checkpoint\n" * 50}[damage])
+    with pytest.raises(CheckpointError, match=rf"{path}: .*cannot be read"):
+        read_checkpoint(path)
+    capsys.readouterr()
+    argv = ["--model", "mask", "--data", str(pair_folder), "--out", str(out), "--preset", "tiny", "--resolution", "16",
+            "--batch", "2", "--iters", "4", "--threads", "1", "--resume"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}: ") and "Traceback" not in err
+    # the image model names the mask checkpoint it could not read the same way
+    assert main(["--model", "image"] + argv[2:]) == 2
+    assert f"error: {path}: " in capsys.readouterr().err
+
+
+def test_checkpoint_without_the_needed_fields_is_named(pair_folder, tmp_path, capsys):
+    out = tmp_path / "run"
+    (out / "mask").mkdir(parents=True)
+    atomic_save({"something": 1}, out / "mask" / "ckpt.pt")
+    argv = ["--model", "mask", "--data", str(pair_folder), "--out", str(out), "--preset", "tiny", "--resolution", "16",
+            "--batch", "2", "--iters", "4", "--threads", "1", "--resume"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "ckpt.pt: not a pigkit training checkpoint" in err and "'model'" in err
