@@ -3,6 +3,7 @@ checkpoint half-written by a killed process is never taken as the latest, a corr
 import csv
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -161,3 +162,30 @@ def test_checkpoint_without_the_needed_fields_is_named(pair_folder, tmp_path, ca
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "ckpt.pt: not a pigkit training checkpoint" in err and "'model'" in err
+
+
+def test_two_process_run_resumes_identically(pair_folder, tmp_path):
+    """DistributedDataParallel on CPU (gloo), two processes started as torchrun would: each process's
+    share of the shuffle and its own noise stream come back after a resume."""
+    def ddp(out, iters, *extra):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        procs = []
+        for rank in (0, 1):
+            env = dict(os.environ, RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1",
+                       MASTER_PORT=str(port))
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "pigkit.train", "--model", "mask", "--data", str(pair_folder), "--out", str(out),
+                 "--preset", "tiny", "--resolution", "16", "--batch", "1", "--iters", str(iters), "--log-every", "1",
+                 "--ckpt-every", "2", "--threads", "1", "--device", "cpu", *extra],
+                cwd=TRAINING, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+        for p in procs:
+            _, err = p.communicate(timeout=300)
+            assert p.returncode == 0, err
+    ddp(tmp_path / "whole", 5)
+    ddp(tmp_path / "split", 4)  # 6 pairs, 3 per process and epoch: 4 stops one batch into epoch 1
+    ddp(tmp_path / "split", 5, "--resume")
+    a, b = read_checkpoint(tmp_path / "whole" / "mask" / "ckpt.pt"), read_checkpoint(tmp_path / "split" / "mask" / "ckpt.pt")
+    assert_same_state(a, b)
+    assert len(a["rng_states"]) == 2 and not torch.equal(a["rng_states"][0]["torch"], a["rng_states"][1]["torch"])
