@@ -19,7 +19,9 @@ import math
 import os
 import platform
 import random
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -173,11 +175,12 @@ def _rng_state(device: torch.device) -> dict:
 
 
 def _set_rng_state(state: dict, device: torch.device) -> None:
-    torch.set_rng_state(state["torch"])
+    # .cpu(): read_checkpoint maps every tensor to the training device, RNG states must be CPU bytes
+    torch.set_rng_state(state["torch"].cpu())
     np.random.set_state(state["numpy"])
     random.setstate(state["python"])
     if device.type == "cuda" and state.get("cuda") is not None:
-        torch.cuda.set_rng_state(state["cuda"], device)
+        torch.cuda.set_rng_state(state["cuda"].cpu(), device)
 
 
 def _epoch_batches(dataset, sampler, epoch: int, skip: int, batch: int, drop_last: bool):
@@ -205,7 +208,48 @@ def _trim_log(path: Path, last_iter: int) -> None:
         os.replace(tmp, path)
 
 
+class TrainingInterrupted(Exception):
+    """SIGINT/SIGTERM stopped training at an iteration boundary, after writing a checkpoint."""
+
+    def __init__(self, signum: int, it: int):
+        super().__init__(f"interrupted by {signal.Signals(signum).name} at iteration {it}; checkpoint saved, "
+                         f"continue with --resume")
+        self.signum = signum
+
+
+class _StopSignals:
+    """Turns SIGINT/SIGTERM into a request to stop after the current iteration, so the checkpoint
+    written then is a consistent one; a second signal acts at once. One process only: under
+    torchrun the processes would stop at different iterations and wait on each other."""
+
+    def __init__(self, enabled: bool):
+        self.signum, self.previous = None, {}
+        self.enabled = enabled and threading.current_thread() is threading.main_thread()
+
+    def __enter__(self):
+        if self.enabled:
+            for s in (signal.SIGINT, signal.SIGTERM):
+                self.previous[s] = signal.signal(s, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        if self.signum is not None:
+            self.__exit__()
+            os.kill(os.getpid(), signum)  # again, under the previous handler
+        self.signum = signum
+
+    def __exit__(self, *exc) -> None:
+        for s, handler in self.previous.items():
+            signal.signal(s, handler)
+        self.previous = {}
+
+
 def train(args: argparse.Namespace) -> Path:
+    with _StopSignals(int(os.environ.get("WORLD_SIZE", "1")) == 1) as stop:
+        return _train(args, stop)
+
+
+def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
     rank, world, local_rank = _distributed()
     device = torch.device(f"cuda:{local_rank}" if args.device == "cuda" and world > 1 else args.device)
     if device.type == "cuda" and world > 1:
@@ -243,6 +287,7 @@ def train(args: argparse.Namespace) -> Path:
               "device": str(device), "hardware": _hardware(device), "torch": torch.__version__}
     it, epoch, images_seen, wall = 0, 0, 0, 0.0
     epoch_pos, epoch_losses = 0, []  # batches done in this epoch, their losses (for --plateau)
+    window_loss = []  # losses since the last log row
     ckpt_path = out / "ckpt.pt"
     if args.resume and ckpt_path.is_file():
         ck = read_checkpoint(ckpt_path, device)
@@ -257,13 +302,14 @@ def train(args: argparse.Namespace) -> Path:
         states = ck.get("rng_states")
         if states is not None and "epoch_pos" in ck:
             epoch_pos, epoch_losses = ck["epoch_pos"], list(ck["epoch_losses"])
+            window_loss = list(ck.get("log_window", []))
             _set_rng_state(states[rank if len(states) == world else 0], device)
             if len(states) != world and rank == 0:
                 print(f"warning: {ckpt_path} was written by {len(states)} process(es), this run has {world}: "
                       f"random numbers will differ from an uninterrupted run", file=sys.stderr)
         else:
             if "rng" in ck:
-                torch.set_rng_state(ck["rng"])
+                torch.set_rng_state(ck["rng"].cpu())
             if rank == 0:
                 print(f"warning: {ckpt_path} comes from an older pigkit without the data order and random states: "
                       f"resuming at the start of epoch {epoch}, so the result will not be bit-identical to an "
@@ -291,12 +337,12 @@ def train(args: argparse.Namespace) -> Path:
             atomic_save({"model": model.state_dict(), "ema": ema.model.state_dict(), "ema_updates": ema.updates,
                          "opt": opt.state_dict(), "plateau": plateau.state_dict() if plateau else None,
                          "iter": it, "epoch": epoch, "epoch_pos": epoch_pos, "epoch_losses": epoch_losses,
-                         "images_seen": images_seen, "wall_seconds": wall, "rng_states": states, "config": config},
-                        ckpt_path)
+                         "log_window": window_loss, "images_seen": images_seen, "wall_seconds": wall,
+                         "rng_states": states, "config": config}, ckpt_path)
             _plot(out)
 
     progress = Progress(args.iters, it)
-    session_start, window_t, window_n, window_loss = time.time(), time.time(), 0, []
+    session_start, window_t, window_n = time.time(), time.time(), 0
     net.train()
     while it < args.iters:
         for x0, y0 in _epoch_batches(dataset, sampler, epoch, epoch_pos, args.batch, drop_last):
@@ -336,8 +382,13 @@ def train(args: argparse.Namespace) -> Path:
                 window_t, window_n, window_loss = now, 0, []
             if it % args.ckpt_every == 0 or it == args.iters:
                 save()
-            if args.max_minutes and time.time() - session_start > args.max_minutes * 60:
+            out_of_time = args.max_minutes and time.time() - session_start > args.max_minutes * 60
+            if out_of_time or stop.signum:
                 save()
+                if log_file:
+                    log_file.close()
+                if stop.signum:
+                    raise TrainingInterrupted(stop.signum, it)
                 if rank == 0:
                     print(f"\nstopped after {args.max_minutes} min at iteration {it}; continue with --resume", file=sys.stderr)
                 return ckpt_path
@@ -369,6 +420,9 @@ def main(argv=None) -> int:
     except (DataError, CheckpointError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except TrainingInterrupted as e:
+        print(f"\n{e}", file=sys.stderr)
+        return 128 + e.signum
     return 0
 
 

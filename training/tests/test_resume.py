@@ -32,22 +32,25 @@ def assert_same_state(a: dict, b: dict) -> None:
     assert (a["iter"], a["epoch"], a["ema_updates"], a["images_seen"]) == (b["iter"], b["epoch"], b["ema_updates"], b["images_seen"])
 
 
+def log_rows(out: Path) -> list[tuple[int, str]]:
+    return [(int(r["iter"]), r["loss"]) for r in csv.DictReader((out / "log.csv").open())]
+
+
 def log_iters(out: Path) -> list[int]:
-    return [int(r["iter"]) for r in csv.DictReader((out / "log.csv").open())]
+    return [i for i, _ in log_rows(out)]
 
 
 # 6 pairs, batch 2 → 3 batches an epoch: 7 iterations cross two epoch ends, the break at 4 is mid-epoch
-@pytest.mark.parametrize("extra", [{}, {"plateau": True}])
+@pytest.mark.parametrize("extra", [{}, {"plateau": True}, {"log_every": 3}])
 def test_resumed_run_equals_uninterrupted_run(pair_folder, tmp_path, extra):
     whole, split = tmp_path / "whole", tmp_path / "split"
-    train(args_for(pair_folder, whole, iters=7, folds="", **extra))
-    train(args_for(pair_folder, split, iters=4, folds="", **extra))
-    train(args_for(pair_folder, split, iters=7, folds="", resume=True, **extra))
+    train(args_for(pair_folder, whole, iters=7, **extra))
+    train(args_for(pair_folder, split, iters=4, **extra))
+    train(args_for(pair_folder, split, iters=7, resume=True, **extra))
     a, b = read_checkpoint(whole / "mask" / "ckpt.pt"), read_checkpoint(split / "mask" / "ckpt.pt")
     assert_same_state(a, b)
-    if extra:
-        assert a["plateau"] == b["plateau"]
-    assert log_iters(split / "mask") == list(range(1, 8))
+    assert a["plateau"] == b["plateau"]
+    assert log_iters(split / "mask") == ([3, 4, 6, 7] if extra.get("log_every") else list(range(1, 8)))
 
 
 def test_image_model_resumes_identically(pair_folder, tmp_path):
@@ -89,6 +92,41 @@ def test_sigkill_mid_training_then_resume(pair_folder, tmp_path):
     train(args_for(pair_folder, tmp_path / "whole", iters=total))
     assert_same_state(read_checkpoint(tmp_path / "whole" / "mask" / "ckpt.pt"), read_checkpoint(killed / "mask" / "ckpt.pt"))
     assert log_iters(killed / "mask") == list(range(1, total + 1))
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_sigterm_or_ctrl_c_stops_at_an_iteration_with_a_checkpoint(pair_folder, tmp_path, signum):
+    """SIGTERM (a job scheduler, `kill`) or SIGINT (Ctrl-C) mid-training: the run writes a checkpoint
+    at the end of the current iteration and exits 128 + signal; nothing done so far is lost (the
+    checkpoint is at the last iteration, not the last --ckpt-every), and the resumed run's weights
+    and log (rows averaging iterations on both sides of the stop too) equal an uninterrupted run's."""
+    stopped = tmp_path / "stopped"
+    cmd = [sys.executable, "-m", "pigkit.train", "--model", "mask", "--data", str(pair_folder), "--out", str(stopped),
+           "--preset", "tiny", "--resolution", "16", "--batch", "2", "--iters", "100000", "--log-every", "3",
+           "--ckpt-every", "100000", "--threads", "1"]
+    proc = subprocess.Popen(cmd, cwd=TRAINING, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        log = stopped / "mask" / "log.csv"
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None:
+            if log.is_file() and len(log.read_text().splitlines()) > 3:  # header + rows at 3, 6, 9
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, "training ended before the signal"
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + signum, err
+    at = read_checkpoint(stopped / "mask" / "ckpt.pt")["iter"]
+    assert f"interrupted by {signal.Signals(signum).name} at iteration {at}; checkpoint saved, continue with --resume" in err
+    assert "Traceback" not in err and at >= 9
+    total = at + 4
+    train(args_for(pair_folder, stopped, iters=total, log_every=3, resume=True))
+    train(args_for(pair_folder, tmp_path / "whole", iters=total, log_every=3))
+    assert_same_state(read_checkpoint(tmp_path / "whole" / "mask" / "ckpt.pt"), read_checkpoint(stopped / "mask" / "ckpt.pt"))
+    assert log_rows(stopped / "mask") == log_rows(tmp_path / "whole" / "mask")
 
 
 def test_old_checkpoint_without_resume_fields_still_resumes(pair_folder, tmp_path, capsys):
