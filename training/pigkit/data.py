@@ -188,12 +188,12 @@ def _load_all(pairs: list[Pair], resolution: int) -> tuple[list[np.ndarray], lis
 class PairDataset(torch.utils.data.Dataset):
     """All pairs decoded once into memory as float32 tensors [N, 1, H, W] (small at 64²–512²)."""
 
-    def __init__(self, pairs: list[Pair], resolution: int):
+    def __init__(self, pairs: list[Pair], resolution: int, where: str | os.PathLike = "dataset"):
         if not pairs:
             raise DataError("no pairs selected (check the folds you asked for)")
         self.pairs, self.resolution = pairs, resolution
         images, masks, problems = _load_all(pairs, resolution)
-        _refuse(problems, "dataset")
+        _refuse(problems, where)
         self.images = torch.from_numpy(np.stack(images))[:, None]
         self.masks = torch.from_numpy(np.stack(masks))[:, None]
 
@@ -222,4 +222,4 @@ def open_dataset(root: str | os.PathLike, resolution: int, folds: set[int] | Non
         raise DataError(f"{root}: no pairs selected (check the folds you asked for)")
     _, _, load_problems = _load_all(pairs, resolution) if problems else ([], [], [])
     _refuse(problems + load_problems, root)
-    return PairDataset(pairs, resolution)
+    return PairDataset(pairs, resolution, root)

@@ -92,6 +92,7 @@ def test_real_busbra_folds_are_patient_level():
 def refused(folder, **kw) -> str:
     with pytest.raises(DataError) as e:
         open_dataset(folder, 16, **kw)
+    assert str(e.value).startswith(f"{folder}: ")  # the folder first, then its bad files
     return str(e.value)
 
 
@@ -99,7 +100,7 @@ def named(message: str, *names: str) -> None:
     lines = message.splitlines()
     for name in names:
         assert any(name in line for line in lines[1:]), f"{name} not named in:\n{message}"
-    assert re.match(rf".*: {len(lines) - 1} problem\(s\)", lines[0]), message
+    assert re.match(rf".*: {len(lines) - 1} problem\(s\), nothing was loaded", lines[0]), message
 
 
 def test_every_missing_partner_is_named(pair_folder):
