@@ -50,3 +50,22 @@ def test_dice_iou_by_hand():
     b[0, 0, 1:3] = True  # 8 px, 4 shared
     dice, iou = dice_iou(a, b)
     assert dice.tolist() == [0.5, 1.0] and iou[0].item() == pytest.approx(4 / 12)
+
+
+def test_bad_data_or_run_is_named_before_sampling(pair_folder, tmp_path, capsys):
+    """pigkit.evaluate checks the run and every data file first: a bad folder costs no sampling time."""
+    from pathlib import Path
+    from pigkit.evaluate import main
+    run = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
+    (pair_folder / "Images" / "bus_0001-l.png").write_text("x")
+    (pair_folder / "Masks" / "mask_0004-l.png").write_text("y")
+    argv = ["--run", str(run), "--data", str(pair_folder), "--out", str(tmp_path / "ev"), "--test-fold", "2",
+            "--train-folds", "1,3", "--n", "2", "--steps", "2", "--threads", "1"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {pair_folder}: 2 problem(s)")  # both in test fold 2
+    assert "bus_0001-l.png: cannot read image" in err and "mask_0004-l.png: cannot read mask" in err
+    assert "Traceback" not in err and not (tmp_path / "ev" / "results.json").exists()
+    argv[1] = str(tmp_path / "no-run")
+    assert main(argv) == 2
+    assert "ckpt.pt: checkpoint not found" in capsys.readouterr().err
