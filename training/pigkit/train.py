@@ -115,15 +115,15 @@ def read_checkpoint(path: Path, device="cpu") -> dict:
     try:
         ck = torch.load(path, map_location=device, weights_only=False)
     except Exception as e:  # torch raises RuntimeError, EOFError, UnpicklingError … for a damaged file
-        raise CheckpointError(f"{path}: checkpoint cannot be read, the file is damaged or not a PyTorch checkpoint "
-                              f"({e.__class__.__name__}: {str(e).splitlines()[0] if str(e) else 'no detail'}); "
-                              f"restore it from a copy, or delete it to start over") from None
+        detail = str(e).splitlines()[0] if str(e) else "no detail"
+        raise CheckpointError(f"{path}: checkpoint cannot be read ({e.__class__.__name__}: {detail}); a damaged or "
+                              f"truncated file: restore it from a copy, or delete it to start over") from None
     if not isinstance(ck, dict):
         raise CheckpointError(f"{path}: not a pigkit training checkpoint (holds a {type(ck).__name__}, not a dict)")
     return ck
 
 
-def _require(ck: dict, path: Path, keys: tuple[str, ...]) -> None:
+def require_keys(ck: dict, path: Path, keys: tuple[str, ...]) -> None:
     missing = [k for k in keys if k not in ck]
     if missing:
         raise CheckpointError(f"{path}: not a pigkit training checkpoint (no {', '.join(repr(k) for k in missing)})")
@@ -132,7 +132,7 @@ def _require(ck: dict, path: Path, keys: tuple[str, ...]) -> None:
 def load_model_checkpoint(path: Path, device="cpu", use_ema: bool = True) -> torch.nn.Module:
     """Rebuild a U-Net from a training checkpoint (EMA weights by default)."""
     ck = read_checkpoint(path, device)
-    _require(ck, path, ("config", "ema" if use_ema else "model"))
+    require_keys(ck, path, ("config", "ema" if use_ema else "model"))
     model = build_unet(ck["config"]["preset"], ck["config"]["resolution"], **ck["config"].get("overrides", {}))
     model.load_state_dict(ck["ema"] if use_ema else ck["model"])
     return model.to(device).eval()
@@ -291,7 +291,7 @@ def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
     ckpt_path = out / "ckpt.pt"
     if args.resume and ckpt_path.is_file():
         ck = read_checkpoint(ckpt_path, device)
-        _require(ck, ckpt_path, ("model", "ema", "ema_updates", "opt", "iter", "epoch", "images_seen", "wall_seconds"))
+        require_keys(ck, ckpt_path, ("model", "ema", "ema_updates", "opt", "iter", "epoch", "images_seen", "wall_seconds"))
         model.load_state_dict(ck["model"])
         ema.model.load_state_dict(ck["ema"])
         ema.updates = ck["ema_updates"]
