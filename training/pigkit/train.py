@@ -195,7 +195,8 @@ def _epoch_batches(dataset, sampler, epoch: int, skip: int, batch: int, drop_las
 
 
 def _trim_log(path: Path, last_iter: int) -> None:
-    """Drop log rows a killed run wrote after its last checkpoint: the resumed run logs them again."""
+    """Drop log rows a killed run wrote after its last checkpoint (all of them if it wrote none):
+    the resumed run logs those iterations again."""
     if not path.is_file():
         return
     with path.open(newline="") as f:
@@ -289,6 +290,9 @@ def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
     epoch_pos, epoch_losses = 0, []  # batches done in this epoch, their losses (for --plateau)
     window_loss = []  # losses since the last log row
     ckpt_path = out / "ckpt.pt"
+    if not args.resume and ckpt_path.is_file():  # a forgotten --resume would overwrite it at the first save
+        raise CheckpointError(f"{ckpt_path} exists: add --resume to continue that run, or delete it (or pick another "
+                              f"--out) to start over")
     if args.resume and ckpt_path.is_file():
         ck = read_checkpoint(ckpt_path, device)
         require_keys(ck, ckpt_path, ("model", "ema", "ema_updates", "opt", "iter", "epoch", "images_seen", "wall_seconds"))
@@ -315,10 +319,11 @@ def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
                       f"resuming at the start of epoch {epoch}, so the result will not be bit-identical to an "
                       f"uninterrupted run", file=sys.stderr)
         if rank == 0:
-            _trim_log(out / "log.csv", it)
             print(f"resumed {ckpt_path} at iteration {it}", file=sys.stderr)
     elif args.resume and rank == 0:
         print(f"--resume: no checkpoint at {ckpt_path}, starting fresh", file=sys.stderr)
+    if rank == 0:  # the log describes the checkpoint's iterations only
+        _trim_log(out / "log.csv", it)
 
     net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[local_rank] if device.type == "cuda" else None) if world > 1 else model
     log_file = (out / "log.csv").open("a", newline="") if rank == 0 else None

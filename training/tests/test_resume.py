@@ -227,3 +227,24 @@ def test_two_process_run_resumes_identically(pair_folder, tmp_path):
     a, b = read_checkpoint(tmp_path / "whole" / "mask" / "ckpt.pt"), read_checkpoint(tmp_path / "split" / "mask" / "ckpt.pt")
     assert_same_state(a, b)
     assert len(a["rng_states"]) == 2 and not torch.equal(a["rng_states"][0]["torch"], a["rng_states"][1]["torch"])
+
+
+def test_a_forgotten_resume_does_not_overwrite_the_checkpoint(pair_folder, tmp_path, capsys):
+    out = tmp_path / "run"
+    train(args_for(pair_folder, out, iters=2))
+    path = out / "mask" / "ckpt.pt"
+    before = path.read_bytes()
+    capsys.readouterr()
+    argv = ["--model", "mask", "--data", str(pair_folder), "--out", str(out), "--preset", "tiny", "--resolution", "16",
+            "--batch", "2", "--iters", "4", "--threads", "1", "--ckpt-every", "1"]
+    assert main(argv) == 2
+    assert f"error: {path} exists: add --resume to continue that run" in capsys.readouterr().err
+    assert path.read_bytes() == before and log_iters(out / "mask") == [1, 2]
+
+
+def test_killed_before_its_first_checkpoint_the_log_starts_over(pair_folder, tmp_path):
+    out = tmp_path / "run"
+    (out / "mask").mkdir(parents=True)
+    (out / "mask" / "log.csv").write_text("iter,epoch,loss,lr,images_per_s,wall_seconds\n1,0,1.0,2e-4,5,0.1\n2,0,1.0,2e-4,5,0.2\n")
+    train(args_for(pair_folder, out, iters=3, resume=True))
+    assert log_iters(out / "mask") == [1, 2, 3]
