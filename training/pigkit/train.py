@@ -261,6 +261,9 @@ def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
         torch.set_num_threads(os.cpu_count() or 1)
     torch.manual_seed(args.seed + rank)
     out = Path(args.out) / args.model
+    if not args.resume and (out / "ckpt.pt").is_file():  # a forgotten --resume would overwrite it at the first save
+        raise CheckpointError(f"{out / 'ckpt.pt'} exists: add --resume to continue that run, or delete it (or pick "
+                              f"another --out) to start over")
     out.mkdir(parents=True, exist_ok=True)
     schedule = Schedule()
 
@@ -290,9 +293,6 @@ def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
     epoch_pos, epoch_losses = 0, []  # batches done in this epoch, their losses (for --plateau)
     window_loss = []  # losses since the last log row
     ckpt_path = out / "ckpt.pt"
-    if not args.resume and ckpt_path.is_file():  # a forgotten --resume would overwrite it at the first save
-        raise CheckpointError(f"{ckpt_path} exists: add --resume to continue that run, or delete it (or pick another "
-                              f"--out) to start over")
     if args.resume and ckpt_path.is_file():
         ck = read_checkpoint(ckpt_path, device)
         require_keys(ck, ckpt_path, ("model", "ema", "ema_updates", "opt", "iter", "epoch", "images_seen", "wall_seconds"))
