@@ -230,7 +230,8 @@ class _StopSignals:
     def __enter__(self):
         if self.enabled:
             for s in (signal.SIGINT, signal.SIGTERM):
-                self.previous[s] = signal.signal(s, self._handle)
+                if signal.getsignal(s) is not signal.SIG_IGN:  # e.g. SIGINT in a background job stays ignored
+                    self.previous[s] = signal.signal(s, self._handle)
         return self
 
     def _handle(self, signum, frame) -> None:

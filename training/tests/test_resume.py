@@ -104,7 +104,10 @@ def test_sigterm_or_ctrl_c_stops_at_an_iteration_with_a_checkpoint(pair_folder, 
     cmd = [sys.executable, "-m", "pigkit.train", "--model", "mask", "--data", str(pair_folder), "--out", str(stopped),
            "--preset", "tiny", "--resolution", "16", "--batch", "2", "--iters", "100000", "--log-every", "3",
            "--ckpt-every", "100000", "--threads", "1"]
-    proc = subprocess.Popen(cmd, cwd=TRAINING, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # SIGINT as in a terminal: a test runner started in the background hands its children SIGINT ignored
+    default_sigint = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
+    proc = subprocess.Popen(cmd, cwd=TRAINING, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_sigint)
     try:
         log = stopped / "mask" / "log.csv"
         deadline = time.time() + 120
