@@ -195,13 +195,13 @@ def _epoch_batches(dataset, sampler, epoch: int, skip: int, batch: int, drop_las
 
 
 def _trim_log(path: Path, last_iter: int) -> None:
-    """Drop log rows a killed run wrote after its last checkpoint (all of them if it wrote none):
-    the resumed run logs those iterations again."""
+    """Drop log rows a killed run wrote after its last checkpoint (all of them if it wrote none),
+    and a row cut short by the kill: the resumed run logs those iterations again."""
     if not path.is_file():
         return
     with path.open(newline="") as f:
         rows = list(csv.reader(f))
-    keep = rows[:1] + [r for r in rows[1:] if r and r[0].isdigit() and int(r[0]) <= last_iter]
+    keep = rows[:1] + [r for r in rows[1:] if len(r) == len(rows[0]) and r[0].isdigit() and int(r[0]) <= last_iter]
     if len(keep) != len(rows):
         tmp = path.with_name(path.name + ".partial")
         with tmp.open("w", newline="") as f:

@@ -251,3 +251,12 @@ def test_killed_before_its_first_checkpoint_the_log_starts_over(pair_folder, tmp
     (out / "mask" / "log.csv").write_text("iter,epoch,loss,lr,images_per_s,wall_seconds\n1,0,1.0,2e-4,5,0.1\n2,0,1.0,2e-4,5,0.2\n")
     train(args_for(pair_folder, out, iters=3, resume=True))
     assert log_iters(out / "mask") == [1, 2, 3]
+
+
+def test_a_log_row_cut_short_by_a_kill_is_dropped(pair_folder, tmp_path):
+    out = tmp_path / "run"
+    train(args_for(pair_folder, out, iters=3))
+    with (out / "mask" / "log.csv").open("a") as f:
+        f.write("1")  # the start of row 14, say, when the process died
+    train(args_for(pair_folder, out, iters=5, resume=True))
+    assert log_iters(out / "mask") == [1, 2, 3, 4, 5]
