@@ -1,7 +1,7 @@
 // The batch CLI as a user runs it (a child process of `tsx src/cli/generate.ts`), on the tiny pair
 // with few steps and one thread: layout, label values, dataset.json and manifest.json, raw arrays,
 // determinism, resume (after a shorter run and after SIGKILL), shard union, and the messages for a
-// bad model or output folder.
+// bad model, mask or output folder (a mask folder with several bad files: all of them named).
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -293,6 +293,28 @@ print(json.dumps(out))
       writeFileSync(join(dir('black-masks'), 'black.png'), PNG.sync.write(new PNG({ width: 8, height: 8, fill: true })));
       oneLine(await run(dir('black-masks')), /^generate: bad masks: .*black\.png: The mask is empty: it has no lesion pixel/);
       oneLine(await cli(...common, '--mode', 'mask2image', '--out', dir('m2i-bad')), /^generate: --mode mask2image needs --masks <folder of mask PNGs> \(--help lists the options\)$/, 2);
+    });
+
+    it('a folder with several bad masks is refused file by file: every one named in one error, nothing generated', async () => {
+      const bad = dir('many-bad-masks');
+      cpSync(masks, bad, { recursive: true });
+      writeFileSync(join(bad, 'notes.txt'), 'x');
+      mkdirSync(join(bad, 'old'));
+      writeFileSync(join(bad, 'a.png'), '\xff\xd8\xff\xe0 a JPEG');
+      writeFileSync(join(bad, 'black.png'), PNG.sync.write(new PNG({ width: 8, height: 8, fill: true })));
+      const png = readFileSync(join(masks, 'exact.png'));
+      writeFileSync(join(bad, 'cut.png'), png.subarray(0, png.length - 20)); // truncated: no IEND, short IDAT
+      const r = await cli(...common, '--mode', 'mask2image', '--masks', bad, '--out', dir('m2i-many-bad'));
+      expect(r.code, r.stderr).toBe(1);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines[0]).toMatch(/^generate: bad masks: --masks .*many-bad-masks: 4 problems, nothing was generated; fix or remove these files and run again:$/);
+      expect(lines.slice(1)).toEqual([
+        expect.stringMatching(/^ {2}--masks .*many-bad-masks holds 2 entries that are not a \.png file: "notes\.txt", "old" \(a folder\); the folder must hold only mask PNGs$/),
+        expect.stringMatching(/^ {2}.*many-bad-masks\/a\.png is not a PNG file \(no PNG signature\)/),
+        expect.stringMatching(/^ {2}.*many-bad-masks\/black\.png: The mask is empty/),
+        expect.stringMatching(/^ {2}.*many-bad-masks\/cut\.png is not a readable PNG/),
+      ]);
+      expect(existsSync(join(dir('m2i-many-bad'), 'manifest.json'))).toBe(false);
     });
   });
 

@@ -236,8 +236,9 @@ async function main(): Promise<void> {
     }
     await run(opts);
   } catch (e) {
-    // one line: multi-line messages (a manifest with several bad fields) are joined
-    const message = errorMessage(e).replace(/\s*\n\s*-?\s*/g, '; ');
+    // one line: multi-line messages (a manifest with several bad fields) are joined; except a list
+    // of bad mask files, one per line (mask-folder.ts names every bad file of a folder at once)
+    const message = e instanceof MaskFolderError ? errorMessage(e) : errorMessage(e).replace(/\s*\n\s*-?\s*/g, '; ');
     const hint = e instanceof UsageError ? ' (--help lists the options)' : '';
     const what = e instanceof OutputFolderError ? 'bad output folder: ' : e instanceof MaskFolderError ? 'bad masks: ' : '';
     console.error(`generate: ${what}${message}${hint}`);

@@ -49,36 +49,53 @@ export function decodePngPixels(bytes: Uint8Array, what: string): PixelImage {
   return { width: png.width, height: png.height, channels, bitDepth, data };
 }
 
-/** Every mask in `dir` (name order), prepared for a model of `size` = [H, W]. */
+/**
+ * Every mask in `dir` (name order), prepared for a model of `size` = [H, W]. A folder with bad
+ * entries is refused file by file: every one is named in one error (a single one on one line).
+ */
 export async function readMaskFolder(dir: string, size: readonly [number, number]): Promise<PreparedMask[]> {
   const info = await stat(dir).catch(() => null);
   if (!info) throw new MaskFolderError(`--masks ${dir} does not exist`);
   if (!info.isDirectory()) throw new MaskFolderError(`--masks ${dir} is a file, not a folder of mask PNGs`);
   const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const others = entries.filter((e) => !(e.isFile() && /\.png$/i.test(e.name)));
+  const problems: string[] = [];
   if (others.length > 0) {
-    const names = others.slice(0, 3).map((e) => `"${e.name}"${e.isDirectory() ? ' (a folder)' : ''}`).join(', ');
-    throw new MaskFolderError(`--masks ${dir} holds ${others.length === 1 ? 'an entry' : `${others.length} entries`} that ${others.length === 1 ? 'is' : 'are'} not a .png file: ${names}${others.length > 3 ? ', …' : ''}; the folder must hold only mask PNGs`);
+    const names = others.map((e) => `"${e.name}"${e.isDirectory() ? ' (a folder)' : ''}`).join(', ');
+    problems.push(`--masks ${dir} holds ${others.length === 1 ? 'an entry' : `${others.length} entries`} that ${others.length === 1 ? 'is' : 'are'} not a .png file: ${names}; the folder must hold only mask PNGs`);
   }
   if (entries.length === 0) throw new MaskFolderError(`--masks ${dir} is empty: put one PNG mask per case in it`);
   const masks: PreparedMask[] = [];
   for (const e of entries) {
+    if (others.includes(e)) continue;
     const path = join(dir, e.name);
-    const bytes = new Uint8Array(await readFile(path));
-    const px = decodePngPixels(bytes, path);
-    let prepared;
     try {
-      prepared = maskFromPixels(px, size);
+      const bytes = new Uint8Array(
+        await readFile(path).catch((err: NodeJS.ErrnoException) => {
+          throw new MaskFolderError(`${path} cannot be read (${err.code ?? err.message})`);
+        }),
+      );
+      let prepared;
+      try {
+        prepared = maskFromPixels(decodePngPixels(bytes, path), size);
+      } catch (err) {
+        if (err instanceof ConditionError) throw new MaskFolderError(`${path}: ${err.message}`);
+        throw err;
+      }
+      masks.push({
+        file: e.name,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        mask: Float32Array.from(prepared.mask, (v) => (v ? 1 : -1)),
+        note: prepared.note,
+      });
     } catch (err) {
-      if (err instanceof ConditionError) throw new MaskFolderError(`${path}: ${err.message}`);
-      throw err;
+      if (!(err instanceof MaskFolderError)) throw err;
+      problems.push(err.message);
     }
-    masks.push({
-      file: e.name,
-      sha256: createHash('sha256').update(bytes).digest('hex'),
-      mask: Float32Array.from(prepared.mask, (v) => (v ? 1 : -1)),
-      note: prepared.note,
-    });
+  }
+  if (problems.length === 1) throw new MaskFolderError(problems[0]);
+  if (problems.length > 1) {
+    throw new MaskFolderError(`--masks ${dir}: ${problems.length} problems, nothing was generated; fix or remove these files and run again:\n  ${problems.join('\n  ')}`);
   }
   return masks;
 }

@@ -1,5 +1,8 @@
 """Image/mask pair folders: discovery, validation with clear messages, patient-level folds.
 
+A folder with bad files is refused as a whole, in one DataError naming every bad file and what is
+wrong with it (not only the first), so one pass fixes them all.
+
 A folder holds images and masks either in two subfolders (`Images/` + `Masks/`, any case, or
 `images/` + `masks/`) or side by side. Partners are matched by name: identical file names in the
 two subfolders, or BUS-BRA's `bus_X.png` ↔ `mask_X.png`. Everything is resized to the configured
@@ -18,10 +21,21 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
+# PIL modes with a defined gray reading, the ones the studio reads too (gray, gray+alpha, palette,
+# RGB(A), 8 or 16 bit); others (CMYK, YCbCr, LAB, HSV, 32-bit float …) are refused, not guessed
+READABLE_MODES = {"1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX",
+                  "I", "I;16", "I;16B", "I;16L", "I;16N"}
 
 
 class DataError(ValueError):
     """A problem with the user's data, with a message naming the file and what is wrong."""
+
+
+def _refuse(problems: list[str], where) -> None:
+    """One DataError listing every problem found (each line starts with the file it is about)."""
+    if problems:
+        raise DataError(f"{where}: {len(problems)} problem(s), nothing was loaded; fix or remove these files "
+                        f"and run again:\n  " + "\n  ".join(problems))
 
 
 @dataclass(frozen=True)
@@ -47,7 +61,15 @@ def _mask_key_for(image_stem: str) -> str:
 
 
 def discover_pairs(root: str | os.PathLike) -> list[Pair]:
-    """All (image, mask) pairs under root; refuses a folder with any unmatched file."""
+    """All (image, mask) pairs under root; refuses a folder with any unmatched file, naming each."""
+    pairs, problems, _ = _match_pairs(root)
+    _refuse(problems, root)
+    return pairs
+
+
+def _match_pairs(root: str | os.PathLike) -> tuple[list[Pair], list[str], dict[str, Path]]:
+    """The pairs, one line per unmatched file, and every image by stem (matched or not). Raises at
+    once only when there is nothing to match (no folder, no subfolders, no images)."""
     root = Path(root)
     if not root.is_dir():
         raise DataError(f"{root}: dataset folder does not exist")
@@ -68,37 +90,55 @@ def discover_pairs(root: str | os.PathLike) -> list[Pair]:
             pairs.append(Pair(img.stem, img, mask))
     for orphan in masks_by_stem.values():
         problems.append(f"{orphan}: mask has no image partner")
-    if problems:
-        raise DataError(f"{len(problems)} unmatched file(s):\n  " + "\n  ".join(problems))
-    return pairs
+    return pairs, problems, {img.stem: img for img in images}
 
 
 def read_folds(csv_path: str | os.PathLike, column: str = "kFold") -> dict[str, int]:
     """case id → fold number from a fold CSV (BUS-BRA's 5-fold-cv.csv: columns ID, kFold)."""
-    path = Path(csv_path)
+    folds, problems = _read_folds(Path(csv_path), column)
+    _refuse(problems, csv_path)
+    return folds
+
+
+def _read_folds(path: Path, column: str) -> tuple[dict[str, int], list[str]]:
+    """The folds of the rows that parse, and one line per row that does not; raises at once when
+    the file is missing or lacks the columns."""
     if not path.is_file():
         raise DataError(f"{path}: fold CSV not found")
+    folds, first_row, problems = {}, {}, []
     with path.open(newline="") as f:
         reader = csv.DictReader(f)
         if reader.fieldnames is None or "ID" not in reader.fieldnames or column not in reader.fieldnames:
             raise DataError(f"{path}: needs columns 'ID' and '{column}', has {reader.fieldnames}")
-        return {row["ID"]: int(row[column]) for row in reader}
-
-
-def select_folds(pairs: list[Pair], folds: dict[str, int], wanted: set[int]) -> list[Pair]:
-    missing = [p.case_id for p in pairs if p.case_id not in folds]
-    if missing:
-        raise DataError(f"{len(missing)} case(s) have no fold in the fold CSV, e.g. {missing[:3]}")
-    return [p for p in pairs if folds[p.case_id] in wanted]
+        for row in reader:
+            line, case, value = reader.line_num, (row["ID"] or "").strip(), (row[column] or "").strip()
+            try:
+                fold = int(value)
+            except ValueError:
+                problems.append(f"{path} line {line}: {column} {value!r} of {case or 'a row without ID'} is not a whole number")
+                continue
+            if not case:
+                problems.append(f"{path} line {line}: no ID")
+            elif case in folds and folds[case] != fold:
+                problems.append(f"{path} line {line}: {case} is in fold {fold} here and in fold {folds[case]} on line {first_row[case]}")
+            else:
+                folds.setdefault(case, fold)
+                first_row.setdefault(case, line)
+    return folds, problems
 
 
 def _open(path: Path, what: str) -> Image.Image:
     try:
         im = Image.open(path)
         im.load()
-        return im
-    except (UnidentifiedImageError, OSError) as e:
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
         raise DataError(f"{path}: cannot read {what} ({e.__class__.__name__}: {e})") from None
+    if getattr(im, "n_frames", 1) > 1:
+        raise DataError(f"{path}: {what} has {im.n_frames} frames (a stack or an animation); save one 2-D {what} per file")
+    if im.mode not in READABLE_MODES:
+        raise DataError(f"{path}: {what} has pixel mode {im.mode!r}; the kit reads gray, gray+alpha, palette and "
+                        f"RGB(A) files of 8 or 16 bits: convert it to one of those")
+    return im
 
 
 def load_image(path: Path, resolution: int) -> np.ndarray:
@@ -126,15 +166,36 @@ def load_mask(path: Path, resolution: int) -> np.ndarray:
     return np.where(small >= 0.5, 1.0, -1.0).astype(np.float32)
 
 
+def _load_all(pairs: list[Pair], resolution: int) -> tuple[list[np.ndarray], list[np.ndarray], list[str]]:
+    """Decode every pair; one line per bad file (an unreadable image does not hide a bad mask)."""
+    images, masks, problems = [], [], []
+    for p in pairs:
+        for path, load, out in ((p.image, load_image, images), (p.mask, load_mask, masks)):
+            try:
+                out.append(load(path, resolution))
+            except DataError as e:
+                problems.append(str(e))
+        try:
+            with Image.open(p.image) as im, Image.open(p.mask) as mk:
+                if im.size != mk.size:
+                    problems.append(f"{p.mask}: mask is {mk.size[0]}×{mk.size[1]} pixels but its image {p.image.name} is "
+                                    f"{im.size[0]}×{im.size[1]} (not its partner, or resized on its own)")
+        except (UnidentifiedImageError, OSError, ValueError):
+            pass  # already named above
+    return images, masks, problems
+
+
 class PairDataset(torch.utils.data.Dataset):
     """All pairs decoded once into memory as float32 tensors [N, 1, H, W] (small at 64²–512²)."""
 
-    def __init__(self, pairs: list[Pair], resolution: int):
+    def __init__(self, pairs: list[Pair], resolution: int, where: str | os.PathLike = "dataset"):
         if not pairs:
             raise DataError("no pairs selected (check the folds you asked for)")
         self.pairs, self.resolution = pairs, resolution
-        self.images = torch.from_numpy(np.stack([load_image(p.image, resolution) for p in pairs]))[:, None]
-        self.masks = torch.from_numpy(np.stack([load_mask(p.mask, resolution) for p in pairs]))[:, None]
+        images, masks, problems = _load_all(pairs, resolution)
+        _refuse(problems, where)
+        self.images = torch.from_numpy(np.stack(images))[:, None]
+        self.masks = torch.from_numpy(np.stack(masks))[:, None]
 
     def __len__(self) -> int:
         return len(self.pairs)
@@ -145,9 +206,20 @@ class PairDataset(torch.utils.data.Dataset):
 
 def open_dataset(root: str | os.PathLike, resolution: int, folds: set[int] | None = None,
                  fold_csv: str | os.PathLike | None = None) -> PairDataset:
-    """The pairs of `root` (optionally only the given folds of a fold CSV, BUS-BRA's by default)."""
-    pairs = discover_pairs(root)
+    """The pairs of `root` (optionally only the given folds of a fold CSV, BUS-BRA's by default).
+    Every problem (unmatched files, fold CSV rows, unreadable or unusable files among the pairs
+    asked for) is gathered first and refused in one DataError."""
+    pairs, problems, images_by_stem = _match_pairs(root)
     if folds:
         csv_path = Path(fold_csv) if fold_csv else Path(root) / "5-fold-cv.csv"
-        pairs = select_folds(pairs, read_folds(csv_path), folds)
-    return PairDataset(pairs, resolution)
+        by_case, csv_problems = _read_folds(csv_path, "kFold")
+        problems += csv_problems
+        problems += [f"{csv_path}: names {case}, which has no image in {Path(root)}"
+                     for case in by_case if case not in images_by_stem]
+        problems += [f"{p.image}: case {p.case_id} has no fold in {csv_path}" for p in pairs if p.case_id not in by_case]
+        pairs = [p for p in pairs if by_case.get(p.case_id) in folds]
+    if not pairs and not problems:
+        raise DataError(f"{root}: no pairs selected (check the folds you asked for)")
+    _, _, load_problems = _load_all(pairs, resolution) if problems else ([], [], [])
+    _refuse(problems + load_problems, root)
+    return PairDataset(pairs, resolution, root)

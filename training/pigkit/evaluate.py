@@ -23,13 +23,13 @@ import torch
 from PIL import Image
 
 from .binarize import to_uint8
-from .data import open_dataset
+from .data import DataError, open_dataset
 from .maskstats import ks_statistic, mask_stats, wasserstein_1d
 from .plot import loss_curve_png
 from .sampler import TorchNoise, sample_pair
 from .schedule import Schedule
 from .segment import dice_iou, load_segmenter, predict_masks, train_segmenter
-from .train import load_model_checkpoint
+from .train import CheckpointError, load_model_checkpoint
 
 
 def generate(run: Path, n: int, steps: int, batch: int, seed: int, eta: float = 0.0) -> tuple[torch.Tensor, torch.Tensor, float]:
@@ -163,7 +163,13 @@ def main(argv=None) -> int:
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     run = Path(a.run)
-    res = load_model_checkpoint(run / "mask" / "ckpt.pt").resolution
+    try:  # the run and the data are checked before the (long) sampling, each problem named
+        res = load_model_checkpoint(run / "mask" / "ckpt.pt").resolution
+        test = open_dataset(a.data, res, {a.test_fold})
+        train = open_dataset(a.data, res, {int(f) for f in a.train_folds.split(",")})
+    except (DataError, CheckpointError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
 
     if a.generated:
         gen_masks, gen_images = read_generated(Path(a.generated), res)
@@ -171,8 +177,6 @@ def main(argv=None) -> int:
     else:
         gen_masks, gen_images, sec_per_pair = generate(run, a.n, a.steps, a.batch, a.seed, a.eta)
         timing = {"ms_per_pair_median": 1000 * sec_per_pair, "backend": f"PyTorch reference, batch {a.batch}"}
-    test = open_dataset(a.data, res, {a.test_fold})
-    train = open_dataset(a.data, res, {int(f) for f in a.train_folds.split(",")})
     g = torch.Generator().manual_seed(a.seed)
     pick = torch.randperm(len(test), generator=g)[:16]
     samples_grid(gen_masks, gen_images, test.masks[pick], test.images[pick], out / "samples.png")

@@ -24,7 +24,7 @@ import torch
 
 from .schedule import COEFFICIENT_ORDER, Schedule
 from .stepgraph import STEP_GRAPHS, step_shapes
-from .train import load_model_checkpoint, read_checkpoint
+from .train import CheckpointError, atomic_save, load_model_checkpoint, read_checkpoint, require_keys
 
 OPSET = 17
 ROLES = {"mask": "model_x: eps of the mask chain from [x_t, y_t]", "image": "model_y: eps of the image chain from [y_t, c]"}
@@ -141,6 +141,7 @@ def build_manifest(name: str, resolution: int, steps: int, entries: dict, card: 
 
 def checkpoint_facts(run: Path, role: str) -> dict:
     ck = read_checkpoint(run / role / "ckpt.pt")
+    require_keys(ck, run / role / "ckpt.pt", ("ema", "iter", "images_seen", "wall_seconds", "config"))
     return {"iters": ck["iter"], "images_seen": ck["images_seen"], "wall_seconds": round(ck["wall_seconds"], 1),
             "config": ck["config"]}
 
@@ -152,7 +153,7 @@ def slim_checkpoints(run: Path, dest: Path) -> None:
         ck = read_checkpoint(run / role / "ckpt.pt")
         (dest / role).mkdir(parents=True, exist_ok=True)
         keep = {k: ck[k] for k in ("ema", "iter", "images_seen", "wall_seconds", "config")}
-        torch.save(keep, dest / role / "ckpt.pt")
+        atomic_save(keep, dest / role / "ckpt.pt")
 
 
 def export_pair(run: Path, out: Path, name: str, steps: int, extra_card: dict | None = None,
@@ -213,6 +214,12 @@ def main(argv=None) -> int:
     p.add_argument("--weights-out", default=None, help="also write slim checkpoints (EMA weights only) here")
     a = p.parse_args(argv)
     extra = json.loads(Path(a.card).read_text()) if a.card else None
+    try:
+        for role in ("mask", "image"):  # both checkpoints named before anything is exported
+            checkpoint_facts(Path(a.run), role)
+    except (CheckpointError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     export_pair(Path(a.run), Path(a.out), a.name, a.steps, extra, Path(a.data_license) if a.data_license else None)
     if a.weights_out:
         slim_checkpoints(Path(a.run), Path(a.weights_out))

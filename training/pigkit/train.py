@@ -5,7 +5,9 @@
     torchrun --nproc_per_node=8 -m pigkit.train ...                        # multi-GPU (DistributedDataParallel)
 
 Writes into OUT/<model>/: ckpt.pt (latest; replaced atomically, so a killed run never leaves a
-half-written file under that name), log.csv, loss.png, config.json. `--resume` continues from ckpt.pt.
+half-written file under that name), log.csv, loss.png, config.json. `--resume` continues from ckpt.pt
+exactly where it was written: the same weights, optimizer, data order and random numbers follow as in
+a run that was never interrupted.
 """
 from __future__ import annotations
 
@@ -16,10 +18,14 @@ import json
 import math
 import os
 import platform
+import random
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.distributed as dist
 
@@ -80,13 +86,30 @@ class EMA:
             e.copy_(b)
 
 
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be used, with a message naming the file."""
+
+
 def atomic_save(obj, path: Path) -> None:
+    """Write to PATH.partial in the same folder, fsync, then rename over PATH: a process killed at
+    any point leaves PATH either the previous checkpoint or the new one, never a torn file. Only
+    PATH is ever read back; a left-over .partial is overwritten by the next save."""
     tmp = path.with_name(path.name + ".partial")
     with open(tmp, "wb") as f:
         torch.save(obj, f)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+    try:  # make the rename itself durable (a power cut right after it)
+        fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def read_checkpoint(path: Path, device="cpu") -> dict:
@@ -94,12 +117,27 @@ def read_checkpoint(path: Path, device="cpu") -> dict:
     unpickled in full (PyTorch ≥ 2.6 defaults to weights_only=True): load only your own runs."""
     if not Path(path).is_file():
         raise FileNotFoundError(f"{path}: checkpoint not found (train that model first)")
-    return torch.load(path, map_location=device, weights_only=False)
+    try:
+        ck = torch.load(path, map_location=device, weights_only=False)
+    except Exception as e:  # torch raises RuntimeError, EOFError, UnpicklingError … for a damaged file
+        detail = str(e).splitlines()[0] if str(e) else "no detail"
+        raise CheckpointError(f"{path}: checkpoint cannot be read ({e.__class__.__name__}: {detail}); a damaged or "
+                              f"truncated file: restore it from a copy, or delete it to start over") from None
+    if not isinstance(ck, dict):
+        raise CheckpointError(f"{path}: not a pigkit training checkpoint (holds a {type(ck).__name__}, not a dict)")
+    return ck
+
+
+def require_keys(ck: dict, path: Path, keys: tuple[str, ...]) -> None:
+    missing = [k for k in keys if k not in ck]
+    if missing:
+        raise CheckpointError(f"{path}: not a pigkit training checkpoint (no {', '.join(repr(k) for k in missing)})")
 
 
 def load_model_checkpoint(path: Path, device="cpu", use_ema: bool = True) -> torch.nn.Module:
     """Rebuild a U-Net from a training checkpoint (EMA weights by default)."""
     ck = read_checkpoint(path, device)
+    require_keys(ck, path, ("config", "ema" if use_ema else "model"))
     model = build_unet(ck["config"]["preset"], ck["config"]["resolution"], **ck["config"].get("overrides", {}))
     model.load_state_dict(ck["ema"] if use_ema else ck["model"])
     return model.to(device).eval()
@@ -135,23 +173,112 @@ class Progress:
         print(("\r" + line) if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
 
 
+def _rng_state(device: torch.device) -> dict:
+    """Every random stream training draws from (the data order is not one: see _epoch_batches)."""
+    return {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate(),
+            "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
+
+
+def _set_rng_state(state: dict, device: torch.device) -> None:
+    # .cpu(): read_checkpoint maps every tensor to the training device, RNG states must be CPU bytes
+    torch.set_rng_state(state["torch"].cpu())
+    np.random.set_state(state["numpy"])
+    random.setstate(state["python"])
+    if device.type == "cuda" and state.get("cuda") is not None:
+        torch.cuda.set_rng_state(state["cuda"].cpu(), device)
+
+
+def _epoch_batches(dataset, sampler, epoch: int, skip: int, batch: int, drop_last: bool):
+    """The batches of `epoch` after the first `skip`: the order is a pure function of (seed, epoch),
+    the same after a resume as in a run that never stopped."""
+    sampler.set_epoch(epoch)
+    order = list(sampler)[skip * batch:]
+    # a generator of its own: a DataLoader otherwise draws its worker seed from the global RNG, one
+    # draw per epoch that a resumed run would make at another point of the noise stream
+    return torch.utils.data.DataLoader(dataset, batch_size=batch, sampler=order, drop_last=drop_last, num_workers=0,
+                                       generator=torch.Generator())
+
+
+def _trim_log(path: Path, last_iter: int) -> None:
+    """Drop log rows a killed run wrote after its last checkpoint (all of them if it wrote none),
+    and a row cut short by the kill: the resumed run logs those iterations again."""
+    if not path.is_file():
+        return
+    with path.open(newline="") as f:
+        rows = list(csv.reader(f))
+    keep = rows[:1] + [r for r in rows[1:] if len(r) == len(rows[0]) and r[0].isdigit() and int(r[0]) <= last_iter]
+    if len(keep) != len(rows):
+        tmp = path.with_name(path.name + ".partial")
+        with tmp.open("w", newline="") as f:
+            csv.writer(f).writerows(keep)
+        os.replace(tmp, path)
+
+
+class TrainingInterrupted(Exception):
+    """SIGINT/SIGTERM stopped training at an iteration boundary, after writing a checkpoint."""
+
+    def __init__(self, signum: int, it: int):
+        super().__init__(f"interrupted by {signal.Signals(signum).name} at iteration {it}; checkpoint saved, "
+                         f"continue with --resume")
+        self.signum = signum
+
+
+class _StopSignals:
+    """Turns SIGINT/SIGTERM into a request to stop after the current iteration, so the checkpoint
+    written then is a consistent one; a second signal acts at once. One process only: under
+    torchrun the processes would stop at different iterations and wait on each other."""
+
+    def __init__(self, enabled: bool):
+        self.signum, self.previous = None, {}
+        self.enabled = enabled and threading.current_thread() is threading.main_thread()
+
+    def __enter__(self):
+        if self.enabled:
+            for s in (signal.SIGINT, signal.SIGTERM):
+                if signal.getsignal(s) is not signal.SIG_IGN:  # e.g. SIGINT in a background job stays ignored
+                    self.previous[s] = signal.signal(s, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        if self.signum is not None:
+            self.__exit__()
+            os.kill(os.getpid(), signum)  # again, under the previous handler
+        self.signum = signum
+
+    def __exit__(self, *exc) -> None:
+        for s, handler in self.previous.items():
+            signal.signal(s, handler)
+        self.previous = {}
+
+
 def train(args: argparse.Namespace) -> Path:
+    with _StopSignals(int(os.environ.get("WORLD_SIZE", "1")) == 1) as stop:
+        return _train(args, stop)
+
+
+def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
     rank, world, local_rank = _distributed()
     device = torch.device(f"cuda:{local_rank}" if args.device == "cuda" and world > 1 else args.device)
+    if device.type == "cuda" and world > 1:
+        torch.cuda.set_device(device)  # collectives (the RNG states gathered at a checkpoint) use this device
     if args.threads:
         torch.set_num_threads(args.threads)
     elif device.type == "cpu":
         torch.set_num_threads(os.cpu_count() or 1)
     torch.manual_seed(args.seed + rank)
     out = Path(args.out) / args.model
+    if not args.resume and (out / "ckpt.pt").is_file():  # a forgotten --resume would overwrite it at the first save
+        raise CheckpointError(f"{out / 'ckpt.pt'} exists: add --resume to continue that run, or delete it (or pick "
+                              f"another --out) to start over")
     out.mkdir(parents=True, exist_ok=True)
     schedule = Schedule()
 
     folds = {int(f) for f in args.folds.split(",") if f.strip()} if args.folds else None
     dataset = open_dataset(args.data, args.resolution, folds, args.fold_csv)
-    sampler = torch.utils.data.distributed.DistributedSampler(dataset, seed=args.seed) if world > 1 else None
-    loader = torch.utils.data.DataLoader(dataset, batch_size=args.batch, shuffle=sampler is None, sampler=sampler,
-                                         drop_last=len(dataset) >= args.batch * world, num_workers=0)
+    # one shuffle per epoch seeded by (seed, epoch), this process's share when there are several
+    sampler = torch.utils.data.distributed.DistributedSampler(dataset, num_replicas=world, rank=rank, seed=args.seed)
+    drop_last = len(dataset) >= args.batch * world
+    batches_per_epoch = len(sampler) // args.batch if drop_last else math.ceil(len(sampler) / args.batch)
 
     overrides = {"hint_channels": 1} if args.siamese else {}
     model = build_unet(args.preset, args.resolution, **overrides).to(device)
@@ -169,9 +296,12 @@ def train(args: argparse.Namespace) -> Path:
               "folds": sorted(folds) if folds else None, "train_pairs": len(dataset), "world_size": world,
               "device": str(device), "hardware": _hardware(device), "torch": torch.__version__}
     it, epoch, images_seen, wall = 0, 0, 0, 0.0
+    epoch_pos, epoch_losses = 0, []  # batches done in this epoch, their losses (for --plateau)
+    window_loss = []  # losses since the last log row
     ckpt_path = out / "ckpt.pt"
     if args.resume and ckpt_path.is_file():
         ck = read_checkpoint(ckpt_path, device)
+        require_keys(ck, ckpt_path, ("model", "ema", "ema_updates", "opt", "iter", "epoch", "images_seen", "wall_seconds"))
         model.load_state_dict(ck["model"])
         ema.model.load_state_dict(ck["ema"])
         ema.updates = ck["ema_updates"]
@@ -179,7 +309,21 @@ def train(args: argparse.Namespace) -> Path:
         if plateau and ck.get("plateau"):
             plateau.load_state_dict(ck["plateau"])
         it, epoch, images_seen, wall = ck["iter"], ck["epoch"], ck["images_seen"], ck["wall_seconds"]
-        torch.set_rng_state(ck["rng"])
+        states = ck.get("rng_states")
+        if states is not None and "epoch_pos" in ck:
+            epoch_pos, epoch_losses = ck["epoch_pos"], list(ck["epoch_losses"])
+            window_loss = list(ck.get("log_window", []))
+            _set_rng_state(states[rank if len(states) == world else 0], device)
+            if len(states) != world and rank == 0:
+                print(f"warning: {ckpt_path} was written by {len(states)} process(es), this run has {world}: "
+                      f"random numbers will differ from an uninterrupted run", file=sys.stderr)
+        else:
+            if "rng" in ck:
+                torch.set_rng_state(ck["rng"].cpu())
+            if rank == 0:
+                print(f"warning: {ckpt_path} comes from an older pigkit without the data order and random states: "
+                      f"resuming at the start of epoch {epoch}, so the result will not be bit-identical to an "
+                      f"uninterrupted run", file=sys.stderr)
         if rank == 0:
             print(f"resumed {ckpt_path} at iteration {it}", file=sys.stderr)
     elif args.init_from:
@@ -192,6 +336,8 @@ def train(args: argparse.Namespace) -> Path:
             print(f"initialised from {args.init_from} ({facts['file']}, {it} iterations trained)", file=sys.stderr)
     elif args.resume and rank == 0:
         print(f"--resume: no checkpoint at {ckpt_path}, starting fresh", file=sys.stderr)
+    if rank == 0:  # the log describes the checkpoint's iterations only
+        _trim_log(out / "log.csv", it)
 
     net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[local_rank] if device.type == "cuda" else None) if world > 1 else model
     log_file = (out / "log.csv").open("a", newline="") if rank == 0 else None
@@ -202,20 +348,23 @@ def train(args: argparse.Namespace) -> Path:
         (out / "config.json").write_text(json.dumps(config, indent=2))
 
     def save():
+        states = [_rng_state(device)]
+        if world > 1:  # every process draws its own noise: keep each one's state
+            states = [None] * world
+            dist.all_gather_object(states, _rng_state(device))
         if rank == 0:
             atomic_save({"model": model.state_dict(), "ema": ema.model.state_dict(), "ema_updates": ema.updates,
                          "opt": opt.state_dict(), "plateau": plateau.state_dict() if plateau else None,
-                         "iter": it, "epoch": epoch, "images_seen": images_seen, "wall_seconds": wall,
-                         "rng": torch.get_rng_state(), "config": config}, ckpt_path)
+                         "iter": it, "epoch": epoch, "epoch_pos": epoch_pos, "epoch_losses": epoch_losses,
+                         "log_window": window_loss, "images_seen": images_seen, "wall_seconds": wall,
+                         "rng_states": states, "config": config}, ckpt_path)
             _plot(out)
 
     progress = Progress(args.iters, it)
-    session_start, window_t, window_n, window_loss, epoch_losses = time.time(), time.time(), 0, [], []
+    session_start, window_t, window_n = time.time(), time.time(), 0
     net.train()
     while it < args.iters:
-        if sampler:
-            sampler.set_epoch(epoch)
-        for x0, y0 in loader:
+        for x0, y0 in _epoch_batches(dataset, sampler, epoch, epoch_pos, args.batch, drop_last):
             x0, y0 = x0.to(device), y0.to(device)
             b = x0.shape[0]
             t = antithetic_timesteps(b, schedule.T, device=device)
@@ -234,6 +383,7 @@ def train(args: argparse.Namespace) -> Path:
             opt.step()
             ema.update(model)
             it += 1
+            epoch_pos += 1
             images_seen += b * world
             window_n += b * world
             window_loss.append(loss.item())
@@ -251,17 +401,23 @@ def train(args: argparse.Namespace) -> Path:
                 window_t, window_n, window_loss = now, 0, []
             if it % args.ckpt_every == 0 or it == args.iters:
                 save()
-            if args.max_minutes and time.time() - session_start > args.max_minutes * 60:
+            out_of_time = args.max_minutes and time.time() - session_start > args.max_minutes * 60
+            if out_of_time or stop.signum:
                 save()
+                if log_file:
+                    log_file.close()
+                if stop.signum:
+                    raise TrainingInterrupted(stop.signum, it)
                 if rank == 0:
                     print(f"\nstopped after {args.max_minutes} min at iteration {it}; continue with --resume", file=sys.stderr)
                 return ckpt_path
             if it >= args.iters:
                 break
-        epoch += 1
-        if plateau and epoch_losses:
-            plateau.step(sum(epoch_losses) / len(epoch_losses))
-        epoch_losses = []
+        if epoch_pos >= batches_per_epoch:  # the epoch is complete (not when --iters ended it early)
+            epoch += 1
+            if plateau and epoch_losses:
+                plateau.step(sum(epoch_losses) / len(epoch_losses))
+            epoch_pos, epoch_losses = 0, []
     save()
     if rank == 0:
         print(f"\ndone: {it} iterations, {images_seen} images, {wall:.0f} s → {ckpt_path}", file=sys.stderr)
@@ -280,9 +436,12 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         train(args)
-    except (DataError, FileNotFoundError, OnnxImportError) as e:
+    except (DataError, CheckpointError, FileNotFoundError, OnnxImportError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except TrainingInterrupted as e:
+        print(f"\n{e}", file=sys.stderr)
+        return 128 + e.signum
     return 0
 
 

@@ -67,3 +67,22 @@ def test_results_markdown_quotes_the_figures():
     assert "| empty-mask rate | 12.5% (1 of 8) |" in md
     assert "0.500 ± 0.250 (IoU 0.400)" in md and "0.800 ± 0.100 (IoU 0.700)" in md
     assert "50 DDIM steps, η = 0; 2.50 s per pair (median), 50 ms per joint step, ORT-node" in md
+
+
+def test_bad_data_or_run_is_named_before_sampling(pair_folder, tmp_path, capsys):
+    """pigkit.evaluate checks the run and every data file first: a bad folder costs no sampling time."""
+    from pathlib import Path
+    from pigkit.evaluate import main
+    run = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
+    (pair_folder / "Images" / "bus_0001-l.png").write_text("x")
+    (pair_folder / "Masks" / "mask_0004-l.png").write_text("y")
+    argv = ["--run", str(run), "--data", str(pair_folder), "--out", str(tmp_path / "ev"), "--test-fold", "2",
+            "--train-folds", "1,3", "--n", "2", "--steps", "2", "--threads", "1"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {pair_folder}: 2 problem(s)")  # both in test fold 2
+    assert "bus_0001-l.png: cannot read image" in err and "mask_0004-l.png: cannot read mask" in err
+    assert "Traceback" not in err and not (tmp_path / "ev" / "results.json").exists()
+    argv[1] = str(tmp_path / "no-run")
+    assert main(argv) == 2
+    assert "ckpt.pt: checkpoint not found" in capsys.readouterr().err

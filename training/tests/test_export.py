@@ -84,3 +84,22 @@ def test_step_graph_has_no_float64(tmp_path):
             return torch.where(x > 0, 1.0, -1.0)
     export_graph(Leaky(), (torch.randn(1, 4),), ["x"], ["y"], tmp_path / "leaky.onnx")
     assert float64_tensors(tmp_path / "leaky.onnx")  # the check finds what broke the browser
+
+
+def test_missing_or_damaged_checkpoint_is_named_before_exporting(tmp_path, capsys):
+    from pigkit.export import main
+    run, out = tmp_path / "run", tmp_path / "model"
+    (run / "mask").mkdir(parents=True)
+    m = build_unet("tiny", 16)
+    config = {"preset": "tiny", "resolution": 16, "overrides": {}, "device": "cpu", "torch": torch.__version__}
+    atomic_save({"ema": m.state_dict(), "iter": 1, "images_seen": 2, "wall_seconds": 1.0, "config": config},
+                run / "mask" / "ckpt.pt")
+    argv = ["--run", str(run), "--out", str(out), "--name", "x"]
+    assert main(argv) == 2
+    assert f"error: {run / 'image' / 'ckpt.pt'}: checkpoint not found" in capsys.readouterr().err
+    (run / "image").mkdir()
+    (run / "image" / "ckpt.pt").write_bytes((run / "mask" / "ckpt.pt").read_bytes()[:500])  # torn copy
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"error: {run / 'image' / 'ckpt.pt'}: checkpoint cannot be read" in err and "Traceback" not in err
+    assert not (out / "mask.onnx").exists()
