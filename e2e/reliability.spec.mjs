@@ -4,9 +4,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
+import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS } from './chromium.mjs';
+import { constantOutputUnet } from './onnx-nan.mjs';
 import {
   MODEL,
   RUN_TIMEOUT,
+  chooseModelFiles,
   dismissAlert,
   downloadOne,
   downloadPair,
@@ -15,11 +19,44 @@ import {
   note,
   openLoaded,
   openStudio,
+  waitDone as waitDoneText,
   runBatch,
+  sha256,
   statusText,
+  tinyModelFiles,
   tmpFolder,
   writeLesionMask,
 } from './studio.spec.mjs';
+
+/** The studio's own worker (the page's other workers are ORT's WASM threads). */
+function studioWorker(page) {
+  const w = page.workers().find((x) => /studio\.worker/.test(x.url()));
+  assert.ok(w, `no studio worker among ${page.workers().map((x) => x.url())}`);
+  return w;
+}
+
+/** Starts a long run and waits until it is past its first step. */
+async function startLongRun(page, steps = 1024) {
+  await page.getByLabel('Steps', { exact: true }).fill(String(steps));
+  await generateButton(page).click();
+  await page.waitForFunction(() => /Generating: step [1-9]\d* of/.test(document.querySelector('[role="status"]')?.textContent ?? ''), undefined, { timeout: RUN_TIMEOUT });
+}
+
+/** The alert's text once it shows. */
+async function alertText(page, timeout = 60_000) {
+  const alert = page.getByRole('alert');
+  await alert.waitFor({ timeout });
+  return (await alert.innerText()).replace(/\s+/g, ' ').trim();
+}
+
+/** Dismisses the alert, runs 2 steps and expects them done: the studio is still usable. */
+async function stillGenerates(page) {
+  await dismissAlert(page);
+  await page.getByLabel('Steps', { exact: true }).fill('2');
+  const { text } = await generate(page);
+  assert.match(text, /Done: 2 of 2 steps/);
+  return text;
+}
 
 /** What the studio reports of CSP violations in the page: { directive, blocked } per violation. */
 async function watchViolations(page) {
@@ -130,6 +167,173 @@ export const tests = [
       assert.deepEqual(errors.filter((e) => /Content Security Policy|Refused to/.test(e)), []);
       const paths = [...new Set(log.map((r) => new URL(r.url).pathname.replace(/-[\w-]{8}(?=\.\w+$)/, '-*')))].sort();
       note(`${log.length} requests, all GET to ${env.origin}: ${paths.join(' ')}`);
+      await page.close();
+    },
+  },
+  {
+    name: 'faults: the studio worker ending mid-run (closed, as when the browser ends it) is noticed; a new worker reopens the model, the frames stay, Generate works',
+    fn: async (env) => {
+      const { page } = await openStudio(env, `?model=${MODEL}&backend=wasm&seed=3`);
+      const first = studioWorker(page);
+      await startLongRun(page);
+      await first.evaluate(() => self.close());
+      const said = await alertText(page);
+      note(`alert: ${said}`);
+      assert.match(said, /^The studio worker stopped \(it was ended: closed, crashed or out of memory\); a new one was started and the model was reopened\. What was running stopped; the steps and pairs shown are kept\./);
+      assert.ok(!(await page.getByRole('slider', { name: 'Step', exact: true }).isDisabled()), 'the steps that arrived are gone');
+      await assert.rejects(first.evaluate(() => 1), 'the first worker still runs');
+      assert.ok(await studioWorker(page).evaluate(() => true), 'no new worker');
+      assert.match(await statusText(page), /Backend: WASM/);
+      note(await stillGenerates(page));
+      await page.close();
+    },
+  },
+  {
+    name: 'faults: the studio worker throwing at top level mid-run is restarted and the user told; the studio keeps working',
+    fn: async (env) => {
+      const { page } = await openStudio(env, `?model=${MODEL}&backend=wasm&seed=3`);
+      await startLongRun(page);
+      await studioWorker(page).evaluate(() => setTimeout(() => {
+        throw new Error('injected fault');
+      }));
+      const said = await alertText(page);
+      note(`alert: ${said}`);
+      assert.match(said, /^The studio worker stopped \(it threw: Uncaught Error: injected fault\); a new one was started and the model was reopened\./);
+      note(await stillGenerates(page));
+      await page.close();
+    },
+  },
+  {
+    name: 'faults: the GPU device lost mid-run: the run ends with a message, the model is reopened on WASM, and Generate works there',
+    fn: async (env) => {
+      const { page } = await openStudio(env, `?model=${MODEL}&backend=webgpu&seed=3`);
+      assert.match(await statusText(page), /Backend: WebGPU/);
+      const worker = studioWorker(page);
+      // keep a hand on ORT's device: the next command encoder it creates tells us which it is
+      await worker.evaluate(() => {
+        const proto = GPUDevice.prototype;
+        const create = proto.createCommandEncoder;
+        proto.createCommandEncoder = function (...args) {
+          self.__ortDevice = this;
+          return create.apply(this, args);
+        };
+      });
+      await startLongRun(page, 64);
+      assert.ok(await worker.evaluate(() => self.__ortDevice !== undefined), 'ORT used no GPU device');
+      await worker.evaluate(() => self.__ortDevice.destroy());
+      const said = await alertText(page, RUN_TIMEOUT);
+      note(`alert: ${said}`);
+      assert.match(said, /^Generation failed: The GPU device was lost during the run \(destroyed[^)]*\); the model was reopened on WASM\. Press Generate to run again\./);
+      assert.match(await statusText(page), /Backend: WASM \(the GPU device was lost \(destroyed/);
+      note(await stillGenerates(page));
+      await page.close();
+    },
+  },
+  {
+    name: 'faults: a model whose output is NaN: the run ends with a message naming the file, the model and the step; the studio keeps working',
+    fn: async (env) => {
+      const { page } = await openStudio(env, `?model=${MODEL}&backend=wasm&seed=3`);
+      await chooseModelFiles(page, await tinyModelFiles(async (m, files) => {
+        const nan = constantOutputUnet(32, 32, NaN);
+        m.name = 'tiny-nan';
+        files.set('mask.onnx', nan);
+        m.models.mask.sha256 = await sha256(nan);
+        m.models.mask.bytes = nan.length;
+        delete m.models.maskStep;
+        delete m.models.imageStep;
+        files.delete('mask_step.onnx');
+        files.delete('image_step.onnx');
+      }));
+      await page.getByLabel('Steps', { exact: true }).fill('4');
+      await generateButton(page).click();
+      const said = await alertText(page);
+      note(`alert: ${said}`);
+      assert.match(said, /^Generation failed: mask\.onnx: the mask model's ε at step 1 \(t = 768\) has 1024 NaN of its 1024 values\. The model file is broken or its weights diverged; the run was stopped\./);
+      await dismissAlert(page);
+      // the studio is fine: the good model opens and generates
+      await chooseModelFiles(page, await tinyModelFiles());
+      await page.getByLabel('Steps', { exact: true }).fill('2');
+      assert.match((await generate(page)).text, /Done: 2 of 2 steps/);
+      await page.close();
+    },
+  },
+  {
+    name: 'faults: no WebGPU adapter (Chromium without WebGPU): the studio runs on WASM and says why',
+    fn: async (env) => {
+      const browser = await chromium.launch({
+        executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+        headless: true,
+        args: [...CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu'), '--disable-webgpu'],
+      });
+      try {
+        const context = await browser.newContext();
+        const page = await context.newPage();
+        await page.goto(`${env.baseUrl}/?model=${MODEL}&seed=3&steps=2`);
+        const gpu = await page.evaluate(async () => (navigator.gpu ? ((await navigator.gpu.requestAdapter()) ? 'adapter' : 'no adapter') : 'no navigator.gpu'));
+        assert.notEqual(gpu, 'adapter', 'this Chromium still has a WebGPU adapter');
+        await generateButton(page).waitFor();
+        await page.waitForFunction(() => /Ready/.test(document.querySelector('[role="status"]')?.textContent ?? ''), undefined, { timeout: RUN_TIMEOUT });
+        const status = await statusText(page);
+        note(`${gpu}: ${status}`);
+        assert.match(status, /Backend: WASM \((no WebGPU adapter|this browser has no WebGPU)\)/);
+        assert.match((await generate(page)).text, /Done: 2 of 2 steps/);
+        await context.close();
+      } finally {
+        await browser.close();
+      }
+    },
+  },
+  {
+    name: 'faults: the tab hidden mid-run (no animation frames at all): the run finishes and every step arrives',
+    fn: async (env) => {
+      const { page } = await openStudio(env, `?model=${MODEL}&backend=wasm&seed=3&steps=6`);
+      await generateButton(page).click();
+      // as a background tab: hidden, and requestAnimationFrame never calls back
+      await page.evaluate(() => {
+        Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+        window.requestAnimationFrame = () => 0;
+        document.dispatchEvent(new Event('visibilitychange'));
+      });
+      const text = await waitDoneText(page);
+      note(text);
+      assert.match(text, /Done: 6 of 6 steps/);
+      const slider = page.getByRole('slider', { name: 'Step', exact: true });
+      assert.equal(await slider.getAttribute('max'), '5'); // steps 0 … 5
+      await page.close();
+    },
+  },
+  {
+    name: 'input: steps 0 and 100000 and a seed of text are refused with a message; a second Generate while one runs starts nothing',
+    fn: async (env) => {
+      const { page } = await openStudio(env, `?model=${MODEL}&backend=wasm&seed=3`);
+      for (const [label, value, pattern] of [
+        ['Steps', '0', /Steps must be a whole number from 1 to 1024/],
+        ['Steps', '100000', /Steps must be a whole number from 1 to 1024/],
+        ['Seed', 'seed please', /Seed must be a whole number from 0 to 4294967295/],
+      ]) {
+        await page.getByLabel(label, { exact: true }).fill(value);
+        await generateButton(page).click();
+        const said = await alertText(page, 10_000);
+        note(`${label} "${value}": ${said}`);
+        assert.match(said, pattern);
+        await dismissAlert(page);
+        await page.getByLabel('Steps', { exact: true }).fill('4');
+        await page.getByLabel('Seed', { exact: true }).fill('3');
+      }
+      await startLongRun(page);
+      assert.ok(await generateButton(page).isDisabled(), 'Generate is enabled during a run');
+      // a second Generate anyway (the form submitted as Enter would, twice): nothing new starts
+      await page.evaluate(() => {
+        document.querySelector('form.controls').requestSubmit();
+        document.querySelector('form.controls').requestSubmit();
+      });
+      assert.equal(await page.getByRole('alert').count(), 0);
+      assert.match(await statusText(page), /Generating: step \d+ of 1024/);
+      await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+      await page.waitForFunction(() => /Cancelled after/.test(document.querySelector('[role="status"]')?.textContent ?? ''), undefined, { timeout: RUN_TIMEOUT });
+      await page.getByLabel('Steps', { exact: true }).fill('2');
+      assert.match((await generate(page)).text, /Done: 2 of 2 steps/);
       await page.close();
     },
   },
