@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
+import { crc32, deflateSync } from 'node:zlib';
+import pngjs from 'pngjs';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_ARGS } from './chromium.mjs';
 import { constantOutputUnet } from './onnx-nan.mjs';
@@ -26,7 +28,60 @@ import {
   tinyModelFiles,
   tmpFolder,
   writeLesionMask,
+  writeRgbPng,
 } from './studio.spec.mjs';
+
+// ---------------------------------------------------------------------------------------------
+// Upload files, made here
+
+const chunk = (type, data) => {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(data.length, 0);
+  head.write(type, 4, 'latin1');
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])) >>> 0, 0);
+  return Buffer.concat([head, data, crc]);
+};
+const u32 = (...values) => Buffer.concat(values.map((v) => Buffer.from([v >>> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255])));
+const SIGNATURE = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
+
+/** An 8-bit gray PNG of width×height from a function of (x, y) → 0…255, written with zlib (any size). */
+function grayPng(width, height, value) {
+  const raw = Buffer.alloc(height * (width + 1));
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) raw[y * (width + 1) + 1 + x] = value(x, y);
+  const ihdr = Buffer.concat([u32(width, height), Buffer.from([8, 0, 0, 0, 0])]);
+  return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** A 2-frame APNG (8-bit gray): `first` and `second` are (x, y) → 0…255. */
+function animatedPng(width, height, first, second) {
+  const frame = (f) => {
+    const raw = Buffer.alloc(height * (width + 1));
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) raw[y * (width + 1) + 1 + x] = f(x, y);
+    return deflateSync(raw);
+  };
+  const fctl = (seq) => Buffer.concat([u32(seq, width, height, 0, 0), Buffer.from([0, 50, 0, 100, 0, 0])]);
+  return Buffer.concat([
+    SIGNATURE,
+    chunk('IHDR', Buffer.concat([u32(width, height), Buffer.from([8, 0, 0, 0, 0])])),
+    chunk('acTL', u32(2, 0)),
+    chunk('fcTL', fctl(0)),
+    chunk('IDAT', frame(first)),
+    chunk('fcTL', fctl(1)),
+    chunk('fdAT', Buffer.concat([u32(2), frame(second)])),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** A 16-bit gray PNG (pngjs). */
+function gray16Png(width, height, value) {
+  const png = new pngjs.PNG({ width, height, bitDepth: 16, colorType: 0, inputColorType: 0 });
+  png.data = Buffer.alloc(width * height * 2);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) png.data.writeUInt16BE(value(x, y), (y * width + x) * 2);
+  return pngjs.PNG.sync.write(png, { bitDepth: 16, colorType: 0, inputColorType: 0 });
+}
+
+const disc = (w, h, r = 0.3) => (x, y) => (Math.hypot((x + 0.5) / w - 0.5, (y + 0.5) / h - 0.5) < r ? 255 : 0);
 
 /** The studio's own worker (the page's other workers are ORT's WASM threads). */
 function studioWorker(page) {
@@ -334,6 +389,70 @@ export const tests = [
       await page.waitForFunction(() => /Cancelled after/.test(document.querySelector('[role="status"]')?.textContent ?? ''), undefined, { timeout: RUN_TIMEOUT });
       await page.getByLabel('Steps', { exact: true }).fill('2');
       assert.match((await generate(page)).text, /Done: 2 of 2 steps/);
+      await page.close();
+    },
+  },
+  {
+    name: 'uploads: huge (refused from the header before decoding), tiny, non-square, 16-bit, colour, animated and non-image files each get a message; the studio keeps generating',
+    fn: async (env) => {
+      const dir = tmpFolder();
+      const put = async (name, bytes) => {
+        const path = join(dir, name);
+        await writeFile(path, bytes);
+        return path;
+      };
+      const { page, errors } = await openLoaded(env, `?model=${MODEL}&backend=wasm&mode=mask2image&seed=8&steps=2`);
+      const maskNote = () => page.getByTestId('mask-note').innerText();
+      const uploadMask = async (path, name) => {
+        await page.getByLabel('Upload mask', { exact: true }).setInputFiles(path);
+        await page.waitForFunction((n) => document.querySelector('[role="alert"]') || document.querySelector('[data-testid="mask-note"]')?.textContent?.includes(n), name, { timeout: 60_000 });
+      };
+      // huge: 7000×7000 (49 MP), a real PNG that the browser would decode to 196 MB of RGBA
+      const huge = await put('huge-7000.png', grayPng(7000, 7000, (x, y) => ((x - 3500) ** 2 + (y - 3500) ** 2 < 2000 ** 2 ? 255 : 0)));
+      await uploadMask(huge, 'huge-7000.png');
+      const said = await alertText(page, 10_000);
+      note(`huge: ${said}`);
+      assert.match(said, /^Could not use “huge-7000\.png” as a mask: it is 7000×7000 pixels \(49\.0 MP\); the studio takes images of up to 40\.0 MP\./);
+      await dismissAlert(page);
+      assert.ok(await generateButton(page).isDisabled(), 'the refused mask was used');
+      // tiny: 3×3 with the centre lesion, upscaled
+      await uploadMask(await put('tiny-3x3.png', grayPng(3, 3, (x, y) => (x === 1 && y === 1 ? 255 : 0))), 'tiny-3x3.png');
+      note(`tiny: ${await maskNote()}`);
+      assert.match(await maskNote(), /“tiny-3x3\.png”: resized 3×3 → 32×32, lesion = gray level 255/);
+      // non-square: stretched, and says so
+      await uploadMask(await put('wide-200x40.png', grayPng(200, 40, disc(200, 40, 0.4))), 'wide-200x40.png');
+      assert.match(await maskNote(), /resized 200×40 → 32×32 \(stretched: the aspect ratio is not kept/);
+      // animated: the first frame (a disc) is used, not the second (empty), and the note says so
+      await uploadMask(await put('anim.png', animatedPng(64, 64, disc(64, 64), () => 0)), 'anim.png');
+      note(`animated: ${await maskNote()}`);
+      assert.match(await maskNote(), /^“anim\.png”: animated PNG \(2 frames\): the first frame is used; resized 64×64 → 32×32, lesion = gray level 255.*; \d+\.\d% lesion/);
+      // 16-bit mask
+      await uploadMask(await put('mask16.png', gray16Png(48, 48, (x, y) => disc(48, 48)(x, y) * 257)), 'mask16.png');
+      note(`16-bit mask: ${await maskNote()}`);
+      assert.match(await maskNote(), /^“mask16\.png”: 16-bit PNG, read by the browser as 8 bits per sample; resized 48×48 → 32×32/);
+      // not an image (a text file named .png)
+      await page.getByLabel('Upload mask', { exact: true }).setInputFiles(await put('fake.png', 'this is not a PNG\n'));
+      assert.match(await alertText(page, 10_000), /Could not use “fake\.png” as a mask: it is not an image this browser can decode/);
+      await dismissAlert(page);
+      assert.match(await maskNote(), /mask16\.png/, 'a refused file replaced the mask');
+      assert.match((await generate(page)).text, /Done: 2 of 2 steps/);
+      // Image → mask: colour and 16-bit images are made gray, and say how
+      await page.getByRole('radio', { name: 'Image → mask', exact: true }).check();
+      const imageNote = () => page.getByTestId('image-note').innerText();
+      const uploadImage = async (path, name) => {
+        await page.getByLabel('Upload image', { exact: true }).setInputFiles(path);
+        await page.waitForFunction((n) => document.querySelector('[role="alert"]') || document.querySelector('[data-testid="image-note"]')?.textContent?.includes(n), name, { timeout: 60_000 });
+      };
+      const colour = join(dir, 'colour.png');
+      await writeRgbPng(colour, 50, 40, (x, y) => [x * 5, y * 6, 128]);
+      await uploadImage(colour, 'colour.png');
+      note(`colour: ${await imageNote()}`);
+      assert.match(await imageNote(), /“colour\.png”: resized 50×40 → 32×32 \(stretched.*\), gray from RGB \(ITU-R 601 luminance\), scaled to \[−1, 1\]/);
+      await uploadImage(await put('scan16.png', gray16Png(40, 40, (x, y) => 20000 + x * 700 + y * 11)), 'scan16.png');
+      note(`16-bit image: ${await imageNote()}`);
+      assert.match(await imageNote(), /^“scan16\.png”: 16-bit PNG, read by the browser as 8 bits per sample; resized 40×40 → 32×32/);
+      assert.match((await generate(page)).text, /Done: 2 of 2 steps/);
+      assert.deepEqual(errors, []);
       await page.close();
     },
   },

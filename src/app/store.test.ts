@@ -261,6 +261,7 @@ describe('studio store: modes and conditions', () => {
   const halfWhite: PixelImage = { width: 4, height: 4, channels: 1, bitDepth: 8, data: Uint8Array.from({ length: 16 }, (_, i) => (i % 4 < 2 ? 255 : 0)) };
   const decoder = async (file: Blob) => {
     if ((file as File).name === 'notes.txt') throw new Error('it is not an image this browser can decode (type text/plain).');
+    if ((file as File).name === 'anim.png') return { ...halfWhite, note: 'animated PNG (2 frames): the first frame is used' };
     return halfWhite;
   };
   const file = (name: string) => Object.assign(new Blob(['x']), { name });
@@ -319,6 +320,9 @@ describe('studio store: modes and conditions', () => {
     expect(Array.from(store.getState().mask!.mask)).toEqual([1, 0, 1, 0]);
     store.getState().undoMask(); // the upload is one undoable change
     expect(Array.from(store.getState().mask!.mask)).toEqual([0, 0, 0, 0]);
+    // what the decoder says of the file comes first in the note
+    await store.getState().uploadCondition('mask', file('anim.png'));
+    expect(store.getState().mask!.note).toBe('“anim.png”: animated PNG (2 frames): the first frame is used; resized 4×4 → 2×2, lesion = gray level 255, area-averaged, lesion where ≥ 50% covered; 50.0% lesion');
   });
 
   it('image → mask: blocked without an image; an uploaded image is sent in model units', async () => {

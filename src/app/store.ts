@@ -155,8 +155,8 @@ export interface StoreDeps {
   options: UrlOptions;
   /** Schedules a flush of streamed frames (default: next animation frame). */
   scheduleFlush?: (flush: () => void) => void;
-  /** Decodes an uploaded file (the app: the browser's decoders, app/decode.ts). */
-  decodeImage?: (file: Blob) => Promise<PixelImage>;
+  /** Decodes an uploaded file (the app: the browser's decoders, app/decode.ts); `note`: how it was read (an animation's first frame …). */
+  decodeImage?: (file: Blob) => Promise<PixelImage & { note?: string | null }>;
 }
 
 /** Next animation frame, with a timer as a fallback for hidden tabs, whichever comes first. */
@@ -569,12 +569,13 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
         }
         try {
           const pixels = await deps.decodeImage(file);
+          const read = pixels.note ? `${pixels.note}; ` : '';
           if (kind === 'mask') {
             const c = maskFromPixels(pixels, model.resolution);
-            get().commitMask(c.mask, `“${file.name}”: ${c.note}`);
+            get().commitMask(c.mask, `“${file.name}”: ${read}${c.note}`);
           } else {
             const c = imageFromPixels(pixels, model.resolution);
-            set({ conditionImage: { image: c.image, gray: c.gray, note: `“${file.name}”: ${c.note}` } });
+            set({ conditionImage: { image: c.image, gray: c.gray, note: `“${file.name}”: ${read}${c.note}` } });
           }
         } catch (e) {
           fail(e instanceof Error ? e.message : String(e));
