@@ -456,4 +456,136 @@ export const tests = [
       await page.close();
     },
   },
+  {
+    name: 'input: a model for another resolution (64×64) opens and generates at its size; the 32×32 mask in the editor is not carried over',
+    fn: async (env) => {
+      const { page, errors } = await openLoaded(env, `?model=${MODEL}&backend=wasm&mode=mask2image&seed=2&steps=2`);
+      const dir = tmpFolder();
+      const maskPath = join(dir, 'lesion.png');
+      await writeLesionMask(maskPath, 32, 32);
+      await page.getByLabel('Upload mask', { exact: true }).setInputFiles(maskPath);
+      await page.waitForFunction(() => /lesion\.png/.test(document.querySelector('[data-testid="mask-note"]')?.textContent ?? ''));
+      assert.ok(!(await generateButton(page).isDisabled()));
+      // a consistent 64×64 model (ε = 0: a stand-in U-Net made in the test), manifest and files agreeing
+      await page.getByLabel('Model files', { exact: true }).setInputFiles(await tinyModelFiles(async (m, files) => {
+        m.name = 'stand-in-64';
+        m.resolution = [64, 64];
+        for (const role of ['mask', 'image']) {
+          const bytes = constantOutputUnet(64, 64, 0);
+          files.set(`${role}.onnx`, bytes);
+          Object.assign(m.models[role], { sha256: await sha256(bytes), bytes: bytes.length });
+          for (const t of [...m.models[role].inputs, ...m.models[role].outputs]) if (t.shape.length === 4) t.shape = [1, t.shape[1], 64, 64];
+        }
+        delete m.models.maskStep;
+        delete m.models.imageStep;
+        files.delete('mask_step.onnx');
+        files.delete('image_step.onnx');
+      }));
+      await page.waitForFunction(() => /Opened model stand-in-64/.test(document.querySelector('[role="status"]')?.textContent ?? ''), undefined, { timeout: RUN_TIMEOUT });
+      assert.ok(await generateButton(page).isDisabled(), 'the 32×32 mask was kept for a 64×64 model');
+      assert.match(await page.locator('#generate-blocker').innerText(), /needs a mask/);
+      await page.getByLabel('Upload mask', { exact: true }).setInputFiles(maskPath);
+      await page.waitForFunction(() => /resized 32×32 → 64×64/.test(document.querySelector('[data-testid="mask-note"]')?.textContent ?? ''));
+      await generate(page);
+      const files = await downloadPair(page);
+      assert.deepEqual([files.image.png.width, files.image.png.height, files.mask.png.width, files.mask.png.height], [64, 64, 64, 64]);
+      await page.getByRole('radio', { name: 'Pair', exact: true }).check();
+      assert.match((await generate(page)).text, /Done: 8 of 8 steps/); // the model's default steps
+      assert.deepEqual(errors, []);
+      await page.close();
+    },
+  },
+  {
+    name: 'long runs: WebGPU buffers do not pile up over 8 consecutive generations (step graphs, buffers counted in the worker)',
+    fn: async (env) => {
+      const { page } = await openStudio(env, `?model=${MODEL}&backend=webgpu&seed=1&steps=2`);
+      assert.match(await statusText(page), /Backend: WebGPU \(GPU-resident steps\)/);
+      const worker = studioWorker(page);
+      // every GPU buffer created from now on, until destroyed (ORT pools its own; ours are destroyed by dispose)
+      await worker.evaluate(() => {
+        const live = new Set();
+        self.__liveBuffers = live;
+        self.__createdBuffers = 0;
+        const proto = GPUDevice.prototype;
+        const create = proto.createBuffer;
+        proto.createBuffer = function (...args) {
+          const b = create.apply(this, args);
+          self.__createdBuffers++;
+          live.add(b);
+          const destroy = b.destroy.bind(b);
+          b.destroy = () => {
+            live.delete(b);
+            destroy();
+          };
+          return b;
+        };
+      });
+      const counts = [];
+      const t0 = Date.now();
+      for (let i = 1; i <= 8; i++) {
+        await page.getByLabel('Seed', { exact: true }).fill(String(i));
+        await generate(page);
+        counts.push(await worker.evaluate(() => self.__liveBuffers.size));
+      }
+      const created = await worker.evaluate(() => self.__createdBuffers);
+      note(`live GPU buffers of the ${created} created since the first run, after each of 8 runs of 2 steps (${((Date.now() - t0) / 1000).toFixed(0)} s): ${counts.join(', ')}`);
+      assert.ok(created >= 8 * 3, `only ${created} buffers were seen created: the count is not watching ORT's device`);
+      // the first runs fill ORT's pools; after that a run leaves no more buffers alive than the one before it did
+      assert.ok(Math.max(...counts.slice(2)) <= counts[2], `buffers grow run after run: ${counts}`);
+      await page.close();
+    },
+  },
+  {
+    // E2E_TEST_TIMEOUT_MS=1800000: it takes longer than the default 240 s per spec
+    name: 'measure: memory over 50 consecutive generations and a batch of 200 (WASM, tiny model; page + worker memory, not asserted)',
+    measure: true,
+    fn: async (env) => {
+      const steps = Number(process.env.E2E_MEMORY_STEPS ?? 32);
+      const runs = Number(process.env.E2E_MEMORY_RUNS ?? 50);
+      const batch = Number(process.env.E2E_MEMORY_BATCH ?? 200);
+      const { page } = await openStudio(env, `?model=${MODEL}&backend=wasm&seed=1&steps=${steps}`);
+      const cdp = await page.context().newCDPSession(page);
+      const mib = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+      /** The whole agent (page and its workers, WASM memory included) after a GC, and the page's JS heap. */
+      const memory = async () => {
+        await cdp.send('HeapProfiler.collectGarbage');
+        const ua = await page.evaluate(async () => {
+          if (!self.crossOriginIsolated || !performance.measureUserAgentSpecificMemory) return null;
+          const m = await performance.measureUserAgentSpecificMemory();
+          const worker = m.breakdown.filter((b) => b.attribution.some((a) => a.scope === 'DedicatedWorkerGlobalScope')).reduce((n, b) => n + b.bytes, 0);
+          return { total: m.bytes, worker };
+        });
+        const { usedSize, backingStorageSize } = await cdp.send('Runtime.getHeapUsage');
+        return { total: ua?.total ?? NaN, worker: ua?.worker ?? NaN, pageHeap: usedSize + (backingStorageSize ?? 0) };
+      };
+      const row = (label, m, base) =>
+        `${label}: agent ${mib(m.total)}${base ? ` (${m.total >= base.total ? '+' : ''}${mib(m.total - base.total)})` : ''}, workers ${mib(m.worker)}, page JS heap ${mib(m.pageHeap)}${base ? ` (${m.pageHeap >= base.pageHeap ? '+' : ''}${mib(m.pageHeap - base.pageHeap)})` : ''}`;
+      await generate(page); // warm: ORT's arenas and the first trajectory exist
+      const start = await memory();
+      note(row(`after 1 generation of ${steps} steps`, start));
+      const t0 = Date.now();
+      let last = '';
+      for (let i = 2; i <= runs; i++) {
+        await page.getByLabel('Seed', { exact: true }).fill(String(i));
+        last = (await generate(page)).text;
+        if (i === 10 || i === 25 || i === runs) note(row(`after ${i} generations`, await memory(), start));
+      }
+      note(`${runs} generations in ${((Date.now() - t0) / 1000).toFixed(0)} s (incl. the memory readings); the last: ${last}`);
+      const trajectory = steps * 2 * 32 * 32 * 4;
+      note(`one trajectory (kept for the last run only): ${steps} × 2 × 32×32 × 4 B = ${mib(trajectory)}`);
+      await page.getByLabel('Steps', { exact: true }).fill('2');
+      const t1 = Date.now();
+      const done = await runBatch(page, 0, batch, 1_800_000);
+      const afterBatch = await memory();
+      note(`batch of ${batch} at 2 steps: ${done} (wall ${((Date.now() - t1) / 1000).toFixed(0)} s)`);
+      note(row(`after the batch of ${batch}`, afterBatch, start));
+      note(`the batch's pairs as kept (mask 1 B + image 4 B a pixel): ${batch} × 32×32 × 5 B = ${mib(batch * 32 * 32 * 5)}`);
+      // the same batch again: the gallery is replaced, so memory should come back to the same level
+      const again = await runBatch(page, batch, batch, 1_800_000);
+      note(`a second batch of ${batch}: ${again}`);
+      note(row(`after the second batch of ${batch}`, await memory(), start));
+      await cdp.detach();
+      await page.close();
+    },
+  },
 ];
