@@ -6,7 +6,7 @@
 //     the page's <meta>, and the worker is where the models are fetched and run. Deploy dist/ with
 //     this header (DEPLOY note in RELIABILITY.md);
 //   - `vite` (dev) sends DEV_CSP: the same, plus what hot reload needs (its inline React-refresh
-//     preamble and its WebSocket).
+//     preamble, its <style> elements and its WebSocket).
 //
 // What each directive is for:
 //   default-src 'self'                          everything else: only the studio's own origin
@@ -34,13 +34,15 @@ export const CSP = CSP_DIRECTIVES.map((d) => d.join(' ')).join('; ');
 
 /**
  * The dev server's policy: CSP plus 'unsafe-inline' scripts (Vite's React-refresh preamble is an
- * inline script) and ws:/wss: connections on any host (the hot-reload socket). Never used for a build.
+ * inline script), inline styles (Vite injects the CSS as <style> elements in dev) and ws:/wss:
+ * connections on any host (the hot-reload socket). Never used for a build.
  */
-export const DEV_CSP = CSP_DIRECTIVES.map(([name, ...values]) => {
-  if (name === 'script-src') return [name, ...values, "'unsafe-inline'"];
-  if (name === 'connect-src') return [name, ...values, 'ws:', 'wss:'];
-  return [name, ...values];
-})
+export const DEV_CSP = [...CSP_DIRECTIVES.slice(0, 1), ["style-src", "'self'", "'unsafe-inline'"], ...CSP_DIRECTIVES.slice(1)]
+  .map(([name, ...values]) => {
+    if (name === 'script-src') return [name, ...values, "'unsafe-inline'"];
+    if (name === 'connect-src') return [name, ...values, 'ws:', 'wss:'];
+    return [name, ...values];
+  })
   .map((d) => d.join(' '))
   .join('; ');
 
