@@ -4,7 +4,7 @@
 import type { Manifest } from '../core/manifest';
 import { datasetModel } from '../core/dataset/nnunet';
 import { NonFiniteError } from '../core/finite';
-import { CancelledError, sampleSteps, type SamplerMode, type SamplerStep, type StepExecutorFactory } from '../core/sampler';
+import { CancelledError, sampleSteps, type SamplerMode, type SamplerResult, type SamplerStep, type StepExecutorFactory } from '../core/sampler';
 import type { Schedule } from '../core/schedule';
 import { EngineError, errorMessage } from '../engine/errors';
 import { MAX_BATCH_SIZE, type Backend, type BatchPair, type BatchProgress, type BatchRequest, type BatchSummary, type GenerateMode, type GenerateRequest, type GenerateResult, type LoadProgress, type LoadRequest, type ModelInfo, type ModelSourceInfo, type StepFrame, type StudioError, type StudioWorkerApi } from './api';
@@ -134,6 +134,9 @@ export class Studio implements StudioWorkerApi {
   /** After a lost GPU device: the model being reopened on WASM, and what the user has not been told yet. */
   private recovering: Promise<void> | null = null;
   private lostUntold: { reason: string; outcome: string } | null = null;
+  /** Models whose device was lost; and the steps waiting on the model now, to end when it is. */
+  private readonly lostModels = new WeakSet<LoadedModel>();
+  private readonly waitingOnDevice = new Set<(error: DeviceLostError) => void>();
 
   constructor(
     private readonly loader: PairLoader,
@@ -171,9 +174,13 @@ export class Studio implements StudioWorkerApi {
   private watchDevice(model: LoadedModel): void {
     if (!model.lost) return;
     void model.lost.then((reason) => {
+      this.lostModels.add(model);
       if (this.model !== model) return; // replaced meanwhile: nothing runs on it
       console.warn(`[engine] ${model.manifest.name}: the GPU device was lost (${reason}); reopening on WASM`);
       if (this.running) this.running.aborted = true;
+      const waiting = [...this.waitingOnDevice];
+      this.waitingOnDevice.clear();
+      for (const stop of waiting) stop(new DeviceLostError(reason));
       this.recovering = (async () => {
         let outcome: string;
         try {
@@ -215,10 +222,8 @@ export class Studio implements StudioWorkerApi {
    */
   private async runError(e: unknown, model: LoadedModel): Promise<StudioError> {
     if (model.lost && !(e instanceof CancelledError && !this.recovering && !this.lostUntold)) {
-      const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), 250));
-      const lost = e instanceof DeviceLostError || (await Promise.race([model.lost.then(() => true), timeout]));
-      if (lost) {
-        await Promise.resolve(); // let watchDevice start the reopening
+      if (!(e instanceof DeviceLostError) && !this.lostModels.has(model)) await new Promise((r) => setTimeout(r, 250));
+      if (this.lostModels.has(model)) {
         if (this.recovering) await this.recovering;
         const told = this.lostError(' during the run');
         if (told) return told;
@@ -346,14 +351,15 @@ export class Studio implements StudioWorkerApi {
     });
     // A lost GPU device may leave a model call waiting forever: stop waiting on it.
     let lost = false;
-    const deviceLost = model.lost?.then((reason) => {
-      lost = true;
-      throw new DeviceLostError(reason);
-    });
-    deviceLost?.catch(() => undefined);
     try {
       for (;;) {
-        const r = deviceLost ? await Promise.race([it.next(), deviceLost]) : await it.next();
+        let r: IteratorResult<SamplerStep, SamplerResult>;
+        try {
+          r = model.lost ? await this.unlessDeviceLost(it.next()) : await it.next();
+        } catch (e) {
+          lost = e instanceof DeviceLostError;
+          throw e;
+        }
         if (r.done) {
           const { mask, image, steps: done } = r.value;
           const totalMs = performance.now() - started;
@@ -369,6 +375,23 @@ export class Studio implements StudioWorkerApi {
       const ended = it.return(undefined as never).catch(() => undefined);
       if (!lost) await ended;
     }
+  }
+
+  /** `step`, or a DeviceLostError as soon as the device is lost (the step itself may never settle). */
+  private unlessDeviceLost<T>(step: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.waitingOnDevice.add(reject);
+      step.then(
+        (value) => {
+          this.waitingOnDevice.delete(reject);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.waitingOnDevice.delete(reject);
+          reject(error);
+        },
+      );
+    });
   }
 
   cancel(): void {
