@@ -234,7 +234,9 @@ export async function loadWebModel(
       { file: 'manifest.json', bytes: manifestBytes },
       ...keys.map((k) => ({ file: manifest.models[k]!.file, sha256: manifest.models[k]!.sha256, bytes: checked[k] })),
     ]);
-    return withSource(pair, { kind: 'custom', id, cached, fromCache: false, cacheNote: cache.note });
+    const model = withSource(pair, { kind: 'custom', id, cached, fromCache: false, cacheNote: cache.note });
+    // after a lost GPU device, reopen from the cache rather than keep a second copy of the files here
+    return cached && model.reopenOnWasm ? { ...model, reopenOnWasm: () => loadWebModel({ cachedModelId: id }, undefined, storage) } : model;
   }
   if (request.cachedModelId) {
     const id = request.cachedModelId;
