@@ -3,12 +3,25 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { CSP, CSP_META, DEV_CSP } from './src/security/csp.mjs';
 
 // WASM threads (SharedArrayBuffer) need cross-origin isolation, in dev and in preview alike.
 const crossOriginIsolation = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
+
+/**
+ * The Content-Security-Policy (src/security/csp.mjs) as a <meta> in the built index.html, first in
+ * <head> so it governs everything after it. The dev and preview servers send it as a header too.
+ */
+function csp(): Plugin {
+  return {
+    name: 'csp',
+    apply: 'build',
+    transformIndexHtml: (html) => html.replace(/<head>/i, `<head>\n    ${CSP_META}`),
+  };
+}
 
 /**
  * `virtual:bundled-models`: the bundled model folders (public/models/<folder>/manifest.json), read
@@ -48,7 +61,7 @@ function bundledModels(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [react(), bundledModels()],
+  plugins: [react(), bundledModels(), csp()],
   resolve: {
     alias: [
       // onnxruntime-web's builds, non-bundled: each loads its WASM glue (.mjs) and binary (.wasm)
@@ -71,8 +84,8 @@ export default defineConfig({
       },
     ],
   },
-  server: { headers: crossOriginIsolation },
-  preview: { headers: crossOriginIsolation },
+  server: { headers: { ...crossOriginIsolation, 'Content-Security-Policy': DEV_CSP } },
+  preview: { headers: { ...crossOriginIsolation, 'Content-Security-Policy': CSP } },
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   build: {

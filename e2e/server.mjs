@@ -1,9 +1,11 @@
 // A tiny static server for the production build (dist/), cross-origin isolated like `vite preview`
-// (COOP same-origin + COEP require-corp, so WASM threads work). Loopback only.
+// (COOP same-origin + COEP require-corp, so WASM threads work) and with the studio's
+// Content-Security-Policy header (src/security/csp.mjs), which is what the worker obeys. Loopback only.
 import { createServer } from 'node:http';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { CSP } from '../src/security/csp.mjs';
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -21,7 +23,8 @@ const TYPES = {
 
 /**
  * Serves `root` on 127.0.0.1 at `port` (0 = any free port). `mounts` maps URL prefixes to other
- * folders (e.g. { '/models/bench/': '/tmp/paper128' }: the benchmark's model beside the build).
+ * folders (e.g. { '/models/bench/': '/tmp/paper128' }: the benchmark's model beside the build),
+ * served without the studio's Content-Security-Policy header.
  * @param {string} root
  * @param {number} [port]
  * @param {Record<string, string>} [mounts]
@@ -39,7 +42,11 @@ export async function serveStatic(root, port = 0, mounts = {}) {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const pathname = decodeURIComponent(url.pathname);
-      const [prefix, base] = folders.find(([p]) => pathname.startsWith(p)) ?? ['/', resolve(root)];
+      const mount = folders.find(([p]) => pathname.startsWith(p));
+      const [prefix, base] = mount ?? ['/', resolve(root)];
+      // the studio's own files carry its policy; a mounted folder (the benchmark's page, with an
+      // inline script) is not the studio
+      if (!mount) headers['Content-Security-Policy'] = CSP;
       let path = normalize(join(base, pathname.slice(prefix.length - 1)));
       if (path !== base && !path.startsWith(base + sep)) throw Object.assign(new Error('outside root'), { code: 'ENOENT' });
       let info = await stat(path);

@@ -1,4 +1,5 @@
 // The studio's end-to-end specs, run in order by e2e/run.mjs against the production build.
+// Its helpers are exported for the other spec files (e2e/reliability.spec.mjs).
 // Later specs use what earlier ones left in `env.shared` (the WebGPU pair, to compare with WASM).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -11,18 +12,18 @@ import { fileURLToPath } from 'node:url';
 import pngjs from 'pngjs';
 import { decodePng, distinctValues } from './png.mjs';
 
-const MODEL = 'tiny';
+export const MODEL = 'tiny';
 const SEED = 7;
 const STEPS = 4;
 /** A run long enough to cancel in the middle of. */
 const LONG_STEPS = 1024;
 
-const RUN_TIMEOUT = 180_000;
+export const RUN_TIMEOUT = 180_000;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-async function manifest(env, folder = MODEL) {
+export async function manifest(env, folder = MODEL) {
   const res = await fetch(`${env.baseUrl}/models/${folder}/manifest.json`);
   assert.equal(res.status, 200, `manifest of ${folder} not served`);
   return res.json();
@@ -36,7 +37,7 @@ async function defaultModelFolder() {
 }
 
 /** A new page on the studio with the given query, collecting page errors and the engine's log lines. */
-async function visit(env, query) {
+export async function visit(env, query) {
   const page = await env.context.newPage();
   const errors = [];
   /** The engine's "[engine] …" console lines (logged in the worker: which backend and step path). */
@@ -51,13 +52,13 @@ async function visit(env, query) {
 }
 
 /** Opens the studio with the given query and waits until the model is loaded and Generate enabled. */
-async function openStudio(env, query) {
+export async function openStudio(env, query) {
   const opened = await visit(env, query);
   await ready(opened.page);
   return opened;
 }
 
-async function ready(page, timeout = RUN_TIMEOUT) {
+export async function ready(page, timeout = RUN_TIMEOUT) {
   await page.getByRole('button', { name: 'Generate', exact: true }).waitFor({ state: 'visible' });
   await page.waitForFunction(
     () => {
@@ -73,12 +74,12 @@ async function ready(page, timeout = RUN_TIMEOUT) {
 
 const status = (page) => page.getByRole('status');
 
-async function statusText(page) {
+export async function statusText(page) {
   return (await status(page).innerText()).replace(/\s+/g, ' ').trim();
 }
 
 /** Records every text the status element shows, with a timestamp, from now on. */
-async function recordStatus(page) {
+export async function recordStatus(page) {
   await page.evaluate(() => {
     const el = document.querySelector('[role="status"]');
     const log = [];
@@ -89,9 +90,9 @@ async function recordStatus(page) {
   });
 }
 
-const statusLog = (page) => page.evaluate(() => window.__statusLog ?? []);
+export const statusLog = (page) => page.evaluate(() => window.__statusLog ?? []);
 
-async function waitDone(page, timeout = RUN_TIMEOUT) {
+export async function waitDone(page, timeout = RUN_TIMEOUT) {
   await page.waitForFunction(
     () => {
       const alert = document.querySelector('[role="alert"]');
@@ -105,7 +106,7 @@ async function waitDone(page, timeout = RUN_TIMEOUT) {
 }
 
 /** Clicks Generate and waits for the run to finish; returns ms/step as the status reports it. */
-async function generate(page) {
+export async function generate(page) {
   await page.getByRole('button', { name: 'Generate', exact: true }).click();
   const text = await waitDone(page);
   return { text, msPerStep: parseMsPerStep(text) };
@@ -123,7 +124,7 @@ const canvases = (page) =>
   );
 
 /** Clicks "Download pair" and returns both files: { name, bytes, png } by kind. */
-async function downloadPair(page) {
+export async function downloadPair(page) {
   const got = [];
   const done = new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`expected 2 downloads, got ${got.length}`)), 30_000);
@@ -152,7 +153,7 @@ async function downloadPair(page) {
   return files;
 }
 
-function checkPair(files, { width, height, name, seed, steps }) {
+export function checkPair(files, { width, height, name, seed, steps }) {
   const base = `${name}_seed${seed}_steps${steps}`;
   assert.equal(files.image.name, `${base}_image.png`);
   assert.equal(files.mask.name, `${base}_mask.png`);
@@ -198,7 +199,7 @@ function dice(a, b) {
   return sa + sb === 0 ? 1 : (2 * inter) / (sa + sb);
 }
 
-function note(message) {
+export function note(message) {
   console.log(`       · ${message}`);
 }
 
@@ -207,7 +208,7 @@ function note(message) {
 // Modes: helpers
 
 /** Opens the studio and waits until the model is loaded (Generate may stay disabled in a mode). */
-async function openLoaded(env, query) {
+export async function openLoaded(env, query) {
   const { page, errors } = await visit(env, query);
   await page.waitForFunction(
     () => {
@@ -221,10 +222,10 @@ async function openLoaded(env, query) {
   return { page, errors };
 }
 
-const generateButton = (page) => page.getByRole('button', { name: 'Generate', exact: true });
+export const generateButton = (page) => page.getByRole('button', { name: 'Generate', exact: true });
 
 /** The mask editor's pixels at model resolution, R channel (0 background, 255 lesion). */
-const editorPixels = (page, which = 'mask') =>
+export const editorPixels = (page, which = 'mask') =>
   page.evaluate((which) => {
     const c = document.querySelector(`canvas[data-editor="${which}"]`);
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
@@ -271,7 +272,7 @@ async function touchStroke(page, points) {
 const lesionPixels = (gray) => gray.filter((v) => v === 255).length;
 
 /** Writes an 8-bit RGB PNG (r = g = b for gray) from a function of (x, y) → [r, g, b]. */
-async function writeRgbPng(path, width, height, rgb) {
+export async function writeRgbPng(path, width, height, rgb) {
   const png = new pngjs.PNG({ width, height, colorType: 2, inputColorType: 6, inputHasAlpha: true });
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -283,7 +284,7 @@ async function writeRgbPng(path, width, height, rgb) {
 }
 
 /** A red oval lesion on black: two gray levels, the higher one is lesion (the loader's rule). */
-const writeLesionMask = (path, width, height) =>
+export const writeLesionMask = (path, width, height) =>
   writeRgbPng(path, width, height, (x, y) => (((x - width * 0.55) / (width * 0.27)) ** 2 + ((y - height * 0.43) / (height * 0.23)) ** 2 <= 1 ? [220, 40, 40] : [0, 0, 0]));
 
 /** Speckled mid-gray tissue with a dark oval lesion (gray: r = g = b). */
@@ -319,7 +320,7 @@ function countDiffering(a, b) {
   return n;
 }
 
-const tmpFolder = () => mkdtempSync(join(tmpdir(), 'pig-e2e-modes-'));
+export const tmpFolder = () => mkdtempSync(join(tmpdir(), 'pig-e2e-modes-'));
 
 /** Step slider to the first step; returns the views then. */
 async function viewsAtFirstStep(page) {
@@ -374,7 +375,7 @@ async function panePixel(page, kind, x, y) {
 const paneImage = (page, kind) => page.evaluate((kind) => document.querySelector(`canvas[data-view="${kind}"]`).toDataURL(), kind);
 
 /** Clicks the button and returns the one download it starts: { name, bytes }. */
-async function downloadOne(page, buttonName) {
+export async function downloadOne(page, buttonName) {
   const [d] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByRole('button', { name: buttonName, exact: true }).click()]);
   const failure = await d.failure();
   assert.equal(failure, null, `download ${d.suggestedFilename()} failed: ${failure}`);
@@ -406,7 +407,7 @@ const TINY_DIR = new URL('../public/models/tiny/', import.meta.url);
 const TINY_FILES = ['manifest.json', 'mask.onnx', 'image.onnx', 'mask_step.onnx', 'image_step.onnx'];
 
 /** The tiny pair's files as setInputFiles payloads, after `edit(manifest, files)` (a Map name → Buffer). */
-async function tinyModelFiles(edit = () => {}) {
+export async function tinyModelFiles(edit = () => {}) {
   const files = new Map();
   for (const name of TINY_FILES) files.set(name, await readFile(new URL(name, TINY_DIR)));
   const m = JSON.parse(files.get('manifest.json').toString('utf8'));
@@ -415,10 +416,10 @@ async function tinyModelFiles(edit = () => {}) {
   return [...files].map(([name, buffer]) => ({ name, mimeType: name.endsWith('.json') ? 'application/json' : 'application/octet-stream', buffer }));
 }
 
-const sha256 = async (bytes) => Buffer.from(await crypto.subtle.digest('SHA-256', bytes)).toString('hex');
+export const sha256 = async (bytes) => Buffer.from(await crypto.subtle.digest('SHA-256', bytes)).toString('hex');
 
 /** The model panel's one-line summary, e.g. "Model tiny · 32×32 · bundled · cached". */
-async function modelSummary(page) {
+export async function modelSummary(page) {
   return (await page.locator('.model-panel summary').innerText()).replace(/\s+/g, ' ').trim();
 }
 
@@ -429,7 +430,7 @@ async function openModelPanel(page) {
 }
 
 /** Chooses files in "Open model…" and waits until the load ends: an alert, or "Opened model …" with Generate enabled. */
-async function chooseModelFiles(page, files) {
+export async function chooseModelFiles(page, files) {
   await page.getByLabel('Model files', { exact: true }).setInputFiles(files);
   await page.waitForFunction(
     () => {
@@ -442,7 +443,7 @@ async function chooseModelFiles(page, files) {
   );
 }
 
-async function dismissAlert(page) {
+export async function dismissAlert(page) {
   await page.getByRole('button', { name: 'Dismiss error' }).click();
 }
 
@@ -450,7 +451,7 @@ async function dismissAlert(page) {
 const onnxRequestsSince = (env, from) => env.seen.slice(from).filter((u) => /\.onnx(\?|$)/.test(u));
 
 /** Asserts an alert naming `pattern`, that the studio still has `model` and still generates. */
-async function expectRefusedAndStillWorking(page, pattern, model) {
+export async function expectRefusedAndStillWorking(page, pattern, model) {
   const alert = page.getByRole('alert');
   await alert.waitFor({ timeout: 30_000 });
   const text = (await alert.innerText()).replace(/\s+/g, ' ');
@@ -477,7 +478,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
  * step graphs always left out, so a changed sampler setting is what runs); returns a function that
  * stops serving it.
  */
-async function serveModelVariant(env, folder, edit) {
+export async function serveModelVariant(env, folder, edit) {
   const pattern = `**/models/${folder}/**`;
   const handler = async (route) => {
     const url = new URL(route.request().url());
@@ -494,12 +495,12 @@ async function serveModelVariant(env, folder, edit) {
   return () => env.context.unroute(pattern, handler);
 }
 
-const batchRegion = (page) => page.getByRole('region', { name: 'Batch', exact: true });
+export const batchRegion = (page) => page.getByRole('region', { name: 'Batch', exact: true });
 const batchStatus = async (page) => (await page.getByTestId('batch-status').innerText()).replace(/\s+/g, ' ').trim();
 const galleryThumbs = (page) => page.getByRole('list', { name: 'Batch pairs' }).getByRole('button');
 
 /** Fills the batch inputs, clicks Generate batch and waits for the batch to end; returns its note. */
-async function runBatch(page, start, size, timeout = RUN_TIMEOUT) {
+export async function runBatch(page, start, size, timeout = RUN_TIMEOUT) {
   const region = batchRegion(page);
   await region.getByLabel('Batch start seed', { exact: true }).fill(String(start));
   await region.getByLabel('Batch size', { exact: true }).fill(String(size));
@@ -517,7 +518,7 @@ async function runBatch(page, start, size, timeout = RUN_TIMEOUT) {
 }
 
 /** Unpacks a ZIP with Debian's unzip after `unzip -t` checked every entry's CRC; returns { dir, names }. */
-function unzipped(bytes) {
+export function unzipped(bytes) {
   const dir = mkdtempSync(join(tmpdir(), 'pig-e2e-zip-'));
   const zipPath = join(dir, 'dataset.zip');
   writeFileSync(zipPath, bytes);

@@ -261,6 +261,7 @@ describe('studio store: modes and conditions', () => {
   const halfWhite: PixelImage = { width: 4, height: 4, channels: 1, bitDepth: 8, data: Uint8Array.from({ length: 16 }, (_, i) => (i % 4 < 2 ? 255 : 0)) };
   const decoder = async (file: Blob) => {
     if ((file as File).name === 'notes.txt') throw new Error('it is not an image this browser can decode (type text/plain).');
+    if ((file as File).name === 'anim.png') return { ...halfWhite, note: 'animated PNG (2 frames): the first frame is used' };
     return halfWhite;
   };
   const file = (name: string) => Object.assign(new Blob(['x']), { name });
@@ -319,6 +320,9 @@ describe('studio store: modes and conditions', () => {
     expect(Array.from(store.getState().mask!.mask)).toEqual([1, 0, 1, 0]);
     store.getState().undoMask(); // the upload is one undoable change
     expect(Array.from(store.getState().mask!.mask)).toEqual([0, 0, 0, 0]);
+    // what the decoder says of the file comes first in the note
+    await store.getState().uploadCondition('mask', file('anim.png'));
+    expect(store.getState().mask!.note).toBe('“anim.png”: animated PNG (2 frames): the first frame is used; resized 4×4 → 2×2, lesion = gray level 255, area-averaged, lesion where ≥ 50% covered; 50.0% lesion');
   });
 
   it('image → mask: blocked without an image; an uploaded image is sent in model units', async () => {
@@ -420,5 +424,72 @@ describe('studio store: batch', () => {
     await run;
     expect(await store.getState().openModel({ modelUrl: '/models/other/' }, 'the other model')).toBe(true);
     expect(store.getState().batch.pairs).toEqual([]);
+  });
+});
+
+describe('studio store: faults', () => {
+  it('a worker restart mid-run reopens the same model, keeps the frames that arrived and says what happened', async () => {
+    const { store, step, backend } = setup();
+    const loads: unknown[] = [];
+    const load = backend.load;
+    backend.load = async (request, onProgress) => {
+      loads.push(request);
+      return load(request, onProgress);
+    };
+    await store.getState().load();
+    const run = store.getState().generate();
+    await step();
+    await step();
+    expect(store.getState().frames).toHaveLength(2);
+    // the supervisor rejects the dead worker's call and reports the restart
+    const restarted = store.getState().workerRestarted('it was ended: closed, crashed or out of memory');
+    expect(store.getState().phase).toBe('loading');
+    await restarted;
+    const s = store.getState();
+    expect(s.phase).toBe('ready');
+    expect(loads).toEqual([{ modelUrl: '/models/tiny/', backend: undefined }, { modelUrl: '/models/tiny/', backend: undefined }]);
+    expect(s.error).toBe(
+      'The studio worker stopped (it was ended: closed, crashed or out of memory); a new one was started and the model was reopened. What was running stopped; the steps and pairs shown are kept.',
+    );
+    expect(s.frames).toHaveLength(2);
+    // the dead run's late answer is ignored
+    await step();
+    await step();
+    await run;
+    expect(store.getState().frames).toHaveLength(2);
+    expect(store.getState().phase).toBe('ready');
+  });
+
+  it('a custom model from files is reopened from the cache after a restart; one that was not cached falls back to the default model, saying so', async () => {
+    for (const cached of [true, false]) {
+      const { store, backend } = setup();
+      const loads: unknown[] = [];
+      backend.load = async (request) => {
+        loads.push(request);
+        return request.files ? { ...info, name: 'mine', source: { kind: 'custom', id: 'mine-1234', cached, fromCache: false, cacheNote: null } } : info;
+      };
+      await store.getState().load();
+      expect(await store.getState().openModel({ files: { 'manifest.json': new ArrayBuffer(2) } }, 'the files you chose')).toBe(true);
+      await store.getState().workerRestarted('it threw: boom');
+      expect(loads[2]).toEqual(cached ? { cachedModelId: 'mine-1234', backend: undefined } : { modelUrl: '/models/tiny/', backend: undefined });
+      if (cached) expect(store.getState().error).not.toMatch(/default model/);
+      else expect(store.getState().error).toMatch(/Model mine was not kept in the cache, so the default model was opened\.$/);
+    }
+  });
+
+  it('a run that ends because the GPU device was lost shows the message and the model as the worker now has it (WASM)', async () => {
+    const { store, backend } = setup();
+    await store.getState().load();
+    const wasm: ModelInfo = { ...info, backend: 'wasm', backendNote: 'the GPU device was lost (destroyed)' };
+    backend.generate = async () => {
+      throw { kind: 'backend', message: 'The GPU device was lost during the run (destroyed); the model was reopened on WASM. Press Generate to run again.', model: wasm };
+    };
+    backend.toError = (e) => e as StudioError;
+    store.setState({ model: { ...info, backend: 'webgpu', backendNote: 'GPU-resident steps' } });
+    await store.getState().generate();
+    expect(store.getState().error).toBe('Generation failed: The GPU device was lost during the run (destroyed); the model was reopened on WASM. Press Generate to run again.');
+    expect(store.getState().model?.backend).toBe('wasm');
+    expect(store.getState().model?.backendNote).toBe('the GPU device was lost (destroyed)');
+    expect(store.getState().phase).toBe('ready');
   });
 });

@@ -139,6 +139,12 @@ export interface StudioState {
   clearMask(): void;
   /** Decodes a user's file into the mask or the image condition; an unusable file → an error naming it. */
   uploadCondition(kind: 'mask' | 'image', file: Blob & { name: string }): Promise<void>;
+  /**
+   * The worker died and a new one was started (app/worker-supervisor.ts): reopens the model that
+   * was open (the run that was going has already ended with an error; its frames and the batch's
+   * finished pairs stay) and tells the user.
+   */
+  workerRestarted(reason: string): Promise<void>;
   /** Shows a failure from outside the store's own actions (e.g. a download). */
   showError(message: string): void;
   dismissError(): void;
@@ -149,8 +155,8 @@ export interface StoreDeps {
   options: UrlOptions;
   /** Schedules a flush of streamed frames (default: next animation frame). */
   scheduleFlush?: (flush: () => void) => void;
-  /** Decodes an uploaded file (the app: the browser's decoders, app/decode.ts). */
-  decodeImage?: (file: Blob) => Promise<PixelImage>;
+  /** Decodes an uploaded file (the app: the browser's decoders, app/decode.ts); `note`: how it was read (an animation's first frame …). */
+  decodeImage?: (file: Blob) => Promise<PixelImage & { note?: string | null }>;
 }
 
 /** Next animation frame, with a timer as a fallback for hidden tabs, whichever comes first. */
@@ -204,11 +210,15 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
   // One model load at a time (the worker refuses a second); phase alone cannot say, as the
   // store starts in 'loading' before the first load is asked for.
   let modelLoading = false;
+  // What reopens the current model in a new worker: its request (a custom model from files: its
+  // cache id, as the files went to the dead worker) and how to name it; null where it cannot.
+  let current: { request: ModelRequest; label: string } | null = null;
 
   return create<StudioState>()((set, get) => {
-    const openModel = async (request: ModelRequest, label: string): Promise<boolean> => {
+    /** `reopening`: the same model in a new worker; the run and the batch on screen stay. */
+    const openModel = async (request: ModelRequest, label: string, reopening = false): Promise<boolean> => {
       const { phase, model: previous } = get();
-      if (phase === 'running' || phase === 'cancelling') {
+      if (!reopening && (phase === 'running' || phase === 'cancelling')) {
         set({ error: `Cancel the running generation before opening ${label}.` });
         return false;
       }
@@ -222,6 +232,15 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
         const model = await backend.load({ ...request, backend: options.backend }, (progress) => {
           if (modelLoading) set({ loadProgress: progress });
         });
+        current = request.files
+          ? model.source?.cached
+            ? { request: { cachedModelId: model.source.id }, label: `model ${model.name} (from the cache)` }
+            : null
+          : { request, label };
+        if (reopening) {
+          set({ phase: 'ready', model, loadProgress: null });
+          return true;
+        }
         const [height, width] = model.resolution;
         // The editor's mask and an uploaded image are at the model's size: kept for a model of the
         // same size, started afresh otherwise.
@@ -310,7 +329,8 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
           const done = get().frames.length;
           set({ phase: 'ready', notice: `Cancelled after ${done} of ${steps} steps.` });
         } else {
-          set({ phase: 'ready', error: `Generation failed: ${err.message}` });
+          // err.model: the worker holds another model now (e.g. reopened on WASM after a lost GPU device)
+          set({ phase: 'ready', error: `Generation failed: ${err.message}`, ...(err.model ? { model: err.model } : {}) });
         }
         return null;
       }
@@ -418,9 +438,11 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
         } catch (e) {
           if (id !== runId) return;
           const kept = get().batch.pairs.length;
+          const err = backend.toError(e);
           set((s) => ({
             phase: 'ready',
-            error: `Batch failed: ${backend.toError(e).message} The ${kept} finished pairs are kept.`,
+            ...(err.model ? { model: err.model } : {}),
+            error: `Batch failed: ${err.message} The ${kept} finished pairs are kept.`,
             batch: { ...s.batch, progress: null, note: `Stopped by an error after ${kept} of ${range.count} pairs.` },
           }));
         }
@@ -547,16 +569,35 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
         }
         try {
           const pixels = await deps.decodeImage(file);
+          const read = pixels.note ? `${pixels.note}; ` : '';
           if (kind === 'mask') {
             const c = maskFromPixels(pixels, model.resolution);
-            get().commitMask(c.mask, `“${file.name}”: ${c.note}`);
+            get().commitMask(c.mask, `“${file.name}”: ${read}${c.note}`);
           } else {
             const c = imageFromPixels(pixels, model.resolution);
-            set({ conditionImage: { image: c.image, gray: c.gray, note: `“${file.name}”: ${c.note}` } });
+            set({ conditionImage: { image: c.image, gray: c.gray, note: `“${file.name}”: ${read}${c.note}` } });
           }
         } catch (e) {
           fail(e instanceof Error ? e.message : String(e));
         }
+      },
+
+      async workerRestarted(reason) {
+        runId++; // anything the dead worker still had in flight is dropped
+        modelLoading = false; // its load, if one was going, ended with it
+        const stopped = `The studio worker stopped (${reason}); a new one was started`;
+        const name = get().model?.name;
+        set((s) => {
+          const p = s.batch.progress;
+          const note = p ? `Stopped after ${s.batch.pairs.length} of ${p.count} pairs: the worker stopped; the finished pairs are kept.` : s.batch.note;
+          return { phase: 'loading', loadProgress: null, batch: { ...s.batch, progress: null, note } };
+        });
+        const kept = current;
+        const reopen = kept ?? { request: { modelUrl: modelUrl(options.model) }, label: `model "${options.model}"` };
+        const ok = await openModel(reopen.request, reopen.label, kept !== null);
+        if (!ok) return; // openModel said why
+        const which = kept === null && name ? ` Model ${name} was not kept in the cache, so the default model was opened.` : '';
+        set({ error: `${stopped} and the model was reopened. What was running stopped; the steps and pairs shown are kept.${which}` });
       },
 
       showError(message) {

@@ -1,34 +1,25 @@
 // The page's one studio: the store wired to the worker. Components import `useStudio` from here.
-import { createStudioWorkerHandle, proxy, transfer, type StudioWorkerHandle } from '../worker/client';
+import { createStudioWorkerHandle, proxy, transfer } from '../worker/client';
 import { toStudioError } from '../worker/errors';
 import { MAX_SEED, MAX_STEPS, parseBoundedInteger, parseUrlOptions, withStateParams } from './config';
 import { decodeImageFile } from './decode';
 import { createStudioStore, type StudioBackend, type StudioState } from './store';
+import { WorkerSupervisor } from './worker-supervisor';
 
-let handle: StudioWorkerHandle | null = null;
-
-/** The worker starts with the first call, not at import. */
-function worker(): StudioWorkerHandle['api'] {
-  if (!handle) {
-    handle = createStudioWorkerHandle();
-    // A worker that fails to start or dies never answers: say so instead of waiting forever.
-    handle.worker.addEventListener('error', (event) => {
-      event.preventDefault();
-      const detail = event.message ? `: ${event.message}` : '';
-      useStudio.setState({ phase: 'failed', error: `The studio worker stopped${detail}. Reload the page to start again.` });
-    });
-  }
-  return handle.api;
-}
+// The worker starts with the first call, not at import; a worker that dies is replaced and the
+// store reopens its model (worker-supervisor.ts).
+const supervisor = new WorkerSupervisor(createStudioWorkerHandle, {
+  onRestart: (reason) => void useStudio.getState().workerRestarted(reason),
+});
 
 const backend: StudioBackend = {
   // A custom model's files are transferred, not copied; progress comes back through a proxy.
   load: (request, onProgress) =>
-    worker().load(transfer(request, Object.values(request.files ?? {})), onProgress && proxy(onProgress)),
+    supervisor.call((api) => api.load(transfer(request, Object.values(request.files ?? {})), onProgress && proxy(onProgress))),
   // The callback crosses as a comlink proxy; the worker transfers each frame's buffers.
-  generate: (request, onFrame) => worker().generate(request, proxy(onFrame)),
-  generateBatch: (request, onPair, onProgress) => worker().generateBatch(request, proxy(onPair), proxy(onProgress)),
-  cancel: () => worker().cancel(),
+  generate: (request, onFrame) => supervisor.call((api) => api.generate(request, proxy(onFrame))),
+  generateBatch: (request, onPair, onProgress) => supervisor.call((api) => api.generateBatch(request, proxy(onPair), proxy(onProgress))),
+  cancel: () => supervisor.call((api) => api.cancel()),
   toError: toStudioError,
 };
 

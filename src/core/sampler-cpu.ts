@@ -4,6 +4,7 @@
 
 import { binarize, type BinarizeOptions } from './binarize';
 import { ddimNext, predictX0 } from './ddim';
+import { checkFinite } from './finite';
 import type { EstimateName, Estimates, PairDenoiser, StepCall, StepExecutor, StepExecutorFactory } from './sampler';
 
 export function checkLength(name: string, a: Float32Array, n: number, H: number, W: number): void {
@@ -40,20 +41,22 @@ class CpuStepExecutor implements StepExecutor {
     this.condition = init.condition;
   }
 
-  async maskStep({ t, k, z }: StepCall, yt: Float32Array | null): Promise<void> {
+  async maskStep({ index, t, k, z }: StepCall, yt: Float32Array | null): Promise<void> {
     const eps = await this.denoiser.predictMaskNoise(concat(this.x, yt ?? this.y), t);
     checkLength('ε_x', eps, this.n, this.H, this.W);
+    checkFinite(eps, { model: 'mask', quantity: 'ε', index, t });
     const x0 = predictX0(this.x, eps, k);
     this.x = ddimNext(x0, eps, z, k);
     this.estimates.x0 = x0;
     this.estimates.c = binarize(x0, this.H, this.W, this.binarizeOptions);
   }
 
-  async imageStep({ t, k, z }: StepCall): Promise<void> {
+  async imageStep({ index, t, k, z }: StepCall): Promise<void> {
     const c = this.condition ?? this.estimates.c;
     if (!c) throw new Error('imageStep needs a condition: run maskStep first or start with one');
     const eps = await this.denoiser.predictImageNoise(concat(this.y, c), t);
     checkLength('ε_y', eps, this.n, this.H, this.W);
+    checkFinite(eps, { model: 'image', quantity: 'ε', index, t });
     const y0 = predictX0(this.y, eps, k);
     this.y = ddimNext(y0, eps, z, k);
     this.estimates.y0 = y0;

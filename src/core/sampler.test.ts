@@ -14,6 +14,7 @@ import {
   type StepExecutor,
   type StepExecutorFactory,
 } from './sampler';
+import { NonFiniteError } from './finite';
 import { linearSchedule } from './schedule';
 
 const schedule = linearSchedule({ kind: 'linear', betaStart: 1e-4, betaEnd: 0.02, T: 1024 });
@@ -218,7 +219,7 @@ type ExecCall =
   | { op: 'finish' };
 
 /** Records every call; its estimates are constant maps (x0 = 0.25, y0 = −0.5, c = +1) of fresh arrays. */
-function fakeExecutors(log: ExecCall[], opts: { failAt?: 'mask' | 'image' } = {}): StepExecutorFactory {
+function fakeExecutors(log: ExecCall[], opts: { failAt?: 'mask' | 'image'; values?: Partial<Record<EstimateName, number>> } = {}): StepExecutorFactory {
   return {
     create: ({ height, width }) => {
       const n = height * width;
@@ -234,7 +235,7 @@ function fakeExecutors(log: ExecCall[], opts: { failAt?: 'mask' | 'image' } = {}
         },
         read: async (names) => {
           log.push({ op: 'read', names: [...names] });
-          const value = { x0: 0.25, y0: -0.5, c: 1 };
+          const value = { x0: 0.25, y0: -0.5, c: 1, ...opts.values };
           return Object.fromEntries(names.map((k) => [k, new Float32Array(n).fill(value[k])]));
         },
         finish: async () => void log.push({ op: 'finish' }),
@@ -293,7 +294,7 @@ describe('the loop over a StepExecutor', () => {
     };
     expect((await reads(undefined)).reads).toEqual(Array(3).fill(['x0', 'c', 'y0']));
     const off = await reads(false);
-    expect(off.reads).toEqual([['c', 'y0']]); // steps 0 and 1 read nothing
+    expect(off.reads).toEqual([['x0', 'c', 'y0']]); // steps 0 and 1 read nothing; x̂₀ for the NaN check
     expect(off.frames.map((f) => [f.index, 'x0' in f, 'y0' in f, 'c' in f])).toEqual([
       [0, false, false, false],
       [1, false, false, false],
@@ -370,5 +371,54 @@ describe('the loop over a StepExecutor', () => {
 
   it('needs a denoiser or an executor', async () => {
     await expect(runSampler({ schedule, height: H, width: W, steps: 1, seed: 1 })).rejects.toThrow('sampleSteps needs a denoiser or an executor');
+  });
+});
+
+describe('NaN / Inf from a model ends the run with a message naming the model and the step', () => {
+  const poisoned = (which: 'mask' | 'image', atT: number, value: number): PairDenoiser => {
+    const base = oracleDenoiser({ mask: [], image: [] });
+    const poison = (eps: Float32Array, t: number) => {
+      if (t === atT) eps[5] = value;
+      return eps;
+    };
+    return {
+      predictMaskNoise: async (xy, t) => (which === 'mask' ? poison(await base.predictMaskNoise(xy, t), t) : base.predictMaskNoise(xy, t)),
+      predictImageNoise: async (yc, t) => (which === 'image' ? poison(await base.predictImageNoise(yc, t), t) : base.predictImageNoise(yc, t)),
+    };
+  };
+  const failure = async (opts: SamplerOptions): Promise<{ error: unknown; frames: number }> => {
+    let frames = 0;
+    try {
+      await runSampler(opts, () => {
+        frames++;
+      });
+    } catch (error) {
+      return { error, frames };
+    }
+    return { error: null, frames };
+  };
+
+  it('CPU path: a NaN in the mask model’s ε at the second step stops the run there, previews or not', async () => {
+    for (const previews of [true, false] as const) {
+      const { error, frames } = await failure({ denoiser: poisoned('mask', 512, NaN), schedule, height: H, width: W, steps: 4, seed: 3, previews });
+      expect(error).toBeInstanceOf(NonFiniteError);
+      expect((error as Error).message).toMatch(/^the mask model's ε at step 2 \(t = 512\) has 1 NaN of its 64 values/);
+      expect(frames).toBe(1);
+    }
+  });
+
+  it('CPU path: an infinite ε from the image model is named too', async () => {
+    const { error } = await failure({ denoiser: poisoned('image', 0, -Infinity), schedule, height: H, width: W, steps: 4, seed: 3 });
+    expect((error as Error).message).toMatch(/^the image model's ε at step 4 \(t = 0\) has 1 infinite of its 64 values/);
+  });
+
+  it('step graphs (ε stays on the device): a NaN x̂₀ is found at the last step even without previews, and the executor is finished', async () => {
+    const log: ExecCall[] = [];
+    const { error, frames } = await failure({ executor: fakeExecutors(log, { values: { x0: NaN } }), schedule, height: H, width: W, steps: 3, seed: 1, previews: false });
+    expect((error as Error).message).toMatch(/^the mask model's x̂₀ at step 3 of 3 \(t = 0\) has 64 NaN of its 64 values/);
+    expect(frames).toBe(2);
+    expect(log[log.length - 1].op).toBe('finish');
+    const withPreviews = await failure({ executor: fakeExecutors([], { values: { y0: Infinity } }), schedule, height: H, width: W, steps: 3, seed: 1, previews: ['x0', 'y0'] });
+    expect((withPreviews.error as Error).message).toMatch(/^the image model's ŷ₀ at step 1 of 3 \(t = 682\)/);
   });
 });

@@ -23,6 +23,7 @@
 
 import type { BinarizeOptions } from './binarize';
 import { ddimCoefficients, forwardNoise, type DdimCoefficients } from './ddim';
+import { checkFinite } from './finite';
 import { GaussianStream, Stream } from './noise';
 import { checkLength, cpuStepExecutors } from './sampler-cpu';
 import { ddimTimePairs, type Schedule } from './schedule';
@@ -199,13 +200,16 @@ export async function* sampleSteps(opts: SamplerOptions): AsyncGenerator<Sampler
         await executor.imageStep({ index, t, tPrev, k, z: zImage && k.c1 !== 0 ? zImage.next(n) : null });
       }
 
-      // 3. read back what the frame shows, and on the last step the final pair
+      // 3. read back what the frame shows, and on the last step the final pair (and x̂₀, so that a
+      //    NaN in the mask chain is found even where no frame reads it: B(NaN) would hide it)
       const names: EstimateName[] = [];
-      if (runMask && previews.has('x0')) names.push('x0');
+      if (runMask && (previews.has('x0') || last)) names.push('x0');
       if (runMask && (previews.has('c') || last)) names.push('c');
       if (runImage && (previews.has('y0') || last)) names.push('y0');
       const got = names.length > 0 ? await executor.read(names) : {};
       for (const name of names) checkLength(`the step's ${name}`, got[name] ?? new Float32Array(0), n, H, W);
+      if (got.x0) checkFinite(got.x0, { model: 'mask', quantity: 'x̂₀', index, total: pairs.length, t });
+      if (got.y0) checkFinite(got.y0, { model: 'image', quantity: 'ŷ₀', index, total: pairs.length, t });
 
       const frame: SamplerStep = { index, total: pairs.length, t, tPrev };
       if (previews.has('x0')) frame.x0 = runMask ? got.x0 : userMask!.slice();

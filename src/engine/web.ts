@@ -67,9 +67,16 @@ interface GpuLike {
   requestAdapter(): Promise<unknown | null>;
 }
 
+/** Why ORT's GPU device was lost, once it was (ORT keeps one device per page: WebGPU is over for this worker). */
+let gpuLost: string | null = null;
+
 /** WebGPU when an adapter exists (or is requested), else WASM; the note says why not WebGPU. */
 export async function chooseBackend(preferred?: Backend): Promise<{ backend: Backend; note: string | null }> {
   if (preferred === 'wasm') return { backend: 'wasm', note: 'WASM requested' };
+  if (gpuLost !== null) {
+    if (preferred === 'webgpu') throw new EngineError('backend', `WebGPU was requested but the GPU device was lost (${gpuLost})`);
+    return { backend: 'wasm', note: `the GPU device was lost (${gpuLost})` };
+  }
   const gpu = (navigator as Navigator & { gpu?: GpuLike }).gpu;
   let why: string;
   if (!gpu) why = 'this browser has no WebGPU';
@@ -100,6 +107,7 @@ interface GpuBufferLike {
   destroy(): void;
 }
 interface GpuDeviceLike {
+  lost: Promise<{ reason: string; message: string }>;
   createBuffer(descriptor: { size: number; usage: number }): GpuBufferLike;
   queue: { writeBuffer(buffer: GpuBufferLike, offset: number, data: Float32Array): void; onSubmittedWorkDone(): Promise<void> };
 }
@@ -156,6 +164,31 @@ export function httpSource(folderUrl: string): ModelSource {
 export interface WebPair extends LoadedModel {
   backend: Backend;
   backendNote: string | null;
+  /** WebGPU: resolves with the reason when ORT's GPU device is lost. */
+  lost?: Promise<string>;
+  /** WebGPU: the same model opened on WASM (after a lost device). */
+  reopenOnWasm?: () => Promise<WebPair>;
+}
+
+/**
+ * ORT's WebGPU device's loss as a reason (destroyed, or unknown with the browser's message), and a
+ * WASM reopening of the same files for after it. Recorded once for the whole worker (gpuLost).
+ */
+async function gpuRecovery(ort: OrtWebModule, reopen: () => Promise<WebPair>): Promise<Pick<WebPair, 'lost' | 'reopenOnWasm'>> {
+  const device = (await ort.env.webgpu.device) as unknown as GpuDeviceLike | undefined;
+  if (!device?.lost) return {};
+  const lost = device.lost.then((info) => {
+    const reason = info.message ? `${info.reason}: ${info.message}` : info.reason;
+    gpuLost ??= reason;
+    return reason;
+  });
+  return { lost, reopenOnWasm: reopen };
+}
+
+/** A pair with where it came from; its WASM reopening keeps that too. */
+function withSource(pair: WebPair, source: ModelSourceInfo): WebModel {
+  const reopen = pair.reopenOnWasm;
+  return { ...pair, source, ...(reopen ? { reopenOnWasm: async () => withSource(await reopen(), source) } : {}) };
 }
 
 /** An ORT error for the status line: its last sentence (without source paths), at most 120 characters. */
@@ -201,7 +234,9 @@ export async function loadWebModel(
       { file: 'manifest.json', bytes: manifestBytes },
       ...keys.map((k) => ({ file: manifest.models[k]!.file, sha256: manifest.models[k]!.sha256, bytes: checked[k] })),
     ]);
-    return { ...pair, source: { kind: 'custom', id, cached, fromCache: false, cacheNote: cache.note } };
+    const model = withSource(pair, { kind: 'custom', id, cached, fromCache: false, cacheNote: cache.note });
+    // after a lost GPU device, reopen from the cache rather than keep a second copy of the files here
+    return cached && model.reopenOnWasm ? { ...model, reopenOnWasm: () => loadWebModel({ cachedModelId: id }, undefined, storage) } : model;
   }
   if (request.cachedModelId) {
     const id = request.cachedModelId;
@@ -209,7 +244,7 @@ export async function loadWebModel(
     const source = cachedModelSource(cache, modelCacheName('custom', id), () => manifest);
     manifest = await readManifest(source);
     const pair = await openPair(source, manifest, request.backend, `the cached model ${id}`);
-    return { ...pair, source: { kind: 'custom', id, cached: true, fromCache: true, cacheNote: cache.note } };
+    return withSource(pair, { kind: 'custom', id, cached: true, fromCache: true, cacheNote: cache.note });
   }
   const folderUrl = request.modelUrl ?? '';
   const http = httpSource(folderUrl);
@@ -217,7 +252,7 @@ export async function loadWebModel(
   const reading = cachingSource(http, manifest, cache, modelCacheName('bundled', folderUrl), new ProgressTracker(onProgress));
   const pair = await openPair(reading.source, manifest, request.backend, folderUrl);
   const cached = await reading.commit();
-  return { ...pair, source: { kind: 'bundled', id: folderUrl, cached, fromCache: reading.allFromCache(), cacheNote: cache.note } };
+  return withSource(pair, { kind: 'bundled', id: folderUrl, cached, fromCache: reading.allFromCache(), cacheNote: cache.note });
 }
 
 /**
@@ -231,6 +266,8 @@ async function openPair(source: ModelSource, manifest: Manifest, preferred: Back
   const choice = await chooseBackend(preferred);
   let note: string | null = null;
   const ort = choice.backend === 'webgpu' ? await ortFor('webgpu') : null;
+  // after a lost GPU device: the same files on WASM, the note saying why
+  const reopen = (): Promise<WebPair> => openPair(source, manifest, undefined, where);
   if (ort && stepGraphs(manifest)) {
     if (!graphsMatchBinarize(manifest.sampler.binarize)) note = 'step graphs skipped: the manifest’s B(·) differs from theirs';
     else {
@@ -238,7 +275,7 @@ async function openPair(source: ModelSource, manifest: Manifest, preferred: Back
       try {
         const pair = await createStepPair(ort as OrtModule, manifest, stepBytes, stepGraphSessionOptions(), gpuPlace);
         console.info(`[engine] ${manifest.name}: WebGPU, ${GPU_RESIDENT_NOTE} (${manifest.models.maskStep!.file}, ${manifest.models.imageStep!.file})`);
-        return { ...pair, backend: 'webgpu', backendNote: GPU_RESIDENT_NOTE };
+        return { ...pair, backend: 'webgpu', backendNote: GPU_RESIDENT_NOTE, ...(await gpuRecovery(ort, reopen)) };
       } catch (e) {
         if (e instanceof EngineError) throw e;
         console.warn(`[engine] ${manifest.name}: step graphs failed on WebGPU; trying the plain U-Nets. ${errorMessage(e)}`);
@@ -252,7 +289,7 @@ async function openPair(source: ModelSource, manifest: Manifest, preferred: Back
       const pair = await createPair(ort as OrtModule, manifest, bytes, sessionOptions('webgpu'));
       const backendNote = note ? `${note}; ${PLAIN_WEBGPU_NOTE}` : PLAIN_WEBGPU_NOTE;
       console.info(`[engine] ${manifest.name}: WebGPU, ${backendNote}`);
-      return { ...pair, backend: 'webgpu', backendNote };
+      return { ...pair, backend: 'webgpu', backendNote, ...(await gpuRecovery(ort, reopen)) };
     } catch (e) {
       if (e instanceof EngineError) throw e;
       if (preferred === 'webgpu') throw new EngineError('backend', `WebGPU session failed: ${errorMessage(e)}`, { cause: e });

@@ -167,6 +167,11 @@ export interface BatchSummary {
 export interface StudioError {
   kind: 'cancelled' | 'model' | 'backend' | 'busy' | 'input' | 'internal';
   message: string;
+  /**
+   * The model the worker holds now, when the failure changed it: after the GPU device was lost the
+   * model is reopened on WASM, and this says so (backend, note) so the app can show it.
+   */
+  model?: ModelInfo;
 }
 
 export interface StudioWorkerApi {
@@ -183,4 +188,15 @@ export interface StudioWorkerApi {
   generateBatch(request: BatchRequest, onPair: (pair: BatchPair) => void | Promise<void>, onProgress?: (progress: BatchProgress) => void): Promise<BatchSummary>;
   /** Stops the running generation or batch within one step; generate() rejects with kind 'cancelled'. */
   cancel(): void;
+}
+
+/** What the page's comlink proxy reaches: the studio, and the worker's life lock (worker/client.ts). */
+export interface StudioWorkerRemoteApi extends StudioWorkerApi {
+  /** Resolves true once the worker holds its life lock (false: no Web Locks in this browser). */
+  alive(): Promise<boolean>;
+}
+
+/** The Web Lock a studio worker named `workerName` holds while it lives. */
+export function lifeLockName(workerName: string): string {
+  return `pig-studio-worker-life:${workerName}`;
 }

@@ -25,7 +25,7 @@ export function isStudioError(e: unknown): e is StudioError {
 
 /** For the app: `try { await api.generate(...) } catch (e) { const err = toStudioError(e); … }`. */
 export function toStudioError(e: unknown): StudioError {
-  if (isStudioError(e)) return { kind: e.kind, message: e.message };
+  if (isStudioError(e)) return { kind: e.kind, message: e.message, ...(e.model ? { model: e.model } : {}) };
   if (e instanceof Error) return { kind: 'internal', message: e.message || e.name };
   if (typeof e === 'string') return { kind: 'internal', message: e };
   return { kind: 'internal', message: 'unknown error in the studio worker' };

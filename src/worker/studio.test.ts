@@ -193,6 +193,125 @@ describe('Studio (worker logic)', () => {
   });
 });
 
+describe('Studio: a lost GPU device', () => {
+  /** A WebGPU model whose device can be lost, and the WASM model it reopens as. */
+  function gpuStudio(gpuDenoiser: PairDenoiser) {
+    let lose: (reason: string) => void = () => undefined;
+    const events: string[] = [];
+    const model = (backend: 'webgpu' | 'wasm', denoiser: PairDenoiser): LoadedModel => ({
+      manifest,
+      schedule: linearSchedule(manifest.schedule),
+      executors: cpuStepExecutors(denoiser),
+      backend,
+      backendNote: backend === 'wasm' ? null : 'GPU-resident steps',
+      release: async () => void events.push(`release ${backend}`),
+    });
+    const gpu: LoadedModel = {
+      ...model('webgpu', gpuDenoiser),
+      lost: new Promise<string>((r) => (lose = r)),
+      reopenOnWasm: async () => {
+        events.push('reopen on wasm');
+        return model('wasm', slowDenoiser());
+      },
+    };
+    const studio = new Studio(async () => gpu);
+    return { studio, lose: (reason: string) => lose(reason), events };
+  }
+
+  it('mid-run, with the model call hanging on the dead device: the run ends with a message, the model is reopened on WASM, the next run works', async () => {
+    let calls = 0;
+    const hangsFromThirdCall: PairDenoiser = {
+      predictMaskNoise: (xy) => (calls++ < 2 ? Promise.resolve(xy.slice(0, H * W).map((v) => v * 0.5)) : new Promise(() => undefined)),
+      predictImageNoise: (yc) => (calls++ < 2 ? Promise.resolve(yc.slice(0, H * W).map((v) => v * 0.5)) : new Promise(() => undefined)),
+    };
+    const { studio, lose, events } = gpuStudio(hangsFromThirdCall);
+    expect((await studio.load({ modelUrl: '/m/' })).backend).toBe('webgpu');
+    const frames: StepFrame[] = [];
+    const run = studio.generate({ seed: 1, steps: 4 }, (f) => frames.push(f));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(calls).toBe(3); // one step done, the next model call hangs
+    lose('destroyed');
+    const err = await rejection(run);
+    expect(err.kind).toBe('backend');
+    expect(err.message).toBe('The GPU device was lost during the run (destroyed); the model was reopened on WASM. Press Generate to run again.');
+    expect(err.model?.backend).toBe('wasm');
+    expect(events).toEqual(['reopen on wasm', 'release webgpu']);
+    expect(frames.length).toBe(1);
+    const again = await studio.generate({ seed: 1, steps: 2 }, () => undefined);
+    expect(again.backend).toBe('wasm');
+  });
+
+  it('while idle: the next Generate says so once (with the WASM model), then runs on WASM', async () => {
+    const { studio, lose } = gpuStudio(slowDenoiser());
+    await studio.load({ modelUrl: '/m/' });
+    lose('unknown: the GPU process crashed');
+    await new Promise((r) => setTimeout(r, 0));
+    const err = await rejection(studio.generate({ seed: 1, steps: 2 }, () => undefined));
+    expect(err).toMatchObject({ kind: 'backend', message: 'The GPU device was lost (unknown: the GPU process crashed); the model was reopened on WASM. Press Generate to run again.' });
+    expect(err.model?.backend).toBe('wasm');
+    expect((await studio.generate({ seed: 1, steps: 2 }, () => undefined)).backend).toBe('wasm');
+    const batch: BatchPair[] = [];
+    expect(await studio.generateBatch({ startSeed: 0, count: 2, steps: 2 }, (p) => void batch.push(p))).toMatchObject({ done: 2, cancelled: false });
+    expect(batch.map((p) => p.backend)).toEqual(['wasm', 'wasm']);
+  });
+
+  it('during a batch: the batch stops with the message (not as a cancel), the finished pairs were handed over', async () => {
+    const { studio, lose } = gpuStudio(slowDenoiser(5));
+    await studio.load({ modelUrl: '/m/' });
+    const pairs: BatchPair[] = [];
+    const batch = studio.generateBatch({ startSeed: 0, count: 50, steps: 2 }, (p) => {
+      pairs.push(p);
+      if (pairs.length === 2) lose('destroyed');
+    });
+    const err = await rejection(batch);
+    expect(err.message).toMatch(/^The GPU device was lost during the run \(destroyed\); the model was reopened on WASM/);
+    expect(pairs.length).toBeGreaterThanOrEqual(2);
+    expect(pairs.length).toBeLessThan(50);
+  });
+
+  it('a model whose WASM reopening fails: the message says to reload, and Generate says no model is loaded', async () => {
+    let lose: (reason: string) => void = () => undefined;
+    const studio = new Studio(async () => ({
+      manifest,
+      schedule: linearSchedule(manifest.schedule),
+      executors: cpuStepExecutors(slowDenoiser()),
+      backend: 'webgpu' as const,
+      backendNote: null,
+      lost: new Promise<string>((r) => (lose = r)),
+      reopenOnWasm: async () => {
+        throw new Error('out of memory');
+      },
+      release: async () => undefined,
+    }));
+    await studio.load({ modelUrl: '/m/' });
+    lose('destroyed');
+    await new Promise((r) => setTimeout(r, 0));
+    const err = await rejection(studio.generate({ seed: 1, steps: 2 }, () => undefined));
+    expect(err).toEqual({ kind: 'backend', message: 'The GPU device was lost (destroyed); reopening the model on WASM failed (out of memory): reload the page.' });
+    expect((await rejection(studio.generate({ seed: 1, steps: 2 }, () => undefined))).message).toBe('No model is loaded yet.');
+  });
+});
+
+describe('Studio: NaN from a model', () => {
+  it('ends the run with kind "model", naming the file, the model and the step', async () => {
+    const nan: PairDenoiser = {
+      predictMaskNoise: async () => new Float32Array(H * W).fill(NaN),
+      predictImageNoise: async (yc) => yc.slice(0, H * W),
+    };
+    const { studio } = studioWith(nan);
+    await studio.load({ modelUrl: '/m/' });
+    (manifest.models as Record<string, unknown>).mask = { file: 'mask.onnx' };
+    try {
+      expect(await rejection(studio.generate({ seed: 1, steps: 2 }, () => undefined))).toEqual({
+        kind: 'model',
+        message: "mask.onnx: the mask model's ε at step 1 (t = 512) has 16 NaN of its 16 values. The model file is broken or its weights diverged; the run was stopped.",
+      });
+    } finally {
+      delete (manifest.models as Record<string, unknown>).mask;
+    }
+  });
+});
+
 describe('Studio batches', () => {
   it('runs N seeds in order, each pair equal to generate() of its seed, with progress for every step', async () => {
     const { studio } = studioWith(slowDenoiser());

@@ -3,7 +3,8 @@
 
 import type { Manifest } from '../core/manifest';
 import { datasetModel } from '../core/dataset/nnunet';
-import { CancelledError, sampleSteps, type SamplerMode, type SamplerStep, type StepExecutorFactory } from '../core/sampler';
+import { NonFiniteError } from '../core/finite';
+import { CancelledError, sampleSteps, type SamplerMode, type SamplerResult, type SamplerStep, type StepExecutorFactory } from '../core/sampler';
 import type { Schedule } from '../core/schedule';
 import { EngineError, errorMessage } from '../engine/errors';
 import { MAX_BATCH_SIZE, type Backend, type BatchPair, type BatchProgress, type BatchRequest, type BatchSummary, type GenerateMode, type GenerateRequest, type GenerateResult, type LoadProgress, type LoadRequest, type ModelInfo, type ModelSourceInfo, type StepFrame, type StudioError, type StudioWorkerApi } from './api';
@@ -18,7 +19,19 @@ export interface LoadedModel {
   backendNote: string | null;
   /** Where it came from and the cache's part (the browser loader says; others may not). */
   source?: ModelSourceInfo;
+  /** WebGPU: resolves with the reason when the GPU device is lost (a lost device never comes back). */
+  lost?: Promise<string>;
+  /** Opens the same model on WASM: what the studio runs on once the GPU device is lost. */
+  reopenOnWasm?: () => Promise<LoadedModel>;
   release(): Promise<void>;
+}
+
+/** The GPU device went away while a run was waiting on it. */
+class DeviceLostError extends Error {
+  constructor(readonly reason: string) {
+    super(`the GPU device was lost (${reason})`);
+    this.name = 'DeviceLostError';
+  }
 }
 
 export type PairLoader = (request: LoadRequest, onProgress?: (progress: LoadProgress) => void) => Promise<LoadedModel>;
@@ -54,9 +67,13 @@ export function yieldToEventLoop(): Promise<void> {
 }
 
 /** Any thrown value → the StudioError the app receives: always a plain object (an Error instance
- * would lose `kind` in comlink's serialisation). */
-export function asStudioError(e: unknown): StudioError {
+ * would lose `kind` in comlink's serialisation). `manifest`: the running model's, to name its files. */
+export function asStudioError(e: unknown, manifest?: Manifest): StudioError {
   if (e instanceof CancelledError) return studioError('cancelled', 'Generation cancelled.');
+  if (e instanceof NonFiniteError) {
+    const file = manifest?.models[e.check.model]?.file;
+    return studioError('model', file ? `${file}: ${e.message}` : e.message);
+  }
   if (e instanceof EngineError) return studioError(e.kind, e.message);
   if (isStudioError(e)) return studioError(e.kind, e.message);
   if (e instanceof RangeError) return studioError('input', e.message);
@@ -94,10 +111,32 @@ export function samplerModeFor(mode: GenerateMode | undefined, [height, width]: 
   return { kind: 'imageToMask', image: mode.image }; // the sampler copies it
 }
 
+/** What the app is told about a loaded model. */
+function modelInfo(model: LoadedModel): ModelInfo {
+  const m = model.manifest;
+  return {
+    name: m.name,
+    resolution: [m.resolution[0], m.resolution[1]],
+    defaultSteps: m.sampler.steps,
+    backend: model.backend,
+    backendNote: model.backendNote,
+    card: m.card,
+    binarize: { kernel: m.sampler.binarize.kernel, weights: [m.sampler.binarize.weights[0], m.sampler.binarize.weights[1]] },
+    dataset: datasetModel(m),
+    ...(model.source ? { source: model.source } : {}),
+  };
+}
+
 export class Studio implements StudioWorkerApi {
   private model: LoadedModel | null = null;
   private loading = false;
   private running: { aborted: boolean } | null = null;
+  /** After a lost GPU device: the model being reopened on WASM, and what the user has not been told yet. */
+  private recovering: Promise<void> | null = null;
+  private lostUntold: { reason: string; outcome: string } | null = null;
+  /** Models whose device was lost; and the steps waiting on the model now, to end when it is. */
+  private readonly lostModels = new WeakSet<LoadedModel>();
+  private readonly waitingOnDevice = new Set<(error: DeviceLostError) => void>();
 
   constructor(
     private readonly loader: PairLoader,
@@ -117,19 +156,10 @@ export class Studio implements StudioWorkerApi {
       const next = await this.loader(request, progress);
       const previous = this.model;
       this.model = next;
+      this.lostUntold = null;
+      this.watchDevice(next);
       await previous?.release().catch(() => undefined);
-      const m = next.manifest;
-      return {
-        name: m.name,
-        resolution: [m.resolution[0], m.resolution[1]],
-        defaultSteps: m.sampler.steps,
-        backend: next.backend,
-        backendNote: next.backendNote,
-        card: m.card,
-        binarize: { kernel: m.sampler.binarize.kernel, weights: [m.sampler.binarize.weights[0], m.sampler.binarize.weights[1]] },
-        dataset: datasetModel(m),
-        ...(next.source ? { source: next.source } : {}),
-      };
+      return modelInfo(next);
     } catch (e) {
       throw asStudioError(e);
     } finally {
@@ -137,7 +167,73 @@ export class Studio implements StudioWorkerApi {
     }
   }
 
+  /**
+   * When the model's GPU device is lost: the running generation ends (it would wait on the device
+   * forever), the model is reopened on WASM, and the next answer tells the user (lostError).
+   */
+  private watchDevice(model: LoadedModel): void {
+    if (!model.lost) return;
+    void model.lost.then((reason) => {
+      this.lostModels.add(model);
+      if (this.model !== model) return; // replaced meanwhile: nothing runs on it
+      console.warn(`[engine] ${model.manifest.name}: the GPU device was lost (${reason}); reopening on WASM`);
+      if (this.running) this.running.aborted = true;
+      const waiting = [...this.waitingOnDevice];
+      this.waitingOnDevice.clear();
+      for (const stop of waiting) stop(new DeviceLostError(reason));
+      this.recovering = (async () => {
+        let outcome: string;
+        try {
+          if (!model.reopenOnWasm) throw new Error('this model cannot be reopened on WASM');
+          const next = await model.reopenOnWasm();
+          this.model = next;
+          outcome = 'the model was reopened on WASM';
+        } catch (e) {
+          this.model = null;
+          outcome = `reopening the model on WASM failed (${errorMessage(e)}): reload the page`;
+        }
+        await model.release().catch(() => undefined);
+        this.lostUntold = { reason, outcome };
+        this.recovering = null;
+      })();
+    });
+  }
+
+  /** The error that tells the user about a lost device (once), with the model the worker holds now. */
+  private lostError(during: string): StudioError | null {
+    const lost = this.lostUntold;
+    if (!lost) return null;
+    this.lostUntold = null;
+    const again = this.model ? ' Press Generate to run again.' : '';
+    const error: StudioError = studioError('backend', `The GPU device was lost${during} (${lost.reason}); ${lost.outcome}.${again}`);
+    return this.model ? { ...error, model: modelInfo(this.model) } : error;
+  }
+
+  /** Before a run: waits for a reopening after a lost device, then rejects once with what happened if the user was not told yet. */
+  private async afterRecovery(): Promise<void> {
+    if (this.recovering) await this.recovering;
+    const told = this.lostError('');
+    if (told) throw told;
+  }
+
+  /**
+   * A run's failure as the user should see it: a lost device (or a run that failed because the
+   * device was going: its loss is reported within moments) becomes the lost-device message.
+   */
+  private async runError(e: unknown, model: LoadedModel): Promise<StudioError> {
+    if (model.lost && !(e instanceof CancelledError && !this.recovering && !this.lostUntold)) {
+      if (!(e instanceof DeviceLostError) && !this.lostModels.has(model)) await new Promise((r) => setTimeout(r, 250));
+      if (this.lostModels.has(model)) {
+        if (this.recovering) await this.recovering;
+        const told = this.lostError(' during the run');
+        if (told) return told;
+      }
+    }
+    return asStudioError(e, model.manifest);
+  }
+
   async generate(request: GenerateRequest, onFrame: (frame: StepFrame) => void): Promise<GenerateResult> {
+    await this.afterRecovery();
     const { model, mode, eta } = this.checkRun(request, [request.seed]);
     const previews = request.previews !== false;
     const signal = { aborted: false };
@@ -156,7 +252,7 @@ export class Studio implements StudioWorkerApi {
       });
       return this.transfer(result, [result.mask.buffer, result.image.buffer]);
     } catch (e) {
-      throw asStudioError(e);
+      throw await this.runError(e, model);
     } finally {
       this.running = null;
     }
@@ -172,6 +268,7 @@ export class Studio implements StudioWorkerApi {
     if (Number.isInteger(startSeed) && startSeed + count - 1 > 0xffffffff) {
       throw studioError('input', `The seeds ${startSeed} … ${startSeed + count - 1} go past 4294967295; start at ${0xffffffff - count + 1} at the most.`);
     }
+    await this.afterRecovery();
     const { model, mode, eta } = this.checkRun(request, [startSeed]);
     const signal = { aborted: false };
     this.running = signal;
@@ -190,7 +287,8 @@ export class Studio implements StudioWorkerApi {
         try {
           result = await this.sampleOne(model, { mode, seed, steps: request.steps, eta }, signal, false, (f) => progress(f.index + 1));
         } catch (e) {
-          if (e instanceof CancelledError) break; // the pair in hand is dropped, the finished ones stay
+          // the pair in hand is dropped, the finished ones stay (a lost device aborts too: not a cancel)
+          if (e instanceof CancelledError && !this.recovering && !this.lostUntold) break;
           throw e;
         }
         const pair: BatchPair = { ...result, index };
@@ -198,9 +296,11 @@ export class Studio implements StudioWorkerApi {
         await onPair(this.transfer(pair, [pair.mask.buffer, pair.image.buffer]));
         done++;
       }
+      // stopped by a lost device, not by the user: say so
+      if (signal.aborted && (this.recovering || this.lostUntold)) throw new DeviceLostError('during the batch');
       return { done, count, cancelled: done < count, totalMs: performance.now() - started };
     } catch (e) {
-      throw asStudioError(e);
+      throw await this.runError(e, model);
     } finally {
       this.running = null;
     }
@@ -249,9 +349,17 @@ export class Studio implements StudioWorkerApi {
       mode: run.mode,
       signal,
     });
+    // A lost GPU device may leave a model call waiting forever: stop waiting on it.
+    let lost = false;
     try {
       for (;;) {
-        const r = await it.next();
+        let r: IteratorResult<SamplerStep, SamplerResult>;
+        try {
+          r = model.lost ? await this.unlessDeviceLost(it.next()) : await it.next();
+        } catch (e) {
+          lost = e instanceof DeviceLostError;
+          throw e;
+        }
         if (r.done) {
           const { mask, image, steps: done } = r.value;
           const totalMs = performance.now() - started;
@@ -262,9 +370,28 @@ export class Studio implements StudioWorkerApi {
         await yieldToEventLoop();
       }
     } finally {
-      // ends the loop if it is still suspended, so the executor releases its tensors
-      await it.return(undefined as never).catch(() => undefined);
+      // ends the loop if it is still suspended, so the executor releases its tensors (after a lost
+      // device the loop may never come back: do not wait for it)
+      const ended = it.return(undefined as never).catch(() => undefined);
+      if (!lost) await ended;
     }
+  }
+
+  /** `step`, or a DeviceLostError as soon as the device is lost (the step itself may never settle). */
+  private unlessDeviceLost<T>(step: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.waitingOnDevice.add(reject);
+      step.then(
+        (value) => {
+          this.waitingOnDevice.delete(reject);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.waitingOnDevice.delete(reject);
+          reject(error);
+        },
+      );
+    });
   }
 
   cancel(): void {

@@ -3,9 +3,29 @@
 
 import * as Comlink from 'comlink';
 import { loadWebModel } from '../engine/web';
-import type { StudioWorkerApi } from './api';
+import { lifeLockName, type StudioWorkerRemoteApi } from './api';
 import { Studio } from './studio';
 
-const studio: StudioWorkerApi = new Studio((request, onProgress) => loadWebModel(request, onProgress), Comlink.transfer);
+/**
+ * A Web Lock held for as long as this worker lives: the page asks for the same lock and is granted
+ * it the moment the worker is gone, however it went (app/worker-supervisor.ts). Resolves true once
+ * held; false where the browser has no Web Locks (then only the worker's error event is watched).
+ */
+const alive: Promise<boolean> = (() => {
+  const locks = (navigator as Navigator & { locks?: LockManager }).locks;
+  if (!locks) return Promise.resolve(false);
+  return new Promise<boolean>((resolve) => {
+    locks.request(lifeLockName(self.name), () => {
+      resolve(true);
+      return new Promise<never>(() => undefined); // never released while the worker lives
+    }).catch(() => resolve(false));
+  });
+})();
 
-Comlink.expose(studio);
+class WorkerStudio extends Studio implements StudioWorkerRemoteApi {
+  alive(): Promise<boolean> {
+    return alive;
+  }
+}
+
+Comlink.expose(new WorkerStudio((request, onProgress) => loadWebModel(request, onProgress), Comlink.transfer));

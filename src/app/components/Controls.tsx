@@ -25,6 +25,9 @@ export function Controls() {
   return (
     <form
       className="controls"
+      // the store checks seed and steps and says what is wrong in the alert (the browser's own
+      // bubble would stop the submit silently for screen readers and scripts)
+      noValidate
       onSubmit={(e) => {
         e.preventDefault();
         void generate();
