@@ -3,7 +3,7 @@
 import type { Backend, ModeKind } from '../worker/api';
 
 /** The bundled model folder under `public/models/` that the studio opens when the URL names none. */
-export const DEFAULT_MODEL = 'tiny';
+export const DEFAULT_MODEL = 'busbra64';
 
 /** Largest number of DDIM steps offered (the schedule's T; the paper samples with 256). */
 export const MAX_STEPS = 1024;
