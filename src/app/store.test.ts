@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { BatchRequest, GenerateRequest, GenerateResult, ModelInfo, StepFrame, StudioError } from '../worker/api';
 import type { PixelImage } from '../core/condition';
 import { createStudioStore, selectGenerateBlocker, selectShownIndex, type StudioBackend } from './store';
-import { parseUrlOptions } from './config';
+import { DEFAULT_MODEL, parseUrlOptions } from './config';
 
 const H = 2;
 const W = 2;
@@ -447,7 +447,7 @@ describe('studio store: faults', () => {
     await restarted;
     const s = store.getState();
     expect(s.phase).toBe('ready');
-    expect(loads).toEqual([{ modelUrl: '/models/tiny/', backend: undefined }, { modelUrl: '/models/tiny/', backend: undefined }]);
+    expect(loads).toEqual([{ modelUrl: `/models/${DEFAULT_MODEL}/`, backend: undefined }, { modelUrl: `/models/${DEFAULT_MODEL}/`, backend: undefined }]);
     expect(s.error).toBe(
       'The studio worker stopped (it was ended: closed, crashed or out of memory); a new one was started and the model was reopened. What was running stopped; the steps and pairs shown are kept.',
     );
@@ -471,7 +471,7 @@ describe('studio store: faults', () => {
       await store.getState().load();
       expect(await store.getState().openModel({ files: { 'manifest.json': new ArrayBuffer(2) } }, 'the files you chose')).toBe(true);
       await store.getState().workerRestarted('it threw: boom');
-      expect(loads[2]).toEqual(cached ? { cachedModelId: 'mine-1234', backend: undefined } : { modelUrl: '/models/tiny/', backend: undefined });
+      expect(loads[2]).toEqual(cached ? { cachedModelId: 'mine-1234', backend: undefined } : { modelUrl: `/models/${DEFAULT_MODEL}/`, backend: undefined });
       if (cached) expect(store.getState().error).not.toMatch(/default model/);
       else expect(store.getState().error).toMatch(/Model mine was not kept in the cache, so the default model was opened\.$/);
     }
