@@ -14,6 +14,7 @@ import { EngineError } from './errors';
 import { fileSource, loadPairFromDir, loadStepPairFromDir } from './node';
 import { createStepPair, readManifest, readModelBytes, type LoadedPair, type LoadedStepPair } from './pair';
 import { cpuPlace } from './steps';
+import { trackingOrt } from '../testing/tracking-ort';
 import type { OrtModule } from './unet';
 
 const fixturePath = process.env.PIG_GOLDEN_FIXTURE ?? fileURLToPath(new URL('../core/fixtures/tiny-golden.json', import.meta.url));
@@ -128,29 +129,7 @@ describe.skipIf(!present)('step-graph executor on onnxruntime-node (tiny pair)',
   });
 
   it('disposes every tensor it uploads, creates or receives from a run', async () => {
-    // An ORT module whose tensors and session outputs are all recorded.
-    const made: ortNode.Tensor[] = [];
-    // (a constructor function returning the real tensor: `new Tracked(...)` is a genuine ort Tensor)
-    const Tracked = function (...args: unknown[]) {
-      const t = new ortNode.Tensor(...(args as [never]));
-      made.push(t);
-      return t;
-    };
-    const tracking = {
-      Tensor: Tracked,
-      InferenceSession: {
-        create: async (...args: unknown[]) => {
-          const s = await ortNode.InferenceSession.create(...(args as [Uint8Array]));
-          const run = s.run.bind(s);
-          (s as { run: unknown }).run = async (...a: unknown[]) => {
-            const out = await run(...(a as [never]));
-            made.push(...Object.values(out));
-            return out;
-          };
-          return s;
-        },
-      },
-    } as unknown as OrtModule;
+    const { ort: tracking, made } = trackingOrt();
     const source = fileSource(modelDir);
     const manifest = await readManifest(source);
     const bytes = await readModelBytes(source, manifest, ['maskStep', 'imageStep'] as const);

@@ -3,46 +3,27 @@
 // tensors per run stays the same (what a run holds is its own, not a growing pile).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import * as ortNode from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { NonFiniteError } from '../core/finite';
-import { CancelledError, runSampler } from '../core/sampler';
+import { CancelledError, runSampler, type SamplerOptions } from '../core/sampler';
 import { fileSource } from './node';
 import { createPair, createStepPair, readManifest, readModelBytes } from './pair';
 import { cpuPlace } from './steps';
-import type { OrtModule } from './unet';
+import { trackingOrt } from '../testing/tracking-ort';
 
 const modelDir = fileURLToPath(new URL('../../public/models/tiny/', import.meta.url));
 const present = existsSync(`${modelDir}manifest.json`);
 
-/** An ORT module that records every tensor made with `new Tensor` or returned by a session run. */
-function trackingOrt(options: { nanFromRun?: number } = {}) {
-  const made: ortNode.Tensor[] = [];
-  let runs = 0;
-  const Tracked = function (...args: unknown[]) {
-    const t = new ortNode.Tensor(...(args as [never]));
-    made.push(t);
-    return t;
-  };
-  const ort = {
-    Tensor: Tracked,
-    InferenceSession: {
-      create: async (...args: unknown[]) => {
-        const s = await ortNode.InferenceSession.create(...(args as [Uint8Array]));
-        const run = s.run.bind(s);
-        (s as { run: unknown }).run = async (...a: unknown[]) => {
-          const out = await run(...(a as [never]));
-          runs++;
-          if (options.nanFromRun !== undefined && runs >= options.nanFromRun) for (const v of Object.values(out)) (v.data as Float32Array).fill(NaN);
-          made.push(...Object.values(out));
-          return out;
-        };
-        return s;
-      },
-    },
-  } as unknown as OrtModule;
-  const live = () => made.filter((t) => t.location !== 'none').length;
-  return { ort, made, live };
+/** 50 consecutive generations, none leaving a tensor alive; the tensors each one made. */
+async function fiftyRunsLeavingNothingAlive(opts: Omit<SamplerOptions, 'seed'>, made: readonly unknown[], live: () => number): Promise<number[]> {
+  const perRun: number[] = [];
+  for (let seed = 0; seed < 50; seed++) {
+    const before = made.length;
+    await runSampler({ ...opts, seed });
+    perRun.push(made.length - before);
+    expect(live()).toBe(0);
+  }
+  return perRun;
 }
 
 const CPU = { executionProviders: ['cpu'], intraOpNumThreads: 1 };
@@ -58,13 +39,7 @@ describe.skipIf(!present)('ORT tensors over long runs (tiny pair, onnxruntime-no
     const [H, W] = manifest.resolution;
     const opts = { executor: pair.executors, schedule: pair.schedule, height: H, width: W, steps: 2 } as const;
     try {
-      const perRun: number[] = [];
-      for (let seed = 0; seed < 50; seed++) {
-        const before = made.length;
-        await runSampler({ ...opts, seed });
-        perRun.push(made.length - before);
-        expect(live()).toBe(0);
-      }
+      const perRun = await fiftyRunsLeavingNothingAlive(opts, made, live);
       expect(new Set(perRun)).toEqual(new Set([2 * 2 * 3])); // per step and model: x, t in; ε out
       const signal = { aborted: false };
       await expect(runSampler({ ...opts, seed: 1, signal }, () => void (signal.aborted = true))).rejects.toBeInstanceOf(CancelledError);
@@ -86,13 +61,7 @@ describe.skipIf(!present)('ORT tensors over long runs (tiny pair, onnxruntime-no
     const [H, W] = manifest.resolution;
     const opts = { executor: pair.executors, schedule: pair.schedule, height: H, width: W, steps: 2, previews: ['x0', 'y0'] as const };
     try {
-      const perRun: number[] = [];
-      for (let seed = 0; seed < 50; seed++) {
-        const before = made.length;
-        await runSampler({ ...opts, seed });
-        perRun.push(made.length - before);
-        expect(live()).toBe(0);
-      }
+      const perRun = await fiftyRunsLeavingNothingAlive(opts, made, live);
       expect(new Set(perRun).size).toBe(1);
       const signal = { aborted: false };
       await expect(runSampler({ ...opts, seed: 1, signal }, () => void (signal.aborted = true))).rejects.toBeInstanceOf(CancelledError);

@@ -11,6 +11,7 @@ once with the right size, or the import is refused.
 """
 from __future__ import annotations
 
+import json
 import tempfile
 import warnings
 from pathlib import Path
@@ -98,8 +99,6 @@ def unet_from_onnx(path: Path, preset: str, resolution: int, **overrides) -> tor
 def init_from_bundle(folder: Path, role: str, preset: str, resolution: int, **overrides) -> tuple[dict, dict]:
     """Weights of `role` ("mask" or "image") from an exported model folder (manifest.json + ONNX),
     and what its card says about how it was trained, so a continued run counts on from there."""
-    import json  # noqa: PLC0415
-
     folder = Path(folder)
     manifest_path = folder / "manifest.json"
     if not manifest_path.is_file():
