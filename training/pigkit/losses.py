@@ -69,4 +69,4 @@ def siamese_image_loss(model_y, model_x, x0, y0, t, eps1, eps2, schedule: Schedu
         eps_re = model_y(torch.cat([y_renoised, c[late]], 1), t[late].float())
         terms["late"] = _weighted_mse(eps_fresh, eps_re, w[late]) * late.float().mean()
     total = sum(terms.values())
-    return total, {k: float(v) for k, v in terms.items()}
+    return total, {k: float(v.detach()) for k, v in terms.items()}

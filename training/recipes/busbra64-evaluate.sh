@@ -4,6 +4,7 @@
 # each), then mask statistics, empty-mask rate and pair consistency against held-out fold 4.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-/usr/bin/python3}
 DATA=${DATA:-../../shared/datasets/busbra}
 RUN=${RUN:-../runs/busbra64}
 EVAL=$(realpath -m "${EVAL:-../runs/eval-busbra64}")
@@ -12,15 +13,15 @@ N=${N:-256}
 ETA=${ETA:-0}
 SEG=${SEG:-../runs/seg64}
 # the pair-consistency segmenter (folds 1-3), trained once and reused
-[ -f "$SEG/segmenter.pt" ] || /usr/bin/python3 -m pigkit.segment --data "$DATA" --resolution 64 --folds 1,2,3 --iters 1000 --threads 2 --out "$SEG"
-/usr/bin/python3 -m pigkit.export --run "$RUN" --out ../public/models/busbra64 --name busbra64 --steps "$STEPS" --data-license "$DATA/LICENSE.txt"
+[ -f "$SEG/segmenter.pt" ] || "$PYTHON" -m pigkit.segment --data "$DATA" --resolution 64 --folds 1,2,3 --iters 1000 --threads 2 --out "$SEG"
+"$PYTHON" -m pigkit.export --run "$RUN" --out ../public/models/busbra64 --name busbra64 --steps "$STEPS" --data-license "$DATA/LICENSE.txt"
 rm -rf "$EVAL/generated" && mkdir -p "$EVAL/generated"
 # two shards of seeds 0 … N-1 into one nnU-Net raw dataset folder, one core each
 for i in 0 1; do
   ( cd .. && npm run -s generate -- --model public/models/busbra64 --seed 0 --count "$N" --shard "$i/2" --steps "$STEPS" --eta "$ETA" --threads 1 --out "$EVAL/generated" > "$EVAL/generate-$i.log" ) &
 done
 wait
-/usr/bin/python3 -m pigkit.evaluate --run "$RUN" --data "$DATA" --out "$EVAL" --steps "$STEPS" --eta "$ETA" \
+"$PYTHON" -m pigkit.evaluate --run "$RUN" --data "$DATA" --out "$EVAL" --steps "$STEPS" --eta "$ETA" \
   --generated "$EVAL/generated" --segmenter "$SEG/segmenter.pt" --threads 2
 # put the figures into the model card (the ONNX files and their sha256 do not change)
-/usr/bin/python3 -m pigkit.export --run "$RUN" --out ../public/models/busbra64 --name busbra64 --steps "$STEPS" --data-license "$DATA/LICENSE.txt" --card "$EVAL/card.json"
+"$PYTHON" -m pigkit.export --run "$RUN" --out ../public/models/busbra64 --name busbra64 --steps "$STEPS" --data-license "$DATA/LICENSE.txt" --card "$EVAL/card.json"

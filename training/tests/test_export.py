@@ -79,11 +79,14 @@ def test_step_graph_has_no_float64(tmp_path):
     export_graph(step, ins, ["x_t", "y_t", "t", "k", "z"], ["x_prev", "x0", "c"], tmp_path / "s.onnx")
     assert float64_tensors(tmp_path / "s.onnx") == []
 
+    # The check finds what broke the browser: torch 1.13 exported torch.where(x > 0, 1.0, -1.0)'s
+    # Python scalars as float64 (torch 2.x keeps them float32), so the control makes its float64
+    # explicitly, the same on every torch.
     class Leaky(torch.nn.Module):
         def forward(self, x):
-            return torch.where(x > 0, 1.0, -1.0)
+            return torch.where(x > 0, torch.ones_like(x, dtype=torch.float64), -1.0).float()
     export_graph(Leaky(), (torch.randn(1, 4),), ["x"], ["y"], tmp_path / "leaky.onnx")
-    assert float64_tensors(tmp_path / "leaky.onnx")  # the check finds what broke the browser
+    assert float64_tensors(tmp_path / "leaky.onnx")
 
 
 def test_missing_or_damaged_checkpoint_is_named_before_exporting(tmp_path, capsys):
