@@ -132,10 +132,11 @@ def model_entry(path: Path, role: str, inputs: list[tuple[str, list[int]]], outp
             "inputs": [{"name": n, "shape": s} for n, s in inputs], "outputs": [{"name": n, "shape": s} for n, s in outputs]}
 
 
-def build_manifest(name: str, resolution: int, steps: int, entries: dict, card: dict, schedule: Schedule = Schedule()) -> dict:
+def build_manifest(name: str, resolution: int, steps: int, entries: dict, card: dict, schedule: Schedule = Schedule(),
+                   eta: float = 0.0) -> dict:
     return {"format": 1, "name": name, "resolution": [resolution, resolution],
             "schedule": {"kind": "linear", "betaStart": schedule.beta_start, "betaEnd": schedule.beta_end, "T": schedule.T},
-            "sampler": {"steps": steps, "skip": "uniform", "eta": 0, "binarize": {"kernel": 5, "weights": [0.75, 0.25]}},
+            "sampler": {"steps": steps, "skip": "uniform", "eta": eta, "binarize": {"kernel": 5, "weights": [0.75, 0.25]}},
             "models": entries, "card": card}
 
 
@@ -157,7 +158,7 @@ def slim_checkpoints(run: Path, dest: Path) -> None:
 
 
 def export_pair(run: Path, out: Path, name: str, steps: int, extra_card: dict | None = None,
-                data_license: Path | None = None) -> dict:
+                data_license: Path | None = None, eta: float = 0.0) -> dict:
     """Both U-Nets (plain contract) and both step graphs, each checked against PyTorch."""
     out.mkdir(parents=True, exist_ok=True)
     entries, errors, facts, models = {}, {}, {}, {}
@@ -198,7 +199,7 @@ def export_pair(run: Path, out: Path, name: str, steps: int, extra_card: dict | 
         shutil.copyfile(data_license, out / "DATA-LICENSE.txt")
         card["licenseFile"] = "DATA-LICENSE.txt"
     card.update(extra_card or {})
-    manifest = build_manifest(name, r, steps, entries, card)
+    manifest = build_manifest(name, r, steps, entries, card, eta=eta)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return manifest
 
@@ -209,10 +210,13 @@ def main(argv=None) -> int:
     p.add_argument("--out", required=True, help="model folder to write (e.g. public/models/NAME)")
     p.add_argument("--name", required=True)
     p.add_argument("--steps", type=int, default=50, help="default DDIM steps the studio offers")
+    p.add_argument("--eta", type=float, default=0.0, help="default DDIM η the studio and CLI sample with (paper: 0)")
     p.add_argument("--card", default=None, help="JSON file merged into the model card (metrics, notes)")
     p.add_argument("--data-license", default=None, help="the training data's license notice, copied beside the models")
     p.add_argument("--weights-out", default=None, help="also write slim checkpoints (EMA weights only) here")
     a = p.parse_args(argv)
+    if not 0 <= a.eta <= 1:
+        p.error(f"--eta {a.eta}: η must be between 0 (DDIM) and 1 (DDPM-like)")
     extra = json.loads(Path(a.card).read_text()) if a.card else None
     try:
         for role in ("mask", "image"):  # both checkpoints named before anything is exported
@@ -220,7 +224,7 @@ def main(argv=None) -> int:
     except (CheckpointError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    export_pair(Path(a.run), Path(a.out), a.name, a.steps, extra, Path(a.data_license) if a.data_license else None)
+    export_pair(Path(a.run), Path(a.out), a.name, a.steps, extra, Path(a.data_license) if a.data_license else None, a.eta)
     if a.weights_out:
         slim_checkpoints(Path(a.run), Path(a.weights_out))
     return 0

@@ -106,3 +106,12 @@ def test_missing_or_damaged_checkpoint_is_named_before_exporting(tmp_path, capsy
     err = capsys.readouterr().err
     assert f"error: {run / 'image' / 'ckpt.pt'}: checkpoint cannot be read" in err and "Traceback" not in err
     assert not (out / "mask.onnx").exists()
+
+
+def test_manifest_carries_the_default_eta_and_a_bad_eta_is_refused(tmp_path, capsys):
+    from pigkit.export import build_manifest, main
+    assert build_manifest("m", 16, 50, {}, {})["sampler"]["eta"] == 0.0  # the paper's DDIM
+    assert build_manifest("m", 16, 50, {}, {}, eta=1.0)["sampler"]["eta"] == 1.0
+    with pytest.raises(SystemExit) as e:
+        main(["--run", str(tmp_path), "--out", str(tmp_path / "o"), "--name", "m", "--eta", "1.5"])
+    assert e.value.code == 2 and "η must be between 0" in capsys.readouterr().err
