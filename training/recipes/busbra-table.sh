@@ -12,10 +12,11 @@ DATA=${DATA:-../../shared/datasets/busbra}
 RUN=${RUN:-../runs/table-${PRESET:-tiny}${RES:-32}}
 DEVICE=${DEVICE:-cpu}
 common=(--data "$DATA" --preset "${PRESET:-tiny}" --resolution "${RES:-32}" --folds 1,2,3 --batch "${BATCH:-16}"
-        --lr 2e-4 --iters "${ITERS:-6000}" --ckpt-every 500 --device "$DEVICE" --max-minutes "${MINUTES:-0}" --resume)
+        --lr 2e-4 --iters "${ITERS:-6000}" --ckpt-every 500 --device "$DEVICE" --max-minutes "${MINUTES:-0}" --resume
+        --threads "${THREADS:-0}")
 "$PYTHON" -m pigkit.train --model mask   --out "$RUN" "${common[@]}"
 "$PYTHON" -m pigkit.train --model image  --out "$RUN" "${common[@]}"
 "$PYTHON" -m pigkit.train --model image  --out "$RUN/siamese" --siamese --mask-ckpt "$RUN/mask/ckpt.pt" "${common[@]}"
 "$PYTHON" -m pigkit.train --model uncond --out "$RUN" "${common[@]}"
 "$PYTHON" -m pigkit.downstream --data "$DATA" --run "$RUN" --out "$RUN/downstream" --device "$DEVICE" \
-  --seeds "${SEEDS:-0,1,2}" --seg-iters "${SEG_ITERS:-4000}" --steps "${STEPS:-50}" --gen-batch "${GEN_BATCH:-64}"
+  --seeds "${SEEDS:-0,1,2}" --seg-iters "${SEG_ITERS:-4000}" --steps "${STEPS:-50}" --gen-batch "${GEN_BATCH:-64}" --threads "${THREADS:-0}"
