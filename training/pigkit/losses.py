@@ -27,6 +27,11 @@ def mask_condition(model_x, x_t, y_t, t, schedule: Schedule, binarize_condition:
     return binarize(x0_hat) if binarize_condition else x0_hat
 
 
+def unconditional_loss(model_u, y0, t, eps2, schedule: Schedule) -> torch.Tensor:
+    """‖ε₂ − model_u(y_t, t)‖²: a plain DDPM on the images alone (the evaluation's baseline)."""
+    return ((eps2 - model_u(q_sample(y0, t, eps2, schedule), t.float())) ** 2).mean()
+
+
 def _weighted_mse(a, b, weight) -> torch.Tensor:
     return (((a - b) ** 2) * weight).mean()
 

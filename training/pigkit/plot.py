@@ -6,46 +6,58 @@ import math
 from PIL import Image, ImageDraw
 
 
-def loss_curve_png(path, series: dict[str, list[tuple[int, float]]], title: str, size=(720, 420)) -> None:
-    """Plot each named series of (step, loss) on a log-loss axis, lightly smoothed."""
+def _drawable(text: str) -> str:
+    """Pillow's built-in bitmap font (older Pillow, e.g. Debian's) draws Latin-1 only."""
+    for a, b in (("→", "->"), ("×", "x"), ("²", "^2"), ("–", "-"), ("—", "-")):
+        text = text.replace(a, b)
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def loss_curve_png(path, series: dict[str, list[tuple[int, float]]], title: str, size=(720, 420),
+                   log: bool = True, smoothing: float = 0.9) -> None:
+    """Plot each named series of (step, value): by default a loss on a log axis, lightly smoothed
+    (log=False, smoothing=0 for a score such as Dice)."""
     w, h = size
     left, right, top, bottom = 70, 20, 36, 44
     img = Image.new("RGB", size, "white")
     d = ImageDraw.Draw(img)
-    d.text((left, 10), title, fill="black")
-    pts = [(s, v) for data in series.values() for s, v in data if v > 0 and math.isfinite(v)]
+    d.text((left, 10), _drawable(title), fill="black")
+    ok = lambda v: math.isfinite(v) and (v > 0 or not log)  # noqa: E731
+    f = math.log10 if log else float
+    pts = [(s, v) for data in series.values() for s, v in data if ok(v)]
     if len(pts) < 2:
         d.text((left, h // 2), "not enough points yet", fill="gray")
         img.save(path)
         return
     smin, smax = min(p[0] for p in pts), max(p[0] for p in pts)
-    lmin, lmax = math.log10(min(p[1] for p in pts)), math.log10(max(p[1] for p in pts))
+    lmin, lmax = f(min(p[1] for p in pts)), f(max(p[1] for p in pts))
     if lmax - lmin < 1e-6:
         lmax += 0.5
         lmin -= 0.5
     sx = lambda s: left + (s - smin) / max(smax - smin, 1) * (w - left - right)  # noqa: E731
-    sy = lambda v: top + (lmax - math.log10(v)) / (lmax - lmin) * (h - top - bottom)  # noqa: E731
+    sy = lambda v: top + (lmax - f(v)) / (lmax - lmin) * (h - top - bottom)  # noqa: E731
     d.rectangle([left, top, w - right, h - bottom], outline="black")
     for k in range(5):
         lv = lmin + (lmax - lmin) * k / 4
-        y = sy(10 ** lv)
+        v = 10 ** lv if log else lv
+        y = sy(v)
         d.line([left - 4, y, left, y], fill="black")
-        d.text((4, y - 6), f"{10 ** lv:.3g}", fill="black")
+        d.text((4, y - 6), f"{v:.3g}", fill="black")
     for k in range(5):
         s = smin + (smax - smin) * k / 4
         d.text((sx(s) - 12, h - bottom + 6), f"{int(s)}", fill="black")
     d.text((w // 2 - 20, h - 18), "iteration", fill="black")
-    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
+    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f"]
     for n, (name, data) in enumerate(series.items()):
-        data = [(s, v) for s, v in data if v > 0 and math.isfinite(v)]
+        data = [(s, v) for s, v in data if ok(v)]
         if not data:
             continue
         smooth, ema = [], data[0][1]
         for s, v in data:
-            ema = 0.9 * ema + 0.1 * v
+            ema = smoothing * ema + (1 - smoothing) * v
             smooth.append((sx(s), sy(ema)))
         colour = colours[n % len(colours)]
         if len(smooth) > 1:
             d.line(smooth, fill=colour, width=2)
-        d.text((w - right - 160, top + 8 + 14 * n), name, fill=colour)
+        d.text((w - right - 160, top + 8 + 14 * n), _drawable(name), fill=colour)
     img.save(path)

@@ -85,8 +85,8 @@ def _loop(schedule: Schedule, steps: int, eta: float, noise, *, model_x=None, mo
             eps_x = model_x(torch.cat([x_t, y_t], 1), tt.expand(x_t.shape[0]))
             x_t, x0 = ddim_step(x_t, eps_x, k, noise.z(STREAM_Z_MASK) if k["c1"] else None)
             c = binarize(x0)
-        if model_y is not None:
-            eps_y = model_y(torch.cat([y_t, c], 1), tt.expand(y_t.shape[0]))
+        if model_y is not None:  # c is None only for the unconditional baseline
+            eps_y = model_y(y_t if c is None else torch.cat([y_t, c], 1), tt.expand(y_t.shape[0]))
             y_t, y0 = ddim_step(y_t, eps_y, k, noise.z(STREAM_Z_IMAGE) if k["c1"] else None)
         frame = Frame(index, t, t_prev, x0, y0, c)
         if keep_frames:
@@ -109,3 +109,9 @@ def sample_image_from_mask(model_y, mask: torch.Tensor, schedule: Schedule, step
 def segment_image(model_x, image: torch.Tensor, schedule: Schedule, steps: int, noise, eta: float = 0.0, **kw) -> SampleResult:
     """Image → mask: model_x denoises the mask chain beside the user's image noised with a fixed ε."""
     return _loop(schedule, steps, eta, noise, model_x=model_x, user_image=image, **kw)
+
+
+def sample_image_unconditional(model_u, schedule: Schedule, steps: int, noise, eta: float = 0.0, **kw) -> SampleResult:
+    """The unconditional baseline (an image DDPM alone, `pigkit.train --model uncond`): the image
+    chain of the same loop with no condition; the evaluation's realism reference, never exported."""
+    return _loop(schedule, steps, eta, noise, model_y=model_u, **kw)

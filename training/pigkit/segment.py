@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -31,17 +32,21 @@ def dice_iou(pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, to
 
 
 def train_segmenter(images: torch.Tensor, masks: torch.Tensor, iters: int, batch: int = 16, lr: float = 1e-3,
-                    seed: int = 0, log_every: int = 50) -> tuple[torch.nn.Module, list[tuple[int, float]]]:
-    """BCE + soft Dice on images in [-1, 1] and masks in {-1, +1}, with flips as augmentation."""
+                    seed: int = 0, log_every: int = 50, device="cpu",
+                    on_eval: Callable[[int, torch.nn.Module], None] | None = None,
+                    eval_every: int = 0) -> tuple[torch.nn.Module, list[tuple[int, float]]]:
+    """BCE + soft Dice on images in [-1, 1] and masks in {-1, +1}, with flips as augmentation.
+    `on_eval(iteration, model)` is called every `eval_every` iterations and at the end (the model
+    in eval mode), e.g. to record a held-out learning curve."""
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
-    model = build_segmenter(images.shape[-1])
+    model = build_segmenter(images.shape[-1]).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    target_all = (masks > 0).float()
+    images, target_all = images.to(device), (masks > 0).float().to(device)
     curve, t0 = [], time.time()
     model.train()
     for it in range(1, iters + 1):
-        idx = torch.randint(0, len(images), (batch,), generator=g)
+        idx = torch.randint(0, len(images), (batch,), generator=g).to(device)
         x, y = images[idx], target_all[idx]
         if torch.rand(1, generator=g) < 0.5:
             x, y = x.flip(-1), y.flip(-1)
@@ -55,12 +60,36 @@ def train_segmenter(images: torch.Tensor, masks: torch.Tensor, iters: int, batch
         if it % log_every == 0 or it == iters:
             curve.append((it, loss.item()))
             print(f"segmenter {it}/{iters} loss {loss.item():.4f} ({time.time() - t0:.0f} s)", file=sys.stderr, flush=True)
+        if on_eval and ((eval_every and it % eval_every == 0) or it == iters):
+            on_eval(it, model.eval())
+            model.train()
     return model.eval(), curve
+
+
+def _device(model: torch.nn.Module) -> torch.device:
+    return next(model.parameters()).device
 
 
 @torch.no_grad()
 def predict_masks(model, images: torch.Tensor, batch: int = 64) -> torch.Tensor:
-    return torch.cat([segment_logits(model, images[i:i + batch]) > 0 for i in range(0, len(images), batch)])
+    """Boolean masks [N, 1, H, W] on the CPU, whatever device the model is on."""
+    dev = _device(model)
+    return torch.cat([(segment_logits(model, images[i:i + batch].to(dev)) > 0).cpu() for i in range(0, len(images), batch)])
+
+
+@torch.no_grad()
+def bottleneck_features(model, images: torch.Tensor, batch: int = 64) -> torch.Tensor:
+    """The segmenter's deepest features (output of the U-Net's middle block, averaged over space),
+    [N, C] on the CPU: the feature space of the evaluation's Fréchet distance."""
+    dev, feats, grabbed = _device(model), [], []
+    hook = model.mid[-1].register_forward_hook(lambda module, inputs, output: grabbed.append(output.mean((2, 3)).cpu()))
+    try:
+        for i in range(0, len(images), batch):
+            segment_logits(model, images[i:i + batch].to(dev))
+            feats.append(grabbed.pop())
+    finally:
+        hook.remove()
+    return torch.cat(feats).double()
 
 
 def main(argv=None) -> int:

@@ -30,7 +30,7 @@ import torch
 import torch.distributed as dist
 
 from .data import DataError, open_dataset
-from .losses import antithetic_timesteps, image_loss, mask_loss, siamese_image_loss
+from .losses import antithetic_timesteps, image_loss, mask_loss, siamese_image_loss, unconditional_loss
 from .plot import loss_curve_png
 from .onnx_import import OnnxImportError, init_from_bundle
 from .schedule import Schedule
@@ -39,7 +39,8 @@ from .unet import build_unet
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="pigkit.train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", choices=["mask", "image"], required=True, help="mask = model_x, image = model_y")
+    p.add_argument("--model", choices=["mask", "image", "uncond"], required=True,
+                   help="mask = model_x, image = model_y; uncond = an image DDPM alone (the evaluation's baseline)")
     p.add_argument("--data", required=True, help="folder with Images/ and Masks/")
     p.add_argument("--out", required=True, help="run folder (shared by both models of a pair)")
     p.add_argument("--preset", default="small", help="U-Net preset: paper, small, tiny")
@@ -66,7 +67,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0 = all cores)")
     p.add_argument("--max-minutes", type=float, default=0, help="stop (with a checkpoint) after this wall time; resume later")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.siamese and args.model != "image":
+        p.error("--siamese is an option of --model image")
+    if args.init_from and args.model == "uncond":
+        p.error("--init-from reads an exported pair; the unconditional baseline (--model uncond) is never exported")
+    return args
 
 
 class EMA:
@@ -280,7 +286,7 @@ def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
     drop_last = len(dataset) >= args.batch * world
     batches_per_epoch = len(sampler) // args.batch if drop_last else math.ceil(len(sampler) / args.batch)
 
-    overrides = {"hint_channels": 1} if args.siamese else {}
+    overrides = {"hint_channels": 1} if args.siamese else {"in_channels": 1} if args.model == "uncond" else {}
     model = build_unet(args.preset, args.resolution, **overrides).to(device)
     ema = EMA(model, args.ema)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
@@ -371,6 +377,8 @@ def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
             eps1, eps2 = torch.randn_like(x0), torch.randn_like(y0)
             if args.model == "mask":
                 loss = mask_loss(net, x0, y0, t, eps1, eps2, schedule)
+            elif args.model == "uncond":
+                loss = unconditional_loss(net, y0, t, eps2, schedule)
             elif args.siamese:
                 loss, _ = siamese_image_loss(net, model_x, x0, y0, t, eps1, eps2, schedule, progress=it / args.iters,
                                              binarize_condition=args.binarize_condition)

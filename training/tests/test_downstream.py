@@ -1,0 +1,115 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from pigkit import downstream, train
+from pigkit.frechet import frechet_distance
+from pigkit.sampler import SeededNoise, sample_image_unconditional, sample_pair
+from pigkit.schedule import Schedule
+from pigkit.train import load_model_checkpoint
+
+
+def test_frechet_distance_closed_forms():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(400, 5)) @ rng.normal(size=(5, 5))  # a full, non-diagonal covariance
+    assert frechet_distance(a, a) == pytest.approx(0, abs=1e-9)
+    # b = 2a + c: Σ_b = 4Σ_a, so tr Σ_a + tr 4Σ_a − 2 tr (4Σ_a²)^½ = tr Σ_a, and μ_b − μ_a = μ_a + c
+    c = np.arange(5.0)
+    expected = ((a.mean(0) + c) ** 2).sum() + np.trace(np.cov(a, rowvar=False))
+    assert frechet_distance(a, 2 * a + c) == pytest.approx(expected, rel=1e-9)
+    # one dimension: (μ₁ − μ₂)² + (σ₁ − σ₂)², sample std with ddof 1
+    x, y = rng.normal(1, 2, (300, 1)), rng.normal(-1, 0.5, (200, 1))
+    assert frechet_distance(x, y) == pytest.approx((x.mean() - y.mean()) ** 2 + (x.std(ddof=1) - y.std(ddof=1)) ** 2, rel=1e-9)
+    with pytest.raises(ValueError, match="same D"):
+        frechet_distance(a, a[:, :3])
+
+
+def test_summarise_calls_a_difference_beyond_the_seed_spread_only_past_both_stds():
+    runs = lambda name, dice: [{"row": name, "seed": s, "dice": d, "iou": d / 2, "train_pairs": 10} for s, d in enumerate(dice)]  # noqa: E731
+    table = downstream.summarise({"real": runs("real", [0.5, 0.6, 0.7]),  # mean 0.6, std 0.1
+                                  "near": runs("near", [0.7, 0.8, 0.9]),  # +0.2, std 0.1: not beyond 0.1 + 0.1
+                                  "far": runs("far", [0.85, 0.9, 0.95])})  # +0.3, std 0.05: beyond 0.15
+    assert table["real"]["dice_std"] == pytest.approx(0.1) and "dice_delta_vs_real" not in table["real"]
+    assert table["near"]["dice_delta_vs_real"] == pytest.approx(0.2) and not table["near"]["beyond_seed_spread"]
+    assert table["far"]["beyond_seed_spread"] and table["far"]["iou_mean"] == pytest.approx(0.45)
+
+
+def test_unconditional_sampler_is_the_pair_loops_image_chain_without_a_condition():
+    torch.manual_seed(0)
+    f = torch.nn.Conv2d(1, 1, 3, padding=1)
+    model_u = lambda x, t: f(x) * (t.view(-1, 1, 1, 1) / 1000)  # noqa: E731
+    model_y = lambda x, t: model_u(x[:, :1], t)  # the same network, blind to the condition  # noqa: E731
+    model_x = lambda x, t: x[:, :1] * 0.1  # noqa: E731
+    with torch.no_grad():
+        pair = sample_pair(model_x, model_y, Schedule(), 4, SeededNoise([3, 4], (8, 8)))
+        alone = sample_image_unconditional(model_u, Schedule(), 4, SeededNoise([3, 4], (8, 8)))
+    assert alone.x0 is None and alone.mask is None
+    assert torch.equal(alone.image, pair.image)
+
+
+def _train(model, data, out, *extra):
+    args = ["--model", model, "--data", str(data), "--out", str(out), "--preset", "tiny", "--resolution", "16",
+            "--folds", "1,2", "--batch", "2", "--iters", "2", "--log-every", "1", "--threads", "1", *extra]
+    assert train.main(args) == 0
+
+
+def test_train_refuses_options_that_do_not_apply(pair_folder, tmp_path, capsys):
+    for bad, said in [(["--model", "mask", "--siamese"], "--siamese is an option of --model image"),
+                      (["--model", "uncond", "--init-from", str(tmp_path)], "never exported")]:
+        with pytest.raises(SystemExit) as e:
+            train.parse_args([*bad, "--data", str(pair_folder), "--out", str(tmp_path)])
+        assert e.value.code == 2 and said in capsys.readouterr().err
+
+
+def test_downstream_table_end_to_end_and_resumes(pair_folder, tmp_path, capsys):
+    # folds: pairs 0-3 train (folds 1, 2), pairs 4-5 held out (fold 3)
+    (pair_folder / "5-fold-cv.csv").write_text("ID,kFold\n" + "".join(f"bus_{i:04d}-l,{[1, 1, 2, 2, 3, 3][i]}\n" for i in range(6)))
+    run = tmp_path / "run"
+    _train("mask", pair_folder, run)
+    _train("image", pair_folder, run)
+    _train("image", pair_folder, run / "siamese", "--siamese", "--mask-ckpt", str(run / "mask" / "ckpt.pt"))
+    _train("uncond", pair_folder, run)
+    assert load_model_checkpoint(run / "uncond" / "ckpt.pt").cfg.in_channels == 1
+    out = tmp_path / "table"
+    argv = ["--data", str(pair_folder), "--run", str(run), "--out", str(out), "--seeds", "0,1", "--seg-iters", "4",
+            "--eval-every", "2", "--steps", "2", "--gen-batch", "3", "--train-folds", "1,2", "--test-fold", "3", "--threads", "1"]
+    assert downstream.main(argv) == 0
+    r = json.loads((out / "results.json").read_text())
+    t = r["table"]
+    assert list(t) == ["real", "pig ×1", "pig ×2", "mask→image ×1", "siamese pig ×1", "siamese pig ×2",
+                       "siamese mask→image ×1", "image→mask (model_x, no training)"]
+    assert [t[k]["train_pairs"] for k in ("real", "pig ×1", "pig ×2", "mask→image ×1")] == [4, 8, 12, 8]
+    assert all(0 <= v["dice_mean"] <= 1 and v["seeds"] == [0, 1] for v in t.values())
+    assert "beyond_seed_spread" in t["pig ×2"] and "dice_delta_vs_real" not in t["real"]
+    assert set(r["frechet"]) == {"real training folds (floor)", "pig", "m2i", "siamese-pig", "siamese-m2i", "uncond"}
+    assert r["frechet"]["pig"]["n"] == 4 and all(v["fd"] >= 0 for v in r["frechet"].values())
+    for name in ("pig", "m2i", "siamese-pig", "siamese-m2i"):
+        assert (out / f"samples-{name}.png").is_file()
+    assert (out / "learning-curves.png").is_file() and "| pig ×2 | 12 |" in (out / "results.md").read_text()
+    assert [p for p, _ in json.loads(next((out / "rows").glob("real-seed0.json")).read_text())["held_out_dice_curve"]] == [2, 4]
+    # the mask→image set is one image per real training mask
+    m2i = torch.load(out / "generated" / "m2i.pt", weights_only=False)
+    from pigkit.data import open_dataset
+    assert torch.equal(m2i["masks"].float(), open_dataset(pair_folder, 16, {1, 2}).masks)
+
+    # a rerun reuses every generated set and row; other steps regenerate the sets
+    capsys.readouterr()
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*.pt")}
+    assert downstream.main(argv) == 0
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*.pt")} == stamps
+    assert json.loads((out / "results.json").read_text())["table"]["pig ×1"] == t["pig ×1"]
+    assert "row " not in capsys.readouterr().err  # no segmenter trained again
+    # a set made with other settings is drawn again, not reused
+    made = []
+    fresh = lambda: made.append(1) or (torch.ones(1, 1, 16, 16), torch.zeros(1, 1, 16, 16))  # noqa: E731
+    meta = torch.load(out / "generated" / "pig.pt", weights_only=False)["meta"]
+    downstream.cached_set(out / "generated" / "pig.pt", {**meta, "steps": 3}, fresh)
+    assert made == [1] and "made with other models or settings" in capsys.readouterr().err
+    assert downstream.cached_set(out / "generated" / "pig.pt", {**meta, "steps": 3}, fresh)[0].shape == (1, 1, 16, 16) and made == [1]
+
+
+def test_downstream_names_a_missing_model(pair_folder, tmp_path, capsys):
+    assert downstream.main(["--data", str(pair_folder), "--run", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    assert "checkpoint not found" in capsys.readouterr().err
