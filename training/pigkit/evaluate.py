@@ -211,7 +211,7 @@ def main(argv=None) -> int:
     (out / "results.md").write_text(results_markdown(results))
     pc, ms = results["pair_consistency"], results["mask_stats"]
     card = {"metrics": {
-        "heldOut": f"BUS-BRA fold {a.test_fold} ({len(test)} pairs)", "generated": len(gen_masks), "steps": a.steps,
+        "heldOut": f"BUS-BRA fold {a.test_fold} ({len(test)} pairs)", "generated": len(gen_masks), "steps": a.steps, "eta": a.eta,
         "emptyMaskRate": round(results["empty_mask_rate"], 4),
         "pairConsistencyDice": round(pc["dice_generated_mean"], 4), "segmenterDiceOnRealHeldOut": round(pc["dice_real_test_mean"], 4),
         "maskStatWasserstein1": {k: (round(v["wasserstein1"], 4) if v["wasserstein1"] is not None else None) for k, v in ms.items()},
