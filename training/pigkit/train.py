@@ -34,7 +34,7 @@ from .losses import antithetic_timesteps, image_loss, mask_loss, siamese_image_l
 from .plot import loss_curve_png
 from .onnx_import import OnnxImportError, init_from_bundle
 from .schedule import Schedule
-from .unet import build_unet
+from .unet import PRESETS, build_unet
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -43,7 +43,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="mask = model_x, image = model_y; uncond = an image DDPM alone (the evaluation's baseline)")
     p.add_argument("--data", required=True, help="folder with Images/ and Masks/")
     p.add_argument("--out", required=True, help="run folder (shared by both models of a pair)")
-    p.add_argument("--preset", default="small", help="U-Net preset: paper, small, tiny")
+    p.add_argument("--preset", default="small", choices=sorted(PRESETS), help="U-Net preset")
     p.add_argument("--resolution", type=int, default=64)
     p.add_argument("--folds", default="1,2,3", help="training folds of the fold CSV ('' = all pairs)")
     p.add_argument("--fold-csv", default=None, help="default: DATA/5-fold-cv.csv")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # EVALUATION.md's downstream table (issue 8): train the four models on BUS-BRA folds 1-3, then
 # pigkit.downstream (segmenters on real and real + generated pairs, image→mask, Fréchet distances).
-#   GPU:  DEVICE=cuda PRESET=paper RES=128 ITERS=40000 bash training/recipes/busbra-table.sh
+#   GPU:  DEVICE=cuda PARALLEL=1 PRESET=paper RES=128 ITERS=40000 bash training/recipes/busbra-table.sh
 #   CPU:  PRESET=tiny RES=32 ITERS=6000 SEG_ITERS=1500 bash training/recipes/busbra-table.sh   (state the resolution)
 # Every step resumes: the training runs from their checkpoints (--resume), the table from what
 # pigkit.downstream has already written; MINUTES caps each model's sitting.
@@ -14,9 +14,16 @@ DEVICE=${DEVICE:-cpu}
 common=(--data "$DATA" --preset "${PRESET:-tiny}" --resolution "${RES:-32}" --folds 1,2,3 --batch "${BATCH:-16}"
         --lr 2e-4 --iters "${ITERS:-6000}" --ckpt-every 500 --device "$DEVICE" --max-minutes "${MINUTES:-0}" --resume
         --threads "${THREADS:-0}")
-"$PYTHON" -m pigkit.train --model mask   --out "$RUN" "${common[@]}"
-"$PYTHON" -m pigkit.train --model image  --out "$RUN" "${common[@]}"
-"$PYTHON" -m pigkit.train --model image  --out "$RUN/siamese" --siamese --mask-ckpt "$RUN/mask/ckpt.pt" "${common[@]}"
-"$PYTHON" -m pigkit.train --model uncond --out "$RUN" "${common[@]}"
+# PARALLEL=1 trains two models at a time (a GPU that one small model leaves idle): the mask model
+# beside the unconditional one, then both image models, which need the finished mask model
+pids=()
+bg() { if [ "${PARALLEL:-0}" = 1 ]; then "$@" & pids+=($!); else "$@"; fi; }
+join() { for p in "${pids[@]}"; do wait "$p"; done; pids=(); }  # a failed training stops the recipe
+bg "$PYTHON" -m pigkit.train --model mask   --out "$RUN" "${common[@]}"
+bg "$PYTHON" -m pigkit.train --model uncond --out "$RUN" "${common[@]}"
+join
+bg "$PYTHON" -m pigkit.train --model image  --out "$RUN" "${common[@]}"
+bg "$PYTHON" -m pigkit.train --model image  --out "$RUN/siamese" --siamese --mask-ckpt "$RUN/mask/ckpt.pt" "${common[@]}"
+join
 "$PYTHON" -m pigkit.downstream --data "$DATA" --run "$RUN" --out "$RUN/downstream" --device "$DEVICE" \
   --seeds "${SEEDS:-0,1,2}" --seg-iters "${SEG_ITERS:-4000}" --steps "${STEPS:-50}" --gen-batch "${GEN_BATCH:-64}" --threads "${THREADS:-0}"
