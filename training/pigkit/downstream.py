@@ -105,12 +105,13 @@ def cached_set(path: Path, meta: dict, make) -> tuple[torch.Tensor, torch.Tensor
     if path.is_file():
         saved = torch.load(path, map_location="cpu", weights_only=False)
         if saved.get("meta") == meta:
-            return saved["masks"].float(), saved["images"]
+            return saved["masks"].float(), saved["images"].float() / 127.5 - 1
         print(f"{path}: made with other models or settings, generating it again", file=sys.stderr)
     masks, images = make()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial")
-    torch.save({"meta": meta, "masks": masks.to(torch.int8), "images": images}, tmp)
+    # stored as the 8-bit pixels they already are (4× smaller than float32), read back exactly
+    torch.save({"meta": meta, "masks": masks.to(torch.int8), "images": to_uint8(images)}, tmp)
     tmp.replace(path)
     return masks, images
 

@@ -100,6 +100,7 @@ def main(argv=None) -> int:
 
     from .data import DataError, open_dataset
     from .plot import loss_curve_png
+    from .train import atomic_save
 
     p = argparse.ArgumentParser(prog="pigkit.segment", description="train the evaluation segmenter")
     p.add_argument("--data", required=True)
@@ -122,8 +123,8 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     model, curve = train_segmenter(train_set.images, train_set.masks, a.iters, a.batch, seed=a.seed)
-    torch.save({"state": model.state_dict(), "resolution": a.resolution, "iters": a.iters, "batch": a.batch,
-                "folds": a.folds, "seed": a.seed}, out / "segmenter.pt")
+    atomic_save({"state": model.state_dict(), "resolution": a.resolution, "iters": a.iters, "batch": a.batch,
+                 "folds": a.folds, "seed": a.seed}, out / "segmenter.pt")
     loss_curve_png(out / "segmenter_loss.png", {"segmenter": curve}, f"segmentation U-Net (folds {a.folds}) training loss")
     (out / "segmenter.json").write_text(json.dumps({"iters": a.iters, "batch": a.batch, "seconds": round(time.time() - t0, 1),
                                                     "curve": curve}, indent=1))
