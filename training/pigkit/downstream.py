@@ -33,7 +33,6 @@ generated set only while its models, steps, η and size are the same), so a kill
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import time
@@ -46,6 +45,7 @@ import torch
 from .binarize import to_uint8
 from .data import DataError, open_dataset
 from .evaluate import samples_grid
+from .export import sha256_of
 from .frechet import frechet_distance
 from .plot import loss_curve_png
 from .sampler import TorchNoise, sample_image_from_mask, sample_image_unconditional, sample_pair, segment_image
@@ -69,18 +69,10 @@ def plan_rows(have_siamese: bool, multiples: list[int]) -> list[Row]:
     return rows
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def _quantised(images: torch.Tensor) -> torch.Tensor:
-    """What an exported pair holds: 8-bit pixels, read back into model units."""
-    return to_uint8(images).float() / 127.5 - 1
-
-
 def generate_set(kind: str, models: dict, schedule: Schedule, n: int, steps: int, eta: float, batch: int, seed: int,
                  device, train_masks: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """n generated (masks ±1, images in model units, 8-bit quantised) of one kind, on the CPU."""
+    """n generated pairs of one kind on the CPU: masks ±1 and images as the 8-bit pixels an exported
+    pair holds."""
     g = torch.Generator().manual_seed(seed)
     res = next(iter(models.values())).resolution
     masks, images, t0 = [], [], time.time()
@@ -95,25 +87,27 @@ def generate_set(kind: str, models: dict, schedule: Schedule, n: int, steps: int
             out = sample_image_unconditional(models["image"], schedule, steps, noise, eta=eta)
             out.mask = -torch.ones_like(out.image)
         masks.append(out.mask.cpu())
-        images.append(_quantised(out.image.cpu()))
+        images.append(to_uint8(out.image.cpu()))
         done = start + b
         print(f"  {kind}: {done}/{n} ({(time.time() - t0) / done * (n - done):.0f} s left)", file=sys.stderr, flush=True)
     return torch.cat(masks), torch.cat(images)
 
 
 def cached_set(path: Path, meta: dict, make) -> tuple[torch.Tensor, torch.Tensor]:
-    if path.is_file():
-        saved = torch.load(path, map_location="cpu", weights_only=False)
-        if saved.get("meta") == meta:
-            return saved["masks"].float(), saved["images"].float() / 127.5 - 1
+    """The set stored at PATH if it was made with META, else make() (masks ±1, uint8 pixels) stored
+    there; returned as masks ±1 and images in model units, the same either way."""
+    saved = torch.load(path, map_location="cpu", weights_only=False) if path.is_file() else None
+    if saved is not None and saved.get("meta") != meta:
         print(f"{path}: made with other models or settings, generating it again", file=sys.stderr)
-    masks, images = make()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
-    # stored as the 8-bit pixels they already are (4× smaller than float32), read back exactly
-    torch.save({"meta": meta, "masks": masks.to(torch.int8), "images": to_uint8(images)}, tmp)
-    tmp.replace(path)
-    return masks, images
+        saved = None
+    if saved is None:
+        masks, pixels = make()
+        saved = {"meta": meta, "masks": masks.to(torch.int8), "images": pixels}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".partial")
+        torch.save(saved, tmp)
+        tmp.replace(path)
+    return saved["masks"].float(), saved["images"].float() / 127.5 - 1
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
@@ -209,7 +203,7 @@ def main(argv=None) -> int:
     for name, (kind, roles, count) in kinds.items():
         used = {role: models[key] for role, key in roles.items()}
         meta = {"kind": kind, "n": count, "steps": a.steps, "eta": a.eta, "seed": a.gen_seed,
-                "models": {role: _sha256(ckpts[key]) for role, key in roles.items()}}
+                "models": {role: sha256_of(ckpts[key]) for role, key in roles.items()}}
         generated_meta[name] = meta
         print(f"generated set {name}: {count} ({kind})", file=sys.stderr)
         generated[name] = cached_set(out / "generated" / f"{name}.pt", meta, lambda: generate_set(

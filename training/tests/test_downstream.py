@@ -105,7 +105,7 @@ def test_downstream_table_end_to_end_and_resumes(pair_folder, tmp_path, capsys):
     assert "row " not in capsys.readouterr().err  # no segmenter trained again
     # a set made with other settings is drawn again, not reused
     made = []
-    fresh = lambda: made.append(1) or (torch.ones(1, 1, 16, 16), torch.zeros(1, 1, 16, 16))  # noqa: E731
+    fresh = lambda: made.append(1) or (torch.ones(1, 1, 16, 16), torch.zeros(1, 1, 16, 16, dtype=torch.uint8))  # noqa: E731
     meta = torch.load(out / "generated" / "pig.pt", weights_only=False)["meta"]
     downstream.cached_set(out / "generated" / "pig.pt", {**meta, "steps": 3}, fresh)
     assert made == [1] and "made with other models or settings" in capsys.readouterr().err
