@@ -1,7 +1,7 @@
 """Do generated pairs help a segmenter? The papers' downstream table on real data (EVALUATION.md).
 
     python3 -m pigkit.downstream --data DATA --run ../runs/table --out ../runs/table/downstream \\
-        --seeds 0,1,2 --seg-iters 4000 --steps 50 [--device cuda]
+        --seeds 0,1,2 --seg-iters 4000 --steps 50 [--device cuda] [--jobs 2 --threads 1]
 
 RUN holds the trained models: mask/ckpt.pt (model_x), image/ckpt.pt (PIG's model_y) and, where
 trained, siamese/image/ckpt.pt (model_y with Siamese-Diffusion's noise-consistent training) and
@@ -152,6 +152,57 @@ def results_markdown(r: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+@dataclass(frozen=True)
+class SegmenterJob:
+    """One table cell: a segmenter trained on a row's pairs with one seed, scored on the held-out
+    fold; everything it needs travels with it, so it can run in another process."""
+    row: str
+    seed: int
+    settings: dict
+    images: torch.Tensor
+    masks: torch.Tensor
+    test_images: torch.Tensor
+    test_masks: torch.Tensor
+    path: Path  # where its result is kept
+    feature_net: Path | None  # also save the trained weights here (the Fréchet distance's network)
+    device: str
+    threads: int
+
+
+def train_and_score(job: SegmenterJob) -> dict:
+    if job.threads:
+        torch.set_num_threads(job.threads)
+    print(f"row {job.row}, seed {job.seed}: {len(job.images)} training pairs", file=sys.stderr, flush=True)
+    curve = []
+
+    def held_out(it, model):
+        curve.append((it, float(dice_iou(predict_masks(model, job.test_images), job.test_masks > 0)[0].mean())))
+    iters = job.settings["seg_iters"]
+    model, loss = train_segmenter(job.images, job.masks, iters, job.settings["seg_batch"], seed=job.seed,
+                                  device=torch.device(job.device), on_eval=held_out, eval_every=job.settings["eval_every"],
+                                  log_every=max(iters // 10, 1), log_prefix=f"{job.row}, seed {job.seed}: ")
+    dice, iou = dice_iou(predict_masks(model, job.test_images), job.test_masks > 0)
+    result = {"row": job.row, "seed": job.seed, "settings": job.settings, "train_pairs": len(job.images), "dice": float(dice.mean()),
+              "iou": float(iou.mean()), "held_out_dice_curve": curve, "loss_curve": loss}
+    job.path.parent.mkdir(parents=True, exist_ok=True)
+    if job.feature_net:
+        torch.save(model.state_dict(), job.feature_net)
+    job.path.write_text(json.dumps(result) + "\n")
+    return result
+
+
+def run_jobs(jobs: list[SegmenterJob], workers: int) -> list[dict]:
+    """The jobs' results in order, `workers` at a time in separate processes (each one keeps its
+    result file, so a run killed midway resumes from the finished ones)."""
+    if workers <= 1 or len(jobs) <= 1:
+        return [train_and_score(j) for j in jobs]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    # spawn, not fork: a forked child of a process that has run torch can hang in its thread pools
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(train_and_score, jobs))
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="pigkit.downstream", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", required=True)
@@ -169,7 +220,9 @@ def main(argv=None) -> int:
     p.add_argument("--train-folds", default="1,2,3")
     p.add_argument("--test-fold", type=int, default=4)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0, help="torch threads of each segmenter (0 = torch's default)")
+    p.add_argument("--jobs", type=int, default=1, help="segmenters trained at once, each in its own process (on a CPU: "
+                   "--jobs = cores with --threads 1 is faster than one job on every core)")
     a = p.parse_args(argv)
     seeds, multiples = [int(s) for s in a.seeds.split(",")], [int(k) for k in a.multiples.split(",")]
     if a.threads:
@@ -213,8 +266,8 @@ def main(argv=None) -> int:
 
     # the segmenters: every row × seed, each result kept as it comes
     rows = plan_rows("siamese" in models, multiples)
-    per_seed, curves = {}, {}
     feature_net = out / "rows" / f"real-seed{seeds[0]}-segmenter.pt"
+    kept, pending = {}, []
     for row in rows:
         for seed in seeds:
             path = out / "rows" / f"{row.name.replace(' ', '_').replace('×', 'x').replace('→', '-to-')}-seed{seed}.json"
@@ -227,23 +280,19 @@ def main(argv=None) -> int:
             settings = {"seg_iters": a.seg_iters, "seg_batch": a.seg_batch, "eval_every": a.eval_every,
                         "generated": generated_meta.get(row.generated), "train_pairs": len(images)}
             is_feature_net = row.name == "real" and seed == seeds[0]
-            kept = json.loads(path.read_text()) if path.is_file() else None
-            result = kept if kept and kept.get("settings") == settings and (feature_net.is_file() or not is_feature_net) else None
-            if result is None:
-                print(f"row {row.name}, seed {seed}: {len(images)} training pairs", file=sys.stderr)
-                curve = []
-
-                def held_out(it, model):
-                    curve.append((it, float(dice_iou(predict_masks(model, test.images), test.masks > 0)[0].mean())))
-                model, loss = train_segmenter(images, masks, a.seg_iters, a.seg_batch, seed=seed, device=device,
-                                              on_eval=held_out, eval_every=a.eval_every, log_every=max(a.seg_iters // 10, 1))
-                dice, iou = dice_iou(predict_masks(model, test.images), test.masks > 0)
-                result = {"row": row.name, "seed": seed, "settings": settings, "train_pairs": len(images), "dice": float(dice.mean()),
-                          "iou": float(iou.mean()), "held_out_dice_curve": curve, "loss_curve": loss}
-                path.parent.mkdir(parents=True, exist_ok=True)
-                if is_feature_net:  # the Fréchet distance's feature network
-                    torch.save(model.state_dict(), feature_net)
-                path.write_text(json.dumps(result) + "\n")
+            old = json.loads(path.read_text()) if path.is_file() else None
+            if old and old.get("settings") == settings and (feature_net.is_file() or not is_feature_net):
+                kept[(row.name, seed)] = old
+            else:
+                pending.append(SegmenterJob(row.name, seed, settings, images, masks, test.images, test.masks, path,
+                                            feature_net if is_feature_net else None, str(device), a.threads))
+    if pending:
+        print(f"{len(pending)} segmenters to train ({len(kept)} kept), {min(a.jobs, len(pending))} at a time", file=sys.stderr)
+    kept.update(zip([(j.row, j.seed) for j in pending], run_jobs(pending, a.jobs)))
+    per_seed, curves = {}, {}
+    for row in rows:
+        for seed in seeds:
+            result = kept[(row.name, seed)]
             per_seed.setdefault(row.name, []).append(result)
             curves.setdefault(row.name, []).append(result["held_out_dice_curve"])
 

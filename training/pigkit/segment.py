@@ -34,7 +34,7 @@ def dice_iou(pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, to
 def train_segmenter(images: torch.Tensor, masks: torch.Tensor, iters: int, batch: int = 16, lr: float = 1e-3,
                     seed: int = 0, log_every: int = 50, device="cpu",
                     on_eval: Callable[[int, torch.nn.Module], None] | None = None,
-                    eval_every: int = 0) -> tuple[torch.nn.Module, list[tuple[int, float]]]:
+                    eval_every: int = 0, log_prefix: str = "") -> tuple[torch.nn.Module, list[tuple[int, float]]]:
     """BCE + soft Dice on images in [-1, 1] and masks in {-1, +1}, with flips as augmentation.
     `on_eval(iteration, model)` is called every `eval_every` iterations and at the end (the model
     in eval mode), e.g. to record a held-out learning curve."""
@@ -59,7 +59,7 @@ def train_segmenter(images: torch.Tensor, masks: torch.Tensor, iters: int, batch
         opt.step()
         if it % log_every == 0 or it == iters:
             curve.append((it, loss.item()))
-            print(f"segmenter {it}/{iters} loss {loss.item():.4f} ({time.time() - t0:.0f} s)", file=sys.stderr, flush=True)
+            print(f"{log_prefix}segmenter {it}/{iters} loss {loss.item():.4f} ({time.time() - t0:.0f} s)", file=sys.stderr, flush=True)
         if on_eval and ((eval_every and it % eval_every == 0) or it == iters):
             on_eval(it, model.eval())
             model.train()

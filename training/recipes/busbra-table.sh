@@ -2,7 +2,9 @@
 # EVALUATION.md's downstream table (issue 8): train the four models on BUS-BRA folds 1-3, then
 # pigkit.downstream (segmenters on real and real + generated pairs, image→mask, Fréchet distances).
 #   GPU:  DEVICE=cuda PARALLEL=1 PRESET=paper RES=128 ITERS=40000 bash training/recipes/busbra-table.sh
-#   CPU:  PRESET=tiny RES=32 ITERS=6000 SEG_ITERS=1500 bash training/recipes/busbra-table.sh   (state the resolution)
+#   CPU:  PARALLEL=1 JOBS=2 THREADS=1 PRESET=tiny RES=32 ITERS=4000 SEG_ITERS=1500 bash training/recipes/busbra-table.sh
+#         (EVALUATION.md's table, on 2 cores; state the resolution)
+# JOBS segmenters train at once (one process each); ETA is the DDIM η of every generated set (paper: 0).
 # Every step resumes: the training runs from their checkpoints (--resume), the table from what
 # pigkit.downstream has already written; MINUTES caps each model's sitting.
 set -euo pipefail
@@ -26,4 +28,5 @@ bg "$PYTHON" -m pigkit.train --model image  --out "$RUN" "${common[@]}"
 bg "$PYTHON" -m pigkit.train --model image  --out "$RUN/siamese" --siamese --mask-ckpt "$RUN/mask/ckpt.pt" "${common[@]}"
 join
 "$PYTHON" -m pigkit.downstream --data "$DATA" --run "$RUN" --out "$RUN/downstream" --device "$DEVICE" \
-  --seeds "${SEEDS:-0,1,2}" --seg-iters "${SEG_ITERS:-4000}" --steps "${STEPS:-50}" --gen-batch "${GEN_BATCH:-64}" --threads "${THREADS:-0}"
+  --seeds "${SEEDS:-0,1,2}" --seg-iters "${SEG_ITERS:-4000}" --steps "${STEPS:-50}" --eta "${ETA:-0}" \
+  --jobs "${JOBS:-1}" --gen-batch "${GEN_BATCH:-64}" --threads "${THREADS:-0}"

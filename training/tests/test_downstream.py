@@ -75,7 +75,7 @@ def test_downstream_table_end_to_end_and_resumes(pair_folder, tmp_path, capsys):
     out = tmp_path / "table"
     argv = ["--data", str(pair_folder), "--run", str(run), "--out", str(out), "--seeds", "0,1", "--seg-iters", "4",
             "--eval-every", "2", "--steps", "2", "--gen-batch", "3", "--train-folds", "1,2", "--test-fold", "3", "--threads", "1"]
-    assert downstream.main(argv) == 0
+    assert downstream.main([*argv, "--jobs", "2"]) == 0  # the segmenters in two worker processes
     r = json.loads((out / "results.json").read_text())
     t = r["table"]
     assert list(t) == ["real", "pig ×1", "pig ×2", "mask→image ×1", "siamese pig ×1", "siamese pig ×2",
@@ -103,6 +103,11 @@ def test_downstream_table_end_to_end_and_resumes(pair_folder, tmp_path, capsys):
     assert again["table"]["pig ×1"] == t["pig ×1"]
     assert again["frechet"] == r["frechet"]  # the cached 8-bit sets read back exactly as they were made
     assert "row " not in capsys.readouterr().err  # no segmenter trained again
+    # a cell trained in this process equals the one a worker process trained (same seed, one thread)
+    (out / "rows" / "pig_x1-seed1.json").unlink()
+    assert downstream.main(argv) == 0
+    assert "row pig ×1, seed 1" in capsys.readouterr().err
+    assert json.loads((out / "results.json").read_text())["table"]["pig ×1"] == t["pig ×1"]
     # a set made with other settings is drawn again, not reused
     made = []
     fresh = lambda: made.append(1) or (torch.ones(1, 1, 16, 16), torch.zeros(1, 1, 16, 16, dtype=torch.uint8))  # noqa: E731
