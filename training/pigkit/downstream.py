@@ -69,7 +69,7 @@ def plan_rows(have_siamese: bool, multiples: list[int]) -> list[Row]:
     return rows
 
 
-def generate_set(kind: str, models: dict, schedule: Schedule, n: int, steps: int, eta: float, batch: int, seed: int,
+def generate_set(name: str, kind: str, models: dict, schedule: Schedule, n: int, steps: int, eta: float, batch: int, seed: int,
                  device, train_masks: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """n generated pairs of one kind on the CPU: masks ±1 and images as the 8-bit pixels an exported
     pair holds."""
@@ -89,7 +89,7 @@ def generate_set(kind: str, models: dict, schedule: Schedule, n: int, steps: int
         masks.append(out.mask.cpu())
         images.append(to_uint8(out.image.cpu()))
         done = start + b
-        print(f"  {kind}: {done}/{n} ({(time.time() - t0) / done * (n - done):.0f} s left)", file=sys.stderr, flush=True)
+        print(f"  {name}: {done}/{n} ({(time.time() - t0) / done * (n - done):.0f} s left)", file=sys.stderr, flush=True)
     return torch.cat(masks), torch.cat(images)
 
 
@@ -109,6 +109,32 @@ def cached_set(path: Path, meta: dict, make) -> tuple[torch.Tensor, torch.Tensor
         tmp.replace(path)
     return saved["masks"].float(), saved["images"].float() / 127.5 - 1
 
+
+
+@dataclass(frozen=True)
+class SetJob:
+    """One generated set to draw (or find already drawn at `path` with the same `meta`)."""
+    name: str
+    kind: str  # pig, m2i or uncond
+    models: dict  # role → model
+    count: int
+    steps: int
+    eta: float
+    batch: int
+    seed: int
+    device: str
+    train_masks: torch.Tensor  # the conditions of mask → image
+    path: Path
+    meta: dict
+    threads: int
+
+
+def draw_set(job: SetJob) -> tuple[torch.Tensor, torch.Tensor]:
+    if job.threads:
+        torch.set_num_threads(job.threads)
+    print(f"generated set {job.name}: {job.count} ({job.kind})", file=sys.stderr, flush=True)
+    return cached_set(job.path, job.meta, lambda: generate_set(job.name, job.kind, job.models, Schedule(), job.count, job.steps,
+                                                               job.eta, job.batch, job.seed, torch.device(job.device), job.train_masks))
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
     a = np.asarray(values, float)
@@ -191,16 +217,16 @@ def train_and_score(job: SegmenterJob) -> dict:
     return result
 
 
-def run_jobs(jobs: list[SegmenterJob], workers: int) -> list[dict]:
-    """The jobs' results in order, `workers` at a time in separate processes (each one keeps its
-    result file, so a run killed midway resumes from the finished ones)."""
+def run_jobs(fn, jobs: list, workers: int) -> list:
+    """fn(job) for each job, results in order, `workers` at a time in separate processes (each job
+    keeps what it makes in a file, so a run killed midway resumes from the finished ones)."""
     if workers <= 1 or len(jobs) <= 1:
-        return [train_and_score(j) for j in jobs]
+        return [fn(j) for j in jobs]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     # spawn, not fork: a forked child of a process that has run torch can hang in its thread pools
     with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(train_and_score, jobs))
+        return list(pool.map(fn, jobs))
 
 
 def main(argv=None) -> int:
@@ -220,13 +246,14 @@ def main(argv=None) -> int:
     p.add_argument("--train-folds", default="1,2,3")
     p.add_argument("--test-fold", type=int, default=4)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    p.add_argument("--threads", type=int, default=0, help="torch threads of each segmenter (0 = torch's default)")
+    p.add_argument("--threads", type=int, default=0, help="torch threads of each segmenter job; the sampling and the "
+                   "Fréchet features between them use threads × jobs (0 = torch's default)")
     p.add_argument("--jobs", type=int, default=1, help="segmenters trained at once, each in its own process (on a CPU: "
                    "--jobs = cores with --threads 1 is faster than one job on every core)")
     a = p.parse_args(argv)
     seeds, multiples = [int(s) for s in a.seeds.split(",")], [int(k) for k in a.multiples.split(",")]
-    if a.threads:
-        torch.set_num_threads(a.threads)
+    if a.threads:  # the cores the segmenter jobs will share, for the work done here between them
+        torch.set_num_threads(a.threads * max(a.jobs, 1))
     run, out, device, schedule = Path(a.run), Path(a.out), torch.device(a.device), Schedule()
     ckpts = {"mask": run / "mask" / "ckpt.pt", "image": run / "image" / "ckpt.pt",
              "siamese": run / "siamese" / "image" / "ckpt.pt", "uncond": run / "uncond" / "ckpt.pt"}
@@ -252,17 +279,19 @@ def main(argv=None) -> int:
         kinds["siamese-m2i"] = ("m2i", {"image": "siamese"}, n)
     if "uncond" in models:
         kinds["uncond"] = ("uncond", {"image": "uncond"}, n)
-    generated, generated_meta = {}, {}
+    set_jobs = []
     for name, (kind, roles, count) in kinds.items():
-        used = {role: models[key] for role, key in roles.items()}
         meta = {"kind": kind, "n": count, "steps": a.steps, "eta": a.eta, "seed": a.gen_seed,
                 "models": {role: sha256_of(ckpts[key]) for role, key in roles.items()}}
-        generated_meta[name] = meta
-        print(f"generated set {name}: {count} ({kind})", file=sys.stderr)
-        generated[name] = cached_set(out / "generated" / f"{name}.pt", meta, lambda: generate_set(
-            kind, used, schedule, count, a.steps, a.eta, a.gen_batch, a.gen_seed, device, train.masks))
-        if kind != "uncond":
-            samples_grid(generated[name][0], generated[name][1], test.masks[:16], test.images[:16], out / f"samples-{name}.png")
+        set_jobs.append(SetJob(name, kind, {role: models[key] for role, key in roles.items()}, count, a.steps, a.eta,
+                               a.gen_batch, a.gen_seed, str(device), train.masks, out / "generated" / f"{name}.pt", meta, a.threads))
+    longest_first = sorted(set_jobs, key=lambda j: -j.count * len(j.models))  # so the workers finish together
+    drawn = dict(zip([j.name for j in longest_first], run_jobs(draw_set, longest_first, a.jobs)))
+    generated = {j.name: drawn[j.name] for j in set_jobs}
+    generated_meta = {j.name: j.meta for j in set_jobs}
+    for j in set_jobs:
+        if j.kind != "uncond":
+            samples_grid(*generated[j.name], test.masks[:16], test.images[:16], out / f"samples-{j.name}.png")
 
     # the segmenters: every row × seed, each result kept as it comes
     rows = plan_rows("siamese" in models, multiples)
@@ -288,7 +317,7 @@ def main(argv=None) -> int:
                                             feature_net if is_feature_net else None, str(device), a.threads))
     if pending:
         print(f"{len(pending)} segmenters to train ({len(kept)} kept), {min(a.jobs, len(pending))} at a time", file=sys.stderr)
-    kept.update(zip([(j.row, j.seed) for j in pending], run_jobs(pending, a.jobs)))
+    kept.update(zip([(j.row, j.seed) for j in pending], run_jobs(train_and_score, pending, a.jobs)))
     per_seed, curves = {}, {}
     for row in rows:
         for seed in seeds:

@@ -97,7 +97,7 @@ def test_downstream_table_end_to_end_and_resumes(pair_folder, tmp_path, capsys):
     # a rerun reuses every generated set and row; other steps regenerate the sets
     capsys.readouterr()
     stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*.pt")}
-    assert downstream.main(argv) == 0
+    assert downstream.main([*argv, "--jobs", "2"]) == 0  # the same threads, so the same Fréchet arithmetic
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*.pt")} == stamps
     again = json.loads((out / "results.json").read_text())
     assert again["table"]["pig ×1"] == t["pig ×1"]
@@ -108,6 +108,13 @@ def test_downstream_table_end_to_end_and_resumes(pair_folder, tmp_path, capsys):
     assert downstream.main(argv) == 0
     assert "row pig ×1, seed 1" in capsys.readouterr().err
     assert json.loads((out / "results.json").read_text())["table"]["pig ×1"] == t["pig ×1"]
+    # and so does a set drawn here to the one a worker drew
+    by_worker = torch.load(out / "generated" / "m2i.pt", weights_only=False)
+    (out / "generated" / "m2i.pt").unlink()
+    assert downstream.main(argv) == 0
+    assert "m2i: 4/4" in capsys.readouterr().err
+    here = torch.load(out / "generated" / "m2i.pt", weights_only=False)
+    assert torch.equal(here["images"], by_worker["images"]) and torch.equal(here["masks"], by_worker["masks"])
     # a set made with other settings is drawn again, not reused
     made = []
     fresh = lambda: made.append(1) or (torch.ones(1, 1, 16, 16), torch.zeros(1, 1, 16, 16, dtype=torch.uint8))  # noqa: E731
