@@ -332,6 +332,10 @@ def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
                       f"uninterrupted run", file=sys.stderr)
         if rank == 0:
             print(f"resumed {ckpt_path} at iteration {it}", file=sys.stderr)
+        if it >= args.iters:  # left as it is: a rewrite would change its bytes, and the sha256 that keys what was made from it
+            if rank == 0:
+                print(f"already trained to {it} ≥ --iters {args.iters} iterations: nothing to do", file=sys.stderr)
+            return ckpt_path
     elif args.init_from:
         state, facts = init_from_bundle(args.init_from, args.model, args.preset, args.resolution, **overrides)
         model.load_state_dict(state)

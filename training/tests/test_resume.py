@@ -245,6 +245,20 @@ def test_a_forgotten_resume_does_not_overwrite_the_checkpoint(pair_folder, tmp_p
     assert path.read_bytes() == before and log_iters(out / "mask") == [1, 2]
 
 
+
+def test_resuming_a_finished_run_leaves_its_checkpoint_byte_for_byte(pair_folder, tmp_path, capsys):
+    # rerunning a recipe must not change the checkpoint's sha256, which keys the sets made from it
+    out = tmp_path / "run"
+    train(args_for(pair_folder, out, iters=2))
+    path = out / "mask" / "ckpt.pt"
+    before = path.read_bytes()
+    capsys.readouterr()
+    train(args_for(pair_folder, out, iters=2, resume=True))
+    assert "already trained to 2 ≥ --iters 2 iterations" in capsys.readouterr().err
+    assert path.read_bytes() == before and log_iters(out / "mask") == [1, 2]
+    train(args_for(pair_folder, out, iters=3, resume=True))  # a longer --iters still goes on
+    assert read_checkpoint(path)["iter"] == 3
+
 def test_killed_before_its_first_checkpoint_the_log_starts_over(pair_folder, tmp_path):
     out = tmp_path / "run"
     (out / "mask").mkdir(parents=True)
