@@ -232,12 +232,17 @@ def test_two_process_run_resumes_identically(pair_folder, tmp_path):
     assert len(a["rng_states"]) == 2 and not torch.equal(a["rng_states"][0]["torch"], a["rng_states"][1]["torch"])
 
 
-def test_a_forgotten_resume_does_not_overwrite_the_checkpoint(pair_folder, tmp_path, capsys):
+def trained_two_iterations(pair_folder, tmp_path, capsys) -> tuple[Path, Path, bytes]:
+    """A finished 2-iteration run: its folder, its checkpoint and the checkpoint's bytes."""
     out = tmp_path / "run"
     train(args_for(pair_folder, out, iters=2))
     path = out / "mask" / "ckpt.pt"
-    before = path.read_bytes()
     capsys.readouterr()
+    return out, path, path.read_bytes()
+
+
+def test_a_forgotten_resume_does_not_overwrite_the_checkpoint(pair_folder, tmp_path, capsys):
+    out, path, before = trained_two_iterations(pair_folder, tmp_path, capsys)
     argv = ["--model", "mask", "--data", str(pair_folder), "--out", str(out), "--preset", "tiny", "--resolution", "16",
             "--batch", "2", "--iters", "4", "--threads", "1", "--ckpt-every", "1"]
     assert main(argv) == 2
@@ -248,11 +253,7 @@ def test_a_forgotten_resume_does_not_overwrite_the_checkpoint(pair_folder, tmp_p
 
 def test_resuming_a_finished_run_leaves_its_checkpoint_byte_for_byte(pair_folder, tmp_path, capsys):
     # rerunning a recipe must not change the checkpoint's sha256, which keys the sets made from it
-    out = tmp_path / "run"
-    train(args_for(pair_folder, out, iters=2))
-    path = out / "mask" / "ckpt.pt"
-    before = path.read_bytes()
-    capsys.readouterr()
+    out, path, before = trained_two_iterations(pair_folder, tmp_path, capsys)
     train(args_for(pair_folder, out, iters=2, resume=True))
     assert "already trained to 2 ≥ --iters 2 iterations" in capsys.readouterr().err
     assert path.read_bytes() == before and log_iters(out / "mask") == [1, 2]
