@@ -110,7 +110,6 @@ def cached_set(path: Path, meta: dict, make) -> tuple[torch.Tensor, torch.Tensor
     return saved["masks"].float(), saved["images"].float() / 127.5 - 1
 
 
-
 @dataclass(frozen=True)
 class SetJob:
     """One generated set to draw (or find already drawn at `path` with the same `meta`)."""
@@ -135,6 +134,7 @@ def draw_set(job: SetJob) -> tuple[torch.Tensor, torch.Tensor]:
     print(f"generated set {job.name}: {job.count} ({job.kind})", file=sys.stderr, flush=True)
     return cached_set(job.path, job.meta, lambda: generate_set(job.name, job.kind, job.models, Schedule(), job.count, job.steps,
                                                                job.eta, job.batch, job.seed, torch.device(job.device), job.train_masks))
+
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
     a = np.asarray(values, float)
@@ -248,7 +248,7 @@ def main(argv=None) -> int:
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--threads", type=int, default=0, help="torch threads of each segmenter job; the sampling and the "
                    "Fréchet features between them use threads × jobs (0 = torch's default)")
-    p.add_argument("--jobs", type=int, default=1, help="segmenters trained at once, each in its own process (on a CPU: "
+    p.add_argument("--jobs", type=int, default=1, help="generated sets drawn and segmenters trained at once, each in its own process (on a CPU: "
                    "--jobs = cores with --threads 1 is faster than one job on every core)")
     a = p.parse_args(argv)
     seeds, multiples = [int(s) for s in a.seeds.split(",")], [int(k) for k in a.multiples.split(",")]
