@@ -122,7 +122,7 @@ class SetJob:
     batch: int
     seed: int
     device: str
-    train_masks: torch.Tensor  # the conditions of mask → image
+    train_masks: torch.Tensor | None  # the conditions of mask → image (only that kind carries them to a worker)
     path: Path
     meta: dict
     threads: int
@@ -284,7 +284,7 @@ def main(argv=None) -> int:
         meta = {"kind": kind, "n": count, "steps": a.steps, "eta": a.eta, "seed": a.gen_seed,
                 "models": {role: sha256_of(ckpts[key]) for role, key in roles.items()}}
         set_jobs.append(SetJob(name, kind, {role: models[key] for role, key in roles.items()}, count, a.steps, a.eta,
-                               a.gen_batch, a.gen_seed, str(device), train.masks, out / "generated" / f"{name}.pt", meta, a.threads))
+                               a.gen_batch, a.gen_seed, str(device), train.masks if kind == "m2i" else None, out / "generated" / f"{name}.pt", meta, a.threads))
     longest_first = sorted(set_jobs, key=lambda j: -j.count * len(j.models))  # so the workers finish together
     drawn = dict(zip([j.name for j in longest_first], run_jobs(draw_set, longest_first, a.jobs)))
     generated = {j.name: drawn[j.name] for j in set_jobs}
