@@ -1,7 +1,11 @@
 import csv
+from pathlib import Path
 
+import pytest
+import torch
 
-from pigkit.train import main, parse_args, read_checkpoint, train
+from pigkit.onnx_import import init_from_bundle
+from pigkit.train import BF16_UNSUPPORTED, main, parse_args, read_checkpoint, train
 
 
 def args_for(folder, out, model="mask", iters=3, **extra):
@@ -40,3 +44,48 @@ def test_image_model_needs_the_mask_model(pair_folder, tmp_path, capsys):
     code = main(["--model", "image", "--data", str(pair_folder), "--out", str(tmp_path / "o"), "--preset", "tiny",
                  "--resolution", "16", "--iters", "1", "--threads", "1"])
     assert code == 2 and "checkpoint not found" in capsys.readouterr().err
+
+
+def _logged_lrs(path):
+    return [float(r["lr"]) for r in csv.DictReader(path.open())]
+
+
+def test_warmup_ramps_the_learning_rate_and_resumes_mid_ramp(pair_folder, tmp_path):
+    out = tmp_path / "run"
+    train(args_for(pair_folder, out, iters=2, warmup=4, lr=1e-3))
+    assert read_checkpoint(out / "mask" / "ckpt.pt")["opt_start"] == 0
+    train(args_for(pair_folder, out, iters=6, warmup=4, lr=1e-3, resume=True))  # resumes in the ramp
+    # the lr logged at iteration i is the one its step used: lr·i/4 up to 4, then lr
+    assert _logged_lrs(out / "mask" / "log.csv") == [2.5e-4, 5e-4, 7.5e-4, 1e-3, 1e-3, 1e-3]
+
+
+def test_warmup_counts_from_an_init_from_start(pair_folder, tmp_path):
+    tiny = Path(__file__).resolve().parents[2] / "public" / "models" / "tiny"
+    out = tmp_path / "run"
+    argv = ["--model", "mask", "--data", str(pair_folder), "--out", str(out), "--preset", "tiny", "--resolution", "32",
+            "--batch", "2", "--iters", "100000", "--log-every", "1", "--ckpt-every", "1", "--threads", "1", "--folds", "",
+            "--init-from", str(tiny), "--warmup", "2", "--lr", "1e-3"]
+    done = init_from_bundle(tiny, "mask", "tiny", 32)[1]["iters"]  # the ramp starts at the shipped pair's count
+    a = parse_args(argv)
+    a.iters = done + 3
+    train(a)
+    ck = read_checkpoint(out / "mask" / "ckpt.pt")
+    assert ck["opt_start"] == done and ck["iter"] == done + 3
+    assert _logged_lrs(out / "mask" / "log.csv") == [5e-4, 1e-3, 1e-3]
+
+
+def test_bf16_autocast_trains_with_float32_weights(pair_folder, tmp_path, capsys):
+    if BF16_UNSUPPORTED:  # Debian's torch 1.13: refused with a message, not a traceback mid-run
+        with pytest.raises(SystemExit):
+            args_for(pair_folder, tmp_path, bf16=True)
+        assert "--bf16 needs PyTorch ≥ 2.0" in capsys.readouterr().err
+        return
+    out = tmp_path / "run"
+    train(args_for(pair_folder, out, iters=2, bf16=True))
+    ck = read_checkpoint(out / "mask" / "ckpt.pt")
+    assert ck["config"]["bf16"] is True
+    assert {v.dtype for v in ck["model"].values() if v.is_floating_point()} == {torch.float32}
+    losses = [float(r["loss"]) for r in csv.DictReader((out / "mask" / "log.csv").open())]
+    assert len(losses) == 2 and all(0 < v < 10 for v in losses)
+    train(args_for(pair_folder, out, model="image", iters=2, bf16=True))
+    assert read_checkpoint(out / "image" / "ckpt.pt")["iter"] == 2
