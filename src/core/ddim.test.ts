@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ddimCoefficients, ddimNext, forwardNoise, predictX0 } from './ddim';
+import { clipEstimate, clipsChain, ddimCoefficients, ddimNext, forwardNoise, predictX0 } from './ddim';
 import { linearSchedule } from './schedule';
 
 const s = linearSchedule({ kind: 'linear', betaStart: 1e-4, betaEnd: 0.02, T: 1024 });
@@ -62,5 +62,62 @@ describe('predictX0 / ddimNext', () => {
     const xt = forwardNoise(x0, eps, k);
     const back = predictX0(xt, eps, k);
     for (let i = 0; i < 5; i++) expect(back[i]).toBeCloseTo(x0[i], 5);
+  });
+});
+
+describe('clipEstimate', () => {
+  // Golden values from numpy, from the formula: x̂₀ = float32((x_t − √(1−ᾱ) ε) / √ᾱ) in float64;
+  // where |x̂₀| > 1: x̂₀ = ±1, ε = float32((x_t − √ᾱ x̂₀) / √(1−ᾱ)) in float64; elsewhere unchanged.
+  const cases = [
+    {
+      what: 't = 768 (ᾱ ≈ 0.0029: x̂₀ amplifies ε 19×)',
+      t: 768,
+      xt: [0.5, -1.25, 0.02, 2],
+      eps: [0.49, -0.3, 0.04, 1.5],
+      x0: [0.199551060795784, -17.71584701538086, -0.37172192335128784, 9.36015796661377],
+      clippedX0: [0.199551060795784, -1, -0.37172192335128784, 1],
+      clippedEps: [0.49000000953674316, -1.1980767250061035, 0.03999999910593033, 1.9491583108901978],
+    },
+    {
+      what: 't = 0 (ᾱ ≈ 0.9999: x̂₀ ≈ x_t, ε re-derived ×100)',
+      t: 0,
+      xt: [1.5, -0.999, -1.2, 0.3],
+      eps: [0.01, 0.02, -0.03, 0.5],
+      x0: [1.4999749660491943, -0.9992499947547913, -1.19976007938385, 0.29501476883888245],
+      clippedX0: [1, -0.9992499947547913, -1, 0.29501476883888245],
+      clippedEps: [50.005001068115234, 0.019999999552965164, -20.0050048828125, 0.5],
+    },
+  ];
+  for (const c of cases) {
+    it(`clamps x̂₀ and re-derives ε only where |x̂₀| > 1: ${c.what}`, () => {
+      const k = ddimCoefficients(s, c.t, Math.max(-1, c.t - 256), 0);
+      const xt = Float32Array.from(c.xt);
+      const eps = Float32Array.from(c.eps);
+      const x0 = predictX0(xt, eps, k);
+      expect(Array.from(x0)).toEqual(c.x0);
+      const before = eps.slice();
+      expect(clipEstimate(xt, eps, x0, k)).toBe(2);
+      expect(Array.from(x0)).toEqual(c.clippedX0);
+      expect(Array.from(eps)).toEqual(c.clippedEps);
+      // unclipped elements bit-identical to the reference; clipped ones: x_t = √ᾱ x̂₀ + √(1−ᾱ) ε holds again
+      for (let i = 0; i < xt.length; i++) {
+        if (Math.abs(c.x0[i]) <= 1) expect(eps[i]).toBe(before[i]);
+        else expect(k.sqrtAlphaBar * x0[i] + k.sqrtOneMinusAlphaBar * eps[i]).toBeCloseTo(xt[i], 5);
+      }
+    });
+  }
+  it('leaves ±1 exactly and NaN alone', () => {
+    const k = ddimCoefficients(s, 512, 256, 0);
+    const xt = Float32Array.of(0.3, -0.2, 0.1);
+    const eps = Float32Array.of(0.5, 0.6, 0.7);
+    const x0 = Float32Array.of(1, -1, NaN);
+    expect(clipEstimate(xt, eps, x0, k)).toBe(0);
+    expect(Array.from(x0)).toEqual([1, -1, NaN]);
+    expect(Array.from(eps)).toEqual(Array.from(Float32Array.of(0.5, 0.6, 0.7)));
+  });
+  it('which chains each mode clips', () => {
+    expect([clipsChain('none', 'mask'), clipsChain('none', 'image')]).toEqual([false, false]);
+    expect([clipsChain('image', 'mask'), clipsChain('image', 'image')]).toEqual([false, true]);
+    expect([clipsChain('both', 'mask'), clipsChain('both', 'image')]).toEqual([true, true]);
   });
 });

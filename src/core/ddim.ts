@@ -4,6 +4,7 @@
 //   c₁     = η √((1 − ᾱ_t/ᾱ_{t'}) (1 − ᾱ_{t'}) / (1 − ᾱ_t)),   c₂ = √(1 − ᾱ_{t'} − c₁²)
 // Coefficients in float64; arrays float32 (each element computed in float64, stored as float32).
 // With t' = −1 (ᾱ = 1) both c₁ and c₂ are 0 and x_{t'} = x̂₀ exactly.
+// METHOD.md does not clip x̂₀; the `clip` option (clipEstimate) may, per chain, default none.
 
 import { alphaBarAt, type Schedule } from './schedule';
 
@@ -38,13 +39,46 @@ export function ddimCoefficients(schedule: Schedule, t: number, tPrev: number, e
   };
 }
 
-/** x̂₀ = (x_t − √(1−ᾱ_t) ε) / √ᾱ_t; not clipped. */
+/** x̂₀ = (x_t − √(1−ᾱ_t) ε) / √ᾱ_t; not clipped (clipEstimate does that where asked). */
 export function predictX0(xt: Float32Array, eps: Float32Array, k: DdimCoefficients, out = new Float32Array(xt.length)): Float32Array {
   checkLengths(xt, eps);
   const s1 = k.sqrtOneMinusAlphaBar;
   const s = k.sqrtAlphaBar;
   for (let i = 0; i < xt.length; i++) out[i] = (xt[i] - s1 * eps[i]) / s;
   return out;
+}
+
+/** Which chains clip their estimate (contracts.md §2 `sampler.clip`): none (the paper's loop),
+ * image (the image chain's ŷ₀ only) or both (the mask chain's x̂₀ too). */
+export const CLIP_MODES = ['none', 'image', 'both'] as const;
+export type ClipMode = (typeof CLIP_MODES)[number];
+
+export function clipsChain(clip: ClipMode, chain: 'mask' | 'image'): boolean {
+  return clip === 'both' || (clip === 'image' && chain === 'image');
+}
+
+/**
+ * The `clip` option on one chain's step (diffusers' DDIMScheduler clip_sample, restricted to the
+ * clipped elements): where x̂₀ > 1 or x̂₀ < −1, x̂₀ ← clamp(x̂₀, −1, 1) and ε ← (x_t − √ᾱ_t x̂₀) / √(1−ᾱ_t),
+ * so that x_{t'} heads for the clamped estimate; every other element of both is left as it is,
+ * bit for bit. In place on the step's own x̂₀ and ε; returns how many elements were clipped.
+ */
+export function clipEstimate(xt: Float32Array, eps: Float32Array, x0: Float32Array, k: DdimCoefficients): number {
+  checkLengths(xt, eps);
+  checkLengths(xt, x0);
+  const s = k.sqrtAlphaBar;
+  const s1 = k.sqrtOneMinusAlphaBar;
+  let clipped = 0;
+  for (let i = 0; i < x0.length; i++) {
+    // (a NaN is neither: it stays, for the finite checks to report)
+    if (x0[i] > 1 || x0[i] < -1) {
+      const c = x0[i] > 1 ? 1 : -1;
+      x0[i] = c;
+      eps[i] = (xt[i] - s * c) / s1;
+      clipped++;
+    }
+  }
+  return clipped;
 }
 
 /** x_{t'} = √ᾱ_{t'} x̂₀ + c₁ z + c₂ ε. `z` may be null when c₁ = 0 (η = 0). */
