@@ -1,9 +1,10 @@
 // core's CPU step executor: the plain U-Nets (a PairDenoiser) give ε, and core's own DDIM update
 // (ddim.ts) and B(·) (binarize.ts) run on Float32Arrays. The reference implementation of a step;
-// the path of the CLI, of Node and of the WASM backend.
+// the path of the CLI, of Node and of the WASM backend, and of every run whose `clip` the step
+// graphs cannot do.
 
 import { binarize, type BinarizeOptions } from './binarize';
-import { ddimNext, predictX0 } from './ddim';
+import { clipEstimate, clipsChain, ddimNext, predictX0, type ClipMode } from './ddim';
 import { checkFinite } from './finite';
 import type { EstimateName, Estimates, PairDenoiser, StepCall, StepExecutor, StepExecutorFactory } from './sampler';
 
@@ -31,6 +32,7 @@ class CpuStepExecutor implements StepExecutor {
     private readonly H: number,
     private readonly W: number,
     private readonly binarizeOptions: BinarizeOptions | undefined,
+    private readonly clip: ClipMode,
   ) {
     this.n = H * W;
   }
@@ -46,6 +48,7 @@ class CpuStepExecutor implements StepExecutor {
     checkLength('ε_x', eps, this.n, this.H, this.W);
     checkFinite(eps, { model: 'mask', quantity: 'ε', index, t });
     const x0 = predictX0(this.x, eps, k);
+    if (clipsChain(this.clip, 'mask')) clipEstimate(this.x, eps, x0, k);
     this.x = ddimNext(x0, eps, z, k);
     this.estimates.x0 = x0;
     this.estimates.c = binarize(x0, this.H, this.W, this.binarizeOptions);
@@ -58,6 +61,7 @@ class CpuStepExecutor implements StepExecutor {
     checkLength('ε_y', eps, this.n, this.H, this.W);
     checkFinite(eps, { model: 'image', quantity: 'ε', index, t });
     const y0 = predictX0(this.y, eps, k);
+    if (clipsChain(this.clip, 'image')) clipEstimate(this.y, eps, y0, k);
     this.y = ddimNext(y0, eps, z, k);
     this.estimates.y0 = y0;
   }
@@ -81,6 +85,6 @@ class CpuStepExecutor implements StepExecutor {
 /** core's CPU executor over the plain U-Nets (contracts.md §1). */
 export function cpuStepExecutors(denoiser: PairDenoiser): StepExecutorFactory {
   return {
-    create: ({ height, width, binarize: b }) => new CpuStepExecutor(denoiser, height, width, b),
+    create: ({ height, width, binarize: b, clip }) => new CpuStepExecutor(denoiser, height, width, b, clip),
   };
 }

@@ -174,6 +174,89 @@ describe('the other two modes share the loop', () => {
   });
 });
 
+describe('the option clip', () => {
+  // Targets partly outside [−1, 1]: the oracle makes every x̂₀ / ŷ₀ the target, so what clip
+  // clamps is known ahead; the oracle's ε does not depend on the other chain.
+  const wideMask = Float32Array.from(trueMask, (v) => 1.5 * v);
+  const wideImage = Float32Array.from({ length: N }, (_, i) => 1.3 * Math.cos(i / 5));
+  const wide = (calls: { mask: Call[]; image: Call[] }): PairDenoiser => ({
+    predictMaskNoise: async (xy, t) => (calls.mask.push({ input: xy.slice(), t }), oracle(wideMask, xy.subarray(0, N), t)),
+    predictImageNoise: async (yc, t) => (calls.image.push({ input: yc.slice(), t }), oracle(wideImage, yc.subarray(0, N), t)),
+  });
+  const run = async (clip: SamplerOptions['clip']) => {
+    const calls = { mask: [] as Call[], image: [] as Call[] };
+    const frames: SamplerFrame[] = [];
+    const result = await runSampler({ denoiser: wide(calls), schedule, height: H, width: W, steps: 4, seed: 21, eta: 1, ...(clip ? { clip } : {}) }, (f) => {
+      frames.push(f);
+    });
+    return { calls, frames, result };
+  };
+  const arrays = (r: Awaited<ReturnType<typeof run>>) => ({
+    frames: r.frames.map((f) => [f.x0, f.y0, f.c].map((a) => Array.from(a))),
+    inputs: [...r.calls.mask, ...r.calls.image].map((c) => Array.from(c.input)),
+    result: [Array.from(r.result.mask), Array.from(r.result.image)],
+  });
+
+  it("'none' is the loop without the option, bit for bit", async () => {
+    expect(arrays(await run('none'))).toEqual(arrays(await run(undefined)));
+  });
+
+  it("'image' clamps ŷ₀ where it leaves [−1, 1] and steps with ε re-derived there; the mask chain is untouched", async () => {
+    const none = await run('none');
+    const image = await run('image');
+    expect(image.frames.map((f) => [Array.from(f.x0), Array.from(f.c)])).toEqual(none.frames.map((f) => [Array.from(f.x0), Array.from(f.c)]));
+    for (let s = 0; s < 4; s++) {
+      const [ref, got] = [none.frames[s].y0, image.frames[s].y0];
+      for (let i = 0; i < N; i++) {
+        if (Math.abs(wideImage[i]) > 1) expect(got[i]).toBe(Math.sign(wideImage[i]));
+        // step 0 starts from the same y_T: unclipped pixels are the reference's bit for bit
+        else if (s === 0) expect(got[i]).toBe(ref[i]);
+        else expect(got[i]).toBeCloseTo(ref[i], 5);
+      }
+    }
+    // step 1's y_t, in float64 here: √ᾱ_{t'} ŷ₀ + c₁ z + √(1 − ᾱ_{t'} − c₁²) ε with, where clipped,
+    // ŷ₀ = ±1 and ε = (y_T − √ᾱ_t ŷ₀) / √(1 − ᾱ_t)
+    const yT = gaussian(21, 1, N);
+    const z = gaussian(21, 3, N);
+    const [t, tp] = [768, 512];
+    const c1 = Math.sqrt(((1 - ab(t) / ab(tp)) * (1 - ab(tp))) / (1 - ab(t)));
+    for (let i = 0; i < N; i++) {
+      const y0 = Math.abs(wideImage[i]) > 1 ? Math.sign(wideImage[i]) : image.frames[0].y0[i];
+      const eps = Math.abs(wideImage[i]) > 1 ? (yT[i] - Math.sqrt(ab(t)) * y0) / Math.sqrt(1 - ab(t)) : oracle(wideImage, yT, t)[i];
+      const want = Math.sqrt(ab(tp)) * y0 + c1 * z[i] + Math.sqrt(1 - ab(tp) - c1 * c1) * eps;
+      expect(image.calls.image[1].input[i]).toBeCloseTo(want, 5);
+    }
+    expect(Array.from(image.result.image)).toEqual(Array.from(image.frames[3].y0));
+  });
+
+  it("'both' clamps x̂₀ too: the frames, the condition B(x̂₀) and the final pair are of the clamped estimate", async () => {
+    const both = await run('both');
+    for (const f of both.frames) {
+      for (let i = 0; i < N; i++) expect(f.x0[i]).toBe(trueMask[i]); // ±1.5 clamped to ±1
+      expect(f.y0.every((v) => v >= -1 && v <= 1)).toBe(true);
+    }
+    both.frames.forEach((f, s) => expect(Array.from(both.calls.image[s].input.subarray(N))).toEqual(Array.from(f.c)));
+    expect(Array.from(both.result.mask)).toEqual(Array.from(both.frames[3].c));
+    // the mask chain moved: step 1's x_t differs from the unclipped run's
+    const none = await run('none');
+    expect(Array.from(both.calls.mask[1].input.subarray(0, N))).not.toEqual(Array.from(none.calls.mask[1].input.subarray(0, N)));
+  });
+
+  it('a bad value is refused by name, and the executor learns the value at creation', async () => {
+    await expect(run('all' as never)).rejects.toThrow('clip must be none, image, both, got "all"');
+    const seen: string[] = [];
+    const spy: StepExecutorFactory = {
+      create: (r) => {
+        seen.push(r.clip);
+        return fakeExecutors([]).create(r);
+      },
+    };
+    await runSampler({ executor: spy, schedule, height: H, width: W, steps: 1, seed: 1 });
+    await runSampler({ executor: spy, schedule, height: H, width: W, steps: 1, seed: 1, clip: 'both' });
+    expect(seen).toEqual(['none', 'both']);
+  });
+});
+
 describe('cancellation and errors', () => {
   it('stops within a step once the signal is aborted', async () => {
     const signal = { aborted: false };

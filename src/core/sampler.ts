@@ -14,6 +14,9 @@
 //   - the engine's step-graph executor (src/engine/steps.ts): whole steps as ONNX graphs
 //     (contracts.md §1b) with x_t, y_t, c kept as GPU tensors; only what `read` asks for comes back.
 //
+// The option `clip` (contracts.md §2, not in METHOD.md; default none, the paper's loop) is the
+// executor's: it learns at creation which chains clamp their estimate (ddim.ts, clipEstimate).
+//
 // Noise (docs/contracts.md §3): x_T from stream 0, y_T from stream 1; with η > 0 the DDIM z of the
 // mask chain from stream 2 and of the image chain from stream 3, H·W values per step in step order
 // (drawn only where c₁ ≠ 0, i.e. not on the last step, as the kit's reference sampler does).
@@ -22,7 +25,7 @@
 // by the sampler or the executor, so a consumer may transfer them (postMessage) without copying.
 
 import type { BinarizeOptions } from './binarize';
-import { ddimCoefficients, forwardNoise, type DdimCoefficients } from './ddim';
+import { CLIP_MODES, ddimCoefficients, forwardNoise, type ClipMode, type DdimCoefficients } from './ddim';
 import { checkFinite } from './finite';
 import { GaussianStream, Stream } from './noise';
 import { checkLength, cpuStepExecutors } from './sampler-cpu';
@@ -72,9 +75,17 @@ export interface StepExecutor {
   finish(): Promise<void>;
 }
 
+/** What an executor is made for: the run's size, B(·) and which chains clip (clipsChain). */
+export interface ExecutorRun {
+  height: number;
+  width: number;
+  binarize?: BinarizeOptions;
+  clip: ClipMode;
+}
+
 /** Makes one executor (one run's state) per run. */
 export interface StepExecutorFactory {
-  create(run: { height: number; width: number; binarize?: BinarizeOptions }): StepExecutor;
+  create(run: ExecutorRun): StepExecutor;
 }
 
 export type SamplerMode =
@@ -93,6 +104,8 @@ export interface SamplerOptions {
   steps: number;
   seed: number;
   eta?: number; // default 0
+  /** Which chains clamp their estimate to [−1, 1] (ddim.ts, clipEstimate); default 'none', the paper's loop. */
+  clip?: ClipMode;
   binarize?: BinarizeOptions;
   mode?: SamplerMode; // default pair
   /**
@@ -154,6 +167,8 @@ export async function* sampleSteps(opts: SamplerOptions): AsyncGenerator<Sampler
   const eta = opts.eta ?? 0;
   const mode = opts.mode ?? { kind: 'pair' };
   if (!(eta >= 0)) throw new RangeError(`eta must be ≥ 0, got ${eta}`);
+  const clip = opts.clip ?? 'none';
+  if (!CLIP_MODES.includes(clip)) throw new RangeError(`clip must be ${CLIP_MODES.join(', ')}, got ${JSON.stringify(clip)}`);
   const pairs = ddimTimePairs(schedule.T, opts.steps);
   const factory = opts.executor ?? (opts.denoiser ? cpuStepExecutors(opts.denoiser) : null);
   if (!factory) throw new Error('sampleSteps needs a denoiser or an executor');
@@ -178,7 +193,7 @@ export async function* sampleSteps(opts: SamplerOptions): AsyncGenerator<Sampler
     if (opts.signal?.aborted) throw new CancelledError();
   };
 
-  const executor = factory.create({ height: H, width: W, binarize: opts.binarize });
+  const executor = factory.create({ height: H, width: W, binarize: opts.binarize, clip });
   try {
     await executor.start({ xT, yT, condition: userMask });
     let mask: Float32Array = userMask ?? new Float32Array(n);

@@ -253,6 +253,7 @@ export function stepGraphExecutors(
       if (!graphsMatchBinarize(run.binarize)) {
         throw new EngineError('input', `the step graphs compute B(·) with kernel ${STEP_GRAPH_BINARIZE.kernel} and weights [${STEP_GRAPH_BINARIZE.weights}], the run asks for ${JSON.stringify(run.binarize)}`);
       }
+      if (run.clip !== 'none') throw new EngineError('input', `the step graphs cannot clip x̂₀ (clip ${run.clip}): run it on the plain U-Nets`);
       return new GraphStepExecutor(ort, sessions.maskStep, sessions.imageStep, place, height, width);
     },
   };
