@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkSessionSignature, ManifestError, sha256Hex, stepGraphs, validateManifest, verifyModelBytes, type ModelFileSpec } from './manifest';
+import { checkSessionSignature, ManifestError, samplerClip, sha256Hex, stepGraphs, takesClip, validateManifest, verifyModelBytes, type ModelFileSpec } from './manifest';
 
 const model = (file: string): ModelFileSpec => ({
   file,
@@ -25,7 +25,7 @@ const good = () => ({
 
 /** A step graph entry per contracts.md §1b. */
 const stepModel = (file: string, inputs: string[], outputs: string[]): ModelFileSpec => {
-  const shape = (n: string) => (n === 't' ? [1] : n === 'k' ? [5] : [1, 1, 32, 32]);
+  const shape = (n: string) => (n === 't' || n === 'clip' ? [1] : n === 'k' ? [5] : [1, 1, 32, 32]);
   return {
     file,
     sha256: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
@@ -125,6 +125,44 @@ describe('step graphs (contracts.md §1b)', () => {
     expect(p).toContain('manifest.models.maskStep.inputs "k" must have shape [5], got [4]');
     expect(p).toContain('manifest.models.maskStep.outputs has no tensor named "c" (found "x_prev", "x0", "cond")');
     expect(p).toContain('manifest.models.imageStep.inputs "y_t" must have shape [1,1,32,32], got [1,1,16,16]');
+  });
+});
+
+describe('sampler.clip and the step graphs’ clip input', () => {
+  it('is optional, default none; one of the three strings, else an error naming the field', () => {
+    expect(samplerClip(validateManifest(good()))).toBe('none');
+    for (const clip of ['none', 'image', 'both'] as const) {
+      const m = good() as Record<string, any>;
+      m.sampler.clip = clip;
+      expect(samplerClip(validateManifest(m))).toBe(clip);
+    }
+    for (const bad of ['Both', 1, null, true]) {
+      const m = good() as Record<string, any>;
+      m.sampler.clip = bad;
+      expect(problems(m)).toEqual([`manifest.sampler.clip must be "none" or "image" or "both", got ${JSON.stringify(bad)}`]);
+    }
+  });
+  it('step graphs are accepted with and without the clip input; where listed it is [1]', () => {
+    const old = validateManifest(withSteps());
+    expect([takesClip(old.models.maskStep!), takesClip(old.models.imageStep!)]).toEqual([false, false]);
+    const m = withSteps();
+    m.models.maskStep = stepModel('mask_step.onnx', ['x_t', 'y_t', 't', 'k', 'z', 'clip'], ['x_prev', 'x0', 'c']);
+    m.models.imageStep = stepModel('image_step.onnx', ['y_t', 'c', 't', 'k', 'z', 'clip'], ['y_prev', 'y0']);
+    const v = validateManifest(m);
+    expect([takesClip(v.models.maskStep!), takesClip(v.models.imageStep!)]).toEqual([true, true]);
+    m.models.imageStep.inputs[5].shape = [1, 1];
+    expect(problems(m)).toEqual(['manifest.models.imageStep.inputs "clip" must have shape [1], got [1,1]']);
+  });
+  it('a session with the clip input needs a manifest that lists it (and the other way round)', () => {
+    const listed = stepModel('mask_step.onnx', ['x_t', 'y_t', 't', 'k', 'z', 'clip'], ['x_prev', 'x0', 'c']);
+    const unlisted = stepModel('mask_step.onnx', ['x_t', 'y_t', 't', 'k', 'z'], ['x_prev', 'x0', 'c']);
+    const session = (inputs: string[]) => ({ inputNames: inputs, outputNames: ['x_prev', 'x0', 'c'] });
+    const withClip = session(['x_t', 'y_t', 't', 'k', 'z', 'clip']);
+    const without = session(['x_t', 'y_t', 't', 'k', 'z']);
+    expect(checkSessionSignature('maskStep', listed, withClip)).toEqual([]);
+    expect(checkSessionSignature('maskStep', unlisted, without)).toEqual([]);
+    expect(checkSessionSignature('maskStep', unlisted, withClip)).toEqual(['mask_step.onnx (maskStep model) needs an input "clip" the manifest does not list']);
+    expect(checkSessionSignature('maskStep', listed, without)[0]).toMatch(/^mask_step.onnx \(maskStep model\) has no input "clip" listed in the manifest/);
   });
 });
 

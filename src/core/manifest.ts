@@ -2,6 +2,8 @@
 // the field, a check of an ONNX session's inputs/outputs against it, and sha256 verification.
 // Unknown extra fields are allowed (forward compatibility).
 
+import { CLIP_MODES, type ClipMode } from './ddim';
+
 export interface TensorSpec {
   name: string;
   shape: number[];
@@ -25,6 +27,8 @@ export interface Manifest {
     steps: number;
     skip: 'uniform';
     eta: number;
+    /** Which chains clip their estimate by default (optional; samplerClip reads it, default 'none'). */
+    clip?: ClipMode;
     binarize: { kernel: number; weights: [number, number] };
   };
   models: {
@@ -46,11 +50,32 @@ export type StepGraphRole = 'maskStep' | 'imageStep';
 export type ModelKey = ModelRole | StepGraphRole;
 export const STEP_GRAPH_ROLES: readonly StepGraphRole[] = ['maskStep', 'imageStep'];
 
-/** Inputs and outputs of each step graph, in contract order (contracts.md §1b); k has 5 values. */
+/**
+ * Inputs and outputs every step graph has, in contract order (contracts.md §1b); k has 5 values.
+ * Graphs exported since the sampler option clip also take STEP_GRAPH_CLIP_INPUT; older ones do not.
+ */
 export const STEP_GRAPH_IO: Record<StepGraphRole, { inputs: readonly string[]; outputs: readonly string[] }> = {
   maskStep: { inputs: ['x_t', 'y_t', 't', 'k', 'z'], outputs: ['x_prev', 'x0', 'c'] },
   imageStep: { inputs: ['y_t', 'c', 't', 'k', 'z'], outputs: ['y_prev', 'y0'] },
 };
+
+/** The optional step-graph input [1]: 1 = clip this chain's estimate, 0 = do not. */
+export const STEP_GRAPH_CLIP_INPUT = 'clip';
+
+/** The shape of a step graph's tensor: t and clip [1], k [5], every image tensor [1, 1, H, W]. */
+export function stepGraphShape(name: string, [H, W]: readonly [number, number]): number[] {
+  return name === 't' || name === STEP_GRAPH_CLIP_INPUT ? [1] : name === 'k' ? [5] : [1, 1, H, W];
+}
+
+/** Whether a step graph takes the clip input (graphs exported before the option do not). */
+export function takesClip(spec: ModelFileSpec): boolean {
+  return spec.inputs.some((s) => s.name === STEP_GRAPH_CLIP_INPUT);
+}
+
+/** The manifest's default `clip` (absent: 'none', the paper's loop). */
+export function samplerClip(manifest: Manifest): ClipMode {
+  return manifest.sampler.clip ?? 'none';
+}
 
 /** The B(·) settings baked into the kit's step graphs (its `binarize` defaults). */
 export const STEP_GRAPH_BINARIZE = { kernel: 5, weights: [0.75, 0.25] as const };
@@ -201,6 +226,7 @@ export function validateManifest(json: unknown): Manifest {
     if (steps !== undefined && T !== undefined && steps > T) c.problems.push(`${p}.steps (${steps}) must be ≤ schedule.T (${T})`);
     c.literal(sampler, 'skip', p, ['uniform'] as const);
     c.number(sampler, 'eta', p, { min: 0 });
+    if (sampler.clip !== undefined) c.literal(sampler, 'clip', p, CLIP_MODES);
     const bin = c.object(sampler, 'binarize', p);
     if (bin) {
       const q = `${p}.binarize`;
@@ -250,11 +276,11 @@ function checkUNetContract(problems: string[], path: string, inputs: TensorSpec[
   wantTensor(problems, path, outputs, 'eps', [1, 1, H, W], 'outputs');
 }
 
-/** The step-graph contract (contracts.md §1b): t [1], k [5], every image tensor [1,1,H,W]. */
-function checkStepGraphContract(problems: string[], path: string, role: StepGraphRole, inputs: TensorSpec[], outputs: TensorSpec[], [H, W]: [number, number]): void {
-  const shape = (name: string) => (name === 't' ? [1] : name === 'k' ? [5] : [1, 1, H, W]);
-  for (const name of STEP_GRAPH_IO[role].inputs) wantTensor(problems, path, inputs, name, shape(name), 'inputs');
-  for (const name of STEP_GRAPH_IO[role].outputs) wantTensor(problems, path, outputs, name, shape(name), 'outputs');
+/** The step-graph contract (contracts.md §1b): t [1], k [5], every image tensor [1,1,H,W]; clip [1] where listed. */
+function checkStepGraphContract(problems: string[], path: string, role: StepGraphRole, inputs: TensorSpec[], outputs: TensorSpec[], res: [number, number]): void {
+  const wanted = inputs.some((s) => s.name === STEP_GRAPH_CLIP_INPUT) ? [...STEP_GRAPH_IO[role].inputs, STEP_GRAPH_CLIP_INPUT] : STEP_GRAPH_IO[role].inputs;
+  for (const name of wanted) wantTensor(problems, path, inputs, name, stepGraphShape(name, res), 'inputs');
+  for (const name of STEP_GRAPH_IO[role].outputs) wantTensor(problems, path, outputs, name, stepGraphShape(name, res), 'outputs');
 }
 
 /** Both step graphs, when the manifest lists them (the GPU-resident path needs the pair). */
