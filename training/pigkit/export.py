@@ -22,7 +22,7 @@ import numpy as np
 import onnx
 import torch
 
-from .schedule import COEFFICIENT_ORDER, Schedule
+from .schedule import CLIP_MODES, COEFFICIENT_ORDER, Schedule
 from .stepgraph import STEP_GRAPHS, step_shapes
 from .train import CheckpointError, atomic_save, load_model_checkpoint, read_checkpoint, require_keys
 
@@ -83,8 +83,10 @@ def run_onnx(path: Path, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {o["name"]: np.fromfile(Path(d) / f"{o['name']}.bin", dtype="<f4").reshape(o["shape"]) for o in outs}
 
 
-def _random_feeds(names: list[str], shapes: list[list[int]], schedule: Schedule, g: torch.Generator) -> dict[str, torch.Tensor]:
-    """Random inputs; t a random step, k that step's true coefficients (η = 1), so values are realistic."""
+def _random_feeds(names: list[str], shapes: list[list[int]], schedule: Schedule, g: torch.Generator,
+                  trial: int = 0) -> dict[str, torch.Tensor]:
+    """Random inputs; t a random step, k that step's true coefficients (η = 1), so values are realistic;
+    a step graph's clip flag alternates between trials (0, 1, 0, …) so both of its paths are checked."""
     t = int(torch.randint(1, schedule.T, (1,), generator=g))
     k = schedule.ddim_coefficients(t, t - 1, 1.0)
     feeds = {}
@@ -93,6 +95,8 @@ def _random_feeds(names: list[str], shapes: list[list[int]], schedule: Schedule,
             feeds[name] = torch.tensor([float(t)])
         elif name == "k":
             feeds[name] = torch.tensor([k[c] for c in COEFFICIENT_ORDER], dtype=torch.float32)
+        elif name == "clip":
+            feeds[name] = torch.tensor([float(trial % 2)])
         elif name == "c":
             feeds[name] = torch.where(torch.rand(shape, generator=g) > 0.8, 1.0, -1.0)
         else:
@@ -106,8 +110,8 @@ def parity_error(module: torch.nn.Module, path: Path, input_names: list[str], sh
     binary output `c` (a threshold, where one ulp can flip a pixel) the fraction of differing pixels."""
     g = torch.Generator().manual_seed(seed)
     worst: dict[str, float] = {}
-    for _ in range(trials):
-        feeds = _random_feeds(input_names, shapes, Schedule(), g)
+    for trial in range(trials):
+        feeds = _random_feeds(input_names, shapes, Schedule(), g, trial)
         with torch.no_grad():
             ref = module(*feeds.values())
         ref = ref if isinstance(ref, tuple) else (ref,)
@@ -133,10 +137,10 @@ def model_entry(path: Path, role: str, inputs: list[tuple[str, list[int]]], outp
 
 
 def build_manifest(name: str, resolution: int, steps: int, entries: dict, card: dict, schedule: Schedule = Schedule(),
-                   eta: float = 0.0) -> dict:
+                   eta: float = 0.0, clip: str = "none") -> dict:
     return {"format": 1, "name": name, "resolution": [resolution, resolution],
             "schedule": {"kind": "linear", "betaStart": schedule.beta_start, "betaEnd": schedule.beta_end, "T": schedule.T},
-            "sampler": {"steps": steps, "skip": "uniform", "eta": eta, "binarize": {"kernel": 5, "weights": [0.75, 0.25]}},
+            "sampler": {"steps": steps, "skip": "uniform", "eta": eta, "clip": clip, "binarize": {"kernel": 5, "weights": [0.75, 0.25]}},
             "models": entries, "card": card}
 
 
@@ -158,7 +162,7 @@ def slim_checkpoints(run: Path, dest: Path) -> None:
 
 
 def export_pair(run: Path, out: Path, name: str, steps: int, extra_card: dict | None = None,
-                data_license: Path | None = None, eta: float = 0.0) -> dict:
+                data_license: Path | None = None, eta: float = 0.0, clip: str = "none") -> dict:
     """Both U-Nets (plain contract) and both step graphs, each checked against PyTorch."""
     out.mkdir(parents=True, exist_ok=True)
     entries, errors, facts, models = {}, {}, {}, {}
@@ -199,7 +203,7 @@ def export_pair(run: Path, out: Path, name: str, steps: int, extra_card: dict | 
         shutil.copyfile(data_license, out / "DATA-LICENSE.txt")
         card["licenseFile"] = "DATA-LICENSE.txt"
     card.update(extra_card or {})
-    manifest = build_manifest(name, r, steps, entries, card, eta=eta)
+    manifest = build_manifest(name, r, steps, entries, card, eta=eta, clip=clip)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return manifest
 
@@ -211,6 +215,9 @@ def main(argv=None) -> int:
     p.add_argument("--name", required=True)
     p.add_argument("--steps", type=int, default=50, help="default DDIM steps the studio offers")
     p.add_argument("--eta", type=float, default=0.0, help="default DDIM η the studio and CLI sample with (paper: 0)")
+    p.add_argument("--clip", default="none", choices=CLIP_MODES,
+                   help="default sampler clip the studio and CLI use: none (METHOD.md's loop), image (clip ŷ₀), "
+                        "both (x̂₀ and ŷ₀); docs/contracts.md")
     p.add_argument("--card", default=None, help="JSON file merged into the model card (metrics, notes)")
     p.add_argument("--data-license", default=None, help="the training data's license notice, copied beside the models")
     p.add_argument("--weights-out", default=None, help="also write slim checkpoints (EMA weights only) here")
@@ -224,7 +231,7 @@ def main(argv=None) -> int:
     except (CheckpointError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    export_pair(Path(a.run), Path(a.out), a.name, a.steps, extra, Path(a.data_license) if a.data_license else None, a.eta)
+    export_pair(Path(a.run), Path(a.out), a.name, a.steps, extra, Path(a.data_license) if a.data_license else None, a.eta, a.clip)
     if a.weights_out:
         slim_checkpoints(Path(a.run), Path(a.weights_out))
     return 0

@@ -1,6 +1,7 @@
 """Golden fixture for the TypeScript sampler: the reference joint loop on an exported pair.
 
-    python3 -m pigkit.golden --model ../public/models/tiny --out ../src/core/fixtures/tiny-golden.json
+    python3 -m pigkit.golden --run fixtures/tiny --out ../src/core/fixtures/tiny-golden.json
+    python3 -m pigkit.golden --run fixtures/tiny --eta 1 --clip both --out ../src/core/fixtures/tiny-golden-clip.json
 
 The networks are loaded from the run's checkpoints (`--run`), the very weights the ONNX files were
 exported from, so the fixture is PyTorch's answer and the TypeScript side checks ORT + its own loop
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .sampler import SeededNoise, sample_pair
-from .schedule import Schedule
+from .schedule import CLIP_MODES, Schedule
 from .train import load_model_checkpoint
 
 
@@ -24,14 +25,14 @@ def _flat(t) -> list[float]:
     return [float(v) for v in t.detach().cpu().numpy().astype(np.float32).reshape(-1)]
 
 
-def make_golden(run: Path, name: str, seed: int, steps: int, eta: float) -> dict:
+def make_golden(run: Path, name: str, seed: int, steps: int, eta: float, clip: str = "none") -> dict:
     model_x = load_model_checkpoint(run / "mask" / "ckpt.pt")
     model_y = load_model_checkpoint(run / "image" / "ckpt.pt")
     res = model_x.resolution
     noise = SeededNoise([seed], (res, res))
-    result = sample_pair(model_x, model_y, Schedule(), steps, noise, eta=eta, keep_frames=True)
+    result = sample_pair(model_x, model_y, Schedule(), steps, noise, eta=eta, keep_frames=True, clip=clip)
     return {
-        "model": name, "resolution": [res, res], "seed": seed, "steps": steps, "eta": eta,
+        "model": name, "resolution": [res, res], "seed": seed, "steps": steps, "eta": eta, "clip": clip,
         "xT": _flat(noise.initial(0)), "yT": _flat(noise.initial(1)),
         "frames": [{"t": f.t, "tPrev": f.t_prev, "x0": _flat(f.x0), "y0": _flat(f.y0), "c": _flat(f.c)} for f in result.frames],
         "mask": _flat(result.mask), "image": _flat(result.image),
@@ -45,9 +46,10 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--steps", type=int, default=4)
     p.add_argument("--eta", type=float, default=0.0)
+    p.add_argument("--clip", default="none", choices=CLIP_MODES)
     p.add_argument("--out", required=True)
     a = p.parse_args(argv)
-    golden = make_golden(Path(a.run), a.name, a.seed, a.steps, a.eta)
+    golden = make_golden(Path(a.run), a.name, a.seed, a.steps, a.eta, a.clip)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(golden, separators=(",", ":")) + "\n")
     print(f"wrote {a.out}", file=sys.stderr)

@@ -14,7 +14,7 @@ import torch
 from .binarize import binarize
 from .noise import (STREAM_EPS_IMAGE_TO_MASK, STREAM_X_T, STREAM_Y_T, STREAM_Z_IMAGE, STREAM_Z_MASK,
                     NoiseStream)
-from .schedule import Schedule, ddim_step
+from .schedule import Schedule, clip_chains, ddim_step
 
 
 @dataclass
@@ -70,8 +70,10 @@ class TorchNoise:
 @torch.no_grad()
 def _loop(schedule: Schedule, steps: int, eta: float, noise, *, model_x=None, model_y=None,
           user_mask: torch.Tensor | None = None, user_image: torch.Tensor | None = None,
-          keep_frames: bool = False, on_frame: Callable[[Frame], None] | None = None) -> SampleResult:
-    """The one DDIM loop behind every mode (see the mode functions below)."""
+          keep_frames: bool = False, on_frame: Callable[[Frame], None] | None = None, clip: str = "none") -> SampleResult:
+    """The one DDIM loop behind every mode (see the mode functions below). `clip`: "none" (METHOD.md),
+    "image" (clip ŷ₀) or "both" (x̂₀ and ŷ₀): schedule.clip_estimate."""
+    clip_x, clip_y = clip_chains(clip)
     x_t = noise.initial(STREAM_X_T) if model_x is not None else None
     y_t = noise.initial(STREAM_Y_T) if model_y is not None else None
     fixed_eps = noise.initial(STREAM_EPS_IMAGE_TO_MASK) if user_image is not None else None
@@ -83,11 +85,11 @@ def _loop(schedule: Schedule, steps: int, eta: float, noise, *, model_x=None, mo
             if user_image is not None:  # image → mask: the user's image, re-noised with one fixed ε
                 y_t = k["sqrt_a_t"] * user_image + k["sqrt_one_minus_a_t"] * fixed_eps
             eps_x = model_x(torch.cat([x_t, y_t], 1), tt.expand(x_t.shape[0]))
-            x_t, x0 = ddim_step(x_t, eps_x, k, noise.z(STREAM_Z_MASK) if k["c1"] else None)
+            x_t, x0 = ddim_step(x_t, eps_x, k, noise.z(STREAM_Z_MASK) if k["c1"] else None, clip_x)
             c = binarize(x0)
         if model_y is not None:  # c is None only for the unconditional baseline
             eps_y = model_y(y_t if c is None else torch.cat([y_t, c], 1), tt.expand(y_t.shape[0]))
-            y_t, y0 = ddim_step(y_t, eps_y, k, noise.z(STREAM_Z_IMAGE) if k["c1"] else None)
+            y_t, y0 = ddim_step(y_t, eps_y, k, noise.z(STREAM_Z_IMAGE) if k["c1"] else None, clip_y)
         frame = Frame(index, t, t_prev, x0, y0, c)
         if keep_frames:
             frames.append(frame)

@@ -81,10 +81,39 @@ def predict_x0(x_t: torch.Tensor, eps: torch.Tensor, sqrt_a: torch.Tensor | floa
 COEFFICIENT_ORDER = ("sqrt_a_t", "sqrt_one_minus_a_t", "sqrt_a_prev", "c1", "c2")
 
 
-def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, coeffs: dict, z: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+CLIP_MODES = ("none", "image", "both")
+
+
+def clip_chains(mode: str) -> tuple[bool, bool]:
+    """(clip the mask chain's x̂₀, clip the image chain's ŷ₀) for a sampler `clip` mode."""
+    if mode not in CLIP_MODES:
+        raise ValueError(f"clip must be one of {', '.join(CLIP_MODES)}, got {mode!r}")
+    return mode == "both", mode != "none"
+
+
+def clip_estimate(x_t: torch.Tensor, eps: torch.Tensor, x0: torch.Tensor, coeffs: dict,
+                  clip: bool | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The sampler's `clip` option (not METHOD.md's loop, which never clips; docs/contracts.md):
+    where x̂₀ lies outside [−1, 1], clamp it and re-derive ε = (x_t − √ᾱ_t x̂₀) / √(1−ᾱ_t) from the
+    clamped value (diffusers' clip_sample); every other pixel keeps its x̂₀ and ε bit for bit.
+    `clip` is a bool, or a [1] float tensor (1 = clip) inside an exported step graph."""
+    if not isinstance(clip, torch.Tensor) and not clip:
+        return x0, eps
+    outside = x0.abs() > 1
+    if isinstance(clip, torch.Tensor):
+        outside = outside & (clip > 0.5)
+    x0 = torch.where(outside, x0.clamp(-1.0, 1.0), x0)
+    eps = torch.where(outside, (x_t - coeffs["sqrt_a_t"] * x0) / coeffs["sqrt_one_minus_a_t"], eps)
+    return x0, eps
+
+
+def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, coeffs: dict, z: torch.Tensor | None,
+              clip: bool | torch.Tensor = False) -> tuple[torch.Tensor, torch.Tensor]:
     """One DDIM update; returns (x_{t'}, x̂₀). Coefficients are floats, or tensors inside an
-    exported step graph (which always passes z). z may be None only when c1 == 0 (η = 0)."""
+    exported step graph (which always passes z). z may be None only when c1 == 0 (η = 0).
+    `clip`: see clip_estimate (False: the update of METHOD.md exactly)."""
     x0 = predict_x0(x_t, eps, coeffs["sqrt_a_t"], coeffs["sqrt_one_minus_a_t"])
+    x0, eps = clip_estimate(x_t, eps, x0, coeffs, clip)
     x_prev = coeffs["sqrt_a_prev"] * x0 + coeffs["c2"] * eps
     if z is not None:
         x_prev = x_prev + coeffs["c1"] * z

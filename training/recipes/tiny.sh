@@ -11,3 +11,4 @@ for model in mask image; do
 done
 /usr/bin/python3 -m pigkit.export --run "$RUN" --out ../public/models/tiny --name tiny --steps 8 --data-license "$DATA/LICENSE.txt" --weights-out fixtures/tiny
 /usr/bin/python3 -m pigkit.golden --run fixtures/tiny --name tiny --seed 7 --steps 4 --out ../src/core/fixtures/tiny-golden.json
+/usr/bin/python3 -m pigkit.golden --run fixtures/tiny --name tiny --seed 7 --steps 4 --eta 1 --clip both --out ../src/core/fixtures/tiny-golden-clip.json

@@ -75,8 +75,9 @@ def test_parity_detects_a_different_model(tmp_path):
 def test_step_graph_has_no_float64(tmp_path):
     """onnxruntime-web has no float64 Where: B(·)'s ±1 must stay float32 in the exported graph."""
     step = MaskStep(build_unet("tiny", 16))
-    ins = (torch.randn(1, 1, 16, 16), torch.randn(1, 1, 16, 16), torch.tensor([5.0]), torch.rand(5), torch.zeros(1, 1, 16, 16))
-    export_graph(step, ins, ["x_t", "y_t", "t", "k", "z"], ["x_prev", "x0", "c"], tmp_path / "s.onnx")
+    ins = (torch.randn(1, 1, 16, 16), torch.randn(1, 1, 16, 16), torch.tensor([5.0]), torch.rand(5), torch.zeros(1, 1, 16, 16),
+           torch.tensor([1.0]))
+    export_graph(step, ins, ["x_t", "y_t", "t", "k", "z", "clip"], ["x_prev", "x0", "c"], tmp_path / "s.onnx")
     assert float64_tensors(tmp_path / "s.onnx") == []
 
     # The check finds what broke the browser: torch 1.13 exported torch.where(x > 0, 1.0, -1.0)'s
@@ -115,3 +116,12 @@ def test_manifest_carries_the_default_eta_and_a_bad_eta_is_refused(tmp_path, cap
     with pytest.raises(SystemExit) as e:
         main(["--run", str(tmp_path), "--out", str(tmp_path / "o"), "--name", "m", "--eta", "1.5"])
     assert e.value.code == 2 and "η must be between 0" in capsys.readouterr().err
+
+
+def test_manifest_carries_the_default_clip_and_a_bad_clip_is_refused(tmp_path, capsys):
+    from pigkit.export import build_manifest, main
+    assert build_manifest("m", 16, 50, {}, {})["sampler"]["clip"] == "none"  # METHOD.md's loop
+    assert build_manifest("m", 16, 50, {}, {}, clip="image")["sampler"]["clip"] == "image"
+    with pytest.raises(SystemExit) as e:
+        main(["--run", str(tmp_path), "--out", str(tmp_path / "o"), "--name", "m", "--clip", "mask"])
+    assert e.value.code == 2 and "--clip" in capsys.readouterr().err

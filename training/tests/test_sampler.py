@@ -6,6 +6,7 @@ from pigkit.binarize import binarize
 from pigkit.noise import gaussian
 from pigkit.sampler import SeededNoise, TorchNoise, sample_image_from_mask, sample_pair, segment_image
 from pigkit.schedule import Schedule
+from pigkit.unet import build_unet
 
 S = Schedule()
 RES = 8
@@ -82,3 +83,20 @@ def test_batched_torch_noise_runs_a_batch():
     mx, my = Spy(0.2), Spy(0.2)
     res = sample_pair(mx, my, S, 2, TorchNoise(3, (RES, RES), torch.Generator().manual_seed(0)))
     assert res.mask.shape == res.image.shape == (3, 1, RES, RES)
+
+
+def test_clip_keeps_the_reference_loop_bit_exact_and_bounds_only_its_chains():
+    torch.manual_seed(0)
+    mx, my = build_unet("tiny", RES).eval(), build_unet("tiny", RES).eval()  # untrained: estimates far outside ±1
+    run = {m: sample_pair(mx, my, S, 4, SeededNoise([5], (RES, RES)), eta=1.0, keep_frames=True, clip=m)
+           for m in ("none", "image", "both")}
+    ref = sample_pair(mx, my, S, 4, SeededNoise([5], (RES, RES)), eta=1.0, keep_frames=True)
+    for a, b in zip(ref.frames, run["none"].frames):
+        assert torch.equal(a.x0, b.x0) and torch.equal(a.y0, b.y0)
+    assert max(f.y0.abs().max() for f in ref.frames) > 1  # so the test has something to clip
+    # "image" leaves x̂₀ unclipped; the first step's is the reference's (later ones differ: model_x sees y_t)
+    assert torch.equal(ref.frames[0].x0, run["image"].frames[0].x0)
+    assert max(f.x0.abs().max() for f in run["image"].frames) > 1
+    assert all(f.y0.abs().max() <= 1 for f in run["image"].frames)
+    assert all(f.x0.abs().max() <= 1 and f.y0.abs().max() <= 1 for f in run["both"].frames)
+    assert not torch.equal(run["both"].frames[-1].x0, ref.frames[-1].x0)

@@ -67,3 +67,35 @@ def test_q_sample_inverts_predict_x0():
     x_t = q_sample(x0, t, eps, S)
     a = S.alpha_bar_torch(t)
     assert torch.allclose(predict_x0(x_t, eps, a.sqrt(), (1 - a).sqrt()), x0, atol=2e-3)
+
+
+def test_clip_estimate_by_hand():
+    """Only pixels whose x̂₀ leaves [−1, 1] change: x̂₀ to ±1, ε re-derived from it."""
+    from pigkit.schedule import clip_estimate
+    for t in (0, 300, 1023):
+        k = S.ddim_coefficients(t, t - 1, 0.0)
+        x_t = torch.tensor([[[[0.5, -2.0, 3.0, 0.1]]]])
+        eps = torch.tensor([[[[0.2, 0.7, -1.5, 0.9]]]])
+        x0 = predict_x0(x_t, eps, k["sqrt_a_t"], k["sqrt_one_minus_a_t"])
+        got_x0, got_eps = clip_estimate(x_t, eps, x0, k, True)
+        for i in range(4):
+            raw = (x_t.flatten()[i].item() - math.sqrt(1 - S.alpha_bar(t)) * eps.flatten()[i].item()) / math.sqrt(S.alpha_bar(t))
+            if abs(raw) <= 1:
+                assert got_x0.flatten()[i].item() == x0.flatten()[i].item() and got_eps.flatten()[i].item() == eps.flatten()[i].item()
+            else:
+                assert got_x0.flatten()[i].item() == math.copysign(1.0, raw)
+                want = (x_t.flatten()[i].item() - math.sqrt(S.alpha_bar(t)) * math.copysign(1.0, raw)) / math.sqrt(1 - S.alpha_bar(t))
+                assert got_eps.flatten()[i].item() == pytest.approx(want, rel=1e-5)
+        assert (got_x0.abs() <= 1).all()
+        # no clip: the very same tensors; a [1] flag tensor (the step graphs' input) agrees with the bool
+        assert clip_estimate(x_t, eps, x0, k, False) == (x0, eps)
+        for flag, expect in ((torch.tensor([1.0]), (got_x0, got_eps)), (torch.tensor([0.0]), (x0, eps))):
+            a, b = clip_estimate(x_t, eps, x0, k, flag)
+            assert torch.equal(a, expect[0]) and torch.allclose(b, expect[1], rtol=1e-6)
+
+
+def test_clip_modes_name_their_chains():
+    from pigkit.schedule import clip_chains
+    assert [clip_chains(m) for m in ("none", "image", "both")] == [(False, False), (False, True), (True, True)]
+    with pytest.raises(ValueError, match="clip must be one of"):
+        clip_chains("mask")
