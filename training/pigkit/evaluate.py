@@ -5,7 +5,7 @@
 Writes to OUT: results.json, results.md (its tables, for EVALUATION.md), samples.png (16 generated pairs beside 16 real held-out pairs),
 segmenter_loss.png. Measures: mask statistics of generated vs real held-out masks (area
 fraction, connected components, solidity of the largest component; Wasserstein-1 and KS distances),
-the empty-mask rate, pair consistency (Dice of a segmenter trained on the training folds, run on
+the saturated-pixel fraction and pixel-intensity Wasserstein-1 of the images, the empty-mask rate, pair consistency (Dice of a segmenter trained on the training folds, run on
 generated images against their generated masks, and on the real held-out pairs as the ceiling),
 and the reference sampler's time per pair.
 """
@@ -27,12 +27,13 @@ from .data import DataError, open_dataset
 from .maskstats import ks_statistic, mask_stats, wasserstein_1d
 from .plot import loss_curve_png
 from .sampler import TorchNoise, sample_pair
-from .schedule import Schedule
+from .schedule import CLIP_MODES, Schedule
 from .segment import dice_iou, load_segmenter, predict_masks, train_segmenter
 from .train import CheckpointError, load_model_checkpoint
 
 
-def generate(run: Path, n: int, steps: int, batch: int, seed: int, eta: float = 0.0) -> tuple[torch.Tensor, torch.Tensor, float]:
+def generate(run: Path, n: int, steps: int, batch: int, seed: int, eta: float = 0.0,
+             clip: str = "none") -> tuple[torch.Tensor, torch.Tensor, float]:
     model_x = load_model_checkpoint(run / "mask" / "ckpt.pt")
     model_y = load_model_checkpoint(run / "image" / "ckpt.pt")
     res = model_x.resolution
@@ -40,7 +41,7 @@ def generate(run: Path, n: int, steps: int, batch: int, seed: int, eta: float = 
     masks, images, t0 = [], [], time.perf_counter()
     for start in range(0, n, batch):
         b = min(batch, n - start)
-        out = sample_pair(model_x, model_y, Schedule(), steps, TorchNoise(b, (res, res), g), eta=eta)
+        out = sample_pair(model_x, model_y, Schedule(), steps, TorchNoise(b, (res, res), g), eta=eta, clip=clip)
         masks.append(out.mask)
         images.append(out.image)
         print(f"generated {start + b}/{n}", file=sys.stderr, flush=True)
@@ -101,6 +102,20 @@ def samples_grid(gen_masks, gen_images, real_masks, real_images, path: Path, k: 
     Image.fromarray(grid).resize((grid.shape[1] * scale, grid.shape[0] * scale), Image.NEAREST).save(path)
 
 
+SATURATED = 0.99  # |ŷ₀| above this is a saturated pixel (8-bit: 0, 1, 254 or 255)
+
+
+def image_stats(gen_images: torch.Tensor, real_images: torch.Tensor) -> dict:
+    """How the generated images' pixels compare with real ones, in model units: the fraction of
+    saturated pixels (|v| > 0.99) of each, and the Wasserstein-1 distance between the two pixel
+    intensity distributions after clamping to [−1, 1], as the images are saved (0.1 = 12.75 grey levels)."""
+    gen, real = gen_images.flatten().double(), real_images.flatten().double()
+    return {"saturated_generated": float((gen.abs() > SATURATED).double().mean()),
+            "saturated_real": float((real.abs() > SATURATED).double().mean()),
+            "intensity_wasserstein1": wasserstein_1d(gen.clamp(-1, 1).numpy(), real.numpy()),
+            "intensity_mean_generated": float(gen.clamp(-1, 1).mean()), "intensity_mean_real": float(real.mean())}
+
+
 def stats_table(gen: list[dict], real: list[dict]) -> dict:
     table = {}
     for key in ("area_fraction", "components", "solidity"):
@@ -125,16 +140,21 @@ def results_markdown(r: dict) -> str:
         w1 = "–" if v["wasserstein1"] is None else f"{v['wasserstein1']:.3f}"
         ks = "–" if v["ks"] is None else f"{v['ks']:.3f}"
         lines.append(f"| {label} | {pm(v['generated_mean'], v['generated_std'])} | {pm(v['real_mean'], v['real_std'])} | {w1} | {ks} |")
-    pc, cost = r["pair_consistency"], r["sampling_cost"]
+    pc, cost, im = r["pair_consistency"], r["sampling_cost"], r["image_stats"]
     empty = round(r["empty_mask_rate"] * r["n_generated"])
     lines += ["", "| measure | value |", "|---|---|",
+              f"| saturated image pixels, abs(ŷ₀) > {SATURATED} | {100 * im['saturated_generated']:.1f}%"
+              f" (real held-out {100 * im['saturated_real']:.2f}%) |",
+              f"| pixel intensity, Wasserstein-1 to real (model units, clamped) | {im['intensity_wasserstein1']:.3f}"
+              f" (mean {im['intensity_mean_generated']:.3f} vs real {im['intensity_mean_real']:.3f}) |",
               f"| empty-mask rate | {100 * r['empty_mask_rate']:.1f}% ({empty} of {r['n_generated']}) |",
               f"| pair consistency: segmenter Dice on generated pairs (non-empty) | {pm(pc['dice_generated_mean'], pc['dice_generated_std'])}"
               f" (IoU {pc['iou_generated_mean']:.3f}) |",
               f"| the same segmenter on real held-out pairs (ceiling) | {pm(pc['dice_real_test_mean'], pc['dice_real_test_std'])}"
               f" (IoU {pc['iou_real_test_mean']:.3f}) |",
+              f"| pair consistency / ceiling | {pc['dice_generated_mean'] / pc['dice_real_test_mean']:.2f} |",
               f"| segmenter training | {pc['segmenter_iters']} iterations on the {r['n_train']} training pairs |",
-              f"| sampling | {cost['steps']} DDIM steps, η = {r['eta']}" +
+              f"| sampling | {cost['steps']} DDIM steps, η = {r['eta']}, clip {r.get('clip', 'none')}" +
               (f"; {cost['ms_per_pair_median'] / 1000:.2f} s per pair (median), {cost['ms_per_step_median']:.0f} ms per joint step,"
                f" {cost['backend']}" if "ms_per_step_median" in cost else
                f"; {cost['ms_per_pair_median'] / 1000:.2f} s per pair, {cost['backend']}" if "ms_per_pair_median" in cost else "") + " |"]
@@ -149,6 +169,7 @@ def main(argv=None) -> int:
     p.add_argument("--n", type=int, default=256)
     p.add_argument("--steps", type=int, default=50)
     p.add_argument("--eta", type=float, default=0.0, help="DDIM η the pairs are (or were, with --generated) sampled with")
+    p.add_argument("--clip", default="none", choices=CLIP_MODES, help="sampler clip the pairs are (or were) sampled with")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--train-folds", default="1,2,3")
@@ -175,7 +196,7 @@ def main(argv=None) -> int:
         gen_masks, gen_images = read_generated(Path(a.generated), res)
         timing = cli_timing(Path(a.generated))
     else:
-        gen_masks, gen_images, sec_per_pair = generate(run, a.n, a.steps, a.batch, a.seed, a.eta)
+        gen_masks, gen_images, sec_per_pair = generate(run, a.n, a.steps, a.batch, a.seed, a.eta, a.clip)
         timing = {"ms_per_pair_median": 1000 * sec_per_pair, "backend": f"PyTorch reference, batch {a.batch}"}
     g = torch.Generator().manual_seed(a.seed)
     pick = torch.randperm(len(test), generator=g)[:16]
@@ -194,9 +215,10 @@ def main(argv=None) -> int:
     dice_gen, iou_gen = dice_iou(predict_masks(seg, gen_images), gen_masks > 0)
     nonempty = torch.tensor([s["components"] > 0 for s in gen_stats])
     results = {
-        "resolution": res, "n_generated": len(gen_masks), "generated_by": a.generated or "pigkit reference sampler", "steps": a.steps, "eta": a.eta, "seed": a.seed,
+        "resolution": res, "n_generated": len(gen_masks), "generated_by": a.generated or "pigkit reference sampler", "steps": a.steps, "eta": a.eta, "clip": a.clip, "seed": a.seed,
         "n_real_test": len(test), "n_train": len(train),
         "mask_stats": stats_table(gen_stats, real_stats),
+        "image_stats": image_stats(gen_images, test.images),
         "empty_mask_rate": float((~nonempty).float().mean()),
         "pair_consistency": {
             "segmenter_iters": seg_iters,
@@ -211,9 +233,12 @@ def main(argv=None) -> int:
     (out / "results.md").write_text(results_markdown(results))
     pc, ms = results["pair_consistency"], results["mask_stats"]
     card = {"metrics": {
-        "heldOut": f"BUS-BRA fold {a.test_fold} ({len(test)} pairs)", "generated": len(gen_masks), "steps": a.steps, "eta": a.eta,
+        "heldOut": f"BUS-BRA fold {a.test_fold} ({len(test)} pairs)", "generated": len(gen_masks), "steps": a.steps, "eta": a.eta, "clip": a.clip,
+        "saturatedPixels": round(results["image_stats"]["saturated_generated"], 4),
+        "intensityWasserstein1": round(results["image_stats"]["intensity_wasserstein1"], 4),
         "emptyMaskRate": round(results["empty_mask_rate"], 4),
-        "pairConsistencyDice": round(pc["dice_generated_mean"], 4), "segmenterDiceOnRealHeldOut": round(pc["dice_real_test_mean"], 4),
+        "pairConsistencyDice": round(pc["dice_generated_mean"], 4),
+        "pairConsistencyOverCeiling": round(pc["dice_generated_mean"] / pc["dice_real_test_mean"], 4), "segmenterDiceOnRealHeldOut": round(pc["dice_real_test_mean"], 4),
         "maskStatWasserstein1": {k: (round(v["wasserstein1"], 4) if v["wasserstein1"] is not None else None) for k, v in ms.items()},
         "samplingMsPerPair": round(timing["ms_per_pair_median"], 1) if timing else None,
         "details": "EVALUATION.md"}}

@@ -57,7 +57,9 @@ def test_results_markdown_quotes_the_figures():
     stat = {"generated_mean": 0.2, "generated_std": 0.1, "real_mean": 0.1, "real_std": 0.05, "wasserstein1": 0.125, "ks": 0.5}
     r = {"resolution": 64, "n_generated": 8, "n_real_test": 365, "n_train": 1127, "eta": 0,
          "mask_stats": {"area_fraction": stat, "components": {**stat, "wasserstein1": None, "ks": None}, "solidity": stat},
-         "empty_mask_rate": 0.125,
+         "empty_mask_rate": 0.125, "clip": "image",
+         "image_stats": {"saturated_generated": 0.5, "saturated_real": 0.001, "intensity_wasserstein1": 0.25,
+                         "intensity_mean_generated": 0.1, "intensity_mean_real": -0.4},
          "pair_consistency": {"segmenter_iters": 1000, "dice_generated_mean": 0.5, "dice_generated_std": 0.25, "iou_generated_mean": 0.4,
                               "dice_real_test_mean": 0.8, "dice_real_test_std": 0.1, "iou_real_test_mean": 0.7},
          "sampling_cost": {"steps": 50, "ms_per_pair_median": 2500.0, "ms_per_step_median": 50.0, "backend": "ORT-node"}}
@@ -66,7 +68,23 @@ def test_results_markdown_quotes_the_figures():
     assert "| connected components | 0.200 ± 0.100 | 0.100 ± 0.050 | – | – |" in md
     assert "| empty-mask rate | 12.5% (1 of 8) |" in md
     assert "0.500 ± 0.250 (IoU 0.400)" in md and "0.800 ± 0.100 (IoU 0.700)" in md
-    assert "50 DDIM steps, η = 0; 2.50 s per pair (median), 50 ms per joint step, ORT-node" in md
+    assert "| saturated image pixels, abs(ŷ₀) > 0.99 | 50.0% (real held-out 0.10%) |" in md
+    assert "| pixel intensity, Wasserstein-1 to real (model units, clamped) | 0.250 (mean 0.100 vs real -0.400) |" in md
+    assert "| pair consistency / ceiling | 0.62 |" in md
+    assert "50 DDIM steps, η = 0, clip image; 2.50 s per pair (median), 50 ms per joint step, ORT-node" in md
+
+
+def test_image_stats_by_hand():
+    from pigkit.evaluate import image_stats
+    gen = torch.tensor([-3.0, -0.995, 0.0, 0.5]).view(1, 1, 2, 2)  # two saturated, one far outside [−1, 1]
+    real = torch.tensor([-1.0, -0.5, 0.0, 0.5]).view(1, 1, 2, 2)
+    s = image_stats(gen, real)
+    assert s["saturated_generated"] == 0.5 and s["saturated_real"] == 0.25
+    # clamped gen (-1, -0.995, 0, 0.5) vs real (-1, -0.5, 0, 0.5): with h = 3q the quantile functions
+    # differ by 0.495·h on [0, 1] and 0.495·(2 − h) on [1, 2], so W1 = ∫ |ΔQ| dq = 2 · 0.495 / 6 = 0.165
+    assert s["intensity_wasserstein1"] == pytest.approx(0.165, abs=1e-3)
+    assert s["intensity_mean_generated"] == pytest.approx((-1 - 0.995 + 0 + 0.5) / 4)
+    assert image_stats(real, real)["intensity_wasserstein1"] == 0
 
 
 def test_bad_data_or_run_is_named_before_sampling(pair_folder, tmp_path, capsys):
