@@ -13,10 +13,25 @@ def antithetic_timesteps(batch: int, T: int, generator: torch.Generator | None =
     return torch.cat([half, T - 1 - half])[:batch].to(device)
 
 
-def mask_loss(model_x, x0, y0, t, eps1, eps2, schedule: Schedule) -> torch.Tensor:
-    """‖ε₁ − model_x([x_t, y_t], t)‖²: model_x sees both noisy chains."""
+def min_snr_weight(t: torch.Tensor, schedule: Schedule, gamma: float) -> torch.Tensor:
+    """Min-SNR-γ loss weight for an ε-predicting model (Hang et al., ICCV 2023), [B, 1, 1, 1]:
+    min(SNR_t, γ) / SNR_t with SNR_t = ᾱ_t / (1 − ᾱ_t). 1 at noisy steps (SNR ≤ γ), less at the
+    nearly clean ones, whose easy ε targets otherwise pull the shared weights away from the hard ones.
+    The model still predicts ε, so nothing downstream (export, sampler, studio) changes."""
+    a = schedule.alpha_bar_torch(t)
+    snr = a / (1 - a)
+    return snr.clamp(max=gamma) / snr
+
+
+def _mse(a, b, weight: torch.Tensor | None) -> torch.Tensor:
+    return ((a - b) ** 2).mean() if weight is None else (((a - b) ** 2) * weight).mean()
+
+
+def mask_loss(model_x, x0, y0, t, eps1, eps2, schedule: Schedule, weight: torch.Tensor | None = None) -> torch.Tensor:
+    """‖ε₁ − model_x([x_t, y_t], t)‖²: model_x sees both noisy chains. `weight`: per-sample
+    factors [B, 1, 1, 1] (min_snr_weight), None for METHOD.md's plain mean."""
     x_t, y_t = q_sample(x0, t, eps1, schedule), q_sample(y0, t, eps2, schedule)
-    return ((eps1 - model_x(torch.cat([x_t, y_t], 1), t.float())) ** 2).mean()
+    return _mse(eps1, model_x(torch.cat([x_t, y_t], 1), t.float()), weight)
 
 
 @torch.no_grad()
@@ -27,20 +42,23 @@ def mask_condition(model_x, x_t, y_t, t, schedule: Schedule, binarize_condition:
     return binarize(x0_hat) if binarize_condition else x0_hat
 
 
-def unconditional_loss(model_u, y0, t, eps2, schedule: Schedule) -> torch.Tensor:
+def unconditional_loss(model_u, y0, t, eps2, schedule: Schedule, weight: torch.Tensor | None = None) -> torch.Tensor:
     """‖ε₂ − model_u(y_t, t)‖²: a plain DDPM on the images alone (the evaluation's baseline)."""
-    return ((eps2 - model_u(q_sample(y0, t, eps2, schedule), t.float())) ** 2).mean()
+    return _mse(eps2, model_u(q_sample(y0, t, eps2, schedule), t.float()), weight)
 
 
 def _weighted_mse(a, b, weight) -> torch.Tensor:
     return (((a - b) ** 2) * weight).mean()
 
 
-def image_loss(model_y, model_x, x0, y0, t, eps1, eps2, schedule: Schedule, binarize_condition: bool = True) -> torch.Tensor:
-    """mean((ε₂ − model_y([y_t, c], t))² · sigmoid(c)), c from the frozen model_x (PIG)."""
+def image_loss(model_y, model_x, x0, y0, t, eps1, eps2, schedule: Schedule, binarize_condition: bool = True,
+               weight: torch.Tensor | None = None) -> torch.Tensor:
+    """mean((ε₂ − model_y([y_t, c], t))² · sigmoid(c)), c from the frozen model_x (PIG); `weight`
+    as in mask_loss multiplies PIG's sigmoid weight."""
     x_t, y_t = q_sample(x0, t, eps1, schedule), q_sample(y0, t, eps2, schedule)
     c = mask_condition(model_x, x_t, y_t, t, schedule, binarize_condition)
-    return _weighted_mse(eps2, model_y(torch.cat([y_t, c], 1), t.float()), torch.sigmoid(c))
+    w = torch.sigmoid(c) if weight is None else torch.sigmoid(c) * weight
+    return _weighted_mse(eps2, model_y(torch.cat([y_t, c], 1), t.float()), w)
 
 
 def siamese_image_loss(model_y, model_x, x0, y0, t, eps1, eps2, schedule: Schedule, *, progress: float,

@@ -30,7 +30,7 @@ import torch
 import torch.distributed as dist
 
 from .data import DataError, open_dataset
-from .losses import antithetic_timesteps, image_loss, mask_loss, siamese_image_loss, unconditional_loss
+from .losses import antithetic_timesteps, image_loss, mask_loss, min_snr_weight, siamese_image_loss, unconditional_loss
 from .plot import loss_curve_png
 from .onnx_import import OnnxImportError, init_from_bundle
 from .schedule import Schedule
@@ -71,6 +71,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="raise the learning rate linearly from lr/ITERS to lr over the first ITERS iterations after "
                         "the optimizer starts afresh (a new run or --init-from; not a --resume, whose Adam moments "
                         "are restored): fresh moments at full lr jolt a trained model")
+    p.add_argument("--min-snr", type=float, default=0, metavar="GAMMA",
+                   help="Min-SNR-γ loss weighting (Hang et al. 2023; 5 in the paper), 0 = METHOD.md's plain mean; "
+                        "the model still predicts ε (not with --siamese)")
+    p.add_argument("--flip", action="store_true", help="horizontal flips of each pair (mask and image together), p = 0.5")
     p.add_argument("--bf16", action="store_true",
                    help="bfloat16 autocast for the forward passes (weights, Adam and the loss stay float32): "
                         "2.5× the images/s on a CPU with AVX-512 BF16 (training/README.md \"Speed\")")
@@ -81,6 +85,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error(f"--bf16 needs PyTorch ≥ 2.0 (this is {torch.__version__}, whose CPU autocast fails in GroupNorm)")
     if args.warmup < 0:
         p.error("--warmup must be ≥ 0")
+    if args.min_snr < 0 or (args.min_snr and args.siamese):
+        p.error("--min-snr must be > 0 (0 = off), and is not an option of --siamese")
     if args.init_from and args.model == "uncond":
         p.error("--init-from reads an exported pair; the unconditional baseline (--model uncond) is never exported")
     return args
@@ -316,7 +322,7 @@ def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
               "lr": args.lr, "iters": args.iters, "ema": args.ema, "seed": args.seed, "data": str(args.data),
               "folds": sorted(folds) if folds else None, "train_pairs": len(dataset), "world_size": world,
               "device": str(device), "hardware": _hardware(device), "torch": torch.__version__,
-              "bf16": args.bf16, "warmup": args.warmup}
+              "bf16": args.bf16, "warmup": args.warmup, "min_snr": args.min_snr, "flip": args.flip}
     it, epoch, images_seen, wall = 0, 0, 0, 0.0
     opt_start = 0  # the iteration at which Adam's moments started from zero (where --warmup counts from)
     epoch_pos, epoch_losses = 0, []  # batches done in this epoch, their losses (for --plateau)
@@ -396,18 +402,22 @@ def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
         for x0, y0 in _epoch_batches(dataset, sampler, epoch, epoch_pos, args.batch, drop_last):
             x0, y0 = x0.to(device), y0.to(device)
             b = x0.shape[0]
+            if args.flip:  # drawn from the global stream, so a resumed run flips the same pairs
+                flipped = (torch.rand(b) < 0.5).to(device).view(-1, 1, 1, 1)
+                x0, y0 = torch.where(flipped, x0.flip(-1), x0), torch.where(flipped, y0.flip(-1), y0)
             t = antithetic_timesteps(b, schedule.T, device=device)
             eps1, eps2 = torch.randn_like(x0), torch.randn_like(y0)
+            weight = min_snr_weight(t, schedule, args.min_snr) if args.min_snr else None
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16):
                 if args.model == "mask":
-                    loss = mask_loss(net, x0, y0, t, eps1, eps2, schedule)
+                    loss = mask_loss(net, x0, y0, t, eps1, eps2, schedule, weight)
                 elif args.model == "uncond":
-                    loss = unconditional_loss(net, y0, t, eps2, schedule)
+                    loss = unconditional_loss(net, y0, t, eps2, schedule, weight)
                 elif args.siamese:
                     loss, _ = siamese_image_loss(net, model_x, x0, y0, t, eps1, eps2, schedule, progress=it / args.iters,
                                                  binarize_condition=args.binarize_condition)
                 else:
-                    loss = image_loss(net, model_x, x0, y0, t, eps1, eps2, schedule, args.binarize_condition)
+                    loss = image_loss(net, model_x, x0, y0, t, eps1, eps2, schedule, args.binarize_condition, weight)
             loss = loss.float()
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"loss became {loss.item()} at iteration {it}; lower --lr or check the data")

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from pigkit.losses import antithetic_timesteps, image_loss, mask_condition, mask_loss, siamese_image_loss
@@ -84,3 +85,26 @@ def test_siamese_terms_and_late_term():
     losses = _fit(lambda m: siamese_image_loss(m, model_x, x0, y0, t, e1, e2, S, progress=0.5,
                                                generator=torch.Generator().manual_seed(1))[0], model_y)
     assert sum(losses[-3:]) / 3 < 0.8 * losses[0]
+
+
+def test_min_snr_weight_by_hand():
+    from pigkit.losses import min_snr_weight
+    t = torch.tensor([0, 100, 500, 1023])
+    w = min_snr_weight(t, S, 5.0).flatten()
+    for i, step in enumerate(t.tolist()):
+        snr = S.alpha_bar(step) / (1 - S.alpha_bar(step))
+        assert w[i].item() == pytest.approx(min(snr, 5.0) / snr, rel=1e-3)  # ᾱ in float32: 1 − ᾱ_0 to 1e-4
+    assert w[0] < 0.001 and w[-1] == 1.0  # t = 0: SNR ≈ 1e4; t = 1023: SNR ≈ 3e-5 < γ
+
+
+def test_weighted_losses_scale_each_sample():
+    x0, y0, e1, e2 = batch()
+    t = torch.tensor([10, 300, 600, 1000])
+    w = torch.tensor([0.0, 1.0, 0.5, 2.0]).view(-1, 1, 1, 1)
+    per_sample = (e1 ** 2).mean(dim=(1, 2, 3))  # a zero model's error is ε itself
+    assert torch.allclose(mask_loss(Zero(), x0, y0, t, e1, e2, S, w), (per_sample * w.flatten()).mean())
+    assert torch.equal(mask_loss(Zero(), x0, y0, t, e1, e2, S), (e1 ** 2).mean())
+    model_x = build_unet("tiny", 32).eval()
+    c = mask_condition(model_x, q_sample(x0, t, e1, S), q_sample(y0, t, e2, S), t, S, True)
+    got = image_loss(Zero(), model_x, x0, y0, t, e1, e2, S, True, w)
+    assert torch.allclose(got, (e2 ** 2 * torch.sigmoid(c) * w).mean())

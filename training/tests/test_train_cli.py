@@ -89,3 +89,23 @@ def test_bf16_autocast_trains_with_float32_weights(pair_folder, tmp_path, capsys
     assert len(losses) == 2 and all(0 < v < 10 for v in losses)
     train(args_for(pair_folder, out, model="image", iters=2, bf16=True))
     assert read_checkpoint(out / "image" / "ckpt.pt")["iter"] == 2
+
+
+def test_min_snr_and_flips_train_resume_and_are_recorded(pair_folder, tmp_path):
+    out = tmp_path / "run"
+    train(args_for(pair_folder, out, iters=2, min_snr=5, flip=True))
+    train(args_for(pair_folder, out, iters=3, min_snr=5, flip=True, resume=True))
+    once = tmp_path / "once"
+    train(args_for(pair_folder, once, iters=3, min_snr=5, flip=True))
+    a, b = read_checkpoint(out / "mask" / "ckpt.pt"), read_checkpoint(once / "mask" / "ckpt.pt")
+    assert a["config"]["min_snr"] == 5 and a["config"]["flip"] is True
+    assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])  # flips drawn from the saved RNG
+    plain = tmp_path / "plain"
+    train(args_for(pair_folder, plain, iters=3))
+    assert not all(torch.equal(a["model"][k], v) for k, v in read_checkpoint(plain / "mask" / "ckpt.pt")["model"].items())
+
+
+def test_min_snr_is_refused_with_siamese(pair_folder, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        args_for(pair_folder, tmp_path, model="image", siamese=True, min_snr=5)
+    assert "--min-snr" in capsys.readouterr().err
