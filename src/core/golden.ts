@@ -1,4 +1,7 @@
-// The kit's golden sampler fixture (docs/contracts.md §4), shared by the golden tests.
+// The kit's golden sampler fixtures (docs/contracts.md §4), shared by the golden tests.
+
+import { fileURLToPath } from 'node:url';
+import type { ClipMode } from './ddim';
 
 export interface GoldenFrame {
   t: number;
@@ -14,6 +17,8 @@ export interface GoldenFixture {
   seed: number;
   steps: number;
   eta: number;
+  /** The sampler option clip the reference ran with (absent: none). */
+  clip?: ClipMode;
   xT: number[];
   yT: number[];
   frames: GoldenFrame[];
@@ -35,3 +40,12 @@ export function countDiffering(a: ArrayLike<number>, b: ArrayLike<number>): numb
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) n++;
   return n;
 }
+
+/**
+ * The fixtures every golden test checks: the paper's loop (tiny-golden.json; PIG_GOLDEN_FIXTURE
+ * points at another) and the sampler with clip (tiny-golden-clip.json; PIG_GOLDEN_CLIP_FIXTURE).
+ */
+export const GOLDEN_FIXTURES: readonly { name: string; path: string }[] = [
+  { name: 'tiny-golden', path: process.env.PIG_GOLDEN_FIXTURE ?? fileURLToPath(new URL('./fixtures/tiny-golden.json', import.meta.url)) },
+  { name: 'tiny-golden-clip', path: process.env.PIG_GOLDEN_CLIP_FIXTURE ?? fileURLToPath(new URL('./fixtures/tiny-golden-clip.json', import.meta.url)) },
+];

@@ -74,11 +74,15 @@ export async function loadPairFromDir(dir: string, opts: NodeLoadOptions = {}): 
   return opening(source, () => createPair(ort, manifest, bytes, cpuOptions(opts), opts));
 }
 
-/** Loads a model folder's step graphs (contracts.md §1b) on ORT's CPU execution provider, with CPU tensors. */
+/**
+ * Loads a model folder's step graphs (contracts.md §1b) on ORT's CPU execution provider, with CPU
+ * tensors; the plain U-Nets open on demand, for a clip the graphs cannot do.
+ */
 export async function loadStepPairFromDir(dir: string, opts: NodeLoadOptions = {}): Promise<LoadedStepPair> {
   const source = fileSource(dir);
   const manifest = await readManifest(source);
   if (!stepGraphs(manifest)) throw new EngineError('model', `${source.describe('manifest.json')} lists no step graphs (models.maskStep and models.imageStep)`);
   const bytes = await readModelBytes(source, manifest, ['maskStep', 'imageStep'] as const);
-  return opening(source, () => createStepPair(ort, manifest, bytes, cpuOptions(opts), () => cpuPlace(ort), opts));
+  const plain = () => loadPairFromDir(dir, opts);
+  return opening(source, () => createStepPair(ort, manifest, bytes, cpuOptions(opts), () => cpuPlace(ort), { ...opts, plain }));
 }

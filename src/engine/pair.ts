@@ -2,13 +2,14 @@
 // Two paths, one per kind of model file (contracts.md §1 and §1b):
 //   createPair      the plain U-Nets; core's CPU executor does DDIM and B(·) (WASM, Node, CLI)
 //   createStepPair  the step graphs; the engine's executor keeps x_t, y_t, c where the sessions
-//                   run (WebGPU: GPU buffers)
+//                   run (WebGPU: GPU buffers); a run whose clip they cannot do (graphs exported
+//                   before the option) runs on the plain U-Nets, opened the first time one asks
 // Platform-neutral: the ORT module and the way files are read come in as parameters
 // (engine/web.ts: fetch + onnxruntime-web; engine/node.ts: fs + onnxruntime-node).
 
 import { STEP_GRAPH_ROLES, validateManifest, verifyModelBytes, type Manifest, type ModelKey, type ModelRole, type StepGraphRole } from '../core/manifest';
 import { checkOnnxBytes } from '../core/onnx-header';
-import type { StepExecutorFactory } from '../core/sampler';
+import type { StepExecutor, StepExecutorFactory } from '../core/sampler';
 import { cpuStepExecutors } from '../core/sampler-cpu';
 import { linearSchedule, type Schedule } from '../core/schedule';
 import { EngineError, errorMessage } from './errors';
@@ -145,9 +146,44 @@ export async function createPair(
 }
 
 /**
+ * Executors over a pair opened on the first run that asks for one (each run's executor waits for
+ * it in start()); a failed opening is tried again by the next run. release() closes it if opened.
+ */
+export function openedOnDemand(open: () => Promise<LoadedModel>): { executors: StepExecutorFactory; release(): Promise<void> } {
+  let opening: Promise<LoadedModel> | null = null;
+  const model = () =>
+    (opening ??= open().catch((e: unknown) => {
+      opening = null;
+      throw e;
+    }));
+  return {
+    executors: {
+      create: (run) => {
+        let inner: StepExecutor | null = null;
+        return {
+          start: async (init) => {
+            inner = (await model()).executors.create(run);
+            await inner.start(init);
+          },
+          maskStep: (step, yt) => inner!.maskStep(step, yt),
+          imageStep: (step) => inner!.imageStep(step),
+          read: (names) => inner!.read(names),
+          finish: async () => inner?.finish(),
+        };
+      },
+    },
+    release: async () => {
+      const opened = await opening?.catch(() => null);
+      await opened?.release();
+    },
+  };
+}
+
+/**
  * Creates both step-graph sessions, checks them against the manifest and warms each up once.
  * `place` (called once the sessions exist, when a WebGPU device is known) says where the run's
- * tensors live. Failures are thrown as in createPair.
+ * tensors live. `plain` opens the plain U-Nets, for runs whose clip the graphs cannot do (without
+ * it those are refused). Failures are thrown as in createPair.
  */
 export async function createStepPair(
   ort: OrtModule,
@@ -155,12 +191,13 @@ export async function createStepPair(
   bytes: Record<StepGraphRole, Uint8Array>,
   options: SessionOptions,
   place: () => TensorPlace | Promise<TensorPlace>,
-  { warmUp = true }: { warmUp?: boolean } = {},
+  { warmUp = true, plain }: { warmUp?: boolean; plain?: () => Promise<LoadedPair> } = {},
 ): Promise<LoadedStepPair> {
   const started = performance.now();
   const queue = new RunQueue();
   const sessions: StepSession[] = [];
-  const release = () => Promise.all(sessions.map((s) => s.release())).then(() => undefined);
+  const fallback = plain ? openedOnDemand(plain) : null;
+  const release = () => Promise.all([...sessions.map((s) => s.release()), fallback?.release()]).then(() => undefined);
   try {
     for (const role of STEP_GRAPH_ROLES) {
       sessions.push(await StepSession.create(ort, role, manifest.models[role]!, bytes[role], options, queue));
@@ -173,7 +210,7 @@ export async function createStepPair(
     return {
       manifest,
       schedule: linearSchedule(manifest.schedule),
-      executors: stepGraphExecutors(ort, { maskStep, imageStep }, await place(), manifest.resolution),
+      executors: stepGraphExecutors(ort, { maskStep, imageStep }, await place(), manifest.resolution, fallback?.executors),
       path: 'step-graphs',
       sessionMs: performance.now() - started,
       release,

@@ -1,23 +1,27 @@
 // The step-graph executor (the WebGPU path's logic) on onnxruntime-node with CPU tensors: it must
-// reproduce the kit's golden fixture, agree with core's CPU executor in every mode and with η > 0,
-// read back nothing it was not asked for, and dispose every tensor it made or received.
+// reproduce the kit's golden fixtures, agree with core's CPU executor in every mode, with η > 0 and
+// with clip, read back nothing it was not asked for, and dispose every tensor it made or received.
+// Graphs exported before the option clip (made here from the committed ones) run clip none and
+// send a run that clips to the plain U-Nets.
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ortNode from 'onnxruntime-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countDiffering, maxAbsDiff, type GoldenFixture } from '../core/golden';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { countDiffering, GOLDEN_FIXTURES, maxAbsDiff, type GoldenFixture } from '../core/golden';
+import { sha256Hex, takesClip, type Manifest } from '../core/manifest';
 import { runSampler, type SamplerFrame, type SamplerMode, type SamplerOptions } from '../core/sampler';
 import { EngineError } from './errors';
 import { fileSource, loadPairFromDir, loadStepPairFromDir } from './node';
 import { createStepPair, readManifest, readModelBytes, type LoadedPair, type LoadedStepPair } from './pair';
 import { cpuPlace } from './steps';
+import { pythonHas, runPythonJson } from '../testing/python';
 import { trackingOrt } from '../testing/tracking-ort';
 import type { OrtModule } from './unet';
 
-const fixturePath = process.env.PIG_GOLDEN_FIXTURE ?? fileURLToPath(new URL('../core/fixtures/tiny-golden.json', import.meta.url));
+const fixturePath = GOLDEN_FIXTURES[0].path;
 const modelDir = (process.env.PIG_GOLDEN_MODEL ?? fileURLToPath(new URL('../../public/models/tiny/', import.meta.url))).replace(/\/?$/, '/');
 const hasGraphs = existsSync(`${modelDir}manifest.json`) && 'maskStep' in (JSON.parse(readFileSync(`${modelDir}manifest.json`, 'utf8')).models ?? {});
 const present = hasGraphs && existsSync(fixturePath);
@@ -40,28 +44,32 @@ describe.skipIf(!present)('step-graph executor on onnxruntime-node (tiny pair)',
     await plain?.release();
   });
 
-  it('reproduces the golden fixture: x̂₀, ŷ₀ within 1e-3, c identical but for at most 2 pixels', async () => {
-    expect(steps.path).toBe('step-graphs');
-    const frames: SamplerFrame[] = [];
-    const r = await runSampler({ executor: steps.executors, schedule: steps.schedule, height: H, width: W, steps: fx.steps, seed: fx.seed, eta: fx.eta }, (f) => {
-      frames.push(f);
+  for (const fixture of GOLDEN_FIXTURES) {
+    it.skipIf(!existsSync(fixture.path))(`reproduces the golden fixture ${fixture.name}: x̂₀, ŷ₀ within 1e-3, c identical but for at most 2 pixels`, async () => {
+      expect(steps.path).toBe('step-graphs');
+      const golden: GoldenFixture = JSON.parse(readFileSync(fixture.path, 'utf8'));
+      const frames: SamplerFrame[] = [];
+      const base = { executor: steps.executors, schedule: steps.schedule, height: H, width: W, steps: golden.steps, seed: golden.seed, eta: golden.eta };
+      const r = await runSampler({ ...base, clip: golden.clip }, (f) => {
+        frames.push(f);
+      });
+      const report = golden.frames.map((f, i) => ({ t: f.t, x0: maxAbsDiff(frames[i].x0, f.x0), y0: maxAbsDiff(frames[i].y0, f.y0), cFlips: countDiffering(frames[i].c, f.c) }));
+      console.info(`step graphs (ORT CPU) vs PyTorch (${fixture.name}, clip ${golden.clip ?? 'none'}), max |Δ| per step: ${JSON.stringify(report)}`);
+      // Tolerance: the graphs compute the DDIM update in float32 from a float32 k, core in float64
+      // per element; ε agrees with PyTorch to ~1e-5 and x̂₀ divides by √ᾱ_t ≥ 0.054, so ~2e-4 is
+      // the expected worst case and 1e-3 leaves margin while any wiring error (channel, k order,
+      // condition, clip flag) moves values by 1e-1. c = B(x̂₀) is a threshold: a pixel whose pooled
+      // x̂₀ lies within ~1e-5 of θ may land on either side, so at most 2 flips per step are
+      // tolerated (measured here: 0).
+      for (const row of report) {
+        expect(row.x0, JSON.stringify(report)).toBeLessThan(1e-3);
+        expect(row.y0, JSON.stringify(report)).toBeLessThan(1e-3);
+        expect(row.cFlips, JSON.stringify(report)).toBeLessThanOrEqual(2);
+      }
+      expect(countDiffering(r.mask, golden.mask)).toBeLessThanOrEqual(2);
+      expect(maxAbsDiff(r.image, golden.image)).toBeLessThan(1e-3);
     });
-    const report = fx.frames.map((f, i) => ({ t: f.t, x0: maxAbsDiff(frames[i].x0, f.x0), y0: maxAbsDiff(frames[i].y0, f.y0), cFlips: countDiffering(frames[i].c, f.c) }));
-    console.info(`step graphs (ORT CPU) vs PyTorch, max |Δ| per step: ${JSON.stringify(report)}`);
-    // Tolerance: the graphs compute the DDIM update in float32 from a float32 k, core in float64
-    // per element; ε agrees with PyTorch to ~1e-5 and x̂₀ divides by √ᾱ_t ≥ 0.054, so ~2e-4 is
-    // the expected worst case and 1e-3 leaves margin while any wiring error (channel, k order,
-    // condition) moves values by 1e-1. c = B(x̂₀) is a threshold: a pixel whose pooled x̂₀ lies
-    // within ~1e-5 of θ may land on either side, so at most 2 flips per step are tolerated
-    // (measured here: 0).
-    for (const row of report) {
-      expect(row.x0, JSON.stringify(report)).toBeLessThan(1e-3);
-      expect(row.y0, JSON.stringify(report)).toBeLessThan(1e-3);
-      expect(row.cFlips, JSON.stringify(report)).toBeLessThanOrEqual(2);
-    }
-    expect(countDiffering(r.mask, fx.mask)).toBeLessThanOrEqual(2);
-    expect(maxAbsDiff(r.image, fx.image)).toBeLessThan(1e-3);
-  });
+  }
 
   it('agrees with core’s CPU executor over the plain U-Nets in every mode, and with η > 0', async () => {
     const both = async (extra: Partial<SamplerOptions>) => {
@@ -77,6 +85,10 @@ describe.skipIf(!present)('step-graph executor on onnxruntime-node (tiny pair)',
       ['pair η=1 (z from streams 2, 3)', { eta: 1 }],
       ['mask→image', { mode: { kind: 'maskToImage', mask } as SamplerMode }],
       ['image→mask', { mode: { kind: 'imageToMask', image } as SamplerMode }],
+      ['pair clip image', { clip: 'image' }],
+      ['pair η=1 clip both', { eta: 1, clip: 'both' }],
+      ['mask→image clip image', { mode: { kind: 'maskToImage', mask } as SamplerMode, clip: 'image' }],
+      ['image→mask clip both', { mode: { kind: 'imageToMask', image } as SamplerMode, clip: 'both' }],
     ];
     for (const [name, extra] of cases) {
       const d = await both(extra);
@@ -139,7 +151,9 @@ describe.skipIf(!present)('step-graph executor on onnxruntime-node (tiny pair)',
         made.length = 0;
         await runSampler({ executor: pair.executors, schedule: pair.schedule, height: H, width: W, steps: 3, seed: 2, eta: 0.5, previews });
         // per step: t, k, z (η > 0, not the last step) × 2 and 5 outputs; once: x_T, y_T, zeros
-        expect(made.length).toBe(3 * (2 + 2 + 5) + 2 * 2 + 3);
+        // and each graph's clip flag where it takes one
+        const flags = [manifest.models.maskStep!, manifest.models.imageStep!].filter(takesClip).length;
+        expect(made.length).toBe(3 * (2 + 2 + 5) + 2 * 2 + 3 + flags);
         expect(made.filter((t) => t.location !== 'none').map((t) => t.dims)).toEqual([]);
       }
       // and when the run stops half-way (here: the consumer throws; image → mask uploads y_t per step)
@@ -194,5 +208,97 @@ describe.skipIf(!hasGraphs)('loading the step graphs', () => {
     delete m.models.imageStep;
     await writeFile(join(dir, 'manifest.json'), JSON.stringify(m));
     await expect(loadStepPairFromDir(dir)).rejects.toThrow(/lists no step graphs/);
+  });
+});
+
+// The committed graphs with their clip input turned into a constant 0: graphs as exported before
+// the option (same maths for clip none), with the manifest entries to match.
+const WITHOUT_CLIP = `
+import sys, onnx, numpy as np
+from onnx import numpy_helper
+for path in sys.argv[1:]:
+    m = onnx.load(path)
+    for i in [i for i in m.graph.input if i.name == "clip"]:
+        m.graph.input.remove(i)
+        m.graph.initializer.append(numpy_helper.from_array(np.zeros([1], np.float32), "clip"))
+    onnx.save(m, path)
+print("{}")
+`;
+
+async function withoutClipInput(dir: string): Promise<void> {
+  const m: Manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+  const specs = [m.models.maskStep!, m.models.imageStep!];
+  runPythonJson(WITHOUT_CLIP, ...specs.map((spec) => join(dir, spec.file)));
+  for (const spec of specs) {
+    const bytes = await readFile(join(dir, spec.file));
+    Object.assign(spec, { sha256: await sha256Hex(bytes), bytes: bytes.length, inputs: spec.inputs.filter((i) => i.name !== 'clip') });
+  }
+  await writeFile(join(dir, 'manifest.json'), JSON.stringify(m));
+}
+
+describe.skipIf(!hasGraphs || !pythonHas('onnx', 'numpy'))('step graphs exported without the clip input', () => {
+  let work: string;
+  let steps: LoadedStepPair;
+  let plain: LoadedPair;
+  let H: number;
+  let W: number;
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'pig-noclip-'));
+    await cp(modelDir, work, { recursive: true });
+    await withoutClipInput(work);
+    steps = await loadStepPairFromDir(work, { intraOpNumThreads: 1 });
+    plain = await loadPairFromDir(work, { intraOpNumThreads: 1 });
+    [H, W] = steps.manifest.resolution;
+  });
+  afterAll(async () => {
+    await steps?.release();
+    await plain?.release();
+    await rm(work, { recursive: true, force: true });
+  });
+  const base = () => ({ schedule: steps.schedule, height: H, width: W, steps: 3, seed: 4, eta: 1 });
+
+  it('run clip none on the graphs', async () => {
+    const info = vi.spyOn(console, 'info').mockImplementation(() => undefined);
+    try {
+      const a = await runSampler({ ...base(), executor: steps.executors, clip: 'none' });
+      const b = await runSampler({ ...base(), denoiser: plain.denoiser });
+      expect(info).not.toHaveBeenCalled();
+      // the graphs' float32 update, not core's float64 one: close, not identical
+      expect(maxAbsDiff(a.image, b.image)).toBeLessThan(1e-3);
+      expect(maxAbsDiff(a.image, b.image)).toBeGreaterThan(0);
+    } finally {
+      info.mockRestore();
+    }
+  });
+
+  it('send a run that clips to the plain U-Nets (opened then), which give core’s pair bit for bit', async () => {
+    const info = vi.spyOn(console, 'info').mockImplementation(() => undefined);
+    try {
+      for (const clip of ['image', 'both'] as const) {
+        const a = await runSampler({ ...base(), executor: steps.executors, clip });
+        const b = await runSampler({ ...base(), denoiser: plain.denoiser, clip });
+        expect([Array.from(a.mask), Array.from(a.image)], clip).toEqual([Array.from(b.mask), Array.from(b.image)]);
+      }
+      expect(info.mock.calls.map((c) => String(c[0]))).toEqual([
+        `[engine] clip image: ${steps.manifest.models.imageStep!.file} has no clip input (exported before the option); this run uses the plain U-Nets`,
+        `[engine] clip both: ${steps.manifest.models.maskStep!.file} and ${steps.manifest.models.imageStep!.file} have no clip input (exported before the option); this run uses the plain U-Nets`,
+      ]);
+    } finally {
+      info.mockRestore();
+    }
+  });
+
+  it('without the plain U-Nets to fall back on, a run that clips is refused by name, never run unclipped', async () => {
+    const source = fileSource(work);
+    const manifest = await readManifest(source);
+    const bytes = await readModelBytes(source, manifest, ['maskStep', 'imageStep'] as const);
+    const pair = await createStepPair(ortNode as unknown as OrtModule, manifest, bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1 }, () => cpuPlace(ortNode as unknown as OrtModule), { warmUp: false });
+    try {
+      const run = runSampler({ ...base(), executor: pair.executors, clip: 'image' });
+      await expect(run).rejects.toBeInstanceOf(EngineError);
+      await expect(run).rejects.toThrow(`clip image: ${manifest.models.imageStep!.file} has no clip input (exported before the option); run it on the plain U-Nets`);
+    } finally {
+      await pair.release();
+    }
   });
 });

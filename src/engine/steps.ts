@@ -1,10 +1,12 @@
 // The step-graph executor: each joint step runs as two ONNX sessions (contracts.md §1b),
-//   maskStep (x_t, y_t, t, k, z) → (x_prev, x0, c = B(x̂₀))
-//   imageStep (y_t, c, t, k, z)  → (y_prev, y0)
+//   maskStep (x_t, y_t, t, k, z[, clip]) → (x_prev, x0, c = B(x̂₀))
+//   imageStep (y_t, c, t, k, z[, clip])  → (y_prev, y0)
 // and x_t, y_t, c stay where the sessions put them: on WebGPU the sessions are created with
 // `preferredOutputLocation: 'gpu-buffer'`, so every output is a GPU tensor that is fed as is to the
-// next run. x_T, y_T (and a mask → image condition) are uploaded once, the zeros z once per run;
-// per step only t, k (6 floats) and, for η > 0, z go up. Only what core's loop asks `read` for
+// next run. x_T, y_T (and a mask → image condition) are uploaded once, the zeros z and each
+// graph's clip flag once per run; per step only t, k (6 floats) and, for η > 0, z go up.
+// Graphs exported before the option clip have no clip input: they run clip none; a run that clips
+// a chain whose graph cannot goes to the plain U-Nets (`plain`), never to a graph that ignores it. Only what core's loop asks `read` for
 // comes back (tensor.getData()): the previews when they are on, else the final c and ŷ₀.
 //
 // The loop itself (time pairs, noise streams, frames, cancel, final pair) is core's sampleSteps;
@@ -13,7 +15,8 @@
 
 import type * as Ort from 'onnxruntime-web';
 import type { BinarizeOptions } from '../core/binarize';
-import { checkSessionSignature, STEP_GRAPH_BINARIZE, STEP_GRAPH_IO, type ModelFileSpec, type StepGraphRole } from '../core/manifest';
+import { clipsChain, type ClipMode } from '../core/ddim';
+import { checkSessionSignature, STEP_GRAPH_BINARIZE, STEP_GRAPH_CLIP_INPUT, STEP_GRAPH_IO, stepGraphShape, takesClip, type ModelFileSpec, type StepGraphRole } from '../core/manifest';
 import type { EstimateName, Estimates, StepCall, StepExecutor, StepExecutorFactory } from '../core/sampler';
 import { EngineError, errorMessage } from './errors';
 import type { OrtModule, RunQueue, SessionOptions } from './unet';
@@ -45,13 +48,18 @@ export function cpuPlace(ort: OrtModule): TensorPlace {
 
 /** One step graph as a session, checked against its manifest entry; runs go through the shared queue. */
 export class StepSession {
+  /** Whether the graph has the clip input (exported since the option; checked against the session). */
+  readonly takesClip: boolean;
+
   private constructor(
     private readonly ort: OrtModule,
     private readonly session: Ort.InferenceSession,
     readonly role: StepGraphRole,
     readonly spec: ModelFileSpec,
     private readonly queue: RunQueue,
-  ) {}
+  ) {
+    this.takesClip = takesClip(spec);
+  }
 
   /** Like UNetSession.create: EngineError('model') when the signature differs from the manifest. */
   static async create(ort: OrtModule, role: StepGraphRole, spec: ModelFileSpec, bytes: Uint8Array, options: SessionOptions, queue: RunQueue): Promise<StepSession> {
@@ -91,8 +99,8 @@ export class StepSession {
   /** One run on zeros (CPU inputs), outputs disposed: compiles shaders, sizes the buffer pools. */
   async warmUp([height, width]: [number, number]): Promise<void> {
     const feeds: Record<string, Tensor> = {};
-    for (const name of STEP_GRAPH_IO[this.role].inputs) {
-      const dims = name === 't' ? [1] : name === 'k' ? [5] : [1, 1, height, width];
+    for (const { name } of this.spec.inputs) {
+      const dims = stepGraphShape(name, [height, width]);
       feeds[name] = new this.ort.Tensor('float32', name === 'k' ? Float32Array.of(1, 0, 1, 0, 0) : new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);
     }
     try {
@@ -109,7 +117,7 @@ export class StepSession {
 }
 
 /** The tensors one run holds between calls. */
-type Held = 'x' | 'y' | 'condition' | 'zeros' | EstimateName;
+type Held = 'x' | 'y' | 'condition' | 'zeros' | 'clipMask' | 'clipImage' | EstimateName;
 
 class GraphStepExecutor implements StepExecutor {
   private readonly held: Partial<Record<Held, Tensor>> = {};
@@ -124,6 +132,7 @@ class GraphStepExecutor implements StepExecutor {
     private readonly place: TensorPlace,
     height: number,
     width: number,
+    private readonly clip: ClipMode,
   ) {
     this.dims = [1, 1, height, width];
   }
@@ -141,6 +150,16 @@ class GraphStepExecutor implements StepExecutor {
     this.hold('y', this.place.upload(init.yT, this.dims));
     this.hold('condition', init.condition ? this.place.upload(init.condition, this.dims) : undefined);
     this.hold('zeros', this.place.zeros(this.dims));
+    // each graph's clip flag, where it takes one (create() sent runs that need a missing one elsewhere)
+    const flag = (chain: 'mask' | 'image') => this.place.upload(Float32Array.of(clipsChain(this.clip, chain) ? 1 : 0), [1]);
+    this.hold('clipMask', this.mask.takesClip ? flag('mask') : undefined);
+    this.hold('clipImage', this.image.takesClip ? flag('image') : undefined);
+  }
+
+  /** The clip input of a graph that takes one. */
+  private clipFeed(key: 'clipMask' | 'clipImage'): Record<string, Tensor> {
+    const flag = this.held[key];
+    return flag ? { [STEP_GRAPH_CLIP_INPUT]: flag } : {};
   }
 
   /**
@@ -178,7 +197,7 @@ class GraphStepExecutor implements StepExecutor {
         y = this.place.upload(yt, this.dims);
         temps.push(y);
       }
-      const out = await this.mask.run({ x_t: this.held.x!, y_t: y, ...this.stepFeeds(step, temps) }, step.t);
+      const out = await this.mask.run({ x_t: this.held.x!, y_t: y, ...this.stepFeeds(step, temps), ...this.clipFeed('clipMask') }, step.t);
       this.hold('x', out.x_prev);
       this.hold('x0', out.x0);
       this.hold('c', out.c);
@@ -193,7 +212,7 @@ class GraphStepExecutor implements StepExecutor {
     if (!c) throw new Error('imageStep needs a condition: run maskStep first or start with one');
     const temps: Tensor[] = [];
     try {
-      const out = await this.image.run({ y_t: this.held.y!, c, ...this.stepFeeds(step, temps) }, step.t);
+      const out = await this.image.run({ y_t: this.held.y!, c, ...this.stepFeeds(step, temps), ...this.clipFeed('clipImage') }, step.t);
       this.hold('y', out.y_prev);
       this.hold('y0', out.y0);
     } finally {
@@ -238,23 +257,39 @@ export function graphsMatchBinarize(b: BinarizeOptions | undefined): boolean {
   return kernel === STEP_GRAPH_BINARIZE.kernel && w0 === STEP_GRAPH_BINARIZE.weights[0] && w1 === STEP_GRAPH_BINARIZE.weights[1];
 }
 
-/** The step graphs as core's executor factory, one executor (and one set of held tensors) per run. */
+/** The graphs of the chains a run clips that have no clip input (exported before the option). */
+function graphsThatCannotClip(sessions: { maskStep: StepSession; imageStep: StepSession }, clip: ClipMode): StepSession[] {
+  return [sessions.maskStep, sessions.imageStep].filter((s) => !s.takesClip && clipsChain(clip, s.role === 'maskStep' ? 'mask' : 'image'));
+}
+
+/**
+ * The step graphs as core's executor factory, one executor (and one set of held tensors) per run.
+ * A run whose clip the graphs cannot do goes to `plain` (core's CPU executor over the plain U-Nets),
+ * or is refused without it.
+ */
 export function stepGraphExecutors(
   ort: OrtModule,
   sessions: { maskStep: StepSession; imageStep: StepSession },
   place: TensorPlace,
   [height, width]: [number, number],
+  plain?: StepExecutorFactory,
 ): StepExecutorFactory {
   return {
     create: (run) => {
       if (run.height !== height || run.width !== width) {
         throw new EngineError('input', `the step graphs are ${height}×${width}, the run asks for ${run.height}×${run.width}`);
       }
+      const cannot = graphsThatCannotClip(sessions, run.clip);
+      if (cannot.length > 0) {
+        const why = `${cannot.map((s) => s.spec.file).join(' and ')} ${cannot.length > 1 ? 'have' : 'has'} no clip input (exported before the option)`;
+        if (!plain) throw new EngineError('input', `clip ${run.clip}: ${why}; run it on the plain U-Nets`);
+        console.info(`[engine] clip ${run.clip}: ${why}; this run uses the plain U-Nets`);
+        return plain.create(run);
+      }
       if (!graphsMatchBinarize(run.binarize)) {
         throw new EngineError('input', `the step graphs compute B(·) with kernel ${STEP_GRAPH_BINARIZE.kernel} and weights [${STEP_GRAPH_BINARIZE.weights}], the run asks for ${JSON.stringify(run.binarize)}`);
       }
-      if (run.clip !== 'none') throw new EngineError('input', `the step graphs cannot clip x̂₀ (clip ${run.clip}): run it on the plain U-Nets`);
-      return new GraphStepExecutor(ort, sessions.maskStep, sessions.imageStep, place, height, width);
+      return new GraphStepExecutor(ort, sessions.maskStep, sessions.imageStep, place, height, width, run.clip);
     },
   };
 }

@@ -258,8 +258,9 @@ export async function loadWebModel(
 /**
  * Opens a validated manifest's model files on the best backend: WebGPU if an adapter exists, else WASM.
  * On WebGPU, a manifest with both step graphs (and the B(·) they were traced with) runs them with
- * every full-size tensor kept on the GPU; otherwise, or if their sessions fail, the plain U-Nets
- * run with core's CPU DDIM/B. If the WebGPU sessions fail to be created or warmed up, falls back
+ * every full-size tensor kept on the GPU (a run asking for a clip that graphs exported before the
+ * option cannot do opens the plain U-Nets for it); otherwise, or if their sessions fail, the plain
+ * U-Nets run with core's CPU DDIM/B. If the WebGPU sessions fail to be created or warmed up, falls back
  * to WASM (always the plain path: the reference) and says why in backendNote.
  */
 async function openPair(source: ModelSource, manifest: Manifest, preferred: Backend | undefined, where: string): Promise<WebPair> {
@@ -273,7 +274,9 @@ async function openPair(source: ModelSource, manifest: Manifest, preferred: Back
     else {
       const stepBytes = await readModelBytes(source, manifest, ['maskStep', 'imageStep'] as const);
       try {
-        const pair = await createStepPair(ort as OrtModule, manifest, stepBytes, stepGraphSessionOptions(), gpuPlace);
+        // the plain U-Nets on WebGPU, read and opened only for a clip the graphs cannot do
+        const plain = async () => createPair(ort as OrtModule, manifest, await readModelBytes(source, manifest), sessionOptions('webgpu'));
+        const pair = await createStepPair(ort as OrtModule, manifest, stepBytes, stepGraphSessionOptions(), gpuPlace, { plain });
         console.info(`[engine] ${manifest.name}: WebGPU, ${GPU_RESIDENT_NOTE} (${manifest.models.maskStep!.file}, ${manifest.models.imageStep!.file})`);
         return { ...pair, backend: 'webgpu', backendNote: GPU_RESIDENT_NOTE, ...(await gpuRecovery(ort, reopen)) };
       } catch (e) {
