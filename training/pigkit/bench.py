@@ -34,9 +34,15 @@ def _sync(device):
         torch.cuda.synchronize()
 
 
-def bench(preset: str, resolution: int, batch: int, device: str, iters: int, warmup: int = 2) -> dict:
+def bench(preset: str, resolution: int, batch: int, device: str, iters: int, warmup: int = 2, *,
+          bf16: bool = False, channels_last: bool = False, compile: bool = False) -> dict:
+    """The training options measured side by side in training/README.md "Speed" (pigkit.train's
+    --bf16 and --channels-last; torch.compile is measured only, train has no flag for it)."""
     dev = torch.device(device)
     model = build_unet(preset, resolution).to(dev)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    step_model = torch.compile(model) if compile else model
     opt = torch.optim.Adam(model.parameters(), lr=2e-4)
     s = Schedule()
     x0 = torch.randn(batch, 1, resolution, resolution, device=dev).sign()
@@ -46,7 +52,8 @@ def bench(preset: str, resolution: int, batch: int, device: str, iters: int, war
         t = antithetic_timesteps(batch, s.T, device=dev)
         _sync(dev)
         t0 = time.perf_counter()
-        loss = mask_loss(model, x0, y0, t, torch.randn_like(x0), torch.randn_like(y0), s)
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
+            loss = mask_loss(step_model, x0, y0, t, torch.randn_like(x0), torch.randn_like(y0), s).float()
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -60,14 +67,16 @@ def bench(preset: str, resolution: int, batch: int, device: str, iters: int, war
         for i in range(warmup + iters):
             _sync(dev)
             t0 = time.perf_counter()
-            model(x, torch.tensor([500.0], device=dev))
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
+                step_model(x, torch.tensor([500.0], device=dev))
             _sync(dev)
             if i >= warmup:
                 fwd.append(time.perf_counter() - t0)
     med = sorted(times)[len(times) // 2]
     return {"preset": preset, "resolution": resolution, "batch": batch, "device": device, "threads": torch.get_num_threads(),
             "params": count_parameters(model), "train_images_per_s": round(batch / med, 2),
-            "forward_ms": round(1000 * sorted(fwd)[len(fwd) // 2], 1), "torch": torch.__version__}
+            "forward_ms": round(1000 * sorted(fwd)[len(fwd) // 2], 1), "torch": torch.__version__,
+            "bf16": bf16, "channels_last": channels_last, "compile": compile}
 
 
 def _median(xs: list[float]) -> float:
@@ -112,6 +121,9 @@ def main(argv=None) -> int:
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--iters", type=int, default=5)
+    p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (pigkit.train --bf16)")
+    p.add_argument("--channels-last", action="store_true", help="channels-last memory format (pigkit.train --channels-last)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the U-Net (PyTorch ≥ 2; the first iterations compile)")
     p.add_argument("--sampler", default=None, metavar="RUN", help="time the reference sampler on this run folder's pair instead")
     p.add_argument("--steps", type=int, default=4, help="--sampler: DDIM steps of each pair")
     p.add_argument("--forwards", type=int, default=5, help="--sampler: raw forwards timed (median)")
@@ -122,7 +134,8 @@ def main(argv=None) -> int:
     if a.sampler:
         print(json.dumps(bench_sampler(Path(a.sampler), a.steps, a.forwards, a.pairs)))
         return 0
-    print(json.dumps(bench(a.preset, a.resolution, a.batch, a.device, a.iters)))
+    print(json.dumps(bench(a.preset, a.resolution, a.batch, a.device, a.iters, bf16=a.bf16, channels_last=a.channels_last,
+                           compile=a.compile)))
     return 0
 
 

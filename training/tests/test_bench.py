@@ -30,3 +30,11 @@ def test_sampler_bench_record(tmp_path):
     for key in ("load_cold_ms", "load_cached_ms", "forward_ms", "pair_ms", "step_ms", "peak_rss_mb"):
         assert r[key] > 0, key
     assert abs(r["step_ms"] * 2 - r["pair_ms"]) < 0.1
+
+
+def test_training_bench_records_its_options():
+    from pigkit.bench import bench
+    from pigkit.train import BF16_UNSUPPORTED
+    r = bench("tiny", 16, 2, "cpu", iters=1, warmup=1, channels_last=True, bf16=not BF16_UNSUPPORTED)
+    assert r["channels_last"] is True and r["bf16"] is (not BF16_UNSUPPORTED) and r["compile"] is False
+    assert r["train_images_per_s"] > 0 and r["forward_ms"] > 0

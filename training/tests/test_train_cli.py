@@ -109,3 +109,15 @@ def test_min_snr_is_refused_with_siamese(pair_folder, tmp_path, capsys):
     with pytest.raises(SystemExit):
         args_for(pair_folder, tmp_path, model="image", siamese=True, min_snr=5)
     assert "--min-snr" in capsys.readouterr().err
+
+
+def test_channels_last_trains_the_same_model(pair_folder, tmp_path):
+    for name, extra in (("plain", {}), ("cl", {"channels_last": True})):
+        train(args_for(pair_folder, tmp_path / name, iters=2, **extra))
+        train(args_for(pair_folder, tmp_path / name, model="image", iters=2, **extra))
+    for role in ("mask", "image"):
+        a, b = (read_checkpoint(tmp_path / n / role / "ckpt.pt") for n in ("plain", "cl"))
+        assert b["config"]["channels_last"] is True
+        # the same arithmetic in another memory layout: equal up to float rounding (Adam's first steps
+        # move each weight by about lr = 2e-4, so rounding can flip at most that much)
+        assert all(torch.allclose(a["ema"][k], b["ema"][k], atol=5e-4) for k in a["ema"])
