@@ -21,6 +21,7 @@ function pair(seed: number, lesion: number): BatchPair {
     seed,
     steps: 4,
     eta: 0,
+    clip: 'none',
     width: W,
     height: H,
     mask: Uint8Array.from({ length: H * W }, (_, i) => (i < lesion ? 1 : 0)),

@@ -3,6 +3,7 @@
 // Pixel buffers cross as transferred ArrayBuffers (Comlink.transfer), never structured-clone copies.
 
 import type { DatasetModel } from '../core/dataset/nnunet';
+import type { ClipMode } from '../core/ddim';
 
 export type Backend = 'webgpu' | 'wasm';
 
@@ -28,6 +29,8 @@ export interface ModelInfo {
   resolution: [number, number];
   /** Default number of DDIM steps from the manifest. */
   defaultSteps: number;
+  /** The manifest's sampler.clip ('none' when it has none). */
+  defaultClip: ClipMode;
   /** Backend the sessions actually run on. */
   backend: Backend;
   /**
@@ -89,6 +92,7 @@ export interface GenerateRequest {
   seed: number; // integer in [0, 2^32 - 1]
   steps: number; // DDIM steps, 1..T
   eta?: number; // default: manifest's sampler.eta
+  clip?: ClipMode; // default: manifest's sampler.clip
   /** Stream each step's (x̂₀, ŷ₀) to onFrame. false = run without previews (benchmarks). Default true. */
   previews?: boolean;
 }
@@ -112,6 +116,7 @@ export interface GenerateResult {
   seed: number;
   steps: number;
   eta: number;
+  clip: ClipMode;
   width: number;
   height: number;
   /** Final mask B(x̂₀) of the last step, 0/1 per pixel (H·W); in mask → image the user's mask. */
@@ -136,6 +141,7 @@ export interface BatchRequest {
   count: number;
   steps: number;
   eta?: number;
+  clip?: ClipMode;
 }
 
 /** A finished pair of a batch: its final result, and its place in the batch. */

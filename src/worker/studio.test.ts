@@ -45,18 +45,23 @@ function slowDenoiser(delayMs = 0): PairDenoiser & { calls: number; maskCalls: n
   return d;
 }
 
-function studioWith(denoiser: PairDenoiser) {
-  let released = 0;
-  const model: LoadedModel = {
+/** The fake manifest's model over `denoiser`, on core's CPU executor. */
+function studioModel(denoiser: PairDenoiser, release: () => Promise<void> = async () => undefined): LoadedModel {
+  return {
     manifest,
     schedule: linearSchedule(manifest.schedule),
     executors: cpuStepExecutors(denoiser),
     backend: 'wasm',
     backendNote: 'WASM requested',
-    release: async () => {
-      released++;
-    },
+    release,
   };
+}
+
+function studioWith(denoiser: PairDenoiser) {
+  let released = 0;
+  const model = studioModel(denoiser, async () => {
+    released++;
+  });
   const studio = new Studio(async () => model);
   return { studio, released: () => released };
 }
@@ -77,6 +82,7 @@ describe('Studio (worker logic)', () => {
       name: 'fake',
       resolution: [4, 4],
       defaultSteps: 4,
+      defaultClip: 'none',
       backend: 'wasm',
       backendNote: 'WASM requested',
       card: { license: 'test' },
@@ -99,8 +105,28 @@ describe('Studio (worker logic)', () => {
     ]);
     expect(frames[3].y0).toEqual(r.image);
     expect(r.mask.every((v) => v === 0 || v === 1)).toBe(true);
-    expect([r.seed, r.steps, r.eta, r.width, r.height, r.backend]).toEqual([3, 4, 0, 4, 4, 'wasm']);
+    expect([r.seed, r.steps, r.eta, r.clip, r.width, r.height, r.backend]).toEqual([3, 4, 0, 'none', 4, 4, 'wasm']);
     expect(r.msPerStep).toBeCloseTo(r.totalMs / 4, 6);
+  });
+
+  it('clip: the request’s, else the manifest’s (none when it has none); recorded with each pair; a bad one refused', async () => {
+    const { studio } = studioWith(slowDenoiser());
+    await studio.load({ modelUrl: '/m/' });
+    const none = await studio.generate({ seed: 3, steps: 4 }, () => undefined);
+    const both = await studio.generate({ seed: 3, steps: 4, clip: 'both' }, () => undefined);
+    expect([none.clip, both.clip]).toEqual(['none', 'both']);
+    // this denoiser's x̂₀ leaves [−1, 1]: clipping shows in the pair
+    expect(both.image.every((v) => v >= -1 && v <= 1)).toBe(true);
+    expect(none.image).not.toEqual(both.image);
+    const pairs: BatchPair[] = [];
+    await studio.generateBatch({ startSeed: 3, count: 1, steps: 4, clip: 'both' }, (p) => void pairs.push(p));
+    expect(pairs.map((p) => [p.clip, Array.from(p.image)])).toEqual([['both', Array.from(both.image)]]);
+    const bad = await rejection(studio.generate({ seed: 3, steps: 4, clip: 'all' as never }, () => undefined));
+    expect(bad).toEqual({ kind: 'input', message: 'clip must be none, image, both, got "all".' });
+
+    const withDefault = new Studio(async () => ({ ...studioModel(slowDenoiser()), manifest: { ...manifest, sampler: { ...manifest.sampler, clip: 'image' } } }));
+    expect((await withDefault.load({ modelUrl: '/m/' })).defaultClip).toBe('image');
+    expect((await withDefault.generate({ seed: 3, steps: 2 }, () => undefined)).clip).toBe('image');
   });
 
   it('same seed gives the same pair; previews: false sends no frames', async () => {

@@ -1,7 +1,8 @@
 // The studio's worker-side logic, independent of comlink and of ORT so it can be unit-tested in
 // Node: one loaded pair, one generation at a time, cancel within a step, frames handed over.
 
-import type { Manifest } from '../core/manifest';
+import { CLIP_MODES, type ClipMode } from '../core/ddim';
+import { samplerClip, type Manifest } from '../core/manifest';
 import { datasetModel } from '../core/dataset/nnunet';
 import { NonFiniteError } from '../core/finite';
 import { CancelledError, sampleSteps, type SamplerMode, type SamplerResult, type SamplerStep, type StepExecutorFactory } from '../core/sampler';
@@ -118,6 +119,7 @@ function modelInfo(model: LoadedModel): ModelInfo {
     name: m.name,
     resolution: [m.resolution[0], m.resolution[1]],
     defaultSteps: m.sampler.steps,
+    defaultClip: samplerClip(m),
     backend: model.backend,
     backendNote: model.backendNote,
     card: m.card,
@@ -234,13 +236,13 @@ export class Studio implements StudioWorkerApi {
 
   async generate(request: GenerateRequest, onFrame: (frame: StepFrame) => void): Promise<GenerateResult> {
     await this.afterRecovery();
-    const { model, mode, eta } = this.checkRun(request, [request.seed]);
+    const { model, mode, eta, clip } = this.checkRun(request, [request.seed]);
     const previews = request.previews !== false;
     const signal = { aborted: false };
     this.running = signal;
     const started = performance.now();
     try {
-      const result = await this.sampleOne(model, { mode, seed: request.seed, steps: request.steps, eta }, signal, previews, (f) => {
+      const result = await this.sampleOne(model, { mode, seed: request.seed, steps: request.steps, eta, clip }, signal, previews, (f) => {
         if (!f.x0 || !f.y0) return;
         const { x0, y0 } = f;
         const frame: StepFrame = { index: f.index, total: f.total, t: f.t, tPrev: f.tPrev, x0, y0, elapsedMs: performance.now() - started };
@@ -269,7 +271,7 @@ export class Studio implements StudioWorkerApi {
       throw studioError('input', `The seeds ${startSeed} … ${startSeed + count - 1} go past 4294967295; start at ${0xffffffff - count + 1} at the most.`);
     }
     await this.afterRecovery();
-    const { model, mode, eta } = this.checkRun(request, [startSeed]);
+    const { model, mode, eta, clip } = this.checkRun(request, [startSeed]);
     const signal = { aborted: false };
     this.running = signal;
     const started = performance.now();
@@ -285,7 +287,7 @@ export class Studio implements StudioWorkerApi {
         progress(0);
         let result: GenerateResult;
         try {
-          result = await this.sampleOne(model, { mode, seed, steps: request.steps, eta }, signal, false, (f) => progress(f.index + 1));
+          result = await this.sampleOne(model, { mode, seed, steps: request.steps, eta, clip }, signal, false, (f) => progress(f.index + 1));
         } catch (e) {
           // the pair in hand is dropped, the finished ones stay (a lost device aborts too: not a cancel)
           if (e instanceof CancelledError && !this.recovering && !this.lostUntold) break;
@@ -306,8 +308,8 @@ export class Studio implements StudioWorkerApi {
     }
   }
 
-  /** The checks every run makes: the model, no other run, the seeds, steps, η and mode. */
-  private checkRun(request: Pick<GenerateRequest, 'steps' | 'eta' | 'mode'>, seeds: number[]): { model: LoadedModel; mode: SamplerMode; eta: number } {
+  /** The checks every run makes: the model, no other run, the seeds, steps, η, clip and mode. */
+  private checkRun(request: Pick<GenerateRequest, 'steps' | 'eta' | 'clip' | 'mode'>, seeds: number[]): { model: LoadedModel; mode: SamplerMode; eta: number; clip: ClipMode } {
     if (this.running) throw studioError('busy', 'A generation is already running: wait for it or cancel it.');
     if (this.loading) throw studioError('busy', 'The model is still loading.');
     const model = this.model;
@@ -321,13 +323,15 @@ export class Studio implements StudioWorkerApi {
     if (!Number.isInteger(steps) || steps < 1 || steps > T) throw studioError('input', `Steps must be a whole number from 1 to ${T}, got ${steps}.`);
     const eta = request.eta ?? manifest.sampler.eta;
     if (typeof eta !== 'number' || !(eta >= 0) || !Number.isFinite(eta)) throw studioError('input', `η must be a number ≥ 0, got ${eta}.`);
-    return { model, mode: samplerModeFor(request.mode, manifest.resolution), eta };
+    const clip = request.clip ?? samplerClip(manifest);
+    if (!CLIP_MODES.includes(clip)) throw studioError('input', `clip must be ${CLIP_MODES.join(', ')}, got ${JSON.stringify(clip)}.`);
+    return { model, mode: samplerModeFor(request.mode, manifest.resolution), eta, clip };
   }
 
   /** One pair through the sampler, onStep after every step (with x̂₀, ŷ₀ when `previews`). */
   private async sampleOne(
     model: LoadedModel,
-    run: { mode: SamplerMode; seed: number; steps: number; eta: number },
+    run: { mode: SamplerMode; seed: number; steps: number; eta: number; clip: ClipMode },
     signal: { aborted: boolean },
     previews: boolean,
     onStep: (step: SamplerStep) => void,
@@ -344,6 +348,7 @@ export class Studio implements StudioWorkerApi {
       steps: run.steps,
       seed: run.seed,
       eta: run.eta,
+      clip: run.clip,
       binarize: { kernel: manifest.sampler.binarize.kernel, weights: manifest.sampler.binarize.weights },
       previews: previews ? ['x0', 'y0'] : false,
       mode: run.mode,
@@ -364,7 +369,7 @@ export class Studio implements StudioWorkerApi {
           const { mask, image, steps: done } = r.value;
           const totalMs = performance.now() - started;
           const mask01 = Uint8Array.from(mask, (v) => (v > 0 ? 1 : 0));
-          return { mode: run.mode.kind, seed: run.seed, steps: done, eta: run.eta, width, height, mask: mask01, image, backend: model.backend, totalMs, msPerStep: totalMs / done };
+          return { mode: run.mode.kind, seed: run.seed, steps: done, eta: run.eta, clip: run.clip, width, height, mask: mask01, image, backend: model.backend, totalMs, msPerStep: totalMs / done };
         }
         onStep(r.value);
         await yieldToEventLoop();
