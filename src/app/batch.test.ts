@@ -90,7 +90,7 @@ describe('the dataset ZIP', () => {
     const cli = [];
     for (const p of pairs) {
       const mask = Float32Array.from(p.mask, (v) => (v ? 1 : -1));
-      cli.push(await caseFiles({ seed: p.seed, mode: 'pair', steps: 4, eta: 0, binarize: model.binarize, appVersion: APP_VERSION }, { mask, image: p.image }, [H, W]));
+      cli.push(await caseFiles({ seed: p.seed, mode: 'pair', steps: 4, eta: 0, clip: 'none', binarize: model.binarize, appVersion: APP_VERSION }, { mask, image: p.image }, [H, W]));
     }
     expect(bytes).toEqual(zip(datasetFiles(cli, model.dataset)));
   });

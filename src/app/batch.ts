@@ -54,13 +54,13 @@ export function exportedPairs<P extends Pick<BatchPair, 'seed' | 'mask'>>(pairs:
 
 /**
  * The dataset ZIP of these pairs: nnU-Net v2 raw layout, dataset.json and manifest.json, exactly
- * the files `npm run generate` writes for the same model, seeds, steps and η (same functions).
+ * the files `npm run generate` writes for the same model, seeds, steps, η and clip (same functions).
  */
 export async function datasetZip(pairs: readonly GenerateResult[], model: Pick<ModelInfo, 'binarize' | 'dataset' | 'resolution'>, format: ImageFormat): Promise<Uint8Array> {
   if (pairs.length === 0) throw new Error('there is no pair to export');
   const cases = [];
   for (const p of pairs) {
-    cases.push(await caseFiles({ seed: p.seed, mode: p.mode, steps: p.steps, eta: p.eta, binarize: model.binarize, appVersion: APP_VERSION, format }, { mask: p.mask, image: p.image }, model.resolution));
+    cases.push(await caseFiles({ seed: p.seed, mode: p.mode, steps: p.steps, eta: p.eta, clip: p.clip, binarize: model.binarize, appVersion: APP_VERSION, format }, { mask: p.mask, image: p.image }, model.resolution));
   }
   return zip(datasetFiles(cases, model.dataset, format));
 }

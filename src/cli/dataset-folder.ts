@@ -19,6 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import { access, constants, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { ClipMode } from '../core/ddim';
 import { datasetIndexFiles, RAW_ARRAYS, rawPath, recordFormat, type CaseRecord, type DatasetModel, type ImageFormat } from '../core/dataset/nnunet';
 import type { DatasetFile } from '../core/dataset/zip';
 
@@ -45,13 +46,14 @@ export interface FolderSettings {
   model: DatasetModel;
   steps: number;
   eta: number;
+  clip: ClipMode;
   mode: CaseRecord['mode'];
   format: ImageFormat;
 }
 
 function describeSettings(s: FolderSettings): string {
   const sha = Object.entries(s.model.files).map(([k, f]) => `${k} ${f.sha256.slice(0, 12)}`).join(', ');
-  return `model "${s.model.name}" (${sha}), ${s.steps} steps, η=${s.eta}, mode ${s.mode}, format ${s.format}`;
+  return `model "${s.model.name}" (${sha}), ${s.steps} steps, η=${s.eta}, clip ${s.clip}, mode ${s.mode}, format ${s.format}`;
 }
 
 function sameModel(a: DatasetModel, b: DatasetModel): boolean {
@@ -126,8 +128,9 @@ export async function readRecords(out: string): Promise<Map<string, CaseSidecar>
 /** Refuses a folder that already holds cases made with other settings (a dataset is one model, one setting). */
 export function checkCompatible(out: string, records: Map<string, CaseSidecar>, want: FolderSettings): void {
   for (const { model, case: c } of records.values()) {
-    const have: FolderSettings = { model, steps: c.steps, eta: c.eta, mode: c.mode, format: recordFormat(c) };
-    if (!sameModel(model, want.model) || have.steps !== want.steps || have.eta !== want.eta || have.mode !== want.mode || have.format !== want.format) {
+    const have: FolderSettings = { model, steps: c.steps, eta: c.eta, clip: c.clip ?? 'none', mode: c.mode, format: recordFormat(c) };
+    const same = (['steps', 'eta', 'clip', 'mode', 'format'] as const).every((k) => have[k] === want[k]);
+    if (!sameModel(model, want.model) || !same) {
       throw new OutputFolderError(
         `--out ${out} already holds case ${c.case} made with ${describeSettings(have)}; ` +
           `this run uses ${describeSettings(want)}. Use another --out folder`,

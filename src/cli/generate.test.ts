@@ -94,7 +94,7 @@ describe.skipIf(!present)('generate CLI (tiny pair)', () => {
     expect(manifest.model.name).toBe('tiny');
     expect(manifest.cases.map((c: { case: string }) => c.case)).toEqual(cases);
     const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
-    expect(manifest.cases[0]).toMatchObject({ seed: 5, steps: 3, eta: 0, mode: 'pair', appVersion: version, binarize: model.sampler.binarize });
+    expect(manifest.cases[0]).toMatchObject({ seed: 5, steps: 3, eta: 0, clip: model.sampler.clip ?? 'none', mode: 'pair', appVersion: version, binarize: model.sampler.binarize });
 
     if (!pythonHas('numpy', 'PIL')) return console.warn('SKIPPED reading the batch with numpy/PIL');
     // Read back with numpy/PIL: labels are 0/1 and match the record; the image PNG is ŷ₀ quantised;
@@ -211,7 +211,22 @@ print(json.dumps(out))
     const r = await cli(...common.slice(0, 2), '--steps', '2', '--seed', '9', '--out', dir('reference'));
     await referenceRun();
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toMatch(/^generate: bad output folder: --out .*reference already holds case pig_0000000005 made with model "tiny" \(mask 1a0863b51887.*\), 3 steps, η=0, mode pair, format png; this run uses .* 2 steps.*Use another --out folder$/);
+    expect(r.stderr.trim()).toMatch(/^generate: bad output folder: --out .*reference already holds case pig_0000000005 made with model "tiny" \(mask 1a0863b51887.*\), 3 steps, η=0, clip none, mode pair, format png; this run uses .* 2 steps.*Use another --out folder$/);
+  });
+
+  it('--clip both: recorded per case; it changes the pair; a folder made with another clip is refused; a bad value named', async () => {
+    const r = await cli(...common, '--seed', '5', '--count', '1', '--clip', 'both', '--out', dir('clip'));
+    ok(r);
+    expect(r.stdout).toMatch(/, clip both, 1 cases → /);
+    const manifest = JSON.parse(readFileSync(join(dir('clip'), 'manifest.json'), 'utf8'));
+    expect(manifest.cases[0]).toMatchObject({ seed: 5, eta: 0, clip: 'both' });
+    const image = 'imagesTr/pig_0000000005_0000.png';
+    expect(snapshot(dir('clip'))[image]).not.toBe((await referenceRun())[image]);
+    const into = await cli(...common, '--seed', '9', '--clip', 'both', '--out', dir('reference'));
+    expect(into.code).toBe(1);
+    expect(into.stderr).toMatch(/η=0, clip none, mode pair, format png; this run uses .*η=0, clip both, mode pair/);
+    const bad = await cli(...common, '--clip', 'all', '--out', dir('unused'));
+    expect([bad.code, bad.stderr.trim()]).toEqual([2, 'generate: --clip must be none, image, both, got "all" (--help lists the options)']);
   });
 
   it('--format nifti: .nii.gz images and labels, file_ending ".nii.gz"; a png run into that folder is refused', async () => {

@@ -2,7 +2,7 @@
 // an nnU-Net v2 raw dataset (src/core/dataset/nnunet.ts). README "Batch generation (CLI)".
 //
 //   npm run generate -- --model public/models/tiny --count 64 --steps 8 --seed 0 --out out/tiny \
-//     [--eta 0] [--shard i/n] [--resume] [--raw] [--format png|nifti] [--threads 1]
+//     [--eta 0] [--clip none|image|both] [--shard i/n] [--resume] [--raw] [--format png|nifti] [--threads 1]
 //   npm run generate -- --mode mask2image --masks <dir of PNG masks> … (model_y alone, each mask as the label)
 //
 // stdout: one line per generated case, "seed <k>: <ms> ms, <ms> ms/step → <case>" (the training
@@ -12,6 +12,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { caseFiles, datasetModel, type CasePixels, type DatasetModel, type ImageFormat } from '../core/dataset/nnunet';
+import type { ClipMode } from '../core/ddim';
+import { samplerClip } from '../core/manifest';
 import { runSampler, type SamplerStep } from '../core/sampler';
 import { tapStartNoise, type StartNoise } from '../core/sampler-tap';
 import { errorMessage } from '../engine/errors';
@@ -19,11 +21,12 @@ import { loadPairFromDir } from '../engine/node';
 import type { LoadedPair } from '../engine/pair';
 import { checkCompatible, isComplete, OutputFolderError, prepareOutputFolder, readRecords, rebuildIndex, removeStaleTemps, writeCase } from './dataset-folder';
 import { MaskFolderError, readMaskFolder } from './mask-folder';
-import { maskJobs, pairJobs, parseEta, parseInteger, parseShard, shardSeeds, UsageError, type CaseJob, type Shard } from './plan';
+import { maskJobs, pairJobs, parseClip, parseEta, parseInteger, parseShard, shardSeeds, UsageError, type CaseJob, type Shard } from './plan';
 import { ProgressBar } from './progress';
 
 const USAGE = `usage: npm run generate -- --model <dir> --count N --steps S --seed K --out <dir>
-                           [--eta E] [--shard i/n] [--resume] [--raw] [--format png|nifti] [--threads T]
+                           [--eta E] [--clip none|image|both] [--shard i/n] [--resume] [--raw]
+                           [--format png|nifti] [--threads T]
                            [--mode pair|mask2image --masks <dir>]
   --model    model folder (manifest.json + ONNX files)         default public/models/tiny
   --mode     pair (both U-Nets) or mask2image (model_y alone on the masks of --masks)  default pair
@@ -32,6 +35,8 @@ const USAGE = `usage: npm run generate -- --model <dir> --count N --steps S --se
   --seed     first seed K                                      default 0
   --steps    DDIM steps                                        default: the manifest's
   --eta      DDIM η (0 = deterministic DDIM)                   default: the manifest's
+  --clip     clamp x̂₀ to [−1, 1] in a step, re-deriving ε: none (the paper's loop), image (ŷ₀),
+             both (x̂₀ and ŷ₀)                                  default: the manifest's (else none)
   --out      output folder (nnU-Net v2 raw layout)             default out
   --shard    i/n: generate only block i (0-based) of n of the seed range
   --resume   skip cases already complete in --out
@@ -52,6 +57,7 @@ interface RunOptions {
   shard?: Shard;
   steps?: number;
   eta?: number;
+  clip?: ClipMode;
   resume: boolean;
   raw: boolean;
   format: ImageFormat;
@@ -71,6 +77,7 @@ function parseCommandLine(argv: string[]): RunOptions | 'help' {
         count: { type: 'string', default: '1' },
         steps: { type: 'string' },
         eta: { type: 'string' },
+        clip: { type: 'string' },
         out: { type: 'string', default: 'out' },
         shard: { type: 'string' },
         resume: { type: 'boolean', default: false },
@@ -100,6 +107,7 @@ function parseCommandLine(argv: string[]): RunOptions | 'help' {
     shard,
     steps: values.steps === undefined ? undefined : parseInteger('steps', values.steps, 1),
     eta: values.eta === undefined ? undefined : parseEta(values.eta),
+    clip: values.clip === undefined ? undefined : parseClip(values.clip),
     resume: values.resume,
     raw: values.raw,
     format: values.format,
@@ -132,7 +140,7 @@ async function planJobs(opts: RunOptions, resolution: readonly [number, number])
 }
 
 /** Runs one case through the sampler; with `raw`, also taps x_T, y_T and keeps the final x̂₀. */
-async function sampleCase(pair: LoadedPair, job: CaseJob, steps: number, eta: number, raw: boolean): Promise<CasePixels> {
+async function sampleCase(pair: LoadedPair, job: CaseJob, steps: number, eta: number, clip: ClipMode, raw: boolean): Promise<CasePixels> {
   const [H, W] = pair.manifest.resolution;
   let start: StartNoise | undefined;
   let last: SamplerStep | undefined;
@@ -145,6 +153,7 @@ async function sampleCase(pair: LoadedPair, job: CaseJob, steps: number, eta: nu
       steps,
       seed: job.seed,
       eta,
+      clip,
       binarize: pair.manifest.sampler.binarize,
       mode: job.mode,
       previews: raw ? ['x0'] : false, // x̂₀ of the last step; ŷ₀ comes with the result
@@ -165,6 +174,7 @@ async function run(opts: RunOptions): Promise<void> {
   const model: DatasetModel = datasetModel(manifest);
   const steps = opts.steps ?? manifest.sampler.steps;
   const eta = opts.eta ?? manifest.sampler.eta;
+  const clip = opts.clip ?? samplerClip(manifest);
   if (steps > manifest.schedule.T) throw new UsageError(`--steps ${steps} is more than the model's schedule has (T = ${manifest.schedule.T})`);
   const version = await appVersion();
   const jobs = await planJobs(opts, manifest.resolution);
@@ -183,10 +193,10 @@ async function run(opts: RunOptions): Promise<void> {
   try {
     const existing = await readRecords(opts.out);
     // one mode per run, so the first job's settings are every job's
-    if (jobs.length > 0) checkCompatible(opts.out, existing, { model, steps, eta, mode: jobs[0].mode.kind, format: opts.format });
+    if (jobs.length > 0) checkCompatible(opts.out, existing, { model, steps, eta, clip, mode: jobs[0].mode.kind, format: opts.format });
     await removeStaleTemps(opts.out, jobs.map((j) => j.name));
     const [H, W] = manifest.resolution;
-    console.log(`${manifest.name} ${H}×${W}, ${steps} steps, η=${eta}, ${jobs.length} cases → ${opts.out}; sessions ready in ${pair.sessionMs.toFixed(0)} ms`);
+    console.log(`${manifest.name} ${H}×${W}, ${steps} steps, η=${eta}, clip ${clip}, ${jobs.length} cases → ${opts.out}; sessions ready in ${pair.sessionMs.toFixed(0)} ms`);
 
     const progress = new ProgressBar(process.stderr, jobs.length);
     let done = 0;
@@ -204,9 +214,9 @@ async function run(opts: RunOptions): Promise<void> {
         continue;
       }
       const t0 = performance.now();
-      const pixels = await sampleCase(pair, job, steps, eta, opts.raw);
+      const pixels = await sampleCase(pair, job, steps, eta, clip, opts.raw);
       const ms = performance.now() - t0;
-      const { record, files } = await caseFiles({ seed: job.seed, mode: job.mode.kind, steps, eta, binarize: manifest.sampler.binarize, appVersion: version, format: opts.format, prefix: job.prefix, source: job.source }, pixels, manifest.resolution);
+      const { record, files } = await caseFiles({ seed: job.seed, mode: job.mode.kind, steps, eta, clip, binarize: manifest.sampler.binarize, appVersion: version, format: opts.format, prefix: job.prefix, source: job.source }, pixels, manifest.resolution);
       await writeCase(opts.out, model, record, files);
       generated++;
       elapsedMs += ms;

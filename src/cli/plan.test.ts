@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maskCasePrefix, maskJobs, pairJobs, parseEta, parseInteger, parseShard, shardItems, shardSeeds } from './plan';
+import { maskCasePrefix, maskJobs, pairJobs, parseClip, parseEta, parseInteger, parseShard, shardItems, shardSeeds } from './plan';
 import { formatDuration, formatProgress, ProgressBar } from './progress';
 
 describe('shards', () => {
@@ -44,6 +44,8 @@ describe('shards', () => {
     expect(() => parseInteger('steps', '0', 1)).toThrow(/--steps must be in 1 …/);
     expect(parseEta('0.5')).toBe(0.5);
     expect(() => parseEta('-1')).toThrow(/--eta must be a number ≥ 0/);
+    expect(['none', 'image', 'both'].map(parseClip)).toEqual(['none', 'image', 'both']);
+    expect(() => parseClip('Both')).toThrow('--clip must be none, image, both, got "Both"');
   });
 
   it('pair jobs are named by seed', () => {

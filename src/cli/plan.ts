@@ -2,6 +2,7 @@
 // Pure (no I/O), so the rules are unit-tested without running a model.
 
 import { caseName } from '../core/dataset/nnunet';
+import { CLIP_MODES, type ClipMode } from '../core/ddim';
 import type { SamplerMode } from '../core/sampler';
 
 /** Exit codes: 1 = a run failed (bad model, bad output folder, …), 2 = bad command line. */
@@ -40,6 +41,12 @@ export function parseEta(text: string): number {
   const v = Number(text);
   if (text.trim() === '' || !Number.isFinite(v) || v < 0) throw new UsageError(`--eta must be a number ≥ 0, got "${text}"`);
   return v;
+}
+
+export function parseClip(text: string): ClipMode {
+  const clip = CLIP_MODES.find((m) => m === text.trim());
+  if (!clip) throw new UsageError(`--clip must be ${CLIP_MODES.join(', ')}, got "${text}"`);
+  return clip;
 }
 
 /**

@@ -12,7 +12,7 @@ import { caseFiles, caseName, datasetFiles, datasetIndexFiles, datasetModel, typ
 import { zip } from './zip';
 
 const tinyManifest = validateManifest(JSON.parse(readFileSync(new URL('../../../public/models/tiny/manifest.json', import.meta.url), 'utf8')));
-const settings = (seed: number): CaseSettings => ({ seed, mode: 'pair', steps: 4, eta: 0, binarize: { kernel: 5, weights: [0.75, 0.25] }, appVersion: '9.9.9' });
+const settings = (seed: number): CaseSettings => ({ seed, mode: 'pair', steps: 4, eta: 0, clip: 'none', binarize: { kernel: 5, weights: [0.75, 0.25] }, appVersion: '9.9.9' });
 
 /** A 4×6 pair: the mask has `lesion` pixels set (±1), the image a ramp over [−1, 1]. */
 function pixels(lesion: number) {
@@ -32,7 +32,7 @@ describe('case naming and records', () => {
   it('a case record holds the settings, the mask area and the empty flag', async () => {
     const { record, files } = await caseFiles(settings(7), pixels(6), [4, 6]);
     expect(record).toEqual({
-      case: 'pig_0000000007', seed: 7, mode: 'pair', steps: 4, eta: 0,
+      case: 'pig_0000000007', seed: 7, mode: 'pair', steps: 4, eta: 0, clip: 'none',
       binarize: { kernel: 5, weights: [0.75, 0.25] },
       maskAreaFraction: 6 / 24, empty: false, appVersion: '9.9.9',
       files: ['imagesTr/pig_0000000007_0000.png', 'labelsTr/pig_0000000007.png'],

@@ -8,7 +8,7 @@
 //                              consecutive integer labels, not 0/255)
 //   dataset.json               channel_names, labels, numTraining, file_ending (what nnU-Net reads)
 //   (format "nifti": the same pixels as .nii.gz, uint8, NIfTI-1 (nifti.ts); file_ending ".nii.gz")
-//   manifest.json              how each case was made: seed, steps, η, mode, B(·) settings, mask
+//   manifest.json              how each case was made: seed, steps, η, clip, mode, B(·) settings, mask
 //                              area, empty flag, app version; model name and each file's SHA-256
 //   raw/<case>_{xT,yT,x0,y0}.npy  (optional, CLI --raw) float32 [H, W]: the start noises and the
 //                              final estimates, to check the sampler against another one
@@ -16,6 +16,7 @@
 // Case names: `<prefix>_<seed as 10 decimal digits>`, e.g. seed 7 → `pig_0000000007`. Ten digits
 // hold every seed (0 … 2^32 − 1), so names sort in seed order and never collide within one model.
 
+import type { ClipMode } from '../ddim';
 import type { Manifest } from '../manifest';
 import { encodeImagePng, encodeLabelPng, imageToGray8, maskToGray8 } from '../png';
 import { encodeNiftiGz, NIFTI_INTENT_LABEL } from './nifti';
@@ -72,6 +73,8 @@ export interface CaseRecord {
   mode: 'pair' | 'maskToImage' | 'imageToMask';
   steps: number;
   eta: number;
+  /** Which chains clipped their estimate (the sampler option clip); records made before it have none. */
+  clip?: ClipMode;
   /** The settings of B(·): θ = weights[0]·max + weights[1]·min of the kernel×kernel-pooled x̂₀. */
   binarize: { kernel: number; weights: [number, number] };
   /** Fraction of the label's pixels that are lesion. */
@@ -91,6 +94,7 @@ export interface CaseSettings {
   mode: CaseRecord['mode'];
   steps: number;
   eta: number;
+  clip: ClipMode;
   binarize: CaseRecord['binarize'];
   appVersion: string;
   prefix?: string;
@@ -144,6 +148,7 @@ export async function caseFiles(settings: CaseSettings, pixels: CasePixels, [H, 
     mode: settings.mode,
     steps: settings.steps,
     eta: settings.eta,
+    clip: settings.clip,
     binarize: { kernel: settings.binarize.kernel, weights: [settings.binarize.weights[0], settings.binarize.weights[1]] },
     maskAreaFraction: area,
     empty: area === 0,
