@@ -1277,6 +1277,29 @@ export const tests = [
     },
   },
   {
+    name: 'modes: URL round trip of clip (preset, edited, reloaded); a run with clip=both finishes on WASM and differs from clip=none',
+    fn: async (env) => {
+      const { page, errors } = await openLoaded(env, `?model=${MODEL}&backend=wasm&mode=pair&seed=${SEED}&steps=${STEPS}&clip=both`);
+      const clip = page.getByLabel('Clip estimates', { exact: true });
+      assert.equal(await clip.inputValue(), 'both', 'clip preset from the URL');
+      await generate(page);
+      const both = await downloadPair(page);
+      checkPair(both, { width: 32, height: 32, name: MODEL, seed: SEED, steps: STEPS });
+      await clip.selectOption('none');
+      await page.waitForFunction(() => new URL(location.href).searchParams.get('clip') === 'none');
+      await generate(page);
+      const none = await downloadPair(page);
+      assert.ok(!both.image.bytes.equals(none.image.bytes) || !both.mask.bytes.equals(none.mask.bytes), 'clip both gave the pair of clip none');
+      await clip.selectOption('image');
+      await page.waitForFunction(() => new URL(location.href).searchParams.get('clip') === 'image');
+      await page.reload();
+      await page.waitForFunction(() => /Ready/.test(document.querySelector('[role="status"]')?.textContent ?? ''), undefined, { timeout: RUN_TIMEOUT });
+      assert.equal(await clip.inputValue(), 'image', 'clip after the reload');
+      assert.deepEqual(errors, []);
+      await page.close();
+    },
+  },
+  {
     name: 'models: first visit downloads with a progress bar and caches; a reload reads the .onnx from the cache; Clear cache empties it',
     fn: async (env) => {
       const { page, errors } = await openStudio(env, `?model=${MODEL}&backend=wasm`);

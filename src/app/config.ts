@@ -1,5 +1,6 @@
 // What the studio opens with: the bundled model folder and the presets read from the URL.
-// `?model=<folder>&mode=pair|mask2image|image2mask&seed=<n>&steps=<n>&backend=webgpu|wasm&previews=off`
+// `?model=<folder>&mode=pair|mask2image|image2mask&seed=<n>&steps=<n>&clip=none|image|both&backend=webgpu|wasm&previews=off`
+import { CLIP_MODES, type ClipMode } from '../core/ddim';
 import type { Backend, ModeKind } from '../worker/api';
 
 /** The bundled model folder under `public/models/` that the studio opens when the URL names none. */
@@ -24,6 +25,8 @@ export interface UrlOptions {
   mode: ModeKind;
   seed: number | null;
   steps: number | null;
+  /** The sampler option clip; null: the model's default. */
+  clip: ClipMode | null;
   backend: Backend | undefined;
   /** false with `previews=off`: run without streaming previews (benchmarks). */
   previews: boolean;
@@ -44,6 +47,7 @@ export function parseUrlOptions(search: string): UrlOptions {
     mode: parseMode(params.get('mode')),
     seed: parseBoundedInteger(params.get('seed'), 0, MAX_SEED),
     steps: parseBoundedInteger(params.get('steps'), 1, MAX_STEPS),
+    clip: CLIP_MODES.find((m) => m === params.get('clip')) ?? null,
     backend,
     previews: !(previewsParam === 'off' || previewsParam === '0' || previewsParam === 'false'),
   };
@@ -61,10 +65,11 @@ export interface UrlState {
   mode: ModeKind;
   seed: number | null;
   steps: number | null;
+  clip: ClipMode | null;
 }
 
 /**
- * The same query string with model, mode, seed and steps as they are now (other parameters kept),
+ * The same query string with model, mode, seed, steps and clip as they are now (other parameters kept),
  * so the address bar always reproduces the studio: a seed or steps being edited into something
  * invalid drops that parameter rather than keeping a stale one.
  */
@@ -72,7 +77,7 @@ export function withStateParams(search: string, state: UrlState): string {
   const params = new URLSearchParams(search);
   params.set('model', state.model);
   params.set('mode', MODE_PARAM[state.mode]);
-  for (const key of ['seed', 'steps'] as const) {
+  for (const key of ['seed', 'steps', 'clip'] as const) {
     const value = state[key];
     if (value === null) params.delete(key);
     else params.set(key, String(value));

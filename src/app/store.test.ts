@@ -33,13 +33,13 @@ function frame(index: number, total: number): StepFrame {
 class Cancelled extends Error {}
 
 /** The fake's pair for a seed: the same every time; odd seeds have an empty mask. */
-function pairFor(seed: number, steps: number, mode: GenerateResult['mode']): GenerateResult {
+function pairFor(seed: number, steps: number, mode: GenerateResult['mode'], clip: GenerateResult['clip'] = 'none'): GenerateResult {
   return {
     mode,
     seed,
     steps,
     eta: 0,
-    clip: 'none',
+    clip,
     width: W,
     height: H,
     mask: Uint8Array.from({ length: H * W }, (_, i) => (seed % 2 === 0 && i === 0 ? 1 : 0)),
@@ -66,7 +66,7 @@ function fakeBackend() {
         if (cancelled) throw new Cancelled('cancelled');
         onFrame(frame(i, req.steps));
       }
-      const result = pairFor(req.seed, req.steps, req.mode?.kind ?? 'pair');
+      const result = pairFor(req.seed, req.steps, req.mode?.kind ?? 'pair', req.clip);
       return result;
     },
     async generateBatch(req, onPair, onProgress) {
@@ -79,7 +79,7 @@ function fakeBackend() {
           if (cancelled) return { done: index, count: req.count, cancelled: true, totalMs: 1 };
           onProgress({ index, count: req.count, seed, step: step + 1, steps: req.steps, elapsedMs: 10 * (index * req.steps + step + 1) });
         }
-        onPair({ ...pairFor(seed, req.steps, req.mode?.kind ?? 'pair'), index });
+        onPair({ ...pairFor(seed, req.steps, req.mode?.kind ?? 'pair', req.clip), index });
       }
       return { done: req.count, count: req.count, cancelled: false, totalMs: 10 * req.count * req.steps };
     },
@@ -132,7 +132,7 @@ describe('studio store', () => {
     await step();
     await step();
     await run;
-    expect(calls[0]).toEqual({ seed: 5, steps: 3, previews: true });
+    expect(calls[0]).toEqual({ seed: 5, steps: 3, clip: 'none', previews: true });
     const s = store.getState();
     expect(s.phase).toBe('ready');
     expect(s.result?.steps).toBe(3);
@@ -230,6 +230,42 @@ describe('studio store', () => {
     expect(s.notice).toBe('Opened model other.');
   });
 
+  it('clip: the URL’s, else the model’s default; sent with every run; another model brings its own; fixed while a run goes', async () => {
+    const { store, backend, step, calls, batchCalls } = setup('?seed=5&steps=1&clip=both');
+    expect(store.getState().clip).toBe('both');
+    await store.getState().load();
+    expect(store.getState().clip).toBe('both'); // the URL's, not the model's none
+    let run = store.getState().generate();
+    store.getState().setClip('image'); // ignored: a run goes
+    await step();
+    await run;
+    expect(calls.at(-1)).toEqual({ seed: 5, steps: 1, clip: 'both', previews: true });
+    expect(store.getState().result?.clip).toBe('both');
+    store.getState().setClip('image');
+    store.getState().setBatch({ startText: '3', sizeText: '1' });
+    run = store.getState().generateBatch();
+    await step();
+    await run;
+    expect(batchCalls.at(-1)).toEqual({ startSeed: 3, count: 1, steps: 1, clip: 'image' });
+    expect(store.getState().batch.pairs.map((p) => p.clip)).toEqual(['image']);
+    // a gallery pair reopens with its own clip
+    store.getState().setClip('none');
+    run = store.getState().openBatchPair(0);
+    expect(store.getState().clip).toBe('image');
+    await step();
+    await run;
+    expect(calls.at(-1)).toMatchObject({ seed: 3, clip: 'image' });
+    backend.load = async () => ({ ...info, name: 'other', defaultClip: 'image' });
+    expect(await store.getState().openModel({ cachedModelId: 'other-000000000000' }, 'the cached model other')).toBe(true);
+    expect(store.getState().clip).toBe('image');
+
+    const plain = setup('?seed=5');
+    expect(plain.store.getState().clip).toBeNull();
+    plain.backend.load = async () => ({ ...info, defaultClip: 'image' });
+    await plain.store.getState().load();
+    expect(plain.store.getState().clip).toBe('image');
+  });
+
   it('shows the final pair as the one frame of a run without previews', async () => {
     const { store, step, calls } = setup('?seed=5&previews=off');
     await store.getState().load();
@@ -297,7 +333,7 @@ describe('studio store: modes and conditions', () => {
     const run = store.getState().generate();
     for (let i = 0; i < 4; i++) await step();
     await run;
-    expect(calls[0]).toEqual({ seed: 5, steps: 3, previews: true, mode: { kind: 'maskToImage', width: W, height: H, mask: Uint8Array.of(1, 1, 0, 0) } });
+    expect(calls[0]).toEqual({ seed: 5, steps: 3, clip: 'none', previews: true, mode: { kind: 'maskToImage', width: W, height: H, mask: Uint8Array.of(1, 1, 0, 0) } });
     expect(store.getState().result?.mode).toBe('maskToImage');
 
     store.getState().undoMask();
@@ -357,7 +393,7 @@ describe('studio store: batch', () => {
     store.getState().setBatch({ startText: '10', sizeText: '3' });
     const run = store.getState().generateBatch();
     expect(store.getState().phase).toBe('running');
-    expect(batchCalls[0]).toEqual({ startSeed: 10, count: 3, steps: 2 });
+    expect(batchCalls[0]).toEqual({ startSeed: 10, count: 3, steps: 2, clip: 'none' });
     await step();
     expect(store.getState().batch.progress).toMatchObject({ index: 0, seed: 10, step: 1, steps: 2 });
     await untilPairs(store, step, 3);
@@ -411,7 +447,7 @@ describe('studio store: batch', () => {
     expect(store.getState().seedText).toBe('5');
     for (let i = 0; i < 2; i++) await step();
     await open;
-    expect(calls.at(-1)).toEqual({ seed: 5, steps: 2, eta: 0, previews: true });
+    expect(calls.at(-1)).toEqual({ seed: 5, steps: 2, eta: 0, clip: 'none', previews: true });
     const s = store.getState();
     expect(s.frames).toHaveLength(2);
     expect(s.result?.seed).toBe(5);

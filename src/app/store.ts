@@ -4,6 +4,7 @@
 import { create, type StoreApi, type UseBoundStore } from 'zustand';
 import { imageFromPixels, maskFromPixels, type PixelImage } from '../core/condition';
 import type { ImageFormat } from '../core/dataset/nnunet';
+import type { ClipMode } from '../core/ddim';
 import type {
   BatchPair,
   BatchProgress,
@@ -83,6 +84,8 @@ export interface StudioState {
   /** The inputs as typed (validated on Generate). */
   seedText: string;
   stepsText: string;
+  /** The sampler option clip for the next run; null until a model gives its default (or the URL one). */
+  clip: ClipMode | null;
   /** The trajectory of the current (or last) run, one frame per step, in step order. */
   frames: StepFrame[];
   /** Steps of the current run (known before the first frame arrives). */
@@ -126,6 +129,7 @@ export interface StudioState {
   setBatch(patch: Partial<Pick<BatchState, 'startText' | 'sizeText' | 'rejectEmpty' | 'format'>>): void;
   setSeedText(text: string): void;
   setStepsText(text: string): void;
+  setClip(clip: ClipMode): void;
   randomizeSeed(): void;
   setCursor(index: number): void;
   /** Advances playback one frame; stops at the end. */
@@ -188,14 +192,15 @@ function requestMode(s: StudioState, [height, width]: [number, number]): Generat
   return { kind: 'pair' };
 }
 
-/** Steps and mode of a run from the controls (what Generate and a batch share), or what is wrong. */
-function runRequest(s: StudioState, model: ModelInfo): { steps: number; mode?: GenerateMode } | string {
+/** Steps, clip and mode of a run from the controls (what Generate and a batch share), or what is wrong. */
+function runRequest(s: StudioState, model: ModelInfo): { steps: number; clip: ClipMode; mode?: GenerateMode } | string {
   const steps = parseBoundedInteger(s.stepsText, 1, MAX_STEPS);
   if (steps === null) return `Steps must be a whole number from 1 to ${MAX_STEPS}.`;
   const blocker = selectGenerateBlocker(s);
   if (blocker !== null) return blocker;
+  const clip = s.clip ?? model.defaultClip;
   const mode = requestMode(s, model.resolution);
-  return mode.kind === 'pair' ? { steps } : { steps, mode };
+  return mode.kind === 'pair' ? { steps, clip } : { steps, clip, mode };
 }
 
 export type StudioStore = UseBoundStore<StoreApi<StudioState>>;
@@ -252,12 +257,13 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
           mask: sameSize && s.mask ? s.mask : { mask: new Uint8Array(height * width), note: null },
           maskUndo: sameSize ? s.maskUndo : [],
           conditionImage: sameSize ? s.conditionImage : null,
-          // The first model keeps steps preset by the URL; another model starts at its own default
-          // and without the previous model's run (its size may differ).
+          // The first model keeps steps and clip preset by the URL; another model starts at its own
+          // defaults and without the previous model's run (its size may differ).
           ...(previous === null
-            ? { stepsText: s.stepsText === '' ? String(model.defaultSteps) : s.stepsText }
+            ? { stepsText: s.stepsText === '' ? String(model.defaultSteps) : s.stepsText, clip: s.clip ?? model.defaultClip }
             : {
                 stepsText: String(model.defaultSteps),
+                clip: model.defaultClip,
                 frames: [],
                 result: null,
                 cursor: null,
@@ -346,6 +352,7 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
       model: null,
       seedText: String(options.seed ?? randomSeed()),
       stepsText: options.steps !== null ? String(options.steps) : '',
+      clip: options.clip,
       frames: [],
       runSteps: 0,
       runSeed: null,
@@ -404,7 +411,7 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
           set({ error: run });
           return;
         }
-        const request: BatchRequest = { ...range, steps: run.steps, ...(run.mode ? { mode: run.mode } : {}) };
+        const request: BatchRequest = { ...range, steps: run.steps, clip: run.clip, ...(run.mode ? { mode: run.mode } : {}) };
         const id = ++runId;
         // Progress comes every step; the store takes the newest once per animation frame.
         let latest: BatchProgress | null = null;
@@ -464,10 +471,11 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
         set((s) => ({
           seedText: String(pair.seed),
           stepsText: String(pair.steps),
+          clip: pair.clip,
           mode: pair.mode,
           batch: { ...s.batch, opened: { index, identical: null, text: `Running seed ${pair.seed} again for its steps…` } },
         }));
-        const result = await runInViewer({ seed: pair.seed, steps: pair.steps, eta: pair.eta, previews: options.previews, ...(request.mode ? { mode: request.mode } : {}) });
+        const result = await runInViewer({ seed: pair.seed, steps: pair.steps, eta: pair.eta, clip: pair.clip, previews: options.previews, ...(request.mode ? { mode: request.mode } : {}) });
         if (result === null) {
           setBatch({ opened: null });
           return;
@@ -496,6 +504,11 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
       },
       setStepsText(text) {
         set({ stepsText: text });
+      },
+      setClip(clip) {
+        const { phase } = get();
+        if (phase === 'running' || phase === 'cancelling') return;
+        set({ clip });
       },
       randomizeSeed() {
         set({ seedText: String(randomSeed()) });

@@ -29,17 +29,18 @@ export const useStudio = createStudioStore({
   decodeImage: decodeImageFile,
 });
 
-// The address bar always reproduces the studio: model, mode, seed and steps as they are now.
+// The address bar always reproduces the studio: model, mode, seed, steps and clip as they are now.
 function syncUrl(s: StudioState): void {
   const search = withStateParams(window.location.search, {
     model: s.options.model,
     mode: s.mode,
     seed: parseBoundedInteger(s.seedText, 0, MAX_SEED),
     steps: parseBoundedInteger(s.stepsText, 1, MAX_STEPS),
+    clip: s.clip,
   });
   if (search !== window.location.search) window.history.replaceState(null, '', `${window.location.pathname}${search}${window.location.hash}`);
 }
 syncUrl(useStudio.getState());
 useStudio.subscribe((s, before) => {
-  if (s.mode !== before.mode || s.seedText !== before.seedText || s.stepsText !== before.stepsText) syncUrl(s);
+  if (s.mode !== before.mode || s.seedText !== before.seedText || s.stepsText !== before.stepsText || s.clip !== before.clip) syncUrl(s);
 });

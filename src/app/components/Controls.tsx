@@ -1,15 +1,25 @@
+import { CLIP_MODES, type ClipMode } from '../../core/ddim';
 import { useStudio } from '../studio';
 import { MAX_SEED, MAX_STEPS } from '../config';
 import { downloadPair } from '../download';
 import { selectGenerateBlocker } from '../store';
 import { ModeSelector } from './ModeSelector';
 
-/** Mode, seed and steps, Generate / Cancel / Download pair. (Display options live in the viewer toolbar.) */
+/** What each value of the sampler option clip does (docs/contracts.md §2b). */
+const CLIP_LABELS: Record<ClipMode, string> = {
+  none: 'None (the paper’s loop)',
+  image: 'Image ŷ₀',
+  both: 'Mask x̂₀ and image ŷ₀',
+};
+
+/** Mode, seed, steps and clip, Generate / Cancel / Download pair. (Display options live in the viewer toolbar.) */
 export function Controls() {
   const phase = useStudio((s) => s.phase);
   const model = useStudio((s) => s.model);
   const seedText = useStudio((s) => s.seedText);
   const stepsText = useStudio((s) => s.stepsText);
+  const clip = useStudio((s) => s.clip);
+  const setClip = useStudio((s) => s.setClip);
   const result = useStudio((s) => s.result);
   const setSeedText = useStudio((s) => s.setSeedText);
   const setStepsText = useStudio((s) => s.setStepsText);
@@ -69,6 +79,23 @@ export function Controls() {
         <div className="hint">
           {model ? `default ${model.defaultSteps} · paper 256 · max ${MAX_STEPS}` : `max ${MAX_STEPS}`}
         </div>
+      </div>
+      <div className="field">
+        <label htmlFor="clip">Clip estimates</label>
+        <select
+          id="clip"
+          value={clip ?? model?.defaultClip ?? 'none'}
+          disabled={running}
+          onChange={(e) => setClip(e.currentTarget.value as ClipMode)}
+          title="Clamp the estimate to [−1, 1] in every step, re-deriving ε where it was clamped (not in the paper, which never clips)"
+        >
+          {CLIP_MODES.map((c) => (
+            <option key={c} value={c}>
+              {CLIP_LABELS[c]}
+            </option>
+          ))}
+        </select>
+        <div className="hint">{model ? `model default: ${CLIP_LABELS[model.defaultClip].toLowerCase()}` : 'advanced: not in the paper'}</div>
       </div>
       <div className="buttons">
         <button type="submit" className="primary" disabled={!canGenerate} aria-describedby={blocker && !running ? 'generate-blocker' : undefined}>
