@@ -34,8 +34,9 @@ from .train import CheckpointError, load_model_checkpoint
 
 def generate(run: Path, n: int, steps: int, batch: int, seed: int, eta: float = 0.0,
              clip: str = "none") -> tuple[torch.Tensor, torch.Tensor, float]:
-    model_x = load_model_checkpoint(run / "mask" / "ckpt.pt")
-    model_y = load_model_checkpoint(run / "image" / "ckpt.pt")
+    # channels-last: the same sums in another memory layout, 2× faster on this CPU (training/README.md "Speed")
+    model_x = load_model_checkpoint(run / "mask" / "ckpt.pt").to(memory_format=torch.channels_last)
+    model_y = load_model_checkpoint(run / "image" / "ckpt.pt").to(memory_format=torch.channels_last)
     res = model_x.resolution
     g = torch.Generator().manual_seed(seed)
     masks, images, t0 = [], [], time.perf_counter()
