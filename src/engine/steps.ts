@@ -4,10 +4,11 @@
 // and x_t, y_t, c stay where the sessions put them: on WebGPU the sessions are created with
 // `preferredOutputLocation: 'gpu-buffer'`, so every output is a GPU tensor that is fed as is to the
 // next run. x_T, y_T (and a mask → image condition) are uploaded once, the zeros z and each
-// graph's clip flag once per run; per step only t, k (6 floats) and, for η > 0, z go up.
-// Graphs exported before the option clip have no clip input: they run clip none; a run that clips
-// a chain whose graph cannot goes to the plain U-Nets (`plain`), never to a graph that ignores it. Only what core's loop asks `read` for
-// comes back (tensor.getData()): the previews when they are on, else the final c and ŷ₀.
+// graph's clip flag once per run; per step only t, k (6 floats) and, for η > 0, z go up. Only
+// what core's loop asks `read` for comes back (tensor.getData()): the previews when they are on,
+// else the final c and ŷ₀. Graphs exported before the option clip have no clip input: they run
+// clip none; a run that clips a chain whose graph cannot goes to the plain U-Nets (`plain`),
+// never to a graph that would ignore it.
 //
 // The loop itself (time pairs, noise streams, frames, cancel, final pair) is core's sampleSteps;
 // this file only implements its StepExecutor. On onnxruntime-node the same code runs with CPU
