@@ -8,11 +8,18 @@ A folder holds images and masks either in two subfolders (`Images/` + `Masks/`, 
 two subfolders, or BUS-BRA's `bus_X.png` ↔ `mask_X.png`. Everything is resized to the configured
 square resolution (images bilinear, masks by area then thresholded at one half) and scaled to
 [-1, 1]; the aspect ratio is not kept, as in PIG's preprocessing of whole slices.
+
+A packed dataset (one `.npz` file from `python3 -m pigkit.pack`) stands in for a folder wherever
+`--data` is asked for: its pairs were decoded by this module at one resolution and are stored as
+8-bit pixels with their fold ids and case names, so it gives the same tensors, in the same order,
+as the folder it was made from.
 """
 from __future__ import annotations
 
 import csv
+import json
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,19 +148,18 @@ def _open(path: Path, what: str) -> Image.Image:
     return im
 
 
-def load_image(path: Path, resolution: int) -> np.ndarray:
-    """Grayscale image → float32 [H, W] in [-1, 1]."""
+def image_pixels(path: Path, resolution: int) -> np.ndarray:
+    """Grayscale image → uint8 [H, W] at the training resolution (what a pack stores)."""
     im = _open(path, "image")
     if im.mode in ("I;16", "I;16B", "I"):
         arr = np.asarray(im, dtype=np.float64)
         arr = (arr - arr.min()) / max(arr.max() - arr.min(), 1.0)
         im = Image.fromarray((arr * 255).astype(np.uint8))
-    im = im.convert("L").resize((resolution, resolution), Image.BILINEAR)
-    return np.asarray(im, dtype=np.float32) / 127.5 - 1.0
+    return np.asarray(im.convert("L").resize((resolution, resolution), Image.BILINEAR), dtype=np.uint8)
 
 
-def load_mask(path: Path, resolution: int) -> np.ndarray:
-    """Binary mask → float32 [H, W] in {-1, +1}; refuses masks with more than two levels."""
+def mask_bits(path: Path, resolution: int) -> np.ndarray:
+    """Binary mask → uint8 [H, W] of 0/1 at the training resolution; refuses masks with more than two levels."""
     im = _open(path, "mask")
     arr = np.asarray(im.convert("L"))
     levels = np.unique(arr)
@@ -163,14 +169,35 @@ def load_mask(path: Path, resolution: int) -> np.ndarray:
         raise DataError(f"{path}: mask is empty (no lesion pixel)")
     binary = Image.fromarray(((arr == levels.max()) * 255).astype(np.uint8))
     small = np.asarray(binary.resize((resolution, resolution), Image.BOX), dtype=np.float32) / 255.0
-    return np.where(small >= 0.5, 1.0, -1.0).astype(np.float32)
+    return (small >= 0.5).astype(np.uint8)
+
+
+def image_units(pixels: np.ndarray) -> np.ndarray:
+    """8-bit pixels → float32 in [-1, 1]."""
+    return pixels.astype(np.float32) / 127.5 - 1.0
+
+
+def mask_units(bits: np.ndarray) -> np.ndarray:
+    """0/1 → float32 in {-1, +1}."""
+    return np.where(bits > 0, 1.0, -1.0).astype(np.float32)
+
+
+def load_image(path: Path, resolution: int) -> np.ndarray:
+    """Grayscale image → float32 [H, W] in [-1, 1]."""
+    return image_units(image_pixels(path, resolution))
+
+
+def load_mask(path: Path, resolution: int) -> np.ndarray:
+    """Binary mask → float32 [H, W] in {-1, +1}; refuses masks with more than two levels."""
+    return mask_units(mask_bits(path, resolution))
 
 
 def _load_all(pairs: list[Pair], resolution: int) -> tuple[list[np.ndarray], list[np.ndarray], list[str]]:
-    """Decode every pair; one line per bad file (an unreadable image does not hide a bad mask)."""
+    """Decode every pair to 8-bit pixels and 0/1 masks; one line per bad file (an unreadable image
+    does not hide a bad mask)."""
     images, masks, problems = [], [], []
     for p in pairs:
-        for path, load, out in ((p.image, load_image, images), (p.mask, load_mask, masks)):
+        for path, load, out in ((p.image, image_pixels, images), (p.mask, mask_bits, masks)):
             try:
                 out.append(load(path, resolution))
             except DataError as e:
@@ -191,25 +218,39 @@ class PairDataset(torch.utils.data.Dataset):
     def __init__(self, pairs: list[Pair], resolution: int, where: str | os.PathLike = "dataset"):
         if not pairs:
             raise DataError("no pairs selected (check the folds you asked for)")
-        self.pairs, self.resolution = pairs, resolution
         images, masks, problems = _load_all(pairs, resolution)
         _refuse(problems, where)
-        self.images = torch.from_numpy(np.stack(images))[:, None]
-        self.masks = torch.from_numpy(np.stack(masks))[:, None]
+        self._hold([p.case_id for p in pairs], np.stack(images), np.stack(masks), resolution)
+        self.pairs = pairs
+
+    @classmethod
+    def from_pixels(cls, case_ids: list[str], images: np.ndarray, masks: np.ndarray, resolution: int) -> "PairDataset":
+        """From decoded pairs: uint8 images and 0/1 masks [N, H, W] (a pack's arrays)."""
+        ds = cls.__new__(cls)
+        ds._hold(list(case_ids), images, masks, resolution)
+        ds.pairs = None  # no files behind it
+        return ds
+
+    def _hold(self, case_ids: list[str], images: np.ndarray, masks: np.ndarray, resolution: int) -> None:
+        self.case_ids, self.resolution = case_ids, resolution
+        self.images = torch.from_numpy(image_units(images))[:, None]
+        self.masks = torch.from_numpy(mask_units(masks))[:, None]
 
     def __len__(self) -> int:
-        return len(self.pairs)
+        return len(self.case_ids)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self.masks[i], self.images[i]
 
 
-def open_dataset(root: str | os.PathLike, resolution: int, folds: set[int] | None = None,
-                 fold_csv: str | os.PathLike | None = None) -> PairDataset:
-    """The pairs of `root` (optionally only the given folds of a fold CSV, BUS-BRA's by default).
-    Every problem (unmatched files, fold CSV rows, unreadable or unusable files among the pairs
-    asked for) is gathered first and refused in one DataError."""
+def read_folder(root: str | os.PathLike, resolution: int, folds: set[int] | None = None,
+                fold_csv: str | os.PathLike | None = None) -> tuple[list[Pair], dict[str, int], list, list]:
+    """The pairs of `root` (optionally only the given folds of a fold CSV, BUS-BRA's by default),
+    every case's fold (empty without `folds`), and the pairs decoded at `resolution` (8-bit images,
+    0/1 masks). Every problem (unmatched files, fold CSV rows, unreadable or unusable files among
+    the pairs asked for) is gathered first and refused in one DataError."""
     pairs, problems, images_by_stem = _match_pairs(root)
+    by_case = {}
     if folds:
         csv_path = Path(fold_csv) if fold_csv else Path(root) / "5-fold-cv.csv"
         by_case, csv_problems = _read_folds(csv_path, "kFold")
@@ -220,6 +261,75 @@ def open_dataset(root: str | os.PathLike, resolution: int, folds: set[int] | Non
         pairs = [p for p in pairs if by_case.get(p.case_id) in folds]
     if not pairs and not problems:
         raise DataError(f"{root}: no pairs selected (check the folds you asked for)")
-    _, _, load_problems = _load_all(pairs, resolution) if problems else ([], [], [])
+    images, masks, load_problems = _load_all(pairs, resolution)
     _refuse(problems + load_problems, root)
-    return PairDataset(pairs, resolution, root)
+    return pairs, by_case, images, masks
+
+
+def open_dataset(root: str | os.PathLike, resolution: int, folds: set[int] | None = None,
+                 fold_csv: str | os.PathLike | None = None) -> PairDataset:
+    """The pairs of `root`, a folder or a pack (`.npz`), optionally only the given folds (a folder's
+    from a fold CSV, BUS-BRA's by default; a pack's from the fold ids it holds). Every problem is
+    gathered first and refused in one DataError."""
+    if is_pack(root):
+        return open_pack(root, resolution, folds, fold_csv)
+    pairs, _, images, masks = read_folder(root, resolution, folds, fold_csv)
+    return PairDataset.from_pixels([p.case_id for p in pairs], np.stack(images), np.stack(masks), resolution)
+
+
+# A pack: one compressed NumPy archive (np.savez_compressed) of these arrays. `meta` is a JSON
+# string: format, resolution, the folds packed (null: all pairs, no fold ids), source, fold CSV.
+PACK_FORMAT = "pigkit-pack-1"
+PACK_ARRAYS = ("images", "masks", "folds", "cases", "meta")
+
+
+def is_pack(path: str | os.PathLike) -> bool:
+    return Path(path).suffix.lower() == ".npz"
+
+
+def read_pack(path: str | os.PathLike) -> dict:
+    """A pack's arrays, checked, with `meta` parsed; a file that is not one is named in a DataError."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: packed dataset not found (make it with python3 -m pigkit.pack --data DIR "
+                        f"--resolution R --out {path.name})")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in PACK_ARRAYS if k in z.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise DataError(f"{path}: cannot read the packed dataset ({e.__class__.__name__}: {e}); pack it again") from None
+    missing = [k for k in PACK_ARRAYS if k not in arrays]
+    meta = json.loads(str(arrays["meta"])) if "meta" in arrays else {}
+    if missing or meta.get("format") != PACK_FORMAT:
+        raise DataError(f"{path}: not a pigkit pack ({'no ' + ', '.join(missing) if missing else 'format ' + repr(meta.get('format'))}); "
+                        f"make one with python3 -m pigkit.pack")
+    n, r = len(arrays["cases"]), meta["resolution"]
+    shapes_ok = (arrays["images"].shape == arrays["masks"].shape == (n, r, r) and arrays["folds"].shape == (n,)
+                 and arrays["images"].dtype == arrays["masks"].dtype == np.uint8 and arrays["masks"].max(initial=0) <= 1)
+    if not shapes_ok:
+        raise DataError(f"{path}: damaged pack (arrays do not match {n} pairs at {r}²); pack it again")
+    return {**arrays, "meta": meta}
+
+
+def open_pack(path: str | os.PathLike, resolution: int, folds: set[int] | None = None,
+              fold_csv: str | os.PathLike | None = None) -> PairDataset:
+    """The pairs of a pack, optionally only the given folds (by the fold ids it holds)."""
+    pack = read_pack(path)
+    meta, packed_folds = pack["meta"], pack["meta"]["folds"]
+    if fold_csv:
+        raise DataError(f"{path}: a pack holds its folds (from {meta.get('fold_csv')}); to use another fold CSV, pack "
+                        f"the folder again with --fold-csv")
+    if meta["resolution"] != resolution:
+        raise DataError(f"{path}: packed at {meta['resolution']}², not {resolution}²: pack the folder again with "
+                        f"--resolution {resolution} (or use --resolution {meta['resolution']})")
+    keep = np.ones(len(pack["cases"]), dtype=bool)
+    if folds:
+        absent = sorted(set(folds) - set(packed_folds or []))
+        if absent:
+            held = f"folds {','.join(map(str, packed_folds))}" if packed_folds else "all pairs, without fold ids"
+            raise DataError(f"{path}: fold(s) {','.join(map(str, absent))} not in this pack (it holds {held}); pack the "
+                            f"folder again with --folds naming them")
+        keep = np.isin(pack["folds"], sorted(folds))
+    if not keep.any():
+        raise DataError(f"{path}: no pairs selected (check the folds you asked for)")
+    return PairDataset.from_pixels(pack["cases"][keep].tolist(), pack["images"][keep], pack["masks"][keep], resolution)
