@@ -58,23 +58,24 @@ export function clipsChain(clip: ClipMode, chain: 'mask' | 'image'): boolean {
 }
 
 /**
- * The `clip` option on one chain's step (diffusers' DDIMScheduler clip_sample, restricted to the
- * clipped elements): where x̂₀ > 1 or x̂₀ < −1, x̂₀ ← clamp(x̂₀, −1, 1) and ε ← (x_t − √ᾱ_t x̂₀) / √(1−ᾱ_t),
- * so that x_{t'} heads for the clamped estimate; every other element of both is left as it is,
- * bit for bit. In place on the step's own x̂₀ and ε; returns how many elements were clipped.
+ * The `clip` option on one chain's step (diffusers' DDIMScheduler clip_sample): where x̂₀ > 1 or
+ * x̂₀ < −1, x̂₀ ← clamp(x̂₀, −1, 1) and ε ← ε + √ᾱ_t (x̂₀ − clamp(x̂₀)) / √(1−ᾱ_t), which is
+ * (x_t − √ᾱ_t clamp(x̂₀)) / √(1−ᾱ_t): the ε the clamped estimate implies, in the form the step graphs
+ * compute (contracts.md §2b), so that x_{t'} heads for the clamped estimate. Every other element of
+ * both is left as it is, bit for bit. In place on the step's own x̂₀ and ε; returns how many
+ * elements were clipped.
  */
 export function clipEstimate(xt: Float32Array, eps: Float32Array, x0: Float32Array, k: DdimCoefficients): number {
   checkLengths(xt, eps);
   checkLengths(xt, x0);
-  const s = k.sqrtAlphaBar;
-  const s1 = k.sqrtOneMinusAlphaBar;
+  const ratio = k.sqrtAlphaBar / k.sqrtOneMinusAlphaBar;
   let clipped = 0;
   for (let i = 0; i < x0.length; i++) {
     // (a NaN is neither: it stays, for the finite checks to report)
     if (x0[i] > 1 || x0[i] < -1) {
       const c = x0[i] > 1 ? 1 : -1;
+      eps[i] = eps[i] + (x0[i] - c) * ratio;
       x0[i] = c;
-      eps[i] = (xt[i] - s * c) / s1;
       clipped++;
     }
   }

@@ -47,7 +47,7 @@ for (const fixture of GOLDEN_FIXTURES) {
       // Tolerance: ORT and PyTorch ε agree to ~1e-5 (the card's exportMaxAbsError); x̂₀ divides by
       // √ᾱ_t (≥ 0.054 at t = 768, a factor ≤ 19), so 2e-3 leaves an order of magnitude of margin
       // while a wrong schedule, channel order or condition moves values by 1e-1 or more. With clip
-      // a clamped pixel is ±1 on both sides; its re-derived ε multiplies by √(1−ᾱ_t)/√(1−ᾱ_t) = 1
+      // a clamped pixel is ±1 on both sides; its ε differs by at most float rounding
       // into x_{t'}, so the same margin holds.
       const report = fx.frames.map((f, i) => ({
         t: f.t,

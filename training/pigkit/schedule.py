@@ -94,17 +94,17 @@ def clip_chains(mode: str) -> tuple[bool, bool]:
 def clip_estimate(x_t: torch.Tensor, eps: torch.Tensor, x0: torch.Tensor, coeffs: dict,
                   clip: bool | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The sampler's `clip` option (not METHOD.md's loop, which never clips; docs/contracts.md):
-    where x̂₀ lies outside [−1, 1], clamp it and re-derive ε = (x_t − √ᾱ_t x̂₀) / √(1−ᾱ_t) from the
-    clamped value (diffusers' clip_sample); every other pixel keeps its x̂₀ and ε bit for bit.
-    `clip` is a bool, or a [1] float tensor (1 = clip) inside an exported step graph."""
+    x̂₀ clamped to [−1, 1], and ε moved to the value the clamped x̂₀ implies,
+    ε + √ᾱ_t (x̂₀ − clamp(x̂₀)) / √(1−ᾱ_t) = (x_t − √ᾱ_t clamp(x̂₀)) / √(1−ᾱ_t) (diffusers' clip_sample).
+    Pixels inside [−1, 1] keep x̂₀ and ε bit for bit (their difference is exactly 0). `clip` is a
+    bool, or a [1] float tensor (1 = clip) inside an exported step graph, blended arithmetically:
+    a boolean mask beside the convolutions' output makes onnxruntime-web's WebGPU layout pass insert
+    a bool Transpose it can only run on the CPU."""
     if not isinstance(clip, torch.Tensor) and not clip:
         return x0, eps
-    outside = x0.abs() > 1
-    if isinstance(clip, torch.Tensor):
-        outside = outside & (clip > 0.5)
-    x0 = torch.where(outside, x0.clamp(-1.0, 1.0), x0)
-    eps = torch.where(outside, (x_t - coeffs["sqrt_a_t"] * x0) / coeffs["sqrt_one_minus_a_t"], eps)
-    return x0, eps
+    clamped = x0.clamp(-1.0, 1.0)
+    x0_clipped = clip * clamped + (1 - clip) * x0 if isinstance(clip, torch.Tensor) else clamped
+    return x0_clipped, eps + (x0 - x0_clipped) * (coeffs["sqrt_a_t"] / coeffs["sqrt_one_minus_a_t"])
 
 
 def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, coeffs: dict, z: torch.Tensor | None,

@@ -70,7 +70,7 @@ def test_q_sample_inverts_predict_x0():
 
 
 def test_clip_estimate_by_hand():
-    """Only pixels whose x̂₀ leaves [−1, 1] change: x̂₀ to ±1, ε re-derived from it."""
+    """Only pixels whose x̂₀ leaves [−1, 1] change: x̂₀ to ±1, ε to what the clamped x̂₀ implies."""
     from pigkit.schedule import clip_estimate
     for t in (0, 300, 1023):
         k = S.ddim_coefficients(t, t - 1, 0.0)
