@@ -80,7 +80,7 @@ def _loop(schedule: Schedule, steps: int, eta: float, noise, *, model_x=None, mo
     frames, x0, y0, c = [], None, None, user_mask
     for index, (t, t_prev) in enumerate(schedule.ddim_pairs(steps)):
         k = schedule.ddim_coefficients(t, t_prev, eta)
-        tt = torch.full((1,), float(t))
+        tt = torch.full((1,), float(t), device=(x_t if x_t is not None else y_t).device)
         if model_x is not None:
             if user_image is not None:  # image → mask: the user's image, re-noised with one fixed ε
                 y_t = k["sqrt_a_t"] * user_image + k["sqrt_one_minus_a_t"] * fixed_eps

@@ -110,6 +110,7 @@ def main(argv=None) -> int:
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--out", required=True, help="folder for segmenter.pt, segmenter_loss.png, segmenter.json")
     a = p.parse_args(argv)
     if a.threads:
@@ -122,8 +123,8 @@ def main(argv=None) -> int:
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    model, curve = train_segmenter(train_set.images, train_set.masks, a.iters, a.batch, seed=a.seed)
-    atomic_save({"state": model.state_dict(), "resolution": a.resolution, "iters": a.iters, "batch": a.batch,
+    model, curve = train_segmenter(train_set.images, train_set.masks, a.iters, a.batch, seed=a.seed, device=a.device)
+    atomic_save({"state": {k: v.cpu() for k, v in model.state_dict().items()}, "resolution": a.resolution, "iters": a.iters, "batch": a.batch,
                  "folds": a.folds, "seed": a.seed}, out / "segmenter.pt")
     loss_curve_png(out / "segmenter_loss.png", {"segmenter": curve}, f"segmentation U-Net (folds {a.folds}) training loss")
     (out / "segmenter.json").write_text(json.dumps({"iters": a.iters, "batch": a.batch, "seconds": round(time.time() - t0, 1),

@@ -63,25 +63,6 @@ WORK=$(realpath -m "${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/gpu-sprint.XXXXXX")}")
 cd "$TRAINING" || exit 2
 export PYTHONUNBUFFERED=1
 
-# Until pigkit.segment and pigkit.evaluate take --device: run their main() with the models on
-# DEVICE (the sampler makes its t on the CPU, so each model moves its t to its weights), the noise
-# drawn there and the generated pairs brought back to the CPU for the statistics.
-ON_DEVICE='
-import functools, sys, torch
-import pigkit.evaluate as E, pigkit.segment as S
-dev, module, argv = torch.device(sys.argv[1]), sys.argv[2], sys.argv[3:]
-def on_device(model):
-    model.register_forward_pre_hook(lambda m, a: (a[0], a[1].to(a[0].device), *a[2:]))
-    return model.to(dev)
-load_model, load_segmenter, generate = E.load_model_checkpoint, E.load_segmenter, E.generate
-E.load_model_checkpoint = lambda path, *a, **k: on_device(load_model(path, *a, **k))
-E.load_segmenter = lambda path: load_segmenter(path).to(dev)
-E.TorchNoise = functools.partial(E.TorchNoise, device=dev)
-E.generate = lambda *a, **k: (lambda m, i, s: (m.cpu(), i.cpu(), s))(*generate(*a, **k))
-E.train_segmenter = S.train_segmenter = functools.partial(S.train_segmenter, device=dev)
-sys.exit({"evaluate": E.main, "segment": S.main}[module](argv))
-'
-
 failed=()
 stage() {  # stage NAME COMMAND...: run it, time it, remember a failure
   local name=$1 t0=$SECONDS rc
@@ -103,7 +84,7 @@ half() {  # its line (with the iteration) also kept for the summary
   "$PYTHON" -m pigkit.pack --checkpoint "$WORK/run/$1/ckpt.pt" --out "$OUT/run/$1/ckpt.pt" 2>&1 | tee "$WORK/$1.half"
 }
 evaluate() {  # the float16 pair that comes back, on fold 4 (its JSON on stdout kept apart from the log)
-  "$PYTHON" -c "$ON_DEVICE" "$DEVICE" evaluate --run "$OUT/run" --data "$DATA" --out "$WORK/eval" --n "$N" \
+  "$PYTHON" -m pigkit.evaluate --device "$DEVICE" --run "$OUT/run" --data "$DATA" --out "$WORK/eval" --n "$N" \
     --steps "$STEPS" --eta "$ETA" --batch "$EVAL_BATCH" --segmenter "$WORK/segmenter/segmenter.pt" \
     --threads "$THREADS" ${CLIP:+--clip "$CLIP"} > "$WORK/eval/stdout.json"
 }
@@ -127,7 +108,7 @@ sprint() {
   echo "gpu-sprint: $PRESET ${RES}² batch $BATCH on $DEVICE with $PYTHON, data $DATA, work $WORK, out $OUT"
   [ -f "$DATA" ] || [ -d "$DATA" ] || { echo "error: $DATA not found (pack it first: training/README.md \"GPU sprint\")"; failed+=(data); return; }
   mkdir -p "$WORK/eval"
-  "$PYTHON" -c "$ON_DEVICE" "$DEVICE" segment --data "$DATA" --resolution "$RES" --folds 1,2,3 --iters "$SEG_ITERS" \
+  "$PYTHON" -m pigkit.segment --device "$DEVICE" --data "$DATA" --resolution "$RES" --folds 1,2,3 --iters "$SEG_ITERS" \
     --threads "$THREADS" --out "$WORK/segmenter" > "$WORK/segment.log" 2>&1 &
   local seg=$! half_mask=""
   stage mask train mask "$MASK_MINUTES" && { half mask & half_mask=$!; }

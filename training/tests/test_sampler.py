@@ -100,3 +100,11 @@ def test_clip_keeps_the_reference_loop_bit_exact_and_bounds_only_its_chains():
     assert all(f.y0.abs().max() <= 1 for f in run["image"].frames)
     assert all(f.x0.abs().max() <= 1 and f.y0.abs().max() <= 1 for f in run["both"].frames)
     assert not torch.equal(run["both"].frames[-1].x0, ref.frames[-1].x0)
+
+
+def test_the_loop_stays_on_the_models_device():
+    """t is made where the chains live (a CPU t beside CUDA chains failed); "meta" stands in for a GPU
+    (torch ≥ 2 checks it: this fails there without the fix, torch 1.13 lets it pass)."""
+    mx, my = build_unet("tiny", RES).to("meta"), build_unet("tiny", RES).to("meta")
+    res = sample_pair(mx, my, S, 2, TorchNoise(2, (RES, RES), device="meta"), eta=1.0, clip="both")
+    assert res.image.device.type == "meta" and res.mask.shape == (2, 1, RES, RES)
