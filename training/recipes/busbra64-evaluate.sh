@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Export the default pair to public/models/busbra64 and measure it (EVALUATION.md):
-# 256 pairs from the studio's own sampler (Node CLI on onnxruntime-node, two shards, one core
-# each), then mask statistics, empty-mask rate and pair consistency against held-out fold 4.
+# N pairs (default 512) from the studio's own sampler (Node CLI on onnxruntime-node, two shards,
+# one core each) at the sampler defaults ETA and CLIP it exports, then image and mask statistics,
+# empty-mask rate and pair consistency against held-out fold 4. Pairs already generated for the
+# same model and settings in EVAL/generated are kept (the CLI's --resume).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -9,19 +11,20 @@ DATA=${DATA:-../../shared/datasets/busbra}
 RUN=${RUN:-../runs/busbra64}
 EVAL=$(realpath -m "${EVAL:-../runs/eval-busbra64}")
 STEPS=${STEPS:-50}
-N=${N:-256}
-ETA=${ETA:-0}
+N=${N:-512}
+ETA=${ETA:-1}
+CLIP=${CLIP:-image}
 SEG=${SEG:-../runs/seg64}
 # the pair-consistency segmenter (folds 1-3), trained once and reused
 [ -f "$SEG/segmenter.pt" ] || "$PYTHON" -m pigkit.segment --data "$DATA" --resolution 64 --folds 1,2,3 --iters 1000 --threads 2 --out "$SEG"
-"$PYTHON" -m pigkit.export --run "$RUN" --out ../public/models/busbra64 --name busbra64 --steps "$STEPS" --eta "$ETA" --data-license "$DATA/LICENSE.txt"
-rm -rf "$EVAL/generated" && mkdir -p "$EVAL/generated"
+"$PYTHON" -m pigkit.export --run "$RUN" --out ../public/models/busbra64 --name busbra64 --steps "$STEPS" --eta "$ETA" --clip "$CLIP" --data-license "$DATA/LICENSE.txt"
+mkdir -p "$EVAL/generated"
 # two shards of seeds 0 … N-1 into one nnU-Net raw dataset folder, one core each
 for i in 0 1; do
-  ( cd .. && npm run -s generate -- --model public/models/busbra64 --seed 0 --count "$N" --shard "$i/2" --steps "$STEPS" --eta "$ETA" --threads 1 --out "$EVAL/generated" > "$EVAL/generate-$i.log" ) &
+  ( cd .. && npm run -s generate -- --model public/models/busbra64 --seed 0 --count "$N" --shard "$i/2" --steps "$STEPS" --eta "$ETA" --clip "$CLIP" --threads 1 --resume --out "$EVAL/generated" > "$EVAL/generate-$i.log" ) &
 done
 wait
-"$PYTHON" -m pigkit.evaluate --run "$RUN" --data "$DATA" --out "$EVAL" --steps "$STEPS" --eta "$ETA" \
+"$PYTHON" -m pigkit.evaluate --run "$RUN" --data "$DATA" --out "$EVAL" --steps "$STEPS" --eta "$ETA" --clip "$CLIP" \
   --generated "$EVAL/generated" --segmenter "$SEG/segmenter.pt" --threads 2
 # put the figures into the model card (the ONNX files and their sha256 do not change)
-"$PYTHON" -m pigkit.export --run "$RUN" --out ../public/models/busbra64 --name busbra64 --steps "$STEPS" --eta "$ETA" --data-license "$DATA/LICENSE.txt" --card "$EVAL/card.json"
+"$PYTHON" -m pigkit.export --run "$RUN" --out ../public/models/busbra64 --name busbra64 --steps "$STEPS" --eta "$ETA" --clip "$CLIP" --data-license "$DATA/LICENSE.txt" --card "$EVAL/card.json"
