@@ -8,7 +8,8 @@
 # this CPU, training/README.md "Speed"). WARMUP (iterations, default 500) ramps the learning rate up
 # when a run starts without its optimizer state (INIT_FROM). BF16_MODELS lists the models trained
 # with bfloat16 autocast (default "image": 2.5× faster on AVX-512 BF16 with the same loss; the mask
-# model's loss is 4.5% higher in bf16, so it stays float32).
+# model's loss is 4.5% higher in bf16, so it stays float32). MIN_SNR_MODELS lists the models trained
+# with Min-SNR-5 loss weights (default "image": the 2026-12-02 A/B in EVALUATION.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -18,5 +19,6 @@ for model in ${MODELS:-mask image}; do
   "$PYTHON" -m pigkit.train --model "$model" --data "$DATA" --out "$OUT" --preset compact --resolution 64 \
     --folds 1,2,3 --batch 8 --lr 2e-4 --iters "${ITERS:-100000}" --ckpt-every 200 --log-every 25 \
     --max-minutes "${MINUTES_PER_MODEL:-45}" --threads "${THREADS:-1}" --resume ${INIT_FROM:+--init-from "$INIT_FROM"} \
-    --warmup "${WARMUP:-500}" $([[ " ${BF16_MODELS-image} " == *" $model "* ]] && echo --bf16)
+    --warmup "${WARMUP:-500}" $([[ " ${BF16_MODELS-image} " == *" $model "* ]] && echo --bf16) \
+    $([[ " ${MIN_SNR_MODELS-image} " == *" $model "* ]] && echo --min-snr 5)
 done
