@@ -76,11 +76,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "the model still predicts ε (not with --siamese)")
     p.add_argument("--flip", action="store_true", help="horizontal flips of each pair (mask and image together), p = 0.5")
     p.add_argument("--channels-last", action="store_true",
-                   help="channels-last memory format for the U-Nets: 1.9× the images/s of float32 training on one "
-                        "core of this CPU, none with --bf16 (training/README.md \"Speed\")")
+                   help="channels-last memory format for the U-Nets: 1.3–1.9× the images/s of float32 training on "
+                        "this CPU (training/README.md \"Speed\")")
     p.add_argument("--bf16", action="store_true",
                    help="bfloat16 autocast for the forward passes (weights, Adam and the loss stay float32): "
-                        "2.5× the images/s on a CPU with AVX-512 BF16 (training/README.md \"Speed\")")
+                        "1.2–2.5× the images/s of float32 on a CPU with AVX-512 BF16 (training/README.md \"Speed\")")
     args = p.parse_args(argv)
     if args.siamese and args.model != "image":
         p.error("--siamese is an option of --model image")

@@ -7,7 +7,7 @@
 # PYTHON picks the interpreter (default Debian's torch 1.13; a PyTorch 2.x one trains 2× faster on
 # this CPU, training/README.md "Speed"). WARMUP (iterations, default 500) ramps the learning rate up
 # when a run starts without its optimizer state (INIT_FROM). BF16_MODELS lists the models trained
-# with bfloat16 autocast (default "image": 2.5× faster on AVX-512 BF16 with the same loss; the mask
+# with bfloat16 autocast (default "image": 2.5× faster on its objective on AVX-512 BF16, the same loss; the mask
 # model's loss is 4.5% higher in bf16, so it stays float32). MIN_SNR_MODELS lists the models trained
 # with Min-SNR-5 loss weights (default "image": the 2026-12-02 A/B in EVALUATION.md).
 set -euo pipefail
