@@ -65,9 +65,8 @@ export function clipsChain(clip: ClipMode, chain: 'mask' | 'image'): boolean {
  * both is left as it is, bit for bit. In place on the step's own x̂₀ and ε; returns how many
  * elements were clipped.
  */
-export function clipEstimate(xt: Float32Array, eps: Float32Array, x0: Float32Array, k: DdimCoefficients): number {
-  checkLengths(xt, eps);
-  checkLengths(xt, x0);
+export function clipEstimate(eps: Float32Array, x0: Float32Array, k: DdimCoefficients): number {
+  checkLengths(x0, eps);
   const ratio = k.sqrtAlphaBar / k.sqrtOneMinusAlphaBar;
   let clipped = 0;
   for (let i = 0; i < x0.length; i++) {

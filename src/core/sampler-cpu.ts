@@ -48,7 +48,7 @@ class CpuStepExecutor implements StepExecutor {
     checkLength('ε_x', eps, this.n, this.H, this.W);
     checkFinite(eps, { model: 'mask', quantity: 'ε', index, t });
     const x0 = predictX0(this.x, eps, k);
-    if (clipsChain(this.clip, 'mask')) clipEstimate(this.x, eps, x0, k);
+    if (clipsChain(this.clip, 'mask')) clipEstimate(eps, x0, k);
     this.x = ddimNext(x0, eps, z, k);
     this.estimates.x0 = x0;
     this.estimates.c = binarize(x0, this.H, this.W, this.binarizeOptions);
@@ -61,7 +61,7 @@ class CpuStepExecutor implements StepExecutor {
     checkLength('ε_y', eps, this.n, this.H, this.W);
     checkFinite(eps, { model: 'image', quantity: 'ε', index, t });
     const y0 = predictX0(this.y, eps, k);
-    if (clipsChain(this.clip, 'image')) clipEstimate(this.y, eps, y0, k);
+    if (clipsChain(this.clip, 'image')) clipEstimate(eps, y0, k);
     this.y = ddimNext(y0, eps, z, k);
     this.estimates.y0 = y0;
   }

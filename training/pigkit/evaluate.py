@@ -36,7 +36,7 @@ def generate(run: Path, n: int, steps: int, batch: int, seed: int, eta: float = 
              clip: str = "none", device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor, float]:
     """n pairs from the run's checkpoints on `device` (noise drawn on the CPU from `seed`, so a
     device changes only the arithmetic); returned on the CPU."""
-    # channels-last: the same sums in another memory layout, 2× faster on this CPU (training/README.md "Speed")
+    # channels-last: the same sums in another memory layout, 1.3× faster here (5 steps of batch 32, measured under load)
     model_x = load_model_checkpoint(run / "mask" / "ckpt.pt", device).to(memory_format=torch.channels_last)
     model_y = load_model_checkpoint(run / "image" / "ckpt.pt", device).to(memory_format=torch.channels_last)
     res = model_x.resolution

@@ -23,7 +23,8 @@ def min_snr_weight(t: torch.Tensor, schedule: Schedule, gamma: float) -> torch.T
     return snr.clamp(max=gamma) / snr
 
 
-def _mse(a, b, weight: torch.Tensor | None) -> torch.Tensor:
+def _mse(a, b, weight: torch.Tensor | None = None) -> torch.Tensor:
+    """mean((a − b)²), each element times `weight` (broadcast) when one is given."""
     return ((a - b) ** 2).mean() if weight is None else (((a - b) ** 2) * weight).mean()
 
 
@@ -47,10 +48,6 @@ def unconditional_loss(model_u, y0, t, eps2, schedule: Schedule, weight: torch.T
     return _mse(eps2, model_u(q_sample(y0, t, eps2, schedule), t.float()), weight)
 
 
-def _weighted_mse(a, b, weight) -> torch.Tensor:
-    return (((a - b) ** 2) * weight).mean()
-
-
 def image_loss(model_y, model_x, x0, y0, t, eps1, eps2, schedule: Schedule, binarize_condition: bool = True,
                weight: torch.Tensor | None = None) -> torch.Tensor:
     """mean((ε₂ − model_y([y_t, c], t))² · sigmoid(c)), c from the frozen model_x (PIG); `weight`
@@ -58,7 +55,7 @@ def image_loss(model_y, model_x, x0, y0, t, eps1, eps2, schedule: Schedule, bina
     x_t, y_t = q_sample(x0, t, eps1, schedule), q_sample(y0, t, eps2, schedule)
     c = mask_condition(model_x, x_t, y_t, t, schedule, binarize_condition)
     w = torch.sigmoid(c) if weight is None else torch.sigmoid(c) * weight
-    return _weighted_mse(eps2, model_y(torch.cat([y_t, c], 1), t.float()), w)
+    return _mse(eps2, model_y(torch.cat([y_t, c], 1), t.float()), w)
 
 
 def siamese_image_loss(model_y, model_x, x0, y0, t, eps1, eps2, schedule: Schedule, *, progress: float,
@@ -79,9 +76,9 @@ def siamese_image_loss(model_y, model_x, x0, y0, t, eps1, eps2, schedule: Schedu
     eps_m = model_y(inp, t.float())
     eps_i = model_y(inp, t.float(), hint=y0, hint_scale=min(max(progress, 0.0), 1.0))
     terms = {
-        "mask": _weighted_mse(eps2, eps_m, w),
-        "image": _weighted_mse(eps2, eps_i, w),
-        "consistency": _weighted_mse(eps_m, eps_i.detach(), w),
+        "mask": _mse(eps2, eps_m, w),
+        "image": _mse(eps2, eps_i, w),
+        "consistency": _mse(eps_m, eps_i.detach(), w),
     }
     late = t <= late_t
     if progress > 1 / 3 and bool(late.any()):
@@ -90,6 +87,6 @@ def siamese_image_loss(model_y, model_x, x0, y0, t, eps1, eps2, schedule: Schedu
         eps_fresh = torch.randn(y0_hat.shape, generator=generator).to(y0_hat.device)
         y_renoised = a.sqrt() * y0_hat + (1 - a).sqrt() * eps_fresh
         eps_re = model_y(torch.cat([y_renoised, c[late]], 1), t[late].float())
-        terms["late"] = _weighted_mse(eps_fresh, eps_re, w[late]) * late.float().mean()
+        terms["late"] = _mse(eps_fresh, eps_re, w[late]) * late.float().mean()
     total = sum(terms.values())
     return total, {k: float(v.detach()) for k, v in terms.items()}

@@ -91,7 +91,7 @@ def clip_chains(mode: str) -> tuple[bool, bool]:
     return mode == "both", mode != "none"
 
 
-def clip_estimate(x_t: torch.Tensor, eps: torch.Tensor, x0: torch.Tensor, coeffs: dict,
+def clip_estimate(eps: torch.Tensor, x0: torch.Tensor, coeffs: dict,
                   clip: bool | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The sampler's `clip` option (not METHOD.md's loop, which never clips; docs/contracts.md):
     x̂₀ clamped to [−1, 1], and ε moved to the value the clamped x̂₀ implies,
@@ -113,7 +113,7 @@ def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, coeffs: dict, z: torch.Tenso
     exported step graph (which always passes z). z may be None only when c1 == 0 (η = 0).
     `clip`: see clip_estimate (False: the update of METHOD.md exactly)."""
     x0 = predict_x0(x_t, eps, coeffs["sqrt_a_t"], coeffs["sqrt_one_minus_a_t"])
-    x0, eps = clip_estimate(x_t, eps, x0, coeffs, clip)
+    x0, eps = clip_estimate(eps, x0, coeffs, clip)
     x_prev = coeffs["sqrt_a_prev"] * x0 + coeffs["c2"] * eps
     if z is not None:
         x_prev = x_prev + coeffs["c1"] * z
