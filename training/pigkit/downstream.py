@@ -44,29 +44,73 @@ import torch
 
 from .binarize import to_uint8
 from .data import DataError, open_dataset
-from .evaluate import samples_grid
+from .evaluate import read_generated, samples_grid
 from .export import sha256_of
 from .frechet import frechet_distance
 from .plot import loss_curve_png
 from .sampler import TorchNoise, sample_image_from_mask, sample_image_unconditional, sample_pair, segment_image
 from .schedule import Schedule
-from .segment import bottleneck_features, build_segmenter, dice_iou, predict_masks, train_segmenter
+from .segment import ARCHS, bottleneck_features, build_segmenter, dice_iou, predict_masks, train_segmenter
 from .train import CheckpointError, load_model_checkpoint
+
+
+SET_LABELS = {"pig": "pig", "m2i": "mask→image", "siamese-pig": "siamese pig", "siamese-m2i": "siamese mask→image"}
+USES = {"mix": "", "filtered": " filtered", "pretrain": " pretrain→finetune"}
 
 
 @dataclass(frozen=True)
 class Row:
+    """One table row: the real training pairs, plus `multiple` × N pairs of a generated set used one
+    way: mixed in (`mix`), mixed in after filtering (`filtered`: empty masks dropped, and pairs whose
+    mask the `real` row's segmenter disagrees with), or as a pre-training set before fine-tuning on
+    the real pairs alone (`pretrain`)."""
     name: str
-    generated: str | None  # the generated set it adds to the real pairs (None: real only)
-    multiple: int = 1  # how many N of that set
+    generated: str | None  # the generated set it uses (None: real only)
+    multiple: float = 1
+    use: str = "mix"
 
 
-def plan_rows(have_siamese: bool, multiples: list[int]) -> list[Row]:
+def parse_rows(spec: str) -> list[Row]:
+    """`real` first, then each comma-separated SET:MULTIPLE[:USE] (e.g. pig:1, pig:0.5,
+    pig:1:filtered, pig:1:pretrain, m2i:1)."""
     rows = [Row("real", None)]
-    for prefix, label in [("", "")] + ([("siamese-", "siamese ")] if have_siamese else []):
-        rows += [Row(f"{label}pig ×{k}", f"{prefix}pig", k) for k in multiples]
-        rows.append(Row(f"{label}mask→image ×1", f"{prefix}m2i", 1))
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        fields = item.split(":")
+        if item == "real":
+            continue
+        if len(fields) not in (2, 3) or fields[0] not in SET_LABELS or (len(fields) == 3 and fields[2] not in USES):
+            raise ValueError(f"row {item!r}: write SET:MULTIPLE[:USE], SET one of {sorted(SET_LABELS)}, USE one of {sorted(USES)}")
+        multiple, use = float(fields[1]), fields[2] if len(fields) == 3 else "mix"
+        if multiple <= 0:
+            raise ValueError(f"row {item!r}: the multiple must be positive")
+        rows.append(Row(f"{SET_LABELS[fields[0]]} ×{multiple:g}{USES[use]}", fields[0], multiple, use))
     return rows
+
+
+def default_rows(have_siamese: bool, multiples: list[float]) -> str:
+    sets = ["pig", "m2i"] + (["siamese-pig", "siamese-m2i"] if have_siamese else [])
+    return ",".join(f"{s}:{k:g}" for s in sets for k in (multiples if s.endswith("pig") else [1]))
+
+
+def held_out_flat(curve: list[tuple[int, float]], tolerance: float = 0.01) -> bool:
+    """Whether a held-out Dice curve has stopped rising: the least-squares line through its last
+    quarter (by iteration, at least three points) rises by at most `tolerance` across that
+    quarter. A falling curve counts as flat: more of the same training would not help it."""
+    last = curve[-1][0]
+    tail = [(i, d) for i, d in curve if i >= 0.75 * last]
+    if len(tail) < 3:
+        return False
+    x, y = np.array([i for i, _ in tail], float), np.array([d for _, d in tail], float)
+    slope = np.polyfit(x, y, 1)[0]
+    return bool(slope * (x[-1] - x[0]) <= tolerance)
+
+
+def filter_pairs(segmenter, masks: torch.Tensor, images: torch.Tensor, min_dice: float = 0.5) -> torch.Tensor:
+    """Which generated pairs to keep: a lesion in the mask, and a mask that a segmenter trained on
+    real pairs alone agrees with (Dice of its prediction on the image ≥ min_dice)."""
+    nonempty = (masks > 0).flatten(1).any(1)
+    dice, _ = dice_iou(predict_masks(segmenter, images), masks > 0)
+    return nonempty & (dice >= min_dice)
 
 
 def generate_set(name: str, kind: str, models: dict, schedule: Schedule, n: int, steps: int, eta: float, batch: int, seed: int,
@@ -148,7 +192,9 @@ def summarise(per_seed: dict[str, list[dict]]) -> dict[str, dict]:
     for name, runs in per_seed.items():
         d, i = _mean_std([r["dice"] for r in runs]), _mean_std([r["iou"] for r in runs])
         table[name] = {"dice_mean": d[0], "dice_std": d[1], "iou_mean": i[0], "iou_std": i[1], "seeds": [r["seed"] for r in runs],
-                       "dice_per_seed": [r["dice"] for r in runs], "train_pairs": runs[0]["train_pairs"]}
+                       "dice_per_seed": [r["dice"] for r in runs], "train_pairs": runs[0]["train_pairs"],
+                       "iterations": runs[0].get("iterations"),
+                       "converged": sum(held_out_flat(r["held_out_dice_curve"]) for r in runs if r.get("held_out_dice_curve"))}
     base = table.get("real")
     for name, row in table.items():
         if base is None or name == "real":
@@ -160,16 +206,27 @@ def summarise(per_seed: dict[str, list[dict]]) -> dict[str, dict]:
 
 
 def results_markdown(r: dict) -> str:
-    lines = [f"Segmentation U-Net trained on BUS-BRA folds {r['train_folds']} ({r['n_train']} real pairs) plus each row's "
-             f"generated pairs, {r['seg_iters']} iterations of batch {r['seg_batch']} for every row; Dice and IoU on fold "
-             f"{r['test_fold']} ({r['n_test']} pairs), mean ± std over seeds {r['seeds']}; generated with {r['steps']} DDIM "
-             f"steps, η = {r['eta']}, at {r['resolution']}². \"Beyond the seed spread\": |Δ| larger than the two rows' std added.", "",
-             "| row | training pairs | Dice | IoU | Δ Dice vs real | beyond the seed spread |", "|---|---|---|---|---|---|"]
+    budget = ("each row's iterations show the segmenter every real pair as often as `real` does "
+              f"({r['seg_iters']} iterations of batch {r['seg_batch']} for `real`; a pre-training adds its own passes over the generated pairs)"
+              if r["budget"] == "passes" else f"{r['seg_iters']} iterations of batch {r['seg_batch']} for every row")
+    lines = [f"Segmentation U-Net (`{r['segmenter']}`) trained on BUS-BRA folds {r['train_folds']} ({r['n_train']} real pairs) plus each row's "
+             f"generated pairs; {budget}. Dice and IoU on fold {r['test_fold']} ({r['n_test']} pairs), mean ± std over seeds {r['seeds']}; "
+             f"generated pairs: {r['generated_by']}, at {r['resolution']}². \"Beyond the seed spread\": |Δ| larger than the two rows' std "
+             "added. \"Converged\": seeds whose held-out Dice rose by at most 0.01 over the last quarter of training.", "",
+             "| row | training pairs | iterations | Dice | IoU | Δ Dice vs real | beyond the seed spread | converged |",
+             "|---|---|---|---|---|---|---|---|"]
     for name, v in r["table"].items():
         delta = "–" if "dice_delta_vs_real" not in v else f"{v['dice_delta_vs_real']:+.3f}"
         beyond = "–" if "beyond_seed_spread" not in v else ("yes" if v["beyond_seed_spread"] else "no")
-        lines.append(f"| {name} | {v['train_pairs']} | {v['dice_mean']:.3f} ± {v['dice_std']:.3f} | "
-                     f"{v['iou_mean']:.3f} ± {v['iou_std']:.3f} | {delta} | {beyond} |")
+        iters = "–" if v.get("iterations") is None else str(v["iterations"])
+        converged = "–" if v.get("iterations") is None else f"{v['converged']}/{len(v['seeds'])}"
+        lines.append(f"| {name} | {v['train_pairs']} | {iters} | {v['dice_mean']:.3f} ± {v['dice_std']:.3f} | "
+                     f"{v['iou_mean']:.3f} ± {v['iou_std']:.3f} | {delta} | {beyond} | {converged} |")
+    if r.get("filtered"):
+        lines += ["", "Filtering (empty masks dropped, then pairs whose mask the `real` row's first segmenter disagrees with, "
+                  f"Dice < {r['filter_min_dice']}):", "", "| generated pairs | kept | fraction kept | empty masks dropped |", "|---|---|---|---|"]
+        for name, v in r["filtered"].items():
+            lines.append(f"| {name} | {v['kept']} of {v['of']} | {v['kept'] / max(v['of'], 1):.2f} | {v['empty']} |")
     lines += ["", f"Fréchet distance to the {r['n_test']} real held-out images, in the feature space of the `real` row's "
               f"segmenter (seed {r['seeds'][0]}; {r['feature_dim']} features; not Inception FID):", "",
               "| images | n | Fréchet distance |", "|---|---|---|"]
@@ -180,17 +237,22 @@ def results_markdown(r: dict) -> str:
 
 @dataclass(frozen=True)
 class SegmenterJob:
-    """One table cell: a segmenter trained on a row's pairs with one seed, scored on the held-out
-    fold; everything it needs travels with it, so it can run in another process."""
+    """One table cell: a segmenter trained on a row's pairs with one seed (after `pretrain_iters`
+    on the pre-training pairs, if any), scored on the held-out fold; everything it needs travels
+    with it, so it can run in another process."""
     row: str
     seed: int
     settings: dict
     images: torch.Tensor
     masks: torch.Tensor
+    iters: int
+    pretrain_images: torch.Tensor | None
+    pretrain_masks: torch.Tensor | None
+    pretrain_iters: int
     test_images: torch.Tensor
     test_masks: torch.Tensor
     path: Path  # where its result is kept
-    feature_net: Path | None  # also save the trained weights here (the Fréchet distance's network)
+    feature_net: Path | None  # also save the trained weights here (the Fréchet distance's and the filter's network)
     device: str
     threads: int
 
@@ -198,18 +260,24 @@ class SegmenterJob:
 def train_and_score(job: SegmenterJob) -> dict:
     if job.threads:
         torch.set_num_threads(job.threads)
-    print(f"row {job.row}, seed {job.seed}: {len(job.images)} training pairs", file=sys.stderr, flush=True)
-    curve = []
+    print(f"row {job.row}, seed {job.seed}: {len(job.images)} training pairs, {job.pretrain_iters + job.iters} iterations",
+          file=sys.stderr, flush=True)
+    curve, loss, init = [], [], None
 
     def held_out(it, model):
         curve.append((it, float(dice_iou(predict_masks(model, job.test_images), job.test_masks > 0)[0].mean())))
-    iters = job.settings["seg_iters"]
-    model, loss = train_segmenter(job.images, job.masks, iters, job.settings["seg_batch"], seed=job.seed,
-                                  device=torch.device(job.device), on_eval=held_out, eval_every=job.settings["eval_every"],
-                                  log_every=max(iters // 10, 1), log_prefix=f"{job.row}, seed {job.seed}: ")
+    common = dict(batch=job.settings["seg_batch"], seed=job.seed, device=torch.device(job.device), on_eval=held_out,
+                  eval_every=job.settings["eval_every"], arch=job.settings["segmenter"])
+    if job.pretrain_iters:
+        model, loss = train_segmenter(job.pretrain_images, job.pretrain_masks, job.pretrain_iters, **common,
+                                      log_every=max(job.pretrain_iters // 10, 1), log_prefix=f"{job.row}, seed {job.seed}, pre-training: ")
+        init = model.state_dict()
+    model, more = train_segmenter(job.images, job.masks, job.iters, **common, init=init, first_iteration=job.pretrain_iters + 1,
+                                  log_every=max(job.iters // 10, 1), log_prefix=f"{job.row}, seed {job.seed}: ")
     dice, iou = dice_iou(predict_masks(model, job.test_images), job.test_masks > 0)
-    result = {"row": job.row, "seed": job.seed, "settings": job.settings, "train_pairs": len(job.images), "dice": float(dice.mean()),
-              "iou": float(iou.mean()), "held_out_dice_curve": curve, "loss_curve": loss}
+    result = {"row": job.row, "seed": job.seed, "settings": job.settings, "train_pairs": job.settings["train_pairs"],
+              "iterations": job.pretrain_iters + job.iters, "dice": float(dice.mean()), "iou": float(iou.mean()),
+              "held_out_dice_curve": curve, "loss_curve": loss + more}
     job.path.parent.mkdir(parents=True, exist_ok=True)
     if job.feature_net:
         torch.save(model.state_dict(), job.feature_net)
@@ -229,13 +297,43 @@ def run_jobs(fn, jobs: list, workers: int) -> list:
         return list(pool.map(fn, jobs))
 
 
+def read_pairs_set(folder: Path, resolution: int) -> tuple[torch.Tensor, torch.Tensor, dict]:
+    """The studio CLI's pairs (nnU-Net raw layout) as a generated set, in case order, with what made them."""
+    masks, images = read_generated(folder, resolution)
+    manifest = json.loads((folder / "manifest.json").read_text()) if (folder / "manifest.json").is_file() else {}
+    return masks, images, {"folder": str(folder.resolve()), "n": len(masks), "manifest": manifest}
+
+
+def row_iterations(row: Row, seg_iters: int, n_real: int, n_generated: int, budget: str) -> tuple[int, int]:
+    """(pre-training, training) iterations of a row. `passes`: the real pairs are seen as often as
+    in `real` (seg_iters × (N + G) / N mixed in; a pre-training takes seg_iters × G / N iterations
+    on its G pairs, then seg_iters on the real ones); `iters`: seg_iters in all for every row."""
+    if budget == "passes":
+        if row.use == "pretrain":
+            return round(seg_iters * n_generated / n_real), seg_iters
+        return 0, round(seg_iters * (n_real + n_generated) / n_real)
+    if row.use == "pretrain":
+        pre = round(seg_iters * n_generated / (n_real + n_generated))
+        return pre, seg_iters - pre
+    return 0, seg_iters
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="pigkit.downstream", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", required=True)
-    p.add_argument("--run", required=True, help="folder with mask/, image/ and optionally siamese/image/, uncond/ checkpoints")
+    p.add_argument("--run", default=None, help="folder with mask/, image/ and optionally siamese/image/, uncond/ checkpoints: the sets "
+                   "sampled here, and the image→mask row")
+    p.add_argument("--pairs", default=None, help="the studio CLI's pairs (npm run generate, nnU-Net raw layout) as the `pig` set, "
+                   "instead of sampling it here: the pairs users get, with the model folder's sampler")
     p.add_argument("--out", required=True)
     p.add_argument("--seeds", default="0,1,2", help="segmenter training seeds (at least 3 for the table)")
-    p.add_argument("--multiples", default="1,2", help="PIG rows: this many N generated pairs")
+    p.add_argument("--rows", default=None, help="SET:MULTIPLE[:USE] rows after `real`, e.g. pig:1,pig:1:filtered,pig:1:pretrain "
+                   "(USE mix, filtered or pretrain; default: every set at --multiples, mixed)")
+    p.add_argument("--multiples", default="1,2", help="PIG rows of the default --rows: this many N generated pairs")
+    p.add_argument("--budget", choices=("passes", "iters"), default="passes", help="passes: every row shows the segmenter each real pair "
+                   "as often as `real` (--seg-iters) does; iters: --seg-iters for every row")
+    p.add_argument("--segmenter", choices=ARCHS, default="unet", help="unet: the standard segmentation U-Net; diffusion: the kit's compact U-Net at t = 0")
+    p.add_argument("--filter-min-dice", type=float, default=0.5, help="filtered rows keep pairs whose mask the real segmenter agrees with this well")
     p.add_argument("--seg-iters", type=int, default=4000)
     p.add_argument("--seg-batch", type=int, default=16)
     p.add_argument("--eval-every", type=int, default=250, help="held-out Dice for the learning curves every this many iterations")
@@ -245,79 +343,125 @@ def main(argv=None) -> int:
     p.add_argument("--gen-seed", type=int, default=1000)
     p.add_argument("--train-folds", default="1,2,3")
     p.add_argument("--test-fold", type=int, default=4)
+    p.add_argument("--resolution", type=int, default=None, help="with --pairs and no --run: the pairs' resolution")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--threads", type=int, default=0, help="torch threads of each segmenter job; the sampling and the "
                    "Fréchet features between them use threads × jobs (0 = torch's default)")
     p.add_argument("--jobs", type=int, default=1, help="generated sets drawn and segmenters trained at once, each in its own process (on a CPU: "
                    "--jobs = cores with --threads 1 is faster than one job on every core)")
     a = p.parse_args(argv)
-    seeds, multiples = [int(s) for s in a.seeds.split(",")], [int(k) for k in a.multiples.split(",")]
+    seeds = [int(s) for s in a.seeds.split(",")]
+    if not (a.run or a.pairs):
+        p.error("give --run (models to sample from), --pairs (the CLI's pairs) or both")
     if a.threads:  # the cores the segmenter jobs will share, for the work done here between them
         torch.set_num_threads(a.threads * max(a.jobs, 1))
-    run, out, device, schedule = Path(a.run), Path(a.out), torch.device(a.device), Schedule()
-    ckpts = {"mask": run / "mask" / "ckpt.pt", "image": run / "image" / "ckpt.pt",
-             "siamese": run / "siamese" / "image" / "ckpt.pt", "uncond": run / "uncond" / "ckpt.pt"}
-    try:  # models and data checked before anything long starts
-        models = {k: load_model_checkpoint(ckpts[k], device) for k in ("mask", "image")}
-        models.update({k: load_model_checkpoint(ckpts[k], device) for k in ("siamese", "uncond") if ckpts[k].is_file()})
-        res = models["mask"].resolution
+    run, out, device, schedule = Path(a.run) if a.run else None, Path(a.out), torch.device(a.device), Schedule()
+    ckpts = {k: run / sub / "ckpt.pt" for k, sub in [("mask", "mask"), ("image", "image"), ("siamese", "siamese/image"),
+                                                        ("uncond", "uncond")]} if run else {}
+    try:  # models, pairs and data checked before anything long starts
+        models = {k: load_model_checkpoint(ckpts[k], device) for k in ("mask", "image")} if run else {}
+        models.update({k: load_model_checkpoint(ckpts[k], device) for k in ("siamese", "uncond") if run and ckpts[k].is_file()})
+        res = models["mask"].resolution if models else a.resolution
+        if res is None:
+            p.error("--pairs without --run needs --resolution")
+        pairs = read_pairs_set(Path(a.pairs), res) if a.pairs else None
         train = open_dataset(a.data, res, {int(f) for f in a.train_folds.split(",")})
         test = open_dataset(a.data, res, {a.test_fold})
-    except (DataError, CheckpointError, FileNotFoundError) as e:
+        build_segmenter(res, a.segmenter)
+        rows = parse_rows(a.rows if a.rows is not None else default_rows("siamese" in models, [float(k) for k in a.multiples.split(",")]))
+    except (DataError, CheckpointError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     for k in ("siamese", "uncond"):
-        if k not in models:
+        if run and k not in models:
             print(f"note: no {ckpts[k]}: the {k} rows are left out", file=sys.stderr)
     n = len(train)
     out.mkdir(parents=True, exist_ok=True)
 
-    # the generated sets, each drawn once: name → (kind, {role: which checkpoint}, count)
-    kinds = {"pig": ("pig", {"mask": "mask", "image": "image"}, max(multiples) * n), "m2i": ("m2i", {"image": "image"}, n)}
-    if "siamese" in models:
-        kinds["siamese-pig"] = ("pig", {"mask": "mask", "image": "siamese"}, max(multiples) * n)
-        kinds["siamese-m2i"] = ("m2i", {"image": "siamese"}, n)
+    # the generated sets the rows need, each drawn once (or read from --pairs): name → (kind, {role: checkpoint}, count)
+    wanted = {row.generated: max(r.multiple for r in rows if r.generated == row.generated) for row in rows if row.generated}
     if "uncond" in models:
-        kinds["uncond"] = ("uncond", {"image": "uncond"}, n)
-    set_jobs = []
-    for name, (kind, roles, count) in kinds.items():
+        wanted["uncond"] = 1
+    kinds = {"pig": ("pig", {"mask": "mask", "image": "image"}), "m2i": ("m2i", {"image": "image"}),
+             "siamese-pig": ("pig", {"mask": "mask", "image": "siamese"}), "siamese-m2i": ("m2i", {"image": "siamese"}),
+             "uncond": ("uncond", {"image": "uncond"})}
+    generated, generated_meta, set_jobs = {}, {}, []
+    for name, multiple in wanted.items():
+        count = round(multiple * n) if kinds[name][0] == "pig" else n
+        if name == "pig" and pairs is not None:
+            if len(pairs[0]) < count:
+                print(f"error: {a.pairs} holds {len(pairs[0])} pairs; the rows need {count} ({multiple:g} × {n})", file=sys.stderr)
+                return 2
+            generated[name], generated_meta[name] = (pairs[0][:count], pairs[1][:count]), {**pairs[2], "n": count}
+            continue
+        kind, roles = kinds[name]
+        missing = [key for key in roles.values() if key not in models]
+        if missing:
+            print(f"error: the rows of set {name} need the {', '.join(missing)} model (--run)", file=sys.stderr)
+            return 2
         meta = {"kind": kind, "n": count, "steps": a.steps, "eta": a.eta, "seed": a.gen_seed,
                 "models": {role: sha256_of(ckpts[key]) for role, key in roles.items()}}
         set_jobs.append(SetJob(name, kind, {role: models[key] for role, key in roles.items()}, count, a.steps, a.eta,
                                a.gen_batch, a.gen_seed, str(device), train.masks if kind == "m2i" else None, out / "generated" / f"{name}.pt", meta, a.threads))
+        generated_meta[name] = meta
     longest_first = sorted(set_jobs, key=lambda j: -j.count * len(j.models))  # so the workers finish together
-    drawn = dict(zip([j.name for j in longest_first], run_jobs(draw_set, longest_first, a.jobs)))
-    generated = {j.name: drawn[j.name] for j in set_jobs}
-    generated_meta = {j.name: j.meta for j in set_jobs}
-    for j in set_jobs:
-        if j.kind != "uncond":
-            samples_grid(*generated[j.name], test.masks[:16], test.images[:16], out / f"samples-{j.name}.png")
+    generated.update(zip([j.name for j in longest_first], run_jobs(draw_set, longest_first, a.jobs)))
+    for name, (gm, gi) in generated.items():
+        if name != "uncond":
+            samples_grid(gm, gi, test.masks[:16], test.images[:16], out / f"samples-{name}.png")
 
-    # the segmenters: every row × seed, each result kept as it comes
-    rows = plan_rows("siamese" in models, multiples)
+    # the segmenters: every row × seed, each result kept as it comes; the filtered rows last, as
+    # they need the `real` row's first segmenter
     feature_net = out / "rows" / f"real-seed{seeds[0]}-segmenter.pt"
-    kept, pending = {}, []
-    for row in rows:
-        for seed in seeds:
-            path = out / "rows" / f"{row.name.replace(' ', '_').replace('×', 'x').replace('→', '-to-')}-seed{seed}.json"
-            images, masks = train.images, train.masks
+    base = {"seg_batch": a.seg_batch, "eval_every": a.eval_every, "segmenter": a.segmenter, "budget": a.budget}
+    kept, filtered = {}, {}
+
+    def jobs_for(batch_rows: list[Row]) -> list[SegmenterJob]:
+        pending = []
+        for row in batch_rows:
+            gm = gi = None
             if row.generated:
-                gm, gi = generated[row.generated]
-                k = row.multiple * n
-                images, masks = torch.cat([images, gi[:k]]), torch.cat([masks, gm[:k]])
-            # a kept result counts only for the same budget and the same generated pairs
-            settings = {"seg_iters": a.seg_iters, "seg_batch": a.seg_batch, "eval_every": a.eval_every,
-                        "generated": generated_meta.get(row.generated), "train_pairs": len(images)}
-            is_feature_net = row.name == "real" and seed == seeds[0]
-            old = json.loads(path.read_text()) if path.is_file() else None
-            if old and old.get("settings") == settings and (feature_net.is_file() or not is_feature_net):
-                kept[(row.name, seed)] = old
-            else:
-                pending.append(SegmenterJob(row.name, seed, settings, images, masks, test.images, test.masks, path,
+                k = round(row.multiple * n)
+                gm, gi = generated[row.generated][0][:k], generated[row.generated][1][:k]
+                if row.use == "filtered":
+                    gm, gi = gm[filtered[(row.generated, k)]["keep"]], gi[filtered[(row.generated, k)]["keep"]]
+            n_gen = 0 if gm is None else len(gm)
+            pre_iters, iters = row_iterations(row, a.seg_iters, n, n_gen, a.budget) if row.generated else (0, a.seg_iters)
+            mixed = row.generated and row.use != "pretrain"
+            images = torch.cat([train.images, gi]) if mixed else train.images
+            masks = torch.cat([train.masks, gm]) if mixed else train.masks
+            # a kept result counts only for the same budget, the same segmenter and the same generated pairs
+            settings = {**base, "seg_iters": a.seg_iters, "iters": iters, "pretrain_iters": pre_iters, "use": row.use,
+                        "generated": generated_meta.get(row.generated), "generated_pairs": n_gen, "train_pairs": n + n_gen}
+            for seed in seeds:
+                path = out / "rows" / f"{row.name.replace(' ', '_').replace('×', 'x').replace('→', '-to-')}-seed{seed}.json"
+                is_feature_net = row.name == "real" and seed == seeds[0]
+                old = json.loads(path.read_text()) if path.is_file() else None
+                if old and old.get("settings") == settings and (feature_net.is_file() or not is_feature_net):
+                    kept[(row.name, seed)] = old
+                    continue
+                pending.append(SegmenterJob(row.name, seed, settings, images, masks, iters, gi if pre_iters else None,
+                                            gm if pre_iters else None, pre_iters, test.images, test.masks, path,
                                             feature_net if is_feature_net else None, str(device), a.threads))
-    if pending:
-        print(f"{len(pending)} segmenters to train ({len(kept)} kept), {min(a.jobs, len(pending))} at a time", file=sys.stderr)
-    kept.update(zip([(j.row, j.seed) for j in pending], run_jobs(train_and_score, pending, a.jobs)))
+        return pending
+
+    def train_pending(pending: list[SegmenterJob]) -> None:
+        if pending:
+            print(f"{len(pending)} segmenters to train ({len(kept)} kept), {min(a.jobs, len(pending))} at a time", file=sys.stderr)
+        kept.update(zip([(j.row, j.seed) for j in pending], run_jobs(train_and_score, pending, a.jobs)))
+
+    train_pending(jobs_for([r for r in rows if r.use != "filtered"]))
+    features = build_segmenter(res, a.segmenter).to(device)
+    features.load_state_dict(torch.load(feature_net, map_location=device))
+    features.eval()
+    for row in rows:
+        if row.use == "filtered" and (row.generated, round(row.multiple * n)) not in filtered:
+            k = round(row.multiple * n)
+            gm, gi = generated[row.generated][0][:k], generated[row.generated][1][:k]
+            keep = filter_pairs(features, gm, gi, a.filter_min_dice)
+            filtered[(row.generated, k)] = {"keep": keep, "kept": int(keep.sum()), "of": k, "empty": int((~(gm > 0).flatten(1).any(1)).sum())}
+            print(f"filter: {row.generated} ×{row.multiple:g} keeps {int(keep.sum())} of {k}", file=sys.stderr)
+    train_pending(jobs_for([r for r in rows if r.use == "filtered"]))
     per_seed, curves = {}, {}
     for row in rows:
         for seed in seeds:
@@ -326,29 +470,31 @@ def main(argv=None) -> int:
             curves.setdefault(row.name, []).append(result["held_out_dice_curve"])
 
     # image → mask: model_x as a segmenter of the held-out images
-    i2m = []
-    for seed in seeds:
-        g = torch.Generator().manual_seed(seed)
-        pred = []
-        for s in range(0, len(test), a.gen_batch):
-            img = test.images[s:s + a.gen_batch].to(device)
-            pred.append(segment_image(models["mask"], img, schedule, a.steps, TorchNoise(len(img), (res, res), g, device), eta=a.eta).mask.cpu())
-        dice, iou = dice_iou(torch.cat(pred) > 0, test.masks > 0)
-        i2m.append({"seed": seed, "dice": float(dice.mean()), "iou": float(iou.mean()), "train_pairs": 0})
-        print(f"image→mask, seed {seed}: Dice {i2m[-1]['dice']:.3f}", file=sys.stderr)
-    per_seed["image→mask (model_x, no training)"] = i2m
+    if "mask" in models:
+        i2m = []
+        for seed in seeds:
+            g = torch.Generator().manual_seed(seed)
+            pred = []
+            for s in range(0, len(test), a.gen_batch):
+                img = test.images[s:s + a.gen_batch].to(device)
+                pred.append(segment_image(models["mask"], img, schedule, a.steps, TorchNoise(len(img), (res, res), g, device), eta=a.eta).mask.cpu())
+            dice, iou = dice_iou(torch.cat(pred) > 0, test.masks > 0)
+            i2m.append({"seed": seed, "dice": float(dice.mean()), "iou": float(iou.mean()), "train_pairs": 0})
+            print(f"image→mask, seed {seed}: Dice {i2m[-1]['dice']:.3f}", file=sys.stderr)
+        per_seed["image→mask (model_x, no training)"] = i2m
 
     # realism: Fréchet distance in the `real` segmenter's feature space
-    features = build_segmenter(res).to(device)
-    features.load_state_dict(torch.load(feature_net, map_location=device))
-    features.eval()
     ref = bottleneck_features(features, test.images).numpy()
     sets = {"real training folds (floor)": train.images, **{name: gi[:n] for name, (_, gi) in generated.items()}}
     frechet = {name: {"n": len(x), "fd": frechet_distance(bottleneck_features(features, x).numpy(), ref)} for name, x in sets.items()}
 
+    sampled = f"{a.steps} DDIM steps, η = {a.eta}, sampled here"
     results = {"resolution": res, "train_folds": a.train_folds, "test_fold": a.test_fold, "n_train": n, "n_test": len(test),
-               "seeds": seeds, "seg_iters": a.seg_iters, "seg_batch": a.seg_batch, "steps": a.steps, "eta": a.eta,
-               "gen_seed": a.gen_seed, "device": str(device), "torch": torch.__version__, "feature_dim": int(ref.shape[1]),
+               "seeds": seeds, "seg_iters": a.seg_iters, "seg_batch": a.seg_batch, "budget": a.budget, "segmenter": a.segmenter,
+               "steps": a.steps, "eta": a.eta, "gen_seed": a.gen_seed, "device": str(device), "torch": torch.__version__,
+               "generated_by": (f"`pig` from the studio CLI's {a.pairs}" + (f", the others {sampled}" if set_jobs else "")) if pairs else sampled,
+               "pairs": pairs[2] if pairs else None, "feature_dim": int(ref.shape[1]), "filter_min_dice": a.filter_min_dice,
+               "filtered": {f"{name} ×{k / n:g}": {key: v[key] for key in ("kept", "of", "empty")} for (name, k), v in filtered.items()},
                "empty_masks": {name: int(((gm > 0).flatten(1).sum(1) == 0).sum()) for name, (gm, _) in generated.items() if name != "uncond"},
                "table": summarise(per_seed), "frechet": frechet}
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -29,4 +29,5 @@ bg "$PYTHON" -m pigkit.train --model image  --out "$RUN/siamese" --siamese --mas
 join
 "$PYTHON" -m pigkit.downstream --data "$DATA" --run "$RUN" --out "$RUN/downstream" --device "$DEVICE" \
   --seeds "${SEEDS:-0,1,2}" --seg-iters "${SEG_ITERS:-4000}" --steps "${STEPS:-50}" --eta "${ETA:-0}" \
-  --jobs "${JOBS:-1}" --gen-batch "${GEN_BATCH:-64}" --threads "${THREADS:-0}"
+  --jobs "${JOBS:-1}" --gen-batch "${GEN_BATCH:-64}" --threads "${THREADS:-0}" \
+  --segmenter "${SEGMENTER:-diffusion}" --budget "${BUDGET:-iters}"  # the 32² table of 2026-12-01 (busbra64-table.sh: the 64² one)

@@ -127,3 +127,117 @@ def test_downstream_table_end_to_end_and_resumes(pair_folder, tmp_path, capsys):
 def test_downstream_names_a_missing_model(pair_folder, tmp_path, capsys):
     assert downstream.main(["--data", str(pair_folder), "--run", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
     assert "checkpoint not found" in capsys.readouterr().err
+
+
+def test_rows_parse_name_and_refuse_bad_specs():
+    rows = downstream.parse_rows("pig:1, pig:0.5,pig:1:filtered,pig:2:pretrain,m2i:1")
+    assert [(r.name, r.generated, r.multiple, r.use) for r in rows] == [
+        ("real", None, 1, "mix"), ("pig ×1", "pig", 1, "mix"), ("pig ×0.5", "pig", 0.5, "mix"),
+        ("pig ×1 filtered", "pig", 1, "filtered"), ("pig ×2 pretrain→finetune", "pig", 2, "pretrain"), ("mask→image ×1", "m2i", 1, "mix")]
+    for bad in ("pig", "pig:1:shuffled", "cat:1", "pig:0"):
+        with pytest.raises(ValueError, match="row"):
+            downstream.parse_rows(bad)
+    assert downstream.default_rows(False, [1, 2]) == "pig:1,pig:2,m2i:1"
+
+
+def test_row_iterations_keep_the_passes_over_the_real_pairs():
+    mix, pre = downstream.Row("pig ×1", "pig", 1), downstream.Row("pig ×1 pretrain→finetune", "pig", 1, "pretrain")
+    # N = 100 real, G = 50 generated, real row 1000 iterations: mixed 1000 × 150 / 100, pre-training 1000 × 50 / 100 then 1000
+    assert downstream.row_iterations(mix, 1000, 100, 50, "passes") == (0, 1500)
+    assert downstream.row_iterations(pre, 1000, 100, 50, "passes") == (500, 1000)
+    assert downstream.row_iterations(mix, 1000, 100, 50, "iters") == (0, 1000)
+    assert downstream.row_iterations(pre, 1000, 100, 50, "iters") == (333, 667)
+
+
+def test_held_out_flat_reads_the_last_quarter():
+    rising = [(i, i / 4000) for i in range(250, 4001, 250)]  # +0.25 over the last quarter
+    assert not downstream.held_out_flat(rising)
+    plateau = [(i, min(i / 1000, 1.0) * 0.8) for i in range(250, 4001, 250)]
+    assert downstream.held_out_flat(plateau)
+    falling = [(i, 0.8 - i / 40000) for i in range(250, 4001, 250)]  # overfitting counts as flat
+    assert downstream.held_out_flat(falling)
+    assert not downstream.held_out_flat([(250, 0.5), (500, 0.5)])  # too few points to tell
+
+
+def test_filter_keeps_lesions_the_real_segmenter_agrees_with():
+    class Threshold(torch.nn.Module):  # a "segmenter" that calls bright pixels lesion
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(1))
+
+        def forward(self, x, t):
+            return x * self.w
+
+    disc = torch.zeros(1, 1, 8, 8, dtype=torch.bool)
+    disc[..., 2:6, 2:6] = True
+    masks = torch.where(torch.cat([disc, disc, torch.zeros_like(disc), disc]), 1.0, -1.0)
+    images = torch.cat([torch.where(disc, 0.9, -0.9),  # agrees: kept
+                        torch.where(disc.roll(4, -1), 0.9, -0.9),  # lesion elsewhere, Dice 0: dropped
+                        -torch.ones(1, 1, 8, 8),  # empty mask (the segmenter agrees, Dice 1): dropped
+                        torch.where(disc[..., :, :].roll(1, -1), 0.9, -0.9)])  # shifted by one: Dice 0.75, kept
+    assert downstream.filter_pairs(Threshold(), masks, images).tolist() == [True, False, False, True]
+
+
+def test_segmentation_unet_shapes_and_fine_tuning_continues_the_count():
+    from pigkit.segment import SegUNet, build_segmenter, train_segmenter
+    model = build_segmenter(32, "unet")
+    assert isinstance(model, SegUNet) and model(torch.zeros(2, 1, 32, 32)).shape == (2, 1, 32, 32)
+    assert sum(p.numel() for p in model.parameters()) == 1_942_289  # two bias-free 3×3 convs + BatchNorm per block, 2×2 transposed convs up, a 1×1 out
+    with pytest.raises(ValueError, match="divisible by 16"):
+        build_segmenter(40, "unet")
+    images, masks = torch.rand(4, 1, 16, 16) * 2 - 1, torch.where(torch.rand(4, 1, 16, 16) > 0.5, 1.0, -1.0)
+    seen = []
+    first, _ = train_segmenter(images, masks, 2, batch=2, arch="unet", on_eval=lambda it, m: seen.append(it), eval_every=1)
+    state = {k: v.clone() for k, v in first.state_dict().items()}
+    tuned, _ = train_segmenter(images, masks, 2, batch=2, arch="unet", init=state, first_iteration=3,
+                               on_eval=lambda it, m: seen.append(it), eval_every=1)
+    assert seen == [1, 2, 3, 4]
+    assert not torch.equal(tuned.state_dict()["out.weight"], state["out.weight"])  # it trained on from the given weights
+    fresh, _ = train_segmenter(images, masks, 0, batch=2, arch="unet", init=state)
+    assert torch.equal(fresh.state_dict()["out.weight"], state["out.weight"])
+
+
+def _cli_pairs(folder, data, resolution, folds):
+    """The training pairs written as the studio CLI writes them (nnU-Net raw layout)."""
+    from PIL import Image
+
+    from pigkit.binarize import to_uint8
+    from pigkit.data import open_dataset
+    ds = open_dataset(data, resolution, folds)
+    (folder / "imagesTr").mkdir(parents=True)
+    (folder / "labelsTr").mkdir()
+    for i in range(len(ds)):
+        Image.fromarray(to_uint8(ds.images[i, 0]).numpy()).save(folder / "imagesTr" / f"pig_{i:010d}_0000.png")
+        Image.fromarray((ds.masks[i, 0] > 0).numpy().astype(np.uint8)).save(folder / "labelsTr" / f"pig_{i:010d}.png")
+    (folder / "manifest.json").write_text(json.dumps({"name": "fixture"}))
+
+
+def test_downstream_on_the_clis_pairs_mixed_filtered_and_pretrained(pair_folder, tmp_path, capsys):
+    (pair_folder / "5-fold-cv.csv").write_text("ID,kFold\n" + "".join(f"bus_{i:04d}-l,{[1, 1, 2, 2, 3, 3][i]}\n" for i in range(6)))
+    pairs, out = tmp_path / "pairs", tmp_path / "table"
+    _cli_pairs(pairs, pair_folder, 16, {1, 2})  # 4 "generated" pairs: the real ones again
+    argv = ["--data", str(pair_folder), "--pairs", str(pairs), "--resolution", "16", "--out", str(out), "--seeds", "0,1,2",
+            "--seg-iters", "4", "--eval-every", "2", "--train-folds", "1,2", "--test-fold", "3", "--threads", "1",
+            "--rows", "pig:1,pig:0.5,pig:1:filtered,pig:1:pretrain"]
+    assert downstream.main(argv) == 0
+    r = json.loads((out / "results.json").read_text())
+    t = r["table"]
+    assert list(t) == ["real", "pig ×1", "pig ×0.5", "pig ×1 filtered", "pig ×1 pretrain→finetune"]  # no image→mask without --run
+    # equal passes over the 4 real pairs: 4 × (4 + G) / 4 iterations, a pre-training 4 × 4 / 4 before 4
+    assert [(t[k]["train_pairs"], t[k]["iterations"]) for k in ("real", "pig ×1", "pig ×0.5", "pig ×1 pretrain→finetune")] == \
+        [(4, 4), (8, 8), (6, 6), (8, 8)]
+    f = r["filtered"]["pig ×1"]
+    assert f["of"] == 4 and f["empty"] == 0 and t["pig ×1 filtered"]["train_pairs"] == 4 + f["kept"]
+    assert t["pig ×1 filtered"]["iterations"] == 4 + f["kept"]
+    assert r["pairs"]["n"] == 4 and r["pairs"]["manifest"] == {"name": "fixture"} and r["segmenter"] == "unet"
+    curve = json.loads((out / "rows" / "pig_x1_pretrain-to-finetune-seed0.json").read_text())["held_out_dice_curve"]
+    assert [i for i, _ in curve] == [2, 4, 6, 8]  # the pre-training's evaluations, then the fine-tuning's
+    assert "| pig ×1 pretrain→finetune | 8 | 8 |" in (out / "results.md").read_text()
+    assert "fraction kept" in (out / "results.md").read_text()
+    # a rerun trains nothing again
+    capsys.readouterr()
+    assert downstream.main(argv) == 0
+    assert "row " not in capsys.readouterr().err
+    # more pairs asked for than the folder holds: said, before any training
+    assert downstream.main([*argv[:-1], "pig:2"]) == 2
+    assert "holds 4 pairs; the rows need 8" in capsys.readouterr().err
