@@ -4,17 +4,21 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .schedule import kept
+
 
 def _pool5(x: torch.Tensor) -> torch.Tensor:
     # 5×5 mean, stride 1, padding 2, padded cells not counted (count_include_pad=False).
     return F.avg_pool2d(x, kernel_size=5, stride=1, padding=2, count_include_pad=False)
 
 
-def binarize(x0: torch.Tensor, weights: tuple[float, float] = (0.75, 0.25)) -> torch.Tensor:
-    """B(x̂₀) for a batch [B, 1, H, W]: clamp, pool, per-sample θ = 0.75·max + 0.25·min, ±1."""
-    pooled = _pool5(x0.clamp(-1, 1))
+def binarize(x0: torch.Tensor, weights: tuple[float, float] = (0.75, 0.25), store=kept) -> torch.Tensor:
+    """B(x̂₀) for a batch [B, 1, H, W]: clamp, pool, per-sample θ = 0.75·max + 0.25·min, ±1.
+    `store` (schedule.stored_as_float32) rounds the pooled map, both products and θ where the studio
+    core (binarize.ts) keeps them in float32."""
+    pooled = store(_pool5(x0.clamp(-1, 1)))
     flat = pooled.flatten(1)
-    theta = weights[0] * flat.max(dim=1).values + weights[1] * flat.min(dim=1).values
+    theta = store(store(weights[0] * flat.max(dim=1).values) + store(weights[1] * flat.min(dim=1).values))
     # ±1 as tensors of the input's dtype: Python-float constants export as float64, and
     # onnxruntime-web has no float64 Where (the step graph would not load in the browser)
     one = pooled.new_ones(())

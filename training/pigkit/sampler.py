@@ -14,7 +14,7 @@ import torch
 from .binarize import binarize
 from .noise import (STREAM_EPS_IMAGE_TO_MASK, STREAM_X_T, STREAM_Y_T, STREAM_Z_IMAGE, STREAM_Z_MASK,
                     NoiseStream)
-from .schedule import Schedule, clip_chains, ddim_step
+from .schedule import Schedule, clip_chains, ddim_step, forward_noise, kept
 
 
 @dataclass
@@ -36,15 +36,16 @@ class SampleResult:
 
 
 class SeededNoise:
-    """Per-sample noise from the cross-platform generator (batch of seeds), as the studio draws it."""
+    """Per-sample noise from the cross-platform generator (batch of seeds), as the studio draws it;
+    float32 values, held in `dtype` (float64 for schedule.stored_as_float32's arithmetic)."""
 
-    def __init__(self, seeds: list[int], shape: tuple[int, int], device="cpu"):
-        self.seeds, self.shape, self.device = seeds, shape, device
+    def __init__(self, seeds: list[int], shape: tuple[int, int], device="cpu", dtype=torch.float32):
+        self.seeds, self.shape, self.device, self.dtype = seeds, shape, device, dtype
         self._z = {}
 
     def _draw(self, gens: list[NoiseStream]) -> torch.Tensor:
         h, w = self.shape
-        return torch.stack([torch.from_numpy(g.gaussian(h * w)).view(1, h, w) for g in gens]).to(self.device)
+        return torch.stack([torch.from_numpy(g.gaussian(h * w)).view(1, h, w) for g in gens]).to(self.device, self.dtype)
 
     def initial(self, stream: int) -> torch.Tensor:
         return self._draw([NoiseStream(s, stream) for s in self.seeds])
@@ -70,9 +71,11 @@ class TorchNoise:
 @torch.no_grad()
 def _loop(schedule: Schedule, steps: int, eta: float, noise, *, model_x=None, model_y=None,
           user_mask: torch.Tensor | None = None, user_image: torch.Tensor | None = None,
-          keep_frames: bool = False, on_frame: Callable[[Frame], None] | None = None, clip: str = "none") -> SampleResult:
+          keep_frames: bool = False, on_frame: Callable[[Frame], None] | None = None, clip: str = "none",
+          store=kept) -> SampleResult:
     """The one DDIM loop behind every mode (see the mode functions below). `clip`: "none" (METHOD.md),
-    "image" (clip ŷ₀) or "both" (x̂₀ and ŷ₀): schedule.clip_estimate."""
+    "image" (clip ŷ₀) or "both" (x̂₀ and ŷ₀): schedule.clip_estimate. `store`: schedule.kept (PyTorch's
+    float32 arithmetic) or schedule.stored_as_float32 (the studio core's, on float64 tensors)."""
     clip_x, clip_y = clip_chains(clip)
     x_t = noise.initial(STREAM_X_T) if model_x is not None else None
     y_t = noise.initial(STREAM_Y_T) if model_y is not None else None
@@ -83,13 +86,13 @@ def _loop(schedule: Schedule, steps: int, eta: float, noise, *, model_x=None, mo
         tt = torch.full((1,), float(t), device=(x_t if x_t is not None else y_t).device)
         if model_x is not None:
             if user_image is not None:  # image → mask: the user's image, re-noised with one fixed ε
-                y_t = k["sqrt_a_t"] * user_image + k["sqrt_one_minus_a_t"] * fixed_eps
+                y_t = forward_noise(user_image, fixed_eps, k, store)
             eps_x = model_x(torch.cat([x_t, y_t], 1), tt.expand(x_t.shape[0]))
-            x_t, x0 = ddim_step(x_t, eps_x, k, noise.z(STREAM_Z_MASK) if k["c1"] else None, clip_x)
-            c = binarize(x0)
+            x_t, x0 = ddim_step(x_t, eps_x, k, noise.z(STREAM_Z_MASK) if k["c1"] else None, clip_x, store)
+            c = binarize(x0, store=store)
         if model_y is not None:  # c is None only for the unconditional baseline
             eps_y = model_y(y_t if c is None else torch.cat([y_t, c], 1), tt.expand(y_t.shape[0]))
-            y_t, y0 = ddim_step(y_t, eps_y, k, noise.z(STREAM_Z_IMAGE) if k["c1"] else None, clip_y)
+            y_t, y0 = ddim_step(y_t, eps_y, k, noise.z(STREAM_Z_IMAGE) if k["c1"] else None, clip_y, store)
         frame = Frame(index, t, t_prev, x0, y0, c)
         if keep_frames:
             frames.append(frame)

@@ -107,19 +107,39 @@ def clip_estimate(eps: torch.Tensor, x0: torch.Tensor, coeffs: dict,
     return x0_clipped, eps + (x0 - x0_clipped) * (coeffs["sqrt_a_t"] / coeffs["sqrt_one_minus_a_t"])
 
 
+def kept(v: torch.Tensor) -> torch.Tensor:
+    """The `store` of ddim_step and binarize that keeps each result as computed (PyTorch's float32
+    arithmetic: the reference sampler, training, the traced step graphs)."""
+    return v
+
+
+def stored_as_float32(v: torch.Tensor) -> torch.Tensor:
+    """The `store` that reproduces the studio core (src/core/ddim.ts, binarize.ts) bit for bit: the
+    arithmetic runs on float64 tensors, as the core computes each element in float64, and every
+    array it keeps is rounded to float32, as the core stores it in a Float32Array (pigkit.pipeline)."""
+    return v.float().double()
+
+
 def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, coeffs: dict, z: torch.Tensor | None,
-              clip: bool | torch.Tensor = False) -> tuple[torch.Tensor, torch.Tensor]:
+              clip: bool | torch.Tensor = False, store=kept) -> tuple[torch.Tensor, torch.Tensor]:
     """One DDIM update; returns (x_{t'}, x̂₀). Coefficients are floats, or tensors inside an
     exported step graph (which always passes z). z may be None only when c1 == 0 (η = 0).
-    `clip`: see clip_estimate (False: the update of METHOD.md exactly)."""
-    x0 = predict_x0(x_t, eps, coeffs["sqrt_a_t"], coeffs["sqrt_one_minus_a_t"])
+    `clip`: see clip_estimate (False: the update of METHOD.md exactly). The terms of x_{t'} are
+    added in the contract's order, √ᾱ_{t'} x̂₀ + c₁ z + c₂ ε, as the studio core adds them; `store`
+    is applied to x̂₀, ε and x_{t'} where the core stores them (stored_as_float32)."""
+    x0 = store(predict_x0(x_t, eps, coeffs["sqrt_a_t"], coeffs["sqrt_one_minus_a_t"]))
     x0, eps = clip_estimate(eps, x0, coeffs, clip)
-    x_prev = coeffs["sqrt_a_prev"] * x0 + coeffs["c2"] * eps
+    x_prev = coeffs["sqrt_a_prev"] * x0
     if z is not None:
         x_prev = x_prev + coeffs["c1"] * z
     elif coeffs["c1"] != 0.0:
         raise ValueError("eta > 0 needs noise z")
-    return x_prev, x0
+    return store(x_prev + coeffs["c2"] * store(eps)), x0
+
+
+def forward_noise(x0: torch.Tensor, eps: torch.Tensor, coeffs: dict, store=kept) -> torch.Tensor:
+    """x_t = √ᾱ_t x₀ + √(1−ᾱ_t) ε with one step's coefficients (the image → mask mode's input)."""
+    return store(coeffs["sqrt_a_t"] * x0 + coeffs["sqrt_one_minus_a_t"] * eps)
 
 
 def q_sample(x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor, schedule: Schedule) -> torch.Tensor:
