@@ -9,19 +9,18 @@ onnxruntime-node from the repository's node_modules) and the max abs error is re
 from __future__ import annotations
 
 import argparse
-import hashlib
 import inspect
 import json
 import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import onnx
 import torch
 
+from .manifest import sha256_of
+from .runtime import run_once
 from .schedule import CLIP_MODES, COEFFICIENT_ORDER, Schedule
 from .stepgraph import STEP_GRAPHS, step_shapes
 from .train import CheckpointError, atomic_save, load_model_checkpoint, read_checkpoint, require_keys
@@ -61,26 +60,8 @@ def float64_tensors(path: Path) -> list[str]:
 
 
 def run_onnx(path: Path, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """All outputs from ONNX Runtime: the Python package if present, else onnxruntime-node."""
-    try:
-        import onnxruntime as ort  # noqa: PLC0415
-        sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        return dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feeds)))
-    except ImportError:
-        pass
-    node = shutil.which("node")
-    if node is None:
-        raise RuntimeError("export parity needs onnxruntime (Python) or node with onnxruntime-node (npm install)")
-    with tempfile.TemporaryDirectory() as d:
-        json.dump([{"name": k, "shape": list(v.shape)} for k, v in feeds.items()], open(Path(d) / "inputs.json", "w"))
-        for k, v in feeds.items():
-            v.astype("<f4").tofile(Path(d) / f"{k}.bin")
-        script = Path(__file__).with_name("ort_node_run.mjs")
-        proc = subprocess.run([node, str(script), str(path.resolve()), d], capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise RuntimeError(f"onnxruntime-node failed on {path}: {proc.stderr.strip()[-800:]}")
-        outs = json.loads((Path(d) / "outputs.json").read_text())
-        return {o["name"]: np.fromfile(Path(d) / f"{o['name']}.bin", dtype="<f4").reshape(o["shape"]) for o in outs}
+    """All outputs from ONNX Runtime: the Python package if present, else onnxruntime-node (runtime.py)."""
+    return run_once(path, feeds)
 
 
 def _random_feeds(names: list[str], shapes: list[list[int]], schedule: Schedule, g: torch.Generator,
@@ -121,14 +102,6 @@ def parity_error(module: torch.nn.Module, path: Path, input_names: list[str], sh
             err = float((diff > 0).mean()) if name == "c" else float(diff.max())
             worst[name] = max(worst.get(name, 0.0), err)
     return worst
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def model_entry(path: Path, role: str, inputs: list[tuple[str, list[int]]], outputs: list[tuple[str, list[int]]]) -> dict:
