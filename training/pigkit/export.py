@@ -1,6 +1,7 @@
 """Export a trained pair to ONNX (static shapes) with its manifest.json (docs/contracts.md).
 
-    python3 -m pigkit.export --run runs/NAME --out public/models/NAME --name NAME --steps 50 [--card card.json]
+    python3 -m pigkit.export --run runs/NAME --out public/models/NAME --name NAME --steps 50 \
+        --data-card datasets/busbra.json [--card card.json]
 
 Each U-Net is exported with inputs x [1, 2, H, W], t [1] and output eps [1, 1, H, W], then run on
 random inputs in PyTorch and in ONNX Runtime (the Python package where installed, otherwise
@@ -11,7 +12,6 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import numpy as np
 import onnx
 import torch
 
+from .card import LICENSE_FILE, DataCardError, manifest_fields, read_data_card, recipe, write_data_license, write_model_card
 from .manifest import sha256_of
 from .runtime import run_once
 from .schedule import CLIP_MODES, COEFFICIENT_ORDER, Schedule
@@ -29,8 +30,6 @@ OPSET = 17
 ROLES = {"mask": "model_x: eps of the mask chain from [x_t, y_t]", "image": "model_y: eps of the image chain from [y_t, c]"}
 STEP_ROLES = {"maskStep": "model_x + DDIM update + B: (x_t, y_t, t, k, z) -> (x_prev, x0, c)",
               "imageStep": "model_y + DDIM update: (y_t, c, t, k, z) -> (y_prev, y0)"}
-BUSBRA_CITATION = ("W. Gómez-Flores, M. J. Gregorio-Calas, W. C. A. Pereira, \"BUS-BRA: A Breast Ultrasound Dataset "
-                   "for Assessing Computer-aided Diagnosis Systems\", Medical Physics, 2023.")
 
 
 def export_graph(module: torch.nn.Module, example: tuple, input_names: list[str], output_names: list[str], path: Path) -> None:
@@ -135,8 +134,10 @@ def slim_checkpoints(run: Path, dest: Path) -> None:
 
 
 def export_pair(run: Path, out: Path, name: str, steps: int, extra_card: dict | None = None,
-                data_license: Path | None = None, eta: float = 0.0, clip: str = "none") -> dict:
-    """Both U-Nets (plain contract) and both step graphs, each checked against PyTorch."""
+                data_license: Path | None = None, eta: float = 0.0, clip: str = "none",
+                data_card: dict | None = None) -> dict:
+    """Both U-Nets (plain contract) and both step graphs, each checked against PyTorch; the manifest,
+    and the model card README.md (pigkit.card) with the training data's from `data_card`."""
     out.mkdir(parents=True, exist_ok=True)
     entries, errors, facts, models = {}, {}, {}, {}
     for role in ("mask", "image"):
@@ -160,24 +161,24 @@ def export_pair(run: Path, out: Path, name: str, steps: int, extra_card: dict | 
         print(f"{key}: {path} ({path.stat().st_size / 1e6:.2f} MB), vs PyTorch: "
               + ", ".join(f"{k} {v:.2e}" for k, v in errors[key].items()), file=sys.stderr)
     cfg = facts["mask"]["config"]
+    has_license = write_data_license(out, data_card, data_license)
     card = {
-        "data": f"BUS-BRA breast ultrasound, folds {cfg.get('folds')} ({cfg.get('train_pairs')} pairs), resized to {r}²",
-        "license": "Trained on BUS-BRA (MIT-style license): keep the dataset's notice and cite the paper below.",
-        "citation": BUSBRA_CITATION,
+        **manifest_fields(data_card, cfg, r, has_license),
         "preset": cfg["preset"],
         "trainedOn": f"{cfg.get('hardware', cfg['device'])}, torch {cfg['torch']}",
         "stepsTrained": {k: facts[k]["iters"] for k in facts},
         "imagesSeen": {k: facts[k]["images_seen"] for k in facts},
         "wallTimeSeconds": {k: facts[k]["wall_seconds"] for k in facts},
         "batch": cfg["batch"], "siamese": facts["image"]["config"].get("siamese", False),
+        "recipe": recipe({k: facts[k]["config"] for k in facts}),
         "exportMaxAbsError": errors, "metrics": {},
     }
-    if data_license is not None:  # the dataset's notice must travel with models trained on it
-        shutil.copyfile(data_license, out / "DATA-LICENSE.txt")
-        card["licenseFile"] = "DATA-LICENSE.txt"
+    if has_license:
+        card["licenseFile"] = LICENSE_FILE
     card.update(extra_card or {})
     manifest = build_manifest(name, r, steps, entries, card, eta=eta, clip=clip)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    write_model_card(out, data_card, manifest=manifest, has_license_file=has_license)
     return manifest
 
 
@@ -191,20 +192,30 @@ def main(argv=None) -> int:
     p.add_argument("--clip", default="none", choices=CLIP_MODES,
                    help="default sampler clip the studio and CLI use: none (METHOD.md's loop), image (clip ŷ₀), "
                         "both (x̂₀ and ŷ₀); docs/contracts.md")
-    p.add_argument("--card", default=None, help="JSON file merged into the model card (metrics, notes)")
-    p.add_argument("--data-license", default=None, help="the training data's license notice, copied beside the models")
+    p.add_argument("--card", default=None,
+                   help="JSON file merged into the manifest's card, e.g. pigkit.evaluate's card.json (its metrics "
+                        "are the model card's evaluation)")
+    p.add_argument("--data-card", default=None,
+                   help="the training data's card (JSON: name, description, license with its text, citation, "
+                        "BibTeX; e.g. datasets/busbra.json): the model card's data, license and citation. Without "
+                        "one the card says the training data are undescribed")
+    p.add_argument("--data-license", default=None,
+                   help="the training data's license notice, copied beside the models as DATA-LICENSE.txt "
+                        "(default: the data card's license text)")
     p.add_argument("--weights-out", default=None, help="also write slim checkpoints (EMA weights only) here")
     a = p.parse_args(argv)
     if not 0 <= a.eta <= 1:
         p.error(f"--eta {a.eta}: η must be between 0 (DDIM) and 1 (DDPM-like)")
     extra = json.loads(Path(a.card).read_text()) if a.card else None
     try:
+        data_card = read_data_card(a.data_card) if a.data_card else None
         for role in ("mask", "image"):  # both checkpoints named before anything is exported
             checkpoint_facts(Path(a.run), role)
-    except (CheckpointError, FileNotFoundError) as e:
+    except (CheckpointError, DataCardError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    export_pair(Path(a.run), Path(a.out), a.name, a.steps, extra, Path(a.data_license) if a.data_license else None, a.eta, a.clip)
+    export_pair(Path(a.run), Path(a.out), a.name, a.steps, extra, Path(a.data_license) if a.data_license else None,
+                a.eta, a.clip, data_card)
     if a.weights_out:
         slim_checkpoints(Path(a.run), Path(a.weights_out))
     return 0

@@ -45,8 +45,9 @@ def test_export_parity_and_manifest(tmp_path):
         atomic_save({"model": m.state_dict(), "ema": m.state_dict(), "iter": 3, "images_seen": 12,
                      "wall_seconds": 1.0, "config": config}, run / role / "ckpt.pt")
     out = tmp_path / "model"
-    (tmp_path / "LICENSE.txt").write_text("the data's notice")
-    manifest = export_pair(run, out, "t16", steps=8, extra_card={"metrics": {"note": 1}}, data_license=tmp_path / "LICENSE.txt")
+    data_card = {"dataCard": 1, "name": "Discs", "description": "synthetic discs", "citation": "Disc et al., 2026.",
+                 "license": {"name": "Disc license", "id": "LicenseRef-Disc", "text": "the data's notice"}}
+    manifest = export_pair(run, out, "t16", steps=8, extra_card={"metrics": {"note": 1}}, data_card=data_card)
     assert (out / "DATA-LICENSE.txt").read_text() == "the data's notice" and manifest["card"]["licenseFile"] == "DATA-LICENSE.txt"
     assert json.loads((out / "manifest.json").read_text()) == manifest
     assert manifest["resolution"] == [16, 16] and manifest["sampler"]["steps"] == 8
@@ -60,7 +61,35 @@ def test_export_parity_and_manifest(tmp_path):
     assert manifest["models"]["maskStep"]["inputs"][3] == {"name": "k", "shape": [5]}
     assert [o["name"] for o in manifest["models"]["maskStep"]["outputs"]] == ["x_prev", "x0", "c"]
     assert manifest["card"]["stepsTrained"] == {"mask": 3, "image": 3} and manifest["card"]["metrics"] == {"note": 1}
-    assert "BUS-BRA" in manifest["card"]["citation"]
+    card = manifest["card"]
+    assert card["data"] == "Discs, folds [1, 2, 3] (6 pairs), resized to 16²" and card["citation"] == "Disc et al., 2026."
+    assert card["license"] == "Disc license (LicenseRef-Disc); the data's notice: DATA-LICENSE.txt"
+    assert card["recipe"]["mask"] == {"batch": 4, "folds": [1, 2, 3], "trainPairs": 6, "siamese": False, "torch": torch.__version__}
+    readme = (out / "README.md").read_text()  # the model card, from the same facts (tests/test_card.py: its layout)
+    assert readme.startswith("---\nlicense: \"other\"\nlicense_name: \"disc\"") and "synthetic discs" in readme
+    assert "BUS-BRA" not in readme + json.dumps(manifest)
+
+
+@needs_ort
+def test_export_without_a_data_card_says_so(tmp_path, capsys):
+    from pigkit.export import main
+    run = tmp_path / "run"
+    config = {"preset": "tiny", "resolution": 16, "overrides": {}, "folds": None, "train_pairs": 6,
+              "device": "cpu", "torch": torch.__version__, "batch": 4}
+    for role in ("mask", "image"):
+        m = build_unet("tiny", 16)
+        (run / role).mkdir(parents=True)
+        atomic_save({"ema": m.state_dict(), "iter": 3, "images_seen": 12, "wall_seconds": 1.0, "config": config},
+                    run / role / "ckpt.pt")
+    out = tmp_path / "model"
+    assert main(["--run", str(run), "--out", str(out), "--name", "x", "--steps", "2"]) == 0
+    assert "warning: " in capsys.readouterr().err
+    card = json.loads((out / "manifest.json").read_text())["card"]
+    assert card["data"] == "undescribed (exported without a data card): 6 pairs, resized to 16²"
+    assert card["license"].startswith("unknown") and card["citation"] == "none recorded (no data card)"
+    readme = (out / "README.md").read_text()
+    assert "license: \"unknown\"" in readme and "**Undescribed.**" in readme and "datasets:" not in readme
+    assert not (out / "DATA-LICENSE.txt").exists() and "BUS-BRA" not in readme
 
 
 @needs_ort

@@ -1,0 +1,110 @@
+"""Data cards and the model card README.md (pigkit.card); the export's side is in test_export.py."""
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pigkit.card import DataCardError, main, read_data_card
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = REPO / "public" / "models" / "tiny"
+BUSBRA_CARD = REPO / "training" / "datasets" / "busbra.json"
+SHARED_LICENSE = REPO.parent / "shared" / "datasets" / "busbra" / "LICENSE.txt"
+EVAL = {"metrics": {"heldOut": "fold 4 (365 pairs)", "generated": 512, "steps": 50, "eta": 1.0, "clip": "both",
+                    "saturatedPixels": 0.0373, "pairConsistencyDice": 0.7585, "maskStatWasserstein1": {"area_fraction": 0.0247},
+                    "details": "EVALUATION.md"}}
+
+
+def front_matter(readme: str) -> dict:
+    """The YAML front matter as the card writes it (one JSON value a line, lists one item a line)."""
+    assert readme.startswith("---\n")
+    block = readme[4:readme.index("\n---\n")]
+    out, key = {}, None
+    for line in block.splitlines():
+        if line.startswith("- "):
+            out[key].append(json.loads(line[2:]))
+        else:
+            key, _, value = line.partition(": ")
+            key = key.rstrip(":")
+            out[key] = json.loads(value) if value else []
+    try:
+        import yaml  # Debian's python3-yaml, where installed: the same front matter read as YAML
+        assert yaml.safe_load(block) == out
+    except ImportError:
+        pass
+    return out
+
+
+def sections(readme: str) -> list[str]:
+    return [line[3:] for line in readme.splitlines() if line.startswith("## ")]
+
+
+def test_busbra_data_card():
+    card = read_data_card(BUSBRA_CARD)
+    assert card["name"] == "BUS-BRA" and card["license"]["id"] == "LicenseRef-BUS-BRA"
+    assert card["bibtex"].startswith("@article{") and "journal = {Medical Physics}" in card["bibtex"]
+    if SHARED_LICENSE.is_file():  # the notice, word for word
+        assert card["license"]["text"] == SHARED_LICENSE.read_text(encoding="utf-8")
+
+
+def test_data_card_errors_name_the_field(tmp_path):
+    path = tmp_path / "d.json"
+    good = {"dataCard": 1, "name": "D", "description": "d", "license": {"name": "L", "file": "LICENSE"}}
+    (tmp_path / "LICENSE").write_text("notice\n")
+    path.write_text(json.dumps(good))
+    assert read_data_card(path)["license"]["text"] == "notice\n"  # a file next to the card
+    for broken, message in ((dict(good, dataCard=2), '"dataCard": 1'), ({k: v for k, v in good.items() if k != "name"}, "name must be"),
+                            (dict(good, license="MIT"), "license must be an object"),
+                            (dict(good, license={"file": "LICENSE"}), "license.name must be"),
+                            (dict(good, license={"name": "L", "file": "nowhere"}), "license.file nowhere"),
+                            (dict(good, url=""), "url must be absent or a non-empty string")):
+        path.write_text(json.dumps(broken))
+        with pytest.raises(DataCardError, match=message):
+            read_data_card(path)
+
+
+def test_card_for_an_exported_folder_leaves_its_files_alone(tmp_path, capsys):
+    folder = shutil.copytree(TINY, tmp_path / "tiny", ignore=shutil.ignore_patterns("README.md"))
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    (tmp_path / "card.json").write_text(json.dumps(EVAL))
+    assert main(["--model", str(folder), "--data-card", str(BUSBRA_CARD), "--eval-card", str(tmp_path / "card.json")]) == 0
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.name != "README.md"} == {
+        **before, "DATA-LICENSE.txt": read_data_card(BUSBRA_CARD)["license"]["text"].encode()}
+    readme = (folder / "README.md").read_text()
+    front = front_matter(readme)
+    assert front["license"] == "other" and front["license_name"] == "bus-bra" and front["license_link"] == "DATA-LICENSE.txt"
+    assert front["datasets"] == ["bus-bra"] and front["metrics"] == ["saturatedPixels", "pairConsistencyDice", "maskStatWasserstein1"]
+    assert {"medical-imaging", "ultrasound", "onnx"} <= set(front["tags"])
+    assert sections(readme) == ["Model description", "Intended use", "Limitations", "Training data", "Training recipe",
+                                "Evaluation", "Citation"]
+    assert "Research data generation" in readme and "**Not for clinical use.**" in readme
+    assert "| pair consistency: Dice of a segmenter" in readme and "| 0.7585 |" in readme and "area_fraction | 0.0247 |" in readme
+    assert readme.count("```bibtex") == 2 and "@article{gomezflores2023busbra" in readme
+    assert "title     = {Paired Image Generation with Diffusion-Guided Diffusion Models}" in readme and "eprint        = {2505.06068}" in readme
+    assert "| iterations | 263 | 252 |" in readme  # the manifest card's counts
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_card_without_a_data_card_warns_and_invents_nothing(tmp_path, capsys):
+    folder = shutil.copytree(TINY, tmp_path / "tiny", ignore=shutil.ignore_patterns("README.md", "DATA-LICENSE.txt"))
+    assert main(["--model", str(folder)]) == 0
+    assert "warning: " in capsys.readouterr().err
+    readme = (folder / "README.md").read_text()
+    assert front_matter(readme)["license"] == "unknown" and "datasets" not in front_matter(readme)
+    assert "**Undescribed.**" in readme and "@article" not in readme and "No evaluation figures" in readme
+
+
+def test_card_errors(tmp_path, capsys):
+    assert main(["--model", str(tmp_path)]) == 2
+    assert "no manifest.json" in capsys.readouterr().err
+    (tmp_path / "card.json").write_text("{}")
+    assert main(["--model", str(TINY), "--eval-card", str(tmp_path / "card.json")]) == 2
+    assert 'no "metrics" object' in capsys.readouterr().err
+
+
+def test_shipped_tiny_card_is_current():
+    """public/models/tiny/README.md is what pigkit.card writes for it today."""
+    from pigkit.card import model_card
+    manifest = json.loads((TINY / "manifest.json").read_text())
+    assert (TINY / "README.md").read_text() == model_card(manifest, read_data_card(BUSBRA_CARD), None, "tiny", True)
