@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { cardValueText, formatBytes, loadProgressText, modelCardRows } from './model-panel';
+import { cardValueText, formatBytes, loadProgressText, modelCardRows, modelCardUrl } from './model-panel';
 
 describe('model card rows', () => {
   it('the tiny manifest’s card: resolution, steps, then the fields it has, objects in words', () => {
@@ -25,6 +25,29 @@ describe('model card rows', () => {
     expect(cardValueText({})).toBeNull();
     expect(cardValueText(Number.NaN)).toBeNull();
     expect(cardValueText(false)).toBe('no');
+  });
+});
+
+describe('the model card link', () => {
+  const url = (folder: string) => `/studio/models/${folder}/`;
+  const bundled = [
+    { folder: 'tiny', documents: ['DATA-LICENSE.txt', 'README.md'] },
+    { folder: 'old', documents: ['DATA-LICENSE.txt'] },
+    { folder: 'bare' },
+  ];
+
+  it('a bundled model whose folder has README.md links it; one without, and custom models, do not', () => {
+    expect(modelCardUrl({ kind: 'bundled', id: '/studio/models/tiny/' }, bundled, url)).toBe('/studio/models/tiny/README.md');
+    expect(modelCardUrl({ kind: 'bundled', id: '/studio/models/old/' }, bundled, url)).toBeNull();
+    expect(modelCardUrl({ kind: 'bundled', id: '/studio/models/bare/' }, bundled, url)).toBeNull();
+    expect(modelCardUrl({ kind: 'custom', id: 'sha-abc' }, bundled, url)).toBeNull();
+    expect(modelCardUrl(undefined, bundled, url)).toBeNull();
+  });
+
+  it('the tiny folder ships its card', () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../public/models/tiny/README.md', import.meta.url)), 'utf8');
+    expect(readme).toMatch(/^---\nlicense: /);
+    expect(readme).toContain('**Not for clinical use.**');
   });
 });
 

@@ -50,6 +50,21 @@ export function modelCardRows(model: { resolution: [number, number]; defaultStep
   return rows;
 }
 
+/**
+ * The open model's card for people (README.md beside its manifest, written by the kit's export):
+ * its URL where the model is a bundled one whose folder lists it among its documents, else null
+ * (a custom model's files are only the manifest and the ONNX files).
+ */
+export function modelCardUrl(
+  source: { kind: 'bundled' | 'custom'; id: string } | undefined,
+  bundled: readonly { folder: string; documents?: readonly string[] }[],
+  folderUrl: (folder: string) => string,
+): string | null {
+  if (source?.kind !== 'bundled') return null;
+  const entry = bundled.find((b) => folderUrl(b.folder) === source.id);
+  return entry?.documents?.includes('README.md') ? `${source.id}README.md` : null;
+}
+
 /** "812 B", "760 KiB", "3.1 MiB", "1.20 GiB". */
 export function formatBytes(bytes: number): string {
   if (!Number.isFinite(bytes) || bytes < 0) return '–';

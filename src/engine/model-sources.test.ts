@@ -46,7 +46,7 @@ describe('a custom model from the user’s files', () => {
   it('no manifest.json: says so and lists what was chosen', async () => {
     const files = tinyFiles();
     files.delete('manifest.json');
-    expect((await failure(check(files))).message).toMatch(/^no manifest\.json among the files you chose \(DATA-LICENSE\.txt, image\.onnx, image_step\.onnx, mask\.onnx, mask_step\.onnx\)/);
+    expect((await failure(check(files))).message).toMatch(/^no manifest\.json among the files you chose \(DATA-LICENSE\.txt, README\.md, image\.onnx, image_step\.onnx, mask\.onnx, mask_step\.onnx\)/);
   });
 
   it('a file the manifest names is missing: named', async () => {

@@ -7,7 +7,7 @@ import { browserCacheStorage, clearModelCaches, listModelCaches, modelCacheName,
 import { progressFraction } from '../../engine/load-progress';
 import { modelUrl, withModelParam } from '../config';
 import { dragHasFiles, droppedFiles, gatherModelFiles, type FileLike } from '../model-files';
-import { formatBytes, loadProgressText, modelCardRows } from '../model-panel';
+import { formatBytes, loadProgressText, modelCardRows, modelCardUrl } from '../model-panel';
 import { useStudio } from '../studio';
 
 interface CacheState {
@@ -120,6 +120,7 @@ export function ModelCard() {
   const custom = cache?.models.filter((m) => m.kind === 'custom') ?? [];
   const cacheBytes = cache?.models.reduce((sum, m) => sum + m.bytes, 0) ?? 0;
   const fraction = progress ? progressFraction(progress) : null;
+  const cardUrl = modelCardUrl(source, bundledModels, modelUrl);
 
   return (
     <section className={`model-panel${dragging ? ' dropping' : ''}`} aria-label="Model panel">
@@ -144,6 +145,14 @@ export function ModelCard() {
                 </div>
               ))}
             </dl>
+          ) : null}
+          {cardUrl ? (
+            <p className="model-card-link">
+              <a href={cardUrl} target="_blank" rel="noopener">
+                Model card
+              </a>{' '}
+              (README.md: intended use, limitations, training data, evaluation, citations)
+            </p>
           ) : null}
 
           <h3 id="bundled-models">Bundled models</h3>
