@@ -26,7 +26,8 @@ function csp(): Plugin {
 /**
  * `virtual:bundled-models`: the bundled model folders (public/models/<folder>/manifest.json), read
  * when the app is built or served, so the model panel's list stays true when a folder is added.
- * Only what the list shows; the studio validates the manifest itself when it opens one.
+ * Only what the list shows, and the folder's text documents (so the worker fetches a model card
+ * only where there is one: core/dataset/about.ts); the studio validates the manifest itself.
  */
 function bundledModels(): Plugin {
   const id = 'virtual:bundled-models';
@@ -35,11 +36,12 @@ function bundledModels(): Plugin {
     (existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : [])
       .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'manifest.json')))
       .map((d) => {
+        const documents = readdirSync(join(dir, d.name)).filter((f) => /\.(md|txt)$/.test(f)).sort();
         try {
           const m = JSON.parse(readFileSync(join(dir, d.name, 'manifest.json'), 'utf8'));
-          return { folder: d.name, name: String(m.name ?? d.name), resolution: m.resolution ?? null, steps: m.sampler?.steps ?? null };
+          return { folder: d.name, name: String(m.name ?? d.name), resolution: m.resolution ?? null, steps: m.sampler?.steps ?? null, documents };
         } catch {
-          return { folder: d.name, name: d.name, resolution: null, steps: null };
+          return { folder: d.name, name: d.name, resolution: null, steps: null, documents };
         }
       })
       .sort((a, b) => a.folder.localeCompare(b.folder));
@@ -86,7 +88,8 @@ export default defineConfig({
   },
   server: { headers: { ...crossOriginIsolation, 'Content-Security-Policy': DEV_CSP } },
   preview: { headers: { ...crossOriginIsolation, 'Content-Security-Policy': CSP } },
-  worker: { format: 'es' },
+  // the worker lists the bundled folders' documents too (config.plugins reach workers only in dev)
+  worker: { format: 'es', plugins: () => [bundledModels()] },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   build: {
     target: 'es2022',

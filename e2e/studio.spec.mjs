@@ -3,7 +3,7 @@
 // Later specs use what earlier ones left in `env.shared` (the WebGPU pair, to compare with WASM).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { gunzipSync } from 'node:zlib';
@@ -515,6 +515,19 @@ export async function runBatch(page, start, size, timeout = RUN_TIMEOUT) {
     { timeout, polling: 50 },
   );
   return batchStatus(page);
+}
+
+/** The model folder's documents a dataset carries (core/dataset/about.ts): its data license, its model card where it has one. */
+const datasetDocuments = (folder) => ['DATA-LICENSE.txt', ...(existsSync(join(ROOT, 'public/models', folder, 'README.md')) ? ['MODEL-CARD.md'] : [])];
+
+/**
+ * A dataset ZIP unpacked (unzipped): every entry under the one top folder `folder` (nnU-Net's
+ * DatasetNNN_Name); returns that folder and the names inside it.
+ */
+function datasetUnzipped(bytes, folder) {
+  const { dir, names } = unzipped(bytes);
+  assert.deepEqual(names.filter((n) => !n.startsWith(`${folder}/`)), [], `entries outside ${folder}/`);
+  return { dir: join(dir, folder), top: dir, names: names.map((n) => n.slice(folder.length + 1)) };
 }
 
 /** Unpacks a ZIP with Debian's unzip after `unzip -t` checked every entry's CRC; returns { dir, names }. */
@@ -1508,9 +1521,12 @@ export const tests = [
       // the dataset ZIP
       const zipFile = await downloadOne(page, 'Download dataset (ZIP)');
       assert.equal(zipFile.name, `${m.name}_seed${BATCH_START}_steps${BATCH_STEPS}_n4_dataset.zip`);
-      const { dir, names } = unzipped(zipFile.bytes);
+      // the default top folder: nnU-Net's Dataset501_<model>
+      const { dir, top, names } = datasetUnzipped(zipFile.bytes, `Dataset501_${m.name}`);
       const cases = seeds.map(caseOf);
-      assert.deepEqual([...names].sort(), [...cases.flatMap((c) => [`imagesTr/${c}_0000.png`, `labelsTr/${c}.png`]), 'dataset.json', 'manifest.json'].sort());
+      const documents = datasetDocuments(MODEL);
+      assert.deepEqual([...names].sort(), [...cases.flatMap((c) => [`imagesTr/${c}_0000.png`, `labelsTr/${c}.png`]), 'dataset.json', 'manifest.json', ...documents].sort());
+      assert.ok(readFileSync(join(dir, 'DATA-LICENSE.txt')).equals(readFileSync(join(ROOT, 'public/models', MODEL, 'DATA-LICENSE.txt'))), 'DATA-LICENSE.txt is not the model folder’s');
       for (const c of cases) {
         const label = decodePng(readFileSync(join(dir, 'labelsTr', `${c}.png`)));
         const image = decodePng(readFileSync(join(dir, 'imagesTr', `${c}_0000.png`)));
@@ -1519,6 +1535,7 @@ export const tests = [
       }
       const dataset = JSON.parse(readFileSync(join(dir, 'dataset.json'), 'utf8'));
       assert.deepEqual([dataset.channel_names, dataset.labels, dataset.numTraining, dataset.file_ending], [{ 0: 'ultrasound' }, { background: 0, lesion: 1 }, 4, '.png']);
+      assert.deepEqual([dataset.licence, dataset.reference], [m.card.license, m.card.citation]);
       const zipManifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
       const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
       assert.equal(zipManifest.model.name, m.name);
@@ -1543,9 +1560,9 @@ export const tests = [
           maxDiff = Math.max(maxDiff, d);
         }
         assert.ok(maxDiff <= 1, `an image differs from the CLI's by ${maxDiff} levels`);
-        // with the same labels the index files are the same bytes too (areas, seeds, model, version)
-        for (const f of ['dataset.json', 'manifest.json']) assert.equal(readFileSync(join(dir, f), 'utf8'), readFileSync(join(cli, f), 'utf8'), `${f} differs from the CLI's`);
-        note(`ZIP vs \`npm run generate\` (seeds ${seeds[0]}…${seeds.at(-1)}, ${BATCH_STEPS} steps): labels identical, images identical ${identicalImages}/4 (max |Δ| ${maxDiff}), dataset.json and manifest.json identical`);
+        // with the same labels the index files are the same bytes too (areas, seeds, model, version), and the documents
+        for (const f of ['dataset.json', 'manifest.json', ...documents]) assert.equal(readFileSync(join(dir, f), 'utf8'), readFileSync(join(cli, f), 'utf8'), `${f} differs from the CLI's`);
+        note(`ZIP vs \`npm run generate\` (seeds ${seeds[0]}…${seeds.at(-1)}, ${BATCH_STEPS} steps): labels identical, images identical ${identicalImages}/4 (max |Δ| ${maxDiff}), ${['dataset.json', 'manifest.json', ...documents].join(', ')} identical`);
       } finally {
         rmSync(cli, { recursive: true, force: true });
       }
@@ -1564,7 +1581,7 @@ export const tests = [
       const label = decodePng(readFileSync(join(dir, 'labelsTr', `${caseOf(seed)}.png`)));
       assert.deepEqual(Array.from(pair.mask.png.gray, (v) => (v ? 1 : 0)), Array.from(label.gray));
       note(`${opened}; its downloaded pair has the ZIP's pixels`);
-      rmSync(dirname(dir), { recursive: true, force: true });
+      rmSync(dirname(top), { recursive: true, force: true });
       assert.deepEqual(errors, []);
       await page.close();
     },
@@ -1609,11 +1626,14 @@ export const tests = [
       assert.equal(await page.locator('[role="alert"]').count(), 0, 'cancel raised an alert');
       assert.doesNotMatch(await statusText(page), /Batch:/);
       note(`${text} (${Date.now() - t0} ms after the click)`);
+      // the top folder as set in the export's inputs
+      await region.getByLabel('Dataset id', { exact: true }).fill('42');
+      await region.getByLabel('Dataset name', { exact: true }).fill('cancelled batch');
       const zipFile = await downloadOne(page, 'Download dataset (ZIP)');
-      const { dir } = unzipped(zipFile.bytes);
+      const { dir, top } = datasetUnzipped(zipFile.bytes, 'Dataset042_cancelled-batch');
       const zipManifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
       assert.deepEqual(zipManifest.cases.map((c) => c.seed), Array.from({ length: kept }, (_, i) => 100 + i));
-      rmSync(dirname(dir), { recursive: true, force: true });
+      rmSync(dirname(top), { recursive: true, force: true });
       // the studio generates again
       await page.getByLabel('Steps', { exact: true }).fill('2');
       assert.match((await generate(page)).text, /Done: 2 of 2 steps/);
@@ -1641,15 +1661,16 @@ export const tests = [
         await region.getByLabel('Reject empty masks').uncheck();
         await region.getByLabel('Dataset format').selectOption('nifti');
         const zipFile = await downloadOne(page, 'Download dataset (ZIP)');
-        const { dir, names } = unzipped(zipFile.bytes);
-        assert.deepEqual([...names].sort(), ['dataset.json', 'imagesTr/pig_0000000000_0000.nii.gz', 'imagesTr/pig_0000000001_0000.nii.gz', 'labelsTr/pig_0000000000.nii.gz', 'labelsTr/pig_0000000001.nii.gz', 'manifest.json']);
+        const { dir, top, names } = datasetUnzipped(zipFile.bytes, `Dataset501_${MODEL}`);
+        // the variant is served from the tiny folder, but the build lists no documents for it: only the license its card names
+        assert.deepEqual([...names].sort(), ['DATA-LICENSE.txt', 'dataset.json', 'imagesTr/pig_0000000000_0000.nii.gz', 'imagesTr/pig_0000000001_0000.nii.gz', 'labelsTr/pig_0000000000.nii.gz', 'labelsTr/pig_0000000001.nii.gz', 'manifest.json']);
         assert.equal(JSON.parse(readFileSync(join(dir, 'dataset.json'), 'utf8')).file_ending, '.nii.gz');
         const nii = gunzipSync(readFileSync(join(dir, 'labelsTr', 'pig_0000000000.nii.gz')));
         assert.equal(nii.readInt32LE(0), 348);
         assert.ok(nii.subarray(352).every((v) => v === 0), 'an empty label has lesion voxels');
         assert.deepEqual(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).cases.map((c) => c.empty), [true, true]);
         note(`${(await exportNote.innerText()).trim()}; NIfTI ZIP: ${names.length} files`);
-        rmSync(dirname(dir), { recursive: true, force: true });
+        rmSync(dirname(top), { recursive: true, force: true });
         assert.deepEqual(errors, []);
         await page.close();
       } finally {

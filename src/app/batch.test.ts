@@ -1,18 +1,25 @@
 import pngjs from 'pngjs';
 import { describe, expect, it } from 'vitest';
+import { datasetAbout } from '../core/dataset/about';
 import { caseFiles, datasetFiles } from '../core/dataset/nnunet';
 import { zip } from '../core/dataset/zip';
 import { readStoredZip } from '../test/unzip';
 import { MAX_BATCH_SIZE, type BatchPair, type BatchProgress, type ModelInfo } from '../worker/api';
-import { APP_VERSION, areaPercent, batchProgressText, batchRemainingMs, comparePairs, datasetZip, datasetZipName, exportedPairs, isEmptyMask, parseBatchInputs } from './batch';
+import { APP_VERSION, areaPercent, batchProgressText, batchRemainingMs, comparePairs, datasetNameShown, datasetZip, datasetZipName, exportedPairs, isEmptyMask, parseBatchInputs, parseDatasetFolder } from './batch';
 
 const H = 2;
 const W = 3;
-const model: Pick<ModelInfo, 'binarize' | 'dataset' | 'resolution'> = {
+const model: Pick<ModelInfo, 'binarize' | 'dataset' | 'resolution' | 'card' | 'documents'> = {
   resolution: [H, W],
   binarize: { kernel: 5, weights: [0.75, 0.25] },
   dataset: { name: 'fake', resolution: [H, W], modality: 'ultrasound', files: { mask: { file: 'mask.onnx', sha256: 'ab'.repeat(32) } } },
+  card: { data: 'Some lesions, 12 pairs', license: 'CC-BY 4.0', citation: 'A. Author, "Lesions", 2024.', licenseFile: 'LICENSE-DATA.txt' },
+  documents: [
+    { file: 'LICENSE-DATA.txt', path: 'LICENSE-DATA.txt', bytes: new TextEncoder().encode('the notice\n') },
+    { file: 'README.md', path: 'MODEL-CARD.md', bytes: new TextEncoder().encode('# fake\n') },
+  ],
 };
+const FOLDER = 'Dataset501_fake';
 
 function pair(seed: number, lesion: number): BatchPair {
   return {
@@ -70,17 +77,23 @@ describe('mask area, empty masks and the exported pairs', () => {
 });
 
 describe('the dataset ZIP', () => {
-  it('holds the nnU-Net raw layout and the manifest, the same bytes as core/dataset gives the CLI', async () => {
+  it('holds the nnU-Net raw layout, the manifest and the model folder’s documents under DatasetNNN_Name/, the same bytes as core/dataset gives the CLI', async () => {
     const pairs = [pair(8, 2), pair(7, 0)];
-    const bytes = await datasetZip(pairs, model, 'png');
+    const bytes = await datasetZip(pairs, model, 'png', FOLDER);
     const files = readStoredZip(bytes);
-    expect([...files.keys()]).toEqual(['imagesTr/pig_0000000007_0000.png', 'labelsTr/pig_0000000007.png', 'imagesTr/pig_0000000008_0000.png', 'labelsTr/pig_0000000008.png', 'dataset.json', 'manifest.json']);
-    const label = pngjs.PNG.sync.read(Buffer.from(files.get('labelsTr/pig_0000000008.png')!));
+    expect([...files.keys()]).toEqual(
+      ['imagesTr/pig_0000000007_0000.png', 'labelsTr/pig_0000000007.png', 'imagesTr/pig_0000000008_0000.png', 'labelsTr/pig_0000000008.png', 'dataset.json', 'manifest.json', 'LICENSE-DATA.txt', 'MODEL-CARD.md'].map((p) => `${FOLDER}/${p}`),
+    );
+    const get = (path: string) => files.get(`${FOLDER}/${path}`)!;
+    const label = pngjs.PNG.sync.read(Buffer.from(get('labelsTr/pig_0000000008.png')));
     expect([label.width, label.height]).toEqual([W, H]);
     expect(Array.from({ length: H * W }, (_, i) => label.data[i * 4])).toEqual([1, 1, 0, 0, 0, 0]);
-    const dataset = JSON.parse(new TextDecoder().decode(files.get('dataset.json')));
+    expect(new TextDecoder().decode(get('LICENSE-DATA.txt'))).toBe('the notice\n');
+    const dataset = JSON.parse(new TextDecoder().decode(get('dataset.json')));
     expect(dataset).toMatchObject({ channel_names: { '0': 'ultrasound' }, labels: { background: 0, lesion: 1 }, numTraining: 2, file_ending: '.png' });
-    const manifest = JSON.parse(new TextDecoder().decode(files.get('manifest.json')));
+    expect(dataset).toMatchObject({ licence: 'CC-BY 4.0', reference: 'A. Author, "Lesions", 2024.' });
+    expect(dataset.description).toMatch(/model "fake", trained on Some lesions, 12 pairs\. It carries LICENSE-DATA\.txt and MODEL-CARD\.md/);
+    const manifest = JSON.parse(new TextDecoder().decode(get('manifest.json')));
     expect(manifest.model).toEqual(model.dataset);
     expect(manifest.cases.map((c: { seed: number; steps: number; appVersion: string; empty: boolean; maskAreaFraction: number }) => [c.seed, c.steps, c.appVersion, c.empty, c.maskAreaFraction])).toEqual([
       [7, 4, APP_VERSION, true, 0],
@@ -92,14 +105,24 @@ describe('the dataset ZIP', () => {
       const mask = Float32Array.from(p.mask, (v) => (v ? 1 : -1));
       cli.push(await caseFiles({ seed: p.seed, mode: 'pair', steps: 4, eta: 0, clip: 'none', binarize: model.binarize, appVersion: APP_VERSION }, { mask, image: p.image }, [H, W]));
     }
-    expect(bytes).toEqual(zip(datasetFiles(cli, model.dataset)));
+    const about = datasetAbout(model.card, 'fake', ['LICENSE-DATA.txt', 'MODEL-CARD.md']);
+    expect(bytes).toEqual(zip(datasetFiles(cli, model.dataset, { about, documents: model.documents }).map((f) => ({ ...f, path: `${FOLDER}/${f.path}` }))));
   });
 
   it('writes NIfTI when asked, and refuses an empty export', async () => {
-    const files = readStoredZip(await datasetZip([pair(1, 1)], model, 'nifti'));
-    expect([...files.keys()]).toEqual(['imagesTr/pig_0000000001_0000.nii.gz', 'labelsTr/pig_0000000001.nii.gz', 'dataset.json', 'manifest.json']);
-    expect(JSON.parse(new TextDecoder().decode(files.get('dataset.json'))).file_ending).toBe('.nii.gz');
-    await expect(datasetZip([], model, 'png')).rejects.toThrow('there is no pair to export');
+    const files = readStoredZip(await datasetZip([pair(1, 1)], { ...model, documents: [] }, 'nifti', 'Dataset777_x'));
+    expect([...files.keys()]).toEqual(['imagesTr/pig_0000000001_0000.nii.gz', 'labelsTr/pig_0000000001.nii.gz', 'dataset.json', 'manifest.json'].map((p) => `Dataset777_x/${p}`));
+    const dataset = JSON.parse(new TextDecoder().decode(files.get('Dataset777_x/dataset.json')));
+    expect(dataset.file_ending).toBe('.nii.gz');
+    expect(dataset.description).toMatch(/The model's folder gave no data license file or model card\./);
+    await expect(datasetZip([], model, 'png', FOLDER)).rejects.toThrow('there is no pair to export');
+  });
+
+  it('its top folder: DatasetNNN_ with the id in 3 digits and the name made safe (empty: the model’s); a bad id is named', () => {
+    expect(parseDatasetFolder('501', '', 'busbra64')).toEqual({ folder: 'Dataset501_busbra64' });
+    expect(parseDatasetFolder(' 7 ', 'My lesions (v2)', 'tiny')).toEqual({ folder: 'Dataset007_My-lesions-v2' });
+    expect(datasetNameShown('', 'a b')).toBe('a-b');
+    for (const bad of ['0', '1000', '-1', '5.5', 'x', '']) expect(parseDatasetFolder(bad, '', 'tiny')).toMatch(/Dataset id must be a whole number from 1 to 999/);
   });
 
   it('is named after the model, the first seed, the steps and the count', () => {

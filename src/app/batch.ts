@@ -1,6 +1,7 @@
 // The batch's pure parts: its inputs, progress and ETA, the pairs an export keeps, and the dataset
 // ZIP itself, which is src/core/dataset's (the CLI's files for the same seeds, zipped). No DOM.
 import { version as packageVersion } from '../../package.json';
+import { datasetAbout, datasetFolderName, DEFAULT_DATASET_ID, MAX_DATASET_ID, sanitizeDatasetName, underFolder } from '../core/dataset/about';
 import { caseFiles, datasetFiles, maskAreaFraction, type ImageFormat } from '../core/dataset/nnunet';
 import { zip } from '../core/dataset/zip';
 import { MAX_BATCH_SIZE, type BatchPair, type BatchProgress, type GenerateResult, type ModelInfo } from '../worker/api';
@@ -53,16 +54,36 @@ export function exportedPairs<P extends Pick<BatchPair, 'seed' | 'mask'>>(pairs:
 }
 
 /**
- * The dataset ZIP of these pairs: nnU-Net v2 raw layout, dataset.json and manifest.json, exactly
- * the files `npm run generate` writes for the same model, seeds, steps, η and clip (same functions).
+ * The ZIP's top folder `DatasetNNN_Name` from the export's inputs (empty name: the model's), or
+ * what is wrong with them.
  */
-export async function datasetZip(pairs: readonly GenerateResult[], model: Pick<ModelInfo, 'binarize' | 'dataset' | 'resolution'>, format: ImageFormat): Promise<Uint8Array> {
+export function parseDatasetFolder(idText: string, nameText: string, modelName: string): { folder: string } | string {
+  const id = parseBoundedInteger(idText, 1, MAX_DATASET_ID);
+  if (id === null) return `Dataset id must be a whole number from 1 to ${MAX_DATASET_ID} (nnU-Net's DatasetNNN; from ${DEFAULT_DATASET_ID} up for your own datasets).`;
+  return { folder: datasetFolderName(id, nameText.trim() || modelName) };
+}
+
+/** The dataset name the export uses for an input (empty: the model's), as nnU-Net's folder takes it. */
+export const datasetNameShown = (nameText: string, modelName: string): string => sanitizeDatasetName(nameText.trim() || modelName);
+
+/**
+ * The dataset ZIP of these pairs under the folder `folder` (DatasetNNN_Name): nnU-Net v2 raw
+ * layout, dataset.json and manifest.json, and the model folder's documents, exactly the files
+ * `npm run generate` writes for the same model, seeds, steps, η and clip (same functions).
+ */
+export async function datasetZip(
+  pairs: readonly GenerateResult[],
+  model: Pick<ModelInfo, 'binarize' | 'dataset' | 'resolution' | 'card' | 'documents'>,
+  format: ImageFormat,
+  folder: string,
+): Promise<Uint8Array> {
   if (pairs.length === 0) throw new Error('there is no pair to export');
   const cases = [];
   for (const p of pairs) {
     cases.push(await caseFiles({ seed: p.seed, mode: p.mode, steps: p.steps, eta: p.eta, clip: p.clip, binarize: model.binarize, appVersion: APP_VERSION, format }, { mask: p.mask, image: p.image }, model.resolution));
   }
-  return zip(datasetFiles(cases, model.dataset, format));
+  const about = datasetAbout(model.card, model.dataset.name, model.documents.map((d) => d.path));
+  return zip(underFolder(folder, datasetFiles(cases, model.dataset, { format, about, documents: model.documents })));
 }
 
 /** `<model>_seed<first>_steps<steps>_n<count>_dataset.zip` (pairBaseName's naming, plus the count). */

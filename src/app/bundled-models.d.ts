@@ -6,6 +6,8 @@ declare module 'virtual:bundled-models' {
     name: string;
     resolution: [number, number] | null;
     steps: number | null;
+    /** The folder's text documents (*.md, *.txt), e.g. DATA-LICENSE.txt and the model card README.md. */
+    documents: string[];
   }[];
   export default models;
 }

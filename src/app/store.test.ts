@@ -16,6 +16,7 @@ const info: ModelInfo = {
   card: {},
   binarize: { kernel: 5, weights: [0.75, 0.25] },
   dataset: { name: 'fake', resolution: [H, W], modality: 'ultrasound', files: { mask: { file: 'mask.onnx', sha256: 'ab'.repeat(32) } } },
+  documents: [],
 };
 
 function frame(index: number, total: number): StepFrame {

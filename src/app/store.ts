@@ -3,6 +3,7 @@
 // them to the trajectory, the views draw the frame the timeline points at.
 import { create, type StoreApi, type UseBoundStore } from 'zustand';
 import { imageFromPixels, maskFromPixels, type PixelImage } from '../core/condition';
+import { DEFAULT_DATASET_ID } from '../core/dataset/about';
 import type { ImageFormat } from '../core/dataset/nnunet';
 import type { ClipMode } from '../core/ddim';
 import type {
@@ -60,6 +61,9 @@ export interface BatchState {
   /** Leave pairs with an empty mask out of the dataset export. */
   rejectEmpty: boolean;
   format: ImageFormat;
+  /** The ZIP's top folder DatasetNNN_Name: the id as typed, and the name (empty: the model's). */
+  datasetIdText: string;
+  datasetNameText: string;
   /** The finished pairs, in the order they came (seed order). Only final pairs: see openBatchPair. */
   pairs: BatchPair[];
   /** What the pairs were made with (its mode's condition kept once, for re-runs); null before a batch. */
@@ -126,7 +130,7 @@ export interface StudioState {
   generateBatch(): Promise<void>;
   /** Shows a gallery pair in the viewer with its whole run (its seed run again) and checks it is the batch's pair. */
   openBatchPair(index: number): Promise<void>;
-  setBatch(patch: Partial<Pick<BatchState, 'startText' | 'sizeText' | 'rejectEmpty' | 'format'>>): void;
+  setBatch(patch: Partial<Pick<BatchState, 'startText' | 'sizeText' | 'rejectEmpty' | 'format' | 'datasetIdText' | 'datasetNameText'>>): void;
   setSeedText(text: string): void;
   setStepsText(text: string): void;
   setClip(clip: ClipMode): void;
@@ -367,7 +371,7 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
       maskUndo: [],
       conditionImage: null,
       loadProgress: null,
-      batch: { startText: '0', sizeText: String(DEFAULT_BATCH_SIZE), rejectEmpty: false, format: 'png', pairs: [], request: null, progress: null, note: null, opened: null },
+      batch: { startText: '0', sizeText: String(DEFAULT_BATCH_SIZE), rejectEmpty: false, format: 'png', datasetIdText: String(DEFAULT_DATASET_ID), datasetNameText: '', pairs: [], request: null, progress: null, note: null, opened: null },
 
       load() {
         loading ??= loadModel();

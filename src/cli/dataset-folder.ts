@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { access, constants, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ClipMode } from '../core/ddim';
+import type { DatasetAbout } from '../core/dataset/about';
 import { datasetIndexFiles, RAW_ARRAYS, rawPath, recordFormat, type CaseRecord, type DatasetModel, type ImageFormat } from '../core/dataset/nnunet';
 import type { DatasetFile } from '../core/dataset/zip';
 
@@ -183,7 +184,7 @@ export async function removeStaleTemps(out: string, caseNames: readonly string[]
  * Rebuilds dataset.json and manifest.json from the records present (see the design note above);
  * returns the number of cases they describe. `format` is used when there is no case yet.
  */
-export async function rebuildIndex(out: string, model: DatasetModel, format: ImageFormat): Promise<number> {
+export async function rebuildIndex(out: string, model: DatasetModel, format: ImageFormat, about: DatasetAbout): Promise<number> {
   for (;;) {
     const before = await readRecords(out);
     for (const [name, s] of before) {
@@ -192,7 +193,7 @@ export async function rebuildIndex(out: string, model: DatasetModel, format: Ima
     const records = [...before.values()].map((s) => s.case);
     // the cases' own format (a run with --count 0 that only rebuilds need not repeat --format)
     const indexFormat = records.length > 0 ? recordFormat(records[0]) : format;
-    for (const f of datasetIndexFiles(records, model, indexFormat)) await writeAtomic(out, f.path, f.bytes);
+    for (const f of datasetIndexFiles(records, model, { format: indexFormat, about })) await writeAtomic(out, f.path, f.bytes);
     const after = await readRecords(out);
     if (after.size === before.size && [...after.keys()].every((k) => before.has(k))) return records.length;
   }

@@ -51,6 +51,8 @@ function snapshot(dir: string): Record<string, string> {
 }
 
 const ok = (r: CliResult) => expect(r.code, r.stderr).toBe(0);
+// the model folder's documents every dataset carries: its data license, and its model card where it has one
+const DOCS = ['DATA-LICENSE.txt', ...(existsSync(join(tiny, 'README.md')) ? ['MODEL-CARD.md'] : [])];
 const STEPS = '3';
 const common = ['--model', tiny, '--steps', STEPS, '--threads', '1'];
 
@@ -75,7 +77,7 @@ describe.skipIf(!present)('generate CLI (tiny pair)', () => {
     const cases = ['pig_0000000005', 'pig_0000000006', 'pig_0000000007'];
     expect(names).toEqual(
       [
-        'dataset.json', 'manifest.json',
+        'dataset.json', 'manifest.json', ...DOCS,
         ...cases.map((c) => `cases/${c}.json`),
         ...cases.map((c) => `imagesTr/${c}_0000.png`),
         ...cases.map((c) => `labelsTr/${c}.png`),
@@ -86,6 +88,10 @@ describe.skipIf(!present)('generate CLI (tiny pair)', () => {
     expect(dataset).toMatchObject({ channel_names: { '0': 'ultrasound' }, labels: { background: 0, lesion: 1 }, numTraining: 3, file_ending: '.png' });
     const manifest = JSON.parse(readFileSync(join(dir('batch'), 'manifest.json'), 'utf8'));
     const model = JSON.parse(readFileSync(join(tiny, 'manifest.json'), 'utf8'));
+    // licence, reference and description from the model's card; its data license file copied as is
+    expect(dataset).toMatchObject({ licence: model.card.license, reference: model.card.citation });
+    expect(dataset.description).toContain(`trained on ${model.card.data}. It carries ${DOCS.join(' and ')} from the model's folder.`);
+    expect(readFileSync(join(dir('batch'), 'DATA-LICENSE.txt'))).toEqual(readFileSync(join(tiny, 'DATA-LICENSE.txt')));
     for (const role of ['mask', 'image']) {
       const file = model.models[role].file;
       const onDisk = createHash('sha256').update(readFileSync(join(tiny, file))).digest('hex');
@@ -231,7 +237,7 @@ print(json.dumps(out))
 
   it('--format nifti: .nii.gz images and labels, file_ending ".nii.gz"; a png run into that folder is refused', async () => {
     ok(await cli(...common, '--seed', '5', '--count', '1', '--format', 'nifti', '--out', dir('nifti')));
-    expect(Object.keys(snapshot(dir('nifti'))).sort()).toEqual(['cases/pig_0000000005.json', 'dataset.json', 'imagesTr/pig_0000000005_0000.nii.gz', 'labelsTr/pig_0000000005.nii.gz', 'manifest.json']);
+    expect(Object.keys(snapshot(dir('nifti'))).sort()).toEqual([...DOCS, 'cases/pig_0000000005.json', 'dataset.json', 'imagesTr/pig_0000000005_0000.nii.gz', 'labelsTr/pig_0000000005.nii.gz', 'manifest.json'].sort());
     expect(JSON.parse(readFileSync(join(dir('nifti'), 'dataset.json'), 'utf8')).file_ending).toBe('.nii.gz');
     const png = await cli(...common, '--seed', '6', '--count', '1', '--out', dir('nifti'));
     expect(png.code).toBe(1);
@@ -240,6 +246,20 @@ print(json.dumps(out))
     rmSync(join(dir('nifti'), 'dataset.json'));
     ok(await cli('--model', tiny, '--count', '0', '--out', dir('nifti')));
     expect(JSON.parse(readFileSync(join(dir('nifti'), 'dataset.json'), 'utf8'))).toMatchObject({ numTraining: 1, file_ending: '.nii.gz' });
+  });
+
+  it('--dataset-id / --dataset-name: the dataset goes to <out>/DatasetNNN_Name (default 501, the model’s name); a bad id is named', async () => {
+    ok(await cli(...common, '--seed', '5', '--count', '1', '--dataset-id', '42', '--out', dir('raw-a')));
+    expect(readdirSync(dir('raw-a'))).toEqual(['Dataset042_tiny']);
+    expect(Object.keys(snapshot(join(dir('raw-a'), 'Dataset042_tiny'))).sort()).toEqual(
+      [...DOCS, 'cases/pig_0000000005.json', 'dataset.json', 'imagesTr/pig_0000000005_0000.png', 'labelsTr/pig_0000000005.png', 'manifest.json'].sort(),
+    );
+    ok(await cli(...common, '--seed', '5', '--count', '1', '--dataset-name', 'My lesions', '--out', dir('raw-b')));
+    expect(readdirSync(dir('raw-b'))).toEqual(['Dataset501_My-lesions']);
+    // the same cases as a plain --out run, byte for byte
+    expect(snapshot(join(dir('raw-b'), 'Dataset501_My-lesions'))).toEqual(snapshot(join(dir('raw-a'), 'Dataset042_tiny')));
+    const bad = await cli(...common, '--dataset-id', '1000', '--out', dir('unused'));
+    expect([bad.code, bad.stderr.trim()]).toEqual([2, 'generate: --dataset-id must be in 1 … 999, got 1000 (--help lists the options)']);
   });
 
   describe('--mode mask2image: model_y alone on a folder of mask PNGs', () => {
@@ -268,7 +288,7 @@ print(json.dumps(out))
       expect(a.stdout).toMatch(/^seed 3: [\d.]+ ms, [\d.]+ ms\/step → exact_0000000003$/m);
       const files = snapshot(dir('m2i-a'));
       expect(Object.keys(files).sort()).toEqual(
-        ['dataset.json', 'manifest.json', ...cases.flatMap((c) => [`cases/${c}.json`, `imagesTr/${c}_0000.png`, `labelsTr/${c}.png`])].sort(),
+        ['dataset.json', 'manifest.json', ...DOCS, ...cases.flatMap((c) => [`cases/${c}.json`, `imagesTr/${c}_0000.png`, `labelsTr/${c}.png`])].sort(),
       );
       expect(snapshot(dir('m2i-b'))).toEqual(files);
       const manifest = JSON.parse(readFileSync(join(dir('m2i-a'), 'manifest.json'), 'utf8'));

@@ -3,6 +3,7 @@
 //
 //   npm run generate -- --model public/models/tiny --count 64 --steps 8 --seed 0 --out out/tiny \
 //     [--eta 0] [--clip none|image|both] [--shard i/n] [--resume] [--raw] [--format png|nifti] [--threads 1]
+//     [--dataset-id 501] [--dataset-name NAME] (then the dataset is the folder <out>/Dataset501_NAME)
 //   npm run generate -- --mode mask2image --masks <dir of PNG masks> … (model_y alone, each mask as the label)
 //
 // stdout: one line per generated case, "seed <k>: <ms> ms, <ms> ms/step → <case>" (the training
@@ -10,7 +11,9 @@
 // on failure one line "generate: <what is wrong>" (exit 1; 2 for a bad command line).
 // Output folder, shards and resume: src/cli/dataset-folder.ts explains the design.
 import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { datasetAbout, datasetFolderName, DEFAULT_DATASET_ID, MAX_DATASET_ID, readDocuments, type DatasetAbout } from '../core/dataset/about';
 import { caseFiles, datasetModel, type CasePixels, type DatasetModel, type ImageFormat } from '../core/dataset/nnunet';
 import type { ClipMode } from '../core/ddim';
 import { samplerClip } from '../core/manifest';
@@ -19,7 +22,7 @@ import { tapStartNoise, type StartNoise } from '../core/sampler-tap';
 import { errorMessage } from '../engine/errors';
 import { loadPairFromDir } from '../engine/node';
 import type { LoadedPair } from '../engine/pair';
-import { checkCompatible, isComplete, OutputFolderError, prepareOutputFolder, readRecords, rebuildIndex, removeStaleTemps, writeCase } from './dataset-folder';
+import { checkCompatible, isComplete, OutputFolderError, prepareOutputFolder, readRecords, rebuildIndex, removeStaleTemps, writeAtomic, writeCase } from './dataset-folder';
 import { MaskFolderError, readMaskFolder } from './mask-folder';
 import { maskJobs, pairJobs, parseClip, parseEta, parseInteger, parseShard, shardSeeds, UsageError, type CaseJob, type Shard } from './plan';
 import { ProgressBar } from './progress';
@@ -28,6 +31,7 @@ const USAGE = `usage: npm run generate -- --model <dir> --count N --steps S --se
                            [--eta E] [--clip none|image|both] [--shard i/n] [--resume] [--raw]
                            [--format png|nifti] [--threads T]
                            [--mode pair|mask2image --masks <dir>]
+                           [--dataset-id N] [--dataset-name NAME]
   --model    model folder (manifest.json + ONNX files)         default public/models/tiny
   --mode     pair (both U-Nets) or mask2image (model_y alone on the masks of --masks)  default pair
   --masks    mask2image: a folder of mask PNGs, one case per mask and seed, named <mask>_<seed>
@@ -37,7 +41,12 @@ const USAGE = `usage: npm run generate -- --model <dir> --count N --steps S --se
   --eta      DDIM η (0 = deterministic DDIM)                   default: the manifest's
   --clip     clamp x̂₀ to [−1, 1] in a step, re-deriving ε: none (the paper's loop), image (ŷ₀),
              both (x̂₀ and ŷ₀)                                  default: the manifest's (else none)
-  --out      output folder (nnU-Net v2 raw layout)             default out
+  --out      output folder: the dataset itself (nnU-Net v2 raw layout), or with --dataset-id or
+             --dataset-name the folder that holds it (nnU-Net's $nnUNet_raw)      default out
+  --dataset-id    N (1 … ${MAX_DATASET_ID}): write the dataset to <out>/DatasetNNN_<name>  default ${DEFAULT_DATASET_ID} when
+             --dataset-name is given
+  --dataset-name  NAME of <out>/DatasetNNN_NAME (letters, digits, - and _; others become -)
+             default the model's name when --dataset-id is given
   --shard    i/n: generate only block i (0-based) of n of the seed range
   --resume   skip cases already complete in --out
   --raw      also write raw/<case>_{xT,yT,x0,y0}.npy (float32 [H, W])
@@ -62,6 +71,8 @@ interface RunOptions {
   raw: boolean;
   format: ImageFormat;
   threads?: number;
+  /** --dataset-id / --dataset-name: the dataset goes to out/DatasetNNN_Name (undefined: to out itself). */
+  dataset?: { id: number; name?: string };
 }
 
 function parseCommandLine(argv: string[]): RunOptions | 'help' {
@@ -84,6 +95,8 @@ function parseCommandLine(argv: string[]): RunOptions | 'help' {
         raw: { type: 'boolean', default: false },
         format: { type: 'string', default: 'png' },
         threads: { type: 'string' },
+        'dataset-id': { type: 'string' },
+        'dataset-name': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -112,6 +125,10 @@ function parseCommandLine(argv: string[]): RunOptions | 'help' {
     raw: values.raw,
     format: values.format,
     threads: values.threads === undefined ? undefined : parseInteger('threads', values.threads, 1, 1024),
+    dataset:
+      values['dataset-id'] === undefined && values['dataset-name'] === undefined
+        ? undefined
+        : { id: values['dataset-id'] === undefined ? DEFAULT_DATASET_ID : parseInteger('dataset-id', values['dataset-id'], 1, MAX_DATASET_ID), name: values['dataset-name'] },
   };
 }
 
@@ -167,11 +184,22 @@ async function sampleCase(pair: LoadedPair, job: CaseJob, steps: number, eta: nu
   return { ...result, raw: { xT: start.xT, yT: start.yT, x0: last.x0, y0: result.image } };
 }
 
-async function run(opts: RunOptions): Promise<void> {
-  await prepareOutputFolder(opts.out);
-  const pair = await loadModel(opts.model, opts.threads);
+/** The model folder's data license and model card, and dataset.json's licence, reference and description from its card. */
+async function datasetExtras(dir: string, pair: LoadedPair): Promise<{ about: DatasetAbout; documents: { path: string; bytes: Uint8Array }[] }> {
+  const { card, name } = pair.manifest;
+  const documents = await readDocuments(card, async (file) => new Uint8Array(await readFile(join(dir, file))));
+  return { about: datasetAbout(card, name, documents.map((d) => d.path)), documents };
+}
+
+async function run(options: RunOptions): Promise<void> {
+  // without --dataset-id/--dataset-name, --out is the dataset; with them it holds it (named after the model)
+  await prepareOutputFolder(options.out);
+  const pair = await loadModel(options.model, options.threads);
+  const opts = options.dataset ? { ...options, out: join(options.out, datasetFolderName(options.dataset.id, options.dataset.name ?? pair.manifest.name)) } : options;
+  if (options.dataset) await prepareOutputFolder(opts.out);
   const { manifest } = pair;
   const model: DatasetModel = datasetModel(manifest);
+  const { about, documents } = await datasetExtras(opts.model, pair);
   const steps = opts.steps ?? manifest.sampler.steps;
   const eta = opts.eta ?? manifest.sampler.eta;
   const clip = opts.clip ?? samplerClip(manifest);
@@ -195,6 +223,7 @@ async function run(opts: RunOptions): Promise<void> {
     // one mode per run, so the first job's settings are every job's
     if (jobs.length > 0) checkCompatible(opts.out, existing, { model, steps, eta, clip, mode: jobs[0].mode.kind, format: opts.format });
     await removeStaleTemps(opts.out, jobs.map((j) => j.name));
+    for (const d of documents) await writeAtomic(opts.out, d.path, d.bytes);
     const [H, W] = manifest.resolution;
     console.log(`${manifest.name} ${H}×${W}, ${steps} steps, η=${eta}, clip ${clip}, ${jobs.length} cases → ${opts.out}; sessions ready in ${pair.sessionMs.toFixed(0)} ms`);
 
@@ -223,7 +252,7 @@ async function run(opts: RunOptions): Promise<void> {
       console.log(`seed ${job.seed}: ${ms.toFixed(0)} ms, ${(ms / steps).toFixed(2)} ms/step → ${job.name}${record.empty ? ' (empty mask)' : ''}`);
       progress.update({ done: ++done, generated, elapsedMs });
     }
-    const total = await rebuildIndex(opts.out, model, opts.format);
+    const total = await rebuildIndex(opts.out, model, opts.format, about);
     const perPair = generated > 0 ? `, ${(elapsedMs / generated).toFixed(0)} ms/pair, ${(elapsedMs / generated / steps).toFixed(2)} ms/step` : '';
     console.log(`generated ${generated}, skipped ${skipped} complete${perPair}; ${opts.out} now holds ${total} cases`);
     if (interrupted) {

@@ -16,6 +16,7 @@ import gpuGlueUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url'
 import gpuBinaryUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import cpuGlueUrl from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
 import cpuBinaryUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
+import { readDocuments, type ModelDocument } from '../core/dataset/about';
 import { sha256Hex, stepGraphs, type Manifest } from '../core/manifest';
 import type { Backend, LoadProgress, LoadRequest, ModelSourceInfo } from '../worker/api';
 import { EngineError, errorMessage } from './errors';
@@ -186,9 +187,9 @@ async function gpuRecovery(ort: OrtWebModule, reopen: () => Promise<WebPair>): P
 }
 
 /** A pair with where it came from; its WASM reopening keeps that too. */
-function withSource(pair: WebPair, source: ModelSourceInfo): WebModel {
+function withSource(pair: WebPair, source: ModelSourceInfo, documents: ModelDocument[]): WebModel {
   const reopen = pair.reopenOnWasm;
-  return { ...pair, source, ...(reopen ? { reopenOnWasm: async () => withSource(await reopen(), source) } : {}) };
+  return { ...pair, source, documents, ...(reopen ? { reopenOnWasm: async () => withSource(await reopen(), source, documents) } : {}) };
 }
 
 /** An ORT error for the status line: its last sentence (without source paths), at most 120 characters. */
@@ -204,19 +205,27 @@ export const PLAIN_WEBGPU_NOTE = 'plain U-Nets, ε read back each step';
 
 export interface WebModel extends WebPair {
   source: ModelSourceInfo;
+  /** The model folder's data license and model card, for dataset exports (core/dataset/about.ts). */
+  documents: ModelDocument[];
 }
+
+/** Which files a model folder served over HTTP has (bundled folders: the build lists them), or null where unknown. */
+export type FolderListing = (folderUrl: string) => readonly string[] | null;
 
 /**
  * Loads what the request names (a bundled folder URL, the user's files, or a custom model kept in
  * Cache Storage), through the same validation (readManifest / readModelBytes) and openPair.
  * Bundled files are read through the cache (keyed by their SHA-256) with progress; a custom
  * model is stored in the cache once it has loaded, so it reopens after a reload. Cache failures
- * are a note in `source.cacheNote`, never a failed load.
+ * are a note in `source.cacheNote`, never a failed load. The folder's documents (data license,
+ * model card) come along where it has them: a folder over HTTP is asked only for the files
+ * `listing` says it has (else only the license file its card names), so no absent file is requested.
  */
 export async function loadWebModel(
   request: LoadRequest,
   onProgress?: (progress: LoadProgress) => void,
   storage: CacheStorageLike | null = browserCacheStorage(),
+  listing: FolderListing = () => null,
 ): Promise<WebModel> {
   const cache = new ModelCache(storage);
   if (request.files) {
@@ -230,11 +239,14 @@ export async function loadWebModel(
     const manifestBytes = files.get('manifest.json')!;
     const id = customModelId(manifest.name, await sha256Hex(manifestBytes));
     const pair = await openPair(source, manifest, request.backend, 'the files you chose');
+    const documents = await readDocuments(manifest.card, async (file) => files.get(file) ?? null);
     const cached = await cache.store(modelCacheName('custom', id), [
       { file: 'manifest.json', bytes: manifestBytes },
       ...keys.map((k) => ({ file: manifest.models[k]!.file, sha256: manifest.models[k]!.sha256, bytes: checked[k] })),
+      // stored under their file names (no SHA-256: the manifest lists none), read back on reopening
+      ...documents.map((d) => ({ file: d.file, bytes: d.bytes })),
     ]);
-    const model = withSource(pair, { kind: 'custom', id, cached, fromCache: false, cacheNote: cache.note });
+    const model = withSource(pair, { kind: 'custom', id, cached, fromCache: false, cacheNote: cache.note }, documents);
     // after a lost GPU device, reopen from the cache rather than keep a second copy of the files here
     return cached && model.reopenOnWasm ? { ...model, reopenOnWasm: () => loadWebModel({ cachedModelId: id }, undefined, storage) } : model;
   }
@@ -244,7 +256,9 @@ export async function loadWebModel(
     const source = cachedModelSource(cache, modelCacheName('custom', id), () => manifest);
     manifest = await readManifest(source);
     const pair = await openPair(source, manifest, request.backend, `the cached model ${id}`);
-    return withSource(pair, { kind: 'custom', id, cached: true, fromCache: true, cacheNote: cache.note });
+    const cacheName = modelCacheName('custom', id);
+    const documents = await readDocuments(manifest.card, (file) => cache.get(cacheName, file));
+    return withSource(pair, { kind: 'custom', id, cached: true, fromCache: true, cacheNote: cache.note }, documents);
   }
   const folderUrl = request.modelUrl ?? '';
   const http = httpSource(folderUrl);
@@ -252,7 +266,9 @@ export async function loadWebModel(
   const reading = cachingSource(http, manifest, cache, modelCacheName('bundled', folderUrl), new ProgressTracker(onProgress));
   const pair = await openPair(reading.source, manifest, request.backend, folderUrl);
   const cached = await reading.commit();
-  return withSource(pair, { kind: 'bundled', id: folderUrl, cached, fromCache: reading.allFromCache(), cacheNote: cache.note });
+  const has = listing(folderUrl);
+  const documents = await readDocuments(manifest.card, (file) => http.readBytes(file), (file) => (has ? has.includes(file) : file === manifest.card.licenseFile));
+  return withSource(pair, { kind: 'bundled', id: folderUrl, cached, fromCache: reading.allFromCache(), cacheNote: cache.note }, documents);
 }
 
 /**

@@ -2,6 +2,7 @@
 // The worker module implements StudioWorkerApi; the app holds a Remote<StudioWorkerApi>.
 // Pixel buffers cross as transferred ArrayBuffers (Comlink.transfer), never structured-clone copies.
 
+import type { ModelDocument } from '../core/dataset/about';
 import type { DatasetModel } from '../core/dataset/nnunet';
 import type { ClipMode } from '../core/ddim';
 
@@ -46,6 +47,8 @@ export interface ModelInfo {
   binarize: { kernel: number; weights: [number, number] };
   /** Name, resolution, modality and each file's SHA-256, as a dataset's manifest.json records them. */
   dataset: DatasetModel;
+  /** The model folder's data license and model card where it has them; a dataset export carries them. */
+  documents: ModelDocument[];
 }
 
 /** Where a loaded model came from, and the cache's part in it (for the model panel). */

@@ -88,6 +88,7 @@ describe('Studio (worker logic)', () => {
       card: { license: 'test' },
       binarize: { kernel: 5, weights: [0.75, 0.25] },
       dataset: { name: 'fake', resolution: [4, 4], modality: 'ultrasound', files: {} },
+      documents: [],
     });
   });
 

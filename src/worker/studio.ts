@@ -3,6 +3,7 @@
 
 import { CLIP_MODES, type ClipMode } from '../core/ddim';
 import { samplerClip, type Manifest } from '../core/manifest';
+import type { ModelDocument } from '../core/dataset/about';
 import { datasetModel } from '../core/dataset/nnunet';
 import { NonFiniteError } from '../core/finite';
 import { CancelledError, sampleSteps, type SamplerMode, type SamplerResult, type SamplerStep, type StepExecutorFactory } from '../core/sampler';
@@ -20,6 +21,8 @@ export interface LoadedModel {
   backendNote: string | null;
   /** Where it came from and the cache's part (the browser loader says; others may not). */
   source?: ModelSourceInfo;
+  /** The model folder's data license and model card (the browser loader reads them; others may not). */
+  documents?: ModelDocument[];
   /** WebGPU: resolves with the reason when the GPU device is lost (a lost device never comes back). */
   lost?: Promise<string>;
   /** Opens the same model on WASM: what the studio runs on once the GPU device is lost. */
@@ -125,6 +128,7 @@ function modelInfo(model: LoadedModel): ModelInfo {
     card: m.card,
     binarize: { kernel: m.sampler.binarize.kernel, weights: [m.sampler.binarize.weights[0], m.sampler.binarize.weights[1]] },
     dataset: datasetModel(m),
+    documents: model.documents ?? [],
     ...(model.source ? { source: model.source } : {}),
   };
 }

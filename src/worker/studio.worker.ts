@@ -2,7 +2,8 @@
 // Frames and results are transferred (Comlink.transfer), errors cross as StudioError values.
 
 import * as Comlink from 'comlink';
-import { loadWebModel } from '../engine/web';
+import bundledModels from 'virtual:bundled-models';
+import { loadWebModel, type FolderListing } from '../engine/web';
 import { lifeLockName, type StudioWorkerRemoteApi } from './api';
 import { Studio } from './studio';
 
@@ -28,4 +29,10 @@ class WorkerStudio extends Studio implements StudioWorkerRemoteApi {
   }
 }
 
-Comlink.expose(new WorkerStudio((request, onProgress) => loadWebModel(request, onProgress), Comlink.transfer));
+/** A bundled folder's documents as the build found them (so no absent file is fetched); null for other folders. */
+const listing: FolderListing = (folderUrl) => {
+  const path = new URL(folderUrl.endsWith('/') ? folderUrl : `${folderUrl}/`, self.location.href).pathname;
+  return bundledModels.find((b) => path.endsWith(`/models/${b.folder}/`))?.documents ?? null;
+};
+
+Comlink.expose(new WorkerStudio((request, onProgress) => loadWebModel(request, onProgress, undefined, listing), Comlink.transfer));

@@ -1,7 +1,8 @@
 import { memo, useEffect, useRef, useState } from 'react';
 import type { ImageFormat } from '../../core/dataset/nnunet';
 import { MAX_BATCH_SIZE, type BatchPair } from '../../worker/api';
-import { areaPercent, batchProgressText, batchStepsDone, datasetZip, datasetZipName, exportedPairs, isEmptyMask } from '../batch';
+import { MAX_DATASET_ID } from '../../core/dataset/about';
+import { areaPercent, batchProgressText, batchStepsDone, datasetNameShown, datasetZip, datasetZipName, exportedPairs, isEmptyMask, parseDatasetFolder } from '../batch';
 import { MAX_SEED } from '../config';
 import { imageGray } from '../display';
 import { saveFile } from '../download';
@@ -35,12 +36,14 @@ export function BatchPanel() {
 
   const download = async () => {
     if (!model) return;
+    const folder = parseDatasetFolder(batch.datasetIdText, batch.datasetNameText, model.name);
+    if (typeof folder === 'string') return showError(folder);
     setExporting(true);
     try {
-      const bytes = await datasetZip(kept, model, batch.format);
+      const bytes = await datasetZip(kept, model, batch.format, folder.folder);
       const name = datasetZipName(model.name, kept);
       saveFile(bytes, name, 'application/zip');
-      setExported(`${name}: ${kept.length} pairs${excluded > 0 ? `, ${excluded} with an empty mask excluded` : ''}.`);
+      setExported(`${name}: ${kept.length} pairs in ${folder.folder}/${excluded > 0 ? `, ${excluded} with an empty mask excluded` : ''}.`);
     } catch (e) {
       showError(`Dataset export failed: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
@@ -100,6 +103,21 @@ export function BatchPanel() {
           <option value="png">PNG</option>
           <option value="nifti">NIfTI (.nii.gz)</option>
         </select>
+        <label className="field">
+          <span>Dataset id</span>
+          <input type="number" min={1} max={MAX_DATASET_ID} step={1} value={batch.datasetIdText} onChange={(e) => setBatch({ datasetIdText: e.currentTarget.value })} title={`nnU-Net's dataset id, 1 to ${MAX_DATASET_ID}: the ZIP unpacks to DatasetNNN_Name/`} />
+        </label>
+        <label className="field">
+          <span>Dataset name</span>
+          <input
+            type="text"
+            autoComplete="off"
+            value={batch.datasetNameText}
+            placeholder={model ? datasetNameShown('', model.name) : ''}
+            onChange={(e) => setBatch({ datasetNameText: e.currentTarget.value })}
+            title="The Name of DatasetNNN_Name/ (letters, digits, - and _; others become -); empty: the model's name"
+          />
+        </label>
         <button type="button" onClick={() => void download()} disabled={kept.length === 0 || batchRunning || exporting || model === null}>
           {exporting ? 'Exporting…' : 'Download dataset (ZIP)'}
         </button>

@@ -8,10 +8,12 @@ import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateManifest } from '../manifest';
 import { pythonHas, runPythonJson } from '../../testing/python';
+import { datasetAbout, readDocuments } from './about';
 import { caseFiles, caseName, datasetFiles, datasetIndexFiles, datasetModel, type CaseSettings } from './nnunet';
 import { zip } from './zip';
 
 const tinyManifest = validateManifest(JSON.parse(readFileSync(new URL('../../../public/models/tiny/manifest.json', import.meta.url), 'utf8')));
+const about = datasetAbout(tinyManifest.card, tinyManifest.name, []);
 const settings = (seed: number): CaseSettings => ({ seed, mode: 'pair', steps: 4, eta: 0, clip: 'none', binarize: { kernel: 5, weights: [0.75, 0.25] }, appVersion: '9.9.9' });
 
 /** A 4×6 pair: the mask has `lesion` pixels set (±1), the image a ramp over [−1, 1]. */
@@ -55,10 +57,10 @@ describe('case naming and records', () => {
   it('the index files are the same bytes whatever order the cases come in; a duplicate case is refused', async () => {
     const model = datasetModel(tinyManifest);
     const recs = await Promise.all([3, 1, 2].map(async (s) => (await caseFiles(settings(s), pixels(s), [4, 6])).record));
-    const a = datasetIndexFiles(recs, model);
-    const b = datasetIndexFiles([...recs].reverse(), model);
+    const a = datasetIndexFiles(recs, model, { about });
+    const b = datasetIndexFiles([...recs].reverse(), model, { about });
     expect(a.map((f) => Buffer.from(f.bytes).toString())).toEqual(b.map((f) => Buffer.from(f.bytes).toString()));
-    expect(() => datasetIndexFiles([recs[0], recs[0]], model)).toThrow(/case pig_0000000003 appears twice/);
+    expect(() => datasetIndexFiles([recs[0], recs[0]], model, { about })).toThrow(/case pig_0000000003 appears twice/);
   });
 
   it('case files are stored, not deflated: the same bytes from any platform’s zlib (studio ZIP = CLI folder)', async () => {
@@ -78,10 +80,10 @@ describe('case naming and records', () => {
     const nifti = await caseFiles({ ...settings(4), format: 'nifti' }, pixels(3), [4, 6]);
     expect(nifti.record.files).toEqual(['imagesTr/pig_0000000004_0000.nii.gz', 'labelsTr/pig_0000000004.nii.gz']);
     expect(Array.from(nifti.files[0].bytes.subarray(0, 2))).toEqual([0x1f, 0x8b]); // gzip
-    const index = datasetIndexFiles([nifti.record], model, 'nifti');
+    const index = datasetIndexFiles([nifti.record], model, { format: 'nifti', about });
     expect(JSON.parse(Buffer.from(index[0].bytes).toString()).file_ending).toBe('.nii.gz');
     const png = await caseFiles(settings(5), pixels(3), [4, 6]);
-    expect(() => datasetIndexFiles([nifti.record, png.record], model, 'nifti')).toThrow(/case pig_0000000005 is png, the dataset nifti/);
+    expect(() => datasetIndexFiles([nifti.record, png.record], model, { format: 'nifti', about })).toThrow(/case pig_0000000005 is png, the dataset nifti/);
   });
 });
 
@@ -92,7 +94,8 @@ from PIL import Image
 with zipfile.ZipFile(sys.argv[1]) as z:
     names = sorted(z.namelist())
     out = {"bad": z.testzip(), "names": names,
-           "dataset": json.loads(z.read("dataset.json")), "manifest": json.loads(z.read("manifest.json")), "labels": {}, "images": {}}
+           "dataset": json.loads(z.read("dataset.json")), "manifest": json.loads(z.read("manifest.json")), "labels": {}, "images": {},
+           "license": z.read("DATA-LICENSE.txt").decode("utf-8")}
     for n in names:
         if n.endswith(".png"):
             im = Image.open(io.BytesIO(z.read(n)))
@@ -109,21 +112,28 @@ describe.skipIf(!hasPython)('a batch as a ZIP, read by Python', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pig-dataset-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('nnU-Net v2 layout, labels 0/1, dataset.json and manifest.json fields', async () => {
+  it('nnU-Net v2 layout, labels 0/1, dataset.json and manifest.json fields, the data license', async () => {
     const model = datasetModel(tinyManifest);
     const cases = await Promise.all([12, 3, 5].map((s, i) => caseFiles(settings(s), pixels([4, 0, 24][i]), [4, 6])));
+    const folder = new URL('../../../public/models/tiny/', import.meta.url);
+    const documents = await readDocuments(tinyManifest.card, async (f) => readFileSync(new URL(f, folder)), (f) => f === 'DATA-LICENSE.txt');
     const path = join(dir, 'batch.zip');
-    writeFileSync(path, zip(datasetFiles(cases, model)));
+    writeFileSync(path, zip(datasetFiles(cases, model, { about: datasetAbout(tinyManifest.card, 'tiny', documents.map((d) => d.path)), documents })));
     type Png = { mode: string; shape: number[]; values: number[] };
-    const got = runPythonJson<{ bad: null; names: string[]; dataset: Record<string, unknown>; manifest: any; labels: Record<string, Png>; images: Record<string, Png> }>(READ_DATASET, path);
+    const got = runPythonJson<{ bad: null; names: string[]; dataset: Record<string, unknown>; manifest: any; labels: Record<string, Png>; images: Record<string, Png>; license: string }>(READ_DATASET, path);
     expect(got.bad).toBeNull();
     expect(got.names).toEqual([
+      'DATA-LICENSE.txt',
       'dataset.json',
       'imagesTr/pig_0000000003_0000.png', 'imagesTr/pig_0000000005_0000.png', 'imagesTr/pig_0000000012_0000.png',
       'labelsTr/pig_0000000003.png', 'labelsTr/pig_0000000005.png', 'labelsTr/pig_0000000012.png',
       'manifest.json',
     ]);
     expect(got.dataset).toMatchObject({ channel_names: { '0': 'ultrasound' }, labels: { background: 0, lesion: 1 }, numTraining: 3, file_ending: '.png' });
+    // nnU-Net's generate_dataset_json keys, from the model's card
+    expect(got.dataset).toMatchObject({ licence: tinyManifest.card.license, reference: tinyManifest.card.citation });
+    expect(got.dataset.description).toContain(`trained on ${tinyManifest.card.data}. It carries DATA-LICENSE.txt from the model's folder.`);
+    expect(got.license).toBe(readFileSync(new URL('DATA-LICENSE.txt', folder), 'utf8'));
     expect(got.labels['labelsTr/pig_0000000012.png']).toEqual({ mode: 'L', shape: [4, 6], values: [0, 1] });
     expect(got.labels['labelsTr/pig_0000000003.png'].values).toEqual([0]); // the empty mask
     expect(got.labels['labelsTr/pig_0000000005.png'].values).toEqual([1]); // all lesion
