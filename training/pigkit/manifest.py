@@ -23,9 +23,12 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
+KINDS = {dict: "an object", str: "a string", int: "an integer", (int, float): "a number"}
+
+
 def _field(value, path: str, kind, where: Path):
     if not isinstance(value, kind) or isinstance(value, bool):
-        raise ManifestError(f"{where}: {path} is {json.dumps(value)}, expected {getattr(kind, '__name__', 'a number')}")
+        raise ManifestError(f"{where}: {path} is {json.dumps(value)}, expected {KINDS[kind]}")
     return value
 
 

@@ -105,6 +105,11 @@ def test_folder_without_manifest(tmp_path):
     (tmp_path / "manifest.json").write_text("{")
     with pytest.raises(ManifestError, match="not valid JSON"):
         PigPipeline.from_pretrained(tmp_path)
+    m = json.loads((TINY / "manifest.json").read_text())
+    del m["models"]["image"]
+    (tmp_path / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(ManifestError, match="models.image is null, expected an object"):
+        PigPipeline.from_pretrained(tmp_path)
 
 
 def copy_tiny(dest: Path) -> Path:
