@@ -27,11 +27,12 @@ import { MaskFolderError, readMaskFolder } from './mask-folder';
 import { maskJobs, pairJobs, parseClip, parseEta, parseInteger, parseShard, shardSeeds, UsageError, type CaseJob, type Shard } from './plan';
 import { ProgressBar } from './progress';
 
-const USAGE = `usage: npm run generate -- --model <dir> --count N --steps S --seed K --out <dir>
-                           [--eta E] [--clip none|image|both] [--shard i/n] [--resume] [--raw]
-                           [--format png|nifti] [--threads T]
-                           [--mode pair|mask2image --masks <dir>]
-                           [--dataset-id N] [--dataset-name NAME]
+const USAGE = `usage: pig-generate --model <dir> --count N --steps S --seed K --out <dir>
+                    [--eta E] [--clip none|image|both] [--shard i/n] [--resume] [--raw]
+                    [--format png|nifti] [--threads T]
+                    [--mode pair|mask2image --masks <dir>]
+                    [--dataset-id N] [--dataset-name NAME]
+       (npx pig-generate …, or in this repository npm run generate -- …)
   --model    model folder (manifest.json + ONNX files)         default public/models/tiny
   --mode     pair (both U-Nets) or mask2image (model_y alone on the masks of --masks)  default pair
   --masks    mask2image: a folder of mask PNGs, one case per mask and seed, named <mask>_<seed>
