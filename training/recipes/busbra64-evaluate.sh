@@ -17,7 +17,7 @@ CLIP=${CLIP:-image}
 SEG=${SEG:-../runs/seg64}
 # the pair-consistency segmenter (folds 1-3), trained once and reused
 [ -f "$SEG/segmenter.pt" ] || "$PYTHON" -m pigkit.segment --data "$DATA" --resolution 64 --folds 1,2,3 --iters 1000 --threads 2 --out "$SEG"
-"$PYTHON" -m pigkit.export --run "$RUN" --out ../public/models/busbra64 --name busbra64 --steps "$STEPS" --eta "$ETA" --clip "$CLIP" --data-license "$DATA/LICENSE.txt"
+"$PYTHON" -m pigkit.export --run "$RUN" --out ../public/models/busbra64 --name busbra64 --steps "$STEPS" --eta "$ETA" --clip "$CLIP" --data-card datasets/busbra.json
 mkdir -p "$EVAL/generated"
 # two shards of seeds 0 … N-1 into one nnU-Net raw dataset folder, one core each
 for i in 0 1; do
@@ -27,4 +27,4 @@ wait
 "$PYTHON" -m pigkit.evaluate --run "$RUN" --data "$DATA" --out "$EVAL" --steps "$STEPS" --eta "$ETA" --clip "$CLIP" \
   --generated "$EVAL/generated" --segmenter "$SEG/segmenter.pt" --threads 2
 # put the figures into the model card (the ONNX files and their sha256 do not change)
-"$PYTHON" -m pigkit.export --run "$RUN" --out ../public/models/busbra64 --name busbra64 --steps "$STEPS" --eta "$ETA" --clip "$CLIP" --data-license "$DATA/LICENSE.txt" --card "$EVAL/card.json"
+"$PYTHON" -m pigkit.export --run "$RUN" --out ../public/models/busbra64 --name busbra64 --steps "$STEPS" --eta "$ETA" --clip "$CLIP" --data-card datasets/busbra.json --card "$EVAL/card.json"
