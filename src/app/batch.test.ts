@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { datasetAbout } from '../core/dataset/about';
 import { caseFiles, datasetFiles } from '../core/dataset/nnunet';
 import { zip } from '../core/dataset/zip';
-import { readStoredZip } from '../test/unzip';
+import { readZip } from '../test/unzip';
 import { MAX_BATCH_SIZE, type BatchPair, type BatchProgress, type ModelInfo } from '../worker/api';
 import { APP_VERSION, areaPercent, batchProgressText, batchRemainingMs, comparePairs, datasetNameShown, datasetZip, datasetZipName, exportedPairs, isEmptyMask, parseBatchInputs, parseDatasetFolder } from './batch';
 
@@ -80,7 +80,7 @@ describe('the dataset ZIP', () => {
   it('holds the nnU-Net raw layout, the manifest and the model folder’s documents under DatasetNNN_Name/, the same bytes as core/dataset gives the CLI', async () => {
     const pairs = [pair(8, 2), pair(7, 0)];
     const bytes = await datasetZip(pairs, model, 'png', FOLDER);
-    const files = readStoredZip(bytes);
+    const files = readZip(bytes);
     expect([...files.keys()]).toEqual(
       ['imagesTr/pig_0000000007_0000.png', 'labelsTr/pig_0000000007.png', 'imagesTr/pig_0000000008_0000.png', 'labelsTr/pig_0000000008.png', 'dataset.json', 'manifest.json', 'LICENSE-DATA.txt', 'MODEL-CARD.md'].map((p) => `${FOLDER}/${p}`),
     );
@@ -110,7 +110,7 @@ describe('the dataset ZIP', () => {
   });
 
   it('writes NIfTI when asked, and refuses an empty export', async () => {
-    const files = readStoredZip(await datasetZip([pair(1, 1)], { ...model, documents: [] }, 'nifti', 'Dataset777_x'));
+    const files = readZip(await datasetZip([pair(1, 1)], { ...model, documents: [] }, 'nifti', 'Dataset777_x'));
     expect([...files.keys()]).toEqual(['imagesTr/pig_0000000001_0000.nii.gz', 'labelsTr/pig_0000000001.nii.gz', 'dataset.json', 'manifest.json'].map((p) => `Dataset777_x/${p}`));
     const dataset = JSON.parse(new TextDecoder().decode(files.get('Dataset777_x/dataset.json')));
     expect(dataset.file_ending).toBe('.nii.gz');

@@ -10,9 +10,12 @@
 // - The label map (dataset export, nnU-Net): the same mask with 0 = background, 1 = lesion, because
 //   nnU-Net requires consecutive integer labels (dataset.json "labels").
 //
-// Compression: zlib via CompressionStream('deflate') where it exists (browsers, Node ≥ 18);
-// otherwise stored (uncompressed) deflate blocks, which every decoder reads too.
+// Compression: fflate's deflate (pure JavaScript, level 9), so a PNG is the same bytes in the
+// browser, its worker and Node (the platforms' own zlibs deflate the same pixels differently, which
+// kept the dataset export uncompressed before); `compress: false` writes stored (uncompressed)
+// deflate blocks, which every decoder reads too.
 
+import { zlibSync } from 'fflate';
 import { crc32 } from './crc32';
 
 export const PNG_SIGNATURE = new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]);
@@ -52,11 +55,12 @@ export function zlibStored(data: Uint8Array): Uint8Array {
   return concatBytes([new Uint8Array([0x78, 0x01]), deflateStored(data), new Uint8Array([ad >>> 24, (ad >>> 16) & 0xff, (ad >>> 8) & 0xff, ad & 0xff])]);
 }
 
-/** zlib (RFC 1950) of `data`: deflate where CompressionStream exists, stored blocks otherwise. */
+/** How hard fflate deflates (0 … 9); its bytes depend only on this and the input, on every platform. */
+export const DEFLATE_LEVEL = 9;
+
+/** zlib (RFC 1950) of `data`, deflated by fflate: the same bytes on every platform. */
 export async function zlibCompress(data: Uint8Array): Promise<Uint8Array> {
-  if (typeof CompressionStream === 'undefined') return zlibStored(data);
-  const stream = new Blob([data as BlobPart]).stream().pipeThrough(new CompressionStream('deflate'));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+  return zlibSync(data, { level: DEFLATE_LEVEL });
 }
 
 /** One PNG chunk: length, type, data, CRC-32 over type and data. */
@@ -71,7 +75,7 @@ export function pngChunk(type: string, data: Uint8Array): Uint8Array {
 }
 
 export interface PngOptions {
-  /** false: stored deflate blocks (no CompressionStream needed). Default true. */
+  /** false: stored deflate blocks (no compression). Default true: fflate's deflate. */
   compress?: boolean;
 }
 

@@ -22,8 +22,9 @@
 // nibabel against the CLI's PNG of the same case.
 // Data order: NIfTI's first axis varies fastest, so a row-major [H, W] array is dim = [2, W, H].
 
+import { gzipSync } from 'fflate';
 import { crc32 } from '../crc32';
-import { concatBytes, deflateStored } from '../png';
+import { concatBytes, deflateStored, DEFLATE_LEVEL } from '../png';
 
 const HEADER_SIZE = 348;
 const VOX_OFFSET = 352;
@@ -37,7 +38,7 @@ export interface NiftiOptions {
   intent?: number;
   /** descrip (at most 79 ASCII characters). */
   description?: string;
-  /** false: gzip of stored deflate blocks, the same bytes on every platform. Default true. */
+  /** false: gzip of stored deflate blocks (no compression). Default true: fflate's gzip. */
   compress?: boolean;
 }
 
@@ -84,11 +85,9 @@ export function gzipStored(data: Uint8Array): Uint8Array {
   return concatBytes([header, deflateStored(data), trailer]);
 }
 
-/** gzip (RFC 1952) via CompressionStream (browsers, Node ≥ 18). */
-export async function gzip(data: Uint8Array): Promise<Uint8Array> {
-  if (typeof CompressionStream === 'undefined') throw new Error('NIfTI export needs CompressionStream (gzip), which this runtime lacks');
-  const stream = new Blob([data as BlobPart]).stream().pipeThrough(new CompressionStream('gzip'));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+/** gzip (RFC 1952) deflated by fflate, mtime 0 and no file name: the same bytes on every platform. */
+export function gzip(data: Uint8Array): Uint8Array {
+  return gzipSync(data, { level: DEFLATE_LEVEL, mtime: 0 });
 }
 
 /** The .nii.gz bytes of an H×W uint8 slice. */

@@ -130,20 +130,17 @@ export async function caseFiles(settings: CaseSettings, pixels: CasePixels, [H, 
   const area = maskAreaFraction(pixels.mask);
   const format = settings.format ?? 'png';
   const description = `${name} seed ${settings.seed} steps ${settings.steps} eta ${settings.eta}`;
-  // Stored, not deflated: the platform's deflate (Node's zlib in the CLI, Chromium's in the studio)
-  // gives other bytes for the same pixels, and the studio's ZIP must be the CLI's files. Generated
-  // speckle barely compresses (a tiny pair's image PNG deflated was 1052 bytes for 1024 pixels);
-  // the labels do, so a dataset's labels are larger than deflated ones would be.
-  const stored = { compress: false };
+  // Deflated by fflate (png.ts): the same bytes from the CLI (Node) and the studio (browser), so the
+  // studio's ZIP holds the CLI's files.
   const files: DatasetFile[] =
     format === 'png'
       ? [
-          { path: imagePath(name), bytes: await encodeImagePng(pixels.image, W, H, stored) },
-          { path: labelPath(name), bytes: await encodeLabelPng(pixels.mask, W, H, stored) },
+          { path: imagePath(name), bytes: await encodeImagePng(pixels.image, W, H) },
+          { path: labelPath(name), bytes: await encodeLabelPng(pixels.mask, W, H) },
         ]
       : [
-          { path: imagePath(name, format), bytes: await encodeNiftiGz(imageToGray8(pixels.image), W, H, { description, ...stored }) },
-          { path: labelPath(name, format), bytes: await encodeNiftiGz(maskToGray8(pixels.mask, 1), W, H, { description, intent: NIFTI_INTENT_LABEL, ...stored }) },
+          { path: imagePath(name, format), bytes: await encodeNiftiGz(imageToGray8(pixels.image), W, H, { description }) },
+          { path: labelPath(name, format), bytes: await encodeNiftiGz(maskToGray8(pixels.mask, 1), W, H, { description, intent: NIFTI_INTENT_LABEL }) },
         ];
   if (pixels.raw) for (const a of RAW_ARRAYS) files.push({ path: rawPath(name, a), bytes: encodeNpyFloat32(pixels.raw[a], [H, W]) });
   const record: CaseRecord = {
