@@ -1,21 +1,33 @@
 """Do generated pairs help a segmenter? The papers' downstream table on real data (EVALUATION.md).
 
-    python3 -m pigkit.downstream --data DATA --run ../runs/table --out ../runs/table/downstream \\
+    python3 -m pigkit.downstream --data DATA --pairs CLI_PAIRS --resolution 64 --out OUT \
+        --rows pig:1,pig:1:filtered,pig:1:pretrain --seg-iters 1000 [--jobs 2 --threads 1]
+    python3 -m pigkit.downstream --data DATA --run ../runs/table --out ../runs/table/downstream \
         --seeds 0,1,2 --seg-iters 4000 --steps 50 [--device cuda] [--jobs 2 --threads 1]
 
-RUN holds the trained models: mask/ckpt.pt (model_x), image/ckpt.pt (PIG's model_y) and, where
-trained, siamese/image/ckpt.pt (model_y with Siamese-Diffusion's noise-consistent training) and
-uncond/ckpt.pt (an image DDPM alone, `pigkit.train --model uncond`); rows whose model is missing
-are skipped and said so. Every training row is a segmentation U-Net trained on the real training
-folds plus that row's generated pairs, with the same iterations, batch and learning rate for every
-row (the budget), scored on the held-out fold with Dice and IoU, mean ± std over --seeds:
+The generated pairs come from the studio's CLI (--pairs: its nnU-Net raw folder, the `pig` set) or
+are sampled here from RUN's checkpoints: mask/ckpt.pt (model_x), image/ckpt.pt (PIG's model_y)
+and, where trained, siamese/image/ckpt.pt (model_y with Siamese-Diffusion's noise-consistent
+training) and uncond/ckpt.pt (an image DDPM alone, `pigkit.train --model uncond`); sets whose
+model is missing are skipped and said so. Every training row is a segmentation U-Net (--segmenter)
+trained on the real training folds plus that row's generated pairs, scored on the held-out fold
+with Dice and IoU, mean ± std over --seeds; rows are --rows SET:MULTIPLE[:USE] after `real`:
 
-  real                  real pairs only
-  pig ×1, pig ×2        + N / 2N pairs of PIG's joint loop (N = the real training pairs)
-  mask→image ×1         + N images of model_y alone, one for each real training mask
-  siamese …             the same two kinds with the Siamese-trained model_y
-  image→mask            model_x as a segmenter of the held-out images (no training): the image is
-                        forward-noised with one fixed ε at every step; seeds vary that noise
+  real                      real pairs only
+  pig ×k                    + k·N pairs of PIG's joint loop (N = the real training pairs)
+  pig ×k filtered           the same after dropping empty masks and pairs whose mask the `real`
+                            row's first segmenter disagrees with (Dice < --filter-min-dice)
+  pig ×k pretrain→finetune  pre-trained on the k·N generated pairs alone, then fine-tuned on the real ones
+  mask→image ×1             + N images of model_y alone, one for each real training mask
+  siamese …                 the same kinds with the Siamese-trained model_y
+  image→mask                (with --run) model_x as a segmenter of the held-out images (no
+                            training): the image is forward-noised with one fixed ε at every step
+
+The budget (--budget passes, the default) shows the segmenter every real pair as often in every row
+as in `real` (--seg-iters iterations): mixed rows train longer in proportion to their pairs, and a
+pre-training adds its own passes over the generated ones; --budget iters gives every row
+--seg-iters. Each seed's held-out Dice every --eval-every iterations gives the learning curves and
+a "converged" count (the curve's last quarter rises by at most 0.01).
 
 The generated sets are drawn once (seed --gen-seed) and shared by every segmenter seed, so the
 spread over seeds is the segmenter's. Realism: a Fréchet distance between each generated image set
@@ -25,10 +37,12 @@ photographs at 299², not on ultrasound at this size, and its weights cannot be 
 segmenter saw only the real training folds. Its numbers compare rows with each other and with the
 real training images (the floor), not with FIDs in the literature.
 
-Writes to OUT: results.json, results.md (the tables), learning-curves.png (held-out Dice while
+Writes to OUT: results.json, results.md (the tables), card-metrics.json (the headline for a model
+card: pigkit.evaluate --downstream), learning-curves.png (held-out Dice while
 training, mean over seeds), samples-<set>.png (16 generated pairs beside 16 real held-out ones),
 and generated/<set>.pt, rows/<row>-seed<k>.json as it goes: a rerun reuses what is there (a
-generated set only while its models, steps, η and size are the same), so a killed run resumes.
+sampled set only while its models, steps, η and size are the same; a row only with the same
+settings and generated pairs), so a killed run resumes.
 """
 from __future__ import annotations
 
@@ -205,11 +219,29 @@ def summarise(per_seed: dict[str, list[dict]]) -> dict[str, dict]:
     return table
 
 
+def card_metrics(r: dict) -> dict:
+    """The table's headline for a model card: `real` and the best row that trained on generated
+    pairs, each Dice as mean ± std over the seeds, and which pairs the rows used."""
+    table = r["table"]
+    generated = {k: v for k, v in table.items() if k != "real" and v.get("iterations") is not None}
+    fmt = lambda v: f"{v['dice_mean']:.3f} ± {v['dice_std']:.3f}"  # noqa: E731
+    out = {"downstreamDiceRealOnly": fmt(table["real"]), "downstreamSegmenter": f"{r['segmenter']}, {r['resolution']}², seeds {r['seeds']}"}
+    if generated:
+        name, best = max(generated.items(), key=lambda kv: kv[1]["dice_mean"])
+        spread = "beyond" if best["beyond_seed_spread"] else "within"
+        out["downstreamBestGeneratedRow"] = f"{name}: {fmt(best)} (Δ {best['dice_delta_vs_real']:+.3f}, {spread} the seed spread)"
+    pairs = r.get("pairs") or {}
+    models = (pairs.get("manifest") or {}).get("models") or {}
+    if models:
+        out["downstreamPairsFrom"] = ", ".join(f"{k} {v['sha256'][:12]}" for k, v in sorted(models.items()) if isinstance(v, dict) and "sha256" in v)
+    return out
+
+
 def results_markdown(r: dict) -> str:
     budget = ("each row's iterations show the segmenter every real pair as often as `real` does "
               f"({r['seg_iters']} iterations of batch {r['seg_batch']} for `real`; a pre-training adds its own passes over the generated pairs)"
               if r["budget"] == "passes" else f"{r['seg_iters']} iterations of batch {r['seg_batch']} for every row")
-    lines = [f"Segmentation U-Net (`{r['segmenter']}`) trained on BUS-BRA folds {r['train_folds']} ({r['n_train']} real pairs) plus each row's "
+    lines = [f"Segmentation U-Net (`{r['segmenter']}`) trained on folds {r['train_folds']} of {r['data']} ({r['n_train']} real pairs) plus each row's "
              f"generated pairs; {budget}. Dice and IoU on fold {r['test_fold']} ({r['n_test']} pairs), mean ± std over seeds {r['seeds']}; "
              f"generated pairs: {r['generated_by']}, at {r['resolution']}². \"Beyond the seed spread\": |Δ| larger than the two rows' std "
              "added. \"Converged\": seeds whose held-out Dice rose by at most 0.01 over the last quarter of training.", "",
@@ -489,7 +521,7 @@ def main(argv=None) -> int:
     frechet = {name: {"n": len(x), "fd": frechet_distance(bottleneck_features(features, x).numpy(), ref)} for name, x in sets.items()}
 
     sampled = f"{a.steps} DDIM steps, η = {a.eta}, sampled here"
-    results = {"resolution": res, "train_folds": a.train_folds, "test_fold": a.test_fold, "n_train": n, "n_test": len(test),
+    results = {"data": Path(a.data).resolve().name, "resolution": res, "train_folds": a.train_folds, "test_fold": a.test_fold, "n_train": n, "n_test": len(test),
                "seeds": seeds, "seg_iters": a.seg_iters, "seg_batch": a.seg_batch, "budget": a.budget, "segmenter": a.segmenter,
                "steps": a.steps, "eta": a.eta, "gen_seed": a.gen_seed, "device": str(device), "torch": torch.__version__,
                "generated_by": (f"`pig` from the studio CLI's {a.pairs}" + (f", the others {sampled}" if set_jobs else "")) if pairs else sampled,
@@ -499,6 +531,7 @@ def main(argv=None) -> int:
                "table": summarise(per_seed), "frechet": frechet}
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (out / "results.md").write_text(results_markdown(results))
+    (out / "card-metrics.json").write_text(json.dumps({"metrics": card_metrics(results)}, indent=2) + "\n")  # pigkit.evaluate --downstream
     mean_curves = {name: [(c[0][k][0], float(np.mean([x[k][1] for x in c]))) for k in range(len(c[0]))] for name, c in curves.items()}
     loss_curve_png(out / "learning-curves.png", mean_curves, f"held-out Dice (fold {a.test_fold}) while training, mean over seeds",
                    log=False, smoothing=0)

@@ -178,6 +178,7 @@ def main(argv=None) -> int:
     p.add_argument("--train-folds", default="1,2,3")
     p.add_argument("--test-fold", type=int, default=4)
     p.add_argument("--seg-iters", type=int, default=1500)
+    p.add_argument("--downstream", default=None, help="pigkit.downstream's card-metrics.json: its real-only and best generated row go into card.json")
     p.add_argument("--generated", default=None, help="evaluate the studio CLI's output folder (nnU-Net raw layout) instead of sampling here")
     p.add_argument("--segmenter", default=None, help="segmenter.pt from pigkit.segment (else one is trained here)")
     p.add_argument("--threads", type=int, default=0)
@@ -238,7 +239,7 @@ def main(argv=None) -> int:
     (out / "results.md").write_text(results_markdown(results))
     pc, ms = results["pair_consistency"], results["mask_stats"]
     card = {"metrics": {
-        "heldOut": f"BUS-BRA fold {a.test_fold} ({len(test)} pairs)", "generated": len(gen_masks), "steps": a.steps, "eta": a.eta, "clip": a.clip,
+        "heldOut": f"fold {a.test_fold} of {Path(a.data).resolve().name} ({len(test)} pairs)", "generated": len(gen_masks), "steps": a.steps, "eta": a.eta, "clip": a.clip,
         "saturatedPixels": round(results["image_stats"]["saturated_generated"], 4),
         "intensityWasserstein1": round(results["image_stats"]["intensity_wasserstein1"], 4),
         "emptyMaskRate": round(results["empty_mask_rate"], 4),
@@ -247,6 +248,8 @@ def main(argv=None) -> int:
         "maskStatWasserstein1": {k: (round(v["wasserstein1"], 4) if v["wasserstein1"] is not None else None) for k, v in ms.items()},
         "samplingMsPerPair": round(timing["ms_per_pair_median"], 1) if timing else None,
         "details": "EVALUATION.md"}}
+    if a.downstream:  # the downstream table's headline, as pigkit.downstream writes it
+        card["metrics"].update(json.loads(Path(a.downstream).read_text())["metrics"])
     (out / "card.json").write_text(json.dumps(card, indent=2) + "\n")
     print(json.dumps(results, indent=2))
     return 0

@@ -234,6 +234,12 @@ def test_downstream_on_the_clis_pairs_mixed_filtered_and_pretrained(pair_folder,
     assert [i for i, _ in curve] == [2, 4, 6, 8]  # the pre-training's evaluations, then the fine-tuning's
     assert "| pig ×1 pretrain→finetune | 8 | 8 |" in (out / "results.md").read_text()
     assert "fraction kept" in (out / "results.md").read_text()
+    # the headline a model card carries: real only and the best generated row, as the table says them
+    card = json.loads((out / "card-metrics.json").read_text())["metrics"]
+    best = max((k for k in t if k != "real"), key=lambda k: t[k]["dice_mean"])
+    assert card["downstreamDiceRealOnly"] == f"{t['real']['dice_mean']:.3f} ± {t['real']['dice_std']:.3f}"
+    assert card["downstreamBestGeneratedRow"].startswith(f"{best}: {t[best]['dice_mean']:.3f} ± ")
+    assert "downstreamPairsFrom" not in card  # the fixture's manifest names no models
     # a rerun trains nothing again
     capsys.readouterr()
     assert downstream.main(argv) == 0
