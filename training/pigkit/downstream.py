@@ -230,10 +230,9 @@ def card_metrics(r: dict) -> dict:
         name, best = max(generated.items(), key=lambda kv: kv[1]["dice_mean"])
         spread = "beyond" if best["beyond_seed_spread"] else "within"
         out["downstreamBestGeneratedRow"] = f"{name}: {fmt(best)} (Δ {best['dice_delta_vs_real']:+.3f}, {spread} the seed spread)"
-    pairs = r.get("pairs") or {}
-    models = (pairs.get("manifest") or {}).get("models") or {}
-    if models:
-        out["downstreamPairsFrom"] = ", ".join(f"{k} {v['sha256'][:12]}" for k, v in sorted(models.items()) if isinstance(v, dict) and "sha256" in v)
+    files = ((r.get("pairs") or {}).get("model") or {}).get("files") or {}
+    if files:
+        out["downstreamPairsFrom"] = ", ".join(f"{k} {v['sha256'][:12]}" for k, v in sorted(files.items()) if isinstance(v, dict) and "sha256" in v)
     return out
 
 
@@ -333,7 +332,8 @@ def read_pairs_set(folder: Path, resolution: int) -> tuple[torch.Tensor, torch.T
     """The studio CLI's pairs (nnU-Net raw layout) as a generated set, in case order, with what made them."""
     masks, images = read_generated(folder, resolution)
     manifest = json.loads((folder / "manifest.json").read_text()) if (folder / "manifest.json").is_file() else {}
-    return masks, images, {"folder": str(folder.resolve()), "n": len(masks), "manifest": manifest}
+    # the model that made them (name, files and sha256), not the folder's list of cases
+    return masks, images, {"folder": str(folder.resolve()), "n": len(masks), "model": manifest.get("model")}
 
 
 def row_iterations(row: Row, seg_iters: int, n_real: int, n_generated: int, budget: str) -> tuple[int, int]:

@@ -209,7 +209,8 @@ def _cli_pairs(folder, data, resolution, folds):
     for i in range(len(ds)):
         Image.fromarray(to_uint8(ds.images[i, 0]).numpy()).save(folder / "imagesTr" / f"pig_{i:010d}_0000.png")
         Image.fromarray((ds.masks[i, 0] > 0).numpy().astype(np.uint8)).save(folder / "labelsTr" / f"pig_{i:010d}.png")
-    (folder / "manifest.json").write_text(json.dumps({"name": "fixture"}))
+    (folder / "manifest.json").write_text(json.dumps({"format": 1, "model": {"name": "fixture", "files": {"mask": {"sha256": "ab" * 32}}},
+                                                      "cases": ["pig_0"]}))
 
 
 def test_downstream_on_the_clis_pairs_mixed_filtered_and_pretrained(pair_folder, tmp_path, capsys):
@@ -229,7 +230,7 @@ def test_downstream_on_the_clis_pairs_mixed_filtered_and_pretrained(pair_folder,
     f = r["filtered"]["pig ×1"]
     assert f["of"] == 4 and f["empty"] == 0 and t["pig ×1 filtered"]["train_pairs"] == 4 + f["kept"]
     assert t["pig ×1 filtered"]["iterations"] == 4 + f["kept"]
-    assert r["pairs"]["n"] == 4 and r["pairs"]["manifest"] == {"name": "fixture"} and r["segmenter"] == "unet"
+    assert r["pairs"]["n"] == 4 and r["pairs"]["model"]["name"] == "fixture" and "cases" not in r["pairs"] and r["segmenter"] == "unet"
     curve = json.loads((out / "rows" / "pig_x1_pretrain-to-finetune-seed0.json").read_text())["held_out_dice_curve"]
     assert [i for i, _ in curve] == [2, 4, 6, 8]  # the pre-training's evaluations, then the fine-tuning's
     assert "| pig ×1 pretrain→finetune | 8 | 8 |" in (out / "results.md").read_text()
@@ -239,7 +240,7 @@ def test_downstream_on_the_clis_pairs_mixed_filtered_and_pretrained(pair_folder,
     best = max((k for k in t if k != "real"), key=lambda k: t[k]["dice_mean"])
     assert card["downstreamDiceRealOnly"] == f"{t['real']['dice_mean']:.3f} ± {t['real']['dice_std']:.3f}"
     assert card["downstreamBestGeneratedRow"].startswith(f"{best}: {t[best]['dice_mean']:.3f} ± ")
-    assert "downstreamPairsFrom" not in card  # the fixture's manifest names no models
+    assert card["downstreamPairsFrom"] == "mask " + "ab" * 6  # the model that made the pairs
     # a rerun trains nothing again
     capsys.readouterr()
     assert downstream.main(argv) == 0
