@@ -1364,6 +1364,40 @@ export const tests = [
     },
   },
   {
+    name: 'models: Cancel download stops a download that hangs; nothing is cached; the panel opens the model afterwards',
+    fn: async (env) => {
+      // the mask model's request hangs (a stalled network) until the spec lets it go
+      const held = [];
+      const hold = (route) => void held.push(route);
+      const stalled = `**/models/${MODEL}/mask.onnx`;
+      await env.context.route(stalled, hold);
+      try {
+        const { page, errors } = await visit(env, `?model=${MODEL}&backend=wasm`);
+        await page.evaluate(async () => Promise.all((await caches.keys()).filter((k) => k.startsWith('pig-model:')).map((k) => caches.delete(k))));
+        await page.reload();
+        await page.locator('progress[aria-label="Model download"]').waitFor();
+        await page.getByRole('button', { name: 'Cancel download', exact: true }).click();
+        const alert = page.getByRole('alert');
+        await alert.filter({ hasText: 'Stopped opening' }).waitFor();
+        assert.match(await alert.innerText(), /Stopped opening model "tiny"\. Open a model from the model panel, or reload the page to download it again\./);
+        assert.ok(held.length >= 1, 'the mask model was never requested');
+        assert.equal(await page.locator('progress[aria-label="Model download"]').count(), 0, 'the progress bar stays after the cancel');
+        assert.deepEqual(await page.evaluate(async () => (await caches.keys()).filter((k) => k.startsWith('pig-model:'))), [], 'a cancelled download was cached');
+        await env.context.unroute(stalled, hold);
+        await openModelPanel(page);
+        await page.getByRole('button', { name: `Open bundled model ${MODEL}`, exact: true }).click();
+        await ready(page);
+        assert.match(await modelSummary(page), /Model tiny · 32×32 · bundled/);
+        note(`cancelled ${held.length} held request(s); then opened from the panel`);
+        assert.deepEqual(errors, []);
+        await page.close();
+      } finally {
+        await env.context.unroute(stalled, hold).catch(() => undefined);
+        for (const route of held) await route.abort().catch(() => undefined);
+      }
+    },
+  },
+  {
     name: 'models: a custom model from files (Open model…) loads, generates, and reopens from the cache after a reload',
     fn: async (env) => {
       const { page, errors } = await openStudio(env, `?model=${MODEL}&backend=wasm&seed=${SEED}`);

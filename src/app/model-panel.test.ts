@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { cardValueText, formatBytes, loadProgressText, modelCardRows, modelCardUrl } from './model-panel';
+import { cacheUsageText, cardValueText, formatBytes, loadProgressText, modelCardRows, modelCardUrl, persistentModelCache } from './model-panel';
 
 describe('model card rows', () => {
   it('the tiny manifest’s card: resolution, steps, then the fields it has, objects in words', () => {
@@ -63,5 +63,49 @@ describe('sizes and progress', () => {
     expect(loadProgressText({ receivedBytes: 1024 * 1024, totalBytes: 4 * 1024 * 1024, cachedBytes: 0, filesDone: 0, files: 2 })).toBe('Downloading 1.00 MiB of 4.00 MiB (25%)');
     expect(loadProgressText({ receivedBytes: 2048, totalBytes: 2048, cachedBytes: 2048, filesDone: 2, files: 2 })).toBe('Reading from the cache 2.00 KiB of 2.00 KiB (100%)');
     expect(loadProgressText({ receivedBytes: 5000, totalBytes: null, cachedBytes: 0, filesDone: 0, files: 1 })).toBe('Downloading 4.88 KiB');
+  });
+});
+
+describe('the model cache kept under storage pressure', () => {
+  const manager = (persisted: boolean, grant: boolean) => {
+    const asked: string[] = [];
+    return {
+      asked,
+      storage: {
+        persisted: async () => (asked.push('persisted'), persisted),
+        persist: async () => (asked.push('persist'), grant),
+      },
+    };
+  };
+
+  it('asks for persistence only right after a download, and reports what the browser decided', async () => {
+    const granted = manager(false, true);
+    expect(await persistentModelCache(granted.storage, true)).toBe(true);
+    expect(granted.asked).toEqual(['persisted', 'persist']);
+    const refused = manager(false, false);
+    expect(await persistentModelCache(refused.storage, true)).toBe(false);
+    const notAsked = manager(false, true);
+    expect(await persistentModelCache(notAsked.storage, false)).toBe(false);
+    expect(notAsked.asked).toEqual(['persisted']);
+    const already = manager(true, false);
+    expect(await persistentModelCache(already.storage, true)).toBe(true);
+    expect(already.asked).toEqual(['persisted']);
+  });
+
+  it('a browser without the API, or one that throws, says nothing', async () => {
+    expect(await persistentModelCache(undefined, true)).toBeNull();
+    expect(await persistentModelCache({}, true)).toBeNull();
+    expect(await persistentModelCache({ persisted: () => Promise.reject(new Error('SecurityError')) }, true)).toBeNull();
+  });
+
+  it('the cache line: size, the site’s usage, and whether the browser keeps it', () => {
+    const models = [{ bytes: 777721 * 2 }];
+    expect(cacheUsageText({ models, usage: 2_000_000, quota: 10 * 2 ** 30, persistent: true })).toBe(
+      'Model cache: 1.48 MiB in 1 model · this site uses 1.91 MiB of 10.0 GiB · kept until you clear it',
+    );
+    expect(cacheUsageText({ models: [], usage: null, quota: null, persistent: null })).toBe('Model cache: 0 B in 0 models');
+    expect(cacheUsageText({ models: [...models, ...models], usage: null, quota: null, persistent: false })).toBe(
+      'Model cache: 2.97 MiB in 2 models · the browser may evict it when disk space runs low',
+    );
   });
 });

@@ -86,3 +86,35 @@ export function loadProgressText(p: LoadProgress): string {
   if (fraction === null) return `${verb} ${formatBytes(p.receivedBytes)}`;
   return `${verb} ${formatBytes(p.receivedBytes)} of ${formatBytes(p.totalBytes ?? 0)} (${Math.floor(fraction * 100)}%)`;
 }
+
+/** The members of navigator.storage the model panel uses (each may be missing in a browser). */
+export interface StorageManagerLike {
+  persist?(): Promise<boolean>;
+  persisted?(): Promise<boolean>;
+}
+
+/**
+ * Whether the browser keeps this site's storage (the model cache) when disk space runs low; once a
+ * model was just downloaded into the cache, first asks for that (persist(): Chromium decides from
+ * the site's engagement without a prompt, Firefox asks the user), so a 30 MB download is not lost
+ * to eviction. null where the browser cannot say. (persist() is a window API: never in the worker.)
+ */
+export async function persistentModelCache(storage: StorageManagerLike | undefined, justDownloaded: boolean): Promise<boolean | null> {
+  try {
+    if (!storage?.persisted) return null;
+    if (await storage.persisted()) return true;
+    return justDownloaded && storage.persist ? await storage.persist() : false;
+  } catch {
+    return null;
+  }
+}
+
+/** The model cache's line in the panel: its size, the site's usage and quota, whether it is kept. */
+export function cacheUsageText(cache: { models: { bytes: number }[]; usage: number | null; quota: number | null; persistent: boolean | null }): string {
+  const bytes = cache.models.reduce((sum, m) => sum + m.bytes, 0);
+  const count = cache.models.length;
+  const usage = cache.usage !== null ? ` · this site uses ${formatBytes(cache.usage)}${cache.quota !== null ? ` of ${formatBytes(cache.quota)}` : ''}` : '';
+  const kept =
+    cache.persistent === null ? '' : cache.persistent ? ' · kept until you clear it' : ' · the browser may evict it when disk space runs low';
+  return `Model cache: ${formatBytes(bytes)} in ${count} ${count === 1 ? 'model' : 'models'}${usage}${kept}`;
+}

@@ -212,6 +212,37 @@ describe('studio store', () => {
     expect(store.getState().result?.steps).toBe(3);
   });
 
+  it('Cancel during a model download: the worker is told, the previous model stays; the first model: the studio says how to get one', async () => {
+    const { store, backend } = setup('?seed=5&steps=2');
+    await store.getState().load();
+    const load = backend.load;
+    let cancels = 0;
+    backend.cancel = () => void cancels++;
+    // a download that ends when the worker is told to cancel (as the real worker does)
+    backend.load = () => new Promise((_resolve, reject) => (backend.cancel = () => void (cancels++, reject(new Cancelled('cancelled')))));
+    const opening = store.getState().openModel({ modelUrl: '/models/big/' }, 'model "big"');
+    expect(store.getState().phase).toBe('loading');
+    store.getState().cancel();
+    expect(await opening).toBe(false);
+    expect(cancels).toBe(1);
+    expect(store.getState()).toMatchObject({ phase: 'ready', error: null, loadProgress: null, notice: 'Stopped opening model "big"; the studio still uses model fake.' });
+    expect(store.getState().model?.name).toBe('fake');
+    // Cancel when nothing loads does not reach the worker
+    store.getState().cancel();
+    expect(cancels).toBe(1);
+
+    const first = setup('?model=tiny&seed=5&steps=2');
+    first.backend.load = () => new Promise((_resolve, reject) => (first.backend.cancel = () => reject(new Cancelled('cancelled'))));
+    const loading = first.store.getState().load();
+    first.store.getState().cancel();
+    await loading;
+    expect(first.store.getState()).toMatchObject({ phase: 'failed', model: null });
+    expect(first.store.getState().error).toBe('Stopped opening model "tiny". Open a model from the model panel, or reload the page to download it again.');
+    first.backend.load = load;
+    expect(await first.store.getState().openModel({ modelUrl: '/models/tiny/' }, 'model "tiny"')).toBe(true);
+    expect(first.store.getState().phase).toBe('ready');
+  });
+
   it('opening another model replaces the run and takes its default steps; not while a run goes', async () => {
     const { store, backend, step } = setup('?seed=5&steps=2');
     await store.getState().load();

@@ -124,7 +124,7 @@ export interface StudioState {
    */
   openModel(request: ModelRequest, label: string): Promise<boolean>;
   generate(): Promise<void>;
-  /** Cancels the running generation or batch (a batch keeps its finished pairs). */
+  /** Cancels the running generation or batch (a batch keeps its finished pairs), or the model download in progress. */
   cancel(): void;
   /** Runs the batch the batch inputs, Steps and Mode ask for; the gallery starts afresh. */
   generateBatch(): Promise<void>;
@@ -282,6 +282,14 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
         return true;
       } catch (e) {
         const err = backend.toError(e);
+        if (err.kind === 'cancelled') {
+          set(
+            previous
+              ? { phase: 'ready', loadProgress: null, notice: `Stopped opening ${label}; the studio still uses model ${previous.name}.` }
+              : { phase: 'failed', loadProgress: null, error: `Stopped opening ${label}. Open a model from the model panel, or reload the page to download it again.` },
+          );
+          return false;
+        }
         const still = previous ? ` — the studio still uses model ${previous.name}.` : '';
         set({ phase: previous ? 'ready' : 'failed', loadProgress: null, error: `Could not open ${label}: ${err.message}${still}` });
         return false;
@@ -496,6 +504,11 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
       },
 
       cancel() {
+        if (get().phase === 'loading' && modelLoading) {
+          // the worker aborts the download; openModel's failure path says what the studio holds now
+          Promise.resolve(backend.cancel()).catch((e: unknown) => set({ error: `Cancel failed: ${backend.toError(e).message}` }));
+          return;
+        }
         if (get().phase !== 'running') return;
         set({ phase: 'cancelling' });
         Promise.resolve(backend.cancel()).catch((e: unknown) => {

@@ -1,8 +1,10 @@
 // Which onnxruntime-web build each backend runs on, and the WASM thread count. The speed that
 // motivates the split is measured by `npm run bench` (BENCHMARKS.md, "Why WASM is slower"); the
 // e2e suite checks that the studio's WASM runs fetch the plain binary and give the CLI's pair.
-import { describe, expect, it } from 'vitest';
-import { ORT_BUILDS, wasmThreadCount } from './web';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { httpSource, ORT_BUILDS, wasmThreadCount } from './web';
 
 describe('ORT builds per backend', () => {
   it('WASM runs the plain WASM binary, never the asyncify-instrumented one of the WebGPU build', () => {
@@ -26,6 +28,38 @@ describe('ORT builds per backend', () => {
     expect(wasmThreadCount({ crossOriginIsolated: true, navigator: { hardwareConcurrency: 8 } })).toBe(8);
     expect(wasmThreadCount({ crossOriginIsolated: false, navigator: { hardwareConcurrency: 8 } })).toBe(1);
     expect(wasmThreadCount({ crossOriginIsolated: true, navigator: {} })).toBe(1);
+  });
+});
+
+describe('a model folder over HTTP', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('a download stops when its signal aborts (mid-body), and the read rejects with the AbortError', async () => {
+    // a server that sends the first 64 KiB of a 1 MiB file and then waits, as a slow network does
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(1 << 20) });
+      res.write(new Uint8Array(1 << 16));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    vi.stubGlobal('self', { location: { origin: 'http://127.0.0.1', href: 'http://127.0.0.1/' } });
+    try {
+      const abort = new AbortController();
+      const folder = `http://127.0.0.1:${(server.address() as AddressInfo).port}/models/big/`;
+      const received: number[] = [];
+      const reading = httpSource(folder, abort.signal).readBytes('mask.onnx', (bytes, total) => {
+        received.push(bytes);
+        expect(total).toBe(1 << 20);
+        abort.abort();
+      });
+      await expect(reading).rejects.toMatchObject({ name: 'AbortError' });
+      expect(received[0]).toBeGreaterThan(0);
+      expect(received.at(-1)).toBeLessThan(1 << 20);
+      // a request that starts after the abort is not sent at all
+      await expect(httpSource(folder, abort.signal).readText('manifest.json')).rejects.toMatchObject({ name: 'AbortError' });
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
 

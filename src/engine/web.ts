@@ -137,15 +137,19 @@ async function gpuPlace(): Promise<TensorPlace> {
   };
 }
 
-/** A model folder served over HTTP(S); relative URLs resolve against the app's base URL. */
-export function httpSource(folderUrl: string): ModelSource {
+/**
+ * A model folder served over HTTP(S); relative URLs resolve against the app's base URL. `signal`
+ * aborts every request and body read of it (a cancelled download rejects with its AbortError).
+ */
+export function httpSource(folderUrl: string, signal?: AbortSignal): ModelSource {
   const base = new URL(folderUrl.endsWith('/') ? folderUrl : `${folderUrl}/`, new URL(import.meta.env.BASE_URL, self.location.origin)).href;
   const url = (name: string) => new URL(name, base).href;
   const get = async (name: string): Promise<Response> => {
     let res: Response;
     try {
-      res = await fetch(url(name));
+      res = await fetch(url(name), { signal });
     } catch (e) {
+      if (signal?.aborted) throw e;
       throw new EngineError('model', `cannot fetch ${url(name)}: ${errorMessage(e)}`);
     }
     const type = res.headers.get('content-type') ?? '';
@@ -220,12 +224,14 @@ export type FolderListing = (folderUrl: string) => readonly string[] | null;
  * are a note in `source.cacheNote`, never a failed load. The folder's documents (data license,
  * model card) come along where it has them: a folder over HTTP is asked only for the files
  * `listing` says it has (else only the license file its card names), so no absent file is requested.
+ * `signal` cancels a download: nothing of it is cached, and the load rejects with the abort's reason.
  */
 export async function loadWebModel(
   request: LoadRequest,
   onProgress?: (progress: LoadProgress) => void,
   storage: CacheStorageLike | null = browserCacheStorage(),
   listing: FolderListing = () => null,
+  signal?: AbortSignal,
 ): Promise<WebModel> {
   const cache = new ModelCache(storage);
   if (request.files) {
@@ -261,10 +267,15 @@ export async function loadWebModel(
     return withSource(pair, { kind: 'custom', id, cached: true, fromCache: true, cacheNote: cache.note }, documents);
   }
   const folderUrl = request.modelUrl ?? '';
-  const http = httpSource(folderUrl);
+  const http = httpSource(folderUrl, signal);
   const manifest = await readManifest(http);
   const reading = cachingSource(http, manifest, cache, modelCacheName('bundled', folderUrl), new ProgressTracker(onProgress));
   const pair = await openPair(reading.source, manifest, request.backend, folderUrl);
+  if (signal?.aborted) {
+    // cancelled while the sessions opened: nothing is cached, the pair is dropped
+    await pair.release().catch(() => undefined);
+    signal.throwIfAborted();
+  }
   const cached = await reading.commit();
   const has = listing(folderUrl);
   const documents = await readDocuments(manifest.card, (file) => http.readBytes(file), (file) => (has ? has.includes(file) : file === manifest.card.licenseFile));

@@ -195,7 +195,11 @@ export interface StudioWorkerApi {
    * and it resolves with cancelled: true; the pairs handed over so far are the batch.
    */
   generateBatch(request: BatchRequest, onPair: (pair: BatchPair) => void | Promise<void>, onProgress?: (progress: BatchProgress) => void): Promise<BatchSummary>;
-  /** Stops the running generation or batch within one step; generate() rejects with kind 'cancelled'. */
+  /**
+   * Stops the running generation or batch within one step (generate() rejects with kind
+   * 'cancelled'), or the model load in progress: its download is aborted, load() rejects with kind
+   * 'cancelled' and the previous model stays loaded.
+   */
   cancel(): void;
 }
 

@@ -207,6 +207,41 @@ describe('Studio (worker logic)', () => {
     expect(result.steps).toBe(2);
   });
 
+  it('cancel() aborts a load: its download stops, the previous model stays, a late finish is released', async () => {
+    const good = studioWith(slowDenoiser());
+    const seen: AbortSignal[] = [];
+    let releasedLate = 0;
+    // a download that ends only when its signal aborts (as fetch does)
+    const downloading = new Studio((_request, _onProgress, signal) => {
+      seen.push(signal!);
+      return new Promise((_resolve, reject) => signal!.addEventListener('abort', () => reject(new DOMException('The user aborted a request.', 'AbortError'))));
+    });
+    const pending = rejection(downloading.load({ modelUrl: '/big/' }));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(seen[0]!.aborted).toBe(false);
+    downloading.cancel();
+    expect(await pending).toEqual({ kind: 'cancelled', message: 'Opening the model was cancelled.' });
+    expect(seen[0]!.aborted).toBe(true);
+
+    // a loader that finishes although the cancel came (sessions were opening): its pair is dropped
+    let finish: () => void = () => undefined;
+    const late = new Studio(async (request) => {
+      if (request.modelUrl === '/first/') return good.studio['loader'](request);
+      await new Promise<void>((r) => (finish = r));
+      return { ...(await good.studio['loader'](request)), release: async () => void releasedLate++ };
+    });
+    await late.load({ modelUrl: '/first/' });
+    const second = rejection(late.load({ modelUrl: '/second/' }));
+    await new Promise((r) => setTimeout(r, 0));
+    late.cancel();
+    finish();
+    expect((await second).kind).toBe('cancelled');
+    expect(releasedLate).toBe(1);
+    // the first model still generates, and a new load is accepted
+    expect((await late.generate({ seed: 3, steps: 2 }, () => undefined)).steps).toBe(2);
+    await late.load({ modelUrl: '/first/' });
+  });
+
   it('a denoiser failure surfaces as a StudioError, not a hang', async () => {
     const bad: PairDenoiser = {
       predictMaskNoise: async () => {

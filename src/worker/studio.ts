@@ -38,7 +38,8 @@ class DeviceLostError extends Error {
   }
 }
 
-export type PairLoader = (request: LoadRequest, onProgress?: (progress: LoadProgress) => void) => Promise<LoadedModel>;
+/** Opens what the request names; `signal` aborts a download in progress (the loader then rejects). */
+export type PairLoader = (request: LoadRequest, onProgress?: (progress: LoadProgress) => void, signal?: AbortSignal) => Promise<LoadedModel>;
 
 /** The request's problem in words, or null when it names exactly one source. */
 export function loadRequestProblem(request: LoadRequest | null | undefined): string | null {
@@ -56,6 +57,8 @@ export function loadRequestProblem(request: LoadRequest | null | undefined): str
 
 /** Marks buffers for transfer (Comlink.transfer in the worker; identity in tests). */
 export type TransferFn = <T>(value: T, transferables: Transferable[]) => T;
+
+const loadCancelled = (): StudioError => studioError('cancelled', 'Opening the model was cancelled.');
 
 /** A macrotask boundary, so that a cancel() message is handled between steps even when ORT
  * resolves its promises without ever leaving the microtask queue (WASM backend). */
@@ -135,7 +138,8 @@ function modelInfo(model: LoadedModel): ModelInfo {
 
 export class Studio implements StudioWorkerApi {
   private model: LoadedModel | null = null;
-  private loading = false;
+  /** The load in progress, if any: cancel() aborts its download. */
+  private loading: AbortController | null = null;
   private running: { aborted: boolean } | null = null;
   /** After a lost GPU device: the model being reopened on WASM, and what the user has not been told yet. */
   private recovering: Promise<void> | null = null;
@@ -154,12 +158,18 @@ export class Studio implements StudioWorkerApi {
     if (this.loading) throw studioError('busy', 'A model is already loading.');
     const problem = loadRequestProblem(request);
     if (problem) throw studioError('input', problem);
-    this.loading = true;
+    const abort = new AbortController();
+    this.loading = abort;
     // Progress is a preview like the frames: a failing UI callback must not fail the load.
     const progress = onProgress && ((p: LoadProgress) => void Promise.resolve().then(() => onProgress(p)).catch(() => undefined));
     try {
-      // On failure this.model is untouched: the previous model keeps working.
-      const next = await this.loader(request, progress);
+      // On failure or cancel this.model is untouched: the previous model keeps working.
+      const next = await this.loader(request, progress, abort.signal);
+      if (abort.signal.aborted) {
+        // cancelled after the download, while the sessions opened: the user asked for the old model
+        await next.release().catch(() => undefined);
+        throw loadCancelled();
+      }
       const previous = this.model;
       this.model = next;
       this.lostUntold = null;
@@ -167,9 +177,9 @@ export class Studio implements StudioWorkerApi {
       await previous?.release().catch(() => undefined);
       return modelInfo(next);
     } catch (e) {
-      throw asStudioError(e);
+      throw abort.signal.aborted ? loadCancelled() : asStudioError(e);
     } finally {
-      this.loading = false;
+      this.loading = null;
     }
   }
 
@@ -405,5 +415,6 @@ export class Studio implements StudioWorkerApi {
 
   cancel(): void {
     if (this.running) this.running.aborted = true;
+    this.loading?.abort();
   }
 }

@@ -35,4 +35,4 @@ const listing: FolderListing = (folderUrl) => {
   return bundledModels.find((b) => path.endsWith(`/models/${b.folder}/`))?.documents ?? null;
 };
 
-Comlink.expose(new WorkerStudio((request, onProgress) => loadWebModel(request, onProgress, undefined, listing), Comlink.transfer));
+Comlink.expose(new WorkerStudio((request, onProgress, signal) => loadWebModel(request, onProgress, undefined, listing, signal), Comlink.transfer));

@@ -7,7 +7,7 @@ import { browserCacheStorage, clearModelCaches, listModelCaches, modelCacheName,
 import { progressFraction } from '../../engine/load-progress';
 import { modelUrl, withModelParam } from '../config';
 import { dragHasFiles, droppedFiles, gatherModelFiles, type FileLike } from '../model-files';
-import { formatBytes, loadProgressText, modelCardRows, modelCardUrl } from '../model-panel';
+import { cacheUsageText, formatBytes, loadProgressText, modelCardRows, modelCardUrl, persistentModelCache } from '../model-panel';
 import { useStudio } from '../studio';
 
 interface CacheState {
@@ -15,10 +15,13 @@ interface CacheState {
   /** navigator.storage.estimate(): what this origin uses and may use; null where unknown. */
   usage: number | null;
   quota: number | null;
+  /** Whether the browser keeps the cache under storage pressure; null where unknown. */
+  persistent: boolean | null;
   available: boolean;
 }
 
-async function readCacheState(): Promise<CacheState> {
+/** `justDownloaded`: a model was just stored in the cache, so ask the browser to keep it. */
+async function readCacheState(justDownloaded: boolean): Promise<CacheState> {
   const storage = browserCacheStorage();
   const models = await listModelCaches(storage).catch(() => []);
   let usage: number | null = null;
@@ -30,7 +33,8 @@ async function readCacheState(): Promise<CacheState> {
   } catch {
     // no estimate: the panel shows the cache's own size only
   }
-  return { models, usage, quota, available: storage !== null };
+  const persistent = storage && models.length > 0 ? await persistentModelCache(navigator.storage, justDownloaded) : null;
+  return { models, usage, quota, persistent, available: storage !== null };
 }
 
 /** The model panel (kept under its old name so the layout that places it is unchanged). */
@@ -40,19 +44,20 @@ export function ModelCard() {
   const progress = useStudio((s) => s.loadProgress);
   const openModel = useStudio((s) => s.openModel);
   const showError = useStudio((s) => s.showError);
+  const cancel = useStudio((s) => s.cancel);
   const [cache, setCache] = useState<CacheState | null>(null);
   const [dragging, setDragging] = useState(false);
   const filesInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
 
-  const refresh = useCallback(() => {
-    void readCacheState().then(setCache);
+  const refresh = useCallback((justDownloaded = false) => {
+    void readCacheState(justDownloaded).then(setCache);
   }, []);
   // After every load (a model may have been cached) and on mount; until the listing is read
   // again, the loaded model's own report says whether it is cached.
   useEffect(() => {
     setCache(null);
-    refresh();
+    refresh(model?.source?.cached === true && !model.source.fromCache);
   }, [refresh, model]);
 
   const openFiles = useCallback(
@@ -118,7 +123,6 @@ export function ModelCard() {
   const currentCacheName = source ? modelCacheName(source.kind, source.id) : null;
   const currentCached = cache === null ? source?.cached === true : currentCacheName !== null && cachedNames.has(currentCacheName);
   const custom = cache?.models.filter((m) => m.kind === 'custom') ?? [];
-  const cacheBytes = cache?.models.reduce((sum, m) => sum + m.bytes, 0) ?? 0;
   const fraction = progress ? progressFraction(progress) : null;
   const cardUrl = modelCardUrl(source, bundledModels, modelUrl);
 
@@ -206,8 +210,7 @@ export function ModelCard() {
               ? 'Reading the cache…'
               : !cache.available
                 ? 'Cache Storage is not available here: models load without the cache.'
-                : `Model cache: ${formatBytes(cacheBytes)} in ${cache.models.length} ${cache.models.length === 1 ? 'model' : 'models'}` +
-                  (cache.usage !== null ? ` · this site uses ${formatBytes(cache.usage)}${cache.quota !== null ? ` of ${formatBytes(cache.quota)}` : ''}` : '')}
+                : cacheUsageText(cache)}
           </p>
           {source?.cacheNote ? (
             <p className="model-cache-note" role="note" aria-label="Cache note">
@@ -240,6 +243,9 @@ export function ModelCard() {
           <span className="model-progress">
             <progress aria-label="Model download" max={1} value={fraction ?? undefined} />
             <span>{progress ? loadProgressText(progress) : 'Opening the model…'}</span>
+            <button type="button" className="ghost" onClick={cancel}>
+              Cancel download
+            </button>
           </span>
         ) : null}
       </div>
