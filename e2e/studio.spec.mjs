@@ -420,13 +420,13 @@ export const sha256 = async (bytes) => Buffer.from(await crypto.subtle.digest('S
 
 /** The model panel's one-line summary, e.g. "Model tiny · 32×32 · bundled · cached". */
 export async function modelSummary(page) {
-  return (await page.locator('.model-panel summary').innerText()).replace(/\s+/g, ' ').trim();
+  return (await page.locator('.model-panel > details > summary').innerText()).replace(/\s+/g, ' ').trim();
 }
 
 /** Opens the model panel's details (idempotent). */
 async function openModelPanel(page) {
-  const details = page.locator('.model-panel details');
-  if (!(await details.evaluate((d) => d.open))) await page.locator('.model-panel summary').click();
+  const details = page.locator('.model-panel > details');
+  if (!(await details.evaluate((d) => d.open))) await page.locator('.model-panel > details > summary').click();
 }
 
 /** Chooses files in "Open model…" and waits until the load ends: an alert, or "Opened model …" with Generate enabled. */
@@ -1337,7 +1337,7 @@ export const tests = [
       const total = 2 * 777721;
       assert.ok(progress.some((p) => /Downloading [\d.]+ (KiB|MiB) of 1\.48 MiB \(\d+%\)/.test(p)), `no download progress shown: ${progress.slice(0, 5)}`);
       note(`first visit: ${downloaded.length} ONNX requests; progress texts ${progress.length}, last "${progress.at(-1)}" (total ${total} B)`);
-      await page.locator('.model-panel summary', { hasText: '· cached' }).waitFor();
+      await page.locator('.model-panel > details > summary', { hasText: '· cached' }).waitFor();
 
       const second = env.seen.length;
       await page.reload();
@@ -1364,7 +1364,7 @@ export const tests = [
     },
   },
   {
-    name: 'models: Cancel download stops a download that hangs; nothing is cached; the panel opens the model afterwards',
+    name: 'models: Cancel download stops a download that hangs; nothing is cached; the panel opens the model afterwards and shows its card',
     fn: async (env) => {
       // the mask model's request hangs (a stalled network) until the spec lets it go
       const held = [];
@@ -1388,7 +1388,10 @@ export const tests = [
         await page.getByRole('button', { name: `Open bundled model ${MODEL}`, exact: true }).click();
         await ready(page);
         assert.match(await modelSummary(page), /Model tiny · 32×32 · bundled/);
-        note(`cancelled ${held.length} held request(s); then opened from the panel`);
+        // the model card, read with the model (no second request), shown in the panel
+        await page.locator('.model-card-text summary').click();
+        assert.match(await page.getByLabel('Model card text').innerText(), /\*\*Not for clinical use\.\*\*/);
+        note(`cancelled ${held.length} held request(s); then opened from the panel, its card shown`);
         assert.deepEqual(errors, []);
         await page.close();
       } finally {
@@ -1422,7 +1425,7 @@ export const tests = [
       await open.waitFor();
       const before = env.seen.length;
       await open.click();
-      await page.locator('.model-panel summary', { hasText: 'tiny-custom' }).waitFor({ timeout: RUN_TIMEOUT });
+      await page.locator('.model-panel > details > summary', { hasText: 'tiny-custom' }).waitFor({ timeout: RUN_TIMEOUT });
       await ready(page);
       assert.match(await modelSummary(page), /Model tiny-custom · 32×32 · custom · loaded from cache/);
       assert.deepEqual(onnxRequestsSince(env, before), []);
@@ -1433,7 +1436,7 @@ export const tests = [
 
       // "Open folder…": the whole folder (its license text is skipped)
       await page.getByLabel('Model folder', { exact: true }).setInputFiles(new URL('../public/models/tiny', import.meta.url).pathname);
-      await page.locator('.model-panel summary', { hasText: /Model tiny · 32×32 · custom/ }).waitFor({ timeout: RUN_TIMEOUT });
+      await page.locator('.model-panel > details > summary', { hasText: /Model tiny · 32×32 · custom/ }).waitFor({ timeout: RUN_TIMEOUT });
       await ready(page);
       assert.deepEqual(errors, []);
       await page.close();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { cacheUsageText, cardValueText, formatBytes, loadProgressText, modelCardRows, modelCardUrl, persistentModelCache } from './model-panel';
+import { cacheUsageText, cardValueText, formatBytes, loadProgressText, modelCardRows, modelCardText, persistentModelCache } from './model-panel';
 
 describe('model card rows', () => {
   it('the tiny manifest’s card: resolution, steps, then the fields it has, objects in words', () => {
@@ -28,20 +28,15 @@ describe('model card rows', () => {
   });
 });
 
-describe('the model card link', () => {
-  const url = (folder: string) => `/studio/models/${folder}/`;
-  const bundled = [
-    { folder: 'tiny', documents: ['DATA-LICENSE.txt', 'README.md'] },
-    { folder: 'old', documents: ['DATA-LICENSE.txt'] },
-    { folder: 'bare' },
-  ];
-
-  it('a bundled model whose folder has README.md links it; one without, and custom models, do not', () => {
-    expect(modelCardUrl({ kind: 'bundled', id: '/studio/models/tiny/' }, bundled, url)).toBe('/studio/models/tiny/README.md');
-    expect(modelCardUrl({ kind: 'bundled', id: '/studio/models/old/' }, bundled, url)).toBeNull();
-    expect(modelCardUrl({ kind: 'bundled', id: '/studio/models/bare/' }, bundled, url)).toBeNull();
-    expect(modelCardUrl({ kind: 'custom', id: 'sha-abc' }, bundled, url)).toBeNull();
-    expect(modelCardUrl(undefined, bundled, url)).toBeNull();
+describe('the model card', () => {
+  it('is the README.md among the model’s documents, as text; none without one', () => {
+    const encode = (t: string) => new TextEncoder().encode(t);
+    const documents = [
+      { file: 'DATA-LICENSE.txt', path: 'DATA-LICENSE.txt', bytes: encode('CC BY 4.0') },
+      { file: 'README.md', path: 'MODEL-CARD.md', bytes: encode('---\nlicense: mit\n---\n# tiny — résumé') },
+    ];
+    expect(modelCardText(documents)).toBe('---\nlicense: mit\n---\n# tiny — résumé');
+    expect(modelCardText(documents.slice(0, 1))).toBeNull();
   });
 
   it('the tiny folder ships its card', () => {

@@ -2,6 +2,7 @@
 // rows from the manifest's free-form `card`, sizes, and the load progress line.
 import type { LoadProgress } from '../worker/api';
 import { progressFraction } from '../engine/load-progress';
+import { MODEL_CARD_FILE } from '../core/dataset/about';
 
 /** The card fields shown, in order, with their labels; others the kit writes are left out. */
 const CARD_FIELDS: readonly [key: string, label: string][] = [
@@ -51,18 +52,13 @@ export function modelCardRows(model: { resolution: [number, number]; defaultStep
 }
 
 /**
- * The open model's card for people (README.md beside its manifest, written by the kit's export):
- * its URL where the model is a bundled one whose folder lists it among its documents, else null
- * (a custom model's files are only the manifest and the ONNX files).
+ * The open model's card for people (README.md beside its manifest, written by the kit's export) as
+ * text, from the documents the worker read with the model (bundled, from files, or from the cache),
+ * so the panel shows it without a second request; null where the folder has none.
  */
-export function modelCardUrl(
-  source: { kind: 'bundled' | 'custom'; id: string } | undefined,
-  bundled: readonly { folder: string; documents?: readonly string[] }[],
-  folderUrl: (folder: string) => string,
-): string | null {
-  if (source?.kind !== 'bundled') return null;
-  const entry = bundled.find((b) => folderUrl(b.folder) === source.id);
-  return entry?.documents?.includes('README.md') ? `${source.id}README.md` : null;
+export function modelCardText(documents: readonly { file: string; bytes: Uint8Array }[]): string | null {
+  const card = documents.find((d) => d.file === MODEL_CARD_FILE);
+  return card ? new TextDecoder().decode(card.bytes) : null;
 }
 
 /** "812 B", "760 KiB", "3.1 MiB", "1.20 GiB". */

@@ -7,7 +7,7 @@ import { browserCacheStorage, clearModelCaches, listModelCaches, modelCacheName,
 import { progressFraction } from '../../engine/load-progress';
 import { modelUrl, withModelParam } from '../config';
 import { dragHasFiles, droppedFiles, gatherModelFiles, type FileLike } from '../model-files';
-import { cacheUsageText, formatBytes, loadProgressText, modelCardRows, modelCardUrl, persistentModelCache } from '../model-panel';
+import { cacheUsageText, formatBytes, loadProgressText, modelCardRows, modelCardText, persistentModelCache } from '../model-panel';
 import { useStudio } from '../studio';
 
 interface CacheState {
@@ -124,7 +124,7 @@ export function ModelCard() {
   const currentCached = cache === null ? source?.cached === true : currentCacheName !== null && cachedNames.has(currentCacheName);
   const custom = cache?.models.filter((m) => m.kind === 'custom') ?? [];
   const fraction = progress ? progressFraction(progress) : null;
-  const cardUrl = modelCardUrl(source, bundledModels, modelUrl);
+  const cardText = model ? modelCardText(model.documents) : null;
 
   return (
     <section className={`model-panel${dragging ? ' dropping' : ''}`} aria-label="Model panel">
@@ -150,13 +150,11 @@ export function ModelCard() {
               ))}
             </dl>
           ) : null}
-          {cardUrl ? (
-            <p className="model-card-link">
-              <a href={cardUrl} target="_blank" rel="noopener">
-                Model card
-              </a>{' '}
-              (README.md: intended use, limitations, training data, evaluation, citations)
-            </p>
+          {cardText !== null ? (
+            <details className="model-card-text">
+              <summary>Model card (README.md: intended use, limitations, training data, evaluation, citations)</summary>
+              <pre aria-label="Model card text">{cardText}</pre>
+            </details>
           ) : null}
 
           <h3 id="bundled-models">Bundled models</h3>
