@@ -6,11 +6,7 @@
 import { binarize, type BinarizeOptions } from './binarize';
 import { clipEstimate, clipsChain, ddimNext, predictX0, type ClipMode } from './ddim';
 import { checkFinite } from './finite';
-import type { EstimateName, Estimates, PairDenoiser, StepCall, StepExecutor, StepExecutorFactory } from './sampler';
-
-export function checkLength(name: string, a: Float32Array, n: number, H: number, W: number): void {
-  if (a.length !== n) throw new Error(`${name} has ${a.length} values, the model needs ${H}×${W} = ${n}`);
-}
+import { checkLength, type EstimateName, type Estimates, type PairDenoiser, type StepCall, type StepExecutor, type StepExecutorFactory } from './executor';
 
 function concat(a: Float32Array, b: Float32Array): Float32Array {
   const out = new Float32Array(a.length + b.length);

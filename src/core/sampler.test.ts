@@ -1,19 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { gaussian } from './noise';
 import { ddimCoefficients } from './ddim';
-import {
-  CancelledError,
-  runSampler,
-  sampleSteps,
-  type EstimateName,
-  type PairDenoiser,
-  type SamplerFrame,
-  type SamplerOptions,
-  type SamplerStep,
-  type StepCall,
-  type StepExecutor,
-  type StepExecutorFactory,
-} from './sampler';
+import type { EstimateName, PairDenoiser, StepCall, StepExecutor, StepExecutorFactory } from './executor';
+import { CancelledError, runSampler, sampleSteps, type SamplerFrame, type SamplerOptions, type SamplerStep } from './sampler';
 import { NonFiniteError } from './finite';
 import { linearSchedule } from './schedule';
 
