@@ -19,7 +19,7 @@ import type { ClipMode } from '../core/ddim';
 import { samplerClip } from '../core/manifest';
 import { runSampler, type SamplerStep } from '../core/sampler';
 import { tapStartNoise, type StartNoise } from '../core/sampler-tap';
-import { errorMessage } from '../engine/errors';
+import { errorMessage } from '../core/errors';
 import { loadPairFromDir } from '../engine/node';
 import type { LoadedPair } from '../engine/pair';
 import { checkCompatible, isComplete, OutputFolderError, prepareOutputFolder, readRecords, rebuildIndex, removeStaleTemps, writeAtomic, writeCase } from './dataset-folder';

@@ -11,12 +11,6 @@ export class EngineError extends Error {
   }
 }
 
-export function errorMessage(e: unknown): string {
-  if (e instanceof Error) return e.message;
-  if (typeof e === 'string') return e;
-  try {
-    return JSON.stringify(e);
-  } catch {
-    return String(e);
-  }
-}
+// src/worker/studio.ts still takes errorMessage from here: once it imports '../core/errors', delete
+// this line (knip then reports it as unused).
+export { errorMessage } from '../core/errors';

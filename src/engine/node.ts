@@ -4,7 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as ortNode from 'onnxruntime-node';
-import { EngineError, errorMessage } from './errors';
+import { errorMessage } from '../core/errors';
+import { EngineError } from './errors';
 import { stepGraphs } from '../core/manifest';
 import { createPair, createStepPair, readManifest, readModelBytes, type LoadedPair, type LoadedStepPair, type ModelSource } from './pair';
 import { cpuPlace } from './steps';

@@ -1,7 +1,8 @@
 // openedOnDemand: the plain U-Nets behind step graphs that cannot clip, opened by the first run
 // that needs them, once, and closed with the model.
 import { describe, expect, it } from 'vitest';
-import { runSampler, type PairDenoiser } from '../core/sampler';
+import type { PairDenoiser } from '../core/executor';
+import { runSampler } from '../core/sampler';
 import { cpuStepExecutors } from '../core/sampler-cpu';
 import { linearSchedule } from '../core/schedule';
 import { openedOnDemand, type LoadedModel } from './pair';

@@ -9,10 +9,11 @@
 
 import { STEP_GRAPH_ROLES, validateManifest, verifyModelBytes, type Manifest, type ModelKey, type ModelRole, type StepGraphRole } from '../core/manifest';
 import { checkOnnxBytes } from '../core/onnx-header';
-import type { StepExecutor, StepExecutorFactory } from '../core/sampler';
+import type { StepExecutor, StepExecutorFactory } from '../core/executor';
 import { cpuStepExecutors } from '../core/sampler-cpu';
 import { linearSchedule, type Schedule } from '../core/schedule';
-import { EngineError, errorMessage } from './errors';
+import { errorMessage } from '../core/errors';
+import { EngineError } from './errors';
 import { StepSession, stepGraphExecutors, type TensorPlace } from './steps';
 import { OrtPairDenoiser, RunQueue, UNetSession, type OrtModule, type SessionOptions } from './unet';
 

@@ -18,8 +18,9 @@ import type * as Ort from 'onnxruntime-web';
 import type { BinarizeOptions } from '../core/binarize';
 import { clipsChain, type ClipMode } from '../core/ddim';
 import { checkSessionSignature, STEP_GRAPH_BINARIZE, STEP_GRAPH_CLIP_INPUT, STEP_GRAPH_IO, stepGraphShape, takesClip, type ModelFileSpec, type StepGraphRole } from '../core/manifest';
-import type { EstimateName, Estimates, StepCall, StepExecutor, StepExecutorFactory } from '../core/sampler';
-import { EngineError, errorMessage } from './errors';
+import type { EstimateName, Estimates, StepCall, StepExecutor, StepExecutorFactory } from '../core/executor';
+import { errorMessage } from '../core/errors';
+import { EngineError } from './errors';
 import type { OrtModule, RunQueue, SessionOptions } from './unet';
 
 type Tensor = Ort.Tensor;

@@ -12,8 +12,9 @@
 
 import type * as Ort from 'onnxruntime-web';
 import { checkSessionSignature, type ModelFileSpec, type ModelRole } from '../core/manifest';
-import type { PairDenoiser } from '../core/sampler';
-import { EngineError, errorMessage } from './errors';
+import type { PairDenoiser } from '../core/executor';
+import { errorMessage } from '../core/errors';
+import { EngineError } from './errors';
 
 export type OrtModule = Pick<typeof Ort, 'InferenceSession' | 'Tensor'>;
 export type SessionOptions = Ort.InferenceSession.SessionOptions;
