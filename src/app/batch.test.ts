@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { datasetAbout } from '../core/dataset/about';
 import { caseFiles, datasetFiles } from '../core/dataset/nnunet';
 import { zip } from '../core/dataset/zip';
-import { readZip } from '../test/unzip';
-import { MAX_BATCH_SIZE, type BatchPair, type BatchProgress, type ModelInfo } from '../worker/api';
+import { readZip } from '../testing/unzip';
+import type { BatchPair, BatchProgress, ModelInfo } from '../worker/api';
+import { MAX_BATCH_SIZE } from '../core/limits';
 import { APP_VERSION, areaPercent, batchProgressText, batchRemainingMs, comparePairs, datasetNameShown, datasetZip, datasetZipName, exportedPairs, isEmptyMask, parseBatchInputs, parseDatasetFolder } from './batch';
 
 const H = 2;

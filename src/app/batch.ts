@@ -4,7 +4,8 @@ import { version as packageVersion } from '../../package.json';
 import { datasetAbout, datasetFolderName, DEFAULT_DATASET_ID, MAX_DATASET_ID, sanitizeDatasetName, underFolder } from '../core/dataset/about';
 import { caseFiles, datasetFiles, maskAreaFraction, type ImageFormat } from '../core/dataset/nnunet';
 import { zip } from '../core/dataset/zip';
-import { MAX_BATCH_SIZE, type BatchPair, type BatchProgress, type GenerateResult, type ModelInfo } from '../worker/api';
+import type { BatchPair, BatchProgress, GenerateResult, ModelInfo } from '../worker/api';
+import { MAX_BATCH_SIZE } from '../core/limits';
 import { MAX_SEED, parseBoundedInteger } from './config';
 import { estimateRemainingMs, formatDuration, pairBaseName } from './format';
 

@@ -1,7 +1,7 @@
 // What the model panel prints, as pure functions (unit-tested without a DOM): the model card's
 // rows from the manifest's free-form `card`, sizes, and the load progress line.
 import type { LoadProgress } from '../worker/api';
-import { progressFraction } from '../engine/load-progress';
+import { progressFraction } from '../core/load-progress';
 import { MODEL_CARD_FILE } from '../core/dataset/about';
 
 /** The card fields shown, in order, with their labels; others the kit writes are left out. */

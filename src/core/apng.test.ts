@@ -1,7 +1,7 @@
 // The APNG is read back by a real reader: Debian's Python PIL (Image.open → n_frames, each frame's
 // pixels and duration), in a child process.
 import { describe, expect, it } from 'vitest';
-import { readWithPil } from '../test/pil';
+import { readWithPil } from '../testing/pil';
 import { encodeApng, type ApngFrame } from './apng';
 
 describe('encodeApng (read back by PIL)', () => {

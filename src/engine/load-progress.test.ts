@@ -1,7 +1,7 @@
 // Load progress: totals from the manifest's sizes or Content-Length, throttling, cached bytes.
 import { describe, expect, it } from 'vitest';
-import type { LoadProgress } from '../worker/api';
-import { progressFraction, ProgressTracker, readBodyWithProgress } from './load-progress';
+import { progressFraction, type LoadProgress } from '../core/load-progress';
+import { ProgressTracker, readBodyWithProgress } from './load-progress';
 
 describe('ProgressTracker', () => {
   it('sums files whose sizes the manifest gives; the fraction is received / total', () => {

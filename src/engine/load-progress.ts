@@ -4,7 +4,7 @@
 // Reports are throttled to one per percent (and one per finished file), so a 100 MB download
 // sends ~100 messages across the worker boundary, not one per network chunk.
 
-import type { LoadProgress } from '../worker/api';
+import { progressFraction, type LoadProgress } from '../core/load-progress';
 
 interface FileProgress {
   total: number | null;
@@ -77,13 +77,6 @@ export class ProgressTracker {
     this.lastBucket = bucket;
     this.emit(p);
   }
-}
-
-/** received / total in [0, 1], or null when the total is not known yet. */
-export function progressFraction(p: Pick<LoadProgress, 'receivedBytes' | 'totalBytes'>): number | null {
-  if (p.totalBytes === null) return null;
-  if (p.totalBytes <= 0) return 1;
-  return Math.min(1, Math.max(0, p.receivedBytes / p.totalBytes));
 }
 
 /**

@@ -5,7 +5,7 @@
 
 import { STEP_GRAPH_ROLES, type Manifest, type ModelKey } from '../core/manifest';
 import type { ProgressTracker } from './load-progress';
-import { cacheEntryUrl, type CacheEntry, type ModelCache } from './model-cache';
+import { cacheEntryUrl, type CacheEntry, type ModelCache } from '../core/model-cache';
 import type { ModelSource } from './pair';
 
 /** Every model file the manifest lists: both U-Nets, and the step graphs when present. */

@@ -5,24 +5,12 @@
 import type { ModelDocument } from '../core/dataset/about';
 import type { DatasetModel } from '../core/dataset/nnunet';
 import type { ClipMode } from '../core/ddim';
+import type { LoadProgress } from '../core/load-progress';
+import type { Backend, LoadRequest, ModelSourceInfo } from '../engine/types';
 
-export type Backend = 'webgpu' | 'wasm';
-
-/**
- * What the app asks the worker to load, exactly one of: a bundled model folder URL such as
- * `/models/tiny/`, a custom model's files as the user chose them, or a custom model kept in the
- * browser's Cache Storage. Whatever the source, the bytes go through the same validation and loading.
- */
-export interface LoadRequest {
-  /** URL of the model folder (ends with `/`); manifest.json and the ONNX files are resolved against it. */
-  modelUrl?: string;
-  /** A custom model: file name (no folder) → bytes, manifest.json among them. Transfer the buffers. */
-  files?: Record<string, ArrayBuffer>;
-  /** A custom model loaded before, reopened from Cache Storage (ModelSourceInfo.id of a custom model). */
-  cachedModelId?: string;
-  /** Force a backend (tests and benchmarks); default: WebGPU when an adapter exists, else WASM. */
-  backend?: Backend;
-}
+// Defined where the engine or core needs them, part of this API all the same (the app imports them from here).
+export type { LoadProgress } from '../core/load-progress';
+export type { Backend, LoadRequest, ModelSourceInfo } from '../engine/types';
 
 export interface ModelInfo {
   name: string;
@@ -49,30 +37,6 @@ export interface ModelInfo {
   dataset: DatasetModel;
   /** The model folder's data license and model card where it has them; a dataset export carries them. */
   documents: ModelDocument[];
-}
-
-/** Where a loaded model came from, and the cache's part in it (for the model panel). */
-export interface ModelSourceInfo {
-  kind: 'bundled' | 'custom';
-  /** Bundled: the folder URL; custom: the id that reopens it from the cache (LoadRequest.cachedModelId). */
-  id: string;
-  /** Cache Storage holds this model now: it opens again without a download or the files. */
-  cached: boolean;
-  /** Every model file read came from Cache Storage. */
-  fromCache: boolean;
-  /** Why the cache was not used (unavailable, full, failed); null when it was. */
-  cacheNote: string | null;
-}
-
-/** Progress of reading a model's files (from the network, the cache or the user's files). */
-export interface LoadProgress {
-  receivedBytes: number;
-  /** Expected total: the manifest's sizes, else Content-Length; null while unknown. */
-  totalBytes: number | null;
-  /** Of receivedBytes, what came from Cache Storage. */
-  cachedBytes: number;
-  filesDone: number;
-  files: number;
 }
 
 /**
@@ -131,8 +95,7 @@ export interface GenerateResult {
   msPerStep: number;
 }
 
-/** Most pairs one batch may ask for: the app keeps every finished pair (about 5 bytes a pixel). */
-export const MAX_BATCH_SIZE = 1000;
+export { MAX_BATCH_SIZE } from '../core/limits';
 
 /** N pairs from consecutive seeds, each run exactly as generate() would run it (without previews). */
 export interface BatchRequest {

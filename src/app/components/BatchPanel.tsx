@@ -1,6 +1,7 @@
 import { memo, useEffect, useRef, useState } from 'react';
 import type { ImageFormat } from '../../core/dataset/nnunet';
-import { MAX_BATCH_SIZE, type BatchPair } from '../../worker/api';
+import type { BatchPair } from '../../worker/api';
+import { MAX_BATCH_SIZE } from '../../core/limits';
 import { MAX_DATASET_ID } from '../../core/dataset/about';
 import { areaPercent, batchProgressText, batchStepsDone, datasetNameShown, datasetZip, datasetZipName, exportedPairs, isEmptyMask, parseDatasetFolder } from '../batch';
 import { MAX_SEED } from '../config';

@@ -3,8 +3,8 @@
 // cache's size and Clear cache. The files are only gathered here; the worker validates them.
 import bundledModels from 'virtual:bundled-models';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { browserCacheStorage, clearModelCaches, listModelCaches, modelCacheName, type CachedModel } from '../../engine/model-cache';
-import { progressFraction } from '../../engine/load-progress';
+import { browserCacheStorage, clearModelCaches, listModelCaches, modelCacheName, type CachedModel } from '../../core/model-cache';
+import { progressFraction } from '../../core/load-progress';
 import { modelUrl, withModelParam } from '../config';
 import { dragHasFiles, droppedFiles, gatherModelFiles, type FileLike } from '../model-files';
 import { cacheUsageText, formatBytes, loadProgressText, modelCardRows, modelCardText, persistentModelCache } from '../model-panel';

@@ -1,6 +1,6 @@
-// An in-memory Cache Storage for unit tests (Node has none): what engine/model-cache.ts uses of
+// An in-memory Cache Storage for unit tests (Node has none): what core/model-cache.ts uses of
 // the browser's, with Responses stored as given. `quotaBytes` makes put() fail like a full disk.
-import type { CacheLike, CacheStorageLike } from '../engine/model-cache';
+import type { CacheLike, CacheStorageLike } from '../core/model-cache';
 
 export class FakeCache implements CacheLike {
   readonly entries = new Map<string, { body: Uint8Array; headers: Headers }>();

@@ -1,6 +1,6 @@
 // The model cache's key scheme and its behaviour when the cache is missing, stale or full.
 import { describe, expect, it } from 'vitest';
-import { FakeCacheStorage } from '../test/fake-cache';
+import { FakeCacheStorage } from '../testing/fake-cache';
 import {
   cacheEntryUrl,
   clearModelCaches,

@@ -12,7 +12,10 @@
 //
 // The cache is an optimisation: every failure (no Cache Storage in this context, quota exceeded,
 // anything else) becomes a note for the model panel, never a failed load.
-// No ORT and no DOM types beyond Response: used by the worker (read/write) and the app (list, clear).
+// No ORT and no DOM types beyond Response (a global in browsers and Node alike), so it is core: the
+// cache's key scheme is shared by the engine, which reads and writes it (engine/model-sources.ts,
+// engine/web.ts), and the page, which lists and clears it (app/components/ModelCard.tsx) without a
+// round trip to the worker (the list shows while a model loads, and works with no worker running).
 
 export const MODEL_CACHE_PREFIX = 'pig-model:';
 const ENTRY_BASE = 'https://model-cache.pig-studio.invalid/';
