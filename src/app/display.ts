@@ -15,7 +15,7 @@ export function maskGray(x0: Float32Array): Uint8Array {
 }
 
 /** B(x̂₀) as 1 (lesion) / 0 per pixel: the condition the image model sees at this step. */
-export function maskBits(x0: Float32Array, width: number, height: number): Uint8Array {
+function maskBits(x0: Float32Array, width: number, height: number): Uint8Array {
   const b = binarize(x0, height, width);
   const out = new Uint8Array(b.length);
   for (let i = 0; i < b.length; i++) out[i] = (b[i] ?? -1) > 0 ? 1 : 0;

@@ -12,9 +12,9 @@ import { compositeOverlay } from './viewer-math';
 export const ANIMATION_FRAME_MS = 120;
 export const ANIMATION_HOLD_MS = 1500;
 /** Tiles are upscaled (whole pixels) to about this many pixels across. */
-export const ANIMATION_TILE_PX = 256;
-export const SHEET_TILE_PX = 128;
-export const SHEET_COLUMNS = 8;
+const ANIMATION_TILE_PX = 256;
+const SHEET_TILE_PX = 128;
+const SHEET_COLUMNS = 8;
 
 /** Gap between the mask and the image in an animation frame. */
 const ANIMATION_GAP = 4;

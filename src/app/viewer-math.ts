@@ -26,7 +26,7 @@ export interface ViewTransform {
   offsetY: number;
 }
 
-export const MIN_ZOOM = 0.5;
+const MIN_ZOOM = 0.5;
 export const MAX_ZOOM = 64;
 /** One press of Zoom in / Zoom out. */
 export const ZOOM_STEP = 1.5;
@@ -36,7 +36,7 @@ export function fitView(image: Size): ViewState {
 }
 
 /** CSS pixels per image pixel at zoom 1: the whole image fits the pane. */
-export function fitScale(pane: Size, image: Size): number {
+function fitScale(pane: Size, image: Size): number {
   return Math.min(pane.width / image.width, pane.height / image.height);
 }
 
@@ -46,7 +46,7 @@ export function viewTransform(view: ViewState, pane: Size, image: Size): ViewTra
 }
 
 /** Screen point → image coordinates (continuous; pixel (x, y) covers [x, x + 1) × [y, y + 1)). */
-export function screenToImage(t: ViewTransform, sx: number, sy: number): { x: number; y: number } {
+function screenToImage(t: ViewTransform, sx: number, sy: number): { x: number; y: number } {
   return { x: (sx - t.offsetX) / t.scale, y: (sy - t.offsetY) / t.scale };
 }
 
@@ -152,7 +152,7 @@ export function dragWindowLevel(start: WindowLevel, dx: number, dy: number): Win
 // ---------------------------------------------------------------------------------------------
 // The mask on the image.
 
-export const OVERLAY_COLOR: readonly [number, number, number] = [255, 140, 60];
+const OVERLAY_COLOR: readonly [number, number, number] = [255, 140, 60];
 
 /** RGBA of gray pixels with the lesion (mask > 0) blended toward `color` by `opacity` (0 … 1). */
 export function compositeOverlay(

@@ -24,7 +24,7 @@ import type { DatasetAbout } from '../core/dataset/about';
 import { datasetIndexFiles, RAW_ARRAYS, rawPath, recordFormat, type CaseRecord, type DatasetModel, type ImageFormat } from '../core/dataset/nnunet';
 import type { DatasetFile } from '../core/dataset/zip';
 
-export const RECORDS_DIR = 'cases';
+const RECORDS_DIR = 'cases';
 const TEMP_SUFFIX = '.tmp';
 const recordPath = (name: string) => `${RECORDS_DIR}/${name}.json`;
 

@@ -26,7 +26,7 @@ export class MaskFolderError extends Error {
  * Decodes a PNG to the samples a PIL-based loader sees: 16-bit samples kept (condition.ts reduces
  * them as PIL does), 1/2/4-bit gray scaled to 8 bits as PIL's "L" mode holds them.
  */
-export function decodePngPixels(bytes: Uint8Array, what: string): PixelImage {
+function decodePngPixels(bytes: Uint8Array, what: string): PixelImage {
   if (bytes.length < 33 || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) {
     throw new MaskFolderError(`${what} is not a PNG file (no PNG signature); --masks takes PNG masks only`);
   }

@@ -16,8 +16,8 @@ export function tileScale(width: number, target: number): number {
   return Math.max(1, Math.floor(target / Math.max(1, width)));
 }
 
-export const PAPER = 255;
-export const INK = 0;
+const PAPER = 255;
+const INK = 0;
 
 export interface PairFrameLayout {
   width: number;
@@ -77,7 +77,7 @@ export interface SheetLayout {
   bands: number;
 }
 
-export function labelText(t: number): string {
+function labelText(t: number): string {
   return `t = ${t}`;
 }
 

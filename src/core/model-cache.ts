@@ -17,7 +17,7 @@
 // engine/web.ts), and the page, which lists and clears it (app/components/ModelCard.tsx) without a
 // round trip to the worker (the list shows while a model loads, and works with no worker running).
 
-export const MODEL_CACHE_PREFIX = 'pig-model:';
+const MODEL_CACHE_PREFIX = 'pig-model:';
 const ENTRY_BASE = 'https://model-cache.pig-studio.invalid/';
 
 export type ModelCacheKind = 'bundled' | 'custom';

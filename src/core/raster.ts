@@ -46,7 +46,7 @@ const GLYPHS: Record<string, readonly string[]> = {
   '-': ['.....', '.....', '.....', '#####', '.....', '.....', '.....'],
   ' ': ['.....', '.....', '.....', '.....', '.....', '.....', '.....'],
 };
-export const GLYPH_WIDTH = 5;
+const GLYPH_WIDTH = 5;
 export const GLYPH_HEIGHT = 7;
 /** Blank columns between glyphs, in font pixels. */
 const GLYPH_SPACING = 1;

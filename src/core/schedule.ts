@@ -24,7 +24,7 @@ export interface Schedule {
 }
 
 /** torch.linspace semantics in float64: start + i·step, with the second half computed from the end. */
-export function linspace64(start: number, end: number, n: number): Float64Array {
+function linspace64(start: number, end: number, n: number): Float64Array {
   const out = new Float64Array(n);
   if (n === 1) {
     out[0] = start;

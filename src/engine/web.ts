@@ -45,7 +45,7 @@ const loaded = new Map<Backend, Promise<OrtWebModule>>();
  * COOP/COEP, see vite.config.ts), else 1. SIMD is always on in ORT ≥ 1.19's WASM builds (no flag
  * to set). We already run inside a worker, so ORT's own proxy worker stays off.
  */
-export function ortFor(backend: Backend): Promise<OrtWebModule> {
+function ortFor(backend: Backend): Promise<OrtWebModule> {
   let p = loaded.get(backend);
   if (!p) {
     const build = ORT_BUILDS[backend];
@@ -74,7 +74,7 @@ interface GpuLike {
 let gpuLost: string | null = null;
 
 /** WebGPU when an adapter exists (or is requested), else WASM; the note says why not WebGPU. */
-export async function chooseBackend(preferred?: Backend): Promise<{ backend: Backend; note: string | null }> {
+async function chooseBackend(preferred?: Backend): Promise<{ backend: Backend; note: string | null }> {
   if (preferred === 'wasm') return { backend: 'wasm', note: 'WASM requested' };
   if (gpuLost !== null) {
     if (preferred === 'webgpu') throw new EngineError('backend', `WebGPU was requested but the GPU device was lost (${gpuLost})`);
@@ -96,7 +96,7 @@ export async function chooseBackend(preferred?: Backend): Promise<{ backend: Bac
   return { backend: 'wasm', note: why };
 }
 
-export function sessionOptions(backend: Backend): SessionOptions {
+function sessionOptions(backend: Backend): SessionOptions {
   return { executionProviders: [backend === 'webgpu' ? 'webgpu' : 'wasm'], graphOptimizationLevel: 'all' };
 }
 
@@ -206,8 +206,8 @@ function brief(message: string): string {
 }
 
 /** What the status shows after "Backend: WebGPU" for each path. */
-export const GPU_RESIDENT_NOTE = 'GPU-resident steps';
-export const PLAIN_WEBGPU_NOTE = 'plain U-Nets, ε read back each step';
+const GPU_RESIDENT_NOTE = 'GPU-resident steps';
+const PLAIN_WEBGPU_NOTE = 'plain U-Nets, ε read back each step';
 
 export interface WebModel extends WebPair {
   source: ModelSourceInfo;

@@ -1,4 +1,3 @@
-export declare const CSP_DIRECTIVES: string[][];
 export declare const CSP: string;
 export declare const DEV_CSP: string;
 export declare const CSP_META: string;

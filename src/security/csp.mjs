@@ -18,7 +18,7 @@
 //   object-src 'none'; base-uri 'none'; form-action 'none'
 
 /** The directives, in order. */
-export const CSP_DIRECTIVES = [
+const CSP_DIRECTIVES = [
   ["default-src", "'self'"],
   ["script-src", "'self'", "'wasm-unsafe-eval'"],
   ["worker-src", "'self'", 'blob:'],

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PYTHON } from './python';
 
 export interface PilReading {
   format: string;
@@ -27,8 +28,6 @@ for i in range(out["n_frames"]):
     out["frames"].append({"duration": im.info.get("duration"), "pixels": [v for px in im.getdata() for v in (px if isinstance(px, tuple) else (px,))]})
 print(json.dumps(out))
 `;
-
-const PYTHON = '/usr/bin/python3';
 
 export function readWithPil(bytes: Uint8Array): PilReading {
   if (!existsSync(PYTHON)) throw new Error(`${PYTHON} not found: these tests read PNGs with PIL (apt-get install -y python3-pil)`);

@@ -1,6 +1,6 @@
 // Creates the studio worker and returns its typed comlink proxy. The app's only way in.
 //
-//   const api = createStudioWorker();
+//   const { api } = createStudioWorkerHandle();
 //   const info = await api.load({ modelUrl: '/models/tiny/' });
 //   const result = await api.generate({ seed: 1, steps: info.defaultSteps }, Comlink.proxy((f) => …));
 //   // on rejection: toStudioError(e) from './errors' gives { kind, message }
@@ -53,10 +53,3 @@ export function createStudioWorkerHandle(): StudioWorkerHandle {
     },
   };
 }
-
-export function createStudioWorker(): Comlink.Remote<StudioWorkerRemoteApi> {
-  return createStudioWorkerHandle().api;
-}
-
-/** Alias of createStudioWorker (the name the app uses). */
-export const createStudioClient = createStudioWorker;

@@ -32,9 +32,9 @@ export interface ModelDocument extends DatasetFile {
 
 /** The model card's file name in a model folder (pigkit.card writes it), and in a dataset. */
 export const MODEL_CARD_FILE = 'README.md';
-export const DATASET_MODEL_CARD = 'MODEL-CARD.md';
+const DATASET_MODEL_CARD = 'MODEL-CARD.md';
 /** The data license's name when the card names none (pigkit.export's). */
-export const DEFAULT_LICENSE_FILE = 'DATA-LICENSE.txt';
+const DEFAULT_LICENSE_FILE = 'DATA-LICENSE.txt';
 
 export const DEFAULT_DATASET_ID = 501;
 export const MAX_DATASET_ID = 999;

@@ -86,7 +86,7 @@ export function gzipStored(data: Uint8Array): Uint8Array {
 }
 
 /** gzip (RFC 1952) deflated by fflate, mtime 0 and no file name: the same bytes on every platform. */
-export function gzip(data: Uint8Array): Uint8Array {
+function gzip(data: Uint8Array): Uint8Array {
   return gzipSync(data, { level: DEFLATE_LEVEL, mtime: 0 });
 }
 

@@ -27,8 +27,8 @@ import { encodeNiftiGz, NIFTI_INTENT_LABEL } from './nifti';
 import { encodeNpyFloat32 } from './npy';
 import type { DatasetFile } from './zip';
 
-export const CASE_PREFIX = 'pig';
-export const DATASET_FORMAT = 1;
+const CASE_PREFIX = 'pig';
+const DATASET_FORMAT = 1;
 
 /** `pig_0000000007` for seed 7 (see the naming rule above). */
 export function caseName(seed: number, prefix = CASE_PREFIX): string {
@@ -38,10 +38,10 @@ export function caseName(seed: number, prefix = CASE_PREFIX): string {
 
 /** The file format of images and labels. */
 export type ImageFormat = 'png' | 'nifti';
-export const FILE_ENDING: Record<ImageFormat, string> = { png: '.png', nifti: '.nii.gz' };
+const FILE_ENDING: Record<ImageFormat, string> = { png: '.png', nifti: '.nii.gz' };
 
-export const imagePath = (name: string, format: ImageFormat = 'png') => `imagesTr/${name}_0000${FILE_ENDING[format]}`;
-export const labelPath = (name: string, format: ImageFormat = 'png') => `labelsTr/${name}${FILE_ENDING[format]}`;
+const imagePath = (name: string, format: ImageFormat = 'png') => `imagesTr/${name}_0000${FILE_ENDING[format]}`;
+const labelPath = (name: string, format: ImageFormat = 'png') => `labelsTr/${name}${FILE_ENDING[format]}`;
 
 /** The format of a case's files (from its label's name). */
 export function recordFormat(record: CaseRecord): ImageFormat {
