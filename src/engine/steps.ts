@@ -17,11 +17,11 @@
 import type * as Ort from 'onnxruntime-web';
 import type { BinarizeOptions } from '../core/binarize';
 import { clipsChain, type ClipMode } from '../core/ddim';
-import { checkSessionSignature, STEP_GRAPH_BINARIZE, STEP_GRAPH_CLIP_INPUT, STEP_GRAPH_IO, stepGraphShape, takesClip, type ModelFileSpec, type StepGraphRole } from '../core/manifest';
+import { STEP_GRAPH_BINARIZE, STEP_GRAPH_CLIP_INPUT, STEP_GRAPH_IO, stepGraphShape, takesClip, type ModelFileSpec, type StepGraphRole } from '../core/manifest';
 import type { EstimateName, Estimates, StepCall, StepExecutor, StepExecutorFactory } from '../core/executor';
 import { errorMessage } from '../core/errors';
 import { EngineError } from './errors';
-import type { OrtModule, RunQueue, SessionOptions } from './unet';
+import { openCheckedSession, type OrtModule, type RunQueue, type SessionOptions } from './unet';
 
 type Tensor = Ort.Tensor;
 
@@ -63,21 +63,9 @@ export class StepSession {
     this.takesClip = takesClip(spec);
   }
 
-  /** Like UNetSession.create: EngineError('model') when the signature differs from the manifest. */
+  /** Opens a step graph (openCheckedSession: EngineError('model') when the signature differs from the manifest). */
   static async create(ort: OrtModule, role: StepGraphRole, spec: ModelFileSpec, bytes: Uint8Array, options: SessionOptions, queue: RunQueue): Promise<StepSession> {
-    let session: Ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(bytes, options);
-    } catch (e) {
-      // Still a plain Error (the caller may retry on another backend), but naming the file.
-      throw new Error(`${spec.file} (${role} model): ${errorMessage(e)}`, { cause: e });
-    }
-    const problems = checkSessionSignature(role, spec, session);
-    if (problems.length) {
-      await session.release().catch(() => undefined);
-      throw new EngineError('model', problems.join('; '));
-    }
-    return new StepSession(ort, session, role, spec, queue);
+    return new StepSession(ort, await openCheckedSession(ort, role, spec, bytes, options), role, spec, queue);
   }
 
   /** Runs on the given feeds; returns every contract output (the caller disposes them). */

@@ -11,7 +11,7 @@
 // this path there too (one upload and one readback of H·W floats per model call).
 
 import type * as Ort from 'onnxruntime-web';
-import { checkSessionSignature, type ModelFileSpec, type ModelRole } from '../core/manifest';
+import { checkSessionSignature, type ModelFileSpec, type ModelKey, type ModelRole } from '../core/manifest';
 import type { PairDenoiser } from '../core/executor';
 import { errorMessage } from '../core/errors';
 import { EngineError } from './errors';
@@ -19,6 +19,27 @@ import { EngineError } from './errors';
 export type OrtModule = Pick<typeof Ort, 'InferenceSession' | 'Tensor'>;
 export type SessionOptions = Ort.InferenceSession.SessionOptions;
 type Session = Ort.InferenceSession;
+
+/**
+ * An ORT session over one model file of the manifest (a U-Net or a step graph), its inputs and
+ * outputs checked against the manifest's: EngineError('model') when they differ (the session is
+ * released). A session ORT cannot create is a plain Error naming the file, so the caller may retry
+ * on another backend.
+ */
+export async function openCheckedSession(ort: OrtModule, role: ModelKey, spec: ModelFileSpec, bytes: Uint8Array, options: SessionOptions): Promise<Session> {
+  let session: Session;
+  try {
+    session = await ort.InferenceSession.create(bytes, options);
+  } catch (e) {
+    throw new Error(`${spec.file} (${role} model): ${errorMessage(e)}`, { cause: e });
+  }
+  const problems = checkSessionSignature(role, spec, session);
+  if (problems.length) {
+    await session.release().catch(() => undefined);
+    throw new EngineError('model', problems.join('; '));
+  }
+  return session;
+}
 
 /** Serialises session runs: ORT-web refuses concurrent runs, and one at a time is what we want. */
 export class RunQueue {
@@ -42,10 +63,10 @@ export class UNetSession {
   ) {}
 
   /**
-   * Opens the model bytes (already verified against the manifest's sha256) and checks the
-   * session's inputs/outputs against the manifest. Throws EngineError('model') when ORT cannot
-   * parse the file or the signature differs; other session-creation failures are rethrown as is
-   * (the caller decides whether they are a backend problem).
+   * Opens the model bytes (already verified against the manifest's sha256) as a session whose
+   * inputs/outputs match the manifest (openCheckedSession: EngineError('model') when they do not;
+   * other session-creation failures are plain Errors, the caller decides whether they are a
+   * backend problem).
    */
   static async create(
     ort: OrtModule,
@@ -56,19 +77,7 @@ export class UNetSession {
     options: SessionOptions,
     queue: RunQueue,
   ): Promise<UNetSession> {
-    let session: Ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(bytes, options);
-    } catch (e) {
-      // Still a plain Error (the caller may retry on another backend), but naming the file.
-      throw new Error(`${spec.file} (${role} model): ${errorMessage(e)}`, { cause: e });
-    }
-    const problems = checkSessionSignature(role, spec, session);
-    if (problems.length) {
-      await session.release().catch(() => undefined);
-      throw new EngineError('model', problems.join('; '));
-    }
-    return new UNetSession(ort, session, role, spec, height, width, queue);
+    return new UNetSession(ort, await openCheckedSession(ort, role, spec, bytes, options), role, spec, height, width, queue);
   }
 
   /** ε for a [1, 2, H, W] input at integer step t. Tensors are disposed after the run. */
