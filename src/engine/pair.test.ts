@@ -5,7 +5,7 @@ import type { PairDenoiser } from '../core/executor';
 import { runSampler } from '../core/sampler';
 import { cpuStepExecutors } from '../core/sampler-cpu';
 import { linearSchedule } from '../core/schedule';
-import { openedOnDemand, type LoadedModel } from './pair';
+import { openedOnDemand, type OpenedPair } from './pair';
 
 const schedule = linearSchedule({ kind: 'linear', betaStart: 1e-4, betaEnd: 0.02, T: 1024 });
 const zeros: PairDenoiser = { predictMaskNoise: async () => new Float32Array(4), predictImageNoise: async () => new Float32Array(4) };
@@ -17,7 +17,7 @@ describe('openedOnDemand', () => {
     const demand = openedOnDemand(async () => {
       log.push('open');
       if (fail) throw new Error('no memory');
-      return { executors: cpuStepExecutors(zeros), release: async () => void log.push('release') } as unknown as LoadedModel;
+      return { executors: cpuStepExecutors(zeros), release: async () => void log.push('release') } as unknown as OpenedPair;
     });
     const run = () => runSampler({ executor: demand.executors, schedule, height: 2, width: 2, steps: 2, seed: 1, clip: 'both' });
     expect(log).toEqual([]);

@@ -29,8 +29,11 @@ export interface ModelSource {
 /** Which model files run the steps. */
 export type StepPath = 'plain' | 'step-graphs';
 
-/** A loaded model, whichever path: what core's sampler needs to run it. */
-export interface LoadedModel {
+/**
+ * A pair of models opened in ONNX Runtime, whichever path: what core's sampler needs to run it.
+ * (The worker's LoadedModel, src/worker/studio.ts, is the model as the Studio holds it.)
+ */
+export interface OpenedPair {
   manifest: Manifest;
   schedule: Schedule;
   /** Runs each step: core's CPU executor over the plain U-Nets, or the step graphs. */
@@ -41,14 +44,20 @@ export interface LoadedModel {
   release(): Promise<void>;
 }
 
+/**
+ * The old name of OpenedPair, kept for src/worker/studio.test.ts (its `EngineModel`) until that file
+ * imports OpenedPair: then delete this alias (knip reports it as unused).
+ */
+export type LoadedModel = OpenedPair;
+
 /** The plain U-Nets (contracts.md §1), also usable directly as core's PairDenoiser. */
-export interface LoadedPair extends LoadedModel {
+export interface LoadedPair extends OpenedPair {
   path: 'plain';
   denoiser: OrtPairDenoiser;
 }
 
 /** The step graphs (contracts.md §1b). */
-export interface LoadedStepPair extends LoadedModel {
+export interface LoadedStepPair extends OpenedPair {
   path: 'step-graphs';
 }
 
@@ -150,8 +159,8 @@ export async function createPair(
  * Executors over a pair opened on the first run that asks for one (each run's executor waits for
  * it in start()); a failed opening is tried again by the next run. release() closes it if opened.
  */
-export function openedOnDemand(open: () => Promise<LoadedModel>): { executors: StepExecutorFactory; release(): Promise<void> } {
-  let opening: Promise<LoadedModel> | null = null;
+export function openedOnDemand(open: () => Promise<OpenedPair>): { executors: StepExecutorFactory; release(): Promise<void> } {
+  let opening: Promise<OpenedPair> | null = null;
   const model = () =>
     (opening ??= open().catch((e: unknown) => {
       opening = null;

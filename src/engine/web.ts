@@ -25,7 +25,7 @@ import { EngineError } from './errors';
 import { ProgressTracker, readBodyWithProgress } from './load-progress';
 import { browserCacheStorage, customModelId, ModelCache, modelCacheName, type CacheStorageLike } from '../core/model-cache';
 import { bytesSource, cachedModelSource, cachingSource, listedModelKeys } from './model-sources';
-import { createPair, createStepPair, readManifest, readModelBytes, type LoadedModel, type ModelSource } from './pair';
+import { createPair, createStepPair, readManifest, readModelBytes, type OpenedPair, type ModelSource } from './pair';
 import { graphsMatchBinarize, type TensorPlace } from './steps';
 import type { OrtModule, SessionOptions } from './unet';
 
@@ -168,7 +168,7 @@ export function httpSource(folderUrl: string, signal?: AbortSignal): ModelSource
   };
 }
 
-export interface WebPair extends LoadedModel {
+export interface WebPair extends OpenedPair {
   backend: Backend;
   backendNote: string | null;
   /** WebGPU: resolves with the reason when ORT's GPU device is lost. */
