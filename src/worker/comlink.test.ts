@@ -2,24 +2,16 @@
 // transferred (the worker side's buffers are detached after sending).
 import * as Comlink from 'comlink';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Manifest } from '../core/manifest';
 import { cpuStepExecutors } from '../core/sampler-cpu';
 import { linearSchedule } from '../core/schedule';
+import { fakeManifest } from '../testing/fake-manifest';
 import type { StepFrame, StudioWorkerApi } from './api';
 import { toStudioError } from './errors';
 import { Studio } from './studio';
 
 const H = 4;
 const W = 4;
-const manifest = {
-  format: 1,
-  name: 'fake',
-  resolution: [H, W],
-  schedule: { kind: 'linear', betaStart: 1e-4, betaEnd: 0.02, T: 1024 },
-  sampler: { steps: 4, skip: 'uniform', eta: 0, binarize: { kernel: 5, weights: [0.75, 0.25] } },
-  models: {} as Manifest['models'],
-  card: {},
-} as Manifest;
+const manifest = fakeManifest(H, W);
 
 const sent: Float32Array[] = [];
 const { port1, port2 } = new MessageChannel();
