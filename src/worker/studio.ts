@@ -1,5 +1,6 @@
 // The studio's worker-side logic, independent of comlink and of ORT so it can be unit-tested in
-// Node: one loaded pair, one generation at a time, cancel within a step, frames handed over.
+// Node: one loaded pair, one generation at a time, cancel within a step, frames handed over. A lost
+// GPU device is handled in device-loss.ts.
 
 import { CLIP_MODES, type ClipMode } from '../core/ddim';
 import { samplerClip, type Manifest } from '../core/manifest';
