@@ -10,6 +10,8 @@
 // A worker that keeps dying is not restarted forever: after `maxRestarts` within `windowMs`,
 // calls reject with the reason and the page must be reloaded.
 
+import { InFlight } from '../core/in-flight';
+
 /** One started worker: its api, how to end it, and when it is gone (with why). */
 export interface SupervisedWorker<Api> {
   api: Api;
@@ -43,8 +45,8 @@ export interface SupervisorOptions {
 
 export class WorkerSupervisor<Api> {
   private current: SupervisedWorker<Api> | null = null;
-  /** Rejecters of the calls in flight on the current worker. */
-  private inFlight = new Set<(error: WorkerGoneError) => void>();
+  /** The calls in flight on the current worker. */
+  private readonly inFlight = new InFlight<WorkerGoneError>();
   private restarts: number[] = [];
   private givenUp: string | null = null;
   /** How many workers were started (the first included). */
@@ -75,28 +77,7 @@ export class WorkerSupervisor<Api> {
     } catch (e) {
       return Promise.reject(e);
     }
-    return new Promise<T>((resolve, reject) => {
-      const onGone = (error: WorkerGoneError) => reject(error);
-      this.inFlight.add(onGone);
-      let result: Promise<T>;
-      try {
-        result = fn(w.api);
-      } catch (e) {
-        this.inFlight.delete(onGone);
-        reject(e);
-        return;
-      }
-      result.then(
-        (value) => {
-          this.inFlight.delete(onGone);
-          resolve(value);
-        },
-        (error: unknown) => {
-          this.inFlight.delete(onGone);
-          reject(error);
-        },
-      );
-    });
+    return this.inFlight.race(() => fn(w.api));
   }
 
   private died(w: SupervisedWorker<Api>, reason: string): void {
@@ -109,10 +90,7 @@ export class WorkerSupervisor<Api> {
     const restart = this.restarts.length < (this.options.maxRestarts ?? 3);
     if (restart) this.restarts.push(now);
     else this.givenUp = reason;
-    const error = new WorkerGoneError(reason, restart);
-    const pending = [...this.inFlight];
-    this.inFlight.clear();
-    for (const reject of pending) reject(error);
+    this.inFlight.lose(new WorkerGoneError(reason, restart));
     if (restart) {
       this.worker(); // a new worker now, so that it is ready when the app reopens its model
       this.options.onRestart?.(reason);

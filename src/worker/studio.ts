@@ -1,5 +1,6 @@
 // The studio's worker-side logic, independent of comlink and of ORT so it can be unit-tested in
-// Node: one loaded pair, one generation at a time, cancel within a step, frames handed over.
+// Node: one loaded pair, one generation at a time, cancel within a step, frames handed over. A lost
+// GPU device is handled in device-loss.ts.
 
 import { CLIP_MODES, type ClipMode } from '../core/ddim';
 import { samplerClip, type Manifest } from '../core/manifest';
@@ -10,6 +11,7 @@ import { CancelledError, sampleSteps, type SamplerMode, type SamplerResult, type
 import type { Schedule } from '../core/schedule';
 import { EngineError, errorMessage } from '../engine/errors';
 import { MAX_BATCH_SIZE, type Backend, type BatchPair, type BatchProgress, type BatchRequest, type BatchSummary, type GenerateMode, type GenerateRequest, type GenerateResult, type LoadProgress, type LoadRequest, type ModelInfo, type ModelSourceInfo, type StepFrame, type StudioError, type StudioWorkerApi } from './api';
+import { DeviceLossWatch, DeviceLostError } from './device-loss';
 import { isStudioError, studioError } from './errors';
 
 export interface LoadedModel {
@@ -28,14 +30,6 @@ export interface LoadedModel {
   /** Opens the same model on WASM: what the studio runs on once the GPU device is lost. */
   reopenOnWasm?: () => Promise<LoadedModel>;
   release(): Promise<void>;
-}
-
-/** The GPU device went away while a run was waiting on it. */
-class DeviceLostError extends Error {
-  constructor(readonly reason: string) {
-    super(`the GPU device was lost (${reason})`);
-    this.name = 'DeviceLostError';
-  }
 }
 
 /** Opens what the request names; `signal` aborts a download in progress (the loader then rejects). */
@@ -141,12 +135,17 @@ export class Studio implements StudioWorkerApi {
   /** The load in progress, if any: cancel() aborts its download. */
   private loading: AbortController | null = null;
   private running: { aborted: boolean } | null = null;
-  /** After a lost GPU device: the model being reopened on WASM, and what the user has not been told yet. */
-  private recovering: Promise<void> | null = null;
-  private lostUntold: { reason: string; outcome: string } | null = null;
-  /** Models whose device was lost; and the steps waiting on the model now, to end when it is. */
-  private readonly lostModels = new WeakSet<LoadedModel>();
-  private readonly waitingOnDevice = new Set<(error: DeviceLostError) => void>();
+  /** A lost GPU device: ends the run, reopens the model on WASM, tells the user. */
+  private readonly device = new DeviceLossWatch<LoadedModel>({
+    current: () => this.model,
+    replace: (model) => {
+      this.model = model;
+    },
+    stopRun: () => {
+      if (this.running) this.running.aborted = true;
+    },
+    describe: modelInfo,
+  });
 
   constructor(
     private readonly loader: PairLoader,
@@ -172,8 +171,7 @@ export class Studio implements StudioWorkerApi {
       }
       const previous = this.model;
       this.model = next;
-      this.lostUntold = null;
-      this.watchDevice(next);
+      this.device.watch(next);
       await previous?.release().catch(() => undefined);
       return modelInfo(next);
     } catch (e) {
@@ -183,73 +181,13 @@ export class Studio implements StudioWorkerApi {
     }
   }
 
-  /**
-   * When the model's GPU device is lost: the running generation ends (it would wait on the device
-   * forever), the model is reopened on WASM, and the next answer tells the user (lostError).
-   */
-  private watchDevice(model: LoadedModel): void {
-    if (!model.lost) return;
-    void model.lost.then((reason) => {
-      this.lostModels.add(model);
-      if (this.model !== model) return; // replaced meanwhile: nothing runs on it
-      console.warn(`[engine] ${model.manifest.name}: the GPU device was lost (${reason}); reopening on WASM`);
-      if (this.running) this.running.aborted = true;
-      const waiting = [...this.waitingOnDevice];
-      this.waitingOnDevice.clear();
-      for (const stop of waiting) stop(new DeviceLostError(reason));
-      this.recovering = (async () => {
-        let outcome: string;
-        try {
-          if (!model.reopenOnWasm) throw new Error('this model cannot be reopened on WASM');
-          const next = await model.reopenOnWasm();
-          this.model = next;
-          outcome = 'the model was reopened on WASM';
-        } catch (e) {
-          this.model = null;
-          outcome = `reopening the model on WASM failed (${errorMessage(e)}): reload the page`;
-        }
-        await model.release().catch(() => undefined);
-        this.lostUntold = { reason, outcome };
-        this.recovering = null;
-      })();
-    });
-  }
-
-  /** The error that tells the user about a lost device (once), with the model the worker holds now. */
-  private lostError(during: string): StudioError | null {
-    const lost = this.lostUntold;
-    if (!lost) return null;
-    this.lostUntold = null;
-    const again = this.model ? ' Press Generate to run again.' : '';
-    const error: StudioError = studioError('backend', `The GPU device was lost${during} (${lost.reason}); ${lost.outcome}.${again}`);
-    return this.model ? { ...error, model: modelInfo(this.model) } : error;
-  }
-
-  /** Before a run: waits for a reopening after a lost device, then rejects once with what happened if the user was not told yet. */
-  private async afterRecovery(): Promise<void> {
-    if (this.recovering) await this.recovering;
-    const told = this.lostError('');
-    if (told) throw told;
-  }
-
-  /**
-   * A run's failure as the user should see it: a lost device (or a run that failed because the
-   * device was going: its loss is reported within moments) becomes the lost-device message.
-   */
+  /** A run's failure as the user should see it: a lost device says so (device-loss.ts). */
   private async runError(e: unknown, model: LoadedModel): Promise<StudioError> {
-    if (model.lost && !(e instanceof CancelledError && !this.recovering && !this.lostUntold)) {
-      if (!(e instanceof DeviceLostError) && !this.lostModels.has(model)) await new Promise((r) => setTimeout(r, 250));
-      if (this.lostModels.has(model)) {
-        if (this.recovering) await this.recovering;
-        const told = this.lostError(' during the run');
-        if (told) return told;
-      }
-    }
-    return asStudioError(e, model.manifest);
+    return (await this.device.runError(e, model)) ?? asStudioError(e, model.manifest);
   }
 
   async generate(request: GenerateRequest, onFrame: (frame: StepFrame) => void): Promise<GenerateResult> {
-    await this.afterRecovery();
+    await this.device.afterRecovery();
     const { model, mode, eta, clip } = this.checkRun(request, [request.seed]);
     const previews = request.previews !== false;
     const signal = { aborted: false };
@@ -284,7 +222,7 @@ export class Studio implements StudioWorkerApi {
     if (Number.isInteger(startSeed) && startSeed + count - 1 > 0xffffffff) {
       throw studioError('input', `The seeds ${startSeed} … ${startSeed + count - 1} go past 4294967295; start at ${0xffffffff - count + 1} at the most.`);
     }
-    await this.afterRecovery();
+    await this.device.afterRecovery();
     const { model, mode, eta, clip } = this.checkRun(request, [startSeed]);
     const signal = { aborted: false };
     this.running = signal;
@@ -304,7 +242,7 @@ export class Studio implements StudioWorkerApi {
           result = await this.sampleOne(model, { mode, seed, steps: request.steps, eta, clip }, signal, false, (f) => progress(f.index + 1));
         } catch (e) {
           // the pair in hand is dropped, the finished ones stay (a lost device aborts too: not a cancel)
-          if (e instanceof CancelledError && !this.recovering && !this.lostUntold) break;
+          if (e instanceof CancelledError && !this.device.lossPending) break;
           throw e;
         }
         const pair: BatchPair = { ...result, index };
@@ -313,7 +251,7 @@ export class Studio implements StudioWorkerApi {
         done++;
       }
       // stopped by a lost device, not by the user: say so
-      if (signal.aborted && (this.recovering || this.lostUntold)) throw new DeviceLostError('during the batch');
+      if (signal.aborted && this.device.lossPending) throw new DeviceLostError('during the batch');
       return { done, count, cancelled: done < count, totalMs: performance.now() - started };
     } catch (e) {
       throw await this.runError(e, model);
@@ -374,7 +312,7 @@ export class Studio implements StudioWorkerApi {
       for (;;) {
         let r: IteratorResult<SamplerStep, SamplerResult>;
         try {
-          r = model.lost ? await this.unlessDeviceLost(it.next()) : await it.next();
+          r = model.lost ? await this.device.unlessLost(() => it.next()) : await it.next();
         } catch (e) {
           lost = e instanceof DeviceLostError;
           throw e;
@@ -394,23 +332,6 @@ export class Studio implements StudioWorkerApi {
       const ended = it.return(undefined as never).catch(() => undefined);
       if (!lost) await ended;
     }
-  }
-
-  /** `step`, or a DeviceLostError as soon as the device is lost (the step itself may never settle). */
-  private unlessDeviceLost<T>(step: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.waitingOnDevice.add(reject);
-      step.then(
-        (value) => {
-          this.waitingOnDevice.delete(reject);
-          resolve(value);
-        },
-        (error: unknown) => {
-          this.waitingOnDevice.delete(reject);
-          reject(error);
-        },
-      );
-    });
   }
 
   cancel(): void {

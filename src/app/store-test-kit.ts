@@ -1,0 +1,107 @@
+// The store tests' stand-ins: a fake model, a fake worker whose steps are released one at a time,
+// and a store over them.
+import type { PixelImage } from '../core/condition';
+import type { BatchRequest, GenerateRequest, GenerateResult, ModelInfo, StepFrame, StudioError } from '../worker/api';
+import { parseUrlOptions } from './config';
+import { createStudioStore, type StudioBackend } from './store';
+
+export const H = 2;
+export const W = 2;
+export const info: ModelInfo = {
+  name: 'fake',
+  resolution: [H, W],
+  defaultSteps: 3,
+  defaultClip: 'none',
+  backend: 'wasm',
+  backendNote: null,
+  card: {},
+  binarize: { kernel: 5, weights: [0.75, 0.25] },
+  dataset: { name: 'fake', resolution: [H, W], modality: 'ultrasound', files: { mask: { file: 'mask.onnx', sha256: 'ab'.repeat(32) } } },
+  documents: [],
+};
+
+function frame(index: number, total: number): StepFrame {
+  return {
+    index,
+    total,
+    t: 1024 - ((index + 1) * 1024) / total,
+    tPrev: index === total - 1 ? -1 : 1024 - ((index + 2) * 1024) / total,
+    x0: new Float32Array(H * W).fill(index),
+    y0: new Float32Array(H * W).fill(-index),
+    elapsedMs: (index + 1) * 10,
+  };
+}
+
+export class Cancelled extends Error {}
+
+/** The fake's pair for a seed: the same every time; odd seeds have an empty mask. */
+function pairFor(seed: number, steps: number, mode: GenerateResult['mode'], clip: GenerateResult['clip'] = 'none'): GenerateResult {
+  return {
+    mode,
+    seed,
+    steps,
+    eta: 0,
+    clip,
+    width: W,
+    height: H,
+    mask: Uint8Array.from({ length: H * W }, (_, i) => (seed % 2 === 0 && i === 0 ? 1 : 0)),
+    image: new Float32Array(H * W).fill(seed / 100),
+    backend: 'wasm',
+    totalMs: steps * 10,
+    msPerStep: 10,
+  };
+}
+
+/** A worker stand-in: emits one frame per step on demand, can be cancelled. */
+function fakeBackend() {
+  let cancelled = false;
+  let release: (() => void) | null = null;
+  const calls: GenerateRequest[] = [];
+  const batchCalls: BatchRequest[] = [];
+  const backend: StudioBackend = {
+    load: async () => info,
+    async generate(req, onFrame) {
+      calls.push(req);
+      cancelled = false;
+      for (let i = 0; i < req.steps; i++) {
+        await new Promise<void>((r) => (release = r));
+        if (cancelled) throw new Cancelled('cancelled');
+        onFrame(frame(i, req.steps));
+      }
+      const result = pairFor(req.seed, req.steps, req.mode?.kind ?? 'pair', req.clip);
+      return result;
+    },
+    async generateBatch(req, onPair, onProgress) {
+      batchCalls.push(req);
+      cancelled = false;
+      for (let index = 0; index < req.count; index++) {
+        const seed = req.startSeed + index;
+        for (let step = 0; step < req.steps; step++) {
+          await new Promise<void>((r) => (release = r));
+          if (cancelled) return { done: index, count: req.count, cancelled: true, totalMs: 1 };
+          onProgress({ index, count: req.count, seed, step: step + 1, steps: req.steps, elapsedMs: 10 * (index * req.steps + step + 1) });
+        }
+        onPair({ ...pairFor(seed, req.steps, req.mode?.kind ?? 'pair', req.clip), index });
+      }
+      return { done: req.count, count: req.count, cancelled: false, totalMs: 10 * req.count * req.steps };
+    },
+    cancel() {
+      cancelled = true;
+      release?.();
+    },
+    toError(e): StudioError {
+      return e instanceof Cancelled ? { kind: 'cancelled', message: 'cancelled' } : { kind: 'internal', message: String(e) };
+    },
+  };
+  const step = async () => {
+    release?.();
+    await new Promise((r) => setTimeout(r, 0));
+  };
+  return { backend, step, calls, batchCalls };
+}
+
+export function setup(search = '?seed=5', decodeImage?: (file: Blob) => Promise<PixelImage>) {
+  const fake = fakeBackend();
+  const store = createStudioStore({ backend: fake.backend, options: parseUrlOptions(search), scheduleFlush: (f) => f(), decodeImage });
+  return { ...fake, store };
+}
