@@ -7,7 +7,7 @@ import { formatDuration } from './format';
 import { runRequest } from './store-run';
 import type { BatchSlice, BatchState, Slice } from './store-state';
 
-export const DEFAULT_BATCH_SIZE = 16;
+const DEFAULT_BATCH_SIZE = 16;
 
 export const createBatchSlice: Slice<BatchSlice> = (session) => (set, get) => {
   const { backend, options } = session;

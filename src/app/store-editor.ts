@@ -5,7 +5,7 @@ import { lesionCount } from './brush';
 import type { EditorSlice, Slice, StudioState } from './store-state';
 
 /** How many earlier masks Undo keeps. */
-export const MASK_UNDO_LIMIT = 100;
+const MASK_UNDO_LIMIT = 100;
 
 /** Why Generate cannot start in the current mode (a missing or empty condition), or null. */
 export function selectGenerateBlocker(s: Pick<StudioState, 'mode' | 'mask' | 'conditionImage'>): string | null {

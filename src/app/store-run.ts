@@ -18,7 +18,7 @@ export function runRequest(s: StudioState, model: ModelInfo): { steps: number; c
 }
 
 /** The final pair as a frame (for runs without previews): x̂₀ shown as the saved mask B(x̂₀). */
-export function finalFrame(result: GenerateResult): StepFrame {
+function finalFrame(result: GenerateResult): StepFrame {
   return {
     index: result.steps - 1,
     total: result.steps,

@@ -10,13 +10,12 @@ import { createModelSlice } from './store-model';
 import { createRunSlice } from './store-run';
 import type { Slice, StatusSlice, StoreDeps, StoreSession, StoreState, StudioState } from './store-state';
 
-export { DEFAULT_BATCH_SIZE } from './store-batch';
-export { MASK_UNDO_LIMIT, selectGenerateBlocker } from './store-editor';
-export { finalFrame, selectShownIndex } from './store-run';
-export type { BatchState, ConditionImage, EditedMask, ModelRequest, Phase, StoreDeps, StudioBackend, StudioState } from './store-state';
+export { selectGenerateBlocker } from './store-editor';
+export { selectShownIndex } from './store-run';
+export type { StoreDeps, StudioBackend, StudioState } from './store-state';
 
 /** Next animation frame, with a timer as a fallback for hidden tabs, whichever comes first. */
-export function animationFrameFlush(flush: () => void): void {
+function animationFrameFlush(flush: () => void): void {
   let done = false;
   const once = () => {
     if (done) return;

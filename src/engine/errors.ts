@@ -10,7 +10,3 @@ export class EngineError extends Error {
     this.kind = kind;
   }
 }
-
-// src/worker/studio.ts still takes errorMessage from here: once it imports '../core/errors', delete
-// this line (knip then reports it as unused).
-export { errorMessage } from '../core/errors';

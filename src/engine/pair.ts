@@ -44,12 +44,6 @@ export interface OpenedPair {
   release(): Promise<void>;
 }
 
-/**
- * The old name of OpenedPair, kept for src/worker/studio.test.ts (its `EngineModel`) until that file
- * imports OpenedPair: then delete this alias (knip reports it as unused).
- */
-export type LoadedModel = OpenedPair;
-
 /** The plain U-Nets (contracts.md §1), also usable directly as core's PairDenoiser. */
 export interface LoadedPair extends OpenedPair {
   path: 'plain';

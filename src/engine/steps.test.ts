@@ -120,17 +120,20 @@ describe.skipIf(!present)('step-graph executor on onnxruntime-node (tiny pair)',
     const pair = await createStepPair(ortNode as unknown as OrtModule, manifest, bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1 }, () => place, { warmUp: false });
     try {
       const run = runSampler({ executor: pair.executors, schedule: pair.schedule, height: H, width: W, steps: 2, seed: 1, previews: false });
-      const settled = () => new Promise((r) => setTimeout(r, 50));
-      await settled();
-      expect(dones.length).toBe(2); // step 0: maskStep returned at once, imageStep waits on maskStep's work
+      // Waits (however loaded the machine) until `n` waits were submitted, then a little longer, so
+      // that a run submitted too early would show up as one wait too many.
+      const submitted = async (n: number) => {
+        for (let waited = 0; dones.length < n && waited < 20_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+        await new Promise((r) => setTimeout(r, 50));
+        return dones.length;
+      };
+      expect(await submitted(2)).toBe(2); // step 0: maskStep returned at once, imageStep waits on maskStep's work
       dones[0]();
-      await settled();
-      expect(dones.length).toBe(3); // step 1's maskStep was submitted, now waits on step 0's imageStep
+      expect(await submitted(3)).toBe(3); // step 1's maskStep was submitted, now waits on step 0's imageStep
       dones[1]();
-      await settled();
+      expect(await submitted(4)).toBe(4);
       dones[2]();
-      await settled();
-      expect(dones.length).toBe(5); // step 1's imageStep, then finish() waits for all work
+      expect(await submitted(5)).toBe(5); // step 1's imageStep, then finish() waits for all work
       dones[3]();
       dones[4]();
       const r = await run;

@@ -4,7 +4,7 @@
 
 import { InFlight } from '../core/in-flight';
 import { CancelledError } from '../core/sampler';
-import { errorMessage } from '../engine/errors';
+import { errorMessage } from '../core/errors';
 import type { ModelInfo, StudioError } from './api';
 import { studioError } from './errors';
 

@@ -1,27 +1,19 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Manifest } from '../core/manifest';
 import { runSampler, type PairDenoiser } from '../core/sampler';
 import { cpuStepExecutors } from '../core/sampler-cpu';
 import { linearSchedule } from '../core/schedule';
 import { EngineError } from '../engine/errors';
 import { loadPairFromDir, loadStepPairFromDir } from '../engine/node';
-import type { LoadedModel as EngineModel } from '../engine/pair';
+import type { OpenedPair } from '../engine/pair';
+import { fakeManifest } from '../testing/fake-manifest';
 import { MAX_BATCH_SIZE, type BatchPair, type BatchProgress, type BatchRequest, type GenerateMode, type StepFrame, type StudioError } from './api';
 import { Studio, type LoadedModel } from './studio';
 
 const H = 4;
 const W = 4;
-const manifest = {
-  format: 1,
-  name: 'fake',
-  resolution: [H, W],
-  schedule: { kind: 'linear', betaStart: 1e-4, betaEnd: 0.02, T: 1024 },
-  sampler: { steps: 4, skip: 'uniform', eta: 0, binarize: { kernel: 5, weights: [0.75, 0.25] } },
-  models: {} as Manifest['models'],
-  card: { license: 'test' },
-} as Manifest;
+const manifest = fakeManifest(H, W);
 
 /** A denoiser whose calls can be held open, to test busy / cancel mid-step. */
 function slowDenoiser(delayMs = 0): PairDenoiser & { calls: number; maskCalls: number; imageCalls: number } {
@@ -493,8 +485,8 @@ describe('Studio modes', () => {
 const modelDir = fileURLToPath(new URL('../../public/models/tiny/', import.meta.url));
 const tinyPresent = existsSync(`${modelDir}manifest.json`);
 describe.skipIf(!tinyPresent)('Studio modes on both executors (tiny pair, onnxruntime-node)', () => {
-  let plain: EngineModel;
-  let graphs: EngineModel;
+  let plain: OpenedPair;
+  let graphs: OpenedPair;
   beforeAll(async () => {
     plain = await loadPairFromDir(modelDir, { intraOpNumThreads: 1, warmUp: false });
     graphs = await loadStepPairFromDir(modelDir, { intraOpNumThreads: 1, warmUp: false });
@@ -504,7 +496,7 @@ describe.skipIf(!tinyPresent)('Studio modes on both executors (tiny pair, onnxru
     await graphs?.release();
   });
 
-  const studioOn = (m: EngineModel) => new Studio(async () => ({ manifest: m.manifest, schedule: m.schedule, executors: m.executors, backend: 'wasm', backendNote: null, release: async () => undefined }));
+  const studioOn = (m: OpenedPair) => new Studio(async () => ({ manifest: m.manifest, schedule: m.schedule, executors: m.executors, backend: 'wasm', backendNote: null, release: async () => undefined }));
 
   it('pair, mask → image and image → mask stream every step and agree between the executors', async () => {
     const [h, w] = plain.manifest.resolution;

@@ -9,7 +9,8 @@ import { datasetModel } from '../core/dataset/nnunet';
 import { NonFiniteError } from '../core/finite';
 import { CancelledError, sampleSteps, type SamplerMode, type SamplerResult, type SamplerStep, type StepExecutorFactory } from '../core/sampler';
 import type { Schedule } from '../core/schedule';
-import { EngineError, errorMessage } from '../engine/errors';
+import { errorMessage } from '../core/errors';
+import { EngineError } from '../engine/errors';
 import { MAX_BATCH_SIZE, type Backend, type BatchPair, type BatchProgress, type BatchRequest, type BatchSummary, type GenerateMode, type GenerateRequest, type GenerateResult, type LoadProgress, type LoadRequest, type ModelInfo, type ModelSourceInfo, type StepFrame, type StudioError, type StudioWorkerApi } from './api';
 import { DeviceLossWatch, DeviceLostError } from './device-loss';
 import { isStudioError, studioError } from './errors';
@@ -36,7 +37,7 @@ export interface LoadedModel {
 export type PairLoader = (request: LoadRequest, onProgress?: (progress: LoadProgress) => void, signal?: AbortSignal) => Promise<LoadedModel>;
 
 /** The request's problem in words, or null when it names exactly one source. */
-export function loadRequestProblem(request: LoadRequest | null | undefined): string | null {
+function loadRequestProblem(request: LoadRequest | null | undefined): string | null {
   if (!request || typeof request !== 'object') return 'load() needs a request such as { modelUrl: "/models/tiny/" }.';
   const given = [
     typeof request.modelUrl === 'string' && request.modelUrl !== '',
@@ -56,7 +57,7 @@ const loadCancelled = (): StudioError => studioError('cancelled', 'Opening the m
 
 /** A macrotask boundary, so that a cancel() message is handled between steps even when ORT
  * resolves its promises without ever leaving the microtask queue (WASM backend). */
-export function yieldToEventLoop(): Promise<void> {
+function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => {
     const { port1, port2 } = new MessageChannel();
     port1.onmessage = () => {
@@ -69,7 +70,7 @@ export function yieldToEventLoop(): Promise<void> {
 
 /** Any thrown value → the StudioError the app receives: always a plain object (an Error instance
  * would lose `kind` in comlink's serialisation). `manifest`: the running model's, to name its files. */
-export function asStudioError(e: unknown, manifest?: Manifest): StudioError {
+function asStudioError(e: unknown, manifest?: Manifest): StudioError {
   if (e instanceof CancelledError) return studioError('cancelled', 'Generation cancelled.');
   if (e instanceof NonFiniteError) {
     const file = manifest?.models[e.check.model]?.file;
@@ -85,7 +86,7 @@ export function asStudioError(e: unknown, manifest?: Manifest): StudioError {
  * A request's mode → the sampler's, checked against the model's size: StudioError 'input' naming
  * what was expected and what came. The mask crosses as 0/1 bytes, the sampler takes ±1.
  */
-export function samplerModeFor(mode: GenerateMode | undefined, [height, width]: readonly [number, number]): SamplerMode {
+function samplerModeFor(mode: GenerateMode | undefined, [height, width]: readonly [number, number]): SamplerMode {
   if (mode === undefined || mode.kind === 'pair') return { kind: 'pair' };
   if (mode.kind !== 'maskToImage' && mode.kind !== 'imageToMask') {
     throw studioError('input', `Unknown mode "${(mode as { kind: unknown }).kind}": expected pair, maskToImage or imageToMask.`);
