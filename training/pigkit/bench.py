@@ -22,10 +22,10 @@ from pathlib import Path
 
 import torch
 
+from .checkpoint import load_model_checkpoint
 from .losses import antithetic_timesteps, mask_loss
 from .sampler import SeededNoise, sample_pair
 from .schedule import Schedule
-from .train import load_model_checkpoint
 from .unet import build_unet, count_parameters
 
 

@@ -57,6 +57,7 @@ import numpy as np
 import torch
 
 from .binarize import to_uint8
+from .checkpoint import CheckpointError, load_model_checkpoint
 from .data import DataError, open_dataset
 from .evaluate import read_generated, samples_grid
 from .export import sha256_of
@@ -65,7 +66,6 @@ from .plot import loss_curve_png
 from .sampler import TorchNoise, sample_image_from_mask, sample_image_unconditional, sample_pair, segment_image
 from .schedule import Schedule
 from .segment import ARCHS, bottleneck_features, build_segmenter, dice_iou, predict_masks, train_segmenter
-from .train import CheckpointError, load_model_checkpoint
 
 
 SET_LABELS = {"pig": "pig", "m2i": "mask→image", "siamese-pig": "siamese pig", "siamese-m2i": "siamese mask→image"}

@@ -23,13 +23,13 @@ import torch
 from PIL import Image
 
 from .binarize import to_uint8
+from .checkpoint import CheckpointError, load_model_checkpoint
 from .data import DataError, open_dataset
 from .maskstats import ks_statistic, mask_stats, wasserstein_1d
 from .plot import loss_curve_png
 from .sampler import TorchNoise, sample_pair
 from .schedule import CLIP_MODES, Schedule
 from .segment import dice_iou, load_segmenter, predict_masks, train_segmenter
-from .train import CheckpointError, load_model_checkpoint
 
 
 def generate(run: Path, n: int, steps: int, batch: int, seed: int, eta: float = 0.0,

@@ -20,11 +20,11 @@ import onnx
 import torch
 
 from .card import LICENSE_FILE, DataCardError, manifest_fields, read_data_card, recipe, write_data_license, write_model_card
+from .checkpoint import CheckpointError, atomic_save, load_model_checkpoint, read_checkpoint, require_keys
 from .manifest import sha256_of
 from .runtime import run_once
 from .schedule import CLIP_MODES, COEFFICIENT_ORDER, Schedule
 from .stepgraph import STEP_GRAPHS, step_shapes
-from .train import CheckpointError, atomic_save, load_model_checkpoint, read_checkpoint, require_keys
 
 OPSET = 17
 ROLES = {"mask": "model_x: eps of the mask chain from [x_t, y_t]", "image": "model_y: eps of the image chain from [y_t, c]"}

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .checkpoint import load_model_checkpoint
 from .sampler import SeededNoise, sample_pair
 from .schedule import CLIP_MODES, Schedule
-from .train import load_model_checkpoint
 
 
 def _flat(t) -> list[float]:

@@ -21,6 +21,7 @@ import onnx
 import torch
 from onnx import numpy_helper
 
+from .export import export_unet
 from .unet import build_unet
 
 
@@ -45,8 +46,6 @@ def unet_state_from_onnx(path: Path, preset: str, resolution: int, **overrides) 
         source = _initializers(path)
     except Exception as e:  # onnx raises DecodeError and friends for a file that is not ONNX
         raise OnnxImportError(f"{path}: not a readable ONNX file ({e})") from e
-
-    from .export import export_unet  # noqa: PLC0415  (export imports train, which imports this module)
 
     probe = build_unet(preset, resolution, **overrides)
     params = dict(probe.state_dict())

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .checkpoint import CheckpointError, atomic_save, read_checkpoint, require_keys
 from .data import PACK_FORMAT, DataError, read_folder, read_pack
-from .train import CheckpointError, atomic_save, read_checkpoint, require_keys
 
 # what pigkit.export reads from a checkpoint (export.checkpoint_facts and load_model_checkpoint)
 EXPORT_KEYS = ("config", "ema", "iter", "images_seen", "wall_seconds")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from .train import atomic_save
+from .checkpoint import atomic_save
 from .unet import build_unet
 
 

@@ -4,7 +4,7 @@ import torch
 
 from pigkit.bench import bench_sampler
 from pigkit.export import checkpoint_facts
-from pigkit.train import load_model_checkpoint
+from pigkit.checkpoint import load_model_checkpoint
 from pigkit.untrained import save_untrained
 
 

@@ -8,7 +8,7 @@ from pigkit import downstream, train
 from pigkit.frechet import frechet_distance
 from pigkit.sampler import SeededNoise, sample_image_unconditional, sample_pair
 from pigkit.schedule import Schedule
-from pigkit.train import load_model_checkpoint
+from pigkit.checkpoint import load_model_checkpoint
 
 
 def test_frechet_distance_closed_forms():

@@ -9,7 +9,7 @@ import torch
 
 from pigkit.export import export_graph, export_pair, export_unet, float64_tensors, parity_error
 from pigkit.stepgraph import MaskStep
-from pigkit.train import atomic_save
+from pigkit.checkpoint import atomic_save
 from pigkit.unet import build_unet
 
 REPO = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ import torch
 
 from pigkit.export import main as export_main, run_onnx
 from pigkit.pack import EXPORT_KEYS, main as pack_main
-from pigkit.train import read_checkpoint
+from pigkit.checkpoint import read_checkpoint
 from test_pack import SAFE, TORCH2, folder  # noqa: F401 (a fixture)
 
 TRAINING = Path(__file__).resolve().parents[1]

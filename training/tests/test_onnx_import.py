@@ -8,7 +8,8 @@ import torch
 
 from pigkit.export import export_unet
 from pigkit.onnx_import import OnnxImportError, init_from_bundle, unet_state_from_onnx
-from pigkit.train import main, parse_args, read_checkpoint, train
+from pigkit.checkpoint import read_checkpoint
+from pigkit.train import main, parse_args, train
 from pigkit.unet import build_unet
 
 TINY = Path(__file__).resolve().parents[2] / "public" / "models" / "tiny"

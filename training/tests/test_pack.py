@@ -7,7 +7,8 @@ from PIL import Image
 
 from pigkit.data import DataError, open_dataset, read_pack
 from pigkit.pack import EXPORT_KEYS, half_checkpoint, main as pack_main
-from pigkit.train import load_model_checkpoint, main as train_main, read_checkpoint
+from pigkit.checkpoint import load_model_checkpoint, read_checkpoint
+from pigkit.train import main as train_main
 
 TORCH2 = int(torch.__version__.split(".")[0]) >= 2
 # a float16 checkpoint is plain data: PyTorch ≥ 2 loads it with weights_only (1.13's unpickler reads no floats)

@@ -15,7 +15,7 @@ from pigkit.pipeline import PigPipeline
 from pigkit.runtime import CPU, SessionError, node_runtime
 from pigkit.sampler import SeededNoise, sample_image_from_mask, segment_image
 from pigkit.schedule import Schedule
-from pigkit.train import load_model_checkpoint
+from pigkit.checkpoint import load_model_checkpoint
 from test_export import needs_ort
 
 REPO = Path(__file__).resolve().parents[2]

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from pigkit.train import CheckpointError, atomic_save, main, read_checkpoint, train
+from pigkit.checkpoint import CheckpointError, atomic_save, read_checkpoint
+from pigkit.train import main, train
 from test_train_cli import args_for
 
 TRAINING = Path(__file__).resolve().parents[1]
@@ -157,7 +158,7 @@ def test_killed_during_save_keeps_the_previous_checkpoint(pair_folder, tmp_path)
     before = path.read_bytes()
     script = (
         "import os, signal, sys, torch\n"
-        "from pigkit.train import atomic_save\n"
+        "from pigkit.checkpoint import atomic_save\n"
         "class Die:\n"
         "    def __reduce__(self):\n"
         "        os.kill(os.getpid(), signal.SIGKILL)\n"

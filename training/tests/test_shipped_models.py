@@ -31,7 +31,7 @@ def test_manifest_matches_its_files(manifest_path):
 @needs_ort
 def test_tiny_onnx_files_are_the_committed_weights():
     from pigkit.export import parity_error
-    from pigkit.train import load_model_checkpoint
+    from pigkit.checkpoint import load_model_checkpoint
     for role in ("mask", "image"):
         model = load_model_checkpoint(TINY_WEIGHTS / role / "ckpt.pt")
         err = parity_error(model, REPO / "public" / "models" / "tiny" / f"{role}.onnx", ["x", "t"], [[1, 2, 32, 32], [1]], trials=1)

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from pigkit.onnx_import import init_from_bundle
-from pigkit.train import BF16_UNSUPPORTED, main, parse_args, read_checkpoint, train
+from pigkit.checkpoint import read_checkpoint
+from pigkit.train import BF16_UNSUPPORTED, main, parse_args, train
 
 
 def args_for(folder, out, model="mask", iters=3, **extra):
