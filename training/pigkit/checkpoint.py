@@ -6,6 +6,7 @@ so none of them imports the training CLI.
 A checkpoint is a plain `torch.save` dict of tensors, numbers, lists and dicts (no pigkit class is
 pickled): its bytes do not depend on which module wrote it.
 """
+
 from __future__ import annotations
 
 import os
@@ -51,8 +52,10 @@ def read_checkpoint(path: Path, device="cpu") -> dict:
         ck = torch.load(path, map_location=device, weights_only=False)
     except Exception as e:  # torch raises RuntimeError, EOFError, UnpicklingError … for a damaged file
         detail = str(e).splitlines()[0] if str(e) else "no detail"
-        raise CheckpointError(f"{path}: checkpoint cannot be read ({e.__class__.__name__}: {detail}); a damaged or "
-                              f"truncated file: restore it from a copy, or delete it to start over") from None
+        raise CheckpointError(
+            f"{path}: checkpoint cannot be read ({e.__class__.__name__}: {detail}); a damaged or "
+            f"truncated file: restore it from a copy, or delete it to start over"
+        ) from None
     if not isinstance(ck, dict):
         raise CheckpointError(f"{path}: not a pigkit training checkpoint (holds a {type(ck).__name__}, not a dict)")
     return ck

@@ -1,5 +1,6 @@
 """The kit's modules import each other without a cycle, at module level: no import inside a function
 is needed to break one, and no module but the CLI entry points depends on the training CLI."""
+
 import ast
 import subprocess
 import sys
@@ -35,7 +36,7 @@ def test_no_import_cycle_and_no_function_level_kit_imports():
 
     def cycle_from(node, stack):
         if node in stack:
-            return stack[stack.index(node):] + [node]
+            return stack[stack.index(node) :] + [node]
         for nxt in sorted(graph.get(node, ())):
             found = cycle_from(nxt, stack + [node])
             if found:
@@ -51,11 +52,13 @@ def test_no_import_cycle_and_no_function_level_kit_imports():
 
 def test_every_module_imports_first_in_a_fresh_interpreter():
     """Imported on its own, first, each module loads (a cycle broken only by import order fails here)."""
-    script = ("import importlib, sys\n"
-              "for name in sys.argv[1:]:\n"
-              "    for m in [m for m in sys.modules if m == 'pigkit' or m.startswith('pigkit.')]:\n"
-              "        del sys.modules[m]\n"
-              "    importlib.import_module('pigkit.' + name)\n")
+    script = (
+        "import importlib, sys\n"
+        "for name in sys.argv[1:]:\n"
+        "    for m in [m for m in sys.modules if m == 'pigkit' or m.startswith('pigkit.')]:\n"
+        "        del sys.modules[m]\n"
+        "    importlib.import_module('pigkit.' + name)\n"
+    )
     names = sorted(p.stem for p in PIGKIT.glob("*.py") if p.stem != "__init__")
     proc = subprocess.run([sys.executable, "-c", script, *names], cwd=PIGKIT.parent, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
