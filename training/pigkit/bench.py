@@ -11,6 +11,7 @@ on a run folder's checkpoint pair, as the studio's benchmark (npm run bench) com
 ONNX Runtime: load time (first and second load in this process), one raw U-Net forward, the joint
 step and the full pair, and the process's peak RSS.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,10 +23,10 @@ from pathlib import Path
 
 import torch
 
+from .checkpoint import load_model_checkpoint
 from .losses import antithetic_timesteps, mask_loss
 from .sampler import SeededNoise, sample_pair
 from .schedule import Schedule
-from .train import load_model_checkpoint
 from .unet import build_unet, count_parameters
 
 
@@ -34,8 +35,18 @@ def _sync(device):
         torch.cuda.synchronize()
 
 
-def bench(preset: str, resolution: int, batch: int, device: str, iters: int, warmup: int = 2, *,
-          bf16: bool = False, channels_last: bool = False, compile: bool = False) -> dict:
+def bench(
+    preset: str,
+    resolution: int,
+    batch: int,
+    device: str,
+    iters: int,
+    warmup: int = 2,
+    *,
+    bf16: bool = False,
+    channels_last: bool = False,
+    compile: bool = False,
+) -> dict:
     """The training options measured side by side in training/README.md "Speed" (pigkit.train's
     --bf16 and --channels-last; torch.compile is measured only, train has no flag for it)."""
     dev = torch.device(device)
@@ -73,10 +84,20 @@ def bench(preset: str, resolution: int, batch: int, device: str, iters: int, war
             if i >= warmup:
                 fwd.append(time.perf_counter() - t0)
     med = sorted(times)[len(times) // 2]
-    return {"preset": preset, "resolution": resolution, "batch": batch, "device": device, "threads": torch.get_num_threads(),
-            "params": count_parameters(model), "train_images_per_s": round(batch / med, 2),
-            "forward_ms": round(1000 * sorted(fwd)[len(fwd) // 2], 1), "torch": torch.__version__,
-            "bf16": bf16, "channels_last": channels_last, "compile": compile}
+    return {
+        "preset": preset,
+        "resolution": resolution,
+        "batch": batch,
+        "device": device,
+        "threads": torch.get_num_threads(),
+        "params": count_parameters(model),
+        "train_images_per_s": round(batch / med, 2),
+        "forward_ms": round(1000 * sorted(fwd)[len(fwd) // 2], 1),
+        "torch": torch.__version__,
+        "bf16": bf16,
+        "channels_last": channels_last,
+        "compile": compile,
+    }
 
 
 def _median(xs: list[float]) -> float:
@@ -106,11 +127,22 @@ def bench_sampler(run: Path, steps: int, forwards: int, pairs: int, seed: int = 
         sample_pair(model_x, model_y, Schedule(), steps, SeededNoise([seed + i], (r, r)))
         pair_ms.append(1000 * (time.perf_counter() - t0))
     pair = _median(pair_ms)
-    return {"backend": "pytorch", "resolution": r, "steps": steps, "threads": torch.get_num_threads(),
-            "params": count_parameters(model_x), "load_cold_ms": round(loads[0], 1), "load_cached_ms": round(loads[1], 1),
-            "forward_ms": round(_median(fwd), 2), "forwards": forwards, "pair_ms": round(pair, 1), "step_ms": round(pair / steps, 2),
-            "pairs": pairs, "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            "torch": torch.__version__}
+    return {
+        "backend": "pytorch",
+        "resolution": r,
+        "steps": steps,
+        "threads": torch.get_num_threads(),
+        "params": count_parameters(model_x),
+        "load_cold_ms": round(loads[0], 1),
+        "load_cached_ms": round(loads[1], 1),
+        "forward_ms": round(_median(fwd), 2),
+        "forwards": forwards,
+        "pair_ms": round(pair, 1),
+        "step_ms": round(pair / steps, 2),
+        "pairs": pairs,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "torch": torch.__version__,
+    }
 
 
 def main(argv=None) -> int:
@@ -134,8 +166,13 @@ def main(argv=None) -> int:
     if a.sampler:
         print(json.dumps(bench_sampler(Path(a.sampler), a.steps, a.forwards, a.pairs)))
         return 0
-    print(json.dumps(bench(a.preset, a.resolution, a.batch, a.device, a.iters, bf16=a.bf16, channels_last=a.channels_last,
-                           compile=a.compile)))
+    print(
+        json.dumps(
+            bench(
+                a.preset, a.resolution, a.batch, a.device, a.iters, bf16=a.bf16, channels_last=a.channels_last, compile=a.compile
+            )
+        )
+    )
     return 0
 
 

@@ -1,4 +1,5 @@
 """B(·), the mask binarisation between the two chains, and the reference display stretch."""
+
 from __future__ import annotations
 
 import torch

@@ -10,6 +10,7 @@ writes the card of a folder that is already exported, leaving its ONNX files and
 Nothing in a card is fixed text about a dataset: without a data card it says the training data are
 undescribed, and a warning says so.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,42 +26,66 @@ UNDESCRIBED = "undescribed"
 # PIG and Siamese-Diffusion as ../../shared/METHOD.md records them: what it does not give (authors,
 # Siamese-Diffusion's full title, pages) is left out rather than guessed.
 METHOD_BIBTEX = {
-    "PIG": ("@inproceedings{pig2025,\n"
-            "  title     = {Paired Image Generation with Diffusion-Guided Diffusion Models},\n"
-            "  booktitle = {MICCAI},\n"
-            "  year      = {2025},\n"
-            "  note      = {Reference implementation: zhanghx1320/PIG}\n"
-            "}"),
-    "Siamese-Diffusion": ("@inproceedings{siamesediffusion2025,\n"
-                          "  title         = {Siamese-Diffusion},\n"
-                          "  booktitle     = {CVPR},\n"
-                          "  year          = {2025},\n"
-                          "  eprint        = {2505.06068},\n"
-                          "  archivePrefix = {arXiv},\n"
-                          "  note          = {Reference implementation: Qiukunpeng/Siamese-Diffusion}\n"
-                          "}"),
+    "PIG": (
+        "@inproceedings{pig2025,\n"
+        "  title     = {Paired Image Generation with Diffusion-Guided Diffusion Models},\n"
+        "  booktitle = {MICCAI},\n"
+        "  year      = {2025},\n"
+        "  note      = {Reference implementation: zhanghx1320/PIG}\n"
+        "}"
+    ),
+    "Siamese-Diffusion": (
+        "@inproceedings{siamesediffusion2025,\n"
+        "  title         = {Siamese-Diffusion},\n"
+        "  booktitle     = {CVPR},\n"
+        "  year          = {2025},\n"
+        "  eprint        = {2505.06068},\n"
+        "  archivePrefix = {arXiv},\n"
+        "  note          = {Reference implementation: Qiukunpeng/Siamese-Diffusion}\n"
+        "}"
+    ),
 }
 # pigkit.evaluate's card.json: the run's settings, then the figures, each in words
-EVAL_SETTINGS = {"heldOut": "held out", "generated": "pairs generated", "steps": "DDIM steps", "eta": "η", "clip": "clip",
-                 "details": "details"}
+EVAL_SETTINGS = {
+    "heldOut": "held out",
+    "generated": "pairs generated",
+    "steps": "DDIM steps",
+    "eta": "η",
+    "clip": "clip",
+    "details": "details",
+}
 METRIC_LABELS = {
     "saturatedPixels": "saturated image pixels (abs(ŷ₀) > 0.99), fraction",
     "intensityWasserstein1": "pixel intensity, Wasserstein-1 distance to the real held-out images (model units)",
     "emptyMaskRate": "generated masks without a lesion, fraction",
-    "pairConsistencyDice": "pair consistency: Dice of a segmenter trained on the training folds, run on the generated images against their own masks",
+    "pairConsistencyDice": (
+        "pair consistency: Dice of a segmenter trained on the training folds, run on the generated images against their own masks"
+    ),
     "pairConsistencyOverCeiling": "pair consistency over that segmenter's Dice on the real held-out pairs",
     "segmenterDiceOnRealHeldOut": "that segmenter's Dice on the real held-out pairs (the ceiling)",
     "maskStatWasserstein1": "mask statistics, Wasserstein-1 distance to the real held-out masks",
     "samplingMsPerPair": "sampling time per pair, ms",
 }
 # a checkpoint config's keys: (the manifest card's recipe key, its label in the model card)
-RECIPE_KEYS = {"iters": ("iters", "iterations asked for (--iters)"), "batch": ("batch", "batch"), "lr": ("lr", "learning rate"),
-               "ema": ("ema", "EMA decay"), "warmup": ("warmup", "learning-rate warm-up, iterations"),
-               "min_snr": ("minSnr", "Min-SNR-γ weighting"), "flip": ("flip", "left-right flips"),
-               "bf16": ("bf16", "bfloat16 autocast"), "channels_last": ("channelsLast", "channels-last"),
-               "siamese": ("siamese", "Siamese-Diffusion training"), "binarize_condition": ("binarizeCondition", "condition B(x̂₀)"),
-               "folds": ("folds", "folds"), "train_pairs": ("trainPairs", "training pairs"), "seed": ("seed", "seed"),
-               "hardware": ("hardware", "hardware"), "torch": ("torch", "PyTorch"), "init_from": ("initFrom", "started from")}
+RECIPE_KEYS = {
+    "iters": ("iters", "iterations asked for (--iters)"),
+    "batch": ("batch", "batch"),
+    "lr": ("lr", "learning rate"),
+    "ema": ("ema", "EMA decay"),
+    "warmup": ("warmup", "learning-rate warm-up, iterations"),
+    "min_snr": ("minSnr", "Min-SNR-γ weighting"),
+    "flip": ("flip", "left-right flips"),
+    "bf16": ("bf16", "bfloat16 autocast"),
+    "channels_last": ("channelsLast", "channels-last"),
+    "siamese": ("siamese", "Siamese-Diffusion training"),
+    "binarize_condition": ("binarizeCondition", "condition B(x̂₀)"),
+    "folds": ("folds", "folds"),
+    "train_pairs": ("trainPairs", "training pairs"),
+    "seed": ("seed", "seed"),
+    "hardware": ("hardware", "hardware"),
+    "torch": ("torch", "PyTorch"),
+    "init_from": ("initFrom", "started from"),
+}
 
 
 class DataCardError(ValueError):
@@ -78,12 +103,14 @@ def read_data_card(path: Path | str) -> dict:
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise DataCardError(f"{path} is not valid JSON ({e})") from None
     if not isinstance(card, dict) or card.get("dataCard") != 1:
-        raise DataCardError(f"{path}: a data card starts with \"dataCard\": 1")
+        raise DataCardError(f'{path}: a data card starts with "dataCard": 1')
 
     def text(obj: dict, key: str, where: str, required: bool = True) -> None:
         value = obj.get(key)
         if (value is None and required) or (value is not None and not (isinstance(value, str) and value.strip())):
-            raise DataCardError(f"{path}: {where}{key} must be {'a' if required else 'absent or a'} non-empty string, got {json.dumps(value)}")
+            raise DataCardError(
+                f"{path}: {where}{key} must be {'a' if required else 'absent or a'} non-empty string, got {json.dumps(value)}"
+            )
 
     for key in ("name", "description"):
         text(card, key, "")
@@ -111,7 +138,7 @@ def read_eval_card(path: Path) -> dict:
     except (UnicodeDecodeError, json.JSONDecodeError, AttributeError) as e:
         raise DataCardError(f"{path} is not pigkit.evaluate's card.json ({e})") from None
     if not isinstance(metrics, dict):
-        raise DataCardError(f"{path}: no \"metrics\" object (pigkit.evaluate's card.json has one)")
+        raise DataCardError(f'{path}: no "metrics" object (pigkit.evaluate\'s card.json has one)')
     return metrics
 
 
@@ -127,14 +154,18 @@ def manifest_fields(data_card: dict | None, config: dict, resolution: int, licen
     seen = data_seen(config, resolution)
     notice = f"; the data's notice: {LICENSE_FILE}" if license_file else ""
     if data_card is None:
-        return {"data": f"{UNDESCRIBED} (exported without a data card): {seen}",
-                "license": f"unknown: no data card records the training data's license{notice}",
-                "citation": "none recorded (no data card)"}
+        return {
+            "data": f"{UNDESCRIBED} (exported without a data card): {seen}",
+            "license": f"unknown: no data card records the training data's license{notice}",
+            "citation": "none recorded (no data card)",
+        }
     lic = data_card["license"]
-    fields = {"data": f"{data_card['name']}, {seen}",
-              "license": lic["name"] + (f" ({lic['id']})" if lic.get("id") else "") + notice,
-              "citation": data_card.get("citation") or data_card.get("bibtex") or "none given in the data card",
-              "dataCard": {k: data_card[k] for k in ("id", "name", "title", "url") if data_card.get(k)}}
+    fields = {
+        "data": f"{data_card['name']}, {seen}",
+        "license": lic["name"] + (f" ({lic['id']})" if lic.get("id") else "") + notice,
+        "citation": data_card.get("citation") or data_card.get("bibtex") or "none given in the data card",
+        "dataCard": {k: data_card[k] for k in ("id", "name", "title", "url") if data_card.get(k)},
+    }
     return fields
 
 
@@ -149,6 +180,7 @@ def recipe(configs: dict[str, dict]) -> dict:
 
 
 # ---- the README ----------------------------------------------------------------------------------
+
 
 def _yaml(front: dict) -> str:
     """The front matter: strings as JSON strings (valid YAML), lists one item a line."""
@@ -197,8 +229,13 @@ def _metric_rows(metrics: dict) -> list[str]:
     return rows
 
 
-def model_card(manifest: dict, data_card: dict | None = None, metrics: dict | None = None,
-               folder_name: str | None = None, has_license_file: bool = False) -> str:
+def model_card(
+    manifest: dict,
+    data_card: dict | None = None,
+    metrics: dict | None = None,
+    folder_name: str | None = None,
+    has_license_file: bool = False,
+) -> str:
     """README.md of a model folder: Hugging Face front matter and sections, from facts only."""
     card = manifest.get("card", {})
     name, (h, w) = manifest.get("name", folder_name), manifest["resolution"]
@@ -207,10 +244,22 @@ def model_card(manifest: dict, data_card: dict | None = None, metrics: dict | No
     modality = (data_card or {}).get("modality") or manifest.get("modality") or card.get("modality") or "ultrasound"
     metrics = {k: v for k, v in (metrics if metrics is not None else card.get("metrics") or {}).items()}
     figures = [k for k in metrics if k not in EVAL_SETTINGS]
-    front = {**_license_front(data_card, has_license_file), "library_name": "onnx",
-             "pipeline_tag": "unconditional-image-generation",
-             "tags": ["pig", "diffusion", "ddim", "paired-image-generation", "lesion-masks", "medical-imaging",
-                      modality, "synthetic-data", "onnx"]}
+    front = {
+        **_license_front(data_card, has_license_file),
+        "library_name": "onnx",
+        "pipeline_tag": "unconditional-image-generation",
+        "tags": [
+            "pig",
+            "diffusion",
+            "ddim",
+            "paired-image-generation",
+            "lesion-masks",
+            "medical-imaging",
+            modality,
+            "synthetic-data",
+            "onnx",
+        ],
+    }
     if data_card is not None:
         front["datasets"] = [data_card.get("id") or data_card["name"]]
     if figures:
@@ -220,60 +269,106 @@ def model_card(manifest: dict, data_card: dict | None = None, metrics: dict | No
     pairs = next((r.get("trainPairs") for r in rec.values() if r.get("trainPairs")), None)
     out = [_yaml(front), f"# {name}: paired lesion-mask and {modality} image diffusion (PIG)", ""]
 
-    out += ["## Model description", "",
-            f"Two DDPM U-Nets (preset `{card.get('preset', 'unknown')}`) trained as in PIG, \"Paired Image Generation "
-            "with Diffusion-Guided Diffusion Models\" (MICCAI 2025): `model_x` predicts the noise of the lesion-mask chain "
-            "from `[x_t, y_t]`, `model_y` the noise of the image chain from `[y_t, c]`, where `c = B(x̂₀)` is the "
-            f"binarised mask estimate of the same step. Sampled together with DDIM they give a {h}×{w} lesion mask "
-            f"and the {modality} image made for it. The same pair also runs mask → image (`model_y` alone on a "
-            "given mask) and image → mask (`model_x` alone: a segmentation of a given image).", "",
-            f"Sampler defaults (`manifest.json`): {sampler['steps']} DDIM steps, η = {sampler['eta']}, clip "
-            f"`{sampler.get('clip', 'none')}`; a linear β schedule over T = {manifest['schedule']['T']}.", "",
-            "| file | bytes | what |", "|---|---|---|"]
+    out += [
+        "## Model description",
+        "",
+        f'Two DDPM U-Nets (preset `{card.get("preset", "unknown")}`) trained as in PIG, "Paired Image Generation '
+        'with Diffusion-Guided Diffusion Models" (MICCAI 2025): `model_x` predicts the noise of the lesion-mask chain '
+        "from `[x_t, y_t]`, `model_y` the noise of the image chain from `[y_t, c]`, where `c = B(x̂₀)` is the "
+        f"binarised mask estimate of the same step. Sampled together with DDIM they give a {h}×{w} lesion mask "
+        f"and the {modality} image made for it. The same pair also runs mask → image (`model_y` alone on a "
+        "given mask) and image → mask (`model_x` alone: a segmentation of a given image).",
+        "",
+        f"Sampler defaults (`manifest.json`): {sampler['steps']} DDIM steps, η = {sampler['eta']}, clip "
+        f"`{sampler.get('clip', 'none')}`; a linear β schedule over T = {manifest['schedule']['T']}.",
+        "",
+        "| file | bytes | what |",
+        "|---|---|---|",
+    ]
     out += [f"| `{e['file']}` | {e.get('bytes', '–')} | {e.get('role', key)} |" for key, e in manifest["models"].items()]
-    out += ["", "Run it in the studio (`?model=" + folder + "`), with the CLI (`npm run generate -- --model "
-            f"public/models/{folder} --count 8 --out out`) or from Python:", "", "```python",
-            "from pigkit.pipeline import PigPipeline", f"pipe = PigPipeline.from_pretrained(\"public/models/{folder}\")",
-            "out = pipe(seed=0)  # out.mask (0/1), out.image (ŷ₀), out.image_uint8", "```", ""]
+    out += [
+        "",
+        "Run it in the studio (`?model=" + folder + "`), with the CLI (`npm run generate -- --model "
+        f"public/models/{folder} --count 8 --out out`) or from Python:",
+        "",
+        "```python",
+        "from pigkit.pipeline import PigPipeline",
+        f'pipe = PigPipeline.from_pretrained("public/models/{folder}")',
+        "out = pipe(seed=0)  # out.mask (0/1), out.image (ŷ₀), out.image_uint8",
+        "```",
+        "",
+    ]
 
-    out += ["## Intended use", "",
-            "Research data generation: synthetic lesion-mask / image pairs for studying segmentation training and "
-            "data augmentation, and for teaching and demonstrating paired diffusion.", "",
-            "**Not for clinical use.** Not for diagnosis, screening, treatment decisions or any other decision about "
-            "a patient; it is not a medical device. Generated images show no real patient, and their masks are the "
-            "masks the images were generated from, not delineations by an expert.", ""]
+    out += [
+        "## Intended use",
+        "",
+        "Research data generation: synthetic lesion-mask / image pairs for studying segmentation training and "
+        "data augmentation, and for teaching and demonstrating paired diffusion.",
+        "",
+        "**Not for clinical use.** Not for diagnosis, screening, treatment decisions or any other decision about "
+        "a patient; it is not a medical device. Generated images show no real patient, and their masks are the "
+        "masks the images were generated from, not delineations by an expert.",
+        "",
+    ]
 
-    epochs = "" if not (pairs and seen) else " (about " + ", ".join(
-        f"{k} {seen[k] / pairs:.0f}" for k in seen) + f" epochs over {pairs} pairs; PIG's paper trains 128 epochs at 512²)"
-    out += ["## Limitations", "",
-            f"- {h}×{w} only. Trained for {_words(steps) or 'an unrecorded number of'} iterations "
-            f"({_words(seen)} images seen){epochs}.",
-            "- It can only reproduce what its training data show: their population, scanners, lesion types and "
-            "artefacts (see Training data); nothing is known about data unlike them.",
-            "- A generated mask is consistent with its image by construction, not by verification: see the pair "
-            "consistency figure under Evaluation, where there is one.",
-            "- The same seed, steps, η and clip give the same pair in the studio (WASM), the CLI and `pigkit.pipeline` "
-            "on the CPU, bit for bit; other backends (WebGPU, CUDA) round differently and may differ slightly.", ""]
+    epochs = (
+        ""
+        if not (pairs and seen)
+        else " (about "
+        + ", ".join(f"{k} {seen[k] / pairs:.0f}" for k in seen)
+        + f" epochs over {pairs} pairs; PIG's paper trains 128 epochs at 512²)"
+    )
+    out += [
+        "## Limitations",
+        "",
+        f"- {h}×{w} only. Trained for {_words(steps) or 'an unrecorded number of'} iterations "
+        f"({_words(seen)} images seen){epochs}.",
+        "- It can only reproduce what its training data show: their population, scanners, lesion types and "
+        "artefacts (see Training data); nothing is known about data unlike them.",
+        "- A generated mask is consistent with its image by construction, not by verification: see the pair "
+        "consistency figure under Evaluation, where there is one.",
+        "- The same seed, steps, η and clip give the same pair in the studio (WASM), the CLI and `pigkit.pipeline` "
+        "on the CPU, bit for bit; other backends (WebGPU, CUDA) round differently and may differ slightly.",
+        "",
+    ]
 
     out += ["## Training data", ""]
     if data_card is None:
-        out += [f"**Undescribed.** This model was exported without a data card, so what it was trained on, under "
-                f"which license and with which citation is not recorded here. The manifest says: {card.get('data', 'nothing')}.", ""]
+        out += [
+            f"**Undescribed.** This model was exported without a data card, so what it was trained on, under "
+            f"which license and with which citation is not recorded here. The manifest says: {card.get('data', 'nothing')}.",
+            "",
+        ]
     else:
         lic = data_card["license"]
-        out += [f"**{data_card.get('title') or data_card['name']}**", "",
-                data_card["description"], "", f"Used here: {card.get('data', 'not recorded')}.", ""]
+        out += [
+            f"**{data_card.get('title') or data_card['name']}**",
+            "",
+            data_card["description"],
+            "",
+            f"Used here: {card.get('data', 'not recorded')}.",
+            "",
+        ]
         if data_card.get("url"):
             out += [f"Source: <{data_card['url']}>", ""]
-        out += [f"License: {lic['name']}" + (f" (`{lic['id']}`)" if lic.get("id") else "")
-                + (f"; its text: [{LICENSE_FILE}]({LICENSE_FILE})." if has_license_file else "."), ""]
+        out += [
+            f"License: {lic['name']}"
+            + (f" (`{lic['id']}`)" if lic.get("id") else "")
+            + (f"; its text: [{LICENSE_FILE}]({LICENSE_FILE})." if has_license_file else "."),
+            "",
+        ]
 
-    out += ["## Training recipe", "",
-            "PIG's objectives (METHOD.md): `model_x` on `‖ε₁ − model_x(x_t, y_t, t)‖²`, then `model_y` with `model_x` "
-            "frozen, on the sigmoid-weighted `‖ε₂ − model_y(y_t, x̂₀, t)‖²`"
-            + (" with Siamese-Diffusion's noise-consistent training" if card.get("siamese") else "")
-            + "; EMA weights exported.", "",
-            "| | mask (`model_x`) | image (`model_y`) |", "|---|---|---|"]
+    out += [
+        "## Training recipe",
+        "",
+        "PIG's objectives (METHOD.md): `model_x` on `‖ε₁ − model_x(x_t, y_t, t)‖²`, then `model_y` with `model_x` "
+        "frozen, on the sigmoid-weighted `‖ε₂ − model_y(y_t, x̂₀, t)‖²`"
+        + (" with Siamese-Diffusion's noise-consistent training" if card.get("siamese") else "")
+        + "; EMA weights exported.",
+        "",
+        "| | mask (`model_x`) | image (`model_y`) |",
+        "|---|---|---|",
+    ]
     rows = {"iterations": steps, "images seen": seen, "wall time, s": card.get("wallTimeSeconds", {})}
     for key, label in RECIPE_KEYS.values():
         if any(key in r for r in rec.values()):
@@ -287,7 +382,9 @@ def model_card(manifest: dict, data_card: dict | None = None, metrics: dict | No
 
     out += ["## Evaluation", ""]
     if figures:
-        settings = ", ".join(f"{label} {_words(metrics[k])}" for k, label in EVAL_SETTINGS.items() if k in metrics and k != "details")
+        settings = ", ".join(
+            f"{label} {_words(metrics[k])}" for k, label in EVAL_SETTINGS.items() if k in metrics and k != "details"
+        )
         out += [f"Figures of `pigkit.evaluate` ({settings}):", "", "| figure | value |", "|---|---|", *_metric_rows(metrics), ""]
         if metrics.get("details"):
             out += [f"Details: {metrics['details']}.", ""]
@@ -299,9 +396,17 @@ def model_card(manifest: dict, data_card: dict | None = None, metrics: dict | No
         out += ["```bibtex", data_card["bibtex"], "```", ""]
     elif data_card is not None:
         out += [f"The data card gives no BibTeX for {data_card['name']}.", ""]
-    out += ["```bibtex", METHOD_BIBTEX["PIG"], "", METHOD_BIBTEX["Siamese-Diffusion"], "```", "",
-            "Authors and Siamese-Diffusion's full title are left out: the project's method notes record only the "
-            "fields above. The code that trained and runs this model is MIT-licensed (`LICENSE` at the repository root).", ""]
+    out += [
+        "```bibtex",
+        METHOD_BIBTEX["PIG"],
+        "",
+        METHOD_BIBTEX["Siamese-Diffusion"],
+        "```",
+        "",
+        "Authors and Siamese-Diffusion's full title are left out: the project's method notes record only the "
+        "fields above. The code that trained and runs this model is MIT-licensed (`LICENSE` at the repository root).",
+        "",
+    ]
     return "\n".join(out)
 
 
@@ -317,15 +422,23 @@ def write_data_license(folder: Path, data_card: dict | None, license_path: Path 
     return True
 
 
-def write_model_card(folder: Path | str, data_card: dict | None = None, metrics: dict | None = None,
-                     manifest: dict | None = None, has_license_file: bool | None = None) -> Path:
+def write_model_card(
+    folder: Path | str,
+    data_card: dict | None = None,
+    metrics: dict | None = None,
+    manifest: dict | None = None,
+    has_license_file: bool | None = None,
+) -> Path:
     """README.md in a model folder; a warning where there is no data card. `metrics`: default the
     manifest card's; `has_license_file`: default whether the folder holds DATA-LICENSE.txt."""
     folder = Path(folder)
     manifest = manifest if manifest is not None else read_manifest(folder)
     if data_card is None:
-        print(f"warning: {folder}: no data card (--data-card): the model card says the training data are "
-              "undescribed (no data, license or citation recorded)", file=sys.stderr)
+        print(
+            f"warning: {folder}: no data card (--data-card): the model card says the training data are "
+            "undescribed (no data, license or citation recorded)",
+            file=sys.stderr,
+        )
     if has_license_file is None:
         has_license_file = (folder / LICENSE_FILE).is_file()
     readme = folder / "README.md"
@@ -337,8 +450,9 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="pigkit.card", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, help="an exported model folder (manifest.json + ONNX files)")
     p.add_argument("--data-card", default=None, help="the training data's card (JSON, e.g. datasets/busbra.json)")
-    p.add_argument("--eval-card", default=None,
-                   help="card.json of pigkit.evaluate (its metrics); default: the manifest card's metrics")
+    p.add_argument(
+        "--eval-card", default=None, help="card.json of pigkit.evaluate (its metrics); default: the manifest card's metrics"
+    )
     a = p.parse_args(argv)
     try:
         data_card = read_data_card(a.data_card) if a.data_card else None

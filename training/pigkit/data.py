@@ -14,6 +14,7 @@ A packed dataset (one `.npz` file from `python3 -m pigkit.pack`) stands in for a
 8-bit pixels with their fold ids and case names, so it gives the same tensors, in the same order,
 as the folder it was made from.
 """
+
 from __future__ import annotations
 
 import csv
@@ -30,8 +31,7 @@ from PIL import Image, UnidentifiedImageError
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 # PIL modes with a defined gray reading, the ones the studio reads too (gray, gray+alpha, palette,
 # RGB(A), 8 or 16 bit); others (CMYK, YCbCr, LAB, HSV, 32-bit float …) are refused, not guessed
-READABLE_MODES = {"1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX",
-                  "I", "I;16", "I;16B", "I;16L", "I;16N"}
+READABLE_MODES = {"1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX", "I", "I;16", "I;16B", "I;16L", "I;16N"}
 
 
 class DataError(ValueError):
@@ -41,8 +41,10 @@ class DataError(ValueError):
 def _refuse(problems: list[str], where) -> None:
     """One DataError listing every problem found (each line starts with the file it is about)."""
     if problems:
-        raise DataError(f"{where}: {len(problems)} problem(s), nothing was loaded; fix or remove these files "
-                        f"and run again:\n  " + "\n  ".join(problems))
+        raise DataError(
+            f"{where}: {len(problems)} problem(s), nothing was loaded; fix or remove these files "
+            f"and run again:\n  " + "\n  ".join(problems)
+        )
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,9 @@ def _read_folds(path: Path, column: str) -> tuple[dict[str, int], list[str]]:
             if not case:
                 problems.append(f"{path} line {line}: no ID")
             elif case in folds and folds[case] != fold:
-                problems.append(f"{path} line {line}: {case} is in fold {fold} here and in fold {folds[case]} on line {first_row[case]}")
+                problems.append(
+                    f"{path} line {line}: {case} is in fold {fold} here and in fold {folds[case]} on line {first_row[case]}"
+                )
             else:
                 folds.setdefault(case, fold)
                 first_row.setdefault(case, line)
@@ -143,8 +147,10 @@ def _open(path: Path, what: str) -> Image.Image:
     if getattr(im, "n_frames", 1) > 1:
         raise DataError(f"{path}: {what} has {im.n_frames} frames (a stack or an animation); save one 2-D {what} per file")
     if im.mode not in READABLE_MODES:
-        raise DataError(f"{path}: {what} has pixel mode {im.mode!r}; the kit reads gray, gray+alpha, palette and "
-                        f"RGB(A) files of 8 or 16 bits: convert it to one of those")
+        raise DataError(
+            f"{path}: {what} has pixel mode {im.mode!r}; the kit reads gray, gray+alpha, palette and "
+            f"RGB(A) files of 8 or 16 bits: convert it to one of those"
+        )
     return im
 
 
@@ -205,8 +211,10 @@ def _load_all(pairs: list[Pair], resolution: int) -> tuple[list[np.ndarray], lis
         try:
             with Image.open(p.image) as im, Image.open(p.mask) as mk:
                 if im.size != mk.size:
-                    problems.append(f"{p.mask}: mask is {mk.size[0]}×{mk.size[1]} pixels but its image {p.image.name} is "
-                                    f"{im.size[0]}×{im.size[1]} (not its partner, or resized on its own)")
+                    problems.append(
+                        f"{p.mask}: mask is {mk.size[0]}×{mk.size[1]} pixels but its image {p.image.name} is "
+                        f"{im.size[0]}×{im.size[1]} (not its partner, or resized on its own)"
+                    )
         except (UnidentifiedImageError, OSError, ValueError):
             pass  # already named above
     return images, masks, problems
@@ -224,7 +232,7 @@ class PairDataset(torch.utils.data.Dataset):
         self.pairs = pairs
 
     @classmethod
-    def from_pixels(cls, case_ids: list[str], images: np.ndarray, masks: np.ndarray, resolution: int) -> "PairDataset":
+    def from_pixels(cls, case_ids: list[str], images: np.ndarray, masks: np.ndarray, resolution: int) -> PairDataset:
         """From decoded pairs: uint8 images and 0/1 masks [N, H, W] (a pack's arrays)."""
         ds = cls.__new__(cls)
         ds._hold(list(case_ids), images, masks, resolution)
@@ -243,8 +251,9 @@ class PairDataset(torch.utils.data.Dataset):
         return self.masks[i], self.images[i]
 
 
-def read_folder(root: str | os.PathLike, resolution: int, folds: set[int] | None = None,
-                fold_csv: str | os.PathLike | None = None) -> tuple[list[Pair], dict[str, int], list, list]:
+def read_folder(
+    root: str | os.PathLike, resolution: int, folds: set[int] | None = None, fold_csv: str | os.PathLike | None = None
+) -> tuple[list[Pair], dict[str, int], list, list]:
     """The pairs of `root` (optionally only the given folds of a fold CSV, BUS-BRA's by default),
     every case's fold (empty without `folds`), and the pairs decoded at `resolution` (8-bit images,
     0/1 masks). Every problem (unmatched files, fold CSV rows, unreadable or unusable files among
@@ -255,8 +264,9 @@ def read_folder(root: str | os.PathLike, resolution: int, folds: set[int] | None
         csv_path = Path(fold_csv) if fold_csv else Path(root) / "5-fold-cv.csv"
         by_case, csv_problems = _read_folds(csv_path, "kFold")
         problems += csv_problems
-        problems += [f"{csv_path}: names {case}, which has no image in {Path(root)}"
-                     for case in by_case if case not in images_by_stem]
+        problems += [
+            f"{csv_path}: names {case}, which has no image in {Path(root)}" for case in by_case if case not in images_by_stem
+        ]
         problems += [f"{p.image}: case {p.case_id} has no fold in {csv_path}" for p in pairs if p.case_id not in by_case]
         pairs = [p for p in pairs if by_case.get(p.case_id) in folds]
     if not pairs and not problems:
@@ -266,8 +276,9 @@ def read_folder(root: str | os.PathLike, resolution: int, folds: set[int] | None
     return pairs, by_case, images, masks
 
 
-def open_dataset(root: str | os.PathLike, resolution: int, folds: set[int] | None = None,
-                 fold_csv: str | os.PathLike | None = None) -> PairDataset:
+def open_dataset(
+    root: str | os.PathLike, resolution: int, folds: set[int] | None = None, fold_csv: str | os.PathLike | None = None
+) -> PairDataset:
     """The pairs of `root`, a folder or a pack (`.npz`), optionally only the given folds (a folder's
     from a fold CSV, BUS-BRA's by default; a pack's from the fold ids it holds). Every problem is
     gathered first and refused in one DataError."""
@@ -291,8 +302,9 @@ def read_pack(path: str | os.PathLike) -> dict:
     """A pack's arrays, checked, with `meta` parsed; a file that is not one is named in a DataError."""
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"{path}: packed dataset not found (make it with python3 -m pigkit.pack --data DIR "
-                        f"--resolution R --out {path.name})")
+        raise DataError(
+            f"{path}: packed dataset not found (make it with python3 -m pigkit.pack --data DIR --resolution R --out {path.name})"
+        )
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in PACK_ARRAYS if k in z.files}
@@ -301,34 +313,47 @@ def read_pack(path: str | os.PathLike) -> dict:
     missing = [k for k in PACK_ARRAYS if k not in arrays]
     meta = json.loads(str(arrays["meta"])) if "meta" in arrays else {}
     if missing or meta.get("format") != PACK_FORMAT:
-        raise DataError(f"{path}: not a pigkit pack ({'no ' + ', '.join(missing) if missing else 'format ' + repr(meta.get('format'))}); "
-                        f"make one with python3 -m pigkit.pack")
+        raise DataError(
+            f"{path}: not a pigkit pack ({'no ' + ', '.join(missing) if missing else 'format ' + repr(meta.get('format'))}); "
+            f"make one with python3 -m pigkit.pack"
+        )
     n, r = len(arrays["cases"]), meta["resolution"]
-    shapes_ok = (arrays["images"].shape == arrays["masks"].shape == (n, r, r) and arrays["folds"].shape == (n,)
-                 and arrays["images"].dtype == arrays["masks"].dtype == np.uint8 and arrays["masks"].max(initial=0) <= 1)
+    shapes_ok = (
+        arrays["images"].shape == arrays["masks"].shape == (n, r, r)
+        and arrays["folds"].shape == (n,)
+        and arrays["images"].dtype == arrays["masks"].dtype == np.uint8
+        and arrays["masks"].max(initial=0) <= 1
+    )
     if not shapes_ok:
         raise DataError(f"{path}: damaged pack (arrays do not match {n} pairs at {r}²); pack it again")
     return {**arrays, "meta": meta}
 
 
-def open_pack(path: str | os.PathLike, resolution: int, folds: set[int] | None = None,
-              fold_csv: str | os.PathLike | None = None) -> PairDataset:
+def open_pack(
+    path: str | os.PathLike, resolution: int, folds: set[int] | None = None, fold_csv: str | os.PathLike | None = None
+) -> PairDataset:
     """The pairs of a pack, optionally only the given folds (by the fold ids it holds)."""
     pack = read_pack(path)
     meta, packed_folds = pack["meta"], pack["meta"]["folds"]
     if fold_csv:
-        raise DataError(f"{path}: a pack holds its folds (from {meta.get('fold_csv')}); to use another fold CSV, pack "
-                        f"the folder again with --fold-csv")
+        raise DataError(
+            f"{path}: a pack holds its folds (from {meta.get('fold_csv')}); to use another fold CSV, pack "
+            f"the folder again with --fold-csv"
+        )
     if meta["resolution"] != resolution:
-        raise DataError(f"{path}: packed at {meta['resolution']}², not {resolution}²: pack the folder again with "
-                        f"--resolution {resolution} (or use --resolution {meta['resolution']})")
+        raise DataError(
+            f"{path}: packed at {meta['resolution']}², not {resolution}²: pack the folder again with "
+            f"--resolution {resolution} (or use --resolution {meta['resolution']})"
+        )
     keep = np.ones(len(pack["cases"]), dtype=bool)
     if folds:
         absent = sorted(set(folds) - set(packed_folds or []))
         if absent:
             held = f"folds {','.join(map(str, packed_folds))}" if packed_folds else "all pairs, without fold ids"
-            raise DataError(f"{path}: fold(s) {','.join(map(str, absent))} not in this pack (it holds {held}); pack the "
-                            f"folder again with --folds naming them")
+            raise DataError(
+                f"{path}: fold(s) {','.join(map(str, absent))} not in this pack (it holds {held}); pack the "
+                f"folder again with --folds naming them"
+            )
         keep = np.isin(pack["folds"], sorted(folds))
     if not keep.any():
         raise DataError(f"{path}: no pairs selected (check the folds you asked for)")

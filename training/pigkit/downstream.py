@@ -44,6 +44,7 @@ and generated/<set>.pt, rows/<row>-seed<k>.json as it goes: a rerun reuses what 
 sampled set only while its models, steps, η and size are the same; a row only with the same
 settings and generated pairs), so a killed run resumes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,6 +58,7 @@ import numpy as np
 import torch
 
 from .binarize import to_uint8
+from .checkpoint import CheckpointError, load_model_checkpoint
 from .data import DataError, open_dataset
 from .evaluate import read_generated, samples_grid
 from .export import sha256_of
@@ -65,8 +67,6 @@ from .plot import loss_curve_png
 from .sampler import TorchNoise, sample_image_from_mask, sample_image_unconditional, sample_pair, segment_image
 from .schedule import Schedule
 from .segment import ARCHS, bottleneck_features, build_segmenter, dice_iou, predict_masks, train_segmenter
-from .train import CheckpointError, load_model_checkpoint
-
 
 SET_LABELS = {"pig": "pig", "m2i": "mask→image", "siamese-pig": "siamese pig", "siamese-m2i": "siamese mask→image"}
 USES = {"mix": "", "filtered": " filtered", "pretrain": " pretrain→finetune"}
@@ -78,6 +78,7 @@ class Row:
     way: mixed in (`mix`), mixed in after filtering (`filtered`: empty masks dropped, and pairs whose
     mask the `real` row's segmenter disagrees with), or as a pre-training set before fine-tuning on
     the real pairs alone (`pretrain`)."""
+
     name: str
     generated: str | None  # the generated set it uses (None: real only)
     multiple: float = 1
@@ -93,7 +94,9 @@ def parse_rows(spec: str) -> list[Row]:
         if item == "real":
             continue
         if len(fields) not in (2, 3) or fields[0] not in SET_LABELS or (len(fields) == 3 and fields[2] not in USES):
-            raise ValueError(f"row {item!r}: write SET:MULTIPLE[:USE], SET one of {sorted(SET_LABELS)}, USE one of {sorted(USES)}")
+            raise ValueError(
+                f"row {item!r}: write SET:MULTIPLE[:USE], SET one of {sorted(SET_LABELS)}, USE one of {sorted(USES)}"
+            )
         multiple, use = float(fields[1]), fields[2] if len(fields) == 3 else "mix"
         if multiple <= 0:
             raise ValueError(f"row {item!r}: the multiple must be positive")
@@ -127,8 +130,19 @@ def filter_pairs(segmenter, masks: torch.Tensor, images: torch.Tensor, min_dice:
     return nonempty & (dice >= min_dice)
 
 
-def generate_set(name: str, kind: str, models: dict, schedule: Schedule, n: int, steps: int, eta: float, batch: int, seed: int,
-                 device, train_masks: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def generate_set(
+    name: str,
+    kind: str,
+    models: dict,
+    schedule: Schedule,
+    n: int,
+    steps: int,
+    eta: float,
+    batch: int,
+    seed: int,
+    device,
+    train_masks: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """n generated pairs of one kind on the CPU: masks ±1 and images as the 8-bit pixels an exported
     pair holds."""
     g = torch.Generator().manual_seed(seed)
@@ -140,7 +154,9 @@ def generate_set(name: str, kind: str, models: dict, schedule: Schedule, n: int,
         if kind == "pig":
             out = sample_pair(models["mask"], models["image"], schedule, steps, noise, eta=eta)
         elif kind == "m2i":
-            out = sample_image_from_mask(models["image"], train_masks[start:start + b].to(device), schedule, steps, noise, eta=eta)
+            out = sample_image_from_mask(
+                models["image"], train_masks[start : start + b].to(device), schedule, steps, noise, eta=eta
+            )
         else:  # uncond: images only, no mask
             out = sample_image_unconditional(models["image"], schedule, steps, noise, eta=eta)
             out.mask = -torch.ones_like(out.image)
@@ -171,6 +187,7 @@ def cached_set(path: Path, meta: dict, make) -> tuple[torch.Tensor, torch.Tensor
 @dataclass(frozen=True)
 class SetJob:
     """One generated set to draw (or find already drawn at `path` with the same `meta`)."""
+
     name: str
     kind: str  # pig, m2i or uncond
     models: dict  # role → model
@@ -190,8 +207,23 @@ def draw_set(job: SetJob) -> tuple[torch.Tensor, torch.Tensor]:
     if job.threads:
         torch.set_num_threads(job.threads)
     print(f"generated set {job.name}: {job.count} ({job.kind})", file=sys.stderr, flush=True)
-    return cached_set(job.path, job.meta, lambda: generate_set(job.name, job.kind, job.models, Schedule(), job.count, job.steps,
-                                                               job.eta, job.batch, job.seed, torch.device(job.device), job.train_masks))
+    return cached_set(
+        job.path,
+        job.meta,
+        lambda: generate_set(
+            job.name,
+            job.kind,
+            job.models,
+            Schedule(),
+            job.count,
+            job.steps,
+            job.eta,
+            job.batch,
+            job.seed,
+            torch.device(job.device),
+            job.train_masks,
+        ),
+    )
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
@@ -205,10 +237,17 @@ def summarise(per_seed: dict[str, list[dict]]) -> dict[str, dict]:
     table = {}
     for name, runs in per_seed.items():
         d, i = _mean_std([r["dice"] for r in runs]), _mean_std([r["iou"] for r in runs])
-        table[name] = {"dice_mean": d[0], "dice_std": d[1], "iou_mean": i[0], "iou_std": i[1], "seeds": [r["seed"] for r in runs],
-                       "dice_per_seed": [r["dice"] for r in runs], "train_pairs": runs[0]["train_pairs"],
-                       "iterations": runs[0].get("iterations"),
-                       "converged": sum(held_out_flat(r["held_out_dice_curve"]) for r in runs if r.get("held_out_dice_curve"))}
+        table[name] = {
+            "dice_mean": d[0],
+            "dice_std": d[1],
+            "iou_mean": i[0],
+            "iou_std": i[1],
+            "seeds": [r["seed"] for r in runs],
+            "dice_per_seed": [r["dice"] for r in runs],
+            "train_pairs": runs[0]["train_pairs"],
+            "iterations": runs[0].get("iterations"),
+            "converged": sum(held_out_flat(r["held_out_dice_curve"]) for r in runs if r.get("held_out_dice_curve")),
+        }
     base = table.get("real")
     for name, row in table.items():
         if base is None or name == "real":
@@ -225,42 +264,68 @@ def card_metrics(r: dict) -> dict:
     table = r["table"]
     generated = {k: v for k, v in table.items() if k != "real" and v.get("iterations") is not None}
     fmt = lambda v: f"{v['dice_mean']:.3f} ± {v['dice_std']:.3f}"  # noqa: E731
-    out = {"downstreamDiceRealOnly": fmt(table["real"]), "downstreamSegmenter": f"{r['segmenter']}, {r['resolution']}², seeds {r['seeds']}"}
+    out = {
+        "downstreamDiceRealOnly": fmt(table["real"]),
+        "downstreamSegmenter": f"{r['segmenter']}, {r['resolution']}², seeds {r['seeds']}",
+    }
     if generated:
         name, best = max(generated.items(), key=lambda kv: kv[1]["dice_mean"])
         spread = "beyond" if best["beyond_seed_spread"] else "within"
         out["downstreamBestGeneratedRow"] = f"{name}: {fmt(best)} (Δ {best['dice_delta_vs_real']:+.3f}, {spread} the seed spread)"
     files = ((r.get("pairs") or {}).get("model") or {}).get("files") or {}
     if files:
-        out["downstreamPairsFrom"] = ", ".join(f"{k} {v['sha256'][:12]}" for k, v in sorted(files.items()) if isinstance(v, dict) and "sha256" in v)
+        out["downstreamPairsFrom"] = ", ".join(
+            f"{k} {v['sha256'][:12]}" for k, v in sorted(files.items()) if isinstance(v, dict) and "sha256" in v
+        )
     return out
 
 
 def results_markdown(r: dict) -> str:
-    budget = ("each row's iterations show the segmenter every real pair as often as `real` does "
-              f"({r['seg_iters']} iterations of batch {r['seg_batch']} for `real`; a pre-training adds its own passes over the generated pairs)"
-              if r["budget"] == "passes" else f"{r['seg_iters']} iterations of batch {r['seg_batch']} for every row")
-    lines = [f"Segmentation U-Net (`{r['segmenter']}`) trained on folds {r['train_folds']} of {r['data']} ({r['n_train']} real pairs) plus each row's "
-             f"generated pairs; {budget}. Dice and IoU on fold {r['test_fold']} ({r['n_test']} pairs), mean ± std over seeds {r['seeds']}; "
-             f"generated pairs: {r['generated_by']}, at {r['resolution']}². \"Beyond the seed spread\": |Δ| larger than the two rows' std "
-             "added. \"Converged\": seeds whose held-out Dice rose by at most 0.01 over the last quarter of training.", "",
-             "| row | training pairs | iterations | Dice | IoU | Δ Dice vs real | beyond the seed spread | converged |",
-             "|---|---|---|---|---|---|---|---|"]
+    budget = (
+        "each row's iterations show the segmenter every real pair as often as `real` does "
+        f"({r['seg_iters']} iterations of batch {r['seg_batch']} for `real`; "
+        "a pre-training adds its own passes over the generated pairs)"
+        if r["budget"] == "passes"
+        else f"{r['seg_iters']} iterations of batch {r['seg_batch']} for every row"
+    )
+    lines = [
+        f"Segmentation U-Net (`{r['segmenter']}`) trained on folds {r['train_folds']} of {r['data']} "
+        f"({r['n_train']} real pairs) plus each row's generated pairs; {budget}. Dice and IoU on fold {r['test_fold']} "
+        f"({r['n_test']} pairs), mean ± std over seeds {r['seeds']}; generated pairs: {r['generated_by']}, "
+        f'at {r["resolution"]}². "Beyond the seed spread": |Δ| larger than the two rows\' std '
+        'added. "Converged": seeds whose held-out Dice rose by at most 0.01 over the last quarter of training.',
+        "",
+        "| row | training pairs | iterations | Dice | IoU | Δ Dice vs real | beyond the seed spread | converged |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name, v in r["table"].items():
         delta = "–" if "dice_delta_vs_real" not in v else f"{v['dice_delta_vs_real']:+.3f}"
         beyond = "–" if "beyond_seed_spread" not in v else ("yes" if v["beyond_seed_spread"] else "no")
         iters = "–" if v.get("iterations") is None else str(v["iterations"])
         converged = "–" if v.get("iterations") is None else f"{v['converged']}/{len(v['seeds'])}"
-        lines.append(f"| {name} | {v['train_pairs']} | {iters} | {v['dice_mean']:.3f} ± {v['dice_std']:.3f} | "
-                     f"{v['iou_mean']:.3f} ± {v['iou_std']:.3f} | {delta} | {beyond} | {converged} |")
+        lines.append(
+            f"| {name} | {v['train_pairs']} | {iters} | {v['dice_mean']:.3f} ± {v['dice_std']:.3f} | "
+            f"{v['iou_mean']:.3f} ± {v['iou_std']:.3f} | {delta} | {beyond} | {converged} |"
+        )
     if r.get("filtered"):
-        lines += ["", "Filtering (empty masks dropped, then pairs whose mask the `real` row's first segmenter disagrees with, "
-                  f"Dice < {r['filter_min_dice']}):", "", "| generated pairs | kept | fraction kept | empty masks dropped |", "|---|---|---|---|"]
+        lines += [
+            "",
+            "Filtering (empty masks dropped, then pairs whose mask the `real` row's first segmenter disagrees with, "
+            f"Dice < {r['filter_min_dice']}):",
+            "",
+            "| generated pairs | kept | fraction kept | empty masks dropped |",
+            "|---|---|---|---|",
+        ]
         for name, v in r["filtered"].items():
             lines.append(f"| {name} | {v['kept']} of {v['of']} | {v['kept'] / max(v['of'], 1):.2f} | {v['empty']} |")
-    lines += ["", f"Fréchet distance to the {r['n_test']} real held-out images, in the feature space of the `real` row's "
-              f"segmenter (seed {r['seeds'][0]}; {r['feature_dim']} features; not Inception FID):", "",
-              "| images | n | Fréchet distance |", "|---|---|---|"]
+    lines += [
+        "",
+        f"Fréchet distance to the {r['n_test']} real held-out images, in the feature space of the `real` row's "
+        f"segmenter (seed {r['seeds'][0]}; {r['feature_dim']} features; not Inception FID):",
+        "",
+        "| images | n | Fréchet distance |",
+        "|---|---|---|",
+    ]
     for name, v in r["frechet"].items():
         lines.append(f"| {name} | {v['n']} | {v['fd']:.3f} |")
     return "\n".join(lines) + "\n"
@@ -271,6 +336,7 @@ class SegmenterJob:
     """One table cell: a segmenter trained on a row's pairs with one seed (after `pretrain_iters`
     on the pre-training pairs, if any), scored on the held-out fold; everything it needs travels
     with it, so it can run in another process."""
+
     row: str
     seed: int
     settings: dict
@@ -291,24 +357,56 @@ class SegmenterJob:
 def train_and_score(job: SegmenterJob) -> dict:
     if job.threads:
         torch.set_num_threads(job.threads)
-    print(f"row {job.row}, seed {job.seed}: {len(job.images)} training pairs, {job.pretrain_iters + job.iters} iterations",
-          file=sys.stderr, flush=True)
+    print(
+        f"row {job.row}, seed {job.seed}: {len(job.images)} training pairs, {job.pretrain_iters + job.iters} iterations",
+        file=sys.stderr,
+        flush=True,
+    )
     curve, loss, init = [], [], None
 
     def held_out(it, model):
         curve.append((it, float(dice_iou(predict_masks(model, job.test_images), job.test_masks > 0)[0].mean())))
-    common = dict(batch=job.settings["seg_batch"], seed=job.seed, device=torch.device(job.device), on_eval=held_out,
-                  eval_every=job.settings["eval_every"], arch=job.settings["segmenter"])
+
+    common = dict(
+        batch=job.settings["seg_batch"],
+        seed=job.seed,
+        device=torch.device(job.device),
+        on_eval=held_out,
+        eval_every=job.settings["eval_every"],
+        arch=job.settings["segmenter"],
+    )
     if job.pretrain_iters:
-        model, loss = train_segmenter(job.pretrain_images, job.pretrain_masks, job.pretrain_iters, **common,
-                                      log_every=max(job.pretrain_iters // 10, 1), log_prefix=f"{job.row}, seed {job.seed}, pre-training: ")
+        model, loss = train_segmenter(
+            job.pretrain_images,
+            job.pretrain_masks,
+            job.pretrain_iters,
+            **common,
+            log_every=max(job.pretrain_iters // 10, 1),
+            log_prefix=f"{job.row}, seed {job.seed}, pre-training: ",
+        )
         init = model.state_dict()
-    model, more = train_segmenter(job.images, job.masks, job.iters, **common, init=init, first_iteration=job.pretrain_iters + 1,
-                                  log_every=max(job.iters // 10, 1), log_prefix=f"{job.row}, seed {job.seed}: ")
+    model, more = train_segmenter(
+        job.images,
+        job.masks,
+        job.iters,
+        **common,
+        init=init,
+        first_iteration=job.pretrain_iters + 1,
+        log_every=max(job.iters // 10, 1),
+        log_prefix=f"{job.row}, seed {job.seed}: ",
+    )
     dice, iou = dice_iou(predict_masks(model, job.test_images), job.test_masks > 0)
-    result = {"row": job.row, "seed": job.seed, "settings": job.settings, "train_pairs": job.settings["train_pairs"],
-              "iterations": job.pretrain_iters + job.iters, "dice": float(dice.mean()), "iou": float(iou.mean()),
-              "held_out_dice_curve": curve, "loss_curve": loss + more}
+    result = {
+        "row": job.row,
+        "seed": job.seed,
+        "settings": job.settings,
+        "train_pairs": job.settings["train_pairs"],
+        "iterations": job.pretrain_iters + job.iters,
+        "dice": float(dice.mean()),
+        "iou": float(iou.mean()),
+        "held_out_dice_curve": curve,
+        "loss_curve": loss + more,
+    }
     job.path.parent.mkdir(parents=True, exist_ok=True)
     if job.feature_net:
         torch.save(model.state_dict(), job.feature_net)
@@ -323,6 +421,7 @@ def run_jobs(fn, jobs: list, workers: int) -> list:
         return [fn(j) for j in jobs]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+
     # spawn, not fork: a forked child of a process that has run torch can hang in its thread pools
     with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("spawn")) as pool:
         return list(pool.map(fn, jobs))
@@ -351,21 +450,50 @@ def row_iterations(row: Row, seg_iters: int, n_real: int, n_generated: int, budg
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="pigkit.downstream", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="pigkit.downstream", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--data", required=True)
-    p.add_argument("--run", default=None, help="folder with mask/, image/ and optionally siamese/image/, uncond/ checkpoints: the sets "
-                   "sampled here, and the image→mask row")
-    p.add_argument("--pairs", default=None, help="the studio CLI's pairs (npm run generate, nnU-Net raw layout) as the `pig` set, "
-                   "instead of sampling it here: the pairs users get, with the model folder's sampler")
+    p.add_argument(
+        "--run",
+        default=None,
+        help="folder with mask/, image/ and optionally siamese/image/, uncond/ checkpoints: the sets "
+        "sampled here, and the image→mask row",
+    )
+    p.add_argument(
+        "--pairs",
+        default=None,
+        help="the studio CLI's pairs (npm run generate, nnU-Net raw layout) as the `pig` set, "
+        "instead of sampling it here: the pairs users get, with the model folder's sampler",
+    )
     p.add_argument("--out", required=True)
     p.add_argument("--seeds", default="0,1,2", help="segmenter training seeds (at least 3 for the table)")
-    p.add_argument("--rows", default=None, help="SET:MULTIPLE[:USE] rows after `real`, e.g. pig:1,pig:1:filtered,pig:1:pretrain "
-                   "(USE mix, filtered or pretrain; default: every set at --multiples, mixed)")
+    p.add_argument(
+        "--rows",
+        default=None,
+        help="SET:MULTIPLE[:USE] rows after `real`, e.g. pig:1,pig:1:filtered,pig:1:pretrain "
+        "(USE mix, filtered or pretrain; default: every set at --multiples, mixed)",
+    )
     p.add_argument("--multiples", default="1,2", help="PIG rows of the default --rows: this many N generated pairs")
-    p.add_argument("--budget", choices=("passes", "iters"), default="passes", help="passes: every row shows the segmenter each real pair "
-                   "as often as `real` (--seg-iters) does; iters: --seg-iters for every row")
-    p.add_argument("--segmenter", choices=ARCHS, default="unet", help="unet: the standard segmentation U-Net; diffusion: the kit's compact U-Net at t = 0")
-    p.add_argument("--filter-min-dice", type=float, default=0.5, help="filtered rows keep pairs whose mask the real segmenter agrees with this well")
+    p.add_argument(
+        "--budget",
+        choices=("passes", "iters"),
+        default="passes",
+        help="passes: every row shows the segmenter each real pair "
+        "as often as `real` (--seg-iters) does; iters: --seg-iters for every row",
+    )
+    p.add_argument(
+        "--segmenter",
+        choices=ARCHS,
+        default="unet",
+        help="unet: the standard segmentation U-Net; diffusion: the kit's compact U-Net at t = 0",
+    )
+    p.add_argument(
+        "--filter-min-dice",
+        type=float,
+        default=0.5,
+        help="filtered rows keep pairs whose mask the real segmenter agrees with this well",
+    )
     p.add_argument("--seg-iters", type=int, default=4000)
     p.add_argument("--seg-batch", type=int, default=16)
     p.add_argument("--eval-every", type=int, default=250, help="held-out Dice for the learning curves every this many iterations")
@@ -377,10 +505,20 @@ def main(argv=None) -> int:
     p.add_argument("--test-fold", type=int, default=4)
     p.add_argument("--resolution", type=int, default=None, help="with --pairs and no --run: the pairs' resolution")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    p.add_argument("--threads", type=int, default=0, help="torch threads of each segmenter job; the sampling and the "
-                   "Fréchet features between them use threads × jobs (0 = torch's default)")
-    p.add_argument("--jobs", type=int, default=1, help="generated sets drawn and segmenters trained at once, each in its own process (on a CPU: "
-                   "--jobs = cores with --threads 1 is faster than one job on every core)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="torch threads of each segmenter job; the sampling and the "
+        "Fréchet features between them use threads × jobs (0 = torch's default)",
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="generated sets drawn and segmenters trained at once, each in its own process (on a CPU: "
+        "--jobs = cores with --threads 1 is faster than one job on every core)",
+    )
     a = p.parse_args(argv)
     seeds = [int(s) for s in a.seeds.split(",")]
     if not (a.run or a.pairs):
@@ -388,8 +526,14 @@ def main(argv=None) -> int:
     if a.threads:  # the cores the segmenter jobs will share, for the work done here between them
         torch.set_num_threads(a.threads * max(a.jobs, 1))
     run, out, device, schedule = Path(a.run) if a.run else None, Path(a.out), torch.device(a.device), Schedule()
-    ckpts = {k: run / sub / "ckpt.pt" for k, sub in [("mask", "mask"), ("image", "image"), ("siamese", "siamese/image"),
-                                                        ("uncond", "uncond")]} if run else {}
+    ckpts = (
+        {
+            k: run / sub / "ckpt.pt"
+            for k, sub in [("mask", "mask"), ("image", "image"), ("siamese", "siamese/image"), ("uncond", "uncond")]
+        }
+        if run
+        else {}
+    )
     try:  # models, pairs and data checked before anything long starts
         models = {k: load_model_checkpoint(ckpts[k], device) for k in ("mask", "image")} if run else {}
         models.update({k: load_model_checkpoint(ckpts[k], device) for k in ("siamese", "uncond") if run and ckpts[k].is_file()})
@@ -400,7 +544,9 @@ def main(argv=None) -> int:
         train = open_dataset(a.data, res, {int(f) for f in a.train_folds.split(",")})
         test = open_dataset(a.data, res, {a.test_fold})
         build_segmenter(res, a.segmenter)
-        rows = parse_rows(a.rows if a.rows is not None else default_rows("siamese" in models, [float(k) for k in a.multiples.split(",")]))
+        rows = parse_rows(
+            a.rows if a.rows is not None else default_rows("siamese" in models, [float(k) for k in a.multiples.split(",")])
+        )
     except (DataError, CheckpointError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -414,15 +560,21 @@ def main(argv=None) -> int:
     wanted = {row.generated: max(r.multiple for r in rows if r.generated == row.generated) for row in rows if row.generated}
     if "uncond" in models:
         wanted["uncond"] = 1
-    kinds = {"pig": ("pig", {"mask": "mask", "image": "image"}), "m2i": ("m2i", {"image": "image"}),
-             "siamese-pig": ("pig", {"mask": "mask", "image": "siamese"}), "siamese-m2i": ("m2i", {"image": "siamese"}),
-             "uncond": ("uncond", {"image": "uncond"})}
+    kinds = {
+        "pig": ("pig", {"mask": "mask", "image": "image"}),
+        "m2i": ("m2i", {"image": "image"}),
+        "siamese-pig": ("pig", {"mask": "mask", "image": "siamese"}),
+        "siamese-m2i": ("m2i", {"image": "siamese"}),
+        "uncond": ("uncond", {"image": "uncond"}),
+    }
     generated, generated_meta, set_jobs = {}, {}, []
     for name, multiple in wanted.items():
         count = round(multiple * n) if kinds[name][0] == "pig" else n
         if name == "pig" and pairs is not None:
             if len(pairs[0]) < count:
-                print(f"error: {a.pairs} holds {len(pairs[0])} pairs; the rows need {count} ({multiple:g} × {n})", file=sys.stderr)
+                print(
+                    f"error: {a.pairs} holds {len(pairs[0])} pairs; the rows need {count} ({multiple:g} × {n})", file=sys.stderr
+                )
                 return 2
             generated[name], generated_meta[name] = (pairs[0][:count], pairs[1][:count]), {**pairs[2], "n": count}
             continue
@@ -431,10 +583,31 @@ def main(argv=None) -> int:
         if missing:
             print(f"error: the rows of set {name} need the {', '.join(missing)} model (--run)", file=sys.stderr)
             return 2
-        meta = {"kind": kind, "n": count, "steps": a.steps, "eta": a.eta, "seed": a.gen_seed,
-                "models": {role: sha256_of(ckpts[key]) for role, key in roles.items()}}
-        set_jobs.append(SetJob(name, kind, {role: models[key] for role, key in roles.items()}, count, a.steps, a.eta,
-                               a.gen_batch, a.gen_seed, str(device), train.masks if kind == "m2i" else None, out / "generated" / f"{name}.pt", meta, a.threads))
+        meta = {
+            "kind": kind,
+            "n": count,
+            "steps": a.steps,
+            "eta": a.eta,
+            "seed": a.gen_seed,
+            "models": {role: sha256_of(ckpts[key]) for role, key in roles.items()},
+        }
+        set_jobs.append(
+            SetJob(
+                name,
+                kind,
+                {role: models[key] for role, key in roles.items()},
+                count,
+                a.steps,
+                a.eta,
+                a.gen_batch,
+                a.gen_seed,
+                str(device),
+                train.masks if kind == "m2i" else None,
+                out / "generated" / f"{name}.pt",
+                meta,
+                a.threads,
+            )
+        )
         generated_meta[name] = meta
     longest_first = sorted(set_jobs, key=lambda j: -j.count * len(j.models))  # so the workers finish together
     generated.update(zip([j.name for j in longest_first], run_jobs(draw_set, longest_first, a.jobs)))
@@ -463,8 +636,16 @@ def main(argv=None) -> int:
             images = torch.cat([train.images, gi]) if mixed else train.images
             masks = torch.cat([train.masks, gm]) if mixed else train.masks
             # a kept result counts only for the same budget, the same segmenter and the same generated pairs
-            settings = {**base, "seg_iters": a.seg_iters, "iters": iters, "pretrain_iters": pre_iters, "use": row.use,
-                        "generated": generated_meta.get(row.generated), "generated_pairs": n_gen, "train_pairs": n + n_gen}
+            settings = {
+                **base,
+                "seg_iters": a.seg_iters,
+                "iters": iters,
+                "pretrain_iters": pre_iters,
+                "use": row.use,
+                "generated": generated_meta.get(row.generated),
+                "generated_pairs": n_gen,
+                "train_pairs": n + n_gen,
+            }
             for seed in seeds:
                 path = out / "rows" / f"{row.name.replace(' ', '_').replace('×', 'x').replace('→', '-to-')}-seed{seed}.json"
                 is_feature_net = row.name == "real" and seed == seeds[0]
@@ -472,14 +653,32 @@ def main(argv=None) -> int:
                 if old and old.get("settings") == settings and (feature_net.is_file() or not is_feature_net):
                     kept[(row.name, seed)] = old
                     continue
-                pending.append(SegmenterJob(row.name, seed, settings, images, masks, iters, gi if pre_iters else None,
-                                            gm if pre_iters else None, pre_iters, test.images, test.masks, path,
-                                            feature_net if is_feature_net else None, str(device), a.threads))
+                pending.append(
+                    SegmenterJob(
+                        row.name,
+                        seed,
+                        settings,
+                        images,
+                        masks,
+                        iters,
+                        gi if pre_iters else None,
+                        gm if pre_iters else None,
+                        pre_iters,
+                        test.images,
+                        test.masks,
+                        path,
+                        feature_net if is_feature_net else None,
+                        str(device),
+                        a.threads,
+                    )
+                )
         return pending
 
     def train_pending(pending: list[SegmenterJob]) -> None:
         if pending:
-            print(f"{len(pending)} segmenters to train ({len(kept)} kept), {min(a.jobs, len(pending))} at a time", file=sys.stderr)
+            print(
+                f"{len(pending)} segmenters to train ({len(kept)} kept), {min(a.jobs, len(pending))} at a time", file=sys.stderr
+            )
         kept.update(zip([(j.row, j.seed) for j in pending], run_jobs(train_and_score, pending, a.jobs)))
 
     train_pending(jobs_for([r for r in rows if r.use != "filtered"]))
@@ -491,7 +690,12 @@ def main(argv=None) -> int:
             k = round(row.multiple * n)
             gm, gi = generated[row.generated][0][:k], generated[row.generated][1][:k]
             keep = filter_pairs(features, gm, gi, a.filter_min_dice)
-            filtered[(row.generated, k)] = {"keep": keep, "kept": int(keep.sum()), "of": k, "empty": int((~(gm > 0).flatten(1).any(1)).sum())}
+            filtered[(row.generated, k)] = {
+                "keep": keep,
+                "kept": int(keep.sum()),
+                "of": k,
+                "empty": int((~(gm > 0).flatten(1).any(1)).sum()),
+            }
             print(f"filter: {row.generated} ×{row.multiple:g} keeps {int(keep.sum())} of {k}", file=sys.stderr)
     train_pending(jobs_for([r for r in rows if r.use == "filtered"]))
     per_seed, curves = {}, {}
@@ -508,8 +712,12 @@ def main(argv=None) -> int:
             g = torch.Generator().manual_seed(seed)
             pred = []
             for s in range(0, len(test), a.gen_batch):
-                img = test.images[s:s + a.gen_batch].to(device)
-                pred.append(segment_image(models["mask"], img, schedule, a.steps, TorchNoise(len(img), (res, res), g, device), eta=a.eta).mask.cpu())
+                img = test.images[s : s + a.gen_batch].to(device)
+                pred.append(
+                    segment_image(
+                        models["mask"], img, schedule, a.steps, TorchNoise(len(img), (res, res), g, device), eta=a.eta
+                    ).mask.cpu()
+                )
             dice, iou = dice_iou(torch.cat(pred) > 0, test.masks > 0)
             i2m.append({"seed": seed, "dice": float(dice.mean()), "iou": float(iou.mean()), "train_pairs": 0})
             print(f"image→mask, seed {seed}: Dice {i2m[-1]['dice']:.3f}", file=sys.stderr)
@@ -518,23 +726,56 @@ def main(argv=None) -> int:
     # realism: Fréchet distance in the `real` segmenter's feature space
     ref = bottleneck_features(features, test.images).numpy()
     sets = {"real training folds (floor)": train.images, **{name: gi[:n] for name, (_, gi) in generated.items()}}
-    frechet = {name: {"n": len(x), "fd": frechet_distance(bottleneck_features(features, x).numpy(), ref)} for name, x in sets.items()}
+    frechet = {
+        name: {"n": len(x), "fd": frechet_distance(bottleneck_features(features, x).numpy(), ref)} for name, x in sets.items()
+    }
 
     sampled = f"{a.steps} DDIM steps, η = {a.eta}, sampled here"
-    results = {"data": Path(a.data).resolve().name, "resolution": res, "train_folds": a.train_folds, "test_fold": a.test_fold, "n_train": n, "n_test": len(test),
-               "seeds": seeds, "seg_iters": a.seg_iters, "seg_batch": a.seg_batch, "budget": a.budget, "segmenter": a.segmenter,
-               "steps": a.steps, "eta": a.eta, "gen_seed": a.gen_seed, "device": str(device), "torch": torch.__version__,
-               "generated_by": (f"`pig` from the studio CLI's {a.pairs}" + (f", the others {sampled}" if set_jobs else "")) if pairs else sampled,
-               "pairs": pairs[2] if pairs else None, "feature_dim": int(ref.shape[1]), "filter_min_dice": a.filter_min_dice,
-               "filtered": {f"{name} ×{k / n:g}": {key: v[key] for key in ("kept", "of", "empty")} for (name, k), v in filtered.items()},
-               "empty_masks": {name: int(((gm > 0).flatten(1).sum(1) == 0).sum()) for name, (gm, _) in generated.items() if name != "uncond"},
-               "table": summarise(per_seed), "frechet": frechet}
+    results = {
+        "data": Path(a.data).resolve().name,
+        "resolution": res,
+        "train_folds": a.train_folds,
+        "test_fold": a.test_fold,
+        "n_train": n,
+        "n_test": len(test),
+        "seeds": seeds,
+        "seg_iters": a.seg_iters,
+        "seg_batch": a.seg_batch,
+        "budget": a.budget,
+        "segmenter": a.segmenter,
+        "steps": a.steps,
+        "eta": a.eta,
+        "gen_seed": a.gen_seed,
+        "device": str(device),
+        "torch": torch.__version__,
+        "generated_by": (f"`pig` from the studio CLI's {a.pairs}" + (f", the others {sampled}" if set_jobs else ""))
+        if pairs
+        else sampled,
+        "pairs": pairs[2] if pairs else None,
+        "feature_dim": int(ref.shape[1]),
+        "filter_min_dice": a.filter_min_dice,
+        "filtered": {f"{name} ×{k / n:g}": {key: v[key] for key in ("kept", "of", "empty")} for (name, k), v in filtered.items()},
+        "empty_masks": {
+            name: int(((gm > 0).flatten(1).sum(1) == 0).sum()) for name, (gm, _) in generated.items() if name != "uncond"
+        },
+        "table": summarise(per_seed),
+        "frechet": frechet,
+    }
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (out / "results.md").write_text(results_markdown(results))
-    (out / "card-metrics.json").write_text(json.dumps({"metrics": card_metrics(results)}, indent=2) + "\n")  # pigkit.evaluate --downstream
-    mean_curves = {name: [(c[0][k][0], float(np.mean([x[k][1] for x in c]))) for k in range(len(c[0]))] for name, c in curves.items()}
-    loss_curve_png(out / "learning-curves.png", mean_curves, f"held-out Dice (fold {a.test_fold}) while training, mean over seeds",
-                   log=False, smoothing=0)
+    (out / "card-metrics.json").write_text(
+        json.dumps({"metrics": card_metrics(results)}, indent=2) + "\n"
+    )  # pigkit.evaluate --downstream
+    mean_curves = {
+        name: [(c[0][k][0], float(np.mean([x[k][1] for x in c]))) for k in range(len(c[0]))] for name, c in curves.items()
+    }
+    loss_curve_png(
+        out / "learning-curves.png",
+        mean_curves,
+        f"held-out Dice (fold {a.test_fold}) while training, mean over seeds",
+        log=False,
+        smoothing=0,
+    )
     print((out / "results.md").read_text())
     return 0
 

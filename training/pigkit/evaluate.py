@@ -2,13 +2,15 @@
 
     python3 -m pigkit.evaluate --run ../runs/busbra64 --data DATA --out ../eval/busbra64 --n 256 --steps 50
 
-Writes to OUT: results.json, results.md (its tables, for EVALUATION.md), samples.png (16 generated pairs beside 16 real held-out pairs),
-segmenter_loss.png. Measures: mask statistics of generated vs real held-out masks (area
+Writes to OUT: results.json, results.md (its tables, for EVALUATION.md), samples.png (16 generated pairs
+beside 16 real held-out pairs), segmenter_loss.png. Measures: mask statistics of generated vs real held-out masks (area
 fraction, connected components, solidity of the largest component; Wasserstein-1 and KS distances),
-the saturated-pixel fraction and pixel-intensity Wasserstein-1 of the images, the empty-mask rate, pair consistency (Dice of a segmenter trained on the training folds, run on
+the saturated-pixel fraction and pixel-intensity Wasserstein-1 of the images, the empty-mask rate,
+pair consistency (Dice of a segmenter trained on the training folds, run on
 generated images against their generated masks, and on the real held-out pairs as the ceiling),
 and the reference sampler's time per pair.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,17 +25,18 @@ import torch
 from PIL import Image
 
 from .binarize import to_uint8
+from .checkpoint import CheckpointError, load_model_checkpoint
 from .data import DataError, open_dataset
 from .maskstats import ks_statistic, mask_stats, wasserstein_1d
 from .plot import loss_curve_png
 from .sampler import TorchNoise, sample_pair
 from .schedule import CLIP_MODES, Schedule
 from .segment import dice_iou, load_segmenter, predict_masks, train_segmenter
-from .train import CheckpointError, load_model_checkpoint
 
 
-def generate(run: Path, n: int, steps: int, batch: int, seed: int, eta: float = 0.0,
-             clip: str = "none", device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor, float]:
+def generate(
+    run: Path, n: int, steps: int, batch: int, seed: int, eta: float = 0.0, clip: str = "none", device: str = "cpu"
+) -> tuple[torch.Tensor, torch.Tensor, float]:
     """n pairs from the run's checkpoints on `device` (noise drawn on the CPU from `seed`, so a
     device changes only the arithmetic); returned on the CPU."""
     # channels-last: the same sums in another memory layout, 1.3× faster here (5 steps of batch 32, measured under load)
@@ -68,10 +71,16 @@ def read_generated(folder: Path, resolution: int) -> tuple[torch.Tensor, torch.T
         if im.shape != (resolution, resolution):
             raise ValueError(f"{path}: {im.shape} is not the model's {resolution}²")
         if lab.shape != im.shape or not np.isin(lab, (0, 1)).all():
-            raise ValueError(f"{label_path}: labels must be 0/1 of shape {im.shape}, got values {np.unique(lab)[:5].tolist()} and shape {lab.shape}")
+            raise ValueError(
+                f"{label_path}: labels must be 0/1 of shape {im.shape}, "
+                f"got values {np.unique(lab)[:5].tolist()} and shape {lab.shape}"
+            )
         imgs.append(im / 127.5 - 1)
         masks.append(np.where(lab == 1, 1.0, -1.0))
-    return (torch.tensor(np.stack(masks), dtype=torch.float32)[:, None], torch.tensor(np.stack(imgs), dtype=torch.float32)[:, None])
+    return (
+        torch.tensor(np.stack(masks), dtype=torch.float32)[:, None],
+        torch.tensor(np.stack(imgs), dtype=torch.float32)[:, None],
+    )
 
 
 def cli_timing(folder: Path) -> dict | None:
@@ -85,8 +94,12 @@ def cli_timing(folder: Path) -> dict | None:
                 per_step.append(float(m.group(2)))
     if not per_pair:
         return None
-    return {"ms_per_pair_median": float(np.median(per_pair)), "ms_per_step_median": float(np.median(per_step)),
-            "pairs_timed": len(per_pair), "backend": "onnxruntime-node CPU, 1 thread per process"}
+    return {
+        "ms_per_pair_median": float(np.median(per_pair)),
+        "ms_per_step_median": float(np.median(per_step)),
+        "pairs_timed": len(per_pair),
+        "backend": "onnxruntime-node CPU, 1 thread per process",
+    }
 
 
 def samples_grid(gen_masks, gen_images, real_masks, real_images, path: Path, k: int = 16, scale: int = 2) -> None:
@@ -98,7 +111,8 @@ def samples_grid(gen_masks, gen_images, real_masks, real_images, path: Path, k: 
     def block(masks, images):
         cols = [np.concatenate([to_uint8(masks[i, 0]).numpy(), to_uint8(images[i, 0]).numpy()], 0) for i in range(k)]
         cols += [np.zeros_like(cols[0])] * (-k % per_row)
-        return np.concatenate([np.concatenate(cols[r:r + per_row], 1) for r in range(0, len(cols), per_row)], 0)
+        return np.concatenate([np.concatenate(cols[r : r + per_row], 1) for r in range(0, len(cols), per_row)], 0)
+
     left, right = block(gen_masks, gen_images), block(real_masks, real_images)
     gap = np.full((left.shape[0], 8), 128, np.uint8)
     grid = np.concatenate([left, gap, right], 1)
@@ -113,10 +127,13 @@ def image_stats(gen_images: torch.Tensor, real_images: torch.Tensor) -> dict:
     saturated pixels (|v| > 0.99) of each, and the Wasserstein-1 distance between the two pixel
     intensity distributions after clamping to [−1, 1], as the images are saved (0.1 = 12.75 grey levels)."""
     gen, real = gen_images.flatten().double(), real_images.flatten().double()
-    return {"saturated_generated": float((gen.abs() > SATURATED).double().mean()),
-            "saturated_real": float((real.abs() > SATURATED).double().mean()),
-            "intensity_wasserstein1": wasserstein_1d(gen.clamp(-1, 1).numpy(), real.numpy()),
-            "intensity_mean_generated": float(gen.clamp(-1, 1).mean()), "intensity_mean_real": float(real.mean())}
+    return {
+        "saturated_generated": float((gen.abs() > SATURATED).double().mean()),
+        "saturated_real": float((real.abs() > SATURATED).double().mean()),
+        "intensity_wasserstein1": wasserstein_1d(gen.clamp(-1, 1).numpy(), real.numpy()),
+        "intensity_mean_generated": float(gen.clamp(-1, 1).mean()),
+        "intensity_mean_real": float(real.mean()),
+    }
 
 
 def stats_table(gen: list[dict], real: list[dict]) -> dict:
@@ -124,43 +141,67 @@ def stats_table(gen: list[dict], real: list[dict]) -> dict:
     for key in ("area_fraction", "components", "solidity"):
         g = np.array([s[key] for s in gen if s["components"] > 0], float)
         r = np.array([s[key] for s in real], float)
-        table[key] = {"generated_mean": float(g.mean()) if len(g) else None, "generated_std": float(g.std()) if len(g) else None,
-                      "real_mean": float(r.mean()), "real_std": float(r.std()),
-                      "wasserstein1": wasserstein_1d(g, r) if len(g) else None, "ks": ks_statistic(g, r) if len(g) else None}
+        table[key] = {
+            "generated_mean": float(g.mean()) if len(g) else None,
+            "generated_std": float(g.std()) if len(g) else None,
+            "real_mean": float(r.mean()),
+            "real_std": float(r.std()),
+            "wasserstein1": wasserstein_1d(g, r) if len(g) else None,
+            "ks": ks_statistic(g, r) if len(g) else None,
+        }
     return table
 
 
 def results_markdown(r: dict) -> str:
     """The figures of results.json as the Markdown tables EVALUATION.md quotes (written as results.md)."""
+
     def pm(mean, std, digits=3):
         return "–" if mean is None else f"{mean:.{digits}f} ± {std:.{digits}f}"
+
     names = {"area_fraction": "area fraction", "components": "connected components", "solidity": "solidity (largest component)"}
-    lines = [f"Mask statistics: {r['n_generated']} generated masks (the non-empty ones) against the {r['n_real_test']} real"
-             f" held-out masks, at {r['resolution']}²; distances between the two distributions.", "",
-             "| mask statistic | generated | real held-out | Wasserstein-1 | KS |", "|---|---|---|---|---|"]
+    lines = [
+        f"Mask statistics: {r['n_generated']} generated masks (the non-empty ones) against the {r['n_real_test']} real"
+        f" held-out masks, at {r['resolution']}²; distances between the two distributions.",
+        "",
+        "| mask statistic | generated | real held-out | Wasserstein-1 | KS |",
+        "|---|---|---|---|---|",
+    ]
     for key, label in names.items():
         v = r["mask_stats"][key]
         w1 = "–" if v["wasserstein1"] is None else f"{v['wasserstein1']:.3f}"
         ks = "–" if v["ks"] is None else f"{v['ks']:.3f}"
-        lines.append(f"| {label} | {pm(v['generated_mean'], v['generated_std'])} | {pm(v['real_mean'], v['real_std'])} | {w1} | {ks} |")
+        lines.append(
+            f"| {label} | {pm(v['generated_mean'], v['generated_std'])} | {pm(v['real_mean'], v['real_std'])} | {w1} | {ks} |"
+        )
     pc, cost, im = r["pair_consistency"], r["sampling_cost"], r["image_stats"]
     empty = round(r["empty_mask_rate"] * r["n_generated"])
-    lines += ["", "| measure | value |", "|---|---|",
-              f"| saturated image pixels, abs(ŷ₀) > {SATURATED} | {100 * im['saturated_generated']:.1f}%"
-              f" (real held-out {100 * im['saturated_real']:.2f}%) |",
-              f"| pixel intensity, Wasserstein-1 to real (model units, clamped) | {im['intensity_wasserstein1']:.3f}"
-              f" (mean {im['intensity_mean_generated']:.3f} vs real {im['intensity_mean_real']:.3f}) |",
-              f"| empty-mask rate | {100 * r['empty_mask_rate']:.1f}% ({empty} of {r['n_generated']}) |",
-              f"| pair consistency: segmenter Dice on generated pairs (non-empty) | {pm(pc['dice_generated_mean'], pc['dice_generated_std'])}"
-              f" (IoU {pc['iou_generated_mean']:.3f}) |",
-              f"| the same segmenter on real held-out pairs (ceiling) | {pm(pc['dice_real_test_mean'], pc['dice_real_test_std'])}"
-              f" (IoU {pc['iou_real_test_mean']:.3f}) |",
-              f"| pair consistency / ceiling | {pc['dice_generated_mean'] / pc['dice_real_test_mean']:.2f} |",
-              f"| segmenter training | {pc['segmenter_iters']} iterations on the {r['n_train']} training pairs |",
-              f"| sampling | {cost['steps']} DDIM steps, η = {r['eta']}, clip {r.get('clip', 'none')}" +
-              (f"; {cost['ms_per_pair_median'] / 1000:.2f} s per pair (median), {cost['ms_per_step_median']:.0f} ms per joint step,"
-               f" {cost['backend']}" if "ms_per_step_median" in cost else
-               f"; {cost['ms_per_pair_median'] / 1000:.2f} s per pair, {cost['backend']}" if "ms_per_pair_median" in cost else "") + " |"]
+    lines += [
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| saturated image pixels, abs(ŷ₀) > {SATURATED} | {100 * im['saturated_generated']:.1f}%"
+        f" (real held-out {100 * im['saturated_real']:.2f}%) |",
+        f"| pixel intensity, Wasserstein-1 to real (model units, clamped) | {im['intensity_wasserstein1']:.3f}"
+        f" (mean {im['intensity_mean_generated']:.3f} vs real {im['intensity_mean_real']:.3f}) |",
+        f"| empty-mask rate | {100 * r['empty_mask_rate']:.1f}% ({empty} of {r['n_generated']}) |",
+        "| pair consistency: segmenter Dice on generated pairs (non-empty) | "
+        f"{pm(pc['dice_generated_mean'], pc['dice_generated_std'])}"
+        f" (IoU {pc['iou_generated_mean']:.3f}) |",
+        f"| the same segmenter on real held-out pairs (ceiling) | {pm(pc['dice_real_test_mean'], pc['dice_real_test_std'])}"
+        f" (IoU {pc['iou_real_test_mean']:.3f}) |",
+        f"| pair consistency / ceiling | {pc['dice_generated_mean'] / pc['dice_real_test_mean']:.2f} |",
+        f"| segmenter training | {pc['segmenter_iters']} iterations on the {r['n_train']} training pairs |",
+        f"| sampling | {cost['steps']} DDIM steps, η = {r['eta']}, clip {r.get('clip', 'none')}"
+        + (
+            f"; {cost['ms_per_pair_median'] / 1000:.2f} s per pair (median), {cost['ms_per_step_median']:.0f} ms per joint step,"
+            f" {cost['backend']}"
+            if "ms_per_step_median" in cost
+            else f"; {cost['ms_per_pair_median'] / 1000:.2f} s per pair, {cost['backend']}"
+            if "ms_per_pair_median" in cost
+            else ""
+        )
+        + " |",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -178,12 +219,21 @@ def main(argv=None) -> int:
     p.add_argument("--train-folds", default="1,2,3")
     p.add_argument("--test-fold", type=int, default=4)
     p.add_argument("--seg-iters", type=int, default=1500)
-    p.add_argument("--downstream", default=None, help="pigkit.downstream's card-metrics.json: its real-only and best generated row go into card.json")
-    p.add_argument("--generated", default=None, help="evaluate the studio CLI's output folder (nnU-Net raw layout) instead of sampling here")
+    p.add_argument(
+        "--downstream",
+        default=None,
+        help="pigkit.downstream's card-metrics.json: its real-only and best generated row go into card.json",
+    )
+    p.add_argument(
+        "--generated", default=None, help="evaluate the studio CLI's output folder (nnU-Net raw layout) instead of sampling here"
+    )
     p.add_argument("--segmenter", default=None, help="segmenter.pt from pigkit.segment (else one is trained here)")
     p.add_argument("--threads", type=int, default=0)
-    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
-                   help="where the sampling and the segmenter run (figures come back to the CPU)")
+    p.add_argument(
+        "--device",
+        default="cuda" if torch.cuda.is_available() else "cpu",
+        help="where the sampling and the segmenter run (figures come back to the CPU)",
+    )
     a = p.parse_args(argv)
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -221,33 +271,53 @@ def main(argv=None) -> int:
     dice_gen, iou_gen = dice_iou(predict_masks(seg, gen_images), gen_masks > 0)
     nonempty = torch.tensor([s["components"] > 0 for s in gen_stats])
     results = {
-        "resolution": res, "n_generated": len(gen_masks), "generated_by": a.generated or "pigkit reference sampler", "steps": a.steps, "eta": a.eta, "clip": a.clip, "seed": a.seed,
-        "n_real_test": len(test), "n_train": len(train),
+        "resolution": res,
+        "n_generated": len(gen_masks),
+        "generated_by": a.generated or "pigkit reference sampler",
+        "steps": a.steps,
+        "eta": a.eta,
+        "clip": a.clip,
+        "seed": a.seed,
+        "n_real_test": len(test),
+        "n_train": len(train),
         "mask_stats": stats_table(gen_stats, real_stats),
         "image_stats": image_stats(gen_images, test.images),
         "empty_mask_rate": float((~nonempty).float().mean()),
         "pair_consistency": {
             "segmenter_iters": seg_iters,
-            "dice_generated_mean": float(dice_gen[nonempty].mean()), "dice_generated_std": float(dice_gen[nonempty].std()),
+            "dice_generated_mean": float(dice_gen[nonempty].mean()),
+            "dice_generated_std": float(dice_gen[nonempty].std()),
             "iou_generated_mean": float(iou_gen[nonempty].mean()),
-            "dice_real_test_mean": float(dice_real.mean()), "dice_real_test_std": float(dice_real.std()),
+            "dice_real_test_mean": float(dice_real.mean()),
+            "dice_real_test_std": float(dice_real.std()),
             "iou_real_test_mean": float(iou_real.mean()),
         },
-        "sampling_cost": {"steps": a.steps, **(timing or {})}, "torch": torch.__version__,
+        "sampling_cost": {"steps": a.steps, **(timing or {})},
+        "torch": torch.__version__,
     }
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (out / "results.md").write_text(results_markdown(results))
     pc, ms = results["pair_consistency"], results["mask_stats"]
-    card = {"metrics": {
-        "heldOut": f"fold {a.test_fold} of {Path(a.data).resolve().name} ({len(test)} pairs)", "generated": len(gen_masks), "steps": a.steps, "eta": a.eta, "clip": a.clip,
-        "saturatedPixels": round(results["image_stats"]["saturated_generated"], 4),
-        "intensityWasserstein1": round(results["image_stats"]["intensity_wasserstein1"], 4),
-        "emptyMaskRate": round(results["empty_mask_rate"], 4),
-        "pairConsistencyDice": round(pc["dice_generated_mean"], 4),
-        "pairConsistencyOverCeiling": round(pc["dice_generated_mean"] / pc["dice_real_test_mean"], 4), "segmenterDiceOnRealHeldOut": round(pc["dice_real_test_mean"], 4),
-        "maskStatWasserstein1": {k: (round(v["wasserstein1"], 4) if v["wasserstein1"] is not None else None) for k, v in ms.items()},
-        "samplingMsPerPair": round(timing["ms_per_pair_median"], 1) if timing else None,
-        "details": "EVALUATION.md"}}
+    card = {
+        "metrics": {
+            "heldOut": f"fold {a.test_fold} of {Path(a.data).resolve().name} ({len(test)} pairs)",
+            "generated": len(gen_masks),
+            "steps": a.steps,
+            "eta": a.eta,
+            "clip": a.clip,
+            "saturatedPixels": round(results["image_stats"]["saturated_generated"], 4),
+            "intensityWasserstein1": round(results["image_stats"]["intensity_wasserstein1"], 4),
+            "emptyMaskRate": round(results["empty_mask_rate"], 4),
+            "pairConsistencyDice": round(pc["dice_generated_mean"], 4),
+            "pairConsistencyOverCeiling": round(pc["dice_generated_mean"] / pc["dice_real_test_mean"], 4),
+            "segmenterDiceOnRealHeldOut": round(pc["dice_real_test_mean"], 4),
+            "maskStatWasserstein1": {
+                k: (round(v["wasserstein1"], 4) if v["wasserstein1"] is not None else None) for k, v in ms.items()
+            },
+            "samplingMsPerPair": round(timing["ms_per_pair_median"], 1) if timing else None,
+            "details": "EVALUATION.md",
+        }
+    }
     if a.downstream:  # the downstream table's headline, as pigkit.downstream writes it
         card["metrics"].update(json.loads(Path(a.downstream).read_text())["metrics"])
     (out / "card.json").write_text(json.dumps(card, indent=2) + "\n")

@@ -7,6 +7,7 @@ Each U-Net is exported with inputs x [1, 2, H, W], t [1] and output eps [1, 1, H
 random inputs in PyTorch and in ONNX Runtime (the Python package where installed, otherwise
 onnxruntime-node from the repository's node_modules) and the max abs error is reported.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,24 +21,34 @@ import onnx
 import torch
 
 from .card import LICENSE_FILE, DataCardError, manifest_fields, read_data_card, recipe, write_data_license, write_model_card
+from .checkpoint import CheckpointError, atomic_save, load_model_checkpoint, read_checkpoint, require_keys
 from .manifest import sha256_of
 from .runtime import run_once
 from .schedule import CLIP_MODES, COEFFICIENT_ORDER, Schedule
 from .stepgraph import STEP_GRAPHS, step_shapes
-from .train import CheckpointError, atomic_save, load_model_checkpoint, read_checkpoint, require_keys
 
 OPSET = 17
 ROLES = {"mask": "model_x: eps of the mask chain from [x_t, y_t]", "image": "model_y: eps of the image chain from [y_t, c]"}
-STEP_ROLES = {"maskStep": "model_x + DDIM update + B: (x_t, y_t, t, k, z) -> (x_prev, x0, c)",
-              "imageStep": "model_y + DDIM update: (y_t, c, t, k, z) -> (y_prev, y0)"}
+STEP_ROLES = {
+    "maskStep": "model_x + DDIM update + B: (x_t, y_t, t, k, z) -> (x_prev, x0, c)",
+    "imageStep": "model_y + DDIM update: (y_t, c, t, k, z) -> (y_prev, y0)",
+}
 
 
 def export_graph(module: torch.nn.Module, example: tuple, input_names: list[str], output_names: list[str], path: Path) -> None:
     kwargs = {}
     if "dynamo" in inspect.signature(torch.onnx.export).parameters:
         kwargs["dynamo"] = False  # PyTorch ≥ 2.9 defaults to the dynamo exporter; keep the TorchScript one on every version
-    torch.onnx.export(module.eval(), example, str(path), input_names=input_names, output_names=output_names,
-                      opset_version=OPSET, do_constant_folding=True, **kwargs)
+    torch.onnx.export(
+        module.eval(),
+        example,
+        str(path),
+        input_names=input_names,
+        output_names=output_names,
+        opset_version=OPSET,
+        do_constant_folding=True,
+        **kwargs,
+    )
 
 
 def export_unet(model: torch.nn.Module, resolution: int, path: Path) -> None:
@@ -54,7 +65,11 @@ def float64_tensors(path: Path) -> list[str]:
             if attr.type == onnx.AttributeProto.TENSOR and attr.t.data_type == onnx.TensorProto.DOUBLE:
                 bad.append(node.name or node.op_type)
     inferred = onnx.shape_inference.infer_shapes(model).graph
-    bad += [v.name for v in list(inferred.value_info) + list(inferred.output) if v.type.tensor_type.elem_type == onnx.TensorProto.DOUBLE]
+    bad += [
+        v.name
+        for v in list(inferred.value_info) + list(inferred.output)
+        if v.type.tensor_type.elem_type == onnx.TensorProto.DOUBLE
+    ]
     return bad
 
 
@@ -63,8 +78,9 @@ def run_onnx(path: Path, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return run_once(path, feeds)
 
 
-def _random_feeds(names: list[str], shapes: list[list[int]], schedule: Schedule, g: torch.Generator,
-                  trial: int = 0) -> dict[str, torch.Tensor]:
+def _random_feeds(
+    names: list[str], shapes: list[list[int]], schedule: Schedule, g: torch.Generator, trial: int = 0
+) -> dict[str, torch.Tensor]:
     """Random inputs; t a random step, k that step's true coefficients (η = 1), so values are realistic;
     a step graph's clip flag alternates between trials (0, 1, 0, …) so both of its paths are checked."""
     t = int(torch.randint(1, schedule.T, (1,), generator=g))
@@ -84,8 +100,9 @@ def _random_feeds(names: list[str], shapes: list[list[int]], schedule: Schedule,
     return feeds
 
 
-def parity_error(module: torch.nn.Module, path: Path, input_names: list[str], shapes: list[list[int]],
-                 trials: int = 3, seed: int = 0) -> dict[str, float]:
+def parity_error(
+    module: torch.nn.Module, path: Path, input_names: list[str], shapes: list[list[int]], trials: int = 3, seed: int = 0
+) -> dict[str, float]:
     """Max abs difference per output between PyTorch and ONNX Runtime on random inputs; for the
     binary output `c` (a threshold, where one ulp can flip a pixel) the fraction of differing pixels."""
     g = torch.Generator().manual_seed(seed)
@@ -104,23 +121,52 @@ def parity_error(module: torch.nn.Module, path: Path, input_names: list[str], sh
 
 
 def model_entry(path: Path, role: str, inputs: list[tuple[str, list[int]]], outputs: list[tuple[str, list[int]]]) -> dict:
-    return {"file": path.name, "sha256": sha256_of(path), "bytes": path.stat().st_size, "role": role,
-            "inputs": [{"name": n, "shape": s} for n, s in inputs], "outputs": [{"name": n, "shape": s} for n, s in outputs]}
+    return {
+        "file": path.name,
+        "sha256": sha256_of(path),
+        "bytes": path.stat().st_size,
+        "role": role,
+        "inputs": [{"name": n, "shape": s} for n, s in inputs],
+        "outputs": [{"name": n, "shape": s} for n, s in outputs],
+    }
 
 
-def build_manifest(name: str, resolution: int, steps: int, entries: dict, card: dict, schedule: Schedule = Schedule(),
-                   eta: float = 0.0, clip: str = "none") -> dict:
-    return {"format": 1, "name": name, "resolution": [resolution, resolution],
-            "schedule": {"kind": "linear", "betaStart": schedule.beta_start, "betaEnd": schedule.beta_end, "T": schedule.T},
-            "sampler": {"steps": steps, "skip": "uniform", "eta": eta, "clip": clip, "binarize": {"kernel": 5, "weights": [0.75, 0.25]}},
-            "models": entries, "card": card}
+def build_manifest(
+    name: str,
+    resolution: int,
+    steps: int,
+    entries: dict,
+    card: dict,
+    schedule: Schedule = Schedule(),  # noqa: B008 (a frozen dataclass: one shared default is safe)
+    eta: float = 0.0,
+    clip: str = "none",
+) -> dict:
+    return {
+        "format": 1,
+        "name": name,
+        "resolution": [resolution, resolution],
+        "schedule": {"kind": "linear", "betaStart": schedule.beta_start, "betaEnd": schedule.beta_end, "T": schedule.T},
+        "sampler": {
+            "steps": steps,
+            "skip": "uniform",
+            "eta": eta,
+            "clip": clip,
+            "binarize": {"kernel": 5, "weights": [0.75, 0.25]},
+        },
+        "models": entries,
+        "card": card,
+    }
 
 
 def checkpoint_facts(run: Path, role: str) -> dict:
     ck = read_checkpoint(run / role / "ckpt.pt")
     require_keys(ck, run / role / "ckpt.pt", ("ema", "iter", "images_seen", "wall_seconds", "config"))
-    return {"iters": ck["iter"], "images_seen": ck["images_seen"], "wall_seconds": round(ck["wall_seconds"], 1),
-            "config": ck["config"]}
+    return {
+        "iters": ck["iter"],
+        "images_seen": ck["images_seen"],
+        "wall_seconds": round(ck["wall_seconds"], 1),
+        "config": ck["config"],
+    }
 
 
 def slim_checkpoints(run: Path, dest: Path) -> None:
@@ -133,9 +179,17 @@ def slim_checkpoints(run: Path, dest: Path) -> None:
         atomic_save(keep, dest / role / "ckpt.pt")
 
 
-def export_pair(run: Path, out: Path, name: str, steps: int, extra_card: dict | None = None,
-                data_license: Path | None = None, eta: float = 0.0, clip: str = "none",
-                data_card: dict | None = None) -> dict:
+def export_pair(
+    run: Path,
+    out: Path,
+    name: str,
+    steps: int,
+    extra_card: dict | None = None,
+    data_license: Path | None = None,
+    eta: float = 0.0,
+    clip: str = "none",
+    data_card: dict | None = None,
+) -> dict:
     """Both U-Nets (plain contract) and both step graphs, each checked against PyTorch; the manifest,
     and the model card README.md (pigkit.card) with the training data's from `data_card`."""
     out.mkdir(parents=True, exist_ok=True)
@@ -148,8 +202,13 @@ def export_pair(run: Path, out: Path, name: str, steps: int, extra_card: dict | 
     graphs = {role: (models[role], f"{role}.onnx", plain_in, [("eps", [1, 1, r, r])], ROLES[role]) for role in ("mask", "image")}
     for key, (cls, ins, outs) in STEP_GRAPHS.items():
         role = "mask" if key == "maskStep" else "image"
-        graphs[key] = (cls(models[role]), f"{role}_step.onnx", list(zip(ins, step_shapes(ins, r, r))),
-                       list(zip(outs, step_shapes(outs, r, r))), STEP_ROLES[key])
+        graphs[key] = (
+            cls(models[role]),
+            f"{role}_step.onnx",
+            list(zip(ins, step_shapes(ins, r, r))),
+            list(zip(outs, step_shapes(outs, r, r))),
+            STEP_ROLES[key],
+        )
     for key, (module, file, ins, outs, role_text) in graphs.items():
         path = out / file
         names, shapes = [n for n, _ in ins], [s for _, s in ins]
@@ -158,8 +217,11 @@ def export_pair(run: Path, out: Path, name: str, steps: int, extra_card: dict | 
             raise RuntimeError(f"{path} holds float64 tensors {float64_tensors(path)[:5]}: the browser cannot run it")
         errors[key] = parity_error(module, path, names, shapes)
         entries[key] = model_entry(path, role_text, ins, outs)
-        print(f"{key}: {path} ({path.stat().st_size / 1e6:.2f} MB), vs PyTorch: "
-              + ", ".join(f"{k} {v:.2e}" for k, v in errors[key].items()), file=sys.stderr)
+        print(
+            f"{key}: {path} ({path.stat().st_size / 1e6:.2f} MB), vs PyTorch: "
+            + ", ".join(f"{k} {v:.2e}" for k, v in errors[key].items()),
+            file=sys.stderr,
+        )
     cfg = facts["mask"]["config"]
     has_license = write_data_license(out, data_card, data_license)
     card = {
@@ -169,9 +231,11 @@ def export_pair(run: Path, out: Path, name: str, steps: int, extra_card: dict | 
         "stepsTrained": {k: facts[k]["iters"] for k in facts},
         "imagesSeen": {k: facts[k]["images_seen"] for k in facts},
         "wallTimeSeconds": {k: facts[k]["wall_seconds"] for k in facts},
-        "batch": cfg["batch"], "siamese": facts["image"]["config"].get("siamese", False),
+        "batch": cfg["batch"],
+        "siamese": facts["image"]["config"].get("siamese", False),
         "recipe": recipe({k: facts[k]["config"] for k in facts}),
-        "exportMaxAbsError": errors, "metrics": {},
+        "exportMaxAbsError": errors,
+        "metrics": {},
     }
     if has_license:
         card["licenseFile"] = LICENSE_FILE
@@ -189,19 +253,32 @@ def main(argv=None) -> int:
     p.add_argument("--name", required=True)
     p.add_argument("--steps", type=int, default=50, help="default DDIM steps the studio offers")
     p.add_argument("--eta", type=float, default=0.0, help="default DDIM η the studio and CLI sample with (paper: 0)")
-    p.add_argument("--clip", default="none", choices=CLIP_MODES,
-                   help="default sampler clip the studio and CLI use: none (METHOD.md's loop), image (clip ŷ₀), "
-                        "both (x̂₀ and ŷ₀); docs/contracts.md")
-    p.add_argument("--card", default=None,
-                   help="JSON file merged into the manifest's card, e.g. pigkit.evaluate's card.json (its metrics "
-                        "are the model card's evaluation)")
-    p.add_argument("--data-card", default=None,
-                   help="the training data's card (JSON: name, description, license with its text, citation, "
-                        "BibTeX; e.g. datasets/busbra.json): the model card's data, license and citation. Without "
-                        "one the card says the training data are undescribed")
-    p.add_argument("--data-license", default=None,
-                   help="the training data's license notice, copied beside the models as DATA-LICENSE.txt "
-                        "(default: the data card's license text)")
+    p.add_argument(
+        "--clip",
+        default="none",
+        choices=CLIP_MODES,
+        help="default sampler clip the studio and CLI use: none (METHOD.md's loop), image (clip ŷ₀), "
+        "both (x̂₀ and ŷ₀); docs/contracts.md",
+    )
+    p.add_argument(
+        "--card",
+        default=None,
+        help="JSON file merged into the manifest's card, e.g. pigkit.evaluate's card.json (its metrics "
+        "are the model card's evaluation)",
+    )
+    p.add_argument(
+        "--data-card",
+        default=None,
+        help="the training data's card (JSON: name, description, license with its text, citation, "
+        "BibTeX; e.g. datasets/busbra.json): the model card's data, license and citation. Without "
+        "one the card says the training data are undescribed",
+    )
+    p.add_argument(
+        "--data-license",
+        default=None,
+        help="the training data's license notice, copied beside the models as DATA-LICENSE.txt "
+        "(default: the data card's license text)",
+    )
     p.add_argument("--weights-out", default=None, help="also write slim checkpoints (EMA weights only) here")
     a = p.parse_args(argv)
     if not 0 <= a.eta <= 1:
@@ -214,8 +291,17 @@ def main(argv=None) -> int:
     except (CheckpointError, DataCardError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    export_pair(Path(a.run), Path(a.out), a.name, a.steps, extra, Path(a.data_license) if a.data_license else None,
-                a.eta, a.clip, data_card)
+    export_pair(
+        Path(a.run),
+        Path(a.out),
+        a.name,
+        a.steps,
+        extra,
+        Path(a.data_license) if a.data_license else None,
+        a.eta,
+        a.clip,
+        data_card,
+    )
     if a.weights_out:
         slim_checkpoints(Path(a.run), Path(a.weights_out))
     return 0

@@ -4,6 +4,7 @@ FD = ‖μ₁ − μ₂‖² + tr(Σ₁) + tr(Σ₂) − 2 tr((Σ₁^½ Σ₂ Σ
 eigenvalues of the symmetric matrix Σ₁^½ Σ₂ Σ₁^½ (the same trace as (Σ₁Σ₂)^½, without the
 non-symmetric matrix square root SciPy would need), so it stays real and exact up to rounding.
 """
+
 from __future__ import annotations
 
 import numpy as np

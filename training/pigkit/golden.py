@@ -7,6 +7,7 @@ The networks are loaded from the run's checkpoints (`--run`), the very weights t
 exported from, so the fixture is PyTorch's answer and the TypeScript side checks ORT + its own loop
 against it (format: docs/contracts.md, section 4).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .checkpoint import load_model_checkpoint
 from .sampler import SeededNoise, sample_pair
 from .schedule import CLIP_MODES, Schedule
-from .train import load_model_checkpoint
 
 
 def _flat(t) -> list[float]:
@@ -32,10 +33,17 @@ def make_golden(run: Path, name: str, seed: int, steps: int, eta: float, clip: s
     noise = SeededNoise([seed], (res, res))
     result = sample_pair(model_x, model_y, Schedule(), steps, noise, eta=eta, keep_frames=True, clip=clip)
     return {
-        "model": name, "resolution": [res, res], "seed": seed, "steps": steps, "eta": eta, "clip": clip,
-        "xT": _flat(noise.initial(0)), "yT": _flat(noise.initial(1)),
+        "model": name,
+        "resolution": [res, res],
+        "seed": seed,
+        "steps": steps,
+        "eta": eta,
+        "clip": clip,
+        "xT": _flat(noise.initial(0)),
+        "yT": _flat(noise.initial(1)),
         "frames": [{"t": f.t, "tPrev": f.t_prev, "x0": _flat(f.x0), "y0": _flat(f.y0), "c": _flat(f.c)} for f in result.frames],
-        "mask": _flat(result.mask), "image": _flat(result.image),
+        "mask": _flat(result.mask),
+        "image": _flat(result.image),
     }
 
 

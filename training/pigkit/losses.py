@@ -1,4 +1,5 @@
 """The training objectives of METHOD.md, as pure functions of a batch (easy to test by hand)."""
+
 from __future__ import annotations
 
 import torch
@@ -48,8 +49,18 @@ def unconditional_loss(model_u, y0, t, eps2, schedule: Schedule, weight: torch.T
     return _mse(eps2, model_u(q_sample(y0, t, eps2, schedule), t.float()), weight)
 
 
-def image_loss(model_y, model_x, x0, y0, t, eps1, eps2, schedule: Schedule, binarize_condition: bool = True,
-               weight: torch.Tensor | None = None) -> torch.Tensor:
+def image_loss(
+    model_y,
+    model_x,
+    x0,
+    y0,
+    t,
+    eps1,
+    eps2,
+    schedule: Schedule,
+    binarize_condition: bool = True,
+    weight: torch.Tensor | None = None,
+) -> torch.Tensor:
     """mean((ε₂ − model_y([y_t, c], t))² · sigmoid(c)), c from the frozen model_x (PIG); `weight`
     as in mask_loss multiplies PIG's sigmoid weight."""
     x_t, y_t = q_sample(x0, t, eps1, schedule), q_sample(y0, t, eps2, schedule)
@@ -58,9 +69,21 @@ def image_loss(model_y, model_x, x0, y0, t, eps1, eps2, schedule: Schedule, bina
     return _mse(eps2, model_y(torch.cat([y_t, c], 1), t.float()), w)
 
 
-def siamese_image_loss(model_y, model_x, x0, y0, t, eps1, eps2, schedule: Schedule, *, progress: float,
-                       binarize_condition: bool = True, late_t: int = 200,
-                       generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+def siamese_image_loss(
+    model_y,
+    model_x,
+    x0,
+    y0,
+    t,
+    eps1,
+    eps2,
+    schedule: Schedule,
+    *,
+    progress: float,
+    binarize_condition: bool = True,
+    late_t: int = 200,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, dict[str, float]]:
     """Siamese-Diffusion's noise-consistent objective for model_y (METHOD.md, last section).
 
     Mask branch ε_m = model_y([y_t, c], t); image branch ε_i = the same weights given the clean

@@ -2,6 +2,7 @@
 what pigkit.pipeline and pigkit.card need of the contract that src/core/manifest.ts validates in full.
 Every error names the folder or the file and the field.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -40,8 +41,9 @@ def read_manifest(folder: Path | str) -> dict:
     if not folder.is_dir():
         raise ManifestError(f"{folder}: no such model folder")
     if not where.is_file():
-        raise ManifestError(f"{folder}: no manifest.json (a model folder holds manifest.json and its ONNX files, "
-                            "e.g. public/models/tiny)")
+        raise ManifestError(
+            f"{folder}: no manifest.json (a model folder holds manifest.json and its ONNX files, e.g. public/models/tiny)"
+        )
     try:
         m = json.loads(where.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -53,7 +55,7 @@ def read_manifest(folder: Path | str) -> dict:
         raise ManifestError(f"{where}: resolution must be [H, W] (positive integers), got {json.dumps(res)}")
     schedule = _field(m.get("schedule"), "schedule", dict, where)
     if schedule.get("kind") != "linear":
-        raise ManifestError(f"{where}: schedule.kind must be \"linear\", got {json.dumps(schedule.get('kind'))}")
+        raise ManifestError(f'{where}: schedule.kind must be "linear", got {json.dumps(schedule.get("kind"))}')
     for key in ("betaStart", "betaEnd"):
         _field(schedule.get(key), f"schedule.{key}", (int, float), where)
     _field(schedule.get("T"), "schedule.T", int, where)
@@ -78,10 +80,13 @@ def model_file(folder: Path | str, manifest: dict, role: str) -> Path:
     if not path.is_file():
         raise ManifestError(f"{path} is missing: manifest.json names it as models.{role}.file")
     if "bytes" in entry and path.stat().st_size != entry["bytes"]:
-        raise ManifestError(f"{path} has {path.stat().st_size} bytes, the manifest says {entry['bytes']}: "
-                            "the file is truncated, corrupt or from another export")
+        raise ManifestError(
+            f"{path} has {path.stat().st_size} bytes, the manifest says {entry['bytes']}: "
+            "the file is truncated, corrupt or from another export"
+        )
     digest = sha256_of(path) if "sha256" in entry else None
     if digest != entry.get("sha256"):
-        raise ManifestError(f"{path} has SHA-256 {digest}, the manifest says {entry['sha256']}: "
-                            "the file is corrupt or from another export")
+        raise ManifestError(
+            f"{path} has SHA-256 {digest}, the manifest says {entry['sha256']}: the file is corrupt or from another export"
+        )
     return path

@@ -3,6 +3,7 @@
 Area fraction, number of 8-connected components, and solidity (area / convex-hull area, on pixel
 corners) of the largest component; plain NumPy so the kit needs no SciPy or scikit-image.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -3,6 +3,7 @@
 SplitMix32 seeding, xoshiro128** generator, Box–Muller in float64, rounded to float32.
 Plain Python integers masked to 32 bits; fast enough for up to 512² values per call.
 """
+
 from __future__ import annotations
 
 import math

@@ -9,6 +9,7 @@ of that export is matched to the parameter whose index it holds; the exporter ke
 order, so position i of the source file is the same tensor. Every parameter must be found exactly
 once with the right size, or the import is refused.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,8 @@ import onnx
 import torch
 from onnx import numpy_helper
 
+from .export import export_unet
 from .unet import build_unet
-
 
 SENTINEL = 10_000  # exact in float32 for any index below 2**24 - SENTINEL
 
@@ -46,8 +47,6 @@ def unet_state_from_onnx(path: Path, preset: str, resolution: int, **overrides) 
     except Exception as e:  # onnx raises DecodeError and friends for a file that is not ONNX
         raise OnnxImportError(f"{path}: not a readable ONNX file ({e})") from e
 
-    from .export import export_unet  # noqa: PLC0415  (export imports train, which imports this module)
-
     probe = build_unet(preset, resolution, **overrides)
     params = dict(probe.state_dict())
     # every float parameter gets its own value (its index plus an offset no graph constant uses), so
@@ -60,15 +59,19 @@ def unet_state_from_onnx(path: Path, preset: str, resolution: int, **overrides) 
         export_unet(probe, resolution, Path(d) / "probe.onnx")
         reference = _initializers(Path(d) / "probe.onnx")
     if len(reference) != len(source):
-        raise OnnxImportError(f"{path}: {len(source)} initializers, a {preset} U-Net at {resolution}² has {len(reference)}"
-                           " (another preset or resolution?)")
+        raise OnnxImportError(
+            f"{path}: {len(source)} initializers, a {preset} U-Net at {resolution}² has {len(reference)}"
+            " (another preset or resolution?)"
+        )
 
     names = list(params)
     state: dict[str, torch.Tensor] = {}
     for (ref_name, ref_value), (src_name, src_value) in zip(reference, source):
         if ref_value.shape != src_value.shape:
-            raise OnnxImportError(f"{path}: initializer {src_name} has shape {list(src_value.shape)}, expected "
-                               f"{list(ref_value.shape)} (another preset or resolution?)")
+            raise OnnxImportError(
+                f"{path}: initializer {src_name} has shape {list(src_value.shape)}, expected "
+                f"{list(ref_value.shape)} (another preset or resolution?)"
+            )
         if ref_name in params:
             key = ref_name
         else:
@@ -80,7 +83,9 @@ def unet_state_from_onnx(path: Path, preset: str, resolution: int, **overrides) 
         if key in state:
             raise OnnxImportError(f"{path}: parameter {key} appears twice")
         if src_value.size != params[key].numel():
-            raise OnnxImportError(f"{path}: initializer {src_name} has {src_value.size} values, {key} needs {params[key].numel()}")
+            raise OnnxImportError(
+                f"{path}: initializer {src_name} has {src_value.size} values, {key} needs {params[key].numel()}"
+            )
         state[key] = torch.from_numpy(src_value.copy()).reshape(params[key].shape).to(params[key].dtype)
     missing = [k for k, v in params.items() if k not in state and v.is_floating_point()]
     if missing:
@@ -113,7 +118,12 @@ def init_from_bundle(folder: Path, role: str, preset: str, resolution: int, **ov
     if entry is None:
         raise OnnxImportError(f"{manifest_path}: no models.{role} entry")
     state = unet_state_from_onnx(folder / entry["file"], preset, resolution, **overrides)
-    facts = {"model": manifest.get("name"), "file": entry["file"], "sha256": entry.get("sha256"),
-             "iters": card.get("stepsTrained", {}).get(role, 0), "images_seen": card.get("imagesSeen", {}).get(role, 0),
-             "wall_seconds": card.get("wallTimeSeconds", {}).get(role, 0.0)}
+    facts = {
+        "model": manifest.get("name"),
+        "file": entry["file"],
+        "sha256": entry.get("sha256"),
+        "iters": card.get("stepsTrained", {}).get(role, 0),
+        "images_seen": card.get("imagesSeen", {}).get(role, 0),
+        "wall_seconds": card.get("wallTimeSeconds", {}).get(role, 0.0),
+    }
     return state, facts

@@ -16,6 +16,7 @@ bytes of the float32 weights, an eighth of the full checkpoint, plain tensors an
 torch.load(weights_only=True) accepts. It cannot be resumed; load_model_checkpoint casts the
 weights back to float32.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,30 +27,45 @@ from pathlib import Path
 
 import numpy as np
 
+from .checkpoint import CheckpointError, atomic_save, read_checkpoint, require_keys
 from .data import PACK_FORMAT, DataError, read_folder, read_pack
-from .train import CheckpointError, atomic_save, read_checkpoint, require_keys
 
 # what pigkit.export reads from a checkpoint (export.checkpoint_facts and load_model_checkpoint)
 EXPORT_KEYS = ("config", "ema", "iter", "images_seen", "wall_seconds")
 
 
-def pack_folder(root: str | os.PathLike, resolution: int, folds: set[int] | None, out: str | os.PathLike,
-                fold_csv: str | os.PathLike | None = None) -> dict:
+def pack_folder(
+    root: str | os.PathLike,
+    resolution: int,
+    folds: set[int] | None,
+    out: str | os.PathLike,
+    fold_csv: str | os.PathLike | None = None,
+) -> dict:
     """Decode the pairs of `root` (only `folds`, when given) at `resolution` into the pack `out`
     (written beside it, then renamed); returns its meta. Bad data is refused as open_dataset refuses it."""
     pairs, fold_of, images, masks = read_folder(root, resolution, folds, fold_csv)
     licence = Path(root) / "LICENSE.txt"
-    meta = {"format": PACK_FORMAT, "resolution": resolution, "folds": sorted(folds) if folds else None,
-            "pairs": len(pairs), "source": str(root),
-            "fold_csv": str(fold_csv or Path(root) / "5-fold-cv.csv") if folds else None,
-            "license": licence.read_text() if licence.is_file() else None}
+    meta = {
+        "format": PACK_FORMAT,
+        "resolution": resolution,
+        "folds": sorted(folds) if folds else None,
+        "pairs": len(pairs),
+        "source": str(root),
+        "fold_csv": str(fold_csv or Path(root) / "5-fold-cv.csv") if folds else None,
+        "license": licence.read_text() if licence.is_file() else None,
+    }
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".partial")
     with open(tmp, "wb") as f:  # a file object: np.savez_compressed appends .npz to a name
-        np.savez_compressed(f, images=np.stack(images), masks=np.stack(masks),
-                            folds=np.array([fold_of.get(p.case_id, 0) for p in pairs], dtype=np.int16),
-                            cases=np.array([p.case_id for p in pairs]), meta=np.array(json.dumps(meta)))
+        np.savez_compressed(
+            f,
+            images=np.stack(images),
+            masks=np.stack(masks),
+            folds=np.array([fold_of.get(p.case_id, 0) for p in pairs], dtype=np.int16),
+            cases=np.array([p.case_id for p in pairs]),
+            meta=np.array(json.dumps(meta)),
+        )
     os.replace(tmp, out)
     return meta
 
@@ -82,8 +98,10 @@ def main(argv=None) -> int:
     try:
         if a.checkpoint:
             slim = half_checkpoint(a.checkpoint, a.out)
-            print(f"{a.out}: float16 EMA weights of iteration {slim['iter']}, {Path(a.out).stat().st_size / 2**20:.1f} MiB",
-                  file=sys.stderr)
+            print(
+                f"{a.out}: float16 EMA weights of iteration {slim['iter']}, {Path(a.out).stat().st_size / 2**20:.1f} MiB",
+                file=sys.stderr,
+            )
             return 0
         if not a.resolution:
             p.error("--data needs --resolution")
@@ -96,8 +114,10 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     held = f"folds {','.join(map(str, meta['folds']))}" if meta["folds"] else "all pairs"
-    print(f"{a.out}: {meta['pairs']} pairs ({held}) at {a.resolution}², {Path(a.out).stat().st_size / 2**20:.1f} MiB",
-          file=sys.stderr)
+    print(
+        f"{a.out}: {meta['pairs']} pairs ({held}) at {a.resolution}², {Path(a.out).stat().st_size / 2**20:.1f} MiB",
+        file=sys.stderr,
+    )
     return 0
 
 

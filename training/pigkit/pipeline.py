@@ -13,12 +13,13 @@ contracts §3. With the CLI's session options (runtime.py) on the CPU, `out.mask
 labelsTr PNG and `out.image_uint8` its imagesTr PNG, pixel for pixel, and `out.image` its raw ŷ₀
 (tests/test_pipeline.py). Another provider (CUDA) runs other kernels: close, not identical.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -38,6 +39,7 @@ BINARIZE = {"kernel": 5, "weights": [0.75, 0.25]}  # the B(·) that binarize.bin
 class PipelineFrame:
     """One step as the studio streams it: H×W float32 arrays (x̂₀ and c are the user's mask in
     mask2image, ŷ₀ the user's image in image2mask)."""
+
     index: int
     total: int
     t: int
@@ -75,8 +77,9 @@ class PigPipeline:
         self.backend = sessions["mask"].backend
 
     @classmethod
-    def from_pretrained(cls, model_dir: str | Path, providers: list[str] | None = None,
-                        threads: int | None = None) -> "PigPipeline":
+    def from_pretrained(
+        cls, model_dir: str | Path, providers: list[str] | None = None, threads: int | None = None
+    ) -> PigPipeline:
         """Opens `model_dir` (e.g. public/models/busbra64): manifest.json checked, both ONNX files
         checked against its sizes and SHA-256, one ONNX Runtime session each. `providers`: ONNX
         Runtime execution providers (default CUDA where onnxruntime has it, else the CPU; the CLI's
@@ -101,7 +104,7 @@ class PigPipeline:
         for s in self.sessions.values():
             s.close()
 
-    def __enter__(self) -> "PigPipeline":
+    def __enter__(self) -> PigPipeline:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -121,14 +124,17 @@ class PigPipeline:
             if not np.isfinite(out).all():
                 raise FloatingPointError(f"{self.folder}: the {role} model gave a non-finite ε at t = {int(t[0])}")
             return torch.from_numpy(out).double()
+
         return eps
 
     def _plane_input(self, value, what: str) -> np.ndarray:
         a = np.asarray(value)
         if a.shape != self.resolution:
             h, w = self.resolution
-            raise ValueError(f"{what} is {'×'.join(map(str, a.shape)) or 'a scalar'}, the model needs {h}×{w} (H×W): "
-                             "resize it first (the kit's loader: pigkit.data.mask_bits / image_pixels)")
+            raise ValueError(
+                f"{what} is {'×'.join(map(str, a.shape)) or 'a scalar'}, the model needs {h}×{w} (H×W): "
+                "resize it first (the kit's loader: pigkit.data.mask_bits / image_pixels)"
+            )
         return a
 
     def _condition(self, mode: str, mask, image) -> dict:
@@ -155,9 +161,17 @@ class PigPipeline:
             return {"image": torch.from_numpy(y).double().view(1, 1, *self.resolution)}
         return {}
 
-    def __call__(self, num_inference_steps: int | None = None, eta: float | None = None, clip: str | None = None,
-                 seed: int = 0, mode: str = "pair", mask=None, image=None,
-                 callback: Callable[[PipelineFrame], None] | None = None) -> PigPipelineOutput:
+    def __call__(
+        self,
+        num_inference_steps: int | None = None,
+        eta: float | None = None,
+        clip: str | None = None,
+        seed: int = 0,
+        mode: str = "pair",
+        mask=None,
+        image=None,
+        callback: Callable[[PipelineFrame], None] | None = None,
+    ) -> PigPipelineOutput:
         """One generation. `num_inference_steps`, `eta`, `clip`: DDIM steps, η and the sampler option
         clip (none | image | both), default the manifest's `sampler`; `seed` in [0, 2³² − 1] (the
         studio's seed); `mode`: pair (both U-Nets), mask2image (`mask`: H×W, lesion where > 0) or
@@ -193,6 +207,13 @@ class PigPipeline:
         else:
             r = segment_image(self._unet("mask"), user_image, self.schedule, steps, noise, **kw)
         image_out = r.image if r.image is not None else user_image
-        return PigPipelineOutput(mask=(_plane(r.mask) > 0).astype(np.uint8), image=_plane(image_out),
-                                 image_uint8=to_uint8(image_out.float())[0, 0].numpy(),
-                                 seed=seed, steps=steps, eta=eta, clip=clip, mode=mode)
+        return PigPipelineOutput(
+            mask=(_plane(r.mask) > 0).astype(np.uint8),
+            image=_plane(image_out),
+            image_uint8=to_uint8(image_out.float())[0, 0].numpy(),
+            seed=seed,
+            steps=steps,
+            eta=eta,
+            clip=clip,
+            mode=mode,
+        )

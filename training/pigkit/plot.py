@@ -1,4 +1,5 @@
 """A loss-curve PNG drawn with Pillow (no plotting library needed on a bare machine)."""
+
 from __future__ import annotations
 
 import math
@@ -13,8 +14,9 @@ def _drawable(text: str) -> str:
     return text.encode("latin-1", "replace").decode("latin-1")
 
 
-def loss_curve_png(path, series: dict[str, list[tuple[int, float]]], title: str, size=(720, 420),
-                   log: bool = True, smoothing: float = 0.9) -> None:
+def loss_curve_png(
+    path, series: dict[str, list[tuple[int, float]]], title: str, size=(720, 420), log: bool = True, smoothing: float = 0.9
+) -> None:
     """Plot each named series of (step, value): by default a loss on a log axis, lightly smoothed
     (log=False, smoothing=0 for a score such as Dice)."""
     w, h = size
@@ -39,7 +41,7 @@ def loss_curve_png(path, series: dict[str, list[tuple[int, float]]], title: str,
     d.rectangle([left, top, w - right, h - bottom], outline="black")
     for k in range(5):
         lv = lmin + (lmax - lmin) * k / 4
-        v = 10 ** lv if log else lv
+        v = 10**lv if log else lv
         y = sy(v)
         d.line([left - 4, y, left, y], fill="black")
         d.text((4, y - 6), f"{v:.3g}", fill="black")

@@ -4,6 +4,7 @@ one long-lived node process per model (ort_node_run.mjs). Either way the CPU ses
 studio CLI's options (src/engine/node.ts cpuOptions): every graph optimization, intra-op threads
 that do not spin, and the thread count asked for, so a model gives the CLI's ε to the bit.
 """
+
 from __future__ import annotations
 
 import json
@@ -124,11 +125,14 @@ def open_session(path: Path, threads: int | None = None, providers: list[str] | 
         return PythonSession(Path(path), threads, providers or default_providers())
     node = node_runtime()
     if node is None:
-        raise RuntimeUnavailable("running ONNX models needs the Python onnxruntime package (pip install onnxruntime) "
-                                 "or node with onnxruntime-node (npm install in the repository)")
+        raise RuntimeUnavailable(
+            "running ONNX models needs the Python onnxruntime package (pip install onnxruntime) "
+            "or node with onnxruntime-node (npm install in the repository)"
+        )
     if providers and set(providers) != {CPU}:
-        raise RuntimeUnavailable(f"providers {providers}: without the Python onnxruntime package only the CPU "
-                                 "(onnxruntime-node) is available")
+        raise RuntimeUnavailable(
+            f"providers {providers}: without the Python onnxruntime package only the CPU (onnxruntime-node) is available"
+        )
     return NodeSession(Path(path), threads, node)
 
 

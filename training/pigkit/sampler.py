@@ -4,16 +4,16 @@ the TypeScript sampler (src/core/sampler.ts) is checked against.
 All three modes walk the same DDIM time pairs with the same update; they differ only in which
 networks run and where the condition comes from.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 
 from .binarize import binarize
-from .noise import (STREAM_EPS_IMAGE_TO_MASK, STREAM_X_T, STREAM_Y_T, STREAM_Z_IMAGE, STREAM_Z_MASK,
-                    NoiseStream)
+from .noise import STREAM_EPS_IMAGE_TO_MASK, STREAM_X_T, STREAM_Y_T, STREAM_Z_IMAGE, STREAM_Z_MASK, NoiseStream
 from .schedule import Schedule, clip_chains, ddim_step, forward_noise, kept
 
 
@@ -69,10 +69,21 @@ class TorchNoise:
 
 
 @torch.no_grad()
-def _loop(schedule: Schedule, steps: int, eta: float, noise, *, model_x=None, model_y=None,
-          user_mask: torch.Tensor | None = None, user_image: torch.Tensor | None = None,
-          keep_frames: bool = False, on_frame: Callable[[Frame], None] | None = None, clip: str = "none",
-          store=kept) -> SampleResult:
+def _loop(
+    schedule: Schedule,
+    steps: int,
+    eta: float,
+    noise,
+    *,
+    model_x=None,
+    model_y=None,
+    user_mask: torch.Tensor | None = None,
+    user_image: torch.Tensor | None = None,
+    keep_frames: bool = False,
+    on_frame: Callable[[Frame], None] | None = None,
+    clip: str = "none",
+    store=kept,
+) -> SampleResult:
     """The one DDIM loop behind every mode (see the mode functions below). `clip`: "none" (METHOD.md),
     "image" (clip ŷ₀) or "both" (x̂₀ and ŷ₀): schedule.clip_estimate. `store`: schedule.kept (PyTorch's
     float32 arithmetic) or schedule.stored_as_float32 (the studio core's, on float64 tensors)."""
@@ -106,7 +117,9 @@ def sample_pair(model_x, model_y, schedule: Schedule, steps: int, noise, eta: fl
     return _loop(schedule, steps, eta, noise, model_x=model_x, model_y=model_y, **kw)
 
 
-def sample_image_from_mask(model_y, mask: torch.Tensor, schedule: Schedule, steps: int, noise, eta: float = 0.0, **kw) -> SampleResult:
+def sample_image_from_mask(
+    model_y, mask: torch.Tensor, schedule: Schedule, steps: int, noise, eta: float = 0.0, **kw
+) -> SampleResult:
     """Mask → image: the user's mask in {-1, +1} is the condition at every step; only model_y runs."""
     return _loop(schedule, steps, eta, noise, model_y=model_y, user_mask=mask, **kw)
 

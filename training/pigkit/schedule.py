@@ -6,6 +6,7 @@ Conventions mirrored exactly by src/core/schedule.ts and src/core/ddim.ts:
   reference code gets by prepending a zero beta and indexing at t + 1;
 - per-step coefficients are computed in float64 and applied to float32 tensors.
 """
+
 from __future__ import annotations
 
 import math
@@ -91,8 +92,9 @@ def clip_chains(mode: str) -> tuple[bool, bool]:
     return mode == "both", mode != "none"
 
 
-def clip_estimate(eps: torch.Tensor, x0: torch.Tensor, coeffs: dict,
-                  clip: bool | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def clip_estimate(
+    eps: torch.Tensor, x0: torch.Tensor, coeffs: dict, clip: bool | torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The sampler's `clip` option (not METHOD.md's loop, which never clips; docs/contracts.md):
     x̂₀ clamped to [−1, 1], and ε moved to the value the clamped x̂₀ implies,
     ε + √ᾱ_t (x̂₀ − clamp(x̂₀)) / √(1−ᾱ_t) = (x_t − √ᾱ_t clamp(x̂₀)) / √(1−ᾱ_t) (diffusers' clip_sample).
@@ -120,8 +122,9 @@ def stored_as_float32(v: torch.Tensor) -> torch.Tensor:
     return v.float().double()
 
 
-def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, coeffs: dict, z: torch.Tensor | None,
-              clip: bool | torch.Tensor = False, store=kept) -> tuple[torch.Tensor, torch.Tensor]:
+def ddim_step(
+    x_t: torch.Tensor, eps: torch.Tensor, coeffs: dict, z: torch.Tensor | None, clip: bool | torch.Tensor = False, store=kept
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One DDIM update; returns (x_{t'}, x̂₀). Coefficients are floats, or tensors inside an
     exported step graph (which always passes z). z may be None only when c1 == 0 (η = 0).
     `clip`: see clip_estimate (False: the update of METHOD.md exactly). The terms of x_{t'} are

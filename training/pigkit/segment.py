@@ -8,24 +8,37 @@ segmenter of record; and `diffusion`, the kit's `compact` diffusion U-Net with t
 segmenter behind [8]'s pair-consistency figure since 2026-12-01 (kept so that figure stays
 comparable). At 64² on one CPU thread `unet` trains 5.5× faster (0.25 s against 1.36 s per
 iteration of batch 16, PyTorch 2.13, measured 2026-12-02)."""
+
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checkpoint import atomic_save
+from .data import DataError, open_dataset
+from .plot import loss_curve_png
 from .unet import build_unet
 
 ARCHS = ("unet", "diffusion")
 
 
 def _double_conv(c_in: int, c_out: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True),
-                         nn.Conv2d(c_out, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True))
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(c_out, c_out, 3, padding=1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(inplace=True),
+    )
 
 
 class SegUNet(nn.Module):
@@ -33,7 +46,7 @@ class SegUNet(nn.Module):
 
     def __init__(self, base: int = 16, depth: int = 4):
         super().__init__()
-        ch = [base * 2 ** k for k in range(depth + 1)]
+        ch = [base * 2**k for k in range(depth + 1)]
         self.down = nn.ModuleList([_double_conv(1 if k == 0 else ch[k - 1], ch[k]) for k in range(depth)])
         self.mid = _double_conv(ch[depth - 1], ch[depth])
         self.up = nn.ModuleList([nn.ConvTranspose2d(ch[k + 1], ch[k], 2, stride=2) for k in reversed(range(depth))])
@@ -79,11 +92,22 @@ def dice_iou(pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, to
     return dice, iou
 
 
-def train_segmenter(images: torch.Tensor, masks: torch.Tensor, iters: int, batch: int = 16, lr: float = 1e-3,
-                    seed: int = 0, log_every: int = 50, device="cpu",
-                    on_eval: Callable[[int, torch.nn.Module], None] | None = None,
-                    eval_every: int = 0, log_prefix: str = "", arch: str = "diffusion", init: dict | None = None,
-                    first_iteration: int = 1) -> tuple[torch.nn.Module, list[tuple[int, float]]]:
+def train_segmenter(
+    images: torch.Tensor,
+    masks: torch.Tensor,
+    iters: int,
+    batch: int = 16,
+    lr: float = 1e-3,
+    seed: int = 0,
+    log_every: int = 50,
+    device="cpu",
+    on_eval: Callable[[int, torch.nn.Module], None] | None = None,
+    eval_every: int = 0,
+    log_prefix: str = "",
+    arch: str = "diffusion",
+    init: dict | None = None,
+    first_iteration: int = 1,
+) -> tuple[torch.nn.Module, list[tuple[int, float]]]:
     """BCE + soft Dice on images in [-1, 1] and masks in {-1, +1}, with flips as augmentation.
     `on_eval(iteration, model)` is called every `eval_every` iterations and at the end (the model
     in eval mode), e.g. to record a held-out learning curve. `init` (a state dict) starts from
@@ -113,7 +137,11 @@ def train_segmenter(images: torch.Tensor, masks: torch.Tensor, iters: int, batch
         opt.step()
         if it % log_every == 0 or it == last:
             curve.append((it, loss.item()))
-            print(f"{log_prefix}segmenter {it}/{last} loss {loss.item():.4f} ({time.time() - t0:.0f} s)", file=sys.stderr, flush=True)
+            print(
+                f"{log_prefix}segmenter {it}/{last} loss {loss.item():.4f} ({time.time() - t0:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
         if on_eval and ((eval_every and it % eval_every == 0) or it == last):
             on_eval(it, model.eval())
             model.train()
@@ -128,7 +156,7 @@ def _device(model: torch.nn.Module) -> torch.device:
 def predict_masks(model, images: torch.Tensor, batch: int = 64) -> torch.Tensor:
     """Boolean masks [N, 1, H, W] on the CPU, whatever device the model is on."""
     dev = _device(model)
-    return torch.cat([(segment_logits(model, images[i:i + batch].to(dev)) > 0).cpu() for i in range(0, len(images), batch)])
+    return torch.cat([(segment_logits(model, images[i : i + batch].to(dev)) > 0).cpu() for i in range(0, len(images), batch)])
 
 
 @torch.no_grad()
@@ -139,7 +167,7 @@ def bottleneck_features(model, images: torch.Tensor, batch: int = 64) -> torch.T
     hook = model.mid[-1].register_forward_hook(lambda module, inputs, output: grabbed.append(output.mean((2, 3)).cpu()))
     try:
         for i in range(0, len(images), batch):
-            segment_logits(model, images[i:i + batch].to(dev))
+            segment_logits(model, images[i : i + batch].to(dev))
             feats.append(grabbed.pop())
     finally:
         hook.remove()
@@ -148,14 +176,6 @@ def bottleneck_features(model, images: torch.Tensor, batch: int = 64) -> torch.T
 
 def main(argv=None) -> int:
     """Train the segmenter on the training folds and save it (reused by pigkit.evaluate)."""
-    import argparse
-    import json
-    from pathlib import Path
-
-    from .data import DataError, open_dataset
-    from .plot import loss_curve_png
-    from .train import atomic_save
-
     p = argparse.ArgumentParser(prog="pigkit.segment", description="train the evaluation segmenter")
     p.add_argument("--data", required=True)
     p.add_argument("--resolution", type=int, default=64)
@@ -163,8 +183,13 @@ def main(argv=None) -> int:
     p.add_argument("--iters", type=int, default=1500)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--arch", choices=ARCHS, default="diffusion", help="diffusion: the consistency figure's segmenter of record "
-                   "(EVALUATION.md's history uses it); unet: the standard segmentation U-Net")
+    p.add_argument(
+        "--arch",
+        choices=ARCHS,
+        default="diffusion",
+        help="diffusion: the consistency figure's segmenter of record "
+        "(EVALUATION.md's history uses it); unet: the standard segmentation U-Net",
+    )
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--out", required=True, help="folder for segmenter.pt, segmenter_loss.png, segmenter.json")
@@ -180,11 +205,22 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     model, curve = train_segmenter(train_set.images, train_set.masks, a.iters, a.batch, seed=a.seed, device=a.device, arch=a.arch)
-    atomic_save({"state": {k: v.cpu() for k, v in model.state_dict().items()}, "arch": a.arch, "resolution": a.resolution, "iters": a.iters, "batch": a.batch,
-                 "folds": a.folds, "seed": a.seed}, out / "segmenter.pt")
+    atomic_save(
+        {
+            "state": {k: v.cpu() for k, v in model.state_dict().items()},
+            "arch": a.arch,
+            "resolution": a.resolution,
+            "iters": a.iters,
+            "batch": a.batch,
+            "folds": a.folds,
+            "seed": a.seed,
+        },
+        out / "segmenter.pt",
+    )
     loss_curve_png(out / "segmenter_loss.png", {"segmenter": curve}, f"segmentation U-Net (folds {a.folds}) training loss")
-    (out / "segmenter.json").write_text(json.dumps({"iters": a.iters, "batch": a.batch, "seconds": round(time.time() - t0, 1),
-                                                    "curve": curve}, indent=1))
+    (out / "segmenter.json").write_text(
+        json.dumps({"iters": a.iters, "batch": a.batch, "seconds": round(time.time() - t0, 1), "curve": curve}, indent=1)
+    )
     return 0
 
 

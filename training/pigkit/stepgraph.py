@@ -7,6 +7,7 @@ caller (the studio's core) from the schedule; z is the DDIM noise (zeros when η
 1 clips this chain's estimate (schedule.clip_estimate), 0 runs METHOD.md's update. The maths is
 the kit's own ddim_step and binarize, traced, so the graphs cannot drift from the reference sampler.
 """
+
 from __future__ import annotations
 
 import torch

@@ -9,6 +9,7 @@ half-written file under that name), log.csv, loss.png, config.json. `--resume` c
 exactly where it was written: the same weights, optimizer, data order and random numbers follow as in
 a run that was never interrupted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,18 +30,23 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from .checkpoint import CheckpointError, atomic_save, load_model_checkpoint, read_checkpoint, require_keys
 from .data import DataError, open_dataset
 from .losses import antithetic_timesteps, image_loss, mask_loss, min_snr_weight, siamese_image_loss, unconditional_loss
-from .plot import loss_curve_png
 from .onnx_import import OnnxImportError, init_from_bundle
+from .plot import loss_curve_png
 from .schedule import Schedule
 from .unet import PRESETS, build_unet
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="pigkit.train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", choices=["mask", "image", "uncond"], required=True,
-                   help="mask = model_x, image = model_y; uncond = an image DDPM alone (the evaluation's baseline)")
+    p.add_argument(
+        "--model",
+        choices=["mask", "image", "uncond"],
+        required=True,
+        help="mask = model_x, image = model_y; uncond = an image DDPM alone (the evaluation's baseline)",
+    )
     p.add_argument("--data", required=True, help="folder with Images/ and Masks/")
     p.add_argument("--out", required=True, help="run folder (shared by both models of a pair)")
     p.add_argument("--preset", default="small", choices=sorted(PRESETS), help="U-Net preset")
@@ -56,31 +62,55 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--ckpt-every", type=int, default=500)
     p.add_argument("--log-every", type=int, default=25)
     p.add_argument("--resume", action="store_true")
-    p.add_argument("--init-from", default=None, metavar="MODEL_DIR",
-                   help="start a fresh run from an exported model folder's weights (manifest.json + ONNX, e.g. "
-                        "public/models/busbra64): fine-tune or train a shipped pair further; its iteration, image "
-                        "and time counts carry on; optimizer moments start afresh")
+    p.add_argument(
+        "--init-from",
+        default=None,
+        metavar="MODEL_DIR",
+        help="start a fresh run from an exported model folder's weights (manifest.json + ONNX, e.g. "
+        "public/models/busbra64): fine-tune or train a shipped pair further; its iteration, image "
+        "and time counts carry on; optimizer moments start afresh",
+    )
     p.add_argument("--mask-ckpt", default=None, help="model_x checkpoint for --model image (default OUT/mask/ckpt.pt)")
-    p.add_argument("--no-binarize-condition", dest="binarize_condition", action="store_false",
-                   help="condition model_y on raw x̂₀ instead of B(x̂₀) (the sampler always uses B)")
+    p.add_argument(
+        "--no-binarize-condition",
+        dest="binarize_condition",
+        action="store_false",
+        help="condition model_y on raw x̂₀ instead of B(x̂₀) (the sampler always uses B)",
+    )
     p.add_argument("--siamese", action="store_true", help="Siamese-Diffusion noise-consistent training of model_y")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0 = all cores)")
     p.add_argument("--max-minutes", type=float, default=0, help="stop (with a checkpoint) after this wall time; resume later")
-    p.add_argument("--warmup", type=int, default=0, metavar="ITERS",
-                   help="raise the learning rate linearly from lr/ITERS to lr over the first ITERS iterations after "
-                        "the optimizer starts afresh (a new run or --init-from; not a --resume, whose Adam moments "
-                        "are restored): fresh moments at full lr jolt a trained model")
-    p.add_argument("--min-snr", type=float, default=0, metavar="GAMMA",
-                   help="Min-SNR-γ loss weighting (Hang et al. 2023; 5 in the paper), 0 = METHOD.md's plain mean; "
-                        "the model still predicts ε (not with --siamese)")
+    p.add_argument(
+        "--warmup",
+        type=int,
+        default=0,
+        metavar="ITERS",
+        help="raise the learning rate linearly from lr/ITERS to lr over the first ITERS iterations after "
+        "the optimizer starts afresh (a new run or --init-from; not a --resume, whose Adam moments "
+        "are restored): fresh moments at full lr jolt a trained model",
+    )
+    p.add_argument(
+        "--min-snr",
+        type=float,
+        default=0,
+        metavar="GAMMA",
+        help="Min-SNR-γ loss weighting (Hang et al. 2023; 5 in the paper), 0 = METHOD.md's plain mean; "
+        "the model still predicts ε (not with --siamese)",
+    )
     p.add_argument("--flip", action="store_true", help="horizontal flips of each pair (mask and image together), p = 0.5")
-    p.add_argument("--channels-last", action="store_true",
-                   help="channels-last memory format for the U-Nets: 1.3–1.9× the images/s of float32 training on "
-                        "this CPU (training/README.md \"Speed\")")
-    p.add_argument("--bf16", action="store_true",
-                   help="bfloat16 autocast for the forward passes (weights, Adam and the loss stay float32): "
-                        "1.2–2.5× the images/s of float32 on a CPU with AVX-512 BF16 (training/README.md \"Speed\")")
+    p.add_argument(
+        "--channels-last",
+        action="store_true",
+        help="channels-last memory format for the U-Nets: 1.3–1.9× the images/s of float32 training on "
+        'this CPU (training/README.md "Speed")',
+    )
+    p.add_argument(
+        "--bf16",
+        action="store_true",
+        help="bfloat16 autocast for the forward passes (weights, Adam and the loss stay float32): "
+        '1.2–2.5× the images/s of float32 on a CPU with AVX-512 BF16 (training/README.md "Speed")',
+    )
     args = p.parse_args(argv)
     if args.siamese and args.model != "image":
         p.error("--siamese is an option of --model image")
@@ -116,63 +146,6 @@ class EMA:
             e.copy_(b)
 
 
-class CheckpointError(ValueError):
-    """A checkpoint file that cannot be used, with a message naming the file."""
-
-
-def atomic_save(obj, path: Path) -> None:
-    """Write to PATH.partial in the same folder, fsync, then rename over PATH: a process killed at
-    any point leaves PATH either the previous checkpoint or the new one, never a torn file. Only
-    PATH is ever read back; a left-over .partial is overwritten by the next save."""
-    tmp = path.with_name(path.name + ".partial")
-    with open(tmp, "wb") as f:
-        torch.save(obj, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    try:  # make the rename itself durable (a power cut right after it)
-        fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def read_checkpoint(path: Path, device="cpu") -> dict:
-    """A checkpoint this kit wrote. It holds optimizer and RNG state besides tensors, so it is
-    unpickled in full (PyTorch ≥ 2.6 defaults to weights_only=True): load only your own runs."""
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"{path}: checkpoint not found (train that model first)")
-    try:
-        ck = torch.load(path, map_location=device, weights_only=False)
-    except Exception as e:  # torch raises RuntimeError, EOFError, UnpicklingError … for a damaged file
-        detail = str(e).splitlines()[0] if str(e) else "no detail"
-        raise CheckpointError(f"{path}: checkpoint cannot be read ({e.__class__.__name__}: {detail}); a damaged or "
-                              f"truncated file: restore it from a copy, or delete it to start over") from None
-    if not isinstance(ck, dict):
-        raise CheckpointError(f"{path}: not a pigkit training checkpoint (holds a {type(ck).__name__}, not a dict)")
-    return ck
-
-
-def require_keys(ck: dict, path: Path, keys: tuple[str, ...]) -> None:
-    missing = [k for k in keys if k not in ck]
-    if missing:
-        raise CheckpointError(f"{path}: not a pigkit training checkpoint (no {', '.join(repr(k) for k in missing)})")
-
-
-def load_model_checkpoint(path: Path, device="cpu", use_ema: bool = True) -> torch.nn.Module:
-    """Rebuild a U-Net from a training checkpoint (EMA weights by default)."""
-    ck = read_checkpoint(path, device)
-    require_keys(ck, path, ("config", "ema" if use_ema else "model"))
-    model = build_unet(ck["config"]["preset"], ck["config"]["resolution"], **ck["config"].get("overrides", {}))
-    model.load_state_dict(ck["ema"] if use_ema else ck["model"])
-    return model.to(device).eval()
-
-
 def _hardware(device: torch.device) -> str:
     if device.type == "cuda":
         return f"{torch.cuda.get_device_name(device)} (x{int(os.environ.get('WORLD_SIZE', '1'))})"
@@ -198,15 +171,21 @@ class Progress:
         eta = (time.time() - self.t0) / max(done, 1) * (self.total - it)
         width = 24
         fill = int(width * it / self.total)
-        line = (f"[{'#' * fill}{'.' * (width - fill)}] {it}/{self.total} loss {loss:.4f} "
-                f"{ips:.1f} img/s lr {lr:.2e} ETA {int(eta // 60)}m{int(eta % 60):02d}s")
+        line = (
+            f"[{'#' * fill}{'.' * (width - fill)}] {it}/{self.total} loss {loss:.4f} "
+            f"{ips:.1f} img/s lr {lr:.2e} ETA {int(eta // 60)}m{int(eta % 60):02d}s"
+        )
         print(("\r" + line) if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
 
 
 def _rng_state(device: torch.device) -> dict:
     """Every random stream training draws from (the data order is not one: see _epoch_batches)."""
-    return {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate(),
-            "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
+    return {
+        "torch": torch.get_rng_state(),
+        "numpy": np.random.get_state(),
+        "python": random.getstate(),
+        "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
+    }
 
 
 def _set_rng_state(state: dict, device: torch.device) -> None:
@@ -222,11 +201,12 @@ def _epoch_batches(dataset, sampler, epoch: int, skip: int, batch: int, drop_las
     """The batches of `epoch` after the first `skip`: the order is a pure function of (seed, epoch),
     the same after a resume as in a run that never stopped."""
     sampler.set_epoch(epoch)
-    order = list(sampler)[skip * batch:]
+    order = list(sampler)[skip * batch :]
     # a generator of its own: a DataLoader otherwise draws its worker seed from the global RNG, one
     # draw per epoch that a resumed run would make at another point of the noise stream
-    return torch.utils.data.DataLoader(dataset, batch_size=batch, sampler=order, drop_last=drop_last, num_workers=0,
-                                       generator=torch.Generator())
+    return torch.utils.data.DataLoader(
+        dataset, batch_size=batch, sampler=order, drop_last=drop_last, num_workers=0, generator=torch.Generator()
+    )
 
 
 def _trim_log(path: Path, last_iter: int) -> None:
@@ -248,8 +228,9 @@ class TrainingInterrupted(Exception):
     """SIGINT/SIGTERM stopped training at an iteration boundary, after writing a checkpoint."""
 
     def __init__(self, signum: int, it: int):
-        super().__init__(f"interrupted by {signal.Signals(signum).name} at iteration {it}; checkpoint saved, "
-                         f"continue with --resume")
+        super().__init__(
+            f"interrupted by {signal.Signals(signum).name} at iteration {it}; checkpoint saved, continue with --resume"
+        )
         self.signum = signum
 
 
@@ -298,8 +279,9 @@ def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
     torch.manual_seed(args.seed + rank)
     out = Path(args.out) / args.model
     if not args.resume and (out / "ckpt.pt").is_file():  # a forgotten --resume would overwrite it at the first save
-        raise CheckpointError(f"{out / 'ckpt.pt'} exists: add --resume to continue that run, or delete it (or pick "
-                              f"another --out) to start over")
+        raise CheckpointError(
+            f"{out / 'ckpt.pt'} exists: add --resume to continue that run, or delete it (or pick another --out) to start over"
+        )
     out.mkdir(parents=True, exist_ok=True)
     schedule = Schedule()
 
@@ -324,12 +306,31 @@ def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
         if args.channels_last:
             model_x = model_x.to(memory_format=torch.channels_last)
 
-    config = {"preset": args.preset, "resolution": args.resolution, "overrides": overrides, "model": args.model,
-              "siamese": args.siamese, "binarize_condition": args.binarize_condition, "batch": args.batch * world,
-              "lr": args.lr, "iters": args.iters, "ema": args.ema, "seed": args.seed, "data": str(args.data),
-              "folds": sorted(folds) if folds else None, "train_pairs": len(dataset), "world_size": world,
-              "device": str(device), "hardware": _hardware(device), "torch": torch.__version__,
-              "bf16": args.bf16, "channels_last": args.channels_last, "warmup": args.warmup, "min_snr": args.min_snr, "flip": args.flip}
+    config = {
+        "preset": args.preset,
+        "resolution": args.resolution,
+        "overrides": overrides,
+        "model": args.model,
+        "siamese": args.siamese,
+        "binarize_condition": args.binarize_condition,
+        "batch": args.batch * world,
+        "lr": args.lr,
+        "iters": args.iters,
+        "ema": args.ema,
+        "seed": args.seed,
+        "data": str(args.data),
+        "folds": sorted(folds) if folds else None,
+        "train_pairs": len(dataset),
+        "world_size": world,
+        "device": str(device),
+        "hardware": _hardware(device),
+        "torch": torch.__version__,
+        "bf16": args.bf16,
+        "channels_last": args.channels_last,
+        "warmup": args.warmup,
+        "min_snr": args.min_snr,
+        "flip": args.flip,
+    }
     it, epoch, images_seen, wall = 0, 0, 0, 0.0
     opt_start = 0  # the iteration at which Adam's moments started from zero (where --warmup counts from)
     epoch_pos, epoch_losses = 0, []  # batches done in this epoch, their losses (for --plateau)
@@ -352,15 +353,21 @@ def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
             window_loss = list(ck.get("log_window", []))
             _set_rng_state(states[rank if len(states) == world else 0], device)
             if len(states) != world and rank == 0:
-                print(f"warning: {ckpt_path} was written by {len(states)} process(es), this run has {world}: "
-                      f"random numbers will differ from an uninterrupted run", file=sys.stderr)
+                print(
+                    f"warning: {ckpt_path} was written by {len(states)} process(es), this run has {world}: "
+                    f"random numbers will differ from an uninterrupted run",
+                    file=sys.stderr,
+                )
         else:
             if "rng" in ck:
                 torch.set_rng_state(ck["rng"].cpu())
             if rank == 0:
-                print(f"warning: {ckpt_path} comes from an older pigkit without the data order and random states: "
-                      f"resuming at the start of epoch {epoch}, so the result will not be bit-identical to an "
-                      f"uninterrupted run", file=sys.stderr)
+                print(
+                    f"warning: {ckpt_path} comes from an older pigkit without the data order and random states: "
+                    f"resuming at the start of epoch {epoch}, so the result will not be bit-identical to an "
+                    f"uninterrupted run",
+                    file=sys.stderr,
+                )
         if rank == 0:
             print(f"resumed {ckpt_path} at iteration {it}", file=sys.stderr)
         if it >= args.iters:  # left as it is: a rewrite would change its bytes, and the sha256 that keys what was made from it
@@ -381,7 +388,11 @@ def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
     if rank == 0:  # the log describes the checkpoint's iterations only
         _trim_log(out / "log.csv", it)
 
-    net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[local_rank] if device.type == "cuda" else None) if world > 1 else model
+    net = (
+        torch.nn.parallel.DistributedDataParallel(model, device_ids=[local_rank] if device.type == "cuda" else None)
+        if world > 1
+        else model
+    )
     log_file = (out / "log.csv").open("a", newline="") if rank == 0 else None
     log = csv.writer(log_file) if log_file else None
     if log_file and log_file.tell() == 0:
@@ -395,11 +406,26 @@ def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
             states = [None] * world
             dist.all_gather_object(states, _rng_state(device))
         if rank == 0:
-            atomic_save({"model": model.state_dict(), "ema": ema.model.state_dict(), "ema_updates": ema.updates,
-                         "opt": opt.state_dict(), "plateau": plateau.state_dict() if plateau else None,
-                         "iter": it, "epoch": epoch, "epoch_pos": epoch_pos, "epoch_losses": epoch_losses,
-                         "log_window": window_loss, "opt_start": opt_start, "images_seen": images_seen, "wall_seconds": wall,
-                         "rng_states": states, "config": config}, ckpt_path)
+            atomic_save(
+                {
+                    "model": model.state_dict(),
+                    "ema": ema.model.state_dict(),
+                    "ema_updates": ema.updates,
+                    "opt": opt.state_dict(),
+                    "plateau": plateau.state_dict() if plateau else None,
+                    "iter": it,
+                    "epoch": epoch,
+                    "epoch_pos": epoch_pos,
+                    "epoch_losses": epoch_losses,
+                    "log_window": window_loss,
+                    "opt_start": opt_start,
+                    "images_seen": images_seen,
+                    "wall_seconds": wall,
+                    "rng_states": states,
+                    "config": config,
+                },
+                ckpt_path,
+            )
             _plot(out)
 
     progress = Progress(args.iters, it)
@@ -421,8 +447,18 @@ def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
                 elif args.model == "uncond":
                     loss = unconditional_loss(net, y0, t, eps2, schedule, weight)
                 elif args.siamese:
-                    loss, _ = siamese_image_loss(net, model_x, x0, y0, t, eps1, eps2, schedule, progress=it / args.iters,
-                                                 binarize_condition=args.binarize_condition)
+                    loss, _ = siamese_image_loss(
+                        net,
+                        model_x,
+                        x0,
+                        y0,
+                        t,
+                        eps1,
+                        eps2,
+                        schedule,
+                        progress=it / args.iters,
+                        binarize_condition=args.binarize_condition,
+                    )
                 else:
                     loss = image_loss(net, model_x, x0, y0, t, eps1, eps2, schedule, args.binarize_condition, weight)
             loss = loss.float()

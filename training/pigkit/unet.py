@@ -6,10 +6,11 @@ The optional `hint` path is Siamese-Diffusion's extra condition (a zero-initiali
 whose output is added after the stem); exported models never use it, so the contract stays
 `(x, t) -> eps`.
 """
+
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn as nn
@@ -78,7 +79,7 @@ class AttnBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, hgt, wid = x.shape
         q, k, v = self.qkv(self.norm(x)).reshape(b, 3, c, hgt * wid).unbind(1)
-        w = torch.softmax(torch.bmm(q.transpose(1, 2), k) * (c ** -0.5), dim=-1)  # [b, hw, hw]
+        w = torch.softmax(torch.bmm(q.transpose(1, 2), k) * (c**-0.5), dim=-1)  # [b, hw, hw]
         h = torch.bmm(v, w.transpose(1, 2)).reshape(b, c, hgt, wid)
         return x + self.proj(h)
 
@@ -153,7 +154,9 @@ class UNet(nn.Module):
             h = m(h, temb) if isinstance(m, ResBlock) else m(h)
         return h
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor, hint: torch.Tensor | None = None, hint_scale: float = 1.0) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, t: torch.Tensor, hint: torch.Tensor | None = None, hint_scale: float = 1.0
+    ) -> torch.Tensor:
         temb = self.temb(timestep_embedding(t, self.cfg.ch))
         h = self.conv_in(x)
         if hint is not None:

@@ -25,9 +25,21 @@ def pair_folder(tmp_path: Path) -> Path:
     yy, xx = np.mgrid[:40, :48]
     for i in range(6):
         cx, cy, r = 16 + 3 * i, 18, 8 + i
-        lesion = (xx - cx) ** 2 + (yy - cy) ** 2 < r ** 2
+        lesion = (xx - cx) ** 2 + (yy - cy) ** 2 < r**2
         img = np.clip(rng.normal(90, 20, (40, 48)) + 80 * lesion, 0, 255)
         write_png(tmp_path / "Images" / f"bus_{i:04d}-l.png", img)
         write_png(tmp_path / "Masks" / f"mask_{i:04d}-l.png", lesion * 255)
     (tmp_path / "5-fold-cv.csv").write_text("ID,kFold\n" + "".join(f"bus_{i:04d}-l,{1 + i % 3}\n" for i in range(6)))
     return tmp_path
+
+
+@pytest.fixture
+def folder(pair_folder):
+    """The six synthetic pairs in folds 1-4, one of them a 16-bit image (test_pack, test_gpu_sprint)."""
+    (pair_folder / "5-fold-cv.csv").write_text(
+        "ID,kFold\n" + "".join(f"bus_{i:04d}-l,{[1, 2, 3, 1, 4, 4][i]}\n" for i in range(6))
+    )
+    rng = np.random.default_rng(2)
+    Image.fromarray(rng.integers(1000, 40000, (40, 48)).astype(np.uint16)).save(pair_folder / "Images" / "bus_0002-l.png")
+    (pair_folder / "LICENSE.txt").write_text("the data's notice")
+    return pair_folder

@@ -1,10 +1,11 @@
 """The benchmark helpers: an untrained pair that the exporter's loader reads, and the reference
 sampler's timing record."""
+
 import torch
 
 from pigkit.bench import bench_sampler
+from pigkit.checkpoint import load_model_checkpoint
 from pigkit.export import checkpoint_facts
-from pigkit.train import load_model_checkpoint
 from pigkit.untrained import save_untrained
 
 
@@ -35,6 +36,7 @@ def test_sampler_bench_record(tmp_path):
 def test_training_bench_records_its_options():
     from pigkit.bench import bench
     from pigkit.train import BF16_UNSUPPORTED
+
     r = bench("tiny", 16, 2, "cpu", iters=1, warmup=1, channels_last=True, bf16=not BF16_UNSUPPORTED)
     assert r["channels_last"] is True and r["bf16"] is (not BF16_UNSUPPORTED) and r["compile"] is False
     assert r["train_images_per_s"] > 0 and r["forward_ms"] > 0

@@ -10,7 +10,7 @@ def pooled_by_loops(a: np.ndarray) -> np.ndarray:
     out = np.zeros_like(a, dtype=np.float64)
     for i in range(h):
         for j in range(w):
-            win = a[max(0, i - 2):i + 3, max(0, j - 2):j + 3]
+            win = a[max(0, i - 2) : i + 3, max(0, j - 2) : j + 3]
             out[i, j] = win.mean()
     return out
 

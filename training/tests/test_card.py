@@ -1,4 +1,5 @@
 """Data cards and the model card README.md (pigkit.card); the export's side is in test_export.py."""
+
 import json
 import shutil
 from pathlib import Path
@@ -11,15 +12,25 @@ REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "public" / "models" / "tiny"
 BUSBRA_CARD = REPO / "training" / "datasets" / "busbra.json"
 SHARED_LICENSE = REPO.parent / "shared" / "datasets" / "busbra" / "LICENSE.txt"
-EVAL = {"metrics": {"heldOut": "fold 4 (365 pairs)", "generated": 512, "steps": 50, "eta": 1.0, "clip": "both",
-                    "saturatedPixels": 0.0373, "pairConsistencyDice": 0.7585, "maskStatWasserstein1": {"area_fraction": 0.0247},
-                    "details": "EVALUATION.md"}}
+EVAL = {
+    "metrics": {
+        "heldOut": "fold 4 (365 pairs)",
+        "generated": 512,
+        "steps": 50,
+        "eta": 1.0,
+        "clip": "both",
+        "saturatedPixels": 0.0373,
+        "pairConsistencyDice": 0.7585,
+        "maskStatWasserstein1": {"area_fraction": 0.0247},
+        "details": "EVALUATION.md",
+    }
+}
 
 
 def front_matter(readme: str) -> dict:
     """The YAML front matter as the card writes it (one JSON value a line, lists one item a line)."""
     assert readme.startswith("---\n")
-    block = readme[4:readme.index("\n---\n")]
+    block = readme[4 : readme.index("\n---\n")]
     out, key = {}, None
     for line in block.splitlines():
         if line.startswith("- "):
@@ -30,6 +41,7 @@ def front_matter(readme: str) -> dict:
             out[key] = json.loads(value) if value else []
     try:
         import yaml  # Debian's python3-yaml, where installed: the same front matter read as YAML
+
         assert yaml.safe_load(block) == out
     except ImportError:
         pass
@@ -54,11 +66,14 @@ def test_data_card_errors_name_the_field(tmp_path):
     (tmp_path / "LICENSE").write_text("notice\n")
     path.write_text(json.dumps(good))
     assert read_data_card(path)["license"]["text"] == "notice\n"  # a file next to the card
-    for broken, message in ((dict(good, dataCard=2), '"dataCard": 1'), ({k: v for k, v in good.items() if k != "name"}, "name must be"),
-                            (dict(good, license="MIT"), "license must be an object"),
-                            (dict(good, license={"file": "LICENSE"}), "license.name must be"),
-                            (dict(good, license={"name": "L", "file": "nowhere"}), "license.file nowhere"),
-                            (dict(good, url=""), "url must be absent or a non-empty string")):
+    for broken, message in (
+        (dict(good, dataCard=2), '"dataCard": 1'),
+        ({k: v for k, v in good.items() if k != "name"}, "name must be"),
+        (dict(good, license="MIT"), "license must be an object"),
+        (dict(good, license={"file": "LICENSE"}), "license.name must be"),
+        (dict(good, license={"name": "L", "file": "nowhere"}), "license.file nowhere"),
+        (dict(good, url=""), "url must be absent or a non-empty string"),
+    ):
         path.write_text(json.dumps(broken))
         with pytest.raises(DataCardError, match=message):
             read_data_card(path)
@@ -70,18 +85,34 @@ def test_card_for_an_exported_folder_leaves_its_files_alone(tmp_path, capsys):
     (tmp_path / "card.json").write_text(json.dumps(EVAL))
     assert main(["--model", str(folder), "--data-card", str(BUSBRA_CARD), "--eval-card", str(tmp_path / "card.json")]) == 0
     assert {p.name: p.read_bytes() for p in folder.iterdir() if p.name != "README.md"} == {
-        **before, "DATA-LICENSE.txt": read_data_card(BUSBRA_CARD)["license"]["text"].encode()}
+        **before,
+        "DATA-LICENSE.txt": read_data_card(BUSBRA_CARD)["license"]["text"].encode(),
+    }
     readme = (folder / "README.md").read_text()
     front = front_matter(readme)
     assert front["license"] == "other" and front["license_name"] == "bus-bra" and front["license_link"] == "DATA-LICENSE.txt"
-    assert front["datasets"] == ["bus-bra"] and front["metrics"] == ["saturatedPixels", "pairConsistencyDice", "maskStatWasserstein1"]
+    assert front["datasets"] == ["bus-bra"] and front["metrics"] == [
+        "saturatedPixels",
+        "pairConsistencyDice",
+        "maskStatWasserstein1",
+    ]
     assert {"medical-imaging", "ultrasound", "onnx"} <= set(front["tags"])
-    assert sections(readme) == ["Model description", "Intended use", "Limitations", "Training data", "Training recipe",
-                                "Evaluation", "Citation"]
+    assert sections(readme) == [
+        "Model description",
+        "Intended use",
+        "Limitations",
+        "Training data",
+        "Training recipe",
+        "Evaluation",
+        "Citation",
+    ]
     assert "Research data generation" in readme and "**Not for clinical use.**" in readme
     assert "| pair consistency: Dice of a segmenter" in readme and "| 0.7585 |" in readme and "area_fraction | 0.0247 |" in readme
     assert readme.count("```bibtex") == 2 and "@article{gomezflores2023busbra" in readme
-    assert "title     = {Paired Image Generation with Diffusion-Guided Diffusion Models}" in readme and "eprint        = {2505.06068}" in readme
+    assert (
+        "title     = {Paired Image Generation with Diffusion-Guided Diffusion Models}" in readme
+        and "eprint        = {2505.06068}" in readme
+    )
     assert "| iterations | 263 | 252 |" in readme  # the manifest card's counts
     assert "warning" not in capsys.readouterr().err
 
@@ -106,5 +137,6 @@ def test_card_errors(tmp_path, capsys):
 def test_shipped_tiny_card_is_current():
     """public/models/tiny/README.md is what pigkit.card writes for it today."""
     from pigkit.card import model_card
+
     manifest = json.loads((TINY / "manifest.json").read_text())
     assert (TINY / "README.md").read_text() == model_card(manifest, read_data_card(BUSBRA_CARD), None, "tiny", True)

@@ -2,9 +2,9 @@ import re
 
 import numpy as np
 import pytest
+from conftest import BUSBRA, write_png
 from PIL import Image
 
-from conftest import BUSBRA, write_png
 from pigkit.data import DataError, discover_pairs, load_image, load_mask, open_dataset
 from pigkit.train import main
 
@@ -77,6 +77,7 @@ def test_fold_csv_problems(pair_folder):
 @pytest.mark.skipif(not BUSBRA.is_dir(), reason="../shared/datasets/busbra not present")
 def test_real_busbra_folds_are_patient_level():
     from pigkit.data import read_folds
+
     pairs = discover_pairs(BUSBRA)
     folds = read_folds(BUSBRA / "5-fold-cv.csv")
     assert len(pairs) == 1492
@@ -88,6 +89,7 @@ def test_real_busbra_folds_are_patient_level():
 
 
 # A bad folder is refused file by file: every bad file in one error, not only the first.
+
 
 def refused(folder, **kw) -> str:
     with pytest.raises(DataError) as e:
@@ -116,8 +118,12 @@ def test_every_unreadable_file_is_named(pair_folder):
     (pair_folder / "Images" / "bus_0003-l.png").write_bytes(b"")
     data = (pair_folder / "Masks" / "mask_0005-l.png").read_bytes()
     (pair_folder / "Masks" / "mask_0005-l.png").write_bytes(data[: len(data) // 2])  # truncated
-    named(refused(pair_folder), "bus_0001-l.png: cannot read image", "bus_0003-l.png: cannot read image",
-          "mask_0005-l.png: cannot read mask")
+    named(
+        refused(pair_folder),
+        "bus_0001-l.png: cannot read image",
+        "bus_0003-l.png: cannot read image",
+        "mask_0005-l.png: cannot read mask",
+    )
 
 
 def test_every_non_binary_or_empty_mask_is_named(pair_folder):
@@ -137,15 +143,23 @@ def test_wrong_pixel_modes_and_stacks_are_named(pair_folder):
     frames = [Image.fromarray((np.eye(40, 48) * 255).astype(np.uint8))] * 3
     frames[0].save(pair_folder / "Masks" / "mask_0002-l.tif", save_all=True, append_images=frames[1:])
     msg = refused(pair_folder)
-    named(msg, "bus_0000-l.jpg: image has pixel mode 'CMYK'", "bus_0001-l.tif: image has pixel mode 'F'",
-          "mask_0002-l.tif: mask has 3 frames")
+    named(
+        msg,
+        "bus_0000-l.jpg: image has pixel mode 'CMYK'",
+        "bus_0001-l.tif: image has pixel mode 'F'",
+        "mask_0002-l.tif: mask has 3 frames",
+    )
 
 
 def test_image_formats_the_studio_reads_still_load(tmp_path):
     """The mode check refuses nothing the kit read before for the studio's formats."""
     rng = np.random.default_rng(1)
-    for mode, arr in (("L", rng.integers(0, 256, (9, 7))), ("RGB", rng.integers(0, 256, (9, 7, 3))),
-                      ("RGBA", rng.integers(0, 256, (9, 7, 4))), ("LA", rng.integers(0, 256, (9, 7, 2)))):
+    for mode, arr in (
+        ("L", rng.integers(0, 256, (9, 7))),
+        ("RGB", rng.integers(0, 256, (9, 7, 3))),
+        ("RGBA", rng.integers(0, 256, (9, 7, 4))),
+        ("LA", rng.integers(0, 256, (9, 7, 2))),
+    ):
         path = tmp_path / f"{mode}.png"
         Image.fromarray(arr.astype(np.uint8), mode).save(path)
         assert load_image(path, 8).shape == (8, 8)
@@ -171,11 +185,18 @@ def test_empty_masks_folder_names_every_image(pair_folder):
 
 def test_fold_csv_rows_are_checked_one_by_one(pair_folder):
     (pair_folder / "5-fold-cv.csv").write_text(
-        "ID,kFold\n" + "".join(f"bus_{i:04d}-l,{1 + i % 3}\n" for i in range(6))
-        + "bus_0007-l,1\nbus_0008-r,2\nbus_0001-l,3\nbus_0002-l,two\n")
+        "ID,kFold\n"
+        + "".join(f"bus_{i:04d}-l,{1 + i % 3}\n" for i in range(6))
+        + "bus_0007-l,1\nbus_0008-r,2\nbus_0001-l,3\nbus_0002-l,two\n"
+    )
     msg = refused(pair_folder, folds={1, 2})
-    named(msg, "names bus_0007-l, which has no image", "names bus_0008-r, which has no image",
-          "line 10: bus_0001-l is in fold 3 here and in fold 2 on line 3", "line 11: kFold 'two' of bus_0002-l is not a whole number")
+    named(
+        msg,
+        "names bus_0007-l, which has no image",
+        "names bus_0008-r, which has no image",
+        "line 10: bus_0001-l is in fold 3 here and in fold 2 on line 3",
+        "line 11: kFold 'two' of bus_0002-l is not a whole number",
+    )
 
 
 def test_all_kinds_at_once_in_one_message(pair_folder):
@@ -186,16 +207,37 @@ def test_all_kinds_at_once_in_one_message(pair_folder):
     write_png(pair_folder / "Masks" / "mask_0004-l.png", np.zeros((40, 48)))
     with (pair_folder / "5-fold-cv.csv").open("a") as f:
         f.write("bus_0042-l,1\n")
-    names = ["bus_0001-l.png: no mask partner", "bus_0002-l.png: cannot read image", "mask_0003-l.png: mask is not binary",
-             "mask_0004-l.png: mask is empty", "names bus_0042-l"]
+    names = [
+        "bus_0001-l.png: no mask partner",
+        "bus_0002-l.png: cannot read image",
+        "mask_0003-l.png: mask is not binary",
+        "mask_0004-l.png: mask is empty",
+        "names bus_0042-l",
+    ]
     named(refused(pair_folder, folds={1, 2, 3}), *names)
 
 
 def test_train_cli_lists_every_bad_file(pair_folder, tmp_path, capsys):
     (pair_folder / "Images" / "bus_0000-l.png").write_text("x")
     (pair_folder / "Images" / "bus_0005-l.png").write_text("y")
-    code = main(["--model", "mask", "--data", str(pair_folder), "--out", str(tmp_path / "o"), "--preset", "tiny",
-                 "--resolution", "16", "--iters", "1", "--threads", "1"])
+    code = main(
+        [
+            "--model",
+            "mask",
+            "--data",
+            str(pair_folder),
+            "--out",
+            str(tmp_path / "o"),
+            "--preset",
+            "tiny",
+            "--resolution",
+            "16",
+            "--iters",
+            "1",
+            "--threads",
+            "1",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
     named(err.removeprefix("error: ").strip(), "bus_0000-l.png: cannot read image", "bus_0005-l.png: cannot read image")

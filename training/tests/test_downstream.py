@@ -5,10 +5,10 @@ import pytest
 import torch
 
 from pigkit import downstream, train
+from pigkit.checkpoint import load_model_checkpoint
 from pigkit.frechet import frechet_distance
 from pigkit.sampler import SeededNoise, sample_image_unconditional, sample_pair
 from pigkit.schedule import Schedule
-from pigkit.train import load_model_checkpoint
 
 
 def test_frechet_distance_closed_forms():
@@ -28,9 +28,13 @@ def test_frechet_distance_closed_forms():
 
 def test_summarise_calls_a_difference_beyond_the_seed_spread_only_past_both_stds():
     runs = lambda name, dice: [{"row": name, "seed": s, "dice": d, "iou": d / 2, "train_pairs": 10} for s, d in enumerate(dice)]  # noqa: E731
-    table = downstream.summarise({"real": runs("real", [0.5, 0.6, 0.7]),  # mean 0.6, std 0.1
-                                  "near": runs("near", [0.7, 0.8, 0.9]),  # +0.2, std 0.1: not beyond 0.1 + 0.1
-                                  "far": runs("far", [0.85, 0.9, 0.95])})  # +0.3, std 0.05: beyond 0.15
+    table = downstream.summarise(
+        {
+            "real": runs("real", [0.5, 0.6, 0.7]),  # mean 0.6, std 0.1
+            "near": runs("near", [0.7, 0.8, 0.9]),  # +0.2, std 0.1: not beyond 0.1 + 0.1
+            "far": runs("far", [0.85, 0.9, 0.95]),
+        }
+    )  # +0.3, std 0.05: beyond 0.15
     assert table["real"]["dice_std"] == pytest.approx(0.1) and "dice_delta_vs_real" not in table["real"]
     assert table["near"]["dice_delta_vs_real"] == pytest.approx(0.2) and not table["near"]["beyond_seed_spread"]
     assert table["far"]["beyond_seed_spread"] and table["far"]["iou_mean"] == pytest.approx(0.45)
@@ -50,14 +54,37 @@ def test_unconditional_sampler_is_the_pair_loops_image_chain_without_a_condition
 
 
 def _train(model, data, out, *extra):
-    args = ["--model", model, "--data", str(data), "--out", str(out), "--preset", "tiny", "--resolution", "16",
-            "--folds", "1,2", "--batch", "2", "--iters", "2", "--log-every", "1", "--threads", "1", *extra]
+    args = [
+        "--model",
+        model,
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--preset",
+        "tiny",
+        "--resolution",
+        "16",
+        "--folds",
+        "1,2",
+        "--batch",
+        "2",
+        "--iters",
+        "2",
+        "--log-every",
+        "1",
+        "--threads",
+        "1",
+        *extra,
+    ]
     assert train.main(args) == 0
 
 
 def test_train_refuses_options_that_do_not_apply(pair_folder, tmp_path, capsys):
-    for bad, said in [(["--model", "mask", "--siamese"], "--siamese is an option of --model image"),
-                      (["--model", "uncond", "--init-from", str(tmp_path)], "never exported")]:
+    for bad, said in [
+        (["--model", "mask", "--siamese"], "--siamese is an option of --model image"),
+        (["--model", "uncond", "--init-from", str(tmp_path)], "never exported"),
+    ]:
         with pytest.raises(SystemExit) as e:
             train.parse_args([*bad, "--data", str(pair_folder), "--out", str(tmp_path)])
         assert e.value.code == 2 and said in capsys.readouterr().err
@@ -65,7 +92,9 @@ def test_train_refuses_options_that_do_not_apply(pair_folder, tmp_path, capsys):
 
 def test_downstream_table_end_to_end_and_resumes(pair_folder, tmp_path, capsys):
     # folds: pairs 0-3 train (folds 1, 2), pairs 4-5 held out (fold 3)
-    (pair_folder / "5-fold-cv.csv").write_text("ID,kFold\n" + "".join(f"bus_{i:04d}-l,{[1, 1, 2, 2, 3, 3][i]}\n" for i in range(6)))
+    (pair_folder / "5-fold-cv.csv").write_text(
+        "ID,kFold\n" + "".join(f"bus_{i:04d}-l,{[1, 1, 2, 2, 3, 3][i]}\n" for i in range(6))
+    )
     run = tmp_path / "run"
     _train("mask", pair_folder, run)
     _train("image", pair_folder, run)
@@ -73,13 +102,43 @@ def test_downstream_table_end_to_end_and_resumes(pair_folder, tmp_path, capsys):
     _train("uncond", pair_folder, run)
     assert load_model_checkpoint(run / "uncond" / "ckpt.pt").cfg.in_channels == 1
     out = tmp_path / "table"
-    argv = ["--data", str(pair_folder), "--run", str(run), "--out", str(out), "--seeds", "0,1", "--seg-iters", "4",
-            "--eval-every", "2", "--steps", "2", "--gen-batch", "3", "--train-folds", "1,2", "--test-fold", "3", "--threads", "1"]
+    argv = [
+        "--data",
+        str(pair_folder),
+        "--run",
+        str(run),
+        "--out",
+        str(out),
+        "--seeds",
+        "0,1",
+        "--seg-iters",
+        "4",
+        "--eval-every",
+        "2",
+        "--steps",
+        "2",
+        "--gen-batch",
+        "3",
+        "--train-folds",
+        "1,2",
+        "--test-fold",
+        "3",
+        "--threads",
+        "1",
+    ]
     assert downstream.main([*argv, "--jobs", "2"]) == 0  # the segmenters in two worker processes
     r = json.loads((out / "results.json").read_text())
     t = r["table"]
-    assert list(t) == ["real", "pig ×1", "pig ×2", "mask→image ×1", "siamese pig ×1", "siamese pig ×2",
-                       "siamese mask→image ×1", "image→mask (model_x, no training)"]
+    assert list(t) == [
+        "real",
+        "pig ×1",
+        "pig ×2",
+        "mask→image ×1",
+        "siamese pig ×1",
+        "siamese pig ×2",
+        "siamese mask→image ×1",
+        "image→mask (model_x, no training)",
+    ]
     assert [t[k]["train_pairs"] for k in ("real", "pig ×1", "pig ×2", "mask→image ×1")] == [4, 8, 12, 8]
     assert all(0 <= v["dice_mean"] <= 1 and v["seeds"] == [0, 1] for v in t.values())
     assert "beyond_seed_spread" in t["pig ×2"] and "dice_delta_vs_real" not in t["real"]
@@ -92,6 +151,7 @@ def test_downstream_table_end_to_end_and_resumes(pair_folder, tmp_path, capsys):
     # the mask→image set is one image per real training mask
     m2i = torch.load(out / "generated" / "m2i.pt", weights_only=False)
     from pigkit.data import open_dataset
+
     assert torch.equal(m2i["masks"].float(), open_dataset(pair_folder, 16, {1, 2}).masks)
 
     # a rerun reuses every generated set and row; other steps regenerate the sets
@@ -121,7 +181,12 @@ def test_downstream_table_end_to_end_and_resumes(pair_folder, tmp_path, capsys):
     meta = torch.load(out / "generated" / "pig.pt", weights_only=False)["meta"]
     downstream.cached_set(out / "generated" / "pig.pt", {**meta, "steps": 3}, fresh)
     assert made == [1] and "made with other models or settings" in capsys.readouterr().err
-    assert downstream.cached_set(out / "generated" / "pig.pt", {**meta, "steps": 3}, fresh)[0].shape == (1, 1, 16, 16) and made == [1]
+    assert downstream.cached_set(out / "generated" / "pig.pt", {**meta, "steps": 3}, fresh)[0].shape == (
+        1,
+        1,
+        16,
+        16,
+    ) and made == [1]
 
 
 def test_downstream_names_a_missing_model(pair_folder, tmp_path, capsys):
@@ -132,8 +197,13 @@ def test_downstream_names_a_missing_model(pair_folder, tmp_path, capsys):
 def test_rows_parse_name_and_refuse_bad_specs():
     rows = downstream.parse_rows("pig:1, pig:0.5,pig:1:filtered,pig:2:pretrain,m2i:1")
     assert [(r.name, r.generated, r.multiple, r.use) for r in rows] == [
-        ("real", None, 1, "mix"), ("pig ×1", "pig", 1, "mix"), ("pig ×0.5", "pig", 0.5, "mix"),
-        ("pig ×1 filtered", "pig", 1, "filtered"), ("pig ×2 pretrain→finetune", "pig", 2, "pretrain"), ("mask→image ×1", "m2i", 1, "mix")]
+        ("real", None, 1, "mix"),
+        ("pig ×1", "pig", 1, "mix"),
+        ("pig ×0.5", "pig", 0.5, "mix"),
+        ("pig ×1 filtered", "pig", 1, "filtered"),
+        ("pig ×2 pretrain→finetune", "pig", 2, "pretrain"),
+        ("mask→image ×1", "m2i", 1, "mix"),
+    ]
     for bad in ("pig", "pig:1:shuffled", "cat:1", "pig:0"):
         with pytest.raises(ValueError, match="row"):
             downstream.parse_rows(bad)
@@ -171,26 +241,34 @@ def test_filter_keeps_lesions_the_real_segmenter_agrees_with():
     disc = torch.zeros(1, 1, 8, 8, dtype=torch.bool)
     disc[..., 2:6, 2:6] = True
     masks = torch.where(torch.cat([disc, disc, torch.zeros_like(disc), disc]), 1.0, -1.0)
-    images = torch.cat([torch.where(disc, 0.9, -0.9),  # agrees: kept
-                        torch.where(disc.roll(4, -1), 0.9, -0.9),  # lesion elsewhere, Dice 0: dropped
-                        -torch.ones(1, 1, 8, 8),  # empty mask (the segmenter agrees, Dice 1): dropped
-                        torch.where(disc[..., :, :].roll(1, -1), 0.9, -0.9)])  # shifted by one: Dice 0.75, kept
+    images = torch.cat(
+        [
+            torch.where(disc, 0.9, -0.9),  # agrees: kept
+            torch.where(disc.roll(4, -1), 0.9, -0.9),  # lesion elsewhere, Dice 0: dropped
+            -torch.ones(1, 1, 8, 8),  # empty mask (the segmenter agrees, Dice 1): dropped
+            torch.where(disc[..., :, :].roll(1, -1), 0.9, -0.9),
+        ]
+    )  # shifted by one: Dice 0.75, kept
     assert downstream.filter_pairs(Threshold(), masks, images).tolist() == [True, False, False, True]
 
 
 def test_segmentation_unet_shapes_and_fine_tuning_continues_the_count():
     from pigkit.segment import SegUNet, build_segmenter, train_segmenter
+
     model = build_segmenter(32, "unet")
     assert isinstance(model, SegUNet) and model(torch.zeros(2, 1, 32, 32)).shape == (2, 1, 32, 32)
-    assert sum(p.numel() for p in model.parameters()) == 1_942_289  # two bias-free 3×3 convs + BatchNorm per block, 2×2 transposed convs up, a 1×1 out
+    assert (
+        sum(p.numel() for p in model.parameters()) == 1_942_289
+    )  # two bias-free 3×3 convs + BatchNorm per block, 2×2 transposed convs up, a 1×1 out
     with pytest.raises(ValueError, match="divisible by 16"):
         build_segmenter(40, "unet")
     images, masks = torch.rand(4, 1, 16, 16) * 2 - 1, torch.where(torch.rand(4, 1, 16, 16) > 0.5, 1.0, -1.0)
     seen = []
     first, _ = train_segmenter(images, masks, 2, batch=2, arch="unet", on_eval=lambda it, m: seen.append(it), eval_every=1)
     state = {k: v.clone() for k, v in first.state_dict().items()}
-    tuned, _ = train_segmenter(images, masks, 2, batch=2, arch="unet", init=state, first_iteration=3,
-                               on_eval=lambda it, m: seen.append(it), eval_every=1)
+    tuned, _ = train_segmenter(
+        images, masks, 2, batch=2, arch="unet", init=state, first_iteration=3, on_eval=lambda it, m: seen.append(it), eval_every=1
+    )
     assert seen == [1, 2, 3, 4]
     assert not torch.equal(tuned.state_dict()["out.weight"], state["out.weight"])  # it trained on from the given weights
     fresh, _ = train_segmenter(images, masks, 0, batch=2, arch="unet", init=state)
@@ -203,34 +281,68 @@ def _cli_pairs(folder, data, resolution, folds):
 
     from pigkit.binarize import to_uint8
     from pigkit.data import open_dataset
+
     ds = open_dataset(data, resolution, folds)
     (folder / "imagesTr").mkdir(parents=True)
     (folder / "labelsTr").mkdir()
     for i in range(len(ds)):
         Image.fromarray(to_uint8(ds.images[i, 0]).numpy()).save(folder / "imagesTr" / f"pig_{i:010d}_0000.png")
         Image.fromarray((ds.masks[i, 0] > 0).numpy().astype(np.uint8)).save(folder / "labelsTr" / f"pig_{i:010d}.png")
-    (folder / "manifest.json").write_text(json.dumps({"format": 1, "model": {"name": "fixture", "files": {"mask": {"sha256": "ab" * 32}}},
-                                                      "cases": ["pig_0"]}))
+    (folder / "manifest.json").write_text(
+        json.dumps({"format": 1, "model": {"name": "fixture", "files": {"mask": {"sha256": "ab" * 32}}}, "cases": ["pig_0"]})
+    )
 
 
 def test_downstream_on_the_clis_pairs_mixed_filtered_and_pretrained(pair_folder, tmp_path, capsys):
-    (pair_folder / "5-fold-cv.csv").write_text("ID,kFold\n" + "".join(f"bus_{i:04d}-l,{[1, 1, 2, 2, 3, 3][i]}\n" for i in range(6)))
+    (pair_folder / "5-fold-cv.csv").write_text(
+        "ID,kFold\n" + "".join(f"bus_{i:04d}-l,{[1, 1, 2, 2, 3, 3][i]}\n" for i in range(6))
+    )
     pairs, out = tmp_path / "pairs", tmp_path / "table"
     _cli_pairs(pairs, pair_folder, 16, {1, 2})  # 4 "generated" pairs: the real ones again
-    argv = ["--data", str(pair_folder), "--pairs", str(pairs), "--resolution", "16", "--out", str(out), "--seeds", "0,1,2",
-            "--seg-iters", "4", "--eval-every", "2", "--train-folds", "1,2", "--test-fold", "3", "--threads", "1",
-            "--rows", "pig:1,pig:0.5,pig:1:filtered,pig:1:pretrain"]
+    argv = [
+        "--data",
+        str(pair_folder),
+        "--pairs",
+        str(pairs),
+        "--resolution",
+        "16",
+        "--out",
+        str(out),
+        "--seeds",
+        "0,1,2",
+        "--seg-iters",
+        "4",
+        "--eval-every",
+        "2",
+        "--train-folds",
+        "1,2",
+        "--test-fold",
+        "3",
+        "--threads",
+        "1",
+        "--rows",
+        "pig:1,pig:0.5,pig:1:filtered,pig:1:pretrain",
+    ]
     assert downstream.main(argv) == 0
     r = json.loads((out / "results.json").read_text())
     t = r["table"]
     assert list(t) == ["real", "pig ×1", "pig ×0.5", "pig ×1 filtered", "pig ×1 pretrain→finetune"]  # no image→mask without --run
     # equal passes over the 4 real pairs: 4 × (4 + G) / 4 iterations, a pre-training 4 × 4 / 4 before 4
-    assert [(t[k]["train_pairs"], t[k]["iterations"]) for k in ("real", "pig ×1", "pig ×0.5", "pig ×1 pretrain→finetune")] == \
-        [(4, 4), (8, 8), (6, 6), (8, 8)]
+    assert [(t[k]["train_pairs"], t[k]["iterations"]) for k in ("real", "pig ×1", "pig ×0.5", "pig ×1 pretrain→finetune")] == [
+        (4, 4),
+        (8, 8),
+        (6, 6),
+        (8, 8),
+    ]
     f = r["filtered"]["pig ×1"]
     assert f["of"] == 4 and f["empty"] == 0 and t["pig ×1 filtered"]["train_pairs"] == 4 + f["kept"]
     assert t["pig ×1 filtered"]["iterations"] == 4 + f["kept"]
-    assert r["pairs"]["n"] == 4 and r["pairs"]["model"]["name"] == "fixture" and "cases" not in r["pairs"] and r["segmenter"] == "unet"
+    assert (
+        r["pairs"]["n"] == 4
+        and r["pairs"]["model"]["name"] == "fixture"
+        and "cases" not in r["pairs"]
+        and r["segmenter"] == "unet"
+    )
     curve = json.loads((out / "rows" / "pig_x1_pretrain-to-finetune-seed0.json").read_text())["held_out_dice_curve"]
     assert [i for i, _ in curve] == [2, 4, 6, 8]  # the pre-training's evaluations, then the fine-tuning's
     assert "| pig ×1 pretrain→finetune | 8 | 8 |" in (out / "results.md").read_text()

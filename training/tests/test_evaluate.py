@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 import torch
+from conftest import write_png
 from PIL import Image
 
-from conftest import write_png
 from pigkit.evaluate import read_generated, samples_grid, stats_table
 from pigkit.maskstats import mask_stats
 from pigkit.segment import dice_iou
@@ -13,7 +13,7 @@ def test_read_generated_pairs_and_grid(tmp_path):
     # the CLI's nnU-Net v2 raw layout: imagesTr/<case>_0000.png, labelsTr/<case>.png with labels 0/1
     for k in range(3):
         m = np.zeros((16, 16))
-        m[4:8, 4:8 + k] = 1
+        m[4:8, 4 : 8 + k] = 1
         write_png(tmp_path / "labelsTr" / f"pig_{k:010d}.png", m)
         write_png(tmp_path / "imagesTr" / f"pig_{k:010d}_0000.png", np.full((16, 16), 50 * k))
     masks, images = read_generated(tmp_path, 16)
@@ -54,15 +54,35 @@ def test_dice_iou_by_hand():
 
 def test_results_markdown_quotes_the_figures():
     from pigkit.evaluate import results_markdown
+
     stat = {"generated_mean": 0.2, "generated_std": 0.1, "real_mean": 0.1, "real_std": 0.05, "wasserstein1": 0.125, "ks": 0.5}
-    r = {"resolution": 64, "n_generated": 8, "n_real_test": 365, "n_train": 1127, "eta": 0,
-         "mask_stats": {"area_fraction": stat, "components": {**stat, "wasserstein1": None, "ks": None}, "solidity": stat},
-         "empty_mask_rate": 0.125, "clip": "image",
-         "image_stats": {"saturated_generated": 0.5, "saturated_real": 0.001, "intensity_wasserstein1": 0.25,
-                         "intensity_mean_generated": 0.1, "intensity_mean_real": -0.4},
-         "pair_consistency": {"segmenter_iters": 1000, "dice_generated_mean": 0.5, "dice_generated_std": 0.25, "iou_generated_mean": 0.4,
-                              "dice_real_test_mean": 0.8, "dice_real_test_std": 0.1, "iou_real_test_mean": 0.7},
-         "sampling_cost": {"steps": 50, "ms_per_pair_median": 2500.0, "ms_per_step_median": 50.0, "backend": "ORT-node"}}
+    r = {
+        "resolution": 64,
+        "n_generated": 8,
+        "n_real_test": 365,
+        "n_train": 1127,
+        "eta": 0,
+        "mask_stats": {"area_fraction": stat, "components": {**stat, "wasserstein1": None, "ks": None}, "solidity": stat},
+        "empty_mask_rate": 0.125,
+        "clip": "image",
+        "image_stats": {
+            "saturated_generated": 0.5,
+            "saturated_real": 0.001,
+            "intensity_wasserstein1": 0.25,
+            "intensity_mean_generated": 0.1,
+            "intensity_mean_real": -0.4,
+        },
+        "pair_consistency": {
+            "segmenter_iters": 1000,
+            "dice_generated_mean": 0.5,
+            "dice_generated_std": 0.25,
+            "iou_generated_mean": 0.4,
+            "dice_real_test_mean": 0.8,
+            "dice_real_test_std": 0.1,
+            "iou_real_test_mean": 0.7,
+        },
+        "sampling_cost": {"steps": 50, "ms_per_pair_median": 2500.0, "ms_per_step_median": 50.0, "backend": "ORT-node"},
+    }
     md = results_markdown(r)
     assert "| area fraction | 0.200 ± 0.100 | 0.100 ± 0.050 | 0.125 | 0.500 |" in md
     assert "| connected components | 0.200 ± 0.100 | 0.100 ± 0.050 | – | – |" in md
@@ -76,6 +96,7 @@ def test_results_markdown_quotes_the_figures():
 
 def test_image_stats_by_hand():
     from pigkit.evaluate import image_stats
+
     gen = torch.tensor([-3.0, -0.995, 0.0, 0.5]).view(1, 1, 2, 2)  # two saturated, one far outside [−1, 1]
     real = torch.tensor([-1.0, -0.5, 0.0, 0.5]).view(1, 1, 2, 2)
     s = image_stats(gen, real)
@@ -90,12 +111,30 @@ def test_image_stats_by_hand():
 def test_bad_data_or_run_is_named_before_sampling(pair_folder, tmp_path, capsys):
     """pigkit.evaluate checks the run and every data file first: a bad folder costs no sampling time."""
     from pathlib import Path
+
     from pigkit.evaluate import main
+
     run = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
     (pair_folder / "Images" / "bus_0001-l.png").write_text("x")
     (pair_folder / "Masks" / "mask_0004-l.png").write_text("y")
-    argv = ["--run", str(run), "--data", str(pair_folder), "--out", str(tmp_path / "ev"), "--test-fold", "2",
-            "--train-folds", "1,3", "--n", "2", "--steps", "2", "--threads", "1"]
+    argv = [
+        "--run",
+        str(run),
+        "--data",
+        str(pair_folder),
+        "--out",
+        str(tmp_path / "ev"),
+        "--test-fold",
+        "2",
+        "--train-folds",
+        "1,3",
+        "--n",
+        "2",
+        "--steps",
+        "2",
+        "--threads",
+        "1",
+    ]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: {pair_folder}: 2 problem(s)")  # both in test fold 2

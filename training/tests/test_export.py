@@ -7,15 +7,16 @@ import onnx
 import pytest
 import torch
 
+from pigkit.checkpoint import atomic_save
 from pigkit.export import export_graph, export_pair, export_unet, float64_tensors, parity_error
 from pigkit.stepgraph import MaskStep
-from pigkit.train import atomic_save
 from pigkit.unet import build_unet
 
 REPO = Path(__file__).resolve().parents[2]
 
 try:
     import onnxruntime  # noqa: F401
+
     HAVE_ORT = True
 except ImportError:
     HAVE_ORT = shutil.which("node") is not None and (REPO / "node_modules" / "onnxruntime-node").is_dir()
@@ -35,18 +36,34 @@ def test_onnx_graph_has_the_contract(tmp_path):
 def test_export_parity_and_manifest(tmp_path):
     torch.manual_seed(0)
     run = tmp_path / "run"
-    config = {"preset": "tiny", "resolution": 16, "overrides": {}, "folds": [1, 2, 3], "train_pairs": 6,
-              "device": "cpu", "torch": torch.__version__, "batch": 4, "siamese": False}
+    config = {
+        "preset": "tiny",
+        "resolution": 16,
+        "overrides": {},
+        "folds": [1, 2, 3],
+        "train_pairs": 6,
+        "device": "cpu",
+        "torch": torch.__version__,
+        "batch": 4,
+        "siamese": False,
+    }
     for role in ("mask", "image"):
         (run / role).mkdir(parents=True)
         m = build_unet("tiny", 16)
         for p in m.parameters():  # random, not zero-initialised, weights: a real test of parity
             p.data.normal_(0, 0.05)
-        atomic_save({"model": m.state_dict(), "ema": m.state_dict(), "iter": 3, "images_seen": 12,
-                     "wall_seconds": 1.0, "config": config}, run / role / "ckpt.pt")
+        atomic_save(
+            {"model": m.state_dict(), "ema": m.state_dict(), "iter": 3, "images_seen": 12, "wall_seconds": 1.0, "config": config},
+            run / role / "ckpt.pt",
+        )
     out = tmp_path / "model"
-    data_card = {"dataCard": 1, "name": "Discs", "description": "synthetic discs", "citation": "Disc et al., 2026.",
-                 "license": {"name": "Disc license", "id": "LicenseRef-Disc", "text": "the data's notice"}}
+    data_card = {
+        "dataCard": 1,
+        "name": "Discs",
+        "description": "synthetic discs",
+        "citation": "Disc et al., 2026.",
+        "license": {"name": "Disc license", "id": "LicenseRef-Disc", "text": "the data's notice"},
+    }
     manifest = export_pair(run, out, "t16", steps=8, extra_card={"metrics": {"note": 1}}, data_card=data_card)
     assert (out / "DATA-LICENSE.txt").read_text() == "the data's notice" and manifest["card"]["licenseFile"] == "DATA-LICENSE.txt"
     assert json.loads((out / "manifest.json").read_text()) == manifest
@@ -64,23 +81,39 @@ def test_export_parity_and_manifest(tmp_path):
     card = manifest["card"]
     assert card["data"] == "Discs, folds [1, 2, 3] (6 pairs), resized to 16²" and card["citation"] == "Disc et al., 2026."
     assert card["license"] == "Disc license (LicenseRef-Disc); the data's notice: DATA-LICENSE.txt"
-    assert card["recipe"]["mask"] == {"batch": 4, "folds": [1, 2, 3], "trainPairs": 6, "siamese": False, "torch": torch.__version__}
+    assert card["recipe"]["mask"] == {
+        "batch": 4,
+        "folds": [1, 2, 3],
+        "trainPairs": 6,
+        "siamese": False,
+        "torch": torch.__version__,
+    }
     readme = (out / "README.md").read_text()  # the model card, from the same facts (tests/test_card.py: its layout)
-    assert readme.startswith("---\nlicense: \"other\"\nlicense_name: \"disc\"") and "synthetic discs" in readme
+    assert readme.startswith('---\nlicense: "other"\nlicense_name: "disc"') and "synthetic discs" in readme
     assert "BUS-BRA" not in readme + json.dumps(manifest)
 
 
 @needs_ort
 def test_export_without_a_data_card_says_so(tmp_path, capsys):
     from pigkit.export import main
+
     run = tmp_path / "run"
-    config = {"preset": "tiny", "resolution": 16, "overrides": {}, "folds": None, "train_pairs": 6,
-              "device": "cpu", "torch": torch.__version__, "batch": 4}
+    config = {
+        "preset": "tiny",
+        "resolution": 16,
+        "overrides": {},
+        "folds": None,
+        "train_pairs": 6,
+        "device": "cpu",
+        "torch": torch.__version__,
+        "batch": 4,
+    }
     for role in ("mask", "image"):
         m = build_unet("tiny", 16)
         (run / role).mkdir(parents=True)
-        atomic_save({"ema": m.state_dict(), "iter": 3, "images_seen": 12, "wall_seconds": 1.0, "config": config},
-                    run / role / "ckpt.pt")
+        atomic_save(
+            {"ema": m.state_dict(), "iter": 3, "images_seen": 12, "wall_seconds": 1.0, "config": config}, run / role / "ckpt.pt"
+        )
     out = tmp_path / "model"
     assert main(["--run", str(run), "--out", str(out), "--name", "x", "--steps", "2"]) == 0
     assert "warning: " in capsys.readouterr().err
@@ -88,7 +121,7 @@ def test_export_without_a_data_card_says_so(tmp_path, capsys):
     assert card["data"] == "undescribed (exported without a data card): 6 pairs, resized to 16²"
     assert card["license"].startswith("unknown") and card["citation"] == "none recorded (no data card)"
     readme = (out / "README.md").read_text()
-    assert "license: \"unknown\"" in readme and "**Undescribed.**" in readme and "datasets:" not in readme
+    assert 'license: "unknown"' in readme and "**Undescribed.**" in readme and "datasets:" not in readme
     assert not (out / "DATA-LICENSE.txt").exists() and "BUS-BRA" not in readme
 
 
@@ -104,8 +137,14 @@ def test_parity_detects_a_different_model(tmp_path):
 def test_step_graph_has_no_float64(tmp_path):
     """onnxruntime-web has no float64 Where: B(·)'s ±1 must stay float32 in the exported graph."""
     step = MaskStep(build_unet("tiny", 16))
-    ins = (torch.randn(1, 1, 16, 16), torch.randn(1, 1, 16, 16), torch.tensor([5.0]), torch.rand(5), torch.zeros(1, 1, 16, 16),
-           torch.tensor([1.0]))
+    ins = (
+        torch.randn(1, 1, 16, 16),
+        torch.randn(1, 1, 16, 16),
+        torch.tensor([5.0]),
+        torch.rand(5),
+        torch.zeros(1, 1, 16, 16),
+        torch.tensor([1.0]),
+    )
     export_graph(step, ins, ["x_t", "y_t", "t", "k", "z", "clip"], ["x_prev", "x0", "c"], tmp_path / "s.onnx")
     assert float64_tensors(tmp_path / "s.onnx") == []
 
@@ -115,18 +154,21 @@ def test_step_graph_has_no_float64(tmp_path):
     class Leaky(torch.nn.Module):
         def forward(self, x):
             return torch.where(x > 0, torch.ones_like(x, dtype=torch.float64), -1.0).float()
+
     export_graph(Leaky(), (torch.randn(1, 4),), ["x"], ["y"], tmp_path / "leaky.onnx")
     assert float64_tensors(tmp_path / "leaky.onnx")
 
 
 def test_missing_or_damaged_checkpoint_is_named_before_exporting(tmp_path, capsys):
     from pigkit.export import main
+
     run, out = tmp_path / "run", tmp_path / "model"
     (run / "mask").mkdir(parents=True)
     m = build_unet("tiny", 16)
     config = {"preset": "tiny", "resolution": 16, "overrides": {}, "device": "cpu", "torch": torch.__version__}
-    atomic_save({"ema": m.state_dict(), "iter": 1, "images_seen": 2, "wall_seconds": 1.0, "config": config},
-                run / "mask" / "ckpt.pt")
+    atomic_save(
+        {"ema": m.state_dict(), "iter": 1, "images_seen": 2, "wall_seconds": 1.0, "config": config}, run / "mask" / "ckpt.pt"
+    )
     argv = ["--run", str(run), "--out", str(out), "--name", "x"]
     assert main(argv) == 2
     assert f"error: {run / 'image' / 'ckpt.pt'}: checkpoint not found" in capsys.readouterr().err
@@ -140,6 +182,7 @@ def test_missing_or_damaged_checkpoint_is_named_before_exporting(tmp_path, capsy
 
 def test_manifest_carries_the_default_eta_and_a_bad_eta_is_refused(tmp_path, capsys):
     from pigkit.export import build_manifest, main
+
     assert build_manifest("m", 16, 50, {}, {})["sampler"]["eta"] == 0.0  # the paper's DDIM
     assert build_manifest("m", 16, 50, {}, {}, eta=1.0)["sampler"]["eta"] == 1.0
     with pytest.raises(SystemExit) as e:
@@ -149,6 +192,7 @@ def test_manifest_carries_the_default_eta_and_a_bad_eta_is_refused(tmp_path, cap
 
 def test_manifest_carries_the_default_clip_and_a_bad_clip_is_refused(tmp_path, capsys):
     from pigkit.export import build_manifest, main
+
     assert build_manifest("m", 16, 50, {}, {})["sampler"]["clip"] == "none"  # METHOD.md's loop
     assert build_manifest("m", 16, 50, {}, {}, clip="image")["sampler"]["clip"] == "image"
     with pytest.raises(SystemExit) as e:

@@ -1,5 +1,6 @@
 """recipes/gpu-sprint.sh end to end on the CPU at 16² (a synthetic folder, packed first): what
 comes back from a device call is what pigkit.export needs here."""
+
 import json
 import os
 import shutil
@@ -11,21 +12,30 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from test_pack import SAFE, TORCH2
 
+from pigkit.checkpoint import read_checkpoint
 from pigkit.export import main as export_main, run_onnx
 from pigkit.pack import EXPORT_KEYS, main as pack_main
-from pigkit.train import read_checkpoint
-from test_pack import SAFE, TORCH2, folder  # noqa: F401 (a fixture)
 
 TRAINING = Path(__file__).resolve().parents[1]
 RECIPE = TRAINING / "recipes" / "gpu-sprint.sh"
 # --bf16 needs PyTorch ≥ 2 (Debian's 1.13 autocast fails in GroupNorm on the CPU): the device has 2.x
 BF16 = "mask image" if TORCH2 else ""
-BACK = ["card.json", "logs.tar.gz", "results.json", "results.md", "run/image/ckpt.pt", "run/mask/ckpt.pt",
-        "samples.png", "sprint.log"]
+BACK = [
+    "card.json",
+    "logs.tar.gz",
+    "results.json",
+    "results.md",
+    "run/image/ckpt.pt",
+    "run/mask/ckpt.pt",
+    "samples.png",
+    "sprint.log",
+]
 
 try:
     import onnxruntime  # noqa: F401
+
     HAVE_ORT = True
 except ImportError:
     HAVE_ORT = shutil.which("node") is not None and (TRAINING.parent / "node_modules" / "onnxruntime-node").is_dir()
@@ -41,10 +51,30 @@ def packed(folder, tmp_path) -> Path:
 
 def sprint(tmp_path: Path, data: Path, **sizes) -> tuple[subprocess.CompletedProcess, Path]:
     out = tmp_path / "out"
-    env = {**os.environ, "OUT": str(out), "WORK": str(tmp_path / "work"), "DATA": str(data), "PYTHON": sys.executable,
-           "DEVICE": "cpu", "PRESET": "tiny", "RES": "16", "BATCH": "4", "ITERS": "3", "WARMUP": "2", "LOG_EVERY": "1",
-           "MASK_MINUTES": "0", "IMAGE_MINUTES": "0", "TOTAL_MINUTES": "0", "N": "4", "STEPS": "2", "EVAL_BATCH": "4",
-           "SEG_ITERS": "3", "THREADS": "1", "BF16": BF16, **sizes}
+    env = {
+        **os.environ,
+        "OUT": str(out),
+        "WORK": str(tmp_path / "work"),
+        "DATA": str(data),
+        "PYTHON": sys.executable,
+        "DEVICE": "cpu",
+        "PRESET": "tiny",
+        "RES": "16",
+        "BATCH": "4",
+        "ITERS": "3",
+        "WARMUP": "2",
+        "LOG_EVERY": "1",
+        "MASK_MINUTES": "0",
+        "IMAGE_MINUTES": "0",
+        "TOTAL_MINUTES": "0",
+        "N": "4",
+        "STEPS": "2",
+        "EVAL_BATCH": "4",
+        "SEG_ITERS": "3",
+        "THREADS": "1",
+        "BF16": BF16,
+        **sizes,
+    }
     proc = subprocess.run(["bash", str(RECIPE)], env=env, capture_output=True, text=True, timeout=300)
     return proc, out
 
@@ -54,7 +84,10 @@ def test_sprint_brings_back_what_export_needs(packed, folder, tmp_path):
     proc, out = sprint(tmp_path, packed)
     summary = proc.stdout.strip().splitlines()[-1]
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    assert summary.startswith("gpu-sprint: ok | tiny 16² batch 4 on ") and f" CPU, {os.cpu_count()} cores, torch {torch.__version__} |" in summary
+    assert (
+        summary.startswith("gpu-sprint: ok | tiny 16² batch 4 on ")
+        and f" CPU, {os.cpu_count()} cores, torch {torch.__version__} |" in summary
+    )
     assert "| mask 3 it, loss " in summary and "| image 3 it, loss " in summary
     assert "eval n=4 η=1: pair Dice " in summary and "| 8 files, " in summary
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) == BACK
@@ -69,14 +102,39 @@ def test_sprint_brings_back_what_export_needs(packed, folder, tmp_path):
         assert all(torch.equal(v.half(), ck["ema"][k]) for k, v in full["ema"].items())
     with tarfile.open(out / "logs.tar.gz") as tar:
         names = set(tar.getnames())
-    assert {"run/mask/log.csv", "run/mask/loss.png", "run/image/log.csv", "run/image/config.json",
-            "segmenter/segmenter.json", "eval/results.json"} <= names and not any(n.endswith(".pt") for n in names)
+    assert {
+        "run/mask/log.csv",
+        "run/mask/loss.png",
+        "run/image/log.csv",
+        "run/image/config.json",
+        "segmenter/segmenter.json",
+        "eval/results.json",
+    } <= names and not any(n.endswith(".pt") for n in names)
     results = json.loads((out / "results.json").read_text())
     assert results["n_generated"] == 4 and results["n_real_test"] == 2 and results["n_train"] == 4 and results["eta"] == 1
 
     model = tmp_path / "model"
-    assert export_main(["--run", str(out / "run"), "--out", str(model), "--name", "sprint16", "--steps", "2", "--eta", "1",
-                        "--card", str(out / "card.json"), "--data-license", str(folder / "LICENSE.txt")]) == 0
+    assert (
+        export_main(
+            [
+                "--run",
+                str(out / "run"),
+                "--out",
+                str(model),
+                "--name",
+                "sprint16",
+                "--steps",
+                "2",
+                "--eta",
+                "1",
+                "--card",
+                str(out / "card.json"),
+                "--data-license",
+                str(folder / "LICENSE.txt"),
+            ]
+        )
+        == 0
+    )
     manifest = json.loads((model / "manifest.json").read_text())
     assert manifest["resolution"] == [16, 16] and manifest["card"]["stepsTrained"] == {"mask": 3, "image": 3}
     assert manifest["card"]["metrics"]["generated"] == 4

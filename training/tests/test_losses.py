@@ -33,7 +33,7 @@ def test_image_loss_weights_by_sigmoid_of_condition():
     got = image_loss(Zero(), model_x, x0, y0, t, e1, e2, S, binarize_condition=True)
     c = mask_condition(model_x, q_sample(x0, t, e1, S), q_sample(y0, t, e2, S), t, S, True)
     assert set(c.unique().tolist()) <= {-1.0, 1.0}
-    assert torch.allclose(got, (e2 ** 2 * torch.sigmoid(c)).mean())
+    assert torch.allclose(got, (e2**2 * torch.sigmoid(c)).mean())
 
 
 def test_mask_condition_is_one_step_x0_estimate():
@@ -82,13 +82,18 @@ def test_siamese_terms_and_late_term():
     assert "late" in terms and terms["late"] > 0
     no_late, terms = siamese_image_loss(model_y, model_x, x0, y0, torch.tensor([500, 600, 700, 800]), e1, e2, S, progress=0.9)
     assert "late" not in terms
-    losses = _fit(lambda m: siamese_image_loss(m, model_x, x0, y0, t, e1, e2, S, progress=0.5,
-                                               generator=torch.Generator().manual_seed(1))[0], model_y)
+    losses = _fit(
+        lambda m: siamese_image_loss(m, model_x, x0, y0, t, e1, e2, S, progress=0.5, generator=torch.Generator().manual_seed(1))[
+            0
+        ],
+        model_y,
+    )
     assert sum(losses[-3:]) / 3 < 0.8 * losses[0]
 
 
 def test_min_snr_weight_by_hand():
     from pigkit.losses import min_snr_weight
+
     t = torch.tensor([0, 100, 500, 1023])
     w = min_snr_weight(t, S, 5.0).flatten()
     for i, step in enumerate(t.tolist()):
@@ -101,10 +106,10 @@ def test_weighted_losses_scale_each_sample():
     x0, y0, e1, e2 = batch()
     t = torch.tensor([10, 300, 600, 1000])
     w = torch.tensor([0.0, 1.0, 0.5, 2.0]).view(-1, 1, 1, 1)
-    per_sample = (e1 ** 2).mean(dim=(1, 2, 3))  # a zero model's error is ε itself
+    per_sample = (e1**2).mean(dim=(1, 2, 3))  # a zero model's error is ε itself
     assert torch.allclose(mask_loss(Zero(), x0, y0, t, e1, e2, S, w), (per_sample * w.flatten()).mean())
-    assert torch.equal(mask_loss(Zero(), x0, y0, t, e1, e2, S), (e1 ** 2).mean())
+    assert torch.equal(mask_loss(Zero(), x0, y0, t, e1, e2, S), (e1**2).mean())
     model_x = build_unet("tiny", 32).eval()
     c = mask_condition(model_x, q_sample(x0, t, e1, S), q_sample(y0, t, e2, S), t, S, True)
     got = image_loss(Zero(), model_x, x0, y0, t, e1, e2, S, True, w)
-    assert torch.allclose(got, (e2 ** 2 * torch.sigmoid(c) * w).mean())
+    assert torch.allclose(got, (e2**2 * torch.sigmoid(c) * w).mean())

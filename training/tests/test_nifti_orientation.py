@@ -8,6 +8,7 @@ column 0 on the left and row 0 at the top; in neurological convention (the patie
 screen's left) mirrored left-right, as every SimpleITK-written 2D image is. The test builds both
 views from nibabel's RAS-canonical array and compares them with the PNG.
 """
+
 import shutil
 import subprocess
 from pathlib import Path
@@ -25,8 +26,25 @@ CASE = "pig_0000000001"
 
 
 def generate(out: Path, fmt: str) -> None:
-    cmd = ["npm", "run", "-s", "generate", "--", "--model", str(TINY), "--seed", "1", "--count", "1",
-           "--format", fmt, "--out", str(out), "--threads", "1"]
+    cmd = [
+        "npm",
+        "run",
+        "-s",
+        "generate",
+        "--",
+        "--model",
+        str(TINY),
+        "--seed",
+        "1",
+        "--count",
+        "1",
+        "--format",
+        fmt,
+        "--out",
+        str(out),
+        "--threads",
+        "1",
+    ]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
 

@@ -3,8 +3,14 @@ import numpy as np
 from pigkit.noise import NoiseStream, gaussian
 
 # The same numbers are asserted by src/core/noise.test.ts: the two implementations must agree.
-SEED42_STREAM0 = [0.6362303495407104, 0.6514421701431274, 0.8308018445968628, -1.9218769073486328,
-                  2.2217392921447754, 0.3712368905544281]
+SEED42_STREAM0 = [
+    0.6362303495407104,
+    0.6514421701431274,
+    0.8308018445968628,
+    -1.9218769073486328,
+    2.2217392921447754,
+    0.3712368905544281,
+]
 SEED0_STREAM1 = [-0.4700791537761688, 1.4765856266021729, 0.7984758615493774]
 
 
@@ -43,5 +49,6 @@ def test_standard_normal_statistics():
 
 def test_seed_range_is_checked():
     import pytest
+
     with pytest.raises(ValueError, match="seed"):
-        NoiseStream(2 ** 32, 0)
+        NoiseStream(2**32, 0)

@@ -1,4 +1,5 @@
 """Weights read back out of exported ONNX files (`pigkit.train --init-from`)."""
+
 import json
 import shutil
 from pathlib import Path
@@ -6,9 +7,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from pigkit.checkpoint import read_checkpoint
 from pigkit.export import export_unet
 from pigkit.onnx_import import OnnxImportError, init_from_bundle, unet_state_from_onnx
-from pigkit.train import main, parse_args, read_checkpoint, train
+from pigkit.train import main, parse_args, train
 from pigkit.unet import build_unet
 
 TINY = Path(__file__).resolve().parents[2] / "public" / "models" / "tiny"
@@ -42,8 +44,28 @@ def test_another_preset_or_resolution_or_not_onnx_is_refused(tmp_path):
 def test_init_from_the_shipped_tiny_pair_counts_on_from_its_card(pair_folder, tmp_path, capsys):
     card = json.loads((TINY / "manifest.json").read_text())["card"]
     run = tmp_path / "run"
-    argv = ["--data", str(pair_folder), "--out", str(run), "--preset", "tiny", "--resolution", "32", "--batch", "2",
-            "--log-every", "1", "--ckpt-every", "1", "--threads", "1", "--init-from", str(TINY), "--folds", ""]
+    argv = [
+        "--data",
+        str(pair_folder),
+        "--out",
+        str(run),
+        "--preset",
+        "tiny",
+        "--resolution",
+        "32",
+        "--batch",
+        "2",
+        "--log-every",
+        "1",
+        "--ckpt-every",
+        "1",
+        "--threads",
+        "1",
+        "--init-from",
+        str(TINY),
+        "--folds",
+        "",
+    ]
     done = card["stepsTrained"]["mask"]
     train(parse_args(["--model", "mask", "--iters", str(done + 2)] + argv))
     ck = read_checkpoint(run / "mask" / "ckpt.pt")
@@ -58,6 +80,27 @@ def test_init_from_the_shipped_tiny_pair_counts_on_from_its_card(pair_folder, tm
     assert "no manifest.json" in capsys.readouterr().err
     other = tmp_path / "other"
     shutil.copytree(TINY, other)
-    assert main(["--model", "mask", "--iters", "1", "--out", str(tmp_path / "r2"), "--data", str(pair_folder),
-                 "--preset", "compact", "--resolution", "32", "--folds", "", "--init-from", str(other)]) == 2
+    assert (
+        main(
+            [
+                "--model",
+                "mask",
+                "--iters",
+                "1",
+                "--out",
+                str(tmp_path / "r2"),
+                "--data",
+                str(pair_folder),
+                "--preset",
+                "compact",
+                "--resolution",
+                "32",
+                "--folds",
+                "",
+                "--init-from",
+                str(other),
+            ]
+        )
+        == 2
+    )
     assert "preset tiny, not compact" in capsys.readouterr().err

@@ -1,27 +1,18 @@
 """pigkit.pack: a packed dataset is the folder it was made from (the same tensors, the same
 training), and a float16 checkpoint is what export and evaluate read."""
+
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
+from pigkit.checkpoint import load_model_checkpoint, read_checkpoint
 from pigkit.data import DataError, open_dataset, read_pack
 from pigkit.pack import EXPORT_KEYS, half_checkpoint, main as pack_main
-from pigkit.train import load_model_checkpoint, main as train_main, read_checkpoint
+from pigkit.train import main as train_main
 
 TORCH2 = int(torch.__version__.split(".")[0]) >= 2
 # a float16 checkpoint is plain data: PyTorch ≥ 2 loads it with weights_only (1.13's unpickler reads no floats)
 SAFE = {"weights_only": True} if TORCH2 else {}
-
-
-@pytest.fixture
-def folder(pair_folder):
-    """The six synthetic pairs in folds 1-4, one of them a 16-bit image."""
-    (pair_folder / "5-fold-cv.csv").write_text("ID,kFold\n" + "".join(f"bus_{i:04d}-l,{[1, 2, 3, 1, 4, 4][i]}\n" for i in range(6)))
-    rng = np.random.default_rng(2)
-    Image.fromarray(rng.integers(1000, 40000, (40, 48)).astype(np.uint16)).save(pair_folder / "Images" / "bus_0002-l.png")
-    (pair_folder / "LICENSE.txt").write_text("the data's notice")
-    return pair_folder
 
 
 def test_a_pack_is_the_folder(folder, tmp_path):
@@ -33,8 +24,24 @@ def test_a_pack_is_the_folder(folder, tmp_path):
         a, b = open_dataset(folder, 12, folds), open_dataset(pack, 12, folds)
         assert a.case_ids == b.case_ids and torch.equal(a.images, b.images) and torch.equal(a.masks, b.masks)
     # training on either gives the same weights, bit for bit
-    args = ["--model", "mask", "--preset", "tiny", "--resolution", "12", "--folds", "1,2,3", "--batch", "2",
-            "--iters", "3", "--threads", "1", "--log-every", "1"]
+    args = [
+        "--model",
+        "mask",
+        "--preset",
+        "tiny",
+        "--resolution",
+        "12",
+        "--folds",
+        "1,2,3",
+        "--batch",
+        "2",
+        "--iters",
+        "3",
+        "--threads",
+        "1",
+        "--log-every",
+        "1",
+    ]
     for data, run in ((folder, "a"), (pack, "b")):
         assert train_main(args + ["--data", str(data), "--out", str(tmp_path / run)]) == 0
     ema = [read_checkpoint(tmp_path / run / "mask" / "ckpt.pt")["ema"] for run in "ab"]
@@ -65,10 +72,21 @@ def test_a_pack_names_what_does_not_fit(folder, tmp_path):
 
 def test_half_checkpoint_keeps_what_export_reads(tmp_path):
     from pigkit.unet import build_unet
+
     m = build_unet("tiny", 16)
     config = {"preset": "tiny", "resolution": 16, "overrides": {}}
-    torch.save({"model": m.state_dict(), "ema": {k: v.clone() for k, v in m.state_dict().items()}, "opt": {"big": torch.zeros(10000)}, "iter": 7,
-                "images_seen": 28, "wall_seconds": 1.5, "config": config}, tmp_path / "ckpt.pt")
+    torch.save(
+        {
+            "model": m.state_dict(),
+            "ema": {k: v.clone() for k, v in m.state_dict().items()},
+            "opt": {"big": torch.zeros(10000)},
+            "iter": 7,
+            "images_seen": 28,
+            "wall_seconds": 1.5,
+            "config": config,
+        },
+        tmp_path / "ckpt.pt",
+    )
     assert pack_main(["--checkpoint", str(tmp_path / "ckpt.pt"), "--out", str(tmp_path / "back" / "ckpt.pt")]) == 0
     slim = torch.load(tmp_path / "back" / "ckpt.pt", **SAFE)
     assert set(slim) == set(EXPORT_KEYS) and slim["iter"] == 7

@@ -1,5 +1,6 @@
 """pigkit.pipeline: the studio CLI's pairs to the bit, the other modes against the PyTorch reference,
 and clear errors for bad folders and inputs."""
+
 import json
 import shutil
 import subprocess
@@ -9,14 +10,14 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from test_export import needs_ort
 
+from pigkit.checkpoint import load_model_checkpoint
 from pigkit.manifest import ManifestError, sha256_of
 from pigkit.pipeline import PigPipeline
 from pigkit.runtime import CPU, SessionError, node_runtime
 from pigkit.sampler import SeededNoise, sample_image_from_mask, segment_image
 from pigkit.schedule import Schedule
-from pigkit.train import load_model_checkpoint
-from test_export import needs_ort
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "public" / "models" / "tiny"
@@ -83,8 +84,9 @@ def test_modes_follow_the_pytorch_reference(pipe):
     out = pipe(seed=9, mode="mask2image", mask=(mask[0, 0] > 0).numpy())
     assert np.abs(out.image - ref.image[0, 0].numpy()).max() < 1e-4
     image = out.image_uint8  # an 8-bit image in, as a user's upload
-    ref = segment_image(model_x, torch.from_numpy(image.astype(np.float32) / 127.5 - 1).view(1, 1, 32, 32), s, 8,
-                        SeededNoise([2], (32, 32)))
+    ref = segment_image(
+        model_x, torch.from_numpy(image.astype(np.float32) / 127.5 - 1).view(1, 1, 32, 32), s, 8, SeededNoise([2], (32, 32))
+    )
     seg = pipe(seed=2, mode="image2mask", image=image)
     assert np.array_equal(seg.image_uint8, image)  # ŷ₀ is reported as the user's image
     assert (seg.mask != (ref.mask[0, 0] > 0).numpy()).sum() <= 2  # B(·) may flip a pixel on its threshold
@@ -94,7 +96,12 @@ def test_modes_follow_the_pytorch_reference(pipe):
 def test_callback_sees_every_step(pipe):
     frames = []
     out = pipe(num_inference_steps=4, seed=1, callback=frames.append)
-    assert [(f.index, f.t, f.t_prev, f.total) for f in frames] == [(0, 768, 512, 4), (1, 512, 256, 4), (2, 256, 0, 4), (3, 0, -1, 4)]
+    assert [(f.index, f.t, f.t_prev, f.total) for f in frames] == [
+        (0, 768, 512, 4),
+        (1, 512, 256, 4),
+        (2, 256, 0, 4),
+        (3, 0, -1, 4),
+    ]
     assert np.array_equal(frames[-1].c > 0, out.mask > 0) and np.array_equal(frames[-1].y0, out.image)
     assert all(f.x0.shape == f.y0.shape == f.c.shape == (32, 32) for f in frames)
 

@@ -1,5 +1,6 @@
 """Interrupted training loses nothing: a resumed run ends bit-identical to an uninterrupted one, a
 checkpoint half-written by a killed process is never taken as the latest, a corrupt one is named."""
+
 import csv
 import os
 import signal
@@ -11,9 +12,10 @@ from pathlib import Path
 
 import pytest
 import torch
-
-from pigkit.train import CheckpointError, atomic_save, main, read_checkpoint, train
 from test_train_cli import args_for
+
+from pigkit.checkpoint import CheckpointError, atomic_save, read_checkpoint
+from pigkit.train import main, train
 
 TRAINING = Path(__file__).resolve().parents[1]
 
@@ -29,7 +31,12 @@ def assert_same_state(a: dict, b: dict) -> None:
     for p in sa:
         for k in sa[p]:
             assert torch.equal(torch.as_tensor(sa[p][k]), torch.as_tensor(sb[p][k])), f"opt.{p}.{k} differs"
-    assert (a["iter"], a["epoch"], a["ema_updates"], a["images_seen"]) == (b["iter"], b["epoch"], b["ema_updates"], b["images_seen"])
+    assert (a["iter"], a["epoch"], a["ema_updates"], a["images_seen"]) == (
+        b["iter"],
+        b["epoch"],
+        b["ema_updates"],
+        b["images_seen"],
+    )
 
 
 def log_rows(out: Path) -> list[tuple[int, str]]:
@@ -59,8 +66,9 @@ def test_image_model_resumes_identically(pair_folder, tmp_path):
     train(args_for(pair_folder, tmp_path / "whole", model="image", iters=5, mask_ckpt=mask_ckpt))
     train(args_for(pair_folder, tmp_path / "split", model="image", iters=2, mask_ckpt=mask_ckpt))
     train(args_for(pair_folder, tmp_path / "split", model="image", iters=5, mask_ckpt=mask_ckpt, resume=True))
-    assert_same_state(read_checkpoint(tmp_path / "whole" / "image" / "ckpt.pt"),
-                      read_checkpoint(tmp_path / "split" / "image" / "ckpt.pt"))
+    assert_same_state(
+        read_checkpoint(tmp_path / "whole" / "image" / "ckpt.pt"), read_checkpoint(tmp_path / "split" / "image" / "ckpt.pt")
+    )
 
 
 def test_sigkill_mid_training_then_resume(pair_folder, tmp_path):
@@ -68,9 +76,31 @@ def test_sigkill_mid_training_then_resume(pair_folder, tmp_path):
     the resumed run finishes with a valid checkpoint equal to an uninterrupted run's, and log.csv
     holds each iteration once."""
     killed = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "pigkit.train", "--model", "mask", "--data", str(pair_folder), "--out", str(killed),
-           "--preset", "tiny", "--resolution", "16", "--batch", "2", "--iters", "100000", "--log-every", "1",
-           "--ckpt-every", "2", "--threads", "1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pigkit.train",
+        "--model",
+        "mask",
+        "--data",
+        str(pair_folder),
+        "--out",
+        str(killed),
+        "--preset",
+        "tiny",
+        "--resolution",
+        "16",
+        "--batch",
+        "2",
+        "--iters",
+        "100000",
+        "--log-every",
+        "1",
+        "--ckpt-every",
+        "2",
+        "--threads",
+        "1",
+    ]
     proc = subprocess.Popen(cmd, cwd=TRAINING, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         log = killed / "mask" / "log.csv"
@@ -101,13 +131,36 @@ def test_sigterm_or_ctrl_c_stops_at_an_iteration_with_a_checkpoint(pair_folder, 
     checkpoint is at the last iteration, not the last --ckpt-every), and the resumed run's weights
     and log (rows averaging iterations on both sides of the stop too) equal an uninterrupted run's."""
     stopped = tmp_path / "stopped"
-    cmd = [sys.executable, "-m", "pigkit.train", "--model", "mask", "--data", str(pair_folder), "--out", str(stopped),
-           "--preset", "tiny", "--resolution", "16", "--batch", "2", "--iters", "100000", "--log-every", "3",
-           "--ckpt-every", "100000", "--threads", "1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pigkit.train",
+        "--model",
+        "mask",
+        "--data",
+        str(pair_folder),
+        "--out",
+        str(stopped),
+        "--preset",
+        "tiny",
+        "--resolution",
+        "16",
+        "--batch",
+        "2",
+        "--iters",
+        "100000",
+        "--log-every",
+        "3",
+        "--ckpt-every",
+        "100000",
+        "--threads",
+        "1",
+    ]
     # SIGINT as in a terminal: a test runner started in the background hands its children SIGINT ignored
     default_sigint = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
-    proc = subprocess.Popen(cmd, cwd=TRAINING, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=default_sigint)
+    proc = subprocess.Popen(
+        cmd, cwd=TRAINING, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint
+    )
     try:
         log = stopped / "mask" / "log.csv"
         deadline = time.time() + 120
@@ -137,8 +190,10 @@ def test_old_checkpoint_without_resume_fields_still_resumes(pair_folder, tmp_pat
     train(args_for(pair_folder, out, iters=3))
     path = out / "mask" / "ckpt.pt"
     ck = read_checkpoint(path)
-    old = {k: ck[k] for k in ("model", "ema", "ema_updates", "opt", "plateau", "iter", "epoch", "images_seen",
-                               "wall_seconds", "config")}
+    old = {
+        k: ck[k]
+        for k in ("model", "ema", "ema_updates", "opt", "plateau", "iter", "epoch", "images_seen", "wall_seconds", "config")
+    }
     old["rng"] = ck["rng_states"][0]["torch"]  # the format before resume state: one torch RNG state
     atomic_save(old, path)
     capsys.readouterr()
@@ -157,11 +212,12 @@ def test_killed_during_save_keeps_the_previous_checkpoint(pair_folder, tmp_path)
     before = path.read_bytes()
     script = (
         "import os, signal, sys, torch\n"
-        "from pigkit.train import atomic_save\n"
+        "from pigkit.checkpoint import atomic_save\n"
         "class Die:\n"
         "    def __reduce__(self):\n"
         "        os.kill(os.getpid(), signal.SIGKILL)\n"
-        "atomic_save({'a': torch.zeros(1 << 20), 'b': Die()}, __import__('pathlib').Path(sys.argv[1]))\n")
+        "atomic_save({'a': torch.zeros(1 << 20), 'b': Die()}, __import__('pathlib').Path(sys.argv[1]))\n"
+    )
     proc = subprocess.run([sys.executable, "-c", script, str(path)], cwd=TRAINING)
     assert proc.returncode == -signal.SIGKILL
     assert path.read_bytes() == before
@@ -184,8 +240,25 @@ def test_corrupt_checkpoint_is_named_not_a_trace(pair_folder, tmp_path, capsys, 
     with pytest.raises(CheckpointError, match=rf"{path}: .*cannot be read"):
         read_checkpoint(path)
     capsys.readouterr()
-    argv = ["--model", "mask", "--data", str(pair_folder), "--out", str(out), "--preset", "tiny", "--resolution", "16",
-            "--batch", "2", "--iters", "4", "--threads", "1", "--resume"]
+    argv = [
+        "--model",
+        "mask",
+        "--data",
+        str(pair_folder),
+        "--out",
+        str(out),
+        "--preset",
+        "tiny",
+        "--resolution",
+        "16",
+        "--batch",
+        "2",
+        "--iters",
+        "4",
+        "--threads",
+        "1",
+        "--resume",
+    ]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: {path}: ") and "Traceback" not in err
@@ -198,8 +271,25 @@ def test_checkpoint_without_the_needed_fields_is_named(pair_folder, tmp_path, ca
     out = tmp_path / "run"
     (out / "mask").mkdir(parents=True)
     atomic_save({"something": 1}, out / "mask" / "ckpt.pt")
-    argv = ["--model", "mask", "--data", str(pair_folder), "--out", str(out), "--preset", "tiny", "--resolution", "16",
-            "--batch", "2", "--iters", "4", "--threads", "1", "--resume"]
+    argv = [
+        "--model",
+        "mask",
+        "--data",
+        str(pair_folder),
+        "--out",
+        str(out),
+        "--preset",
+        "tiny",
+        "--resolution",
+        "16",
+        "--batch",
+        "2",
+        "--iters",
+        "4",
+        "--threads",
+        "1",
+        "--resume",
+    ]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "ckpt.pt: not a pigkit training checkpoint" in err and "'model'" in err
@@ -208,22 +298,57 @@ def test_checkpoint_without_the_needed_fields_is_named(pair_folder, tmp_path, ca
 def test_two_process_run_resumes_identically(pair_folder, tmp_path):
     """DistributedDataParallel on CPU (gloo), two processes started as torchrun would: each process's
     share of the shuffle and its own noise stream come back after a resume."""
+
     def ddp(out, iters, *extra):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         procs = []
         for rank in (0, 1):
-            env = dict(os.environ, RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1",
-                       MASTER_PORT=str(port))
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "pigkit.train", "--model", "mask", "--data", str(pair_folder), "--out", str(out),
-                 "--preset", "tiny", "--resolution", "16", "--batch", "1", "--iters", str(iters), "--log-every", "1",
-                 "--ckpt-every", "2", "--threads", "1", "--device", "cpu", *extra],
-                cwd=TRAINING, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+            env = dict(
+                os.environ, RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port)
+            )
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "pigkit.train",
+                        "--model",
+                        "mask",
+                        "--data",
+                        str(pair_folder),
+                        "--out",
+                        str(out),
+                        "--preset",
+                        "tiny",
+                        "--resolution",
+                        "16",
+                        "--batch",
+                        "1",
+                        "--iters",
+                        str(iters),
+                        "--log-every",
+                        "1",
+                        "--ckpt-every",
+                        "2",
+                        "--threads",
+                        "1",
+                        "--device",
+                        "cpu",
+                        *extra,
+                    ],
+                    cwd=TRAINING,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+            )
         for p in procs:
             _, err = p.communicate(timeout=300)
             assert p.returncode == 0, err
+
     ddp(tmp_path / "whole", 5)
     ddp(tmp_path / "split", 4)  # 6 pairs, 3 per process and epoch: 4 stops one batch into epoch 1
     ddp(tmp_path / "split", 5, "--resume")
@@ -243,12 +368,29 @@ def trained_two_iterations(pair_folder, tmp_path, capsys) -> tuple[Path, Path, b
 
 def test_a_forgotten_resume_does_not_overwrite_the_checkpoint(pair_folder, tmp_path, capsys):
     out, path, before = trained_two_iterations(pair_folder, tmp_path, capsys)
-    argv = ["--model", "mask", "--data", str(pair_folder), "--out", str(out), "--preset", "tiny", "--resolution", "16",
-            "--batch", "2", "--iters", "4", "--threads", "1", "--ckpt-every", "1"]
+    argv = [
+        "--model",
+        "mask",
+        "--data",
+        str(pair_folder),
+        "--out",
+        str(out),
+        "--preset",
+        "tiny",
+        "--resolution",
+        "16",
+        "--batch",
+        "2",
+        "--iters",
+        "4",
+        "--threads",
+        "1",
+        "--ckpt-every",
+        "1",
+    ]
     assert main(argv) == 2
     assert f"error: {path} exists: add --resume to continue that run" in capsys.readouterr().err
     assert path.read_bytes() == before and log_iters(out / "mask") == [1, 2]
-
 
 
 def test_resuming_a_finished_run_leaves_its_checkpoint_byte_for_byte(pair_folder, tmp_path, capsys):
@@ -260,10 +402,13 @@ def test_resuming_a_finished_run_leaves_its_checkpoint_byte_for_byte(pair_folder
     train(args_for(pair_folder, out, iters=3, resume=True))  # a longer --iters still goes on
     assert read_checkpoint(path)["iter"] == 3
 
+
 def test_killed_before_its_first_checkpoint_the_log_starts_over(pair_folder, tmp_path):
     out = tmp_path / "run"
     (out / "mask").mkdir(parents=True)
-    (out / "mask" / "log.csv").write_text("iter,epoch,loss,lr,images_per_s,wall_seconds\n1,0,1.0,2e-4,5,0.1\n2,0,1.0,2e-4,5,0.2\n")
+    (out / "mask" / "log.csv").write_text(
+        "iter,epoch,loss,lr,images_per_s,wall_seconds\n1,0,1.0,2e-4,5,0.1\n2,0,1.0,2e-4,5,0.2\n"
+    )
     train(args_for(pair_folder, out, iters=3, resume=True))
     assert log_iters(out / "mask") == [1, 2, 3]
 

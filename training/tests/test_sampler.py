@@ -51,7 +51,7 @@ def test_joint_loop_matches_formulas_by_hand():
 
 def test_eta_draws_z_from_streams_2_and_3():
     mx, my = Spy(0.0), Spy(0.0)
-    res = sample_pair(mx, my, S, 2, SeededNoise([3], (RES, RES)), eta=1.0, keep_frames=True)
+    sample_pair(mx, my, S, 2, SeededNoise([3], (RES, RES)), eta=1.0, keep_frames=True)
     x = torch.from_numpy(gaussian(3, 0, RES * RES)).view(1, 1, RES, RES).double()
     k = S.ddim_coefficients(512, 0, 1.0)
     z = torch.from_numpy(gaussian(3, 2, RES * RES)).view(1, 1, RES, RES).double()
@@ -73,7 +73,7 @@ def test_image_to_mask_renoises_the_image_with_one_fixed_eps():
     image = torch.rand(1, 1, RES, RES) * 2 - 1
     res = segment_image(mx, image, S, 2, SeededNoise([5], (RES, RES)))
     eps = torch.from_numpy(gaussian(5, 4, RES * RES)).view(1, 1, RES, RES)
-    for (inp, t) in mx.calls:
+    for inp, t in mx.calls:
         a = S.alpha_bar(int(t))
         assert torch.allclose(inp[:, 1:], math.sqrt(a) * image + math.sqrt(1 - a) * eps, atol=1e-6)
     assert res.image is None and set(res.mask.unique().tolist()) <= {-1.0, 1.0}
@@ -88,8 +88,10 @@ def test_batched_torch_noise_runs_a_batch():
 def test_clip_keeps_the_reference_loop_bit_exact_and_bounds_only_its_chains():
     torch.manual_seed(0)
     mx, my = build_unet("tiny", RES).eval(), build_unet("tiny", RES).eval()  # untrained: estimates far outside ±1
-    run = {m: sample_pair(mx, my, S, 4, SeededNoise([5], (RES, RES)), eta=1.0, keep_frames=True, clip=m)
-           for m in ("none", "image", "both")}
+    run = {
+        m: sample_pair(mx, my, S, 4, SeededNoise([5], (RES, RES)), eta=1.0, keep_frames=True, clip=m)
+        for m in ("none", "image", "both")
+    }
     ref = sample_pair(mx, my, S, 4, SeededNoise([5], (RES, RES)), eta=1.0, keep_frames=True)
     for a, b in zip(ref.frames, run["none"].frames):
         assert torch.equal(a.x0, b.x0) and torch.equal(a.y0, b.y0)

@@ -72,6 +72,7 @@ def test_q_sample_inverts_predict_x0():
 def test_clip_estimate_by_hand():
     """Only pixels whose x̂₀ leaves [−1, 1] change: x̂₀ to ±1, ε to what the clamped x̂₀ implies."""
     from pigkit.schedule import clip_estimate
+
     for t in (0, 300, 1023):
         k = S.ddim_coefficients(t, t - 1, 0.0)
         x_t = torch.tensor([[[[0.5, -2.0, 3.0, 0.1]]]])
@@ -81,10 +82,15 @@ def test_clip_estimate_by_hand():
         for i in range(4):
             raw = (x_t.flatten()[i].item() - math.sqrt(1 - S.alpha_bar(t)) * eps.flatten()[i].item()) / math.sqrt(S.alpha_bar(t))
             if abs(raw) <= 1:
-                assert got_x0.flatten()[i].item() == x0.flatten()[i].item() and got_eps.flatten()[i].item() == eps.flatten()[i].item()
+                assert (
+                    got_x0.flatten()[i].item() == x0.flatten()[i].item()
+                    and got_eps.flatten()[i].item() == eps.flatten()[i].item()
+                )
             else:
                 assert got_x0.flatten()[i].item() == math.copysign(1.0, raw)
-                want = (x_t.flatten()[i].item() - math.sqrt(S.alpha_bar(t)) * math.copysign(1.0, raw)) / math.sqrt(1 - S.alpha_bar(t))
+                want = (x_t.flatten()[i].item() - math.sqrt(S.alpha_bar(t)) * math.copysign(1.0, raw)) / math.sqrt(
+                    1 - S.alpha_bar(t)
+                )
                 assert got_eps.flatten()[i].item() == pytest.approx(want, rel=1e-5)
         assert (got_x0.abs() <= 1).all()
         # no clip: the very same tensors; a [1] flag tensor (the step graphs' input) agrees with the bool
@@ -96,6 +102,7 @@ def test_clip_estimate_by_hand():
 
 def test_clip_modes_name_their_chains():
     from pigkit.schedule import clip_chains
+
     assert [clip_chains(m) for m in ("none", "image", "both")] == [(False, False), (False, True), (True, True)]
     with pytest.raises(ValueError, match="clip must be one of"):
         clip_chains("mask")

@@ -1,12 +1,13 @@
 """The committed model folders and fixtures are what the kit says they are."""
+
 import hashlib
 import json
 from pathlib import Path
 
 import pytest
+from test_export import needs_ort
 
 from pigkit.golden import make_golden
-from test_export import needs_ort
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS = sorted((REPO / "public" / "models").glob("*/manifest.json"))
@@ -19,7 +20,7 @@ def test_manifest_matches_its_files(manifest_path):
     m = json.loads(manifest_path.read_text())
     assert m["format"] == 1 and m["schedule"] == {"kind": "linear", "betaStart": 1e-4, "betaEnd": 0.02, "T": 1024}
     h, w = m["resolution"]
-    for key, e in m["models"].items():
+    for e in m["models"].values():
         data = (manifest_path.parent / e["file"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == e["sha256"], f"{e['file']} does not match its sha256"
     for role in ("mask", "image"):
@@ -30,11 +31,14 @@ def test_manifest_matches_its_files(manifest_path):
 
 @needs_ort
 def test_tiny_onnx_files_are_the_committed_weights():
+    from pigkit.checkpoint import load_model_checkpoint
     from pigkit.export import parity_error
-    from pigkit.train import load_model_checkpoint
+
     for role in ("mask", "image"):
         model = load_model_checkpoint(TINY_WEIGHTS / role / "ckpt.pt")
-        err = parity_error(model, REPO / "public" / "models" / "tiny" / f"{role}.onnx", ["x", "t"], [[1, 2, 32, 32], [1]], trials=1)
+        err = parity_error(
+            model, REPO / "public" / "models" / "tiny" / f"{role}.onnx", ["x", "t"], [[1, 2, 32, 32], [1]], trials=1
+        )
         assert err["eps"] < 1e-4
 
 

@@ -4,13 +4,34 @@ from pathlib import Path
 import pytest
 import torch
 
+from pigkit.checkpoint import read_checkpoint
 from pigkit.onnx_import import init_from_bundle
-from pigkit.train import BF16_UNSUPPORTED, main, parse_args, read_checkpoint, train
+from pigkit.train import BF16_UNSUPPORTED, main, parse_args, train
 
 
 def args_for(folder, out, model="mask", iters=3, **extra):
-    argv = ["--model", model, "--data", str(folder), "--out", str(out), "--preset", "tiny", "--resolution", "16",
-            "--batch", "2", "--iters", str(iters), "--log-every", "1", "--ckpt-every", "2", "--threads", "1"]
+    argv = [
+        "--model",
+        model,
+        "--data",
+        str(folder),
+        "--out",
+        str(out),
+        "--preset",
+        "tiny",
+        "--resolution",
+        "16",
+        "--batch",
+        "2",
+        "--iters",
+        str(iters),
+        "--log-every",
+        "1",
+        "--ckpt-every",
+        "2",
+        "--threads",
+        "1",
+    ]
     for k, v in extra.items():
         argv += [f"--{k.replace('_', '-')}"] + ([] if v is True else [str(v)])
     return parse_args(argv)
@@ -41,8 +62,24 @@ def test_bad_data_gives_a_message_not_a_trace(tmp_path, capsys):
 
 
 def test_image_model_needs_the_mask_model(pair_folder, tmp_path, capsys):
-    code = main(["--model", "image", "--data", str(pair_folder), "--out", str(tmp_path / "o"), "--preset", "tiny",
-                 "--resolution", "16", "--iters", "1", "--threads", "1"])
+    code = main(
+        [
+            "--model",
+            "image",
+            "--data",
+            str(pair_folder),
+            "--out",
+            str(tmp_path / "o"),
+            "--preset",
+            "tiny",
+            "--resolution",
+            "16",
+            "--iters",
+            "1",
+            "--threads",
+            "1",
+        ]
+    )
     assert code == 2 and "checkpoint not found" in capsys.readouterr().err
 
 
@@ -62,9 +99,36 @@ def test_warmup_ramps_the_learning_rate_and_resumes_mid_ramp(pair_folder, tmp_pa
 def test_warmup_counts_from_an_init_from_start(pair_folder, tmp_path):
     tiny = Path(__file__).resolve().parents[2] / "public" / "models" / "tiny"
     out = tmp_path / "run"
-    argv = ["--model", "mask", "--data", str(pair_folder), "--out", str(out), "--preset", "tiny", "--resolution", "32",
-            "--batch", "2", "--iters", "100000", "--log-every", "1", "--ckpt-every", "1", "--threads", "1", "--folds", "",
-            "--init-from", str(tiny), "--warmup", "2", "--lr", "1e-3"]
+    argv = [
+        "--model",
+        "mask",
+        "--data",
+        str(pair_folder),
+        "--out",
+        str(out),
+        "--preset",
+        "tiny",
+        "--resolution",
+        "32",
+        "--batch",
+        "2",
+        "--iters",
+        "100000",
+        "--log-every",
+        "1",
+        "--ckpt-every",
+        "1",
+        "--threads",
+        "1",
+        "--folds",
+        "",
+        "--init-from",
+        str(tiny),
+        "--warmup",
+        "2",
+        "--lr",
+        "1e-3",
+    ]
     done = init_from_bundle(tiny, "mask", "tiny", 32)[1]["iters"]  # the ramp starts at the shipped pair's count
     a = parse_args(argv)
     a.iters = done + 3
