@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { defineConfig, type Plugin } from 'vite';
 import { CSP, CSP_META, DEV_CSP } from './src/security/csp.mjs';
 
 // WASM threads (SharedArrayBuffer) need cross-origin isolation, in dev and in preview alike.
@@ -36,7 +36,9 @@ function bundledModels(): Plugin {
     (existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : [])
       .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'manifest.json')))
       .map((d) => {
-        const documents = readdirSync(join(dir, d.name)).filter((f) => /\.(md|txt)$/.test(f)).sort();
+        const documents = readdirSync(join(dir, d.name))
+          .filter((f) => /\.(md|txt)$/.test(f))
+          .sort();
         try {
           const m = JSON.parse(readFileSync(join(dir, d.name, 'manifest.json'), 'utf8'));
           return { folder: d.name, name: String(m.name ?? d.name), resolution: m.resolution ?? null, steps: m.sampler?.steps ?? null, documents };

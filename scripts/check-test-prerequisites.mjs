@@ -10,7 +10,14 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** Python module → the Debian package that provides it for /usr/bin/python3. */
-export const PYTHON_MODULES = { torch: 'python3-torch', onnx: 'python3-onnx', numpy: 'python3-numpy', PIL: 'python3-pil', pytest: 'python3-pytest', nibabel: 'python3-nibabel' };
+export const PYTHON_MODULES = {
+  torch: 'python3-torch',
+  onnx: 'python3-onnx',
+  numpy: 'python3-numpy',
+  PIL: 'python3-pil',
+  pytest: 'python3-pytest',
+  nibabel: 'python3-nibabel',
+};
 /** The Debian packages of everything the suite needs besides Python's. */
 export const TOOLS = { chromium: 'chromium', unzip: 'unzip' };
 export const DEBIAN_PACKAGES = [...Object.values(PYTHON_MODULES), ...Object.values(TOOLS)];
@@ -21,13 +28,21 @@ const onPath = (name) => spawnSync('sh', ['-c', `command -v ${name}`], { encodin
  * What is missing: Debian packages to install, and problems no package fixes (a custom interpreter,
  * node_modules). `defaults`: the interpreter and browser used where the environment names none.
  */
-export function missingPrerequisites(env = process.env, root = fileURLToPath(new URL('..', import.meta.url)), defaults = { python: '/usr/bin/python3', chromium: '/usr/bin/chromium' }) {
+export function missingPrerequisites(
+  env = process.env,
+  root = fileURLToPath(new URL('..', import.meta.url)),
+  defaults = { python: '/usr/bin/python3', chromium: '/usr/bin/chromium' },
+) {
   const packages = [];
   const other = [];
   const python = env.PIGKIT_PYTHON || defaults.python;
   const custom = Boolean(env.PIGKIT_PYTHON);
   // find_spec looks a module up without importing it (torch's import alone takes seconds)
-  const probe = spawnSync(python, ['-c', 'import importlib.util, sys; print(" ".join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))', ...Object.keys(PYTHON_MODULES)], { encoding: 'utf8' });
+  const probe = spawnSync(
+    python,
+    ['-c', 'import importlib.util, sys; print(" ".join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))', ...Object.keys(PYTHON_MODULES)],
+    { encoding: 'utf8' },
+  );
   if (probe.error || probe.status !== 0) {
     if (custom) other.push(`PIGKIT_PYTHON=${python} does not run (${probe.error?.message ?? probe.stderr.trim()})`);
     else packages.push(...Object.values(PYTHON_MODULES));

@@ -15,8 +15,18 @@ import { PositionEncoding, Workspace } from '@astral-sh/ruff-wasm-nodejs';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PYPROJECT = 'training/pyproject.toml';
 const EXCLUDES = ['exclude', 'extend-exclude'];
-const PATH_SETTINGS = ['include', 'extend-include', 'per-file-ignores', 'extend-per-file-ignores',
-  'src', 'force-exclude', 'respect-gitignore', 'extend', 'namespace-packages', 'per-file-target-version'];
+const PATH_SETTINGS = [
+  'include',
+  'extend-include',
+  'per-file-ignores',
+  'extend-per-file-ignores',
+  'src',
+  'force-exclude',
+  'respect-gitignore',
+  'extend',
+  'namespace-packages',
+  'per-file-target-version',
+];
 
 /** One TOML value of the kinds Ruff settings use: strings, numbers, booleans, arrays of them. */
 function parseValue(text, where) {
@@ -80,7 +90,7 @@ export function ruffOptions(toml, file = PYPROJECT) {
   toml.split('\n').forEach((raw, i) => {
     const line = stripComment(raw).trim();
     if (pending) {
-      pending.text += ' ' + line;
+      pending.text += ` ${line}`;
       if (pending.text.split('[').length === pending.text.split(']').length) {
         assign(pending.key, pending.text, `${file}:${pending.line + 1}`);
         pending = null;
@@ -95,7 +105,10 @@ export function ruffOptions(toml, file = PYPROJECT) {
       table = null;
       if (parts[0] === 'tool' && parts[1] === 'ruff') {
         const path = parts.slice(2).find((p) => PATH_SETTINGS.includes(p) || EXCLUDES.includes(p));
-        if (path) throw new Error(`${where}: ${path} depends on file paths, which the WebAssembly checker does not see; use a # noqa comment or a setting for every file`);
+        if (path)
+          throw new Error(
+            `${where}: ${path} depends on file paths, which the WebAssembly checker does not see; use a # noqa comment or a setting for every file`,
+          );
         table = options;
         for (const p of parts.slice(2)) table = table[p] ??= {};
       }
@@ -116,7 +129,9 @@ export function ruffOptions(toml, file = PYPROJECT) {
 /** Findings of one file's contents: lint diagnostics, then a format finding at the first line that differs. */
 export function lintFile(workspace, path, contents) {
   const findings = [];
-  const diagnostics = [...workspace.check(contents)].sort((x, y) => x.start_location.row - y.start_location.row || x.start_location.column - y.start_location.column);
+  const diagnostics = [...workspace.check(contents)].sort(
+    (x, y) => x.start_location.row - y.start_location.row || x.start_location.column - y.start_location.column,
+  );
   for (const d of diagnostics) {
     findings.push({ path, row: d.start_location.row, column: d.start_location.column, rule: d.code ?? 'syntax-error', message: d.message });
   }
@@ -141,7 +156,10 @@ export function trackedPython(root = ROOT) {
   const ls = spawnSync('git', ['ls-files', '-z', '--', 'training/*.py'], { cwd: root, encoding: 'utf8' });
   if (ls.status !== 0) throw new Error(`git ls-files failed: ${ls.stderr || ls.error?.message}`);
   // a tracked file deleted in the working tree is not there to check
-  return ls.stdout.split('\0').filter((p) => p && existsSync(join(root, p))).sort();
+  return ls.stdout
+    .split('\0')
+    .filter((p) => p && existsSync(join(root, p)))
+    .sort();
 }
 
 function main(argv) {
@@ -162,8 +180,7 @@ function main(argv) {
     all.push(...findings);
   }
   for (const f of all) console.log(`${f.path}:${f.row}:${f.column}: ${f.rule} ${f.message}`);
-  const summary = `ruff ${Workspace.version()} (WebAssembly), ${PYPROJECT} settings: ${files.length} files` +
-    (write ? `, ${rewritten} reformatted` : '');
+  const summary = `ruff ${Workspace.version()} (WebAssembly), ${PYPROJECT} settings: ${files.length} files${write ? `, ${rewritten} reformatted` : ''}`;
   if (all.length) {
     console.error(`${summary}: ${all.length} finding${all.length === 1 ? '' : 's'}`);
     return 1;

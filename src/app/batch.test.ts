@@ -3,10 +3,23 @@ import { describe, expect, it } from 'vitest';
 import { datasetAbout } from '../core/dataset/about';
 import { caseFiles, datasetFiles } from '../core/dataset/nnunet';
 import { zip } from '../core/dataset/zip';
+import { MAX_BATCH_SIZE } from '../core/limits';
 import { readZip } from '../testing/unzip';
 import type { BatchPair, BatchProgress, ModelInfo } from '../worker/api';
-import { MAX_BATCH_SIZE } from '../core/limits';
-import { APP_VERSION, areaPercent, batchProgressText, batchRemainingMs, comparePairs, datasetNameShown, datasetZip, datasetZipName, exportedPairs, isEmptyMask, parseBatchInputs, parseDatasetFolder } from './batch';
+import {
+  APP_VERSION,
+  areaPercent,
+  batchProgressText,
+  batchRemainingMs,
+  comparePairs,
+  datasetNameShown,
+  datasetZip,
+  datasetZipName,
+  exportedPairs,
+  isEmptyMask,
+  parseBatchInputs,
+  parseDatasetFolder,
+} from './batch';
 
 const H = 2;
 const W = 3;
@@ -83,7 +96,16 @@ describe('the dataset ZIP', () => {
     const bytes = await datasetZip(pairs, model, 'png', FOLDER);
     const files = readZip(bytes);
     expect([...files.keys()]).toEqual(
-      ['imagesTr/pig_0000000007_0000.png', 'labelsTr/pig_0000000007.png', 'imagesTr/pig_0000000008_0000.png', 'labelsTr/pig_0000000008.png', 'dataset.json', 'manifest.json', 'LICENSE-DATA.txt', 'MODEL-CARD.md'].map((p) => `${FOLDER}/${p}`),
+      [
+        'imagesTr/pig_0000000007_0000.png',
+        'labelsTr/pig_0000000007.png',
+        'imagesTr/pig_0000000008_0000.png',
+        'labelsTr/pig_0000000008.png',
+        'dataset.json',
+        'manifest.json',
+        'LICENSE-DATA.txt',
+        'MODEL-CARD.md',
+      ].map((p) => `${FOLDER}/${p}`),
     );
     const get = (path: string) => files.get(`${FOLDER}/${path}`)!;
     const label = pngjs.PNG.sync.read(Buffer.from(get('labelsTr/pig_0000000008.png')));
@@ -96,7 +118,15 @@ describe('the dataset ZIP', () => {
     expect(dataset.description).toMatch(/model "fake", trained on Some lesions, 12 pairs\. It carries LICENSE-DATA\.txt and MODEL-CARD\.md/);
     const manifest = JSON.parse(new TextDecoder().decode(get('manifest.json')));
     expect(manifest.model).toEqual(model.dataset);
-    expect(manifest.cases.map((c: { seed: number; steps: number; appVersion: string; empty: boolean; maskAreaFraction: number }) => [c.seed, c.steps, c.appVersion, c.empty, c.maskAreaFraction])).toEqual([
+    expect(
+      manifest.cases.map((c: { seed: number; steps: number; appVersion: string; empty: boolean; maskAreaFraction: number }) => [
+        c.seed,
+        c.steps,
+        c.appVersion,
+        c.empty,
+        c.maskAreaFraction,
+      ]),
+    ).toEqual([
       [7, 4, APP_VERSION, true, 0],
       [8, 4, APP_VERSION, false, 2 / 6],
     ]);
@@ -104,7 +134,13 @@ describe('the dataset ZIP', () => {
     const cli = [];
     for (const p of pairs) {
       const mask = Float32Array.from(p.mask, (v) => (v ? 1 : -1));
-      cli.push(await caseFiles({ seed: p.seed, mode: 'pair', steps: 4, eta: 0, clip: 'none', binarize: model.binarize, appVersion: APP_VERSION }, { mask, image: p.image }, [H, W]));
+      cli.push(
+        await caseFiles(
+          { seed: p.seed, mode: 'pair', steps: 4, eta: 0, clip: 'none', binarize: model.binarize, appVersion: APP_VERSION },
+          { mask, image: p.image },
+          [H, W],
+        ),
+      );
     }
     const about = datasetAbout(model.card, 'fake', ['LICENSE-DATA.txt', 'MODEL-CARD.md']);
     expect(bytes).toEqual(zip(datasetFiles(cli, model.dataset, { about, documents: model.documents }).map((f) => ({ ...f, path: `${FOLDER}/${f.path}` }))));
@@ -112,7 +148,9 @@ describe('the dataset ZIP', () => {
 
   it('writes NIfTI when asked, and refuses an empty export', async () => {
     const files = readZip(await datasetZip([pair(1, 1)], { ...model, documents: [] }, 'nifti', 'Dataset777_x'));
-    expect([...files.keys()]).toEqual(['imagesTr/pig_0000000001_0000.nii.gz', 'labelsTr/pig_0000000001.nii.gz', 'dataset.json', 'manifest.json'].map((p) => `Dataset777_x/${p}`));
+    expect([...files.keys()]).toEqual(
+      ['imagesTr/pig_0000000001_0000.nii.gz', 'labelsTr/pig_0000000001.nii.gz', 'dataset.json', 'manifest.json'].map((p) => `Dataset777_x/${p}`),
+    );
     const dataset = JSON.parse(new TextDecoder().decode(files.get('Dataset777_x/dataset.json')));
     expect(dataset.file_ending).toBe('.nii.gz');
     expect(dataset.description).toMatch(/The model's folder gave no data license file or model card\./);
@@ -123,7 +161,8 @@ describe('the dataset ZIP', () => {
     expect(parseDatasetFolder('501', '', 'busbra64')).toEqual({ folder: 'Dataset501_busbra64' });
     expect(parseDatasetFolder(' 7 ', 'My lesions (v2)', 'tiny')).toEqual({ folder: 'Dataset007_My-lesions-v2' });
     expect(datasetNameShown('', 'a b')).toBe('a-b');
-    for (const bad of ['0', '1000', '-1', '5.5', 'x', '']) expect(parseDatasetFolder(bad, '', 'tiny')).toMatch(/Dataset id must be a whole number from 1 to 999/);
+    for (const bad of ['0', '1000', '-1', '5.5', 'x', ''])
+      expect(parseDatasetFolder(bad, '', 'tiny')).toMatch(/Dataset id must be a whole number from 1 to 999/);
   });
 
   it('is named after the model, the first seed, the steps and the count', () => {

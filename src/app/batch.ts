@@ -1,11 +1,11 @@
 // The batch's pure parts: its inputs, progress and ETA, the pairs an export keeps, and the dataset
 // ZIP itself, which is src/core/dataset's (the CLI's files for the same seeds, zipped). No DOM.
 import { version as packageVersion } from '../../package.json';
-import { datasetAbout, datasetFolderName, DEFAULT_DATASET_ID, MAX_DATASET_ID, sanitizeDatasetName, underFolder } from '../core/dataset/about';
-import { caseFiles, datasetFiles, maskAreaFraction, type ImageFormat } from '../core/dataset/nnunet';
+import { DEFAULT_DATASET_ID, datasetAbout, datasetFolderName, MAX_DATASET_ID, sanitizeDatasetName, underFolder } from '../core/dataset/about';
+import { caseFiles, datasetFiles, type ImageFormat, maskAreaFraction } from '../core/dataset/nnunet';
 import { zip } from '../core/dataset/zip';
-import type { BatchPair, BatchProgress, GenerateResult, ModelInfo } from '../worker/api';
 import { MAX_BATCH_SIZE } from '../core/limits';
+import type { BatchPair, BatchProgress, GenerateResult, ModelInfo } from '../worker/api';
 import { MAX_SEED, parseBoundedInteger } from './config';
 import { estimateRemainingMs, formatDuration, pairBaseName } from './format';
 
@@ -18,7 +18,8 @@ export function parseBatchInputs(startText: string, sizeText: string): { startSe
   if (startSeed === null) return `Batch start seed must be a whole number from 0 to ${MAX_SEED}.`;
   const count = parseBoundedInteger(sizeText, 1, MAX_BATCH_SIZE);
   if (count === null) return `Batch size must be a whole number from 1 to ${MAX_BATCH_SIZE} (each pair is kept in memory until you download the dataset).`;
-  if (startSeed + count - 1 > MAX_SEED) return `The seeds ${startSeed} … ${startSeed + count - 1} go past ${MAX_SEED}; start at ${MAX_SEED - count + 1} at the most.`;
+  if (startSeed + count - 1 > MAX_SEED)
+    return `The seeds ${startSeed} … ${startSeed + count - 1} go past ${MAX_SEED}; start at ${MAX_SEED - count + 1} at the most.`;
   return { startSeed, count };
 }
 
@@ -60,7 +61,8 @@ export function exportedPairs<P extends Pick<BatchPair, 'seed' | 'mask'>>(pairs:
  */
 export function parseDatasetFolder(idText: string, nameText: string, modelName: string): { folder: string } | string {
   const id = parseBoundedInteger(idText, 1, MAX_DATASET_ID);
-  if (id === null) return `Dataset id must be a whole number from 1 to ${MAX_DATASET_ID} (nnU-Net's DatasetNNN; from ${DEFAULT_DATASET_ID} up for your own datasets).`;
+  if (id === null)
+    return `Dataset id must be a whole number from 1 to ${MAX_DATASET_ID} (nnU-Net's DatasetNNN; from ${DEFAULT_DATASET_ID} up for your own datasets).`;
   return { folder: datasetFolderName(id, nameText.trim() || modelName) };
 }
 
@@ -81,9 +83,19 @@ export async function datasetZip(
   if (pairs.length === 0) throw new Error('there is no pair to export');
   const cases = [];
   for (const p of pairs) {
-    cases.push(await caseFiles({ seed: p.seed, mode: p.mode, steps: p.steps, eta: p.eta, clip: p.clip, binarize: model.binarize, appVersion: APP_VERSION, format }, { mask: p.mask, image: p.image }, model.resolution));
+    cases.push(
+      await caseFiles(
+        { seed: p.seed, mode: p.mode, steps: p.steps, eta: p.eta, clip: p.clip, binarize: model.binarize, appVersion: APP_VERSION, format },
+        { mask: p.mask, image: p.image },
+        model.resolution,
+      ),
+    );
   }
-  const about = datasetAbout(model.card, model.dataset.name, model.documents.map((d) => d.path));
+  const about = datasetAbout(
+    model.card,
+    model.dataset.name,
+    model.documents.map((d) => d.path),
+  );
   return zip(underFolder(folder, datasetFiles(cases, model.dataset, { format, about, documents: model.documents })));
 }
 
@@ -94,10 +106,14 @@ export function datasetZipName(model: string, pairs: readonly Pick<GenerateResul
 }
 
 /** Whether a re-run gave the batch's pair: identical mask and image, else how far apart. */
-export function comparePairs(a: Pick<GenerateResult, 'mask' | 'image'>, b: Pick<GenerateResult, 'mask' | 'image'>): { identical: boolean; maskPixels: number; maxImageDiff: number } {
+export function comparePairs(
+  a: Pick<GenerateResult, 'mask' | 'image'>,
+  b: Pick<GenerateResult, 'mask' | 'image'>,
+): { identical: boolean; maskPixels: number; maxImageDiff: number } {
   let maskPixels = 0;
   let maxImageDiff = 0;
-  if (a.mask.length !== b.mask.length || a.image.length !== b.image.length) return { identical: false, maskPixels: Math.max(a.mask.length, b.mask.length), maxImageDiff: Infinity };
+  if (a.mask.length !== b.mask.length || a.image.length !== b.image.length)
+    return { identical: false, maskPixels: Math.max(a.mask.length, b.mask.length), maxImageDiff: Infinity };
   for (let i = 0; i < a.mask.length; i++) if (a.mask[i] !== b.mask[i]) maskPixels++;
   for (let i = 0; i < a.image.length; i++) maxImageDiff = Math.max(maxImageDiff, Math.abs(a.image[i] - b.image[i]));
   return { identical: maskPixels === 0 && maxImageDiff === 0, maskPixels, maxImageDiff };

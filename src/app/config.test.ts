@@ -39,7 +39,9 @@ describe('modelUrl / withStateParams', () => {
     expect(modelUrl('tiny', '/studio')).toBe('/studio/models/tiny/');
   });
   it('keeps other parameters and sets model, mode, seed, steps and clip', () => {
-    expect(withStateParams('?model=tiny&backend=wasm&seed=1', { model: 'tiny', mode: 'maskToImage', seed: 9, steps: 4, clip: 'image' })).toBe('?model=tiny&backend=wasm&seed=9&mode=mask2image&steps=4&clip=image');
+    expect(withStateParams('?model=tiny&backend=wasm&seed=1', { model: 'tiny', mode: 'maskToImage', seed: 9, steps: 4, clip: 'image' })).toBe(
+      '?model=tiny&backend=wasm&seed=9&mode=mask2image&steps=4&clip=image',
+    );
   });
   it('drops a seed, steps or clip that is not known now, and round-trips through parseUrlOptions', () => {
     const search = withStateParams('?seed=1&steps=3&clip=both&previews=off', { model: 'tiny', mode: 'imageToMask', seed: null, steps: 8, clip: null });

@@ -39,8 +39,7 @@ export function parseUrlOptions(search: string): UrlOptions {
   // A folder name, never a path: keeps every fetch inside /models/ on this origin.
   const model = folder !== null && /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(folder) ? folder : DEFAULT_MODEL;
   const backendParam = params.get('backend');
-  const backend: Backend | undefined =
-    backendParam === 'webgpu' || backendParam === 'wasm' ? backendParam : undefined;
+  const backend: Backend | undefined = backendParam === 'webgpu' || backendParam === 'wasm' ? backendParam : undefined;
   const previewsParam = params.get('previews');
   return {
     model,

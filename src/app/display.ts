@@ -1,7 +1,7 @@
 // What the views show, from a frame's model-unit arrays, via the core's transforms.
 import { binarize, contrastStretch } from '../core/binarize';
-import { imageToGray8 } from '../core/png';
 import type { StepTiles } from '../core/figures';
+import { imageToGray8 } from '../core/png';
 import type { GenerateResult, StepFrame } from '../worker/api';
 
 /** The image estimate as gray bytes: contrast-stretched for display, or raw (as downloaded). */

@@ -22,10 +22,7 @@ export function saveFile(bytes: Uint8Array, filename: string, type = 'image/png'
 /** Encodes both PNGs, then saves them as `<base>_image.png` and `<base>_mask.png`. */
 export async function downloadPair(model: string, result: GenerateResult): Promise<string> {
   const base = pairBaseName(model, result.seed, result.steps, result.mode);
-  const [image, mask] = await Promise.all([
-    encodeImagePng(result.image, result.width, result.height),
-    encodeMaskPng(result.mask, result.width, result.height),
-  ]);
+  const [image, mask] = await Promise.all([encodeImagePng(result.image, result.width, result.height), encodeMaskPng(result.mask, result.width, result.height)]);
   saveFile(image, `${base}_image.png`);
   saveFile(mask, `${base}_mask.png`);
   return base;

@@ -1,8 +1,8 @@
 // The timeline's exports, read back by PIL: frame count, durations, size, and pixels at known places.
 import { describe, expect, it } from 'vitest';
+import { contactSheetLayout } from '../core/figures';
 import { readWithPil } from '../testing/pil';
 import type { StepFrame } from '../worker/api';
-import { contactSheetLayout } from '../core/figures';
 import { ANIMATION_FRAME_MS, ANIMATION_HOLD_MS, encodeContactSheet, encodeRunAnimation, sheetOptions } from './exports';
 import { chooseSteps } from './step-choice';
 

@@ -1,7 +1,7 @@
 // The timeline's exports: the run as an animated PNG (mask | image per step) and the contact sheet
 // of chosen steps (the paper's figure of the denoising process). DOM-free: bytes in, bytes out.
 import { encodeApng } from '../core/apng';
-import { composeContactSheet, composePairFrame, pairFrameLayout, tileScale, type SheetOptions } from '../core/figures';
+import { composeContactSheet, composePairFrame, pairFrameLayout, type SheetOptions, tileScale } from '../core/figures';
 import { encodeGrayPng } from '../core/png';
 import { upscale } from '../core/raster';
 import type { GenerateResult, StepFrame } from '../worker/api';

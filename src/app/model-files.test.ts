@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gatherModelFiles, type FileLike } from './model-files';
+import { type FileLike, gatherModelFiles } from './model-files';
 
 const file = (name: string, bytes: number[], webkitRelativePath = ''): FileLike => ({
   name,

@@ -23,8 +23,13 @@ const MODEL_FILE = /(^manifest\.json$|\.onnx$)/i;
 export async function gatherModelFiles(files: readonly FileLike[]): Promise<Record<string, ArrayBuffer>> {
   const chosen = files.filter((f) => MODEL_FILE.test(f.name));
   if (chosen.length === 0) {
-    const names = files.map((f) => f.name).slice(0, 8).join(', ');
-    throw new Error(`no manifest.json or .onnx file among the ${files.length} chosen (${names || 'nothing'}): choose the model's manifest.json with its ONNX files, or its folder`);
+    const names = files
+      .map((f) => f.name)
+      .slice(0, 8)
+      .join(', ');
+    throw new Error(
+      `no manifest.json or .onnx file among the ${files.length} chosen (${names || 'nothing'}): choose the model's manifest.json with its ONNX files, or its folder`,
+    );
   }
   const byName = new Map<string, FileLike>();
   for (const f of chosen) {
@@ -41,9 +46,7 @@ export async function gatherModelFiles(files: readonly FileLike[]): Promise<Reco
 
 /** Files dropped on the page, folders opened (one level: a model folder holds its files directly). */
 export async function droppedFiles(data: DataTransfer): Promise<File[]> {
-  const entries = [...data.items]
-    .map((item) => (item.kind === 'file' ? item.webkitGetAsEntry() : null))
-    .filter((e): e is FileSystemEntry => e !== null);
+  const entries = [...data.items].map((item) => (item.kind === 'file' ? item.webkitGetAsEntry() : null)).filter((e): e is FileSystemEntry => e !== null);
   if (entries.length === 0) return [...data.files];
   const fileOf = (e: FileSystemFileEntry) => new Promise<File>((ok, fail) => e.file(ok, fail));
   const out: File[] = [];

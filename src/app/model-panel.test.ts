@@ -1,21 +1,21 @@
-import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
 import { cacheUsageText, cardValueText, formatBytes, loadProgressText, modelCardRows, modelCardText, persistentModelCache } from './model-panel';
 
 describe('model card rows', () => {
   it('the tiny manifest’s card: resolution, steps, then the fields it has, objects in words', () => {
     const m = JSON.parse(readFileSync(fileURLToPath(new URL('../../public/models/tiny/manifest.json', import.meta.url)), 'utf8'));
     const rows = Object.fromEntries(modelCardRows({ resolution: m.resolution, defaultSteps: m.sampler.steps, card: m.card }));
-    expect(rows['Resolution']).toBe('32×32');
+    expect(rows.Resolution).toBe('32×32');
     expect(rows['Default steps']).toBe('8');
     expect(rows['Steps trained']).toBe(`mask ${m.card.stepsTrained.mask} · image ${m.card.stepsTrained.image}`);
-    expect(rows['Data']).toBe(m.card.data);
-    expect(rows['License']).toBe(m.card.license);
-    expect(rows['Citation']).toBe(m.card.citation);
-    expect(rows['Preset']).toBe('tiny');
+    expect(rows.Data).toBe(m.card.data);
+    expect(rows.License).toBe(m.card.license);
+    expect(rows.Citation).toBe(m.card.citation);
+    expect(rows.Preset).toBe('tiny');
     // the tiny card's metrics are {}: said, not hidden
-    expect(rows['Metrics']).toBe('none recorded');
+    expect(rows.Metrics).toBe('none recorded');
   });
 
   it('cardValueText: nested metrics, arrays, and nothing for empty values', () => {
@@ -55,8 +55,12 @@ describe('sizes and progress', () => {
   });
 
   it('loadProgressText: download with percent, cache, unknown total', () => {
-    expect(loadProgressText({ receivedBytes: 1024 * 1024, totalBytes: 4 * 1024 * 1024, cachedBytes: 0, filesDone: 0, files: 2 })).toBe('Downloading 1.00 MiB of 4.00 MiB (25%)');
-    expect(loadProgressText({ receivedBytes: 2048, totalBytes: 2048, cachedBytes: 2048, filesDone: 2, files: 2 })).toBe('Reading from the cache 2.00 KiB of 2.00 KiB (100%)');
+    expect(loadProgressText({ receivedBytes: 1024 * 1024, totalBytes: 4 * 1024 * 1024, cachedBytes: 0, filesDone: 0, files: 2 })).toBe(
+      'Downloading 1.00 MiB of 4.00 MiB (25%)',
+    );
+    expect(loadProgressText({ receivedBytes: 2048, totalBytes: 2048, cachedBytes: 2048, filesDone: 2, files: 2 })).toBe(
+      'Reading from the cache 2.00 KiB of 2.00 KiB (100%)',
+    );
     expect(loadProgressText({ receivedBytes: 5000, totalBytes: null, cachedBytes: 0, filesDone: 0, files: 1 })).toBe('Downloading 4.88 KiB');
   });
 });

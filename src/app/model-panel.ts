@@ -1,8 +1,9 @@
 // What the model panel prints, as pure functions (unit-tested without a DOM): the model card's
 // rows from the manifest's free-form `card`, sizes, and the load progress line.
-import type { LoadProgress } from '../worker/api';
-import { progressFraction } from '../core/load-progress';
+
 import { MODEL_CARD_FILE } from '../core/dataset/about';
+import { progressFraction } from '../core/load-progress';
+import type { LoadProgress } from '../worker/api';
 
 /** The card fields shown, in order, with their labels; others the kit writes are left out. */
 const CARD_FIELDS: readonly [key: string, label: string][] = [
@@ -110,7 +111,6 @@ export function cacheUsageText(cache: { models: { bytes: number }[]; usage: numb
   const bytes = cache.models.reduce((sum, m) => sum + m.bytes, 0);
   const count = cache.models.length;
   const usage = cache.usage !== null ? ` · this site uses ${formatBytes(cache.usage)}${cache.quota !== null ? ` of ${formatBytes(cache.quota)}` : ''}` : '';
-  const kept =
-    cache.persistent === null ? '' : cache.persistent ? ' · kept until you clear it' : ' · the browser may evict it when disk space runs low';
+  const kept = cache.persistent === null ? '' : cache.persistent ? ' · kept until you clear it' : ' · the browser may evict it when disk space runs low';
   return `Model cache: ${formatBytes(bytes)} in ${count} ${count === 1 ? 'model' : 'models'}${usage}${kept}`;
 }

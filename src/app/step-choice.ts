@@ -1,10 +1,7 @@
 // Which steps of a run the contact sheet shows. Steps are numbered 1 … n in the UI (as the timeline
 // shows them) and returned as 0-based frame indexes, ascending, without repeats.
 
-export type StepChoice =
-  | { kind: 'even'; count: number }
-  | { kind: 'every'; k: number }
-  | { kind: 'list'; text: string };
+export type StepChoice = { kind: 'even'; count: number } | { kind: 'every'; k: number } | { kind: 'list'; text: string };
 
 export const DEFAULT_SHEET_STEPS = 8;
 

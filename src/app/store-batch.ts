@@ -13,7 +13,19 @@ export const createBatchSlice: Slice<BatchSlice> = (session) => (set, get) => {
   const { backend, options } = session;
   const setBatch = (patch: Partial<BatchState>) => set((s) => ({ batch: { ...s.batch, ...patch } }));
   return {
-    batch: { startText: '0', sizeText: String(DEFAULT_BATCH_SIZE), rejectEmpty: false, format: 'png', datasetIdText: String(DEFAULT_DATASET_ID), datasetNameText: '', pairs: [], request: null, progress: null, note: null, opened: null },
+    batch: {
+      startText: '0',
+      sizeText: String(DEFAULT_BATCH_SIZE),
+      rejectEmpty: false,
+      format: 'png',
+      datasetIdText: String(DEFAULT_DATASET_ID),
+      datasetNameText: '',
+      pairs: [],
+      request: null,
+      progress: null,
+      note: null,
+      opened: null,
+    },
 
     async generateBatch() {
       const state = get();
@@ -56,7 +68,14 @@ export const createBatchSlice: Slice<BatchSlice> = (session) => (set, get) => {
       set((s) => ({
         phase: 'running',
         error: null,
-        batch: { ...s.batch, pairs: [], request, note: null, opened: null, progress: { index: 0, count: range.count, seed: range.startSeed, step: 0, steps: run.steps, elapsedMs: 0 } },
+        batch: {
+          ...s.batch,
+          pairs: [],
+          request,
+          note: null,
+          opened: null,
+          progress: { index: 0, count: range.count, seed: range.startSeed, step: 0, steps: run.steps, elapsedMs: 0 },
+        },
       }));
       try {
         const summary = await backend.generateBatch(request, onPair, onProgress);
@@ -99,7 +118,14 @@ export const createBatchSlice: Slice<BatchSlice> = (session) => (set, get) => {
         mode: pair.mode,
         batch: { ...s.batch, opened: { index, identical: null, text: `Running seed ${pair.seed} again for its steps…` } },
       }));
-      const result = await get().runInViewer({ seed: pair.seed, steps: pair.steps, eta: pair.eta, clip: pair.clip, previews: options.previews, ...(request.mode ? { mode: request.mode } : {}) });
+      const result = await get().runInViewer({
+        seed: pair.seed,
+        steps: pair.steps,
+        eta: pair.eta,
+        clip: pair.clip,
+        previews: options.previews,
+        ...(request.mode ? { mode: request.mode } : {}),
+      });
       if (result === null) {
         setBatch({ opened: null });
         return;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PixelImage } from '../core/condition';
 import { selectGenerateBlocker } from './store-editor';
-import { H, W, setup } from './store-test-kit';
+import { H, setup, W } from './store-test-kit';
 
 describe('studio store: modes and conditions', () => {
   /** A 4×4 gray file: the left half white (a lesion, or a bright image half). */
@@ -42,7 +42,13 @@ describe('studio store: modes and conditions', () => {
     const run = store.getState().generate();
     for (let i = 0; i < 4; i++) await step();
     await run;
-    expect(calls[0]).toEqual({ seed: 5, steps: 3, clip: 'none', previews: true, mode: { kind: 'maskToImage', width: W, height: H, mask: Uint8Array.of(1, 1, 0, 0) } });
+    expect(calls[0]).toEqual({
+      seed: 5,
+      steps: 3,
+      clip: 'none',
+      previews: true,
+      mode: { kind: 'maskToImage', width: W, height: H, mask: Uint8Array.of(1, 1, 0, 0) },
+    });
     expect(store.getState().result?.mode).toBe('maskToImage');
 
     store.getState().undoMask();
@@ -61,7 +67,9 @@ describe('studio store: modes and conditions', () => {
     await store.getState().load();
     await store.getState().uploadCondition('mask', file('lesion.png'));
     expect(Array.from(store.getState().mask!.mask)).toEqual([1, 0, 1, 0]);
-    expect(store.getState().mask!.note).toBe('“lesion.png”: resized 4×4 → 2×2, lesion = gray level 255, area-averaged, lesion where ≥ 50% covered; 50.0% lesion');
+    expect(store.getState().mask!.note).toBe(
+      '“lesion.png”: resized 4×4 → 2×2, lesion = gray level 255, area-averaged, lesion where ≥ 50% covered; 50.0% lesion',
+    );
     await store.getState().uploadCondition('mask', file('notes.txt'));
     expect(store.getState().error).toBe('Could not use “notes.txt” as a mask: it is not an image this browser can decode (type text/plain).');
     expect(Array.from(store.getState().mask!.mask)).toEqual([1, 0, 1, 0]);
@@ -69,7 +77,9 @@ describe('studio store: modes and conditions', () => {
     expect(Array.from(store.getState().mask!.mask)).toEqual([0, 0, 0, 0]);
     // what the decoder says of the file comes first in the note
     await store.getState().uploadCondition('mask', file('anim.png'));
-    expect(store.getState().mask!.note).toBe('“anim.png”: animated PNG (2 frames): the first frame is used; resized 4×4 → 2×2, lesion = gray level 255, area-averaged, lesion where ≥ 50% covered; 50.0% lesion');
+    expect(store.getState().mask!.note).toBe(
+      '“anim.png”: animated PNG (2 frames): the first frame is used; resized 4×4 → 2×2, lesion = gray level 255, area-averaged, lesion where ≥ 50% covered; 50.0% lesion',
+    );
   });
 
   it('image → mask: blocked without an image; an uploaded image is sent in model units', async () => {
@@ -83,6 +93,11 @@ describe('studio store: modes and conditions', () => {
     const run = store.getState().generate();
     for (let i = 0; i < 4; i++) await step();
     await run;
-    expect(calls[0]?.mode).toEqual({ kind: 'imageToMask', width: W, height: H, image: Float32Array.of(0.7176470756530762, -0.7176470756530762, 0.7176470756530762, -0.7176470756530762) });
+    expect(calls[0]?.mode).toEqual({
+      kind: 'imageToMask',
+      width: W,
+      height: H,
+      image: Float32Array.of(0.7176470756530762, -0.7176470756530762, 0.7176470756530762, -0.7176470756530762),
+    });
   });
 });

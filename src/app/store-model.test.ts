@@ -44,7 +44,9 @@ describe('studio store: model', () => {
     expect(s.phase).toBe('ready');
     expect(s.model?.name).toBe('fake');
     expect(s.loadProgress).toBeNull();
-    expect(s.error).toBe('Could not open the files you chose: Error: mask.onnx (your file): mask.onnx (mask model) is truncated — the studio still uses model fake.');
+    expect(s.error).toBe(
+      'Could not open the files you chose: Error: mask.onnx (your file): mask.onnx (mask model) is truncated — the studio still uses model fake.',
+    );
     // and it still generates
     backend.load = load;
     const run = store.getState().generate();
@@ -66,7 +68,12 @@ describe('studio store: model', () => {
     store.getState().cancel();
     expect(await opening).toBe(false);
     expect(cancels).toBe(1);
-    expect(store.getState()).toMatchObject({ phase: 'ready', error: null, loadProgress: null, notice: 'Stopped opening model "big"; the studio still uses model fake.' });
+    expect(store.getState()).toMatchObject({
+      phase: 'ready',
+      error: null,
+      loadProgress: null,
+      notice: 'Stopped opening model "big"; the studio still uses model fake.',
+    });
     expect(store.getState().model?.name).toBe('fake');
     // Cancel when nothing loads does not reach the worker
     store.getState().cancel();
@@ -124,7 +131,10 @@ describe('studio store: faults', () => {
     await restarted;
     const s = store.getState();
     expect(s.phase).toBe('ready');
-    expect(loads).toEqual([{ modelUrl: `/models/${DEFAULT_MODEL}/`, backend: undefined }, { modelUrl: `/models/${DEFAULT_MODEL}/`, backend: undefined }]);
+    expect(loads).toEqual([
+      { modelUrl: `/models/${DEFAULT_MODEL}/`, backend: undefined },
+      { modelUrl: `/models/${DEFAULT_MODEL}/`, backend: undefined },
+    ]);
     expect(s.error).toBe(
       'The studio worker stopped (it was ended: closed, crashed or out of memory); a new one was started and the model was reopened. What was running stopped; the steps and pairs shown are kept.',
     );

@@ -76,7 +76,11 @@ export const createModelSlice: Slice<ModelSlice & Pick<SliceCalls, 'cancelDownlo
         set(
           previous
             ? { phase: 'ready', loadProgress: null, notice: `Stopped opening ${label}; the studio still uses model ${previous.name}.` }
-            : { phase: 'failed', loadProgress: null, error: `Stopped opening ${label}. Open a model from the model panel, or reload the page to download it again.` },
+            : {
+                phase: 'failed',
+                loadProgress: null,
+                error: `Stopped opening ${label}. Open a model from the model panel, or reload the page to download it again.`,
+              },
         );
         return false;
       }

@@ -130,12 +130,18 @@ describe('studio store: faults', () => {
     await store.getState().load();
     const wasm: ModelInfo = { ...info, backend: 'wasm', backendNote: 'the GPU device was lost (destroyed)' };
     backend.generate = async () => {
-      throw { kind: 'backend', message: 'The GPU device was lost during the run (destroyed); the model was reopened on WASM. Press Generate to run again.', model: wasm };
+      throw {
+        kind: 'backend',
+        message: 'The GPU device was lost during the run (destroyed); the model was reopened on WASM. Press Generate to run again.',
+        model: wasm,
+      };
     };
     backend.toError = (e) => e as StudioError;
     store.setState({ model: { ...info, backend: 'webgpu', backendNote: 'GPU-resident steps' } });
     await store.getState().generate();
-    expect(store.getState().error).toBe('Generation failed: The GPU device was lost during the run (destroyed); the model was reopened on WASM. Press Generate to run again.');
+    expect(store.getState().error).toBe(
+      'Generation failed: The GPU device was lost during the run (destroyed); the model was reopened on WASM. Press Generate to run again.',
+    );
     expect(store.getState().model?.backend).toBe('wasm');
     expect(store.getState().model?.backendNote).toBe('the GPU device was lost (destroyed)');
     expect(store.getState().phase).toBe('ready');

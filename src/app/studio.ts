@@ -14,8 +14,7 @@ const supervisor = new WorkerSupervisor(createStudioWorkerHandle, {
 
 const backend: StudioBackend = {
   // A custom model's files are transferred, not copied; progress comes back through a proxy.
-  load: (request, onProgress) =>
-    supervisor.call((api) => api.load(transfer(request, Object.values(request.files ?? {})), onProgress && proxy(onProgress))),
+  load: (request, onProgress) => supervisor.call((api) => api.load(transfer(request, Object.values(request.files ?? {})), onProgress && proxy(onProgress))),
   // The callback crosses as a comlink proxy; the worker transfers each frame's buffers.
   generate: (request, onFrame) => supervisor.call((api) => api.generate(request, proxy(onFrame))),
   generateBatch: (request, onPair, onProgress) => supervisor.call((api) => api.generateBatch(request, proxy(onPair), proxy(onProgress))),

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
-  FULL_RANGE,
-  MAX_ZOOM,
   applyTable,
   compositeOverlay,
   dragWindowLevel,
+  FULL_RANGE,
   fitView,
+  MAX_ZOOM,
   maskOutline,
   panBy,
   pixelAt,

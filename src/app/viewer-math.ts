@@ -59,7 +59,7 @@ export function pixelAt(t: ViewTransform, sx: number, sy: number, image: Size): 
 }
 
 function clamp(v: number, lo: number, hi: number): number {
-  return v < lo ? lo : v > hi ? hi : v;
+  return v < lo ? lo : Math.min(v, hi);
 }
 
 /** Keeps the centre on the image, so the image can never be panned out of sight. */
@@ -75,10 +75,7 @@ export function zoomAt(view: ViewState, factor: number, sx: number, sy: number, 
   const zoom = clamp(view.zoom * factor, MIN_ZOOM, MAX_ZOOM);
   const anchor = screenToImage(viewTransform(view, pane, image), sx, sy);
   const scale = fitScale(pane, image) * zoom;
-  return clampCenter(
-    { zoom, centerX: anchor.x + (pane.width / 2 - sx) / scale, centerY: anchor.y + (pane.height / 2 - sy) / scale },
-    image,
-  );
+  return clampCenter({ zoom, centerX: anchor.x + (pane.width / 2 - sx) / scale, centerY: anchor.y + (pane.height / 2 - sy) / scale }, image);
 }
 
 /** Drags the image by (dx, dy) CSS pixels. */

@@ -2,17 +2,7 @@
 // pointer), apart from the studio store: none of it touches a run, and the views only read it.
 // "Contrast stretch" stays in the studio store (`stretch`), which the downloads and figures share.
 import { create } from 'zustand';
-import {
-  FULL_RANGE,
-  ZOOM_STEP,
-  clampWindowLevel,
-  fitView,
-  panBy,
-  zoomAt,
-  type Size,
-  type ViewState,
-  type WindowLevel,
-} from './viewer-math';
+import { clampWindowLevel, FULL_RANGE, fitView, panBy, type Size, type ViewState, type WindowLevel, ZOOM_STEP, zoomAt } from './viewer-math';
 
 export type ViewerLayout = 'side-by-side' | 'overlaid';
 /** What a plain drag does; Shift+drag always adjusts window/level. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WorkerGoneError, WorkerSupervisor, type SupervisedWorker } from './worker-supervisor';
+import { type SupervisedWorker, WorkerGoneError, WorkerSupervisor } from './worker-supervisor';
 
 /** A stand-in worker: calls hang until answered; it can die with a reason. */
 function fakeWorkers() {

@@ -23,8 +23,11 @@ describe.skipIf(!ready)('npm run bench -- --quick', () => {
   it('times the CLI, PyTorch and the studio on WASM and writes a well-formed table', async () => {
     const out = join(work, 'BENCHMARKS.md');
     const { stderr } = await new Promise<{ stderr: string }>((resolve, reject) =>
-      execFile(process.execPath, ['--import', 'tsx', 'src/bench/run.ts', '--quick', '--out', out], { cwd: root, encoding: 'utf8', timeout: 170_000 }, (error, _stdout, stderr) =>
-        error ? reject(new Error(`bench failed: ${stderr || error.message}`)) : resolve({ stderr }),
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', 'src/bench/run.ts', '--quick', '--out', out],
+        { cwd: root, encoding: 'utf8', timeout: 170_000 },
+        (error, _stdout, stderr) => (error ? reject(new Error(`bench failed: ${stderr || error.message}`)) : resolve({ stderr })),
       ),
     );
     expect(stderr).toMatch(/bench: wrote /);

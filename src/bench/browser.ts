@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 // @ts-expect-error: plain ES modules without types (the e2e suite's launch flags and static server)
 import { CHROMIUM_ARGS } from '../../e2e/chromium.mjs';
 // @ts-expect-error: as above
@@ -114,7 +114,9 @@ export async function startBrowser(opts: { dist: string; modelDir: string; chrom
   });
   // nothing may leave the loopback server (the studio fetches nothing else; this makes sure)
   const origin = new URL(server.url).origin;
-  await context.route('**/*', (route) => (new URL(route.request().url()).origin === origin || /^(data|blob):/.test(route.request().url()) ? route.continue() : route.abort('blockedbyclient')));
+  await context.route('**/*', (route) =>
+    new URL(route.request().url()).origin === origin || /^(data|blob):/.test(route.request().url()) ? route.continue() : route.abort('blockedbyclient'),
+  );
   let pid: number | null = null;
   const memory = new MemorySampler(() => (pid ??= browserPid(userDataDir)));
   const page = await context.newPage();
@@ -169,12 +171,26 @@ export interface ForwardResult {
 /** One U-Net's raw forward (model_x unless `file` says otherwise) in a worker. */
 export async function browserForward(b: BrowserSession, o: ForwardOptions, timeoutMs: number): Promise<ForwardResult> {
   // default build: the studio's for that backend (src/engine/web.ts ORT_BUILDS)
-  const q = new URLSearchParams({ model: `/models/bench/${o.file ?? 'mask.onnx'}`, ep: o.ep, bundle: o.bundle ?? o.ep, threads: String(o.threads ?? 0), reps: String(o.reps), opt: o.opt ?? 'all', resolution: String(o.resolution), spin: o.spin === false ? '0' : '1', pair: o.pair ? '/models/bench/image.onnx' : '' });
+  const q = new URLSearchParams({
+    model: `/models/bench/${o.file ?? 'mask.onnx'}`,
+    ep: o.ep,
+    bundle: o.bundle ?? o.ep,
+    threads: String(o.threads ?? 0),
+    reps: String(o.reps),
+    opt: o.opt ?? 'all',
+    resolution: String(o.resolution),
+    spin: o.spin === false ? '0' : '1',
+    pair: o.pair ? '/models/bench/image.onnx' : '',
+  });
   const page = await b.context.newPage();
   try {
     await page.goto(`${b.baseUrl}/bench/index.html?${q}`);
     const r = (await page.evaluate(
-      (ms) => Promise.race([(window as unknown as { benchResult: Promise<unknown> }).benchResult, new Promise((_, reject) => setTimeout(() => reject(new Error(`no result in ${ms} ms`)), ms))]),
+      (ms) =>
+        Promise.race([
+          (window as unknown as { benchResult: Promise<unknown> }).benchResult,
+          new Promise((_, reject) => setTimeout(() => reject(new Error(`no result in ${ms} ms`)), ms)),
+        ]),
       timeoutMs,
     )) as ForwardResult & { error?: string };
     if (r.error) throw new Error(`browser forward (${o.ep}): ${r.error}`);
@@ -201,7 +217,11 @@ export interface StudioRun {
 }
 
 /** Opens the studio on the bench model and generates one pair. */
-export async function studioRun(b: BrowserSession, o: { backend: 'wasm' | 'webgpu'; steps: number; seed: number; previews: boolean }, timeoutMs: number): Promise<StudioRun> {
+export async function studioRun(
+  b: BrowserSession,
+  o: { backend: 'wasm' | 'webgpu'; steps: number; seed: number; previews: boolean },
+  timeoutMs: number,
+): Promise<StudioRun> {
   const page = await b.context.newPage();
   let onnxRequests = 0;
   page.on('request', (r) => {
@@ -244,7 +264,7 @@ export async function studioRun(b: BrowserSession, o: { backend: 'wasm' | 'webgp
         }),
       timeoutMs,
     );
-    const status = ((await page.getByRole('status').innerText()) ?? '').replace(/\s+/g, ' ').trim();
+    const status = ((await page.getByRole('status').textContent()) ?? '').replace(/\s+/g, ' ').trim();
     return {
       loadMs,
       onnxRequests: requestsAtLoad,

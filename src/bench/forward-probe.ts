@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { browserForward, startBrowser, type ForwardOptions } from './browser';
+import { browserForward, type ForwardOptions, startBrowser } from './browser';
 import { median } from './stats';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -24,11 +24,22 @@ const b = await startBrowser({ dist, modelDir: model });
 try {
   for (const s of settings) {
     const [ep, bundle, threads, opt, reps, spin, pair] = s.split(':');
-    const o: ForwardOptions = { ep: ep as ForwardOptions['ep'], bundle: bundle as ForwardOptions['bundle'], threads: Number(threads), opt: opt as ForwardOptions['opt'], reps: Number(reps || 3), resolution: H, spin: spin !== '0', pair: pair === 'pair' };
+    const o: ForwardOptions = {
+      ep: ep as ForwardOptions['ep'],
+      bundle: bundle as ForwardOptions['bundle'],
+      threads: Number(threads),
+      opt: opt as ForwardOptions['opt'],
+      reps: Number(reps || 3),
+      resolution: H,
+      spin: spin !== '0',
+      pair: pair === 'pair',
+    };
     b.memory.start();
     const r = await browserForward(b, o, 30 * 60_000);
     const ms = (v: number) => v.toFixed(0);
-    console.log(`${s}: ${r.numThreads} thread(s)${r.crossOriginIsolated ? '' : ' (not isolated)'}, open ${ms(r.createMs)} ms, first ${ms(r.firstMs)} ms, then ${r.forwardMs.map(ms).join(', ')} ms; median ${ms(median(r.forwardMs))} ms; peak PSS ${b.memory.stop().toFixed(0)} MiB`);
+    console.log(
+      `${s}: ${r.numThreads} thread(s)${r.crossOriginIsolated ? '' : ' (not isolated)'}, open ${ms(r.createMs)} ms, first ${ms(r.firstMs)} ms, then ${r.forwardMs.map(ms).join(', ')} ms; median ${ms(median(r.forwardMs))} ms; peak PSS ${b.memory.stop().toFixed(0)} MiB`,
+    );
   }
 } finally {
   await b.close();

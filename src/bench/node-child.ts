@@ -56,7 +56,17 @@ for (let i = 0; i < Number(values.forwards); i++) {
 const pairs: number[] = [];
 for (let i = 0; i < Number(values.pairs); i++) {
   const t0 = performance.now();
-  await runSampler({ executor: pair!.executors, schedule: pair!.schedule, height: H, width: W, steps, seed: i, eta: 0, binarize: pair!.manifest.sampler.binarize, previews: false });
+  await runSampler({
+    executor: pair!.executors,
+    schedule: pair!.schedule,
+    height: H,
+    width: W,
+    steps,
+    seed: i,
+    eta: 0,
+    binarize: pair!.manifest.sampler.binarize,
+    previews: false,
+  });
   pairs.push(performance.now() - t0);
 }
 await pair!.release();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BEGIN, COLUMNS, END, formatMs, keptRow, overhead, parseTable, renderSection, tableRow, updateBenchmarks, type Report } from './report';
+import { BEGIN, COLUMNS, END, formatMs, keptRow, overhead, parseTable, type Report, renderSection, tableRow, updateBenchmarks } from './report';
 
 const report: Report = {
   date: '2026-01-01T00:00:00Z',
@@ -9,7 +9,18 @@ const report: Report = {
   load: ['**Load:** z'],
   model: 'm',
   rows: [
-    { path: '(a) CLI', threads: '2', loadColdMs: 1500, loadCachedMs: 90, forwardMs: 200, stepMs: 420, pairMs: 3360, steps: 8, memory: 'RSS 400 MiB', note: 'a | b' },
+    {
+      path: '(a) CLI',
+      threads: '2',
+      loadColdMs: 1500,
+      loadCachedMs: 90,
+      forwardMs: 200,
+      stepMs: 420,
+      pairMs: 3360,
+      steps: 8,
+      memory: 'RSS 400 MiB',
+      note: 'a | b',
+    },
     { path: '(c) WebGPU', threads: '–', skipped: 'left out by --quick' },
   ],
   findings: ['ratio 1.05×'],
@@ -17,7 +28,13 @@ const report: Report = {
 
 describe('BENCHMARKS.md section', () => {
   it('formats times and the step ÷ 2 forwards ratio', () => {
-    expect([formatMs(3.14159), formatMs(42.42), formatMs(1234), formatMs(125_000), formatMs(undefined)]).toEqual(['3.14 ms', '42.4 ms', '1.23 s', '2.1 min', '–']);
+    expect([formatMs(Math.PI), formatMs(42.42), formatMs(1234), formatMs(125_000), formatMs(undefined)]).toEqual([
+      '3.14 ms',
+      '42.4 ms',
+      '1.23 s',
+      '2.1 min',
+      '–',
+    ]);
     expect(overhead({ path: '', threads: '', stepMs: 420, forwardMs: 200 })).toBe('1.05×');
     expect(tableRow(report.rows[0])).toBe('| (a) CLI | 2 | 1.50 s | 90.0 ms | 200.0 ms | 420.0 ms | 1.05× | 3.36 s (8 steps) | RSS 400 MiB | a \\| b |');
   });

@@ -49,25 +49,36 @@ export function overhead(row: Row): string {
   return `${(row.stepMs / (2 * row.forwardMs)).toFixed(2)}×`;
 }
 
-export const COLUMNS = ['path', 'threads', 'load (cold)', 'load (cached)', 'one U-Net forward', 'joint step', 'step ÷ 2 forwards', 'pair', 'peak memory', 'notes'];
+export const COLUMNS = [
+  'path',
+  'threads',
+  'load (cold)',
+  'load (cached)',
+  'one U-Net forward',
+  'joint step',
+  'step ÷ 2 forwards',
+  'pair',
+  'peak memory',
+  'notes',
+];
 
 export function tableRow(r: Row): string {
   const cells = r.kept
     ? r.kept
     : r.skipped
-    ? [r.path, r.threads, '–', '–', '–', '–', '–', '–', '–', `not measured: ${r.skipped}`]
-    : [
-        r.path,
-        r.threads,
-        formatMs(r.loadColdMs),
-        formatMs(r.loadCachedMs),
-        formatMs(r.forwardMs),
-        formatMs(r.stepMs),
-        overhead(r),
-        r.pairMs === undefined ? '–' : `${formatMs(r.pairMs)} (${r.steps} step${r.steps === 1 ? "" : "s"})`,
-        r.memory ?? '–',
-        r.note ?? '',
-      ];
+      ? [r.path, r.threads, '–', '–', '–', '–', '–', '–', '–', `not measured: ${r.skipped}`]
+      : [
+          r.path,
+          r.threads,
+          formatMs(r.loadColdMs),
+          formatMs(r.loadCachedMs),
+          formatMs(r.forwardMs),
+          formatMs(r.stepMs),
+          overhead(r),
+          r.pairMs === undefined ? '–' : `${formatMs(r.pairMs)} (${r.steps} step${r.steps === 1 ? '' : 's'})`,
+          r.memory ?? '–',
+          r.note ?? '',
+        ];
   return `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
 }
 

@@ -15,9 +15,9 @@ import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { browserForward, startBrowser, studioRun, type BrowserSession, type ForwardOptions, type StudioRun } from './browser';
+import { type BrowserSession, browserForward, type ForwardOptions, type StudioRun, startBrowser, studioRun } from './browser';
 import type { NodeResult } from './node-child';
-import { formatMs, keptRow, renderSection, updateBenchmarks, type Report, type Row } from './report';
+import { formatMs, keptRow, type Report, type Row, renderSection, updateBenchmarks } from './report';
 import { median } from './stats';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -142,7 +142,25 @@ async function presetModel(preset: string, resolution: number): Promise<{ model:
 
 async function nodeRow(o: Options, model: string): Promise<Row> {
   log(`CLI path (onnxruntime-node), ${o.steps} steps…`);
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/bench/node-child.ts', '--model', model, '--steps', String(o.steps), '--forwards', String(o.forwards * 2), '--pairs', o.quick ? '1' : '3', '--threads', String(o.threads)], { cwd: root, maxBuffer: 1 << 24 });
+  const { stdout } = await run(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'src/bench/node-child.ts',
+      '--model',
+      model,
+      '--steps',
+      String(o.steps),
+      '--forwards',
+      String(o.forwards * 2),
+      '--pairs',
+      o.quick ? '1' : '3',
+      '--threads',
+      String(o.threads),
+    ],
+    { cwd: root, maxBuffer: 1 << 24 },
+  );
   const r = JSON.parse(stdout.trim().split('\n').pop()!) as NodeResult;
   return {
     path: pathName('node'),
@@ -162,7 +180,20 @@ async function pytorchRow(o: Options, weights: string | undefined): Promise<Row>
   const path = pathName('pytorch');
   if (!weights) return { path, threads: String(o.threads), skipped: 'no PyTorch checkpoints for --model (pass --weights RUN)' };
   log(`PyTorch reference sampler, ${o.steps} steps…`);
-  const out = await python(['-m', 'pigkit.bench', '--sampler', weights, '--steps', String(o.steps), '--forwards', String(o.forwards), '--pairs', '1', '--threads', String(o.threads)]);
+  const out = await python([
+    '-m',
+    'pigkit.bench',
+    '--sampler',
+    weights,
+    '--steps',
+    String(o.steps),
+    '--forwards',
+    String(o.forwards),
+    '--pairs',
+    '1',
+    '--threads',
+    String(o.threads),
+  ]);
   const r = JSON.parse(out.trim().split('\n').pop()!);
   return {
     path,
@@ -221,7 +252,11 @@ async function studioRows(b: BrowserSession, backend: 'wasm' | 'webgpu', steps: 
   const threads = backend === 'wasm' ? `${fwd.numThreads}${fwd.crossOriginIsolated ? '' : ' (not isolated)'}` : 'GPU';
   const path = pathName(backend);
   const last = off ?? on;
-  const cachedNote = !off ? 'cached load not measured (one run: --webgpu-twice)' : off.onnxRequests === 0 ? 'cached = Cache Storage, no .onnx request' : `cached load still requested ${off.onnxRequests} .onnx file(s)`;
+  const cachedNote = !off
+    ? 'cached load not measured (one run: --webgpu-twice)'
+    : off.onnxRequests === 0
+      ? 'cached = Cache Storage, no .onnx request'
+      : `cached load still requested ${off.onnxRequests} .onnx file(s)`;
   const row: Row = {
     path,
     threads,
@@ -249,7 +284,9 @@ function machine(): string[] {
   } catch {
     // not Linux: os.cpus() said it
   }
-  return [`**Machine:** ${model}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB memory (${(freemem() / 2 ** 30).toFixed(0)} GiB free at the start), ${process.platform}`];
+  return [
+    `**Machine:** ${model}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB memory (${(freemem() / 2 ** 30).toFixed(0)} GiB free at the start), ${process.platform}`,
+  ];
 }
 
 async function versionOf(cmd: string, args: string[]): Promise<string> {
@@ -262,7 +299,9 @@ async function versionOf(cmd: string, args: string[]): Promise<string> {
 
 async function loadConditions(when: string): Promise<string> {
   const training = (await run('pgrep', ['-f', 'pigkit.train']).catch(() => ({ stdout: '' }))).stdout.trim();
-  const l = loadavg().map((x) => x.toFixed(2)).join(' / ');
+  const l = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' / ');
   return `**Load ${when}:** load average ${l} (1/5/15 min) on ${cpus().length} cores; ${training ? `a training job (pigkit.train) was running, using about one core` : 'no training job running'}`;
 }
 
@@ -270,7 +309,9 @@ async function main(): Promise<void> {
   const o = options(process.argv.slice(2));
   if (!o) return console.log(USAGE);
   const loadStart = await loadConditions('at the start');
-  const { model, weights } = o.model ? { model: resolve(o.model), weights: o.weights ? resolve(o.weights) : undefined } : await presetModel(o.preset, o.resolution);
+  const { model, weights } = o.model
+    ? { model: resolve(o.model), weights: o.weights ? resolve(o.weights) : undefined }
+    : await presetModel(o.preset, o.resolution);
   if (!existsSync(join(model, 'manifest.json'))) throw new Error(`--model ${model} has no manifest.json: not a model folder`);
   const manifest = JSON.parse(readFileSync(join(model, 'manifest.json'), 'utf8'));
   const [H, W] = manifest.resolution as [number, number];
@@ -325,7 +366,9 @@ async function main(): Promise<void> {
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     model: modelText,
     machine: machine(),
-    versions: [`**Versions:** Node ${process.version}, onnxruntime-node ${ortNode}, onnxruntime-web ${ortWeb}, ${chromiumVersion}, ${await versionOf(PYTHON, ['-c', 'import torch, sys; print(f"Python {sys.version.split()[0]}, torch {torch.__version__}")'])}`],
+    versions: [
+      `**Versions:** Node ${process.version}, onnxruntime-node ${ortNode}, onnxruntime-web ${ortWeb}, ${chromiumVersion}, ${await versionOf(PYTHON, ['-c', 'import torch, sys; print(f"Python {sys.version.split()[0]}, torch {torch.__version__}")'])}`,
+    ],
     load: [loadStart, await loadConditions('at the end'), ...new Set(keptLoad)],
     rows,
     findings,
@@ -344,7 +387,10 @@ function targets(rows: Row[]): string[] {
   if (cli?.forwardMs) out.push(`CLI joint step ÷ two raw ORT-node forwards: **${(cli.stepMs! / (2 * cli.forwardMs)).toFixed(2)}×** (target ≤ 1.1×).`);
   if (cli && torch) out.push(`PyTorch step ÷ CLI step: **${(torch.stepMs! / cli.stepMs!).toFixed(1)}×** (target ≥ 5×).`);
   if (wasm && torch) out.push(`Studio WASM step ÷ PyTorch step: **${(wasm.stepMs! / torch.stepMs!).toFixed(2)}×** (target ≤ 1×).`);
-  if (wasm && cli) out.push(`Studio WASM step ÷ CLI step: ${(wasm.stepMs! / cli.stepMs!).toFixed(1)}×; raw forward WASM ÷ ORT-node: ${(wasm.forwardMs! / cli.forwardMs!).toFixed(1)}×.`);
+  if (wasm && cli)
+    out.push(
+      `Studio WASM step ÷ CLI step: ${(wasm.stepMs! / cli.stepMs!).toFixed(1)}×; raw forward WASM ÷ ORT-node: ${(wasm.forwardMs! / cli.forwardMs!).toFixed(1)}×.`,
+    );
   return out;
 }
 

@@ -19,10 +19,10 @@
 import { randomBytes } from 'node:crypto';
 import { access, constants, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { ClipMode } from '../core/ddim';
 import type { DatasetAbout } from '../core/dataset/about';
-import { datasetIndexFiles, RAW_ARRAYS, rawPath, recordFormat, type CaseRecord, type DatasetModel, type ImageFormat } from '../core/dataset/nnunet';
+import { type CaseRecord, type DatasetModel, datasetIndexFiles, type ImageFormat, RAW_ARRAYS, rawPath, recordFormat } from '../core/dataset/nnunet';
 import type { DatasetFile } from '../core/dataset/zip';
+import type { ClipMode } from '../core/ddim';
 
 const RECORDS_DIR = 'cases';
 const TEMP_SUFFIX = '.tmp';
@@ -53,7 +53,9 @@ export interface FolderSettings {
 }
 
 function describeSettings(s: FolderSettings): string {
-  const sha = Object.entries(s.model.files).map(([k, f]) => `${k} ${f.sha256.slice(0, 12)}`).join(', ');
+  const sha = Object.entries(s.model.files)
+    .map(([k, f]) => `${k} ${f.sha256.slice(0, 12)}`)
+    .join(', ');
   return `model "${s.model.name}" (${sha}), ${s.steps} steps, η=${s.eta}, clip ${s.clip}, mode ${s.mode}, format ${s.format}`;
 }
 
@@ -133,8 +135,7 @@ export function checkCompatible(out: string, records: Map<string, CaseSidecar>, 
     const same = (['steps', 'eta', 'clip', 'mode', 'format'] as const).every((k) => have[k] === want[k]);
     if (!sameModel(model, want.model) || !same) {
       throw new OutputFolderError(
-        `--out ${out} already holds case ${c.case} made with ${describeSettings(have)}; ` +
-          `this run uses ${describeSettings(want)}. Use another --out folder`,
+        `--out ${out} already holds case ${c.case} made with ${describeSettings(have)}; ` + `this run uses ${describeSettings(want)}. Use another --out folder`,
       );
     }
   }
@@ -159,7 +160,7 @@ export async function isComplete(out: string, sidecar: CaseSidecar | undefined, 
 export async function writeCase(out: string, model: DatasetModel, record: CaseRecord, files: readonly DatasetFile[]): Promise<void> {
   for (const f of files) await writeAtomic(out, f.path, f.bytes);
   const sidecar: CaseSidecar = { model, case: record };
-  await writeAtomic(out, recordPath(record.case), new TextEncoder().encode(JSON.stringify(sidecar, null, 2) + '\n'));
+  await writeAtomic(out, recordPath(record.case), new TextEncoder().encode(`${JSON.stringify(sidecar, null, 2)}\n`));
 }
 
 /** Removes temporary files a killed run left for these cases (only this run's cases: never another live shard's). */
@@ -188,7 +189,8 @@ export async function rebuildIndex(out: string, model: DatasetModel, format: Ima
   for (;;) {
     const before = await readRecords(out);
     for (const [name, s] of before) {
-      if (!sameModel(s.model, model)) throw new OutputFolderError(`${join(out, recordPath(name))} was made with another model ("${s.model.name}"); use another --out folder`);
+      if (!sameModel(s.model, model))
+        throw new OutputFolderError(`${join(out, recordPath(name))} was made with another model ("${s.model.name}"); use another --out folder`);
     }
     const records = [...before.values()].map((s) => s.case);
     // the cases' own format (a run with --count 0 that only rebuilds need not repeat --format)

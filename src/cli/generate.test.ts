@@ -77,7 +77,9 @@ describe.skipIf(!present)('generate CLI (tiny pair)', () => {
     const cases = ['pig_0000000005', 'pig_0000000006', 'pig_0000000007'];
     expect(names).toEqual(
       [
-        'dataset.json', 'manifest.json', ...DOCS,
+        'dataset.json',
+        'manifest.json',
+        ...DOCS,
         ...cases.map((c) => `cases/${c}.json`),
         ...cases.map((c) => `imagesTr/${c}_0000.png`),
         ...cases.map((c) => `labelsTr/${c}.png`),
@@ -94,13 +96,23 @@ describe.skipIf(!present)('generate CLI (tiny pair)', () => {
     expect(readFileSync(join(dir('batch'), 'DATA-LICENSE.txt'))).toEqual(readFileSync(join(tiny, 'DATA-LICENSE.txt')));
     for (const role of ['mask', 'image']) {
       const file = model.models[role].file;
-      const onDisk = createHash('sha256').update(readFileSync(join(tiny, file))).digest('hex');
+      const onDisk = createHash('sha256')
+        .update(readFileSync(join(tiny, file)))
+        .digest('hex');
       expect(manifest.model.files[role]).toEqual({ file, sha256: onDisk });
     }
     expect(manifest.model.name).toBe('tiny');
     expect(manifest.cases.map((c: { case: string }) => c.case)).toEqual(cases);
     const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
-    expect(manifest.cases[0]).toMatchObject({ seed: 5, steps: 3, eta: 0, clip: model.sampler.clip ?? 'none', mode: 'pair', appVersion: version, binarize: model.sampler.binarize });
+    expect(manifest.cases[0]).toMatchObject({
+      seed: 5,
+      steps: 3,
+      eta: 0,
+      clip: model.sampler.clip ?? 'none',
+      mode: 'pair',
+      appVersion: version,
+      binarize: model.sampler.binarize,
+    });
 
     if (!pythonHas('numpy', 'PIL')) return console.warn('SKIPPED reading the batch with numpy/PIL');
     // Read back with numpy/PIL: labels are 0/1 and match the record; the image PNG is ŷ₀ quantised;
@@ -194,7 +206,9 @@ print(json.dumps(out))
     });
     expect(code, stderr).toBe(143);
     expect(stderr).toMatch(/interrupted by SIGTERM after \d of 6 cases; run again with --resume/);
-    const records = readdirSync(join(dir('term'), 'cases')).map((n) => n.replace(/\.json$/, '')).sort();
+    const records = readdirSync(join(dir('term'), 'cases'))
+      .map((n) => n.replace(/\.json$/, ''))
+      .sort();
     expect(records.length).toBeLessThan(6);
     const manifest = JSON.parse(readFileSync(join(dir('term'), 'manifest.json'), 'utf8'));
     expect(manifest.cases.map((c: { case: string }) => c.case)).toEqual(records);
@@ -217,7 +231,9 @@ print(json.dumps(out))
     const r = await cli(...common.slice(0, 2), '--steps', '2', '--seed', '9', '--out', dir('reference'));
     await referenceRun();
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toMatch(/^generate: bad output folder: --out .*reference already holds case pig_0000000005 made with model "tiny" \(mask 1a0863b51887.*\), 3 steps, η=0, clip none, mode pair, format png; this run uses .* 2 steps.*Use another --out folder$/);
+    expect(r.stderr.trim()).toMatch(
+      /^generate: bad output folder: --out .*reference already holds case pig_0000000005 made with model "tiny" \(mask 1a0863b51887.*\), 3 steps, η=0, clip none, mode pair, format png; this run uses .* 2 steps.*Use another --out folder$/,
+    );
   });
 
   it('--clip both: recorded per case; it changes the pair; a folder made with another clip is refused; a bad value named', async () => {
@@ -237,7 +253,9 @@ print(json.dumps(out))
 
   it('--format nifti: .nii.gz images and labels, file_ending ".nii.gz"; a png run into that folder is refused', async () => {
     ok(await cli(...common, '--seed', '5', '--count', '1', '--format', 'nifti', '--out', dir('nifti')));
-    expect(Object.keys(snapshot(dir('nifti'))).sort()).toEqual([...DOCS, 'cases/pig_0000000005.json', 'dataset.json', 'imagesTr/pig_0000000005_0000.nii.gz', 'labelsTr/pig_0000000005.nii.gz', 'manifest.json'].sort());
+    expect(Object.keys(snapshot(dir('nifti'))).sort()).toEqual(
+      [...DOCS, 'cases/pig_0000000005.json', 'dataset.json', 'imagesTr/pig_0000000005_0000.nii.gz', 'labelsTr/pig_0000000005.nii.gz', 'manifest.json'].sort(),
+    );
     expect(JSON.parse(readFileSync(join(dir('nifti'), 'dataset.json'), 'utf8')).file_ending).toBe('.nii.gz');
     const png = await cli(...common, '--seed', '6', '--count', '1', '--out', dir('nifti'));
     expect(png.code).toBe(1);
@@ -268,7 +286,9 @@ print(json.dumps(out))
     const masks = dir('masks');
     const writePng = (name: string, width: number, height: number, colorType: 0 | 2, f: (x: number, y: number) => number) => {
       const png = new PNG({ width, height });
-      for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) png.data.fill(f(x, y), 4 * (y * width + x), 4 * (y * width + x) + 3).fill(255, 4 * (y * width + x) + 3, 4 * (y * width + x) + 4);
+      for (let y = 0; y < height; y++)
+        for (let x = 0; x < width; x++)
+          png.data.fill(f(x, y), 4 * (y * width + x), 4 * (y * width + x) + 3).fill(255, 4 * (y * width + x) + 3, 4 * (y * width + x) + 4);
       writeFileSync(join(masks, name), PNG.sync.write(png, { colorType, inputColorType: 6 }));
     };
     const square = (x: number, y: number) => (x >= 8 && x < 20 && y >= 10 && y < 24 ? 255 : 0);
@@ -276,7 +296,8 @@ print(json.dumps(out))
     writePng('exact.png', 32, 32, 0, square);
     writePng('small lesion.png', 45, 30, 0, (x, y) => ((x - 20) ** 2 / 100 + (y - 15) ** 2 / 49 <= 1 ? 1 : 0));
     writePng('soft.png', 40, 40, 2, (x, y) => Math.max(0, Math.min(255, 255 - 12 * Math.hypot(x - 18, y - 22) + 120)));
-    const m2i = (out: string, ...more: string[]) => cli(...common, '--mode', 'mask2image', '--masks', masks, '--seed', '3', '--count', '2', '--out', out, ...more);
+    const m2i = (out: string, ...more: string[]) =>
+      cli(...common, '--mode', 'mask2image', '--masks', masks, '--seed', '3', '--count', '2', '--out', out, ...more);
     const cases = ['exact', 'small-lesion', 'soft'].flatMap((m) => [3, 4].map((s) => `${m}_000000000${s}`));
 
     it('one case per mask and seed, named after the mask; the label is the thresholded input; deterministic', async () => {
@@ -292,8 +313,14 @@ print(json.dumps(out))
       );
       expect(snapshot(dir('m2i-b'))).toEqual(files);
       const manifest = JSON.parse(readFileSync(join(dir('m2i-a'), 'manifest.json'), 'utf8'));
-      const sha = createHash('sha256').update(readFileSync(join(masks, 'small lesion.png'))).digest('hex');
-      expect(manifest.cases.find((c: { case: string }) => c.case === 'small-lesion_0000000004')).toMatchObject({ seed: 4, mode: 'maskToImage', source: { file: 'small lesion.png', sha256: sha } });
+      const sha = createHash('sha256')
+        .update(readFileSync(join(masks, 'small lesion.png')))
+        .digest('hex');
+      expect(manifest.cases.find((c: { case: string }) => c.case === 'small-lesion_0000000004')).toMatchObject({
+        seed: 4,
+        mode: 'maskToImage',
+        source: { file: 'small lesion.png', sha256: sha },
+      });
       // the same seed and mask, another image: seeds 3 and 4 differ; the label is the mask for both
       expect(files['imagesTr/exact_0000000003_0000.png']).not.toEqual(files['imagesTr/exact_0000000004_0000.png']);
       const label = (c: string) => PNG.sync.read(readFileSync(join(dir('m2i-a'), 'labelsTr', `${c}.png`)));
@@ -320,14 +347,21 @@ print(json.dumps(out))
       oneLine(await run(dir('empty-masks')), /^generate: bad masks: --masks .*empty-masks is empty: put one PNG mask per case in it$/);
       cpSync(masks, dir('mixed-masks'), { recursive: true });
       writeFileSync(join(dir('mixed-masks'), 'notes.txt'), 'x');
-      oneLine(await run(dir('mixed-masks')), /^generate: bad masks: --masks .*mixed-masks holds an entry that is not a \.png file: "notes\.txt"; the folder must hold only mask PNGs$/);
+      oneLine(
+        await run(dir('mixed-masks')),
+        /^generate: bad masks: --masks .*mixed-masks holds an entry that is not a \.png file: "notes\.txt"; the folder must hold only mask PNGs$/,
+      );
       mkdirSync(dir('fake-masks'));
       writeFileSync(join(dir('fake-masks'), 'a.png'), '\xff\xd8\xff\xe0 a JPEG');
       oneLine(await run(dir('fake-masks')), /^generate: bad masks: .*fake-masks\/a\.png is not a PNG file \(no PNG signature\); --masks takes PNG masks only$/);
       mkdirSync(dir('black-masks'));
       writeFileSync(join(dir('black-masks'), 'black.png'), PNG.sync.write(new PNG({ width: 8, height: 8, fill: true })));
       oneLine(await run(dir('black-masks')), /^generate: bad masks: .*black\.png: The mask is empty: it has no lesion pixel/);
-      oneLine(await cli(...common, '--mode', 'mask2image', '--out', dir('m2i-bad')), /^generate: --mode mask2image needs --masks <folder of mask PNGs> \(--help lists the options\)$/, 2);
+      oneLine(
+        await cli(...common, '--mode', 'mask2image', '--out', dir('m2i-bad')),
+        /^generate: --mode mask2image needs --masks <folder of mask PNGs> \(--help lists the options\)$/,
+        2,
+      );
     });
 
     it('a folder with several bad masks is refused file by file: every one named in one error, nothing generated', async () => {
@@ -344,7 +378,9 @@ print(json.dumps(out))
       const lines = r.stderr.trim().split('\n');
       expect(lines[0]).toMatch(/^generate: bad masks: --masks .*many-bad-masks: 4 problems, nothing was generated; fix or remove these files and run again:$/);
       expect(lines.slice(1)).toEqual([
-        expect.stringMatching(/^ {2}--masks .*many-bad-masks holds 2 entries that are not a \.png file: "notes\.txt", "old" \(a folder\); the folder must hold only mask PNGs$/),
+        expect.stringMatching(
+          /^ {2}--masks .*many-bad-masks holds 2 entries that are not a \.png file: "notes\.txt", "old" \(a folder\); the folder must hold only mask PNGs$/,
+        ),
         expect.stringMatching(/^ {2}.*many-bad-masks\/a\.png is not a PNG file \(no PNG signature\)/),
         expect.stringMatching(/^ {2}.*many-bad-masks\/black\.png: The mask is empty/),
         expect.stringMatching(/^ {2}.*many-bad-masks\/cut\.png is not a readable PNG/),
@@ -378,21 +414,30 @@ print(json.dumps(out))
         b[b.length >> 1] ^= 0xff;
         writeFileSync(join(d, 'mask.onnx'), b);
       });
-      oneLine(await cli('--model', corrupt, ...out), /^generate: bad model folder: .*mask\.onnx \(mask model\) has SHA-256 [0-9a-f]{64}, the manifest says [0-9a-f]{64}: the file is corrupt/);
+      oneLine(
+        await cli('--model', corrupt, ...out),
+        /^generate: bad model folder: .*mask\.onnx \(mask model\) has SHA-256 [0-9a-f]{64}, the manifest says [0-9a-f]{64}: the file is corrupt/,
+      );
       const manifest = model('manifest', (d) => {
         const m = JSON.parse(readFileSync(join(d, 'manifest.json'), 'utf8'));
         delete m.models.mask.sha256;
         m.resolution = [32];
         writeFileSync(join(d, 'manifest.json'), JSON.stringify(m));
       });
-      oneLine(await cli('--model', manifest, ...out), /^generate: bad model folder: .*manifest\.json: invalid manifest:; manifest\.resolution must be an array of 2 positive integers.*; manifest\.models\.mask\.sha256 is missing/);
+      oneLine(
+        await cli('--model', manifest, ...out),
+        /^generate: bad model folder: .*manifest\.json: invalid manifest:; manifest\.resolution must be an array of 2 positive integers.*; manifest\.models\.mask\.sha256 is missing/,
+      );
     });
 
     it('bad output folders: a file, under a file, not writable; bad arguments', async () => {
       const file = dir('a-file');
       writeFileSync(file, 'x');
       oneLine(await cli(...common, '--out', file), /^generate: bad output folder: --out .*a-file is a file, not a folder$/);
-      oneLine(await cli(...common, '--out', join(file, 'sub')), /^generate: bad output folder: --out .*a-file\/sub: a part of the path is a file, not a folder$/);
+      oneLine(
+        await cli(...common, '--out', join(file, 'sub')),
+        /^generate: bad output folder: --out .*a-file\/sub: a part of the path is a file, not a folder$/,
+      );
       // not writable: a read-only folder for a normal user; root writes anywhere, but not into /sys
       let readOnly = dir('read-only');
       if (process.getuid?.() === 0) readOnly = '/sys/pig-cli-test';

@@ -13,18 +13,28 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { datasetAbout, datasetFolderName, DEFAULT_DATASET_ID, MAX_DATASET_ID, readDocuments, type DatasetAbout } from '../core/dataset/about';
-import { caseFiles, datasetModel, type CasePixels, type DatasetModel, type ImageFormat } from '../core/dataset/nnunet';
+import { type DatasetAbout, DEFAULT_DATASET_ID, datasetAbout, datasetFolderName, MAX_DATASET_ID, readDocuments } from '../core/dataset/about';
+import { type CasePixels, caseFiles, type DatasetModel, datasetModel, type ImageFormat } from '../core/dataset/nnunet';
 import type { ClipMode } from '../core/ddim';
+import { errorMessage } from '../core/errors';
 import { samplerClip } from '../core/manifest';
 import { runSampler, type SamplerStep } from '../core/sampler';
-import { tapStartNoise, type StartNoise } from '../core/sampler-tap';
-import { errorMessage } from '../core/errors';
+import { type StartNoise, tapStartNoise } from '../core/sampler-tap';
 import { loadPairFromDir } from '../engine/node';
 import type { LoadedPair } from '../engine/pair';
-import { checkCompatible, isComplete, OutputFolderError, prepareOutputFolder, readRecords, rebuildIndex, removeStaleTemps, writeAtomic, writeCase } from './dataset-folder';
+import {
+  checkCompatible,
+  isComplete,
+  OutputFolderError,
+  prepareOutputFolder,
+  readRecords,
+  rebuildIndex,
+  removeStaleTemps,
+  writeAtomic,
+  writeCase,
+} from './dataset-folder';
 import { MaskFolderError, readMaskFolder } from './mask-folder';
-import { maskJobs, pairJobs, parseClip, parseEta, parseInteger, parseShard, shardSeeds, UsageError, type CaseJob, type Shard } from './plan';
+import { type CaseJob, maskJobs, pairJobs, parseClip, parseEta, parseInteger, parseShard, type Shard, shardSeeds, UsageError } from './plan';
 import { ProgressBar } from './progress';
 
 const USAGE = `usage: pig-generate --model <dir> --count N --steps S --seed K --out <dir>
@@ -129,7 +139,10 @@ function parseCommandLine(argv: string[]): RunOptions | 'help' {
     dataset:
       values['dataset-id'] === undefined && values['dataset-name'] === undefined
         ? undefined
-        : { id: values['dataset-id'] === undefined ? DEFAULT_DATASET_ID : parseInteger('dataset-id', values['dataset-id'], 1, MAX_DATASET_ID), name: values['dataset-name'] },
+        : {
+            id: values['dataset-id'] === undefined ? DEFAULT_DATASET_ID : parseInteger('dataset-id', values['dataset-id'], 1, MAX_DATASET_ID),
+            name: values['dataset-name'],
+          },
   };
 }
 
@@ -189,14 +202,23 @@ async function sampleCase(pair: LoadedPair, job: CaseJob, steps: number, eta: nu
 async function datasetExtras(dir: string, pair: LoadedPair): Promise<{ about: DatasetAbout; documents: { path: string; bytes: Uint8Array }[] }> {
   const { card, name } = pair.manifest;
   const documents = await readDocuments(card, async (file) => new Uint8Array(await readFile(join(dir, file))));
-  return { about: datasetAbout(card, name, documents.map((d) => d.path)), documents };
+  return {
+    about: datasetAbout(
+      card,
+      name,
+      documents.map((d) => d.path),
+    ),
+    documents,
+  };
 }
 
 async function run(options: RunOptions): Promise<void> {
   // without --dataset-id/--dataset-name, --out is the dataset; with them it holds it (named after the model)
   await prepareOutputFolder(options.out);
   const pair = await loadModel(options.model, options.threads);
-  const opts = options.dataset ? { ...options, out: join(options.out, datasetFolderName(options.dataset.id, options.dataset.name ?? pair.manifest.name)) } : options;
+  const opts = options.dataset
+    ? { ...options, out: join(options.out, datasetFolderName(options.dataset.id, options.dataset.name ?? pair.manifest.name)) }
+    : options;
   if (options.dataset) await prepareOutputFolder(opts.out);
   const { manifest } = pair;
   const model: DatasetModel = datasetModel(manifest);
@@ -223,10 +245,15 @@ async function run(options: RunOptions): Promise<void> {
     const existing = await readRecords(opts.out);
     // one mode per run, so the first job's settings are every job's
     if (jobs.length > 0) checkCompatible(opts.out, existing, { model, steps, eta, clip, mode: jobs[0].mode.kind, format: opts.format });
-    await removeStaleTemps(opts.out, jobs.map((j) => j.name));
+    await removeStaleTemps(
+      opts.out,
+      jobs.map((j) => j.name),
+    );
     for (const d of documents) await writeAtomic(opts.out, d.path, d.bytes);
     const [H, W] = manifest.resolution;
-    console.log(`${manifest.name} ${H}×${W}, ${steps} steps, η=${eta}, clip ${clip}, ${jobs.length} cases → ${opts.out}; sessions ready in ${pair.sessionMs.toFixed(0)} ms`);
+    console.log(
+      `${manifest.name} ${H}×${W}, ${steps} steps, η=${eta}, clip ${clip}, ${jobs.length} cases → ${opts.out}; sessions ready in ${pair.sessionMs.toFixed(0)} ms`,
+    );
 
     const progress = new ProgressBar(process.stderr, jobs.length);
     let done = 0;
@@ -246,7 +273,22 @@ async function run(options: RunOptions): Promise<void> {
       const t0 = performance.now();
       const pixels = await sampleCase(pair, job, steps, eta, clip, opts.raw);
       const ms = performance.now() - t0;
-      const { record, files } = await caseFiles({ seed: job.seed, mode: job.mode.kind, steps, eta, clip, binarize: manifest.sampler.binarize, appVersion: version, format: opts.format, prefix: job.prefix, source: job.source }, pixels, manifest.resolution);
+      const { record, files } = await caseFiles(
+        {
+          seed: job.seed,
+          mode: job.mode.kind,
+          steps,
+          eta,
+          clip,
+          binarize: manifest.sampler.binarize,
+          appVersion: version,
+          format: opts.format,
+          prefix: job.prefix,
+          source: job.source,
+        },
+        pixels,
+        manifest.resolution,
+      );
       await writeCase(opts.out, model, record, files);
       generated++;
       elapsedMs += ms;

@@ -45,13 +45,25 @@ describe('the CLI without dev dependencies', () => {
   });
 
   it('every package the CLI imports at run time is a dependency, none a devDependency', async () => {
-    const result = await build({ entryPoints: [join(root, pkg.bin['pig-generate']), join(root, 'src/cli/generate.ts')], bundle: true, platform: 'node', format: 'esm', write: false, outdir: join(tmpdir(), 'unused'), metafile: true, packages: 'external', logLevel: 'silent' });
+    const result = await build({
+      entryPoints: [join(root, pkg.bin['pig-generate']), join(root, 'src/cli/generate.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      write: false,
+      outdir: join(tmpdir(), 'unused'),
+      metafile: true,
+      packages: 'external',
+      logLevel: 'silent',
+    });
     const imported = new Set<string>();
     for (const input of Object.values(result.metafile.inputs)) {
-      for (const i of input.imports) if (i.external && !i.path.startsWith('node:')) imported.add(i.path.startsWith('@') ? i.path.split('/').slice(0, 2).join('/') : i.path.split('/')[0]);
+      for (const i of input.imports)
+        if (i.external && !i.path.startsWith('node:')) imported.add(i.path.startsWith('@') ? i.path.split('/').slice(0, 2).join('/') : i.path.split('/')[0]);
     }
     expect([...imported].sort()).toEqual(expect.arrayContaining(['onnxruntime-node', 'tsx']));
-    for (const name of imported) expect(pkg.dependencies[name], `${name}: imported by the CLI, so a dependency (npm ci --omit=dev leaves devDependencies out)`).toBeDefined();
+    for (const name of imported)
+      expect(pkg.dependencies[name], `${name}: imported by the CLI, so a dependency (npm ci --omit=dev leaves devDependencies out)`).toBeDefined();
   });
 });
 
@@ -69,7 +81,10 @@ describe("npm test's prerequisites", () => {
     // an interpreter the user chose is not Debian's: named, not apt-installed
     const custom = missingPrerequisites({ PIGKIT_PYTHON: python, CHROMIUM: join(dir, 'no-chromium') }, root);
     expect(custom.packages).toEqual([]);
-    expect(custom.other).toEqual([`PIGKIT_PYTHON=${python} lacks the modules torch, nibabel: install them into that interpreter`, `CHROMIUM=${join(dir, 'no-chromium')} does not exist`]);
+    expect(custom.other).toEqual([
+      `PIGKIT_PYTHON=${python} lacks the modules torch, nibabel: install them into that interpreter`,
+      `CHROMIUM=${join(dir, 'no-chromium')} does not exist`,
+    ]);
   });
 
   it('the list is what .ci/run installs and the README tells', () => {

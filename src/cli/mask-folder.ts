@@ -57,12 +57,16 @@ export async function readMaskFolder(dir: string, size: readonly [number, number
   const info = await stat(dir).catch(() => null);
   if (!info) throw new MaskFolderError(`--masks ${dir} does not exist`);
   if (!info.isDirectory()) throw new MaskFolderError(`--masks ${dir} is a file, not a folder of mask PNGs`);
-  const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const entries = (await readdir(dir, { withFileTypes: true }))
+    .filter((e) => !e.name.startsWith('.'))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const others = entries.filter((e) => !(e.isFile() && /\.png$/i.test(e.name)));
   const problems: string[] = [];
   if (others.length > 0) {
     const names = others.map((e) => `"${e.name}"${e.isDirectory() ? ' (a folder)' : ''}`).join(', ');
-    problems.push(`--masks ${dir} holds ${others.length === 1 ? 'an entry' : `${others.length} entries`} that ${others.length === 1 ? 'is' : 'are'} not a .png file: ${names}; the folder must hold only mask PNGs`);
+    problems.push(
+      `--masks ${dir} holds ${others.length === 1 ? 'an entry' : `${others.length} entries`} that ${others.length === 1 ? 'is' : 'are'} not a .png file: ${names}; the folder must hold only mask PNGs`,
+    );
   }
   if (entries.length === 0) throw new MaskFolderError(`--masks ${dir} is empty: put one PNG mask per case in it`);
   const masks: PreparedMask[] = [];
@@ -95,7 +99,9 @@ export async function readMaskFolder(dir: string, size: readonly [number, number
   }
   if (problems.length === 1) throw new MaskFolderError(problems[0]);
   if (problems.length > 1) {
-    throw new MaskFolderError(`--masks ${dir}: ${problems.length} problems, nothing was generated; fix or remove these files and run again:\n  ${problems.join('\n  ')}`);
+    throw new MaskFolderError(
+      `--masks ${dir}: ${problems.length} problems, nothing was generated; fix or remove these files and run again:\n  ${problems.join('\n  ')}`,
+    );
   }
   return masks;
 }

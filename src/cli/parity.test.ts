@@ -8,7 +8,7 @@ import * as ortWeb from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSampler } from '../core/sampler';
 import { fileSource, loadPairFromDir } from '../engine/node';
-import { createPair, readManifest, readModelBytes, type LoadedPair } from '../engine/pair';
+import { createPair, type LoadedPair, readManifest, readModelBytes } from '../engine/pair';
 import type { OrtModule } from '../engine/unet';
 
 const tiny = fileURLToPath(new URL('../../public/models/tiny/', import.meta.url));
@@ -21,7 +21,10 @@ describe.skipIf(!present)('ORT-node (CLI) vs ORT-web WASM (studio), tiny pair', 
     const source = fileSource(tiny);
     const manifest = await readManifest(source);
     ortWeb.env.wasm.numThreads = 1;
-    wasm = await createPair(ortWeb as unknown as OrtModule, manifest, await readModelBytes(source, manifest), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    wasm = await createPair(ortWeb as unknown as OrtModule, manifest, await readModelBytes(source, manifest), {
+      executionProviders: ['wasm'],
+      graphOptimizationLevel: 'all',
+    });
     node = await loadPairFromDir(tiny, { intraOpNumThreads: 1 });
   });
   afterAll(async () => {
@@ -32,7 +35,11 @@ describe.skipIf(!present)('ORT-node (CLI) vs ORT-web WASM (studio), tiny pair', 
   it('final x̂₀ and ŷ₀ agree far below one 8-bit level; B(x̂₀) identical', async () => {
     const [H, W] = node.manifest.resolution;
     const rows: string[] = [];
-    for (const [seed, steps] of [[7, 4], [0, 8], [123, 8]]) {
+    for (const [seed, steps] of [
+      [7, 4],
+      [0, 8],
+      [123, 8],
+    ]) {
       const opts = { schedule: node.schedule, height: H, width: W, steps, seed, binarize: node.manifest.sampler.binarize, previews: ['x0'] as const };
       const x0 = new Map<string, Float32Array>();
       const a = await runSampler({ ...opts, executor: node.executors }, (f) => void x0.set('node', f.x0!));

@@ -4,7 +4,13 @@ import { formatDuration, formatProgress, ProgressBar } from './progress';
 
 describe('shards', () => {
   it('i/n blocks partition K … K+N−1 exactly, in order, sizes within one', () => {
-    for (const [count, n] of [[10, 3], [4, 2], [2, 5], [0, 3], [7, 1]]) {
+    for (const [count, n] of [
+      [10, 3],
+      [4, 2],
+      [2, 5],
+      [0, 3],
+      [7, 1],
+    ]) {
       const blocks = Array.from({ length: n }, (_, i) => shardSeeds(100, count, { index: i, count: n }));
       expect(blocks.flat()).toEqual(Array.from({ length: count }, (_, k) => 100 + k));
       const sizes = blocks.map((b) => b.length);

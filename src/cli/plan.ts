@@ -25,7 +25,10 @@ export function parseShard(text: string): Shard {
   const index = Number(m[1]);
   const count = Number(m[2]);
   if (count < 1) throw new UsageError(`--shard ${text}: n must be ≥ 1`);
-  if (index >= count) throw new UsageError(`--shard ${text}: i must be in 0 … ${count - 1} (0-based, as $JOB_COMPLETION_INDEX and $SLURM_ARRAY_TASK_ID with --array=0-${count - 1})`);
+  if (index >= count)
+    throw new UsageError(
+      `--shard ${text}: i must be in 0 … ${count - 1} (0-based, as $JOB_COMPLETION_INDEX and $SLURM_ARRAY_TASK_ID with --array=0-${count - 1})`,
+    );
   return { index, count };
 }
 
@@ -129,7 +132,15 @@ export function maskJobs(masks: readonly PreparedMask[], seeds: readonly number[
   }
   const jobs = masks.flatMap((m) => {
     const prefix = maskCasePrefix(m.file);
-    return seeds.map((seed): CaseJob => ({ name: caseName(seed, prefix), seed, prefix, mode: { kind: 'maskToImage', mask: m.mask }, source: { file: m.file, sha256: m.sha256 } }));
+    return seeds.map(
+      (seed): CaseJob => ({
+        name: caseName(seed, prefix),
+        seed,
+        prefix,
+        mode: { kind: 'maskToImage', mask: m.mask },
+        source: { file: m.file, sha256: m.sha256 },
+      }),
+    );
   });
   return shardItems(jobs, shard);
 }

@@ -2,7 +2,7 @@
 // pixels and duration), in a child process.
 import { describe, expect, it } from 'vitest';
 import { readWithPil } from '../testing/pil';
-import { encodeApng, type ApngFrame } from './apng';
+import { type ApngFrame, encodeApng } from './apng';
 
 describe('encodeApng (read back by PIL)', () => {
   for (const compress of [true, false]) {

@@ -2,7 +2,7 @@
 // the first frame is the ordinary IDAT (what a PNG-only reader shows), every later frame an fdAT;
 // each frame has an fcTL with its delay. All frames cover the whole canvas and replace it
 // (dispose none, blend source), so every frame is a complete picture on its own.
-import { PNG_SIGNATURE, concatBytes, pngChunk, pngHeader, pngScanlines, zlibCompress, zlibStored, type PngChannels, type PngOptions } from './png';
+import { concatBytes, PNG_SIGNATURE, type PngChannels, type PngOptions, pngChunk, pngHeader, pngScanlines, zlibCompress, zlibStored } from './png';
 
 export interface ApngFrame {
   /** width·height·channels bytes, row-major. */
@@ -21,7 +21,7 @@ export interface ApngOptions extends PngOptions {
 function u32(...values: number[]): Uint8Array {
   const out = new Uint8Array(values.length * 4);
   const v = new DataView(out.buffer);
-  values.forEach((x, i) => v.setUint32(i * 4, x));
+  for (const [i, x] of values.entries()) v.setUint32(i * 4, x);
   return out;
 }
 

@@ -34,7 +34,7 @@ export function avgPool(src: Float32Array, height: number, width: number, kernel
 
 function clamp1(src: Float32Array): Float32Array {
   const out = new Float32Array(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = src[i] < -1 ? -1 : src[i] > 1 ? 1 : src[i];
+  for (let i = 0; i < src.length; i++) out[i] = src[i] < -1 ? -1 : Math.min(src[i], 1);
   return out;
 }
 
@@ -85,7 +85,7 @@ export function contrastStretch(x: Float32Array, height: number, width: number, 
   const b = span > 0 ? (-hi * (1 + lo)) / span : 0;
   for (let i = 0; i < c.length; i++) {
     let v = a * c[i] + b;
-    v = v < -1 ? -1 : v > 1 ? 1 : v;
+    v = v < -1 ? -1 : Math.min(v, 1);
     out[i] = Math.round(((v + 1) / 2) * 255);
   }
   return out;

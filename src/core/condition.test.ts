@@ -3,7 +3,7 @@
 // its refusals and notes.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConditionError, imageFromPixels, maskFromPixels, resizeGray8, type PixelImage } from './condition';
+import { ConditionError, imageFromPixels, maskFromPixels, type PixelImage, resizeGray8 } from './condition';
 
 interface GoldenCase {
   name: string;
@@ -22,7 +22,13 @@ const golden = JSON.parse(readFileSync(new URL('./fixtures/condition-golden.json
 const R = golden.resolution;
 
 function pixels(c: Pick<GoldenCase, 'width' | 'height' | 'channels' | 'bitDepth' | 'data'>): PixelImage {
-  return { width: c.width, height: c.height, channels: c.channels, bitDepth: c.bitDepth, data: c.bitDepth === 16 ? Uint16Array.from(c.data) : Uint8Array.from(c.data) };
+  return {
+    width: c.width,
+    height: c.height,
+    channels: c.channels,
+    bitDepth: c.bitDepth,
+    data: c.bitDepth === 16 ? Uint16Array.from(c.data) : Uint8Array.from(c.data),
+  };
 }
 
 function gray(width: number, height: number, f: (x: number, y: number) => number): PixelImage {
@@ -80,7 +86,9 @@ describe('maskFromPixels beyond the loader', () => {
   it('notes a non-square input as stretched (the loader keeps no aspect ratio) and the lesion share', () => {
     const px = gray(500, 380, (x, y) => (x >= 250 && y >= 190 ? 255 : 0)); // one quarter lesion
     const r = maskFromPixels(px, [64, 64]);
-    expect(r.note).toBe('resized 500×380 → 64×64 (stretched: the aspect ratio is not kept, as in training), lesion = gray level 255, area-averaged, lesion where ≥ 50% covered; 25.0% lesion');
+    expect(r.note).toBe(
+      'resized 500×380 → 64×64 (stretched: the aspect ratio is not kept, as in training), lesion = gray level 255, area-averaged, lesion where ≥ 50% covered; 25.0% lesion',
+    );
     // stretched, not cropped: the lesion quadrant maps onto the model's bottom-right quadrant
     expect(r.mask[63 * 64 + 63]).toBe(1);
     expect(r.mask[32 * 64 + 32]).toBe(1);
@@ -88,14 +96,29 @@ describe('maskFromPixels beyond the loader', () => {
   });
 
   it('works for a non-square model size', () => {
-    const r = maskFromPixels(gray(8, 4, (x) => (x < 4 ? 255 : 0)), [2, 4]);
+    const r = maskFromPixels(
+      gray(8, 4, (x) => (x < 4 ? 255 : 0)),
+      [2, 4],
+    );
     expect(Array.from(r.mask)).toEqual([1, 1, 0, 0, 1, 1, 0, 0]);
     expect(r.note).toBe('resized 8×4 → 4×2, lesion = gray level 255, area-averaged, lesion where ≥ 50% covered; 50.0% lesion');
   });
 
   it('refuses empty masks and lesions that vanish at the model size, with clear messages', () => {
-    expect(thrown(() => maskFromPixels(gray(10, 10, () => 0), [8, 8])).message).toBe('The mask is empty: it has no lesion pixel (every pixel is black).');
-    const speck = thrown(() => maskFromPixels(gray(100, 100, (x, y) => (x === 50 && y === 50 ? 255 : 0)), [8, 8]));
+    expect(
+      thrown(() =>
+        maskFromPixels(
+          gray(10, 10, () => 0),
+          [8, 8],
+        ),
+      ).message,
+    ).toBe('The mask is empty: it has no lesion pixel (every pixel is black).');
+    const speck = thrown(() =>
+      maskFromPixels(
+        gray(100, 100, (x, y) => (x === 50 && y === 50 ? 255 : 0)),
+        [8, 8],
+      ),
+    );
     expect(speck).toBeInstanceOf(ConditionError);
     expect(speck.message).toMatch(/vanishes at the model's 8×8/);
   });
@@ -112,7 +135,14 @@ describe('refusals', () => {
     expect(thrown(() => imageFromPixels(five, [8, 8]))).toBeInstanceOf(ConditionError);
   });
   it('a blank image', () => {
-    expect(thrown(() => imageFromPixels(gray(9, 9, () => 77), [8, 8])).message).toBe('The image is blank: every pixel has gray value 77.');
+    expect(
+      thrown(() =>
+        imageFromPixels(
+          gray(9, 9, () => 77),
+          [8, 8],
+        ),
+      ).message,
+    ).toBe('The image is blank: every pixel has gray value 77.');
   });
 });
 
@@ -123,7 +153,13 @@ describe('imageFromPixels notes', () => {
     expect(r.note).toBe('resized 3×6 → 8×8 (stretched: the aspect ratio is not kept, as in training), gray from RGB (ITU-R 601 luminance), scaled to [−1, 1]');
     r.image.forEach((v, i) => expect(v).toBeCloseTo(r.gray[i] / 127.5 - 1, 6));
     // a gray file as a browser decodes it (RGBA with R = G = B) is called gray
-    const grayRgba: PixelImage = { width: 8, height: 8, channels: 4, bitDepth: 8, data: Uint8Array.from({ length: 256 }, (_, i) => (i % 4 === 3 ? 255 : Math.floor(i / 4) * 3)) };
+    const grayRgba: PixelImage = {
+      width: 8,
+      height: 8,
+      channels: 4,
+      bitDepth: 8,
+      data: Uint8Array.from({ length: 256 }, (_, i) => (i % 4 === 3 ? 255 : Math.floor(i / 4) * 3)),
+    };
     expect(imageFromPixels(grayRgba, [8, 8]).note).toBe('already 8×8, gray, scaled to [−1, 1]');
   });
 });

@@ -155,7 +155,8 @@ function checkPixels(px: PixelImage, what: string): void {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
     throw new ConditionError(`The ${what} is empty: it has ${width}×${height} pixels.`);
   }
-  if (![1, 2, 3, 4].includes(channels)) throw new ConditionError(`The ${what} has ${channels} channels; expected 1 (gray), 2 (gray+alpha), 3 (RGB) or 4 (RGBA).`);
+  if (![1, 2, 3, 4].includes(channels))
+    throw new ConditionError(`The ${what} has ${channels} channels; expected 1 (gray), 2 (gray+alpha), 3 (RGB) or 4 (RGBA).`);
   if (bitDepth !== 8 && bitDepth !== 16) throw new ConditionError(`The ${what} has ${bitDepth}-bit samples; expected 8 or 16.`);
   const expected = width * height * channels;
   if (!data || data.length !== expected) {
@@ -245,7 +246,9 @@ export function maskFromPixels(px: PixelImage, size: readonly [number, number]):
   }
   const resized = px.width !== width || px.height !== height;
   if (count === 0) {
-    throw new ConditionError(`The mask's lesion vanishes at the model's ${width}×${height}: no model pixel is at least half covered. Draw or upload a larger lesion.`);
+    throw new ConditionError(
+      `The mask's lesion vanishes at the model's ${width}×${height}: no model pixel is at least half covered. Draw or upload a larger lesion.`,
+    );
   }
   const how = binary
     ? levels.size === 2
@@ -279,6 +282,11 @@ export function imageFromPixels(px: PixelImage, size: readonly [number, number])
   const gray = resizeGray8(full, px.width, px.height, width, height, 'bilinear');
   // numpy: float32(v) / 127.5 − 1.0, both in float32 (exact as double then rounded once)
   const image = Float32Array.from(gray, (v) => Math.fround(Math.fround(v / 127.5) - 1));
-  const source = px.bitDepth === 16 && px.channels === 1 ? '16-bit gray min–max stretched to 8 bits' : px.channels >= 3 && !isGrayRgb(px) ? 'gray from RGB (ITU-R 601 luminance)' : 'gray';
+  const source =
+    px.bitDepth === 16 && px.channels === 1
+      ? '16-bit gray min–max stretched to 8 bits'
+      : px.channels >= 3 && !isGrayRgb(px)
+        ? 'gray from RGB (ITU-R 601 luminance)'
+        : 'gray';
   return { image, gray, note: `${sizeNote(px, size)}, ${source}, scaled to [−1, 1]` };
 }

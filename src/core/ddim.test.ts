@@ -24,7 +24,7 @@ describe('ddimCoefficients', () => {
     expect(k.c1).toBeGreaterThan(0.9);
     expect(k.c1).toBeLessThan(1);
   });
-  it("t′ = −1 lands on x̂₀: c₁ = c₂ = 0, √ᾱ_{t′} = 1", () => {
+  it('t′ = −1 lands on x̂₀: c₁ = c₂ = 0, √ᾱ_{t′} = 1', () => {
     for (const eta of [0, 0.5, 1]) {
       const k = ddimCoefficients(s, 0, -1, eta);
       expect(k.c1).toBe(0);

@@ -82,13 +82,7 @@ export function clipEstimate(eps: Float32Array, x0: Float32Array, k: DdimCoeffic
 }
 
 /** x_{t'} = √ᾱ_{t'} x̂₀ + c₁ z + c₂ ε. `z` may be null when c₁ = 0 (η = 0). */
-export function ddimNext(
-  x0: Float32Array,
-  eps: Float32Array,
-  z: Float32Array | null,
-  k: DdimCoefficients,
-  out = new Float32Array(x0.length),
-): Float32Array {
+export function ddimNext(x0: Float32Array, eps: Float32Array, z: Float32Array | null, k: DdimCoefficients, out = new Float32Array(x0.length)): Float32Array {
   checkLengths(x0, eps);
   const a = k.sqrtAlphaBarPrev;
   const c1 = k.c1;
@@ -104,7 +98,12 @@ export function ddimNext(
 }
 
 /** Forward process q(x_t | x₀) with a given ε: x_t = √ᾱ_t x₀ + √(1−ᾱ_t) ε. */
-export function forwardNoise(x0: Float32Array, eps: Float32Array, k: Pick<DdimCoefficients, 'sqrtAlphaBar' | 'sqrtOneMinusAlphaBar'>, out = new Float32Array(x0.length)): Float32Array {
+export function forwardNoise(
+  x0: Float32Array,
+  eps: Float32Array,
+  k: Pick<DdimCoefficients, 'sqrtAlphaBar' | 'sqrtOneMinusAlphaBar'>,
+  out = new Float32Array(x0.length),
+): Float32Array {
   checkLengths(x0, eps);
   for (let i = 0; i < x0.length; i++) out[i] = k.sqrtAlphaBar * x0[i] + k.sqrtOneMinusAlphaBar * eps[i];
   return out;

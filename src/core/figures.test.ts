@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { composeContactSheet, composePairFrame, contactSheetLayout, pairFrameLayout, sheetCell, tileScale, type SheetOptions } from './figures';
+import { composeContactSheet, composePairFrame, contactSheetLayout, pairFrameLayout, type SheetOptions, sheetCell, tileScale } from './figures';
 import { drawText, textWidth, upscale } from './raster';
 
 describe('raster helpers', () => {

@@ -2,7 +2,7 @@
 // - the animation frame: mask | image side by side, upscaled crisp;
 // - the contact sheet: the paper's figure of the denoising process, one column per chosen step
 //   with its t above, the mask estimate x̂₀ over the image estimate ŷ₀, wrapping into bands.
-import { GLYPH_HEIGHT, blitGray, drawText, textWidth, upscale } from './raster';
+import { blitGray, drawText, GLYPH_HEIGHT, textWidth, upscale } from './raster';
 
 /** One step's views as gray bytes of the model's size. */
 export interface StepTiles {

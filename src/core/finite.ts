@@ -47,7 +47,7 @@ export function countNonFinite(values: ArrayLike<number>): { nan: number; inf: n
     const v = values[i];
     if (v - v !== 0) {
       // NaN − NaN and ∞ − ∞ are NaN; every finite v gives 0
-      if (v !== v) nan++;
+      if (Number.isNaN(v)) nan++;
       else inf++;
     }
   }

@@ -4,9 +4,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { binarize } from './binarize';
-import { countDiffering, GOLDEN_FIXTURES, maxAbsDiff, type GoldenFixture } from './golden';
+import { countDiffering, GOLDEN_FIXTURES, type GoldenFixture, maxAbsDiff } from './golden';
 import { gaussian } from './noise';
-import { runSampler, type PairDenoiser } from './sampler';
+import { type PairDenoiser, runSampler } from './sampler';
 import { alphaBarAt, linearSchedule } from './schedule';
 
 for (const { name, path } of GOLDEN_FIXTURES) {

@@ -17,7 +17,10 @@ describe('readImageHeader', () => {
     const apng = await encodeApng([frame(0), frame(255), frame(9)], 4, 4);
     expect(readImageHeader(apng)).toMatchObject({ format: 'PNG', width: 4, height: 4, animated: { frames: 3 } });
     expect(headerNote(readImageHeader(apng)!)).toBe('animated PNG (3 frames): the first frame is used');
-    const deep = pngjs.PNG.sync.write(Object.assign(new pngjs.PNG({ width: 3, height: 2, bitDepth: 16, colorType: 0, inputColorType: 0 }), { data: Buffer.alloc(3 * 2 * 2) }), { bitDepth: 16, colorType: 0, inputColorType: 0 });
+    const deep = pngjs.PNG.sync.write(
+      Object.assign(new pngjs.PNG({ width: 3, height: 2, bitDepth: 16, colorType: 0, inputColorType: 0 }), { data: Buffer.alloc(3 * 2 * 2) }),
+      { bitDepth: 16, colorType: 0, inputColorType: 0 },
+    );
     expect(readImageHeader(deep)).toMatchObject({ width: 3, height: 2, bitDepth: 16 });
     expect(headerNote(readImageHeader(deep)!)).toBe('16-bit PNG, read by the browser as 8 bits per sample');
   });
@@ -62,6 +65,8 @@ describe('uploadSizeProblem', () => {
   it('allows up to 40 MP and names the size over it', () => {
     expect(MAX_UPLOAD_PIXELS).toBe(40_000_000);
     expect(uploadSizeProblem(8000, 5000)).toBeNull();
-    expect(uploadSizeProblem(7000, 7000)).toBe('it is 7000×7000 pixels (49.0 MP); the studio takes images of up to 40.0 MP. Downscale it first (the model works at a few hundred pixels).');
+    expect(uploadSizeProblem(7000, 7000)).toBe(
+      'it is 7000×7000 pixels (49.0 MP); the studio takes images of up to 40.0 MP. Downscale it first (the model works at a few hundred pixels).',
+    );
   });
 });

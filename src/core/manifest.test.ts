@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { checkSessionSignature, ManifestError, samplerClip, sha256Hex, stepGraphs, takesClip, validateManifest, verifyModelBytes, type ModelFileSpec } from './manifest';
+import {
+  checkSessionSignature,
+  ManifestError,
+  type ModelFileSpec,
+  samplerClip,
+  sha256Hex,
+  stepGraphs,
+  takesClip,
+  validateManifest,
+  verifyModelBytes,
+} from './manifest';
 
 const model = (file: string): ModelFileSpec => ({
   file,
@@ -188,7 +198,9 @@ describe('sha256', () => {
   it('verifies bytes against the manifest', async () => {
     const spec = model('mask.onnx');
     await expect(verifyModelBytes('mask', spec, new TextEncoder().encode('abc'))).resolves.toBeUndefined();
-    await expect(verifyModelBytes('mask', spec, new TextEncoder().encode('abd'))).rejects.toThrow(/mask.onnx \(mask model\) has SHA-256 .* the file is corrupt/);
+    await expect(verifyModelBytes('mask', spec, new TextEncoder().encode('abd'))).rejects.toThrow(
+      /mask.onnx \(mask model\) has SHA-256 .* the file is corrupt/,
+    );
     await expect(verifyModelBytes('mask', spec, new TextEncoder().encode('ab'))).rejects.toThrow(/is 2 bytes, the manifest says 3/);
   });
 });

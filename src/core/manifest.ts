@@ -163,7 +163,11 @@ class Checker {
   numberTuple(obj: Obj, key: string, path: string, length: number, integer: boolean): number[] | undefined {
     const v = this.field(obj, key, path);
     if (v === undefined) return undefined;
-    if (!Array.isArray(v) || v.length !== length || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && (!integer || (Number.isInteger(x) && x > 0)))) {
+    if (
+      !Array.isArray(v) ||
+      v.length !== length ||
+      !v.every((x) => typeof x === 'number' && Number.isFinite(x) && (!integer || (Number.isInteger(x) && x > 0)))
+    ) {
       this.problems.push(`${path}.${key} must be an array of ${length} ${integer ? 'positive integers' : 'numbers'}, got ${JSON.stringify(v)}`);
       return undefined;
     }
@@ -277,7 +281,14 @@ function checkUNetContract(problems: string[], path: string, inputs: TensorSpec[
 }
 
 /** The step-graph contract (contracts.md §1b): t [1], k [5], every image tensor [1,1,H,W]; clip [1] where listed. */
-function checkStepGraphContract(problems: string[], path: string, role: StepGraphRole, inputs: TensorSpec[], outputs: TensorSpec[], res: [number, number]): void {
+function checkStepGraphContract(
+  problems: string[],
+  path: string,
+  role: StepGraphRole,
+  inputs: TensorSpec[],
+  outputs: TensorSpec[],
+  res: [number, number],
+): void {
   const wanted = inputs.some((s) => s.name === STEP_GRAPH_CLIP_INPUT) ? [...STEP_GRAPH_IO[role].inputs, STEP_GRAPH_CLIP_INPUT] : STEP_GRAPH_IO[role].inputs;
   for (const name of wanted) wantTensor(problems, path, inputs, name, stepGraphShape(name, res), 'inputs');
   for (const name of STEP_GRAPH_IO[role].outputs) wantTensor(problems, path, outputs, name, stepGraphShape(name, res), 'outputs');
@@ -307,7 +318,9 @@ export function checkSessionSignature(role: ModelKey, spec: ModelFileSpec, sessi
   const check = (kind: 'input' | 'output', specs: TensorSpec[], names: readonly string[], meta: SessionSignature['inputMetadata']) => {
     for (const s of specs) {
       if (!names.includes(s.name)) {
-        problems.push(`${spec.file} (${role} model) has no ${kind} "${s.name}" listed in the manifest; it has ${names.map((n) => `"${n}"`).join(', ') || 'none'}`);
+        problems.push(
+          `${spec.file} (${role} model) has no ${kind} "${s.name}" listed in the manifest; it has ${names.map((n) => `"${n}"`).join(', ') || 'none'}`,
+        );
         continue;
       }
       const m = meta?.find((x) => x.name === s.name);
@@ -317,7 +330,8 @@ export function checkSessionSignature(role: ModelKey, spec: ModelFileSpec, sessi
       }
     }
     if (kind === 'input') {
-      for (const n of names) if (!specs.some((s) => s.name === n)) problems.push(`${spec.file} (${role} model) needs an input "${n}" the manifest does not list`);
+      for (const n of names)
+        if (!specs.some((s) => s.name === n)) problems.push(`${spec.file} (${role} model) needs an input "${n}" the manifest does not list`);
     }
   };
   check('input', spec.inputs, session.inputNames, session.inputMetadata);
@@ -334,7 +348,9 @@ export async function sha256Hex(bytes: Uint8Array | ArrayBuffer): Promise<string
 /** Throws an Error naming the file when its size or SHA-256 differs from the manifest. */
 export async function verifyModelBytes(role: ModelKey, spec: ModelFileSpec, bytes: Uint8Array): Promise<void> {
   if (spec.bytes !== undefined && bytes.byteLength !== spec.bytes) {
-    throw new Error(`${spec.file} (${role} model) is ${bytes.byteLength} bytes, the manifest says ${spec.bytes}: the file is truncated or not the exported model`);
+    throw new Error(
+      `${spec.file} (${role} model) is ${bytes.byteLength} bytes, the manifest says ${spec.bytes}: the file is truncated or not the exported model`,
+    );
   }
   const got = await sha256Hex(bytes);
   if (got !== spec.sha256) {

@@ -113,7 +113,15 @@ describe('listing and clearing', () => {
     const listed = await listModelCaches(storage);
     expect(listed).toEqual([
       { kind: 'bundled', id: '/models/tiny/', cacheName: 'pig-model:bundled:/models/tiny/', files: ['mask.onnx'], bytes: 100, name: null, resolution: null },
-      { kind: 'custom', id: 'mine-aaaaaaaaaaaa', cacheName: 'pig-model:custom:mine-aaaaaaaaaaaa', files: ['image.onnx', 'manifest.json'], bytes: 7 + manifest.length, name: 'mine', resolution: [64, 48] },
+      {
+        kind: 'custom',
+        id: 'mine-aaaaaaaaaaaa',
+        cacheName: 'pig-model:custom:mine-aaaaaaaaaaaa',
+        files: ['image.onnx', 'manifest.json'],
+        bytes: 7 + manifest.length,
+        name: 'mine',
+        resolution: [64, 48],
+      },
     ]);
     expect(await clearModelCaches(storage)).toBe(2);
     expect(await listModelCaches(storage)).toEqual([]);

@@ -53,7 +53,11 @@ export function parseModelCacheName(name: string): { kind: ModelCacheKind; id: s
 
 /** The id of a custom model: its name (made safe) and its manifest's SHA-256. */
 export function customModelId(name: string, manifestSha256: string): string {
-  const slug = name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 48) || 'model';
+  const slug =
+    name
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 48) || 'model';
   return `${slug}-${manifestSha256.slice(0, 12)}`;
 }
 
@@ -126,7 +130,15 @@ export class ModelCache {
         const url = cacheEntryUrl(entry.file, entry.sha256);
         kept.add(url);
         const body = entry.bytes.slice().buffer;
-        await cache.put(url, new Response(body, { headers: { 'Content-Type': entry.file.endsWith('.json') ? 'application/json' : 'application/octet-stream', 'Content-Length': String(entry.bytes.length) } }));
+        await cache.put(
+          url,
+          new Response(body, {
+            headers: {
+              'Content-Type': entry.file.endsWith('.json') ? 'application/json' : 'application/octet-stream',
+              'Content-Length': String(entry.bytes.length),
+            },
+          }),
+        );
       }
       for (const request of await cache.keys()) if (!kept.has(request.url)) await cache.delete(request.url);
       return true;

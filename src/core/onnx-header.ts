@@ -7,7 +7,17 @@
 const IR_VERSION = 1;
 const GRAPH = 7;
 /** Names of ModelProto's length-delimited fields, for messages. */
-const FIELD_NAMES: Record<number, string> = { 2: 'producer_name', 3: 'producer_version', 4: 'domain', 6: 'doc_string', 7: 'graph', 8: 'opset_import', 14: 'metadata_props', 20: 'training_info', 25: 'functions' };
+const FIELD_NAMES: Record<number, string> = {
+  2: 'producer_name',
+  3: 'producer_version',
+  4: 'domain',
+  6: 'doc_string',
+  7: 'graph',
+  8: 'opset_import',
+  14: 'metadata_props',
+  20: 'training_info',
+  25: 'functions',
+};
 
 /** What the first bytes say a non-ONNX file is, for the message. */
 function looksLike(bytes: Uint8Array): string | null {

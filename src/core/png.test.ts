@@ -1,6 +1,6 @@
+import { gunzipSync, inflateSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { gunzipSync, inflateSync } from 'node:zlib';
 import { gzipStored } from './dataset/nifti';
 import { encodeGrayPng, encodeImagePng, encodeLabelPng, encodeMaskPng, imageToGray8, maskToGray8, zlibStored } from './png';
 

@@ -121,13 +121,7 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
 }
 
 /** Encodes H·W 8-bit pixels (row-major; 1 byte gray or 3 bytes RGB each) as a PNG file. */
-export async function encodePng(
-  pixels: Uint8Array,
-  width: number,
-  height: number,
-  channels: PngChannels,
-  opts: PngOptions = {},
-): Promise<Uint8Array> {
+export async function encodePng(pixels: Uint8Array, width: number, height: number, channels: PngChannels, opts: PngOptions = {}): Promise<Uint8Array> {
   const ihdr = pngHeader(width, height, channels);
   const raw = pngScanlines(pixels, width, height, channels);
   const idat = opts.compress === false ? zlibStored(raw) : await zlibCompress(raw);
@@ -144,7 +138,7 @@ export function imageToGray8(y: Float32Array): Uint8Array {
   const out = new Uint8Array(y.length);
   const f = Math.fround;
   for (let i = 0; i < y.length; i++) {
-    const c = y[i] < -1 ? -1 : y[i] > 1 ? 1 : y[i];
+    const c = y[i] < -1 ? -1 : Math.min(y[i], 1);
     out[i] = Math.floor(f(f(f(c + 1) * 127.5) + 0.5));
   }
   return out;

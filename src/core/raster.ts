@@ -68,7 +68,8 @@ export function drawText(dst: Uint8Array, dstWidth: number, text: string, x: num
     for (let r = 0; r < GLYPH_HEIGHT; r++) {
       for (let c = 0; c < GLYPH_WIDTH; c++) {
         if (glyph[r][c] !== '#') continue;
-        for (let dy = 0; dy < scale; dy++) dst.fill(ink, (y + r * scale + dy) * dstWidth + gx + c * scale, (y + r * scale + dy) * dstWidth + gx + (c + 1) * scale);
+        for (let dy = 0; dy < scale; dy++)
+          dst.fill(ink, (y + r * scale + dy) * dstWidth + gx + c * scale, (y + r * scale + dy) * dstWidth + gx + (c + 1) * scale);
       }
     }
   }

@@ -3,10 +3,10 @@
 // the path of the CLI, of Node and of the WASM backend, and of every run whose `clip` the step
 // graphs cannot do.
 
-import { binarize, type BinarizeOptions } from './binarize';
-import { clipEstimate, clipsChain, ddimNext, predictX0, type ClipMode } from './ddim';
-import { checkFinite } from './finite';
+import { type BinarizeOptions, binarize } from './binarize';
+import { type ClipMode, clipEstimate, clipsChain, ddimNext, predictX0 } from './ddim';
 import { checkLength, type EstimateName, type Estimates, type PairDenoiser, type StepCall, type StepExecutor, type StepExecutorFactory } from './executor';
+import { checkFinite } from './finite';
 
 function concat(a: Float32Array, b: Float32Array): Float32Array {
   const out = new Float32Array(a.length + b.length);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { gaussian, Stream } from './noise';
-import { runSampler, type PairDenoiser } from './sampler';
+import { type PairDenoiser, runSampler } from './sampler';
 import { cpuStepExecutors } from './sampler-cpu';
-import { tapStartNoise, type StartNoise } from './sampler-tap';
+import { type StartNoise, tapStartNoise } from './sampler-tap';
 import { linearSchedule } from './schedule';
 
 // A denoiser that predicts zero noise: enough to drive the loop; what is checked is the start noise.

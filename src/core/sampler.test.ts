@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { gaussian } from './noise';
 import { ddimCoefficients } from './ddim';
 import type { EstimateName, PairDenoiser, StepCall, StepExecutor, StepExecutorFactory } from './executor';
-import { CancelledError, runSampler, sampleSteps, type SamplerFrame, type SamplerOptions, type SamplerStep } from './sampler';
 import { NonFiniteError } from './finite';
+import { gaussian } from './noise';
+import { CancelledError, runSampler, type SamplerFrame, type SamplerOptions, type SamplerStep, sampleSteps } from './sampler';
 import { linearSchedule } from './schedule';
 
 const schedule = linearSchedule({ kind: 'linear', betaStart: 1e-4, betaEnd: 0.02, T: 1024 });
@@ -149,7 +149,15 @@ describe('the other two modes share the loop', () => {
 
   it('image → mask: only model_x runs, y_t = √ᾱ_t y* + √(1−ᾱ_t) ε with ε from stream 4', async () => {
     const calls = { mask: [] as Call[], image: [] as Call[] };
-    const r = await runSampler({ denoiser: oracleDenoiser(calls), schedule, height: H, width: W, steps: 2, seed: 3, mode: { kind: 'imageToMask', image: trueImage } });
+    const r = await runSampler({
+      denoiser: oracleDenoiser(calls),
+      schedule,
+      height: H,
+      width: W,
+      steps: 2,
+      seed: 3,
+      mode: { kind: 'imageToMask', image: trueImage },
+    });
     expect(calls.image.length).toBe(0);
     expect(calls.mask.map((c) => c.t)).toEqual([512, 0]);
     const eps = gaussian(3, 4, N);
@@ -373,7 +381,11 @@ describe('the loop over a StepExecutor', () => {
       [2, false, false, false],
     ]);
     const studio = await reads(['x0', 'y0']);
-    expect(studio.reads).toEqual([['x0', 'y0'], ['x0', 'y0'], ['x0', 'c', 'y0']]);
+    expect(studio.reads).toEqual([
+      ['x0', 'y0'],
+      ['x0', 'y0'],
+      ['x0', 'c', 'y0'],
+    ]);
     expect(studio.frames.every((f) => f.x0 && f.y0 && !f.c)).toBe(true);
   });
 
@@ -389,7 +401,15 @@ describe('the loop over a StepExecutor', () => {
 
   it('mask → image: the user mask is the start condition, no maskStep, nothing of the mask chain is read', async () => {
     const log: ExecCall[] = [];
-    const r = await runSampler({ executor: fakeExecutors(log), schedule, height: H, width: W, steps: 2, seed: 1, mode: { kind: 'maskToImage', mask: trueMask } });
+    const r = await runSampler({
+      executor: fakeExecutors(log),
+      schedule,
+      height: H,
+      width: W,
+      steps: 2,
+      seed: 1,
+      mode: { kind: 'maskToImage', mask: trueMask },
+    });
     expect(log.map((c) => c.op)).toEqual(['start', 'image', 'read', 'image', 'read', 'finish']);
     expect(Array.from((log[0] as { condition: Float32Array }).condition)).toEqual(Array.from(trueMask));
     expect(log.filter((c) => c.op === 'read').map((c) => (c as { names: EstimateName[] }).names)).toEqual([['y0'], ['y0']]);
@@ -398,7 +418,15 @@ describe('the loop over a StepExecutor', () => {
 
   it('image → mask: each maskStep gets y_t = √ᾱ_t y* + √(1−ᾱ_t) ε (stream 4) computed by the loop', async () => {
     const log: ExecCall[] = [];
-    const r = await runSampler({ executor: fakeExecutors(log), schedule, height: H, width: W, steps: 2, seed: 3, mode: { kind: 'imageToMask', image: trueImage } });
+    const r = await runSampler({
+      executor: fakeExecutors(log),
+      schedule,
+      height: H,
+      width: W,
+      steps: 2,
+      seed: 3,
+      mode: { kind: 'imageToMask', image: trueImage },
+    });
     expect(log.map((c) => c.op)).toEqual(['start', 'mask', 'read', 'mask', 'read', 'finish']);
     const eps = gaussian(3, 4, N);
     for (const c of log.filter((c): c is Extract<ExecCall, { op: 'mask' }> => c.op === 'mask')) {
@@ -486,11 +514,27 @@ describe('NaN / Inf from a model ends the run with a message naming the model an
 
   it('step graphs (ε stays on the device): a NaN x̂₀ is found at the last step even without previews, and the executor is finished', async () => {
     const log: ExecCall[] = [];
-    const { error, frames } = await failure({ executor: fakeExecutors(log, { values: { x0: NaN } }), schedule, height: H, width: W, steps: 3, seed: 1, previews: false });
+    const { error, frames } = await failure({
+      executor: fakeExecutors(log, { values: { x0: NaN } }),
+      schedule,
+      height: H,
+      width: W,
+      steps: 3,
+      seed: 1,
+      previews: false,
+    });
     expect((error as Error).message).toMatch(/^the mask model's x̂₀ at step 3 of 3 \(t = 0\) has 64 NaN of its 64 values/);
     expect(frames).toBe(2);
     expect(log[log.length - 1].op).toBe('finish');
-    const withPreviews = await failure({ executor: fakeExecutors([], { values: { y0: Infinity } }), schedule, height: H, width: W, steps: 3, seed: 1, previews: ['x0', 'y0'] });
+    const withPreviews = await failure({
+      executor: fakeExecutors([], { values: { y0: Infinity } }),
+      schedule,
+      height: H,
+      width: W,
+      steps: 3,
+      seed: 1,
+      previews: ['x0', 'y0'],
+    });
     expect((withPreviews.error as Error).message).toMatch(/^the image model's ŷ₀ at step 1 of 3 \(t = 682\)/);
   });
 });

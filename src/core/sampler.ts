@@ -25,7 +25,7 @@
 // by the sampler or the executor, so a consumer may transfer them (postMessage) without copying.
 
 import type { BinarizeOptions } from './binarize';
-import { CLIP_MODES, ddimCoefficients, forwardNoise, type ClipMode } from './ddim';
+import { CLIP_MODES, type ClipMode, ddimCoefficients, forwardNoise } from './ddim';
 import { checkLength, type EstimateName, type PairDenoiser, type StepExecutorFactory } from './executor';
 import { checkFinite } from './finite';
 import { GaussianStream, Stream } from './noise';

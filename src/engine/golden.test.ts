@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countDiffering, GOLDEN_FIXTURES, maxAbsDiff, type GoldenFixture } from '../core/golden';
+import { countDiffering, GOLDEN_FIXTURES, type GoldenFixture, maxAbsDiff } from '../core/golden';
 import { runSampler, type SamplerFrame } from '../core/sampler';
 import { loadPairFromDir } from './node';
 import type { LoadedPair } from './pair';
@@ -69,7 +69,9 @@ for (const fixture of GOLDEN_FIXTURES) {
     it.runIf(fixture === GOLDEN_FIXTURES[0])("clip 'none' gives the arrays of the loop without the option, bit for bit", async () => {
       const without = await run(undefined);
       const none = await run('none');
-      expect(none.frames.map((f) => [f.x0, f.y0, f.c].map((a) => Array.from(a)))).toEqual(without.frames.map((f) => [f.x0, f.y0, f.c].map((a) => Array.from(a))));
+      expect(none.frames.map((f) => [f.x0, f.y0, f.c].map((a) => Array.from(a)))).toEqual(
+        without.frames.map((f) => [f.x0, f.y0, f.c].map((a) => Array.from(a))),
+      );
       expect([Array.from(none.r.mask), Array.from(none.r.image)]).toEqual([Array.from(without.r.mask), Array.from(without.r.image)]);
     });
   });

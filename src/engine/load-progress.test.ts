@@ -1,6 +1,6 @@
 // Load progress: totals from the manifest's sizes or Content-Length, throttling, cached bytes.
 import { describe, expect, it } from 'vitest';
-import { progressFraction, type LoadProgress } from '../core/load-progress';
+import { type LoadProgress, progressFraction } from '../core/load-progress';
 import { ProgressTracker, readBodyWithProgress } from './load-progress';
 
 describe('ProgressTracker', () => {

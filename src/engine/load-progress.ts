@@ -4,7 +4,7 @@
 // Reports are throttled to one per percent (and one per finished file), so a 100 MB download
 // sends ~100 messages across the worker boundary, not one per network chunk.
 
-import { progressFraction, type LoadProgress } from '../core/load-progress';
+import { type LoadProgress, progressFraction } from '../core/load-progress';
 
 interface FileProgress {
   total: number | null;

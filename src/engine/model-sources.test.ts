@@ -3,15 +3,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { sha256Hex } from '../core/manifest';
-import { FakeCacheStorage } from '../testing/fake-cache';
 import type { LoadProgress } from '../core/load-progress';
+import { sha256Hex } from '../core/manifest';
+import { ModelCache, modelCacheName } from '../core/model-cache';
+import { FakeCacheStorage } from '../testing/fake-cache';
 import { EngineError } from './errors';
 import { ProgressTracker } from './load-progress';
-import { ModelCache, modelCacheName } from '../core/model-cache';
 import { bytesSource, cachedModelSource, cachingSource, listedModelKeys } from './model-sources';
 import { ort } from './node';
-import { createPair, readManifest, readModelBytes, type ModelSource } from './pair';
+import { createPair, type ModelSource, readManifest, readModelBytes } from './pair';
 
 const dir = fileURLToPath(new URL('../../public/models/tiny/', import.meta.url));
 const tinyFiles = () => new Map(readdirSync(dir).map((name) => [name, new Uint8Array(readFileSync(`${dir}${name}`))] as const));
@@ -46,7 +46,9 @@ describe('a custom model from the user’s files', () => {
   it('no manifest.json: says so and lists what was chosen', async () => {
     const files = tinyFiles();
     files.delete('manifest.json');
-    expect((await failure(check(files))).message).toMatch(/^no manifest\.json among the files you chose \(DATA-LICENSE\.txt, README\.md, image\.onnx, image_step\.onnx, mask\.onnx, mask_step\.onnx\)/);
+    expect((await failure(check(files))).message).toMatch(
+      /^no manifest\.json among the files you chose \(DATA-LICENSE\.txt, README\.md, image\.onnx, image_step\.onnx, mask\.onnx, mask_step\.onnx\)/,
+    );
   });
 
   it('a file the manifest names is missing: named', async () => {
@@ -64,14 +66,18 @@ describe('a custom model from the user’s files', () => {
     expect(e.kind).toBe('model');
     const actual = await sha256Hex(files.get('mask.onnx')!);
     expect(actual).toBe(tinyManifest().models.mask.sha256);
-    expect(e.message).toBe(`mask.onnx (your file): mask.onnx (mask model) has SHA-256 ${actual}, the manifest says ${'0'.repeat(64)}: the file is corrupt or from another export`);
+    expect(e.message).toBe(
+      `mask.onnx (your file): mask.onnx (mask model) has SHA-256 ${actual}, the manifest says ${'0'.repeat(64)}: the file is corrupt or from another export`,
+    );
   });
 
   it('a truncated file: named by its size, or by its structure when the manifest was made for it', async () => {
     const files = tinyFiles();
     const cut = files.get('image.onnx')!.subarray(0, 300_000);
     files.set('image.onnx', cut);
-    expect((await failure(check(files))).message).toMatch(/^image\.onnx \(your file\): image\.onnx \(image model\) is 300000 bytes, the manifest says 777721: the file is truncated/);
+    expect((await failure(check(files))).message).toMatch(
+      /^image\.onnx \(your file\): image\.onnx \(image model\) is 300000 bytes, the manifest says 777721: the file is truncated/,
+    );
     const m = tinyManifest();
     m.models.image.sha256 = await sha256Hex(cut);
     m.models.image.bytes = cut.length;

@@ -3,9 +3,9 @@
 // and a cache in front of any source. Each is a ModelSource, so readManifest / readModelBytes
 // (engine/pair.ts) validate every one of them the same way.
 
-import { STEP_GRAPH_ROLES, type Manifest, type ModelKey } from '../core/manifest';
+import { type Manifest, type ModelKey, STEP_GRAPH_ROLES } from '../core/manifest';
+import { type CacheEntry, cacheEntryUrl, type ModelCache } from '../core/model-cache';
 import type { ProgressTracker } from './load-progress';
-import { cacheEntryUrl, type CacheEntry, type ModelCache } from '../core/model-cache';
 import type { ModelSource } from './pair';
 
 /** Every model file the manifest lists: both U-Nets, and the step graphs when present. */
@@ -23,7 +23,8 @@ export function bytesSource(files: ReadonlyMap<string, Uint8Array>): ModelSource
   const get = (name: string): Uint8Array => {
     const bytes = files.get(name);
     if (bytes) return bytes;
-    if (name === 'manifest.json') throw new Error(`no manifest.json among the files you chose (${fileList(names)}): choose the model's manifest.json with its ONNX files, or its folder`);
+    if (name === 'manifest.json')
+      throw new Error(`no manifest.json among the files you chose (${fileList(names)}): choose the model's manifest.json with its ONNX files, or its folder`);
     throw new Error(`${name} is missing: manifest.json names it, but it is not among the files you chose (${fileList(names)})`);
   };
   return {

@@ -1,6 +1,7 @@
 // The engine on onnxruntime-node: loading, verification and the messages for broken model folders.
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+
 import { existsSync } from 'node:fs';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,7 +49,10 @@ describe.skipIf(!present)('engine on onnxruntime-node', () => {
     expect(eps.length).toBe(H * W);
     expect(eps.every(Number.isFinite)).toBe(true);
     // same input, same output (deterministic CPU kernels); concurrent calls are queued, not refused
-    const [a, b] = await Promise.all([pair.denoiser.predictImageNoise(new Float32Array(2 * H * W), 3), pair.denoiser.predictImageNoise(new Float32Array(2 * H * W), 3)]);
+    const [a, b] = await Promise.all([
+      pair.denoiser.predictImageNoise(new Float32Array(2 * H * W), 3),
+      pair.denoiser.predictImageNoise(new Float32Array(2 * H * W), 3),
+    ]);
     expect(Array.from(a)).toEqual(Array.from(b));
     await pair.release();
   });

@@ -5,9 +5,9 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as ortNode from 'onnxruntime-node';
 import { errorMessage } from '../core/errors';
-import { EngineError } from './errors';
 import { stepGraphs } from '../core/manifest';
-import { createPair, createStepPair, readManifest, readModelBytes, type LoadedPair, type LoadedStepPair, type ModelSource } from './pair';
+import { EngineError } from './errors';
+import { createPair, createStepPair, type LoadedPair, type LoadedStepPair, type ModelSource, readManifest, readModelBytes } from './pair';
 import { cpuPlace } from './steps';
 import type { OrtModule, SessionOptions } from './unet';
 

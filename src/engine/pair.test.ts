@@ -5,7 +5,7 @@ import type { PairDenoiser } from '../core/executor';
 import { runSampler } from '../core/sampler';
 import { cpuStepExecutors } from '../core/sampler-cpu';
 import { linearSchedule } from '../core/schedule';
-import { openedOnDemand, type OpenedPair } from './pair';
+import { type OpenedPair, openedOnDemand } from './pair';
 
 const schedule = linearSchedule({ kind: 'linear', betaStart: 1e-4, betaEnd: 0.02, T: 1024 });
 const zeros: PairDenoiser = { predictMaskNoise: async () => new Float32Array(4), predictImageNoise: async () => new Float32Array(4) };

@@ -7,15 +7,15 @@
 // Platform-neutral: the ORT module and the way files are read come in as parameters
 // (engine/web.ts: fetch + onnxruntime-web; engine/node.ts: fs + onnxruntime-node).
 
-import { STEP_GRAPH_ROLES, validateManifest, verifyModelBytes, type Manifest, type ModelKey, type ModelRole, type StepGraphRole } from '../core/manifest';
-import { checkOnnxBytes } from '../core/onnx-header';
+import { errorMessage } from '../core/errors';
 import type { StepExecutor, StepExecutorFactory } from '../core/executor';
+import { type Manifest, type ModelKey, type ModelRole, STEP_GRAPH_ROLES, type StepGraphRole, validateManifest, verifyModelBytes } from '../core/manifest';
+import { checkOnnxBytes } from '../core/onnx-header';
 import { cpuStepExecutors } from '../core/sampler-cpu';
 import { linearSchedule, type Schedule } from '../core/schedule';
-import { errorMessage } from '../core/errors';
 import { EngineError } from './errors';
 import { StepSession, stepGraphExecutors, type TensorPlace } from './steps';
-import { OrtPairDenoiser, RunQueue, UNetSession, type OrtModule, type SessionOptions } from './unet';
+import { type OrtModule, OrtPairDenoiser, RunQueue, type SessionOptions, UNetSession } from './unet';
 
 /** Where a model folder's files come from. */
 export interface ModelSource {
@@ -81,7 +81,11 @@ export async function readManifest(source: ModelSource): Promise<Manifest> {
  * manifest and that each is structurally an ONNX model. */
 export async function readModelBytes(source: ModelSource, manifest: Manifest): Promise<Record<ModelRole, Uint8Array>>;
 export async function readModelBytes<K extends ModelKey>(source: ModelSource, manifest: Manifest, keys: readonly K[]): Promise<Record<K, Uint8Array>>;
-export async function readModelBytes(source: ModelSource, manifest: Manifest, keys: readonly ModelKey[] = ['mask', 'image']): Promise<Partial<Record<ModelKey, Uint8Array>>> {
+export async function readModelBytes(
+  source: ModelSource,
+  manifest: Manifest,
+  keys: readonly ModelKey[] = ['mask', 'image'],
+): Promise<Partial<Record<ModelKey, Uint8Array>>> {
   const read = async (role: ModelKey) => {
     const spec = manifest.models[role];
     if (!spec) throw new EngineError('model', `${source.describe('manifest.json')} lists no models.${role}`);

@@ -3,22 +3,23 @@
 // with clip, read back nothing it was not asked for, and dispose every tensor it made or received.
 // Graphs exported before the option clip (made here from the committed ones) run clip none and
 // send a run that clips to the plain U-Nets.
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+
 import { existsSync, readFileSync } from 'node:fs';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ortNode from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { countDiffering, GOLDEN_FIXTURES, maxAbsDiff, type GoldenFixture } from '../core/golden';
-import { sha256Hex, takesClip, type Manifest } from '../core/manifest';
+import { countDiffering, GOLDEN_FIXTURES, type GoldenFixture, maxAbsDiff } from '../core/golden';
+import { type Manifest, sha256Hex, takesClip } from '../core/manifest';
 import { runSampler, type SamplerFrame, type SamplerMode, type SamplerOptions } from '../core/sampler';
-import { EngineError } from './errors';
-import { fileSource, loadPairFromDir, loadStepPairFromDir } from './node';
-import { createStepPair, readManifest, readModelBytes, type LoadedPair, type LoadedStepPair } from './pair';
-import { cpuPlace } from './steps';
 import { pythonHas, runPythonJson } from '../testing/python';
 import { trackingOrt } from '../testing/tracking-ort';
+import { EngineError } from './errors';
+import { fileSource, loadPairFromDir, loadStepPairFromDir } from './node';
+import { createStepPair, type LoadedPair, type LoadedStepPair, readManifest, readModelBytes } from './pair';
+import { cpuPlace } from './steps';
 import type { OrtModule } from './unet';
 
 const fixturePath = GOLDEN_FIXTURES[0].path;
@@ -45,30 +46,38 @@ describe.skipIf(!present)('step-graph executor on onnxruntime-node (tiny pair)',
   });
 
   for (const fixture of GOLDEN_FIXTURES) {
-    it.skipIf(!existsSync(fixture.path))(`reproduces the golden fixture ${fixture.name}: x̂₀, ŷ₀ within 1e-3, c identical but for at most 2 pixels`, async () => {
-      expect(steps.path).toBe('step-graphs');
-      const golden: GoldenFixture = JSON.parse(readFileSync(fixture.path, 'utf8'));
-      const frames: SamplerFrame[] = [];
-      const base = { executor: steps.executors, schedule: steps.schedule, height: H, width: W, steps: golden.steps, seed: golden.seed, eta: golden.eta };
-      const r = await runSampler({ ...base, clip: golden.clip }, (f) => {
-        frames.push(f);
-      });
-      const report = golden.frames.map((f, i) => ({ t: f.t, x0: maxAbsDiff(frames[i].x0, f.x0), y0: maxAbsDiff(frames[i].y0, f.y0), cFlips: countDiffering(frames[i].c, f.c) }));
-      console.info(`step graphs (ORT CPU) vs PyTorch (${fixture.name}, clip ${golden.clip ?? 'none'}), max |Δ| per step: ${JSON.stringify(report)}`);
-      // Tolerance: the graphs compute the DDIM update in float32 from a float32 k, core in float64
-      // per element; ε agrees with PyTorch to ~1e-5 and x̂₀ divides by √ᾱ_t ≥ 0.054, so ~2e-4 is
-      // the expected worst case and 1e-3 leaves margin while any wiring error (channel, k order,
-      // condition, clip flag) moves values by 1e-1. c = B(x̂₀) is a threshold: a pixel whose pooled
-      // x̂₀ lies within ~1e-5 of θ may land on either side, so at most 2 flips per step are
-      // tolerated (measured here: 0).
-      for (const row of report) {
-        expect(row.x0, JSON.stringify(report)).toBeLessThan(1e-3);
-        expect(row.y0, JSON.stringify(report)).toBeLessThan(1e-3);
-        expect(row.cFlips, JSON.stringify(report)).toBeLessThanOrEqual(2);
-      }
-      expect(countDiffering(r.mask, golden.mask)).toBeLessThanOrEqual(2);
-      expect(maxAbsDiff(r.image, golden.image)).toBeLessThan(1e-3);
-    });
+    it.skipIf(!existsSync(fixture.path))(
+      `reproduces the golden fixture ${fixture.name}: x̂₀, ŷ₀ within 1e-3, c identical but for at most 2 pixels`,
+      async () => {
+        expect(steps.path).toBe('step-graphs');
+        const golden: GoldenFixture = JSON.parse(readFileSync(fixture.path, 'utf8'));
+        const frames: SamplerFrame[] = [];
+        const base = { executor: steps.executors, schedule: steps.schedule, height: H, width: W, steps: golden.steps, seed: golden.seed, eta: golden.eta };
+        const r = await runSampler({ ...base, clip: golden.clip }, (f) => {
+          frames.push(f);
+        });
+        const report = golden.frames.map((f, i) => ({
+          t: f.t,
+          x0: maxAbsDiff(frames[i].x0, f.x0),
+          y0: maxAbsDiff(frames[i].y0, f.y0),
+          cFlips: countDiffering(frames[i].c, f.c),
+        }));
+        console.info(`step graphs (ORT CPU) vs PyTorch (${fixture.name}, clip ${golden.clip ?? 'none'}), max |Δ| per step: ${JSON.stringify(report)}`);
+        // Tolerance: the graphs compute the DDIM update in float32 from a float32 k, core in float64
+        // per element; ε agrees with PyTorch to ~1e-5 and x̂₀ divides by √ᾱ_t ≥ 0.054, so ~2e-4 is
+        // the expected worst case and 1e-3 leaves margin while any wiring error (channel, k order,
+        // condition, clip flag) moves values by 1e-1. c = B(x̂₀) is a threshold: a pixel whose pooled
+        // x̂₀ lies within ~1e-5 of θ may land on either side, so at most 2 flips per step are
+        // tolerated (measured here: 0).
+        for (const row of report) {
+          expect(row.x0, JSON.stringify(report)).toBeLessThan(1e-3);
+          expect(row.y0, JSON.stringify(report)).toBeLessThan(1e-3);
+          expect(row.cFlips, JSON.stringify(report)).toBeLessThanOrEqual(2);
+        }
+        expect(countDiffering(r.mask, golden.mask)).toBeLessThanOrEqual(2);
+        expect(maxAbsDiff(r.image, golden.image)).toBeLessThan(1e-3);
+      },
+    );
   }
 
   it('agrees with core’s CPU executor over the plain U-Nets in every mode, and with η > 0', async () => {
@@ -117,7 +126,9 @@ describe.skipIf(!present)('step-graph executor on onnxruntime-node (tiny pair)',
     const source = fileSource(modelDir);
     const manifest = await readManifest(source);
     const bytes = await readModelBytes(source, manifest, ['maskStep', 'imageStep'] as const);
-    const pair = await createStepPair(ortNode as unknown as OrtModule, manifest, bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1 }, () => place, { warmUp: false });
+    const pair = await createStepPair(ortNode as unknown as OrtModule, manifest, bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1 }, () => place, {
+      warmUp: false,
+    });
     try {
       const run = runSampler({ executor: pair.executors, schedule: pair.schedule, height: H, width: W, steps: 2, seed: 1, previews: false });
       // Waits (however loaded the machine) until `n` waits were submitted, then a little longer, so
@@ -161,9 +172,20 @@ describe.skipIf(!present)('step-graph executor on onnxruntime-node (tiny pair)',
       }
       // and when the run stops half-way (here: the consumer throws; image → mask uploads y_t per step)
       made.length = 0;
-      const bad = runSampler({ executor: pair.executors, schedule: pair.schedule, height: H, width: W, steps: 2, seed: 2, mode: { kind: 'imageToMask', image: new Float32Array(H * W) } }, (f) => {
-        if (f.index === 0) throw new Error('UI broke');
-      });
+      const bad = runSampler(
+        {
+          executor: pair.executors,
+          schedule: pair.schedule,
+          height: H,
+          width: W,
+          steps: 2,
+          seed: 2,
+          mode: { kind: 'imageToMask', image: new Float32Array(H * W) },
+        },
+        (f) => {
+          if (f.index === 0) throw new Error('UI broke');
+        },
+      );
       await expect(bad).rejects.toThrow('UI broke');
       expect(made.length).toBeGreaterThan(0);
       expect(made.filter((t) => t.location !== 'none').length).toBe(0);
@@ -295,11 +317,20 @@ describe.skipIf(!hasGraphs || !pythonHas('onnx', 'numpy'))('step graphs exported
     const source = fileSource(work);
     const manifest = await readManifest(source);
     const bytes = await readModelBytes(source, manifest, ['maskStep', 'imageStep'] as const);
-    const pair = await createStepPair(ortNode as unknown as OrtModule, manifest, bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1 }, () => cpuPlace(ortNode as unknown as OrtModule), { warmUp: false });
+    const pair = await createStepPair(
+      ortNode as unknown as OrtModule,
+      manifest,
+      bytes,
+      { executionProviders: ['cpu'], intraOpNumThreads: 1 },
+      () => cpuPlace(ortNode as unknown as OrtModule),
+      { warmUp: false },
+    );
     try {
       const run = runSampler({ ...base(), executor: pair.executors, clip: 'image' });
       await expect(run).rejects.toBeInstanceOf(EngineError);
-      await expect(run).rejects.toThrow(`clip image: ${manifest.models.imageStep!.file} has no clip input (exported before the option); run it on the plain U-Nets`);
+      await expect(run).rejects.toThrow(
+        `clip image: ${manifest.models.imageStep!.file} has no clip input (exported before the option); run it on the plain U-Nets`,
+      );
     } finally {
       await pair.release();
     }

@@ -16,12 +16,12 @@
 
 import type * as Ort from 'onnxruntime-web';
 import type { BinarizeOptions } from '../core/binarize';
-import { clipsChain, type ClipMode } from '../core/ddim';
-import { STEP_GRAPH_BINARIZE, STEP_GRAPH_CLIP_INPUT, STEP_GRAPH_IO, stepGraphShape, takesClip, type ModelFileSpec, type StepGraphRole } from '../core/manifest';
-import type { EstimateName, Estimates, StepCall, StepExecutor, StepExecutorFactory } from '../core/executor';
+import { type ClipMode, clipsChain } from '../core/ddim';
 import { errorMessage } from '../core/errors';
+import type { EstimateName, Estimates, StepCall, StepExecutor, StepExecutorFactory } from '../core/executor';
+import { type ModelFileSpec, STEP_GRAPH_BINARIZE, STEP_GRAPH_CLIP_INPUT, STEP_GRAPH_IO, type StepGraphRole, stepGraphShape, takesClip } from '../core/manifest';
 import { EngineError } from './errors';
-import { openCheckedSession, type OrtModule, type RunQueue, type SessionOptions } from './unet';
+import { type OrtModule, openCheckedSession, type RunQueue, type SessionOptions } from './unet';
 
 type Tensor = Ort.Tensor;
 
@@ -64,7 +64,14 @@ export class StepSession {
   }
 
   /** Opens a step graph (openCheckedSession: EngineError('model') when the signature differs from the manifest). */
-  static async create(ort: OrtModule, role: StepGraphRole, spec: ModelFileSpec, bytes: Uint8Array, options: SessionOptions, queue: RunQueue): Promise<StepSession> {
+  static async create(
+    ort: OrtModule,
+    role: StepGraphRole,
+    spec: ModelFileSpec,
+    bytes: Uint8Array,
+    options: SessionOptions,
+    queue: RunQueue,
+  ): Promise<StepSession> {
     return new StepSession(ort, await openCheckedSession(ort, role, spec, bytes, options), role, spec, queue);
   }
 
@@ -277,7 +284,10 @@ export function stepGraphExecutors(
         return plain.create(run);
       }
       if (!graphsMatchBinarize(run.binarize)) {
-        throw new EngineError('input', `the step graphs compute B(·) with kernel ${STEP_GRAPH_BINARIZE.kernel} and weights [${STEP_GRAPH_BINARIZE.weights}], the run asks for ${JSON.stringify(run.binarize)}`);
+        throw new EngineError(
+          'input',
+          `the step graphs compute B(·) with kernel ${STEP_GRAPH_BINARIZE.kernel} and weights [${STEP_GRAPH_BINARIZE.weights}], the run asks for ${JSON.stringify(run.binarize)}`,
+        );
       }
       return new GraphStepExecutor(ort, sessions.maskStep, sessions.imageStep, place, height, width, run.clip);
     },

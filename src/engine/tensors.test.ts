@@ -6,10 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { NonFiniteError } from '../core/finite';
 import { CancelledError, runSampler, type SamplerOptions } from '../core/sampler';
+import { trackingOrt } from '../testing/tracking-ort';
 import { fileSource } from './node';
 import { createPair, createStepPair, readManifest, readModelBytes } from './pair';
 import { cpuPlace } from './steps';
-import { trackingOrt } from '../testing/tracking-ort';
 
 const modelDir = fileURLToPath(new URL('../../public/models/tiny/', import.meta.url));
 const present = existsSync(`${modelDir}manifest.json`);

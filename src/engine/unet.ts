@@ -11,9 +11,9 @@
 // this path there too (one upload and one readback of H·W floats per model call).
 
 import type * as Ort from 'onnxruntime-web';
-import { checkSessionSignature, type ModelFileSpec, type ModelKey, type ModelRole } from '../core/manifest';
-import type { PairDenoiser } from '../core/executor';
 import { errorMessage } from '../core/errors';
+import type { PairDenoiser } from '../core/executor';
+import { checkSessionSignature, type ModelFileSpec, type ModelKey, type ModelRole } from '../core/manifest';
 import { EngineError } from './errors';
 
 export type OrtModule = Pick<typeof Ort, 'InferenceSession' | 'Tensor'>;
@@ -93,7 +93,10 @@ export class UNetSession {
         out = result.eps ?? result[this.session.outputNames[0]];
         const data = (await out.getData()) as Float32Array;
         if (!(data instanceof Float32Array) || data.length !== n) {
-          throw new EngineError('model', `${this.spec.file} returned ${data?.length} values of type ${out.type}, expected float32 [1, 1, ${this.height}, ${this.width}]`);
+          throw new EngineError(
+            'model',
+            `${this.spec.file} returned ${data?.length} values of type ${out.type}, expected float32 [1, 1, ${this.height}, ${this.width}]`,
+          );
         }
         // getData() of a CPU tensor returns its own buffer; copy so the caller owns the result.
         return data.slice();

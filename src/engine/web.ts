@@ -16,17 +16,17 @@ import gpuGlueUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url'
 import gpuBinaryUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import cpuGlueUrl from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
 import cpuBinaryUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
-import { readDocuments, type ModelDocument } from '../core/dataset/about';
-import { sha256Hex, stepGraphs, type Manifest } from '../core/manifest';
-import type { LoadProgress } from '../core/load-progress';
-import type { Backend, LoadRequest, ModelSourceInfo } from './types';
+import { type ModelDocument, readDocuments } from '../core/dataset/about';
 import { errorMessage } from '../core/errors';
+import type { LoadProgress } from '../core/load-progress';
+import { type Manifest, sha256Hex, stepGraphs } from '../core/manifest';
+import { browserCacheStorage, type CacheStorageLike, customModelId, ModelCache, modelCacheName } from '../core/model-cache';
 import { EngineError } from './errors';
 import { ProgressTracker, readBodyWithProgress } from './load-progress';
-import { browserCacheStorage, customModelId, ModelCache, modelCacheName, type CacheStorageLike } from '../core/model-cache';
 import { bytesSource, cachedModelSource, cachingSource, listedModelKeys } from './model-sources';
-import { createPair, createStepPair, readManifest, readModelBytes, type OpenedPair, type ModelSource } from './pair';
+import { createPair, createStepPair, type ModelSource, type OpenedPair, readManifest, readModelBytes } from './pair';
 import { graphsMatchBinarize, type TensorPlace } from './steps';
+import type { Backend, LoadRequest, ModelSourceInfo } from './types';
 import type { OrtModule, SessionOptions } from './unet';
 
 type OrtWebModule = typeof OrtWeb;
@@ -157,7 +157,10 @@ export function httpSource(folderUrl: string, signal?: AbortSignal): ModelSource
     const type = res.headers.get('content-type') ?? '';
     // A dev/preview server answers unknown paths with index.html (200): treat that as missing.
     if (!res.ok || (type.includes('text/html') && !name.endsWith('.html'))) {
-      throw new EngineError('model', `${url(name)} not found (${res.ok ? 'the server answered with an HTML page' : `HTTP ${res.status}`}): is the model folder right?`);
+      throw new EngineError(
+        'model',
+        `${url(name)} not found (${res.ok ? 'the server answered with an HTML page' : `HTTP ${res.status}`}): is the model folder right?`,
+      );
     }
     return res;
   };
@@ -200,8 +203,16 @@ function withSource(pair: WebPair, source: ModelSourceInfo, documents: ModelDocu
 
 /** An ORT error for the status line: its last sentence (without source paths), at most 120 characters. */
 function brief(message: string): string {
-  const text = message.replace(/\S+\.(cc|h|cpp):\d+\s*/g, '').replace(/\s+/g, ' ').trim();
-  const last = (text.split(/(?<=\.) (?=[A-Z])/).filter(Boolean).pop() ?? text).replace(/\.$/, '');
+  const text = message
+    .replace(/\S+\.(cc|h|cpp):\d+\s*/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  const last = (
+    text
+      .split(/(?<=\.) (?=[A-Z])/)
+      .filter(Boolean)
+      .pop() ?? text
+  ).replace(/\.$/, '');
   return last.length > 120 ? `${last.slice(0, 119)}…` : last;
 }
 
@@ -280,7 +291,11 @@ export async function loadWebModel(
   }
   const cached = await reading.commit();
   const has = listing(folderUrl);
-  const documents = await readDocuments(manifest.card, (file) => http.readBytes(file), (file) => (has ? has.includes(file) : file === manifest.card.licenseFile));
+  const documents = await readDocuments(
+    manifest.card,
+    (file) => http.readBytes(file),
+    (file) => (has ? has.includes(file) : file === manifest.card.licenseFile),
+  );
   return withSource(pair, { kind: 'bundled', id: folderUrl, cached, fromCache: reading.allFromCache(), cacheNote: cache.note }, documents);
 }
 

@@ -19,14 +19,14 @@
 
 /** The directives, in order. */
 const CSP_DIRECTIVES = [
-  ["default-src", "'self'"],
-  ["script-src", "'self'", "'wasm-unsafe-eval'"],
-  ["worker-src", "'self'", 'blob:'],
-  ["img-src", "'self'", 'blob:', 'data:'],
-  ["connect-src", "'self'", 'blob:', 'data:'],
-  ["object-src", "'none'"],
-  ["base-uri", "'none'"],
-  ["form-action", "'none'"],
+  ['default-src', "'self'"],
+  ['script-src', "'self'", "'wasm-unsafe-eval'"],
+  ['worker-src', "'self'", 'blob:'],
+  ['img-src', "'self'", 'blob:', 'data:'],
+  ['connect-src', "'self'", 'blob:', 'data:'],
+  ['object-src', "'none'"],
+  ['base-uri', "'none'"],
+  ['form-action', "'none'"],
 ];
 
 /** The policy as a header or <meta> value. */
@@ -37,7 +37,7 @@ export const CSP = CSP_DIRECTIVES.map((d) => d.join(' ')).join('; ');
  * inline script), inline styles (Vite injects the CSS as <style> elements in dev) and ws:/wss:
  * connections on any host (the hot-reload socket). Never used for a build.
  */
-export const DEV_CSP = [...CSP_DIRECTIVES.slice(0, 1), ["style-src", "'self'", "'unsafe-inline'"], ...CSP_DIRECTIVES.slice(1)]
+export const DEV_CSP = [...CSP_DIRECTIVES.slice(0, 1), ['style-src', "'self'", "'unsafe-inline'"], ...CSP_DIRECTIVES.slice(1)]
   .map(([name, ...values]) => {
     if (name === 'script-src') return [name, ...values, "'unsafe-inline'"];
     if (name === 'connect-src') return [name, ...values, 'ws:', 'wss:'];

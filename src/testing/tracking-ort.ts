@@ -7,13 +7,15 @@ import type { OrtModule } from '../engine/unet';
 export function trackingOrt(options: { nanFromRun?: number } = {}) {
   const made: ortNode.Tensor[] = [];
   let runs = 0;
-  const Tracked = function (...args: unknown[]) {
+  // the engine calls `new ort.Tensor(…)`: a function (an arrow cannot be `new`ed) that returns the real, recorded tensor
+  // biome-ignore lint/complexity/useArrowFunction: called with `new`
+  const tensor = function (...args: unknown[]) {
     const t = new ortNode.Tensor(...(args as [never]));
     made.push(t);
     return t;
   };
   const ort = {
-    Tensor: Tracked,
+    Tensor: tensor,
     InferenceSession: {
       create: async (...args: unknown[]) => {
         const s = await ortNode.InferenceSession.create(...(args as [Uint8Array]));

@@ -157,7 +157,11 @@ export interface StudioWorkerApi {
    * generation: generate() and a second batch are 'busy' meanwhile. cancel() stops it within a step
    * and it resolves with cancelled: true; the pairs handed over so far are the batch.
    */
-  generateBatch(request: BatchRequest, onPair: (pair: BatchPair) => void | Promise<void>, onProgress?: (progress: BatchProgress) => void): Promise<BatchSummary>;
+  generateBatch(
+    request: BatchRequest,
+    onPair: (pair: BatchPair) => void | Promise<void>,
+    onProgress?: (progress: BatchProgress) => void,
+  ): Promise<BatchSummary>;
   /**
    * Stops the running generation or batch within one step (generate() rejects with kind
    * 'cancelled'), or the model load in progress: its download is aborted, load() rejects with kind

@@ -61,7 +61,10 @@ describe('across comlink', () => {
 
   it('a StudioError keeps its kind', async () => {
     try {
-      await api.generate({ seed: -5, steps: 4 }, Comlink.proxy(() => undefined));
+      await api.generate(
+        { seed: -5, steps: 4 },
+        Comlink.proxy(() => undefined),
+      );
       expect.unreachable();
     } catch (e) {
       expect(toStudioError(e)).toMatchObject({ kind: 'input' });

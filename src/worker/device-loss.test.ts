@@ -75,7 +75,10 @@ describe('DeviceLossWatch', () => {
     hold(gpu);
     const error = watch.runError(new Error('mapAsync failed'), gpu);
     setTimeout(() => lose('destroyed'), 10); // the loss is reported after the failure
-    expect(await error).toMatchObject({ kind: 'backend', message: 'The GPU device was lost during the run (destroyed); the model was reopened on WASM. Press Generate to run again.' });
+    expect(await error).toMatchObject({
+      kind: 'backend',
+      message: 'The GPU device was lost during the run (destroyed); the model was reopened on WASM. Press Generate to run again.',
+    });
   });
 
   it('not a loss: a user’s cancel, a model without a device, a failure with the device still there (null: the run’s own error stands)', async () => {
@@ -96,7 +99,10 @@ describe('DeviceLossWatch', () => {
     await settle();
     expect(held()).toBeNull();
     const err = (await rejection(watch.afterRecovery())) as StudioError;
-    expect(err).toEqual({ kind: 'backend', message: 'The GPU device was lost (destroyed); reopening the model on WASM failed (out of memory): reload the page.' });
+    expect(err).toEqual({
+      kind: 'backend',
+      message: 'The GPU device was lost (destroyed); reopening the model on WASM failed (out of memory): reload the page.',
+    });
   });
 
   it('the loss of a model no longer held changes nothing; a new model drops a loss not told yet', async () => {

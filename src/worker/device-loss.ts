@@ -2,9 +2,9 @@
 // model the studio holds loses it: the running generation ends (its model call may wait on the
 // dead device forever), the model is reopened on WASM, and the next answer tells the user once.
 
+import { errorMessage } from '../core/errors';
 import { InFlight } from '../core/in-flight';
 import { CancelledError } from '../core/sampler';
-import { errorMessage } from '../core/errors';
 import type { ModelInfo, StudioError } from './api';
 import { studioError } from './errors';
 

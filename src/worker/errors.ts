@@ -15,12 +15,7 @@ export function studioError(kind: StudioError['kind'], message: string): StudioE
 }
 
 export function isStudioError(e: unknown): e is StudioError {
-  return (
-    typeof e === 'object' &&
-    e !== null &&
-    typeof (e as StudioError).message === 'string' &&
-    KINDS.includes((e as StudioError).kind)
-  );
+  return typeof e === 'object' && e !== null && typeof (e as StudioError).message === 'string' && KINDS.includes((e as StudioError).kind);
 }
 
 /** For the app: `try { await api.generate(...) } catch (e) { const err = toStudioError(e); … }`. */

@@ -1,15 +1,15 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSampler, type PairDenoiser } from '../core/sampler';
+import { type PairDenoiser, runSampler } from '../core/sampler';
 import { cpuStepExecutors } from '../core/sampler-cpu';
 import { linearSchedule } from '../core/schedule';
 import { EngineError } from '../engine/errors';
 import { loadPairFromDir, loadStepPairFromDir } from '../engine/node';
 import type { OpenedPair } from '../engine/pair';
 import { fakeManifest } from '../testing/fake-manifest';
-import { MAX_BATCH_SIZE, type BatchPair, type BatchProgress, type BatchRequest, type GenerateMode, type StepFrame, type StudioError } from './api';
-import { Studio, type LoadedModel } from './studio';
+import { type BatchPair, type BatchProgress, type BatchRequest, type GenerateMode, MAX_BATCH_SIZE, type StepFrame, type StudioError } from './api';
+import { type LoadedModel, Studio } from './studio';
 
 const H = 4;
 const W = 4;
@@ -117,7 +117,10 @@ describe('Studio (worker logic)', () => {
     const bad = await rejection(studio.generate({ seed: 3, steps: 4, clip: 'all' as never }, () => undefined));
     expect(bad).toEqual({ kind: 'input', message: 'clip must be none, image, both, got "all".' });
 
-    const withDefault = new Studio(async () => ({ ...studioModel(slowDenoiser()), manifest: { ...manifest, sampler: { ...manifest.sampler, clip: 'image' } } }));
+    const withDefault = new Studio(async () => ({
+      ...studioModel(slowDenoiser()),
+      manifest: { ...manifest, sampler: { ...manifest.sampler, clip: 'image' } },
+    }));
     expect((await withDefault.load({ modelUrl: '/m/' })).defaultClip).toBe('image');
     expect((await withDefault.generate({ seed: 3, steps: 2 }, () => undefined)).clip).toBe('image');
   });
@@ -175,8 +178,14 @@ describe('Studio (worker logic)', () => {
 
   it('load takes exactly one source; a failed load keeps the previous model working', async () => {
     const { studio } = studioWith(slowDenoiser());
-    expect(await rejection(studio.load({}))).toEqual({ kind: 'input', message: 'load() needs a modelUrl such as "/models/tiny/", the model files, or a cachedModelId.' });
-    expect(await rejection(studio.load({ modelUrl: '/m/', cachedModelId: 'x' }))).toMatchObject({ kind: 'input', message: 'load() takes one of modelUrl, files or cachedModelId, not several.' });
+    expect(await rejection(studio.load({}))).toEqual({
+      kind: 'input',
+      message: 'load() needs a modelUrl such as "/models/tiny/", the model files, or a cachedModelId.',
+    });
+    expect(await rejection(studio.load({ modelUrl: '/m/', cachedModelId: 'x' }))).toMatchObject({
+      kind: 'input',
+      message: 'load() takes one of modelUrl, files or cachedModelId, not several.',
+    });
     await studio.load({ modelUrl: '/m/' });
 
     let calls = 0;
@@ -192,7 +201,10 @@ describe('Studio (worker logic)', () => {
     expect(info.source).toEqual({ kind: 'bundled', id: '/m/', cached: true, fromCache: false, cacheNote: null });
     await new Promise((r) => setTimeout(r, 0));
     expect(progress).toEqual([{ receivedBytes: 1, totalBytes: 2, cachedBytes: 0, filesDone: 0, files: 1 }]);
-    expect(await rejection(flaky.load({ files: { 'mask.onnx': new ArrayBuffer(1) } }))).toEqual({ kind: 'model', message: 'mask.onnx (your file): mask.onnx (mask model) is truncated' });
+    expect(await rejection(flaky.load({ files: { 'mask.onnx': new ArrayBuffer(1) } }))).toEqual({
+      kind: 'model',
+      message: 'mask.onnx (your file): mask.onnx (mask model) is truncated',
+    });
     expect(calls).toBe(2);
     // the model of the first load still generates
     const result = await flaky.generate({ seed: 3, steps: 2 }, () => undefined);
@@ -243,7 +255,10 @@ describe('Studio (worker logic)', () => {
     };
     const { studio } = studioWith(bad);
     await studio.load({ modelUrl: '/m/' });
-    expect(await rejection(studio.generate({ seed: 1, steps: 2 }, () => undefined))).toEqual({ kind: 'backend', message: 'mask.onnx failed to run at t=768: device lost' });
+    expect(await rejection(studio.generate({ seed: 1, steps: 2 }, () => undefined))).toEqual({
+      kind: 'backend',
+      message: 'mask.onnx failed to run at t=768: device lost',
+    });
   });
 });
 
@@ -301,7 +316,10 @@ describe('Studio: a lost GPU device', () => {
     lose('unknown: the GPU process crashed');
     await new Promise((r) => setTimeout(r, 0));
     const err = await rejection(studio.generate({ seed: 1, steps: 2 }, () => undefined));
-    expect(err).toMatchObject({ kind: 'backend', message: 'The GPU device was lost (unknown: the GPU process crashed); the model was reopened on WASM. Press Generate to run again.' });
+    expect(err).toMatchObject({
+      kind: 'backend',
+      message: 'The GPU device was lost (unknown: the GPU process crashed); the model was reopened on WASM. Press Generate to run again.',
+    });
     expect(err.model?.backend).toBe('wasm');
     expect((await studio.generate({ seed: 1, steps: 2 }, () => undefined)).backend).toBe('wasm');
     const batch: BatchPair[] = [];
@@ -341,7 +359,10 @@ describe('Studio: a lost GPU device', () => {
     lose('destroyed');
     await new Promise((r) => setTimeout(r, 0));
     const err = await rejection(studio.generate({ seed: 1, steps: 2 }, () => undefined));
-    expect(err).toEqual({ kind: 'backend', message: 'The GPU device was lost (destroyed); reopening the model on WASM failed (out of memory): reload the page.' });
+    expect(err).toEqual({
+      kind: 'backend',
+      message: 'The GPU device was lost (destroyed); reopening the model on WASM failed (out of memory): reload the page.',
+    });
     expect((await rejection(studio.generate({ seed: 1, steps: 2 }, () => undefined))).message).toBe('No model is loaded yet.');
   });
 });
@@ -358,7 +379,8 @@ describe('Studio: NaN from a model', () => {
     try {
       expect(await rejection(studio.generate({ seed: 1, steps: 2 }, () => undefined))).toEqual({
         kind: 'model',
-        message: "mask.onnx: the mask model's ε at step 1 (t = 512) has 16 NaN of its 16 values. The model file is broken or its weights diverged; the run was stopped.",
+        message:
+          "mask.onnx: the mask model's ε at step 1 (t = 512) has 16 NaN of its 16 values. The model file is broken or its weights diverged; the run was stopped.",
       });
     } finally {
       delete (manifest.models as Record<string, unknown>).mask;
@@ -372,11 +394,29 @@ describe('Studio batches', () => {
     await studio.load({ modelUrl: '/m/' });
     const pairs: BatchPair[] = [];
     const progress: BatchProgress[] = [];
-    const summary = await studio.generateBatch({ startSeed: 5, count: 3, steps: 2 }, (p) => void pairs.push(p), (p) => progress.push(p));
+    const summary = await studio.generateBatch(
+      { startSeed: 5, count: 3, steps: 2 },
+      (p) => void pairs.push(p),
+      (p) => progress.push(p),
+    );
     await framesDelivered();
     expect(summary).toMatchObject({ done: 3, count: 3, cancelled: false });
-    expect(pairs.map((p) => [p.index, p.seed, p.steps])).toEqual([[0, 5, 2], [1, 6, 2], [2, 7, 2]]);
-    expect(progress.map((p) => [p.index, p.seed, p.step])).toEqual([[0, 5, 0], [0, 5, 1], [0, 5, 2], [1, 6, 0], [1, 6, 1], [1, 6, 2], [2, 7, 0], [2, 7, 1], [2, 7, 2]]);
+    expect(pairs.map((p) => [p.index, p.seed, p.steps])).toEqual([
+      [0, 5, 2],
+      [1, 6, 2],
+      [2, 7, 2],
+    ]);
+    expect(progress.map((p) => [p.index, p.seed, p.step])).toEqual([
+      [0, 5, 0],
+      [0, 5, 1],
+      [0, 5, 2],
+      [1, 6, 0],
+      [1, 6, 1],
+      [1, 6, 2],
+      [2, 7, 0],
+      [2, 7, 1],
+      [2, 7, 2],
+    ]);
     const single = await studio.generate({ seed: 6, steps: 2 }, () => undefined);
     expect(pairs[1].image).toEqual(single.image);
     expect(pairs[1].mask).toEqual(single.mask);
@@ -407,7 +447,10 @@ describe('Studio batches', () => {
     const bad = (r: Partial<BatchRequest>) => rejection(studio.generateBatch({ startSeed: 0, count: 2, steps: 2, ...r }, () => undefined));
     expect(await bad({ count: 0 })).toEqual({ kind: 'input', message: `Batch size must be a whole number from 1 to ${MAX_BATCH_SIZE}, got 0.` });
     expect(await bad({ count: MAX_BATCH_SIZE + 1 })).toMatchObject({ kind: 'input' });
-    expect(await bad({ startSeed: 0xffffffff, count: 2 })).toEqual({ kind: 'input', message: 'The seeds 4294967295 … 4294967296 go past 4294967295; start at 4294967294 at the most.' });
+    expect(await bad({ startSeed: 0xffffffff, count: 2 })).toEqual({
+      kind: 'input',
+      message: 'The seeds 4294967295 … 4294967296 go past 4294967295; start at 4294967294 at the most.',
+    });
     expect(await bad({ steps: 0 })).toMatchObject({ kind: 'input', message: expect.stringMatching(/Steps/) });
   });
 
@@ -446,7 +489,16 @@ describe('Studio modes', () => {
     expect(r.mode).toBe('maskToImage');
     expect(Array.from(r.mask)).toEqual(Array.from(userMask));
     // the same loop as the core's sampler with that mode (one code path)
-    const direct = await runSampler({ denoiser: slowDenoiser(), schedule: linearSchedule(manifest.schedule), height: H, width: W, steps: 3, seed: 4, binarize: manifest.sampler.binarize, mode: { kind: 'maskToImage', mask: Float32Array.from(userMask, (v) => (v ? 1 : -1)) } });
+    const direct = await runSampler({
+      denoiser: slowDenoiser(),
+      schedule: linearSchedule(manifest.schedule),
+      height: H,
+      width: W,
+      steps: 3,
+      seed: 4,
+      binarize: manifest.sampler.binarize,
+      mode: { kind: 'maskToImage', mask: Float32Array.from(userMask, (v) => (v ? 1 : -1)) },
+    });
     expect(r.image).toEqual(direct.image);
   });
 
@@ -463,7 +515,16 @@ describe('Studio modes', () => {
     expect(frames[0].x0).not.toEqual(frames[2].x0);
     expect(r.mode).toBe('imageToMask');
     expect(r.image).toEqual(userImage);
-    const direct = await runSampler({ denoiser: slowDenoiser(), schedule: linearSchedule(manifest.schedule), height: H, width: W, steps: 3, seed: 4, binarize: manifest.sampler.binarize, mode: { kind: 'imageToMask', image: userImage } });
+    const direct = await runSampler({
+      denoiser: slowDenoiser(),
+      schedule: linearSchedule(manifest.schedule),
+      height: H,
+      width: W,
+      steps: 3,
+      seed: 4,
+      binarize: manifest.sampler.binarize,
+      mode: { kind: 'imageToMask', image: userImage },
+    });
     expect(Array.from(r.mask)).toEqual(Array.from(direct.mask, (v) => (v > 0 ? 1 : 0)));
   });
 
@@ -471,11 +532,26 @@ describe('Studio modes', () => {
     const { studio } = studioWith(slowDenoiser());
     await studio.load({ modelUrl: '/m/' });
     const bad = (mode: GenerateMode) => rejection(studio.generate({ seed: 1, steps: 2, mode }, () => undefined));
-    expect(await bad({ kind: 'maskToImage', width: 8, height: 6, mask: new Uint8Array(48) })).toEqual({ kind: 'input', message: 'The mask is 8×6; the model needs 4×4.' });
-    expect(await bad({ kind: 'imageToMask', width: 2, height: 2, image: new Float32Array(4) })).toEqual({ kind: 'input', message: 'The image is 2×2; the model needs 4×4.' });
-    expect(await bad({ kind: 'maskToImage', width: 4, height: 4, mask: new Uint8Array(15) })).toEqual({ kind: 'input', message: "The mask has 15 values; the model's 4×4 needs 16." });
-    expect(await bad({ kind: 'maskToImage', width: 4, height: 4, mask: new Uint8Array(16).fill(255) })).toEqual({ kind: 'input', message: 'The mask must be 0/1 per pixel; pixel 0 is 255.' });
-    expect(await bad({ kind: 'imageToMask', width: 4, height: 4, image: new Float32Array(16).fill(NaN) })).toMatchObject({ kind: 'input', message: 'The image must be in model units [−1, 1]; pixel 0 is NaN.' });
+    expect(await bad({ kind: 'maskToImage', width: 8, height: 6, mask: new Uint8Array(48) })).toEqual({
+      kind: 'input',
+      message: 'The mask is 8×6; the model needs 4×4.',
+    });
+    expect(await bad({ kind: 'imageToMask', width: 2, height: 2, image: new Float32Array(4) })).toEqual({
+      kind: 'input',
+      message: 'The image is 2×2; the model needs 4×4.',
+    });
+    expect(await bad({ kind: 'maskToImage', width: 4, height: 4, mask: new Uint8Array(15) })).toEqual({
+      kind: 'input',
+      message: "The mask has 15 values; the model's 4×4 needs 16.",
+    });
+    expect(await bad({ kind: 'maskToImage', width: 4, height: 4, mask: new Uint8Array(16).fill(255) })).toEqual({
+      kind: 'input',
+      message: 'The mask must be 0/1 per pixel; pixel 0 is 255.',
+    });
+    expect(await bad({ kind: 'imageToMask', width: 4, height: 4, image: new Float32Array(16).fill(NaN) })).toMatchObject({
+      kind: 'input',
+      message: 'The image must be in model units [−1, 1]; pixel 0 is NaN.',
+    });
     expect((await studio.generate({ seed: 1, steps: 2, mode: { kind: 'pair' } }, () => undefined)).mode).toBe('pair');
   });
 });
@@ -496,7 +572,15 @@ describe.skipIf(!tinyPresent)('Studio modes on both executors (tiny pair, onnxru
     await graphs?.release();
   });
 
-  const studioOn = (m: OpenedPair) => new Studio(async () => ({ manifest: m.manifest, schedule: m.schedule, executors: m.executors, backend: 'wasm', backendNote: null, release: async () => undefined }));
+  const studioOn = (m: OpenedPair) =>
+    new Studio(async () => ({
+      manifest: m.manifest,
+      schedule: m.schedule,
+      executors: m.executors,
+      backend: 'wasm',
+      backendNote: null,
+      release: async () => undefined,
+    }));
 
   it('pair, mask → image and image → mask stream every step and agree between the executors', async () => {
     const [h, w] = plain.manifest.resolution;

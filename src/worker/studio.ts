@@ -2,16 +2,33 @@
 // Node: one loaded pair, one generation at a time, cancel within a step, frames handed over. A lost
 // GPU device is handled in device-loss.ts.
 
-import { CLIP_MODES, type ClipMode } from '../core/ddim';
-import { samplerClip, type Manifest } from '../core/manifest';
 import type { ModelDocument } from '../core/dataset/about';
 import { datasetModel } from '../core/dataset/nnunet';
-import { NonFiniteError } from '../core/finite';
-import { CancelledError, sampleSteps, type SamplerMode, type SamplerResult, type SamplerStep, type StepExecutorFactory } from '../core/sampler';
-import type { Schedule } from '../core/schedule';
+import { CLIP_MODES, type ClipMode } from '../core/ddim';
 import { errorMessage } from '../core/errors';
+import { NonFiniteError } from '../core/finite';
+import { type Manifest, samplerClip } from '../core/manifest';
+import { CancelledError, type SamplerMode, type SamplerResult, type SamplerStep, type StepExecutorFactory, sampleSteps } from '../core/sampler';
+import type { Schedule } from '../core/schedule';
 import { EngineError } from '../engine/errors';
-import { MAX_BATCH_SIZE, type Backend, type BatchPair, type BatchProgress, type BatchRequest, type BatchSummary, type GenerateMode, type GenerateRequest, type GenerateResult, type LoadProgress, type LoadRequest, type ModelInfo, type ModelSourceInfo, type StepFrame, type StudioError, type StudioWorkerApi } from './api';
+import {
+  type Backend,
+  type BatchPair,
+  type BatchProgress,
+  type BatchRequest,
+  type BatchSummary,
+  type GenerateMode,
+  type GenerateRequest,
+  type GenerateResult,
+  type LoadProgress,
+  type LoadRequest,
+  MAX_BATCH_SIZE,
+  type ModelInfo,
+  type ModelSourceInfo,
+  type StepFrame,
+  type StudioError,
+  type StudioWorkerApi,
+} from './api';
 import { DeviceLossWatch, DeviceLostError } from './device-loss';
 import { isStudioError, studioError } from './errors';
 
@@ -161,7 +178,12 @@ export class Studio implements StudioWorkerApi {
     const abort = new AbortController();
     this.loading = abort;
     // Progress is a preview like the frames: a failing UI callback must not fail the load.
-    const progress = onProgress && ((p: LoadProgress) => void Promise.resolve().then(() => onProgress(p)).catch(() => undefined));
+    const progress =
+      onProgress &&
+      ((p: LoadProgress) =>
+        void Promise.resolve()
+          .then(() => onProgress(p))
+          .catch(() => undefined));
     try {
       // On failure or cancel this.model is untouched: the previous model keeps working.
       const next = await this.loader(request, progress, abort.signal);
@@ -219,7 +241,8 @@ export class Studio implements StudioWorkerApi {
     onProgress?: (progress: BatchProgress) => void,
   ): Promise<BatchSummary> {
     const { startSeed, count } = request;
-    if (!Number.isInteger(count) || count < 1 || count > MAX_BATCH_SIZE) throw studioError('input', `Batch size must be a whole number from 1 to ${MAX_BATCH_SIZE}, got ${count}.`);
+    if (!Number.isInteger(count) || count < 1 || count > MAX_BATCH_SIZE)
+      throw studioError('input', `Batch size must be a whole number from 1 to ${MAX_BATCH_SIZE}, got ${count}.`);
     if (Number.isInteger(startSeed) && startSeed + count - 1 > 0xffffffff) {
       throw studioError('input', `The seeds ${startSeed} … ${startSeed + count - 1} go past 4294967295; start at ${0xffffffff - count + 1} at the most.`);
     }
@@ -235,7 +258,9 @@ export class Studio implements StudioWorkerApi {
         const progress = (step: number) => {
           if (!onProgress) return;
           const p: BatchProgress = { index, count, seed, step, steps: request.steps, elapsedMs: performance.now() - started };
-          void Promise.resolve().then(() => onProgress(p)).catch(() => undefined);
+          void Promise.resolve()
+            .then(() => onProgress(p))
+            .catch(() => undefined);
         };
         progress(0);
         let result: GenerateResult;
@@ -262,7 +287,10 @@ export class Studio implements StudioWorkerApi {
   }
 
   /** The checks every run makes: the model, no other run, the seeds, steps, η, clip and mode. */
-  private checkRun(request: Pick<GenerateRequest, 'steps' | 'eta' | 'clip' | 'mode'>, seeds: number[]): { model: LoadedModel; mode: SamplerMode; eta: number; clip: ClipMode } {
+  private checkRun(
+    request: Pick<GenerateRequest, 'steps' | 'eta' | 'clip' | 'mode'>,
+    seeds: number[],
+  ): { model: LoadedModel; mode: SamplerMode; eta: number; clip: ClipMode } {
     if (this.running) throw studioError('busy', 'A generation is already running: wait for it or cancel it.');
     if (this.loading) throw studioError('busy', 'The model is still loading.');
     const model = this.model;
@@ -271,7 +299,8 @@ export class Studio implements StudioWorkerApi {
     const T = schedule.T;
     const { steps } = request;
     for (const seed of seeds) {
-      if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw studioError('input', `Seed must be a whole number from 0 to 4294967295, got ${seed}.`);
+      if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+        throw studioError('input', `Seed must be a whole number from 0 to 4294967295, got ${seed}.`);
     }
     if (!Number.isInteger(steps) || steps < 1 || steps > T) throw studioError('input', `Steps must be a whole number from 1 to ${T}, got ${steps}.`);
     const eta = request.eta ?? manifest.sampler.eta;
@@ -322,7 +351,20 @@ export class Studio implements StudioWorkerApi {
           const { mask, image, steps: done } = r.value;
           const totalMs = performance.now() - started;
           const mask01 = Uint8Array.from(mask, (v) => (v > 0 ? 1 : 0));
-          return { mode: run.mode.kind, seed: run.seed, steps: done, eta: run.eta, clip: run.clip, width, height, mask: mask01, image, backend: model.backend, totalMs, msPerStep: totalMs / done };
+          return {
+            mode: run.mode.kind,
+            seed: run.seed,
+            steps: done,
+            eta: run.eta,
+            clip: run.clip,
+            width,
+            height,
+            mask: mask01,
+            image,
+            backend: model.backend,
+            totalMs,
+            msPerStep: totalMs / done,
+          };
         }
         onStep(r.value);
         await yieldToEventLoop();

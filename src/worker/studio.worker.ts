@@ -1,9 +1,9 @@
 // The studio worker: comlink exposes a Studio over onnxruntime-web (engine/web.ts).
 // Frames and results are transferred (Comlink.transfer), errors cross as StudioError values.
 
-import * as Comlink from 'comlink';
 import bundledModels from 'virtual:bundled-models';
-import { loadWebModel, type FolderListing } from '../engine/web';
+import * as Comlink from 'comlink';
+import { type FolderListing, loadWebModel } from '../engine/web';
 import { lifeLockName, type StudioWorkerRemoteApi } from './api';
 import { Studio } from './studio';
 
@@ -16,10 +16,12 @@ const alive: Promise<boolean> = (() => {
   const locks = (navigator as Navigator & { locks?: LockManager }).locks;
   if (!locks) return Promise.resolve(false);
   return new Promise<boolean>((resolve) => {
-    locks.request(lifeLockName(self.name), () => {
-      resolve(true);
-      return new Promise<never>(() => undefined); // never released while the worker lives
-    }).catch(() => resolve(false));
+    locks
+      .request(lifeLockName(self.name), () => {
+        resolve(true);
+        return new Promise<never>(() => undefined); // never released while the worker lives
+      })
+      .catch(() => resolve(false));
   });
 })();
 

@@ -1,13 +1,13 @@
 import { useEffect } from 'react';
 import { useStudio } from '../studio';
+import { BatchPanel } from './BatchPanel';
+import { ConditionPanel } from './ConditionPanel';
 import { Controls } from './Controls';
-import { Views } from './Views';
-import { Timeline } from './Timeline';
-import { StatusBar } from './StatusBar';
 import { ErrorAlert } from './ErrorAlert';
 import { ModelCard } from './ModelCard';
-import { ConditionPanel } from './ConditionPanel';
-import { BatchPanel } from './BatchPanel';
+import { StatusBar } from './StatusBar';
+import { Timeline } from './Timeline';
+import { Views } from './Views';
 
 export function App() {
   const load = useStudio((s) => s.load);

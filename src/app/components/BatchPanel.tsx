@@ -1,9 +1,19 @@
 import { memo, useEffect, useRef, useState } from 'react';
-import type { ImageFormat } from '../../core/dataset/nnunet';
-import type { BatchPair } from '../../worker/api';
-import { MAX_BATCH_SIZE } from '../../core/limits';
 import { MAX_DATASET_ID } from '../../core/dataset/about';
-import { areaPercent, batchProgressText, batchStepsDone, datasetNameShown, datasetZip, datasetZipName, exportedPairs, isEmptyMask, parseDatasetFolder } from '../batch';
+import type { ImageFormat } from '../../core/dataset/nnunet';
+import { MAX_BATCH_SIZE } from '../../core/limits';
+import type { BatchPair } from '../../worker/api';
+import {
+  areaPercent,
+  batchProgressText,
+  batchStepsDone,
+  datasetNameShown,
+  datasetZip,
+  datasetZipName,
+  exportedPairs,
+  isEmptyMask,
+  parseDatasetFolder,
+} from '../batch';
 import { MAX_SEED } from '../config';
 import { imageGray } from '../display';
 import { saveFile } from '../download';
@@ -31,7 +41,13 @@ export function BatchPanel() {
   const batchRunning = progress !== null;
   const otherRun = !batchRunning && (phase === 'running' || phase === 'cancelling');
   const why =
-    phase === 'loading' ? 'The model is loading.' : model === null ? 'No model is loaded.' : otherRun ? 'A generation is running: wait for it or cancel it.' : blocker;
+    phase === 'loading'
+      ? 'The model is loading.'
+      : model === null
+        ? 'No model is loaded.'
+        : otherRun
+          ? 'A generation is running: wait for it or cancel it.'
+          : blocker;
   const { kept, excluded } = exportedPairs(pairs, batch.rejectEmpty);
   const empties = pairs.filter((p) => isEmptyMask(p.mask)).length;
 
@@ -70,11 +86,28 @@ export function BatchPanel() {
       >
         <label className="field">
           <span>Batch start seed</span>
-          <input type="text" inputMode="numeric" autoComplete="off" value={batch.startText} disabled={batchRunning} onChange={(e) => setBatch({ startText: e.currentTarget.value })} title={`The first seed, 0 to ${MAX_SEED}; the batch runs this seed and the next ones`} />
+          <input
+            type="text"
+            inputMode="numeric"
+            autoComplete="off"
+            value={batch.startText}
+            disabled={batchRunning}
+            onChange={(e) => setBatch({ startText: e.currentTarget.value })}
+            title={`The first seed, 0 to ${MAX_SEED}; the batch runs this seed and the next ones`}
+          />
         </label>
         <label className="field">
           <span>Batch size</span>
-          <input type="number" min={1} max={MAX_BATCH_SIZE} step={1} value={batch.sizeText} disabled={batchRunning} onChange={(e) => setBatch({ sizeText: e.currentTarget.value })} title={`Pairs in the batch, 1 to ${MAX_BATCH_SIZE}`} />
+          <input
+            type="number"
+            min={1}
+            max={MAX_BATCH_SIZE}
+            step={1}
+            value={batch.sizeText}
+            disabled={batchRunning}
+            onChange={(e) => setBatch({ sizeText: e.currentTarget.value })}
+            title={`Pairs in the batch, 1 to ${MAX_BATCH_SIZE}`}
+          />
         </label>
         <span className="hint">{`${stepsText || '?'} steps each; Steps and Mode as in the controls`}</span>
         <button type="submit" className="primary" disabled={why !== null || batchRunning} aria-describedby={why ? 'batch-blocker' : undefined}>
@@ -106,7 +139,15 @@ export function BatchPanel() {
         </select>
         <label className="field">
           <span>Dataset id</span>
-          <input type="number" min={1} max={MAX_DATASET_ID} step={1} value={batch.datasetIdText} onChange={(e) => setBatch({ datasetIdText: e.currentTarget.value })} title={`nnU-Net's dataset id, 1 to ${MAX_DATASET_ID}: the ZIP unpacks to DatasetNNN_Name/`} />
+          <input
+            type="number"
+            min={1}
+            max={MAX_DATASET_ID}
+            step={1}
+            value={batch.datasetIdText}
+            onChange={(e) => setBatch({ datasetIdText: e.currentTarget.value })}
+            title={`nnU-Net's dataset id, 1 to ${MAX_DATASET_ID}: the ZIP unpacks to DatasetNNN_Name/`}
+          />
         </label>
         <label className="field">
           <span>Dataset name</span>
@@ -187,5 +228,6 @@ const Thumbnail = memo(function Thumbnail({ pair, stretch }: { pair: BatchPair; 
     const scale = canvas.clientWidth / width;
     drawPane(canvas, thumbSource, { scale, offsetX: 0, offsetY: 0 }, maskOutline(pair.mask, width, height));
   }, [pair, stretch]);
+  // biome-ignore lint/a11y/noAriaHiddenOnFocusable: a canvas is not focusable; the button around it is named by its aria-label
   return <canvas ref={ref} className="thumb-canvas" data-seed={pair.seed} style={{ aspectRatio: `${pair.width} / ${pair.height}` }} aria-hidden="true" />;
 });

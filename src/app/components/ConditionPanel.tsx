@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type PointerEvent } from 'react';
+import { type PointerEvent, useEffect, useRef, useState } from 'react';
 import { lesionCount, paintSegment, stampDisc } from '../brush';
 import { drawGray } from '../render';
 import { useStudio } from '../studio';
@@ -37,7 +37,12 @@ function percent(count: number, total: number): string {
 
 /** 0/1 mask → the editor's pixels: lesion white, background black (the downloaded mask's colours). */
 function drawMask(canvas: HTMLCanvasElement, mask: Uint8Array, width: number, height: number): void {
-  drawGray(canvas, Uint8Array.from(mask, (v) => (v ? 255 : 0)), width, height);
+  drawGray(
+    canvas,
+    Uint8Array.from(mask, (v) => (v ? 255 : 0)),
+    width,
+    height,
+  );
 }
 
 type Tool = 'brush' | 'eraser';
@@ -102,7 +107,11 @@ function MaskEditor() {
   };
 
   const lesion = mask ? lesionCount(mask.mask) : 0;
-  const note = mask?.note ?? (lesion > 0 ? `Drawn at ${width}×${height}; ${percent(lesion, width * height)} lesion` : `Draw the lesion (white) at the model's ${width}×${height}, or upload a mask.`);
+  const note =
+    mask?.note ??
+    (lesion > 0
+      ? `Drawn at ${width}×${height}; ${percent(lesion, width * height)} lesion`
+      : `Draw the lesion (white) at the model's ${width}×${height}, or upload a mask.`);
   return (
     <section className="condition" aria-label="Condition mask">
       <h2>Mask</h2>
@@ -134,7 +143,16 @@ function MaskEditor() {
           <label className="field">
             <span className="field-label">Brush size</span>
             <span className="with-value">
-              <input type="range" min={1} max={maxSize} step={1} value={Math.min(size, maxSize)} disabled={disabled} onChange={(e) => setSize(Number(e.currentTarget.value))} aria-label="Brush size" />
+              <input
+                type="range"
+                min={1}
+                max={maxSize}
+                step={1}
+                value={Math.min(size, maxSize)}
+                disabled={disabled}
+                onChange={(e) => setSize(Number(e.currentTarget.value))}
+                aria-label="Brush size"
+              />
               <output aria-hidden="true">{Math.min(size, maxSize)} px</output>
             </span>
           </label>
@@ -177,7 +195,15 @@ function ImageCondition() {
     <section className="condition" aria-label="Condition image">
       <h2>Image</h2>
       <div className="condition-body">
-        <canvas ref={canvasRef} className="editor-canvas" width={width || 1} height={height || 1} role="img" aria-label={image ? `Uploaded image at ${width}×${height}` : 'No image uploaded'} data-editor="image" />
+        <canvas
+          ref={canvasRef}
+          className="editor-canvas"
+          width={width || 1}
+          height={height || 1}
+          role="img"
+          aria-label={image ? `Uploaded image at ${width}×${height}` : 'No image uploaded'}
+          data-editor="image"
+        />
         <div className="editor-tools">
           <UploadButton label="Upload image" disabled={disabled} onFile={(file) => void upload('image', file)} />
           <p className="condition-note" data-testid="image-note" aria-live="polite">

@@ -1,8 +1,8 @@
 import { CLIP_MODES, type ClipMode } from '../../core/ddim';
-import { useStudio } from '../studio';
 import { MAX_SEED, MAX_STEPS } from '../config';
 import { downloadPair } from '../download';
 import { selectGenerateBlocker } from '../store';
+import { useStudio } from '../studio';
 import { ModeSelector } from './ModeSelector';
 
 /** What each value of the sampler option clip does (docs/contracts.md §2b). */
@@ -76,9 +76,7 @@ export function Controls() {
           onChange={(e) => setStepsText(e.currentTarget.value)}
           title={`DDIM steps, 1 to ${MAX_STEPS} (the paper samples with 256)`}
         />
-        <div className="hint">
-          {model ? `default ${model.defaultSteps} · paper 256 · max ${MAX_STEPS}` : `max ${MAX_STEPS}`}
-        </div>
+        <div className="hint">{model ? `default ${model.defaultSteps} · paper 256 · max ${MAX_STEPS}` : `max ${MAX_STEPS}`}</div>
       </div>
       <div className="field">
         <label htmlFor="clip">Clip estimates</label>
@@ -116,9 +114,7 @@ export function Controls() {
         disabled={result === null || model === null}
         onClick={() => {
           if (result && model)
-            downloadPair(model.name, result).catch((e: unknown) =>
-              showError(`Download failed: ${e instanceof Error ? e.message : String(e)}`),
-            );
+            downloadPair(model.name, result).catch((e: unknown) => showError(`Download failed: ${e instanceof Error ? e.message : String(e)}`));
         }}
       >
         Download pair

@@ -14,6 +14,7 @@ export function ModeSelector() {
   const setMode = useStudio((s) => s.setMode);
   const running = phase === 'running' || phase === 'cancelling';
   return (
+    // biome-ignore lint/a11y/noNoninteractiveElementToInteractiveRole: the fieldset groups the mode radios; radiogroup names it as screen readers expect
     <fieldset className="modes" role="radiogroup" aria-label="Mode" disabled={running}>
       <legend>Mode</legend>
       {MODES.map((m) => (

@@ -3,10 +3,10 @@
 // cache's size and Clear cache. The files are only gathered here; the worker validates them.
 import bundledModels from 'virtual:bundled-models';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { browserCacheStorage, clearModelCaches, listModelCaches, modelCacheName, type CachedModel } from '../../core/model-cache';
 import { progressFraction } from '../../core/load-progress';
+import { browserCacheStorage, type CachedModel, clearModelCaches, listModelCaches, modelCacheName } from '../../core/model-cache';
 import { modelUrl, withModelParam } from '../config';
-import { dragHasFiles, droppedFiles, gatherModelFiles, type FileLike } from '../model-files';
+import { dragHasFiles, droppedFiles, type FileLike, gatherModelFiles } from '../model-files';
 import { cacheUsageText, formatBytes, loadProgressText, modelCardRows, modelCardText, persistentModelCache } from '../model-panel';
 import { useStudio } from '../studio';
 
@@ -153,7 +153,9 @@ export function ModelCard() {
           {cardText !== null ? (
             <details className="model-card-text">
               <summary>Model card (README.md: intended use, limitations, training data, evaluation, citations)</summary>
-              <pre aria-label="Model card text">{cardText}</pre>
+              <section aria-label="Model card text">
+                <pre>{cardText}</pre>
+              </section>
             </details>
           ) : null}
 
@@ -170,7 +172,13 @@ export function ModelCard() {
                     {isCurrent ? ' · open' : ''}
                     {cached ? ' · cached' : ''}
                   </span>
-                  <button type="button" className="ghost" disabled={busy || isCurrent} onClick={() => void openBundled(b.folder)} aria-label={`Open bundled model ${b.folder}`}>
+                  <button
+                    type="button"
+                    className="ghost"
+                    disabled={busy || isCurrent}
+                    onClick={() => void openBundled(b.folder)}
+                    aria-label={`Open bundled model ${b.folder}`}
+                  >
                     Open
                   </button>
                 </li>
@@ -193,7 +201,13 @@ export function ModelCard() {
                       {m.resolution ? ` · ${m.resolution[1]}×${m.resolution[0]}` : ''} · {formatBytes(m.bytes)}
                       {isCurrent ? ' · open' : ''}
                     </span>
-                    <button type="button" className="ghost" disabled={busy || isCurrent} onClick={() => void openModel({ cachedModelId: m.id }, `the cached model ${label}`)} aria-label={`Open custom model ${label}`}>
+                    <button
+                      type="button"
+                      className="ghost"
+                      disabled={busy || isCurrent}
+                      onClick={() => void openModel({ cachedModelId: m.id }, `the cached model ${label}`)}
+                      aria-label={`Open custom model ${label}`}
+                    >
                       Open
                     </button>
                   </li>
@@ -222,13 +236,27 @@ export function ModelCard() {
       </details>
 
       <div className="model-open">
-        <button type="button" className="ghost" disabled={busy} onClick={() => filesInput.current?.click()} title="The model's manifest.json and its ONNX files; or drop them on the page">
+        <button
+          type="button"
+          className="ghost"
+          disabled={busy}
+          onClick={() => filesInput.current?.click()}
+          title="The model's manifest.json and its ONNX files; or drop them on the page"
+        >
           Open model…
         </button>
         <button type="button" className="ghost" disabled={busy} onClick={() => folderInput.current?.click()}>
           Open folder…
         </button>
-        <input ref={filesInput} type="file" multiple accept=".json,.onnx,application/json" hidden aria-label="Model files" onChange={(e) => onPicked(e.currentTarget)} />
+        <input
+          ref={filesInput}
+          type="file"
+          multiple
+          accept=".json,.onnx,application/json"
+          hidden
+          aria-label="Model files"
+          onChange={(e) => onPicked(e.currentTarget)}
+        />
         <input
           ref={folderInput}
           type="file"

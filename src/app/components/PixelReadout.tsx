@@ -1,9 +1,9 @@
 import { useMemo } from 'react';
-import { useStudio } from '../studio';
-import { selectShownIndex } from '../store';
 import { frameMaskBits } from '../display';
-import { useViewer } from '../viewer-store';
+import { selectShownIndex } from '../store';
+import { useStudio } from '../studio';
 import { pixelReadout } from '../viewer-math';
+import { useViewer } from '../viewer-store';
 
 /** The data at the pixel under the pointer: ŷ₀ as 8-bit and in model units, x̂₀ and B(x̂₀). */
 export function PixelReadout() {
@@ -18,19 +18,10 @@ export function PixelReadout() {
   const [height, width] = model?.resolution ?? [0, 0];
   // B(x̂₀) once per frame, not per pointer move.
   const bits = useMemo(() => (frame && width > 0 ? frameMaskBits(frame, result, width, height) : null), [frame, result, width, height]);
-  const r =
-    frame && bits && hover && hover.x < width && hover.y < height ? pixelReadout(hover.x, hover.y, width, frame.y0, frame.x0, bits) : null;
+  const r = frame && bits && hover && hover.x < width && hover.y < height ? pixelReadout(hover.x, hover.y, width, frame.y0, frame.x0, bits) : null;
 
   return (
-    <div
-      className="readout"
-      role="group"
-      aria-label="Pixel readout"
-      data-x={r?.x}
-      data-y={r?.y}
-      data-image8={r?.image8}
-      data-mask-bit={r?.maskBit}
-    >
+    <div className="readout" role="group" aria-label="Pixel readout" data-x={r?.x} data-y={r?.y} data-image8={r?.image8} data-mask-bit={r?.maskBit}>
       {r ? (
         <>
           <span>

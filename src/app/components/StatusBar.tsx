@@ -1,6 +1,6 @@
-import { useStudio } from '../studio';
 import { batchProgressText, batchStepsDone } from '../batch';
 import { backendLabel, estimateRemainingMs, formatDuration } from '../format';
+import { useStudio } from '../studio';
 
 /** Backend and progress, announced politely to screen readers (role="status"). */
 export function StatusBar() {
@@ -46,12 +46,7 @@ export function StatusBar() {
         Backend: {model ? backendLabel(model.backend) : '…'}
         {model?.backendNote ? <span className="backend-note"> ({model.backendNote})</span> : null}
       </span>
-      <progress
-        className={busy ? 'busy' : undefined}
-        aria-label="Progress"
-        max={max}
-        value={phase === 'loading' ? undefined : value}
-      />
+      <progress className={busy ? 'busy' : undefined} aria-label="Progress" max={max} value={phase === 'loading' ? undefined : value} />
       <span className="status-text">{text}</span>
     </div>
   );

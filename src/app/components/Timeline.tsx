@@ -1,6 +1,6 @@
-import { useStudio } from '../studio';
-import { selectShownIndex } from '../store';
 import { usePlayback } from '../hooks/usePlayback';
+import { selectShownIndex } from '../store';
+import { useStudio } from '../studio';
 import { TimelineExports } from './TimelineExports';
 
 /** The slider over every step of the run, with play/pause and the step's t, and the run's exports. */

@@ -1,10 +1,10 @@
 import { useState } from 'react';
-import { useStudio } from '../studio';
-import { useViewer } from '../viewer-store';
 import { saveFile } from '../download';
 import { encodeContactSheet, encodeRunAnimation } from '../exports';
 import { pairBaseName } from '../format';
-import { DEFAULT_SHEET_STEPS, chooseSteps, type StepChoice } from '../step-choice';
+import { chooseSteps, DEFAULT_SHEET_STEPS, type StepChoice } from '../step-choice';
+import { useStudio } from '../studio';
+import { useViewer } from '../viewer-store';
 
 type ChoiceKind = StepChoice['kind'];
 
@@ -57,8 +57,7 @@ export function TimelineExports() {
   const exportSheet = () =>
     run('sheet', async () => {
       const value = text[kind];
-      const choice: StepChoice =
-        kind === 'list' ? { kind, text: value } : kind === 'even' ? { kind, count: Number(value) } : { kind, k: Number(value) };
+      const choice: StepChoice = kind === 'list' ? { kind, text: value } : kind === 'even' ? { kind, count: Number(value) } : { kind, k: Number(value) };
       const indexes = chooseSteps(choice, frames.length);
       if (typeof indexes === 'string') throw new Error(indexes);
       const sheet = await encodeContactSheet(frames, indexes, width, height, stretch);
@@ -68,7 +67,12 @@ export function TimelineExports() {
   const input = CHOICE_INPUT[kind];
   return (
     <div className="timeline-exports" role="group" aria-label="Export the run">
-      <button type="button" onClick={() => void exportAnimation()} disabled={disabled} title="Every step as an animated PNG: mask | image, or the overlay when the viewer's layout is Overlaid">
+      <button
+        type="button"
+        onClick={() => void exportAnimation()}
+        disabled={disabled}
+        title="Every step as an animated PNG: mask | image, or the overlay when the viewer's layout is Overlaid"
+      >
         {busy === 'animation' ? 'Exporting…' : 'Export animation'}
       </button>
       <span className="sheet-choice">

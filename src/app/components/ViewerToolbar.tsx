@@ -1,6 +1,6 @@
 import { useStudio } from '../studio';
+import { LEVEL_RANGE, presetName, type Size, WINDOW_PRESETS, WINDOW_RANGE } from '../viewer-math';
 import { useViewer, type ViewerLayout } from '../viewer-store';
-import { LEVEL_RANGE, WINDOW_PRESETS, WINDOW_RANGE, presetName, type Size } from '../viewer-math';
 
 /** Zoom, drag tool, window/level with presets, invert, contrast stretch, overlay and layout. */
 export function ViewerToolbar({ image }: { image: Size }) {

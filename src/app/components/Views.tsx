@@ -1,18 +1,9 @@
-import {
-  useEffect,
-  useMemo,
-  useRef,
-  useState,
-  type KeyboardEvent as ReactKeyboardEvent,
-  type PointerEvent as ReactPointerEvent,
-  type ReactNode,
-} from 'react';
-import { useStudio } from '../studio';
-import { selectShownIndex } from '../store';
+import { type KeyboardEvent as ReactKeyboardEvent, type ReactNode, type PointerEvent as ReactPointerEvent, useEffect, useMemo, useRef, useState } from 'react';
+import { frameMaskBits, imageGray, maskGray } from '../display';
 import { useRafEffect } from '../hooks/useRafCallback';
 import { clearPane, drawPane, grayToRgba, putPixels } from '../render';
-import { frameMaskBits, imageGray, maskGray } from '../display';
-import { useViewer } from '../viewer-store';
+import { selectShownIndex } from '../store';
+import { useStudio } from '../studio';
 import {
   applyTable,
   compositeOverlay,
@@ -20,15 +11,16 @@ import {
   fitView,
   maskOutline,
   pixelAt,
-  viewTransform,
-  wheelZoomFactor,
-  windowLevelTable,
   type Size,
   type ViewState,
+  viewTransform,
   type WindowLevel,
+  wheelZoomFactor,
+  windowLevelTable,
 } from '../viewer-math';
-import { ViewerToolbar } from './ViewerToolbar';
+import { useViewer } from '../viewer-store';
 import { PixelReadout } from './PixelReadout';
+import { ViewerToolbar } from './ViewerToolbar';
 
 type PaneKind = 'mask' | 'image' | 'overlay';
 

@@ -14,7 +14,7 @@ export function useRafEffect(draw: () => void, deps: readonly unknown[]): void {
       pending.current = null;
       drawRef.current();
     });
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // biome-ignore lint/correctness/useExhaustiveDependencies: the caller's deps decide when to redraw; draw itself is read through a ref
   }, deps);
   useEffect(
     () => () => {

@@ -22,7 +22,11 @@ self.onmessage = async (e) => {
     // pair: a second model (image.onnx) run after each forward of the first, as a joint step alternates them
     const second = pair ? await open(pair) : null;
     const r = Number(resolution);
-    const x = new ort.Tensor('float32', Float32Array.from({ length: 2 * r * r }, (_, i) => Math.sin(i)), [1, 2, r, r]);
+    const x = new ort.Tensor(
+      'float32',
+      Float32Array.from({ length: 2 * r * r }, (_, i) => Math.sin(i)),
+      [1, 2, r, r],
+    );
     const t = new ort.Tensor('float32', Float32Array.of(500), [1]);
     const run = async () => {
       const s = performance.now();
@@ -37,7 +41,14 @@ self.onmessage = async (e) => {
     for (let i = 0; i < Number(reps); i++) forwardMs.push(await run());
     await session.release();
     await second?.release();
-    self.postMessage({ crossOriginIsolated: self.crossOriginIsolated, numThreads: ort.env.wasm.numThreads, hardwareConcurrency: navigator.hardwareConcurrency, createMs, firstMs, forwardMs });
+    self.postMessage({
+      crossOriginIsolated: self.crossOriginIsolated,
+      numThreads: ort.env.wasm.numThreads,
+      hardwareConcurrency: navigator.hardwareConcurrency,
+      createMs,
+      firstMs,
+      forwardMs,
+    });
   } catch (err) {
     self.postMessage({ error: String(err?.stack ?? err) });
   }

@@ -84,7 +84,9 @@ export function datasetAbout(card: Record<string, unknown>, modelName: string, d
   const data = text(card.data);
   const license = text(card.license);
   const citation = text(card.citation);
-  const carried = documents.length ? ` It carries ${documents.join(' and ')} from the model's folder.` : " The model's folder gave no data license file or model card.";
+  const carried = documents.length
+    ? ` It carries ${documents.join(' and ')} from the model's folder.`
+    : " The model's folder gave no data license file or model card.";
   return {
     licence: license ?? `not recorded: the card of the model "${modelName}" names no license for its training data`,
     reference: citation ?? `not recorded: the card of the model "${modelName}" gives no citation for its training data`,
@@ -98,13 +100,18 @@ export function datasetAbout(card: Record<string, unknown>, modelName: string, d
 
 /** The dataset name part: letters, digits, '-' and '_' (runs of others become '-'), at most 64; empty → "PIG". */
 export function sanitizeDatasetName(name: string): string {
-  const clean = name.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^[-_]+/, '').slice(0, 64).replace(/[-_]+$/, '');
+  const clean = name
+    .replace(/[^A-Za-z0-9_-]+/g, '-')
+    .replace(/^[-_]+/, '')
+    .slice(0, 64)
+    .replace(/[-_]+$/, '');
   return clean || 'PIG';
 }
 
 /** `Dataset501_tiny`: nnU-Net v2's folder name for a dataset id (1 … 999) and name (sanitized). */
 export function datasetFolderName(id: number, name: string): string {
-  if (!Number.isInteger(id) || id < 1 || id > MAX_DATASET_ID) throw new RangeError(`the dataset id must be a whole number from 1 to ${MAX_DATASET_ID}, got ${id}`);
+  if (!Number.isInteger(id) || id < 1 || id > MAX_DATASET_ID)
+    throw new RangeError(`the dataset id must be a whole number from 1 to ${MAX_DATASET_ID}, got ${id}`);
   return `Dataset${String(id).padStart(3, '0')}_${sanitizeDatasetName(name)}`;
 }
 

@@ -63,7 +63,11 @@ describe.skipIf(!hasNumpy)('NIfTI-1 (.nii.gz, read by numpy against nifti1.h)', 
     // SimpleITK's 2D image: LPS identity direction → RAS diag(−1, −1, 1), both forms SCANNER_ANAT
     expect([h.qform_code, h.sform_code]).toEqual([1, 1]);
     expect([h.quatern_b, h.quatern_c, h.quatern_d, h.qoffset_x, h.qoffset_y, h.qoffset_z]).toEqual([0, 0, 1, 0, 0, 0]);
-    expect([h.srow_x, h.srow_y, h.srow_z]).toEqual([[-1, 0, 0, 0], [0, -1, 0, 0], [0, 0, 1, 0]]);
+    expect([h.srow_x, h.srow_y, h.srow_z]).toEqual([
+      [-1, 0, 0, 0],
+      [0, -1, 0, 0],
+      [0, 0, 1, 0],
+    ]);
     expect(h.descrip).toBe('pig_0000000007 seed 7');
     expect(h.xyzt_units).toBe(10); // mm and s, as ITK writes
     expect([h.dim_info, h.slice_code, h.cal_max, h.cal_min, h.glmax, h.glmin]).toEqual([0, 0, 0, 0, 0, 0]);

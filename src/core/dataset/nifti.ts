@@ -24,7 +24,7 @@
 
 import { gzipSync } from 'fflate';
 import { crc32 } from '../crc32';
-import { concatBytes, deflateStored, DEFLATE_LEVEL } from '../png';
+import { concatBytes, DEFLATE_LEVEL, deflateStored } from '../png';
 
 const HEADER_SIZE = 348;
 const VOX_OFFSET = 352;
@@ -53,11 +53,11 @@ export function encodeNiftiUint8(pixels: Uint8Array, width: number, height: numb
   };
   v.setInt32(0, HEADER_SIZE, true); // sizeof_hdr
   out[38] = 'r'.charCodeAt(0); // regular (ANALYZE compatibility)
-  [2, width, height, 1, 1, 1, 1, 1].forEach((d, i) => v.setInt16(40 + 2 * i, d, true)); // dim
+  for (const [i, d] of [2, width, height, 1, 1, 1, 1, 1].entries()) v.setInt16(40 + 2 * i, d, true); // dim
   v.setInt16(68, opts.intent ?? 0, true); // intent_code
   v.setInt16(70, DT_UINT8, true); // datatype
   v.setInt16(72, 8, true); // bitpix
-  [1, 1, 1, 1, 1, 1, 1, 1].forEach((d, i) => v.setFloat32(76 + 4 * i, d, true)); // pixdim: qfac 1 (pixdim[0]), spacing 1
+  for (let i = 0; i < 8; i++) v.setFloat32(76 + 4 * i, 1, true); // pixdim: qfac 1 (pixdim[0]), spacing 1
   v.setFloat32(108, VOX_OFFSET, true); // vox_offset
   v.setFloat32(112, 1, true); // scl_slope: stored values are the values
   v.setFloat32(116, 0, true); // scl_inter

@@ -6,15 +6,23 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { validateManifest } from '../manifest';
 import { pythonHas, runPythonJson } from '../../testing/python';
+import { validateManifest } from '../manifest';
 import { datasetAbout, readDocuments } from './about';
-import { caseFiles, caseName, datasetFiles, datasetIndexFiles, datasetModel, type CaseSettings } from './nnunet';
+import { type CaseSettings, caseFiles, caseName, datasetFiles, datasetIndexFiles, datasetModel } from './nnunet';
 import { zip } from './zip';
 
 const tinyManifest = validateManifest(JSON.parse(readFileSync(new URL('../../../public/models/tiny/manifest.json', import.meta.url), 'utf8')));
 const about = datasetAbout(tinyManifest.card, tinyManifest.name, []);
-const settings = (seed: number): CaseSettings => ({ seed, mode: 'pair', steps: 4, eta: 0, clip: 'none', binarize: { kernel: 5, weights: [0.75, 0.25] }, appVersion: '9.9.9' });
+const settings = (seed: number): CaseSettings => ({
+  seed,
+  mode: 'pair',
+  steps: 4,
+  eta: 0,
+  clip: 'none',
+  binarize: { kernel: 5, weights: [0.75, 0.25] },
+  appVersion: '9.9.9',
+});
 
 /** A 4×6 pair: the mask has `lesion` pixels set (±1), the image a ramp over [−1, 1]. */
 function pixels(lesion: number) {
@@ -34,9 +42,16 @@ describe('case naming and records', () => {
   it('a case record holds the settings, the mask area and the empty flag', async () => {
     const { record, files } = await caseFiles(settings(7), pixels(6), [4, 6]);
     expect(record).toEqual({
-      case: 'pig_0000000007', seed: 7, mode: 'pair', steps: 4, eta: 0, clip: 'none',
+      case: 'pig_0000000007',
+      seed: 7,
+      mode: 'pair',
+      steps: 4,
+      eta: 0,
+      clip: 'none',
       binarize: { kernel: 5, weights: [0.75, 0.25] },
-      maskAreaFraction: 6 / 24, empty: false, appVersion: '9.9.9',
+      maskAreaFraction: 6 / 24,
+      empty: false,
+      appVersion: '9.9.9',
       files: ['imagesTr/pig_0000000007_0000.png', 'labelsTr/pig_0000000007.png'],
     });
     expect(files.map((f) => f.path)).toEqual(record.files);
@@ -65,7 +80,7 @@ describe('case naming and records', () => {
 
   it('case files are deflated by fflate (pure JS: the studio’s ZIP holds the CLI’s bytes), read back by zlib, smaller than stored', async () => {
     // a 64×64 label with a disc: what a dataset holds, and what deflate shrinks
-    const disc = Float32Array.from({ length: 64 * 64 }, (_, i) => ((i % 64) - 30) ** 2 + (Math.floor(i / 64) - 34) ** 2 < 150 ? 1 : -1);
+    const disc = Float32Array.from({ length: 64 * 64 }, (_, i) => (((i % 64) - 30) ** 2 + (Math.floor(i / 64) - 34) ** 2 < 150 ? 1 : -1));
     const ramp = Float32Array.from({ length: 64 * 64 }, (_, i) => -1 + (2 * (i % 64)) / 63);
     for (const format of ['png', 'nifti'] as const) {
       const deflated = await caseFiles({ ...settings(4), format }, { mask: disc, image: ramp }, [64, 64]);
@@ -74,7 +89,7 @@ describe('case naming and records', () => {
       for (const f of deflated.files) {
         const original = format === 'png' ? PNG.sync.read(Buffer.from(f.bytes)).data.filter((_, i) => i % 4 === 0) : gunzipSync(f.bytes).subarray(352);
         expect(original.length, f.path).toBe(64 * 64);
-        expect(f.bytes.length, `${f.path}: ${f.bytes.length} bytes deflated`).toBeLessThan(64 * 64 / 4);
+        expect(f.bytes.length, `${f.path}: ${f.bytes.length} bytes deflated`).toBeLessThan((64 * 64) / 4);
       }
     }
   });
@@ -120,17 +135,45 @@ describe.skipIf(!hasPython)('a batch as a ZIP, read by Python', () => {
     const model = datasetModel(tinyManifest);
     const cases = await Promise.all([12, 3, 5].map((s, i) => caseFiles(settings(s), pixels([4, 0, 24][i]), [4, 6])));
     const folder = new URL('../../../public/models/tiny/', import.meta.url);
-    const documents = await readDocuments(tinyManifest.card, async (f) => readFileSync(new URL(f, folder)), (f) => f === 'DATA-LICENSE.txt');
+    const documents = await readDocuments(
+      tinyManifest.card,
+      async (f) => readFileSync(new URL(f, folder)),
+      (f) => f === 'DATA-LICENSE.txt',
+    );
     const path = join(dir, 'batch.zip');
-    writeFileSync(path, zip(datasetFiles(cases, model, { about: datasetAbout(tinyManifest.card, 'tiny', documents.map((d) => d.path)), documents })));
+    writeFileSync(
+      path,
+      zip(
+        datasetFiles(cases, model, {
+          about: datasetAbout(
+            tinyManifest.card,
+            'tiny',
+            documents.map((d) => d.path),
+          ),
+          documents,
+        }),
+      ),
+    );
     type Png = { mode: string; shape: number[]; values: number[] };
-    const got = runPythonJson<{ bad: null; names: string[]; dataset: Record<string, unknown>; manifest: any; labels: Record<string, Png>; images: Record<string, Png>; license: string }>(READ_DATASET, path);
+    const got = runPythonJson<{
+      bad: null;
+      names: string[];
+      dataset: Record<string, unknown>;
+      manifest: any;
+      labels: Record<string, Png>;
+      images: Record<string, Png>;
+      license: string;
+    }>(READ_DATASET, path);
     expect(got.bad).toBeNull();
     expect(got.names).toEqual([
       'DATA-LICENSE.txt',
       'dataset.json',
-      'imagesTr/pig_0000000003_0000.png', 'imagesTr/pig_0000000005_0000.png', 'imagesTr/pig_0000000012_0000.png',
-      'labelsTr/pig_0000000003.png', 'labelsTr/pig_0000000005.png', 'labelsTr/pig_0000000012.png',
+      'imagesTr/pig_0000000003_0000.png',
+      'imagesTr/pig_0000000005_0000.png',
+      'imagesTr/pig_0000000012_0000.png',
+      'labelsTr/pig_0000000003.png',
+      'labelsTr/pig_0000000005.png',
+      'labelsTr/pig_0000000012.png',
       'manifest.json',
     ]);
     expect(got.dataset).toMatchObject({ channel_names: { '0': 'ultrasound' }, labels: { background: 0, lesion: 1 }, numTraining: 3, file_ending: '.png' });
@@ -148,6 +191,14 @@ describe.skipIf(!hasPython)('a batch as a ZIP, read by Python', () => {
     expect(got.manifest.model.files.image.sha256).toBe(tinyManifest.models.image.sha256);
     expect(got.manifest.numCases).toBe(3);
     expect(got.manifest.cases.map((c: { seed: number }) => c.seed)).toEqual([3, 5, 12]);
-    expect(got.manifest.cases[0]).toMatchObject({ steps: 4, eta: 0, mode: 'pair', empty: true, maskAreaFraction: 0, appVersion: '9.9.9', binarize: { kernel: 5, weights: [0.75, 0.25] } });
+    expect(got.manifest.cases[0]).toMatchObject({
+      steps: 4,
+      eta: 0,
+      mode: 'pair',
+      empty: true,
+      maskAreaFraction: 0,
+      appVersion: '9.9.9',
+      binarize: { kernel: 5, weights: [0.75, 0.25] },
+    });
   });
 });

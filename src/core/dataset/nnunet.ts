@@ -125,7 +125,11 @@ export function maskAreaFraction(mask: ArrayLike<number>): number {
 }
 
 /** One case's files (image, label, raw arrays if given) and its record. */
-export async function caseFiles(settings: CaseSettings, pixels: CasePixels, [H, W]: readonly [number, number]): Promise<{ record: CaseRecord; files: DatasetFile[] }> {
+export async function caseFiles(
+  settings: CaseSettings,
+  pixels: CasePixels,
+  [H, W]: readonly [number, number],
+): Promise<{ record: CaseRecord; files: DatasetFile[] }> {
   const name = caseName(settings.seed, settings.prefix);
   const area = maskAreaFraction(pixels.mask);
   const format = settings.format ?? 'png';
@@ -160,7 +164,7 @@ export async function caseFiles(settings: CaseSettings, pixels: CasePixels, [H, 
   return { record, files };
 }
 
-const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value, null, 2) + '\n');
+const json = (value: unknown) => new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`);
 const byCase = (a: CaseRecord, b: CaseRecord) => (a.case < b.case ? -1 : a.case > b.case ? 1 : 0);
 
 /** What a dataset's index says besides its cases, and the model folder's documents it carries. */
@@ -213,5 +217,13 @@ export function datasetFiles(
   extras: DatasetExtras & { documents: readonly DatasetFile[] },
 ): DatasetFile[] {
   const sorted = [...cases].sort((a, b) => byCase(a.record, b.record));
-  return [...sorted.flatMap((c) => c.files), ...datasetIndexFiles(sorted.map((c) => c.record), model, extras), ...extras.documents];
+  return [
+    ...sorted.flatMap((c) => c.files),
+    ...datasetIndexFiles(
+      sorted.map((c) => c.record),
+      model,
+      extras,
+    ),
+    ...extras.documents,
+  ];
 }

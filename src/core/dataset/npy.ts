@@ -14,7 +14,7 @@ export function encodeNpyFloat32(data: Float32Array, shape: readonly number[]): 
   // magic (6) + version (2) + header length (2) + header, padded with spaces and ending in '\n',
   // is a multiple of 64 so the data is aligned (what numpy itself writes).
   const unpadded = 10 + header.length + 1;
-  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  header += `${' '.repeat((64 - (unpadded % 64)) % 64)}\n`;
   const out = new Uint8Array(10 + header.length + 4 * data.length);
   out.set(MAGIC, 0);
   out[6] = 1; // version 1.0

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pythonHas, runPythonJson } from '../../testing/python';
-import { zip, ZipWriter } from './zip';
+import { ZipWriter, zip } from './zip';
 
 const READ_ZIP = `
 import json, sys, zipfile
