@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { decodePng, distinctValues } from './png.mjs';
+import { decodePng, distinctValues } from './lib/png.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const MODEL = 'tiny';

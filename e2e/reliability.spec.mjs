@@ -8,7 +8,7 @@ import { crc32, deflateSync } from 'node:zlib';
 import pngjs from 'pngjs';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_ARGS } from './chromium.mjs';
-import { constantOutputUnet } from './onnx-nan.mjs';
+import { constantOutputUnet } from './lib/onnx-nan.mjs';
 import {
   MODEL,
   RUN_TIMEOUT,

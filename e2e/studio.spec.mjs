@@ -10,7 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pngjs from 'pngjs';
-import { decodePng, distinctValues } from './png.mjs';
+import { decodePng, distinctValues } from './lib/png.mjs';
 
 export const MODEL = 'tiny';
 const SEED = 7;
