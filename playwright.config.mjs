@@ -5,9 +5,11 @@
 //   webgpu  the specs tagged @webgpu: WebGPU's own checks (step graphs, device loss, buffers) and the
 //           parity checks that compare WebGPU with WASM (SwiftShader's WebGPU where there is no GPU: slow)
 // The measurements (@measure) run only with E2E_MEASURE=1. One worker: two cores, heavy pages.
+// E2E_TEST_TIMEOUT_MS: the time a spec may take (240 s; twice that in webgpu). Traces: E2E_TRACE (e2e/lib/fixtures.mjs).
 import { defineConfig } from '@playwright/test';
 
 const measure = process.env.E2E_MEASURE === '1';
+const timeout = Number(process.env.E2E_TEST_TIMEOUT_MS ?? 240_000);
 
 export default defineConfig({
   testDir: 'e2e/specs',
@@ -17,10 +19,11 @@ export default defineConfig({
   fullyParallel: false,
   retries: 0,
   forbidOnly: !!process.env.CI,
-  timeout: Number(process.env.E2E_TEST_TIMEOUT_MS ?? 240_000),
+  timeout,
   reporter: [['./e2e/lib/reporter.mjs']],
   projects: [
     { name: 'wasm', grepInvert: measure ? /@webgpu/ : /@webgpu|@measure/ },
-    { name: 'webgpu', grep: /@webgpu/, grepInvert: measure ? undefined : /@measure/ },
+    // SwiftShader runs a step graph in ~10 s: twice the time per spec
+    { name: 'webgpu', grep: /@webgpu/, grepInvert: measure ? undefined : /@measure/, timeout: 2 * timeout },
   ],
 });

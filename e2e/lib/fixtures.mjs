@@ -12,7 +12,8 @@
 //   wasmRun     (worker)  the same on WASM
 //   guard       (test, auto)  after each test: no request of that test left the origin (the check
 //                         that ended the old runner, now per test), pages the test opened are closed,
-//                         and its trace chunk is kept on failure (test-results/…/trace.zip)
+//                         and its trace chunk (E2E_TRACE) and page screenshots are kept on failure
+//                         (test-results/e2e/<test>/)
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +24,10 @@ import { serveStatic } from '../server.mjs';
 import { MODEL, ROOT, SEED, STEPS, canvases, downloadPair, generate, manifest, openStudio, recordStatus, statusLog, statusText } from './studio.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const TRACE = process.env.E2E_TRACE !== 'off';
+// E2E_TRACE: 'light' (the default: each test's actions, console, network and errors, kept when it
+// fails, with a screenshot of each page it left open), 'on' (DOM snapshots too: they made the WASM
+// specs ~30% slower on 2 loaded cores) or 'off'
+const TRACE = process.env.E2E_TRACE ?? 'light';
 
 export const test = base.extend({
   server: [
@@ -65,10 +69,10 @@ export const test = base.extend({
         foreign.push(url);
         return route.abort('blockedbyclient');
       });
-      if (TRACE) await context.tracing.start({ snapshots: true, screenshots: false, sources: false });
+      if (TRACE !== 'off') await context.tracing.start({ snapshots: TRACE !== 'light', screenshots: false, sources: false });
       console.log(`e2e: ${CHROMIUM} (${context.browser()?.version() ?? 'chromium'}), serving ${server.dist} at ${server.url}`);
       await use({ context, baseUrl: server.url, origin, foreign, seen, kept: new Set() });
-      if (TRACE) await context.tracing.stop().catch(() => {});
+      if (TRACE !== 'off') await context.tracing.stop().catch(() => {});
       await context.close().catch(() => {});
       rmSync(userDataDir, { recursive: true, force: true });
     },
@@ -138,9 +142,9 @@ export const test = base.extend({
       const { context, foreign } = studio;
       const foreignBefore = foreign.length;
       const pagesBefore = new Set(context.pages());
-      if (TRACE) await context.tracing.startChunk({ title: testInfo.title });
+      if (TRACE !== 'off') await context.tracing.startChunk({ title: testInfo.title });
       await use();
-      if (TRACE) {
+      if (TRACE !== 'off') {
         if (testInfo.status !== testInfo.expectedStatus) {
           const path = testInfo.outputPath('trace.zip');
           await context.tracing.stopChunk({ path }).catch(() => {});
@@ -149,8 +153,14 @@ export const test = base.extend({
           await context.tracing.stopChunk().catch(() => {});
         }
       }
-      // pages this test opened and left (a failure midway) do not stay for the next one
-      for (const page of context.pages()) if (!pagesBefore.has(page) && !studio.kept.has(page)) await page.close().catch(() => {});
+      // pages this test opened and left (a failure midway) do not stay for the next one; a failed
+      // test's pages are photographed first
+      const failed = testInfo.status !== testInfo.expectedStatus;
+      for (const [i, page] of context.pages().entries()) {
+        const path = testInfo.outputPath(`page-${i + 1}.png`);
+        if (failed && page.url() !== 'about:blank' && (await page.screenshot({ path, timeout: 10_000 }).catch(() => null))) testInfo.attachments.push({ name: `page ${i + 1}`, path, contentType: 'image/png' });
+        if (!pagesBefore.has(page) && !studio.kept.has(page)) await page.close().catch(() => {});
+      }
       const left = foreign.slice(foreignBefore);
       assert.deepEqual(left, [], `requests left the origin: ${left.join(', ')}`);
     },

@@ -41,7 +41,10 @@ export default class SummaryReporter {
     this.failed++;
     console.log(`  FAIL ${name} (${seconds(result.duration)}, ${result.status})`);
     for (const error of result.errors) console.log(`       ${String(error.stack ?? error.message ?? error.value).split('\n').join('\n       ')}`);
-    for (const a of result.attachments) if (a.name === 'trace' && a.path) console.log(`       trace: npx playwright show-trace ${a.path}`);
+    for (const a of result.attachments) {
+      if (a.name === 'trace' && a.path) console.log(`       trace: npx playwright show-trace ${a.path}`);
+      else if (a.path) console.log(`       ${a.name}: ${a.path}`);
+    }
   }
 
   onError(error) {
