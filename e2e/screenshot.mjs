@@ -16,7 +16,15 @@ const userDataDir = mkdtempSync(join(tmpdir(), 'pig-shot-profile-'));
 const context = await chromium.launchPersistentContext(userDataDir, {
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
   headless: true,
-  args: ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  args: [
+    '--headless=new',
+    '--no-sandbox',
+    '--enable-unsafe-webgpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ],
   viewport: { width: 1280, height: 720 },
   deviceScaleFactor: 1,
 });
@@ -24,7 +32,9 @@ try {
   const page = await context.newPage();
   await page.goto(`${server.url}/${query}`);
   const generate = page.getByRole('button', { name: 'Generate', exact: true });
-  await page.waitForFunction(() => [...document.querySelectorAll('button')].some((b) => b.textContent === 'Generate' && !b.disabled), undefined, { timeout: 300_000 });
+  await page.waitForFunction(() => [...document.querySelectorAll('button')].some((b) => b.textContent === 'Generate' && !b.disabled), undefined, {
+    timeout: 300_000,
+  });
   await generate.click();
   await page.waitForFunction(() => /Done:/.test(document.querySelector('[role="status"]')?.textContent ?? ''), undefined, { timeout: 600_000 });
   await page.waitForTimeout(300);

@@ -1,9 +1,10 @@
 // A tiny static server for the production build (dist/), cross-origin isolated like `vite preview`
 // (COOP same-origin + COEP require-corp, so WASM threads work) and with the studio's
 // Content-Security-Policy header (src/security/csp.mjs), which is what the worker obeys. Loopback only.
-import { createServer } from 'node:http';
+
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { CSP } from '../src/security/csp.mjs';
 

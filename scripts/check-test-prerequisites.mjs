@@ -4,7 +4,7 @@
 // long has run. The list is .ci/run's: CI installs exactly these.
 //   node scripts/check-test-prerequisites.mjs          check
 //   node scripts/check-test-prerequisites.mjs --list   print the Debian packages, one line
-// Env: PIGKIT_PYTHON (default /usr/bin/python3, as test:py), CHROMIUM (default /usr/bin/chromium, as e2e/run.mjs).
+// Env: PIGKIT_PYTHON (default /usr/bin/python3, as test:py), CHROMIUM (default /usr/bin/chromium, as the e2e fixtures).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -1,5 +1,5 @@
 // The browser half of the benchmark: Debian's Chromium (headless, WebGPU on SwiftShader, as
-// e2e/run.mjs launches it) against the production build, served cross-origin isolated with the
+// e2e/lib/fixtures.mjs launches it) against the production build, served cross-origin isolated with the
 // benchmark's model mounted at /models/bench/. Two kinds of run:
 //   - the studio itself (?model=bench&backend=…&steps=…&previews=on|off): page open → Generate
 //     enabled (model load, cold then from Cache Storage), then Generate → "Done:" per pair;
@@ -264,7 +264,7 @@ export async function studioRun(
         }),
       timeoutMs,
     );
-    const status = ((await page.getByRole('status').textContent()) ?? '').replace(/\s+/g, ' ').trim();
+    const status = ((await page.getByRole('status').innerText()) ?? '').replace(/\s+/g, ' ').trim();
     return {
       loadMs,
       onnxRequests: requestsAtLoad,

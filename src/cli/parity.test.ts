@@ -1,6 +1,6 @@
 // The CLI's numbers against the studio's WASM backend, in floats: the same core loop driven by
 // onnxruntime-node (the CLI) and by onnxruntime-web's WASM backend (the studio without WebGPU; ORT-web
-// runs its WASM build in Node too). The e2e spec e2e/cli.spec.mjs compares the PNGs in Chromium.
+// runs its WASM build in Node too). The e2e spec e2e/specs/cli.spec.mjs compares the PNGs in Chromium.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -78,7 +78,7 @@ function isQuotaError(e: unknown): boolean {
   return name === 'QuotaExceededError' || (typeof message === 'string' && /quota/i.test(message));
 }
 
-function describe(e: unknown): string {
+function cacheErrorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
@@ -110,7 +110,7 @@ export class ModelCache {
       const res = await cache.match(cacheEntryUrl(file, sha256));
       return res ? new Uint8Array(await res.arrayBuffer()) : null;
     } catch (e) {
-      this.note ??= `Cache Storage could not be read (${describe(e)}): loading without the cache`;
+      this.note ??= `Cache Storage could not be read (${cacheErrorText(e)}): loading without the cache`;
       return null;
     }
   }
@@ -146,7 +146,7 @@ export class ModelCache {
       await storage.delete(cacheName).catch(() => false);
       this.note ??= isQuotaError(e)
         ? 'Cache Storage is full: this model was loaded without caching it (Clear cache frees the space)'
-        : `Cache Storage could not store the model (${describe(e)}): it was loaded without the cache`;
+        : `Cache Storage could not store the model (${cacheErrorText(e)}): it was loaded without the cache`;
       return false;
     }
   }

@@ -28,7 +28,15 @@ export function constantOutputUnet(height, width, value = NaN) {
   const weights = Buffer.alloc(8);
   weights.writeFloatLE(value, 0);
   weights.writeFloatLE(value, 4);
-  const initializer = [...intField(1, 1), ...intField(1, 2), ...intField(1, 1), ...intField(1, 1), ...intField(2, 1), ...str(8, 'w'), ...bytesField(9, [...weights])];
+  const initializer = [
+    ...intField(1, 1),
+    ...intField(1, 2),
+    ...intField(1, 1),
+    ...intField(1, 1),
+    ...intField(2, 1),
+    ...str(8, 'w'),
+    ...bytesField(9, [...weights]),
+  ];
   const node = [...str(1, 'x'), ...str(1, 'w'), ...str(2, 'eps'), ...str(3, 'conv'), ...str(4, 'Conv')];
   const graph = [
     ...bytesField(1, node),
