@@ -10,7 +10,7 @@ import type { BatchSlice, BatchState, Slice } from './store-state';
 const DEFAULT_BATCH_SIZE = 16;
 
 export const createBatchSlice: Slice<BatchSlice> = (session) => (set, get) => {
-  const { backend, options } = session;
+  const { worker, options } = session;
   const setBatch = (patch: Partial<BatchState>) => set((s) => ({ batch: { ...s.batch, ...patch } }));
   return {
     batch: {
@@ -78,7 +78,7 @@ export const createBatchSlice: Slice<BatchSlice> = (session) => (set, get) => {
         },
       }));
       try {
-        const summary = await backend.generateBatch(request, onPair, onProgress);
+        const summary = await worker.generateBatch(request, onPair, onProgress);
         if (!session.isCurrentRun(id)) return;
         const per = summary.done > 0 ? ` (${formatDuration(summary.totalMs / summary.done)}/pair)` : '';
         const note = summary.cancelled
@@ -88,7 +88,7 @@ export const createBatchSlice: Slice<BatchSlice> = (session) => (set, get) => {
       } catch (e) {
         if (!session.isCurrentRun(id)) return;
         const kept = get().batch.pairs.length;
-        const err = backend.toError(e);
+        const err = worker.toError(e);
         set((s) => ({
           phase: 'ready',
           ...(err.model ? { model: err.model } : {}),

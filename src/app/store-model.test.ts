@@ -19,8 +19,8 @@ describe('studio store: model', () => {
   });
 
   it('shows a load failure as an error naming the model', async () => {
-    const { store, backend } = setup('?model=nope');
-    backend.load = async () => {
+    const { store, worker } = setup('?model=nope');
+    worker.load = async () => {
       throw new Error('HTTP 404 for /models/nope/manifest.json');
     };
     await store.getState().load();
@@ -29,10 +29,10 @@ describe('studio store: model', () => {
   });
 
   it('opening another model that fails keeps the current one usable, with an error naming the file', async () => {
-    const { store, backend, step } = setup();
+    const { store, worker, step } = setup();
     await store.getState().load();
-    const load = backend.load;
-    backend.load = async (request, onProgress) => {
+    const load = worker.load;
+    worker.load = async (request, onProgress) => {
       onProgress?.({ receivedBytes: 10, totalBytes: 40, cachedBytes: 0, filesDone: 0, files: 1 });
       expect(store.getState().loadProgress).toEqual({ receivedBytes: 10, totalBytes: 40, cachedBytes: 0, filesDone: 0, files: 1 });
       expect(store.getState().phase).toBe('loading');
@@ -48,7 +48,7 @@ describe('studio store: model', () => {
       'Could not open the files you chose: Error: mask.onnx (your file): mask.onnx (mask model) is truncated — the studio still uses model fake.',
     );
     // and it still generates
-    backend.load = load;
+    worker.load = load;
     const run = store.getState().generate();
     for (let i = 0; i < 3; i++) await step();
     await run;
@@ -56,13 +56,13 @@ describe('studio store: model', () => {
   });
 
   it('Cancel during a model download: the worker is told, the previous model stays; the first model: the studio says how to get one', async () => {
-    const { store, backend } = setup('?seed=5&steps=2');
+    const { store, worker } = setup('?seed=5&steps=2');
     await store.getState().load();
-    const load = backend.load;
+    const load = worker.load;
     let cancels = 0;
-    backend.cancel = () => void cancels++;
+    worker.cancel = () => void cancels++;
     // a download that ends when the worker is told to cancel (as the real worker does)
-    backend.load = () => new Promise((_resolve, reject) => (backend.cancel = () => void (cancels++, reject(new Cancelled('cancelled')))));
+    worker.load = () => new Promise((_resolve, reject) => (worker.cancel = () => void (cancels++, reject(new Cancelled('cancelled')))));
     const opening = store.getState().openModel({ modelUrl: '/models/big/' }, 'model "big"');
     expect(store.getState().phase).toBe('loading');
     store.getState().cancel();
@@ -80,19 +80,19 @@ describe('studio store: model', () => {
     expect(cancels).toBe(1);
 
     const first = setup('?model=tiny&seed=5&steps=2');
-    first.backend.load = () => new Promise((_resolve, reject) => (first.backend.cancel = () => reject(new Cancelled('cancelled'))));
+    first.worker.load = () => new Promise((_resolve, reject) => (first.worker.cancel = () => reject(new Cancelled('cancelled'))));
     const loading = first.store.getState().load();
     first.store.getState().cancel();
     await loading;
     expect(first.store.getState()).toMatchObject({ phase: 'failed', model: null });
     expect(first.store.getState().error).toBe('Stopped opening model "tiny". Open a model from the model panel, or reload the page to download it again.');
-    first.backend.load = load;
+    first.worker.load = load;
     expect(await first.store.getState().openModel({ modelUrl: '/models/tiny/' }, 'model "tiny"')).toBe(true);
     expect(first.store.getState().phase).toBe('ready');
   });
 
   it('opening another model replaces the run and takes its default steps; not while a run goes', async () => {
-    const { store, backend, step } = setup('?seed=5&steps=2');
+    const { store, worker, step } = setup('?seed=5&steps=2');
     await store.getState().load();
     const run = store.getState().generate();
     await step();
@@ -100,7 +100,7 @@ describe('studio store: model', () => {
     expect(store.getState().error).toBe('Cancel the running generation before opening the cached model other.');
     await step();
     await run;
-    backend.load = async () => ({ ...info, name: 'other', defaultSteps: 6 });
+    worker.load = async () => ({ ...info, name: 'other', defaultSteps: 6 });
     expect(await store.getState().openModel({ cachedModelId: 'other-000000000000' }, 'the cached model other')).toBe(true);
     const s = store.getState();
     expect(s.model?.name).toBe('other');
@@ -113,10 +113,10 @@ describe('studio store: model', () => {
 
 describe('studio store: faults', () => {
   it('a worker restart mid-run reopens the same model, keeps the frames that arrived and says what happened', async () => {
-    const { store, step, backend } = setup();
+    const { store, step, worker } = setup();
     const loads: unknown[] = [];
-    const load = backend.load;
-    backend.load = async (request, onProgress) => {
+    const load = worker.load;
+    worker.load = async (request, onProgress) => {
       loads.push(request);
       return load(request, onProgress);
     };
@@ -149,9 +149,9 @@ describe('studio store: faults', () => {
 
   it('a custom model from files is reopened from the cache after a restart; one that was not cached falls back to the default model, saying so', async () => {
     for (const cached of [true, false]) {
-      const { store, backend } = setup();
+      const { store, worker } = setup();
       const loads: unknown[] = [];
-      backend.load = async (request) => {
+      worker.load = async (request) => {
         loads.push(request);
         return request.files ? { ...info, name: 'mine', source: { kind: 'custom', id: 'mine-1234', cached, fromCache: false, cacheNote: null } } : info;
       };

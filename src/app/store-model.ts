@@ -4,7 +4,7 @@ import { modelUrl } from './config';
 import type { ModelRequest, ModelSlice, Slice, SliceCalls } from './store-state';
 
 export const createModelSlice: Slice<ModelSlice & Pick<SliceCalls, 'cancelDownload'>> = (session) => (set, get) => {
-  const { backend, options } = session;
+  const { worker, options } = session;
   // The model is loaded once per page (React's StrictMode runs mount effects twice in dev).
   let loading: Promise<void> | null = null;
   // One model load at a time (the worker refuses a second); phase alone cannot say, as the
@@ -28,7 +28,7 @@ export const createModelSlice: Slice<ModelSlice & Pick<SliceCalls, 'cancelDownlo
     modelLoading = true;
     set({ phase: 'loading', error: null, loadProgress: null });
     try {
-      const model = await backend.load({ ...request, backend: options.backend }, (progress) => {
+      const model = await worker.load({ ...request, backend: options.backend }, (progress) => {
         if (modelLoading) set({ loadProgress: progress });
       });
       current = request.files
@@ -71,7 +71,7 @@ export const createModelSlice: Slice<ModelSlice & Pick<SliceCalls, 'cancelDownlo
       }));
       return true;
     } catch (e) {
-      const err = backend.toError(e);
+      const err = worker.toError(e);
       if (err.kind === 'cancelled') {
         set(
           previous
@@ -109,7 +109,7 @@ export const createModelSlice: Slice<ModelSlice & Pick<SliceCalls, 'cancelDownlo
     cancelDownload() {
       if (get().phase !== 'loading' || !modelLoading) return false;
       // the worker aborts the download; openModel's failure path says what the studio holds now
-      Promise.resolve(backend.cancel()).catch((e: unknown) => set({ error: `Cancel failed: ${backend.toError(e).message}` }));
+      Promise.resolve(worker.cancel()).catch((e: unknown) => set({ error: `Cancel failed: ${worker.toError(e).message}` }));
       return true;
     },
 

@@ -61,7 +61,7 @@ describe('studio store: run and timeline', () => {
   });
 
   it('clip: the URL’s, else the model’s default; sent with every run; another model brings its own; fixed while a run goes', async () => {
-    const { store, backend, step, calls, batchCalls } = setup('?seed=5&steps=1&clip=both');
+    const { store, worker, step, calls, batchCalls } = setup('?seed=5&steps=1&clip=both');
     expect(store.getState().clip).toBe('both');
     await store.getState().load();
     expect(store.getState().clip).toBe('both'); // the URL's, not the model's none
@@ -85,13 +85,13 @@ describe('studio store: run and timeline', () => {
     await step();
     await run;
     expect(calls.at(-1)).toMatchObject({ seed: 3, clip: 'image' });
-    backend.load = async () => ({ ...info, name: 'other', defaultClip: 'image' });
+    worker.load = async () => ({ ...info, name: 'other', defaultClip: 'image' });
     expect(await store.getState().openModel({ cachedModelId: 'other-000000000000' }, 'the cached model other')).toBe(true);
     expect(store.getState().clip).toBe('image');
 
     const plain = setup('?seed=5');
     expect(plain.store.getState().clip).toBeNull();
-    plain.backend.load = async () => ({ ...info, defaultClip: 'image' });
+    plain.worker.load = async () => ({ ...info, defaultClip: 'image' });
     await plain.store.getState().load();
     expect(plain.store.getState().clip).toBe('image');
   });
@@ -126,17 +126,17 @@ describe('studio store: run and timeline', () => {
 
 describe('studio store: faults', () => {
   it('a run that ends because the GPU device was lost shows the message and the model as the worker now has it (WASM)', async () => {
-    const { store, backend } = setup();
+    const { store, worker } = setup();
     await store.getState().load();
     const wasm: ModelInfo = { ...info, backend: 'wasm', backendNote: 'the GPU device was lost (destroyed)' };
-    backend.generate = async () => {
+    worker.generate = async () => {
       throw {
         kind: 'backend',
         message: 'The GPU device was lost during the run (destroyed); the model was reopened on WASM. Press Generate to run again.',
         model: wasm,
       };
     };
-    backend.toError = (e) => e as StudioError;
+    worker.toError = (e) => e as StudioError;
     store.setState({ model: { ...info, backend: 'webgpu', backendNote: 'GPU-resident steps' } });
     await store.getState().generate();
     expect(store.getState().error).toBe(

@@ -37,7 +37,7 @@ export function selectShownIndex(s: Pick<StudioState, 'frames' | 'cursor'>): num
 }
 
 export const createRunSlice: Slice<RunSlice & Pick<SliceCalls, 'runInViewer'>> = (session) => (set, get) => {
-  const { backend, options } = session;
+  const { worker, options } = session;
   return {
     seedText: String(options.seed ?? randomSeed()),
     stepsText: options.steps !== null ? String(options.steps) : '',
@@ -82,7 +82,7 @@ export const createRunSlice: Slice<RunSlice & Pick<SliceCalls, 'runInViewer'>> =
         notice: null,
       });
       try {
-        const result = await backend.generate(request, onFrame);
+        const result = await worker.generate(request, onFrame);
         if (!session.isCurrentRun(id)) return null;
         flush();
         // Without previews nothing was streamed: show the final pair as the run's one frame.
@@ -92,7 +92,7 @@ export const createRunSlice: Slice<RunSlice & Pick<SliceCalls, 'runInViewer'>> =
       } catch (e) {
         if (!session.isCurrentRun(id)) return null;
         flush();
-        const err = backend.toError(e);
+        const err = worker.toError(e);
         if (err.kind === 'cancelled') {
           const done = get().frames.length;
           set({ phase: 'ready', notice: `Cancelled after ${done} of ${steps} steps.` });
@@ -124,8 +124,8 @@ export const createRunSlice: Slice<RunSlice & Pick<SliceCalls, 'runInViewer'>> =
       if (get().cancelDownload()) return;
       if (get().phase !== 'running') return;
       set({ phase: 'cancelling' });
-      Promise.resolve(backend.cancel()).catch((e: unknown) => {
-        set({ error: `Cancel failed: ${backend.toError(e).message}` });
+      Promise.resolve(worker.cancel()).catch((e: unknown) => {
+        set({ error: `Cancel failed: ${worker.toError(e).message}` });
       });
     },
 

@@ -22,7 +22,7 @@ import type {
 import type { UrlOptions } from './config';
 
 /** What the store needs from the worker (the comlink remote, adapted; a fake in unit tests). */
-export interface StudioBackend {
+export interface WorkerConnection {
   load(request: LoadRequest, onProgress?: (progress: LoadProgress) => void): Promise<ModelInfo>;
   generate(request: GenerateRequest, onFrame: (frame: StepFrame) => void): Promise<GenerateResult>;
   generateBatch(request: BatchRequest, onPair: (pair: BatchPair) => void, onProgress: (progress: BatchProgress) => void): Promise<BatchSummary>;
@@ -32,7 +32,7 @@ export interface StudioBackend {
 }
 
 export interface StoreDeps {
-  backend: StudioBackend;
+  worker: WorkerConnection;
   options: UrlOptions;
   /** Schedules a flush of streamed frames (default: next animation frame). */
   scheduleFlush?: (flush: () => void) => void;
@@ -184,7 +184,7 @@ export type StoreState = StudioState & SliceCalls;
 
 /** What every slice of one store shares. */
 export interface StoreSession {
-  backend: StudioBackend;
+  worker: WorkerConnection;
   options: UrlOptions;
   scheduleFlush: (flush: () => void) => void;
   decodeImage?: StoreDeps['decodeImage'];

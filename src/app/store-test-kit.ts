@@ -3,7 +3,7 @@
 import type { PixelImage } from '../core/condition';
 import type { BatchRequest, GenerateRequest, GenerateResult, ModelInfo, StepFrame, StudioError } from '../worker/api';
 import { parseUrlOptions } from './config';
-import { createStudioStore, type StudioBackend } from './store';
+import { createStudioStore, type WorkerConnection } from './store';
 
 export const H = 2;
 export const W = 2;
@@ -58,7 +58,7 @@ function fakeBackend() {
   let release: (() => void) | null = null;
   const calls: GenerateRequest[] = [];
   const batchCalls: BatchRequest[] = [];
-  const backend: StudioBackend = {
+  const worker: WorkerConnection = {
     load: async () => info,
     async generate(req, onFrame) {
       calls.push(req);
@@ -97,11 +97,11 @@ function fakeBackend() {
     release?.();
     await new Promise((r) => setTimeout(r, 0));
   };
-  return { backend, step, calls, batchCalls };
+  return { worker, step, calls, batchCalls };
 }
 
 export function setup(search = '?seed=5', decodeImage?: (file: Blob) => Promise<PixelImage>) {
   const fake = fakeBackend();
-  const store = createStudioStore({ backend: fake.backend, options: parseUrlOptions(search), scheduleFlush: (f) => f(), decodeImage });
+  const store = createStudioStore({ worker: fake.worker, options: parseUrlOptions(search), scheduleFlush: (f) => f(), decodeImage });
   return { ...fake, store };
 }

@@ -12,7 +12,7 @@ import type { Slice, StatusSlice, StoreDeps, StoreSession, StoreState, StudioSta
 
 export { selectGenerateBlocker } from './store-editor';
 export { selectShownIndex } from './store-run';
-export type { StoreDeps, StudioBackend, StudioState } from './store-state';
+export type { StoreDeps, StudioState, WorkerConnection } from './store-state';
 
 /** Next animation frame, with a timer as a fallback for hidden tabs, whichever comes first. */
 function animationFrameFlush(flush: () => void): void {
@@ -45,7 +45,7 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
   // Each run gets an id so that frames or results of a finished/cancelled run are never mixed in.
   let runId = 0;
   const session: StoreSession = {
-    backend: deps.backend,
+    worker: deps.worker,
     options: deps.options,
     scheduleFlush: deps.scheduleFlush ?? animationFrameFlush,
     decodeImage: deps.decodeImage,

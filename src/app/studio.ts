@@ -3,7 +3,7 @@ import { createStudioWorkerHandle, proxy, transfer } from '../worker/client';
 import { toStudioError } from '../worker/errors';
 import { MAX_SEED, MAX_STEPS, parseBoundedInteger, parseUrlOptions, withStateParams } from './config';
 import { decodeImageFile } from './decode';
-import { createStudioStore, type StudioBackend, type StudioState } from './store';
+import { createStudioStore, type StudioState, type WorkerConnection } from './store';
 import { WorkerSupervisor } from './worker-supervisor';
 
 // The worker starts with the first call, not at import; a worker that dies is replaced and the
@@ -12,7 +12,7 @@ const supervisor = new WorkerSupervisor(createStudioWorkerHandle, {
   onRestart: (reason) => void useStudio.getState().workerRestarted(reason),
 });
 
-const backend: StudioBackend = {
+const worker: WorkerConnection = {
   // A custom model's files are transferred, not copied; progress comes back through a proxy.
   load: (request, onProgress) => supervisor.call((api) => api.load(transfer(request, Object.values(request.files ?? {})), onProgress && proxy(onProgress))),
   // The callback crosses as a comlink proxy; the worker transfers each frame's buffers.
@@ -23,7 +23,7 @@ const backend: StudioBackend = {
 };
 
 export const useStudio = createStudioStore({
-  backend,
+  worker,
   options: parseUrlOptions(window.location.search),
   decodeImage: decodeImageFile,
 });
