@@ -18,6 +18,12 @@ def write_png(path: Path, array: np.ndarray, mode: str = "L") -> Path:
     return path
 
 
+def tiny_train_argv(model: str, data, out, *extra: str, resolution: int = 16, iters: int = 4) -> list[str]:
+    """pigkit.train's command line for the tests: the tiny preset, batch 2, one thread; `extra` adds flags."""
+    flags = f"--preset tiny --resolution {resolution} --batch 2 --iters {iters} --threads 1".split()
+    return ["--model", model, "--data", str(data), "--out", str(out), *flags, *extra]
+
+
 @pytest.fixture
 def pair_folder(tmp_path: Path) -> Path:
     """Six synthetic BUS-BRA-named pairs: a bright disc lesion on a noisy background."""

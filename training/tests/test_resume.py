@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import tiny_train_argv
 from test_train_cli import args_for
 
 from pigkit.checkpoint import CheckpointError, atomic_save, read_checkpoint
@@ -240,25 +241,7 @@ def test_corrupt_checkpoint_is_named_not_a_trace(pair_folder, tmp_path, capsys, 
     with pytest.raises(CheckpointError, match=rf"{path}: .*cannot be read"):
         read_checkpoint(path)
     capsys.readouterr()
-    argv = [
-        "--model",
-        "mask",
-        "--data",
-        str(pair_folder),
-        "--out",
-        str(out),
-        "--preset",
-        "tiny",
-        "--resolution",
-        "16",
-        "--batch",
-        "2",
-        "--iters",
-        "4",
-        "--threads",
-        "1",
-        "--resume",
-    ]
+    argv = tiny_train_argv("mask", pair_folder, out, "--resume")
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: {path}: ") and "Traceback" not in err
@@ -271,25 +254,7 @@ def test_checkpoint_without_the_needed_fields_is_named(pair_folder, tmp_path, ca
     out = tmp_path / "run"
     (out / "mask").mkdir(parents=True)
     atomic_save({"something": 1}, out / "mask" / "ckpt.pt")
-    argv = [
-        "--model",
-        "mask",
-        "--data",
-        str(pair_folder),
-        "--out",
-        str(out),
-        "--preset",
-        "tiny",
-        "--resolution",
-        "16",
-        "--batch",
-        "2",
-        "--iters",
-        "4",
-        "--threads",
-        "1",
-        "--resume",
-    ]
+    argv = tiny_train_argv("mask", pair_folder, out, "--resume")
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "ckpt.pt: not a pigkit training checkpoint" in err and "'model'" in err
@@ -368,26 +333,7 @@ def trained_two_iterations(pair_folder, tmp_path, capsys) -> tuple[Path, Path, b
 
 def test_a_forgotten_resume_does_not_overwrite_the_checkpoint(pair_folder, tmp_path, capsys):
     out, path, before = trained_two_iterations(pair_folder, tmp_path, capsys)
-    argv = [
-        "--model",
-        "mask",
-        "--data",
-        str(pair_folder),
-        "--out",
-        str(out),
-        "--preset",
-        "tiny",
-        "--resolution",
-        "16",
-        "--batch",
-        "2",
-        "--iters",
-        "4",
-        "--threads",
-        "1",
-        "--ckpt-every",
-        "1",
-    ]
+    argv = tiny_train_argv("mask", pair_folder, out, "--ckpt-every", "1")
     assert main(argv) == 2
     assert f"error: {path} exists: add --resume to continue that run" in capsys.readouterr().err
     assert path.read_bytes() == before and log_iters(out / "mask") == [1, 2]

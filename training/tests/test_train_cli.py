@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import tiny_train_argv
 
 from pigkit.checkpoint import read_checkpoint
 from pigkit.onnx_import import init_from_bundle
@@ -10,28 +11,7 @@ from pigkit.train import BF16_UNSUPPORTED, main, parse_args, train
 
 
 def args_for(folder, out, model="mask", iters=3, **extra):
-    argv = [
-        "--model",
-        model,
-        "--data",
-        str(folder),
-        "--out",
-        str(out),
-        "--preset",
-        "tiny",
-        "--resolution",
-        "16",
-        "--batch",
-        "2",
-        "--iters",
-        str(iters),
-        "--log-every",
-        "1",
-        "--ckpt-every",
-        "2",
-        "--threads",
-        "1",
-    ]
+    argv = tiny_train_argv(model, folder, out, "--log-every", "1", "--ckpt-every", "2", iters=iters)
     for k, v in extra.items():
         argv += [f"--{k.replace('_', '-')}"] + ([] if v is True else [str(v)])
     return parse_args(argv)
