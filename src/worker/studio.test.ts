@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PairDenoiser, runSampler } from '../core/sampler';
+import { type PairDenoiser, runSampler, type SamplerMode } from '../core/sampler';
 import { cpuStepExecutors } from '../core/sampler-cpu';
 import { linearSchedule } from '../core/schedule';
 import { EngineError } from '../engine/errors';
@@ -473,6 +473,18 @@ const framesDelivered = () => new Promise((res) => setTimeout(res, 0));
 describe('Studio modes', () => {
   const userMask = Uint8Array.from({ length: H * W }, (_, i) => (i % W >= 2 ? 1 : 0));
   const userImage = Float32Array.from({ length: H * W }, (_, i) => i / (H * W) - 0.5);
+  /** The core's sampler alone in `mode`, with the settings these tests give the Studio (seed 4, 3 steps). */
+  const coreRun = (mode: SamplerMode) =>
+    runSampler({
+      denoiser: slowDenoiser(),
+      schedule: linearSchedule(manifest.schedule),
+      height: H,
+      width: W,
+      steps: 3,
+      seed: 4,
+      binarize: manifest.sampler.binarize,
+      mode,
+    });
 
   it('mask → image: only the image model runs, every frame shows the user mask, the result keeps it', async () => {
     const d = slowDenoiser();
@@ -489,16 +501,7 @@ describe('Studio modes', () => {
     expect(r.mode).toBe('maskToImage');
     expect(Array.from(r.mask)).toEqual(Array.from(userMask));
     // the same loop as the core's sampler with that mode (one code path)
-    const direct = await runSampler({
-      denoiser: slowDenoiser(),
-      schedule: linearSchedule(manifest.schedule),
-      height: H,
-      width: W,
-      steps: 3,
-      seed: 4,
-      binarize: manifest.sampler.binarize,
-      mode: { kind: 'maskToImage', mask: Float32Array.from(userMask, (v) => (v ? 1 : -1)) },
-    });
+    const direct = await coreRun({ kind: 'maskToImage', mask: Float32Array.from(userMask, (v) => (v ? 1 : -1)) });
     expect(r.image).toEqual(direct.image);
   });
 
@@ -515,16 +518,7 @@ describe('Studio modes', () => {
     expect(frames[0].x0).not.toEqual(frames[2].x0);
     expect(r.mode).toBe('imageToMask');
     expect(r.image).toEqual(userImage);
-    const direct = await runSampler({
-      denoiser: slowDenoiser(),
-      schedule: linearSchedule(manifest.schedule),
-      height: H,
-      width: W,
-      steps: 3,
-      seed: 4,
-      binarize: manifest.sampler.binarize,
-      mode: { kind: 'imageToMask', image: userImage },
-    });
+    const direct = await coreRun({ kind: 'imageToMask', image: userImage });
     expect(Array.from(r.mask)).toEqual(Array.from(direct.mask, (v) => (v > 0 ? 1 : 0)));
   });
 
