@@ -52,5 +52,7 @@ describe.skipIf(!ready)('npm run bench -- --quick', () => {
     expect(byPath.get('(c)')![9]).toBe('not measured: left out by --quick');
     expect(text).toMatch(/CLI joint step ÷ two raw ORT-node forwards: \*\*[\d.]+×\*\*/);
     expect(text).toMatch(/Streaming on wasm: .* with `previews=off`/);
+    // the studio's own account of its step (core/step-timing.ts), read off its status line
+    expect(byPath.get('(b)')![9]).toMatch(/the first Generate after the load: .+\/step; \d+% of the step in the model calls \(the worker's timing\)/);
   }, 180_000);
 });

@@ -39,11 +39,13 @@ export const ORT_BUILDS: Record<Backend, { load: () => Promise<OrtWebModule>; gl
 
 const loaded = new Map<Backend, Promise<OrtWebModule>>();
 
+/** LoadRequest.threads of the first load that asked (ORT makes its WASM thread pool once per worker). */
+let requestedThreads: number | undefined;
+
 /**
  * The ORT build of a backend, loaded and configured once: the WASM files from our own origin (never
- * a CDN); threads = hardwareConcurrency when cross-origin isolated (SharedArrayBuffer needs
- * COOP/COEP, see vite.config.ts), else 1. SIMD is always on in ORT ≥ 1.19's WASM builds (no flag
- * to set). We already run inside a worker, so ORT's own proxy worker stays off.
+ * a CDN); threads by wasmThreadCount (or LoadRequest.threads). SIMD is always on in ORT ≥ 1.19's
+ * WASM builds (no flag to set). We already run inside a worker, so ORT's own proxy worker stays off.
  */
 function ortFor(backend: Backend): Promise<OrtWebModule> {
   let p = loaded.get(backend);
@@ -51,7 +53,7 @@ function ortFor(backend: Backend): Promise<OrtWebModule> {
     const build = ORT_BUILDS[backend];
     p = build.load().then((ort) => {
       ort.env.wasm.wasmPaths = { mjs: new URL(build.glue, self.location.href).href, wasm: new URL(build.binary, self.location.href).href };
-      ort.env.wasm.numThreads = wasmThreadCount();
+      ort.env.wasm.numThreads = wasmThreadCount(self, requestedThreads);
       ort.env.wasm.proxy = false;
       ort.env.logLevel = 'warning';
       return ort;
@@ -61,9 +63,10 @@ function ortFor(backend: Backend): Promise<OrtWebModule> {
   return p;
 }
 
-/** hardwareConcurrency when cross-origin isolated (WASM threads need SharedArrayBuffer), else 1. */
-export function wasmThreadCount(scope: { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number } } = self): number {
-  return scope.crossOriginIsolated === true ? Math.max(1, scope.navigator?.hardwareConcurrency || 1) : 1;
+/** `requested` or hardwareConcurrency when cross-origin isolated (WASM threads need SharedArrayBuffer), else 1. */
+export function wasmThreadCount(scope: { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number } } = self, requested?: number): number {
+  if (scope.crossOriginIsolated !== true) return 1;
+  return Math.max(1, requested ?? (scope.navigator?.hardwareConcurrency || 1));
 }
 
 interface GpuLike {
@@ -246,6 +249,7 @@ export async function loadWebModel(
   listing: FolderListing = () => null,
   signal?: AbortSignal,
 ): Promise<WebModel> {
+  requestedThreads ??= request.threads;
   const cache = new ModelCache(storage);
   if (request.files) {
     const files = new Map(Object.entries(request.files).map(([name, buffer]) => [name, new Uint8Array(buffer)] as const));

@@ -5,7 +5,7 @@
 //         wasm = ort.wasm.min.mjs (plain WASM binary, CPU only); jspi = ort.jspi.min.mjs (WebGPU via JSPI)
 const BUNDLES = { webgpu: '/ort/ort.webgpu.min.mjs', wasm: '/ort/ort.wasm.min.mjs', jspi: '/ort/ort.jspi.min.mjs' };
 self.onmessage = async (e) => {
-  const { model, ep = 'wasm', bundle = 'webgpu', threads = '0', reps = '3', opt = 'all', resolution, spin = '1', pair = '' } = e.data;
+  const { model, ep = 'wasm', bundle = 'webgpu', threads = '0', reps = '3', warm = '0', opt = 'all', resolution, spin = '1', pair = '' } = e.data;
   try {
     if (!BUNDLES[bundle]) throw new Error(`unknown bundle "${bundle}" (${Object.keys(BUNDLES).join(', ')})`);
     const ort = await import(BUNDLES[bundle]);
@@ -37,6 +37,8 @@ self.onmessage = async (e) => {
       return performance.now() - s;
     };
     const firstMs = await run(); // kernels / shaders are compiled here
+    // warm: untimed runs while V8 optimises the WASM (its baseline code is 2–5× slower), as in a long generation
+    for (let i = 0; i < Number(warm); i++) await run();
     const forwardMs = [];
     for (let i = 0; i < Number(reps); i++) forwardMs.push(await run());
     await session.release();
