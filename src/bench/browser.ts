@@ -147,7 +147,7 @@ export interface ForwardOptions {
   ep: 'wasm' | 'webgpu';
   /** 'webgpu': ORT's WebGPU build (asyncify binary); 'wasm': the plain WASM build; 'jspi': WebGPU via JSPI. */
   bundle?: 'webgpu' | 'wasm' | 'jspi';
-  /** 0: as the studio (hardwareConcurrency when cross-origin isolated). */
+  /** 0: as the studio (engine/web.ts, wasmThreadCount). */
   threads?: number;
   reps: number;
   /** untimed runs after the first, while V8 optimises the WASM (default 0) */

@@ -217,8 +217,9 @@ interface BrowserRows {
 }
 
 /**
- * The raw WASM forward with one setting changed from the studio's, for "Why WASM is slower": one
- * thread; the WebGPU build's (asyncify) WASM provider, which the studio used before; ORT's spinning off.
+ * The WASM path with one setting changed from the studio's, for "Why WASM is slower": the other
+ * thread count (1 where the studio runs several, every core where it runs one), raw and in the
+ * studio; the WebGPU build's (asyncify) WASM provider, which the studio used before; ORT's spinning off.
  */
 async function wasmVariants(
   b: BrowserSession,
@@ -229,19 +230,21 @@ async function wasmVariants(
   steps: number,
   studioStepMs: number,
 ): Promise<string[]> {
-  log('WASM variants: two forwards, one thread, the asyncify build, no spinning, the studio on one thread…');
+  const other = threads === 1 ? cpus().length : 1;
+  log(`WASM variants: two forwards, ${other} thread(s), the asyncify build, no spinning, the studio on ${other} thread(s)…`);
   const timeout = 10 * 60_000;
   const ms = async (f: Partial<ForwardOptions>) =>
-    median((await browserForward(b, { ep: 'wasm', reps: o.forwards, warm: 6, resolution, ...f }, timeout)).forwardMs);
+    median((await browserForward(b, { ep: 'wasm', reps: o.forwards, warm: 6, resolution, threads, ...f }, timeout)).forwardMs);
   const pair = await ms({ pair: true });
-  const one = await ms({ threads: 1 });
-  const pairOne = await ms({ threads: 1, pair: true });
+  const alone = await ms({ threads: other });
+  const pairOther = await ms({ threads: other, pair: true });
   const asyncify = await ms({ bundle: 'webgpu' });
   const noSpin = await ms({ spin: false });
-  const studioOne = await studioRun(b, { backend: 'wasm', steps, seed: 0, previews: true, threads: 1, generations: 2 }, timeout);
+  const studioOther = await studioRun(b, { backend: 'wasm', steps, seed: 0, previews: true, threads: other, generations: 2 }, timeout);
+  const share = (r: StudioRun) => (r.modelShare === null ? '' : `, ${Math.round(r.modelShare * 100)}% of it in the model calls`);
   return [
-    `WASM raw forward, the studio's settings (plain WASM build, ${threads} threads): ${formatMs(studioMs)}; with 1 thread: ${formatMs(one)}; on the WebGPU build's WASM provider (asyncify binary, the studio before this change): ${formatMs(asyncify)}; with ORT's spinning off: ${formatMs(noSpin)}.`,
-    `Two raw WASM forwards (model_x then model_y, what a joint step calls): ${formatMs(pair)} with ${threads} threads, ${formatMs(pairOne)} with 1. The studio's step ÷ two raw forwards: **${(studioStepMs / pair).toFixed(2)}×** on ${threads} threads (target ≤ 1.2×); its step with 1 thread with 1 thread (\`threads=1\`, previews on, second Generate): ${formatMs(studioOne.stepMs)}, i.e. **${(studioOne.stepMs / pairOne).toFixed(2)}×** two raw forwards on 1 thread (target ≤ 1.2×)${studioOne.modelShare === null ? '' : `, ${Math.round(studioOne.modelShare * 100)}% of it in the model calls`}.`,
+    `WASM raw forward, the studio's settings (plain WASM build, ${threads} thread(s)): ${formatMs(studioMs)}; with ${other} thread(s): ${formatMs(alone)}; on the WebGPU build's WASM provider (asyncify binary, the studio before 2026-11-23): ${formatMs(asyncify)}; with ORT's spinning off: ${formatMs(noSpin)}.`,
+    `Two raw WASM forwards (model_x then model_y, what a joint step calls), after 6 untimed: ${formatMs(pair)} on ${threads} thread(s), ${formatMs(pairOther)} on ${other}. The studio's step ÷ two raw forwards: **${(studioStepMs / pair).toFixed(2)}×** on ${threads} thread(s) (target ≤ 1.2×); with \`threads=${other}\` (previews on, second Generate) its step is ${formatMs(studioOther.stepMs)}, **${(studioOther.stepMs / pairOther).toFixed(2)}×** two raw forwards on ${other}${share(studioOther)}.`,
   ];
 }
 

@@ -63,10 +63,17 @@ function ortFor(backend: Backend): Promise<OrtWebModule> {
   return p;
 }
 
-/** `requested` or hardwareConcurrency when cross-origin isolated (WASM threads need SharedArrayBuffer), else 1. */
+/**
+ * WASM threads: `requested` (LoadRequest.threads), else half the logical cores, at most 4 (ORT's own
+ * default for the web), and 1 unless cross-origin isolated (threads need SharedArrayBuffer). Half,
+ * because the page's main thread draws every step's previews and the browser and other tabs share
+ * the cores: measured on a 2-core VM (BENCHMARKS.md), two threads were 1.3–1.5× faster than one on
+ * an idle machine but 1.4–3× slower with one other busy process, since ORT's threads spin-wait for
+ * each other; one thread on two cores is never slower than one.
+ */
 export function wasmThreadCount(scope: { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number } } = self, requested?: number): number {
   if (scope.crossOriginIsolated !== true) return 1;
-  return Math.max(1, requested ?? (scope.navigator?.hardwareConcurrency || 1));
+  return requested ?? Math.min(4, Math.max(1, Math.floor((scope.navigator?.hardwareConcurrency || 1) / 2)));
 }
 
 interface GpuLike {
@@ -348,8 +355,10 @@ async function openPair(source: ModelSource, manifest: Manifest, preferred: Back
     }
   }
   try {
-    const pair = await createPair((await ortFor('wasm')) as OrtModule, manifest, bytes, sessionOptions('wasm'));
-    console.info(`[engine] ${manifest.name}: WASM, plain U-Nets with core's DDIM and B(·)${choice.note ? ` (${choice.note})` : ''}`);
+    const wasm = await ortFor('wasm');
+    const pair = await createPair(wasm as OrtModule, manifest, bytes, sessionOptions('wasm'));
+    const threads = `${wasm.env.wasm.numThreads} thread${wasm.env.wasm.numThreads === 1 ? '' : 's'}`;
+    console.info(`[engine] ${manifest.name}: WASM, ${threads}, plain U-Nets with core's DDIM and B(·)${choice.note ? ` (${choice.note})` : ''}`);
     return { ...pair, backend: 'wasm', backendNote: choice.note };
   } catch (e) {
     if (e instanceof EngineError) throw e;

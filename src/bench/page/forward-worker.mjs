@@ -10,8 +10,8 @@ self.onmessage = async (e) => {
     if (!BUNDLES[bundle]) throw new Error(`unknown bundle "${bundle}" (${Object.keys(BUNDLES).join(', ')})`);
     const ort = await import(BUNDLES[bundle]);
     ort.env.wasm.wasmPaths = new URL('/ort/', self.location.href).href;
-    // 0: what the studio does (hardwareConcurrency when cross-origin isolated, else 1)
-    ort.env.wasm.numThreads = Number(threads) || (self.crossOriginIsolated ? navigator.hardwareConcurrency : 1);
+    // 0: what the studio does (src/engine/web.ts, wasmThreadCount: half the logical cores, 1 to 4, when cross-origin isolated, else 1)
+    ort.env.wasm.numThreads = Number(threads) || (self.crossOriginIsolated ? Math.min(4, Math.max(1, Math.floor(navigator.hardwareConcurrency / 2))) : 1);
     ort.env.wasm.proxy = false;
     // spin: ORT's intra-op threads spin-wait for work after a run ('1', ORT's default) or sleep ('0')
     const options = { executionProviders: [ep], graphOptimizationLevel: opt, extra: { session: { intra_op: { allow_spinning: spin } } } };
