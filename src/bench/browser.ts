@@ -213,6 +213,8 @@ export interface StudioRun {
   stepMs: number;
   /** the first Generate after the load (V8 still tiering ORT's WASM up) */
   firstPairMs: number;
+  /** Generate → the first step's frame on screen (the status line's "step 1"), in the last Generate */
+  firstFrameMs: number;
   /** the worker's own account of the last pair: the share of its time in the model calls (core/step-timing.ts) */
   modelShare: number | null;
   status: string;
@@ -250,25 +252,29 @@ export async function studioRun(
     );
     const loadMs = Date.now() - t0;
     const requestsAtLoad = onnxRequests;
-    // Generate → "Done:", timed in the page (a MutationObserver on the status element)
+    // Generate → the first step on screen and → "Done:", timed in the page (a MutationObserver on the status element)
     const generate = () =>
       page.evaluate(
         (ms) =>
-          new Promise<number>((resolve, reject) => {
+          new Promise<{ pairMs: number; firstFrameMs: number }>((resolve, reject) => {
             const el = document.querySelector('[role="status"]')!;
             const button = [...document.querySelectorAll('button')].find((x) => x.textContent?.trim() === 'Generate')!;
             const timer = setTimeout(() => reject(new Error(`no "Done:" in ${ms} ms: ${el.textContent}`)), ms);
             let started = 0;
             // a second Generate starts from the first one's "Done:": wait for the run to show first
             let ran = false;
+            let firstFrameMs = Number.NaN;
             new MutationObserver((_, obs) => {
               const alert = document.querySelector('[role="alert"]');
               if (alert) reject(new Error(`studio shows an error: ${alert.textContent}`));
-              if (!/Done:/.test(el.textContent ?? '')) ran = true;
-              else if (ran) {
+              const text = el.textContent ?? '';
+              if (!/Done:/.test(text)) ran = true;
+              // "step 1 of" (previews on) or the result (a one-step run, or previews off: the only frame)
+              if (Number.isNaN(firstFrameMs) && ran && /step [1-9]\d* of|Done:/.test(text)) firstFrameMs = performance.now() - started;
+              if (ran && /Done:/.test(text)) {
                 obs.disconnect();
                 clearTimeout(timer);
-                resolve(performance.now() - started);
+                resolve({ pairMs: performance.now() - started, firstFrameMs });
               }
             }).observe(document.body, { subtree: true, childList: true, characterData: true });
             started = performance.now();
@@ -276,9 +282,9 @@ export async function studioRun(
           }),
         timeoutMs,
       );
-    const pairs: number[] = [];
-    for (let i = 0; i < (o.generations ?? 1); i++) pairs.push(await generate());
-    const pairMs = pairs[pairs.length - 1];
+    const runs: { pairMs: number; firstFrameMs: number }[] = [];
+    for (let i = 0; i < (o.generations ?? 1); i++) runs.push(await generate());
+    const { pairMs, firstFrameMs } = runs[runs.length - 1];
     const status = ((await page.getByRole('status').innerText()) ?? '').replace(/\s+/g, ' ').trim();
     const share = /(\d+)% in the U-Nets/.exec(status);
     return {
@@ -286,7 +292,8 @@ export async function studioRun(
       onnxRequests: requestsAtLoad,
       pairMs,
       stepMs: pairMs / o.steps,
-      firstPairMs: pairs[0],
+      firstPairMs: runs[0].pairMs,
+      firstFrameMs,
       modelShare: share ? Number(share[1]) / 100 : null,
       status,
       crossOriginIsolated: await page.evaluate(() => self.crossOriginIsolated),

@@ -278,7 +278,7 @@ async function studioRows(b: BrowserSession, backend: 'wasm' | 'webgpu', steps: 
       ? 'cached = Cache Storage, no .onnx request'
       : `cached load still requested ${off.onnxRequests} .onnx file(s)`;
   const share = last.modelShare === null ? '' : `; ${Math.round(last.modelShare * 100)}% of the step in the model calls (the worker's timing)`;
-  const first = generations > 1 ? `; the first Generate after the load: ${formatMs(last.firstPairMs / steps)}/step` : '';
+  const first = `${generations > 1 ? `; the first Generate after the load: ${formatMs(last.firstPairMs / steps)}/step` : ''}; Generate → first frame ${formatMs(on.firstFrameMs)}`;
   const row: Row = {
     path,
     threads,
