@@ -53,6 +53,8 @@ describe.skipIf(!ready)('npm run bench -- --quick', () => {
     expect(text).toMatch(/CLI joint step ÷ two raw ORT-node forwards: \*\*[\d.]+×\*\*/);
     expect(text).toMatch(/Streaming on wasm: .* with `previews=off`/);
     // the studio's own account of its step (core/step-timing.ts), read off its status line
-    expect(byPath.get('(b)')![9]).toMatch(/the first Generate after the load: .+\/step; Generate → first frame [\d.]+ (ms|s); \d+% of the step in the model calls \(the worker's timing\)/);
+    expect(byPath.get('(b)')![9]).toMatch(
+      /the first Generate after the load: .+\/step; Generate → first frame [\d.]+ (ms|s); \d+% of the step in the model calls \(the worker's timing\)/,
+    );
   }, 300_000);
 });

@@ -206,7 +206,7 @@ export async function browserForward(b: BrowserSession, o: ForwardOptions, timeo
 export interface StudioRun {
   /** page open → Generate enabled: app start, model files (network or Cache Storage), sessions, warm-up */
   loadMs: number;
-  /** model files requested over the network while loading (0 when all came from Cache Storage) */
+  /** model files (graphs and weights files) requested over the network while loading (0 when all came from Cache Storage) */
   onnxRequests: number;
   /** Generate → "Done:" as the page shows it (the last of `generations`: V8 has optimised ORT's WASM by then) */
   pairMs: number;
@@ -234,7 +234,7 @@ export async function studioRun(
   const page = await b.context.newPage();
   let onnxRequests = 0;
   page.on('request', (r) => {
-    if (/\/models\/bench\/.*\.onnx$/.test(r.url())) onnxRequests++;
+    if (/\/models\/bench\/.*\.(onnx|weights)$/.test(r.url())) onnxRequests++;
   });
   b.memory.start();
   try {

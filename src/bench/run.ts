@@ -275,8 +275,8 @@ async function studioRows(b: BrowserSession, backend: 'wasm' | 'webgpu', steps: 
   const cachedNote = !off
     ? 'cached load not measured (one run: --webgpu-twice)'
     : off.onnxRequests === 0
-      ? 'cached = Cache Storage, no .onnx request'
-      : `cached load still requested ${off.onnxRequests} .onnx file(s)`;
+      ? 'cached = Cache Storage, no model file request'
+      : `cached load still requested ${off.onnxRequests} model file(s)`;
   const share = last.modelShare === null ? '' : `; ${Math.round(last.modelShare * 100)}% of the step in the model calls (the worker's timing)`;
   const first = `${generations > 1 ? `; the first Generate after the load: ${formatMs(last.firstPairMs / steps)}/step` : ''}; Generate → first frame ${formatMs(on.firstFrameMs)}`;
   const row: Row = {
@@ -337,7 +337,7 @@ async function main(): Promise<void> {
   if (!existsSync(join(model, 'manifest.json'))) throw new Error(`--model ${model} has no manifest.json: not a model folder`);
   const manifest = JSON.parse(readFileSync(join(model, 'manifest.json'), 'utf8'));
   const [H, W] = manifest.resolution as [number, number];
-  const modelText = `${manifest.name} (${relative(root, model) || model}), ${H}×${W}, preset ${manifest.card?.preset ?? '?'}, ${((manifest.models.mask.bytes ?? 0) / 4 / 1e6).toFixed(1)} M parameters per U-Net${weights ? `; PyTorch weights ${relative(root, weights) || weights}` : ''}`;
+  const modelText = `${manifest.name} (${relative(root, model) || model}), ${H}×${W}, preset ${manifest.card?.preset ?? '?'}, ${((manifest.models.mask.weights?.bytes ?? manifest.models.mask.bytes ?? 0) / 4 / 1e6).toFixed(1)} M parameters per U-Net${weights ? `; PyTorch weights ${relative(root, weights) || weights}` : ''}`;
 
   const rows: Row[] = [];
   const findings: string[] = [];

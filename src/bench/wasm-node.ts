@@ -19,7 +19,7 @@ import { runSampler } from '../core/sampler';
 import { timedExecutors } from '../core/step-timing';
 import { fileSource } from '../engine/node';
 import { createPair, readManifest, readModelBytes } from '../engine/pair';
-import type { OrtModule } from '../engine/unet';
+import type { ModelBytes, OrtModule } from '../engine/unet';
 import { median } from './stats';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -110,8 +110,14 @@ async function measure(): Promise<Record<string, unknown>> {
 }
 
 /** One session of model_x with ORT's profiler on: time per operator type, over 4 forwards after 4 unprofiled ones. */
-async function profile(model: Uint8Array, xy: Float32Array, H: number, W: number): Promise<Record<string, number>> {
-  const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', enableProfiling: true });
+async function profile(model: ModelBytes, xy: Float32Array, H: number, W: number): Promise<Record<string, number>> {
+  const externalData = model.weights ? [{ path: model.weights.file, data: model.weights.data }] : undefined;
+  const session = await ort.InferenceSession.create(model.graph, {
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: 'all',
+    enableProfiling: true,
+    externalData,
+  });
   const feeds = { x: new ort.Tensor('float32', xy, [1, 2, H, W]), t: new ort.Tensor('float32', Float32Array.of(500), [1]) };
   // ORT's WASM module prints with fs.writeSync(1, …) (Emscripten's Node output): catch it there
   let printed = '';

@@ -19,12 +19,12 @@ import cpuBinaryUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import { type ModelDocument, readDocuments } from '../core/dataset/about';
 import { errorMessage } from '../core/errors';
 import type { LoadProgress } from '../core/load-progress';
-import { type Manifest, sha256Hex, stepGraphs } from '../core/manifest';
+import { listedFiles, type Manifest, sha256Hex, stepGraphs } from '../core/manifest';
 import { browserCacheStorage, type CacheStorageLike, customModelId, ModelCache, modelCacheName } from '../core/model-cache';
 import { EngineError } from './errors';
 import { ProgressTracker, readBodyWithProgress } from './load-progress';
 import { bytesSource, cachedModelSource, cachingSource, listedModelKeys } from './model-sources';
-import { createPair, createStepPair, type ModelSource, type OpenedPair, readManifest, readModelBytes } from './pair';
+import { createPair, createStepPair, type ModelSource, type OpenedPair, readManifest, readModelBytes, type WeightsReads } from './pair';
 import { graphsMatchBinarize, type TensorPlace } from './steps';
 import type { Backend, LoadRequest, ModelSourceInfo } from './types';
 import type { OrtModule, SessionOptions } from './unet';
@@ -262,17 +262,18 @@ export async function loadWebModel(
     const files = new Map(Object.entries(request.files).map(([name, buffer]) => [name, new Uint8Array(buffer)] as const));
     const source = bytesSource(files);
     const manifest = await readManifest(source);
-    // Every file the manifest lists is checked now (presence, size, SHA-256, ONNX structure),
-    // whichever of them this backend runs, so a bad step graph is named at once, not on a GPU later.
-    const keys = listedModelKeys(manifest);
-    const checked = await readModelBytes(source, manifest, keys);
+    // Every file the manifest lists is checked now (presence, size, SHA-256, ONNX structure, the
+    // weights files), whichever of them this backend runs, so a bad step graph is named at once,
+    // not on a GPU later.
+    await readModelBytes(source, manifest, listedModelKeys(manifest));
     const manifestBytes = files.get('manifest.json')!;
     const id = customModelId(manifest.name, await sha256Hex(manifestBytes));
     const pair = await openPair(source, manifest, request.backend, 'the files you chose');
     const documents = await readDocuments(manifest.card, async (file) => files.get(file) ?? null);
     const cached = await cache.store(modelCacheName('custom', id), [
       { file: 'manifest.json', bytes: manifestBytes },
-      ...keys.map((k) => ({ file: manifest.models[k]!.file, sha256: manifest.models[k]!.sha256, bytes: checked[k] })),
+      // every graph and weights file, verified above
+      ...listedFiles(manifest).map((f) => ({ file: f.file, sha256: f.sha256, bytes: files.get(f.file)! })),
       // stored under their file names (no SHA-256: the manifest lists none), read back on reopening
       ...documents.map((d) => ({ file: d.file, bytes: d.bytes })),
     ]);
@@ -321,13 +322,17 @@ export async function loadWebModel(
 async function openPair(source: ModelSource, manifest: Manifest, preferred: Backend | undefined, where: string): Promise<WebPair> {
   const choice = await chooseBackend(preferred);
   let note: string | null = null;
+  // each weights file read once while the sessions open, whichever graphs of it open (the step
+  // graphs, then the plain U-Nets where those fail); not kept after (the plain U-Nets that open on
+  // demand for a clip read it again, from the cache)
+  const weights: WeightsReads = new Map();
   const ort = choice.backend === 'webgpu' ? await ortFor('webgpu') : null;
   // after a lost GPU device: the same files on WASM, the note saying why
   const reopen = (): Promise<WebPair> => openPair(source, manifest, undefined, where);
   if (ort && stepGraphs(manifest)) {
     if (!graphsMatchBinarize(manifest.sampler.binarize)) note = 'step graphs skipped: the manifest’s B(·) differs from theirs';
     else {
-      const stepBytes = await readModelBytes(source, manifest, ['maskStep', 'imageStep'] as const);
+      const stepBytes = await readModelBytes(source, manifest, ['maskStep', 'imageStep'] as const, weights);
       try {
         // the plain U-Nets on WebGPU, read and opened only for a clip the graphs cannot do
         const plain = async () => createPair(ort as OrtModule, manifest, await readModelBytes(source, manifest), sessionOptions('webgpu'));
@@ -341,7 +346,7 @@ async function openPair(source: ModelSource, manifest: Manifest, preferred: Back
       }
     }
   }
-  const bytes = await readModelBytes(source, manifest);
+  const bytes = await readModelBytes(source, manifest, ['mask', 'image'] as const, weights);
   if (ort) {
     try {
       const pair = await createPair(ort as OrtModule, manifest, bytes, sessionOptions('webgpu'));

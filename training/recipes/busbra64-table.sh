@@ -21,7 +21,9 @@ TABLE=$(realpath -m "${TABLE:-../runs/table64}")
 ROWS=${ROWS:-pig:1,pig:1:filtered,pig:1:pretrain}
 COUNT=${COUNT:-1127}
 GEN_JOBS=${GEN_JOBS:-${JOBS:-1}}
-id=$("$PYTHON" -c 'import json, sys; m = json.load(open(sys.argv[1])); print("-".join(m["models"][k]["sha256"][:8] for k in ("mask", "image")))' "$MODEL/manifest.json")
+# the weights files' sha256 where the manifest names them (the graphs' own change with the layout),
+# else the self-contained graphs'
+id=$("$PYTHON" -c 'import json, sys; m = json.load(open(sys.argv[1])); print("-".join(m["models"][k].get("weights", m["models"][k])["sha256"][:8] for k in ("mask", "image")))' "$MODEL/manifest.json")
 PAIRS=$TABLE/pairs-$id
 mkdir -p "$PAIRS"
 for i in $(seq 0 $((GEN_JOBS - 1))); do

@@ -15,7 +15,16 @@ self.onmessage = async (e) => {
     ort.env.wasm.proxy = false;
     // spin: ORT's intra-op threads spin-wait for work after a run ('1', ORT's default) or sleep ('0')
     const options = { executionProviders: [ep], graphOptimizationLevel: opt, extra: { session: { intra_op: { allow_spinning: spin } } } };
-    const open = async (url) => ort.InferenceSession.create(new Uint8Array(await (await fetch(url)).arrayBuffer()), options);
+    const bytes = async (url) => new Uint8Array(await (await fetch(url)).arrayBuffer());
+    // a graph whose weights are in a weights file (its manifest entry's `weights`) gets it as external data
+    const open = async (url) => {
+      const at = new URL(url, self.location.href);
+      const manifest = await (await fetch(new URL('manifest.json', at))).json();
+      const spec = Object.values(manifest.models).find((m) => m?.file === at.pathname.split('/').pop());
+      const w = spec?.weights;
+      const external = w ? { externalData: [{ path: w.file, data: await bytes(new URL(w.file, at)) }] } : {};
+      return ort.InferenceSession.create(await bytes(at), { ...options, ...external });
+    };
     const t0 = performance.now();
     const session = await open(model);
     const createMs = performance.now() - t0;
