@@ -78,7 +78,9 @@ def _evaluate(node: onnx.NodeProto, x: list, shapes: dict[str, list[int]]) -> li
 
 
 def helper_np_dtype(onnx_type: int) -> np.dtype:
-    return np.dtype(onnx.mapping.TENSOR_TYPE_TO_NP_TYPE[onnx_type])
+    if hasattr(onnx.helper, "tensor_dtype_to_np_dtype"):  # onnx ≥ 1.13 (onnx.mapping is gone in 1.23)
+        return np.dtype(onnx.helper.tensor_dtype_to_np_dtype(onnx_type))
+    return np.dtype(onnx.mapping.TENSOR_TYPE_TO_NP_TYPE[onnx_type])  # Debian's onnx 1.12
 
 
 def _shapes(model: onnx.ModelProto) -> dict[str, list[int]]:

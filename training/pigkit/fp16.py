@@ -12,7 +12,8 @@ saying what was converted) and every model file of the manifest converted. Kept 
   x̂₀ = (x_t − √(1−ᾱ)·ε)/√ᾱ subtracts nearly equal numbers near t = T;
 - GroupNorm's InstanceNormalization (sums of squares over a whole image per group: a kernel that
   accumulates in float16 would overflow at 512²);
-- constant subgraphs (ONNX Runtime folds them at load, with the Cast to float16 after them).
+- constant subgraphs, shape arithmetic included (the shapes are static: ONNX Runtime folds them at
+  load, with the Cast to float16 after them).
 A Cast sits at each boundary; Resize's scales and ROI stay float32 (the operator's type). ONNX
 Runtime's WebGPU provider runs float16 kernels where the adapter has `shader-f16`; its CPU provider
 runs the graph too (casting around the kernels it lacks in float16), which is how the tests and
@@ -76,9 +77,9 @@ def float32_nodes(graph: onnx.GraphProto, sampler_inputs=SAMPLER_INPUTS) -> set[
             seen.add(i)
             stack += [index[id(n)] for o in graph.node[i].output for n in consumers.get(o, [])]
     keep |= seen
-    dynamic = {i.name for i in graph.input}  # tensors that depend on an input
+    dynamic = {i.name for i in graph.input}  # tensors whose values depend on an input (not only its shape: static)
     for n in graph.node:
-        if any(x in dynamic for x in n.input):
+        if n.op_type not in ("Shape", "Size") and any(x in dynamic for x in n.input):
             dynamic.update(n.output)
     keep |= {i for i, n in enumerate(graph.node) if not any(o in dynamic for o in n.output)}
     return keep
