@@ -11,6 +11,16 @@
 // clip) and the fixed outputs into fresh buffers after the replay: copies of H×W floats that cost
 // microseconds on a real GPU. That adapter is the one engine-side change capture needs, and it
 // lives here, in the benchmark only: the studio does not capture (not measured on a real GPU yet).
+//
+// One ORT-web 1.30 defect has to be worked around: its glue imports a user's GPUBuffer into the
+// WASM side for each run and releases it at the run's end (webgpuRegisterBuffer/Unregister,
+// reference-counted on the buffer object under a private symbol), while graph capture keeps the
+// first run's binding, whose handles are then dangling: the capturing run finds its inputs only
+// when the allocator happens to hand the same handles out again (the tiny pair did; the paper
+// preset at 64² failed with "Cannot set properties of undefined (setting
+// 'Symbol(gpuBufferMetadata)')", and with the provider not capturing, createBindGroup failed).
+// pinRegistration holds one more reference on each fixed input buffer, so its handle lives as
+// long as the session: learnBufferRegistry finds the symbol on a buffer ORT registered before.
 import type * as Ort from 'onnxruntime-web';
 import { errorMessage } from '../core/errors';
 import { type ModelFileSpec, STEP_GRAPH_IO, type StepGraphRole, stepGraphShape, takesClip } from '../core/manifest';
@@ -35,13 +45,39 @@ const MAP_READ = 0x0001;
 const COPY_DST = 0x0008;
 const MAP_MODE_READ = 0x0001;
 
+/** The private symbol under which ORT's glue keeps [handle, references] on a GPUBuffer it imported. */
+let registryKey: symbol | null = null;
+
+/** Learns that symbol from a buffer ORT registered (any GPU output of an ordinary WebGPU run). */
+export function learnBufferRegistry(buffer: unknown): void {
+  if (registryKey || typeof buffer !== 'object' || buffer === null) return;
+  registryKey = Object.getOwnPropertySymbols(buffer).find((s) => s.description === 'gpuBufferMetadata') ?? null;
+}
+
+/** One more reference on `buffer`'s registration, from its first one on: never released before the buffer is. */
+function pinRegistration(buffer: object): boolean {
+  if (!registryKey) return false;
+  let entry: [number, number] | undefined;
+  Object.defineProperty(buffer, registryKey, {
+    configurable: true,
+    get: () => entry,
+    set: (value: [number, number]) => {
+      entry = value;
+      if (value[1] === 1) value[1] = 2;
+    },
+  });
+  return true;
+}
+
 /** One step graph's session with graph capture, run through fixed GPU buffers (see the file's comment). */
 export class CapturedStepSession implements OpenedStepSession {
   readonly takesClip: boolean;
   private readonly inputs: Record<string, { buffer: GpuBuffer; tensor: Tensor; bytes: number }> = {};
-  private readonly outputs: Record<string, { buffer: GpuBuffer; tensor: Tensor; bytes: number; dims: number[] }> = {};
+  private readonly outputs: Record<string, { bytes: number; dims: number[] }> = {};
   /** completed runs: the first is ORT's ordinary run, the second is captured, the rest replay it */
   runs = 0;
+  /** whether the fixed inputs' registrations are pinned (see the file's comment); else capture works by luck */
+  readonly pinned: boolean;
 
   private constructor(
     private readonly ort: OrtModule,
@@ -54,9 +90,10 @@ export class CapturedStepSession implements OpenedStepSession {
   ) {
     this.takesClip = takesClip(spec);
     for (const { name } of spec.inputs) this.inputs[name] = this.fixed(stepGraphShape(name, resolution));
+    this.pinned = Object.values(this.inputs).every((i) => pinRegistration(i.buffer));
     for (const name of STEP_GRAPH_IO[role].outputs) {
       const dims = stepGraphShape(name, resolution);
-      this.outputs[name] = { ...this.fixed(dims), dims };
+      this.outputs[name] = { bytes: 4 * dims.reduce((a, b) => a * b, 1), dims };
     }
   }
 
@@ -85,10 +122,10 @@ export class CapturedStepSession implements OpenedStepSession {
     return { buffer, tensor, bytes };
   }
 
-  /** A fresh buffer holding a copy of a fixed output, as a tensor the engine may hold, read and dispose. */
-  private fresh(encoder: ReturnType<GpuDevice['createCommandEncoder']>, out: CapturedStepSession['outputs'][string]): Tensor {
+  /** A fresh buffer holding a copy of an output, as a tensor the engine may hold, read and dispose. */
+  private fresh(encoder: ReturnType<GpuDevice['createCommandEncoder']>, source: Tensor, out: CapturedStepSession['outputs'][string]): Tensor {
     const buffer = this.device.createBuffer({ size: Math.ceil(out.bytes / 16) * 16, usage: STORAGE_COPY });
-    encoder.copyBufferToBuffer(out.buffer, 0, buffer, 0, out.bytes);
+    encoder.copyBufferToBuffer(source.gpuBuffer as unknown as GpuBuffer, 0, buffer, 0, out.bytes);
     return this.ort.Tensor.fromGpuBuffer(buffer as unknown as Ort.Tensor.GpuBufferType, {
       dataType: 'float32',
       dims: out.dims,
@@ -119,16 +156,18 @@ export class CapturedStepSession implements OpenedStepSession {
         else this.device.queue.writeBuffer(fixed.buffer, 0, feed.data as Float32Array);
       }
       this.device.queue.submit([encoder.finish()]);
-      const fetches = Object.fromEntries(Object.entries(this.outputs).map(([name, o]) => [name, o.tensor]));
+      let result: Ort.InferenceSession.OnnxValueMapType;
       try {
-        await this.session.run(Object.fromEntries(Object.entries(this.inputs).map(([name, i]) => [name, i.tensor])), fetches);
+        result = await this.session.run(Object.fromEntries(Object.entries(this.inputs).map(([name, i]) => [name, i.tensor])));
       } catch (e) {
         throw new EngineError('backend', `${this.spec.file} (${this.role} model, graph capture) failed to run at t=${t}: ${errorMessage(e)}`, { cause: e });
       }
       this.runs++;
       const copies = this.device.createCommandEncoder();
-      const out = Object.fromEntries(Object.entries(this.outputs).map(([name, o]) => [name, this.fresh(copies, o)]));
+      const out = Object.fromEntries(Object.entries(this.outputs).map(([name, o]) => [name, this.fresh(copies, result[name] as Tensor, o)]));
       this.device.queue.submit([copies.finish()]);
+      // ORT's own output tensors (the graph's buffers stay bound to the session): copied, let go
+      for (const v of Object.values(result)) (v as Tensor).dispose();
       return out;
     });
   }
@@ -148,7 +187,7 @@ export class CapturedStepSession implements OpenedStepSession {
 
   async release(): Promise<void> {
     await this.queue.run(() => this.session.release());
-    for (const f of [...Object.values(this.inputs), ...Object.values(this.outputs)]) f.buffer.destroy();
+    for (const f of Object.values(this.inputs)) f.buffer.destroy();
   }
 }
 

@@ -7,6 +7,7 @@
 // supplied once per process: navigator.gpu (Node 20 has no navigator, Node 22 one without gpu),
 // the WebGPU classes as globals, and a copy of SharedArrayBuffer views handed to writeBuffer
 // (ORT's threaded WASM memory is shared; dawn.node rejects such views with "Invalid argument").
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -32,6 +33,8 @@ export interface NodeWebGpu {
   adapter: AdapterFacts;
   /** onnxruntime-web's dist folder the build and its WASM files were loaded from */
   ortDist: string;
+  /** the versions of onnxruntime-web and of the npm package webgpu (dawn.node) */
+  versions: { ortWeb: string; dawnNode: string };
 }
 
 interface GpuAdapterLike {
@@ -94,11 +97,16 @@ async function setUp(): Promise<NodeWebGpu> {
   ort.env.wasm.proxy = false;
   ort.env.logLevel = 'warning';
   ort.env.webgpu.powerPreference = 'high-performance';
+  const versions = {
+    ortWeb: JSON.parse(readFileSync(join(ortDist, '../package.json'), 'utf8')).version, // (not among the package's exports)
+    dawnNode: createRequire(import.meta.url)('webgpu/package.json').version,
+  };
   const features = [...adapter.features].sort();
   const info = adapter.info ?? {};
   return {
     ort,
     ortDist,
+    versions,
     adapter: {
       vendor: info.vendor ?? '',
       architecture: info.architecture ?? '',

@@ -62,6 +62,8 @@ export interface WebgpuReport {
   command: string;
   adapter: AdapterFacts | null;
   adapterError?: string;
+  /** ORT's first WebGPU session in the process (webgpu.ts engineStart) */
+  engineStartMs?: number;
   peak: Peak | null;
   runtime: string;
   machine: string[];
@@ -111,6 +113,11 @@ export function renderWebgpu(rep: WebgpuReport, section: string, root: string): 
       : `- **Peak:** none known for this adapter${/swiftshader/i.test(a?.architecture ?? '') ? ' (SwiftShader is Vulkan on the CPU: no GPU peak to compare with)' : ''}`,
   );
   if (rep.runtime) lines.push(`- **Runtime:** ${rep.runtime}`);
+  if (rep.engineStartMs !== undefined) {
+    lines.push(
+      `- **Engine start:** ${formatMs(rep.engineStartMs)} for ORT's first WebGPU session in the process (the tiny model's mask step graph, created and released: WASM compilation, device, V8's tiering), apart from each row's load`,
+    );
+  }
   lines.push(...rep.machine.map((m) => `- ${m}`), ...rep.load.map((l) => `- ${l}`));
   for (const m of rep.models) {
     const flops = m.flopsPerStep === null ? 'FLOPs unknown (shapes not static)' : `${(m.flopsPerStep / 1e9).toFixed(2)} GFLOP per joint step (pigkit.flops)`;
