@@ -5,6 +5,12 @@
 export const BEGIN = '<!-- bench:begin (written by npm run bench; edits here are overwritten) -->';
 export const END = '<!-- bench:end -->';
 
+/** The comments around a measured section: npm run bench's (BEGIN, END), or another command's. */
+export interface Markers {
+  begin: string;
+  end: string;
+}
+
 /** One path (a table row). Times in ms; memory as text (RSS, PSS or heap, said in the text). */
 export interface Row {
   path: string;
@@ -62,6 +68,12 @@ export const COLUMNS = [
   'notes',
 ];
 
+/** A Markdown table: the header, its rule, one line per row ('|' in a cell escaped). */
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const line = (cells: readonly string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [line(header), `|${header.map(() => '---').join('|')}|`, ...rows.map(line)];
+}
+
 export function tableRow(r: Row): string {
   const cells = r.kept
     ? r.kept
@@ -79,7 +91,7 @@ export function tableRow(r: Row): string {
           r.memory ?? '–',
           r.note ?? '',
         ];
-  return `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+  return markdownTable([], [cells])[2];
 }
 
 export function renderSection(rep: Report): string {
@@ -92,8 +104,7 @@ export function renderSection(rep: Report): string {
     ...rep.versions.map((v) => `- ${v}`),
     ...rep.load.map((l) => `- ${l}`),
     '',
-    `| ${COLUMNS.join(' | ')} |`,
-    `|${COLUMNS.map(() => '---').join('|')}|`,
+    ...markdownTable(COLUMNS, []),
     ...rep.rows.map(tableRow),
     '',
     ...rep.findings.map((f) => `- ${f}`),
@@ -103,11 +114,11 @@ export function renderSection(rep: Report): string {
 }
 
 /** The file with its measured section replaced (or appended, or the file created around it). */
-export function updateBenchmarks(existing: string | null, section: string): string {
+export function updateBenchmarks(existing: string | null, section: string, { begin, end }: Markers = { begin: BEGIN, end: END }): string {
   if (existing === null || existing.trim() === '') return `# Benchmarks\n\n${section}\n`;
-  const a = existing.indexOf(BEGIN);
-  const b = existing.indexOf(END);
-  if (a >= 0 && b > a) return existing.slice(0, a) + section + existing.slice(b + END.length);
+  const a = existing.indexOf(begin);
+  const b = existing.indexOf(end);
+  if (a >= 0 && b > a) return existing.slice(0, a) + section + existing.slice(b + end.length);
   return `${existing.replace(/\s*$/, '')}\n\n${section}\n`;
 }
 

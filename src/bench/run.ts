@@ -10,18 +10,15 @@
 //   npm run bench -- --quick --out FILE             the tiny pair, 1–2 steps, no WebGPU (tests)
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, freemem, loadavg, totalmem } from 'node:os';
+import { cpus } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { type BrowserSession, browserForward, type ForwardOptions, type StudioRun, startBrowser, studioRun } from './browser';
 import type { NodeResult } from './node-child';
 import { formatMs, keptRow, type Report, type Row, renderSection, updateBenchmarks } from './report';
+import { loadConditions, log, machine, PYTHON, presetModel, python, root, versionOf } from './setup';
 import { median } from './stats';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const PYTHON = '/usr/bin/python3';
 const run = promisify(execFile);
 
 const USAGE = `usage: npm run bench -- [--quick] [--model DIR] [--weights RUN] [--preset paper --resolution 128]
@@ -109,35 +106,6 @@ function options(argv: string[]): Options | null {
     out: resolve(values.out),
     forwards: quick ? 2 : 5,
   };
-}
-
-function log(text: string): void {
-  process.stderr.write(`bench: ${text}\n`);
-}
-
-async function python(args: string[]): Promise<string> {
-  try {
-    const { stdout } = await run(PYTHON, args, { cwd: join(root, 'training'), maxBuffer: 1 << 24 });
-    return stdout;
-  } catch (e) {
-    const err = e as { stderr?: string; message: string };
-    throw new Error(`${PYTHON} ${args.join(' ')} failed: ${(err.stderr ?? err.message).trim().split('\n').slice(-3).join(' / ')}`);
-  }
-}
-
-/** The untrained preset pair: checkpoints (for PyTorch) and their ONNX export (for ORT), made once. */
-async function presetModel(preset: string, resolution: number): Promise<{ model: string; weights: string }> {
-  const dir = join(root, '.cache/bench', `${preset}-${resolution}`);
-  const weights = join(dir, 'run');
-  const model = join(dir, 'model');
-  if (existsSync(join(model, 'manifest.json')) && existsSync(join(weights, 'image/ckpt.pt'))) return { model, weights };
-  log(`exporting the untrained ${preset} pair at ${resolution}² into ${relative(root, dir)} (once)…`);
-  await mkdir(dir, { recursive: true });
-  await python(['-m', 'pigkit.untrained', '--preset', preset, '--resolution', String(resolution), '--out', weights]);
-  const card = join(dir, 'card.json');
-  await writeFile(card, JSON.stringify({ data: 'none: random initialisation (benchmark weights, not a model)', license: 'none', citation: '' }));
-  await python(['-m', 'pigkit.export', '--run', weights, '--out', model, '--name', `untrained-${preset}-${resolution}`, '--card', card]);
-  return { model, weights };
 }
 
 async function nodeRow(o: Options, model: string): Promise<Row> {
@@ -296,35 +264,6 @@ async function studioRows(b: BrowserSession, backend: 'wasm' | 'webgpu', steps: 
     ? `Streaming on ${backend}: ${formatMs(on.stepMs)}/step with previews, ${formatMs(off.stepMs)}/step with \`previews=off\` (${((on.stepMs / off.stepMs - 1) * 100).toFixed(1)}% with streaming; ${steps} step(s) each, one run each, so within noise unless large).`
     : `Streaming on ${backend}: not measured (one run only; \`--webgpu-twice\` adds the \`previews=off\` run).`;
   return { row, streaming, extra };
-}
-
-function machine(): string[] {
-  let model = cpus()[0]?.model ?? 'unknown CPU';
-  try {
-    const lscpu = readFileSync('/proc/cpuinfo', 'utf8');
-    model = /^model name\s*:\s*(.*)$/m.exec(lscpu)?.[1] ?? model;
-  } catch {
-    // not Linux: os.cpus() said it
-  }
-  return [
-    `**Machine:** ${model}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB memory (${(freemem() / 2 ** 30).toFixed(0)} GiB free at the start), ${process.platform}`,
-  ];
-}
-
-async function versionOf(cmd: string, args: string[]): Promise<string> {
-  try {
-    return (await run(cmd, args)).stdout.trim();
-  } catch {
-    return 'not found';
-  }
-}
-
-async function loadConditions(when: string): Promise<string> {
-  const training = (await run('pgrep', ['-f', 'pigkit.train']).catch(() => ({ stdout: '' }))).stdout.trim();
-  const l = loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' / ');
-  return `**Load ${when}:** load average ${l} (1/5/15 min) on ${cpus().length} cores; ${training ? `a training job (pigkit.train) was running, using about one core` : 'no training job running'}`;
 }
 
 async function main(): Promise<void> {

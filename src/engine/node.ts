@@ -1,39 +1,20 @@
 // Node entry of the engine: onnxruntime-node (CPU) and model files from disk.
 // Used by the golden parity test and by CLI tools (src/cli); never imported by the browser build.
 
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import * as ortNode from 'onnxruntime-node';
 import { errorMessage } from '../core/errors';
 import { stepGraphs } from '../core/manifest';
 import { EngineError } from './errors';
+import { fileSource } from './files';
 import { createPair, createStepPair, type LoadedPair, type LoadedStepPair, type ModelSource, readManifest, readModelBytes } from './pair';
 import { cpuPlace } from './steps';
 import type { OrtModule, SessionOptions } from './unet';
 
+/** A model folder on disk (engine/files.ts, which loads no ORT). */
+export { fileSource };
+
 // onnxruntime-node and onnxruntime-web share onnxruntime-common's API; its typings are the same.
 export const ort = ortNode as unknown as OrtModule;
-
-export function fileSource(dir: string): ModelSource {
-  const root = resolve(dir);
-  return {
-    describe: (name) => join(root, name),
-    readText: async (name) => {
-      try {
-        return await readFile(join(root, name), 'utf8');
-      } catch (e) {
-        throw new EngineError('model', `cannot read ${join(root, name)}: ${(e as Error).message}`);
-      }
-    },
-    readBytes: async (name) => {
-      try {
-        return new Uint8Array(await readFile(join(root, name)));
-      } catch (e) {
-        throw new EngineError('model', `cannot read ${join(root, name)}: ${(e as Error).message}`);
-      }
-    },
-  };
-}
 
 interface NodeLoadOptions {
   warmUp?: boolean;

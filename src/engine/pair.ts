@@ -24,7 +24,7 @@ import { checkExternalData, checkOnnxBytes } from '../core/onnx-header';
 import { cpuStepExecutors } from '../core/sampler-cpu';
 import { linearSchedule, type Schedule } from '../core/schedule';
 import { EngineError } from './errors';
-import { StepSession, stepGraphExecutors, type TensorPlace } from './steps';
+import { type StepRunner, StepSession, stepGraphExecutors, type TensorPlace } from './steps';
 import { type ModelBytes, type OrtModule, OrtPairDenoiser, RunQueue, type SessionOptions, UNetSession } from './unet';
 
 /** Where a model folder's files come from. */
@@ -63,7 +63,18 @@ export interface LoadedPair extends OpenedPair {
 /** The step graphs (contracts.md §1b). */
 export interface LoadedStepPair extends OpenedPair {
   path: 'step-graphs';
+  /** The two sessions themselves (the benchmark times one run of each). */
+  sessions: { maskStep: StepRunner; imageStep: StepRunner };
 }
+
+/** What createStepPair needs of a step graph's session: a StepSession, unless `open` makes another kind. */
+export interface OpenedStepSession extends StepRunner {
+  warmUp(resolution: [number, number]): Promise<void>;
+  release(): Promise<void>;
+}
+
+/** Opens one step graph's session as StepSession.create does (the benchmark's graph-captured sessions, src/bench/capture.ts). */
+export type StepSessionOpener = (...args: Parameters<typeof StepSession.create>) => Promise<OpenedStepSession>;
 
 /** Reads and validates manifest.json; EngineError('model') with the field named on failure. */
 export async function readManifest(source: ModelSource): Promise<Manifest> {
@@ -243,7 +254,8 @@ export function openedOnDemand(open: () => Promise<OpenedPair>): { executors: St
  * Creates both step-graph sessions, checks them against the manifest and warms each up once.
  * `place` (called once the sessions exist, when a WebGPU device is known) says where the run's
  * tensors live. `plain` opens the plain U-Nets, for runs whose clip the graphs cannot do (without
- * it those are refused). Failures are thrown as in createPair.
+ * it those are refused). `open` opens each session (default StepSession.create). Failures are
+ * thrown as in createPair.
  */
 export async function createStepPair(
   ort: OrtModule,
@@ -251,16 +263,20 @@ export async function createStepPair(
   bytes: Record<StepGraphRole, ModelBytes>,
   options: SessionOptions,
   place: () => TensorPlace | Promise<TensorPlace>,
-  { warmUp = true, plain }: { warmUp?: boolean; plain?: () => Promise<LoadedPair> } = {},
+  {
+    warmUp = true,
+    plain,
+    open = (...args) => StepSession.create(...args),
+  }: { warmUp?: boolean; plain?: () => Promise<LoadedPair>; open?: StepSessionOpener } = {},
 ): Promise<LoadedStepPair> {
   const started = performance.now();
   const queue = new RunQueue();
-  const sessions: StepSession[] = [];
+  const sessions: OpenedStepSession[] = [];
   const fallback = plain ? openedOnDemand(plain) : null;
   const release = () => Promise.all([...sessions.map((s) => s.release()), fallback?.release()]).then(() => undefined);
   try {
     for (const role of STEP_GRAPH_ROLES) {
-      sessions.push(await StepSession.create(ort, role, manifest.models[role]!, bytes[role], options, queue));
+      sessions.push(await open(ort, role, manifest.models[role]!, bytes[role], options, queue));
     }
     const [maskStep, imageStep] = sessions;
     if (warmUp) {
@@ -272,6 +288,7 @@ export async function createStepPair(
       schedule: linearSchedule(manifest.schedule),
       executors: stepGraphExecutors(ort, { maskStep, imageStep }, await place(), manifest.resolution, fallback?.executors),
       path: 'step-graphs',
+      sessions: { maskStep, imageStep },
       sessionMs: performance.now() - started,
       release,
     };

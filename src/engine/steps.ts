@@ -113,6 +113,12 @@ export class StepSession {
   }
 }
 
+/**
+ * What the executor needs of a step graph's session: a StepSession, or another session that runs
+ * the same graph (the benchmark's graph-captured sessions, src/bench/capture.ts).
+ */
+export type StepRunner = Pick<StepSession, 'role' | 'spec' | 'takesClip' | 'run'>;
+
 /** The tensors one run holds between calls. */
 type Held = 'x' | 'y' | 'condition' | 'zeros' | 'clipMask' | 'clipImage' | EstimateName;
 
@@ -124,8 +130,8 @@ class GraphStepExecutor implements StepExecutor {
 
   constructor(
     private readonly ort: OrtModule,
-    private readonly mask: StepSession,
-    private readonly image: StepSession,
+    private readonly mask: StepRunner,
+    private readonly image: StepRunner,
     private readonly place: TensorPlace,
     height: number,
     width: number,
@@ -255,7 +261,7 @@ export function graphsMatchBinarize(b: BinarizeOptions | undefined): boolean {
 }
 
 /** The graphs of the chains a run clips that have no clip input (exported before the option). */
-function graphsThatCannotClip(sessions: { maskStep: StepSession; imageStep: StepSession }, clip: ClipMode): StepSession[] {
+function graphsThatCannotClip(sessions: { maskStep: StepRunner; imageStep: StepRunner }, clip: ClipMode): StepRunner[] {
   return [sessions.maskStep, sessions.imageStep].filter((s) => !s.takesClip && clipsChain(clip, s.role === 'maskStep' ? 'mask' : 'image'));
 }
 
@@ -266,7 +272,7 @@ function graphsThatCannotClip(sessions: { maskStep: StepSession; imageStep: Step
  */
 export function stepGraphExecutors(
   ort: OrtModule,
-  sessions: { maskStep: StepSession; imageStep: StepSession },
+  sessions: { maskStep: StepRunner; imageStep: StepRunner },
   place: TensorPlace,
   [height, width]: [number, number],
   plain?: StepExecutorFactory,

@@ -25,9 +25,10 @@ import { EngineError } from './errors';
 import { ProgressTracker, readBodyWithProgress } from './load-progress';
 import { bytesSource, cachedModelSource, cachingSource, listedModelKeys } from './model-sources';
 import { createPair, createStepPair, type ModelSource, type OpenedPair, readManifest, readModelBytes, type WeightsReads } from './pair';
-import { graphsMatchBinarize, type TensorPlace } from './steps';
+import { graphsMatchBinarize } from './steps';
 import type { Backend, LoadRequest, ModelSourceInfo } from './types';
-import type { OrtModule, SessionOptions } from './unet';
+import type { OrtModule } from './unet';
+import { gpuPlace, ortDevice, sessionOptions, stepGraphSessionOptions } from './webgpu';
 
 type OrtWebModule = typeof OrtWeb;
 
@@ -106,49 +107,6 @@ async function chooseBackend(preferred?: Backend): Promise<{ backend: Backend; n
   return { backend: 'wasm', note: why };
 }
 
-function sessionOptions(backend: Backend): SessionOptions {
-  return { executionProviders: [backend === 'webgpu' ? 'webgpu' : 'wasm'], graphOptimizationLevel: 'all' };
-}
-
-/** WebGPU sessions of the step graphs: every output (x_prev, x0, c / y_prev, y0) stays in a GPU buffer. */
-function stepGraphSessionOptions(): SessionOptions {
-  return { ...sessionOptions('webgpu'), preferredOutputLocation: 'gpu-buffer' };
-}
-
-// The few WebGPU types used here (TypeScript's DOM library has none).
-interface GpuBufferLike {
-  destroy(): void;
-}
-interface GpuDeviceLike {
-  lost: Promise<{ reason: string; message: string }>;
-  createBuffer(descriptor: { size: number; usage: number }): GpuBufferLike;
-  queue: { writeBuffer(buffer: GpuBufferLike, offset: number, data: Float32Array): void; onSubmittedWorkDone(): Promise<void> };
-}
-// GPUBufferUsage.STORAGE | COPY_SRC | COPY_DST: what ORT needs of an input buffer (and to download it)
-const STORAGE_COPY = 0x80 | 0x04 | 0x08;
-
-/**
- * Tensors in GPU buffers of ORT's own device (known once a WebGPU session exists): one
- * writeBuffer per upload; new buffers are zero-filled by WebGPU. Disposing a tensor destroys its buffer.
- */
-async function gpuPlace(): Promise<TensorPlace> {
-  const ort = await ortFor('webgpu');
-  const device = (await ort.env.webgpu.device) as unknown as GpuDeviceLike | undefined;
-  if (!device || typeof device.createBuffer !== 'function') throw new Error('ONNX Runtime exposes no WebGPU device');
-  const tensor = (dims: readonly number[], data: Float32Array | null) => {
-    const bytes = 4 * dims.reduce((a, b) => a * b, 1);
-    const buffer = device.createBuffer({ size: Math.ceil(bytes / 16) * 16, usage: STORAGE_COPY });
-    if (data) device.queue.writeBuffer(buffer, 0, data);
-    return ort.Tensor.fromGpuBuffer(buffer as unknown as OrtWeb.Tensor.GpuBufferType, { dataType: 'float32', dims, dispose: () => buffer.destroy() });
-  };
-  return {
-    location: 'gpu-buffer',
-    upload: (data, dims) => tensor(dims, data),
-    zeros: (dims) => tensor(dims, null),
-    workDone: () => device.queue.onSubmittedWorkDone(),
-  };
-}
-
 /**
  * A model folder served over HTTP(S); relative URLs resolve against the app's base URL. `signal`
  * aborts every request and body read of it (a cancelled download rejects with its AbortError).
@@ -195,7 +153,7 @@ export interface WebPair extends OpenedPair {
  * WASM reopening of the same files for after it. Recorded once for the whole worker (gpuLost).
  */
 async function gpuRecovery(ort: OrtWebModule, reopen: () => Promise<WebPair>): Promise<Pick<WebPair, 'lost' | 'reopenOnWasm'>> {
-  const device = (await ort.env.webgpu.device) as unknown as GpuDeviceLike | undefined;
+  const device = await ortDevice(ort);
   if (!device?.lost) return {};
   const lost = device.lost.then((info) => {
     const reason = info.message ? `${info.reason}: ${info.message}` : info.reason;
@@ -336,7 +294,7 @@ async function openPair(source: ModelSource, manifest: Manifest, preferred: Back
       try {
         // the plain U-Nets on WebGPU, read and opened only for a clip the graphs cannot do
         const plain = async () => createPair(ort as OrtModule, manifest, await readModelBytes(source, manifest), sessionOptions('webgpu'));
-        const pair = await createStepPair(ort as OrtModule, manifest, stepBytes, stepGraphSessionOptions(), gpuPlace, { plain });
+        const pair = await createStepPair(ort as OrtModule, manifest, stepBytes, stepGraphSessionOptions(), () => gpuPlace(ort), { plain });
         console.info(`[engine] ${manifest.name}: WebGPU, ${GPU_RESIDENT_NOTE} (${manifest.models.maskStep!.file}, ${manifest.models.imageStep!.file})`);
         return { ...pair, backend: 'webgpu', backendNote: GPU_RESIDENT_NOTE, ...(await gpuRecovery(ort, reopen)) };
       } catch (e) {
