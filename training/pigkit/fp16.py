@@ -205,7 +205,10 @@ def convert_folder(model_dir: Path, out: Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     for key, entry in manifest["models"].items():
         path = out / entry["file"]
+        # onnx.load reads a shared weights file (external data) into the graph: the float16 graphs are
+        # written self-contained, so their manifest entries name no weights file
         onnx.save(convert(onnx.load(str(model_dir / entry["file"]))), str(path))
+        entry.pop("weights", None)
         entry["sha256"], entry["bytes"] = sha256_of(path), path.stat().st_size
         print(f"{key}: {path} ({entry['bytes'] / 1e6:.2f} MB, float16)", file=sys.stderr)
     manifest["name"] = f"{manifest['name']}-fp16"
