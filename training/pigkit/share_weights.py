@@ -33,6 +33,7 @@ from pathlib import Path
 
 import onnx
 
+from .card import replace_file_table
 from .manifest import ManifestError, external_data_files, model_file, model_files, plain_file_name, read_manifest, sha256_of
 
 SIZE_THRESHOLD = 1024  # bytes; onnx's own default for external data
@@ -186,7 +187,6 @@ def inline_weights(folder: Path | str, entries: dict, dest: Path | str | None = 
 
 
 def _update_card(folder: Path, manifest: dict) -> None:
-    from .card import replace_file_table  # noqa: PLC0415 (card imports manifest too)
 
     readme = folder / "README.md"
     if readme.is_file():
