@@ -52,6 +52,10 @@ describe.skipIf(!ready)('npm run bench -- --quick', () => {
     expect(byPath.get('(c)')![9]).toBe('not measured: left out by --quick');
     expect(text).toMatch(/CLI joint step ÷ two raw ORT-node forwards: \*\*[\d.]+×\*\*/);
     expect(text).toMatch(/Streaming on wasm: .* with `previews=off`/);
+    // the physical limit: the step graphs' FLOPs at the measured matrix-product rate, every measured path against it
+    expect(text).toMatch(
+      /Physical limit: [\d.]+ GFLOP per joint step .* [\d.]+ GFLOP\/s .* is [\d.]+ (ms|s) a step\. Each path's step against it: \(a\) [\d.]+× the limit .*; \(b\) [\d.]+× the limit .*, [\d.]+× the CLI's step; \(d\) /,
+    );
     // the studio's own account of its step (core/step-timing.ts), read off its status line
     expect(byPath.get('(b)')![9]).toMatch(
       /the first Generate after the load: .+\/step; Generate → first frame [\d.]+ (ms|s); \d+% of the step in the model calls \(the worker's timing\)/,

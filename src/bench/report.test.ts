@@ -63,13 +63,23 @@ describe('keeping a path this run leaves out', () => {
     const previous = updateBenchmarks(null, renderSection({ ...report, load: ['**Load at the start:** busy', '**Load at the end:** busier'] }));
     const kept = keptRow(previous, '(a)');
     expect(kept?.when).toBe('2026-01-01T00:00:00Z');
-    expect(kept?.load).toEqual(['**Load at the start:** busy', '**Load at the end:** busier']);
+    const tagged = [
+      '**Load at the start (the run of 2026-01-01T00:00:00Z, kept rows):** busy',
+      '**Load at the end (the run of 2026-01-01T00:00:00Z, kept rows):** busier',
+    ];
+    expect(kept?.load).toEqual(tagged);
     expect(kept?.row.kept?.[4]).toBe('200.0 ms');
     expect(kept?.row.kept?.[9]).toBe('a | b [kept from 2026-01-01T00:00:00Z]');
     expect(keptRow(previous, '(c)')).toBeNull();
     expect(keptRow(null, '(a)')).toBeNull();
-    // kept twice: one date, the latest
-    const again = updateBenchmarks(previous, renderSection({ ...report, date: '2026-02-02T00:00:00Z', rows: [kept!.row] }));
-    expect(keptRow(again, '(a)')?.row.kept?.[9]).toBe('a | b [kept from 2026-02-02T00:00:00Z]');
+    // kept again by a later run: still its own run's date and load lines, not the later run's
+    const again = updateBenchmarks(
+      previous,
+      renderSection({ ...report, date: '2026-02-02T00:00:00Z', load: ['**Load at the start:** quiet', ...tagged], rows: [kept!.row] }),
+    );
+    const twice = keptRow(again, '(a)');
+    expect(twice?.when).toBe('2026-01-01T00:00:00Z');
+    expect(twice?.row.kept?.[9]).toBe('a | b [kept from 2026-01-01T00:00:00Z]');
+    expect(twice?.load).toEqual(tagged);
   });
 });

@@ -137,10 +137,17 @@ export function keptRow(previous: string | null, label: string): { row: Row; whe
   const cells = table.rows.find((r) => r[0].startsWith(label));
   if (!cells || cells.length !== COLUMNS.length || cells[9].startsWith('not measured')) return null;
   const section = previous.slice(previous.indexOf(BEGIN), previous.indexOf(END));
-  const when = /^Measured (\S+)/m.exec(section)?.[1] ?? 'an earlier run';
-  const load = [...section.matchAll(/^- (\*\*Load at the (?:start|end)[^\n]*)$/gm)].map((m) => m[1]);
+  const loadLines = [...section.matchAll(/^- (\*\*Load at the (?:start|end)[^\n]*)$/gm)].map((m) => m[1]);
+  // A row kept once already keeps its own run's date and load lines; a row of the last run takes
+  // that run's untagged load lines, tagged with its date.
+  const keptBefore = / \[kept from ([^\]]*)\]$/.exec(cells[9])?.[1];
+  const when = keptBefore ?? /^Measured (\S+)/m.exec(section)?.[1] ?? 'an earlier run';
+  const tag = `(the run of ${when}, kept rows)`;
+  const load = keptBefore
+    ? loadLines.filter((l) => l.includes(tag))
+    : loadLines.filter((l) => !l.includes('(the run of ')).map((l) => l.replace(/:\*\*/, ` ${tag}:**`));
   const kept = [...cells];
-  kept[9] = `${kept[9].replace(/ \[kept from [^\]]*\]$/, '')} [kept from ${when}]`;
+  if (!keptBefore) kept[9] = `${kept[9]} [kept from ${when}]`;
   return { row: { path: cells[0], threads: cells[1], kept }, when, load };
 }
 

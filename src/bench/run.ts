@@ -9,7 +9,7 @@
 //   npm run bench -- --model DIR [--weights RUN]   any model folder (RUN: its PyTorch checkpoints)
 //   npm run bench -- --quick --out FILE             the tiny pair, 1–2 steps, no WebGPU (tests)
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -285,8 +285,8 @@ async function main(): Promise<void> {
   let chromiumVersion = 'not run';
   if (o.only.has('wasm') || o.only.has('webgpu')) {
     const dist = join(root, 'dist');
-    if (!existsSync(join(dist, 'index.html'))) {
-      log('building the studio (npm run build)…');
+    if (!builtFromCurrentSources(dist)) {
+      log('building the studio (npm run build: dist/ is missing or older than src/)…');
       await run('npm', ['run', 'build'], { cwd: root, maxBuffer: 1 << 24 });
     }
     chromiumVersion = await versionOf(process.env.CHROMIUM ?? '/usr/bin/chromium', ['--version']);
@@ -315,11 +315,11 @@ async function main(): Promise<void> {
     const kept = o.quick ? null : keptRow(existing, label);
     if (kept) {
       rows.push(kept.row);
-      keptLoad.push(...kept.load.map((l) => `${l.replace(/:\*\*/, ` (the run of ${kept.when}, kept rows):**`)}`));
+      keptLoad.push(...kept.load);
     } else rows.push({ path, threads: '–', skipped: o.quick ? 'left out by --quick' : 'left out by --only' });
   }
   rows.sort((a, b) => a.path.localeCompare(b.path));
-  findings.unshift(...targets(rows));
+  findings.unshift(...targets(rows), await physicalLimit(model, manifest, rows, o.threads));
   const ortWeb = JSON.parse(readFileSync(join(root, 'node_modules/onnxruntime-web/package.json'), 'utf8')).version;
   const ortNode = JSON.parse(readFileSync(join(root, 'node_modules/onnxruntime-node/package.json'), 'utf8')).version;
   const report: Report = {
@@ -336,6 +336,50 @@ async function main(): Promise<void> {
   };
   writeFileSync(o.out, updateBenchmarks(existing, renderSection(report)));
   log(`wrote ${relative(process.cwd(), o.out) || o.out}`);
+}
+
+/** dist/ holds a build of the current sources: no file under src/ (or index.html) is newer than it. */
+function builtFromCurrentSources(dist: string): boolean {
+  const built = join(dist, 'index.html');
+  if (!existsSync(built)) return false;
+  const builtAt = statSync(built).mtimeMs;
+  const sources = [join(root, 'index.html'), ...readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' }).map((f) => join(root, 'src', f))];
+  return sources.every((f) => statSync(f).mtimeMs <= builtAt);
+}
+
+/**
+ * The physical limit of a step on this machine: the step graphs' matrix FLOPs (pigkit.flops) at
+ * the float32 rate of a large matrix product on every core (pigkit.bench --peak), and each
+ * measured path's step as a multiple of it and as a share of that rate.
+ */
+async function physicalLimit(model: string, manifest: { models: Record<string, { file: string }> }, rows: Row[], threads: number): Promise<string> {
+  const files = ['maskStep', 'imageStep'].map((k) => manifest.models[k]?.file).filter((f): f is string => !!f);
+  if (files.length !== 2) return 'Physical limit: not computed (the model folder has no step graphs).';
+  const counts = (await python(['-m', 'pigkit.flops', ...files.map((f) => join(model, f))]))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { flops: number; unknown_shapes: string[] });
+  if (counts.some((c) => c.unknown_shapes.length)) return 'Physical limit: not computed (the step graphs have shapes ONNX cannot infer).';
+  const flops = counts.reduce((a, c) => a + c.flops, 0);
+  const peak = JSON.parse((await python(['-m', 'pigkit.bench', '--peak', '--threads', String(threads)])).trim().split('\n').pop()!) as {
+    peak_gflops: number;
+    size: number;
+    threads: number;
+    torch: string;
+  };
+  const limitMs = flops / (peak.peak_gflops * 1e6);
+  const measured = rows.filter((r) => !r.skipped && r.stepMs !== undefined);
+  const cli = measured.find((r) => r.path.startsWith('(a)'));
+  const paths = measured.map(
+    (r) =>
+      `${r.path.slice(0, 3)} ${(r.stepMs! / limitMs).toFixed(1)}× the limit (${((100 * limitMs) / r.stepMs!).toFixed(1)}% of the rate)` +
+      (cli && r !== cli ? `, ${(r.stepMs! / cli.stepMs!).toFixed(1)}× the CLI's step` : ''),
+  );
+  return (
+    `Physical limit: ${(flops / 1e9).toFixed(2)} GFLOP per joint step (the two step graphs' Conv/Gemm/MatMul, pigkit.flops) at this machine's ` +
+    `float32 matrix-product rate, ${peak.peak_gflops} GFLOP/s (torch ${peak.torch} torch.mm ${peak.size}², ${peak.threads} thread(s), best of 5), ` +
+    `is ${formatMs(limitMs)} a step. Each path's step against it: ${paths.join('; ')}.`
+  );
 }
 
 /** The issue's targets, measured (never asserted): each as a line with its ratio. */

@@ -10,6 +10,11 @@ With --sampler: the reference sampler (sampler.sample_pair, batch 1, the studio'
 on a run folder's checkpoint pair, as the studio's benchmark (npm run bench) compares it with
 ONNX Runtime: load time (first and second load in this process), one raw U-Net forward, the joint
 step and the full pair, and the process's peak RSS.
+
+With --peak: the float32 rate of a large matrix product (torch.mm, the BLAS PyTorch ships) on
+--threads threads: the most this machine's cores attain on the U-Net's kind of work, the
+denominator of each path's "share of the machine" in npm run bench (a measured peak, not the
+datasheet's: a VM hides its CPU's clock and FMA units).
 """
 
 from __future__ import annotations
@@ -145,6 +150,23 @@ def bench_sampler(run: Path, steps: int, forwards: int, pairs: int, seed: int = 
     }
 
 
+def bench_peak(size: int = 2048, reps: int = 5) -> dict:
+    """Float32 GFLOP/s of torch.mm on size×size matrices: the best of `reps` after a first call."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    torch.mm(a, b)  # first call: allocation and the BLAS's dispatch
+    best = float("inf")
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - t0)
+    return {
+        "peak_gflops": round(2 * size**3 / best / 1e9, 1),
+        "size": size,
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+    }
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="pigkit.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", default="small")
@@ -160,9 +182,13 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=4, help="--sampler: DDIM steps of each pair")
     p.add_argument("--forwards", type=int, default=5, help="--sampler: raw forwards timed (median)")
     p.add_argument("--pairs", type=int, default=1, help="--sampler: pairs timed (median)")
+    p.add_argument("--peak", action="store_true", help="the float32 matrix-product rate instead (GFLOP/s)")
     a = p.parse_args(argv)
     if a.threads:
         torch.set_num_threads(a.threads)
+    if a.peak:
+        print(json.dumps(bench_peak()))
+        return 0
     if a.sampler:
         print(json.dumps(bench_sampler(Path(a.sampler), a.steps, a.forwards, a.pairs)))
         return 0

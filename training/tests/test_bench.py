@@ -3,7 +3,7 @@ sampler's timing record."""
 
 import torch
 
-from pigkit.bench import bench_sampler
+from pigkit.bench import bench_peak, bench_sampler
 from pigkit.checkpoint import load_model_checkpoint
 from pigkit.export import checkpoint_facts
 from pigkit.untrained import save_untrained
@@ -40,3 +40,12 @@ def test_training_bench_records_its_options():
     r = bench("tiny", 16, 2, "cpu", iters=1, warmup=1, channels_last=True, bf16=not BF16_UNSUPPORTED)
     assert r["channels_last"] is True and r["bf16"] is (not BF16_UNSUPPORTED) and r["compile"] is False
     assert r["train_images_per_s"] > 0 and r["forward_ms"] > 0
+
+
+def test_peak_rate_is_the_matrix_product_s_flops_over_its_best_time(monkeypatch):
+    # a clock that advances 0.5 s per reading: every product "takes" 0.5 s, so 2·n³ FLOPs / 0.5 s
+    ticks = iter(range(1000))
+    monkeypatch.setattr("pigkit.bench.time.perf_counter", lambda: 0.5 * next(ticks))
+    r = bench_peak(size=1000, reps=3)
+    assert r["size"] == 1000 and r["threads"] == torch.get_num_threads()
+    assert r["peak_gflops"] == 4.0  # 2·1000³ FLOPs in 0.5 s
