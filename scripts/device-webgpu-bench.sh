@@ -135,7 +135,8 @@ run() {
   command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader
   local left=$((limit - SECONDS))
   # shellcheck disable=SC2086
-  PIG_STUDIO_ROOT=$ROOT PIGKIT_PYTHON=${PYTHON:-python3} PYTHONUNBUFFERED=1 "$work/node" "$work/app/bench-webgpu.mjs" \
+  local via="\`bash scripts/device-webgpu-bench.sh run\` (RESOLUTIONS=${RESOLUTIONS:-default} STEPS=${STEPS:-default} LIMIT_S=$limit BENCH_ARGS='${BENCH_ARGS:-}')"
+  PIG_BENCH_VIA=$via PIG_STUDIO_ROOT=$ROOT PIGKIT_PYTHON=${PYTHON:-python3} PYTHONUNBUFFERED=1 "$work/node" "$work/app/bench-webgpu.mjs" \
     --resolutions "${RESOLUTIONS:-64,128,256,512}" --steps "${STEPS:-256}" --budget-s "$left" \
     --json "$OUT/webgpu-bench.json" --out "$OUT/webgpu-bench.md" --section "${SECTION:-h200}" ${BENCH_ARGS:-}
   rc=$?

@@ -263,7 +263,8 @@ async function main(): Promise<void> {
   }
   const rep: WebgpuReport = {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    command: `npm run bench:webgpu${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    // PIG_BENCH_VIA: what ran this command (scripts/device-webgpu-bench.sh says itself and its settings)
+    command: `${process.env.PIG_BENCH_VIA ? `${process.env.PIG_BENCH_VIA}, which ran ` : ''}npm run bench:webgpu${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     adapter: null,
     peak: null,
     runtime: '',
