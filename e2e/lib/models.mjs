@@ -1,5 +1,7 @@
-// Model panel helpers: the tiny pair's files (edited as a test needs), Open model…, the panel's summary.
+// Model panel helpers: the tiny pair's files (edited as a test needs) and its self-contained copy,
+// Open model…, the panel's summary.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generate, note, ROOT, RUN_TIMEOUT } from './studio.mjs';
@@ -8,7 +10,7 @@ import { generate, note, ROOT, RUN_TIMEOUT } from './studio.mjs';
 // Model panel helpers
 
 const TINY_DIR = join(ROOT, 'public/models/tiny');
-const TINY_FILES = ['manifest.json', 'mask.onnx', 'image.onnx', 'mask_step.onnx', 'image_step.onnx'];
+const TINY_FILES = ['manifest.json', 'mask.onnx', 'image.onnx', 'mask_step.onnx', 'image_step.onnx', 'mask.weights', 'image.weights'];
 
 /** The tiny pair's files as setInputFiles payloads, after `edit(manifest, files)` (a Map name → Buffer). */
 export async function tinyModelFiles(edit = () => {}) {
@@ -51,8 +53,17 @@ export async function dismissAlert(page) {
   await page.getByRole('button', { name: 'Dismiss error' }).click();
 }
 
-/** ONNX requests made since `from` (an index into env.seen: page and worker requests alike). */
-export const onnxRequestsSince = (env, from) => env.seen.slice(from).filter((u) => /\.onnx(\?|$)/.test(u));
+/** Model file requests (ONNX graphs and weights files) made since `from` (an index into env.seen: page and worker requests alike). */
+export const modelRequestsSince = (env, from) => env.seen.slice(from).filter((u) => /\.(onnx|weights)(\?|$)/.test(u));
+
+/**
+ * A copy of the tiny folder in the layout before shared weights files (every graph holding its
+ * weights, a manifest without `weights`), made by the kit's own inliner in a temporary folder.
+ */
+export function selfContainedTinyFolder(dest) {
+  execFileSync('/usr/bin/python3', ['-m', 'pigkit.share_weights', '--model', TINY_DIR, '--inline', dest], { cwd: join(ROOT, 'training'), stdio: 'pipe' });
+  return dest;
+}
 
 /** Asserts an alert naming `pattern`, that the studio still has `model` and still generates. */
 export async function expectRefusedAndStillWorking(page, pattern, model) {

@@ -1,13 +1,23 @@
 // The model panel: download progress and the model cache, Cancel download, a custom model from
 // files, corrupt or mismatched files refused, a full Cache Storage.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from '../lib/fixtures.mjs';
-import { chooseModelFiles, expectRefusedAndStillWorking, modelSummary, onnxRequestsSince, openModelPanel, sha256, tinyModelFiles } from '../lib/models.mjs';
+import {
+  chooseModelFiles,
+  expectRefusedAndStillWorking,
+  modelRequestsSince,
+  modelSummary,
+  openModelPanel,
+  selfContainedTinyFolder,
+  sha256,
+  tinyModelFiles,
+} from '../lib/models.mjs';
 import { checkPair, downloadPair, generate, MODEL, note, openStudio, ROOT, RUN_TIMEOUT, ready, SEED, STEPS, visit } from '../lib/studio.mjs';
 
-test('models: first visit downloads with a progress bar and caches; a reload reads the .onnx from the cache; Clear cache empties it', async ({ env }) => {
+test('models: first visit downloads with a progress bar and caches; a reload reads the model files from the cache; Clear cache empties it', async ({ env }) => {
   const { page, errors } = await openStudio(env, `?model=${MODEL}&backend=wasm`);
   await openModelPanel(page);
   // Start from an empty cache (other specs of this worker may have filled it).
@@ -27,21 +37,27 @@ test('models: first visit downloads with a progress bar and caches; a reload rea
   const first = env.seen.length;
   await page.reload();
   await ready(page);
-  const downloaded = onnxRequestsSince(env, first);
-  assert.deepEqual(downloaded.map((u) => new URL(u).pathname).sort(), [`/models/${MODEL}/image.onnx`, `/models/${MODEL}/mask.onnx`]);
+  const downloaded = modelRequestsSince(env, first);
+  // WASM runs the plain U-Nets: their graphs and the two weights files, each fetched once
+  assert.deepEqual(
+    downloaded.map((u) => new URL(u).pathname).sort(),
+    ['image.onnx', 'image.weights', 'mask.onnx', 'mask.weights'].map((f) => `/models/${MODEL}/${f}`),
+  );
   const progress = await page.evaluate(() => window.__modelProgress);
-  const total = 2 * 777721;
+  const m = JSON.parse(await readFile(join(ROOT, `public/models/${MODEL}/manifest.json`), 'utf8'));
+  const total = ['mask', 'image'].reduce((n, r) => n + m.models[r].bytes + m.models[r].weights.bytes, 0);
+  assert.equal(total, 1_560_306); // 1.49 MiB: the progress counts the weights files
   assert.ok(
-    progress.some((p) => /Downloading [\d.]+ (KiB|MiB) of 1\.48 MiB \(\d+%\)/.test(p)),
+    progress.some((p) => /Downloading [\d.]+ (KiB|MiB) of 1\.49 MiB \(\d+%\)/.test(p)),
     `no download progress shown: ${progress.slice(0, 5)}`,
   );
-  note(`first visit: ${downloaded.length} ONNX requests; progress texts ${progress.length}, last "${progress.at(-1)}" (total ${total} B)`);
+  note(`first visit: ${downloaded.length} model file requests; progress texts ${progress.length}, last "${progress.at(-1)}" (total ${total} B)`);
   await page.locator('.model-panel > details > summary', { hasText: '· cached' }).waitFor();
 
   const second = env.seen.length;
   await page.reload();
   await ready(page);
-  assert.deepEqual(onnxRequestsSince(env, second), [], 'the reload fetched ONNX files instead of reading the cache');
+  assert.deepEqual(modelRequestsSince(env, second), [], 'the reload fetched model files instead of reading the cache');
   assert.match(await modelSummary(page), /Model tiny · 32×32 · bundled · loaded from cache/);
   await openModelPanel(page);
   await page
@@ -51,8 +67,8 @@ test('models: first visit downloads with a progress bar and caches; a reload rea
     .first()
     .waitFor();
   const usage = await page.getByLabel('Cache usage').innerText();
-  assert.match(usage, /Model cache: 1\.48 MiB in 1 model/);
-  note(`reload: no ONNX request; ${usage}`);
+  assert.match(usage, /Model cache: 1\.49 MiB in 1 model/);
+  note(`reload: no model file request; ${usage}`);
   const { text } = await generate(page);
   assert.match(text, /Done:/);
 
@@ -65,7 +81,7 @@ test('models: first visit downloads with a progress bar and caches; a reload rea
   const third = env.seen.length;
   await page.reload();
   await ready(page);
-  assert.equal(onnxRequestsSince(env, third).length, 2, 'after Clear cache the model is downloaded again');
+  assert.equal(modelRequestsSince(env, third).length, 4, 'after Clear cache the model is downloaded again');
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -131,7 +147,7 @@ test('models: a custom model from files (Open model…) loads, generates, and re
   await page.locator('.model-panel > details > summary', { hasText: 'tiny-custom' }).waitFor({ timeout: RUN_TIMEOUT });
   await ready(page);
   assert.match(await modelSummary(page), /Model tiny-custom · 32×32 · custom · loaded from cache/);
-  assert.deepEqual(onnxRequestsSince(env, before), []);
+  assert.deepEqual(modelRequestsSince(env, before), []);
   await page.getByLabel('Steps', { exact: true }).fill(String(STEPS));
   await generate(page);
   const again = await downloadPair(page);
@@ -145,21 +161,56 @@ test('models: a custom model from files (Open model…) loads, generates, and re
   await page.close();
 });
 
-test('models: a corrupt (truncated) ONNX file or a missing one is named in an alert; the studio keeps the previous model', async ({ env }) => {
+test('models: a folder in the layout before shared weights (self-contained graphs, no weights files) opens, generates the same pair and reopens from the cache', async ({
+  env,
+  wasmRun,
+}) => {
+  const old = selfContainedTinyFolder(join(await mkdtemp(join(tmpdir(), 'pig-e2e-old-')), 'tiny-old'));
+  const m = JSON.parse(await readFile(join(old, 'manifest.json'), 'utf8'));
+  assert.equal(m.models.mask.weights, undefined);
+  m.name = 'tiny-old'; // its own entry among the custom models
+  await writeFile(join(old, 'manifest.json'), JSON.stringify(m, null, 2));
+  assert.equal((await readdir(old)).filter((f) => f.endsWith('.weights')).length, 0);
+  const { page, errors } = await openStudio(env, `?model=${MODEL}&backend=wasm&seed=${SEED}`);
+  await page.getByLabel('Model folder', { exact: true }).setInputFiles(old);
+  await page.locator('.model-panel > details > summary', { hasText: /Model tiny-old · 32×32 · custom · cached/ }).waitFor({ timeout: RUN_TIMEOUT });
+  await ready(page);
+  await page.getByLabel('Steps', { exact: true }).fill(String(STEPS));
+  await generate(page);
+  const pair = await downloadPair(page);
+  // the same weights: the bundled (shared-weights) pair's bytes
+  assert.ok(
+    pair.image.bytes.equals(wasmRun.pair.image.bytes) && pair.mask.bytes.equals(wasmRun.pair.mask.bytes),
+    'the self-contained tiny differs from the bundled tiny',
+  );
+  note(`self-contained folder (${m.models.mask.bytes} B per plain graph) gives the bundled pair's bytes`);
+  await page.reload();
+  await ready(page);
+  await openModelPanel(page);
+  await page.getByRole('button', { name: 'Open custom model tiny-old', exact: true }).click();
+  await page.locator('.model-panel > details > summary', { hasText: /Model tiny-old · 32×32 · custom · loaded from cache/ }).waitFor({ timeout: RUN_TIMEOUT });
+  await ready(page);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('models: a corrupt (truncated) ONNX or weights file or a missing one is named in an alert; the studio keeps the previous model', async ({ env }) => {
   const { page } = await openStudio(env, `?model=${MODEL}&backend=wasm&seed=${SEED}`);
   // truncated with the manifest as exported: the size check names it
+  let size = 0;
   await chooseModelFiles(
     page,
-    await tinyModelFiles((_manifest, files) => {
-      files.set('mask.onnx', files.get('mask.onnx').subarray(0, 300_000));
+    await tinyModelFiles((m, files) => {
+      size = m.models.mask.bytes;
+      files.set('mask.onnx', files.get('mask.onnx').subarray(0, 30_000));
     }),
   );
-  await expectRefusedAndStillWorking(page, /mask\.onnx \(mask model\) is 300000 bytes, the manifest says 777721: the file is truncated/, MODEL);
+  await expectRefusedAndStillWorking(page, new RegExp(`mask\\.onnx \\(mask model\\) is 30000 bytes, the manifest says ${size}: the file is truncated`), MODEL);
   // truncated, and a manifest written for the truncated bytes: the ONNX structure check names it
   await chooseModelFiles(
     page,
     await tinyModelFiles(async (m, files) => {
-      const cut = files.get('image.onnx').subarray(0, 300_000);
+      const cut = files.get('image.onnx').subarray(0, 30_000);
       files.set('image.onnx', cut);
       m.models.image.sha256 = await sha256(cut);
       m.models.image.bytes = cut.length;
@@ -183,6 +234,27 @@ test('models: a corrupt (truncated) ONNX file or a missing one is named in an al
     (await tinyModelFiles()).filter((f) => f.name !== 'image_step.onnx'),
   );
   await expectRefusedAndStillWorking(page, /image_step\.onnx is missing: manifest\.json names it, but it is not among the files you chose/, MODEL);
+  // a weights file is missing (the graphs chosen without it), or cut short
+  await chooseModelFiles(
+    page,
+    (await tinyModelFiles()).filter((f) => f.name !== 'mask.weights'),
+  );
+  await expectRefusedAndStillWorking(
+    page,
+    /mask\.weights is missing: manifest\.json names it, but it is not among the files you chose \(image\.onnx, image\.weights, image_step\.onnx, manifest\.json, mask\.onnx, mask_step\.onnx\)/,
+    MODEL,
+  );
+  await chooseModelFiles(
+    page,
+    await tinyModelFiles((_m, files) => {
+      files.set('image.weights', files.get('image.weights').subarray(0, 1000));
+    }),
+  );
+  await expectRefusedAndStillWorking(
+    page,
+    /image\.weights \(weights of image, imageStep\) is 1000 bytes, the manifest says \d+: the file is truncated or not the exported weights/,
+    MODEL,
+  );
   await page.close();
 });
 
@@ -202,7 +274,7 @@ test('models: a manifest whose sha256 or shapes do not match its files, or that 
       document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
     },
     wrongSha
-      .filter((f) => f.name === 'manifest.json' || f.name.endsWith('.onnx'))
+      .filter((f) => f.name === 'manifest.json' || /\.(onnx|weights)$/.test(f.name))
       .map((f) => ({ name: f.name, mimeType: f.mimeType, base64: f.buffer.toString('base64') })),
   );
   await expectRefusedAndStillWorking(

@@ -146,9 +146,14 @@ test('WASM: a run completes and downloads a valid pair', async ({ wasmRun, model
   // which ORT binary the worker fetched: the plain WASM build, never the WebGPU build's
   // asyncify-instrumented one (slower to open and to reach full speed; src/engine/web.ts ORT_BUILDS)
   assert.ok(binaries.length > 0 && binaries.every((b) => /ort-wasm-simd-threaded-[\w-]+\.wasm$/.test(b)), `ORT binaries fetched: ${binaries.join(', ')}`);
-  // ORT's threads run as workers beside the studio's own (cross-origin isolated, > 1 core)
-  const cores = await page.evaluate(() => (self.crossOriginIsolated ? navigator.hardwareConcurrency : 1));
-  if (cores > 1) assert.ok(page.workers().length >= 2, `${page.workers().length} worker(s): ORT runs without threads`);
+  // threads: half the logical cores, 1 to 4, when cross-origin isolated (src/engine/web.ts,
+  // wasmThreadCount); ORT's threads beyond the first run as workers beside the studio's own
+  const threads = await page.evaluate(() => (self.crossOriginIsolated ? Math.min(4, Math.max(1, Math.floor(navigator.hardwareConcurrency / 2))) : 1));
+  assert.ok(
+    engine.some((line) => line.includes(`WASM, ${threads} thread${threads === 1 ? '' : 's'},`)),
+    `engine says: ${engine.join(' | ')}`,
+  );
+  if (threads > 1) assert.ok(page.workers().length >= 2, `${page.workers().length} worker(s): ORT runs without threads`);
   assert.match(status, /Backend: WASM/);
   assert.doesNotMatch(status, /GPU-resident/);
   if (engine.length) note(`path: ${engine.join(' | ')}`);

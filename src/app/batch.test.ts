@@ -50,6 +50,7 @@ function pair(seed: number, lesion: number): BatchPair {
     backend: 'wasm',
     totalMs: 40,
     msPerStep: 10,
+    phases: { modelMs: 36, readMs: 0, framesMs: 0, otherMs: 4 },
   };
 }
 

@@ -3,16 +3,26 @@ import { DEFAULT_MODEL, modelUrl, parseUrlOptions, withStateParams } from './con
 
 describe('parseUrlOptions', () => {
   it('defaults to the bundled default model with no presets', () => {
-    expect(parseUrlOptions('')).toEqual({ model: DEFAULT_MODEL, mode: 'pair', seed: null, steps: null, clip: null, backend: undefined, previews: true });
+    expect(parseUrlOptions('')).toEqual({
+      model: DEFAULT_MODEL,
+      mode: 'pair',
+      seed: null,
+      steps: null,
+      clip: null,
+      backend: undefined,
+      threads: undefined,
+      previews: true,
+    });
   });
-  it('reads model, mode, seed, steps, clip, backend and previews', () => {
-    expect(parseUrlOptions('?model=busbra64&mode=image2mask&seed=42&steps=256&clip=both&backend=wasm&previews=off')).toEqual({
+  it('reads model, mode, seed, steps, clip, backend, threads and previews', () => {
+    expect(parseUrlOptions('?model=busbra64&mode=image2mask&seed=42&steps=256&clip=both&backend=wasm&threads=1&previews=off')).toEqual({
       model: 'busbra64',
       mode: 'imageToMask',
       seed: 42,
       steps: 256,
       clip: 'both',
       backend: 'wasm',
+      threads: 1,
       previews: false,
     });
   });
@@ -22,6 +32,7 @@ describe('parseUrlOptions', () => {
     expect(o.seed).toBeNull();
     expect(o.steps).toBeNull();
     expect(o.backend).toBeUndefined();
+    expect(['0', '65', '2.5', 'all'].map((t) => parseUrlOptions(`?threads=${t}`).threads)).toEqual([undefined, undefined, undefined, undefined]);
     expect(parseUrlOptions('?seed=4294967295').seed).toBe(4294967295);
     expect(parseUrlOptions('?seed=4294967296').seed).toBeNull();
     expect(parseUrlOptions('?steps=0').steps).toBeNull();

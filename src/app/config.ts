@@ -1,5 +1,5 @@
 // What the studio opens with: the bundled model folder and the presets read from the URL.
-// `?model=<folder>&mode=pair|mask2image|image2mask&seed=<n>&steps=<n>&clip=none|image|both&backend=webgpu|wasm&previews=off`
+// `?model=<folder>&mode=pair|mask2image|image2mask&seed=<n>&steps=<n>&clip=none|image|both&backend=webgpu|wasm&threads=<n>&previews=off`
 import { CLIP_MODES, type ClipMode } from '../core/ddim';
 import type { Backend, ModeKind } from '../worker/api';
 
@@ -28,6 +28,8 @@ export interface UrlOptions {
   /** The sampler option clip; null: the model's default. */
   clip: ClipMode | null;
   backend: Backend | undefined;
+  /** WASM threads (benchmarks; 1 to 64); undefined: the engine's rule (engine/web.ts, wasmThreadCount). */
+  threads: number | undefined;
   /** false with `previews=off`: run without streaming previews (benchmarks). */
   previews: boolean;
 }
@@ -48,6 +50,7 @@ export function parseUrlOptions(search: string): UrlOptions {
     steps: parseBoundedInteger(params.get('steps'), 1, MAX_STEPS),
     clip: CLIP_MODES.find((m) => m === params.get('clip')) ?? null,
     backend,
+    threads: parseBoundedInteger(params.get('threads'), 1, 64) ?? undefined,
     previews: !(previewsParam === 'off' || previewsParam === '0' || previewsParam === 'false'),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { estimateRemainingMs, formatDuration, pairBaseName } from './format';
+import { estimateRemainingMs, formatDuration, pairBaseName, phaseShares } from './format';
 
 describe('format', () => {
   it('formats durations', () => {
@@ -19,5 +19,12 @@ describe('format', () => {
     expect(pairBaseName('my model/v2', 1, 4)).toBe('my-model-v2_seed1_steps4');
     expect(pairBaseName('tiny', 7, 4, 'maskToImage')).toBe('tiny_mask2image_seed7_steps4');
     expect(pairBaseName('tiny', 7, 4, 'imageToMask')).toBe('tiny_image2mask_seed7_steps4');
+  });
+
+  it('gives each phase of a run its rounded share of the total', () => {
+    const shares = phaseShares({ modelMs: 960, readMs: 4, framesMs: 26, otherMs: 10 }, 1000);
+    expect(shares.short).toBe('96% in the U-Nets');
+    expect(shares.full).toBe('U-Nets (with the DDIM update and B(·)) 96%, reading back 0%, frames to the UI 3%, the rest of the loop 1%');
+    expect(phaseShares({ modelMs: 0, readMs: 0, framesMs: 0, otherMs: 0 }, 0).short).toBe('0% in the U-Nets');
   });
 });

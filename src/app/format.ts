@@ -1,5 +1,5 @@
 // Small pure helpers for what the UI prints and names.
-import type { ModeKind } from '../worker/api';
+import type { ModeKind, RunPhases } from '../worker/api';
 import { MODE_PARAM } from './config';
 
 /** "850 ms", "4.2 s", "1 min 05 s". */
@@ -17,6 +17,15 @@ export function formatDuration(ms: number): string {
 export function estimateRemainingMs(done: number, total: number, elapsedMs: number): number | null {
   if (done <= 0 || total <= 0) return null;
   return (elapsedMs / done) * Math.max(0, total - done);
+}
+
+/** "96% in the U-Nets" (the status line), and every phase's share of `totalMs` (its tooltip). */
+export function phaseShares(phases: RunPhases, totalMs: number): { short: string; full: string } {
+  const pct = (ms: number) => `${totalMs > 0 ? Math.round((100 * ms) / totalMs) : 0}%`;
+  return {
+    short: `${pct(phases.modelMs)} in the U-Nets`,
+    full: `U-Nets (with the DDIM update and B(·)) ${pct(phases.modelMs)}, reading back ${pct(phases.readMs)}, frames to the UI ${pct(phases.framesMs)}, the rest of the loop ${pct(phases.otherMs)}`,
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 // The files of a custom model as the user gives them (file picker, folder picker, drag and drop),
 // turned into what the worker's load() takes: file name → bytes. Only the gathering happens
-// here; what the files must be (manifest, SHA-256, ONNX) is checked in the worker, in one place
+// here; what the files must be (manifest, SHA-256, ONNX, weights) is checked in the worker, in one place
 // for every source (engine/pair.ts readManifest / readModelBytes).
 
 /** The part of a File used here (a fake in unit tests). */
@@ -12,23 +12,46 @@ export interface FileLike {
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 
-/** Files a model folder may hold that the worker needs: the manifest and ONNX files. */
-const MODEL_FILE = /(^manifest\.json$|\.onnx$)/i;
+/** Files a model folder may hold that the worker needs: the manifest, ONNX graphs and weights files. */
+const MODEL_FILE = /(^manifest\.json$|\.onnx$|\.weights$)/i;
 
 /**
- * Reads the model files among `files` (others, such as a license text, are skipped) into
- * name → bytes. Throws an Error naming the problem when none is a model file or two have the
- * same name (files from two folders).
+ * The file names a chosen manifest.json lists (its graphs and their weights files, whatever their
+ * extension); none where it is absent or not JSON (the worker names that problem).
+ */
+async function namedByManifest(files: readonly FileLike[]): Promise<Set<string>> {
+  const names = new Set<string>();
+  const manifest = files.find((f) => f.name === 'manifest.json');
+  if (!manifest) return names;
+  try {
+    const m = JSON.parse(new TextDecoder().decode(await manifest.arrayBuffer())) as {
+      models?: Record<string, { file?: unknown; weights?: { file?: unknown } }>;
+    };
+    for (const spec of Object.values(m.models ?? {})) {
+      if (typeof spec?.file === 'string') names.add(spec.file);
+      if (typeof spec?.weights?.file === 'string') names.add(spec.weights.file);
+    }
+  } catch {
+    // not JSON: the worker's validation says so, naming the file
+  }
+  return names;
+}
+
+/**
+ * Reads the model files among `files` (the manifest, .onnx and .weights files and any other file
+ * the manifest names; others, such as a license text, are skipped) into name → bytes. Throws an
+ * Error naming the problem when none is a model file or two have the same name (files from two folders).
  */
 export async function gatherModelFiles(files: readonly FileLike[]): Promise<Record<string, ArrayBuffer>> {
-  const chosen = files.filter((f) => MODEL_FILE.test(f.name));
+  const named = await namedByManifest(files);
+  const chosen = files.filter((f) => MODEL_FILE.test(f.name) || named.has(f.name));
   if (chosen.length === 0) {
     const names = files
       .map((f) => f.name)
       .slice(0, 8)
       .join(', ');
     throw new Error(
-      `no manifest.json or .onnx file among the ${files.length} chosen (${names || 'nothing'}): choose the model's manifest.json with its ONNX files, or its folder`,
+      `no manifest.json, .onnx or .weights file among the ${files.length} chosen (${names || 'nothing'}): choose the model's manifest.json with its ONNX and weights files, or its folder`,
     );
   }
   const byName = new Map<string, FileLike>();

@@ -28,7 +28,7 @@ export const createModelSlice: Slice<ModelSlice & Pick<SliceCalls, 'cancelDownlo
     modelLoading = true;
     set({ phase: 'loading', error: null, loadProgress: null });
     try {
-      const model = await worker.load({ ...request, backend: options.backend }, (progress) => {
+      const model = await worker.load({ ...request, backend: options.backend, threads: options.threads }, (progress) => {
         if (modelLoading) set({ loadProgress: progress });
       });
       current = request.files

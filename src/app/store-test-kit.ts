@@ -49,6 +49,7 @@ function pairFor(seed: number, steps: number, mode: GenerateResult['mode'], clip
     backend: 'wasm',
     totalMs: steps * 10,
     msPerStep: 10,
+    phases: { modelMs: steps * 9, readMs: 0, framesMs: steps * 0.5, otherMs: steps * 0.5 },
   };
 }
 

@@ -147,9 +147,11 @@ export interface ForwardOptions {
   ep: 'wasm' | 'webgpu';
   /** 'webgpu': ORT's WebGPU build (asyncify binary); 'wasm': the plain WASM build; 'jspi': WebGPU via JSPI. */
   bundle?: 'webgpu' | 'wasm' | 'jspi';
-  /** 0: as the studio (hardwareConcurrency when cross-origin isolated). */
+  /** 0: as the studio (engine/web.ts, wasmThreadCount). */
   threads?: number;
   reps: number;
+  /** untimed runs after the first, while V8 optimises the WASM (default 0) */
+  warm?: number;
   opt?: 'disabled' | 'basic' | 'extended' | 'all';
   resolution: number;
   file?: string;
@@ -177,6 +179,7 @@ export async function browserForward(b: BrowserSession, o: ForwardOptions, timeo
     bundle: o.bundle ?? o.ep,
     threads: String(o.threads ?? 0),
     reps: String(o.reps),
+    warm: String(o.warm ?? 0),
     opt: o.opt ?? 'all',
     resolution: String(o.resolution),
     spin: o.spin === false ? '0' : '1',
@@ -203,11 +206,17 @@ export async function browserForward(b: BrowserSession, o: ForwardOptions, timeo
 export interface StudioRun {
   /** page open → Generate enabled: app start, model files (network or Cache Storage), sessions, warm-up */
   loadMs: number;
-  /** model files requested over the network while loading (0 when all came from Cache Storage) */
+  /** model files (graphs and weights files) requested over the network while loading (0 when all came from Cache Storage) */
   onnxRequests: number;
-  /** Generate → "Done:" as the page shows it */
+  /** Generate → "Done:" as the page shows it (the last of `generations`: V8 has optimised ORT's WASM by then) */
   pairMs: number;
   stepMs: number;
+  /** the first Generate after the load (V8 still tiering ORT's WASM up) */
+  firstPairMs: number;
+  /** Generate → the first step's frame on screen (the status line's "step 1"), in the last Generate */
+  firstFrameMs: number;
+  /** the worker's own account of the last pair: the share of its time in the model calls (core/step-timing.ts) */
+  modelShare: number | null;
   status: string;
   crossOriginIsolated: boolean;
   /** dedicated workers of the page: the studio's worker plus ORT's WASM threads (pthreads) */
@@ -219,18 +228,19 @@ export interface StudioRun {
 /** Opens the studio on the bench model and generates one pair. */
 export async function studioRun(
   b: BrowserSession,
-  o: { backend: 'wasm' | 'webgpu'; steps: number; seed: number; previews: boolean },
+  o: { backend: 'wasm' | 'webgpu'; steps: number; seed: number; previews: boolean; threads?: number; generations?: number },
   timeoutMs: number,
 ): Promise<StudioRun> {
   const page = await b.context.newPage();
   let onnxRequests = 0;
   page.on('request', (r) => {
-    if (/\/models\/bench\/.*\.onnx$/.test(r.url())) onnxRequests++;
+    if (/\/models\/bench\/.*\.(onnx|weights)$/.test(r.url())) onnxRequests++;
   });
   b.memory.start();
   try {
     const t0 = Date.now();
-    await page.goto(`${b.baseUrl}/?model=bench&backend=${o.backend}&seed=${o.seed}&steps=${o.steps}&previews=${o.previews ? 'on' : 'off'}`);
+    const threads = o.threads ? `&threads=${o.threads}` : '';
+    await page.goto(`${b.baseUrl}/?model=bench&backend=${o.backend}&seed=${o.seed}&steps=${o.steps}&previews=${o.previews ? 'on' : 'off'}${threads}`);
     await page.waitForFunction(
       () => {
         const alert = document.querySelector('[role="alert"]');
@@ -242,34 +252,49 @@ export async function studioRun(
     );
     const loadMs = Date.now() - t0;
     const requestsAtLoad = onnxRequests;
-    // Generate → "Done:", timed in the page (a MutationObserver on the status element)
-    const pairMs = await page.evaluate(
-      (ms) =>
-        new Promise<number>((resolve, reject) => {
-          const el = document.querySelector('[role="status"]')!;
-          const button = [...document.querySelectorAll('button')].find((x) => x.textContent?.trim() === 'Generate')!;
-          const timer = setTimeout(() => reject(new Error(`no "Done:" in ${ms} ms: ${el.textContent}`)), ms);
-          let started = 0;
-          new MutationObserver((_, obs) => {
-            const alert = document.querySelector('[role="alert"]');
-            if (alert) reject(new Error(`studio shows an error: ${alert.textContent}`));
-            if (/Done:/.test(el.textContent ?? '')) {
-              obs.disconnect();
-              clearTimeout(timer);
-              resolve(performance.now() - started);
-            }
-          }).observe(document.body, { subtree: true, childList: true, characterData: true });
-          started = performance.now();
-          button.click();
-        }),
-      timeoutMs,
-    );
+    // Generate → the first step on screen and → "Done:", timed in the page (a MutationObserver on the status element)
+    const generate = () =>
+      page.evaluate(
+        (ms) =>
+          new Promise<{ pairMs: number; firstFrameMs: number }>((resolve, reject) => {
+            const el = document.querySelector('[role="status"]')!;
+            const button = [...document.querySelectorAll('button')].find((x) => x.textContent?.trim() === 'Generate')!;
+            const timer = setTimeout(() => reject(new Error(`no "Done:" in ${ms} ms: ${el.textContent}`)), ms);
+            let started = 0;
+            // a second Generate starts from the first one's "Done:": wait for the run to show first
+            let ran = false;
+            let firstFrameMs = Number.NaN;
+            new MutationObserver((_, obs) => {
+              const alert = document.querySelector('[role="alert"]');
+              if (alert) reject(new Error(`studio shows an error: ${alert.textContent}`));
+              const text = el.textContent ?? '';
+              if (!/Done:/.test(text)) ran = true;
+              // "step 1 of" (previews on) or the result (a one-step run, or previews off: the only frame)
+              if (Number.isNaN(firstFrameMs) && ran && /step [1-9]\d* of|Done:/.test(text)) firstFrameMs = performance.now() - started;
+              if (ran && /Done:/.test(text)) {
+                obs.disconnect();
+                clearTimeout(timer);
+                resolve({ pairMs: performance.now() - started, firstFrameMs });
+              }
+            }).observe(document.body, { subtree: true, childList: true, characterData: true });
+            started = performance.now();
+            button.click();
+          }),
+        timeoutMs,
+      );
+    const runs: { pairMs: number; firstFrameMs: number }[] = [];
+    for (let i = 0; i < (o.generations ?? 1); i++) runs.push(await generate());
+    const { pairMs, firstFrameMs } = runs[runs.length - 1];
     const status = ((await page.getByRole('status').innerText()) ?? '').replace(/\s+/g, ' ').trim();
+    const share = /(\d+)% in the U-Nets/.exec(status);
     return {
       loadMs,
       onnxRequests: requestsAtLoad,
       pairMs,
       stepMs: pairMs / o.steps,
+      firstPairMs: runs[0].pairMs,
+      firstFrameMs,
+      modelShare: share ? Number(share[1]) / 100 : null,
       status,
       crossOriginIsolated: await page.evaluate(() => self.crossOriginIsolated),
       workers: page.workers().length,

@@ -26,7 +26,7 @@ import { errorMessage } from '../core/errors';
 import { type ModelFileSpec, STEP_GRAPH_IO, type StepGraphRole, stepGraphShape, takesClip } from '../core/manifest';
 import { EngineError } from '../engine/errors';
 import type { OpenedStepSession, StepSessionOpener } from '../engine/pair';
-import { type OrtModule, openCheckedSession, type RunQueue } from '../engine/unet';
+import { type ModelBytes, type OrtModule, openCheckedSession, type RunQueue } from '../engine/unet';
 import { type GpuBufferLike, type GpuDeviceLike, ortDevice, STORAGE_COPY, stepGraphSessionOptions } from '../engine/webgpu';
 
 type Tensor = Ort.Tensor;
@@ -102,7 +102,7 @@ export class CapturedStepSession implements OpenedStepSession {
     ort: typeof Ort,
     role: StepGraphRole,
     spec: ModelFileSpec,
-    bytes: Uint8Array,
+    bytes: ModelBytes,
     resolution: [number, number],
     queue: RunQueue,
   ): Promise<CapturedStepSession> {

@@ -185,18 +185,34 @@ interface BrowserRows {
 }
 
 /**
- * The raw WASM forward with one setting changed from the studio's, for "Why WASM is slower": one
- * thread; the WebGPU build's (asyncify) WASM provider, which the studio used before; ORT's spinning off.
+ * The WASM path with one setting changed from the studio's, for "Why WASM is slower": the other
+ * thread count (1 where the studio runs several, every core where it runs one), raw and in the
+ * studio; the WebGPU build's (asyncify) WASM provider, which the studio used before; ORT's spinning off.
  */
-async function wasmVariants(b: BrowserSession, resolution: number, o: Options, studioMs: number, threads: number): Promise<string[]> {
-  log('WASM variants: one thread, the asyncify build, no spinning…');
+async function wasmVariants(
+  b: BrowserSession,
+  resolution: number,
+  o: Options,
+  studioMs: number,
+  threads: number,
+  steps: number,
+  studioStepMs: number,
+): Promise<string[]> {
+  const other = threads === 1 ? cpus().length : 1;
+  log(`WASM variants: two forwards, ${other} thread(s), the asyncify build, no spinning, the studio on ${other} thread(s)…`);
   const timeout = 10 * 60_000;
-  const ms = async (f: Partial<ForwardOptions>) => median((await browserForward(b, { ep: 'wasm', reps: o.forwards, resolution, ...f }, timeout)).forwardMs);
-  const one = await ms({ threads: 1 });
+  const ms = async (f: Partial<ForwardOptions>) =>
+    median((await browserForward(b, { ep: 'wasm', reps: o.forwards, warm: 6, resolution, threads, ...f }, timeout)).forwardMs);
+  const pair = await ms({ pair: true });
+  const alone = await ms({ threads: other });
+  const pairOther = await ms({ threads: other, pair: true });
   const asyncify = await ms({ bundle: 'webgpu' });
   const noSpin = await ms({ spin: false });
+  const studioOther = await studioRun(b, { backend: 'wasm', steps, seed: 0, previews: true, threads: other, generations: 2 }, timeout);
+  const share = (r: StudioRun) => (r.modelShare === null ? '' : `, ${Math.round(r.modelShare * 100)}% of it in the model calls`);
   return [
-    `WASM raw forward, the studio's settings (plain WASM build, ${threads} threads): ${formatMs(studioMs)}; with 1 thread: ${formatMs(one)}; on the WebGPU build's WASM provider (asyncify binary, the studio before this change): ${formatMs(asyncify)}; with ORT's spinning off: ${formatMs(noSpin)}.`,
+    `WASM raw forward, the studio's settings (plain WASM build, ${threads} thread(s)): ${formatMs(studioMs)}; with ${other} thread(s): ${formatMs(alone)}; on the WebGPU build's WASM provider (asyncify binary, the studio before 2026-11-23): ${formatMs(asyncify)}; with ORT's spinning off: ${formatMs(noSpin)}.`,
+    `Two raw WASM forwards (model_x then model_y, what a joint step calls), after 6 untimed: ${formatMs(pair)} on ${threads} thread(s), ${formatMs(pairOther)} on ${other}. The studio's step ÷ two raw forwards: **${(studioStepMs / pair).toFixed(2)}×** on ${threads} thread(s) (target ≤ 1.2×); with \`threads=${other}\` (previews on, second Generate) its step is ${formatMs(studioOther.stepMs)}, **${(studioOther.stepMs / pairOther).toFixed(2)}×** two raw forwards on ${other}${share(studioOther)}.`,
   ];
 }
 
@@ -207,24 +223,30 @@ async function wasmVariants(b: BrowserSession, resolution: number, o: Options, s
  */
 async function studioRows(b: BrowserSession, backend: 'wasm' | 'webgpu', steps: number, resolution: number, o: Options, twice: boolean): Promise<BrowserRows> {
   const timeout = 60 * 60_000;
-  log(`studio on ${backend}, ${steps} step(s), previews on (cold load)…`);
-  const on: StudioRun = await studioRun(b, { backend, steps, seed: 0, previews: true }, timeout);
+  // WASM: two Generates per page, the second timed (V8 optimises ORT's WASM during the first); the
+  // first one's step is kept in the note. WebGPU on SwiftShader: one (a 128² step takes minutes).
+  const generations = backend === 'wasm' ? 2 : 1;
+  log(`studio on ${backend}, ${steps} step(s) × ${generations}, previews on (cold load)…`);
+  const on: StudioRun = await studioRun(b, { backend, steps, seed: 0, previews: true, generations }, timeout);
   let off: StudioRun | null = null;
   if (twice) {
     log(`studio on ${backend}, previews off (cached load)…`);
-    off = await studioRun(b, { backend, steps, seed: 0, previews: false }, timeout);
+    off = await studioRun(b, { backend, steps, seed: 0, previews: false, generations }, timeout);
   }
   log(`raw forward on ${backend}…`);
   const reps = backend === 'webgpu' ? 1 : o.forwards;
-  const fwd = await browserForward(b, { ep: backend, reps, resolution }, timeout);
+  const warm = backend === 'webgpu' ? 0 : 6;
+  const fwd = await browserForward(b, { ep: backend, reps, warm, resolution }, timeout);
   const threads = backend === 'wasm' ? `${fwd.numThreads}${fwd.crossOriginIsolated ? '' : ' (not isolated)'}` : 'GPU';
   const path = pathName(backend);
   const last = off ?? on;
   const cachedNote = !off
     ? 'cached load not measured (one run: --webgpu-twice)'
     : off.onnxRequests === 0
-      ? 'cached = Cache Storage, no .onnx request'
-      : `cached load still requested ${off.onnxRequests} .onnx file(s)`;
+      ? 'cached = Cache Storage, no model file request'
+      : `cached load still requested ${off.onnxRequests} model file(s)`;
+  const share = last.modelShare === null ? '' : `; ${Math.round(last.modelShare * 100)}% of the step in the model calls (the worker's timing)`;
+  const first = `${generations > 1 ? `; the first Generate after the load: ${formatMs(last.firstPairMs / steps)}/step` : ''}; Generate → first frame ${formatMs(on.firstFrameMs)}`;
   const row: Row = {
     path,
     threads,
@@ -235,9 +257,9 @@ async function studioRows(b: BrowserSession, backend: 'wasm' | 'webgpu', steps: 
     pairMs: last.pairMs,
     steps,
     memory: `PSS ${Math.max(on.peakPssMb, off?.peakPssMb ?? 0).toFixed(0)} MiB (all Chromium processes), page JS heap ${last.jsHeapMb.toFixed(0)} MiB`,
-    note: `${last.status.replace(/^.*?Backend: /, '').replace(/ ?Done:.*$/, '')}; ${cachedNote}; ${on.workers} page workers (the studio's + ORT threads); step from previews=${off ? 'off' : 'on'}; forward: median of ${fwd.forwardMs.length} after a first run of ${formatMs(fwd.firstMs)}`,
+    note: `${last.status.replace(/^.*?Backend: /, '').replace(/ ?Done:.*$/, '')}; ${cachedNote}; ${on.workers} page workers (the studio's + ORT threads); step from previews=${off ? 'off' : 'on'}${first}${share}; forward: median of ${fwd.forwardMs.length} after a first run of ${formatMs(fwd.firstMs)}${warm ? ` and ${warm} untimed` : ''}`,
   };
-  const extra = backend === 'wasm' && !o.quick ? await wasmVariants(b, resolution, o, median(fwd.forwardMs), fwd.numThreads) : [];
+  const extra = backend === 'wasm' && !o.quick ? await wasmVariants(b, resolution, o, median(fwd.forwardMs), fwd.numThreads, steps, last.stepMs) : [];
   const streaming = off
     ? `Streaming on ${backend}: ${formatMs(on.stepMs)}/step with previews, ${formatMs(off.stepMs)}/step with \`previews=off\` (${((on.stepMs / off.stepMs - 1) * 100).toFixed(1)}% with streaming; ${steps} step(s) each, one run each, so within noise unless large).`
     : `Streaming on ${backend}: not measured (one run only; \`--webgpu-twice\` adds the \`previews=off\` run).`;
@@ -254,7 +276,7 @@ async function main(): Promise<void> {
   if (!existsSync(join(model, 'manifest.json'))) throw new Error(`--model ${model} has no manifest.json: not a model folder`);
   const manifest = JSON.parse(readFileSync(join(model, 'manifest.json'), 'utf8'));
   const [H, W] = manifest.resolution as [number, number];
-  const modelText = `${manifest.name} (${relative(root, model) || model}), ${H}×${W}, preset ${manifest.card?.preset ?? '?'}, ${((manifest.models.mask.bytes ?? 0) / 4 / 1e6).toFixed(1)} M parameters per U-Net${weights ? `; PyTorch weights ${relative(root, weights) || weights}` : ''}`;
+  const modelText = `${manifest.name} (${relative(root, model) || model}), ${H}×${W}, preset ${manifest.card?.preset ?? '?'}, ${((manifest.models.mask.weights?.bytes ?? manifest.models.mask.bytes ?? 0) / 4 / 1e6).toFixed(1)} M parameters per U-Net${weights ? `; PyTorch weights ${relative(root, weights) || weights}` : ''}`;
 
   const rows: Row[] = [];
   const findings: string[] = [];

@@ -232,7 +232,7 @@ print(json.dumps(out))
     await referenceRun();
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toMatch(
-      /^generate: bad output folder: --out .*reference already holds case pig_0000000005 made with model "tiny" \(mask 1a0863b51887.*\), 3 steps, η=0, clip none, mode pair, format png; this run uses .* 2 steps.*Use another --out folder$/,
+      /^generate: bad output folder: --out .*reference already holds case pig_0000000005 made with model "tiny" \(mask [0-9a-f]{12}, .*, maskWeights [0-9a-f]{12}, imageWeights [0-9a-f]{12}\), 3 steps, η=0, clip none, mode pair, format png; this run uses .* 2 steps.*Use another --out folder$/,
     );
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   checkSessionSignature,
+  listedFiles,
   ManifestError,
   type ModelFileSpec,
   samplerClip,
@@ -9,6 +10,8 @@ import {
   takesClip,
   validateManifest,
   verifyModelBytes,
+  verifyWeightsBytes,
+  weightsUsers,
 } from './manifest';
 
 const model = (file: string): ModelFileSpec => ({
@@ -99,9 +102,84 @@ describe('validateManifest', () => {
     const m = good() as Record<string, any>;
     m.models.mask.file = '../secret.onnx';
     expect(problems(m)[0]).toMatch(/^manifest.models.mask.file must be a plain file name/);
+    m.models.mask.file = '..';
+    expect(problems(m)).toEqual(['manifest.models.mask.file must be a plain file name in the model folder (letters, digits, . _ -), got ".."']);
   });
   it('rejects non-objects', () => {
     expect(problems(null)).toEqual(['manifest must be a JSON object, got null']);
+  });
+});
+
+describe('weights files (contracts.md §2, weights)', () => {
+  const weights = (file: string, sha = 'a'.repeat(64), bytes = 1000) => ({ file, bytes, sha256: sha });
+  /** The shared layout: each U-Net's plain and step graph name one weights file. */
+  const shared = () => {
+    const m = withSteps();
+    m.models.mask.weights = weights('mask.weights');
+    m.models.maskStep.weights = weights('mask.weights');
+    m.models.image.weights = weights('image.weights', 'b'.repeat(64), 2000);
+    m.models.imageStep.weights = weights('image.weights', 'b'.repeat(64), 2000);
+    return m;
+  };
+
+  it('are optional: an old manifest (graphs that hold their weights) stays valid', () => {
+    const m = validateManifest(withSteps());
+    expect(m.models.mask.weights).toBeUndefined();
+    expect(listedFiles(m).map((f) => f.file)).toEqual(['mask.onnx', 'image.onnx', 'mask_step.onnx', 'image_step.onnx']);
+  });
+  it('a U-Net’s graphs share one: every file listed once, graphs first', () => {
+    const m = validateManifest(shared());
+    expect(listedFiles(m)).toEqual([
+      { file: 'mask.onnx', sha256: m.models.mask.sha256, bytes: 3 },
+      { file: 'image.onnx', sha256: m.models.image.sha256, bytes: 3 },
+      { file: 'mask_step.onnx', sha256: m.models.maskStep!.sha256, bytes: 3 },
+      { file: 'image_step.onnx', sha256: m.models.imageStep!.sha256, bytes: 3 },
+      { file: 'mask.weights', sha256: 'a'.repeat(64), bytes: 1000 },
+      { file: 'image.weights', sha256: 'b'.repeat(64), bytes: 2000 },
+    ]);
+    expect(weightsUsers(m, 'mask.weights')).toEqual(['mask', 'maskStep']);
+  });
+  it('are validated field by field: a name with a folder in it, a bad sha256, no bytes', () => {
+    const m = shared();
+    m.models.mask.weights.file = '../mask.weights';
+    m.models.image.weights.sha256 = 'XYZ';
+    delete m.models.imageStep.weights.bytes;
+    m.models.maskStep.weights = 'mask.weights';
+    expect(problems(m)).toEqual([
+      'manifest.models.mask.weights.file must be a plain file name in the model folder (letters, digits, . _ -), got "../mask.weights"',
+      'manifest.models.image.weights.sha256 must be 64 lowercase hex digits, got "XYZ"',
+      'manifest.models.maskStep.weights must be an object, got string',
+      'manifest.models.imageStep.weights.bytes is missing',
+    ]);
+    const dots = shared();
+    dots.models.image.weights.file = '..';
+    dots.models.imageStep.weights.file = 'sub/image.weights';
+    expect(problems(dots)).toEqual([
+      'manifest.models.image.weights.file must be a plain file name in the model folder (letters, digits, . _ -), got ".."',
+      'manifest.models.imageStep.weights.file must be a plain file name in the model folder (letters, digits, . _ -), got "sub/image.weights"',
+    ]);
+  });
+  it('one file has one size and one SHA-256, and is not a graph or the manifest', () => {
+    const m = shared();
+    m.models.maskStep.weights.sha256 = 'c'.repeat(64);
+    m.models.image.weights.file = 'mask_step.onnx';
+    m.models.imageStep.weights.file = 'manifest.json';
+    expect(problems(m)).toEqual([
+      'manifest.models.image.weights.file "mask_step.onnx" is a model graph or the manifest, not a weights file',
+      'manifest.models.maskStep.weights names mask.weights as manifest.models.mask.weights does, but with another bytes or sha256: one file has one size and one SHA-256',
+      'manifest.models.imageStep.weights.file "manifest.json" is a model graph or the manifest, not a weights file',
+    ]);
+  });
+  it('verifies a weights file’s bytes, naming the models that keep their tensors in it', async () => {
+    const spec = { file: 'mask.weights', bytes: 3, sha256: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad' };
+    const abc = new TextEncoder().encode('abc');
+    await expect(verifyWeightsBytes(['mask', 'maskStep'], spec, abc)).resolves.toBeUndefined();
+    await expect(verifyWeightsBytes(['mask', 'maskStep'], spec, abc.subarray(0, 2))).rejects.toThrow(
+      'mask.weights (weights of mask, maskStep) is 2 bytes, the manifest says 3: the file is truncated or not the exported weights',
+    );
+    await expect(verifyWeightsBytes(['mask', 'maskStep'], spec, new TextEncoder().encode('abd'))).rejects.toThrow(
+      /^mask\.weights \(weights of mask, maskStep\) has SHA-256 [0-9a-f]{64}, the manifest says ba7816bf.*: the file is corrupt or from another export$/,
+    );
   });
 });
 

@@ -9,12 +9,31 @@ export interface TensorSpec {
   shape: number[];
 }
 
+/**
+ * A weights file (contracts.md §2): ONNX external data that a model graph keeps its large tensors
+ * in, one per U-Net, named alike by its plain graph and its step graph.
+ */
+export interface WeightsFileSpec {
+  file: string;
+  bytes: number;
+  sha256: string;
+}
+
 export interface ModelFileSpec {
   file: string;
   sha256: string;
   bytes?: number;
+  /** Where the graph keeps its large tensors (absent: the graph holds them all). */
+  weights?: WeightsFileSpec;
   inputs: TensorSpec[];
   outputs: TensorSpec[];
+}
+
+/** One file of a model folder as the manifest lists it: a graph or a weights file. */
+export interface ListedFile {
+  file: string;
+  sha256: string;
+  bytes?: number;
 }
 
 export interface Manifest {
@@ -49,6 +68,8 @@ export type StepGraphRole = 'maskStep' | 'imageStep';
 /** Any model file a manifest lists. */
 export type ModelKey = ModelRole | StepGraphRole;
 export const STEP_GRAPH_ROLES: readonly StepGraphRole[] = ['maskStep', 'imageStep'];
+/** Every model a manifest may list, in manifest order. */
+export const MODEL_KEYS: readonly ModelKey[] = ['mask', 'image', ...STEP_GRAPH_ROLES];
 
 /**
  * Inputs and outputs every step graph has, in contract order (contracts.md §1b); k has 5 values.
@@ -200,7 +221,9 @@ class Checker {
   }
 }
 
-const FILE_NAME = /^[A-Za-z0-9._-]+$/;
+/** A file in the model folder itself: letters, digits, . _ -, and not "." or "..". */
+export const FILE_NAME = /^(?!\.+$)[A-Za-z0-9._-]+$/;
+const FILE_NAME_WHAT = 'a plain file name in the model folder (letters, digits, . _ -)';
 const SHA256 = /^[0-9a-f]{64}$/;
 
 /** Validates parsed JSON as a format-1 manifest; throws ManifestError naming every bad field. */
@@ -242,15 +265,23 @@ export function validateManifest(json: unknown): Manifest {
 
   const models = c.object(json, 'models', root);
   if (models) {
-    for (const role of ['mask', 'image', ...STEP_GRAPH_ROLES] as const) {
+    for (const role of MODEL_KEYS) {
       const optional = role === 'maskStep' || role === 'imageStep';
       if (optional && models[role] === undefined) continue;
       const m = c.object(models, role, `${root}.models`);
       if (!m) continue;
       const p = `${root}.models.${role}`;
-      c.string(m, 'file', p, FILE_NAME, 'a plain file name in the model folder (letters, digits, . _ -)');
+      c.string(m, 'file', p, FILE_NAME, FILE_NAME_WHAT);
       c.string(m, 'sha256', p, SHA256, '64 lowercase hex digits');
       if ('bytes' in m) c.number(m, 'bytes', p, { integer: true, min: 1 });
+      if (m.weights !== undefined) {
+        const w = c.object(m, 'weights', p);
+        if (w) {
+          c.string(w, 'file', `${p}.weights`, FILE_NAME, FILE_NAME_WHAT);
+          c.number(w, 'bytes', `${p}.weights`, { integer: true, min: 1 });
+          c.string(w, 'sha256', `${p}.weights`, SHA256, '64 lowercase hex digits');
+        }
+      }
       const inputs = c.tensorList(m, 'inputs', p);
       const outputs = c.tensorList(m, 'outputs', p);
       if (!res || !inputs || !outputs) continue;
@@ -259,12 +290,40 @@ export function validateManifest(json: unknown): Manifest {
     }
   }
 
+  if (models && c.problems.length === 0) checkWeightsFiles(c.problems, models as Manifest['models']);
+
   const card = json.card;
   if (card !== undefined && !isObj(card)) c.problems.push(`${root}.card must be an object, got ${typeName(card)}`);
   else if (card === undefined) c.problems.push(`${root}.card is missing`);
 
   if (c.problems.length) throw new ManifestError(c.problems);
   return json as unknown as Manifest;
+}
+
+/**
+ * Weights files across the models (once each entry is valid): a file named by several graphs (a
+ * U-Net's plain and step graph) has one size and one SHA-256, and is not a graph or the manifest.
+ */
+function checkWeightsFiles(problems: string[], models: Manifest['models']): void {
+  const roles = MODEL_KEYS.filter((k) => models[k] !== undefined);
+  const graphs = new Set(['manifest.json', ...roles.map((k) => models[k]!.file)]);
+  const first = new Map<string, ModelKey>();
+  for (const role of roles) {
+    const w = models[role]!.weights;
+    if (!w) continue;
+    const p = `manifest.models.${role}.weights`;
+    if (graphs.has(w.file)) {
+      problems.push(`${p}.file "${w.file}" is a model graph or the manifest, not a weights file`);
+      continue;
+    }
+    const other = first.get(w.file);
+    if (other === undefined) first.set(w.file, role);
+    else {
+      const o = models[other]!.weights!;
+      if (o.bytes !== w.bytes || o.sha256 !== w.sha256)
+        problems.push(`${p} names ${w.file} as manifest.models.${other}.weights does, but with another bytes or sha256: one file has one size and one SHA-256`);
+    }
+  }
 }
 
 function wantTensor(problems: string[], path: string, list: TensorSpec[], name: string, shape: number[], where: string): void {
@@ -339,6 +398,24 @@ export function checkSessionSignature(role: ModelKey, spec: ModelFileSpec, sessi
   return problems;
 }
 
+/**
+ * Every file the manifest lists, each once: the graphs (mask, image, the step graphs), then the
+ * weights files they name.
+ */
+export function listedFiles(manifest: Manifest): ListedFile[] {
+  const specs = MODEL_KEYS.flatMap((k) => (manifest.models[k] ? [manifest.models[k]] : []));
+  const out = new Map<string, ListedFile>();
+  for (const f of [...specs, ...specs.flatMap((s) => (s.weights ? [s.weights] : []))]) {
+    if (!out.has(f.file)) out.set(f.file, { file: f.file, sha256: f.sha256, ...(f.bytes !== undefined ? { bytes: f.bytes } : {}) });
+  }
+  return [...out.values()];
+}
+
+/** The models whose graphs keep their tensors in the weights file `file` (for messages: "mask, maskStep"). */
+export function weightsUsers(manifest: Manifest, file: string): ModelKey[] {
+  return MODEL_KEYS.filter((k) => manifest.models[k]?.weights?.file === file);
+}
+
 /** Lowercase hex SHA-256 of the bytes (WebCrypto: browsers, workers, Node ≥ 19). */
 export async function sha256Hex(bytes: Uint8Array | ArrayBuffer): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', bytes as BufferSource);
@@ -347,13 +424,20 @@ export async function sha256Hex(bytes: Uint8Array | ArrayBuffer): Promise<string
 
 /** Throws an Error naming the file when its size or SHA-256 differs from the manifest. */
 export async function verifyModelBytes(role: ModelKey, spec: ModelFileSpec, bytes: Uint8Array): Promise<void> {
+  await verifyBytes(`${spec.file} (${role} model)`, 'the exported model', spec, bytes);
+}
+
+/** The same for a weights file; `users` are the models that keep their tensors in it (weightsUsers). */
+export async function verifyWeightsBytes(users: readonly ModelKey[], spec: WeightsFileSpec, bytes: Uint8Array): Promise<void> {
+  await verifyBytes(`${spec.file} (weights of ${users.join(', ')})`, 'the exported weights', spec, bytes);
+}
+
+async function verifyBytes(label: string, what: string, spec: ListedFile, bytes: Uint8Array): Promise<void> {
   if (spec.bytes !== undefined && bytes.byteLength !== spec.bytes) {
-    throw new Error(
-      `${spec.file} (${role} model) is ${bytes.byteLength} bytes, the manifest says ${spec.bytes}: the file is truncated or not the exported model`,
-    );
+    throw new Error(`${label} is ${bytes.byteLength} bytes, the manifest says ${spec.bytes}: the file is truncated or not ${what}`);
   }
   const got = await sha256Hex(bytes);
   if (got !== spec.sha256) {
-    throw new Error(`${spec.file} (${role} model) has SHA-256 ${got}, the manifest says ${spec.sha256}: the file is corrupt or from another export`);
+    throw new Error(`${label} has SHA-256 ${got}, the manifest says ${spec.sha256}: the file is corrupt or from another export`);
   }
 }

@@ -53,6 +53,33 @@ describe('ModelCache', () => {
     expect(cache.note).toBeNull();
   });
 
+  it('a weights file is an entry like a graph: keyed by its SHA-256, stored as bytes, served back whole', async () => {
+    const storage = new FakeCacheStorage();
+    const cache = new ModelCache(storage);
+    const name = modelCacheName('bundled', '/models/tiny/');
+    const weights = Uint8Array.from({ length: 4096 }, (_, i) => (i * 7) & 0xff);
+    expect(
+      await cache.store(name, [
+        { file: 'mask.onnx', sha256: SHA_A, bytes: bytes(1, 2) },
+        { file: 'mask.weights', sha256: SHA_B, bytes: weights },
+      ]),
+    ).toBe(true);
+    expect(await cache.get(name, 'mask.weights', SHA_B)).toEqual(weights);
+    expect(await cache.get(name, 'mask.weights', SHA_A)).toBeNull(); // another export's weights miss
+    const res = await (await storage.open(name)).match(cacheEntryUrl('mask.weights', SHA_B));
+    expect(res?.headers.get('content-type')).toBe('application/octet-stream');
+    expect(res?.headers.get('content-length')).toBe('4096');
+    expect(
+      await cache.holds(name, [
+        { file: 'mask.onnx', sha256: SHA_A },
+        { file: 'mask.weights', sha256: SHA_B },
+      ]),
+    ).toBe(true);
+    // a re-export's weights file replaces the stale entry when the new one is stored
+    await cache.store(name, [{ file: 'mask.weights', sha256: SHA_A, bytes: bytes(9) }], [cacheEntryUrl('mask.onnx', SHA_A)]);
+    expect([...storage.caches.get(name)!.entries.keys()].sort()).toEqual([cacheEntryUrl('mask.onnx', SHA_A), cacheEntryUrl('mask.weights', SHA_A)]);
+  });
+
   it('prunes entries that are neither stored now nor kept (the stale SHA-256 goes)', async () => {
     const storage = new FakeCacheStorage();
     const cache = new ModelCache(storage);
@@ -103,7 +130,10 @@ describe('listing and clearing', () => {
   it('lists model caches with files, sizes and a custom manifest’s name; clears only them', async () => {
     const storage = new FakeCacheStorage();
     const cache = new ModelCache(storage);
-    await cache.store(modelCacheName('bundled', '/models/tiny/'), [{ file: 'mask.onnx', sha256: SHA_A, bytes: new Uint8Array(100) }]);
+    await cache.store(modelCacheName('bundled', '/models/tiny/'), [
+      { file: 'mask.onnx', sha256: SHA_A, bytes: new Uint8Array(100) },
+      { file: 'mask.weights', sha256: SHA_B, bytes: new Uint8Array(1000) },
+    ]);
     const manifest = new TextEncoder().encode(JSON.stringify({ name: 'mine', resolution: [64, 48] }));
     await cache.store(modelCacheName('custom', 'mine-aaaaaaaaaaaa'), [
       { file: 'manifest.json', bytes: manifest },
@@ -112,7 +142,15 @@ describe('listing and clearing', () => {
     await storage.open('not-ours');
     const listed = await listModelCaches(storage);
     expect(listed).toEqual([
-      { kind: 'bundled', id: '/models/tiny/', cacheName: 'pig-model:bundled:/models/tiny/', files: ['mask.onnx'], bytes: 100, name: null, resolution: null },
+      {
+        kind: 'bundled',
+        id: '/models/tiny/',
+        cacheName: 'pig-model:bundled:/models/tiny/',
+        files: ['mask.onnx', 'mask.weights'],
+        bytes: 1100,
+        name: null,
+        resolution: null,
+      },
       {
         kind: 'custom',
         id: 'mine-aaaaaaaaaaaa',

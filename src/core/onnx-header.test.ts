@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { checkOnnxBytes } from './onnx-header';
+import { canInline, selfContainedTiny } from '../testing/model-layouts';
+import { checkExternalData, checkOnnxBytes, externalDataLocations } from './onnx-header';
 
 const tiny = (name: string) => new Uint8Array(readFileSync(fileURLToPath(new URL(`../../public/models/tiny/${name}`, import.meta.url))));
 
@@ -19,7 +20,9 @@ describe('checkOnnxBytes', () => {
       expect(() => checkOnnxBytes('mask.onnx', full.subarray(0, keep))).toThrow(/^mask\.onnx is truncated/);
     }
     // the cut field's own length says how much is missing: the graph, or the opset list after it
-    expect(() => checkOnnxBytes('mask.onnx', full.subarray(0, 400_000))).toThrow(/its graph needs \d+ bytes from byte \d+, but the file ends at byte 400000$/);
+    expect(() => checkOnnxBytes('mask.onnx', full.subarray(0, Math.floor(full.length * 0.8)))).toThrow(
+      /its graph needs \d+ bytes from byte \d+, but the file ends at byte \d+$/,
+    );
     expect(() => checkOnnxBytes('mask.onnx', full.subarray(0, full.length - 1))).toThrow(/its opset_import needs/);
   });
 
@@ -45,5 +48,77 @@ describe('checkOnnxBytes', () => {
   it('accepts the smallest well-formed header (ir_version, a graph) and refuses field 0', () => {
     expect(() => checkOnnxBytes('m.onnx', Uint8Array.of(0x08, 0x07, 0x3a, 0x01, 0x00))).not.toThrow();
     expect(() => checkOnnxBytes('m.onnx', Uint8Array.of(0x00, 0x07))).toThrow(/byte 0 is not a valid protobuf field/);
+  });
+});
+
+// A protobuf writer for the few messages below (field numbers from onnx.proto).
+const varint = (n: number): number[] => (n < 0x80 ? [n] : [(n & 0x7f) | 0x80, ...varint(Math.floor(n / 128))]);
+const bytesField = (field: number, body: number[]) => [...varint(field * 8 + 2), ...varint(body.length), ...body];
+const intField = (field: number, n: number) => [...varint(field * 8), ...varint(n)];
+const str = (field: number, s: string) => bytesField(field, [...new TextEncoder().encode(s)]);
+/** TensorProto with external_data {location} and data_location (1 = EXTERNAL). */
+const tensor = (location: string, dataLocation = 1) => [
+  ...str(8, 'w'),
+  ...bytesField(13, [...str(1, 'location'), ...str(2, location)]),
+  ...intField(14, dataLocation),
+];
+/** ModelProto { ir_version 8, graph { initializer, node { attribute { t } } } }. */
+const model = (initializers: number[][], attributeTensors: number[][] = []) =>
+  Uint8Array.from([
+    ...intField(1, 8),
+    ...bytesField(7, [
+      ...initializers.flatMap((t) => bytesField(5, t)),
+      ...attributeTensors.flatMap((t) => bytesField(1, bytesField(5, [...str(1, 'value'), ...bytesField(5, t)]))),
+    ]),
+  ]);
+
+describe('external data (weights files)', () => {
+  it('the bundled graphs keep their large tensors in their U-Net’s weights file, no other', () => {
+    expect(externalDataLocations(tiny('mask.onnx'))).toEqual(['mask.weights']);
+    expect(externalDataLocations(tiny('mask_step.onnx'))).toEqual(['mask.weights']);
+    expect(externalDataLocations(tiny('image_step.onnx'))).toEqual(['image.weights']);
+    expect(() => checkExternalData('mask.onnx (mask model)', tiny('mask.onnx'), 'mask.weights')).not.toThrow();
+  });
+
+  it.skipIf(!canInline)('a self-contained graph (the layout before) keeps none outside', () => {
+    const old = new Uint8Array(readFileSync(`${selfContainedTiny()}/mask_step.onnx`));
+    expect(externalDataLocations(old)).toEqual([]);
+    expect(() => checkExternalData('mask_step.onnx (maskStep model)', old, undefined)).not.toThrow();
+  });
+
+  it('finds locations in initializers and tensor attributes; only where data_location says EXTERNAL', () => {
+    expect(externalDataLocations(model([tensor('a.weights'), tensor('b.weights')], [tensor('c.weights')]))).toEqual(['a.weights', 'b.weights', 'c.weights']);
+    expect(externalDataLocations(model([tensor('a.weights', 0)]))).toEqual([]);
+  });
+
+  it('refuses a location with a folder in it, or one the manifest does not name, naming the graph', () => {
+    const cases: [Uint8Array, string | undefined, string][] = [
+      [
+        model([tensor('../mask.weights')]),
+        'mask.weights',
+        'mask.onnx (mask model) keeps tensors in "../mask.weights": external data must be a plain file name in the model folder',
+      ],
+      [
+        model([tensor('/etc/passwd')]),
+        'mask.weights',
+        'mask.onnx (mask model) keeps tensors in "/etc/passwd": external data must be a plain file name in the model folder',
+      ],
+      [model([tensor('..')]), undefined, 'mask.onnx (mask model) keeps tensors in "..": external data must be a plain file name in the model folder'],
+      [
+        model([tensor('image.weights')]),
+        'mask.weights',
+        'mask.onnx (mask model) keeps tensors in image.weights, but the manifest names mask.weights as its weights',
+      ],
+      [model([tensor('mask.weights')]), undefined, 'mask.onnx (mask model) keeps tensors in mask.weights, but the manifest names no weights file for it'],
+    ];
+    for (const [bytes, weights, message] of cases) expect(() => checkExternalData('mask.onnx (mask model)', bytes, weights)).toThrow(message);
+  });
+
+  it('a tensor whose length runs past its graph is named, not read beyond', () => {
+    const bad = model([tensor('mask.weights')]);
+    bad[bad.length - 2] = 0x72; // data_location (14) as a length-delimited field: 1 byte, past the tensor's end
+    expect(() => checkExternalData('mask.onnx (mask model)', bad, 'mask.weights')).toThrow(
+      /^mask\.onnx \(mask model\) is not an ONNX model: its protobuf is corrupt at byte \d+$/,
+    );
   });
 });

@@ -3,6 +3,8 @@
 // parse it and answers with an internal error. Walks only the top-level fields: the graph (field 7)
 // is skipped by its length, so the cost does not grow with the model.
 
+import { FILE_NAME } from './manifest';
+
 /** ModelProto field numbers we require (onnx.proto): ir_version and graph. */
 const IR_VERSION = 1;
 const GRAPH = 7;
@@ -91,4 +93,131 @@ export function checkOnnxBytes(file: string, bytes: Uint8Array): void {
   if (pos > bytes.length) throw new Error(`${file} is truncated: its last field runs past the end (byte ${bytes.length})`);
   if (!sawGraph) throw notOnnx(`it has no graph${sawIrVersion ? ' (a ModelProto header without a model: truncated?)' : ''}`);
   if (!sawIrVersion) throw notOnnx('it has no ir_version field');
+}
+
+// ---------------------------------------------------------------------------------------------
+// External data (contracts.md §2, `weights`): which files a graph keeps tensors in. Walks the
+// graph's tensors (initializers, sparse initializers, tensor attributes, subgraphs); every large
+// value (raw_data) is skipped by its length, so a self-contained graph costs little more than a
+// graph that keeps its tensors outside.
+
+/** onnx.proto field numbers on the way from a ModelProto to its tensors' external_data. */
+const GRAPH_NODE = 1;
+const GRAPH_INITIALIZER = 5;
+const GRAPH_SPARSE_INITIALIZER = 15;
+const NODE_ATTRIBUTE = 5;
+const ATTRIBUTE_TENSOR = 5;
+const ATTRIBUTE_GRAPH = 6;
+const ATTRIBUTE_TENSORS = 10;
+const ATTRIBUTE_GRAPHS = 11;
+const ATTRIBUTE_SPARSE_TENSOR = 22;
+const ATTRIBUTE_SPARSE_TENSORS = 23;
+const SPARSE_VALUES = 1;
+const SPARSE_INDICES = 2;
+const TENSOR_EXTERNAL_DATA = 13;
+const TENSOR_DATA_LOCATION = 14;
+const DATA_LOCATION_EXTERNAL = 1;
+
+interface Field {
+  field: number;
+  /** wire type 0: the value; 2: the bytes' start and end. */
+  value: number;
+  start: number;
+  end: number;
+}
+
+/** The fields of the message in bytes[start, end); throws where a length runs past its message. */
+function* fields(bytes: Uint8Array, start: number, end: number): Generator<Field> {
+  let pos = start;
+  const corrupt = () => new Error(`its protobuf is corrupt at byte ${pos}`);
+  while (pos < end) {
+    const tag = readVarint(bytes, pos);
+    if (!tag || tag.next > end) throw corrupt();
+    const field = Math.floor(tag.value / 8);
+    const wire = tag.value % 8;
+    pos = tag.next;
+    if (wire === 0) {
+      const v = readVarint(bytes, pos);
+      if (!v || v.next > end) throw corrupt();
+      yield { field, value: v.value, start: pos, end: v.next };
+      pos = v.next;
+    } else if (wire === 1 || wire === 5) {
+      pos += wire === 1 ? 8 : 4;
+    } else if (wire === 2) {
+      const len = readVarint(bytes, pos);
+      if (!len || len.next + len.value > end) throw corrupt();
+      yield { field, value: len.value, start: len.next, end: len.next + len.value };
+      pos = len.next + len.value;
+    } else throw corrupt();
+  }
+  if (pos > end) throw corrupt();
+}
+
+const text = (bytes: Uint8Array, f: Field) => new TextDecoder().decode(bytes.subarray(f.start, f.end));
+
+function tensorLocations(bytes: Uint8Array, t: Field, out: Set<string>): void {
+  let external = false;
+  const locations: string[] = [];
+  for (const f of fields(bytes, t.start, t.end)) {
+    if (f.field === TENSOR_DATA_LOCATION) external = f.value === DATA_LOCATION_EXTERNAL;
+    else if (f.field === TENSOR_EXTERNAL_DATA) {
+      let key = '';
+      let value = '';
+      for (const e of fields(bytes, f.start, f.end)) {
+        if (e.field === 1) key = text(bytes, e);
+        else if (e.field === 2) value = text(bytes, e);
+      }
+      if (key === 'location') locations.push(value);
+    }
+  }
+  // ONNX Runtime reads external_data only where data_location says EXTERNAL
+  if (external) for (const l of locations) out.add(l);
+}
+
+function sparseLocations(bytes: Uint8Array, s: Field, out: Set<string>): void {
+  for (const f of fields(bytes, s.start, s.end)) if (f.field === SPARSE_VALUES || f.field === SPARSE_INDICES) tensorLocations(bytes, f, out);
+}
+
+function graphLocations(bytes: Uint8Array, g: Field, out: Set<string>): void {
+  for (const f of fields(bytes, g.start, g.end)) {
+    if (f.field === GRAPH_INITIALIZER) tensorLocations(bytes, f, out);
+    else if (f.field === GRAPH_SPARSE_INITIALIZER) sparseLocations(bytes, f, out);
+    else if (f.field === GRAPH_NODE) {
+      for (const a of fields(bytes, f.start, f.end)) {
+        if (a.field !== NODE_ATTRIBUTE) continue;
+        for (const v of fields(bytes, a.start, a.end)) {
+          if (v.field === ATTRIBUTE_TENSOR || v.field === ATTRIBUTE_TENSORS) tensorLocations(bytes, v, out);
+          else if (v.field === ATTRIBUTE_SPARSE_TENSOR || v.field === ATTRIBUTE_SPARSE_TENSORS) sparseLocations(bytes, v, out);
+          else if (v.field === ATTRIBUTE_GRAPH || v.field === ATTRIBUTE_GRAPHS) graphLocations(bytes, v, out);
+        }
+      }
+    }
+  }
+}
+
+/** The `location` of every tensor of an ONNX model (checkOnnxBytes first) that keeps its data outside the file. */
+export function externalDataLocations(bytes: Uint8Array): string[] {
+  const out = new Set<string>();
+  for (const f of fields(bytes, 0, bytes.length)) if (f.field === GRAPH) graphLocations(bytes, f, out);
+  return [...out].sort();
+}
+
+/**
+ * Throws an Error naming `file` when the graph in `bytes` keeps tensors anywhere but `weights`, the
+ * weights file its manifest entry names (none: it must keep none outside): a location with a folder
+ * in it, or one the manifest does not name (ONNX Runtime would look for it on its own).
+ */
+export function checkExternalData(file: string, bytes: Uint8Array, weights: string | undefined): void {
+  let locations: string[];
+  try {
+    locations = externalDataLocations(bytes);
+  } catch (e) {
+    throw new Error(`${file} is not an ONNX model: ${(e as Error).message}`);
+  }
+  for (const location of locations) {
+    if (!FILE_NAME.test(location))
+      throw new Error(`${file} keeps tensors in ${JSON.stringify(location)}: external data must be a plain file name in the model folder`);
+    if (location !== weights)
+      throw new Error(`${file} keeps tensors in ${location}, but the manifest ${weights ? `names ${weights} as its weights` : 'names no weights file for it'}`);
+  }
 }

@@ -47,7 +47,7 @@ describe('a custom model from the user’s files', () => {
     const files = tinyFiles();
     files.delete('manifest.json');
     expect((await failure(check(files))).message).toMatch(
-      /^no manifest\.json among the files you chose \(DATA-LICENSE\.txt, README\.md, image\.onnx, image_step\.onnx, mask\.onnx, mask_step\.onnx\)/,
+      /^no manifest\.json among the files you chose \(DATA-LICENSE\.txt, README\.md, image\.onnx, image\.weights, image_step\.onnx, mask\.onnx, mask\.weights, mask_step\.onnx\)/,
     );
   });
 
@@ -55,6 +55,39 @@ describe('a custom model from the user’s files', () => {
     const files = tinyFiles();
     files.delete('image_step.onnx');
     expect((await failure(check(files))).message).toMatch(/^image_step\.onnx is missing: manifest\.json names it, but it is not among the files you chose/);
+  });
+
+  it('a weights file the manifest names is missing: named, with the files chosen', async () => {
+    const files = tinyFiles();
+    files.delete('image.weights');
+    expect((await failure(check(files))).message).toBe(
+      'image.weights is missing: manifest.json names it, but it is not among the files you chose (DATA-LICENSE.txt, README.md, image.onnx, image_step.onnx, manifest.json, mask.onnx, mask.weights, mask_step.onnx)',
+    );
+  });
+
+  it('a weights file that is not the manifest’s: its size or SHA-256, naming the models that use it', async () => {
+    const files = tinyFiles();
+    const weights = files.get('mask.weights')!;
+    files.set('mask.weights', weights.subarray(0, 1000));
+    expect((await failure(check(files))).message).toBe(
+      `mask.weights (your file): mask.weights (weights of mask, maskStep) is 1000 bytes, the manifest says ${weights.length}: the file is truncated or not the exported weights`,
+    );
+    const flipped = weights.slice();
+    flipped[500] ^= 1;
+    files.set('mask.weights', flipped);
+    expect((await failure(check(files))).message).toMatch(
+      /^mask\.weights \(your file\): mask\.weights \(weights of mask, maskStep\) has SHA-256 [0-9a-f]{64}, the manifest says [0-9a-f]{64}: the file is corrupt or from another export$/,
+    );
+  });
+
+  it('a graph whose external data is not the weights file its manifest names is refused before ORT sees it', async () => {
+    const files = tinyFiles();
+    const m = tinyManifest();
+    delete m.models.image.weights; // an old manifest over the new files
+    files.set('manifest.json', json(m));
+    expect((await failure(check(files))).message).toBe(
+      'image.onnx (your file): image.onnx (image model) keeps tensors in image.weights, but the manifest names no weights file for it',
+    );
   });
 
   it('SHA-256 mismatch: the file, both digests', async () => {
@@ -73,10 +106,11 @@ describe('a custom model from the user’s files', () => {
 
   it('a truncated file: named by its size, or by its structure when the manifest was made for it', async () => {
     const files = tinyFiles();
-    const cut = files.get('image.onnx')!.subarray(0, 300_000);
+    const full = files.get('image.onnx')!;
+    const cut = full.subarray(0, 30_000);
     files.set('image.onnx', cut);
     expect((await failure(check(files))).message).toMatch(
-      /^image\.onnx \(your file\): image\.onnx \(image model\) is 300000 bytes, the manifest says 777721: the file is truncated/,
+      new RegExp(`^image\\.onnx \\(your file\\): image\\.onnx \\(image model\\) is 30000 bytes, the manifest says ${full.length}: the file is truncated`),
     );
     const m = tinyManifest();
     m.models.image.sha256 = await sha256Hex(cut);
@@ -132,8 +166,13 @@ describe('cachingSource', () => {
     const progress: LoadProgress[] = [];
     const reading = cachingSource(first.source, manifest, new ModelCache(storage), name, new ProgressTracker((p) => progress.push(p)));
     await readModelBytes(reading.source, manifest);
-    expect(first.reads.sort()).toEqual(['image.onnx', 'mask.onnx']);
-    expect(progress.at(-1)).toEqual({ receivedBytes: 2 * 777721, totalBytes: 2 * 777721, cachedBytes: 0, filesDone: 2, files: 2 });
+    // the plain U-Nets' graphs and their weights files, each read once
+    expect(first.reads.sort()).toEqual(['image.onnx', 'image.weights', 'mask.onnx', 'mask.weights']);
+    const total = first.reads.reduce((n, f) => n + files.get(f)!.length, 0);
+    expect(total).toBe(manifest.models.mask.bytes! + manifest.models.image.bytes! + manifest.models.mask.weights!.bytes + manifest.models.image.weights!.bytes);
+    // the progress counts the weights files, at the manifest's sizes from the start
+    expect(progress.find((p) => p.files === 4)?.totalBytes).toBe(total);
+    expect(progress.at(-1)).toEqual({ receivedBytes: total, totalBytes: total, cachedBytes: 0, filesDone: 4, files: 4 });
     expect(reading.allFromCache()).toBe(false);
     expect(await storage.has(name)).toBe(false); // nothing cached before the model has loaded
     expect(await reading.commit()).toBe(true);
@@ -143,10 +182,36 @@ describe('cachingSource', () => {
     const again = cachingSource(second.source, manifest, new ModelCache(storage), name, new ProgressTracker((p) => progress2.push(p)));
     const bytes = await readModelBytes(again.source, manifest);
     expect(second.reads).toEqual([]);
-    expect(bytes.mask).toEqual(files.get('mask.onnx'));
+    expect(bytes.mask.graph).toEqual(files.get('mask.onnx'));
+    expect(bytes.mask.weights).toEqual({ file: 'mask.weights', data: files.get('mask.weights') });
     expect(again.allFromCache()).toBe(true);
-    expect(progress2.at(-1)?.cachedBytes).toBe(2 * 777721);
+    expect(progress2.at(-1)?.cachedBytes).toBe(total);
     expect(await again.commit()).toBe(true);
+
+    // the step graphs read later (WebGPU) find their weights file in the cache too: only their graphs are read
+    const third = counted(files);
+    const steps = cachingSource(third.source, manifest, new ModelCache(storage), name, new ProgressTracker());
+    const stepBytes = await readModelBytes(steps.source, manifest, ['maskStep', 'imageStep'] as const);
+    expect(third.reads.sort()).toEqual(['image_step.onnx', 'mask_step.onnx']);
+    expect(stepBytes.maskStep.weights?.data).toEqual(files.get('mask.weights'));
+    await steps.commit();
+    const cached = [...storage.caches.get(name)!.entries.keys()].map((k) => decodeURIComponent(new URL(k).pathname.slice(1))).sort();
+    expect(cached).toEqual(['image.onnx', 'image.weights', 'image_step.onnx', 'mask.onnx', 'mask.weights', 'mask_step.onnx']);
+  });
+
+  it('a U-Net’s plain and step graphs read their weights file once (one WeightsReads across calls)', async () => {
+    const files = tinyFiles();
+    const manifest = await readManifest(bytesSource(files));
+    const net = counted(files);
+    const weights = new Map();
+    const steps = await readModelBytes(net.source, manifest, ['maskStep', 'imageStep'] as const, weights);
+    const plain = await readModelBytes(net.source, manifest, ['mask', 'image'] as const, weights);
+    expect(net.reads.sort()).toEqual(['image.onnx', 'image.weights', 'image_step.onnx', 'mask.onnx', 'mask.weights', 'mask_step.onnx']);
+    expect(plain.mask.weights!.data).toBe(steps.maskStep.weights!.data); // the same bytes, not a copy
+    // one call reading both graphs of a U-Net reads its weights file once too
+    const once = counted(files);
+    await readModelBytes(once.source, manifest, ['mask', 'maskStep'] as const);
+    expect(once.reads.filter((f) => f === 'mask.weights')).toEqual(['mask.weights']);
   });
 
   it('a file whose SHA-256 changed in the manifest is read again and its old entry pruned', async () => {
@@ -158,22 +223,29 @@ describe('cachingSource', () => {
     await readModelBytes(first.source, manifest);
     await first.commit();
 
-    // a re-exported mask.onnx: new bytes, new manifest
+    // a re-exported mask.onnx: new bytes, new manifest (here the image U-Net's graph and weights)
     const changed = new Map(files);
     const newMask = files.get('image.onnx')!;
     changed.set('mask.onnx', newMask);
     const m = tinyManifest();
     m.models.mask.sha256 = await sha256Hex(newMask);
+    m.models.mask.bytes = newMask.length;
+    m.models.mask.weights = m.models.image.weights;
+    m.models.maskStep.weights = m.models.image.weights;
     changed.set('manifest.json', json(m));
     const manifest2 = await readManifest(bytesSource(changed));
     const net = counted(changed);
     const second = cachingSource(net.source, manifest2, new ModelCache(storage), name, new ProgressTracker());
     const bytes = await readModelBytes(second.source, manifest2);
     expect(net.reads).toEqual(['mask.onnx']);
-    expect(bytes.mask).toEqual(newMask);
+    expect(bytes.mask.graph).toEqual(newMask);
     await second.commit();
     const keys = [...storage.caches.get(name)!.entries.keys()];
     expect(keys.filter((k) => k.includes('mask.onnx'))).toEqual([`https://model-cache.pig-studio.invalid/mask.onnx?sha256=${m.models.mask.sha256}`]);
+    // mask.weights is named by no model now: its entry is pruned; image.weights stays
+    expect(keys.filter((k) => k.includes('.weights'))).toEqual([
+      `https://model-cache.pig-studio.invalid/image.weights?sha256=${m.models.image.weights.sha256}`,
+    ]);
   });
 
   it('a custom model reopens from the cache alone; a missing entry is named', async () => {
@@ -182,15 +254,21 @@ describe('cachingSource', () => {
     const files = tinyFiles();
     const manifest = await readManifest(bytesSource(files));
     const name = modelCacheName('custom', 'tiny-000000000000');
+    const entry = (file: string, sha256: string) => ({ file, sha256, bytes: files.get(file)! });
     await cache.store(name, [
       { file: 'manifest.json', bytes: files.get('manifest.json')! },
-      { file: 'mask.onnx', sha256: manifest.models.mask.sha256, bytes: files.get('mask.onnx')! },
+      entry('mask.onnx', manifest.models.mask.sha256),
+      entry('mask.weights', manifest.models.mask.weights!.sha256),
+      entry('image.onnx', manifest.models.image.sha256),
     ]);
     let m: typeof manifest | null = null;
     const source = cachedModelSource(cache, name, () => m);
     m = await readManifest(source);
     expect(m.name).toBe('tiny');
+    // the cache serves the weights file by its SHA-256
+    const mask = await readModelBytes(source, m, ['mask'] as const);
+    expect(mask.mask.weights?.data).toEqual(files.get('mask.weights'));
     const e = await failure(readModelBytes(source, m));
-    expect(e.message).toBe("image.onnx is no longer in the browser's cache: open the model's files again");
+    expect(e.message).toBe("image.weights is no longer in the browser's cache: open the model's files again");
   });
 });

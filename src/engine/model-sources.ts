@@ -3,14 +3,19 @@
 // and a cache in front of any source. Each is a ModelSource, so readManifest / readModelBytes
 // (engine/pair.ts) validate every one of them the same way.
 
-import { type Manifest, type ModelKey, STEP_GRAPH_ROLES } from '../core/manifest';
+import { listedFiles, type Manifest, MODEL_KEYS, type ModelKey } from '../core/manifest';
 import { type CacheEntry, cacheEntryUrl, type ModelCache } from '../core/model-cache';
 import type { ProgressTracker } from './load-progress';
 import type { ModelSource } from './pair';
 
-/** Every model file the manifest lists: both U-Nets, and the step graphs when present. */
+/** Every model the manifest lists: both U-Nets, and the step graphs when present. */
 export function listedModelKeys(manifest: Manifest): ModelKey[] {
-  return (['mask', 'image', ...STEP_GRAPH_ROLES] as const).filter((k) => manifest.models[k] !== undefined);
+  return MODEL_KEYS.filter((k) => manifest.models[k] !== undefined);
+}
+
+/** The manifest's entry for a file it lists (a graph or a weights file), for its SHA-256 and size. */
+function listedFile(manifest: Manifest | null, name: string) {
+  return manifest ? listedFiles(manifest).find((f) => f.file === name) : undefined;
 }
 
 function fileList(names: readonly string[]): string {
@@ -24,7 +29,9 @@ export function bytesSource(files: ReadonlyMap<string, Uint8Array>): ModelSource
     const bytes = files.get(name);
     if (bytes) return bytes;
     if (name === 'manifest.json')
-      throw new Error(`no manifest.json among the files you chose (${fileList(names)}): choose the model's manifest.json with its ONNX files, or its folder`);
+      throw new Error(
+        `no manifest.json among the files you chose (${fileList(names)}): choose the model's manifest.json with its ONNX and weights files, or its folder`,
+      );
     throw new Error(`${name} is missing: manifest.json names it, but it is not among the files you chose (${fileList(names)})`);
   };
   return {
@@ -40,12 +47,8 @@ export function bytesSource(files: ReadonlyMap<string, Uint8Array>): ModelSource
 
 /** A custom model stored in Cache Storage by an earlier load (reopened after a reload). */
 export function cachedModelSource(cache: ModelCache, cacheName: string, manifest: () => Manifest | null): ModelSource {
-  const sha = (name: string) => {
-    const m = manifest();
-    return m ? Object.values(m.models).find((spec) => spec?.file === name)?.sha256 : undefined;
-  };
   const get = async (name: string): Promise<Uint8Array> => {
-    const bytes = await cache.get(cacheName, name, name === 'manifest.json' ? undefined : sha(name));
+    const bytes = await cache.get(cacheName, name, name === 'manifest.json' ? undefined : listedFile(manifest(), name)?.sha256);
     if (!bytes) throw new Error(`${name} is no longer in the browser's cache${cache.note ? ` (${cache.note})` : ''}: open the model's files again`);
     return bytes;
   };
@@ -72,12 +75,12 @@ export interface CachingSource {
 }
 
 /**
- * Reads the manifest's model files from the cache first (keyed by their SHA-256), else from
- * `inner`, reporting progress of both to `tracker`. manifest.json always comes from `inner`: it
+ * Reads the manifest's model files (graphs and weights files) from the cache first (keyed by their
+ * SHA-256), else from `inner`, reporting progress of both to `tracker` (the manifest's sizes). manifest.json always comes from `inner`: it
  * holds the SHA-256s that make the cached files trustworthy.
  */
 export function cachingSource(inner: ModelSource, manifest: Manifest, cache: ModelCache, cacheName: string, tracker: ProgressTracker): CachingSource {
-  const specOf = (name: string) => Object.values(manifest.models).find((spec) => spec?.file === name);
+  const specOf = (name: string) => listedFile(manifest, name);
   const fetched: CacheEntry[] = [];
   let reads = 0;
   let hits = 0;
@@ -108,7 +111,7 @@ export function cachingSource(inner: ModelSource, manifest: Manifest, cache: Mod
     source,
     allFromCache: () => reads > 0 && hits === reads,
     commit: async () => {
-      const keep = Object.values(manifest.models).flatMap((spec) => (spec ? [cacheEntryUrl(spec.file, spec.sha256)] : []));
+      const keep = listedFiles(manifest).map((f) => cacheEntryUrl(f.file, f.sha256));
       return fetched.length === 0 ? hits > 0 : cache.store(cacheName, fetched, keep);
     },
   };

@@ -4,13 +4,15 @@ import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256Hex } from '../core/manifest';
+import { type ModelKey, sha256Hex } from '../core/manifest';
+import { canInline, selfContainedTiny, TINY_DIR } from '../testing/model-layouts';
 import { EngineError } from './errors';
-import { cpuOptions, loadPairFromDir } from './node';
+import { cpuOptions, fileSource, loadPairFromDir, ort } from './node';
+import { readManifest, readModelBytes } from './pair';
+import { openCheckedSession } from './unet';
 
-const modelDir = process.env.PIG_GOLDEN_MODEL ?? fileURLToPath(new URL('../../public/models/tiny/', import.meta.url));
+const modelDir = process.env.PIG_GOLDEN_MODEL ?? TINY_DIR;
 const present = existsSync(join(modelDir, 'manifest.json'));
 if (!present) console.warn(`SKIPPED engine tests on ORT-node: no model pair at ${modelDir}`);
 
@@ -69,6 +71,63 @@ describe.skipIf(!present)('engine on onnxruntime-node', () => {
     await pair.release();
     await one.release();
   });
+
+  it('a missing or damaged weights file is named', async () => {
+    const dir = await copy('weights');
+    const m = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+    if (!m.models.mask.weights) return; // PIG_GOLDEN_MODEL: a folder in the self-contained layout
+    const bytes = await readFile(join(dir, 'mask.weights'));
+    await rm(join(dir, 'mask.weights'));
+    expect((await loadError(dir)).message).toMatch(/^cannot read .*mask\.weights: ENOENT/);
+    bytes[bytes.length >> 1] ^= 0xff;
+    await writeFile(join(dir, 'mask.weights'), bytes);
+    expect((await loadError(dir)).message).toMatch(
+      /mask\.weights: mask\.weights \(weights of mask, maskStep\) has SHA-256 [0-9a-f]{64}, the manifest says [0-9a-f]{64}: the file is corrupt or from another export$/,
+    );
+  });
+
+  it.skipIf(!canInline || modelDir !== TINY_DIR)(
+    'the layout before shared weights (self-contained graphs, no weights files) opens, and every graph gives the same outputs bit for bit',
+    async () => {
+      const old = selfContainedTiny();
+      const oldManifest = await readManifest(fileSource(old));
+      expect(oldManifest.models.mask.weights).toBeUndefined();
+      const [a, b] = await Promise.all([loadPairFromDir(old, { intraOpNumThreads: 1 }), loadPairFromDir(modelDir, { intraOpNumThreads: 1 })]);
+      expect(b.manifest.models.mask.weights?.file).toBe('mask.weights');
+      const [H, W] = a.manifest.resolution;
+      const x = Float32Array.from({ length: 2 * H * W }, (_, i) => Math.sin(i * 0.37));
+      const bits = (f: Float32Array) => Buffer.from(f.buffer, f.byteOffset, f.byteLength).toString('base64');
+      for (const t of [3, 500, 1000]) {
+        expect(bits(await a.denoiser.predictMaskNoise(x, t))).toBe(bits(await b.denoiser.predictMaskNoise(x, t)));
+        expect(bits(await a.denoiser.predictImageNoise(x, t))).toBe(bits(await b.denoiser.predictImageNoise(x, t)));
+      }
+      await Promise.all([a.release(), b.release()]);
+      // the step graphs: the same outputs from the same feeds
+      const outputs = async (dir: string, role: ModelKey) => {
+        const source = fileSource(dir);
+        const manifest = await readManifest(source);
+        const spec = manifest.models[role]!;
+        const bytes = await readModelBytes(source, manifest, [role]);
+        const session = await openCheckedSession(ort, role, spec, bytes[role], cpuOptions({ intraOpNumThreads: 1 }));
+        const feeds = Object.fromEntries(
+          spec.inputs.map(({ name, shape }) => {
+            const n = shape.reduce((p, d) => p * d, 1);
+            const data = Float32Array.from({ length: n }, (_, i) =>
+              name === 't' ? 417 : name === 'clip' ? 1 : name === 'k' ? 0.2 + 0.15 * i : Math.cos(i * 0.11),
+            );
+            return [name, new ort.Tensor('float32', data, shape)];
+          }),
+        );
+        const out = await session.run(feeds);
+        const data = Object.fromEntries(
+          await Promise.all(Object.entries(out).map(async ([k, v]) => [k, Buffer.from(((await v.getData()) as Float32Array).buffer).toString('base64')])),
+        );
+        await session.release();
+        return data;
+      };
+      for (const role of ['maskStep', 'imageStep'] as const) expect(await outputs(old, role)).toEqual(await outputs(modelDir, role));
+    },
+  );
 
   it('a corrupt ONNX file is refused by its SHA-256, naming the file', async () => {
     const dir = await copy('corrupt');

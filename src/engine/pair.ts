@@ -9,13 +9,23 @@
 
 import { errorMessage } from '../core/errors';
 import type { StepExecutor, StepExecutorFactory } from '../core/executor';
-import { type Manifest, type ModelKey, type ModelRole, STEP_GRAPH_ROLES, type StepGraphRole, validateManifest, verifyModelBytes } from '../core/manifest';
-import { checkOnnxBytes } from '../core/onnx-header';
+import {
+  type Manifest,
+  type ModelKey,
+  type ModelRole,
+  STEP_GRAPH_ROLES,
+  type StepGraphRole,
+  validateManifest,
+  verifyModelBytes,
+  verifyWeightsBytes,
+  weightsUsers,
+} from '../core/manifest';
+import { checkExternalData, checkOnnxBytes } from '../core/onnx-header';
 import { cpuStepExecutors } from '../core/sampler-cpu';
 import { linearSchedule, type Schedule } from '../core/schedule';
 import { EngineError } from './errors';
 import { type StepRunner, StepSession, stepGraphExecutors, type TensorPlace } from './steps';
-import { type OrtModule, OrtPairDenoiser, RunQueue, type SessionOptions, UNetSession } from './unet';
+import { type ModelBytes, type OrtModule, OrtPairDenoiser, RunQueue, type SessionOptions, UNetSession } from './unet';
 
 /** Where a model folder's files come from. */
 export interface ModelSource {
@@ -88,33 +98,75 @@ export async function readManifest(source: ModelSource): Promise<Manifest> {
   }
 }
 
-/** Fetches the model files of `keys` (default: both U-Nets), verifies size and SHA-256 against the
- * manifest and that each is structurally an ONNX model. */
-export async function readModelBytes(source: ModelSource, manifest: Manifest): Promise<Record<ModelRole, Uint8Array>>;
-export async function readModelBytes<K extends ModelKey>(source: ModelSource, manifest: Manifest, keys: readonly K[]): Promise<Record<K, Uint8Array>>;
+/**
+ * Weights files being read (file name → verified bytes): pass one map to several readModelBytes
+ * calls and a U-Net's plain and step graphs share one read of their weights file.
+ */
+export type WeightsReads = Map<string, Promise<Uint8Array>>;
+
+async function readVerified(source: ModelSource, file: string, verify: (bytes: Uint8Array) => Promise<void> | void): Promise<Uint8Array> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await source.readBytes(file);
+  } catch (e) {
+    throw new EngineError('model', errorMessage(e), { cause: e });
+  }
+  try {
+    await verify(bytes);
+  } catch (e) {
+    throw new EngineError('model', `${source.describe(file)}: ${errorMessage(e)}`, { cause: e });
+  }
+  return bytes;
+}
+
+/**
+ * Fetches the model files of `keys` (default: both U-Nets) and the weights files they name (each
+ * once, `weights` shared across calls), verifies size and SHA-256 against the manifest, that each
+ * graph is structurally an ONNX model, and that it keeps tensors in no file but its weights file.
+ */
+export async function readModelBytes(source: ModelSource, manifest: Manifest): Promise<Record<ModelRole, ModelBytes>>;
+export async function readModelBytes<K extends ModelKey>(
+  source: ModelSource,
+  manifest: Manifest,
+  keys: readonly K[],
+  weights?: WeightsReads,
+): Promise<Record<K, ModelBytes>>;
 export async function readModelBytes(
   source: ModelSource,
   manifest: Manifest,
   keys: readonly ModelKey[] = ['mask', 'image'],
-): Promise<Partial<Record<ModelKey, Uint8Array>>> {
-  const read = async (role: ModelKey) => {
+  weights: WeightsReads = new Map(),
+): Promise<Partial<Record<ModelKey, ModelBytes>>> {
+  const readWeights = (file: string): Promise<Uint8Array> => {
+    let reading = weights.get(file);
+    if (!reading) {
+      const spec = Object.values(manifest.models).find((m) => m?.weights?.file === file)!.weights!;
+      // a failed read is not kept: the next caller tries again
+      reading = readVerified(source, file, (bytes) => verifyWeightsBytes(weightsUsers(manifest, file), spec, bytes)).catch((e: unknown) => {
+        weights.delete(file);
+        throw e;
+      });
+      weights.set(file, reading);
+    }
+    return reading;
+  };
+  const read = async (role: ModelKey): Promise<ModelBytes> => {
     const spec = manifest.models[role];
     if (!spec) throw new EngineError('model', `${source.describe('manifest.json')} lists no models.${role}`);
-    let bytes: Uint8Array;
-    try {
-      bytes = await source.readBytes(spec.file);
-    } catch (e) {
-      throw new EngineError('model', errorMessage(e), { cause: e });
-    }
-    try {
+    const label = `${spec.file} (${role} model)`;
+    // the weights file is fetched beside the graph, not after it
+    const data = spec.weights ? readWeights(spec.weights.file) : null;
+    data?.catch(() => undefined); // awaited below; a graph that fails first is the error reported
+    const graph = await readVerified(source, spec.file, async (bytes) => {
       await verifyModelBytes(role, spec, bytes);
       // After the SHA-256 check: a file that matches a manifest written for it is the exported
       // model, so this only speaks when the manifest itself describes a damaged file.
-      checkOnnxBytes(`${spec.file} (${role} model)`, bytes);
-    } catch (e) {
-      throw new EngineError('model', `${source.describe(spec.file)}: ${errorMessage(e)}`, { cause: e });
-    }
-    return bytes;
+      checkOnnxBytes(label, bytes);
+      // ONNX Runtime reads external data only from what it is given, but in Node it looks for a
+      // location it is not given on the disk: the graph may name no file but its manifest's.
+      checkExternalData(label, bytes, spec.weights?.file);
+    });
+    return spec.weights && data ? { graph, weights: { file: spec.weights.file, data: await data } } : { graph };
   };
   const all = await Promise.all(keys.map(read));
   return Object.fromEntries(keys.map((k, i) => [k, all[i]]));
@@ -128,7 +180,7 @@ export async function readModelBytes(
 export async function createPair(
   ort: OrtModule,
   manifest: Manifest,
-  bytes: Record<ModelRole, Uint8Array>,
+  bytes: Record<ModelRole, ModelBytes>,
   options: SessionOptions,
   { warmUp = true }: { warmUp?: boolean } = {},
 ): Promise<LoadedPair> {
@@ -208,7 +260,7 @@ export function openedOnDemand(open: () => Promise<OpenedPair>): { executors: St
 export async function createStepPair(
   ort: OrtModule,
   manifest: Manifest,
-  bytes: Record<StepGraphRole, Uint8Array>,
+  bytes: Record<StepGraphRole, ModelBytes>,
   options: SessionOptions,
   place: () => TensorPlace | Promise<TensorPlace>,
   {

@@ -210,7 +210,13 @@ describe.skipIf(!hasGraphs)('loading the step graphs', () => {
     const dir = join(work, 'swapped');
     await cp(modelDir, dir, { recursive: true });
     const m = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
-    m.models.maskStep = { ...m.models.maskStep, file: m.models.imageStep.file, sha256: m.models.imageStep.sha256, bytes: m.models.imageStep.bytes };
+    m.models.maskStep = {
+      ...m.models.maskStep,
+      file: m.models.imageStep.file,
+      sha256: m.models.imageStep.sha256,
+      bytes: m.models.imageStep.bytes,
+      weights: m.models.imageStep.weights,
+    };
     await writeFile(join(dir, 'manifest.json'), JSON.stringify(m));
     const e = await loadStepPairFromDir(dir, { warmUp: false }).then(
       async (p) => {

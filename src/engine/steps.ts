@@ -21,7 +21,7 @@ import { errorMessage } from '../core/errors';
 import type { EstimateName, Estimates, StepCall, StepExecutor, StepExecutorFactory } from '../core/executor';
 import { type ModelFileSpec, STEP_GRAPH_BINARIZE, STEP_GRAPH_CLIP_INPUT, STEP_GRAPH_IO, type StepGraphRole, stepGraphShape, takesClip } from '../core/manifest';
 import { EngineError } from './errors';
-import { type OrtModule, openCheckedSession, type RunQueue, type SessionOptions } from './unet';
+import { type ModelBytes, type OrtModule, openCheckedSession, type RunQueue, type SessionOptions } from './unet';
 
 type Tensor = Ort.Tensor;
 
@@ -68,7 +68,7 @@ export class StepSession {
     ort: OrtModule,
     role: StepGraphRole,
     spec: ModelFileSpec,
-    bytes: Uint8Array,
+    bytes: ModelBytes,
     options: SessionOptions,
     queue: RunQueue,
   ): Promise<StepSession> {

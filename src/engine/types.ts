@@ -18,6 +18,8 @@ export interface LoadRequest {
   cachedModelId?: string;
   /** Force a backend (tests and benchmarks); default: WebGPU when an adapter exists, else WASM. */
   backend?: Backend;
+  /** WASM threads (benchmarks); default: wasmThreadCount's rule. ORT makes its thread pool once per worker, so only the first WASM load's counts. */
+  threads?: number;
 }
 
 /** Where a loaded model came from, and the cache's part in it (for the model panel). */

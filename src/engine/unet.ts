@@ -21,15 +21,26 @@ export type SessionOptions = Ort.InferenceSession.SessionOptions;
 type Session = Ort.InferenceSession;
 
 /**
+ * One model's verified files (engine/pair.ts readModelBytes): its graph, and the weights file the
+ * graph keeps its large tensors in (ONNX external data, contracts.md §2) where the manifest names
+ * one; `file` is the location the graph names.
+ */
+export interface ModelBytes {
+  graph: Uint8Array;
+  weights?: { file: string; data: Uint8Array };
+}
+
+/**
  * An ORT session over one model file of the manifest (a U-Net or a step graph), its inputs and
  * outputs checked against the manifest's: EngineError('model') when they differ (the session is
  * released). A session ORT cannot create is a plain Error naming the file, so the caller may retry
- * on another backend.
+ * on another backend. A weights file goes to ORT as the graph's `externalData` (bytes, never a path).
  */
-export async function openCheckedSession(ort: OrtModule, role: ModelKey, spec: ModelFileSpec, bytes: Uint8Array, options: SessionOptions): Promise<Session> {
+export async function openCheckedSession(ort: OrtModule, role: ModelKey, spec: ModelFileSpec, bytes: ModelBytes, options: SessionOptions): Promise<Session> {
   let session: Session;
   try {
-    session = await ort.InferenceSession.create(bytes, options);
+    const external = bytes.weights ? { externalData: [{ path: bytes.weights.file, data: bytes.weights.data }] } : {};
+    session = await ort.InferenceSession.create(bytes.graph, { ...options, ...external });
   } catch (e) {
     throw new Error(`${spec.file} (${role} model): ${errorMessage(e)}`, { cause: e });
   }
@@ -72,7 +83,7 @@ export class UNetSession {
     ort: OrtModule,
     role: ModelRole,
     spec: ModelFileSpec,
-    bytes: Uint8Array,
+    bytes: ModelBytes,
     [height, width]: [number, number],
     options: SessionOptions,
     queue: RunQueue,

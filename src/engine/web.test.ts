@@ -24,10 +24,12 @@ describe('ORT builds per backend', () => {
     await session.release();
   });
 
-  it('threads: every core when cross-origin isolated (SharedArrayBuffer), else one', () => {
-    expect(wasmThreadCount({ crossOriginIsolated: true, navigator: { hardwareConcurrency: 8 } })).toBe(8);
+  it('threads: half the logical cores, 1 to 4, when cross-origin isolated (SharedArrayBuffer), else one; a requested count wins', () => {
+    const isolated = (hardwareConcurrency?: number) => ({ crossOriginIsolated: true, navigator: { hardwareConcurrency } });
+    expect([1, 2, 3, 4, 8, 16, undefined].map((n) => wasmThreadCount(isolated(n)))).toEqual([1, 1, 1, 2, 4, 4, 1]);
     expect(wasmThreadCount({ crossOriginIsolated: false, navigator: { hardwareConcurrency: 8 } })).toBe(1);
-    expect(wasmThreadCount({ crossOriginIsolated: true, navigator: {} })).toBe(1);
+    expect(wasmThreadCount(isolated(2), 2)).toBe(2);
+    expect(wasmThreadCount({ crossOriginIsolated: false, navigator: { hardwareConcurrency: 8 } }, 4)).toBe(1);
   });
 });
 

@@ -19,12 +19,12 @@ import cpuBinaryUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import { type ModelDocument, readDocuments } from '../core/dataset/about';
 import { errorMessage } from '../core/errors';
 import type { LoadProgress } from '../core/load-progress';
-import { type Manifest, sha256Hex, stepGraphs } from '../core/manifest';
+import { listedFiles, type Manifest, sha256Hex, stepGraphs } from '../core/manifest';
 import { browserCacheStorage, type CacheStorageLike, customModelId, ModelCache, modelCacheName } from '../core/model-cache';
 import { EngineError } from './errors';
 import { ProgressTracker, readBodyWithProgress } from './load-progress';
 import { bytesSource, cachedModelSource, cachingSource, listedModelKeys } from './model-sources';
-import { createPair, createStepPair, type ModelSource, type OpenedPair, readManifest, readModelBytes } from './pair';
+import { createPair, createStepPair, type ModelSource, type OpenedPair, readManifest, readModelBytes, type WeightsReads } from './pair';
 import { graphsMatchBinarize } from './steps';
 import type { Backend, LoadRequest, ModelSourceInfo } from './types';
 import type { OrtModule } from './unet';
@@ -40,11 +40,13 @@ export const ORT_BUILDS: Record<Backend, { load: () => Promise<OrtWebModule>; gl
 
 const loaded = new Map<Backend, Promise<OrtWebModule>>();
 
+/** LoadRequest.threads of the first load that asked (ORT makes its WASM thread pool once per worker). */
+let requestedThreads: number | undefined;
+
 /**
  * The ORT build of a backend, loaded and configured once: the WASM files from our own origin (never
- * a CDN); threads = hardwareConcurrency when cross-origin isolated (SharedArrayBuffer needs
- * COOP/COEP, see vite.config.ts), else 1. SIMD is always on in ORT ≥ 1.19's WASM builds (no flag
- * to set). We already run inside a worker, so ORT's own proxy worker stays off.
+ * a CDN); threads by wasmThreadCount (or LoadRequest.threads). SIMD is always on in ORT ≥ 1.19's
+ * WASM builds (no flag to set). We already run inside a worker, so ORT's own proxy worker stays off.
  */
 function ortFor(backend: Backend): Promise<OrtWebModule> {
   let p = loaded.get(backend);
@@ -52,7 +54,7 @@ function ortFor(backend: Backend): Promise<OrtWebModule> {
     const build = ORT_BUILDS[backend];
     p = build.load().then((ort) => {
       ort.env.wasm.wasmPaths = { mjs: new URL(build.glue, self.location.href).href, wasm: new URL(build.binary, self.location.href).href };
-      ort.env.wasm.numThreads = wasmThreadCount();
+      ort.env.wasm.numThreads = wasmThreadCount(self, requestedThreads);
       ort.env.wasm.proxy = false;
       ort.env.logLevel = 'warning';
       return ort;
@@ -62,9 +64,17 @@ function ortFor(backend: Backend): Promise<OrtWebModule> {
   return p;
 }
 
-/** hardwareConcurrency when cross-origin isolated (WASM threads need SharedArrayBuffer), else 1. */
-export function wasmThreadCount(scope: { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number } } = self): number {
-  return scope.crossOriginIsolated === true ? Math.max(1, scope.navigator?.hardwareConcurrency || 1) : 1;
+/**
+ * WASM threads: `requested` (LoadRequest.threads), else half the logical cores, at most 4 (ORT's own
+ * default for the web), and 1 unless cross-origin isolated (threads need SharedArrayBuffer). Half,
+ * because the page's main thread draws every step's previews and the browser and other tabs share
+ * the cores: measured on a 2-core VM (BENCHMARKS.md), two threads were 1.3–1.5× faster than one on
+ * an idle machine but 1.4–3× slower with one other busy process, since ORT's threads spin-wait for
+ * each other; one thread on two cores is never slower than one.
+ */
+export function wasmThreadCount(scope: { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number } } = self, requested?: number): number {
+  if (scope.crossOriginIsolated !== true) return 1;
+  return requested ?? Math.min(4, Math.max(1, Math.floor((scope.navigator?.hardwareConcurrency || 1) / 2)));
 }
 
 interface GpuLike {
@@ -204,22 +214,24 @@ export async function loadWebModel(
   listing: FolderListing = () => null,
   signal?: AbortSignal,
 ): Promise<WebModel> {
+  requestedThreads ??= request.threads;
   const cache = new ModelCache(storage);
   if (request.files) {
     const files = new Map(Object.entries(request.files).map(([name, buffer]) => [name, new Uint8Array(buffer)] as const));
     const source = bytesSource(files);
     const manifest = await readManifest(source);
-    // Every file the manifest lists is checked now (presence, size, SHA-256, ONNX structure),
-    // whichever of them this backend runs, so a bad step graph is named at once, not on a GPU later.
-    const keys = listedModelKeys(manifest);
-    const checked = await readModelBytes(source, manifest, keys);
+    // Every file the manifest lists is checked now (presence, size, SHA-256, ONNX structure, the
+    // weights files), whichever of them this backend runs, so a bad step graph is named at once,
+    // not on a GPU later.
+    await readModelBytes(source, manifest, listedModelKeys(manifest));
     const manifestBytes = files.get('manifest.json')!;
     const id = customModelId(manifest.name, await sha256Hex(manifestBytes));
     const pair = await openPair(source, manifest, request.backend, 'the files you chose');
     const documents = await readDocuments(manifest.card, async (file) => files.get(file) ?? null);
     const cached = await cache.store(modelCacheName('custom', id), [
       { file: 'manifest.json', bytes: manifestBytes },
-      ...keys.map((k) => ({ file: manifest.models[k]!.file, sha256: manifest.models[k]!.sha256, bytes: checked[k] })),
+      // every graph and weights file, verified above
+      ...listedFiles(manifest).map((f) => ({ file: f.file, sha256: f.sha256, bytes: files.get(f.file)! })),
       // stored under their file names (no SHA-256: the manifest lists none), read back on reopening
       ...documents.map((d) => ({ file: d.file, bytes: d.bytes })),
     ]);
@@ -268,13 +280,17 @@ export async function loadWebModel(
 async function openPair(source: ModelSource, manifest: Manifest, preferred: Backend | undefined, where: string): Promise<WebPair> {
   const choice = await chooseBackend(preferred);
   let note: string | null = null;
+  // each weights file read once while the sessions open, whichever graphs of it open (the step
+  // graphs, then the plain U-Nets where those fail); not kept after (the plain U-Nets that open on
+  // demand for a clip read it again, from the cache)
+  const weights: WeightsReads = new Map();
   const ort = choice.backend === 'webgpu' ? await ortFor('webgpu') : null;
   // after a lost GPU device: the same files on WASM, the note saying why
   const reopen = (): Promise<WebPair> => openPair(source, manifest, undefined, where);
   if (ort && stepGraphs(manifest)) {
     if (!graphsMatchBinarize(manifest.sampler.binarize)) note = 'step graphs skipped: the manifest’s B(·) differs from theirs';
     else {
-      const stepBytes = await readModelBytes(source, manifest, ['maskStep', 'imageStep'] as const);
+      const stepBytes = await readModelBytes(source, manifest, ['maskStep', 'imageStep'] as const, weights);
       try {
         // the plain U-Nets on WebGPU, read and opened only for a clip the graphs cannot do
         const plain = async () => createPair(ort as OrtModule, manifest, await readModelBytes(source, manifest), sessionOptions('webgpu'));
@@ -288,7 +304,7 @@ async function openPair(source: ModelSource, manifest: Manifest, preferred: Back
       }
     }
   }
-  const bytes = await readModelBytes(source, manifest);
+  const bytes = await readModelBytes(source, manifest, ['mask', 'image'] as const, weights);
   if (ort) {
     try {
       const pair = await createPair(ort as OrtModule, manifest, bytes, sessionOptions('webgpu'));
@@ -302,8 +318,10 @@ async function openPair(source: ModelSource, manifest: Manifest, preferred: Back
     }
   }
   try {
-    const pair = await createPair((await ortFor('wasm')) as OrtModule, manifest, bytes, sessionOptions('wasm'));
-    console.info(`[engine] ${manifest.name}: WASM, plain U-Nets with core's DDIM and B(·)${choice.note ? ` (${choice.note})` : ''}`);
+    const wasm = await ortFor('wasm');
+    const pair = await createPair(wasm as OrtModule, manifest, bytes, sessionOptions('wasm'));
+    const threads = `${wasm.env.wasm.numThreads} thread${wasm.env.wasm.numThreads === 1 ? '' : 's'}`;
+    console.info(`[engine] ${manifest.name}: WASM, ${threads}, plain U-Nets with core's DDIM and B(·)${choice.note ? ` (${choice.note})` : ''}`);
     return { ...pair, backend: 'wasm', backendNote: choice.note };
   } catch (e) {
     if (e instanceof EngineError) throw e;

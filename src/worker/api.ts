@@ -93,6 +93,8 @@ export interface GenerateResult {
   backend: Backend;
   totalMs: number;
   msPerStep: number;
+  /** Where totalMs went (core/step-timing.ts): the model calls, reading estimates back, handing frames to the UI, the rest of the loop. */
+  phases: RunPhases;
 }
 
 export { MAX_BATCH_SIZE } from '../core/limits';
@@ -108,6 +110,13 @@ export interface BatchRequest {
   steps: number;
   eta?: number;
   clip?: ClipMode;
+}
+
+export interface RunPhases {
+  modelMs: number;
+  readMs: number;
+  framesMs: number;
+  otherMs: number;
 }
 
 /** A finished pair of a batch: its final result, and its place in the batch. */

@@ -102,6 +102,16 @@ describe('Studio (worker logic)', () => {
     expect(r.msPerStep).toBeCloseTo(r.totalMs / 4, 6);
   });
 
+  it('a result says where its time went: the model calls (8 of at least 20 ms here) and the rest, summing to the total', async () => {
+    const { studio } = studioWith(slowDenoiser(20));
+    await studio.load({ modelUrl: '/m/' });
+    const r = await studio.generate({ seed: 3, steps: 4 }, () => undefined);
+    const { modelMs, readMs, framesMs, otherMs } = r.phases;
+    expect(modelMs).toBeGreaterThanOrEqual(8 * 19); // timers may fire up to a millisecond early
+    expect(Math.min(readMs, framesMs, otherMs)).toBeGreaterThanOrEqual(0);
+    expect(modelMs + readMs + framesMs + otherMs).toBeCloseTo(r.totalMs, 6);
+  });
+
   it('clip: the request’s, else the manifest’s (none when it has none); recorded with each pair; a bad one refused', async () => {
     const { studio } = studioWith(slowDenoiser());
     await studio.load({ modelUrl: '/m/' });

@@ -10,6 +10,7 @@ import { NonFiniteError } from '../core/finite';
 import { type Manifest, samplerClip } from '../core/manifest';
 import { CancelledError, type SamplerMode, type SamplerResult, type SamplerStep, type StepExecutorFactory, sampleSteps } from '../core/sampler';
 import type { Schedule } from '../core/schedule';
+import { timedExecutors } from '../core/step-timing';
 import { EngineError } from '../engine/errors';
 import {
   type Backend,
@@ -321,9 +322,11 @@ export class Studio implements StudioWorkerApi {
     const { manifest, schedule } = model;
     const [height, width] = manifest.resolution;
     const started = performance.now();
+    const timings = { modelMs: 0, readMs: 0 };
+    let framesMs = 0;
     // Only x̂₀ and ŷ₀ are previews; without previews nothing but the final pair is read back.
     const it = sampleSteps({
-      executor: model.executors,
+      executor: timedExecutors(model.executors, timings),
       schedule,
       height,
       width,
@@ -364,10 +367,13 @@ export class Studio implements StudioWorkerApi {
             backend: model.backend,
             totalMs,
             msPerStep: totalMs / done,
+            phases: { ...timings, framesMs, otherMs: Math.max(0, totalMs - timings.modelMs - timings.readMs - framesMs) },
           };
         }
+        const handing = performance.now();
         onStep(r.value);
         await yieldToEventLoop();
+        framesMs += performance.now() - handing;
       }
     } finally {
       // ends the loop if it is still suspended, so the executor releases its tensors (after a lost

@@ -229,6 +229,40 @@ def _metric_rows(metrics: dict) -> list[str]:
     return rows
 
 
+FILE_TABLE_HEAD = ["| file | bytes | what |", "|---|---|---|"]
+
+
+def file_table(manifest: dict) -> list[str]:
+    """The model card's table of the folder's model files: each graph, then each weights file once
+    (the graphs that keep their large tensors in it named)."""
+    models = manifest["models"]
+    rows = [f"| `{e['file']}` | {e.get('bytes', '–')} | {e.get('role', key)} |" for key, e in models.items()]
+    users: dict[str, list[str]] = {}
+    for e in models.values():
+        if "weights" in e:
+            users.setdefault(e["weights"]["file"], []).append(e["file"])
+    for e in models.values():
+        w = e.get("weights")
+        if w and w["file"] in users:
+            graphs = users.pop(w["file"])
+            rows.append(
+                f"| `{w['file']}` | {w['bytes']} | the weights of {' and '.join(f'`{g}`' for g in graphs)} (ONNX external data) |"
+            )
+    return FILE_TABLE_HEAD + rows
+
+
+def replace_file_table(readme: str, manifest: dict) -> str:
+    """`readme` (a model card) with its file table rewritten for `manifest`; unchanged without one."""
+    lines = readme.split("\n")
+    if FILE_TABLE_HEAD[0] not in lines:
+        return readme
+    start = lines.index(FILE_TABLE_HEAD[0])
+    end = start
+    while end < len(lines) and lines[end].startswith("|"):
+        end += 1
+    return "\n".join(lines[:start] + file_table(manifest) + lines[end:])
+
+
 def model_card(
     manifest: dict,
     data_card: dict | None = None,
@@ -282,10 +316,8 @@ def model_card(
         f"Sampler defaults (`manifest.json`): {sampler['steps']} DDIM steps, η = {sampler['eta']}, clip "
         f"`{sampler.get('clip', 'none')}`; a linear β schedule over T = {manifest['schedule']['T']}.",
         "",
-        "| file | bytes | what |",
-        "|---|---|---|",
     ]
-    out += [f"| `{e['file']}` | {e.get('bytes', '–')} | {e.get('role', key)} |" for key, e in manifest["models"].items()]
+    out += file_table(manifest)
     out += [
         "",
         "Run it in the studio (`?model=" + folder + "`), with the CLI (`npm run generate -- --model "

@@ -3,9 +3,12 @@
     python3 -m pigkit.export --run runs/NAME --out public/models/NAME --name NAME --steps 50 \
         --data-card datasets/busbra.json [--card card.json]
 
-Each U-Net is exported with inputs x [1, 2, H, W], t [1] and output eps [1, 1, H, W], then run on
-random inputs in PyTorch and in ONNX Runtime (the Python package where installed, otherwise
-onnxruntime-node from the repository's node_modules) and the max abs error is reported.
+Each U-Net is exported with inputs x [1, 2, H, W], t [1] and output eps [1, 1, H, W], and with its
+step graph (stepgraph.py), then run on random inputs in PyTorch and in ONNX Runtime (the Python
+package where installed, otherwise onnxruntime-node from the repository's node_modules) and the max
+abs error is reported. Last, the two graphs of each U-Net are made to share one weights file
+(mask.weights, image.weights: ONNX external data, pigkit.share_weights), so the folder holds each
+weight once.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from .checkpoint import CheckpointError, atomic_save, load_model_checkpoint, rea
 from .manifest import sha256_of
 from .runtime import run_once
 from .schedule import CLIP_MODES, COEFFICIENT_ORDER, Schedule
+from .share_weights import share_weights
 from .stepgraph import STEP_GRAPHS, step_shapes
 
 OPSET = 17
@@ -190,8 +194,9 @@ def export_pair(
     clip: str = "none",
     data_card: dict | None = None,
 ) -> dict:
-    """Both U-Nets (plain contract) and both step graphs, each checked against PyTorch; the manifest,
-    and the model card README.md (pigkit.card) with the training data's from `data_card`."""
+    """Both U-Nets (plain contract) and both step graphs, each checked against PyTorch, the two graphs
+    of each U-Net sharing one weights file; the manifest, and the model card README.md (pigkit.card)
+    with the training data's from `data_card`."""
     out.mkdir(parents=True, exist_ok=True)
     entries, errors, facts, models = {}, {}, {}, {}
     for role in ("mask", "image"):
@@ -221,6 +226,12 @@ def export_pair(
             f"{key}: {path} ({path.stat().st_size / 1e6:.2f} MB), vs PyTorch: "
             + ", ".join(f"{k} {v:.2e}" for k, v in errors[key].items()),
             file=sys.stderr,
+        )
+    entries = share_weights(out, entries)  # one weights file per U-Net, each graph checked to be the one run above
+    for entry in entries.values():
+        w = entry["weights"]
+        print(
+            f"{entry['file']}: {entry['bytes'] / 1e6:.2f} MB + {w['file']} ({w['bytes'] / 1e6:.2f} MB, shared)", file=sys.stderr
         )
     cfg = facts["mask"]["config"]
     has_license = write_data_license(out, data_card, data_license)

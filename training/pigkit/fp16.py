@@ -32,7 +32,10 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper, shape_inference
 
+from .export import _random_feeds
 from .manifest import sha256_of
+from .runtime import run_once
+from .schedule import Schedule
 
 FLOAT, HALF = TensorProto.FLOAT, TensorProto.FLOAT16
 # the step graphs' inputs whose consumers (the DDIM update, B(·), clip) stay float32
@@ -205,7 +208,10 @@ def convert_folder(model_dir: Path, out: Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     for key, entry in manifest["models"].items():
         path = out / entry["file"]
+        # onnx.load reads a shared weights file (external data) into the graph: the float16 graphs are
+        # written self-contained, so their manifest entries name no weights file
         onnx.save(convert(onnx.load(str(model_dir / entry["file"]))), str(path))
+        entry.pop("weights", None)
         entry["sha256"], entry["bytes"] = sha256_of(path), path.stat().st_size
         print(f"{key}: {path} ({entry['bytes'] / 1e6:.2f} MB, float16)", file=sys.stderr)
     manifest["name"] = f"{manifest['name']}-fp16"
@@ -224,10 +230,6 @@ def max_abs_error(fp32: Path, fp16: Path, trials: int = 2, seed: int = 0) -> dic
     """Max |Δ| per output between a graph and its conversion on ONNX Runtime's CPU provider, on
     random inputs (t a random step, k that step's coefficients), as pigkit.export checks an export."""
     import torch  # noqa: PLC0415 (the export's random feeds; only here)
-
-    from .export import _random_feeds  # noqa: PLC0415
-    from .runtime import run_once  # noqa: PLC0415
-    from .schedule import Schedule  # noqa: PLC0415
 
     g = onnx.load(str(fp32)).graph
     names = [i.name for i in g.input]

@@ -1,5 +1,6 @@
 """Read a U-Net's weights back out of an exported ONNX file (the plain `x, t → eps` contract), so a
-shipped model pair can be fine-tuned or trained further (`pigkit.train --init-from`).
+shipped model pair can be fine-tuned or trained further (`pigkit.train --init-from`). A graph whose
+weights are in a shared weights file (ONNX external data, pigkit.share_weights) is read with them.
 
 Most initializers keep their state_dict names. Constant folding renames the rest (the GroupNorm
 scales and shifts, reshaped for the decomposed norm, become `onnx::Mul_…`/`onnx::Add_…`), and those
@@ -18,11 +19,12 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import onnx
 import torch
 from onnx import numpy_helper
 
 from .export import export_unet
+from .manifest import ManifestError, model_file
+from .share_weights import load_inline
 from .unet import build_unet
 
 SENTINEL = 10_000  # exact in float32 for any index below 2**24 - SENTINEL
@@ -33,7 +35,7 @@ class OnnxImportError(ValueError):
 
 
 def _initializers(path: Path) -> list[tuple[str, np.ndarray]]:
-    model = onnx.load(str(path))
+    model = load_inline(path)  # weights in a shared weights file (ONNX external data) read from beside it
     return [(i.name, numpy_helper.to_array(i)) for i in model.graph.initializer]
 
 
@@ -44,6 +46,8 @@ def unet_state_from_onnx(path: Path, preset: str, resolution: int, **overrides) 
         raise OnnxImportError(f"{path}: file not found")
     try:
         source = _initializers(path)
+    except ManifestError as e:  # external data outside the file's folder
+        raise OnnxImportError(str(e)) from e
     except Exception as e:  # onnx raises DecodeError and friends for a file that is not ONNX
         raise OnnxImportError(f"{path}: not a readable ONNX file ({e})") from e
 
@@ -117,11 +121,16 @@ def init_from_bundle(folder: Path, role: str, preset: str, resolution: int, **ov
     entry = manifest.get("models", {}).get(role)
     if entry is None:
         raise OnnxImportError(f"{manifest_path}: no models.{role} entry")
-    state = unet_state_from_onnx(folder / entry["file"], preset, resolution, **overrides)
+    try:  # the graph (and its weights file, where it has one) are the manifest's
+        path = model_file(folder, manifest, role)
+    except ManifestError as e:
+        raise OnnxImportError(str(e)) from e
+    state = unet_state_from_onnx(path, preset, resolution, **overrides)
     facts = {
         "model": manifest.get("name"),
         "file": entry["file"],
         "sha256": entry.get("sha256"),
+        **({"weights": {k: entry["weights"][k] for k in ("file", "sha256")}} if "weights" in entry else {}),
         "iters": card.get("stepsTrained", {}).get(role, 0),
         "images_seen": card.get("imagesSeen", {}).get(role, 0),
         "wall_seconds": card.get("wallTimeSeconds", {}).get(role, 0.0),

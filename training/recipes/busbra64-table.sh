@@ -9,7 +9,9 @@
 # Run it again whenever public/models/busbra64 changes.
 # ROWS: SET:MULTIPLE[:USE] after `real` (pigkit.downstream --rows); COUNT pairs are generated, enough
 # for the largest multiple (1,127 real training pairs × MULTIPLE). SEG_ITERS: the `real` row's
-# iterations; every row sees each real pair as often (--budget passes).
+# iterations; every row sees each real pair as often (--budget passes). DOWNSTREAM: the segmenters'
+# folder (default TABLE/downstream); another one keeps a second budget beside the first, e.g. budget
+# (b), trained longer: SEG_ITERS=2000 ROWS=pig:1:pretrain DOWNSTREAM=TABLE/downstream-2000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -19,7 +21,9 @@ TABLE=$(realpath -m "${TABLE:-../runs/table64}")
 ROWS=${ROWS:-pig:1,pig:1:filtered,pig:1:pretrain}
 COUNT=${COUNT:-1127}
 GEN_JOBS=${GEN_JOBS:-${JOBS:-1}}
-id=$("$PYTHON" -c 'import json, sys; m = json.load(open(sys.argv[1])); print("-".join(m["models"][k]["sha256"][:8] for k in ("mask", "image")))' "$MODEL/manifest.json")
+# the weights files' sha256 where the manifest names them (the graphs' own change with the layout),
+# else the self-contained graphs'
+id=$("$PYTHON" -c 'import json, sys; m = json.load(open(sys.argv[1])); print("-".join(m["models"][k].get("weights", m["models"][k])["sha256"][:8] for k in ("mask", "image")))' "$MODEL/manifest.json")
 PAIRS=$TABLE/pairs-$id
 mkdir -p "$PAIRS"
 for i in $(seq 0 $((GEN_JOBS - 1))); do
@@ -27,6 +31,6 @@ for i in $(seq 0 $((GEN_JOBS - 1))); do
       --out "$PAIRS" > "$TABLE/generate-$id-$i.log" ) &
 done
 wait
-"$PYTHON" -m pigkit.downstream --data "$DATA" --pairs "$PAIRS" --resolution 64 --out "$TABLE/downstream" --rows "$ROWS" \
+"$PYTHON" -m pigkit.downstream --data "$DATA" --pairs "$PAIRS" --resolution 64 --out "${DOWNSTREAM:-$TABLE/downstream}" --rows "$ROWS" \
   --seeds "${SEEDS:-0,1,2}" --seg-iters "${SEG_ITERS:-1000}" --eval-every "${EVAL_EVERY:-125}" --budget passes --segmenter unet \
   --jobs "${JOBS:-1}" --threads 1

@@ -75,6 +75,24 @@ def test_export_parity_and_manifest(tmp_path):
         errors = manifest["card"]["exportMaxAbsError"][key]
         assert all(v < 1e-4 for name, v in errors.items() if name != "c")
         assert errors.get("c", 0) < 0.01  # B(·) may flip a pixel sitting on the threshold, no more
+    # each U-Net's two graphs share one weights file (pigkit.share_weights; tests/test_share_weights.py)
+    for plain, step in (("mask", "maskStep"), ("image", "imageStep")):
+        weights = manifest["models"][plain]["weights"]
+        assert manifest["models"][step]["weights"] == weights and weights["file"] == f"{plain}.weights"
+        data = (out / weights["file"]).read_bytes()
+        assert weights["sha256"] == hashlib.sha256(data).hexdigest() and weights["bytes"] == len(data)
+        assert manifest["models"][plain]["bytes"] < len(data) / 2  # the graph keeps only small tensors
+    assert sorted(p.name for p in out.iterdir()) == [
+        "DATA-LICENSE.txt",
+        "README.md",
+        "image.onnx",
+        "image.weights",
+        "image_step.onnx",
+        "manifest.json",
+        "mask.onnx",
+        "mask.weights",
+        "mask_step.onnx",
+    ]
     assert manifest["models"]["maskStep"]["inputs"][3] == {"name": "k", "shape": [5]}
     assert [o["name"] for o in manifest["models"]["maskStep"]["outputs"]] == ["x_prev", "x0", "c"]
     assert manifest["card"]["stepsTrained"] == {"mask": 3, "image": 3} and manifest["card"]["metrics"] == {"note": 1}

@@ -8,6 +8,7 @@ import pytest
 from test_export import needs_ort
 
 from pigkit.golden import make_golden
+from pigkit.manifest import model_file, model_files
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS = sorted((REPO / "public" / "models").glob("*/manifest.json"))
@@ -20,9 +21,12 @@ def test_manifest_matches_its_files(manifest_path):
     m = json.loads(manifest_path.read_text())
     assert m["format"] == 1 and m["schedule"] == {"kind": "linear", "betaStart": 1e-4, "betaEnd": 0.02, "T": 1024}
     h, w = m["resolution"]
-    for e in m["models"].values():
+    for e in model_files(m):  # the graphs and their weights files
         data = (manifest_path.parent / e["file"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == e["sha256"], f"{e['file']} does not match its sha256"
+        assert len(data) == e["bytes"], f"{e['file']} does not have its bytes"
+    for role in m["models"]:
+        model_file(manifest_path.parent, m, role)  # external data only in the weights file the manifest names
     for role in ("mask", "image"):
         assert m["models"][role]["inputs"] == [{"name": "x", "shape": [1, 2, h, w]}, {"name": "t", "shape": [1]}]
     for field in ("data", "license", "citation", "stepsTrained", "exportMaxAbsError"):

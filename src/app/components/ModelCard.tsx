@@ -241,7 +241,7 @@ export function ModelCard() {
           className="ghost"
           disabled={busy}
           onClick={() => filesInput.current?.click()}
-          title="The model's manifest.json and its ONNX files; or drop them on the page"
+          title="The model's manifest.json with its ONNX and weights files; or drop them on the page"
         >
           Open model…
         </button>
@@ -252,7 +252,7 @@ export function ModelCard() {
           ref={filesInput}
           type="file"
           multiple
-          accept=".json,.onnx,application/json"
+          accept=".json,.onnx,.weights,application/json"
           hidden
           aria-label="Model files"
           onChange={(e) => onPicked(e.currentTarget)}
@@ -277,7 +277,7 @@ export function ModelCard() {
       </div>
       {dragging ? (
         <div className="drop-hint" aria-hidden="true">
-          Drop the model's manifest.json and ONNX files (or its folder) to open it
+          Drop the model's manifest.json with its ONNX and weights files (or its folder) to open it
         </div>
       ) : null}
     </section>

@@ -1,5 +1,5 @@
 import { batchProgressText, batchStepsDone } from '../batch';
-import { backendLabel, estimateRemainingMs, formatDuration } from '../format';
+import { backendLabel, estimateRemainingMs, formatDuration, phaseShares } from '../format';
 import { useStudio } from '../studio';
 
 /** Backend and progress, announced politely to screen readers (role="status"). */
@@ -18,6 +18,7 @@ export function StatusBar() {
   const busy = phase === 'running' || phase === 'cancelling';
 
   let text: string;
+  let title: string | undefined;
   let value = result ? result.steps : done;
   let max = Math.max(1, result ? result.steps : runSteps);
   if (batchProgress) {
@@ -36,7 +37,9 @@ export function StatusBar() {
         ? `Generating: step 0 of ${runSteps}`
         : `Generating: step ${done} of ${runSteps} · ${formatDuration(elapsed / done)}/step · ETA ${formatDuration(eta ?? NaN)}`;
   } else if (result) {
-    text = `Done: ${result.steps} of ${result.steps} steps in ${formatDuration(result.totalMs)} (${formatDuration(result.msPerStep)}/step)`;
+    const shares = phaseShares(result.phases, result.totalMs);
+    text = `Done: ${result.steps} of ${result.steps} steps in ${formatDuration(result.totalMs)} (${formatDuration(result.msPerStep)}/step, ${shares.short})`;
+    title = shares.full;
   } else if (notice) text = notice;
   else text = 'Ready';
 
@@ -47,7 +50,9 @@ export function StatusBar() {
         {model?.backendNote ? <span className="backend-note"> ({model.backendNote})</span> : null}
       </span>
       <progress className={busy ? 'busy' : undefined} aria-label="Progress" max={max} value={phase === 'loading' ? undefined : value} />
-      <span className="status-text">{text}</span>
+      <span className="status-text" title={title}>
+        {text}
+      </span>
     </div>
   );
 }

@@ -65,6 +65,10 @@ describe('case naming and records', () => {
     expect(m.modality).toBe('ultrasound');
     expect(m.files.mask).toEqual({ file: 'mask.onnx', sha256: tinyManifest.models.mask.sha256 });
     expect(m.files.image.sha256).toBe(tinyManifest.models.image.sha256);
+    // the weights files, once each (a graph's SHA-256 does not cover the weights it keeps outside)
+    expect(Object.keys(m.files)).toEqual(['mask', 'image', 'maskStep', 'imageStep', 'maskWeights', 'imageWeights']);
+    expect(m.files.maskWeights).toEqual({ file: 'mask.weights', sha256: tinyManifest.models.mask.weights!.sha256 });
+    expect(m.files.imageWeights.sha256).toBe(tinyManifest.models.imageStep!.weights!.sha256);
     expect(datasetModel({ ...tinyManifest, modality: 'US-Doppler' }).modality).toBe('US-Doppler');
     expect(datasetModel({ ...tinyManifest, card: { ...tinyManifest.card, modality: 'MRI' } }).modality).toBe('MRI');
   });

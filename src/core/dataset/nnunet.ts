@@ -52,7 +52,11 @@ export const RAW_ARRAYS = ['xT', 'yT', 'x0', 'y0'] as const;
 export type RawArrayName = (typeof RAW_ARRAYS)[number];
 export const rawPath = (name: string, array: RawArrayName) => `raw/${name}_${array}.npy`;
 
-/** The model a dataset was generated with: its name and the SHA-256 of each file (from its manifest). */
+/**
+ * The model a dataset was generated with: its name and the SHA-256 of each file (from its manifest):
+ * each graph under its role, each weights file once under `<role>Weights` of the first role naming
+ * it (maskWeights, imageWeights), since a graph's SHA-256 does not cover the weights it keeps outside.
+ */
 export interface DatasetModel {
   name: string;
   resolution: [number, number];
@@ -66,6 +70,12 @@ export function datasetModel(manifest: Manifest): DatasetModel {
   const said = manifest.modality ?? manifest.card.modality;
   const files: DatasetModel['files'] = {};
   for (const [role, spec] of Object.entries(manifest.models)) if (spec) files[role] = { file: spec.file, sha256: spec.sha256 };
+  const named = new Set<string>();
+  for (const [role, spec] of Object.entries(manifest.models)) {
+    if (!spec?.weights || named.has(spec.weights.file)) continue;
+    named.add(spec.weights.file);
+    files[`${role}Weights`] = { file: spec.weights.file, sha256: spec.weights.sha256 };
+  }
   return { name: manifest.name, resolution: [...manifest.resolution], modality: typeof said === 'string' && said ? said : 'ultrasound', files };
 }
 
