@@ -27,7 +27,7 @@ import { runSampler } from '../core/sampler';
 import { fileSource } from '../engine/files';
 import { createStepPair, type LoadedStepPair, readManifest, readModelBytes } from '../engine/pair';
 import type { StepRunner, TensorPlace } from '../engine/steps';
-import type { OrtModule } from '../engine/unet';
+import { type OrtModule, openCheckedSession } from '../engine/unet';
 import { gpuPlace, stepGraphSessionOptions } from '../engine/webgpu';
 import { CapturedStepSession, capturedSessions, learnBufferRegistry } from './capture';
 import { nodeWebGpu, type OrtWebModule } from './dawn';
@@ -227,15 +227,19 @@ function maxAbsDiff(a: Float32Array[], b: Float32Array[]): number {
  * output shows capture.ts how ORT's glue marks the buffers it registers.
  */
 async function engineStart(ort: OrtWebModule): Promise<number | undefined> {
-  const file = join(root, 'public/models/tiny/mask_step.onnx');
-  if (!existsSync(file)) return undefined;
+  const dir = join(root, 'public/models/tiny');
+  if (!existsSync(join(dir, 'manifest.json'))) return undefined;
+  // read as the engine reads a model (its graph and shared weights file, checked against the manifest)
+  const source = fileSource(dir);
+  const manifest = await readManifest(source);
+  const { maskStep } = await readModelBytes(source, manifest, ['maskStep'] as const);
   const t0 = performance.now();
-  const session = await ort.InferenceSession.create(readFileSync(file), stepGraphSessionOptions());
+  const session = await openCheckedSession(ort as unknown as OrtModule, 'maskStep', manifest.models.maskStep!, maskStep, stepGraphSessionOptions());
   const ms = performance.now() - t0;
   log(`engine start (ORT's first WebGPU session in the process): ${formatMs(ms)}`);
   const feeds = Object.fromEntries(
     session.inputNames.map((name) => {
-      const dims = stepGraphShape(name, [32, 32]);
+      const dims = stepGraphShape(name, manifest.resolution);
       return [name, new ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)), dims)];
     }),
   );
