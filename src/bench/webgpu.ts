@@ -252,10 +252,10 @@ async function engineStart(ort: OrtWebModule): Promise<number | undefined> {
   return ms;
 }
 
-/** How many steps fit: the largest ≤ --steps whose two pairs fit in `seconds` at `stepMs` each (never under --min-steps). */
+/** How many steps fit: the largest ≤ --steps whose two pairs fit in `seconds` at `stepMs` each (never under --min-steps, unless --steps is). */
 function stepsThatFit(o: Options, seconds: number | null, stepMs: number): number {
   if (seconds === null) return o.steps;
-  return Math.max(o.minSteps, Math.min(o.steps, Math.floor((seconds * 1000) / (2 * stepMs))));
+  return Math.min(o.steps, Math.max(o.minSteps, Math.floor((seconds * 1000) / (2 * stepMs))));
 }
 
 async function main(): Promise<void> {
