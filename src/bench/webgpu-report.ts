@@ -101,7 +101,7 @@ const COLUMNS = [
 export function renderWebgpu(rep: WebgpuReport, section: string, root: string): string {
   const { begin, end } = markers(section);
   const a = rep.adapter;
-  const lines = [begin, `Measured ${rep.date} with \`${rep.command}\`.`, ''];
+  const lines = [begin, `Measured ${rep.date} with ${rep.command.replace(/npm run bench:webgpu.*$/, (c) => `\`${c}\``)}.`, ''];
   lines.push(
     a
       ? `- **Adapter:** ${a.description || '?'} (vendor ${a.vendor || '?'}, architecture ${a.architecture || '?'}, device ${a.device || '?'}); shader-f16: ${a.shaderF16 ? 'yes' : 'no'}; Vulkan ICD: ${a.icd ?? 'the loader’s default'}`

@@ -27,7 +27,7 @@ import { runSampler } from '../core/sampler';
 import { fileSource } from '../engine/files';
 import { createStepPair, type LoadedStepPair, readManifest, readModelBytes } from '../engine/pair';
 import type { StepRunner, TensorPlace } from '../engine/steps';
-import type { OrtModule } from '../engine/unet';
+import { type OrtModule, openCheckedSession } from '../engine/unet';
 import { gpuPlace, stepGraphSessionOptions } from '../engine/webgpu';
 import { CapturedStepSession, capturedSessions, learnBufferRegistry } from './capture';
 import { nodeWebGpu, type OrtWebModule } from './dawn';
@@ -227,15 +227,19 @@ function maxAbsDiff(a: Float32Array[], b: Float32Array[]): number {
  * output shows capture.ts how ORT's glue marks the buffers it registers.
  */
 async function engineStart(ort: OrtWebModule): Promise<number | undefined> {
-  const file = join(root, 'public/models/tiny/mask_step.onnx');
-  if (!existsSync(file)) return undefined;
+  const dir = join(root, 'public/models/tiny');
+  if (!existsSync(join(dir, 'manifest.json'))) return undefined;
+  // read as the engine reads a model (its graph and shared weights file, checked against the manifest)
+  const source = fileSource(dir);
+  const manifest = await readManifest(source);
+  const { maskStep } = await readModelBytes(source, manifest, ['maskStep'] as const);
   const t0 = performance.now();
-  const session = await ort.InferenceSession.create(readFileSync(file), stepGraphSessionOptions());
+  const session = await openCheckedSession(ort as unknown as OrtModule, 'maskStep', manifest.models.maskStep!, maskStep, stepGraphSessionOptions());
   const ms = performance.now() - t0;
   log(`engine start (ORT's first WebGPU session in the process): ${formatMs(ms)}`);
   const feeds = Object.fromEntries(
     session.inputNames.map((name) => {
-      const dims = stepGraphShape(name, [32, 32]);
+      const dims = stepGraphShape(name, manifest.resolution);
       return [name, new ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)), dims)];
     }),
   );
@@ -248,10 +252,10 @@ async function engineStart(ort: OrtWebModule): Promise<number | undefined> {
   return ms;
 }
 
-/** How many steps fit: the largest ≤ --steps whose two pairs fit in `seconds` at `stepMs` each (never under --min-steps). */
+/** How many steps fit: the largest ≤ --steps whose two pairs fit in `seconds` at `stepMs` each (never under --min-steps, unless --steps is). */
 function stepsThatFit(o: Options, seconds: number | null, stepMs: number): number {
   if (seconds === null) return o.steps;
-  return Math.max(o.minSteps, Math.min(o.steps, Math.floor((seconds * 1000) / (2 * stepMs))));
+  return Math.min(o.steps, Math.max(o.minSteps, Math.floor((seconds * 1000) / (2 * stepMs))));
 }
 
 async function main(): Promise<void> {
@@ -263,7 +267,8 @@ async function main(): Promise<void> {
   }
   const rep: WebgpuReport = {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    command: `npm run bench:webgpu${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    // PIG_BENCH_VIA: what ran this command (scripts/device-webgpu-bench.sh says itself and its settings)
+    command: `${process.env.PIG_BENCH_VIA ? `${process.env.PIG_BENCH_VIA}, which ran ` : ''}npm run bench:webgpu${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     adapter: null,
     peak: null,
     runtime: '',
