@@ -12,6 +12,7 @@
 # iterations; every row sees each real pair as often (--budget passes). DOWNSTREAM: the segmenters'
 # folder (default TABLE/downstream); another one keeps a second budget beside the first, e.g. budget
 # (b), trained longer: SEG_ITERS=2000 ROWS=pig:1:pretrain DOWNSTREAM=TABLE/downstream-2000.
+# LR_SCHEDULE: the segmenters' learning rate, constant (the first tables) or poly (nnU-Net's decay).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -32,5 +33,5 @@ for i in $(seq 0 $((GEN_JOBS - 1))); do
 done
 wait
 "$PYTHON" -m pigkit.downstream --data "$DATA" --pairs "$PAIRS" --resolution 64 --out "${DOWNSTREAM:-$TABLE/downstream}" --rows "$ROWS" \
-  --seeds "${SEEDS:-0,1,2}" --seg-iters "${SEG_ITERS:-1000}" --eval-every "${EVAL_EVERY:-125}" --budget passes --segmenter unet \
+  --seeds "${SEEDS:-0,1,2}" --seg-iters "${SEG_ITERS:-1000}" --eval-every "${EVAL_EVERY:-125}" --budget passes --segmenter unet --lr-schedule "${LR_SCHEDULE:-constant}" \
   --jobs "${JOBS:-1}" --threads 1

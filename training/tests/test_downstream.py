@@ -360,3 +360,37 @@ def test_downstream_on_the_clis_pairs_mixed_filtered_and_pretrained(pair_folder,
     # more pairs asked for than the folder holds: said, before any training
     assert downstream.main([*argv[:-1], "pig:2"]) == 2
     assert "holds 4 pairs; the rows need 8" in capsys.readouterr().err
+    # the poly learning rate is another setting: every row trains again, and the table says which
+    assert (
+        r["lr_schedule"] == "constant"
+        and "lr_schedule" not in json.loads((out / "rows" / "real-seed0.json").read_text())["settings"]
+    )
+    assert downstream.main([*argv, "--lr-schedule", "poly"]) == 0
+    assert capsys.readouterr().err.count("row ") == 3 * 5
+    assert json.loads((out / "results.json").read_text())["lr_schedule"] == "poly"
+    assert json.loads((out / "rows" / "real-seed0.json").read_text())["settings"]["lr_schedule"] == "poly"
+    assert "Adam with a poly learning rate" in (out / "results.md").read_text()
+
+
+def test_poly_learning_rate_decays_over_each_training(monkeypatch):
+    from pigkit.segment import poly_lr, train_segmenter
+
+    assert poly_lr(1e-3, 0, 4) == 1e-3 and poly_lr(1e-3, 2, 4) == pytest.approx(1e-3 * 0.5**0.9)
+    rates = []
+
+    class RecordingAdam(torch.optim.Adam):
+        def step(self, *args, **kwargs):
+            rates.append(self.param_groups[0]["lr"])
+            return super().step(*args, **kwargs)
+
+    monkeypatch.setattr(torch.optim, "Adam", RecordingAdam)
+    images, masks = torch.rand(4, 1, 16, 16) * 2 - 1, torch.where(torch.rand(4, 1, 16, 16) > 0.5, 1.0, -1.0)
+    model, _ = train_segmenter(images, masks, 4, batch=2, arch="unet", lr_schedule="poly")
+    # a fine-tuning decays again over its own iterations, from the full rate
+    train_segmenter(images, masks, 2, batch=2, arch="unet", lr_schedule="poly", init=model.state_dict(), first_iteration=5)
+    assert rates == pytest.approx([1e-3 * (1 - i / 4) ** 0.9 for i in range(4)] + [1e-3, 1e-3 * 0.5**0.9])
+    rates.clear()
+    train_segmenter(images, masks, 3, batch=2, arch="unet")
+    assert rates == [1e-3] * 3  # the first tables' constant rate
+    with pytest.raises(ValueError, match="lr_schedule must be one of"):
+        train_segmenter(images, masks, 1, batch=2, arch="unet", lr_schedule="cosine")
