@@ -372,7 +372,7 @@ async function physicalLimit(model: string, manifest: { models: Record<string, {
   const cli = measured.find((r) => r.path.startsWith('(a)'));
   const paths = measured.map(
     (r) =>
-      `${r.path.slice(0, 3)} ${(r.stepMs! / limitMs).toFixed(1)}× the limit (${((100 * limitMs) / r.stepMs!).toFixed(1)}% of the rate)` +
+      `${r.path.slice(0, 3)} ${(r.stepMs! / limitMs).toFixed(1)}× the limit (${percent((100 * limitMs) / r.stepMs!)} of the rate)` +
       (cli && r !== cli ? `, ${(r.stepMs! / cli.stepMs!).toFixed(1)}× the CLI's step` : ''),
   );
   return (
@@ -381,6 +381,9 @@ async function physicalLimit(model: string, manifest: { models: Record<string, {
     `is ${formatMs(limitMs)} a step. Each path's step against it: ${paths.join('; ')}.`
   );
 }
+
+/** A share in per cent, with two significant digits below 1% (a path at 0.04% is not at 0.0%). */
+const percent = (x: number): string => `${x >= 1 ? x.toFixed(1) : x.toPrecision(2)}%`;
 
 /** The issue's targets, measured (never asserted): each as a line with its ratio. */
 function targets(rows: Row[]): string[] {
