@@ -81,6 +81,7 @@ RECIPE_KEYS = {
     "binarize_condition": ("binarizeCondition", "condition B(x̂₀)"),
     "folds": ("folds", "folds"),
     "train_pairs": ("trainPairs", "training pairs"),
+    "patients": ("patients", "patient-level subset (fraction, seed)"),
     "seed": ("seed", "seed"),
     "hardware": ("hardware", "hardware"),
     "torch": ("torch", "PyTorch"),
@@ -144,8 +145,10 @@ def read_eval_card(path: Path) -> dict:
 
 def data_seen(config: dict, resolution: int) -> str:
     """What a run trained on, from its config: folds, pairs, resolution."""
-    folds = config.get("folds")
+    folds, subset = config.get("folds"), config.get("patients")
     pairs = f"{config['train_pairs']} pairs" if config.get("train_pairs") is not None else "pairs"
+    if subset:  # the low-data setting (pigkit.train --patients)
+        pairs += f": a random {subset['fraction']:g} of the patients, subset seed {subset['seed']}"
     return (f"folds {folds} ({pairs})" if folds else pairs) + f", resized to {resolution}²"
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import random
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -249,6 +250,39 @@ class PairDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self.masks[i], self.images[i]
+
+    def patient_subset(self, fraction: float, seed: int = 0) -> PairDataset:
+        """The pairs of a seeded random `fraction` of the patients (at least one): a low-data
+        setting that never splits a patient's images (patient_of) between used and unused."""
+        keep = patient_subset(self.case_ids, fraction, seed)
+        ds = PairDataset.__new__(PairDataset)
+        ds.case_ids, ds.resolution = [c for c, k in zip(self.case_ids, keep) if k], self.resolution
+        ds.images, ds.masks = self.images[torch.from_numpy(keep)], self.masks[torch.from_numpy(keep)]
+        ds.pairs = None if self.pairs is None else [p for p, k in zip(self.pairs, keep) if k]
+        return ds
+
+
+def patient_of(case_id: str) -> str:
+    """A case's patient: its ID up to the last '-' (BUS-BRA's bus_0001-l and bus_0001-r are both
+    patient bus_0001's, one per breast); an ID without '-' is its own patient."""
+    return case_id.rsplit("-", 1)[0]
+
+
+def add_patient_subset_arguments(parser, flag: str, help: str) -> None:
+    """`flag FRACTION` and `--patients-seed`: the low-data setting's options (pigkit.train --patients,
+    pigkit.downstream --train-patients), so both name and seed a subset alike."""
+    parser.add_argument(flag, type=float, default=None, metavar="FRACTION", help=help)
+    parser.add_argument("--patients-seed", type=int, default=0, help=f"which random subset {flag} takes")
+
+
+def patient_subset(case_ids: list[str], fraction: float, seed: int = 0) -> np.ndarray:
+    """Which cases belong to a seeded random round(fraction × patients) of the patients (at least
+    one), as a boolean mask in case order; the same IDs, fraction and seed give the same subset."""
+    if not 0 < fraction <= 1:
+        raise DataError(f"the fraction of patients must be in (0, 1], got {fraction}")
+    patients = sorted({patient_of(c) for c in case_ids})
+    chosen = set(random.Random(seed).sample(patients, max(1, round(fraction * len(patients)))))
+    return np.array([patient_of(c) in chosen for c in case_ids], dtype=bool)
 
 
 def read_folder(

@@ -61,7 +61,7 @@ import torch
 
 from .binarize import to_uint8
 from .checkpoint import CheckpointError, load_model_checkpoint
-from .data import DataError, open_dataset
+from .data import DataError, add_patient_subset_arguments, open_dataset
 from .evaluate import read_generated, samples_grid
 from .export import sha256_of
 from .frechet import frechet_distance
@@ -291,8 +291,10 @@ def results_markdown(r: dict) -> str:
         else f"{r['seg_iters']} iterations of batch {r['seg_batch']} for every row"
     )
     lr = "a poly learning rate (nnU-Net's decay to ~0)" if r.get("lr_schedule") == "poly" else "a constant learning rate"
+    tp = r.get("train_patients")
+    subset = f" (a random {tp['fraction']:g} of their patients, subset seed {tp['seed']})" if tp else ""
     lines = [
-        f"Segmentation U-Net (`{r['segmenter']}`, Adam with {lr}) trained on folds {r['train_folds']} of {r['data']} "
+        f"Segmentation U-Net (`{r['segmenter']}`, Adam with {lr}) trained on folds {r['train_folds']} of {r['data']}{subset} "
         f"({r['n_train']} real pairs) plus each row's generated pairs; {budget}. Dice and IoU on fold {r['test_fold']} "
         f"({r['n_test']} pairs), mean ± std over seeds {r['seeds']}; generated pairs: {r['generated_by']}, "
         f'at {r["resolution"]}². "Beyond the seed spread": |Δ| larger than the two rows\' std '
@@ -514,6 +516,12 @@ def main(argv=None) -> int:
     p.add_argument("--gen-seed", type=int, default=1000)
     p.add_argument("--train-folds", default="1,2,3")
     p.add_argument("--test-fold", type=int, default=4)
+    add_patient_subset_arguments(
+        p,
+        "--train-patients",
+        "the low-data setting: only a seeded random FRACTION of the training folds' patients are "
+        "the real pairs (pigkit.train --patients takes the same subset for the generators)",
+    )
     p.add_argument("--resolution", type=int, default=None, help="with --pairs and no --run: the pairs' resolution")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument(
@@ -553,6 +561,8 @@ def main(argv=None) -> int:
             p.error("--pairs without --run needs --resolution")
         pairs = read_pairs_set(Path(a.pairs), res) if a.pairs else None
         train = open_dataset(a.data, res, {int(f) for f in a.train_folds.split(",")})
+        if a.train_patients is not None:
+            train = train.patient_subset(a.train_patients, a.patients_seed)
         test = open_dataset(a.data, res, {a.test_fold})
         build_segmenter(res, a.segmenter)
         rows = parse_rows(
@@ -632,6 +642,8 @@ def main(argv=None) -> int:
     base = {"seg_batch": a.seg_batch, "eval_every": a.eval_every, "segmenter": a.segmenter, "budget": a.budget}
     if a.lr_schedule != "constant":  # named only when not the first tables' constant rate, so their rows are kept
         base["lr_schedule"] = a.lr_schedule
+    if a.train_patients is not None:
+        base["train_patients"] = {"fraction": a.train_patients, "seed": a.patients_seed}
     kept, filtered = {}, {}
 
     def jobs_for(batch_rows: list[Row]) -> list[SegmenterJob]:
@@ -748,6 +760,7 @@ def main(argv=None) -> int:
         "data": Path(a.data).resolve().name,
         "resolution": res,
         "train_folds": a.train_folds,
+        "train_patients": None if a.train_patients is None else {"fraction": a.train_patients, "seed": a.patients_seed},
         "test_fold": a.test_fold,
         "n_train": n,
         "n_test": len(test),

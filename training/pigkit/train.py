@@ -31,7 +31,7 @@ import torch
 import torch.distributed as dist
 
 from .checkpoint import CheckpointError, atomic_save, load_model_checkpoint, read_checkpoint, require_keys
-from .data import DataError, open_dataset
+from .data import DataError, add_patient_subset_arguments, open_dataset
 from .losses import antithetic_timesteps, image_loss, mask_loss, min_snr_weight, siamese_image_loss, unconditional_loss
 from .onnx_import import OnnxImportError, init_from_bundle
 from .plot import loss_curve_png
@@ -53,6 +53,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--resolution", type=int, default=64)
     p.add_argument("--folds", default="1,2,3", help="training folds of the fold CSV ('' = all pairs)")
     p.add_argument("--fold-csv", default=None, help="default: DATA/5-fold-cv.csv")
+    add_patient_subset_arguments(
+        p,
+        "--patients",
+        "train on a seeded random FRACTION of the training folds' patients only (a low-data setting; "
+        "pigkit.downstream --train-patients takes the same subset)",
+    )
     p.add_argument("--batch", type=int, default=16, help="per process")
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--iters", type=int, default=10000, help="total optimizer steps")
@@ -287,6 +293,8 @@ def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
 
     folds = {int(f) for f in args.folds.split(",") if f.strip()} if args.folds else None
     dataset = open_dataset(args.data, args.resolution, folds, args.fold_csv)
+    if args.patients is not None:
+        dataset = dataset.patient_subset(args.patients, args.patients_seed)
     # one shuffle per epoch seeded by (seed, epoch), this process's share when there are several
     sampler = torch.utils.data.distributed.DistributedSampler(dataset, num_replicas=world, rank=rank, seed=args.seed)
     drop_last = len(dataset) >= args.batch * world
@@ -331,6 +339,8 @@ def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
         "min_snr": args.min_snr,
         "flip": args.flip,
     }
+    if args.patients is not None:  # named only when used, as older runs' configs have no such key
+        config["patients"] = {"fraction": args.patients, "seed": args.patients_seed}
     it, epoch, images_seen, wall = 0, 0, 0, 0.0
     opt_start = 0  # the iteration at which Adam's moments started from zero (where --warmup counts from)
     epoch_pos, epoch_losses = 0, []  # batches done in this epoch, their losses (for --plateau)

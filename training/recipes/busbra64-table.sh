@@ -13,6 +13,7 @@
 # folder (default TABLE/downstream); another one keeps a second budget beside the first, e.g. budget
 # (b), trained longer: SEG_ITERS=2000 ROWS=pig:1:pretrain DOWNSTREAM=TABLE/downstream-2000.
 # LR_SCHEDULE: the segmenters' learning rate, constant (the first tables) or poly (nnU-Net's decay).
+# DOWNSTREAM_ARGS adds pigkit.downstream flags (e.g. "--train-patients 0.25": busbra64-lowdata.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -34,4 +35,4 @@ done
 wait
 "$PYTHON" -m pigkit.downstream --data "$DATA" --pairs "$PAIRS" --resolution 64 --out "${DOWNSTREAM:-$TABLE/downstream}" --rows "$ROWS" \
   --seeds "${SEEDS:-0,1,2}" --seg-iters "${SEG_ITERS:-1000}" --eval-every "${EVAL_EVERY:-125}" --budget passes --segmenter unet --lr-schedule "${LR_SCHEDULE:-constant}" \
-  --jobs "${JOBS:-1}" --threads 1
+  --jobs "${JOBS:-1}" --threads 1 ${DOWNSTREAM_ARGS:-}

@@ -140,3 +140,11 @@ def test_shipped_tiny_card_is_current():
 
     manifest = json.loads((TINY / "manifest.json").read_text())
     assert (TINY / "README.md").read_text() == model_card(manifest, read_data_card(BUSBRA_CARD), None, "tiny", True)
+
+
+def test_a_patient_subset_is_said_where_the_card_says_what_the_model_saw():
+    from pigkit.card import data_seen
+
+    config = {"folds": [1, 2, 3], "train_pairs": 284, "patients": {"fraction": 0.25, "seed": 0}}
+    assert data_seen(config, 64) == "folds [1, 2, 3] (284 pairs: a random 0.25 of the patients, subset seed 0), resized to 64²"
+    assert data_seen({"folds": [1, 2, 3], "train_pairs": 1127}, 64) == "folds [1, 2, 3] (1127 pairs), resized to 64²"

@@ -2,6 +2,7 @@ import re
 
 import numpy as np
 import pytest
+import torch
 from conftest import BUSBRA, write_png
 from PIL import Image
 
@@ -86,6 +87,31 @@ def test_real_busbra_folds_are_patient_level():
         by_patient.setdefault(p.case_id.split("-")[0], set()).add(folds[p.case_id])
     assert all(len(f) == 1 for f in by_patient.values())  # no patient on both sides of a split
     assert sum(folds[p.case_id] == 4 for p in pairs) == 365
+
+
+def test_patient_subset_never_splits_a_patient_and_is_reproducible():
+    from pigkit.data import patient_of, patient_subset
+
+    assert patient_of("bus_0001-l") == patient_of("bus_0001-r") == "bus_0001" and patient_of("case7") == "case7"
+    ids = [f"bus_{i:04d}-{side}" for i in range(40) for side in ("l", "r")] + [f"bus_{i:04d}-s" for i in range(40, 60)]
+    keep = patient_subset(ids, 0.25, seed=0)
+    chosen = {patient_of(c) for c, k in zip(ids, keep) if k}
+    assert len(chosen) == 15  # round(0.25 × 60 patients)
+    assert all(k == (patient_of(c) in chosen) for c, k in zip(ids, keep))  # both breasts of a patient, or neither
+    assert (keep == patient_subset(ids, 0.25, seed=0)).all() and not (keep == patient_subset(ids, 0.25, seed=1)).all()
+    assert patient_subset(ids, 1.0).all() and patient_subset(ids, 0.001).sum() in (1, 2)  # at least one patient
+    for bad in (0, -0.5, 1.5):
+        with pytest.raises(DataError, match="fraction of patients"):
+            patient_subset(ids, bad)
+
+
+def test_patient_subset_of_a_dataset_keeps_its_pairs_aligned(pair_folder):
+    ds = open_dataset(pair_folder, 16, {1, 2, 3})
+    sub = ds.patient_subset(0.5, seed=3)
+    assert len(sub) == 3 and set(sub.case_ids) < set(ds.case_ids)
+    for case in sub.case_ids:
+        i, j = ds.case_ids.index(case), sub.case_ids.index(case)
+        assert torch.equal(sub.images[j], ds.images[i]) and torch.equal(sub.masks[j], ds.masks[i])
 
 
 # A bad folder is refused file by file: every bad file in one error, not only the first.

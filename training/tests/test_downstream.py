@@ -370,6 +370,21 @@ def test_downstream_on_the_clis_pairs_mixed_filtered_and_pretrained(pair_folder,
     assert json.loads((out / "results.json").read_text())["lr_schedule"] == "poly"
     assert json.loads((out / "rows" / "real-seed0.json").read_text())["settings"]["lr_schedule"] == "poly"
     assert "Adam with a poly learning rate" in (out / "results.md").read_text()
+    # the low-data setting: half the training folds' patients (2 of 4) are the real pairs, N = 2
+    low = tmp_path / "low"
+    argv_low = [
+        *argv[: argv.index("--out") + 1],
+        str(low),
+        *argv[argv.index("--out") + 2 : -1],
+        "pig:1:pretrain",
+        "--train-patients",
+        "0.5",
+    ]
+    assert downstream.main(argv_low) == 0
+    r = json.loads((low / "results.json").read_text())
+    assert r["n_train"] == 2 and r["train_patients"] == {"fraction": 0.5, "seed": 0}
+    assert [(v["train_pairs"], v["iterations"]) for v in r["table"].values()] == [(2, 4), (4, 8)]
+    assert "(a random 0.5 of their patients, subset seed 0)" in (low / "results.md").read_text()
 
 
 def test_poly_learning_rate_decays_over_each_training(monkeypatch):

@@ -149,6 +149,15 @@ def test_min_snr_and_flips_train_resume_and_are_recorded(pair_folder, tmp_path):
     assert not all(torch.equal(a["model"][k], v) for k, v in read_checkpoint(plain / "mask" / "ckpt.pt")["model"].items())
 
 
+def test_patients_trains_on_a_patient_subset_and_records_it(pair_folder, tmp_path):
+    out = tmp_path / "run"
+    train(args_for(pair_folder, out, iters=1, patients=0.5, patients_seed=2))
+    config = read_checkpoint(out / "mask" / "ckpt.pt")["config"]
+    assert config["patients"] == {"fraction": 0.5, "seed": 2} and config["train_pairs"] == 3  # 3 of the 6 patients
+    train(args_for(pair_folder, tmp_path / "all", iters=1))
+    assert "patients" not in read_checkpoint(tmp_path / "all" / "mask" / "ckpt.pt")["config"]
+
+
 def test_min_snr_is_refused_with_siamese(pair_folder, tmp_path, capsys):
     with pytest.raises(SystemExit):
         args_for(pair_folder, tmp_path, model="image", siamese=True, min_snr=5)
