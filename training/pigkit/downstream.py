@@ -256,7 +256,9 @@ def summarise(per_seed: dict[str, list[dict]]) -> dict[str, dict]:
             continue
         delta = row["dice_mean"] - base["dice_mean"]
         row["dice_delta_vs_real"] = delta
-        row["beyond_seed_spread"] = bool(abs(delta) > row["dice_std"] + base["dice_std"])
+        # one seed has no spread to be beyond: None, not a "yes" that any difference would earn
+        one_seed = len(row["seeds"]) < 2 or len(base["seeds"]) < 2
+        row["beyond_seed_spread"] = None if one_seed else bool(abs(delta) > row["dice_std"] + base["dice_std"])
     return table
 
 
@@ -272,8 +274,10 @@ def card_metrics(r: dict) -> dict:
     }
     if generated:
         name, best = max(generated.items(), key=lambda kv: kv[1]["dice_mean"])
-        spread = "beyond" if best["beyond_seed_spread"] else "within"
-        out["downstreamBestGeneratedRow"] = f"{name}: {fmt(best)} (Δ {best['dice_delta_vs_real']:+.3f}, {spread} the seed spread)"
+        spread = {True: "beyond the seed spread", False: "within the seed spread", None: "one seed: no spread"}
+        out["downstreamBestGeneratedRow"] = (
+            f"{name}: {fmt(best)} (Δ {best['dice_delta_vs_real']:+.3f}, {spread[best['beyond_seed_spread']]})"
+        )
     files = ((r.get("pairs") or {}).get("model") or {}).get("files") or {}
     if files:
         out["downstreamPairsFrom"] = ", ".join(
@@ -305,7 +309,9 @@ def results_markdown(r: dict) -> str:
     ]
     for name, v in r["table"].items():
         delta = "–" if "dice_delta_vs_real" not in v else f"{v['dice_delta_vs_real']:+.3f}"
-        beyond = "–" if "beyond_seed_spread" not in v else ("yes" if v["beyond_seed_spread"] else "no")
+        beyond = (
+            "–" if "beyond_seed_spread" not in v else {None: "– (one seed)", True: "yes", False: "no"}[v["beyond_seed_spread"]]
+        )
         iters = "–" if v.get("iterations") is None else str(v["iterations"])
         converged = "–" if v.get("iterations") is None else f"{v['converged']}/{len(v['seeds'])}"
         lines.append(

@@ -38,6 +38,8 @@ def test_summarise_calls_a_difference_beyond_the_seed_spread_only_past_both_stds
     assert table["real"]["dice_std"] == pytest.approx(0.1) and "dice_delta_vs_real" not in table["real"]
     assert table["near"]["dice_delta_vs_real"] == pytest.approx(0.2) and not table["near"]["beyond_seed_spread"]
     assert table["far"]["beyond_seed_spread"] and table["far"]["iou_mean"] == pytest.approx(0.45)
+    one = downstream.summarise({"real": runs("real", [0.6]), "far": runs("far", [0.9])})
+    assert one["far"]["beyond_seed_spread"] is None  # one seed: no spread to be beyond
 
 
 def test_unconditional_sampler_is_the_pair_loops_image_chain_without_a_condition():
