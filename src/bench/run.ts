@@ -16,7 +16,7 @@ import { parseArgs, promisify } from 'node:util';
 import { type BrowserSession, browserForward, type ForwardOptions, type StudioRun, startBrowser, studioRun } from './browser';
 import type { NodeResult } from './node-child';
 import { formatMs, keptRow, type Report, type Row, renderSection, updateBenchmarks } from './report';
-import { loadConditions, log, machine, PYTHON, presetModel, python, root, versionOf } from './setup';
+import { loadConditions, log, machine, PYTHON, presetModel, python, root, stepFlops, versionOf } from './setup';
 import { median } from './stats';
 
 const run = promisify(execFile);
@@ -352,15 +352,9 @@ function builtFromCurrentSources(dist: string): boolean {
  * the float32 rate of a large matrix product on every core (pigkit.bench --peak), and each
  * measured path's step as a multiple of it and as a share of that rate.
  */
-async function physicalLimit(model: string, manifest: { models: Record<string, { file: string }> }, rows: Row[], threads: number): Promise<string> {
-  const files = ['maskStep', 'imageStep'].map((k) => manifest.models[k]?.file).filter((f): f is string => !!f);
-  if (files.length !== 2) return 'Physical limit: not computed (the model folder has no step graphs).';
-  const counts = (await python(['-m', 'pigkit.flops', ...files.map((f) => join(model, f))]))
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { flops: number; unknown_shapes: string[] });
-  if (counts.some((c) => c.unknown_shapes.length)) return 'Physical limit: not computed (the step graphs have shapes ONNX cannot infer).';
-  const flops = counts.reduce((a, c) => a + c.flops, 0);
+async function physicalLimit(model: string, manifest: { models: Record<string, { file: string } | undefined> }, rows: Row[], threads: number): Promise<string> {
+  const flops = await stepFlops(model, manifest);
+  if (flops === null) return 'Physical limit: not computed (no step graphs, or shapes ONNX cannot infer).';
   const peak = JSON.parse((await python(['-m', 'pigkit.bench', '--peak', '--threads', String(threads)])).trim().split('\n').pop()!) as {
     peak_gflops: number;
     size: number;

@@ -32,6 +32,20 @@ export async function python(args: string[], env?: Record<string, string>): Prom
 }
 
 /**
+ * The Conv/Gemm/MatMul FLOPs of one joint step (pigkit.flops on the folder's maskStep and imageStep
+ * graphs): null where the folder has no step graphs or ONNX cannot infer their shapes.
+ */
+export async function stepFlops(dir: string, manifest: { models: Record<string, { file: string } | undefined> }): Promise<number | null> {
+  const files = ['maskStep', 'imageStep'].map((k) => manifest.models[k]?.file);
+  if (files.some((f) => !f)) return null;
+  const counts = (await python(['-m', 'pigkit.flops', ...files.map((f) => join(dir, f!))]))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { flops: number; unknown_shapes: string[] });
+  return counts.some((c) => c.unknown_shapes.length) ? null : counts.reduce((a, c) => a + c.flops, 0);
+}
+
+/**
  * The untrained preset pair: checkpoints (for PyTorch) and their ONNX export (for ORT), made once
  * into .cache/bench/<preset>-<resolution>/. `env` is added to the kit's environment (e.g. its thread count).
  */

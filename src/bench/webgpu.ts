@@ -32,7 +32,7 @@ import { gpuPlace, stepGraphSessionOptions } from '../engine/webgpu';
 import { CapturedStepSession, capturedSessions, learnBufferRegistry } from './capture';
 import { nodeWebGpu, type OrtWebModule } from './dawn';
 import { formatMs, updateBenchmarks } from './report';
-import { loadConditions, log, machine, presetModel, python, root } from './setup';
+import { loadConditions, log, machine, presetModel, python, root, stepFlops } from './setup';
 import { median } from './stats';
 import { type ModelInfo, markers, PEAKS, type Result, renderWebgpu, VARIANTS, type Variant, type WebgpuReport } from './webgpu-report';
 
@@ -137,17 +137,12 @@ async function prepareModels(o: Options, wantFp16: boolean, f16: boolean): Promi
     }
     const dir = s.value;
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
-    const files = ['maskStep', 'imageStep'].map((k) => join(dir, manifest.models[k]?.file ?? 'missing'));
-    const counts = (await python(['-m', 'pigkit.flops', ...files]))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { flops: number; unknown_shapes: string[] });
     const info: ModelInfo = {
       dir,
       name: manifest.name,
       resolution: manifest.resolution[0],
       preset: manifest.card?.preset ?? '?',
-      flopsPerStep: counts.some((c) => c.unknown_shapes.length) ? null : counts.reduce((a, c) => a + c.flops, 0),
+      flopsPerStep: await stepFlops(dir, manifest),
       exportMs: o.models.length ? undefined : performance.now() - t0,
     };
     if (wantFp16) {

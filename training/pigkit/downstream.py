@@ -546,6 +546,8 @@ def main(argv=None) -> int:
     )
     a = p.parse_args(argv)
     seeds = [int(s) for s in a.seeds.split(",")]
+    # the low-data setting's subset, as the rows' settings and the results name it
+    subset = None if a.train_patients is None else {"fraction": a.train_patients, "seed": a.patients_seed}
     if not (a.run or a.pairs):
         p.error("give --run (models to sample from), --pairs (the CLI's pairs) or both")
     if a.threads:  # the cores the segmenter jobs will share, for the work done here between them
@@ -648,8 +650,8 @@ def main(argv=None) -> int:
     base = {"seg_batch": a.seg_batch, "eval_every": a.eval_every, "segmenter": a.segmenter, "budget": a.budget}
     if a.lr_schedule != "constant":  # named only when not the first tables' constant rate, so their rows are kept
         base["lr_schedule"] = a.lr_schedule
-    if a.train_patients is not None:
-        base["train_patients"] = {"fraction": a.train_patients, "seed": a.patients_seed}
+    if subset is not None:
+        base["train_patients"] = subset
     kept, filtered = {}, {}
 
     def jobs_for(batch_rows: list[Row]) -> list[SegmenterJob]:
@@ -766,7 +768,7 @@ def main(argv=None) -> int:
         "data": Path(a.data).resolve().name,
         "resolution": res,
         "train_folds": a.train_folds,
-        "train_patients": None if a.train_patients is None else {"fraction": a.train_patients, "seed": a.patients_seed},
+        "train_patients": subset,
         "test_fold": a.test_fold,
         "n_train": n,
         "n_test": len(test),
