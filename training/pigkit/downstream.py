@@ -664,6 +664,11 @@ def main(argv=None) -> int:
                 if row.use == "filtered":
                     gm, gi = gm[filtered[(row.generated, k)]["keep"]], gi[filtered[(row.generated, k)]["keep"]]
             n_gen = 0 if gm is None else len(gm)
+            gen_meta = generated_meta.get(row.generated)
+            if gen_meta and "folder" in gen_meta:
+                # the CLI's pairs have a seed each, so a row's first k are the same whatever the other
+                # rows ask for: the row is keyed by the pairs it used, and survives a larger sweep
+                gen_meta = {**gen_meta, "n": k}
             pre_iters, iters = row_iterations(row, a.seg_iters, n, n_gen, a.budget) if row.generated else (0, a.seg_iters)
             mixed = row.generated and row.use != "pretrain"
             images = torch.cat([train.images, gi]) if mixed else train.images
@@ -675,7 +680,7 @@ def main(argv=None) -> int:
                 "iters": iters,
                 "pretrain_iters": pre_iters,
                 "use": row.use,
-                "generated": generated_meta.get(row.generated),
+                "generated": gen_meta,
                 "generated_pairs": n_gen,
                 "train_pairs": n + n_gen,
             }

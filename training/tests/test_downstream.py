@@ -359,6 +359,9 @@ def test_downstream_on_the_clis_pairs_mixed_filtered_and_pretrained(pair_folder,
     capsys.readouterr()
     assert downstream.main(argv) == 0
     assert "row " not in capsys.readouterr().err
+    # nor does a sweep with other multiples: a row is keyed by the CLI's pairs it used (its first k)
+    assert downstream.main([*argv[:-1], "pig:0.5"]) == 0
+    assert "row " not in capsys.readouterr().err
     # more pairs asked for than the folder holds: said, before any training
     assert downstream.main([*argv[:-1], "pig:2"]) == 2
     assert "holds 4 pairs; the rows need 8" in capsys.readouterr().err
