@@ -50,6 +50,14 @@ def read_checkpoint(path: Path, device="cpu") -> dict:
         raise FileNotFoundError(f"{path}: checkpoint not found (train that model first)")
     try:
         ck = torch.load(path, map_location=device, weights_only=False)
+    except ModuleNotFoundError as e:  # pickled by another version of a library (NumPy 2's numpy._core on NumPy 1)
+        import numpy
+
+        raise CheckpointError(
+            f"{path}: checkpoint written with other library versions: reading it needs the module "
+            f"'{e.name}', which this Python lacks (here torch {torch.__version__}, numpy {numpy.__version__}); "
+            f"read it with the Python that wrote it"
+        ) from None
     except Exception as e:  # torch raises RuntimeError, EOFError, UnpicklingError … for a damaged file
         detail = str(e).splitlines()[0] if str(e) else "no detail"
         raise CheckpointError(

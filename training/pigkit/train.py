@@ -188,16 +188,25 @@ def _rng_state(device: torch.device) -> dict:
     """Every random stream training draws from (the data order is not one: see _epoch_batches)."""
     return {
         "torch": torch.get_rng_state(),
-        "numpy": np.random.get_state(),
+        "numpy": _numpy_state_portable(np.random.get_state()),
         "python": random.getstate(),
         "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
     }
 
 
+def _numpy_state_portable(state: tuple) -> tuple:
+    """NumPy's RNG state with its key array as a tensor: a pickled ndarray names NumPy's internal
+    modules (numpy._core in NumPy 2), which another NumPy cannot unpickle, and the kit trains on
+    both a PyTorch 2 venv (NumPy 2) and Debian's PyTorch 1.13 (NumPy 1)."""
+    name, keys, *rest = state
+    return (name, torch.from_numpy(keys.astype(np.int64)), *rest)
+
+
 def _set_rng_state(state: dict, device: torch.device) -> None:
     # .cpu(): read_checkpoint maps every tensor to the training device, RNG states must be CPU bytes
     torch.set_rng_state(state["torch"].cpu())
-    np.random.set_state(state["numpy"])
+    name, keys, *rest = state["numpy"]  # keys: a tensor, or an ndarray in checkpoints before the portable form
+    np.random.set_state((name, np.asarray(keys, dtype=np.uint32), *rest))
     random.setstate(state["python"])
     if device.type == "cuda" and state.get("cuda") is not None:
         torch.cuda.set_rng_state(state["cuda"].cpu(), device)

@@ -8,15 +8,17 @@ import socket
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from conftest import tiny_train_argv
 from test_train_cli import args_for
 
 from pigkit.checkpoint import CheckpointError, atomic_save, read_checkpoint
-from pigkit.train import main, train
+from pigkit.train import _rng_state, _set_rng_state, main, train
 
 TRAINING = Path(__file__).resolve().parents[1]
 
@@ -248,6 +250,39 @@ def test_corrupt_checkpoint_is_named_not_a_trace(pair_folder, tmp_path, capsys, 
     # the image model names the mask checkpoint it could not read the same way
     assert main(["--model", "image"] + argv[2:]) == 2
     assert f"error: {path}: " in capsys.readouterr().err
+
+
+def test_numpy_rng_state_is_kept_without_a_numpy_array_and_restores():
+    # a pickled ndarray names NumPy's internal modules, which the other NumPy major cannot unpickle
+    cpu = torch.device("cpu")
+    np.random.seed(7)
+    state = _rng_state(cpu)
+    assert not any(isinstance(x, np.ndarray) for x in state["numpy"])
+    drawn = np.random.random(3)
+    _set_rng_state(state, cpu)
+    assert np.array_equal(np.random.random(3), drawn)
+    np.random.seed(7)
+    old_form = {**state, "numpy": np.random.get_state()}  # checkpoints written before: an ndarray of keys
+    np.random.random(5)
+    _set_rng_state(old_form, cpu)
+    assert np.array_equal(np.random.random(3), drawn)
+
+
+def test_checkpoint_needing_a_module_this_python_lacks_is_named(pair_folder, tmp_path):
+    """As a checkpoint pickled under NumPy 2 (numpy._core) read under NumPy 1: not called damaged."""
+    out = tmp_path / "run"
+    train(args_for(pair_folder, out, iters=2))
+    path = out / "mask" / "ckpt.pt"
+    module = types.ModuleType("pigkit_test_vanished")
+    Gone = type("Gone", (), {"__module__": module.__name__})
+    module.Gone = Gone
+    sys.modules[module.__name__] = module
+    try:
+        atomic_save({**read_checkpoint(path), "extra": Gone()}, path)
+    finally:
+        del sys.modules[module.__name__]
+    with pytest.raises(CheckpointError, match=rf"{path}: checkpoint written with other library versions.*'pigkit_test_vanished'"):
+        read_checkpoint(path)
 
 
 def test_checkpoint_without_the_needed_fields_is_named(pair_folder, tmp_path, capsys):
