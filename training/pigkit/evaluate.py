@@ -136,6 +136,18 @@ def image_stats(gen_images: torch.Tensor, real_images: torch.Tensor) -> dict:
     }
 
 
+def typical_cases(features: dict[str, np.ndarray], k: int = 5) -> list[int]:
+    """The K cases closest to the median case: the distance sums each feature's |x − median| over
+    its interquartile range (its own units where that range is 0, as a lesion count mostly 1). A
+    typical pair for a screenshot, not the best one."""
+    total = 0.0
+    for x in features.values():
+        x = np.asarray(x, float)
+        q25, q50, q75 = np.percentile(x, [25, 50, 75])
+        total = total + np.abs(x - q50) / (q75 - q25 if q75 > q25 else 1.0)
+    return [int(i) for i in np.argsort(total, kind="stable")[:k]]
+
+
 def stats_table(gen: list[dict], real: list[dict]) -> dict:
     table = {}
     for key in ("area_fraction", "components", "solidity"):
@@ -202,6 +214,11 @@ def results_markdown(r: dict) -> str:
         )
         + " |",
     ]
+    if r.get("typical_cases"):
+        lines.append(
+            "| typical pairs: closest to the medians of pair Dice, saturated fraction, mask area, brightness and"
+            f" lesion count | cases {', '.join(str(i) for i in r['typical_cases'])} (0-based; the CLI's pairs: seed K + case) |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -270,6 +287,15 @@ def main(argv=None) -> int:
     dice_real, iou_real = dice_iou(predict_masks(seg, test.images), test.masks > 0)
     dice_gen, iou_gen = dice_iou(predict_masks(seg, gen_images), gen_masks > 0)
     nonempty = torch.tensor([s["components"] > 0 for s in gen_stats])
+    typical = typical_cases(
+        {
+            "pair Dice": dice_gen.cpu().numpy(),
+            "saturated fraction": (gen_images.abs() > SATURATED).flatten(1).double().mean(1).numpy(),
+            "mask area": np.array([s["area_fraction"] for s in gen_stats]),
+            "brightness": gen_images.flatten(1).double().mean(1).numpy(),
+            "lesion count": np.array([s["components"] for s in gen_stats]),
+        }
+    )
     results = {
         "resolution": res,
         "n_generated": len(gen_masks),
@@ -293,6 +319,8 @@ def main(argv=None) -> int:
             "iou_real_test_mean": float(iou_real.mean()),
         },
         "sampling_cost": {"steps": a.steps, **(timing or {})},
+        # indices into the generated set (the CLI's pairs: seed K + index), the README screenshot's pick
+        "typical_cases": typical,
         "torch": torch.__version__,
     }
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -83,7 +83,9 @@ def test_results_markdown_quotes_the_figures():
         },
         "sampling_cost": {"steps": 50, "ms_per_pair_median": 2500.0, "ms_per_step_median": 50.0, "backend": "ORT-node"},
     }
-    md = results_markdown(r)
+    assert "typical pairs" not in results_markdown(r)  # results written before the typical cases
+    md = results_markdown({**r, "typical_cases": [63, 13]})
+    assert "lesion count | cases 63, 13 (0-based; the CLI's pairs: seed K + case) |" in md
     assert "| area fraction | 0.200 ± 0.100 | 0.100 ± 0.050 | 0.125 | 0.500 |" in md
     assert "| connected components | 0.200 ± 0.100 | 0.100 ± 0.050 | – | – |" in md
     assert "| empty-mask rate | 12.5% (1 of 8) |" in md
@@ -92,6 +94,18 @@ def test_results_markdown_quotes_the_figures():
     assert "| pixel intensity, Wasserstein-1 to real (model units, clamped) | 0.250 (mean 0.100 vs real -0.400) |" in md
     assert "| pair consistency / ceiling | 0.62 |" in md
     assert "50 DDIM steps, η = 0, clip image; 2.50 s per pair (median), 50 ms per joint step, ORT-node" in md
+
+
+def test_typical_cases_are_nearest_the_medians_in_interquartile_units():
+    from pigkit.evaluate import typical_cases
+
+    # feature a: median 2, IQR 2 (q25 1, q75 3); feature b: all but one equal (IQR 0, its own units)
+    a = np.array([0.0, 1.0, 2.0, 3.0, 10.0])
+    b = np.array([1.0, 1.0, 1.0, 1.0, 3.0])
+    # distances: |a − 2| / 2 + |b − 1| = 1, 0.5, 0, 0.5, 4 + 2; ties keep case order
+    assert typical_cases({"a": a, "b": b}, k=5) == [2, 1, 3, 0, 4]
+    b[2] = 2.0  # the median case gains one unit of b: the two half-unit neighbours come first
+    assert typical_cases({"a": a, "b": b}, k=3) == [1, 3, 0]
 
 
 def test_image_stats_by_hand():
