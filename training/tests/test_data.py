@@ -3,7 +3,7 @@ import re
 import numpy as np
 import pytest
 import torch
-from conftest import BUSBRA, write_png
+from conftest import BUSBRA, tiny_train_argv, write_png
 from PIL import Image
 
 from pigkit.data import DataError, discover_pairs, load_image, load_mask, open_dataset
@@ -246,24 +246,7 @@ def test_all_kinds_at_once_in_one_message(pair_folder):
 def test_train_cli_lists_every_bad_file(pair_folder, tmp_path, capsys):
     (pair_folder / "Images" / "bus_0000-l.png").write_text("x")
     (pair_folder / "Images" / "bus_0005-l.png").write_text("y")
-    code = main(
-        [
-            "--model",
-            "mask",
-            "--data",
-            str(pair_folder),
-            "--out",
-            str(tmp_path / "o"),
-            "--preset",
-            "tiny",
-            "--resolution",
-            "16",
-            "--iters",
-            "1",
-            "--threads",
-            "1",
-        ]
-    )
+    code = main(tiny_train_argv("mask", pair_folder, tmp_path / "o", iters=1))
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
     named(err.removeprefix("error: ").strip(), "bus_0000-l.png: cannot read image", "bus_0005-l.png: cannot read image")

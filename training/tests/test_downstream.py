@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import tiny_train_argv
 
 from pigkit import downstream, train
 from pigkit.checkpoint import load_model_checkpoint
@@ -56,30 +57,7 @@ def test_unconditional_sampler_is_the_pair_loops_image_chain_without_a_condition
 
 
 def _train(model, data, out, *extra):
-    args = [
-        "--model",
-        model,
-        "--data",
-        str(data),
-        "--out",
-        str(out),
-        "--preset",
-        "tiny",
-        "--resolution",
-        "16",
-        "--folds",
-        "1,2",
-        "--batch",
-        "2",
-        "--iters",
-        "2",
-        "--log-every",
-        "1",
-        "--threads",
-        "1",
-        *extra,
-    ]
-    assert train.main(args) == 0
+    assert train.main(tiny_train_argv(model, data, out, "--folds", "1,2", "--log-every", "1", *extra, iters=2)) == 0
 
 
 def test_train_refuses_options_that_do_not_apply(pair_folder, tmp_path, capsys):

@@ -4,6 +4,7 @@ training), and a float16 checkpoint is what export and evaluate read."""
 import numpy as np
 import pytest
 import torch
+from conftest import tiny_train_argv
 
 from pigkit.checkpoint import load_model_checkpoint, read_checkpoint
 from pigkit.data import DataError, open_dataset, read_pack
@@ -24,26 +25,9 @@ def test_a_pack_is_the_folder(folder, tmp_path):
         a, b = open_dataset(folder, 12, folds), open_dataset(pack, 12, folds)
         assert a.case_ids == b.case_ids and torch.equal(a.images, b.images) and torch.equal(a.masks, b.masks)
     # training on either gives the same weights, bit for bit
-    args = [
-        "--model",
-        "mask",
-        "--preset",
-        "tiny",
-        "--resolution",
-        "12",
-        "--folds",
-        "1,2,3",
-        "--batch",
-        "2",
-        "--iters",
-        "3",
-        "--threads",
-        "1",
-        "--log-every",
-        "1",
-    ]
     for data, run in ((folder, "a"), (pack, "b")):
-        assert train_main(args + ["--data", str(data), "--out", str(tmp_path / run)]) == 0
+        argv = tiny_train_argv("mask", data, tmp_path / run, "--folds", "1,2,3", "--log-every", "1", resolution=12, iters=3)
+        assert train_main(argv) == 0
     ema = [read_checkpoint(tmp_path / run / "mask" / "ckpt.pt")["ema"] for run in "ab"]
     assert all(torch.equal(ema[0][k], ema[1][k]) for k in ema[0])
 
