@@ -7,6 +7,10 @@ writes the card of a folder that is already exported, leaving its ONNX files and
 
     python3 -m pigkit.card --model ../public/models/tiny --data-card datasets/busbra.json [--eval-card card.json]
 
+With --merge-metrics it first merges figures measured later into manifest.json's card (e.g.
+pigkit.downstream's card-metrics.json after a new downstream table), so that the card carries them
+without a new export; the manifest's models and their SHA-256s stay as they are.
+
 Nothing in a card is fixed text about a dataset: without a data card it says the training data are
 undescribed, and a warning says so.
 """
@@ -481,6 +485,21 @@ def write_model_card(
     return readme
 
 
+def merge_card_metrics(folder: Path, manifest: dict, path: Path) -> dict:
+    """The manifest with the figures of the JSON object at `path` merged into its card's metrics
+    (those of the same name replaced), written back to the folder's manifest.json."""
+    try:
+        figures = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise DataCardError(f"{path} is not a JSON object of card metrics ({e})") from None
+    if not isinstance(figures, dict) or not figures:
+        raise DataCardError(f"{path}: expected a JSON object of figures (name: value), as pigkit.downstream writes")
+    card = manifest.setdefault("card", {})
+    card["metrics"] = {**(card.get("metrics") or {}), **figures}
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return manifest
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="pigkit.card", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, help="an exported model folder (manifest.json + ONNX files)")
@@ -488,11 +507,19 @@ def main(argv=None) -> int:
     p.add_argument(
         "--eval-card", default=None, help="card.json of pigkit.evaluate (its metrics); default: the manifest card's metrics"
     )
+    p.add_argument(
+        "--merge-metrics",
+        default=None,
+        help="a JSON object of figures (e.g. pigkit.downstream's card-metrics.json) merged into manifest.json's "
+        "card metrics first, replacing those of the same name; the manifest's models and files are kept",
+    )
     a = p.parse_args(argv)
     try:
         data_card = read_data_card(a.data_card) if a.data_card else None
         metrics = read_eval_card(Path(a.eval_card)) if a.eval_card else None
         manifest = read_manifest(a.model)
+        if a.merge_metrics:
+            manifest = merge_card_metrics(Path(a.model), manifest, Path(a.merge_metrics))
         write_data_license(Path(a.model), data_card)
         print(f"wrote {write_model_card(a.model, data_card, metrics, manifest)}", file=sys.stderr)
     except (DataCardError, ManifestError, OSError) as e:

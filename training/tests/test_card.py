@@ -126,6 +126,29 @@ def test_card_without_a_data_card_warns_and_invents_nothing(tmp_path, capsys):
     assert "**Undescribed.**" in readme and "@article" not in readme and "No evaluation figures" in readme
 
 
+def test_merged_metrics_reach_the_manifest_and_the_card_and_nothing_else_changes(tmp_path, capsys):
+    folder = shutil.copytree(TINY, tmp_path / "tiny")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    old = json.loads(before["manifest.json"])
+    figures = {"downstreamDiceRealOnly": "0.862 ± 0.003", "saturatedPixels": 0.5}
+    (tmp_path / "card-metrics.json").write_text(json.dumps(figures, ensure_ascii=False))
+    args = ["--model", str(folder), "--data-card", str(BUSBRA_CARD), "--merge-metrics", str(tmp_path / "card-metrics.json")]
+    assert main(args) == 0
+    new = json.loads((folder / "manifest.json").read_text())
+    assert new["card"]["metrics"] == {**(old["card"].get("metrics") or {}), **figures}
+    assert {k: v for k, v in new.items() if k != "card"} == {k: v for k, v in old.items() if k != "card"}
+    assert {k: v for k, v in new["card"].items() if k != "metrics"} == {k: v for k, v in old["card"].items() if k != "metrics"}
+    assert "| downstreamDiceRealOnly | 0.862 ± 0.003 |" in (folder / "README.md").read_text()
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.name not in ("README.md", "manifest.json")} == {
+        k: v for k, v in before.items() if k not in ("README.md", "manifest.json")
+    }
+    for text, message in (("[1, 2]", "expected a JSON object"), ("{", "is not a JSON object of card metrics")):
+        (tmp_path / "card-metrics.json").write_text(text)
+        assert main(args) == 2
+        assert message in capsys.readouterr().err
+    assert json.loads((folder / "manifest.json").read_text()) == new  # a bad file changes nothing
+
+
 def test_card_errors(tmp_path, capsys):
     assert main(["--model", str(tmp_path)]) == 2
     assert "no manifest.json" in capsys.readouterr().err
