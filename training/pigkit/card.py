@@ -23,7 +23,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from .manifest import ManifestError, read_manifest
+from .manifest import ManifestError, read_manifest, write_manifest
 
 LICENSE_FILE = "DATA-LICENSE.txt"
 UNDESCRIBED = "undescribed"
@@ -496,7 +496,7 @@ def merge_card_metrics(folder: Path, manifest: dict, path: Path) -> dict:
         raise DataCardError(f"{path}: expected a JSON object of figures (name: value), as pigkit.downstream writes")
     card = manifest.setdefault("card", {})
     card["metrics"] = {**(card.get("metrics") or {}), **figures}
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_manifest(folder, manifest)
     return manifest
 
 

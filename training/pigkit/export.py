@@ -25,7 +25,7 @@ import torch
 
 from .card import LICENSE_FILE, DataCardError, manifest_fields, read_data_card, recipe, write_data_license, write_model_card
 from .checkpoint import CheckpointError, atomic_save, load_model_checkpoint, read_checkpoint, require_keys
-from .manifest import sha256_of
+from .manifest import sha256_of, write_manifest
 from .runtime import run_once
 from .schedule import CLIP_MODES, COEFFICIENT_ORDER, Schedule
 from .share_weights import share_weights
@@ -252,7 +252,7 @@ def export_pair(
         card["licenseFile"] = LICENSE_FILE
     card.update(extra_card or {})
     manifest = build_manifest(name, r, steps, entries, card, eta=eta, clip=clip)
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    write_manifest(out, manifest)
     write_model_card(out, data_card, manifest=manifest, has_license_file=has_license)
     return manifest
 

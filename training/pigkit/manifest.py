@@ -44,6 +44,11 @@ def _field(value, path: str, kind, where: Path):
     return value
 
 
+def write_manifest(folder: Path | str, manifest: dict) -> None:
+    """manifest.json of a model folder, as the export writes it (2-space indent, UTF-8 kept)."""
+    (Path(folder) / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def read_manifest(folder: Path | str) -> dict:
     """manifest.json of a model folder, its fields the kit reads checked (format, resolution, schedule,
     sampler, models.mask and models.image)."""
