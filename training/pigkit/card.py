@@ -486,14 +486,19 @@ def write_model_card(
 
 
 def merge_card_metrics(folder: Path, manifest: dict, path: Path) -> dict:
-    """The manifest with the figures of the JSON object at `path` merged into its card's metrics
-    (those of the same name replaced), written back to the folder's manifest.json."""
+    """The manifest with the figures of the JSON object at `path` (bare, or under "metrics" as in
+    pigkit.downstream's card-metrics.json) merged into its card's metrics (those of the same name
+    replaced), written back to the folder's manifest.json."""
     try:
         figures = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise DataCardError(f"{path} is not a JSON object of card metrics ({e})") from None
+    if isinstance(figures, dict) and list(figures) == ["metrics"]:
+        figures = figures["metrics"]  # the {"metrics": {...}} that pigkit.downstream writes
     if not isinstance(figures, dict) or not figures:
-        raise DataCardError(f"{path}: expected a JSON object of figures (name: value), as pigkit.downstream writes")
+        raise DataCardError(
+            f'{path}: expected a JSON object of figures (name: value) or {{"metrics": {{...}}}}, as pigkit.downstream writes'
+        )
     card = manifest.setdefault("card", {})
     card["metrics"] = {**(card.get("metrics") or {}), **figures}
     write_manifest(folder, manifest)

@@ -4,6 +4,7 @@
         --rows pig:1,pig:1:filtered,pig:1:pretrain --seg-iters 1000 [--jobs 2 --threads 1]
     python3 -m pigkit.downstream --data DATA --run ../runs/table --out ../runs/table/downstream \
         --seeds 0,1,2 --seg-iters 4000 --steps 50 [--device cuda] [--jobs 2 --threads 1]
+    python3 -m pigkit.downstream card OUT/results.json [--converged OUT_B/results.json] --out card-metrics.json
 
 The generated pairs come from the studio's CLI (--pairs: its nnU-Net raw folder, the `pig` set) or
 are sampled here from RUN's checkpoints: mask/ckpt.pt (model_x), image/ckpt.pt (PIG's model_y)
@@ -40,7 +41,8 @@ segmenter saw only the real training folds. Its numbers compare rows with each o
 real training images (the floor), not with FIDs in the literature.
 
 Writes to OUT: results.json, results.md (the tables), card-metrics.json (the headline for a model
-card: pigkit.evaluate --downstream), learning-curves.png (held-out Dice while
+card: pigkit.evaluate --downstream, pigkit.card --merge-metrics; `card` writes one from two tables,
+the table of record and one trained to convergence), learning-curves.png (held-out Dice while
 training, mean over seeds), samples-<set>.png (16 generated pairs beside 16 real held-out ones),
 and generated/<set>.pt, rows/<row>-seed<k>.json as it goes: a rerun reuses what is there (a
 sampled set only while its models, steps, η and size are the same; a row only with the same
@@ -262,27 +264,61 @@ def summarise(per_seed: dict[str, list[dict]]) -> dict[str, dict]:
     return table
 
 
-def card_metrics(r: dict) -> dict:
+def pairs_from(r: dict) -> str:
+    """The model that made a table's generated pairs, by the sha256 of its weights files where the
+    model folder keeps them apart from the graphs (a new graph layout changes the graphs' hashes,
+    not the model), else of its graphs."""
+    files = ((r.get("pairs") or {}).get("model") or {}).get("files") or {}
+    named = {k: v["sha256"] for k, v in files.items() if isinstance(v, dict) and "sha256" in v}
+    weights = {k[: -len("Weights")]: v for k, v in named.items() if k.endswith("Weights")}
+    return ", ".join(f"{k} {v[:12]}" for k, v in sorted((weights or named).items()))
+
+
+def card_metrics(r: dict, converged: dict | None = None) -> dict:
     """The table's headline for a model card: `real` and the best row that trained on generated
-    pairs, each Dice as mean ± std over the seeds, and which pairs the rows used."""
-    table = r["table"]
-    generated = {k: v for k, v in table.items() if k != "real" and v.get("iterations") is not None}
+    pairs, each Dice as mean ± std over the seeds, and which model made the pairs. With `converged`
+    (the results of a second table trained to convergence, budget (b)), also that table's real-only
+    and best generated row (downstreamConverged), and the best row's control: real-only trained
+    as long."""
     fmt = lambda v: f"{v['dice_mean']:.3f} ± {v['dice_std']:.3f}"  # noqa: E731
+    spread = {True: "beyond the seed spread", False: "within the seed spread", None: "one seed: no spread"}
+
+    def best_generated(table: dict) -> tuple[str, dict] | None:
+        generated = {k: v for k, v in table.items() if k != "real" and v.get("iterations") is not None}
+        return max(generated.items(), key=lambda kv: kv[1]["dice_mean"]) if generated else None
+
+    def iterations(name: str, row: dict, results: dict) -> str:
+        real = results["table"]["real"]["iterations"]
+        if name.endswith(USES["pretrain"]) and results.get("budget") == "passes":
+            return f"{row['iterations'] - real:,} + {real:,}"  # the pre-training, then the real pairs' own
+        return f"{row['iterations']:,}"
+
+    def versus_real(row: dict) -> str:
+        return f"{fmt(row)} (Δ {row['dice_delta_vs_real']:+.3f}, {spread[row['beyond_seed_spread']]})"
+
+    table = r["table"]
     out = {
-        "downstreamDiceRealOnly": fmt(table["real"]),
+        "downstreamDiceRealOnly": f"{fmt(table['real'])} ({table['real']['iterations']:,} iterations)",
         "downstreamSegmenter": f"{r['segmenter']}, {r['resolution']}², seeds {r['seeds']}",
     }
-    if generated:
-        name, best = max(generated.items(), key=lambda kv: kv[1]["dice_mean"])
-        spread = {True: "beyond the seed spread", False: "within the seed spread", None: "one seed: no spread"}
-        out["downstreamBestGeneratedRow"] = (
-            f"{name}: {fmt(best)} (Δ {best['dice_delta_vs_real']:+.3f}, {spread[best['beyond_seed_spread']]})"
-        )
-    files = ((r.get("pairs") or {}).get("model") or {}).get("files") or {}
-    if files:
-        out["downstreamPairsFrom"] = ", ".join(
-            f"{k} {v['sha256'][:12]}" for k, v in sorted(files.items()) if isinstance(v, dict) and "sha256" in v
-        )
+    best = best_generated(table)
+    if best:
+        out["downstreamBestGeneratedRow"] = f"{best[0]}: {versus_real(best[1])}"
+    if converged:
+        real = converged["table"]["real"]
+        if best:
+            out["downstreamBestGeneratedRow"] += (
+                f" at equal passes; real-only trained {real['iterations']:,} iterations reaches {fmt(real)}"
+            )
+        out["downstreamConverged"] = f"real-only {fmt(real)} ({real['iterations']:,} iterations)"
+        best_converged = best_generated(converged["table"])
+        if best_converged:
+            name, row = best_converged
+            out["downstreamConverged"] += f"; {name}, {iterations(name, row, converged)} iterations: {versus_real(row)}"
+    made_by = pairs_from(r)
+    if made_by:
+        other = pairs_from(converged) if converged else ""
+        out["downstreamPairsFrom"] = made_by + (f"; converged table: {other}" if other and other != made_by else "")
     return out
 
 
@@ -461,7 +497,40 @@ def row_iterations(row: Row, seg_iters: int, n_real: int, n_generated: int, budg
     return 0, seg_iters
 
 
+def card_main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(
+        prog="pigkit.downstream card",
+        description="A model card's downstream figures (card-metrics.json, for pigkit.card --merge-metrics) "
+        "from tables already run: the table of record, and optionally one trained to convergence.",
+    )
+    p.add_argument("results", help="results.json of the table of record (e.g. budget (a), equal passes)")
+    p.add_argument(
+        "--converged",
+        default=None,
+        help="results.json of a table trained to convergence (budget (b)): its real-only "
+        "row is the best row's control, and its best generated row becomes downstreamConverged",
+    )
+    p.add_argument("--out", required=True, help="the card-metrics.json to write")
+    a = p.parse_args(argv)
+    tables = []
+    for f in filter(None, (a.results, a.converged)):
+        try:
+            tables.append(json.loads(Path(f).read_text(encoding="utf-8")))
+            if not isinstance(tables[-1], dict) or "real" not in (tables[-1].get("table") or {}):
+                raise ValueError("no table with a `real` row")
+        except (OSError, ValueError) as e:  # JSONDecodeError is a ValueError
+            print(f"error: {f} is not a pigkit.downstream results.json ({e})", file=sys.stderr)
+            return 2
+    metrics = card_metrics(*tables)
+    Path(a.out).write_text(json.dumps({"metrics": metrics}, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps(metrics, indent=2, ensure_ascii=False))
+    return 0
+
+
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["card"]:
+        return card_main(argv[1:])
     p = argparse.ArgumentParser(
         prog="pigkit.downstream", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -142,6 +142,11 @@ def test_merged_metrics_reach_the_manifest_and_the_card_and_nothing_else_changes
     assert {p.name: p.read_bytes() for p in folder.iterdir() if p.name not in ("README.md", "manifest.json")} == {
         k: v for k, v in before.items() if k not in ("README.md", "manifest.json")
     }
+    # pigkit.downstream's card-metrics.json keeps its figures under "metrics": merged the same way
+    (tmp_path / "card-metrics.json").write_text(json.dumps({"metrics": {"downstreamConverged": "0.867 ± 0.006"}}))
+    assert main(args) == 0
+    new = json.loads((folder / "manifest.json").read_text())
+    assert new["card"]["metrics"] == {**(old["card"].get("metrics") or {}), **figures, "downstreamConverged": "0.867 ± 0.006"}
     for text, message in (("[1, 2]", "expected a JSON object"), ("{", "is not a JSON object of card metrics")):
         (tmp_path / "card-metrics.json").write_text(text)
         assert main(args) == 2

@@ -43,6 +43,70 @@ def test_summarise_calls_a_difference_beyond_the_seed_spread_only_past_both_stds
     assert one["far"]["beyond_seed_spread"] is None  # one seed: no spread to be beyond
 
 
+def _results(budget, rows, files):
+    """A results.json as pigkit.downstream writes it, reduced to what a card reads."""
+    table = downstream.summarise(
+        {
+            name: [{"seed": k, "dice": d, "iou": d - 0.1, "train_pairs": 10, "iterations": iters} for k, d in enumerate(dice)]
+            for name, (iters, dice) in rows.items()
+        }
+    )
+    return {
+        "table": table,
+        "budget": budget,
+        "segmenter": "unet",
+        "resolution": 64,
+        "seeds": [0, 1, 2],
+        "pairs": {"model": {"files": files}},
+    }
+
+
+def test_card_metrics_of_two_budgets_and_the_card_command(tmp_path, capsys):
+    graphs = {"mask": {"file": "mask.onnx", "sha256": "aa" * 32}, "image": {"file": "image.onnx", "sha256": "bb" * 32}}
+    weights = {
+        **graphs,
+        "maskWeights": {"file": "mask.weights", "sha256": "cc" * 32},
+        "imageWeights": {"file": "image.weights", "sha256": "dd" * 32},
+    }
+    equal_passes = _results(
+        "passes",
+        {
+            "real": (1000, [0.86, 0.86, 0.87]),
+            "pig ×2 pretrain→finetune": (3000, [0.87, 0.88, 0.88]),
+            "pig ×1": (2000, [0.85, 0.86, 0.86]),
+        },
+        graphs,
+    )
+    converged = _results(
+        "passes", {"real": (3000, [0.86, 0.87, 0.87]), "pig ×1 pretrain→finetune": (6000, [0.86, 0.87, 0.88])}, weights
+    )
+    # by hand: means 0.8633, 0.8767 (Δ +0.0133 > stds 0.0058 + 0.0058), 0.8667 and 0.8700 (Δ +0.0033)
+    assert downstream.card_metrics(equal_passes, converged) == {
+        "downstreamDiceRealOnly": "0.863 ± 0.006 (1,000 iterations)",
+        "downstreamSegmenter": "unet, 64², seeds [0, 1, 2]",
+        "downstreamBestGeneratedRow": "pig ×2 pretrain→finetune: 0.877 ± 0.006 (Δ +0.013, beyond the seed spread) "
+        "at equal passes; real-only trained 3,000 iterations reaches 0.867 ± 0.006",
+        "downstreamConverged": "real-only 0.867 ± 0.006 (3,000 iterations); pig ×1 pretrain→finetune, 3,000 + 3,000 "
+        "iterations: 0.870 ± 0.010 (Δ +0.003, within the seed spread)",
+        # the weights name the model where the folder keeps them apart; the graphs' hashes otherwise
+        "downstreamPairsFrom": f"image {'bb' * 6}, mask {'aa' * 6}; converged table: image {'dd' * 6}, mask {'cc' * 6}",
+    }
+    assert downstream.card_metrics(converged)["downstreamPairsFrom"] == f"image {'dd' * 6}, mask {'cc' * 6}"
+    assert "downstreamConverged" not in downstream.card_metrics(equal_passes)
+    # the command writes what pigkit.card --merge-metrics reads, and names a file that is not a table
+    for name, r in (("a.json", equal_passes), ("b.json", converged)):
+        (tmp_path / name).write_text(json.dumps(r))
+    args = ["card", str(tmp_path / "a.json"), "--converged", str(tmp_path / "b.json"), "--out", str(tmp_path / "card.json")]
+    assert downstream.main(args) == 0
+    assert json.loads((tmp_path / "card.json").read_text()) == {"metrics": downstream.card_metrics(equal_passes, converged)}
+    (tmp_path / "b.json").write_text('{"table": {}}')
+    capsys.readouterr()
+    assert downstream.main(args) == 2
+    assert (
+        f"{tmp_path / 'b.json'} is not a pigkit.downstream results.json (no table with a `real` row)" in capsys.readouterr().err
+    )
+
+
 def test_unconditional_sampler_is_the_pair_loops_image_chain_without_a_condition():
     torch.manual_seed(0)
     f = torch.nn.Conv2d(1, 1, 3, padding=1)
@@ -330,7 +394,7 @@ def test_downstream_on_the_clis_pairs_mixed_filtered_and_pretrained(pair_folder,
     # the headline a model card carries: real only and the best generated row, as the table says them
     card = json.loads((out / "card-metrics.json").read_text())["metrics"]
     best = max((k for k in t if k != "real"), key=lambda k: t[k]["dice_mean"])
-    assert card["downstreamDiceRealOnly"] == f"{t['real']['dice_mean']:.3f} ± {t['real']['dice_std']:.3f}"
+    assert card["downstreamDiceRealOnly"] == f"{t['real']['dice_mean']:.3f} ± {t['real']['dice_std']:.3f} (4 iterations)"
     assert card["downstreamBestGeneratedRow"].startswith(f"{best}: {t[best]['dice_mean']:.3f} ± ")
     assert card["downstreamPairsFrom"] == "mask " + "ab" * 6  # the model that made the pairs
     # a rerun trains nothing again
