@@ -798,6 +798,7 @@ def main(argv=None) -> int:
             gm, gi = generated[row.generated][0][:k], generated[row.generated][1][:k]
             keep = filter_pairs(features, gm, gi, a.filter_min_dice)
             filtered[(row.generated, k)] = {
+                "label": f"{row.generated} ×{row.multiple:g}",  # the row's multiple, not k / n (564 / 1127 = 0.500444)
                 "keep": keep,
                 "kept": int(keep.sum()),
                 "of": k,
@@ -863,7 +864,7 @@ def main(argv=None) -> int:
         "pairs": pairs[2] if pairs else None,
         "feature_dim": int(ref.shape[1]),
         "filter_min_dice": a.filter_min_dice,
-        "filtered": {f"{name} ×{k / n:g}": {key: v[key] for key in ("kept", "of", "empty")} for (name, k), v in filtered.items()},
+        "filtered": {v["label"]: {key: v[key] for key in ("kept", "of", "empty")} for v in filtered.values()},
         "empty_masks": {
             name: int(((gm > 0).flatten(1).sum(1) == 0).sum()) for name, (gm, _) in generated.items() if name != "uncond"
         },

@@ -365,12 +365,19 @@ def test_downstream_on_the_clis_pairs_mixed_filtered_and_pretrained(pair_folder,
         "--threads",
         "1",
         "--rows",
-        "pig:1,pig:0.5,pig:1:filtered,pig:1:pretrain",
+        "pig:1,pig:0.5,pig:1:filtered,pig:0.6:filtered,pig:1:pretrain",
     ]
     assert downstream.main(argv) == 0
     r = json.loads((out / "results.json").read_text())
     t = r["table"]
-    assert list(t) == ["real", "pig ×1", "pig ×0.5", "pig ×1 filtered", "pig ×1 pretrain→finetune"]  # no image→mask without --run
+    assert list(t) == [  # no image→mask without --run
+        "real",
+        "pig ×1",
+        "pig ×0.5",
+        "pig ×1 filtered",
+        "pig ×0.6 filtered",
+        "pig ×1 pretrain→finetune",
+    ]
     # equal passes over the 4 real pairs: 4 × (4 + G) / 4 iterations, a pre-training 4 × 4 / 4 before 4
     assert [(t[k]["train_pairs"], t[k]["iterations"]) for k in ("real", "pig ×1", "pig ×0.5", "pig ×1 pretrain→finetune")] == [
         (4, 4),
@@ -378,6 +385,8 @@ def test_downstream_on_the_clis_pairs_mixed_filtered_and_pretrained(pair_folder,
         (6, 6),
         (8, 8),
     ]
+    # the filtering table names each row's multiple, not its pairs over N (0.6 × 4 rounds to 2 pairs)
+    assert sorted(r["filtered"]) == ["pig ×0.6", "pig ×1"] and r["filtered"]["pig ×0.6"]["of"] == 2
     f = r["filtered"]["pig ×1"]
     assert f["of"] == 4 and f["empty"] == 0 and t["pig ×1 filtered"]["train_pairs"] == 4 + f["kept"]
     assert t["pig ×1 filtered"]["iterations"] == 4 + f["kept"]
@@ -413,7 +422,7 @@ def test_downstream_on_the_clis_pairs_mixed_filtered_and_pretrained(pair_folder,
         and "lr_schedule" not in json.loads((out / "rows" / "real-seed0.json").read_text())["settings"]
     )
     assert downstream.main([*argv, "--lr-schedule", "poly"]) == 0
-    assert capsys.readouterr().err.count("row ") == 3 * 5
+    assert capsys.readouterr().err.count("row ") == 3 * 6  # 3 seeds × 6 rows
     assert json.loads((out / "results.json").read_text())["lr_schedule"] == "poly"
     assert json.loads((out / "rows" / "real-seed0.json").read_text())["settings"]["lr_schedule"] == "poly"
     assert "Adam with a poly learning rate" in (out / "results.md").read_text()
