@@ -322,6 +322,12 @@ def card_metrics(r: dict, converged: dict | None = None) -> dict:
     return out
 
 
+def write_card_metrics(path: Path, metrics: dict) -> None:
+    """card-metrics.json: the figures under "metrics", as pigkit.evaluate --downstream and
+    pigkit.card --merge-metrics read them."""
+    path.write_text(json.dumps({"metrics": metrics}, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def results_markdown(r: dict) -> str:
     budget = (
         "each row's iterations show the segmenter every real pair as often as `real` does "
@@ -522,7 +528,7 @@ def card_main(argv: list[str]) -> int:
             print(f"error: {f} is not a pigkit.downstream results.json ({e})", file=sys.stderr)
             return 2
     metrics = card_metrics(*tables)
-    Path(a.out).write_text(json.dumps({"metrics": metrics}, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_card_metrics(Path(a.out), metrics)
     print(json.dumps(metrics, indent=2, ensure_ascii=False))
     return 0
 
@@ -873,9 +879,7 @@ def main(argv=None) -> int:
     }
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (out / "results.md").write_text(results_markdown(results))
-    (out / "card-metrics.json").write_text(
-        json.dumps({"metrics": card_metrics(results)}, indent=2) + "\n"
-    )  # pigkit.evaluate --downstream
+    write_card_metrics(out / "card-metrics.json", card_metrics(results))
     mean_curves = {
         name: [(c[0][k][0], float(np.mean([x[k][1] for x in c]))) for k in range(len(c[0]))] for name, c in curves.items()
     }

@@ -347,7 +347,7 @@ def main(argv=None) -> int:
         }
     }
     if a.downstream:  # the downstream table's headline, as pigkit.downstream writes it
-        card["metrics"].update(json.loads(Path(a.downstream).read_text())["metrics"])
+        card["metrics"].update(json.loads(Path(a.downstream).read_text(encoding="utf-8"))["metrics"])
     (out / "card.json").write_text(json.dumps(card, indent=2) + "\n")
     print(json.dumps(results, indent=2))
     return 0
