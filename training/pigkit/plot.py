@@ -14,13 +14,25 @@ def _drawable(text: str) -> str:
     return text.encode("latin-1", "replace").decode("latin-1")
 
 
+LEGEND_GAP = 10  # pixels between the axes' right edge and the legend
+CHAR_WIDTH = 6  # Pillow's built-in bitmap font
+
+
+def legend_margin(series: dict) -> int:
+    """The right margin: room for the longest series name when there is a legend to draw."""
+    if len(series) < 2:
+        return 20
+    return LEGEND_GAP + CHAR_WIDTH * max(len(_drawable(name)) for name in series) + 10
+
+
 def loss_curve_png(
     path, series: dict[str, list[tuple[int, float]]], title: str, size=(720, 420), log: bool = True, smoothing: float = 0.9
 ) -> None:
     """Plot each named series of (step, value): by default a loss on a log axis, lightly smoothed
-    (log=False, smoothing=0 for a score such as Dice)."""
+    (log=False, smoothing=0 for a score such as Dice). Two or more series get a legend in a margin
+    of its own, right of the axes, so it never hides a curve's last stretch."""
     w, h = size
-    left, right, top, bottom = 70, 20, 36, 44
+    left, right, top, bottom = 70, legend_margin(series), 36, 44
     img = Image.new("RGB", size, "white")
     d = ImageDraw.Draw(img)
     d.text((left, 10), _drawable(title), fill="black")
@@ -61,5 +73,6 @@ def loss_curve_png(
         colour = colours[n % len(colours)]
         if len(smooth) > 1:
             d.line(smooth, fill=colour, width=2)
-        d.text((w - right - 160, top + 8 + 14 * n), _drawable(name), fill=colour)
+        if len(series) > 1:
+            d.text((w - right + LEGEND_GAP, top + 8 + 14 * n), _drawable(name), fill=colour)
     img.save(path)
