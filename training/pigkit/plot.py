@@ -14,15 +14,17 @@ def _drawable(text: str) -> str:
     return text.encode("latin-1", "replace").decode("latin-1")
 
 
+RIGHT_MARGIN = 20  # pixels right of the axes (and of a legend)
 LEGEND_GAP = 10  # pixels between the axes' right edge and the legend
 CHAR_WIDTH = 6  # Pillow's built-in bitmap font
+SERIES_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f"]
 
 
 def legend_margin(series: dict) -> int:
     """The right margin: room for the longest series name when there is a legend to draw."""
     if len(series) < 2:
-        return 20
-    return LEGEND_GAP + CHAR_WIDTH * max(len(_drawable(name)) for name in series) + 10
+        return RIGHT_MARGIN
+    return LEGEND_GAP + CHAR_WIDTH * max(len(_drawable(name)) for name in series) + RIGHT_MARGIN
 
 
 def loss_curve_png(
@@ -61,7 +63,6 @@ def loss_curve_png(
         s = smin + (smax - smin) * k / 4
         d.text((sx(s) - 12, h - bottom + 6), f"{int(s)}", fill="black")
     d.text((w // 2 - 20, h - 18), "iteration", fill="black")
-    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f"]
     for n, (name, data) in enumerate(series.items()):
         data = [(s, v) for s, v in data if ok(v)]
         if not data:
@@ -70,7 +71,7 @@ def loss_curve_png(
         for s, v in data:
             ema = smoothing * ema + (1 - smoothing) * v
             smooth.append((sx(s), sy(ema)))
-        colour = colours[n % len(colours)]
+        colour = SERIES_COLOURS[n % len(SERIES_COLOURS)]
         if len(smooth) > 1:
             d.line(smooth, fill=colour, width=2)
         if len(series) > 1:

@@ -1,10 +1,10 @@
 """The loss-curve PNG: a legend that never covers a curve."""
 
-from PIL import Image
+from PIL import Image, ImageColor
 
-from pigkit.plot import legend_margin, loss_curve_png
+from pigkit.plot import RIGHT_MARGIN, SERIES_COLOURS, legend_margin, loss_curve_png
 
-COLOURS = [(0x1F, 0x77, 0xB4), (0xD6, 0x27, 0x28)]  # the first two series' colours in plot.py
+COLOURS = [ImageColor.getrgb(c) for c in SERIES_COLOURS[:2]]
 
 
 def test_legend_sits_right_of_the_axes_not_on_the_curves(tmp_path):
@@ -26,10 +26,10 @@ def test_legend_sits_right_of_the_axes_not_on_the_curves(tmp_path):
 
 def test_one_series_has_no_legend_and_the_narrow_margin(tmp_path):
     series = {"segmenter": [(s, 1 / (1 + s)) for s in range(100)]}
-    assert legend_margin(series) == 20
+    assert legend_margin(series) == RIGHT_MARGIN
     path = tmp_path / "one.png"
     loss_curve_png(path, series, "one series")
     img = Image.open(path).convert("RGB")
     px = img.load()
     w, h = img.size
-    assert {px[x, y] for x in range(w - 19, w) for y in range(h)} == {(255, 255, 255)}
+    assert {px[x, y] for x in range(w - RIGHT_MARGIN + 1, w) for y in range(h)} == {(255, 255, 255)}
