@@ -9,7 +9,9 @@
 # when a run starts without its optimizer state (INIT_FROM). BF16_MODELS lists the models trained
 # with bfloat16 autocast (default "image": 2.5× faster on its objective on AVX-512 BF16, the same loss; the mask
 # model's loss is 4.5% higher in bf16, so it stays float32). MIN_SNR_MODELS lists the models trained
-# with Min-SNR-5 loss weights (default "image": the 2026-12-02 A/B in EVALUATION.md). TRAIN_ARGS adds
+# with Min-SNR-5 loss weights (default "image": the 2026-12-02 A/B in EVALUATION.md). CHANNELS_LAST_MODELS
+# lists the models trained in channels-last memory format (default "mask": 1.14× its iterations in float32,
+# the same losses, measured side by side on 2026-12-03; the image model trains in bf16). TRAIN_ARGS adds
 # pigkit.train flags to both models (e.g. "--patients 0.25": busbra64-lowdata.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,5 +23,6 @@ for model in ${MODELS:-mask image}; do
     --folds 1,2,3 --batch 8 --lr 2e-4 --iters "${ITERS:-100000}" --ckpt-every 200 --log-every 25 \
     --max-minutes "${MINUTES_PER_MODEL:-45}" --threads "${THREADS:-1}" --resume ${INIT_FROM:+--init-from "$INIT_FROM"} \
     --warmup "${WARMUP:-500}" $([[ " ${BF16_MODELS-image} " == *" $model "* ]] && echo --bf16) \
-    $([[ " ${MIN_SNR_MODELS-image} " == *" $model "* ]] && echo --min-snr 5) ${TRAIN_ARGS:-}
+    $([[ " ${MIN_SNR_MODELS-image} " == *" $model "* ]] && echo --min-snr 5) \
+    $([[ " ${CHANNELS_LAST_MODELS-mask} " == *" $model "* ]] && echo --channels-last) ${TRAIN_ARGS:-}
 done
