@@ -236,6 +236,26 @@ def _metric_rows(metrics: dict) -> list[str]:
     return rows
 
 
+def downstream_provenance(manifest: dict, metrics: dict) -> str | None:
+    """Whether the downstream table's pairs (downstreamPairsFrom: "role hash12, …", then
+    "; converged table: …", as pigkit.downstream.card_metrics writes it) came from the weights this
+    folder ships: a card can carry figures measured on earlier weights until the table is re-run."""
+    made_by = metrics.get("downstreamPairsFrom")
+    if not isinstance(made_by, str):
+        return None
+    shipped = {  # a model's weights file and its graph both name it, whichever the table recorded
+        role: {e["sha256"][:12], (e.get("weights") or {}).get("sha256", "")[:12]} for role, e in manifest["models"].items()
+    }
+    said = []
+    for part in made_by.split("; "):
+        table, _, named = part.rpartition(": ")
+        pairs = [pair.split(" ", 1) for pair in named.split(", ") if " " in pair]
+        earlier = [f"{role} {digest}" for role, digest in pairs if digest not in shipped.get(role, {digest})]
+        whose = f"earlier weights ({', '.join(earlier)})" if earlier else "the weights in this folder"
+        said.append(f"{table or 'the table of record'}: {whose}")
+    return "The downstream figures' pairs came from " + "; ".join(said) + "."
+
+
 FILE_TABLE_HEAD = ["| file | bytes | what |", "|---|---|---|"]
 
 
@@ -425,6 +445,9 @@ def model_card(
             f"{label} {_words(metrics[k])}" for k, label in EVAL_SETTINGS.items() if k in metrics and k != "details"
         )
         out += [f"Figures of `pigkit.evaluate` ({settings}):", "", "| figure | value |", "|---|---|", *_metric_rows(metrics), ""]
+        provenance = downstream_provenance(manifest, metrics)
+        if provenance:
+            out += [provenance, ""]
         if metrics.get("details"):
             out += [f"Details: {metrics['details']}.", ""]
     else:

@@ -154,6 +154,19 @@ def test_merged_metrics_reach_the_manifest_and_the_card_and_nothing_else_changes
     assert json.loads((folder / "manifest.json").read_text()) == new  # a bad file changes nothing
 
 
+def test_the_card_says_whether_the_downstream_pairs_came_from_its_own_weights(tmp_path):
+    folder = shutil.copytree(TINY, tmp_path / "tiny")
+    models = json.loads((folder / "manifest.json").read_text())["models"]
+    own = {role: (models[role].get("weights") or models[role])["sha256"][:12] for role in ("mask", "image")}
+    made_by = f"image {own['image']}, mask {own['mask']}; converged table: image 0945a1698475, mask {own['mask']}"
+    (tmp_path / "card-metrics.json").write_text(json.dumps({"downstreamPairsFrom": made_by}))
+    assert main(["--model", str(folder), "--merge-metrics", str(tmp_path / "card-metrics.json")]) == 0
+    assert (
+        "The downstream figures' pairs came from the table of record: the weights in this folder; "
+        "converged table: earlier weights (image 0945a1698475)."
+    ) in (folder / "README.md").read_text()
+
+
 def test_card_errors(tmp_path, capsys):
     assert main(["--model", str(tmp_path)]) == 2
     assert "no manifest.json" in capsys.readouterr().err
