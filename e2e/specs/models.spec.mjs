@@ -13,6 +13,7 @@ import {
   modelRequestsSince,
   modelSummary,
   openModelPanel,
+  reopenCustomFromCache,
   selfContainedTinyFolder,
   sha256,
   tinyModelFiles,
@@ -198,16 +199,14 @@ test('models: an opened folder keeps its model card and data license: the card s
   assert.deepEqual(names.filter((n) => !n.includes('/')).sort(), ['DATA-LICENSE.txt', 'MODEL-CARD.md', 'dataset.json', 'manifest.json']);
   assert.equal(readFileSync(join(dir, 'DATA-LICENSE.txt'), 'utf8'), license);
   assert.equal(readFileSync(join(dir, 'MODEL-CARD.md'), 'utf8'), card);
-  assert.match(JSON.parse(readFileSync(join(dir, 'dataset.json'), 'utf8')).description, /It carries DATA-LICENSE\.txt and MODEL-CARD\.md from the model's folder/);
+  assert.match(
+    JSON.parse(readFileSync(join(dir, 'dataset.json'), 'utf8')).description,
+    /It carries DATA-LICENSE\.txt and MODEL-CARD\.md from the model's folder/,
+  );
   note('the opened folder’s README.md shows as its card; its ZIP carries DATA-LICENSE.txt and MODEL-CARD.md');
 
   // reopened from the cache after a reload: the card is still there
-  await page.reload();
-  await ready(page);
-  await openModelPanel(page);
-  await page.getByRole('button', { name: 'Open custom model tiny-docs', exact: true }).click();
-  await page.locator('.model-panel > details > summary', { hasText: /Model tiny-docs · 32×32 · custom · loaded from cache/ }).waitFor({ timeout: RUN_TIMEOUT });
-  await ready(page);
+  await reopenCustomFromCache(page, 'tiny-docs');
   await page.locator('.model-card-text summary').click();
   assert.equal((await page.getByLabel('Model card text').innerText()).trim(), card.trim());
   assert.deepEqual(errors, []);
@@ -237,12 +236,7 @@ test('models: a folder in the layout before shared weights (self-contained graph
     'the self-contained tiny differs from the bundled tiny',
   );
   note(`self-contained folder (${m.models.mask.bytes} B per plain graph) gives the bundled pair's bytes`);
-  await page.reload();
-  await ready(page);
-  await openModelPanel(page);
-  await page.getByRole('button', { name: 'Open custom model tiny-old', exact: true }).click();
-  await page.locator('.model-panel > details > summary', { hasText: /Model tiny-old · 32×32 · custom · loaded from cache/ }).waitFor({ timeout: RUN_TIMEOUT });
-  await ready(page);
+  await reopenCustomFromCache(page, 'tiny-old');
   assert.deepEqual(errors, []);
   await page.close();
 });

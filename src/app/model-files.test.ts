@@ -48,7 +48,9 @@ describe('gatherModelFiles', () => {
     const escaping = await gatherModelFiles([manifest({ licenseFile: '../notes.txt' }), ...folder]);
     expect(Object.keys(escaping).sort()).toEqual(['DATA-LICENSE.txt', 'README.md', 'manifest.json', 'mask.onnx']);
     // documents alone are no model
-    await expect(gatherModelFiles([file('README.md', [2]), file('DATA-LICENSE.txt', [3])])).rejects.toThrow(/^no manifest\.json, \.onnx or \.weights file among the 2 chosen/);
+    await expect(gatherModelFiles([file('README.md', [2]), file('DATA-LICENSE.txt', [3])])).rejects.toThrow(
+      /^no manifest\.json, \.onnx or \.weights file among the 2 chosen/,
+    );
   });
 
   it('a document over 1 MiB is refused by name before it is read', async () => {

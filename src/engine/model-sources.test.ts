@@ -156,6 +156,18 @@ describe('cachingSource', () => {
     return { source, reads };
   }
 
+  /** The tiny folder loaded once through the cache (its plain U-Nets and weights files cached). */
+  async function cachedTiny() {
+    const storage = new FakeCacheStorage();
+    const files = tinyFiles();
+    const manifest = await readManifest(bytesSource(files));
+    const name = modelCacheName('bundled', '/models/tiny/');
+    const first = cachingSource(counted(files).source, manifest, new ModelCache(storage), name, new ProgressTracker());
+    await readModelBytes(first.source, manifest);
+    await first.commit();
+    return { storage, files, manifest, name };
+  }
+
   it('first load reads the source and caches after commit; the next is served from the cache', async () => {
     const storage = new FakeCacheStorage();
     const files = tinyFiles();
@@ -215,13 +227,7 @@ describe('cachingSource', () => {
   });
 
   it('a file whose SHA-256 changed in the manifest is read again and its old entry pruned', async () => {
-    const storage = new FakeCacheStorage();
-    const files = tinyFiles();
-    const manifest = await readManifest(bytesSource(files));
-    const name = modelCacheName('bundled', '/models/tiny/');
-    const first = cachingSource(counted(files).source, manifest, new ModelCache(storage), name, new ProgressTracker());
-    await readModelBytes(first.source, manifest);
-    await first.commit();
+    const { storage, files, name } = await cachedTiny();
 
     // a re-exported mask.onnx: new bytes, new manifest (here the image U-Net's graph and weights)
     const changed = new Map(files);
@@ -249,13 +255,7 @@ describe('cachingSource', () => {
   });
 
   it('a corrupt cached file is evicted and fetched once from the server, with a note; a server file wrong too fails as before', async () => {
-    const storage = new FakeCacheStorage();
-    const files = tinyFiles();
-    const manifest = await readManifest(bytesSource(files));
-    const name = modelCacheName('bundled', '/models/tiny/');
-    const first = cachingSource(counted(files).source, manifest, new ModelCache(storage), name, new ProgressTracker());
-    await readModelBytes(first.source, manifest);
-    await first.commit();
+    const { storage, files, manifest, name } = await cachedTiny();
     // the cached mask.onnx flipped, mask.weights truncated: same keys, other bytes
     const entries = storage.caches.get(name)!.entries;
     const maskKey = cacheEntryUrl('mask.onnx', manifest.models.mask.sha256);
