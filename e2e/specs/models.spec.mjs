@@ -187,6 +187,7 @@ test('models: an opened folder keeps its model card and data license: the card s
   await page.locator('.model-panel > details > summary', { hasText: /Model tiny-docs · 32×32 · custom · cached/ }).waitFor({ timeout: RUN_TIMEOUT });
   await ready(page);
   await openModelPanel(page);
+  assert.equal(await page.locator('.model-card-text').count(), 1, 'the opened folder’s model card is not shown');
   await page.locator('.model-card-text summary').click();
   const shown = page.getByLabel('Model card text');
   assert.equal((await shown.innerText()).trim(), card.trim());
