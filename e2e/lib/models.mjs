@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generate, note, ROOT, RUN_TIMEOUT } from './studio.mjs';
+import { generate, note, ROOT, RUN_TIMEOUT, ready } from './studio.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Model panel helpers
@@ -33,6 +33,16 @@ export async function modelSummary(page) {
 export async function openModelPanel(page) {
   const details = page.locator('.model-panel > details');
   if (!(await details.evaluate((d) => d.open))) await page.locator('.model-panel > details > summary').click();
+}
+
+/** After a reload: opens the custom model `name` from the model panel's cache list and waits until it is loaded from the cache. */
+export async function reopenCustomFromCache(page, name) {
+  await page.reload();
+  await ready(page);
+  await openModelPanel(page);
+  await page.getByRole('button', { name: `Open custom model ${name}`, exact: true }).click();
+  await page.locator('.model-panel > details > summary', { hasText: `Model ${name} · 32×32 · custom · loaded from cache` }).waitFor({ timeout: RUN_TIMEOUT });
+  await ready(page);
 }
 
 /** Chooses files in "Open model…" and waits until the load ends: an alert, or "Opened model …" with Generate enabled. */

@@ -1,9 +1,11 @@
 // The model panel: download progress and the model cache, Cancel download, a custom model from
 // files, corrupt or mismatched files refused, a full Cache Storage.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { cp, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { datasetUnzipped, runBatch } from '../lib/batch.mjs';
 import { test } from '../lib/fixtures.mjs';
 import {
   chooseModelFiles,
@@ -11,11 +13,13 @@ import {
   modelRequestsSince,
   modelSummary,
   openModelPanel,
+  reopenCustomFromCache,
   selfContainedTinyFolder,
   sha256,
   tinyModelFiles,
 } from '../lib/models.mjs';
 import { checkPair, downloadPair, generate, MODEL, note, openStudio, ROOT, RUN_TIMEOUT, ready, SEED, STEPS, visit } from '../lib/studio.mjs';
+import { downloadOne } from '../lib/viewer.mjs';
 
 test('models: first visit downloads with a progress bar and caches; a reload reads the model files from the cache; Clear cache empties it', async ({ env }) => {
   const { page, errors } = await openStudio(env, `?model=${MODEL}&backend=wasm`);
@@ -156,10 +160,56 @@ test('models: a custom model from files (Open model…) loads, generates, and re
   const again = await downloadPair(page);
   assert.ok(again.image.bytes.equals(pair.image.bytes), 'the cached custom model gives another pair');
 
-  // "Open folder…": the whole folder (its license text is skipped)
+  // "Open folder…": the whole folder (its documents come along: the next spec checks them)
   await page.getByLabel('Model folder', { exact: true }).setInputFiles(join(ROOT, 'public/models/tiny'));
   await page.locator('.model-panel > details > summary', { hasText: /Model tiny · 32×32 · custom/ }).waitFor({ timeout: RUN_TIMEOUT });
   await ready(page);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('models: an opened folder keeps its model card and data license: the card shows (as text) and the batch ZIP carries both, as a bundled model’s', async ({
+  env,
+}) => {
+  const folder = join(await mkdtemp(join(tmpdir(), 'pig-e2e-docs-')), 'tiny-docs');
+  await cp(join(ROOT, 'public/models/tiny'), folder, { recursive: true });
+  const m = JSON.parse(await readFile(join(folder, 'manifest.json'), 'utf8'));
+  m.name = 'tiny-docs'; // its own entry among the custom models
+  delete m.card.licenseFile; // the conventional DATA-LICENSE.txt
+  await writeFile(join(folder, 'manifest.json'), JSON.stringify(m, null, 2));
+  const card = '# tiny-docs\n\nThis folder’s own card. <img src=x onerror="window.__cardRan=1"> stays text.\n';
+  const license = 'Data license of tiny-docs: CC BY 4.0, for this test.\n';
+  await writeFile(join(folder, 'README.md'), card);
+  await writeFile(join(folder, 'DATA-LICENSE.txt'), license);
+  await writeFile(join(folder, 'notes.txt'), 'not a document the card names');
+  const { page, errors } = await openStudio(env, `?model=${MODEL}&backend=wasm&seed=${SEED}`);
+  await page.getByLabel('Model folder', { exact: true }).setInputFiles(folder);
+  await page.locator('.model-panel > details > summary', { hasText: /Model tiny-docs · 32×32 · custom · cached/ }).waitFor({ timeout: RUN_TIMEOUT });
+  await ready(page);
+  await openModelPanel(page);
+  assert.equal(await page.locator('.model-card-text').count(), 1, 'the opened folder’s model card is not shown');
+  await page.locator('.model-card-text summary').click();
+  const shown = page.getByLabel('Model card text');
+  assert.equal((await shown.innerText()).trim(), card.trim());
+  assert.equal(await shown.locator('img').count(), 0, 'the card was rendered as HTML');
+  assert.equal(await page.evaluate(() => window.__cardRan), undefined);
+
+  await runBatch(page, 3, 2);
+  const zipFile = await downloadOne(page, 'Download dataset (ZIP)');
+  const { dir, names } = datasetUnzipped(zipFile.bytes, 'Dataset501_tiny-docs');
+  assert.deepEqual(names.filter((n) => !n.includes('/')).sort(), ['DATA-LICENSE.txt', 'MODEL-CARD.md', 'dataset.json', 'manifest.json']);
+  assert.equal(readFileSync(join(dir, 'DATA-LICENSE.txt'), 'utf8'), license);
+  assert.equal(readFileSync(join(dir, 'MODEL-CARD.md'), 'utf8'), card);
+  assert.match(
+    JSON.parse(readFileSync(join(dir, 'dataset.json'), 'utf8')).description,
+    /It carries DATA-LICENSE\.txt and MODEL-CARD\.md from the model's folder/,
+  );
+  note('the opened folder’s README.md shows as its card; its ZIP carries DATA-LICENSE.txt and MODEL-CARD.md');
+
+  // reopened from the cache after a reload: the card is still there
+  await reopenCustomFromCache(page, 'tiny-docs');
+  await page.locator('.model-card-text summary').click();
+  assert.equal((await page.getByLabel('Model card text').innerText()).trim(), card.trim());
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -187,12 +237,7 @@ test('models: a folder in the layout before shared weights (self-contained graph
     'the self-contained tiny differs from the bundled tiny',
   );
   note(`self-contained folder (${m.models.mask.bytes} B per plain graph) gives the bundled pair's bytes`);
-  await page.reload();
-  await ready(page);
-  await openModelPanel(page);
-  await page.getByRole('button', { name: 'Open custom model tiny-old', exact: true }).click();
-  await page.locator('.model-panel > details > summary', { hasText: /Model tiny-old · 32×32 · custom · loaded from cache/ }).waitFor({ timeout: RUN_TIMEOUT });
-  await ready(page);
+  await reopenCustomFromCache(page, 'tiny-old');
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -334,6 +334,50 @@ test('faults: a model whose output is NaN: the run ends with a message naming th
   await page.close();
 });
 
+test('faults: a corrupt model file in Cache Storage is evicted and fetched once from the server: the model opens and generates, and the panel says so', async ({
+  env,
+}) => {
+  const { page, errors } = await visit(env, `?model=${MODEL}&backend=wasm&seed=3`);
+  await ready(page);
+  // this visit's own download fills the cache (other specs of this worker may have cached the model)
+  await page.evaluate(async () => Promise.all((await caches.keys()).filter((k) => k.startsWith('pig-model:')).map((k) => caches.delete(k))));
+  await page.reload();
+  await ready(page);
+  // mask.onnx's entry, one bit flipped under the same key (its SHA-256): what a damaged disk leaves
+  const corrupted = await page.evaluate(async () => {
+    const name = (await caches.keys()).find((k) => k.startsWith('pig-model:bundled:'));
+    const cache = await caches.open(name);
+    const key = (await cache.keys()).find((r) => new URL(r.url).pathname === '/mask.onnx');
+    const res = await cache.match(key);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    bytes[100] ^= 1;
+    await cache.put(key, new Response(bytes, { headers: res.headers }));
+    return key.url;
+  });
+  note(`corrupted ${corrupted}`);
+  const before = env.seen.length;
+  await page.reload();
+  await ready(page);
+  assert.deepEqual(
+    modelRequestsSince(env, before).map((u) => new URL(u).pathname),
+    [`/models/${MODEL}/mask.onnx`],
+    'only the corrupt file is fetched again',
+  );
+  await page.locator('.model-panel > details > summary').click();
+  const said = (await page.getByLabel('Cache note').innerText()).trim();
+  note(`cache note: ${said}`);
+  assert.equal(said, 'The cached copy of mask.onnx was corrupt (not the size and SHA-256 the manifest gives): evicted and fetched again');
+  await page.getByLabel('Steps', { exact: true }).fill('2');
+  assert.match((await generate(page)).text, /Done: 2 of 2 steps/);
+  // the cache holds the server's file again: the next reload fetches nothing
+  const again = env.seen.length;
+  await page.reload();
+  await ready(page);
+  assert.deepEqual(modelRequestsSince(env, again), []);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('faults: no WebGPU adapter (Chromium without WebGPU): the studio runs on WASM and says why', async ({ env }) => {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

@@ -106,6 +106,24 @@ describe('ModelCache', () => {
     expect(await storage.has(name)).toBe(false);
   });
 
+  it('evict: a corrupt entry is deleted (never served again) and named in the note, beside a failure', async () => {
+    const storage = new FakeCacheStorage();
+    const cache = new ModelCache(storage);
+    const name = modelCacheName('bundled', '/models/tiny/');
+    await cache.store(name, [
+      { file: 'mask.onnx', sha256: SHA_A, bytes: bytes(1, 2, 3) },
+      { file: 'image.onnx', sha256: SHA_B, bytes: bytes(4) },
+    ]);
+    await cache.evict(name, 'mask.onnx', SHA_A);
+    expect(await cache.get(name, 'mask.onnx', SHA_A)).toBeNull();
+    expect(await cache.get(name, 'image.onnx', SHA_B)).toEqual(bytes(4));
+    expect(cache.note).toBe('The cached copy of mask.onnx was corrupt (not the size and SHA-256 the manifest gives): evicted and fetched again');
+    // a Cache Storage failure after it is said too
+    storage.quotaBytes = 0;
+    expect(await cache.store(name, [{ file: 'mask.onnx', sha256: SHA_A, bytes: bytes(1, 2, 3) }])).toBe(false);
+    expect(cache.note).toMatch(/^The cached copy of mask\.onnx was corrupt .*; Cache Storage is full: this model was loaded without caching it/);
+  });
+
   it('no Cache Storage at all: reads miss, writes do nothing, and the note says why', async () => {
     const cache = new ModelCache(null);
     expect(cache.available).toBe(false);

@@ -10,8 +10,12 @@
 // stale entry is pruned when the new one is stored. A custom model's manifest lists the SHA-256 of
 // every file, so its id changes with any of them.
 //
-// The cache is an optimisation: every failure (no Cache Storage in this context, quota exceeded,
-// anything else) becomes a note for the model panel, never a failed load.
+// The cache is an optimisation: every failure of Cache Storage itself (none in this context, quota
+// exceeded, anything else) becomes a note for the model panel, never a failed load. An entry whose
+// bytes are not the manifest's (size or SHA-256: a damaged disk, another program writing the
+// cache) is evicted and the file read from its origin once, with a note; only where that copy is
+// wrong too does the load fail (engine/pair.ts readVerified), naming the origin's file. A custom
+// model has no origin to read again: its load fails, asking for its files again.
 // No ORT and no DOM types beyond Response (a global in browsers and Node alike), so it is core: the
 // cache's key scheme is shared by the engine, which reads and writes it (engine/model-sources.ts,
 // engine/web.ts), and the page, which lists and clears it (app/components/ModelCard.tsx) without a
@@ -88,13 +92,25 @@ export interface CacheEntry {
   bytes: Uint8Array;
 }
 
-/** Reads and writes model files, turning every cache failure into `note` (the first one wins). */
+/** Reads and writes model files; every Cache Storage failure (the first one wins) and every evicted entry is in `note`. */
 export class ModelCache {
-  /** Why the cache was not (fully) used, for the model panel; null while all is well. */
-  note: string | null = null;
+  /** The first failure of Cache Storage itself. */
+  private failure: string | null = null;
+  /** Files whose cached copy was not the manifest's and was evicted (see evict). */
+  readonly evicted: string[] = [];
 
   constructor(private readonly storage: CacheStorageLike | null) {
-    if (!storage) this.note = 'Cache Storage is not available here (it needs a secure context): models load without the cache';
+    if (!storage) this.failure = 'Cache Storage is not available here (it needs a secure context): models load without the cache';
+  }
+
+  /** Why the cache was not (fully) used, for the model panel; null while all is well. */
+  get note(): string | null {
+    const n = this.evicted.length;
+    const corrupt =
+      n === 0
+        ? null
+        : `The cached ${n === 1 ? 'copy' : 'copies'} of ${[...this.evicted].sort().join(', ')} ${n === 1 ? 'was' : 'were'} corrupt (not the size and SHA-256 the manifest gives): evicted and fetched again`;
+    return [corrupt, this.failure].filter((t) => t !== null).join('; ') || null;
   }
 
   get available(): boolean {
@@ -110,7 +126,7 @@ export class ModelCache {
       const res = await cache.match(cacheEntryUrl(file, sha256));
       return res ? new Uint8Array(await res.arrayBuffer()) : null;
     } catch (e) {
-      this.note ??= `Cache Storage could not be read (${cacheErrorText(e)}): loading without the cache`;
+      this.failure ??= `Cache Storage could not be read (${cacheErrorText(e)}): loading without the cache`;
       return null;
     }
   }
@@ -144,10 +160,24 @@ export class ModelCache {
       return true;
     } catch (e) {
       await storage.delete(cacheName).catch(() => false);
-      this.note ??= isQuotaError(e)
+      this.failure ??= isQuotaError(e)
         ? 'Cache Storage is full: this model was loaded without caching it (Clear cache frees the space)'
         : `Cache Storage could not store the model (${cacheErrorText(e)}): it was loaded without the cache`;
       return false;
+    }
+  }
+
+  /**
+   * Deletes the entry of `file` (its bytes were not the manifest's `sha256` and size), so it is
+   * never served again, and names it in `note`. A failure to delete is a failure note too.
+   */
+  async evict(cacheName: string, file: string, sha256?: string): Promise<void> {
+    if (!this.evicted.includes(file)) this.evicted.push(file);
+    if (!this.storage) return;
+    try {
+      await (await this.storage.open(cacheName)).delete(cacheEntryUrl(file, sha256));
+    } catch (e) {
+      this.failure ??= `Cache Storage could not evict ${file} (${cacheErrorText(e)})`;
     }
   }
 

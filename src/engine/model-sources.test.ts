@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { LoadProgress } from '../core/load-progress';
 import { sha256Hex } from '../core/manifest';
-import { ModelCache, modelCacheName } from '../core/model-cache';
+import { cacheEntryUrl, ModelCache, modelCacheName } from '../core/model-cache';
 import { FakeCacheStorage } from '../testing/fake-cache';
 import { EngineError } from './errors';
 import { ProgressTracker } from './load-progress';
@@ -156,6 +156,18 @@ describe('cachingSource', () => {
     return { source, reads };
   }
 
+  /** The tiny folder loaded once through the cache (its plain U-Nets and weights files cached). */
+  async function cachedTiny() {
+    const storage = new FakeCacheStorage();
+    const files = tinyFiles();
+    const manifest = await readManifest(bytesSource(files));
+    const name = modelCacheName('bundled', '/models/tiny/');
+    const first = cachingSource(counted(files).source, manifest, new ModelCache(storage), name, new ProgressTracker());
+    await readModelBytes(first.source, manifest);
+    await first.commit();
+    return { storage, files, manifest, name };
+  }
+
   it('first load reads the source and caches after commit; the next is served from the cache', async () => {
     const storage = new FakeCacheStorage();
     const files = tinyFiles();
@@ -215,13 +227,7 @@ describe('cachingSource', () => {
   });
 
   it('a file whose SHA-256 changed in the manifest is read again and its old entry pruned', async () => {
-    const storage = new FakeCacheStorage();
-    const files = tinyFiles();
-    const manifest = await readManifest(bytesSource(files));
-    const name = modelCacheName('bundled', '/models/tiny/');
-    const first = cachingSource(counted(files).source, manifest, new ModelCache(storage), name, new ProgressTracker());
-    await readModelBytes(first.source, manifest);
-    await first.commit();
+    const { storage, files, name } = await cachedTiny();
 
     // a re-exported mask.onnx: new bytes, new manifest (here the image U-Net's graph and weights)
     const changed = new Map(files);
@@ -246,6 +252,70 @@ describe('cachingSource', () => {
     expect(keys.filter((k) => k.includes('.weights'))).toEqual([
       `https://model-cache.pig-studio.invalid/image.weights?sha256=${m.models.image.weights.sha256}`,
     ]);
+  });
+
+  it('a corrupt cached file is evicted and fetched once from the server, with a note; a server file wrong too fails as before', async () => {
+    const { storage, files, manifest, name } = await cachedTiny();
+    // the cached mask.onnx flipped, mask.weights truncated: same keys, other bytes
+    const entries = storage.caches.get(name)!.entries;
+    const maskKey = cacheEntryUrl('mask.onnx', manifest.models.mask.sha256);
+    const weightsKey = cacheEntryUrl('mask.weights', manifest.models.mask.weights!.sha256);
+    const flipped = files.get('mask.onnx')!.slice();
+    flipped[100] ^= 1;
+    entries.set(maskKey, { ...entries.get(maskKey)!, body: flipped });
+    entries.set(weightsKey, { ...entries.get(weightsKey)!, body: files.get('mask.weights')!.subarray(0, 10) });
+
+    const net = counted(files);
+    const cache = new ModelCache(storage);
+    const progress: LoadProgress[] = [];
+    const again = cachingSource(net.source, manifest, cache, name, new ProgressTracker((p) => progress.push(p)));
+    const bytes = await readModelBytes(again.source, manifest);
+    expect(bytes.mask.graph).toEqual(files.get('mask.onnx'));
+    expect(bytes.mask.weights?.data).toEqual(files.get('mask.weights'));
+    expect(net.reads.sort()).toEqual(['mask.onnx', 'mask.weights']); // only the corrupt ones, once each
+    expect(again.allFromCache()).toBe(false);
+    expect(progress.at(-1)).toMatchObject({ filesDone: 4, files: 4 });
+    expect(cache.note).toBe(
+      'The cached copies of mask.onnx, mask.weights were corrupt (not the size and SHA-256 the manifest gives): evicted and fetched again',
+    );
+    // the cache holds the server's bytes again: the next load reads nothing
+    expect(await again.commit()).toBe(true);
+    expect(entries.get(maskKey)!.body).toEqual(files.get('mask.onnx'));
+    const third = counted(files);
+    const cache3 = new ModelCache(storage);
+    await readModelBytes(cachingSource(third.source, manifest, cache3, name, new ProgressTracker()).source, manifest);
+    expect(third.reads).toEqual([]);
+    expect(cache3.note).toBeNull();
+
+    // the server's copy is wrong too: the server's file is named, as when nothing was cached
+    entries.set(maskKey, { ...entries.get(maskKey)!, body: flipped });
+    const bad = new Map(files);
+    bad.set('mask.onnx', flipped);
+    const server = { ...bytesSource(bad), describe: (f: string) => `/models/tiny/${f}` };
+    const fourth = cachingSource(server, manifest, new ModelCache(storage), name, new ProgressTracker());
+    expect((await failure(readModelBytes(fourth.source, manifest))).message).toMatch(
+      /^\/models\/tiny\/mask\.onnx: mask\.onnx \(mask model\) has SHA-256 [0-9a-f]{64}, the manifest says [0-9a-f]{64}: the file is corrupt or from another export$/,
+    );
+    expect(entries.has(maskKey)).toBe(false); // evicted: the next load asks the server again
+  });
+
+  it('a corrupt entry of a custom model is removed, and the message asks for its files again', async () => {
+    const storage = new FakeCacheStorage();
+    const cache = new ModelCache(storage);
+    const files = tinyFiles();
+    const manifest = await readManifest(bytesSource(files));
+    const name = modelCacheName('custom', 'tiny-000000000000');
+    await cache.store(name, [
+      { file: 'manifest.json', bytes: files.get('manifest.json')! },
+      { file: 'mask.onnx', sha256: manifest.models.mask.sha256, bytes: files.get('mask.onnx')!.subarray(0, 50) },
+    ]);
+    let m: typeof manifest | null = null;
+    const source = cachedModelSource(cache, name, () => m);
+    m = await readManifest(source);
+    expect((await failure(readModelBytes(source, m, ['mask'] as const))).message).toBe(
+      "the cached copy of mask.onnx was corrupt (not the size and SHA-256 the manifest gives) and was removed from the cache: open the model's files again",
+    );
+    expect(await cache.get(name, 'mask.onnx', manifest.models.mask.sha256)).toBeNull();
   });
 
   it('a custom model reopens from the cache alone; a missing entry is named', async () => {

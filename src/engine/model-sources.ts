@@ -60,6 +60,13 @@ export function cachedModelSource(cache: ModelCache, cacheName: string, manifest
       onProgress?.(bytes.length, bytes.length);
       return bytes;
     },
+    // no origin to read again: the corrupt entry goes, so the next attempt says it is missing
+    reread: async (name) => {
+      await cache.evict(cacheName, name, listedFile(manifest(), name)?.sha256);
+      throw new Error(
+        `the cached copy of ${name} was corrupt (not the size and SHA-256 the manifest gives) and was removed from the cache: open the model's files again`,
+      );
+    },
   };
 }
 
@@ -82,8 +89,20 @@ export interface CachingSource {
 export function cachingSource(inner: ModelSource, manifest: Manifest, cache: ModelCache, cacheName: string, tracker: ProgressTracker): CachingSource {
   const specOf = (name: string) => listedFile(manifest, name);
   const fetched: CacheEntry[] = [];
+  /** Files served from the cache, not yet found corrupt. */
+  const served = new Set<string>();
   let reads = 0;
   let hits = 0;
+  const download = async (name: string, onProgress?: (received: number, total: number | null) => void): Promise<Uint8Array> => {
+    const spec = specOf(name);
+    const bytes = await inner.readBytes(name, (received, total) => {
+      tracker.update(name, received, total);
+      onProgress?.(received, total);
+    });
+    tracker.finish(name, bytes.length);
+    if (spec) fetched.push({ file: name, sha256: spec.sha256, bytes });
+    return bytes;
+  };
   const source: ModelSource = {
     describe: inner.describe,
     readText: inner.readText,
@@ -94,17 +113,20 @@ export function cachingSource(inner: ModelSource, manifest: Manifest, cache: Mod
       const cached = spec ? await cache.get(cacheName, name, spec.sha256) : null;
       if (cached) {
         hits++;
+        served.add(name);
         tracker.finish(name, cached.length, true);
         onProgress?.(cached.length, cached.length);
         return cached;
       }
-      const bytes = await inner.readBytes(name, (received, total) => {
-        tracker.update(name, received, total);
-        onProgress?.(received, total);
-      });
-      tracker.finish(name, bytes.length);
-      if (spec) fetched.push({ file: name, sha256: spec.sha256, bytes });
-      return bytes;
+      return download(name, onProgress);
+    },
+    // the cached copy failed verification: evicted, and the origin's file read once instead
+    reread: async (name) => {
+      if (!served.delete(name)) return null;
+      hits--;
+      await cache.evict(cacheName, name, specOf(name)?.sha256);
+      tracker.start(name, specOf(name)?.bytes ?? null);
+      return download(name);
     },
   };
   return {

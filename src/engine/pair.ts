@@ -34,6 +34,12 @@ export interface ModelSource {
   readText(name: string): Promise<string>;
   /** onProgress (optional): bytes received so far and the expected total when known. */
   readBytes(name: string, onProgress?: (receivedBytes: number, totalBytes: number | null) => void): Promise<Uint8Array>;
+  /**
+   * The bytes readBytes gave for `name` failed verification: drops a cached copy and returns the
+   * file from its origin (null: they did not come from a cache, so there is no other copy). Called
+   * once per failed file; a throw is the load's error.
+   */
+  reread?(name: string): Promise<Uint8Array | null>;
 }
 
 /** Which model files run the steps. */
@@ -105,17 +111,31 @@ export async function readManifest(source: ModelSource): Promise<Manifest> {
 export type WeightsReads = Map<string, Promise<Uint8Array>>;
 
 async function readVerified(source: ModelSource, file: string, verify: (bytes: Uint8Array) => Promise<void> | void): Promise<Uint8Array> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await source.readBytes(file);
-  } catch (e) {
-    throw new EngineError('model', errorMessage(e), { cause: e });
+  const read = async <T>(reading: () => Promise<T>): Promise<T> => {
+    try {
+      return await reading();
+    } catch (e) {
+      throw new EngineError('model', errorMessage(e), { cause: e });
+    }
+  };
+  /** verify's error, or null when the bytes pass. */
+  const failureOf = async (bytes: Uint8Array): Promise<{ error: unknown } | null> => {
+    try {
+      await verify(bytes);
+      return null;
+    } catch (error) {
+      return { error };
+    }
+  };
+  let bytes = await read(() => source.readBytes(file));
+  let failure = await failureOf(bytes);
+  // a corrupt cached copy is evicted and the origin's file read once instead (ModelSource.reread)
+  const fresh = failure && source.reread ? await read(() => source.reread!(file)) : null;
+  if (fresh) {
+    bytes = fresh;
+    failure = await failureOf(bytes);
   }
-  try {
-    await verify(bytes);
-  } catch (e) {
-    throw new EngineError('model', `${source.describe(file)}: ${errorMessage(e)}`, { cause: e });
-  }
+  if (failure) throw new EngineError('model', `${source.describe(file)}: ${errorMessage(failure.error)}`, { cause: failure.error });
   return bytes;
 }
 

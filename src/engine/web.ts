@@ -202,7 +202,8 @@ export type FolderListing = (folderUrl: string) => readonly string[] | null;
  * Cache Storage), through the same validation (readManifest / readModelBytes) and openPair.
  * Bundled files are read through the cache (keyed by their SHA-256) with progress; a custom
  * model is stored in the cache once it has loaded, so it reopens after a reload. Cache failures
- * are a note in `source.cacheNote`, never a failed load. The folder's documents (data license,
+ * are a note in `source.cacheNote`, never a failed load; so is a corrupt cached file of a bundled
+ * model (evicted and fetched again; only a server file that is wrong too fails the load). The folder's documents (data license,
  * model card) come along where it has them: a folder over HTTP is asked only for the files
  * `listing` says it has (else only the license file its card names), so no absent file is requested.
  * `signal` cancels a download: nothing of it is cached, and the load rejects with the abort's reason.

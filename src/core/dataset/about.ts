@@ -35,6 +35,8 @@ export const MODEL_CARD_FILE = 'README.md';
 const DATASET_MODEL_CARD = 'MODEL-CARD.md';
 /** The data license's name when the card names none (pigkit.export's). */
 const DEFAULT_LICENSE_FILE = 'DATA-LICENSE.txt';
+/** The most a model folder's document may hold (the bundled cards are under 10 KB): 1 MiB. */
+export const MAX_DOCUMENT_BYTES = 1 << 20;
 
 export const DEFAULT_DATASET_ID = 501;
 export const MAX_DATASET_ID = 999;
