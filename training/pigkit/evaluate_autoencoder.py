@@ -29,6 +29,7 @@ from PIL import Image
 from .autoencoder import Autoencoder, psnr, ssim
 from .checkpoint import CheckpointError
 from .data import DataError, open_dataset
+from .latent import latent_scale
 from .segment import dice_iou, predict_masks, train_segmenter
 from .texture import band_centres, spectrum_ratio
 from .train_autoencoder import load_autoencoder
@@ -43,13 +44,6 @@ def reconstruct(model: Autoencoder, images: torch.Tensor, batch: int = 16) -> tu
         recons.append(model.decoder(mean).clamp(-1, 1))
         means.append(mean)
     return torch.cat(recons), torch.cat(means)
-
-
-@torch.no_grad()
-def latent_scale(model: Autoencoder, images: torch.Tensor) -> float:
-    """1/σ of the latent means over `images`: scales the latents to unit variance for diffusion."""
-    _, means = reconstruct(model, images)
-    return float(1.0 / means.double().std())
 
 
 def per_image_ssim(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

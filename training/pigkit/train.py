@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import csv
 import json
 import math
@@ -31,10 +32,14 @@ import torch
 import torch.distributed as dist
 
 from .checkpoint import CheckpointError, atomic_save, load_model_checkpoint, read_checkpoint, require_keys
+from .attributes import DEFAULT_DROP, AttributeError_, case_attributes, drop_attributes, read_table
 from .data import DataError, add_patient_subset_arguments, open_dataset
+from .latent import TensorPairs, latent_pairs
 from .losses import antithetic_timesteps, image_loss, mask_loss, min_snr_weight, siamese_image_loss, unconditional_loss
 from .onnx_import import OnnxImportError, init_from_bundle
+from .manifest import sha256_of
 from .plot import loss_curve_png
+from .train_autoencoder import load_autoencoder
 from .schedule import Schedule
 from .unet import PRESETS, build_unet
 
@@ -106,6 +111,22 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     p.add_argument("--flip", action="store_true", help="horizontal flips of each pair (mask and image together), p = 0.5")
     p.add_argument(
+        "--autoencoder",
+        default=None,
+        metavar="CKPT",
+        help="latent PIG: train on z = s·μ_E(y) of this autoencoder checkpoint (pigkit.train_autoencoder), the "
+        "masks on its latent grid; --resolution is the slices' size (with --flip, every slice's mirror image "
+        "is encoded and added to the data instead of flipping at random)",
+    )
+    p.add_argument(
+        "--attributes",
+        default=None,
+        metavar="CSV",
+        help="condition both U-Nets on the attributes of this case table (BUS-BRA's bus_data.csv: pathology, "
+        "BI-RADS, scanner), each dropped to 'none' with probability --attr-drop",
+    )
+    p.add_argument("--attr-drop", type=float, default=DEFAULT_DROP, help="probability of 'none' per attribute and sample")
+    p.add_argument(
         "--channels-last",
         action="store_true",
         help="channels-last memory format for the U-Nets: 1.3–1.9× the images/s of float32 training on "
@@ -126,6 +147,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error("--warmup must be ≥ 0")
     if args.min_snr < 0 or (args.min_snr and args.siamese):
         p.error("--min-snr must be > 0 (0 = off), and is not an option of --siamese")
+    if not 0 <= args.attr_drop <= 1:
+        p.error("--attr-drop must be in [0, 1]")
+    if args.init_from and (args.autoencoder or args.attributes):
+        p.error("--init-from reads an exported pixel-space pair without attributes; train latent or attributed models afresh")
     if args.init_from and args.model == "uncond":
         p.error("--init-from reads an exported pair; the unconditional baseline (--model uncond) is never exported")
     return args
@@ -304,13 +329,13 @@ def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
     dataset = open_dataset(args.data, args.resolution, folds, args.fold_csv)
     if args.patients is not None:
         dataset = dataset.patient_subset(args.patients, args.patients_seed)
+    dataset, grid, overrides, extra_config = _conditioned_data(args, dataset)
     # one shuffle per epoch seeded by (seed, epoch), this process's share when there are several
     sampler = torch.utils.data.distributed.DistributedSampler(dataset, num_replicas=world, rank=rank, seed=args.seed)
     drop_last = len(dataset) >= args.batch * world
     batches_per_epoch = len(sampler) // args.batch if drop_last else math.ceil(len(sampler) / args.batch)
 
-    overrides = {"hint_channels": 1} if args.siamese else {"in_channels": 1} if args.model == "uncond" else {}
-    model = build_unet(args.preset, args.resolution, **overrides).to(device)
+    model = build_unet(args.preset, grid, **overrides).to(device)
     if args.channels_last:  # state_dict values keep their strides; loading them elsewhere copies the values
         model = model.to(memory_format=torch.channels_last)
     ema = EMA(model, args.ema)
@@ -318,15 +343,18 @@ def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
     plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.25, patience=4) if args.plateau else None
     model_x = None
     if args.model == "image":
-        model_x = load_model_checkpoint(Path(args.mask_ckpt) if args.mask_ckpt else Path(args.out) / "mask" / "ckpt.pt", device)
+        mask_ckpt = Path(args.mask_ckpt) if args.mask_ckpt else Path(args.out) / "mask" / "ckpt.pt"
+        model_x = load_model_checkpoint(mask_ckpt, device)
+        _require_same_conditioning(mask_ckpt, extra_config)
         model_x.requires_grad_(False)
         if args.channels_last:
             model_x = model_x.to(memory_format=torch.channels_last)
 
     config = {
         "preset": args.preset,
-        "resolution": args.resolution,
+        "resolution": grid,
         "overrides": overrides,
+        **extra_config,
         "model": args.model,
         "siamese": args.siamese,
         "binarize_condition": args.binarize_condition,
@@ -451,10 +479,15 @@ def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
     session_start, window_t, window_n = time.time(), time.time(), 0
     net.train()
     while it < args.iters:
-        for x0, y0 in _epoch_batches(dataset, sampler, epoch, epoch_pos, args.batch, drop_last):
+        for x0, y0, *attrs in _epoch_batches(dataset, sampler, epoch, epoch_pos, args.batch, drop_last):
             x0, y0 = x0.to(device), y0.to(device)
             b = x0.shape[0]
-            if args.flip:  # drawn from the global stream, so a resumed run flips the same pairs
+            net_in, model_x_in = net, model_x
+            if attrs and attrs[0].shape[1]:  # drawn from the global stream, so a resumed run drops the same ones
+                a = drop_attributes(attrs[0], args.attr_drop).to(device)
+                net_in = functools.partial(net, attrs=a)
+                model_x_in = functools.partial(model_x, attrs=a) if model_x is not None else None
+            if args.flip and not args.autoencoder:  # drawn from the global stream, so a resumed run flips the same pairs
                 flipped = (torch.rand(b) < 0.5).to(device).view(-1, 1, 1, 1)
                 x0, y0 = torch.where(flipped, x0.flip(-1), x0), torch.where(flipped, y0.flip(-1), y0)
             t = antithetic_timesteps(b, schedule.T, device=device)
@@ -462,13 +495,13 @@ def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
             weight = min_snr_weight(t, schedule, args.min_snr) if args.min_snr else None
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16):
                 if args.model == "mask":
-                    loss = mask_loss(net, x0, y0, t, eps1, eps2, schedule, weight)
+                    loss = mask_loss(net_in, x0, y0, t, eps1, eps2, schedule, weight)
                 elif args.model == "uncond":
-                    loss = unconditional_loss(net, y0, t, eps2, schedule, weight)
+                    loss = unconditional_loss(net_in, y0, t, eps2, schedule, weight)
                 elif args.siamese:
                     loss, _ = siamese_image_loss(
-                        net,
-                        model_x,
+                        net_in,
+                        model_x_in,
                         x0,
                         y0,
                         t,
@@ -479,7 +512,7 @@ def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
                         binarize_condition=args.binarize_condition,
                     )
                 else:
-                    loss = image_loss(net, model_x, x0, y0, t, eps1, eps2, schedule, args.binarize_condition, weight)
+                    loss = image_loss(net_in, model_x_in, x0, y0, t, eps1, eps2, schedule, args.binarize_condition, weight)
             loss = loss.float()
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"loss became {loss.item()} at iteration {it}; lower --lr or check the data")
@@ -534,6 +567,64 @@ def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
     return ckpt_path
 
 
+def _conditioned_data(args: argparse.Namespace, pairs) -> tuple:
+    """The training set, the U-Nets' grid size, their config overrides and the run config's latent and
+    attribute entries. Without --autoencoder and --attributes: the pixel pairs as they are, at
+    --resolution, with the overrides of the plain models (bit for bit as before either existed)."""
+    overrides = {"hint_channels": 1} if args.siamese else {"in_channels": 1} if args.model == "uncond" else {}
+    if not (args.autoencoder or args.attributes):
+        return pairs, args.resolution, overrides, {}
+    extra, attrs = {}, torch.zeros(len(pairs), 0, dtype=torch.long)
+    if args.attributes:
+        spec, cases = read_table(args.attributes)
+        attrs = case_attributes(pairs.case_ids, cases, spec)
+        overrides["attributes"] = spec.sizes()
+        extra["attributes"] = {"spec": spec.to_dict(), "table": str(args.attributes), "drop": args.attr_drop}
+    if not args.autoencoder:
+        return TensorPairs(pairs.masks, pairs.images, attrs), args.resolution, overrides, extra
+    ae, ck = load_autoencoder(Path(args.autoencoder))
+    if args.resolution % ae.config.factor:
+        raise DataError(f"--resolution {args.resolution} is not a multiple of the autoencoder's factor {ae.config.factor}")
+    dataset, scale = latent_pairs(ae, pairs.images, pairs.masks, attrs, args.flip)
+    c = ae.config.latent_channels
+    # the mask chain sees [x_t, z_t]; the image chain [z_t, c] and predicts the latent's C channels
+    overrides.update(
+        {"mask": {"in_channels": 1 + c}, "image": {"in_channels": c + 1, "out_channels": c}, "uncond": {"in_channels": c, "out_channels": c}}[
+            args.model
+        ]
+    )
+    if args.siamese:
+        overrides["hint_channels"] = c
+    extra["latent"] = {
+        "autoencoder": str(args.autoencoder),
+        "autoencoder_sha256": sha256_of(Path(args.autoencoder)),
+        "autoencoder_iter": ck.get("iter"),
+        "config": ae.config.to_dict(),
+        "scale": scale,
+        "image_resolution": args.resolution,
+        "flip_as_data": args.flip,
+    }
+    grid = args.resolution // ae.config.factor
+    return dataset, grid, overrides, extra
+
+
+def _require_same_conditioning(mask_ckpt: Path, extra: dict) -> None:
+    """model_y learns on model_x's x̂₀: both must see the same latents and the same attributes."""
+    theirs = read_checkpoint(mask_ckpt)["config"]
+
+    def facts(config: dict) -> tuple:
+        latent, attrs = config.get("latent"), config.get("attributes")
+        # the scale is recomputed by each run: equal to float rounding (thread counts may differ)
+        latent = latent and (latent["autoencoder_sha256"], latent["image_resolution"], round(latent["scale"], 4))
+        return latent, attrs and attrs["spec"]
+
+    if facts(theirs) != facts(extra):
+        raise CheckpointError(
+            f"{mask_ckpt}: the mask model was trained on (latents, attributes) {facts(theirs)}, this run on "
+            f"{facts(extra)}: train both with the same --autoencoder, --resolution and --attributes"
+        )
+
+
 def _plot(out: Path) -> None:
     rows = list(csv.DictReader((out / "log.csv").open()))
     series = {"loss": [(int(r["iter"]), float(r["loss"])) for r in rows]}
@@ -544,7 +635,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         train(args)
-    except (DataError, CheckpointError, FileNotFoundError, OnnxImportError) as e:
+    except (DataError, CheckpointError, FileNotFoundError, OnnxImportError, AttributeError_) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except TrainingInterrupted as e:

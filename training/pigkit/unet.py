@@ -28,6 +28,7 @@ class UNetConfig:
     in_channels: int = 2
     out_channels: int = 1
     hint_channels: int = 0
+    attributes: tuple[int, ...] = ()  # values per attribute (pigkit.attributes); () = no attribute input
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -111,6 +112,10 @@ class UNet(nn.Module):
         self.cfg, self.resolution = cfg, resolution
         temb = 4 * cfg.ch
         self.temb = nn.Sequential(nn.Linear(cfg.ch, temb), nn.SiLU(), nn.Linear(temb, temb))
+        # one table per attribute, row 0 = "none"; zero-initialised, so training starts unconditional
+        self.attr_emb = nn.ModuleList(nn.Embedding(n + 1, temb) for n in cfg.attributes)
+        for emb in self.attr_emb:
+            nn.init.zeros_(emb.weight)
         self.conv_in = nn.Conv2d(cfg.in_channels, cfg.ch, 3, padding=1)
         self.hint_in = None
         if cfg.hint_channels:
@@ -155,9 +160,21 @@ class UNet(nn.Module):
         return h
 
     def forward(
-        self, x: torch.Tensor, t: torch.Tensor, hint: torch.Tensor | None = None, hint_scale: float = 1.0
+        self,
+        x: torch.Tensor,
+        t: torch.Tensor,
+        hint: torch.Tensor | None = None,
+        hint_scale: float = 1.0,
+        attrs: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        """`attrs`: [B, k] int64 attribute indices (0 = none) for a U-Net built with k attributes;
+        None = all "none"."""
         temb = self.temb(timestep_embedding(t, self.cfg.ch))
+        if attrs is not None:
+            if attrs.shape[-1] != len(self.attr_emb):
+                raise ValueError(f"this U-Net takes {len(self.attr_emb)} attribute(s), got {attrs.shape[-1]}")
+            for i, emb in enumerate(self.attr_emb):
+                temb = temb + emb(attrs[:, i])
         h = self.conv_in(x)
         if hint is not None:
             if self.hint_in is None:
