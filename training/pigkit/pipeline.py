@@ -16,7 +16,6 @@ labelsTr PNG and `out.image_uint8` its imagesTr PNG, pixel for pixel, and `out.i
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ import torch
 
 from .binarize import to_uint8
 from .data import image_units
+from .limits import check_eta
 from .manifest import ManifestError, model_file, read_manifest
 from .runtime import open_session
 from .sampler import Frame, SeededNoise, sample_image_from_mask, sample_pair, segment_image
@@ -179,12 +179,10 @@ class PigPipeline:
         after every step."""
         sampler = self.manifest["sampler"]
         steps = sampler["steps"] if num_inference_steps is None else num_inference_steps
-        eta = float(sampler["eta"] if eta is None else eta)
+        eta = check_eta(sampler["eta"] if eta is None else eta)
         clip = sampler.get("clip", "none") if clip is None else clip
         if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= self.schedule.T:
             raise ValueError(f"num_inference_steps must be an integer in [1, {self.schedule.T}], got {steps!r}")
-        if not (math.isfinite(eta) and eta >= 0):
-            raise ValueError(f"eta must be a number ≥ 0, got {eta}")
         if clip not in CLIP_MODES:
             raise ValueError(f"clip must be one of {', '.join(CLIP_MODES)}, got {clip!r}")
         if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= 0xFFFFFFFF:
