@@ -80,8 +80,10 @@ class PigPipeline:
     def from_pretrained(
         cls, model_dir: str | Path, providers: list[str] | None = None, threads: int | None = None
     ) -> PigPipeline:
-        """Opens `model_dir` (e.g. public/models/busbra64): manifest.json checked, both ONNX files
-        checked against its sizes and SHA-256, one ONNX Runtime session each. `providers`: ONNX
+        """Opens `model_dir` (e.g. public/models/busbra64): manifest.json checked in full as the studio
+        checks it (pigkit.manifest.validate_manifest: every field, η, T and the betas bounded, each
+        graph's bytes and SHA-256 required), both ONNX files (and their weights files) checked
+        against those sizes and SHA-256 before ONNX Runtime opens them, one session each. `providers`: ONNX
         Runtime execution providers (default CUDA where onnxruntime has it, else the CPU; the CLI's
         bits need ["CPUExecutionProvider"]); `threads`: intra-op threads (the CLI's --threads)."""
         folder = Path(model_dir)
