@@ -6,7 +6,10 @@ import type { Backend, ModeKind } from '../worker/api';
 /** The bundled model folder under `public/models/` that the studio opens when the URL names none. */
 export const DEFAULT_MODEL = 'busbra64';
 
-/** Largest number of DDIM steps offered (the schedule's T; the paper samples with 256). */
+/**
+ * Largest number of DDIM steps the controls and `?steps=` offer (the shipped models' T; the paper
+ * samples with 256). The model's own T (at most MAX_T, src/core/limits.ts) bounds it again in the worker.
+ */
 export const MAX_STEPS = 1024;
 
 export const MAX_SEED = 0xffffffff;

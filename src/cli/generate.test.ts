@@ -426,7 +426,7 @@ print(json.dumps(out))
       });
       oneLine(
         await cli('--model', manifest, ...out),
-        /^generate: bad model folder: .*manifest\.json: invalid manifest:; manifest\.resolution must be an array of 2 positive integers.*; manifest\.models\.mask\.sha256 is missing/,
+        /^generate: bad model folder: .*manifest\.json: invalid manifest:; manifest\.resolution must be an array of 2 integers from 1 to 4096.*; manifest\.models\.mask\.sha256 is missing/,
       );
     });
 

@@ -17,6 +17,7 @@ import { type DatasetAbout, DEFAULT_DATASET_ID, datasetAbout, datasetFolderName,
 import { type CasePixels, caseFiles, type DatasetModel, datasetModel, type ImageFormat } from '../core/dataset/nnunet';
 import type { ClipMode } from '../core/ddim';
 import { errorMessage } from '../core/errors';
+import { MAX_T } from '../core/limits';
 import { samplerClip } from '../core/manifest';
 import { runSampler, type SamplerStep } from '../core/sampler';
 import { type StartNoise, tapStartNoise } from '../core/sampler-tap';
@@ -49,7 +50,7 @@ const USAGE = `usage: pig-generate --model <dir> --count N --steps S --seed K --
   --count    number of cases over all shards (seeds K … K+N−1; per mask in mask2image) default 1
   --seed     first seed K                                      default 0
   --steps    DDIM steps                                        default: the manifest's
-  --eta      DDIM η (0 = deterministic DDIM)                   default: the manifest's
+  --eta      DDIM η, 0 (deterministic DDIM) to 1 (DDPM-like)  default: the manifest's
   --clip     clamp x̂₀ to [−1, 1] in a step, re-deriving ε: none (the paper's loop), image (ŷ₀),
              both (x̂₀ and ŷ₀)                                  default: the manifest's (else none)
   --out      output folder: the dataset itself (nnU-Net v2 raw layout), or with --dataset-id or
@@ -129,7 +130,7 @@ function parseCommandLine(argv: string[]): RunOptions | 'help' {
     masks: values.masks,
     seeds: shardSeeds(seed, count),
     shard,
-    steps: values.steps === undefined ? undefined : parseInteger('steps', values.steps, 1),
+    steps: values.steps === undefined ? undefined : parseInteger('steps', values.steps, 1, MAX_T),
     eta: values.eta === undefined ? undefined : parseEta(values.eta),
     clip: values.clip === undefined ? undefined : parseClip(values.clip),
     resume: values.resume,

@@ -44,12 +44,15 @@ describe('shards', () => {
     expect(() => parseShard('0/0')).toThrow(/n must be ≥ 1/);
   });
 
-  it('numbers: integers in range, η ≥ 0', () => {
+  it('numbers: integers in range, η in 0 … 1', () => {
     expect(parseInteger('count', '12')).toBe(12);
     expect(() => parseInteger('count', '1.5')).toThrow(/--count must be an integer, got "1.5"/);
     expect(() => parseInteger('steps', '0', 1)).toThrow(/--steps must be in 1 …/);
     expect(parseEta('0.5')).toBe(0.5);
-    expect(() => parseEta('-1')).toThrow(/--eta must be a number ≥ 0/);
+    expect([' 1 ', '0', '1e-1', '.25'].map(parseEta)).toEqual([1, 0, 0.1, 0.25]);
+    // η past 1 saturates the chains (src/core/limits.ts); hex, Infinity, NaN and '' are not the number meant
+    for (const bad of ['-1', '1.0001', '1e30', '0x10', 'Infinity', 'NaN', '', ' ', '1_0', '0b1'])
+      expect(() => parseEta(bad), bad).toThrow(`--eta must be a number from 0 (deterministic DDIM) to 1 (DDPM-like), got "${bad}"`);
     expect(['none', 'image', 'both'].map(parseClip)).toEqual(['none', 'image', 'both']);
     expect(() => parseClip('Both')).toThrow('--clip must be none, image, both, got "Both"');
   });

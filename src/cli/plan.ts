@@ -3,6 +3,7 @@
 
 import { caseName } from '../core/dataset/nnunet';
 import { CLIP_MODES, type ClipMode } from '../core/ddim';
+import { ETA_RANGE, etaInRange, parseDecimal } from '../core/limits';
 import type { SamplerMode } from '../core/sampler';
 
 /** Exit codes: 1 = a run failed (bad model, bad output folder, …), 2 = bad command line. */
@@ -40,9 +41,10 @@ export function parseInteger(flag: string, text: string, min = 0, max = Number.M
   return v;
 }
 
+/** --eta: a plain decimal in ETA_MIN … ETA_MAX (src/core/limits.ts says why). */
 export function parseEta(text: string): number {
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v) || v < 0) throw new UsageError(`--eta must be a number ≥ 0, got "${text}"`);
+  const v = parseDecimal(text);
+  if (v === null || !etaInRange(v)) throw new UsageError(`--eta must be ${ETA_RANGE}, got "${text}"`);
   return v;
 }
 

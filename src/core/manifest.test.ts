@@ -85,7 +85,7 @@ describe('validateManifest', () => {
     m.schedule.T = 0;
     const p = problems(m);
     expect(p).toContain('manifest.format must be 1, got 2');
-    expect(p.some((s) => s.startsWith('manifest.resolution must be an array of 2 positive integers'))).toBe(true);
+    expect(p.some((s) => s.startsWith('manifest.resolution must be an array of 2 integers from 1 to 4096'))).toBe(true);
     expect(p).toContain('manifest.sampler.steps must be a number, got string');
     expect(p.some((s) => s.startsWith('manifest.models.image.sha256 must be 64 lowercase hex digits'))).toBe(true);
     expect(p).toContain('manifest.schedule.T must be ≥ 1, got 0');

@@ -3,6 +3,7 @@
 // Unknown extra fields are allowed (forward compatibility).
 
 import { CLIP_MODES, type ClipMode } from './ddim';
+import { ETA_MAX, ETA_MIN, MAX_CARD_CHARS, MAX_MANIFEST_DEPTH, MAX_RESOLUTION, MAX_T } from './limits';
 
 export interface TensorSpec {
   name: string;
@@ -22,7 +23,7 @@ export interface WeightsFileSpec {
 export interface ModelFileSpec {
   file: string;
   sha256: string;
-  bytes?: number;
+  bytes: number;
   /** Where the graph keeps its large tensors (absent: the graph holds them all). */
   weights?: WeightsFileSpec;
   inputs: TensorSpec[];
@@ -111,6 +112,15 @@ export class ManifestError extends Error {
 }
 
 type Obj = Record<string, unknown>;
+/** A number's bounds; `why` is said with the upper bound (what a larger value would do). */
+interface NumberRule {
+  integer?: boolean;
+  min?: number;
+  max?: number;
+  exclusiveMin?: boolean;
+  exclusiveMax?: boolean;
+  why?: string;
+}
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const typeName = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
 
@@ -149,11 +159,15 @@ class Checker {
     return v;
   }
 
-  number(obj: Obj, key: string, path: string, opts: { integer?: boolean; min?: number; max?: number; exclusiveMin?: boolean } = {}): number | undefined {
+  number(obj: Obj, key: string, path: string, opts: NumberRule = {}): number | undefined {
     const v = this.field(obj, key, path);
     if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !Number.isFinite(v)) {
+    if (typeof v !== 'number') {
       this.problems.push(`${path}.${key} must be a number, got ${typeName(v)}`);
+      return undefined;
+    }
+    if (!Number.isFinite(v)) {
+      this.problems.push(`${path}.${key} must be a finite number, got ${v}`);
       return undefined;
     }
     if (opts.integer && !Number.isInteger(v)) {
@@ -164,8 +178,8 @@ class Checker {
       this.problems.push(`${path}.${key} must be ${opts.exclusiveMin ? '>' : '≥'} ${opts.min}, got ${v}`);
       return undefined;
     }
-    if (opts.max !== undefined && v > opts.max) {
-      this.problems.push(`${path}.${key} must be ≤ ${opts.max}, got ${v}`);
+    if (opts.max !== undefined && (opts.exclusiveMax ? v >= opts.max : v > opts.max)) {
+      this.problems.push(`${path}.${key} must be ${opts.exclusiveMax ? '<' : '≤'} ${opts.max}${opts.why ? ` (${opts.why})` : ''}, got ${v}`);
       return undefined;
     }
     return v;
@@ -181,15 +195,18 @@ class Checker {
     return v as T;
   }
 
-  numberTuple(obj: Obj, key: string, path: string, length: number, integer: boolean): number[] | undefined {
+  /** `length` numbers; with `maxInteger`, positive integers up to it. */
+  numberTuple(obj: Obj, key: string, path: string, length: number, maxInteger?: number): number[] | undefined {
     const v = this.field(obj, key, path);
     if (v === undefined) return undefined;
+    const integer = maxInteger !== undefined;
     if (
       !Array.isArray(v) ||
       v.length !== length ||
-      !v.every((x) => typeof x === 'number' && Number.isFinite(x) && (!integer || (Number.isInteger(x) && x > 0)))
+      !v.every((x) => typeof x === 'number' && Number.isFinite(x) && (!integer || (Number.isInteger(x) && x > 0 && x <= maxInteger)))
     ) {
-      this.problems.push(`${path}.${key} must be an array of ${length} ${integer ? 'positive integers' : 'numbers'}, got ${JSON.stringify(v)}`);
+      const what = integer ? `integers from 1 to ${maxInteger}` : 'finite numbers';
+      this.problems.push(`${path}.${key} must be an array of ${length} ${what}, got ${JSON.stringify(v)}`);
       return undefined;
     }
     return v as number[];
@@ -233,33 +250,35 @@ export function validateManifest(json: unknown): Manifest {
   if (!isObj(json)) throw new ManifestError([`${root} must be a JSON object, got ${typeName(json)}`]);
   c.literal(json, 'format', root, [1] as const);
   c.string(json, 'name', root);
-  const res = c.numberTuple(json, 'resolution', root, 2, true);
+  const res = c.numberTuple(json, 'resolution', root, 2, MAX_RESOLUTION);
 
   const schedule = c.object(json, 'schedule', root);
   if (schedule) {
     const p = `${root}.schedule`;
     c.literal(schedule, 'kind', p, ['linear'] as const);
-    const b0 = c.number(schedule, 'betaStart', p, { min: 0, exclusiveMin: true, max: 1 });
-    const b1 = c.number(schedule, 'betaEnd', p, { min: 0, exclusiveMin: true, max: 1 });
-    c.number(schedule, 'T', p, { integer: true, min: 1 });
+    // 0 < β < 1: ᾱ is the product of (1 − β), and β = 1 makes it 0 for every later step
+    const beta: NumberRule = { min: 0, exclusiveMin: true, max: 1, exclusiveMax: true };
+    const b0 = c.number(schedule, 'betaStart', p, beta);
+    const b1 = c.number(schedule, 'betaEnd', p, beta);
+    c.number(schedule, 'T', p, { integer: true, min: 1, max: MAX_T, why: 'the longest schedule the studio, the CLI and the kit take' });
     if (b0 !== undefined && b1 !== undefined && b1 < b0) c.problems.push(`${p}.betaEnd (${b1}) must be ≥ betaStart (${b0})`);
   }
 
   const sampler = c.object(json, 'sampler', root);
   if (sampler) {
     const p = `${root}.sampler`;
-    const steps = c.number(sampler, 'steps', p, { integer: true, min: 1 });
+    const steps = c.number(sampler, 'steps', p, { integer: true, min: 1, max: MAX_T });
     const T = schedule && typeof schedule.T === 'number' ? schedule.T : undefined;
     if (steps !== undefined && T !== undefined && steps > T) c.problems.push(`${p}.steps (${steps}) must be ≤ schedule.T (${T})`);
     c.literal(sampler, 'skip', p, ['uniform'] as const);
-    c.number(sampler, 'eta', p, { min: 0 });
+    c.number(sampler, 'eta', p, { min: ETA_MIN, max: ETA_MAX, why: 'η: 0 is deterministic DDIM, 1 DDPM-like; past 1 the chains saturate' });
     if (sampler.clip !== undefined) c.literal(sampler, 'clip', p, CLIP_MODES);
     const bin = c.object(sampler, 'binarize', p);
     if (bin) {
       const q = `${p}.binarize`;
       const k = c.number(bin, 'kernel', q, { integer: true, min: 1 });
       if (k !== undefined && k % 2 !== 1) c.problems.push(`${q}.kernel must be odd, got ${k}`);
-      c.numberTuple(bin, 'weights', q, 2, false);
+      c.numberTuple(bin, 'weights', q, 2);
     }
   }
 
@@ -273,7 +292,7 @@ export function validateManifest(json: unknown): Manifest {
       const p = `${root}.models.${role}`;
       c.string(m, 'file', p, FILE_NAME, FILE_NAME_WHAT);
       c.string(m, 'sha256', p, SHA256, '64 lowercase hex digits');
-      if ('bytes' in m) c.number(m, 'bytes', p, { integer: true, min: 1 });
+      c.number(m, 'bytes', p, { integer: true, min: 1 });
       if (m.weights !== undefined) {
         const w = c.object(m, 'weights', p);
         if (w) {
@@ -295,9 +314,30 @@ export function validateManifest(json: unknown): Manifest {
   const card = json.card;
   if (card !== undefined && !isObj(card)) c.problems.push(`${root}.card must be an object, got ${typeName(card)}`);
   else if (card === undefined) c.problems.push(`${root}.card is missing`);
+  checkSize(c.problems, json);
 
   if (c.problems.length) throw new ManifestError(c.problems);
   return json as unknown as Manifest;
+}
+
+/** How deep `v` nests objects and arrays, counting up to `limit` + 1 at most (so a deep value costs no more). */
+function depth(v: unknown, limit: number): number {
+  if (typeof v !== 'object' || v === null) return 0;
+  if (limit < 0) return 1;
+  let most = 0;
+  for (const x of Object.values(v)) most = Math.max(most, depth(x, limit - 1));
+  return 1 + most;
+}
+
+/** Every top-level value nests at most MAX_MANIFEST_DEPTH deep, and the card's JSON is at most MAX_CARD_CHARS. */
+function checkSize(problems: string[], json: Obj): void {
+  for (const [key, v] of Object.entries(json)) {
+    if (depth(v, MAX_MANIFEST_DEPTH) > MAX_MANIFEST_DEPTH) problems.push(`manifest.${key} nests objects and arrays more than ${MAX_MANIFEST_DEPTH} deep`);
+  }
+  if (!isObj(json.card) || depth(json.card, MAX_MANIFEST_DEPTH) > MAX_MANIFEST_DEPTH) return;
+  const chars = JSON.stringify(json.card).length;
+  if (chars > MAX_CARD_CHARS)
+    problems.push(`manifest.card is ${chars} characters of JSON, more than ${MAX_CARD_CHARS}: keep long text in the folder's README.md`);
 }
 
 /**

@@ -127,7 +127,7 @@ describe('a custom model from the user’s files', () => {
     files.set('manifest.json', json(m));
     const e = await failure(check(files));
     expect(e.message).toMatch(/^manifest\.json \(your file\): invalid manifest:/);
-    expect(e.message).toMatch(/manifest\.resolution must be an array of 2 positive integers/);
+    expect(e.message).toMatch(/manifest\.resolution must be an array of 2 integers from 1 to 4096/);
     expect(e.message).toMatch(/manifest\.card is missing/);
     files.set('manifest.json', new TextEncoder().encode('not json'));
     expect((await failure(check(files))).message).toBe('manifest.json (your file) is not valid JSON');

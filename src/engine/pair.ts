@@ -9,6 +9,7 @@
 
 import { errorMessage } from '../core/errors';
 import type { StepExecutor, StepExecutorFactory } from '../core/executor';
+import { MAX_MANIFEST_CHARS } from '../core/limits';
 import {
   type Manifest,
   type ModelKey,
@@ -90,6 +91,8 @@ export async function readManifest(source: ModelSource): Promise<Manifest> {
   } catch (e) {
     throw new EngineError('model', errorMessage(e), { cause: e });
   }
+  if (text.length > MAX_MANIFEST_CHARS)
+    throw new EngineError('model', `${source.describe('manifest.json')} is ${text.length} characters, more than a model manifest (${MAX_MANIFEST_CHARS})`);
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -173,6 +173,12 @@ describe('Studio (worker logic)', () => {
     expect(await rejection(studio.generate({ seed: -1, steps: 4 }, () => undefined))).toMatchObject({ kind: 'input', message: expect.stringMatching(/Seed/) });
     expect(await rejection(studio.generate({ seed: 1, steps: 0 }, () => undefined))).toMatchObject({ kind: 'input', message: expect.stringMatching(/Steps/) });
     expect(await rejection(studio.generate({ seed: 1, steps: 2000 }, () => undefined))).toMatchObject({ kind: 'input' });
+    // η past 1 saturates the chains (src/core/limits.ts): refused, not run
+    for (const eta of [1.5, 1e30, -0.1, Number.NaN, Number.POSITIVE_INFINITY])
+      expect(await rejection(studio.generate({ seed: 1, steps: 4, eta }, () => undefined))).toEqual({
+        kind: 'input',
+        message: `η must be a number from 0 (deterministic DDIM) to 1 (DDPM-like), got ${eta}.`,
+      });
   });
 
   it('load errors keep their kind; a new load releases the previous pair', async () => {

@@ -7,6 +7,7 @@ import { datasetModel } from '../core/dataset/nnunet';
 import { CLIP_MODES, type ClipMode } from '../core/ddim';
 import { errorMessage } from '../core/errors';
 import { NonFiniteError } from '../core/finite';
+import { ETA_RANGE, etaInRange } from '../core/limits';
 import { type Manifest, samplerClip } from '../core/manifest';
 import { CancelledError, type SamplerMode, type SamplerResult, type SamplerStep, type StepExecutorFactory, sampleSteps } from '../core/sampler';
 import type { Schedule } from '../core/schedule';
@@ -305,7 +306,7 @@ export class Studio implements StudioWorkerApi {
     }
     if (!Number.isInteger(steps) || steps < 1 || steps > T) throw studioError('input', `Steps must be a whole number from 1 to ${T}, got ${steps}.`);
     const eta = request.eta ?? manifest.sampler.eta;
-    if (typeof eta !== 'number' || !(eta >= 0) || !Number.isFinite(eta)) throw studioError('input', `η must be a number ≥ 0, got ${eta}.`);
+    if (!etaInRange(eta)) throw studioError('input', `η must be ${ETA_RANGE}, got ${eta}.`);
     const clip = request.clip ?? samplerClip(manifest);
     if (!CLIP_MODES.includes(clip)) throw studioError('input', `clip must be ${CLIP_MODES.join(', ')}, got ${JSON.stringify(clip)}.`);
     return { model, mode: samplerModeFor(request.mode, manifest.resolution), eta, clip };

@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 
 from .checkpoint import load_model_checkpoint
+from .limits import steps_arg
 from .losses import antithetic_timesteps, mask_loss
 from .sampler import SeededNoise, sample_pair
 from .schedule import Schedule
@@ -179,7 +180,7 @@ def main(argv=None) -> int:
     p.add_argument("--channels-last", action="store_true", help="channels-last memory format (pigkit.train --channels-last)")
     p.add_argument("--compile", action="store_true", help="torch.compile the U-Net (PyTorch ≥ 2; the first iterations compile)")
     p.add_argument("--sampler", default=None, metavar="RUN", help="time the reference sampler on this run folder's pair instead")
-    p.add_argument("--steps", type=int, default=4, help="--sampler: DDIM steps of each pair")
+    p.add_argument("--steps", type=steps_arg, default=4, help="--sampler: DDIM steps of each pair")
     p.add_argument("--forwards", type=int, default=5, help="--sampler: raw forwards timed (median)")
     p.add_argument("--pairs", type=int, default=1, help="--sampler: pairs timed (median)")
     p.add_argument("--peak", action="store_true", help="the float32 matrix-product rate instead (GFLOP/s)")

@@ -139,7 +139,8 @@ def _read_folds(path: Path, column: str) -> tuple[dict[str, int], list[str]]:
     return folds, problems
 
 
-def _open(path: Path, what: str) -> Image.Image:
+def open_image(path: Path, what: str) -> Image.Image:
+    """The image file at `path`, loaded; DataError naming it (and `what` it is) when it cannot be read."""
     try:
         im = Image.open(path)
         im.load()
@@ -157,7 +158,7 @@ def _open(path: Path, what: str) -> Image.Image:
 
 def image_pixels(path: Path, resolution: int) -> np.ndarray:
     """Grayscale image → uint8 [H, W] at the training resolution (what a pack stores)."""
-    im = _open(path, "image")
+    im = open_image(path, "image")
     if im.mode in ("I;16", "I;16B", "I"):
         arr = np.asarray(im, dtype=np.float64)
         arr = (arr - arr.min()) / max(arr.max() - arr.min(), 1.0)
@@ -167,7 +168,7 @@ def image_pixels(path: Path, resolution: int) -> np.ndarray:
 
 def mask_bits(path: Path, resolution: int) -> np.ndarray:
     """Binary mask → uint8 [H, W] of 0/1 at the training resolution; refuses masks with more than two levels."""
-    im = _open(path, "mask")
+    im = open_image(path, "mask")
     arr = np.asarray(im.convert("L"))
     levels = np.unique(arr)
     if len(levels) > 2:

@@ -67,6 +67,7 @@ from .data import DataError, add_patient_subset_arguments, open_dataset
 from .evaluate import read_generated, samples_grid
 from .export import sha256_of
 from .frechet import frechet_distance
+from .limits import eta_arg, steps_arg
 from .plot import loss_curve_png
 from .sampler import TorchNoise, sample_image_from_mask, sample_image_unconditional, sample_pair, segment_image
 from .schedule import Schedule
@@ -591,8 +592,8 @@ def main(argv=None) -> int:
         "training, and again over a fine-tuning): final weights settled, less spread between seeds",
     )
     p.add_argument("--eval-every", type=int, default=250, help="held-out Dice for the learning curves every this many iterations")
-    p.add_argument("--steps", type=int, default=50)
-    p.add_argument("--eta", type=float, default=0.0)
+    p.add_argument("--steps", type=steps_arg, default=50)
+    p.add_argument("--eta", type=eta_arg, default=0.0)
     p.add_argument("--gen-batch", type=int, default=64)
     p.add_argument("--gen-seed", type=int, default=1000)
     p.add_argument("--train-folds", default="1,2,3")

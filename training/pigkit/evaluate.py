@@ -26,7 +26,8 @@ from PIL import Image
 
 from .binarize import to_uint8
 from .checkpoint import CheckpointError, load_model_checkpoint
-from .data import DataError, open_dataset
+from .data import open_dataset, open_image
+from .limits import eta_arg, steps_arg
 from .maskstats import ks_statistic, mask_stats, wasserstein_1d
 from .plot import loss_curve_png
 from .sampler import TorchNoise, sample_pair
@@ -57,7 +58,9 @@ def generate(
 def read_generated(folder: Path, resolution: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Pairs written by the studio's CLI (`npm run generate`) as an nnU-Net v2 raw dataset:
     imagesTr/<case>_0000.png (8-bit gray) and labelsTr/<case>.png (0 = background, 1 = lesion).
-    Returns masks as ±1 and images in model units [-1, 1], both [N, 1, H, W], in case order."""
+    Returns masks as ±1 and images in model units [-1, 1], both [N, 1, H, W], in case order.
+    A folder without cases, a case without its label or a file that cannot be read (truncated, not
+    a PNG) raises FileNotFoundError or DataError naming it; a wrong size or label values, ValueError."""
     images = sorted((folder / "imagesTr").glob("*_0000.png"))
     if not images:
         raise FileNotFoundError(f"{folder}: no imagesTr/*_0000.png (generate an nnU-Net raw dataset with npm run generate)")
@@ -66,8 +69,8 @@ def read_generated(folder: Path, resolution: int) -> tuple[torch.Tensor, torch.T
         label_path = folder / "labelsTr" / (path.name[: -len("_0000.png")] + ".png")
         if not label_path.exists():
             raise FileNotFoundError(f"{path}: no label {label_path}")
-        im = np.asarray(Image.open(path).convert("L"), dtype=np.float32)
-        lab = np.asarray(Image.open(label_path))
+        im = np.asarray(open_image(path, "generated image").convert("L"), dtype=np.float32)
+        lab = np.asarray(open_image(label_path, "generated label"))
         if im.shape != (resolution, resolution):
             raise ValueError(f"{path}: {im.shape} is not the model's {resolution}²")
         if lab.shape != im.shape or not np.isin(lab, (0, 1)).all():
@@ -228,8 +231,8 @@ def main(argv=None) -> int:
     p.add_argument("--data", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--n", type=int, default=256)
-    p.add_argument("--steps", type=int, default=50)
-    p.add_argument("--eta", type=float, default=0.0, help="DDIM η the pairs are (or were, with --generated) sampled with")
+    p.add_argument("--steps", type=steps_arg, default=50)
+    p.add_argument("--eta", type=eta_arg, default=0.0, help="DDIM η the pairs are (or were, with --generated) sampled with")
     p.add_argument("--clip", default="none", choices=CLIP_MODES, help="sampler clip the pairs are (or were) sampled with")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--seed", type=int, default=0)
@@ -261,12 +264,13 @@ def main(argv=None) -> int:
         res = load_model_checkpoint(run / "mask" / "ckpt.pt").resolution
         test = open_dataset(a.data, res, {a.test_fold})
         train = open_dataset(a.data, res, {int(f) for f in a.train_folds.split(",")})
-    except (DataError, CheckpointError, FileNotFoundError) as e:
+        if a.generated:  # every generated case read before a segmenter is trained
+            gen_masks, gen_images = read_generated(Path(a.generated), res)
+    except (CheckpointError, FileNotFoundError, ValueError) as e:  # DataError is a ValueError
         print(f"error: {e}", file=sys.stderr)
         return 2
 
     if a.generated:
-        gen_masks, gen_images = read_generated(Path(a.generated), res)
         timing = cli_timing(Path(a.generated))
     else:
         gen_masks, gen_images, sec_per_pair = generate(run, a.n, a.steps, a.batch, a.seed, a.eta, a.clip, a.device)

@@ -25,6 +25,7 @@ import torch
 
 from .card import LICENSE_FILE, DataCardError, manifest_fields, read_data_card, recipe, write_data_license, write_model_card
 from .checkpoint import CheckpointError, atomic_save, load_model_checkpoint, read_checkpoint, require_keys
+from .limits import eta_arg, steps_arg
 from .manifest import sha256_of, write_manifest
 from .runtime import run_once
 from .schedule import CLIP_MODES, COEFFICIENT_ORDER, Schedule
@@ -262,8 +263,8 @@ def main(argv=None) -> int:
     p.add_argument("--run", required=True, help="run folder with mask/ckpt.pt and image/ckpt.pt")
     p.add_argument("--out", required=True, help="model folder to write (e.g. public/models/NAME)")
     p.add_argument("--name", required=True)
-    p.add_argument("--steps", type=int, default=50, help="default DDIM steps the studio offers")
-    p.add_argument("--eta", type=float, default=0.0, help="default DDIM η the studio and CLI sample with (paper: 0)")
+    p.add_argument("--steps", type=steps_arg, default=50, help="default DDIM steps the studio offers")
+    p.add_argument("--eta", type=eta_arg, default=0.0, help="default DDIM η the studio and CLI sample with (paper: 0)")
     p.add_argument(
         "--clip",
         default="none",
@@ -292,8 +293,8 @@ def main(argv=None) -> int:
     )
     p.add_argument("--weights-out", default=None, help="also write slim checkpoints (EMA weights only) here")
     a = p.parse_args(argv)
-    if not 0 <= a.eta <= 1:
-        p.error(f"--eta {a.eta}: η must be between 0 (DDIM) and 1 (DDPM-like)")
+    if a.steps > Schedule().T:  # the manifest it writes would be refused
+        p.error(f"--steps {a.steps}: the schedule has T = {Schedule().T} steps")
     extra = json.loads(Path(a.card).read_text()) if a.card else None
     try:
         data_card = read_data_card(a.data_card) if a.data_card else None

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoint import load_model_checkpoint
+from .limits import eta_arg, steps_arg
 from .sampler import SeededNoise, sample_pair
 from .schedule import CLIP_MODES, Schedule
 
@@ -52,8 +53,8 @@ def main(argv=None) -> int:
     p.add_argument("--run", required=True, help="run folder with mask/ckpt.pt and image/ckpt.pt")
     p.add_argument("--name", default="tiny")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--steps", type=int, default=4)
-    p.add_argument("--eta", type=float, default=0.0)
+    p.add_argument("--steps", type=steps_arg, default=4)
+    p.add_argument("--eta", type=eta_arg, default=0.0)
     p.add_argument("--clip", default="none", choices=CLIP_MODES)
     p.add_argument("--out", required=True)
     a = p.parse_args(argv)

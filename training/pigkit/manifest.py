@@ -1,6 +1,7 @@
 """Reading a model folder's manifest.json (docs/contracts.md §2) and checking its files, in Python:
-what pigkit.pipeline and pigkit.card need of the contract that src/core/manifest.ts validates in full.
-Every error names the folder or the file and the field. Both layouts of a folder are read: graphs
+the validation src/core/manifest.ts makes, field for field and in its words (the shared corpus
+fixtures/manifests, run by both test suites, holds them to it). Every error names the folder or the
+file and the field. Both layouts of a folder are read: graphs
 that hold their weights, and graphs whose large initializers live in a shared weights file (ONNX
 external data; the manifest's `weights` entry names it, pigkit.share_weights writes it).
 """
@@ -9,10 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from pathlib import Path
 
+from .limits import ETA_MAX, ETA_MIN, MAX_CARD_CHARS, MAX_MANIFEST_CHARS, MAX_MANIFEST_DEPTH, MAX_RESOLUTION, MAX_T
 from .schedule import CLIP_MODES
+from .stepgraph import STEP_GRAPHS, step_shapes
 
 
 class ManifestError(ValueError):
@@ -27,10 +31,12 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-KINDS = {dict: "an object", str: "a string", int: "an integer", (int, float): "a number"}
 # a file of the model folder itself: no folder part, not "." or ".." (src/core/manifest.ts FILE_NAME)
 PLAIN_FILE = re.compile(r"^(?!\.+$)[A-Za-z0-9._-]+$")
+FILE_NAME_WHAT = "a plain file name in the model folder (letters, digits, . _ -)"
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
 ROLES = ("mask", "image", "maskStep", "imageStep")
+STEP_ROLES = ("maskStep", "imageStep")
 
 
 def plain_file_name(name) -> bool:
@@ -38,20 +44,18 @@ def plain_file_name(name) -> bool:
     return isinstance(name, str) and PLAIN_FILE.match(name) is not None
 
 
-def _field(value, path: str, kind, where: Path):
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise ManifestError(f"{where}: {path} is {json.dumps(value)}, expected {KINDS[kind]}")
-    return value
-
-
 def write_manifest(folder: Path | str, manifest: dict) -> None:
     """manifest.json of a model folder, as the export writes it (2-space indent, UTF-8 kept)."""
     (Path(folder) / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def read_manifest(folder: Path | str) -> dict:
-    """manifest.json of a model folder, its fields the kit reads checked (format, resolution, schedule,
-    sampler, models.mask and models.image)."""
+    """manifest.json of a model folder, checked in full as the studio and the CLI check it
+    (validate_manifest; the shared corpus fixtures/manifests proves the two agree)."""
     folder = Path(folder)
     where = folder / "manifest.json"
     if not folder.is_dir():
@@ -60,63 +64,324 @@ def read_manifest(folder: Path | str) -> dict:
         raise ManifestError(
             f"{folder}: no manifest.json (a model folder holds manifest.json and its ONNX files, e.g. public/models/tiny)"
         )
+    if where.stat().st_size > 4 * MAX_MANIFEST_CHARS:  # before reading: no UTF-8 character is longer
+        size = where.stat().st_size
+        raise ManifestError(f"{where} is {size} bytes, more than a model manifest ({MAX_MANIFEST_CHARS} characters)")
     try:
-        m = json.loads(where.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        text = where.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
         raise ManifestError(f"{where} is not valid JSON ({e})") from None
-    if not isinstance(m, dict) or m.get("format") != 1:
-        raise ManifestError(f"{where}: format must be 1, got {json.dumps(m.get('format') if isinstance(m, dict) else m)}")
-    res = m.get("resolution")
-    if not (isinstance(res, list) and len(res) == 2 and all(isinstance(v, int) and v > 0 for v in res)):
-        raise ManifestError(f"{where}: resolution must be [H, W] (positive integers), got {json.dumps(res)}")
-    schedule = _field(m.get("schedule"), "schedule", dict, where)
-    if schedule.get("kind") != "linear":
-        raise ManifestError(f'{where}: schedule.kind must be "linear", got {json.dumps(schedule.get("kind"))}')
-    for key in ("betaStart", "betaEnd"):
-        _field(schedule.get(key), f"schedule.{key}", (int, float), where)
-    _field(schedule.get("T"), "schedule.T", int, where)
-    sampler = _field(m.get("sampler"), "sampler", dict, where)
-    _field(sampler.get("steps"), "sampler.steps", int, where)
-    _field(sampler.get("eta"), "sampler.eta", (int, float), where)
-    if sampler.get("clip", "none") not in CLIP_MODES:
-        raise ManifestError(f"{where}: sampler.clip must be one of {', '.join(CLIP_MODES)}, got {json.dumps(sampler['clip'])}")
-    models = _field(m.get("models"), "models", dict, where)
-    for role in ROLES:
-        if role not in ("mask", "image") and role not in models:
-            continue
-        entry = _field(models.get(role), f"models.{role}", dict, where)
-        _field(entry.get("file"), f"models.{role}.file", str, where)
-        if "weights" in entry:
-            _weights_entry(entry["weights"], f"models.{role}.weights", where)
-    shared: dict[str, tuple[str, dict]] = {}
-    for role in ROLES:
-        w = models.get(role, {}).get("weights")
-        if w is None:
-            continue
-        first = shared.setdefault(w["file"], (role, w))
-        if (first[1]["bytes"], first[1]["sha256"]) != (w["bytes"], w["sha256"]):
-            raise ManifestError(
-                f"{where}: models.{role}.weights names {w['file']} as models.{first[0]}.weights does, but with another "
-                "bytes or sha256: one file has one size and one SHA-256"
-            )
-        if w["file"] in {models[r]["file"] for r in ROLES if r in models} | {"manifest.json"}:
-            raise ManifestError(
-                f"{where}: models.{role}.weights.file {w['file']} is a model graph or the manifest, not a weights file"
-            )
-    if "card" in m:
-        _field(m["card"], "card", dict, where)
+    return parse_manifest(text, where)
+
+
+def parse_manifest(text: str, where: Path | str) -> dict:
+    """The manifest in `text` (manifest.json at `where`, for messages), checked by validate_manifest.
+    NaN and Infinity, which Python's JSON reader takes and JSON does not, are refused."""
+    if len(text) > MAX_MANIFEST_CHARS:
+        raise ManifestError(f"{where} is {len(text)} characters, more than a model manifest ({MAX_MANIFEST_CHARS})")
+    try:
+        m = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ManifestError(f"{where} nests objects and arrays more than {MAX_MANIFEST_DEPTH} deep (too deep to read)") from None
+    except ValueError as e:
+        raise ManifestError(f"{where} is not valid JSON ({e})") from None
+    problems = validate_manifest(m)
+    if problems:
+        said = problems[0] if len(problems) == 1 else "invalid manifest:\n- " + "\n- ".join(problems)
+        raise ManifestError(f"{where}: {said}")
     return m
 
 
-def _weights_entry(w, path: str, where: Path) -> None:
-    _field(w, path, dict, where)
-    name = _field(w.get("file"), f"{path}.file", str, where)
-    if not plain_file_name(name):
-        raise ManifestError(
-            f"{where}: {path}.file must be a plain file name in the model folder (letters, digits, . _ -), got {json.dumps(name)}"
+def _type_name(v) -> str:
+    """What a JSON value is, in the studio's words (manifest.ts typeName)."""
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "boolean"
+    return {dict: "object", list: "an array", str: "string"}.get(type(v), "number" if _is_number(v) else type(v).__name__)
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _finite(v) -> bool:
+    try:
+        return math.isfinite(v)
+    except OverflowError:  # an integer too large for a double, which JSON.parse reads as Infinity
+        return False
+
+
+def _integral(v) -> bool:
+    return _is_number(v) and _finite(v) and float(v).is_integer()
+
+
+def _js(v) -> str:
+    """v as JSON.stringify writes it (no spaces), for messages."""
+    return json.dumps(v, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _num(v) -> str:
+    """A number as JavaScript's String(v) writes it (8, not 8.0), for messages."""
+    return str(int(v)) if isinstance(v, float) and v.is_integer() and abs(v) < 1e21 else str(v)
+
+
+_ABSENT = object()
+
+
+class _Checker:
+    """src/core/manifest.ts's Checker: every problem collected, each naming the field the same way."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def field(self, obj: dict, key: str, path: str):
+        if key not in obj:
+            self.problems.append(f"{path}.{key} is missing")
+            return _ABSENT
+        return obj[key]
+
+    def object(self, obj: dict, key: str, path: str) -> dict | None:
+        v = self.field(obj, key, path)
+        if v is _ABSENT:
+            return None
+        if not isinstance(v, dict):
+            self.problems.append(f"{path}.{key} must be an object, got {_type_name(v)}")
+            return None
+        return v
+
+    def string(self, obj: dict, key: str, path: str, pattern: re.Pattern | None = None, what: str = "") -> str | None:
+        v = self.field(obj, key, path)
+        if v is _ABSENT:
+            return None
+        if not isinstance(v, str) or not v:
+            self.problems.append(f"{path}.{key} must be a non-empty string, got {_type_name(v)}")
+            return None
+        if pattern and not pattern.match(v):
+            self.problems.append(f'{path}.{key} must be {what}, got "{v[:80]}"')
+            return None
+        return v
+
+    def number(self, obj: dict, key: str, path: str, *, integer=False, lo=None, hi=None, open_lo=False, open_hi=False, why=""):
+        """The number at obj[key] within its bounds (an integral float made an int), else None."""
+        v = self.field(obj, key, path)
+        if v is _ABSENT:
+            return None
+        if not _is_number(v):
+            self.problems.append(f"{path}.{key} must be a number, got {_type_name(v)}")
+            return None
+        if not _finite(v):
+            self.problems.append(f"{path}.{key} must be a finite number, got {'Infinity' if v > 0 else '-Infinity'}")
+            return None
+        if integer and not _integral(v):
+            self.problems.append(f"{path}.{key} must be an integer, got {_num(v)}")
+            return None
+        if lo is not None and (v <= lo if open_lo else v < lo):
+            self.problems.append(f"{path}.{key} must be {'>' if open_lo else '≥'} {lo}, got {_num(v)}")
+            return None
+        if hi is not None and (v >= hi if open_hi else v > hi):
+            why = f" ({why})" if why else ""
+            self.problems.append(f"{path}.{key} must be {'<' if open_hi else '≤'} {hi}{why}, got {_num(v)}")
+            return None
+        if integer:
+            obj[key] = v = int(v)  # JSON does not tell 8.0 from 8, and JavaScript reads both as 8
+        return v
+
+    def literal(self, obj: dict, key: str, path: str, allowed: tuple):
+        v = self.field(obj, key, path)
+        if v is _ABSENT:
+            return None
+        if isinstance(v, bool) or v not in allowed:
+            self.problems.append(f"{path}.{key} must be {' or '.join(_js(a) for a in allowed)}, got {_js(v)}")
+            return None
+        return v
+
+    def number_tuple(self, obj: dict, key: str, path: str, length: int, max_integer: int | None = None) -> list | None:
+        """`length` numbers; with `max_integer`, positive integers up to it (made ints)."""
+        v = self.field(obj, key, path)
+        if v is _ABSENT:
+            return None
+
+        def ok(x) -> bool:
+            if not (_is_number(x) and _finite(x)):
+                return False
+            return max_integer is None or (_integral(x) and 0 < x <= max_integer)
+
+        if not (isinstance(v, list) and len(v) == length and all(ok(x) for x in v)):
+            what = f"integers from 1 to {max_integer}" if max_integer is not None else "finite numbers"
+            self.problems.append(f"{path}.{key} must be an array of {length} {what}, got {_js(v)}")
+            return None
+        if max_integer is not None:
+            v[:] = [int(x) for x in v]
+        return v
+
+    def tensor_list(self, obj: dict, key: str, path: str) -> list[dict] | None:
+        v = self.field(obj, key, path)
+        if v is _ABSENT:
+            return None
+        if not isinstance(v, list) or not v:
+            self.problems.append(f"{path}.{key} must be a non-empty array of {{ name, shape }}")
+            return None
+        out = []
+        for i, item in enumerate(v):
+            p = f"{path}.{key}[{i}]"
+            if not isinstance(item, dict):
+                self.problems.append(f"{p} must be an object {{ name, shape }}, got {_type_name(item)}")
+                continue
+            name = self.string(item, "name", p)
+            shape = self.field(item, "shape", p)
+            if shape is not _ABSENT and not (isinstance(shape, list) and all(_integral(d) and d > 0 for d in shape)):
+                self.problems.append(f"{p}.shape must be an array of positive integers (static shapes), got {_js(shape)}")
+                continue
+            if name is not None and shape is not _ABSENT:
+                shape[:] = [int(d) for d in shape]
+                out.append({"name": name, "shape": shape})
+        return out
+
+
+def validate_manifest(m) -> list[str]:
+    """Every problem of a parsed manifest.json, in src/core/manifest.ts validateManifest's words and
+    order (empty: valid). Integral floats of integer fields become ints, as JavaScript reads them."""
+    c, root = _Checker(), "manifest"
+    if not isinstance(m, dict):
+        return [f"{root} must be a JSON object, got {_type_name(m)}"]
+    c.literal(m, "format", root, (1,))
+    c.string(m, "name", root)
+    res = c.number_tuple(m, "resolution", root, 2, MAX_RESOLUTION)
+
+    schedule = c.object(m, "schedule", root)
+    if schedule is not None:
+        p = f"{root}.schedule"
+        c.literal(schedule, "kind", p, ("linear",))
+        # 0 < β < 1: ᾱ is the product of (1 − β), and β = 1 makes it 0 for every later step
+        b0 = c.number(schedule, "betaStart", p, lo=0, open_lo=True, hi=1, open_hi=True)
+        b1 = c.number(schedule, "betaEnd", p, lo=0, open_lo=True, hi=1, open_hi=True)
+        c.number(schedule, "T", p, integer=True, lo=1, hi=MAX_T, why="the longest schedule the studio, the CLI and the kit take")
+        if b0 is not None and b1 is not None and b1 < b0:
+            c.problems.append(f"{p}.betaEnd ({_num(b1)}) must be ≥ betaStart ({_num(b0)})")
+
+    sampler = c.object(m, "sampler", root)
+    if sampler is not None:
+        p = f"{root}.sampler"
+        steps = c.number(sampler, "steps", p, integer=True, lo=1, hi=MAX_T)
+        T = schedule.get("T") if schedule is not None else None
+        if steps is not None and _is_number(T) and steps > T:
+            c.problems.append(f"{p}.steps ({steps}) must be ≤ schedule.T ({_num(T)})")
+        c.literal(sampler, "skip", p, ("uniform",))
+        eta_why = "η: 0 is deterministic DDIM, 1 DDPM-like; past 1 the chains saturate"
+        c.number(sampler, "eta", p, lo=ETA_MIN, hi=ETA_MAX, why=eta_why)
+        if "clip" in sampler:
+            c.literal(sampler, "clip", p, CLIP_MODES)
+        binarize = c.object(sampler, "binarize", p)
+        if binarize is not None:
+            q = f"{p}.binarize"
+            k = c.number(binarize, "kernel", q, integer=True, lo=1)
+            if k is not None and k % 2 != 1:
+                c.problems.append(f"{q}.kernel must be odd, got {k}")
+            c.number_tuple(binarize, "weights", q, 2)
+
+    models = c.object(m, "models", root)
+    if models is not None:
+        for role in ROLES:
+            if role in STEP_ROLES and role not in models:
+                continue
+            entry = c.object(models, role, f"{root}.models")
+            if entry is None:
+                continue
+            p = f"{root}.models.{role}"
+            c.string(entry, "file", p, PLAIN_FILE, FILE_NAME_WHAT)
+            c.string(entry, "sha256", p, SHA256, "64 lowercase hex digits")
+            c.number(entry, "bytes", p, integer=True, lo=1)
+            if "weights" in entry:
+                w = c.object(entry, "weights", p)
+                if w is not None:
+                    c.string(w, "file", f"{p}.weights", PLAIN_FILE, FILE_NAME_WHAT)
+                    c.number(w, "bytes", f"{p}.weights", integer=True, lo=1)
+                    c.string(w, "sha256", f"{p}.weights", SHA256, "64 lowercase hex digits")
+            inputs = c.tensor_list(entry, "inputs", p)
+            outputs = c.tensor_list(entry, "outputs", p)
+            if res is None or inputs is None or outputs is None:
+                continue
+            _check_contract(c.problems, p, role, inputs, outputs, res)
+    if models is not None and not c.problems:
+        _check_weights_files(c.problems, models)
+
+    if "card" not in m:
+        c.problems.append(f"{root}.card is missing")
+    elif not isinstance(m["card"], dict):
+        c.problems.append(f"{root}.card must be an object, got {_type_name(m['card'])}")
+    _check_size(c.problems, m)
+    return c.problems
+
+
+def _depth(v, limit: int) -> int:
+    """How deep `v` nests objects and arrays, counting up to `limit` + 1 at most (manifest.ts depth)."""
+    if not isinstance(v, (dict, list)):
+        return 0
+    if limit < 0:
+        return 1
+    return 1 + max((_depth(x, limit - 1) for x in (v.values() if isinstance(v, dict) else v)), default=0)
+
+
+def _check_size(problems: list[str], m: dict) -> None:
+    for key, v in m.items():
+        if _depth(v, MAX_MANIFEST_DEPTH) > MAX_MANIFEST_DEPTH:
+            problems.append(f"manifest.{key} nests objects and arrays more than {MAX_MANIFEST_DEPTH} deep")
+    card = m.get("card")
+    if not isinstance(card, dict) or _depth(card, MAX_MANIFEST_DEPTH) > MAX_MANIFEST_DEPTH:
+        return
+    chars = len(_js(card))
+    if chars > MAX_CARD_CHARS:
+        problems.append(
+            f"manifest.card is {chars} characters of JSON, more than {MAX_CARD_CHARS}: keep long text in the folder's README.md"
         )
-    _field(w.get("bytes"), f"{path}.bytes", int, where)
-    _field(w.get("sha256"), f"{path}.sha256", str, where)
+
+
+def _want_tensor(problems: list[str], path: str, specs: list[dict], name: str, shape: list[int], where: str) -> None:
+    s = next((x for x in specs if x["name"] == name), None)
+    if s is None:
+        found = ", ".join(f'"{x["name"]}"' for x in specs)
+        problems.append(f'{path}.{where} has no tensor named "{name}" (found {found})')
+    elif s["shape"] != shape:
+        problems.append(f'{path}.{where} "{name}" must have shape {_js(shape)}, got {_js(s["shape"])}')
+
+
+def _check_contract(problems: list[str], path: str, role: str, inputs: list[dict], outputs: list[dict], res: list[int]) -> None:
+    """The plain U-Net contract (x [1,2,H,W], t [1] → eps [1,1,H,W]) or a step graph's (contracts.md §1, §1b)."""
+    h, w = res
+    if role not in STEP_ROLES:
+        wanted_in, wanted_out = [("x", [1, 2, h, w]), ("t", [1])], [("eps", [1, 1, h, w])]
+    else:
+        ins, outs = STEP_GRAPHS[role][1], STEP_GRAPHS[role][2]
+        names = ins if any(s["name"] == "clip" for s in inputs) else [n for n in ins if n != "clip"]
+        wanted_in = list(zip(names, step_shapes(names, h, w)))
+        wanted_out = list(zip(outs, step_shapes(outs, h, w)))
+    for name, shape in wanted_in:
+        _want_tensor(problems, path, inputs, name, shape, "inputs")
+    for name, shape in wanted_out:
+        _want_tensor(problems, path, outputs, name, shape, "outputs")
+
+
+def _check_weights_files(problems: list[str], models: dict) -> None:
+    """A weights file named by several graphs has one size and one SHA-256, and is not a graph or the manifest."""
+    roles = [r for r in ROLES if r in models]
+    graphs = {"manifest.json", *(models[r]["file"] for r in roles)}
+    first: dict[str, str] = {}
+    for role in roles:
+        w = models[role].get("weights")
+        if w is None:
+            continue
+        p = f"manifest.models.{role}.weights"
+        if w["file"] in graphs:
+            problems.append(f'{p}.file "{w["file"]}" is a model graph or the manifest, not a weights file')
+            continue
+        other = first.setdefault(w["file"], role)
+        o = models[other]["weights"]
+        if (o["bytes"], o["sha256"]) != (w["bytes"], w["sha256"]):
+            problems.append(
+                f"{p} names {w['file']} as manifest.models.{other}.weights does, but with another bytes or sha256: "
+                "one file has one size and one SHA-256"
+            )
 
 
 def _checked(path: Path, entry: dict, field: str) -> Path:

@@ -16,7 +16,6 @@ labelsTr PNG and `out.image_uint8` its imagesTr PNG, pixel for pixel, and `out.i
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ import torch
 
 from .binarize import to_uint8
 from .data import image_units
+from .limits import check_eta
 from .manifest import ManifestError, model_file, read_manifest
 from .runtime import open_session
 from .sampler import Frame, SeededNoise, sample_image_from_mask, sample_pair, segment_image
@@ -80,8 +80,10 @@ class PigPipeline:
     def from_pretrained(
         cls, model_dir: str | Path, providers: list[str] | None = None, threads: int | None = None
     ) -> PigPipeline:
-        """Opens `model_dir` (e.g. public/models/busbra64): manifest.json checked, both ONNX files
-        checked against its sizes and SHA-256, one ONNX Runtime session each. `providers`: ONNX
+        """Opens `model_dir` (e.g. public/models/busbra64): manifest.json checked in full as the studio
+        checks it (pigkit.manifest.validate_manifest: every field, η, T and the betas bounded, each
+        graph's bytes and SHA-256 required), both ONNX files (and their weights files) checked
+        against those sizes and SHA-256 before ONNX Runtime opens them, one session each. `providers`: ONNX
         Runtime execution providers (default CUDA where onnxruntime has it, else the CPU; the CLI's
         bits need ["CPUExecutionProvider"]); `threads`: intra-op threads (the CLI's --threads)."""
         folder = Path(model_dir)
@@ -179,12 +181,10 @@ class PigPipeline:
         after every step."""
         sampler = self.manifest["sampler"]
         steps = sampler["steps"] if num_inference_steps is None else num_inference_steps
-        eta = float(sampler["eta"] if eta is None else eta)
+        eta = check_eta(sampler["eta"] if eta is None else eta)
         clip = sampler.get("clip", "none") if clip is None else clip
         if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= self.schedule.T:
             raise ValueError(f"num_inference_steps must be an integer in [1, {self.schedule.T}], got {steps!r}")
-        if not (math.isfinite(eta) and eta >= 0):
-            raise ValueError(f"eta must be a number ≥ 0, got {eta}")
         if clip not in CLIP_MODES:
             raise ValueError(f"clip must be one of {', '.join(CLIP_MODES)}, got {clip!r}")
         if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= 0xFFFFFFFF:

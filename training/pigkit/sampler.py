@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import torch
 
 from .binarize import binarize
+from .limits import check_eta
 from .noise import STREAM_EPS_IMAGE_TO_MASK, STREAM_X_T, STREAM_Y_T, STREAM_Z_IMAGE, STREAM_Z_MASK, NoiseStream
 from .schedule import Schedule, clip_chains, ddim_step, forward_noise, kept
 
@@ -87,6 +88,8 @@ def _loop(
     """The one DDIM loop behind every mode (see the mode functions below). `clip`: "none" (METHOD.md),
     "image" (clip ŷ₀) or "both" (x̂₀ and ŷ₀): schedule.clip_estimate. `store`: schedule.kept (PyTorch's
     float32 arithmetic) or schedule.stored_as_float32 (the studio core's, on float64 tensors)."""
+    eta = check_eta(eta)  # past 1 the chains saturate (limits.py); refused before any model runs
+    schedule.ddim_pairs(steps)  # steps in 1 … T, likewise
     clip_x, clip_y = clip_chains(clip)
     x_t = noise.initial(STREAM_X_T) if model_x is not None else None
     y_t = noise.initial(STREAM_Y_T) if model_y is not None else None

@@ -10,10 +10,13 @@ Conventions mirrored exactly by src/core/schedule.ts and src/core/ddim.ts:
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from .limits import MAX_T
 
 T_DEFAULT = 1024
 
@@ -23,6 +26,17 @@ class Schedule:
     T: int = T_DEFAULT
     beta_start: float = 1e-4
     beta_end: float = 0.02
+
+    def __post_init__(self) -> None:
+        # the bounds the manifest validator applies (limits.py; src/core/manifest.ts)
+        if not (isinstance(self.T, int) and not isinstance(self.T, bool) and 1 <= self.T <= MAX_T):
+            raise ValueError(f"schedule T must be a whole number from 1 to {MAX_T}, got {self.T!r}")
+        for name in ("beta_start", "beta_end"):
+            beta = getattr(self, name)
+            if not (isinstance(beta, numbers.Real) and 0 < beta < 1):
+                raise ValueError(f"schedule {name} must be a number between 0 and 1 (both excluded), got {beta!r}")
+        if self.beta_end < self.beta_start:
+            raise ValueError(f"schedule beta_end ({self.beta_end}) must be ≥ beta_start ({self.beta_start})")
 
     def betas(self) -> np.ndarray:
         return np.linspace(self.beta_start, self.beta_end, self.T, dtype=np.float64).astype(np.float32)

@@ -157,3 +157,49 @@ def test_bad_data_or_run_is_named_before_sampling(pair_folder, tmp_path, capsys)
     argv[1] = str(tmp_path / "no-run")
     assert main(argv) == 2
     assert "ckpt.pt: checkpoint not found" in capsys.readouterr().err
+
+
+def test_generated_folder_empty_or_truncated_is_one_line_before_any_work(pair_folder, tmp_path, capsys):
+    """--generated on an empty folder, or with a truncated PNG, ended in a traceback (after the data
+    were read): now one line naming it, exit 2, before a segmenter is trained."""
+    from pathlib import Path
+
+    from pigkit.checkpoint import load_model_checkpoint
+    from pigkit.evaluate import main
+
+    run = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
+    res = load_model_checkpoint(run / "mask" / "ckpt.pt").resolution
+    gen = tmp_path / "gen"
+    gen.mkdir()
+    argv = ["--run", str(run), "--data", str(pair_folder), "--out", str(tmp_path / "ev"), "--generated", str(gen)]
+    argv += ["--test-fold", "2", "--train-folds", "1,3", "--threads", "1"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: {gen}: no imagesTr/*_0000.png (generate an nnU-Net raw dataset with npm run generate)\n"
+    write_png(gen / "labelsTr" / "pig_0000000000.png", np.ones((res, res)))
+    image = write_png(gen / "imagesTr" / "pig_0000000000_0000.png", np.arange(res * res).reshape(res, res) % 256)
+    image.write_bytes(image.read_bytes()[:60])  # cut short, as a full disk or a killed copy leaves it
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {image}: cannot read generated image (") and err.count("\n") == 1
+    assert "Traceback" not in err and not (tmp_path / "ev" / "results.json").exists()
+
+
+def test_eta_and_steps_flags_are_bounded(capsys):
+    """--eta past 1 saturates the chains (pigkit.limits); hex, inf and nan are not the number meant."""
+    from pigkit.evaluate import main
+
+    for flag, value in [
+        ("--eta", "1e30"),
+        ("--eta", "0x10"),
+        ("--eta", "inf"),
+        ("--eta", "nan"),
+        ("--eta", ""),
+        ("--steps", "0x10"),
+    ]:
+        with pytest.raises(SystemExit) as exit:
+            main(["--run", "r", "--data", "d", "--out", "o", flag, value])
+        assert exit.value.code == 2
+        err = capsys.readouterr().err.strip().splitlines()[-1]
+        what = "a number from 0 (deterministic DDIM) to 1 (DDPM-like)" if flag == "--eta" else "a whole number from 1 to 10000"
+        assert err == f"pigkit.evaluate: error: argument {flag}: must be {what}, got {value!r}"

@@ -203,9 +203,14 @@ def test_manifest_carries_the_default_eta_and_a_bad_eta_is_refused(tmp_path, cap
 
     assert build_manifest("m", 16, 50, {}, {})["sampler"]["eta"] == 0.0  # the paper's DDIM
     assert build_manifest("m", 16, 50, {}, {}, eta=1.0)["sampler"]["eta"] == 1.0
-    with pytest.raises(SystemExit) as e:
-        main(["--run", str(tmp_path), "--out", str(tmp_path / "o"), "--name", "m", "--eta", "1.5"])
-    assert e.value.code == 2 and "η must be between 0" in capsys.readouterr().err
+    for flags, said in [
+        (["--eta", "1.5"], "argument --eta: must be a number from 0 (deterministic DDIM) to 1 (DDPM-like), got '1.5'"),
+        (["--eta", "0x10"], "argument --eta: must be a number from 0 (deterministic DDIM) to 1 (DDPM-like), got '0x10'"),
+        (["--steps", "2000"], "--steps 2000: the schedule has T = 1024 steps"),  # the studio would refuse the manifest
+    ]:
+        with pytest.raises(SystemExit) as e:
+            main(["--run", str(tmp_path), "--out", str(tmp_path / "o"), "--name", "m", *flags])
+        assert e.value.code == 2 and said in capsys.readouterr().err
 
 
 def test_manifest_carries_the_default_clip_and_a_bad_clip_is_refused(tmp_path, capsys):

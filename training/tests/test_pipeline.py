@@ -1,6 +1,7 @@
 """pigkit.pipeline: the studio CLI's pairs to the bit, the other modes against the PyTorch reference,
 and clear errors for bad folders and inputs."""
 
+import functools
 import json
 import shutil
 import subprocess
@@ -115,7 +116,34 @@ def test_folder_without_manifest(tmp_path):
     m = json.loads((TINY / "manifest.json").read_text())
     del m["models"]["image"]
     (tmp_path / "manifest.json").write_text(json.dumps(m))
-    with pytest.raises(ManifestError, match="models.image is null, expected an object"):
+    with pytest.raises(ManifestError, match="manifest.models.image is missing"):
+        PigPipeline.from_pretrained(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "path, value, message",
+    [
+        (("sampler", "eta"), "NaN", r"is not valid JSON \(NaN is not a JSON number\)"),
+        (("schedule", "betaEnd"), 1.5, r"manifest.schedule.betaEnd must be < 1, got 1.5"),
+        (("schedule", "T"), 0, r"manifest.schedule.T must be ≥ 1, got 0"),
+        (("schedule", "T"), 10**9, r"manifest.schedule.T must be ≤ 10000 \(the longest schedule"),
+        (("sampler", "eta"), 1e30, r"manifest.sampler.eta must be ≤ 1 \(η: 0 is deterministic DDIM"),
+        (("models", "mask", "sha256"), None, r"manifest.models.mask.sha256 is missing"),
+        (("models", "image", "bytes"), None, r"manifest.models.image.bytes is missing"),
+    ],
+    ids=["NaN", "betaEnd > 1", "T = 0", "T = 1e9", "eta 1e30", "no sha256", "no bytes"],
+)
+def test_from_pretrained_refuses_what_the_studio_refuses(tmp_path, path, value, message):
+    """Manifests the kit took before (the studio refused them): one line naming the field, before any
+    file is opened. None removes the field; "NaN" writes the literal, which Python's JSON reader takes."""
+    m = json.loads((TINY / "manifest.json").read_text())
+    parent = functools.reduce(lambda d, k: d[k], path[:-1], m)
+    if value is None:
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = value
+    (tmp_path / "manifest.json").write_text(json.dumps(m).replace('"NaN"', "NaN"))
+    with pytest.raises(ManifestError, match=message):
         PigPipeline.from_pretrained(tmp_path)
 
 
@@ -160,6 +188,9 @@ def test_bad_inputs_are_named(pipe):
         pipe(mode="segment")
     with pytest.raises(ValueError, match=r"num_inference_steps must be an integer in \[1, 1024\]"):
         pipe(num_inference_steps=0)
+    for eta in (1e30, 1.5, -0.1, float("nan"), float("inf"), "0x10", True):  # past 1 the chains saturate
+        with pytest.raises(ValueError, match=r"eta must be a number from 0 \(deterministic DDIM\) to 1 \(DDPM-like\), got"):
+            pipe(eta=eta)
     with pytest.raises(ValueError, match="clip must be one of"):
         pipe(clip="mask")
     with pytest.raises(ValueError, match="seed must be an integer"):

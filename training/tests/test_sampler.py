@@ -110,3 +110,16 @@ def test_the_loop_stays_on_the_models_device():
     mx, my = build_unet("tiny", RES).to("meta"), build_unet("tiny", RES).to("meta")
     res = sample_pair(mx, my, S, 2, TorchNoise(2, (RES, RES), device="meta"), eta=1.0, clip="both")
     assert res.image.device.type == "meta" and res.mask.shape == (2, 1, RES, RES)
+
+
+def test_eta_and_steps_out_of_bounds_are_refused_before_any_model_runs():
+    """η past 1 saturates the chains (pigkit.limits): the loop refuses it, and steps past T, first."""
+    import pytest
+
+    mx, my = Spy(0.3), Spy(-0.2)
+    for eta in (1.5, 1e30, -0.1, math.nan, math.inf, True):
+        with pytest.raises(ValueError, match=r"eta must be a number from 0 \(deterministic DDIM\) to 1 \(DDPM-like\)"):
+            sample_pair(mx, my, S, 2, SeededNoise([1], (RES, RES)), eta=eta)
+    with pytest.raises(ValueError, match=r"steps must be in \[1, 1024\], got 2000"):
+        sample_pair(mx, my, S, 2000, SeededNoise([1], (RES, RES)))
+    assert mx.calls == [] and my.calls == []

@@ -106,3 +106,22 @@ def test_clip_modes_name_their_chains():
     assert [clip_chains(m) for m in ("none", "image", "both")] == [(False, False), (False, True), (True, True)]
     with pytest.raises(ValueError, match="clip must be one of"):
         clip_chains("mask")
+
+
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        ({"T": 10**9}, r"schedule T must be a whole number from 1 to 10000, got 1000000000"),
+        ({"T": 0}, r"schedule T must be a whole number from 1 to 10000, got 0"),
+        ({"T": 1024.0}, r"schedule T must be a whole number"),
+        ({"beta_end": 1.5}, r"schedule beta_end must be a number between 0 and 1 \(both excluded\), got 1.5"),
+        ({"beta_end": 1.0}, r"schedule beta_end must be a number between 0 and 1"),
+        ({"beta_start": 0.0}, r"schedule beta_start must be a number between 0 and 1"),
+        ({"beta_start": math.nan}, r"schedule beta_start must be a number between 0 and 1"),
+        ({"beta_start": 0.03}, r"schedule beta_end \(0.02\) must be ≥ beta_start \(0.03\)"),
+    ],
+)
+def test_schedule_bounds_are_the_manifests(kw, message):
+    """The bounds the manifest validator applies (pigkit.limits): a T of 10⁹ would build 10⁹-long tables."""
+    with pytest.raises(ValueError, match=message):
+        Schedule(**kw)

@@ -189,13 +189,14 @@ def test_weights_file_names_with_a_folder_or_disagreeing_entries_are_refused(lay
     m["models"]["maskStep"]["weights"]["sha256"] = "0" * 64
     write_manifest(folder, m)
     with pytest.raises(
-        ManifestError, match=r"models\.maskStep\.weights names mask\.weights as models\.mask\.weights does, but with another"
+        ManifestError,
+        match=r"models\.maskStep\.weights names mask\.weights as manifest\.models\.mask\.weights does, but with another",
     ):
         read_manifest(folder)
     m = json.loads(json.dumps(good))
     m["models"]["image"]["weights"]["file"] = "mask.onnx"
     write_manifest(folder, m)
-    with pytest.raises(ManifestError, match=r"models\.image\.weights\.file mask\.onnx is a model graph or the manifest"):
+    with pytest.raises(ManifestError, match=r'models\.image\.weights\.file "mask\.onnx" is a model graph or the manifest'):
         read_manifest(folder)
 
 
