@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { canInline, selfContainedTiny } from '../testing/model-layouts';
+import { bytesField, intField, splitTensorGraph, str } from '../testing/onnx-protobuf';
 import { checkExternalData, checkOnnxBytes, externalDataLocations } from './onnx-header';
 
 const tiny = (name: string) => new Uint8Array(readFileSync(fileURLToPath(new URL(`../../public/models/tiny/${name}`, import.meta.url))));
@@ -51,11 +52,6 @@ describe('checkOnnxBytes', () => {
   });
 });
 
-// A protobuf writer for the few messages below (field numbers from onnx.proto).
-const varint = (n: number): number[] => (n < 0x80 ? [n] : [(n & 0x7f) | 0x80, ...varint(Math.floor(n / 128))]);
-const bytesField = (field: number, body: number[]) => [...varint(field * 8 + 2), ...varint(body.length), ...body];
-const intField = (field: number, n: number) => [...varint(field * 8), ...varint(n)];
-const str = (field: number, s: string) => bytesField(field, [...new TextEncoder().encode(s)]);
 /** TensorProto with external_data {location} and data_location (1 = EXTERNAL). */
 const tensor = (location: string, dataLocation = 1) => [
   ...str(8, 'w'),
@@ -124,21 +120,7 @@ describe('external data (weights files)', () => {
 });
 
 describe('external data as protobuf reads it', () => {
-  // node { attribute { name "value"; t: …; t: … } }: AttributeProto.t is a singular message, so
-  // protobuf merges its two occurrences into one tensor, EXTERNAL with the second part's location
-  const splitAttributeTensor = (location: string) =>
-    Uint8Array.from([
-      ...intField(1, 8),
-      ...bytesField(7, [
-        ...bytesField(1, [
-          ...bytesField(5, [
-            ...str(1, 'value'),
-            ...bytesField(5, [...str(8, 'w'), ...intField(14, 1)]),
-            ...bytesField(5, bytesField(13, [...str(1, 'location'), ...str(2, location)])),
-          ]),
-        ]),
-      ]),
-    ]);
+  const splitAttributeTensor = (location: string) => Uint8Array.from([...intField(1, 8), ...bytesField(7, splitTensorGraph(location))]);
 
   it('a tensor split over two occurrences of its (singular) field is one tensor: the attack file', () => {
     const attack = splitAttributeTensor('secret.txt');

@@ -32,7 +32,14 @@ CHILDREN = {
     "function": {7: ("node", True), 11: ("attribute", True)},
     "graph": {1: ("node", True), 5: ("tensor", True), 15: ("sparse", True)},
     "node": {5: ("attribute", True)},
-    "attribute": {5: ("tensor", False), 6: ("graph", False), 10: ("tensor", True), 11: ("graph", True), 22: ("sparse", False), 23: ("sparse", True)},
+    "attribute": {
+        5: ("tensor", False),
+        6: ("graph", False),
+        10: ("tensor", True),
+        11: ("graph", True),
+        22: ("sparse", False),
+        23: ("sparse", True),
+    },
     "sparse": {1: ("tensor", False), 2: ("tensor", False)},
     "tensor": {},
 }

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import tiny_train_argv
 
 from pigkit.checkpoint import CheckpointError, atomic_save, load_checkpoint_file, read_checkpoint
-
-from conftest import tiny_train_argv
 
 FIXTURE_RUN = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 
@@ -54,7 +53,9 @@ def test_a_checkpoint_that_would_run_code_is_refused(tmp_path, how):
 
 def test_a_torchscript_archive_is_refused(tmp_path):
     run, _ = crafted_run(tmp_path, "torchscript")
-    with pytest.raises(CheckpointError, match=r"ckpt\.pt: refused: unpickling it would call torch\.jit\.load \(a TorchScript program\)"):
+    with pytest.raises(
+        CheckpointError, match=r"ckpt\.pt: refused: unpickling it would call torch\.jit\.load \(a TorchScript program\)"
+    ):
         read_checkpoint(run / "mask" / "ckpt.pt")
 
 

@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from onnx_fuzz import REPO, corpus, parser, write
 
 COMMITTED = Path(__file__).with_name("onnx-fuzz-corpus.json")
