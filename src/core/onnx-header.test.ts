@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { canInline, selfContainedTiny } from '../testing/model-layouts';
+import { bytesField, intField, splitTensorGraph, str } from '../testing/onnx-protobuf';
 import { checkExternalData, checkOnnxBytes, externalDataLocations } from './onnx-header';
 
 const tiny = (name: string) => new Uint8Array(readFileSync(fileURLToPath(new URL(`../../public/models/tiny/${name}`, import.meta.url))));
@@ -51,11 +52,6 @@ describe('checkOnnxBytes', () => {
   });
 });
 
-// A protobuf writer for the few messages below (field numbers from onnx.proto).
-const varint = (n: number): number[] => (n < 0x80 ? [n] : [(n & 0x7f) | 0x80, ...varint(Math.floor(n / 128))]);
-const bytesField = (field: number, body: number[]) => [...varint(field * 8 + 2), ...varint(body.length), ...body];
-const intField = (field: number, n: number) => [...varint(field * 8), ...varint(n)];
-const str = (field: number, s: string) => bytesField(field, [...new TextEncoder().encode(s)]);
 /** TensorProto with external_data {location} and data_location (1 = EXTERNAL). */
 const tensor = (location: string, dataLocation = 1) => [
   ...str(8, 'w'),
@@ -120,5 +116,86 @@ describe('external data (weights files)', () => {
     expect(() => checkExternalData('mask.onnx (mask model)', bad, 'mask.weights')).toThrow(
       /^mask\.onnx \(mask model\) is not an ONNX model: its protobuf is corrupt at byte \d+$/,
     );
+  });
+});
+
+describe('external data as protobuf reads it', () => {
+  const splitAttributeTensor = (location: string) => Uint8Array.from([...intField(1, 8), ...bytesField(7, splitTensorGraph(location))]);
+
+  it('a tensor split over two occurrences of its (singular) field is one tensor: the attack file', () => {
+    const attack = splitAttributeTensor('secret.txt');
+    expect(() => checkOnnxBytes('mask.onnx', attack)).not.toThrow();
+    expect(externalDataLocations(attack)).toEqual(['secret.txt']);
+    expect(() => checkExternalData('mask.onnx (mask model)', attack, 'mask.weights')).toThrow(
+      'mask.onnx (mask model) keeps tensors in secret.txt, but the manifest names mask.weights as its weights',
+    );
+  });
+
+  it('merges split sparse values, split graphs, split training graphs; finds tensors in functions', () => {
+    const sparse = Uint8Array.from([
+      ...intField(1, 8),
+      ...bytesField(
+        7,
+        bytesField(15, [
+          ...bytesField(1, intField(14, 1)),
+          ...bytesField(2, []),
+          ...bytesField(1, bytesField(13, [...str(1, 'location'), ...str(2, 'a.txt')])),
+        ]),
+      ),
+    ]);
+    expect(externalDataLocations(sparse)).toEqual(['a.txt']);
+    // ModelProto.graph twice (the tensor in the second), a training graph, a subgraph's split tensor
+    const nested = Uint8Array.from([
+      ...intField(1, 8),
+      ...bytesField(7, []),
+      ...bytesField(7, bytesField(5, tensor('b.txt'))),
+      ...bytesField(20, bytesField(2, bytesField(5, tensor('c.txt')))),
+      ...bytesField(
+        20,
+        bytesField(
+          1,
+          bytesField(1, bytesField(5, bytesField(6, bytesField(1, bytesField(5, [...bytesField(5, intField(14, 1)), ...bytesField(5, tensor('d.txt', 0))]))))),
+        ),
+      ),
+    ]);
+    expect(externalDataLocations(nested)).toEqual(['b.txt', 'c.txt', 'd.txt']);
+    // FunctionProto { node { attribute { t } } }, FunctionProto.attribute_proto { t }
+    const fn = Uint8Array.from([
+      ...intField(1, 8),
+      ...bytesField(7, []),
+      ...bytesField(25, [...bytesField(7, bytesField(5, bytesField(5, tensor('c.txt')))), ...bytesField(11, bytesField(5, tensor('d.txt')))]),
+    ]);
+    expect(externalDataLocations(fn)).toEqual(['c.txt', 'd.txt']);
+  });
+
+  it('reads data_location as protobuf does: an int32 of the varint, unknown values kept out', () => {
+    const withLocation = (dataLocation: number[]) =>
+      Uint8Array.from([...intField(1, 8), ...bytesField(7, bytesField(5, [...bytesField(13, [...str(1, 'location'), ...str(2, 'e.txt')]), ...dataLocation]))]);
+    // 2^32 + 1 casts to 1 (EXTERNAL); a 1 followed by 5 (not an enum value) stays 1; padded varints
+    expect(externalDataLocations(withLocation([0x70, 0x81, 0x80, 0x80, 0x80, 0x10]))).toEqual(['e.txt']);
+    expect(externalDataLocations(withLocation([...intField(14, 1), ...intField(14, 5)]))).toEqual(['e.txt']);
+    expect(externalDataLocations(withLocation([0xf0, 0x80, 0x80, 0x80, 0x00, 0x81, 0x00]))).toEqual(['e.txt']);
+    expect(externalDataLocations(withLocation([...intField(14, 1), ...intField(14, 0)]))).toEqual(['e.txt']); // refused rather than guessed
+    expect(externalDataLocations(withLocation(intField(14, 0)))).toEqual([]);
+    // a tag past 32 bits (protobuf drops the high bits: field 14), data_location as a length: refused
+    expect(() => externalDataLocations(withLocation([0xf0, 0x80, 0x80, 0x80, 0x10, 0x01]))).toThrow(/its protobuf is corrupt at byte \d+/);
+    expect(() => externalDataLocations(withLocation(bytesField(14, [1])))).toThrow(/field 14 of a tensor has wire type 2/);
+  });
+
+  it('refuses an EXTERNAL tensor without a location, and nesting past protobuf’s limit, quickly', () => {
+    const noLocation = Uint8Array.from([...intField(1, 8), ...bytesField(7, bytesField(5, intField(14, 1)))]);
+    expect(() => checkExternalData('m.onnx', noLocation, 'm.weights')).toThrow(
+      'm.onnx keeps tensors in "": external data must be a plain file name in the model folder',
+    );
+    // 300 graphs each in an attribute of a node of the one above; 100,000 parts of one tensor
+    let graph: number[] = [];
+    for (let i = 0; i < 300; i++) graph = bytesField(1, bytesField(5, bytesField(6, graph)));
+    const deep = Uint8Array.from([...intField(1, 8), ...bytesField(7, graph)]);
+    expect(() => checkExternalData('m.onnx', deep, undefined)).toThrow('m.onnx is not an ONNX model: its messages are nested more than 100 deep');
+    const parts = new Array<number[]>(100000).fill(bytesField(5, intField(14, 1))).flat();
+    const wide = Uint8Array.from([...intField(1, 8), ...bytesField(7, bytesField(1, bytesField(5, [...parts, ...bytesField(5, tensor('f.txt', 0))])))]);
+    const t0 = performance.now();
+    expect(externalDataLocations(wide)).toEqual(['f.txt']);
+    expect(performance.now() - t0).toBeLessThan(2000);
   });
 });

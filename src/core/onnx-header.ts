@@ -96,109 +96,156 @@ export function checkOnnxBytes(file: string, bytes: Uint8Array): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// External data (contracts.md §2, `weights`): which files a graph keeps tensors in. Walks the
-// graph's tensors (initializers, sparse initializers, tensor attributes, subgraphs); every large
-// value (raw_data) is skipped by its length, so a self-contained graph costs little more than a
-// graph that keeps its tensors outside.
+// External data (contracts.md §2, `weights`): which files a graph keeps tensors in. Walks every
+// path from a ModelProto to a TensorProto (graphs, subgraphs, nodes, attributes, sparse tensors,
+// functions, training graphs); every large value (raw_data) is skipped by its length, so a
+// self-contained graph costs little more than a graph that keeps its tensors outside.
+//
+// It must read what protobuf reads (ONNX Runtime's C++ parser, the kit's `onnx`), not what an
+// exporter writes: a singular embedded message that occurs several times is ONE message, the
+// concatenation of its occurrences (a tensor split over two `t` fields of an attribute is one
+// tensor with the data_location of one part and the external_data of the other), so a message
+// here is the list of its byte ranges. Where protobuf and a lenient reading could differ (a field
+// of the wrong wire type, a varint tag or length past 5 bytes, groups, nesting past protobuf's own
+// recursion limit), the file is refused rather than guessed at. The work is one pass over the
+// bytes: each field header is read once, by the message that holds it.
 
-/** onnx.proto field numbers on the way from a ModelProto to its tensors' external_data. */
-const GRAPH_NODE = 1;
-const GRAPH_INITIALIZER = 5;
-const GRAPH_SPARSE_INITIALIZER = 15;
-const NODE_ATTRIBUTE = 5;
-const ATTRIBUTE_TENSOR = 5;
-const ATTRIBUTE_GRAPH = 6;
-const ATTRIBUTE_TENSORS = 10;
-const ATTRIBUTE_GRAPHS = 11;
-const ATTRIBUTE_SPARSE_TENSOR = 22;
-const ATTRIBUTE_SPARSE_TENSORS = 23;
-const SPARSE_VALUES = 1;
-const SPARSE_INDICES = 2;
+/** How the messages on the way to a tensor hold each other (onnx.proto field numbers). */
+type Kind = 'model' | 'training' | 'function' | 'graph' | 'node' | 'attribute' | 'sparse' | 'tensor';
+const CHILDREN: Record<Kind, Record<number, { kind: Kind; repeated: boolean }>> = {
+  // graph, training_info, functions
+  model: { 7: { kind: 'graph', repeated: false }, 20: { kind: 'training', repeated: true }, 25: { kind: 'function', repeated: true } },
+  // initialization, algorithm
+  training: { 1: { kind: 'graph', repeated: false }, 2: { kind: 'graph', repeated: false } },
+  // node, attribute_proto (attribute defaults)
+  function: { 7: { kind: 'node', repeated: true }, 11: { kind: 'attribute', repeated: true } },
+  // node, initializer, sparse_initializer
+  graph: { 1: { kind: 'node', repeated: true }, 5: { kind: 'tensor', repeated: true }, 15: { kind: 'sparse', repeated: true } },
+  node: { 5: { kind: 'attribute', repeated: true } },
+  // t, g, tensors, graphs, sparse_tensor, sparse_tensors
+  attribute: {
+    5: { kind: 'tensor', repeated: false },
+    6: { kind: 'graph', repeated: false },
+    10: { kind: 'tensor', repeated: true },
+    11: { kind: 'graph', repeated: true },
+    22: { kind: 'sparse', repeated: false },
+    23: { kind: 'sparse', repeated: true },
+  },
+  // values, indices
+  sparse: { 1: { kind: 'tensor', repeated: false }, 2: { kind: 'tensor', repeated: false } },
+  tensor: {}, // read below
+};
 const TENSOR_EXTERNAL_DATA = 13;
 const TENSOR_DATA_LOCATION = 14;
 const DATA_LOCATION_EXTERNAL = 1;
+const ENTRY_KEY = 1;
+const ENTRY_VALUE = 2;
+/** protobuf's default recursion limit: a deeper file is refused by protobuf itself, so by us too. */
+const MAX_DEPTH = 100;
+const LOCATION = new TextEncoder().encode('location');
 
-interface Field {
+/** A message: the byte ranges of its occurrences, in file order. */
+type Ranges = [number, number][];
+interface Wire {
   field: number;
-  /** wire type 0: the value; 2: the bytes' start and end. */
-  value: number;
+  wire: number;
+  /** wire type 0: the value's low 32 bits (an enum is an int32 cast of the varint). */
+  low32: number;
+  /** wire type 2: the bytes' start and end. */
   start: number;
   end: number;
 }
 
-/** The fields of the message in bytes[start, end); throws where a length runs past its message. */
-function* fields(bytes: Uint8Array, start: number, end: number): Generator<Field> {
-  let pos = start;
-  const corrupt = () => new Error(`its protobuf is corrupt at byte ${pos}`);
-  while (pos < end) {
-    const tag = readVarint(bytes, pos);
-    if (!tag || tag.next > end) throw corrupt();
-    const field = Math.floor(tag.value / 8);
-    const wire = tag.value % 8;
-    pos = tag.next;
-    if (wire === 0) {
-      const v = readVarint(bytes, pos);
-      if (!v || v.next > end) throw corrupt();
-      yield { field, value: v.value, start: pos, end: v.next };
-      pos = v.next;
-    } else if (wire === 1 || wire === 5) {
-      pos += wire === 1 ? 8 : 4;
-    } else if (wire === 2) {
-      const len = readVarint(bytes, pos);
-      if (!len || len.next + len.value > end) throw corrupt();
-      yield { field, value: len.value, start: len.next, end: len.next + len.value };
-      pos = len.next + len.value;
-    } else throw corrupt();
-  }
-  if (pos > end) throw corrupt();
-}
-
-const text = (bytes: Uint8Array, f: Field) => new TextDecoder().decode(bytes.subarray(f.start, f.end));
-
-function tensorLocations(bytes: Uint8Array, t: Field, out: Set<string>): void {
-  let external = false;
-  const locations: string[] = [];
-  for (const f of fields(bytes, t.start, t.end)) {
-    if (f.field === TENSOR_DATA_LOCATION) external = f.value === DATA_LOCATION_EXTERNAL;
-    else if (f.field === TENSOR_EXTERNAL_DATA) {
-      let key = '';
-      let value = '';
-      for (const e of fields(bytes, f.start, f.end)) {
-        if (e.field === 1) key = text(bytes, e);
-        else if (e.field === 2) value = text(bytes, e);
-      }
-      if (key === 'location') locations.push(value);
-    }
-  }
-  // ONNX Runtime reads external_data only where data_location says EXTERNAL
-  if (external) for (const l of locations) out.add(l);
-}
-
-function sparseLocations(bytes: Uint8Array, s: Field, out: Set<string>): void {
-  for (const f of fields(bytes, s.start, s.end)) if (f.field === SPARSE_VALUES || f.field === SPARSE_INDICES) tensorLocations(bytes, f, out);
-}
-
-function graphLocations(bytes: Uint8Array, g: Field, out: Set<string>): void {
-  for (const f of fields(bytes, g.start, g.end)) {
-    if (f.field === GRAPH_INITIALIZER) tensorLocations(bytes, f, out);
-    else if (f.field === GRAPH_SPARSE_INITIALIZER) sparseLocations(bytes, f, out);
-    else if (f.field === GRAPH_NODE) {
-      for (const a of fields(bytes, f.start, f.end)) {
-        if (a.field !== NODE_ATTRIBUTE) continue;
-        for (const v of fields(bytes, a.start, a.end)) {
-          if (v.field === ATTRIBUTE_TENSOR || v.field === ATTRIBUTE_TENSORS) tensorLocations(bytes, v, out);
-          else if (v.field === ATTRIBUTE_SPARSE_TENSOR || v.field === ATTRIBUTE_SPARSE_TENSORS) sparseLocations(bytes, v, out);
-          else if (v.field === ATTRIBUTE_GRAPH || v.field === ATTRIBUTE_GRAPHS) graphLocations(bytes, v, out);
+/** The fields of the message `ranges` in order, as protobuf's parser reads them. */
+function* wireFields(bytes: Uint8Array, ranges: Ranges): Generator<Wire> {
+  for (const [from, end] of ranges) {
+    let pos = from;
+    const corrupt = () => new Error(`its protobuf is corrupt at byte ${pos}`);
+    // a varint of at most `max` bytes within the message: its value (exact below 2^53) and low 32 bits
+    const varint = (max: number) => {
+      let value = 0;
+      let low32 = 0;
+      for (let i = 0; i < max && pos + i < end; i++) {
+        const b = bytes[pos + i];
+        value += (b & 0x7f) * 2 ** (7 * i);
+        if (i < 5) low32 = (low32 | ((b & 0x7f) << (7 * i))) >>> 0;
+        if ((b & 0x80) === 0) {
+          pos += i + 1;
+          return { value, low32 };
         }
       }
+      throw corrupt();
+    };
+    while (pos < end) {
+      // protobuf reads a tag as a uint32 of at most 5 bytes, a length as one below 2^31
+      const tag = varint(5);
+      if (tag.value >= 2 ** 32) throw corrupt();
+      const field = tag.low32 >>> 3;
+      const wire = tag.low32 & 7;
+      if (field === 0) throw corrupt();
+      if (wire === 0) {
+        const v = varint(10);
+        yield { field, wire, low32: v.low32, start: pos, end: pos };
+      } else if (wire === 1 || wire === 5) {
+        pos += wire === 1 ? 8 : 4;
+        if (pos > end) throw corrupt();
+      } else if (wire === 2) {
+        const len = varint(5);
+        if (len.value >= 2 ** 31 || pos + len.value > end) throw corrupt();
+        yield { field, wire, low32: 0, start: pos, end: pos + len.value };
+        pos += len.value;
+      } else throw corrupt(); // groups (3, 4): no ONNX message has one
     }
   }
 }
+
+const equalBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** The `location` of every tensor of an ONNX model (checkOnnxBytes first) that keeps its data outside the file. */
 export function externalDataLocations(bytes: Uint8Array): string[] {
   const out = new Set<string>();
-  for (const f of fields(bytes, 0, bytes.length)) if (f.field === GRAPH) graphLocations(bytes, f, out);
+  const work: { kind: Kind; ranges: Ranges; depth: number }[] = [{ kind: 'model', ranges: [[0, bytes.length]], depth: 0 }];
+  for (let item = work.pop(); item; item = work.pop()) {
+    const { kind, ranges, depth } = item;
+    if (depth >= MAX_DEPTH) throw new Error(`its messages are nested more than ${MAX_DEPTH} deep`);
+    const singular = new Map<number, Ranges>();
+    const children = CHILDREN[kind];
+    const strict = (f: Wire, wire: number) => {
+      if (f.wire !== wire) throw new Error(`its protobuf is corrupt at byte ${f.start}: field ${f.field} of a ${kind} has wire type ${f.wire}`);
+    };
+    // a tensor: external when any data_location says so (protobuf keeps the last known value; any
+    // 1 is a superset of what it keeps), with every location its external_data names
+    let external = false;
+    const locations: string[] = [];
+    for (const f of wireFields(bytes, ranges)) {
+      const child = children[f.field];
+      if (kind === 'tensor' && f.field === TENSOR_DATA_LOCATION) {
+        strict(f, 0);
+        external ||= f.low32 === DATA_LOCATION_EXTERNAL;
+      } else if (kind === 'tensor' && f.field === TENSOR_EXTERNAL_DATA) {
+        // an external_data entry: its key and value, the last of each as protobuf keeps them
+        strict(f, 2);
+        let key: Wire | undefined;
+        let value: Wire | undefined;
+        for (const e of wireFields(bytes, [[f.start, f.end]])) {
+          if (e.field === ENTRY_KEY || e.field === ENTRY_VALUE) strict(e, 2);
+          if (e.field === ENTRY_KEY) key = e;
+          else if (e.field === ENTRY_VALUE) value = e;
+        }
+        if (key && equalBytes(bytes.subarray(key.start, key.end), LOCATION))
+          locations.push(value ? new TextDecoder().decode(bytes.subarray(value.start, value.end)) : '');
+      } else if (child) {
+        strict(f, 2);
+        if (child.repeated) work.push({ kind: child.kind, ranges: [[f.start, f.end]], depth: depth + 1 });
+        else if (singular.has(f.field)) singular.get(f.field)?.push([f.start, f.end]);
+        else singular.set(f.field, [[f.start, f.end]]);
+      }
+    }
+    for (const [field, parts] of singular) work.push({ kind: children[field].kind, ranges: parts, depth: depth + 1 });
+    // ONNX Runtime reads external_data only where data_location says EXTERNAL; one with no
+    // location is refused as an empty name
+    if (external) for (const l of locations.length ? locations : ['']) out.add(l);
+  }
   return [...out].sort();
 }
 

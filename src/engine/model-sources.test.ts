@@ -7,6 +7,7 @@ import type { LoadProgress } from '../core/load-progress';
 import { sha256Hex } from '../core/manifest';
 import { cacheEntryUrl, ModelCache, modelCacheName } from '../core/model-cache';
 import { FakeCacheStorage } from '../testing/fake-cache';
+import { bytesField, splitTensorGraph } from '../testing/onnx-protobuf';
 import { EngineError } from './errors';
 import { ProgressTracker } from './load-progress';
 import { bytesSource, cachedModelSource, cachingSource, listedModelKeys } from './model-sources';
@@ -87,6 +88,19 @@ describe('a custom model from the user’s files', () => {
     files.set('manifest.json', json(m));
     expect((await failure(check(files))).message).toBe(
       'image.onnx (your file): image.onnx (image model) keeps tensors in image.weights, but the manifest names no weights file for it',
+    );
+  });
+
+  it('a graph hiding external data in a tensor split over two fields (protobuf merges them) is refused', async () => {
+    const files = tinyFiles();
+    const m = tinyManifest();
+    // the exported mask.onnx with a second ModelProto.graph: protobuf merges it into the first
+    const attack = Uint8Array.from([...files.get('mask.onnx')!, ...bytesField(7, splitTensorGraph('secret.txt'))]);
+    files.set('mask.onnx', attack);
+    m.models.mask = { ...m.models.mask, bytes: attack.length, sha256: await sha256Hex(attack) };
+    files.set('manifest.json', json(m));
+    expect((await failure(check(files))).message).toBe(
+      'mask.onnx (your file): mask.onnx (mask model) keeps tensors in secret.txt, but the manifest names mask.weights as its weights',
     );
   });
 

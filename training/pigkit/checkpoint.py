@@ -3,16 +3,24 @@ and rebuilding a U-Net from one. pigkit.train writes them (OUT/<model>/ckpt.pt);
 evaluate, downstream, bench, golden, segment and untrained read or write them through this module,
 so none of them imports the training CLI.
 
-A checkpoint is a plain `torch.save` dict of tensors, numbers, lists and dicts (no pigkit class is
-pickled): its bytes do not depend on which module wrote it.
+A checkpoint is a plain `torch.save` dict of tensors, numbers, strings, lists and dicts (no pigkit
+class is pickled): its bytes do not depend on which module wrote it. Checkpoints travel between
+machines, so every one the kit reads (training checkpoints, segmenters, downstream caches) goes
+through load_checkpoint_file, which builds nothing but those types: a file whose pickle names any
+other class or function (os.system, a __reduce__ of its own, a TorchScript archive) is refused
+before anything in it runs.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
+import re
+import types
 from pathlib import Path
 
 import torch
+from torch.torch_version import TorchVersion
 
 from .unet import build_unet
 
@@ -43,27 +51,97 @@ def atomic_save(obj, path: Path) -> None:
         os.close(fd)
 
 
-def read_checkpoint(path: Path, device="cpu") -> dict:
-    """A checkpoint this kit wrote. It holds optimizer and RNG state besides tensors, so it is
-    unpickled in full (PyTorch ≥ 2.6 defaults to weights_only=True): load only your own runs."""
-    if not Path(path).is_file():
+# What a checkpoint may name besides torch's own weights-only allow-list: config["torch"] is a
+# TorchVersion (a str). Nothing else: NumPy arrays were kept as tensors from 2026-12-02 on.
+EXTRA_SAFE_GLOBALS = {"torch.torch_version.TorchVersion": TorchVersion}
+
+
+class _Refused(pickle.UnpicklingError):
+    """A checkpoint's pickle names a global outside the allow-list (its dotted name)."""
+
+
+class _AllowListUnpickler(pickle.Unpickler):
+    """PyTorch 1.13's weights_only unpickler cannot read a float (no BINFLOAT opcode), and every
+    checkpoint holds some (the learning rate, the RNG state), so there the kit unpickles with the
+    standard unpickler restricted to the same allow-list: find_class is the one door through which
+    a pickle reaches a class or function (GLOBAL, STACK_GLOBAL, INST, OBJ, EXT)."""
+
+    def find_class(self, module, name):
+        from torch._weights_only_unpickler import _get_allowed_globals
+
+        found = {**_get_allowed_globals(), **EXTRA_SAFE_GLOBALS}.get(f"{module}.{name}")
+        if found is None:
+            raise _Refused(f"{module}.{name}")
+        return found
+
+
+# torch's loaders take a module with Unpickler and load (the latter for the legacy format)
+_allow_list_pickle = types.ModuleType("pigkit_allow_list_pickle")
+_allow_list_pickle.Unpickler = _AllowListUnpickler
+_allow_list_pickle.load = lambda f, **kw: _AllowListUnpickler(f, **kw).load()
+
+
+def _torch_load(path: Path, device):
+    ser = torch.serialization
+    with open(path, "rb") as f:
+        zipped = ser._is_zipfile(f)
+        if zipped:
+            with ser._open_zipfile_reader(f) as z:
+                if ser._is_torchscript_zip(z):  # torch.load would hand it to torch.jit.load, which runs its code
+                    raise _Refused("torch.jit.load (a TorchScript program)")
+            f.seek(0)
+        if hasattr(ser, "safe_globals"):  # PyTorch ≥ 2.5
+            with ser.safe_globals(list(EXTRA_SAFE_GLOBALS.values())):
+                return torch.load(f, map_location=device, weights_only=True)
+        # PyTorch 1.13: torch.load replaces any pickle_module by pickle when weights_only is False
+        if zipped:
+            with ser._open_zipfile_reader(f) as z:
+                return ser._load(z, device, _allow_list_pickle, encoding="utf-8")
+        return ser._legacy_load(f, device, _allow_list_pickle, encoding="utf-8")
+
+
+def load_checkpoint_file(path: Path, device="cpu"):
+    """torch.load of a file the kit wrote, building only tensors, numbers, strings, lists and dicts;
+    raises CheckpointError naming the file (refused or damaged)."""
+    path = Path(path)
+    if not path.is_file():
         raise FileNotFoundError(f"{path}: checkpoint not found (train that model first)")
     try:
-        ck = torch.load(path, map_location=device, weights_only=False)
-    except ModuleNotFoundError as e:  # pickled by another version of a library (NumPy 2's numpy._core on NumPy 1)
-        import numpy
+        return _torch_load(path, device)
+    except _Refused as e:
+        raise _refused(path, str(e)) from None
+    except pickle.UnpicklingError as e:
+        # PyTorch 2's weights-only unpickler names a global it refuses ("… GLOBAL posix.system whose
+        # module …"); any other refusal of it (an opcode it lacks) is a file no torch.save wrote
+        named = re.search(r"GLOBAL ([\w.]+)", str(e)) if "Weights only load failed" in str(e) else None
+        raise (_refused(path, named.group(1)) if named else _damaged(path, e)) from None
+    except Exception as e:  # torch raises RuntimeError, EOFError … for a damaged file
+        raise _damaged(path, e) from None
 
-        raise CheckpointError(
-            f"{path}: checkpoint written with other library versions: reading it needs the module "
-            f"'{e.name}', which this Python lacks (here torch {torch.__version__}, numpy {numpy.__version__}); "
-            f"read it with the Python that wrote it"
-        ) from None
-    except Exception as e:  # torch raises RuntimeError, EOFError, UnpicklingError … for a damaged file
-        detail = str(e).splitlines()[0] if str(e) else "no detail"
-        raise CheckpointError(
-            f"{path}: checkpoint cannot be read ({e.__class__.__name__}: {detail}); a damaged or "
-            f"truncated file: restore it from a copy, or delete it to start over"
-        ) from None
+
+def _refused(path: Path, what: str) -> CheckpointError:
+    if what.startswith("numpy"):  # NumPy's RNG state before 2026-12-02
+        return CheckpointError(
+            f"{path}: refused: it holds a NumPy array ({what}), which pigkit no longer unpickles; checkpoints "
+            f"written before 2026-12-02 kept NumPy's RNG state so: train again, or re-save it with that pigkit"
+        )
+    return CheckpointError(
+        f"{path}: refused: unpickling it would call {what}, which no pigkit checkpoint holds (a crafted "
+        f"file runs code this way); nothing was run: use a checkpoint from a run you trust, or train again"
+    )
+
+
+def _damaged(path: Path, e: Exception) -> CheckpointError:
+    detail = str(e).splitlines()[0] if str(e) else "no detail"
+    return CheckpointError(
+        f"{path}: checkpoint cannot be read ({e.__class__.__name__}: {detail}); a damaged or "
+        f"truncated file: restore it from a copy, or delete it to start over"
+    )
+
+
+def read_checkpoint(path: Path, device="cpu") -> dict:
+    """A training checkpoint (load_checkpoint_file: plain types only, PyTorch 1.13 and 2.x alike)."""
+    ck = load_checkpoint_file(path, device)
     if not isinstance(ck, dict):
         raise CheckpointError(f"{path}: not a pigkit training checkpoint (holds a {type(ck).__name__}, not a dict)")
     return ck

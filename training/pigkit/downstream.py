@@ -62,7 +62,7 @@ import numpy as np
 import torch
 
 from .binarize import to_uint8
-from .checkpoint import CheckpointError, load_model_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint_file, load_model_checkpoint
 from .data import DataError, add_patient_subset_arguments, open_dataset
 from .evaluate import read_generated, samples_grid
 from .export import sha256_of
@@ -175,7 +175,7 @@ def generate_set(
 def cached_set(path: Path, meta: dict, make) -> tuple[torch.Tensor, torch.Tensor]:
     """The set stored at PATH if it was made with META, else make() (masks ±1, uint8 pixels) stored
     there; returned as masks ±1 and images in model units, the same either way."""
-    saved = torch.load(path, map_location="cpu", weights_only=False) if path.is_file() else None
+    saved = load_checkpoint_file(path) if path.is_file() else None
     if saved is not None and saved.get("meta") != meta:
         print(f"{path}: made with other models or settings, generating it again", file=sys.stderr)
         saved = None
@@ -797,7 +797,7 @@ def main(argv=None) -> int:
 
     train_pending(jobs_for([r for r in rows if r.use != "filtered"]))
     features = build_segmenter(res, a.segmenter).to(device)
-    features.load_state_dict(torch.load(feature_net, map_location=device))
+    features.load_state_dict(load_checkpoint_file(feature_net, device))
     features.eval()
     for row in rows:
         if row.use == "filtered" and (row.generated, round(row.multiple * n)) not in filtered:

@@ -264,6 +264,7 @@ def main(argv=None) -> int:
         res = load_model_checkpoint(run / "mask" / "ckpt.pt").resolution
         test = open_dataset(a.data, res, {a.test_fold})
         train = open_dataset(a.data, res, {int(f) for f in a.train_folds.split(",")})
+        saved_segmenter = load_segmenter(a.segmenter) if a.segmenter else None
         if a.generated:  # every generated case read before a segmenter is trained
             gen_masks, gen_images = read_generated(Path(a.generated), res)
     except (CheckpointError, FileNotFoundError, ValueError) as e:  # DataError is a ValueError
@@ -281,9 +282,9 @@ def main(argv=None) -> int:
 
     gen_stats = [mask_stats((m[0] > 0).numpy()) for m in gen_masks]
     real_stats = [mask_stats((m[0] > 0).numpy()) for m in test.masks]
-    if a.segmenter:
-        seg = load_segmenter(a.segmenter).to(a.device)
-        seg_iters = torch.load(a.segmenter, map_location="cpu", weights_only=False)["iters"]
+    if saved_segmenter:
+        seg, seg_iters = saved_segmenter
+        seg = seg.to(a.device)
     else:
         seg, curve = train_segmenter(train.images, train.masks, a.seg_iters, seed=a.seed, device=a.device)
         seg_iters = a.seg_iters

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checkpoint import atomic_save
+from .checkpoint import atomic_save, load_checkpoint_file
 from .data import DataError, open_dataset
 from .plot import loss_curve_png
 from .unet import build_unet
@@ -241,11 +241,12 @@ def main(argv=None) -> int:
     return 0
 
 
-def load_segmenter(path) -> torch.nn.Module:
-    ck = torch.load(path, map_location="cpu", weights_only=False)
+def load_segmenter(path) -> tuple[torch.nn.Module, int]:
+    """The segmenter saved at PATH and the iterations it was trained for."""
+    ck = load_checkpoint_file(path)
     model = build_segmenter(ck["resolution"], ck.get("arch", "diffusion"))  # files before 2026-12-02 have no arch
     model.load_state_dict(ck["state"])
-    return model.eval()
+    return model.eval(), ck["iters"]
 
 
 if __name__ == "__main__":
