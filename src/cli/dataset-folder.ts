@@ -41,7 +41,7 @@ import { type CaseRecord, type DatasetModel, datasetIndexFiles, type ImageFormat
 import type { DatasetFile } from '../core/dataset/zip';
 import type { ClipMode } from '../core/ddim';
 
-export const RECORDS_DIR = 'cases';
+const RECORDS_DIR = 'cases';
 const TEMP_SUFFIX = '.tmp';
 const LOCK_DIR = '.pig-generate.lock';
 const recordPath = (name: string) => `${RECORDS_DIR}/${name}.json`;

@@ -48,7 +48,10 @@ describe.skipIf(!present)('generate CLI: data safety', () => {
       await cli(...common, '--model', m, '--out', m),
       /^generate: bad output folder: --out .*model-out is the model folder; writing there would replace the model's files\. Choose a folder outside it, e\.g\. --out out\/model-out$/,
     );
-    oneLine(await cli(...common, '--model', m, '--out', join(m, 'generated')), /^generate: bad output folder: --out .*model-out\/generated is inside the model folder .*model-out;/);
+    oneLine(
+      await cli(...common, '--model', m, '--out', join(m, 'generated')),
+      /^generate: bad output folder: --out .*model-out\/generated is inside the model folder .*model-out;/,
+    );
     symlinkSync(m, dir('link-to-model'));
     oneLine(await cli(...common, '--model', m, '--out', dir('link-to-model')), /is the model folder; writing there would replace/);
     // another model's folder than --model's, with --dataset-id (the dataset folder would be inside it)
@@ -86,7 +89,14 @@ describe.skipIf(!present)('generate CLI: data safety', () => {
       pid: process.pid, // this test's process: alive, on this host
       host: hostname(),
       since: '2026-01-01T00:00:00.000Z',
-      settings: { model: { name: 'other', resolution: [32, 32], modality: 'ultrasound', files: {} }, steps: 9, eta: 0, clip: 'none', mode: 'pair', format: 'png' },
+      settings: {
+        model: { name: 'other', resolution: [32, 32], modality: 'ultrasound', files: {} },
+        steps: 9,
+        eta: 0,
+        clip: 'none',
+        mode: 'pair',
+        format: 'png',
+      },
     };
     writeFileSync(join(lock, `${hostname()}.${process.pid}.json`), JSON.stringify(other));
     oneLine(
@@ -121,7 +131,9 @@ describe.skipIf(!present)('generate CLI: data safety', () => {
     const r = await cli(...common, '--seed', '5', '--count', '4', '--resume', '--out', out);
     ok(r);
     expect(r.stdout).toMatch(/generated 2, skipped 2 complete/);
-    expect(r.stderr).toMatch(/generate: pig_0000000006: imagesTr\/pig_0000000006_0000\.png is not the file its record describes \(\d+ bytes, \d+ recorded\); making it again/);
+    expect(r.stderr).toMatch(
+      /generate: pig_0000000006: imagesTr\/pig_0000000006_0000\.png is not the file its record describes \(\d+ bytes, \d+ recorded\); making it again/,
+    );
     expect(r.stderr).toMatch(/generate: pig_0000000008: labelsTr\/pig_0000000008\.png is not the file its record describes \(0 bytes/);
     expect(snapshot(out)).toEqual(await referenceRun());
   });
@@ -174,7 +186,9 @@ describe.skipIf(!present)('generate CLI: data safety', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     const lines = stderr.split('\n').filter((l) => l.startsWith('generate:') || /^\s+at /.test(l));
     expect(lines, stderr).toEqual([
-      expect.stringMatching(/^generate: interrupted by its output pipe closing \(EPIPE\) after \d of 6 cases; run again with --resume to finish \(.*epipe holds \d complete cases, all indexed\)$/),
+      expect.stringMatching(
+        /^generate: interrupted by its output pipe closing \(EPIPE\) after \d of 6 cases; run again with --resume to finish \(.*epipe holds \d complete cases, all indexed\)$/,
+      ),
     ]);
     expect(code, stderr).toBe(141);
     const n = records(out).length;
@@ -230,8 +244,11 @@ describe.skipIf(!present)('generate CLI: data safety', () => {
     // the CLI fills the small disk, then what it left is copied out before the namespace ends
     const script = `mount -t tmpfs -o size=40k tmpfs "$1" && shift && "$@" --out "$0/ds"; echo "exit $?" >&2; cp -r "$0/ds" ${JSON.stringify(kept)}`;
     const r = await new Promise<CliResult>((resolve) =>
-      execFile('unshare', ['-rm', 'sh', '-c', script, mnt, mnt, process.execPath, ...NODE_TSX, ...args], { cwd: root, encoding: 'utf8' }, (_e, stdout, stderr) =>
-        resolve({ code: null, stdout, stderr }),
+      execFile(
+        'unshare',
+        ['-rm', 'sh', '-c', script, mnt, mnt, process.execPath, ...NODE_TSX, ...args],
+        { cwd: root, encoding: 'utf8' },
+        (_e, stdout, stderr) => resolve({ code: null, stdout, stderr }),
       ),
     );
     void r;
@@ -247,5 +264,22 @@ describe.skipIf(!present)('generate CLI: data safety', () => {
     if (existsSync(join(kept, 'manifest.json'))) expect(json(join(kept, 'manifest.json')).cases.length).toBeLessThanOrEqual(n);
     ok(await cli(...args, '--resume', '--out', kept));
     expect(snapshot(kept)).toEqual(await referenceRun());
+  });
+
+  it('terminal escapes in a manifest name reach neither stdout nor stderr: printed escaped', async () => {
+    const name = 'tiny\x1b]0;pwned\x07\x1b[2J\u202e';
+    const m = model('escapes', (d) => {
+      const manifest = json(join(d, 'manifest.json'));
+      manifest.name = name;
+      writeFileSync(join(d, 'manifest.json'), JSON.stringify(manifest));
+    });
+    const r = await cli(...common, '--model', m, '--count', '1', '--out', dir('escapes'));
+    ok(r);
+    expect(r.stdout).toContain('tiny\\x1b]0;pwned\\x07\\x1b[2J\\u202e 32×32');
+    // a refusal names the model too (the folder's cases were made with 3 steps)
+    const refused = await cli(...common.slice(0, 2), '--model', m, '--steps', '2', '--out', dir('escapes'));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('model "tiny\\x1b]0;pwned\\x07\\x1b[2J\\u202e"');
+    for (const text of [r.stdout, r.stderr, refused.stderr]) for (const raw of ['\x1b]', '\x07', '\u202e']) expect(text).not.toContain(raw);
   });
 });
