@@ -104,7 +104,8 @@ async function realPathOf(path: string): Promise<string> {
   }
 }
 
-const isInside = (path: string, folder: string) => path === folder || path.startsWith(folder.endsWith(sep) ? folder : folder + sep);
+/** `path` is `folder` or under it (both real, absolute paths). */
+export const isInside = (path: string, folder: string) => path === folder || path.startsWith(folder.endsWith(sep) ? folder : folder + sep);
 
 /** A folder holding a PIG model's manifest.json (its `models` entries name files). */
 async function isModelFolder(dir: string): Promise<boolean> {
@@ -364,7 +365,8 @@ export async function caseProblem(out: string, sidecar: CaseSidecar | undefined,
 
 /** Writes one case: its files first, its record last (the record marks it complete). */
 export async function writeCase(out: string, model: DatasetModel, record: CaseRecord, files: readonly DatasetFile[]): Promise<void> {
-  for (const f of files) await writeAtomic(out, f.path, f.bytes);
+  // side by side: their fsyncs share the file system's journal commits (about half the time of one by one)
+  await Promise.all(files.map((f) => writeAtomic(out, f.path, f.bytes)));
   const checksums: Checksums = Object.fromEntries(files.map((f) => [f.path, { bytes: f.bytes.length, sha256: sha256(f.bytes) }]));
   const sidecar: CaseSidecar = { model, case: record, checksums };
   await writeAtomic(out, recordPath(record.case), new TextEncoder().encode(`${JSON.stringify(sidecar, null, 2)}\n`));

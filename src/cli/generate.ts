@@ -11,7 +11,7 @@
 // on failure one line "generate: <what is wrong>" (exit 1; 2 for a bad command line).
 // Output folder, shards and resume: src/cli/dataset-folder.ts explains the design.
 import { open, readFile, realpath, stat } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   type DatasetAbout,
@@ -37,6 +37,7 @@ import {
   checkCompatible,
   checkOutsideModels,
   type FolderSettings,
+  isInside,
   listDocuments,
   lockFolder,
   OutputFolderError,
@@ -235,7 +236,8 @@ async function readModelDocument(dir: string, file: string): Promise<Uint8Array 
     throw new DocumentError(`${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? errorMessage(e)})`);
   }
   const root = await realpath(dir);
-  if (!real.startsWith(root + sep)) throw new DocumentError(`${path} is a link to a file outside the model folder; put the document itself in the folder`);
+  if (real === root || !isInside(real, root))
+    throw new DocumentError(`${path} is a link to a file outside the model folder; put the document itself in the folder`);
   // opened by its real path, so a link swapped in after the check is not followed out
   const handle = await open(real, 'r');
   try {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_CASES, maskCasePrefix, maskJobs, pairJobs, parseClip, parseEta, parseInteger, parseShard, shardSeeds } from './plan';
-import { formatDuration, formatProgress, ProgressBar } from './progress';
+import { formatDuration, formatProgress, printable, ProgressBar } from './progress';
 
 describe('shards', () => {
   it('i/n blocks partition K … K+N−1 exactly, in order, sizes within one', () => {
@@ -77,6 +77,12 @@ describe('progress line', () => {
     expect(formatProgress({ done: 4, total: 4, generated: 4, elapsedMs: 400 }, 4)).toBe('[####] 4/4 cases · 0.10 s/case · done');
     expect(formatDuration(3_725_000)).toBe('1h02m');
     expect(formatDuration(75_000)).toBe('1m15s');
+  });
+});
+
+describe('printable', () => {
+  it('escapes control characters and bidirectional overrides, keeps the rest (η, ×, accents)', () => {
+    expect(printable('a\x1b[2Jb\x07\r\n\x9b\u202eη×é')).toBe('a\\x1b[2Jb\\x07\\x0d\\x0a\\x9b\\u202eη×é');
   });
 });
 
