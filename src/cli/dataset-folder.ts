@@ -4,10 +4,12 @@
 // Design: one sidecar record per case, `cases/<case>.json` ({ model, case, checksums }), is the
 // single source of truth for "this case is complete": it lists each of the case's files with its
 // size and SHA-256, and --resume re-makes a case whose files do not match (a truncated or emptied
-// PNG). Every file is written atomically (a temporary name in the same folder, fsync, rename, fsync
-// of the folder), and a case's record is renamed into place only after all its files, so a run
-// killed at any point (or a power cut) leaves either a complete case (record present) or no record,
-// never a half case taken as complete. dataset.json and manifest.json are never edited
+// PNG). Every file is written atomically (a temporary name in the same folder, then rename), and a
+// case's record is renamed into place only after all its files, so a run killed at any point leaves
+// either a complete case (record present) or no record, never a half case taken as complete. The
+// cases a run wrote are made durable (fsync of each file, then of each folder) in one pass before
+// every index rebuild, and the index and documents are fsync'd as they are written: after a power
+// cut the index lists only cases on disk, and a case cut short since is found by its checksums. dataset.json and manifest.json are never edited
 // incrementally: they are rebuilt from all records present (sorted by case name), so they describe
 // exactly the complete cases whatever shards or resumed runs made them, and the same set of cases
 // gives the same bytes. Shards own disjoint cases (plan.ts shardSeeds), so they never write the same
@@ -207,8 +209,11 @@ async function syncFolder(dir: string): Promise<void> {
     .finally(() => handle.close());
 }
 
-/** Writes `bytes` to out/path atomically: a temporary file in the same folder, fsync, rename, fsync of the folder. */
-export async function writeAtomic(out: string, path: string, bytes: Uint8Array): Promise<void> {
+/**
+ * Writes `bytes` to out/path atomically: a temporary file in the same folder, fsync, rename, fsync
+ * of the folder. With `unsynced`, the two fsyncs are left to syncWritten (the path is added to it).
+ */
+export async function writeAtomic(out: string, path: string, bytes: Uint8Array, unsynced?: Set<string>): Promise<void> {
   const target = join(out, path);
   const temp = `${target}.${process.pid}-${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`;
   try {
@@ -216,7 +221,7 @@ export async function writeAtomic(out: string, path: string, bytes: Uint8Array):
     const handle = await open(temp, 'w');
     try {
       await handle.writeFile(bytes);
-      await handle.sync();
+      if (!unsynced) await handle.sync();
     } finally {
       await handle.close();
     }
@@ -225,10 +230,35 @@ export async function writeAtomic(out: string, path: string, bytes: Uint8Array):
     await rm(temp, { force: true });
     throw writeError(target, e);
   }
-  await syncFolder(dirname(target));
+  if (unsynced) unsynced.add(target);
+  else await syncFolder(dirname(target));
 }
 
-/** Every record in the folder, by case name. A record that is not valid JSON is an error naming it. */
+/**
+ * fsync of every file in `unsynced`, then of their folders, once each: a run's cases are made
+ * durable in one pass before the index that lists them is written. One fsync per file as it was
+ * written made the tiny pair's cases half again slower on a VM's disk; in between, a power cut can
+ * leave a case's file or record empty, which --resume finds by the record's checksums (or its
+ * unreadable record) and makes again.
+ */
+async function syncWritten(unsynced: Set<string>): Promise<void> {
+  const paths = [...unsynced];
+  const syncFile = async (path: string) => {
+    const handle = await open(path, 'r+').catch(() => null); // removed meanwhile: nothing to keep
+    try {
+      await handle?.sync();
+    } catch (e) {
+      throw writeError(path, e);
+    } finally {
+      await handle?.close();
+    }
+  };
+  for (let i = 0; i < paths.length; i += 16) await Promise.all(paths.slice(i, i + 16).map(syncFile));
+  await Promise.all([...new Set(paths.map((p) => dirname(p)))].map(syncFolder));
+  for (const p of paths) unsynced.delete(p);
+}
+
+/** Every record in the folder, by case name (one that cannot be read is no record). */
 export async function readRecords(out: string): Promise<Map<string, CaseSidecar>> {
   const dir = join(out, RECORDS_DIR);
   let names: string[];
@@ -240,15 +270,12 @@ export async function readRecords(out: string): Promise<Map<string, CaseSidecar>
   }
   const records = new Map<string, CaseSidecar>();
   for (const n of names) {
-    let sidecar: CaseSidecar;
-    try {
-      sidecar = JSON.parse(await readFile(join(dir, n), 'utf8'));
-    } catch (e) {
-      if (errno(e) === 'ENOENT') continue; // removed meanwhile
-      throw new OutputFolderError(`${join(dir, n)} is not a valid case record (${(e as Error).message}); delete it to regenerate that case`);
-    }
-    if (!sidecar?.case?.case || !sidecar.model) throw new OutputFolderError(`${join(dir, n)} is not a valid case record; delete it to regenerate that case`);
-    records.set(sidecar.case.case, sidecar);
+    // removed meanwhile, or cut short by a power cut before the run's sync (empty, not JSON): the case
+    // is not complete, so it is left out of the index and the run that covers it makes it again
+    const sidecar = await readFile(join(dir, n), 'utf8')
+      .then((text) => JSON.parse(text) as CaseSidecar)
+      .catch(() => null);
+    if (sidecar?.case?.case && sidecar.model) records.set(sidecar.case.case, sidecar);
   }
   return records;
 }
@@ -364,12 +391,11 @@ export async function caseProblem(out: string, sidecar: CaseSidecar | undefined,
 }
 
 /** Writes one case: its files first, its record last (the record marks it complete). */
-export async function writeCase(out: string, model: DatasetModel, record: CaseRecord, files: readonly DatasetFile[]): Promise<void> {
-  // side by side: their fsyncs share the file system's journal commits (about half the time of one by one)
-  await Promise.all(files.map((f) => writeAtomic(out, f.path, f.bytes)));
+export async function writeCase(out: string, model: DatasetModel, record: CaseRecord, files: readonly DatasetFile[], unsynced: Set<string>): Promise<void> {
+  for (const f of files) await writeAtomic(out, f.path, f.bytes, unsynced);
   const checksums: Checksums = Object.fromEntries(files.map((f) => [f.path, { bytes: f.bytes.length, sha256: sha256(f.bytes) }]));
   const sidecar: CaseSidecar = { model, case: record, checksums };
-  await writeAtomic(out, recordPath(record.case), new TextEncoder().encode(`${JSON.stringify(sidecar, null, 2)}\n`));
+  await writeAtomic(out, recordPath(record.case), new TextEncoder().encode(`${JSON.stringify(sidecar, null, 2)}\n`), unsynced);
 }
 
 /** The model folder's documents as the dataset's manifest lists them: path, size, SHA-256. */
@@ -408,7 +434,9 @@ export async function rebuildIndex(
   about: DatasetAbout,
   settings: FolderSettings | null,
   documents: readonly DocumentListing[],
+  unsynced: Set<string>,
 ): Promise<number> {
+  await syncWritten(unsynced); // the cases on disk before the index that lists them
   for (;;) {
     const before = await readRecords(out);
     for (const [name, s] of before) {

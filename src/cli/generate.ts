@@ -331,7 +331,8 @@ async function generateInto(opts: RunOptions, pair: LoadedPair, plan: Plan, stop
   );
   for (const d of documents) await writeAtomic(opts.out, d.path, d.bytes);
   const listed = listDocuments(documents);
-  const rebuild = () => rebuildIndex(opts.out, model, opts.format, about, settings, listed);
+  const unsynced = new Set<string>(); // written this run, made durable before each index rebuild
+  const rebuild = () => rebuildIndex(opts.out, model, opts.format, about, settings, listed, unsynced);
   const [H, W] = manifest.resolution;
   say(
     `${manifest.name} ${H}×${W}, ${steps} steps, η=${eta}, clip ${clip}, ${jobs.length} cases → ${opts.out}; sessions ready in ${pair.sessionMs.toFixed(0)} ms`,
@@ -376,7 +377,7 @@ async function generateInto(opts: RunOptions, pair: LoadedPair, plan: Plan, stop
         pixels,
         manifest.resolution,
       );
-      await writeCase(opts.out, model, record, files);
+      await writeCase(opts.out, model, record, files, unsynced);
       generated++;
       elapsedMs += ms;
       say(`seed ${job.seed}: ${ms.toFixed(0)} ms, ${(ms / steps).toFixed(2)} ms/step → ${job.name}${record.empty ? ' (empty mask)' : ''}`);

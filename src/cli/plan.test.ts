@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_CASES, maskCasePrefix, maskJobs, pairJobs, parseClip, parseEta, parseInteger, parseShard, shardSeeds } from './plan';
-import { formatDuration, formatProgress, printable, ProgressBar } from './progress';
+import { formatDuration, formatProgress, ProgressBar, printable } from './progress';
 
 describe('shards', () => {
   it('i/n blocks partition K … K+N−1 exactly, in order, sizes within one', () => {

@@ -120,7 +120,7 @@ describe.skipIf(!present)('generate CLI: data safety', () => {
     expect(steps.size).toBeLessThanOrEqual(1);
   });
 
-  it('--resume checks each file’s size and SHA-256: a truncated or emptied PNG is made again; the folder equals an uninterrupted run', async () => {
+  it('--resume checks each file’s size and SHA-256: a truncated or emptied PNG, an empty record are made again; the folder equals an uninterrupted run', async () => {
     const out = dir('damaged');
     ok(await cli(...common, '--seed', '5', '--count', '4', '--out', out));
     const record = json(join(out, 'cases', 'pig_0000000006.json'));
@@ -128,9 +128,10 @@ describe.skipIf(!present)('generate CLI: data safety', () => {
     const image = join(out, 'imagesTr/pig_0000000006_0000.png');
     truncateSync(image, readFileSync(image).length >> 1);
     writeFileSync(join(out, 'labelsTr/pig_0000000008.png'), '');
+    writeFileSync(join(out, 'cases/pig_0000000005.json'), ''); // a record a power cut left empty
     const r = await cli(...common, '--seed', '5', '--count', '4', '--resume', '--out', out);
     ok(r);
-    expect(r.stdout).toMatch(/generated 2, skipped 2 complete/);
+    expect(r.stdout).toMatch(/generated 3, skipped 1 complete/);
     expect(r.stderr).toMatch(
       /generate: pig_0000000006: imagesTr\/pig_0000000006_0000\.png is not the file its record describes \(\d+ bytes, \d+ recorded\); making it again/,
     );
