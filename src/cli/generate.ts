@@ -245,7 +245,9 @@ async function readModelDocument(dir: string, file: string): Promise<Uint8Array 
     if (!info.isFile()) throw new DocumentError(`${path} is not a file`);
     if (info.size > MAX_DOCUMENT_BYTES)
       throw new DocumentError(`${path} is ${info.size} bytes; a model folder's document may have at most ${MAX_DOCUMENT_BYTES} (1 MiB)`);
-    return new Uint8Array(await handle.readFile());
+    const bytes = new Uint8Array(info.size); // no more than was checked, should it grow meanwhile
+    const { bytesRead } = await handle.read(bytes, 0, info.size, 0);
+    return bytes.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }
