@@ -2,53 +2,19 @@
 // with few steps and one thread: layout, label values, dataset.json and manifest.json, raw arrays,
 // determinism, resume (after a shorter run and after SIGKILL), shard union, and the messages for a
 // bad model, mask or output folder (a mask folder with several bad files: all of them named).
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gaussian, Stream } from '../core/noise';
 import { imageToGray8 } from '../core/png';
+import { type CliResult, cli, NODE_TSX, present, root, snapshot, tiny } from '../testing/cli';
 import { pythonHas, runPythonJson } from '../testing/python';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const tiny = join(root, 'public/models/tiny');
-// `node --import tsx` runs the CLI in this one process (the tsx binary would fork a child, which a
-// SIGKILL of the parent would leave running)
-const NODE_TSX = ['--import', 'tsx', 'src/cli/generate.ts'];
-const present = existsSync(join(tiny, 'manifest.json'));
 if (!present) console.warn(`SKIPPED CLI tests: no model pair at ${tiny}`);
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(...args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [...NODE_TSX, ...args], { cwd: root, encoding: 'utf8' }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-/** Every file under dir: relative path → bytes (as hex of its SHA-256, to compare folders). */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out[relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 const ok = (r: CliResult) => expect(r.code, r.stderr).toBe(0);
 // the model folder's documents every dataset carries: its data license, and its model card where it has one

@@ -10,10 +10,20 @@
 // kit's evaluator reads these timings from the log), then a summary. stderr: the progress bar, and
 // on failure one line "generate: <what is wrong>" (exit 1; 2 for a bad command line).
 // Output folder, shards and resume: src/cli/dataset-folder.ts explains the design.
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type DatasetAbout, DEFAULT_DATASET_ID, datasetAbout, datasetFolderName, MAX_DATASET_ID, readDocuments } from '../core/dataset/about';
+import {
+  type DatasetAbout,
+  DEFAULT_DATASET_ID,
+  DocumentError,
+  datasetAbout,
+  datasetFolderName,
+  MAX_DATASET_ID,
+  MAX_DOCUMENT_BYTES,
+  type ModelDocument,
+  readDocuments,
+} from '../core/dataset/about';
 import { type CasePixels, caseFiles, type DatasetModel, datasetModel, type ImageFormat } from '../core/dataset/nnunet';
 import type { ClipMode } from '../core/ddim';
 import { errorMessage } from '../core/errors';
@@ -24,8 +34,13 @@ import { type StartNoise, tapStartNoise } from '../core/sampler-tap';
 import { loadPairFromDir } from '../engine/node';
 import type { LoadedPair } from '../engine/pair';
 import {
+  caseProblem,
   checkCompatible,
-  isComplete,
+  checkOutsideModels,
+  type FolderSettings,
+  isInside,
+  listDocuments,
+  lockFolder,
   OutputFolderError,
   prepareOutputFolder,
   readRecords,
@@ -35,8 +50,14 @@ import {
   writeCase,
 } from './dataset-folder';
 import { MaskFolderError, readMaskFolder } from './mask-folder';
-import { type CaseJob, maskJobs, pairJobs, parseClip, parseEta, parseInteger, parseShard, type Shard, shardSeeds, UsageError } from './plan';
-import { ProgressBar } from './progress';
+import { type CaseJob, checkCaseCount, maskJobs, pairJobs, parseClip, parseEta, parseInteger, parseShard, type Shard, shardSeeds, UsageError } from './plan';
+import { ProgressBar, printable } from './progress';
+
+// stdout and stderr, each line made printable (no terminal escapes from a manifest or file name);
+// once the reader of a pipe has gone (EPIPE), nothing more is written to it
+const closed = new Set<NodeJS.WriteStream>();
+const say = (line: string) => void (closed.has(process.stdout) || console.log(printable(line)));
+const warn = (text: string) => void (closed.has(process.stderr) || console.error(text.split('\n').map(printable).join('\n')));
 
 const USAGE = `usage: pig-generate --model <dir> --count N --steps S --seed K --out <dir>
                     [--eta E] [--clip none|image|both] [--shard i/n] [--resume] [--raw]
@@ -73,8 +94,9 @@ interface RunOptions {
   mode: CliMode;
   /** mask2image: the folder of mask PNGs */
   masks?: string;
-  /** all seeds K … K+N−1, and the shard of the job list this run takes */
-  seeds: number[];
+  /** seeds K … K+N−1 (first K, count N), and the shard of the job list this run takes */
+  firstSeed: number;
+  count: number;
   shard?: Shard;
   steps?: number;
   eta?: number;
@@ -118,6 +140,7 @@ function parseCommandLine(argv: string[]): RunOptions | 'help' {
   if (values.help) return 'help';
   const seed = parseInteger('seed', values.seed, 0, 0xffffffff);
   const count = parseInteger('count', values.count, 0, 0x100000000 - seed);
+  checkCaseCount(count, `--count ${count}`);
   const shard = values.shard === undefined ? undefined : parseShard(values.shard);
   if (values.format !== 'png' && values.format !== 'nifti') throw new UsageError(`--format must be png or nifti, got "${values.format}"`);
   if (values.mode !== 'pair' && values.mode !== 'mask2image') throw new UsageError(`--mode must be pair or mask2image, got "${values.mode}"`);
@@ -128,7 +151,8 @@ function parseCommandLine(argv: string[]): RunOptions | 'help' {
     out: values.out,
     mode: values.mode,
     masks: values.masks,
-    seeds: shardSeeds(seed, count),
+    firstSeed: seed,
+    count,
     shard,
     steps: values.steps === undefined ? undefined : parseInteger('steps', values.steps, 1, MAX_T),
     eta: values.eta === undefined ? undefined : parseEta(values.eta),
@@ -165,10 +189,10 @@ async function loadModel(dir: string, threads: number | undefined): Promise<Load
 
 /** The cases of this run (this shard): one per seed, or in mask2image one per mask and seed. */
 async function planJobs(opts: RunOptions, resolution: readonly [number, number]): Promise<CaseJob[]> {
-  if (opts.mode === 'pair') return pairJobs(shardSeeds(opts.seeds[0] ?? 0, opts.seeds.length, opts.shard));
+  if (opts.mode === 'pair') return pairJobs(shardSeeds(opts.firstSeed, opts.count, opts.shard));
   const masks = await readMaskFolder(opts.masks!, resolution);
-  for (const m of masks) console.log(`mask ${m.file}: ${m.note}`);
-  return maskJobs(masks, opts.seeds, opts.shard);
+  for (const m of masks) say(`mask ${m.file}: ${m.note}`);
+  return maskJobs(masks, opts.firstSeed, opts.count, opts.shard);
 }
 
 /** Runs one case through the sampler; with `raw`, also taps x_T, y_T and keeps the final x̂₀. */
@@ -199,10 +223,47 @@ async function sampleCase(pair: LoadedPair, job: CaseJob, steps: number, eta: nu
   return { ...result, raw: { xT: start.xT, yT: start.yT, x0: last.x0, y0: result.image } };
 }
 
+/**
+ * A document of the model folder: a regular file whose real path is inside the folder (a link out of
+ * it, to a key or /etc/shadow, is refused) and of at most MAX_DOCUMENT_BYTES; null when absent.
+ */
+async function readModelDocument(dir: string, file: string): Promise<Uint8Array | null> {
+  const path = join(dir, file);
+  let real: string;
+  try {
+    real = await realpath(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new DocumentError(`${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? errorMessage(e)})`);
+  }
+  const root = await realpath(dir);
+  if (real === root || !isInside(real, root))
+    throw new DocumentError(`${path} is a link to a file outside the model folder; put the document itself in the folder`);
+  // opened by its real path, so a link swapped in after the check is not followed out
+  const handle = await open(real, 'r');
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw new DocumentError(`${path} is not a file`);
+    if (info.size > MAX_DOCUMENT_BYTES)
+      throw new DocumentError(`${path} is ${info.size} bytes; a model folder's document may have at most ${MAX_DOCUMENT_BYTES} (1 MiB)`);
+    const bytes = new Uint8Array(info.size); // no more than was checked, should it grow meanwhile
+    const { bytesRead } = await handle.read(bytes, 0, info.size, 0);
+    return bytes.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
 /** The model folder's data license and model card, and dataset.json's licence, reference and description from its card. */
-async function datasetExtras(dir: string, pair: LoadedPair): Promise<{ about: DatasetAbout; documents: { path: string; bytes: Uint8Array }[] }> {
+async function datasetExtras(dir: string, pair: LoadedPair): Promise<{ about: DatasetAbout; documents: ModelDocument[] }> {
   const { card, name } = pair.manifest;
-  const documents = await readDocuments(card, async (file) => new Uint8Array(await readFile(join(dir, file))));
+  let documents: ModelDocument[];
+  try {
+    documents = await readDocuments(card, (file) => readModelDocument(dir, file));
+  } catch (e) {
+    if (e instanceof DocumentError) throw new Error(`bad model folder: ${e.message}`, { cause: e });
+    throw e;
+  }
   return {
     about: datasetAbout(
       card,
@@ -213,63 +274,92 @@ async function datasetExtras(dir: string, pair: LoadedPair): Promise<{ about: Da
   };
 }
 
-async function run(options: RunOptions): Promise<void> {
+/** What stops a run before its last case: a signal, or stdout closed under it (`| head -1`). */
+type Interruption = NodeJS.Signals | 'EPIPE';
+const EXIT_CODE: Record<string, number> = { SIGINT: 130, SIGTERM: 143, EPIPE: 141 /* 128 + SIGPIPE, as a shell reports it */ };
+
+async function run(options: RunOptions, stopped: () => Interruption | null): Promise<void> {
+  // --out is never the model folder nor in one; the dataset folder is inside --out, so that covers it
+  await checkOutsideModels(options.out, options.model);
   // without --dataset-id/--dataset-name, --out is the dataset; with them it holds it (named after the model)
-  await prepareOutputFolder(options.out);
+  await prepareOutputFolder(options.out, { dataset: !options.dataset });
   const pair = await loadModel(options.model, options.threads);
-  const opts = options.dataset
-    ? { ...options, out: join(options.out, datasetFolderName(options.dataset.id, options.dataset.name ?? pair.manifest.name)) }
-    : options;
-  if (options.dataset) await prepareOutputFolder(opts.out);
-  const { manifest } = pair;
-  const model: DatasetModel = datasetModel(manifest);
-  const { about, documents } = await datasetExtras(opts.model, pair);
-  const steps = opts.steps ?? manifest.sampler.steps;
-  const eta = opts.eta ?? manifest.sampler.eta;
-  const clip = opts.clip ?? samplerClip(manifest);
-  if (steps > manifest.schedule.T) throw new UsageError(`--steps ${steps} is more than the model's schedule has (T = ${manifest.schedule.T})`);
-  const version = await appVersion();
-  const jobs = await planJobs(opts, manifest.resolution);
-
-  // SIGINT/SIGTERM (Ctrl-C, a job being preempted): finish the case in hand, rebuild the index,
-  // exit 128 + signal number. A second signal finds no handler (once) and ends the process at once;
-  // the atomic writes keep the folder consistent either way.
-  let interrupted: NodeJS.Signals | null = null;
-  const onSignal = (sig: NodeJS.Signals) => {
-    interrupted = sig;
-    process.stderr.write(`\ngenerate: ${sig}: stopping after the current case (send it again to stop now)\n`);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-
   try {
-    const existing = await readRecords(opts.out);
-    // one mode per run, so the first job's settings are every job's
-    if (jobs.length > 0) checkCompatible(opts.out, existing, { model, steps, eta, clip, mode: jobs[0].mode.kind, format: opts.format });
-    await removeStaleTemps(
-      opts.out,
-      jobs.map((j) => j.name),
-    );
-    for (const d of documents) await writeAtomic(opts.out, d.path, d.bytes);
-    const [H, W] = manifest.resolution;
-    console.log(
-      `${manifest.name} ${H}×${W}, ${steps} steps, η=${eta}, clip ${clip}, ${jobs.length} cases → ${opts.out}; sessions ready in ${pair.sessionMs.toFixed(0)} ms`,
-    );
+    const opts = options.dataset
+      ? { ...options, out: join(options.out, datasetFolderName(options.dataset.id, options.dataset.name ?? pair.manifest.name)) }
+      : options;
+    const { manifest } = pair;
+    const model: DatasetModel = datasetModel(manifest);
+    const { about, documents } = await datasetExtras(opts.model, pair);
+    if (options.dataset) await prepareOutputFolder(opts.out);
+    const steps = opts.steps ?? manifest.sampler.steps;
+    const eta = opts.eta ?? manifest.sampler.eta;
+    const clip = opts.clip ?? samplerClip(manifest);
+    if (steps > manifest.schedule.T) throw new UsageError(`--steps ${steps} is more than the model's schedule has (T = ${manifest.schedule.T})`);
+    const version = await appVersion();
+    const jobs = await planJobs(opts, manifest.resolution);
+    // one mode per run, so the first job's settings are every job's (none: a run that only rebuilds the index)
+    const settings: FolderSettings | null = jobs.length > 0 ? { model, steps, eta, clip, mode: jobs[0].mode.kind, format: opts.format } : null;
+    const unlock = await lockFolder(opts.out, settings);
+    try {
+      await generateInto(opts, pair, { model, about, documents, steps, eta, clip, version, jobs, settings }, stopped);
+    } finally {
+      await unlock();
+    }
+  } finally {
+    await pair.release();
+  }
+}
 
-    const progress = new ProgressBar(process.stderr, jobs.length);
-    let done = 0;
-    let generated = 0;
-    let elapsedMs = 0;
-    let skipped = 0;
+interface Plan {
+  model: DatasetModel;
+  about: DatasetAbout;
+  documents: ModelDocument[];
+  steps: number;
+  eta: number;
+  clip: ClipMode;
+  version: string;
+  jobs: CaseJob[];
+  settings: FolderSettings | null;
+}
+
+async function generateInto(opts: RunOptions, pair: LoadedPair, plan: Plan, stopped: () => Interruption | null): Promise<void> {
+  const { manifest } = pair;
+  const { model, about, documents, steps, eta, clip, version, jobs, settings } = plan;
+  const existing = await readRecords(opts.out);
+  if (settings) checkCompatible(opts.out, existing, settings);
+  await removeStaleTemps(
+    opts.out,
+    jobs.map((j) => j.name),
+  );
+  for (const d of documents) await writeAtomic(opts.out, d.path, d.bytes);
+  const listed = listDocuments(documents);
+  const unsynced = new Set<string>(); // written this run, made durable before each index rebuild
+  const rebuild = () => rebuildIndex(opts.out, model, opts.format, about, settings, listed, unsynced);
+  const [H, W] = manifest.resolution;
+  say(
+    `${manifest.name} ${H}×${W}, ${steps} steps, η=${eta}, clip ${clip}, ${jobs.length} cases → ${opts.out}; sessions ready in ${pair.sessionMs.toFixed(0)} ms`,
+  );
+
+  const progress = new ProgressBar(closed.has(process.stderr) ? { write: () => undefined } : process.stderr, jobs.length);
+  let done = 0;
+  let generated = 0;
+  let elapsedMs = 0;
+  let skipped = 0;
+  try {
     for (const job of jobs) {
-      if (interrupted) break;
+      if (stopped()) break;
       const have = existing.get(job.name);
       // a mask file changed since its case was made is a new case: regenerate it
       const sameSource = have?.case.source?.sha256 === job.source?.sha256;
-      if (opts.resume && sameSource && (await isComplete(opts.out, have, opts.raw))) {
-        skipped++;
-        progress.update({ done: ++done });
-        continue;
+      if (opts.resume && sameSource) {
+        const problem = await caseProblem(opts.out, have, opts.raw);
+        if (problem === null) {
+          skipped++;
+          progress.update({ done: ++done });
+          continue;
+        }
+        if (problem) warn(`generate: ${job.name}: ${problem}; making it again`);
       }
       const t0 = performance.now();
       const pixels = await sampleCase(pair, job, steps, eta, clip, opts.raw);
@@ -290,42 +380,67 @@ async function run(options: RunOptions): Promise<void> {
         pixels,
         manifest.resolution,
       );
-      await writeCase(opts.out, model, record, files);
+      await writeCase(opts.out, model, record, files, unsynced);
       generated++;
       elapsedMs += ms;
-      console.log(`seed ${job.seed}: ${ms.toFixed(0)} ms, ${(ms / steps).toFixed(2)} ms/step → ${job.name}${record.empty ? ' (empty mask)' : ''}`);
+      say(`seed ${job.seed}: ${ms.toFixed(0)} ms, ${(ms / steps).toFixed(2)} ms/step → ${job.name}${record.empty ? ' (empty mask)' : ''}`);
       progress.update({ done: ++done, generated, elapsedMs });
     }
-    const total = await rebuildIndex(opts.out, model, opts.format, about);
-    const perPair = generated > 0 ? `, ${(elapsedMs / generated).toFixed(0)} ms/pair, ${(elapsedMs / generated / steps).toFixed(2)} ms/step` : '';
-    console.log(`generated ${generated}, skipped ${skipped} complete${perPair}; ${opts.out} now holds ${total} cases`);
-    if (interrupted) {
-      console.error(`generate: interrupted by ${interrupted} after ${done} of ${jobs.length} cases; run again with --resume to finish`);
-      process.exitCode = 128 + (interrupted === 'SIGINT' ? 2 : 15);
-    }
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await pair.release();
+  } catch (e) {
+    // the index describes the cases written so far (on a full disk it may not be writable either:
+    // then the records still are the truth, and the next run rebuilds from them)
+    if (generated > 0) await rebuild().catch(() => undefined);
+    throw e;
+  }
+  const total = await rebuild();
+  const perPair = generated > 0 ? `, ${(elapsedMs / generated).toFixed(0)} ms/pair, ${(elapsedMs / generated / steps).toFixed(2)} ms/step` : '';
+  say(`generated ${generated}, skipped ${skipped} complete${perPair}; ${opts.out} now holds ${total} cases`);
+  const why = stopped();
+  if (why) {
+    const cause = why === 'EPIPE' ? 'its output pipe closing (EPIPE)' : why;
+    warn(
+      `generate: interrupted by ${cause} after ${done} of ${jobs.length} cases; run again with --resume to finish (${opts.out} holds ${total} complete cases, all indexed)`,
+    );
+    process.exitCode = EXIT_CODE[why];
   }
 }
 
 async function main(): Promise<void> {
+  // SIGINT/SIGTERM (Ctrl-C, a job being preempted), or stdout's reader gone (`| head -1`): finish
+  // the case in hand, rebuild the index, exit 128 + signal number. A second signal finds no handler
+  // (once) and ends the process at once; the atomic writes keep the folder consistent either way.
+  let interrupted: Interruption | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupted ??= sig;
+    warn(`\ngenerate: ${sig}: stopping after the current case (send it again to stop now)`);
+  };
+  for (const stream of [process.stdout, process.stderr]) {
+    // a write to a closed pipe fails asynchronously, as an 'error' event: without a listener, a crash
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      closed.add(stream);
+      if (e.code === 'EPIPE') interrupted ??= 'EPIPE';
+    });
+  }
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const opts = parseCommandLine(process.argv.slice(2));
     if (opts === 'help') {
-      console.log(USAGE);
+      say(USAGE);
       return;
     }
-    await run(opts);
+    await run(opts, () => interrupted);
   } catch (e) {
     // one line: multi-line messages (a manifest with several bad fields) are joined; except a list
     // of bad mask files, one per line (mask-folder.ts names every bad file of a folder at once)
     const message = e instanceof MaskFolderError ? errorMessage(e) : errorMessage(e).replace(/\s*\n\s*-?\s*/g, '; ');
     const hint = e instanceof UsageError ? ' (--help lists the options)' : '';
     const what = e instanceof OutputFolderError ? 'bad output folder: ' : e instanceof MaskFolderError ? 'bad masks: ' : '';
-    console.error(`generate: ${what}${message}${hint}`);
+    warn(`generate: ${what}${message}${hint}`);
     process.exitCode = e instanceof UsageError ? 2 : 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 

@@ -7,6 +7,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { ConditionError, maskFromPixels, type PixelImage } from '../core/condition';
+import { readImageHeader, uploadSizeProblem } from '../core/image-header';
 import type { PreparedMask } from './plan';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -30,6 +31,10 @@ function decodePngPixels(bytes: Uint8Array, what: string): PixelImage {
   if (bytes.length < 33 || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) {
     throw new MaskFolderError(`${what} is not a PNG file (no PNG signature); --masks takes PNG masks only`);
   }
+  // the header's size before decoding: a few kilobytes of zeros can claim 12000×12000 (1.2 GB decoded)
+  const header = readImageHeader(bytes);
+  const tooLarge = header && uploadSizeProblem(header.width, header.height, '--masks');
+  if (tooLarge) throw new MaskFolderError(`${what}: ${tooLarge}`);
   const depth = bytes[24]; // IHDR's bit depth: 8-byte signature, 4 length, 4 type, 4 width, 4 height
   let png;
   try {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { maskCasePrefix, maskJobs, pairJobs, parseClip, parseEta, parseInteger, parseShard, shardItems, shardSeeds } from './plan';
-import { formatDuration, formatProgress, ProgressBar } from './progress';
+import { MAX_CASES, maskCasePrefix, maskJobs, pairJobs, parseClip, parseEta, parseInteger, parseShard, shardSeeds } from './plan';
+import { formatDuration, formatProgress, ProgressBar, printable } from './progress';
 
 describe('shards', () => {
   it('i/n blocks partition K … K+N−1 exactly, in order, sizes within one', () => {
@@ -19,21 +19,32 @@ describe('shards', () => {
     expect(shardSeeds(0, 10, { index: 1, count: 3 })).toEqual([3, 4, 5]); // ⌊10/3⌋ … ⌊20/3⌋−1
   });
 
-  it('a list is sharded by the same blocks as the seeds', () => {
-    const items = Array.from({ length: 10 }, (_, i) => `job${i}`);
-    const blocks = Array.from({ length: 3 }, (_, i) => shardItems(items, { index: i, count: 3 }));
-    expect(blocks.flat()).toEqual(items);
+  it('mask jobs are sharded by the same blocks as the seeds, over the (mask, seed) list', () => {
+    const m = (file: string) => ({ file, sha256: 'ab', mask: new Float32Array(1), note: '' });
+    const masks = [m('a.png'), m('b.png')];
+    const all = maskJobs(masks, 3, 5).map((j) => j.name);
+    const blocks = Array.from({ length: 3 }, (_, i) => maskJobs(masks, 3, 5, { index: i, count: 3 }).map((j) => j.name));
+    expect(blocks.flat()).toEqual(all);
     expect(blocks.map((b) => b.length)).toEqual(Array.from({ length: 3 }, (_, i) => shardSeeds(0, 10, { index: i, count: 3 }).length));
+  });
+
+  it('a huge --count is refused in one line before any list is built (no "Invalid array length")', () => {
+    const m = (file: string) => ({ file, sha256: 'ab', mask: new Float32Array(1), note: '' });
+    expect(() => shardSeeds(0, 0xffffffff, { index: 0, count: 4 })).toThrow(
+      `--count 4294967295 gives 4294967295 cases; one run makes at most ${MAX_CASES} (its index lists every case): split the seed range over several --out folders`,
+    );
+    expect(() => maskJobs([m('a.png'), m('b.png')], 0, MAX_CASES)).toThrow(`--count ${MAX_CASES} × 2 masks gives ${2 * MAX_CASES} cases`);
+    expect(shardSeeds(0, MAX_CASES, { index: 3, count: 4 })).toHaveLength(MAX_CASES / 4);
   });
 
   it('mask jobs: one per mask and seed, named after the file; clashing or nameless files are refused', () => {
     const m = (file: string) => ({ file, sha256: 'ab', mask: new Float32Array(1), note: '' });
     expect(maskCasePrefix('Case 01 (left).PNG')).toBe('Case-01--left-');
-    const jobs = maskJobs([m('a.png'), m('b c.png')], [7, 8]);
+    const jobs = maskJobs([m('a.png'), m('b c.png')], 7, 2);
     expect(jobs.map((j) => j.name)).toEqual(['a_0000000007', 'a_0000000008', 'b-c_0000000007', 'b-c_0000000008']);
     expect(jobs[2]).toMatchObject({ seed: 7, prefix: 'b-c', mode: { kind: 'maskToImage' }, source: { file: 'b c.png', sha256: 'ab' } });
-    expect(maskJobs([m('a.png'), m('b c.png')], [7, 8], { index: 1, count: 2 }).map((j) => j.name)).toEqual(['b-c_0000000007', 'b-c_0000000008']);
-    expect(() => maskJobs([m('b c.png'), m('b-c.png')], [0])).toThrow(/mask files "b c\.png" and "b-c\.png" give the same case name "b-c"; rename one/);
+    expect(maskJobs([m('a.png'), m('b c.png')], 7, 2, { index: 1, count: 2 }).map((j) => j.name)).toEqual(['b-c_0000000007', 'b-c_0000000008']);
+    expect(() => maskJobs([m('b c.png'), m('b-c.png')], 0, 1)).toThrow(/mask files "b c\.png" and "b-c\.png" give the same case name "b-c"; rename one/);
     expect(() => maskCasePrefix('__.png')).toThrow(/gives no usable case name/);
   });
 
@@ -69,6 +80,12 @@ describe('progress line', () => {
     expect(formatProgress({ done: 4, total: 4, generated: 4, elapsedMs: 400 }, 4)).toBe('[####] 4/4 cases · 0.10 s/case · done');
     expect(formatDuration(3_725_000)).toBe('1h02m');
     expect(formatDuration(75_000)).toBe('1m15s');
+  });
+});
+
+describe('printable', () => {
+  it('escapes control characters and bidirectional overrides, keeps the rest (η, ×, accents)', () => {
+    expect(printable('a\x1b[2Jb\x07\r\n\x9b\u202eη×é')).toBe('a\\x1b[2Jb\\x07\\x0d\\x0a\\x9b\\u202eη×é');
   });
 });
 

@@ -60,18 +60,30 @@ export function parseClip(text: string): ClipMode {
  * seeds depend only on (K, N, i, n), so any job array can run the shards in any order or at once.
  */
 export function shardSeeds(first: number, count: number, shard: Shard = { index: 0, count: 1 }): number[] {
+  checkCaseCount(count, `--count ${count}`);
   const [lo, hi] = shardBounds(count, shard);
   return Array.from({ length: hi - lo }, (_, i) => first + lo + i);
 }
 
-/** Shard i of n of a list, by the same rule as the seeds: the block [⌊iN/n⌋, ⌊(i+1)N/n⌋). */
-export function shardItems<T>(items: readonly T[], shard: Shard = { index: 0, count: 1 }): T[] {
-  const [lo, hi] = shardBounds(items.length, shard);
-  return items.slice(lo, hi);
-}
-
 function shardBounds(count: number, shard: Shard): [number, number] {
   return [Math.floor((shard.index * count) / shard.count), Math.floor(((shard.index + 1) * count) / shard.count)];
+}
+
+/**
+ * Most cases one run may ask for (over all shards; --count × masks in mask2image). Every case is a
+ * record that dataset.json's and manifest.json's rebuild reads and lists (about 400 bytes each in
+ * manifest.json), so 100 000 cases are a 40 MB index rebuilt in seconds, ten times the largest
+ * public lesion sets; a run past it would build its case list or index out of memory ("Invalid
+ * array length") long before it finished.
+ */
+export const MAX_CASES = 100_000;
+
+/** Refuses a run of more than MAX_CASES cases, before any list of them is built. */
+export function checkCaseCount(cases: number, what: string): void {
+  if (cases > MAX_CASES)
+    throw new UsageError(
+      `${what} gives ${cases} cases; one run makes at most ${MAX_CASES} (its index lists every case): split the seed range over several --out folders`,
+    );
 }
 
 /** One case to generate: its name, its seed and the sampler mode. Other modes add their own source of jobs. */
@@ -124,7 +136,7 @@ export function maskCasePrefix(file: string): string {
  * named `<mask name>_<seed, ten digits>`; the shard takes a contiguous block of that list.
  * Two files that give the same case name (e.g. "a b.png" and "a-b.png") are refused.
  */
-export function maskJobs(masks: readonly PreparedMask[], seeds: readonly number[], shard?: Shard): CaseJob[] {
+export function maskJobs(masks: readonly PreparedMask[], first: number, count: number, shard?: Shard): CaseJob[] {
   const byPrefix = new Map<string, string>();
   for (const m of masks) {
     const prefix = maskCasePrefix(m.file);
@@ -132,17 +144,13 @@ export function maskJobs(masks: readonly PreparedMask[], seeds: readonly number[
     if (other !== undefined) throw new UsageError(`mask files "${other}" and "${m.file}" give the same case name "${prefix}"; rename one`);
     byPrefix.set(prefix, m.file);
   }
-  const jobs = masks.flatMap((m) => {
+  checkCaseCount(masks.length * count, `--count ${count} × ${masks.length} masks`);
+  // only this shard's block of the (mask, seed) list is built: job i is mask ⌊i/count⌋, seed first + i mod count
+  const [lo, hi] = shardBounds(masks.length * count, shard ?? { index: 0, count: 1 });
+  return Array.from({ length: hi - lo }, (_, k): CaseJob => {
+    const m = masks[Math.floor((lo + k) / count)];
+    const seed = first + ((lo + k) % count);
     const prefix = maskCasePrefix(m.file);
-    return seeds.map(
-      (seed): CaseJob => ({
-        name: caseName(seed, prefix),
-        seed,
-        prefix,
-        mode: { kind: 'maskToImage', mask: m.mask },
-        source: { file: m.file, sha256: m.sha256 },
-      }),
-    );
+    return { name: caseName(seed, prefix), seed, prefix, mode: { kind: 'maskToImage', mask: m.mask }, source: { file: m.file, sha256: m.sha256 } };
   });
-  return shardItems(jobs, shard);
 }

@@ -2,6 +2,19 @@
 // (logs of batch jobs). Only cases generated in this run count toward the rate and the ETA; cases
 // skipped by --resume are shown as done.
 
+/**
+ * A line as the terminal should show it: control characters (ESC sequences, carriage returns, bells,
+ * C1 controls) and the bidirectional overrides that reorder text shown as escapes (`\x1b`,
+ * `\u202e`), so a manifest's name or a file name printed in a line cannot rewrite the terminal.
+ */
+export function printable(line: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+  return line.replace(/[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return '?';
   const s = Math.round(ms / 1000);

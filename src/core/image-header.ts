@@ -114,12 +114,12 @@ export function readImageHeader(b: Uint8Array): ImageHeader | null {
   return null;
 }
 
-/** Why an image of width×height pixels is too large to upload, or null. */
-export function uploadSizeProblem(width: number, height: number): string | null {
+/** Why an image of width×height pixels is too large to upload, or null (`taker`: who refuses it, the studio or the CLI's --masks). */
+export function uploadSizeProblem(width: number, height: number, taker = 'the studio'): string | null {
   const pixels = width * height;
   if (pixels <= MAX_UPLOAD_PIXELS) return null;
   const mp = (n: number) => `${(n / 1e6).toFixed(1)} MP`;
-  return `it is ${width}×${height} pixels (${mp(pixels)}); the studio takes images of up to ${mp(MAX_UPLOAD_PIXELS)}. Downscale it first (the model works at a few hundred pixels).`;
+  return `it is ${width}×${height} pixels (${mp(pixels)}); ${taker} takes images of up to ${mp(MAX_UPLOAD_PIXELS)}. Downscale it first (the model works at a few hundred pixels).`;
 }
 
 /** What the header says that the user should know about how the file is read, or null. */

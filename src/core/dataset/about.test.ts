@@ -1,7 +1,7 @@
 // What a dataset says about its data (from the model's card, never fixed text), the documents it
 // carries, and nnU-Net's DatasetNNN_Name folder.
 import { describe, expect, it } from 'vitest';
-import { datasetAbout, datasetFolderName, documentSources, readDocuments, sanitizeDatasetName, underFolder } from './about';
+import { DocumentError, datasetAbout, datasetFolderName, documentSources, readDocuments, sanitizeDatasetName, underFolder } from './about';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -33,6 +33,15 @@ describe('the documents', () => {
     ]);
     expect(documentSources({ licenseFile: 'NOTICE.txt' })[0]).toEqual({ file: 'NOTICE.txt', path: 'NOTICE.txt' });
     for (const bad of ['../secret', 'a/b.txt', '.hidden', '']) expect(documentSources({ licenseFile: bad })[0].file).toBe('DATA-LICENSE.txt');
+  });
+
+  it('a license file named like the dataset layout (any case) is refused, in the studio and the CLI alike', async () => {
+    for (const name of ['imagesTr', 'LABELSTR', 'dataset.json', 'manifest.json', 'cases', 'raw', 'MODEL-CARD.md'])
+      expect(() => documentSources({ licenseFile: name }), name).toThrow(DocumentError);
+    expect(() => documentSources({ licenseFile: 'imagesTr' })).toThrow(/licenseFile "imagesTr" is a name the generated dataset uses itself/);
+    expect(documentSources({ licenseFile: 'images.txt' })[0].path).toBe('images.txt');
+    // a refusal from the reader is passed on, not taken as an absent file
+    await expect(readDocuments({}, async () => Promise.reject(new DocumentError('a link out')))).rejects.toThrow('a link out');
   });
 
   it('reads what the folder has, skipping what it lacks or what the listing says is absent', async () => {

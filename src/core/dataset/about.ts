@@ -30,6 +30,28 @@ export interface ModelDocument extends DatasetFile {
   file: string;
 }
 
+/** A model folder's document that cannot be carried (a link out of the folder, too large, a reserved name). */
+export class DocumentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DocumentError';
+  }
+}
+
+/**
+ * Largest document a dataset carries: 1 MiB, 128 times the largest card shipped (busbra64's
+ * README.md, 8 KB); a data license or model card is text, and a bound keeps a crafted "document"
+ * (a large file under a document's name) from being copied into every dataset.
+ */
+export const MAX_DOCUMENT_BYTES = 1 << 20;
+
+/** A carried document as the dataset's manifest.json lists it. */
+export interface DocumentListing {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
 /** The model card's file name in a model folder (pigkit.card writes it), and in a dataset. */
 export const MODEL_CARD_FILE = 'README.md';
 const DATASET_MODEL_CARD = 'MODEL-CARD.md';
@@ -47,6 +69,13 @@ const text = (v: unknown): string | null => (typeof v === 'string' && v.trim() !
 const plainName = (name: string) => /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) && !name.includes('..');
 
 /**
+ * Names a dataset's own files and folders take (nnunet.ts's layout, and the CLI's `cases/` records):
+ * a document under one of them would collide with the layout (compared ignoring case, as macOS and
+ * Windows file systems do).
+ */
+const RESERVED_NAMES = ['dataset.json', 'manifest.json', 'imagesTr', 'labelsTr', 'imagesTs', 'raw', 'cases', DATASET_MODEL_CARD];
+
+/**
  * The documents a dataset carries, where the model folder has them: the data license the card
  * names (`licenseFile`, else DATA-LICENSE.txt) under its own name, and README.md as MODEL-CARD.md
  * (a README.md at a dataset's root would read as the dataset's own).
@@ -54,6 +83,10 @@ const plainName = (name: string) => /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) &&
 export function documentSources(card: Record<string, unknown>): DocumentSource[] {
   const named = text(card.licenseFile);
   const license = named && plainName(named) ? named : DEFAULT_LICENSE_FILE;
+  if (RESERVED_NAMES.some((r) => r.toLowerCase() === license.toLowerCase()))
+    throw new DocumentError(
+      `the model card's licenseFile "${license}" is a name the generated dataset uses itself (${RESERVED_NAMES.join(', ')}); rename the license file (e.g. ${DEFAULT_LICENSE_FILE}) and the card's licenseFile`,
+    );
   return [
     { file: license, path: license },
     { file: MODEL_CARD_FILE, path: DATASET_MODEL_CARD },
@@ -61,7 +94,8 @@ export function documentSources(card: Record<string, unknown>): DocumentSource[]
 }
 
 /**
- * Reads the documents with `read` (null or a throw: the folder lacks it), in documentSources' order.
+ * Reads the documents with `read` (null or a throw: the folder lacks it; a DocumentError: refused,
+ * passed on), in documentSources' order.
  * `exists` (optional) says beforehand which files the folder has, so nothing absent is requested.
  */
 export async function readDocuments(
@@ -72,7 +106,10 @@ export async function readDocuments(
   const out: ModelDocument[] = [];
   for (const { file, path } of documentSources(card)) {
     if (exists && !exists(file)) continue;
-    const bytes = await read(file).catch(() => null);
+    const bytes = await read(file).catch((e) => {
+      if (e instanceof DocumentError) throw e;
+      return null;
+    });
     if (bytes) out.push({ file, path, bytes });
   }
   return out;

@@ -10,7 +10,8 @@
 //                              licence, reference, description from the model's card (about.ts)
 //   (format "nifti": the same pixels as .nii.gz, uint8, NIfTI-1 (nifti.ts); file_ending ".nii.gz")
 //   manifest.json              how each case was made: seed, steps, η, clip, mode, B(·) settings, mask
-//                              area, empty flag, app version; model name and each file's SHA-256
+//                              area, empty flag, app version; model name and each file's SHA-256;
+//                              in the CLI's folder also the documents it carries (path, bytes, SHA-256)
 //   raw/<case>_{xT,yT,x0,y0}.npy  (optional, CLI --raw) float32 [H, W]: the start noises and the
 //                              final estimates, to check the sampler against another one
 //   DATA-LICENSE.txt, MODEL-CARD.md  the model folder's data license and model card README.md,
@@ -22,7 +23,7 @@
 import type { ClipMode } from '../ddim';
 import type { Manifest } from '../manifest';
 import { encodeImagePng, encodeLabelPng, imageToGray8, maskToGray8 } from '../png';
-import type { DatasetAbout } from './about';
+import type { DatasetAbout, DocumentListing } from './about';
 import { encodeNiftiGz, NIFTI_INTENT_LABEL } from './nifti';
 import { encodeNpyFloat32 } from './npy';
 import type { DatasetFile } from './zip';
@@ -183,13 +184,15 @@ export interface DatasetExtras {
   format?: ImageFormat;
   /** dataset.json's licence, reference and description (about.ts datasetAbout). */
   about: DatasetAbout;
+  /** The model folder's documents the dataset carries, listed in manifest.json with their SHA-256 (the CLI's folder). */
+  documentList?: readonly DocumentListing[];
 }
 
 /**
  * dataset.json and manifest.json for exactly these cases. Cases are sorted by name, so the same set
  * gives the same bytes whatever order it was generated in (shards, resumed runs).
  */
-export function datasetIndexFiles(records: readonly CaseRecord[], model: DatasetModel, { format = 'png', about }: DatasetExtras): DatasetFile[] {
+export function datasetIndexFiles(records: readonly CaseRecord[], model: DatasetModel, { format = 'png', about, documentList }: DatasetExtras): DatasetFile[] {
   const cases = [...records].sort(byCase);
   for (let i = 1; i < cases.length; i++) if (cases[i].case === cases[i - 1].case) throw new Error(`dataset: case ${cases[i].case} appears twice`);
   const other = cases.find((c) => recordFormat(c) !== format);
@@ -208,6 +211,7 @@ export function datasetIndexFiles(records: readonly CaseRecord[], model: Dataset
     format: DATASET_FORMAT,
     generator: 'PIG Studio',
     model,
+    ...(documentList ? { documents: documentList } : {}),
     numCases: cases.length,
     cases,
   };
