@@ -39,9 +39,10 @@ export class DocumentError extends Error {
 }
 
 /**
- * Largest document a dataset carries: 1 MiB, 128 times the largest card shipped (busbra64's
- * README.md, 8 KB); a data license or model card is text, and a bound keeps a crafted "document"
- * (a large file under a document's name) from being copied into every dataset.
+ * Largest document a model folder may hold and a dataset carries (CLI and studio alike): 1 MiB,
+ * 128 times the largest card shipped (busbra64's README.md, 8 KB); a data license or model card is
+ * text, and a bound keeps a crafted "document" (a large file under a document's name) from being
+ * copied into every dataset.
  */
 export const MAX_DOCUMENT_BYTES = 1 << 20;
 
@@ -57,8 +58,6 @@ export const MODEL_CARD_FILE = 'README.md';
 const DATASET_MODEL_CARD = 'MODEL-CARD.md';
 /** The data license's name when the card names none (pigkit.export's). */
 const DEFAULT_LICENSE_FILE = 'DATA-LICENSE.txt';
-/** The most a model folder's document may hold (the bundled cards are under 10 KB): 1 MiB. */
-export const MAX_DOCUMENT_BYTES = 1 << 20;
 
 export const DEFAULT_DATASET_ID = 501;
 export const MAX_DATASET_ID = 999;
