@@ -35,7 +35,9 @@ class AutoencoderConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> AutoencoderConfig:
-        return cls(channels=tuple(int(c) for c in d["channels"]), latent_channels=int(d["latent_channels"]), blocks=int(d["blocks"]))
+        return cls(
+            channels=tuple(int(c) for c in d["channels"]), latent_channels=int(d["latent_channels"]), blocks=int(d["blocks"])
+        )
 
 
 class ResidualBlock(nn.Module):
@@ -81,7 +83,11 @@ class Decoder(nn.Module):
         ch = cfg.channels[::-1]
         layers: list[nn.Module] = [nn.Conv2d(cfg.latent_channels, ch[0], 3, padding=1), *_stage(ch[0], cfg.blocks)]
         for cin, cout in zip(ch[:-1], ch[1:]):
-            layers += [nn.Upsample(scale_factor=2.0, mode="nearest"), nn.Conv2d(cin, cout, 3, padding=1), *_stage(cout, cfg.blocks)]
+            layers += [
+                nn.Upsample(scale_factor=2.0, mode="nearest"),
+                nn.Conv2d(cin, cout, 3, padding=1),
+                *_stage(cout, cfg.blocks),
+            ]
         layers += [nn.SiLU(), nn.Conv2d(ch[-1], 1, 3, padding=1)]
         self.net = nn.Sequential(*layers)
 

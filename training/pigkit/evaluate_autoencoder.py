@@ -84,7 +84,9 @@ def segmentation_check(
     test_x, test_y = at(test_images), at(test_masks, masks=True) > 0
     out = {"resolution": resolution, "iters": iters, "seed": seed, "arch": "unet"}
     for name, images in (("originals", train_images), ("reconstructions", recon_train)):
-        seg, _ = train_segmenter(at(images), at(train_masks, masks=True), iters, seed=seed, arch="unet", lr_schedule="poly", log_prefix=f"[{name}] ")
+        seg, _ = train_segmenter(
+            at(images), at(train_masks, masks=True), iters, seed=seed, arch="unet", lr_schedule="poly", log_prefix=f"[{name}] "
+        )
         dice, _ = dice_iou(predict_masks(seg, test_x), test_y)
         out[f"dice_trained_on_{name}"] = round(float(dice.mean()), 4)
     out["difference"] = round(out["dice_trained_on_reconstructions"] - out["dice_trained_on_originals"], 4)
@@ -92,6 +94,8 @@ def segmentation_check(
 
 
 def sheet_png(originals: torch.Tensor, recons: torch.Tensor, path: Path, k: int = 8) -> None:
+    k = min(k, len(originals))
+
     def row(x):
         return np.concatenate([((x[i, 0].numpy() + 1) * 127.5).clip(0, 255).round().astype(np.uint8) for i in range(k)], axis=1)
 
@@ -99,13 +103,17 @@ def sheet_png(originals: torch.Tensor, recons: torch.Tensor, path: Path, k: int 
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="pigkit.evaluate_autoencoder", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="pigkit.evaluate_autoencoder", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--ckpt", required=True, help="OUT/autoencoder/ckpt.pt of pigkit.train_autoencoder")
     p.add_argument("--data", required=True)
     p.add_argument("--resolution", type=int, default=256)
     p.add_argument("--train-folds", default="1,2,3")
     p.add_argument("--test-folds", default="4")
-    p.add_argument("--segmentation-check", type=int, default=0, metavar="RES", help="also train the two segmenters at RES² (0 = skip)")
+    p.add_argument(
+        "--segmentation-check", type=int, default=0, metavar="RES", help="also train the two segmenters at RES² (0 = skip)"
+    )
     p.add_argument("--segmenter-iters", type=int, default=1500)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0)

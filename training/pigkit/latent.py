@@ -72,11 +72,12 @@ def latent_pairs(
 
 
 @torch.no_grad()
-def decode_pair(ae: Autoencoder, scale: float, z0: torch.Tensor, x0: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+def decode_pair(
+    ae: Autoencoder, scale: float, z0: torch.Tensor, x0: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The slice D(ẑ₀ / s) clipped to [-1, 1], and the mask B(bilinear(x̂₀)) at the slice's size."""
     image = ae.decoder(z0 / scale).clamp(-1, 1)
     if x0 is None:
         return image, None
     size = image.shape[-2:]
     return image, binarize(F.interpolate(x0, size=size, mode="bilinear", align_corners=False))
-

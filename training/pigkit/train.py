@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import argparse
 import copy
-import functools
 import csv
+import functools
 import json
 import math
 import os
@@ -31,16 +31,16 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from .checkpoint import CheckpointError, atomic_save, load_model_checkpoint, read_checkpoint, require_keys
 from .attributes import DEFAULT_DROP, AttributeError_, case_attributes, drop_attributes, read_table
+from .checkpoint import CheckpointError, atomic_save, load_model_checkpoint, read_checkpoint, require_keys
 from .data import DataError, add_patient_subset_arguments, open_dataset
 from .latent import TensorPairs, latent_pairs
 from .losses import antithetic_timesteps, image_loss, mask_loss, min_snr_weight, siamese_image_loss, unconditional_loss
-from .onnx_import import OnnxImportError, init_from_bundle
 from .manifest import sha256_of
+from .onnx_import import OnnxImportError, init_from_bundle
 from .plot import loss_curve_png
-from .train_autoencoder import load_autoencoder
 from .schedule import Schedule
+from .train_autoencoder import load_autoencoder
 from .unet import PRESETS, build_unet
 
 
@@ -589,9 +589,11 @@ def _conditioned_data(args: argparse.Namespace, pairs) -> tuple:
     c = ae.config.latent_channels
     # the mask chain sees [x_t, z_t]; the image chain [z_t, c] and predicts the latent's C channels
     overrides.update(
-        {"mask": {"in_channels": 1 + c}, "image": {"in_channels": c + 1, "out_channels": c}, "uncond": {"in_channels": c, "out_channels": c}}[
-            args.model
-        ]
+        {
+            "mask": {"in_channels": 1 + c},
+            "image": {"in_channels": c + 1, "out_channels": c},
+            "uncond": {"in_channels": c, "out_channels": c},
+        }[args.model]
     )
     if args.siamese:
         overrides["hint_channels"] = c

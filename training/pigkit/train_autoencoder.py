@@ -30,7 +30,9 @@ CKPT_KEYS = ("config", "model", "ema", "opt", "iter", "images_seen", "wall_secon
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="pigkit.train_autoencoder", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="pigkit.train_autoencoder", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--data", required=True, help="folder with Images/ and Masks/, or a pack (.npz)")
     p.add_argument("--out", required=True, help="run folder (the autoencoder goes to OUT/autoencoder)")
     p.add_argument("--resolution", type=int, default=256, help="the slices' size (the crops are cut from them)")
@@ -42,7 +44,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--blocks", type=int, default=1)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--lr", type=float, default=2e-4)
-    p.add_argument("--warmup", type=int, default=200, help="linear learning-rate warm-up after a fresh optimizer (not on --resume)")
+    p.add_argument(
+        "--warmup", type=int, default=200, help="linear learning-rate warm-up after a fresh optimizer (not on --resume)"
+    )
     p.add_argument("--iters", type=int, default=1_000_000, help="stop after this many iterations")
     p.add_argument("--ssim-weight", type=float, default=0.2)
     p.add_argument("--spectrum-weight", type=float, default=0.05)
@@ -106,22 +110,27 @@ def train(a: argparse.Namespace) -> Path:
     data = open_dataset(a.data, a.resolution, folds, a.fold_csv)
     images = data.images  # N×1×R×R float32 in [-1, 1]
 
+    torch.manual_seed(a.seed)  # the initial weights, then the latent sampling's noise
     model = Autoencoder(a.config).to(device).to(memory_format=torch.channels_last)
     ema = Autoencoder(a.config).to(device)
     ema.load_state_dict(model.state_dict())
     ema.requires_grad_(False)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
-    gen = torch.Generator().manual_seed(a.seed)
+    gen = torch.Generator().manual_seed(a.seed)  # the crops
     it, images_seen, wall = 0, 0, 0.0
     if a.resume:
         ck = read_checkpoint(ckpt_path, device)
         require_keys(ck, ckpt_path, CKPT_KEYS)
         if AutoencoderConfig.from_dict(ck["config"]) != a.config:
-            raise CheckpointError(f"{ckpt_path}: trained with {ck['config']}, asked for {a.config.to_dict()}: resume with its settings")
+            raise CheckpointError(
+                f"{ckpt_path}: trained with {ck['config']}, asked for {a.config.to_dict()}: resume with its settings"
+            )
         model.load_state_dict(ck["model"])
         ema.load_state_dict(ck["ema"])
         opt.load_state_dict(ck["opt"])
         gen.set_state(ck["rng"])
+        if "torch_rng" in ck:  # the latent sampling's noise (checkpoints of 2026-12-07's first sitting lack it)
+            torch.set_rng_state(ck["torch_rng"])
         it, images_seen, wall = ck["iter"], ck["images_seen"], ck["wall_seconds"]
     out.mkdir(parents=True, exist_ok=True)
     fresh_optimizer_at = None if a.resume else it
@@ -137,6 +146,7 @@ def train(a: argparse.Namespace) -> Path:
                 "images_seen": images_seen,
                 "wall_seconds": wall,
                 "rng": gen.get_state(),
+                "torch_rng": torch.get_rng_state(),
                 "args": {k: v for k, v in vars(a).items() if isinstance(v, (int, float, str, bool, type(None)))},
             },
             ckpt_path,

@@ -112,10 +112,10 @@ class UNet(nn.Module):
         self.cfg, self.resolution = cfg, resolution
         temb = 4 * cfg.ch
         self.temb = nn.Sequential(nn.Linear(cfg.ch, temb), nn.SiLU(), nn.Linear(temb, temb))
-        # one table per attribute, row 0 = "none"; zero-initialised, so training starts unconditional
-        self.attr_emb = nn.ModuleList(nn.Embedding(n + 1, temb) for n in cfg.attributes)
-        for emb in self.attr_emb:
-            nn.init.zeros_(emb.weight)
+        # the attributes' embeddings, one row per value of each (row 0 of each block = "none"), read
+        # as one-hot @ table: the sum of one row per attribute, and in ONNX a MatMul on a float
+        # input (no integer tensors for the browser's GPU). Zeros: training starts unconditional.
+        self.attr_table = nn.Parameter(torch.zeros(sum(n + 1 for n in cfg.attributes), temb)) if cfg.attributes else None
         self.conv_in = nn.Conv2d(cfg.in_channels, cfg.ch, 3, padding=1)
         self.hint_in = None
         if cfg.hint_channels:
@@ -167,14 +167,14 @@ class UNet(nn.Module):
         hint_scale: float = 1.0,
         attrs: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """`attrs`: [B, k] int64 attribute indices (0 = none) for a U-Net built with k attributes;
-        None = all "none"."""
+        """`attrs` (a U-Net built with attributes): [B, k] int64 indices (0 = none), or their one-hot
+        float [B, Σ(nᵢ + 1)] (the exported graphs' input); None = all "none"."""
         temb = self.temb(timestep_embedding(t, self.cfg.ch))
         if attrs is not None:
-            if attrs.shape[-1] != len(self.attr_emb):
-                raise ValueError(f"this U-Net takes {len(self.attr_emb)} attribute(s), got {attrs.shape[-1]}")
-            for i, emb in enumerate(self.attr_emb):
-                temb = temb + emb(attrs[:, i])
+            if self.attr_table is None:
+                raise ValueError("this U-Net was built without attributes")
+            onehot = attrs if attrs.is_floating_point() else attribute_onehot(attrs, self.cfg.attributes)
+            temb = temb + onehot @ self.attr_table
         h = self.conv_in(x)
         if hint is not None:
             if self.hint_in is None:
@@ -191,6 +191,13 @@ class UNet(nn.Module):
                 h = torch.cat([h, hs.pop()], dim=1)
             h = self._run(layer, h, temb)
         return self.conv_out(F.silu(self.norm_out(h)))
+
+
+def attribute_onehot(attrs: torch.Tensor, sizes: tuple[int, ...]) -> torch.Tensor:
+    """[B, k] indices (0 = none) → [B, Σ(nᵢ + 1)] float one-hot, one block per attribute."""
+    if attrs.shape[-1] != len(sizes):
+        raise ValueError(f"expected {len(sizes)} attribute(s), got {attrs.shape[-1]}")
+    return torch.cat([F.one_hot(attrs[:, i], n + 1) for i, n in enumerate(sizes)], dim=1).float()
 
 
 def build_unet(preset: str, resolution: int, **overrides) -> UNet:
