@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+
 from pigkit import evaluate_autoencoder, train_autoencoder
 from pigkit.autoencoder import Autoencoder, AutoencoderConfig, kl_divergence, psnr, ssim
 from pigkit.checkpoint import read_checkpoint
