@@ -162,7 +162,9 @@ def slim_autoencoder(path: Path, dest: Path) -> None:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="pigkit.export_latent", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="pigkit.export_latent", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--run", required=True, help="run folder with mask/ckpt.pt and image/ckpt.pt")
     p.add_argument("--out", required=True)
     p.add_argument("--name", required=True)
@@ -173,7 +175,9 @@ def main(argv=None) -> int:
     p.add_argument("--card", default=None)
     p.add_argument("--data-card", default=None)
     p.add_argument("--data-license", default=None)
-    p.add_argument("--weights-out", default=None, help="also write slim checkpoints (EMA weights only, the autoencoder's too) here")
+    p.add_argument(
+        "--weights-out", default=None, help="also write slim checkpoints (EMA weights only, the autoencoder's too) here"
+    )
     a = p.parse_args(argv)
     if not 0 <= a.guidance <= MAX_GUIDANCE:
         p.error(f"--guidance must be from 0 to {MAX_GUIDANCE:g}, got {a.guidance}")

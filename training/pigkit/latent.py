@@ -95,18 +95,29 @@ def upsample_bilinear(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return (1 - lr) * row(r0) + lr * row(r1)
 
 
+def final_image(decode, z0: torch.Tensor) -> torch.Tensor:
+    """The image of a latent run: clamp(decode(ẑ₀), −1, 1), `decode` the decoder graph (z → D(z / s))."""
+    return decode(z0).clamp(-1, 1)
+
+
+def final_mask(x0: torch.Tensor, size: tuple[int, int], store=kept) -> torch.Tensor:
+    """The mask of a latent run at the slice's size: B(up(x̂₀)), up = upsample_bilinear, its values
+    kept as `store` keeps the loop's (contracts §6a)."""
+    return binarize(store(upsample_bilinear(x0, size)).to(x0.dtype), store=store)
+
+
 @torch.no_grad()
 def decode_pair(
-    decode, z0: torch.Tensor, x0: torch.Tensor | None, size: tuple[int, int], store=kept
-) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """The final pair of a latent run (contracts §6a): the image clamp(decode(ẑ₀), −1, 1) and the mask
-    B(up(x̂₀)) at `size`; `decode` maps z (scaled) to the image (the decoder graph, or
-    DecoderGraph in PyTorch)."""
-    image = decode(z0).clamp(-1, 1)
-    if x0 is None:
-        return image, None
-    up = store(upsample_bilinear(x0, size)).to(x0.dtype)
-    return image, binarize(up, store=store)
+    decode, z0: torch.Tensor, x0: torch.Tensor, size: tuple[int, int], store=kept
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The final pair of a latent run (contracts §6a)."""
+    return final_image(decode, z0), final_mask(x0, size, store)
+
+
+def latent_preview(z0: torch.Tensor, preview: dict) -> torch.Tensor:
+    """A step's cheap gray preview of ẑ₀ at the grid: Σ_c w_c·ẑ₀[c] + b, clamped to [−1, 1] (§6a)."""
+    w = torch.tensor(preview["weights"], dtype=z0.dtype).view(1, -1, 1, 1)
+    return ((z0 * w).sum(1, keepdim=True) + preview["bias"]).clamp(-1, 1)
 
 
 class DecoderGraph(torch.nn.Module):
