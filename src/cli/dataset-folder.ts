@@ -107,7 +107,9 @@ async function realPathOf(path: string): Promise<string> {
 }
 
 /** `path` is `folder` or under it (both real, absolute paths). */
-export const isInside = (path: string, folder: string) => path === folder || path.startsWith(folder.endsWith(sep) ? folder : folder + sep);
+import { isInside } from '../engine/files';
+
+export { isInside };
 
 /** A folder holding a PIG model's manifest.json (its `models` entries name files). */
 async function isModelFolder(dir: string): Promise<boolean> {
