@@ -78,13 +78,13 @@ describe('validateManifest', () => {
   });
   it('names mistyped fields, all of them at once', () => {
     const m = good() as Record<string, any>;
-    m.format = 2;
+    m.format = 3;
     m.resolution = [32];
     m.sampler.steps = 'eight';
     m.models.image.sha256 = 'XYZ';
     m.schedule.T = 0;
     const p = problems(m);
-    expect(p).toContain('manifest.format must be 1, got 2');
+    expect(p).toContain('manifest.format must be 1 or 2, got 3');
     expect(p.some((s) => s.startsWith('manifest.resolution must be an array of 2 integers from 1 to 4096'))).toBe(true);
     expect(p).toContain('manifest.sampler.steps must be a number, got string');
     expect(p.some((s) => s.startsWith('manifest.models.image.sha256 must be 64 lowercase hex digits'))).toBe(true);
