@@ -190,7 +190,7 @@ export async function caseFiles(
  * attribute's values asked for with their counts, and the guidance, from the cases themselves (so
  * any mix of shards and resumed runs is described as it is). Empty when no case has attributes.
  */
-export function attributesAskedFor(records: readonly CaseRecord[]): string {
+function attributesAskedFor(records: readonly CaseRecord[]): string {
   const counts = new Map<string, Map<string, number>>();
   const guidance = new Set<number>();
   for (const r of records) {
