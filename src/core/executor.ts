@@ -3,15 +3,19 @@
 // step-graph executor (src/engine/steps.ts). Its own module so that the loop and the CPU executor
 // both depend on it and not on each other.
 
+import type { Conditioning } from './attributes';
 import type { BinarizeOptions } from './binarize';
 import type { ClipMode, DdimCoefficients } from './ddim';
 
-/** The two U-Nets as the CPU executor sees them (contracts.md §1). */
+/**
+ * The two U-Nets as the CPU executor sees them (contracts.md §1; §6: the image chain's y_t and ε_y
+ * have C channels on a latent model, and models with attributes take the one-hot code `a`).
+ */
 export interface PairDenoiser {
-  /** model_x: input [x_t, y_t] concatenated (2·H·W, row-major), t the integer step; returns ε_x (H·W). */
-  predictMaskNoise(xy: Float32Array, t: number): Promise<Float32Array>;
-  /** model_y: input [y_t, c] concatenated (2·H·W); returns ε_y (H·W). */
-  predictImageNoise(yc: Float32Array, t: number): Promise<Float32Array>;
+  /** model_x: input [x_t, y_t] concatenated ((1 + C)·H·W, row-major), t the integer step; returns ε_x (H·W). */
+  predictMaskNoise(xy: Float32Array, t: number, a?: Float32Array): Promise<Float32Array>;
+  /** model_y: input [y_t, c] concatenated ((C + 1)·H·W); returns ε_y (C·H·W). */
+  predictImageNoise(yc: Float32Array, t: number, a?: Float32Array): Promise<Float32Array>;
 }
 
 /** The per-step estimates an executor can read back. */
@@ -54,8 +58,12 @@ export interface StepExecutor {
 export interface ExecutorRun {
   height: number;
   width: number;
+  /** C, the image chain's channels (a latent model's; default 1: the image itself). */
+  channels?: number;
   binarize?: BinarizeOptions;
   clip: ClipMode;
+  /** What the U-Nets are conditioned on (models with attributes); absent: no input `a`. */
+  conditioning?: Conditioning;
 }
 
 /** Makes one executor (one run's state) per run. */
@@ -63,7 +71,8 @@ export interface StepExecutorFactory {
   create(run: ExecutorRun): StepExecutor;
 }
 
-/** Throws when an array does not hold the H·W values of one image. */
-export function checkLength(name: string, a: Float32Array, n: number, H: number, W: number): void {
-  if (a.length !== n) throw new Error(`${name} has ${a.length} values, the model needs ${H}×${W} = ${n}`);
+/** Throws when an array does not hold the H·W values of one image (C·H·W of a C-channel latent). */
+export function checkLength(name: string, a: Float32Array, n: number, H: number, W: number, C = 1): void {
+  const size = C === 1 ? `${H}×${W}` : `${C}×${H}×${W}`;
+  if (a.length !== C * n) throw new Error(`${name} has ${a.length} values, the model needs ${size} = ${C * n}`);
 }

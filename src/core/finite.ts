@@ -7,7 +7,8 @@
 // x̂₀ / ŷ₀ the loop reads back (the step graphs keep ε on the GPU; the loop reads x̂₀ and ŷ₀ on the
 // last step at least). A scan is one pass over H·W floats, nothing next to a U-Net forward.
 
-export type ModelName = 'mask' | 'image';
+/** The U-Nets, and a latent model's autoencoder (contracts.md §6a). */
+export type ModelName = 'mask' | 'image' | 'encoder' | 'decoder';
 
 /** What was checked: which model's output, at which step. */
 export interface FiniteCheck {

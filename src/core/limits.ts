@@ -38,6 +38,27 @@ export const MAX_CARD_CHARS = 65_536;
 export const MAX_MANIFEST_CHARS = 1_048_576;
 
 /**
+ * Classifier-free guidance w (contracts.md §6b): 0 is the unconditional model, 1 the conditional
+ * one alone; samplers use 1 … 10, and past 20 the extrapolation e0 + w·(e1 − e0) only saturates.
+ */
+export const GUIDANCE_MIN = 0;
+export const GUIDANCE_MAX = 20;
+
+/** Most attributes a model takes, and values per attribute (contracts.md §6b; pigkit.attributes' MAX_VALUES). */
+export const MAX_ATTRIBUTES = 8;
+export const MAX_ATTRIBUTE_VALUES = 64;
+/** Longest attribute name and value, in characters. */
+export const MAX_ATTRIBUTE_NAME_CHARS = 32;
+export const MAX_ATTRIBUTE_VALUE_CHARS = 64;
+
+/**
+ * Latent channels C and the autoencoder's factor f (contracts.md §6a): Stable Diffusion's and
+ * MAISI's autoencoders use 4 channels and f = 4 or 8; past 64 either is no autoencoder of a slice.
+ */
+export const MAX_LATENT_CHANNELS = 64;
+export const MAX_LATENT_FACTOR = 64;
+
+/**
  * A plain decimal number as typed on a command line: digits, an optional fraction and exponent.
  * No hex (`0x10`), `Infinity`, `NaN`, empty text or underscores, which Number() or Python's float()
  * would take as something else than the user meant.
@@ -53,6 +74,9 @@ export function parseDecimal(text: string): number | null {
 
 /** What η must be, for messages. */
 export const ETA_RANGE = `a number from ${ETA_MIN} (deterministic DDIM) to ${ETA_MAX} (DDPM-like)`;
+
+/** What the guidance w must be, for messages. */
+export const GUIDANCE_RANGE = `a number from ${GUIDANCE_MIN} to ${GUIDANCE_MAX} (1: the conditional model alone, no guidance)`;
 
 /** Whether η is in ETA_MIN … ETA_MAX (a finite number). */
 export function etaInRange(eta: unknown): eta is number {

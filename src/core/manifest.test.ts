@@ -1,10 +1,16 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  attributesOf,
+  chainGrid,
   checkSessionSignature,
+  latentOf,
   listedFiles,
   ManifestError,
   type ModelFileSpec,
+  modelKeys,
   samplerClip,
+  samplerGuidance,
   sha256Hex,
   stepGraphs,
   takesClip,
@@ -78,13 +84,13 @@ describe('validateManifest', () => {
   });
   it('names mistyped fields, all of them at once', () => {
     const m = good() as Record<string, any>;
-    m.format = 2;
+    m.format = 3;
     m.resolution = [32];
     m.sampler.steps = 'eight';
     m.models.image.sha256 = 'XYZ';
     m.schedule.T = 0;
     const p = problems(m);
-    expect(p).toContain('manifest.format must be 1, got 2');
+    expect(p).toContain('manifest.format must be 1 or 2, got 3');
     expect(p.some((s) => s.startsWith('manifest.resolution must be an array of 2 integers from 1 to 4096'))).toBe(true);
     expect(p).toContain('manifest.sampler.steps must be a number, got string');
     expect(p.some((s) => s.startsWith('manifest.models.image.sha256 must be 64 lowercase hex digits'))).toBe(true);
@@ -280,5 +286,23 @@ describe('sha256', () => {
       /mask.onnx \(mask model\) has SHA-256 .* the file is corrupt/,
     );
     await expect(verifyModelBytes('mask', spec, new TextEncoder().encode('ab'))).rejects.toThrow(/is 2 bytes, the manifest says 3/);
+  });
+});
+
+describe('format 2 (contracts.md §6)', () => {
+  const base = () => JSON.parse(readFileSync(new URL('../../fixtures/manifests/bases/latent-attributes.json', import.meta.url), 'utf8'));
+  it('reads the latent, the attributes and the guidance of a format-2 manifest', () => {
+    const m = validateManifest({ ...base(), sampler: { ...base().sampler, guidance: 3 } });
+    expect(latentOf(m)?.channels).toBe(4);
+    expect(chainGrid(m)).toEqual([16, 16]);
+    expect(attributesOf(m).map((a) => a.name)).toEqual(['pathology', 'birads']);
+    expect(samplerGuidance(m)).toBe(3);
+    expect(modelKeys(m)).toEqual(['mask', 'image', 'encoder', 'decoder']);
+    expect(listedFiles(m).map((f) => f.file)).toEqual(['mask.onnx', 'image.onnx', 'encoder.onnx', 'decoder.onnx', 'mask.weights', 'image.weights']);
+  });
+  it('a format-1 manifest’s fields of those names are extras nothing reads', () => {
+    const m = validateManifest({ ...good(), latent: base().latent, attributes: base().attributes, sampler: { ...good().sampler, guidance: 5 } });
+    expect([latentOf(m), attributesOf(m), samplerGuidance(m), chainGrid(m)]).toEqual([null, [], 1, [32, 32]]);
+    expect(modelKeys(m)).toEqual(['mask', 'image', 'maskStep', 'imageStep']);
   });
 });

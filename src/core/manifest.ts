@@ -1,9 +1,27 @@
-// The model manifest, format 1 (docs/contracts.md §2): types, validation with messages that name
-// the field, a check of an ONNX session's inputs/outputs against it, and sha256 verification.
-// Unknown extra fields are allowed (forward compatibility).
+// The model manifest, formats 1 and 2 (docs/contracts.md §2 and §6): types, validation with
+// messages that name the field, a check of an ONNX session's inputs/outputs against it, and sha256
+// verification. Unknown extra fields are allowed (forward compatibility). Format 2 adds a latent
+// image chain (`latent`, models `encoder` and `decoder`) and attributes (`attributes`, the U-Nets'
+// input `a`, `sampler.guidance`); a format-1 manifest means what it always meant, and its fields of
+// those names, if any, are unknown extras that nothing reads (latentOf, attributesOf).
 
 import { CLIP_MODES, type ClipMode } from './ddim';
-import { ETA_MAX, ETA_MIN, MAX_CARD_CHARS, MAX_MANIFEST_DEPTH, MAX_RESOLUTION, MAX_T } from './limits';
+import {
+  ETA_MAX,
+  ETA_MIN,
+  GUIDANCE_MAX,
+  GUIDANCE_MIN,
+  MAX_ATTRIBUTE_NAME_CHARS,
+  MAX_ATTRIBUTE_VALUE_CHARS,
+  MAX_ATTRIBUTE_VALUES,
+  MAX_ATTRIBUTES,
+  MAX_CARD_CHARS,
+  MAX_LATENT_CHANNELS,
+  MAX_LATENT_FACTOR,
+  MAX_MANIFEST_DEPTH,
+  MAX_RESOLUTION,
+  MAX_T,
+} from './limits';
 
 export interface TensorSpec {
   name: string;
@@ -37,11 +55,35 @@ export interface ListedFile {
   bytes?: number;
 }
 
-export interface Manifest {
-  format: 1;
+/** The image chain on an autoencoder's latent (contracts.md §6a). */
+export interface LatentSpec {
+  /** C, the latent's channels */
+  channels: number;
+  /** f: the grid is [H/f, W/f] */
+  factor: number;
+  /** [h, w], where both chains run */
+  grid: [number, number];
+  /** s: the encoder's output is s·μ_E(y) (the scale is inside the graphs) */
+  scale: number;
+  /** The linear latent → gray map of the step previews: Σ_c weights[c]·ẑ₀[c] + bias. */
+  preview: { weights: number[]; bias: number };
+}
+
+/** One attribute a model is conditioned on (contracts.md §6b): its values, without "any". */
+export interface AttributeSpec {
   name: string;
-  /** [H, W] */
+  values: string[];
+}
+
+export interface Manifest {
+  format: 1 | 2;
+  name: string;
+  /** [H, W]: the image's size (in format 1 also where the chains run; latent models run at latent.grid) */
   resolution: [number, number];
+  /** Format 2 only: read it through latentOf. */
+  latent?: LatentSpec;
+  /** Format 2 only: read them through attributesOf. */
+  attributes?: AttributeSpec[];
   schedule: { kind: 'linear'; betaStart: number; betaEnd: number; T: number };
   sampler: {
     steps: number;
@@ -49,6 +91,8 @@ export interface Manifest {
     eta: number;
     /** Which chains clip their estimate by default (optional; samplerClip reads it, default 'none'). */
     clip?: ClipMode;
+    /** Format 2: the default classifier-free guidance w (samplerGuidance; absent: 1). */
+    guidance?: number;
     binarize: { kernel: number; weights: [number, number] };
   };
   models: {
@@ -57,6 +101,9 @@ export interface Manifest {
     /** Optional whole-step graphs (contracts.md §1b); used only when both are present. */
     maskStep?: ModelFileSpec;
     imageStep?: ModelFileSpec;
+    /** Format 2 with latent: y [1,1,H,W] → z = s·μ_E(y) [1,C,h,w], and back (contracts.md §6a). */
+    encoder?: ModelFileSpec;
+    decoder?: ModelFileSpec;
   };
   card: Record<string, unknown>;
   [extra: string]: unknown;
@@ -66,11 +113,48 @@ export interface Manifest {
 export type ModelRole = 'mask' | 'image';
 /** The whole-step graphs (contracts.md §1b). */
 export type StepGraphRole = 'maskStep' | 'imageStep';
+/** The autoencoder's graphs (contracts.md §6a). */
+export type CodecRole = 'encoder' | 'decoder';
 /** Any model file a manifest lists. */
-export type ModelKey = ModelRole | StepGraphRole;
+export type ModelKey = ModelRole | StepGraphRole | CodecRole;
 export const STEP_GRAPH_ROLES: readonly StepGraphRole[] = ['maskStep', 'imageStep'];
-/** Every model a manifest may list, in manifest order. */
-export const MODEL_KEYS: readonly ModelKey[] = ['mask', 'image', ...STEP_GRAPH_ROLES];
+const CODEC_ROLES: readonly CodecRole[] = ['encoder', 'decoder'];
+/** Every model a manifest may list, in manifest order: format 1's, then format 2's. */
+const FORMAT_1_KEYS: readonly ModelKey[] = ['mask', 'image', ...STEP_GRAPH_ROLES];
+const LATENT_KEYS: readonly ModelKey[] = ['mask', 'image', ...CODEC_ROLES];
+
+/**
+ * The models a manifest may list, in manifest order: format 1's U-Nets and step graphs; format 2's
+ * U-Nets and, with a latent, the autoencoder (format 2 has no step graphs, format 1 no autoencoder).
+ */
+export function modelKeys(manifest: Manifest): readonly ModelKey[] {
+  return manifest.format === 2 ? (latentOf(manifest) ? LATENT_KEYS : LATENT_KEYS.slice(0, 2)) : FORMAT_1_KEYS;
+}
+
+/** The latent of a format-2 manifest that has one (null: the chains run in pixels at `resolution`). */
+export function latentOf(manifest: Manifest): LatentSpec | null {
+  return manifest.format === 2 ? (manifest.latent ?? null) : null;
+}
+
+/** The attributes of a format-2 manifest that has them ([] when the model takes none). */
+export function attributesOf(manifest: Manifest): readonly AttributeSpec[] {
+  return manifest.format === 2 ? (manifest.attributes ?? []) : [];
+}
+
+/** The manifest's default guidance w (absent, or format 1: 1, no guidance). */
+export function samplerGuidance(manifest: Manifest): number {
+  return manifest.format === 2 ? (manifest.sampler.guidance ?? 1) : 1;
+}
+
+/** Where both chains run: the latent's grid, or `resolution` for a pixel-space model. */
+export function chainGrid(manifest: Manifest): [number, number] {
+  return latentOf(manifest)?.grid ?? manifest.resolution;
+}
+
+/** K = Σᵢ (nᵢ + 1): the length of the U-Nets' one-hot input `a` (contracts.md §6b). */
+export function attributeCodeLength(attributes: readonly AttributeSpec[]): number {
+  return attributes.reduce((k, a) => k + a.values.length + 1, 0);
+}
 
 /**
  * Inputs and outputs every step graph has, in contract order (contracts.md §1b); k has 5 values.
@@ -243,12 +327,12 @@ export const FILE_NAME = /^(?!\.+$)[A-Za-z0-9._-]+$/;
 const FILE_NAME_WHAT = 'a plain file name in the model folder (letters, digits, . _ -)';
 const SHA256 = /^[0-9a-f]{64}$/;
 
-/** Validates parsed JSON as a format-1 manifest; throws ManifestError naming every bad field. */
+/** Validates parsed JSON as a format-1 or format-2 manifest; throws ManifestError naming every bad field. */
 export function validateManifest(json: unknown): Manifest {
   const c = new Checker();
   const root = 'manifest';
   if (!isObj(json)) throw new ManifestError([`${root} must be a JSON object, got ${typeName(json)}`]);
-  c.literal(json, 'format', root, [1] as const);
+  const format = c.literal(json, 'format', root, [1, 2] as const);
   c.string(json, 'name', root);
   const res = c.numberTuple(json, 'resolution', root, 2, MAX_RESOLUTION);
 
@@ -273,6 +357,12 @@ export function validateManifest(json: unknown): Manifest {
     c.literal(sampler, 'skip', p, ['uniform'] as const);
     c.number(sampler, 'eta', p, { min: ETA_MIN, max: ETA_MAX, why: 'η: 0 is deterministic DDIM, 1 DDPM-like; past 1 the chains saturate' });
     if (sampler.clip !== undefined) c.literal(sampler, 'clip', p, CLIP_MODES);
+    if (format === 2 && sampler.guidance !== undefined)
+      c.number(sampler, 'guidance', p, {
+        min: GUIDANCE_MIN,
+        max: GUIDANCE_MAX,
+        why: 'classifier-free guidance w: 1 is none, past 20 the guided ε only saturates',
+      });
     const bin = c.object(sampler, 'binarize', p);
     if (bin) {
       const q = `${p}.binarize`;
@@ -282,9 +372,30 @@ export function validateManifest(json: unknown): Manifest {
     }
   }
 
+  // format 2's capabilities; shapes stays null where a bad field leaves the models' shapes unknown
+  let shapes: ChainShapes | null = res ? { res: res as [number, number], grid: res as [number, number], channels: 1, codeLength: 0 } : null;
+  let keys = FORMAT_1_KEYS;
+  if (format === 2) {
+    if (json.latent === undefined && json.attributes === undefined)
+      c.problems.push(`${root}.format is 2 but the manifest has neither latent nor attributes: format 2 adds one or both (docs/contracts.md §6)`);
+    if (json.latent !== undefined) {
+      keys = LATENT_KEYS;
+      const latent = checkLatent(c, json, res as [number, number] | undefined);
+      shapes = latent && shapes ? { ...shapes, grid: latent.grid, channels: latent.channels } : null;
+    } else keys = LATENT_KEYS.slice(0, 2);
+    if (json.attributes !== undefined) {
+      const attributes = checkAttributes(c, json.attributes);
+      shapes = attributes && shapes ? { ...shapes, codeLength: attributeCodeLength(attributes) } : null;
+    }
+  }
+
   const models = c.object(json, 'models', root);
   if (models) {
-    for (const role of MODEL_KEYS) {
+    if (format === 2)
+      for (const role of STEP_GRAPH_ROLES)
+        if (models[role] !== undefined)
+          c.problems.push(`${root}.models.${role}: format 2 has no step graphs (they are a format-1 option, docs/contracts.md §1b)`);
+    for (const role of keys) {
       const optional = role === 'maskStep' || role === 'imageStep';
       if (optional && models[role] === undefined) continue;
       const m = c.object(models, role, `${root}.models`);
@@ -303,13 +414,13 @@ export function validateManifest(json: unknown): Manifest {
       }
       const inputs = c.tensorList(m, 'inputs', p);
       const outputs = c.tensorList(m, 'outputs', p);
-      if (!res || !inputs || !outputs) continue;
-      if (optional) checkStepGraphContract(c.problems, p, role, inputs, outputs, res as [number, number]);
-      else checkUNetContract(c.problems, p, inputs, outputs, res as [number, number]);
+      if (!shapes || !inputs || !outputs) continue;
+      if (optional) checkStepGraphContract(c.problems, p, role, inputs, outputs, shapes.res);
+      else checkGraphContract(c.problems, p, role as ModelRole | CodecRole, inputs, outputs, shapes);
     }
   }
 
-  if (models && c.problems.length === 0) checkWeightsFiles(c.problems, models as Manifest['models']);
+  if (models && c.problems.length === 0) checkWeightsFiles(c.problems, models as Manifest['models'], keys);
 
   const card = json.card;
   if (card !== undefined && !isObj(card)) c.problems.push(`${root}.card must be an object, got ${typeName(card)}`);
@@ -344,8 +455,8 @@ function checkSize(problems: string[], json: Obj): void {
  * Weights files across the models (once each entry is valid): a file named by several graphs (a
  * U-Net's plain and step graph) has one size and one SHA-256, and is not a graph or the manifest.
  */
-function checkWeightsFiles(problems: string[], models: Manifest['models']): void {
-  const roles = MODEL_KEYS.filter((k) => models[k] !== undefined);
+function checkWeightsFiles(problems: string[], models: Manifest['models'], keys: readonly ModelKey[]): void {
+  const roles = keys.filter((k) => models[k] !== undefined);
   const graphs = new Set(['manifest.json', ...roles.map((k) => models[k]!.file)]);
   const first = new Map<string, ModelKey>();
   for (const role of roles) {
@@ -372,11 +483,116 @@ function wantTensor(problems: string[], path: string, list: TensorSpec[], name: 
   else if (s.shape.join(',') !== shape.join(',')) problems.push(`${path}.${where} "${name}" must have shape [${shape}], got [${s.shape}]`);
 }
 
-/** The plain U-Net contract (contracts.md §1): x [1,2,H,W], t [1] → eps [1,1,H,W]. */
-function checkUNetContract(problems: string[], path: string, inputs: TensorSpec[], outputs: TensorSpec[], [H, W]: [number, number]): void {
-  wantTensor(problems, path, inputs, 'x', [1, 2, H, W], 'inputs');
-  wantTensor(problems, path, inputs, 't', [1], 'inputs');
-  wantTensor(problems, path, outputs, 'eps', [1, 1, H, W], 'outputs');
+/** The sizes a manifest's graphs are checked against: format 1 is grid = res, 1 channel, no `a`. */
+interface ChainShapes {
+  res: [number, number];
+  grid: [number, number];
+  /** C: the image chain's channels */
+  channels: number;
+  /** K: the length of `a` (0: no attributes) */
+  codeLength: number;
+}
+
+/**
+ * A U-Net (contracts.md §1, §6): x [1, 1 + C, h, w], t [1] (and a [1, K] with attributes) → eps
+ * [1, 1, h, w] for the mask, [1, C, h, w] for the image; format 1 is C = 1 at h, w = H, W. Or the
+ * autoencoder (§6a): encoder y [1, 1, H, W] → z [1, C, h, w], decoder z → y.
+ */
+function checkGraphContract(
+  problems: string[],
+  path: string,
+  role: ModelRole | CodecRole,
+  inputs: TensorSpec[],
+  outputs: TensorSpec[],
+  { res: [H, W], grid: [h, w], channels: C, codeLength: K }: ChainShapes,
+): void {
+  const want = (list: TensorSpec[], name: string, shape: number[], where: string) => wantTensor(problems, path, list, name, shape, where);
+  if (role === 'encoder' || role === 'decoder') {
+    const [from, to] = role === 'encoder' ? ['y', 'z'] : ['z', 'y'];
+    const shape = (name: string) => (name === 'y' ? [1, 1, H, W] : [1, C, h, w]);
+    want(inputs, from, shape(from), 'inputs');
+    want(outputs, to, shape(to), 'outputs');
+    return;
+  }
+  want(inputs, 'x', [1, 1 + C, h, w], 'inputs');
+  want(inputs, 't', [1], 'inputs');
+  if (K > 0) want(inputs, ATTRIBUTE_INPUT, [1, K], 'inputs');
+  want(outputs, 'eps', [1, role === 'mask' ? 1 : C, h, w], 'outputs');
+}
+
+/** The U-Nets' attribute input (contracts.md §6b). */
+export const ATTRIBUTE_INPUT = 'a';
+
+/** `manifest.latent` (contracts.md §6a), checked against the resolution; undefined when anything in it is wrong. */
+function checkLatent(c: Checker, json: Obj, res: [number, number] | undefined): LatentSpec | undefined {
+  const before = c.problems.length;
+  const l = c.object(json, 'latent', 'manifest');
+  if (!l) return undefined;
+  const p = 'manifest.latent';
+  const C = c.number(l, 'channels', p, { integer: true, min: 1, max: MAX_LATENT_CHANNELS, why: 'an autoencoder of a slice has a few' });
+  const f = c.number(l, 'factor', p, { integer: true, min: 1, max: MAX_LATENT_FACTOR });
+  if (f !== undefined && (f & (f - 1)) !== 0) c.problems.push(`${p}.factor must be a power of two, got ${f}`);
+  const grid = c.numberTuple(l, 'grid', p, 2, MAX_RESOLUTION);
+  c.number(l, 'scale', p, { min: 0, exclusiveMin: true });
+  const preview = c.object(l, 'preview', p);
+  if (preview) {
+    if (C !== undefined) c.numberTuple(preview, 'weights', `${p}.preview`, C);
+    c.number(preview, 'bias', `${p}.preview`);
+  }
+  if (res && f !== undefined && grid && c.problems.length === before) {
+    if (res[0] % f !== 0 || res[1] % f !== 0) c.problems.push(`manifest.resolution [${res}] must be a multiple of latent.factor ${f}`);
+    else if (grid[0] !== res[0] / f || grid[1] !== res[1] / f)
+      c.problems.push(`${p}.grid must be [${res[0] / f},${res[1] / f}] (resolution [${res}] / factor ${f}), got [${grid}]`);
+  }
+  return c.problems.length === before ? (l as unknown as LatentSpec) : undefined;
+}
+
+const ATTRIBUTE_NAME = new RegExp(`^[A-Za-z0-9_-]{1,${MAX_ATTRIBUTE_NAME_CHARS}}$`);
+/** "any" in a request means no value (contracts.md §6b), so no attribute has a value of that name. */
+export const ANY_VALUE = 'any';
+
+/** `manifest.attributes` (contracts.md §6b); undefined when anything in it is wrong. */
+function checkAttributes(c: Checker, v: unknown): AttributeSpec[] | undefined {
+  const before = c.problems.length;
+  const p = 'manifest.attributes';
+  if (!Array.isArray(v) || v.length === 0 || v.length > MAX_ATTRIBUTES) {
+    c.problems.push(`${p} must be an array of 1 to ${MAX_ATTRIBUTES} { name, values }, got ${Array.isArray(v) ? `${v.length} entries` : typeName(v)}`);
+    return undefined;
+  }
+  const names = new Map<string, number>();
+  v.forEach((item, i) => {
+    const q = `${p}[${i}]`;
+    if (!isObj(item)) {
+      c.problems.push(`${q} must be an object { name, values }, got ${typeName(item)}`);
+      return;
+    }
+    const name = c.string(item, 'name', q, ATTRIBUTE_NAME, `1 to ${MAX_ATTRIBUTE_NAME_CHARS} letters, digits, _ or -`);
+    if (name !== undefined) {
+      const other = names.get(name);
+      if (other !== undefined) c.problems.push(`${q}.name "${name}" is also ${p}[${other}].name: each attribute is listed once`);
+      else names.set(name, i);
+    }
+    const values = c.field(item, 'values', q);
+    if (values === undefined) return;
+    if (!Array.isArray(values) || values.length === 0 || values.length > MAX_ATTRIBUTE_VALUES) {
+      c.problems.push(
+        `${q}.values must be an array of 1 to ${MAX_ATTRIBUTE_VALUES} values, got ${Array.isArray(values) ? `${values.length} entries` : typeName(values)}`,
+      );
+      return;
+    }
+    const seen = new Set<string>();
+    values.forEach((value: unknown, j) => {
+      const r = `${q}.values[${j}]`;
+      const chars = typeof value === 'string' ? [...value] : [];
+      if (typeof value !== 'string' || chars.length === 0 || chars.length > MAX_ATTRIBUTE_VALUE_CHARS || /\p{Cc}/u.test(value)) {
+        const got = typeof value === 'string' ? JSON.stringify(chars.slice(0, 80).join('')) : typeName(value);
+        c.problems.push(`${r} must be 1 to ${MAX_ATTRIBUTE_VALUE_CHARS} printable characters, got ${got}`);
+      } else if (value === ANY_VALUE) c.problems.push(`${r} is "${ANY_VALUE}", which a request says for no value: name the value otherwise`);
+      else if (seen.has(value)) c.problems.push(`${r} ${JSON.stringify(value)} is listed twice`);
+      else seen.add(value);
+    });
+  });
+  return c.problems.length === before ? (v as AttributeSpec[]) : undefined;
 }
 
 /** The step-graph contract (contracts.md §1b): t [1], k [5], every image tensor [1,1,H,W]; clip [1] where listed. */
@@ -443,7 +659,7 @@ export function checkSessionSignature(role: ModelKey, spec: ModelFileSpec, sessi
  * weights files they name.
  */
 export function listedFiles(manifest: Manifest): ListedFile[] {
-  const specs = MODEL_KEYS.flatMap((k) => (manifest.models[k] ? [manifest.models[k]] : []));
+  const specs = modelKeys(manifest).flatMap((k) => (manifest.models[k] ? [manifest.models[k]] : []));
   const out = new Map<string, ListedFile>();
   for (const f of [...specs, ...specs.flatMap((s) => (s.weights ? [s.weights] : []))]) {
     if (!out.has(f.file)) out.set(f.file, { file: f.file, sha256: f.sha256, ...(f.bytes !== undefined ? { bytes: f.bytes } : {}) });
@@ -453,7 +669,7 @@ export function listedFiles(manifest: Manifest): ListedFile[] {
 
 /** The models whose graphs keep their tensors in the weights file `file` (for messages: "mask, maskStep"). */
 export function weightsUsers(manifest: Manifest, file: string): ModelKey[] {
-  return MODEL_KEYS.filter((k) => manifest.models[k]?.weights?.file === file);
+  return modelKeys(manifest).filter((k) => manifest.models[k]?.weights?.file === file);
 }
 
 /** Lowercase hex SHA-256 of the bytes (WebCrypto: browsers, workers, Node ≥ 19). */

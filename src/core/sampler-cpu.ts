@@ -3,6 +3,7 @@
 // the path of the CLI, of Node and of the WASM backend, and of every run whose `clip` the step
 // graphs cannot do.
 
+import { type Conditioning, guide } from './attributes';
 import { type BinarizeOptions, binarize } from './binarize';
 import { type ClipMode, clipEstimate, clipsChain, ddimNext, predictX0 } from './ddim';
 import { checkLength, type EstimateName, type Estimates, type PairDenoiser, type StepCall, type StepExecutor, type StepExecutorFactory } from './executor';
@@ -13,6 +14,23 @@ function concat(a: Float32Array, b: Float32Array): Float32Array {
   out.set(a, 0);
   out.set(b, a.length);
   return out;
+}
+
+/**
+ * ε of one U-Net for this run: one call on `a`, or with classifier-free guidance two (on a and a∅)
+ * combined as e0 + w·(e1 − e0) (contracts.md §6b); models without attributes get no `a`.
+ */
+async function predict(
+  run: (input: Float32Array, t: number, a?: Float32Array) => Promise<Float32Array>,
+  input: Float32Array,
+  t: number,
+  conditioning: Conditioning | undefined,
+): Promise<Float32Array> {
+  if (!conditioning) return run(input, t);
+  const e1 = await run(input, t, conditioning.a);
+  if (!conditioning.unconditional) return e1;
+  const e0 = await run(input, t, conditioning.unconditional);
+  return guide(e0, e1, conditioning.guidance);
 }
 
 /** One run's state as plain arrays. Every x̂₀, ŷ₀ and c is a fresh array that is never written again. */
@@ -29,6 +47,9 @@ class CpuStepExecutor implements StepExecutor {
     private readonly W: number,
     private readonly binarizeOptions: BinarizeOptions | undefined,
     private readonly clip: ClipMode,
+    /** C, the image chain's channels */
+    private readonly channels: number,
+    private readonly conditioning: Conditioning | undefined,
   ) {
     this.n = H * W;
   }
@@ -40,7 +61,7 @@ class CpuStepExecutor implements StepExecutor {
   }
 
   async maskStep({ index, t, k, z }: StepCall, yt: Float32Array | null): Promise<void> {
-    const eps = await this.denoiser.predictMaskNoise(concat(this.x, yt ?? this.y), t);
+    const eps = await predict((...a) => this.denoiser.predictMaskNoise(...a), concat(this.x, yt ?? this.y), t, this.conditioning);
     checkLength('ε_x', eps, this.n, this.H, this.W);
     checkFinite(eps, { model: 'mask', quantity: 'ε', index, t });
     const x0 = predictX0(this.x, eps, k);
@@ -53,8 +74,8 @@ class CpuStepExecutor implements StepExecutor {
   async imageStep({ index, t, k, z }: StepCall): Promise<void> {
     const c = this.condition ?? this.estimates.c;
     if (!c) throw new Error('imageStep needs a condition: run maskStep first or start with one');
-    const eps = await this.denoiser.predictImageNoise(concat(this.y, c), t);
-    checkLength('ε_y', eps, this.n, this.H, this.W);
+    const eps = await predict((...a) => this.denoiser.predictImageNoise(...a), concat(this.y, c), t, this.conditioning);
+    checkLength('ε_y', eps, this.n, this.H, this.W, this.channels);
     checkFinite(eps, { model: 'image', quantity: 'ε', index, t });
     const y0 = predictX0(this.y, eps, k);
     if (clipsChain(this.clip, 'image')) clipEstimate(eps, y0, k);
@@ -81,6 +102,6 @@ class CpuStepExecutor implements StepExecutor {
 /** core's CPU executor over the plain U-Nets (contracts.md §1). */
 export function cpuStepExecutors(denoiser: PairDenoiser): StepExecutorFactory {
   return {
-    create: ({ height, width, binarize: b, clip }) => new CpuStepExecutor(denoiser, height, width, b, clip),
+    create: ({ height, width, binarize: b, clip, channels = 1, conditioning }) => new CpuStepExecutor(denoiser, height, width, b, clip, channels, conditioning),
   };
 }

@@ -21,13 +21,22 @@
 // mask chain from stream 2 and of the image chain from stream 3, H·W values per step in step order
 // (drawn only where c₁ ≠ 0, i.e. not on the last step, as the kit's reference sampler does).
 //
+// A latent model (contracts.md §6a) runs the same loop on its grid [h, w] with y replaced by the
+// latent z of C channels: the latent streams (1, 3, 4) draw C·h·w values each, a frame's ŷ₀ is the
+// linear preview of ẑ₀ (and `z0` ẑ₀ itself), and the final pair is at [H, W]: the decoder on the
+// last ẑ₀, clamped, and B(bilinear(x̂₀)). Mask → image takes the user's mask at [H, W] to the grid;
+// image → mask encodes the user's image once. Attributes (§6b) are the executor's: the run's
+// `conditioning` (its one-hot `a`, and a∅ for classifier-free guidance) goes to every U-Net call.
+//
 // Ownership: the arrays of every yielded frame and of the result are fresh and never touched again
 // by the sampler or the executor, so a consumer may transfer them (postMessage) without copying.
 
+import type { Conditioning } from './attributes';
 import type { BinarizeOptions } from './binarize';
 import { CLIP_MODES, type ClipMode, ddimCoefficients, forwardNoise } from './ddim';
 import { checkLength, type EstimateName, type PairDenoiser, type StepExecutorFactory } from './executor';
 import { checkFinite } from './finite';
+import { clampImage, finalLatentMask, type LatentRun, latentPreview, maskToGrid } from './latent';
 import { GaussianStream, Stream } from './noise';
 import { cpuStepExecutors } from './sampler-cpu';
 import { ddimTimePairs, type Schedule } from './schedule';
@@ -35,6 +44,7 @@ import { ddimTimePairs, type Schedule } from './schedule';
 /** The contract's types the loop's options name, for callers of the loop (defined in executor.ts). */
 export type { PairDenoiser, StepExecutorFactory } from './executor';
 
+/** The user's mask or image is at the model's resolution [H, W] (a latent model's image size, not its grid). */
 export type SamplerMode =
   | { kind: 'pair' }
   | { kind: 'maskToImage'; mask: Float32Array } // ±1 per pixel (values > 0 are lesion)
@@ -46,8 +56,13 @@ export interface SamplerOptions {
   /** Who runs each step (default: the CPU executor over `denoiser`). */
   executor?: StepExecutorFactory;
   schedule: Schedule;
+  /** Where the chains run: the model's resolution, or a latent model's grid [h, w]. */
   height: number;
   width: number;
+  /** A latent model: its latent and autoencoder (latent.ts latentRun); absent or null: pixel space. */
+  latent?: LatentRun | null;
+  /** A model with attributes: what its U-Nets are conditioned on (attributes.ts conditioning). */
+  conditioning?: Conditioning;
   steps: number;
   seed: number;
   eta?: number; // default 0
@@ -62,7 +77,7 @@ export interface SamplerOptions {
   previews?: boolean | readonly EstimateName[];
   /** Checked before every model call; when aborted the sampler throws CancelledError. */
   signal?: { readonly aborted: boolean };
-  /** Start noise override (tests): x_T and y_T instead of streams 0 and 1. */
+  /** Start noise override (tests): x_T and y_T (C·h·w on a latent model) instead of streams 0 and 1. */
   start?: { xT: Float32Array; yT: Float32Array };
 }
 
@@ -73,8 +88,10 @@ export interface SamplerStep {
   t: number;
   tPrev: number; // −1 on the last step
   x0?: Float32Array; // x̂₀ (or the user's mask in maskToImage)
-  y0?: Float32Array; // ŷ₀ (or the user's image in imageToMask)
+  y0?: Float32Array; // ŷ₀ (or the user's image in imageToMask); a latent model's: the preview of ẑ₀ at the grid
   c?: Float32Array; // B(x̂₀), the condition model_y saw (or would have seen), ±1
+  /** A latent model's ẑ₀ (C·h·w; the encoded user image in imageToMask), with y0: what the decoder would show. */
+  z0?: Float32Array;
 }
 
 /** A step with all three estimates (the default, `previews: true`). */
@@ -85,11 +102,13 @@ export interface SamplerFrame extends SamplerStep {
 }
 
 export interface SamplerResult {
-  /** B(x̂₀) of the last step, ±1 (the user's mask in maskToImage). */
+  /** B(x̂₀) of the last step, ±1 (the user's mask in maskToImage); a latent model's B(bilinear(x̂₀)) at [H, W]. */
   mask: Float32Array;
-  /** ŷ₀ of the last step (the user's image in imageToMask). */
+  /** ŷ₀ of the last step (the user's image in imageToMask); a latent model's clamp(D(ẑ₀ / s)) at [H, W]. */
   image: Float32Array;
   steps: number;
+  /** A latent model's last x̂₀ at the grid and ẑ₀ (C·h·w), where the chains ran (null: that chain did not run). */
+  latent?: { x0: Float32Array | null; z0: Float32Array | null };
 }
 
 export class CancelledError extends Error {
@@ -121,30 +140,50 @@ export async function* sampleSteps(opts: SamplerOptions): AsyncGenerator<Sampler
   if (!factory) throw new Error('sampleSteps needs a denoiser or an executor');
   const previews = previewSet(opts.previews);
 
+  const latent = opts.latent ?? null;
+  // C: the image chain's channels; [RH, RW]: the user's mask or image and the final pair
+  const C = latent ? latent.spec.channels : 1;
+  const [RH, RW] = latent ? latent.resolution : [H, W];
+  if (latent && (latent.spec.grid[0] !== H || latent.spec.grid[1] !== W))
+    throw new RangeError(`a latent model runs on its grid ${latent.spec.grid.join('×')}, not ${H}×${W}`);
   const runMask = mode.kind !== 'maskToImage';
   const runImage = mode.kind !== 'imageToMask';
   const userMask = mode.kind === 'maskToImage' ? Float32Array.from(mode.mask, (v) => (v > 0 ? 1 : -1)) : null;
   const userImage = mode.kind === 'imageToMask' ? mode.image.slice() : null;
-  if (userMask) checkLength('the mask', userMask, n, H, W);
-  if (userImage) checkLength('the image', userImage, n, H, W);
+  if (userMask) checkLength('the mask', userMask, RH * RW, RH, RW);
+  if (userImage) checkLength('the image', userImage, RH * RW, RH, RW);
+  // what the chains see of them: the mask at the grid (≥ ½ of a cell), the image's latent (encoded once)
+  const condition = userMask && latent ? maskToGrid(userMask, RH, RW, latent.spec.factor) : userMask;
 
   const xT = opts.start ? opts.start.xT.slice() : gaussianStart(seed, Stream.maskStart, n);
-  const yT = opts.start ? opts.start.yT.slice() : gaussianStart(seed, Stream.imageStart, n);
+  const yT = opts.start ? opts.start.yT.slice() : gaussianStart(seed, Stream.imageStart, C * n);
   checkLength('x_T', xT, n, H, W);
-  checkLength('y_T', yT, n, H, W);
-  const fixedEps = userImage ? new GaussianStream(seed, Stream.imageToMaskEps).next(n) : null;
+  checkLength(latent ? 'z_T' : 'y_T', yT, n, H, W, C);
+  const fixedEps = userImage ? new GaussianStream(seed, Stream.imageToMaskEps).next(C * n) : null;
   const zMask = eta > 0 ? new GaussianStream(seed, Stream.maskZ) : null;
   const zImage = eta > 0 ? new GaussianStream(seed, Stream.imageZ) : null;
 
   const cancelled = () => {
     if (opts.signal?.aborted) throw new CancelledError();
   };
+  let target: Float32Array | null = userImage; // image → mask's target in the image chain's space: y*, or z* = encoder(y*)
+  if (userImage && latent) {
+    cancelled();
+    const z = await latent.codec.encode(userImage);
+    checkLength('the encoded image z*', z, n, H, W, C);
+    checkFinite(z, { model: 'encoder', quantity: 'z*', index: 0, t: schedule.T });
+    target = z;
+  }
+  /** A frame's ŷ₀ from the image chain's estimate: itself, or a latent's preview. */
+  const shown = (z: Float32Array) => (latent ? latentPreview(z, latent.spec.preview, n) : z);
 
-  const executor = factory.create({ height: H, width: W, binarize: opts.binarize, clip });
+  const executor = factory.create({ height: H, width: W, channels: C, binarize: opts.binarize, clip, conditioning: opts.conditioning });
   try {
-    await executor.start({ xT, yT, condition: userMask });
+    await executor.start({ xT, yT, condition });
     let mask: Float32Array = userMask ?? new Float32Array(n);
     let image: Float32Array = userImage ?? new Float32Array(n);
+    let lastX0: Float32Array | null = null;
+    let lastZ0: Float32Array | null = null;
     for (let index = 0; index < pairs.length; index++) {
       const { t, tPrev } = pairs[index];
       const k = ddimCoefficients(schedule, t, tPrev, eta);
@@ -152,14 +191,14 @@ export async function* sampleSteps(opts: SamplerOptions): AsyncGenerator<Sampler
 
       // 1. the mask chain (image → mask: conditioned on the forward-noised user image)
       if (runMask) {
-        const yCond = fixedEps && userImage ? forwardNoise(userImage, fixedEps, k) : null;
+        const yCond = fixedEps && target ? forwardNoise(target, fixedEps, k) : null;
         cancelled();
         await executor.maskStep({ index, t, tPrev, k, z: zMask && k.c1 !== 0 ? zMask.next(n) : null }, yCond);
       }
       // 2. the image chain, conditioned on c (or the user's mask)
       if (runImage) {
         cancelled();
-        await executor.imageStep({ index, t, tPrev, k, z: zImage && k.c1 !== 0 ? zImage.next(n) : null });
+        await executor.imageStep({ index, t, tPrev, k, z: zImage && k.c1 !== 0 ? zImage.next(C * n) : null });
       }
 
       // 3. read back what the frame shows, and on the last step the final pair (and x̂₀, so that a
@@ -169,22 +208,41 @@ export async function* sampleSteps(opts: SamplerOptions): AsyncGenerator<Sampler
       if (runMask && (previews.has('c') || last)) names.push('c');
       if (runImage && (previews.has('y0') || last)) names.push('y0');
       const got = names.length > 0 ? await executor.read(names) : {};
-      for (const name of names) checkLength(`the step's ${name}`, got[name] ?? new Float32Array(0), n, H, W);
+      for (const name of names) checkLength(`the step's ${name}`, got[name] ?? new Float32Array(0), n, H, W, name === 'y0' ? C : 1);
       if (got.x0) checkFinite(got.x0, { model: 'mask', quantity: 'x̂₀', index, total: pairs.length, t });
-      if (got.y0) checkFinite(got.y0, { model: 'image', quantity: 'ŷ₀', index, total: pairs.length, t });
+      if (got.y0) checkFinite(got.y0, { model: 'image', quantity: latent ? 'ẑ₀' : 'ŷ₀', index, total: pairs.length, t });
 
       const frame: SamplerStep = { index, total: pairs.length, t, tPrev };
-      if (previews.has('x0')) frame.x0 = runMask ? got.x0 : userMask!.slice();
-      if (previews.has('y0')) frame.y0 = runImage ? got.y0 : userImage!.slice();
-      if (previews.has('c')) frame.c = runMask ? got.c : userMask!.slice();
+      if (previews.has('x0')) frame.x0 = runMask ? got.x0 : condition!.slice();
+      if (previews.has('y0')) {
+        const estimate = runImage ? got.y0! : target!.slice();
+        frame.y0 = latent ? shown(estimate) : estimate;
+        if (latent) frame.z0 = estimate;
+      }
+      if (previews.has('c')) frame.c = runMask ? got.c : condition!.slice();
       if (last) {
         // copies where the frame carries the same array (the consumer may transfer it)
-        if (runMask) mask = previews.has('c') ? got.c!.slice() : got.c!;
-        if (runImage) image = previews.has('y0') ? got.y0!.slice() : got.y0!;
+        if (latent) {
+          if (runMask) lastX0 = previews.has('x0') ? got.x0!.slice() : got.x0!;
+          if (runImage) lastZ0 = previews.has('y0') ? got.y0!.slice() : got.y0!;
+        } else {
+          if (runMask) mask = previews.has('c') ? got.c!.slice() : got.c!;
+          if (runImage) image = previews.has('y0') ? got.y0!.slice() : got.y0!;
+        }
       }
       yield frame;
     }
-    return { mask, image, steps: pairs.length };
+    if (!latent) return { mask, image, steps: pairs.length };
+    // the final pair at [H, W]: B(bilinear(x̂₀)) and the decoder on ẑ₀, clamped (contracts.md §6a)
+    if (lastX0) mask = finalLatentMask(lastX0, [H, W], [RH, RW], opts.binarize);
+    if (lastZ0) {
+      cancelled();
+      const decoded = await latent.codec.decode(lastZ0);
+      checkLength('the decoded image', decoded, RH * RW, RH, RW);
+      checkFinite(decoded, { model: 'decoder', quantity: 'D(ẑ₀ / s)', index: pairs.length - 1, total: pairs.length, t: pairs.at(-1)!.t });
+      image = clampImage(decoded);
+    }
+    return { mask, image, steps: pairs.length, latent: { x0: lastX0, z0: lastZ0 } };
   } finally {
     await executor.finish();
   }

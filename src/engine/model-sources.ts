@@ -3,14 +3,14 @@
 // and a cache in front of any source. Each is a ModelSource, so readManifest / readModelBytes
 // (engine/pair.ts) validate every one of them the same way.
 
-import { listedFiles, type Manifest, MODEL_KEYS, type ModelKey } from '../core/manifest';
+import { listedFiles, type Manifest, type ModelKey, modelKeys } from '../core/manifest';
 import { type CacheEntry, cacheEntryUrl, type ModelCache } from '../core/model-cache';
 import type { ProgressTracker } from './load-progress';
 import type { ModelSource } from './pair';
 
-/** Every model the manifest lists: both U-Nets, and the step graphs when present. */
+/** Every model the manifest lists: both U-Nets, and the step graphs or the autoencoder when present. */
 export function listedModelKeys(manifest: Manifest): ModelKey[] {
-  return MODEL_KEYS.filter((k) => manifest.models[k] !== undefined);
+  return modelKeys(manifest).filter((k) => manifest.models[k] !== undefined);
 }
 
 /** The manifest's entry for a file it lists (a graph or a weights file), for its SHA-256 and size. */

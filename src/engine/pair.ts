@@ -7,10 +7,16 @@
 // Platform-neutral: the ORT module and the way files are read come in as parameters
 // (engine/web.ts: fetch + onnxruntime-web; engine/node.ts: fs + onnxruntime-node).
 
+import { attributeCode } from '../core/attributes';
 import { errorMessage } from '../core/errors';
 import type { StepExecutor, StepExecutorFactory } from '../core/executor';
+import { type LatentRun, latentRun } from '../core/latent';
 import { MAX_MANIFEST_CHARS } from '../core/limits';
 import {
+  attributesOf,
+  type CodecRole,
+  chainGrid,
+  latentOf,
   type Manifest,
   type ModelKey,
   type ModelRole,
@@ -24,6 +30,7 @@ import {
 import { checkExternalData, checkOnnxBytes } from '../core/onnx-header';
 import { cpuStepExecutors } from '../core/sampler-cpu';
 import { linearSchedule, type Schedule } from '../core/schedule';
+import { OrtLatentCodec } from './codec';
 import { EngineError } from './errors';
 import { type StepRunner, StepSession, stepGraphExecutors, type TensorPlace } from './steps';
 import { type ModelBytes, type OrtModule, OrtPairDenoiser, RunQueue, type SessionOptions, UNetSession } from './unet';
@@ -53,6 +60,8 @@ export type StepPath = 'plain' | 'step-graphs';
 export interface OpenedPair {
   manifest: Manifest;
   schedule: Schedule;
+  /** A latent model's latent and opened autoencoder, for the sampler's `latent` (null: pixel space). */
+  latent: LatentRun | null;
   /** Runs each step: core's CPU executor over the plain U-Nets, or the step graphs. */
   executors: StepExecutorFactory;
   path: StepPath;
@@ -107,6 +116,14 @@ export async function readManifest(source: ModelSource): Promise<Manifest> {
   }
 }
 
+/** What createPair opens: both U-Nets, and a latent model's encoder and decoder. */
+export type PairBytes = Record<ModelRole, ModelBytes> & Partial<Record<CodecRole, ModelBytes>>;
+
+/** The models createPair opens for a manifest: the U-Nets, and the autoencoder of a latent model. */
+function pairKeys(manifest: Manifest): ModelKey[] {
+  return latentOf(manifest) ? ['mask', 'image', 'encoder', 'decoder'] : ['mask', 'image'];
+}
+
 /**
  * Weights files being read (file name → verified bytes): pass one map to several readModelBytes
  * calls and a U-Net's plain and step graphs share one read of their weights file.
@@ -147,7 +164,7 @@ async function readVerified(source: ModelSource, file: string, verify: (bytes: U
  * once, `weights` shared across calls), verifies size and SHA-256 against the manifest, that each
  * graph is structurally an ONNX model, and that it keeps tensors in no file but its weights file.
  */
-export async function readModelBytes(source: ModelSource, manifest: Manifest): Promise<Record<ModelRole, ModelBytes>>;
+export async function readModelBytes(source: ModelSource, manifest: Manifest, keys?: 'pair', weights?: WeightsReads): Promise<PairBytes>;
 export async function readModelBytes<K extends ModelKey>(
   source: ModelSource,
   manifest: Manifest,
@@ -157,9 +174,10 @@ export async function readModelBytes<K extends ModelKey>(
 export async function readModelBytes(
   source: ModelSource,
   manifest: Manifest,
-  keys: readonly ModelKey[] = ['mask', 'image'],
+  which: readonly ModelKey[] | 'pair' = 'pair',
   weights: WeightsReads = new Map(),
 ): Promise<Partial<Record<ModelKey, ModelBytes>>> {
+  const keys = which === 'pair' ? pairKeys(manifest) : which;
   const readWeights = (file: string): Promise<Uint8Array> => {
     let reading = weights.get(file);
     if (!reading) {
@@ -203,40 +221,51 @@ export async function readModelBytes(
 export async function createPair(
   ort: OrtModule,
   manifest: Manifest,
-  bytes: Record<ModelRole, ModelBytes>,
+  bytes: PairBytes,
   options: SessionOptions,
   { warmUp = true }: { warmUp?: boolean } = {},
 ): Promise<LoadedPair> {
   const started = performance.now();
   const queue = new RunQueue();
-  const res = manifest.resolution;
-  const mask = await UNetSession.create(ort, 'mask', manifest.models.mask, bytes.mask, res, options, queue);
-  let image: UNetSession;
+  // the U-Nets run on the chains' grid; a model with attributes gets the all-"any" code unless a run gives one
+  const grid = chainGrid(manifest);
+  const attributes = attributesOf(manifest);
+  const anyCode = attributes.length > 0 ? attributeCode(attributes) : null;
+  const opened: { release(): Promise<void> }[] = [];
+  const release = () => Promise.all(opened.map((s) => s.release())).then(() => undefined);
   try {
-    image = await UNetSession.create(ort, 'image', manifest.models.image, bytes.image, res, options, queue);
-  } catch (e) {
-    await mask.release().catch(() => undefined);
-    throw e;
-  }
-  const denoiser = new OrtPairDenoiser(mask, image);
-  if (warmUp) {
-    try {
+    const mask = await UNetSession.create(ort, 'mask', manifest.models.mask, bytes.mask, grid, options, queue, anyCode);
+    opened.push(mask);
+    const image = await UNetSession.create(ort, 'image', manifest.models.image, bytes.image, grid, options, queue, anyCode);
+    opened.push(image);
+    let codec: OrtLatentCodec | null = null;
+    if (latentOf(manifest)) {
+      const { encoder, decoder } = manifest.models;
+      if (!encoder || !decoder || !bytes.encoder || !bytes.decoder)
+        throw new EngineError('model', `${manifest.name} is a latent model: its encoder and decoder must be read`);
+      codec = await OrtLatentCodec.create(ort, { encoder, decoder }, { encoder: bytes.encoder, decoder: bytes.decoder }, options, queue);
+      opened.push(codec);
+    }
+    if (warmUp) {
       await mask.warmUp();
       await image.warmUp();
-    } catch (e) {
-      await denoiser.release().catch(() => undefined);
-      throw e;
+      await codec?.warmUp();
     }
+    const denoiser = new OrtPairDenoiser(mask, image);
+    return {
+      manifest,
+      schedule: linearSchedule(manifest.schedule),
+      latent: latentRun(manifest, codec),
+      denoiser,
+      executors: cpuStepExecutors(denoiser),
+      path: 'plain',
+      sessionMs: performance.now() - started,
+      release,
+    };
+  } catch (e) {
+    await release().catch(() => undefined);
+    throw e;
   }
-  return {
-    manifest,
-    schedule: linearSchedule(manifest.schedule),
-    denoiser,
-    executors: cpuStepExecutors(denoiser),
-    path: 'plain',
-    sessionMs: performance.now() - started,
-    release: () => denoiser.release(),
-  };
 }
 
 /**
@@ -309,6 +338,7 @@ export async function createStepPair(
     return {
       manifest,
       schedule: linearSchedule(manifest.schedule),
+      latent: null, // step graphs are format 1's
       executors: stepGraphExecutors(ort, { maskStep, imageStep }, await place(), manifest.resolution, fallback?.executors),
       path: 'step-graphs',
       sessions: { maskStep, imageStep },

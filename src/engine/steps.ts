@@ -282,6 +282,8 @@ export function stepGraphExecutors(
       if (run.height !== height || run.width !== width) {
         throw new EngineError('input', `the step graphs are ${height}×${width}, the run asks for ${run.height}×${run.width}`);
       }
+      // step graphs are format 1's (contracts.md §1b): one image channel, no attribute input
+      if ((run.channels ?? 1) !== 1 || run.conditioning) throw new EngineError('input', 'the step graphs run pixel-space models without attributes only');
       const cannot = graphsThatCannotClip(sessions, run.clip);
       if (cannot.length > 0) {
         const why = `${cannot.map((s) => s.spec.file).join(' and ')} ${cannot.length > 1 ? 'have' : 'has'} no clip input (exported before the option)`;

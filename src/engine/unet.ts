@@ -13,7 +13,7 @@
 import type * as Ort from 'onnxruntime-web';
 import { errorMessage } from '../core/errors';
 import type { PairDenoiser } from '../core/executor';
-import { checkSessionSignature, type ModelFileSpec, type ModelKey, type ModelRole } from '../core/manifest';
+import { ATTRIBUTE_INPUT, checkSessionSignature, type ModelFileSpec, type ModelKey, type ModelRole } from '../core/manifest';
 import { EngineError } from './errors';
 
 export type OrtModule = Pick<typeof Ort, 'InferenceSession' | 'Tensor'>;
@@ -62,7 +62,21 @@ export class RunQueue {
   }
 }
 
+/** The static shape of a tensor the manifest lists for a model (validated: present, positive integers). */
+export function listedShape(spec: ModelFileSpec, kind: 'inputs' | 'outputs', name: string): number[] {
+  const shape = spec[kind].find((s) => s.name === name)?.shape;
+  if (!shape) throw new EngineError('model', `${spec.file}: the manifest lists no ${kind.slice(0, -1)} "${name}"`);
+  return shape;
+}
+
+const count = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
 export class UNetSession {
+  /** x's shape [1, 1 + C, h, w] (format 1: [1, 2, H, W]), ε's [1, 1 or C, h, w], and a's [1, K] on a model with attributes. */
+  private readonly xShape: number[];
+  private readonly epsShape: number[];
+  private readonly aShape: number[] | null;
+
   private constructor(
     private readonly ort: OrtModule,
     private readonly session: Session,
@@ -71,7 +85,13 @@ export class UNetSession {
     readonly height: number,
     readonly width: number,
     private readonly queue: RunQueue,
-  ) {}
+    /** The code fed as `a` when a run gives none: all "any" (models with attributes). */
+    private readonly defaultCode: Float32Array | null,
+  ) {
+    this.xShape = listedShape(spec, 'inputs', 'x');
+    this.epsShape = listedShape(spec, 'outputs', 'eps');
+    this.aShape = spec.inputs.some((s) => s.name === ATTRIBUTE_INPUT) ? listedShape(spec, 'inputs', ATTRIBUTE_INPUT) : null;
+  }
 
   /**
    * Opens the model bytes (already verified against the manifest's sha256) as a session whose
@@ -87,33 +107,36 @@ export class UNetSession {
     [height, width]: [number, number],
     options: SessionOptions,
     queue: RunQueue,
+    defaultCode: Float32Array | null = null,
   ): Promise<UNetSession> {
-    return new UNetSession(ort, await openCheckedSession(ort, role, spec, bytes, options), role, spec, height, width, queue);
+    return new UNetSession(ort, await openCheckedSession(ort, role, spec, bytes, options), role, spec, height, width, queue, defaultCode);
   }
 
-  /** ε for a [1, 2, H, W] input at integer step t. Tensors are disposed after the run. */
-  run(input: Float32Array, t: number): Promise<Float32Array> {
-    const n = this.height * this.width;
-    if (input.length !== 2 * n) throw new EngineError('input', `${this.spec.file}: input has ${input.length} values, expected 2×${this.height}×${this.width}`);
+  /**
+   * ε for an input x of the manifest's shape ([1, 2, H, W]; [1, 1 + C, h, w] on a latent model) at
+   * integer step t, and on a model with attributes the one-hot code `a` (default: all "any").
+   * Tensors are disposed after the run.
+   */
+  run(input: Float32Array, t: number, a?: Float32Array): Promise<Float32Array> {
+    const code = this.aShape ? (a ?? this.defaultCode) : null;
+    if (input.length !== count(this.xShape))
+      throw new EngineError('input', `${this.spec.file}: input has ${input.length} values, expected ${this.xShape.slice(1).join('×')}`);
+    if (a && !this.aShape) throw new EngineError('input', `${this.spec.file} takes no attribute code a: this model has no attributes`);
+    if (this.aShape && (!code || code.length !== count(this.aShape)))
+      throw new EngineError('input', `${this.spec.file}: the attribute code a has ${code?.length ?? 0} values, expected ${count(this.aShape)}`);
     return this.queue.run(async () => {
-      const x = new this.ort.Tensor('float32', input, [1, 2, this.height, this.width]);
+      const x = new this.ort.Tensor('float32', input, this.xShape);
       const tt = new this.ort.Tensor('float32', Float32Array.of(t), [1]);
+      const at = code && this.aShape ? new this.ort.Tensor('float32', code, this.aShape) : null;
       let out: Ort.Tensor | undefined;
       try {
-        const result = await this.session.run({ x, t: tt });
+        const result = await this.session.run(at ? { x, t: tt, [ATTRIBUTE_INPUT]: at } : { x, t: tt });
         out = result.eps ?? result[this.session.outputNames[0]];
-        const data = (await out.getData()) as Float32Array;
-        if (!(data instanceof Float32Array) || data.length !== n) {
-          throw new EngineError(
-            'model',
-            `${this.spec.file} returned ${data?.length} values of type ${out.type}, expected float32 [1, 1, ${this.height}, ${this.width}]`,
-          );
-        }
-        // getData() of a CPU tensor returns its own buffer; copy so the caller owns the result.
-        return data.slice();
+        return await ownedFloat32(out, this.spec.file, this.epsShape);
       } finally {
         x.dispose();
         tt.dispose();
+        at?.dispose();
         out?.dispose();
       }
     });
@@ -121,12 +144,22 @@ export class UNetSession {
 
   /** One run on zeros: compiles shaders / allocates arenas so the first real step is not slow. */
   async warmUp(): Promise<void> {
-    await this.run(new Float32Array(2 * this.height * this.width), 0);
+    await this.run(new Float32Array(count(this.xShape)), 0);
   }
 
   async release(): Promise<void> {
     await this.queue.run(() => this.session.release());
   }
+}
+
+/** A session's float32 output of `shape`, copied so the caller owns it; EngineError('model') when it is not. */
+export async function ownedFloat32(out: Ort.Tensor, file: string, shape: readonly number[]): Promise<Float32Array> {
+  const data = (await out.getData()) as Float32Array;
+  if (!(data instanceof Float32Array) || data.length !== count(shape)) {
+    throw new EngineError('model', `${file} returned ${data?.length} values of type ${out.type}, expected float32 [${shape.join(', ')}]`);
+  }
+  // getData() of a CPU tensor returns its own buffer; copy so the caller owns the result.
+  return data.slice();
 }
 
 /** The two sessions as the sampler's denoiser (contracts.md §1). */
@@ -136,12 +169,12 @@ export class OrtPairDenoiser implements PairDenoiser {
     readonly image: UNetSession,
   ) {}
 
-  predictMaskNoise(xy: Float32Array, t: number): Promise<Float32Array> {
-    return wrapRun(this.mask, xy, t);
+  predictMaskNoise(xy: Float32Array, t: number, a?: Float32Array): Promise<Float32Array> {
+    return wrapRun(this.mask, xy, t, a);
   }
 
-  predictImageNoise(yc: Float32Array, t: number): Promise<Float32Array> {
-    return wrapRun(this.image, yc, t);
+  predictImageNoise(yc: Float32Array, t: number, a?: Float32Array): Promise<Float32Array> {
+    return wrapRun(this.image, yc, t, a);
   }
 
   async release(): Promise<void> {
@@ -149,9 +182,9 @@ export class OrtPairDenoiser implements PairDenoiser {
   }
 }
 
-async function wrapRun(s: UNetSession, input: Float32Array, t: number): Promise<Float32Array> {
+async function wrapRun(s: UNetSession, input: Float32Array, t: number, a?: Float32Array): Promise<Float32Array> {
   try {
-    return await s.run(input, t);
+    return await s.run(input, t, a);
   } catch (e) {
     if (e instanceof EngineError) throw e;
     throw new EngineError('backend', `${s.spec.file} (${s.role} model) failed to run at t=${t}: ${errorMessage(e)}`, { cause: e });

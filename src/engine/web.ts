@@ -305,7 +305,7 @@ async function openPair(source: ModelSource, manifest: Manifest, preferred: Back
       }
     }
   }
-  const bytes = await readModelBytes(source, manifest, ['mask', 'image'] as const, weights);
+  const bytes = await readModelBytes(source, manifest, 'pair', weights);
   if (ort) {
     try {
       const pair = await createPair(ort as OrtModule, manifest, bytes, sessionOptions('webgpu'));

@@ -18,6 +18,14 @@ MAX_RESOLUTION = 4096  # largest H or W of a model
 MAX_MANIFEST_DEPTH = 16  # objects and arrays inside one manifest value
 MAX_CARD_CHARS = 65_536  # the manifest card's JSON
 MAX_MANIFEST_CHARS = 1_048_576  # manifest.json
+GUIDANCE_MIN = 0  # classifier-free guidance w: the unconditional model
+GUIDANCE_MAX = 20  # past it e0 + w·(e1 − e0) only saturates (1: no guidance)
+MAX_ATTRIBUTES = 8  # attributes of one model (docs/contracts.md §6b)
+MAX_ATTRIBUTE_VALUES = 64  # values of one attribute (attributes.MAX_VALUES)
+MAX_ATTRIBUTE_NAME_CHARS = 32
+MAX_ATTRIBUTE_VALUE_CHARS = 64
+MAX_LATENT_CHANNELS = 64  # C of an autoencoder's latent (docs/contracts.md §6a)
+MAX_LATENT_FACTOR = 64  # its downsampling factor f
 
 ETA_RANGE = f"a number from {ETA_MIN} (deterministic DDIM) to {ETA_MAX} (DDPM-like)"
 

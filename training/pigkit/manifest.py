@@ -1,4 +1,4 @@
-"""Reading a model folder's manifest.json (docs/contracts.md §2) and checking its files, in Python:
+"""Reading a model folder's manifest.json (docs/contracts.md §2, and §6 for format 2) and checking its files, in Python:
 the validation src/core/manifest.ts makes, field for field and in its words (the shared corpus
 fixtures/manifests, run by both test suites, holds them to it). Every error names the folder or the
 file and the field. Both layouts of a folder are read: graphs
@@ -12,9 +12,26 @@ import hashlib
 import json
 import math
 import re
+import unicodedata
 from pathlib import Path
 
-from .limits import ETA_MAX, ETA_MIN, MAX_CARD_CHARS, MAX_MANIFEST_CHARS, MAX_MANIFEST_DEPTH, MAX_RESOLUTION, MAX_T
+from .limits import (
+    ETA_MAX,
+    ETA_MIN,
+    GUIDANCE_MAX,
+    GUIDANCE_MIN,
+    MAX_ATTRIBUTE_NAME_CHARS,
+    MAX_ATTRIBUTE_VALUE_CHARS,
+    MAX_ATTRIBUTE_VALUES,
+    MAX_ATTRIBUTES,
+    MAX_CARD_CHARS,
+    MAX_LATENT_CHANNELS,
+    MAX_LATENT_FACTOR,
+    MAX_MANIFEST_CHARS,
+    MAX_MANIFEST_DEPTH,
+    MAX_RESOLUTION,
+    MAX_T,
+)
 from .schedule import CLIP_MODES
 from .stepgraph import STEP_GRAPHS, step_shapes
 
@@ -37,6 +54,18 @@ FILE_NAME_WHAT = "a plain file name in the model folder (letters, digits, . _ -)
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 ROLES = ("mask", "image", "maskStep", "imageStep")
 STEP_ROLES = ("maskStep", "imageStep")
+LATENT_ROLES = ("mask", "image", "encoder", "decoder")  # format 2 with a latent (docs/contracts.md §6a)
+ATTRIBUTE_INPUT = "a"  # the U-Nets' one-hot attribute code [1, K] (§6b)
+ANY_VALUE = "any"  # what a request says for no value of an attribute
+ATTRIBUTE_NAME = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_ATTRIBUTE_NAME_CHARS}}}")  # fullmatch: no trailing newline
+
+
+def model_roles(manifest: dict) -> tuple[str, ...]:
+    """The models a valid manifest may list, in manifest order: format 1's U-Nets and step graphs;
+    format 2's U-Nets and, with a latent, the autoencoder (src/core/manifest.ts modelKeys)."""
+    if manifest.get("format") != 2:
+        return ROLES
+    return LATENT_ROLES if "latent" in manifest else LATENT_ROLES[:2]
 
 
 def plain_file_name(name) -> bool:
@@ -245,7 +274,7 @@ def validate_manifest(m) -> list[str]:
     c, root = _Checker(), "manifest"
     if not isinstance(m, dict):
         return [f"{root} must be a JSON object, got {_type_name(m)}"]
-    c.literal(m, "format", root, (1,))
+    fmt = c.literal(m, "format", root, (1, 2))
     c.string(m, "name", root)
     res = c.number_tuple(m, "resolution", root, 2, MAX_RESOLUTION)
 
@@ -272,6 +301,9 @@ def validate_manifest(m) -> list[str]:
         c.number(sampler, "eta", p, lo=ETA_MIN, hi=ETA_MAX, why=eta_why)
         if "clip" in sampler:
             c.literal(sampler, "clip", p, CLIP_MODES)
+        if fmt == 2 and "guidance" in sampler:
+            why = "classifier-free guidance w: 1 is none, past 20 the guided ε only saturates"
+            c.number(sampler, "guidance", p, lo=GUIDANCE_MIN, hi=GUIDANCE_MAX, why=why)
         binarize = c.object(sampler, "binarize", p)
         if binarize is not None:
             q = f"{p}.binarize"
@@ -280,9 +312,32 @@ def validate_manifest(m) -> list[str]:
                 c.problems.append(f"{q}.kernel must be odd, got {k}")
             c.number_tuple(binarize, "weights", q, 2)
 
+    # format 2's capabilities; shapes stays None where a bad field leaves the models' shapes unknown
+    shapes = {"res": res, "grid": res, "channels": 1, "code": 0} if res is not None else None
+    roles = ROLES
+    if fmt == 2:
+        if "latent" not in m and "attributes" not in m:
+            said = "format 2 adds one or both (docs/contracts.md §6)"
+            c.problems.append(f"{root}.format is 2 but the manifest has neither latent nor attributes: {said}")
+        if "latent" in m:
+            roles = LATENT_ROLES
+            latent = _check_latent(c, m, res)
+            shapes = {**shapes, "grid": latent["grid"], "channels": latent["channels"]} if latent and shapes else None
+        else:
+            roles = LATENT_ROLES[:2]
+        if "attributes" in m:
+            attributes = _check_attributes(c, m["attributes"])
+            code = sum(len(a["values"]) + 1 for a in attributes or [])
+            shapes = {**shapes, "code": code} if attributes and shapes else None
+
     models = c.object(m, "models", root)
     if models is not None:
-        for role in ROLES:
+        if fmt == 2:
+            for role in STEP_ROLES:
+                if role in models:
+                    said = "they are a format-1 option, docs/contracts.md §1b"
+                    c.problems.append(f"{root}.models.{role}: format 2 has no step graphs ({said})")
+        for role in roles:
             if role in STEP_ROLES and role not in models:
                 continue
             entry = c.object(models, role, f"{root}.models")
@@ -300,11 +355,11 @@ def validate_manifest(m) -> list[str]:
                     c.string(w, "sha256", f"{p}.weights", SHA256, "64 lowercase hex digits")
             inputs = c.tensor_list(entry, "inputs", p)
             outputs = c.tensor_list(entry, "outputs", p)
-            if res is None or inputs is None or outputs is None:
+            if shapes is None or inputs is None or outputs is None:
                 continue
-            _check_contract(c.problems, p, role, inputs, outputs, res)
+            _check_contract(c.problems, p, role, inputs, outputs, shapes)
     if models is not None and not c.problems:
-        _check_weights_files(c.problems, models)
+        _check_weights_files(c.problems, models, roles)
 
     if "card" not in m:
         c.problems.append(f"{root}.card is missing")
@@ -346,25 +401,109 @@ def _want_tensor(problems: list[str], path: str, specs: list[dict], name: str, s
         problems.append(f'{path}.{where} "{name}" must have shape {_js(shape)}, got {_js(s["shape"])}')
 
 
-def _check_contract(problems: list[str], path: str, role: str, inputs: list[dict], outputs: list[dict], res: list[int]) -> None:
-    """The plain U-Net contract (x [1,2,H,W], t [1] → eps [1,1,H,W]) or a step graph's (contracts.md §1, §1b)."""
-    h, w = res
-    if role not in STEP_ROLES:
-        wanted_in, wanted_out = [("x", [1, 2, h, w]), ("t", [1])], [("eps", [1, 1, h, w])]
+def _check_contract(problems: list[str], path: str, role: str, inputs: list[dict], outputs: list[dict], shapes: dict) -> None:
+    """A U-Net's contract (x [1, 1 + C, h, w], t [1], with attributes a [1, K] → eps [1, 1 or C, h, w];
+    format 1: C = 1 at [h, w] = [H, W]), a step graph's, or the autoencoder's (encoder y [1,1,H,W] →
+    z [1,C,h,w], decoder back): contracts.md §1, §1b, §6 (src/core/manifest.ts checkGraphContract)."""
+    (H, W), (h, w), C, K = shapes["res"], shapes["grid"], shapes["channels"], shapes["code"]
+    if role in ("encoder", "decoder"):
+        pixels, latent = ("y", [1, 1, H, W]), ("z", [1, C, h, w])
+        wanted_in, wanted_out = ([pixels], [latent]) if role == "encoder" else ([latent], [pixels])
+    elif role not in STEP_ROLES:
+        wanted_in = [("x", [1, 1 + C, h, w]), ("t", [1])] + ([(ATTRIBUTE_INPUT, [1, K])] if K > 0 else [])
+        wanted_out = [("eps", [1, 1 if role == "mask" else C, h, w])]
     else:
         ins, outs = STEP_GRAPHS[role][1], STEP_GRAPHS[role][2]
         names = ins if any(s["name"] == "clip" for s in inputs) else [n for n in ins if n != "clip"]
-        wanted_in = list(zip(names, step_shapes(names, h, w)))
-        wanted_out = list(zip(outs, step_shapes(outs, h, w)))
+        wanted_in = list(zip(names, step_shapes(names, H, W)))
+        wanted_out = list(zip(outs, step_shapes(outs, H, W)))
     for name, shape in wanted_in:
         _want_tensor(problems, path, inputs, name, shape, "inputs")
     for name, shape in wanted_out:
         _want_tensor(problems, path, outputs, name, shape, "outputs")
 
 
-def _check_weights_files(problems: list[str], models: dict) -> None:
+def _check_latent(c: _Checker, m: dict, res: list | None) -> dict | None:
+    """`manifest.latent` (contracts.md §6a), checked against the resolution; None when anything in it is wrong."""
+    before = len(c.problems)
+    latent = c.object(m, "latent", "manifest")
+    if latent is None:
+        return None
+    p = "manifest.latent"
+    few = "an autoencoder of a slice has a few"
+    channels = c.number(latent, "channels", p, integer=True, lo=1, hi=MAX_LATENT_CHANNELS, why=few)
+    f = c.number(latent, "factor", p, integer=True, lo=1, hi=MAX_LATENT_FACTOR)
+    if f is not None and f & (f - 1):
+        c.problems.append(f"{p}.factor must be a power of two, got {f}")
+    grid = c.number_tuple(latent, "grid", p, 2, MAX_RESOLUTION)
+    c.number(latent, "scale", p, lo=0, open_lo=True)
+    preview = c.object(latent, "preview", p)
+    if preview is not None:
+        if channels is not None:
+            c.number_tuple(preview, "weights", f"{p}.preview", channels)
+        c.number(preview, "bias", f"{p}.preview")
+    if res is not None and f is not None and grid is not None and len(c.problems) == before:
+        if res[0] % f or res[1] % f:
+            c.problems.append(f"manifest.resolution {_js(res)} must be a multiple of latent.factor {f}")
+        elif grid != [res[0] // f, res[1] // f]:
+            want = _js([res[0] // f, res[1] // f])
+            c.problems.append(f"{p}.grid must be {want} (resolution {_js(res)} / factor {f}), got {_js(grid)}")
+    return latent if len(c.problems) == before else None
+
+
+def _printable(v: str) -> bool:
+    return not any(unicodedata.category(ch) == "Cc" for ch in v)
+
+
+def _check_attributes(c: _Checker, v) -> list | None:
+    """`manifest.attributes` (contracts.md §6b); None when anything in it is wrong."""
+    before = len(c.problems)
+    p = "manifest.attributes"
+    if not isinstance(v, list) or not 1 <= len(v) <= MAX_ATTRIBUTES:
+        got = f"{len(v)} entries" if isinstance(v, list) else _type_name(v)
+        c.problems.append(f"{p} must be an array of 1 to {MAX_ATTRIBUTES} {{ name, values }}, got {got}")
+        return None
+    names: dict[str, int] = {}
+    for i, item in enumerate(v):
+        q = f"{p}[{i}]"
+        if not isinstance(item, dict):
+            c.problems.append(f"{q} must be an object {{ name, values }}, got {_type_name(item)}")
+            continue
+        name = c.field(item, "name", q)
+        if name is not _ABSENT:
+            if not isinstance(name, str) or not name:
+                c.problems.append(f"{q}.name must be a non-empty string, got {_type_name(name)}")
+            elif not ATTRIBUTE_NAME.fullmatch(name):
+                c.problems.append(f'{q}.name must be 1 to {MAX_ATTRIBUTE_NAME_CHARS} letters, digits, _ or -, got "{name[:80]}"')
+            elif name in names:
+                c.problems.append(f'{q}.name "{name}" is also {p}[{names[name]}].name: each attribute is listed once')
+            else:
+                names[name] = i
+        values = c.field(item, "values", q)
+        if values is _ABSENT:
+            continue
+        if not isinstance(values, list) or not 1 <= len(values) <= MAX_ATTRIBUTE_VALUES:
+            got = f"{len(values)} entries" if isinstance(values, list) else _type_name(values)
+            c.problems.append(f"{q}.values must be an array of 1 to {MAX_ATTRIBUTE_VALUES} values, got {got}")
+            continue
+        seen: set[str] = set()
+        for j, value in enumerate(values):
+            r = f"{q}.values[{j}]"
+            if not isinstance(value, str) or not 1 <= len(value) <= MAX_ATTRIBUTE_VALUE_CHARS or not _printable(value):
+                got = _js(value[:80]) if isinstance(value, str) else _type_name(value)
+                c.problems.append(f"{r} must be 1 to {MAX_ATTRIBUTE_VALUE_CHARS} printable characters, got {got}")
+            elif value == ANY_VALUE:
+                c.problems.append(f'{r} is "{ANY_VALUE}", which a request says for no value: name the value otherwise')
+            elif value in seen:
+                c.problems.append(f"{r} {_js(value)} is listed twice")
+            else:
+                seen.add(value)
+    return v if len(c.problems) == before else None
+
+
+def _check_weights_files(problems: list[str], models: dict, roles_: tuple[str, ...] = ROLES) -> None:
     """A weights file named by several graphs has one size and one SHA-256, and is not a graph or the manifest."""
-    roles = [r for r in ROLES if r in models]
+    roles = [r for r in roles_ if r in models]
     graphs = {"manifest.json", *(models[r]["file"] for r in roles)}
     first: dict[str, str] = {}
     for role in roles:
@@ -470,7 +609,7 @@ def model_file(folder: Path | str, manifest: dict, role: str) -> Path:
 def model_files(manifest: dict) -> list[dict]:
     """Every file the manifest lists, once each: {file, bytes, sha256} of the graphs, then of the weights files."""
     models = manifest["models"]
-    graphs = [models[r] for r in ROLES if r in models]
+    graphs = [models[r] for r in model_roles(manifest) if r in models]
     out, seen = [], set()
     for entry in graphs + [g["weights"] for g in graphs if "weights" in g]:
         if entry["file"] not in seen:

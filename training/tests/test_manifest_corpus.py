@@ -77,7 +77,10 @@ def test_bounds_are_the_studios():
     """One set of values: pigkit.limits holds src/core/limits.ts's numbers."""
     ts = (ROOT / "src" / "core" / "limits.ts").read_text(encoding="utf-8")
     found = dict(re.findall(r"export const (\w+) = ([\d_]+);", ts))
-    for name in ("ETA_MIN", "ETA_MAX", "MAX_T", "MAX_RESOLUTION", "MAX_MANIFEST_DEPTH", "MAX_CARD_CHARS", "MAX_MANIFEST_CHARS"):
+    names = ("ETA_MIN", "ETA_MAX", "MAX_T", "MAX_RESOLUTION", "MAX_MANIFEST_DEPTH", "MAX_CARD_CHARS", "MAX_MANIFEST_CHARS")
+    names += ("GUIDANCE_MIN", "GUIDANCE_MAX", "MAX_ATTRIBUTES", "MAX_ATTRIBUTE_VALUES", "MAX_ATTRIBUTE_NAME_CHARS")
+    names += ("MAX_ATTRIBUTE_VALUE_CHARS", "MAX_LATENT_CHANNELS", "MAX_LATENT_FACTOR")
+    for name in names:
         assert getattr(limits, name) == int(found[name].replace("_", "")), name
 
 
