@@ -129,7 +129,9 @@ def test_the_image_model_refuses_a_mask_model_of_other_attributes(latent_run, pa
     other = tmp_path / "other.csv"
     other.write_text(TABLE.replace(",A\n", ",C\n"))
     extra = ["--autoencoder", str(latent_run / "autoencoder" / "ckpt.pt"), "--attributes", str(other)]
-    argv = tiny_train_argv("image", pair_folder, tmp_path / "x", *extra, "--mask-ckpt", str(latent_run / "mask" / "ckpt.pt"), resolution=32)
+    argv = tiny_train_argv(
+        "image", pair_folder, tmp_path / "x", *extra, "--mask-ckpt", str(latent_run / "mask" / "ckpt.pt"), resolution=32
+    )
     assert train.main(argv) == 2
     assert "train both with the same" in capsys.readouterr().err
 
