@@ -42,6 +42,7 @@ import type { DatasetAbout, DocumentListing } from '../core/dataset/about';
 import { type CaseRecord, type DatasetModel, datasetIndexFiles, type ImageFormat, RAW_ARRAYS, rawPath, recordFormat } from '../core/dataset/nnunet';
 import type { DatasetFile } from '../core/dataset/zip';
 import type { ClipMode } from '../core/ddim';
+import { isInside } from '../engine/files';
 
 const RECORDS_DIR = 'cases';
 const TEMP_SUFFIX = '.tmp';
@@ -110,9 +111,6 @@ async function realPathOf(path: string): Promise<string> {
 }
 
 /** `path` is `folder` or under it (both real, absolute paths). */
-import { isInside } from '../engine/files';
-
-export { isInside };
 
 /** A folder holding a PIG model's manifest.json (its `models` entries name files). */
 async function isModelFolder(dir: string): Promise<boolean> {

@@ -11,7 +11,7 @@
 // kit's evaluator reads these timings from the log), then a summary. stderr: the progress bar, and
 // on failure one line "generate: <what is wrong>" (exit 1; 2 for a bad command line).
 // Output folder, shards and resume: src/cli/dataset-folder.ts explains the design.
-import { open, readFile, realpath, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { conditioning } from '../core/attributes';
@@ -33,6 +33,8 @@ import { MAX_T } from '../core/limits';
 import { type AttributeSpec, attributesOf, chainGrid, latentOf, samplerClip, samplerGuidance } from '../core/manifest';
 import { runSampler, type SamplerStep } from '../core/sampler';
 import { type StartNoise, tapStartNoise } from '../core/sampler-tap';
+import { EngineError } from '../engine/errors';
+import { readInside } from '../engine/files';
 import { loadPairFromDir } from '../engine/node';
 import type { LoadedPair } from '../engine/pair';
 import {
@@ -40,7 +42,6 @@ import {
   checkCompatible,
   checkOutsideModels,
   type FolderSettings,
-  isInside,
   listDocuments,
   lockFolder,
   OutputFolderError,
@@ -290,29 +291,12 @@ async function sampleCase(pair: LoadedPair, job: CaseJob, { steps, eta, clip, at
  * it, to a key or /etc/shadow, is refused) and of at most MAX_DOCUMENT_BYTES; null when absent.
  */
 async function readModelDocument(dir: string, file: string): Promise<Uint8Array | null> {
-  const path = join(dir, file);
-  let real: string;
   try {
-    real = await realpath(path);
+    return await readInside(dir, file, { maxBytes: MAX_DOCUMENT_BYTES, kind: 'document' });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new DocumentError(`${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? errorMessage(e)})`);
-  }
-  const root = await realpath(dir);
-  if (real === root || !isInside(real, root))
-    throw new DocumentError(`${path} is a link to a file outside the model folder; put the document itself in the folder`);
-  // opened by its real path, so a link swapped in after the check is not followed out
-  const handle = await open(real, 'r');
-  try {
-    const info = await handle.stat();
-    if (!info.isFile()) throw new DocumentError(`${path} is not a file`);
-    if (info.size > MAX_DOCUMENT_BYTES)
-      throw new DocumentError(`${path} is ${info.size} bytes; a model folder's document may have at most ${MAX_DOCUMENT_BYTES} (1 MiB)`);
-    const bytes = new Uint8Array(info.size); // no more than was checked, should it grow meanwhile
-    const { bytesRead } = await handle.read(bytes, 0, info.size, 0);
-    return bytes.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    throw new DocumentError(e instanceof EngineError ? e.message : `${join(dir, file)} cannot be read (${code ?? errorMessage(e)})`);
   }
 }
 

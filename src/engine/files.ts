@@ -14,17 +14,26 @@ export const isInside = (path: string, folder: string) => path === folder || pat
  * The bytes of `name` in the folder `root`, read only where its real path is inside the folder's: a
  * model folder is untrusted, and a link in it to a key or /etc/shadow is refused, never followed
  * (RELIABILITY.md, threat model). The file is opened by its real path, so a link swapped in after
- * the check is not followed out either. `what` names the file in messages.
+ * the check is not followed out either. `maxBytes` bounds what is read (checked from the size before
+ * reading, and no more is read should the file grow meanwhile); `kind` names the file in messages.
+ * A missing file rejects with Node's ENOENT error.
  */
-export async function readInside(root: string, name: string, what = join(root, name)): Promise<Uint8Array> {
+export async function readInside(root: string, name: string, opts: { maxBytes?: number; kind?: string } = {}): Promise<Uint8Array> {
+  const what = join(root, name);
+  const real = await realpath(what);
   const realRoot = await realpath(root);
-  const real = await realpath(join(root, name));
   if (real === realRoot || !isInside(real, realRoot))
-    throw new EngineError('model', `${what} is a link to a file outside the model folder: put the file itself in the folder`);
+    throw new EngineError('model', `${what} is a link to a file outside the model folder; put the ${opts.kind ?? 'file'} itself in the folder`);
   const handle = await open(real, 'r');
   try {
-    if (!(await handle.stat()).isFile()) throw new EngineError('model', `${what} is not a file`);
-    return new Uint8Array(await handle.readFile());
+    const { size, isFile } = await handle.stat().then((info) => ({ size: info.size, isFile: info.isFile() }));
+    if (!isFile) throw new EngineError('model', `${what} is not a file`);
+    const max = opts.maxBytes ?? Number.MAX_SAFE_INTEGER;
+    if (size > max)
+      throw new EngineError('model', `${what} is ${size} bytes; a model folder's ${opts.kind ?? 'file'} may have at most ${max} (${max / 2 ** 20} MiB)`);
+    const bytes = new Uint8Array(size);
+    const { bytesRead } = await handle.read(bytes, 0, size, 0);
+    return bytes.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }
