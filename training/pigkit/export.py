@@ -234,10 +234,22 @@ def export_pair(
         print(
             f"{entry['file']}: {entry['bytes'] / 1e6:.2f} MB + {w['file']} ({w['bytes'] / 1e6:.2f} MB, shared)", file=sys.stderr
         )
+    card, has_license = export_card(out, facts, errors, r, data_card, data_license, extra_card)
+    manifest = build_manifest(name, r, steps, entries, card, eta=eta, clip=clip)
+    write_manifest(out, manifest)
+    write_model_card(out, data_card, manifest=manifest, has_license_file=has_license)
+    return manifest
+
+
+def export_card(
+    out: Path, facts: dict, errors: dict, resolution: int, data_card: dict | None, data_license: Path | None, extra: dict | None
+) -> tuple[dict, bool]:
+    """The manifest's card (data, license, citation, the training facts of each model, the export's
+    errors), and whether the data's license notice was written beside the models."""
     cfg = facts["mask"]["config"]
     has_license = write_data_license(out, data_card, data_license)
     card = {
-        **manifest_fields(data_card, cfg, r, has_license),
+        **manifest_fields(data_card, cfg, resolution, has_license),
         "preset": cfg["preset"],
         "trainedOn": f"{cfg.get('hardware', cfg['device'])}, torch {cfg['torch']}",
         "stepsTrained": {k: facts[k]["iters"] for k in facts},
@@ -251,11 +263,8 @@ def export_pair(
     }
     if has_license:
         card["licenseFile"] = LICENSE_FILE
-    card.update(extra_card or {})
-    manifest = build_manifest(name, r, steps, entries, card, eta=eta, clip=clip)
-    write_manifest(out, manifest)
-    write_model_card(out, data_card, manifest=manifest, has_license_file=has_license)
-    return manifest
+    card.update(extra or {})
+    return card, has_license
 
 
 def main(argv=None) -> int:

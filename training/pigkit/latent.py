@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from .autoencoder import Autoencoder
 from .binarize import binarize
+from .schedule import kept
 
 
 class TensorPairs(torch.utils.data.Dataset):
@@ -71,13 +72,88 @@ def latent_pairs(
     return TensorPairs(grid_masks, latents, attrs), scale
 
 
+def upsample_bilinear(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """B×C×h×w → B×C×H×W by bilinear interpolation with half-pixel centres, in float64 (contracts
+    §6a; PyTorch's align_corners=False): source row r = clamp((i + ½)·h/H − ½, 0, h − 1), r₀ = ⌊r⌋,
+    r₁ = min(r₀ + 1, h − 1), λ = r − r₀, likewise for columns, and
+    out = (1 − λᵣ)·((1 − λ_c)·x[r₀, c₀] + λ_c·x[r₀, c₁]) + λᵣ·((1 − λ_c)·x[r₁, c₀] + λ_c·x[r₁, c₁]),
+    in that order (the studio computes the same expression)."""
+    x = x.double()
+
+    def taps(n_in: int, n_out: int):
+        src = ((torch.arange(n_out, dtype=torch.float64) + 0.5) * (n_in / n_out) - 0.5).clamp(0, n_in - 1)
+        i0 = src.floor().long()
+        return i0, (i0 + 1).clamp(max=n_in - 1), src - i0
+
+    r0, r1, lr = taps(x.shape[-2], size[0])
+    c0, c1, lc = taps(x.shape[-1], size[1])
+    lr, lc = lr.view(-1, 1), lc.view(1, -1)
+
+    def row(r):
+        return (1 - lc) * x[..., r, :][..., c0] + lc * x[..., r, :][..., c1]
+
+    return (1 - lr) * row(r0) + lr * row(r1)
+
+
+def final_image(decode, z0: torch.Tensor) -> torch.Tensor:
+    """The image of a latent run: clamp(decode(ẑ₀), −1, 1), `decode` the decoder graph (z → D(z / s))."""
+    return decode(z0).clamp(-1, 1)
+
+
+def final_mask(x0: torch.Tensor, size: tuple[int, int], store=kept) -> torch.Tensor:
+    """The mask of a latent run at the slice's size: B(up(x̂₀)), up = upsample_bilinear, its values
+    kept as `store` keeps the loop's (contracts §6a)."""
+    return binarize(store(upsample_bilinear(x0, size)).to(x0.dtype), store=store)
+
+
 @torch.no_grad()
 def decode_pair(
-    ae: Autoencoder, scale: float, z0: torch.Tensor, x0: torch.Tensor | None
-) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """The slice D(ẑ₀ / s) clipped to [-1, 1], and the mask B(bilinear(x̂₀)) at the slice's size."""
-    image = ae.decoder(z0 / scale).clamp(-1, 1)
-    if x0 is None:
-        return image, None
-    size = image.shape[-2:]
-    return image, binarize(F.interpolate(x0, size=size, mode="bilinear", align_corners=False))
+    decode, z0: torch.Tensor, x0: torch.Tensor, size: tuple[int, int], store=kept
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The final pair of a latent run (contracts §6a)."""
+    return final_image(decode, z0), final_mask(x0, size, store)
+
+
+def latent_preview(z0: torch.Tensor, preview: dict) -> torch.Tensor:
+    """A step's cheap gray preview of ẑ₀ at the grid: Σ_c w_c·ẑ₀[c] + b, clamped to [−1, 1] (§6a)."""
+    w = torch.tensor(preview["weights"], dtype=z0.dtype).view(1, -1, 1, 1)
+    return ((z0 * w).sum(1, keepdim=True) + preview["bias"]).clamp(-1, 1)
+
+
+class DecoderGraph(torch.nn.Module):
+    """z = s·μ → D(z / s): the exported decoder, the scale inside (contracts §6a)."""
+
+    def __init__(self, ae: Autoencoder, scale: float):
+        super().__init__()
+        self.decoder = ae.decoder
+        self.register_buffer("inv_scale", torch.tensor(1.0 / scale, dtype=torch.float32))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z * self.inv_scale)
+
+
+class EncoderGraph(torch.nn.Module):
+    """y → z = s·μ_E(y): the exported encoder, the scale inside (contracts §6a)."""
+
+    def __init__(self, ae: Autoencoder, scale: float):
+        super().__init__()
+        self.encoder = ae.encoder
+        self.register_buffer("scale", torch.tensor(scale, dtype=torch.float32))
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        return self.encoder(y)[0] * self.scale
+
+
+def fit_preview(latents: torch.Tensor, images: torch.Tensor, factor: int) -> tuple[list[float], float]:
+    """The cheap per-step preview of contracts §6a: least-squares weights w and bias b with
+    Σ_c w_c·z_c + b ≈ the image area-averaged to the latent grid, over the given slices."""
+    target = F.avg_pool2d(images.double(), factor).flatten()
+    design = torch.cat(
+        [
+            latents.double().permute(1, 0, 2, 3).reshape(latents.shape[1], -1).T,
+            torch.ones(target.numel(), 1, dtype=torch.float64),
+        ],
+        1,
+    )
+    solution = torch.linalg.lstsq(design, target.view(-1, 1)).solution.flatten()
+    return [float(v) for v in solution[:-1]], float(solution[-1])

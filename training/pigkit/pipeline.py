@@ -23,13 +23,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .attributes import AttributeSpec
 from .binarize import to_uint8
 from .data import image_units
+from .latent import final_image, final_mask, latent_preview, masks_to_grid
 from .limits import check_eta
 from .manifest import ManifestError, model_file, read_manifest
 from .runtime import open_session
-from .sampler import Frame, SeededNoise, sample_image_from_mask, sample_pair, segment_image
+from .sampler import Frame, SeededNoise, conditioned, sample_image_from_mask, sample_pair, segment_image
 from .schedule import CLIP_MODES, Schedule, stored_as_float32
+from .unet import attribute_onehot
 
 MODES = ("pair", "mask2image", "image2mask")
 BINARIZE = {"kernel": 5, "weights": [0.75, 0.25]}  # the B(·) that binarize.binarize computes
@@ -72,6 +75,11 @@ class PigPipeline:
         self.folder, self.manifest, self.sessions = folder, manifest, sessions
         self.name = manifest.get("name", folder.name)
         self.resolution = tuple(manifest["resolution"])
+        # format 2 (contracts §6): the chains run on the latent grid, the image chain with C channels
+        self.latent = manifest.get("latent")
+        self.grid = tuple(self.latent["grid"]) if self.latent else self.resolution
+        self.channels = self.latent["channels"] if self.latent else 1
+        self.attributes = AttributeSpec.from_dict(manifest["attributes"]) if manifest.get("attributes") else None
         s = manifest["schedule"]
         self.schedule = Schedule(T=s["T"], beta_start=s["betaStart"], beta_end=s["betaEnd"])
         self.backend = sessions["mask"].backend
@@ -91,7 +99,8 @@ class PigPipeline:
         binarize = manifest["sampler"].get("binarize", BINARIZE)
         if binarize != BINARIZE:
             raise ManifestError(f"{folder / 'manifest.json'}: sampler.binarize {binarize}: the kit's B(·) is {BINARIZE}")
-        files = {role: model_file(folder, manifest, role) for role in ("mask", "image")}
+        roles = ("mask", "image", "encoder", "decoder") if manifest.get("latent") else ("mask", "image")
+        files = {role: model_file(folder, manifest, role) for role in roles}
         sessions = {}
         try:
             for role, path in files.items():
@@ -116,18 +125,42 @@ class PigPipeline:
         h, w = self.resolution
         return f"PigPipeline({self.name!r}, {h}×{w}, {self.folder}, {self.backend})"
 
-    def _unet(self, role: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
-        """model_x or model_y as the sampler calls it: ([1, 2, H, W], t) → ε, float32 values in float64."""
+    def _unet(self, role: str) -> Callable[..., torch.Tensor]:
+        """model_x or model_y as the sampler calls it: ([1, 1 + C, h, w], t[, attrs=]) → ε, float32
+        values in float64; `attrs` the one-hot attribute code of a format-2 model (contracts §6b)."""
         session = self.sessions[role]
         names = [i["name"] for i in self.manifest["models"][role].get("inputs", [{"name": "x"}, {"name": "t"}])]
 
-        def eps(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-            out = next(iter(session.run({names[0]: x.float().numpy(), names[1]: t.float().numpy()}).values()))
+        def eps(x: torch.Tensor, t: torch.Tensor, attrs: torch.Tensor | None = None) -> torch.Tensor:
+            feeds = {names[0]: x.float().numpy(), names[1]: t.float().numpy()}
+            if attrs is not None:
+                feeds[names[2]] = attrs.float().numpy()
+            out = next(iter(session.run(feeds).values()))
             if not np.isfinite(out).all():
                 raise FloatingPointError(f"{self.folder}: the {role} model gave a non-finite ε at t = {int(t[0])}")
             return torch.from_numpy(out).double()
 
         return eps
+
+    def _run(self, role: str, x: torch.Tensor) -> torch.Tensor:
+        """The encoder or decoder graph on a float64 tensor (float32 values), its output in float64."""
+        session, name = self.sessions[role], self.manifest["models"][role]["inputs"][0]["name"]
+        out = next(iter(session.run({name: x.float().numpy()}).values()))
+        if not np.isfinite(out).all():
+            raise FloatingPointError(f"{self.folder}: the {role} gave non-finite values")
+        return torch.from_numpy(out).double()
+
+    def _codes(self, attributes: dict | None, guidance: float) -> tuple:
+        """(code, guidance, all-none code) for `conditioned`: the one-hot attribute codes of contracts
+        §6b; (None, 1, None) for a model without attributes, which refuses a request."""
+        if self.attributes is None:
+            if attributes:
+                raise ValueError(f"{self.name} has no attributes; it takes no attributes= (got {sorted(attributes)})")
+            return None, 1.0, None
+        ids = torch.tensor([self.attributes.encode({k: str(v) for k, v in (attributes or {}).items()})])
+        none = torch.zeros_like(ids)
+        sizes = self.attributes.sizes()
+        return attribute_onehot(ids, sizes).double(), guidance, attribute_onehot(none, sizes).double()
 
     def _plane_input(self, value, what: str) -> np.ndarray:
         a = np.asarray(value)
@@ -173,11 +206,15 @@ class PigPipeline:
         mask=None,
         image=None,
         callback: Callable[[PipelineFrame], None] | None = None,
+        attributes: dict | None = None,
+        guidance: float | None = None,
     ) -> PigPipelineOutput:
         """One generation. `num_inference_steps`, `eta`, `clip`: DDIM steps, η and the sampler option
         clip (none | image | both), default the manifest's `sampler`; `seed` in [0, 2³² − 1] (the
         studio's seed); `mode`: pair (both U-Nets), mask2image (`mask`: H×W, lesion where > 0) or
-        image2mask (`image`: H×W, uint8 pixels or float model units in [−1, 1]); `callback(frame)`
+        image2mask (`image`: H×W, uint8 pixels or float model units in [−1, 1]); `attributes` (a
+        format-2 model's, e.g. {"pathology": "malignant"}; others "any") and `guidance` w (default the
+        manifest's `sampler.guidance`; contracts §6b); `callback(frame)`
         after every step."""
         sampler = self.manifest["sampler"]
         steps = sampler["steps"] if num_inference_steps is None else num_inference_steps
@@ -189,26 +226,46 @@ class PigPipeline:
             raise ValueError(f"clip must be one of {', '.join(CLIP_MODES)}, got {clip!r}")
         if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= 0xFFFFFFFF:
             raise ValueError(f"seed must be an integer in [0, 2^32 - 1], got {seed!r}")
+        guidance = self.manifest["sampler"].get("guidance", 1.0) if guidance is None else float(guidance)
+        if not 0 <= guidance <= 20:
+            raise ValueError(f"guidance must be from 0 to 20, got {guidance}")
+        codes = self._codes(attributes, guidance)
         given = self._condition(mode, mask, image)
         user_mask, user_image = given.get("mask"), given.get("image")
 
+        grid_mask, grid_image = user_mask, user_image
+        if self.latent:  # the conditions on the latent grid (contracts §6a)
+            if user_mask is not None:
+                grid_mask = masks_to_grid(user_mask, self.latent["factor"]).double()
+            if user_image is not None:
+                grid_image = self._run("encoder", user_image)
+
         def on_frame(f: Frame) -> None:
-            x0 = f.x0 if f.x0 is not None else user_mask
-            c = f.c if f.c is not None else user_mask
-            y0 = f.y0 if f.y0 is not None else user_image
+            x0 = f.x0 if f.x0 is not None else grid_mask
+            c = f.c if f.c is not None else grid_mask
+            y0 = f.y0 if f.y0 is not None else grid_image
+            if self.latent:  # the step's cheap preview of ẑ₀ (contracts §6a)
+                y0 = latent_preview(y0, self.latent["preview"])
             callback(PipelineFrame(f.index, steps, f.t, f.t_prev, _plane(x0), _plane(y0), _plane(c)))
 
-        noise = SeededNoise([seed], self.resolution, dtype=torch.float64)
+        fx, fy = (conditioned(self._unet(role), *codes, stored_as_float32) for role in ("mask", "image"))
+        noise = SeededNoise([seed], self.grid, dtype=torch.float64)
         kw = {"eta": eta, "clip": clip, "store": stored_as_float32, "on_frame": on_frame if callback else None}
+        kw["channels"] = self.channels
         if mode == "pair":
-            r = sample_pair(self._unet("mask"), self._unet("image"), self.schedule, steps, noise, **kw)
+            r = sample_pair(fx, fy, self.schedule, steps, noise, **kw)
         elif mode == "mask2image":
-            r = sample_image_from_mask(self._unet("image"), user_mask, self.schedule, steps, noise, **kw)
+            r = sample_image_from_mask(fy, grid_mask, self.schedule, steps, noise, **kw)
         else:
-            r = segment_image(self._unet("mask"), user_image, self.schedule, steps, noise, **kw)
-        image_out = r.image if r.image is not None else user_image
+            r = segment_image(fx, grid_image, self.schedule, steps, noise, **kw)
+        mask_out, image_out = r.mask, r.image
+        if self.latent:  # the decoder on the last ẑ₀; x̂₀ brought to H×W (contracts §6a)
+            if r.image is not None:
+                image_out = final_image(lambda z: self._run("decoder", z), r.image)
+            mask_out = final_mask(r.x0, self.resolution, stored_as_float32) if r.x0 is not None else user_mask
+        image_out = image_out if image_out is not None else user_image
         return PigPipelineOutput(
-            mask=(_plane(r.mask) > 0).astype(np.uint8),
+            mask=(_plane(mask_out) > 0).astype(np.uint8),
             image=_plane(image_out),
             image_uint8=to_uint8(image_out.float())[0, 0].numpy(),
             seed=seed,

@@ -44,17 +44,20 @@ class SeededNoise:
         self.seeds, self.shape, self.device, self.dtype = seeds, shape, device, dtype
         self._z = {}
 
-    def _draw(self, gens: list[NoiseStream]) -> torch.Tensor:
+    def _draw(self, gens: list[NoiseStream], channels: int) -> torch.Tensor:
+        # C·H·W values row-major [C, H, W] from each generator (contracts §6a; C = 1 is §3)
         h, w = self.shape
-        return torch.stack([torch.from_numpy(g.gaussian(h * w)).view(1, h, w) for g in gens]).to(self.device, self.dtype)
+        return torch.stack([torch.from_numpy(g.gaussian(channels * h * w)).view(channels, h, w) for g in gens]).to(
+            self.device, self.dtype
+        )
 
-    def initial(self, stream: int) -> torch.Tensor:
-        return self._draw([NoiseStream(s, stream) for s in self.seeds])
+    def initial(self, stream: int, channels: int = 1) -> torch.Tensor:
+        return self._draw([NoiseStream(s, stream) for s in self.seeds], channels)
 
-    def z(self, stream: int) -> torch.Tensor:
+    def z(self, stream: int, channels: int = 1) -> torch.Tensor:
         if stream not in self._z:
             self._z[stream] = [NoiseStream(s, stream) for s in self.seeds]
-        return self._draw(self._z[stream])
+        return self._draw(self._z[stream], channels)
 
 
 class TorchNoise:
@@ -63,8 +66,8 @@ class TorchNoise:
     def __init__(self, batch: int, shape: tuple[int, int], generator: torch.Generator | None = None, device="cpu"):
         self.batch, self.shape, self.generator, self.device = batch, shape, generator, device
 
-    def initial(self, stream: int) -> torch.Tensor:
-        return torch.randn((self.batch, 1, *self.shape), generator=self.generator).to(self.device)
+    def initial(self, stream: int, channels: int = 1) -> torch.Tensor:
+        return torch.randn((self.batch, channels, *self.shape), generator=self.generator).to(self.device)
 
     z = initial
 
@@ -84,16 +87,18 @@ def _loop(
     on_frame: Callable[[Frame], None] | None = None,
     clip: str = "none",
     store=kept,
+    channels: int = 1,
 ) -> SampleResult:
     """The one DDIM loop behind every mode (see the mode functions below). `clip`: "none" (METHOD.md),
     "image" (clip ŷ₀) or "both" (x̂₀ and ŷ₀): schedule.clip_estimate. `store`: schedule.kept (PyTorch's
-    float32 arithmetic) or schedule.stored_as_float32 (the studio core's, on float64 tensors)."""
+    float32 arithmetic) or schedule.stored_as_float32 (the studio core's, on float64 tensors).
+    `channels`: the image chain's (C of a latent model, contracts §6a; 1 in pixel space)."""
     eta = check_eta(eta)  # past 1 the chains saturate (limits.py); refused before any model runs
     schedule.ddim_pairs(steps)  # steps in 1 … T, likewise
     clip_x, clip_y = clip_chains(clip)
     x_t = noise.initial(STREAM_X_T) if model_x is not None else None
-    y_t = noise.initial(STREAM_Y_T) if model_y is not None else None
-    fixed_eps = noise.initial(STREAM_EPS_IMAGE_TO_MASK) if user_image is not None else None
+    y_t = noise.initial(STREAM_Y_T, channels) if model_y is not None else None
+    fixed_eps = noise.initial(STREAM_EPS_IMAGE_TO_MASK, channels) if user_image is not None else None
     frames, x0, y0, c = [], None, None, user_mask
     for index, (t, t_prev) in enumerate(schedule.ddim_pairs(steps)):
         k = schedule.ddim_coefficients(t, t_prev, eta)
@@ -106,13 +111,30 @@ def _loop(
             c = binarize(x0, store=store)
         if model_y is not None:  # c is None only for the unconditional baseline
             eps_y = model_y(y_t if c is None else torch.cat([y_t, c], 1), tt.expand(y_t.shape[0]))
-            y_t, y0 = ddim_step(y_t, eps_y, k, noise.z(STREAM_Z_IMAGE) if k["c1"] else None, clip_y, store)
+            y_t, y0 = ddim_step(y_t, eps_y, k, noise.z(STREAM_Z_IMAGE, channels) if k["c1"] else None, clip_y, store)
         frame = Frame(index, t, t_prev, x0, y0, c)
         if keep_frames:
             frames.append(frame)
         if on_frame:
             on_frame(frame)
     return SampleResult(mask=c, image=y0, x0=x0, frames=frames)
+
+
+def conditioned(model, attrs: torch.Tensor | None, guidance: float = 1.0, none: torch.Tensor | None = None, store=kept):
+    """A U-Net with attributes as the loop calls it, (input, t) → ε: `attrs` its one-hot code [B, K]
+    (unet.attribute_onehot; contracts §6b); with guidance w ≠ 1 and a code other than `none` (the
+    all-"none" code), classifier-free guidance ε(none) + w·(ε(attrs) − ε(none)), two forwards, kept as
+    `store` keeps the loop's values (stored_as_float32: computed in float64, rounded to float32)."""
+    if attrs is None:
+        return model
+    if guidance == 1.0 or none is None or torch.equal(attrs, none):
+        return lambda inp, t: model(inp, t, attrs=attrs)
+
+    def guided(inp, t):
+        e0, e1 = model(inp, t, attrs=none), model(inp, t, attrs=attrs)
+        return store(e0 + guidance * (e1 - e0))
+
+    return guided
 
 
 def sample_pair(model_x, model_y, schedule: Schedule, steps: int, noise, eta: float = 0.0, **kw) -> SampleResult:

@@ -329,6 +329,7 @@ def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
     dataset = open_dataset(args.data, args.resolution, folds, args.fold_csv)
     if args.patients is not None:
         dataset = dataset.patient_subset(args.patients, args.patients_seed)
+    train_pairs = len(dataset)  # the slices, before --autoencoder's --flip adds their mirror images as data
     dataset, grid, overrides, extra_config = _conditioned_data(args, dataset)
     # one shuffle per epoch seeded by (seed, epoch), this process's share when there are several
     sampler = torch.utils.data.distributed.DistributedSampler(dataset, num_replicas=world, rank=rank, seed=args.seed)
@@ -365,7 +366,7 @@ def _train(args: argparse.Namespace, stop: _StopSignals) -> Path:
         "seed": args.seed,
         "data": str(args.data),
         "folds": sorted(folds) if folds else None,
-        "train_pairs": len(dataset),
+        "train_pairs": train_pairs,
         "world_size": world,
         "device": str(device),
         "hardware": _hardware(device),

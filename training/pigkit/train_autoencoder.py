@@ -118,7 +118,9 @@ def train(a: argparse.Namespace) -> Path:
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     gen = torch.Generator().manual_seed(a.seed)  # the crops
     it, images_seen, wall = 0, 0, 0.0
-    if a.resume:
+    if a.resume and not ckpt_path.is_file():
+        print(f"--resume: no checkpoint at {ckpt_path}, starting fresh", file=sys.stderr)
+    elif a.resume:
         ck = read_checkpoint(ckpt_path, device)
         require_keys(ck, ckpt_path, CKPT_KEYS)
         if AutoencoderConfig.from_dict(ck["config"]) != a.config:
@@ -133,7 +135,7 @@ def train(a: argparse.Namespace) -> Path:
             torch.set_rng_state(ck["torch_rng"])
         it, images_seen, wall = ck["iter"], ck["images_seen"], ck["wall_seconds"]
     out.mkdir(parents=True, exist_ok=True)
-    fresh_optimizer_at = None if a.resume else it
+    fresh_optimizer_at = None if a.resume and ckpt_path.is_file() else it
 
     def save() -> None:
         atomic_save(

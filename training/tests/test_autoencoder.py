@@ -7,9 +7,10 @@ import math
 import numpy as np
 import pytest
 import torch
+
 from pigkit import evaluate_autoencoder, train_autoencoder
-from pigkit.checkpoint import read_checkpoint
 from pigkit.autoencoder import Autoencoder, AutoencoderConfig, kl_divergence, psnr, ssim
+from pigkit.checkpoint import read_checkpoint
 from pigkit.texture import band_centres, radial_power_spectrum, spectrum_ratio
 
 SMALL = AutoencoderConfig(channels=(4, 8, 8), latent_channels=2, blocks=1)
