@@ -18,6 +18,9 @@ export const info: ModelInfo = {
   binarize: { kernel: 5, weights: [0.75, 0.25] },
   dataset: { name: 'fake', resolution: [H, W], modality: 'ultrasound', files: { mask: { file: 'mask.onnx', sha256: 'ab'.repeat(32) } } },
   documents: [],
+  attributes: [],
+  defaultGuidance: 1,
+  latent: null,
 };
 
 function frame(index: number, total: number): StepFrame {
