@@ -75,20 +75,23 @@ export interface FolderSettings {
   clip: ClipMode;
   mode: CaseRecord['mode'];
   format: ImageFormat;
+  /** A model with attributes: the guidance w (absent for models without). */
+  guidance?: number;
 }
 
 function describeSettings(s: FolderSettings): string {
   const sha = Object.entries(s.model.files)
     .map(([k, f]) => `${k} ${f.sha256.slice(0, 12)}`)
     .join(', ');
-  return `model "${s.model.name}" (${sha}), ${s.steps} steps, η=${s.eta}, clip ${s.clip}, mode ${s.mode}, format ${s.format}`;
+  const guidance = s.guidance === undefined ? '' : `, guidance ${s.guidance}`;
+  return `model "${s.model.name}" (${sha}), ${s.steps} steps, η=${s.eta}, clip ${s.clip}${guidance}, mode ${s.mode}, format ${s.format}`;
 }
 
 function sameModel(a: DatasetModel, b: DatasetModel): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-const SETTING_KEYS = ['steps', 'eta', 'clip', 'mode', 'format'] as const;
+const SETTING_KEYS = ['steps', 'eta', 'clip', 'guidance', 'mode', 'format'] as const;
 const sameSettings = (a: FolderSettings, b: FolderSettings) => sameModel(a.model, b.model) && SETTING_KEYS.every((k) => a[k] === b[k]);
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const errno = (e: unknown) => (e as NodeJS.ErrnoException).code;
@@ -287,6 +290,7 @@ const recordSettings = ({ model, case: c }: CaseSidecar): FolderSettings => ({
   clip: c.clip ?? 'none',
   mode: c.mode,
   format: recordFormat(c),
+  ...(c.guidance !== undefined ? { guidance: c.guidance } : {}),
 });
 
 /** Refuses a folder that already holds cases made with other settings (a dataset is one model, one setting). */

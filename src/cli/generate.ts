@@ -4,6 +4,7 @@
 //   npm run generate -- --model public/models/tiny --count 64 --steps 8 --seed 0 --out out/tiny \
 //     [--eta 0] [--clip none|image|both] [--shard i/n] [--resume] [--raw] [--format png|nifti] [--threads 1]
 //     [--dataset-id 501] [--dataset-name NAME] (then the dataset is the folder <out>/Dataset501_NAME)
+//     [--attr pathology=malignant,birads=4] [--balance pathology] [--guidance 2] (models with attributes)
 //   npm run generate -- --mode mask2image --masks <dir of PNG masks> … (model_y alone, each mask as the label)
 //
 // stdout: one line per generated case, "seed <k>: <ms> ms, <ms> ms/step → <case>" (the training
@@ -13,6 +14,7 @@
 import { open, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { conditioning } from '../core/attributes';
 import {
   type DatasetAbout,
   DEFAULT_DATASET_ID,
@@ -28,7 +30,7 @@ import { type CasePixels, caseFiles, type DatasetModel, datasetModel, type Image
 import type { ClipMode } from '../core/ddim';
 import { errorMessage } from '../core/errors';
 import { MAX_T } from '../core/limits';
-import { samplerClip } from '../core/manifest';
+import { type AttributeSpec, attributesOf, chainGrid, latentOf, samplerClip, samplerGuidance } from '../core/manifest';
 import { runSampler, type SamplerStep } from '../core/sampler';
 import { type StartNoise, tapStartNoise } from '../core/sampler-tap';
 import { loadPairFromDir } from '../engine/node';
@@ -50,7 +52,24 @@ import {
   writeCase,
 } from './dataset-folder';
 import { MaskFolderError, readMaskFolder } from './mask-folder';
-import { type CaseJob, checkCaseCount, maskJobs, pairJobs, parseClip, parseEta, parseInteger, parseShard, type Shard, shardSeeds, UsageError } from './plan';
+import {
+  type AttributePlan,
+  type CaseJob,
+  caseRequest,
+  checkAttributes,
+  checkCaseCount,
+  maskJobs,
+  pairJobs,
+  parseAttributes,
+  parseClip,
+  parseEta,
+  parseGuidance,
+  parseInteger,
+  parseShard,
+  type Shard,
+  shardSeeds,
+  UsageError,
+} from './plan';
 import { ProgressBar, printable } from './progress';
 
 // stdout and stderr, each line made printable (no terminal escapes from a manifest or file name);
@@ -64,6 +83,7 @@ const USAGE = `usage: pig-generate --model <dir> --count N --steps S --seed K --
                     [--format png|nifti] [--threads T]
                     [--mode pair|mask2image --masks <dir>]
                     [--dataset-id N] [--dataset-name NAME]
+                    [--attr NAME=VALUE,…] [--balance NAME] [--guidance W]
        (npx pig-generate …, or in this repository npm run generate -- …)
   --model    model folder (manifest.json + ONNX files)         default public/models/tiny
   --mode     pair (both U-Nets) or mask2image (model_y alone on the masks of --masks)  default pair
@@ -84,7 +104,16 @@ const USAGE = `usage: pig-generate --model <dir> --count N --steps S --seed K --
   --resume   skip cases already complete in --out
   --raw      also write raw/<case>_{xT,yT,x0,y0}.npy (float32 [H, W])
   --format   png (default) or nifti: images and labels as .nii.gz (NIfTI-1, uint8)
-  --threads  ONNX Runtime intra-op threads                     default: ORT's choice`;
+  --threads  ONNX Runtime intra-op threads                     default: ORT's choice
+  Models with attributes (their manifest lists them, e.g. pathology, birads, scanner):
+  --attr     NAME=VALUE,… the values every case asks for, e.g. pathology=malignant,birads=4;
+             an attribute left out (or VALUE any) is any                    default: all any
+  --balance  NAME: equal counts per value of NAME. The case of seed K+i asks for value number
+             i mod n (n values, in the manifest's order), so shards and resumed runs assign the
+             same; a --count that n divides gives each value exactly --count/n cases
+  --guidance classifier-free guidance w, 0 to 20 (1: none; otherwise each U-Net runs twice
+             a step)                                          default: the manifest's (else 1)
+  A latent model writes its pairs at its resolution (e.g. 256×256); the chains run on its grid.`;
 
 type CliMode = 'pair' | 'mask2image';
 
@@ -107,6 +136,10 @@ interface RunOptions {
   threads?: number;
   /** --dataset-id / --dataset-name: the dataset goes to out/DatasetNNN_Name (undefined: to out itself). */
   dataset?: { id: number; name?: string };
+  /** --attr, --balance, --guidance (checked against the model once it is read). */
+  attr?: Record<string, string>;
+  balance?: string;
+  guidance?: number;
 }
 
 function parseCommandLine(argv: string[]): RunOptions | 'help' {
@@ -131,6 +164,9 @@ function parseCommandLine(argv: string[]): RunOptions | 'help' {
         threads: { type: 'string' },
         'dataset-id': { type: 'string' },
         'dataset-name': { type: 'string' },
+        attr: { type: 'string' },
+        balance: { type: 'string' },
+        guidance: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -161,6 +197,9 @@ function parseCommandLine(argv: string[]): RunOptions | 'help' {
     raw: values.raw,
     format: values.format,
     threads: values.threads === undefined ? undefined : parseInteger('threads', values.threads, 1, 1024),
+    attr: values.attr === undefined ? undefined : parseAttributes(values.attr),
+    balance: values.balance,
+    guidance: values.guidance === undefined ? undefined : parseGuidance(values.guidance),
     dataset:
       values['dataset-id'] === undefined && values['dataset-name'] === undefined
         ? undefined
@@ -187,25 +226,40 @@ async function loadModel(dir: string, threads: number | undefined): Promise<Load
   }
 }
 
-/** The cases of this run (this shard): one per seed, or in mask2image one per mask and seed. */
-async function planJobs(opts: RunOptions, resolution: readonly [number, number]): Promise<CaseJob[]> {
-  if (opts.mode === 'pair') return pairJobs(shardSeeds(opts.firstSeed, opts.count, opts.shard));
-  const masks = await readMaskFolder(opts.masks!, resolution);
-  for (const m of masks) say(`mask ${m.file}: ${m.note}`);
-  return maskJobs(masks, opts.firstSeed, opts.count, opts.shard);
+/** The cases of this run (this shard): one per seed, or in mask2image one per mask and seed; each with its attributes. */
+async function planJobs(opts: RunOptions, resolution: readonly [number, number], attributes: AttributePlan | null): Promise<CaseJob[]> {
+  let jobs: CaseJob[];
+  if (opts.mode === 'pair') jobs = pairJobs(shardSeeds(opts.firstSeed, opts.count, opts.shard));
+  else {
+    const masks = await readMaskFolder(opts.masks!, resolution);
+    for (const m of masks) say(`mask ${m.file}: ${m.note}`);
+    jobs = maskJobs(masks, opts.firstSeed, opts.count, opts.shard);
+  }
+  return attributes ? jobs.map((j) => ({ ...j, attributes: caseRequest(attributes, opts.firstSeed, j.seed) })) : jobs;
+}
+
+/** What every case of a run shares: the sampler's settings. */
+interface SamplerSettings {
+  steps: number;
+  eta: number;
+  clip: ClipMode;
+  /** A model with attributes: its attributes and the guidance w (null: none). */
+  attributes: { specs: readonly AttributeSpec[]; guidance: number } | null;
 }
 
 /** Runs one case through the sampler; with `raw`, also taps x_T, y_T and keeps the final x̂₀. */
-async function sampleCase(pair: LoadedPair, job: CaseJob, steps: number, eta: number, clip: ClipMode, raw: boolean): Promise<CasePixels> {
-  const [H, W] = pair.manifest.resolution;
+async function sampleCase(pair: LoadedPair, job: CaseJob, { steps, eta, clip, attributes }: SamplerSettings, raw: boolean): Promise<CasePixels> {
+  const [h, w] = chainGrid(pair.manifest);
   let start: StartNoise | undefined;
   let last: SamplerStep | undefined;
   const result = await runSampler(
     {
       executor: raw ? tapStartNoise(pair.executors, (n) => (start = n)) : pair.executors,
       schedule: pair.schedule,
-      height: H,
-      width: W,
+      height: h,
+      width: w,
+      latent: pair.latent,
+      ...(attributes ? { conditioning: conditioning(attributes.specs, job.attributes ?? {}, attributes.guidance) } : {}),
       steps,
       seed: job.seed,
       eta,
@@ -220,7 +274,15 @@ async function sampleCase(pair: LoadedPair, job: CaseJob, steps: number, eta: nu
   );
   if (!raw) return result;
   if (!start || !last?.x0) throw new Error('internal: the sampler did not report x_T, y_T or x̂₀');
-  return { ...result, raw: { xT: start.xT, yT: start.yT, x0: last.x0, y0: result.image } };
+  const C = pair.latent?.spec.channels;
+  if (!C) return { ...result, raw: { xT: start.xT, yT: start.yT, x0: last.x0, y0: result.image } };
+  // a latent model's arrays are where its chains run: x at [h, w], z at [C, h, w] (y0: ẑ₀, or z* in image → mask)
+  const z0 = result.latent?.z0 ?? new Float32Array(C * h * w);
+  return {
+    ...result,
+    raw: { xT: start.xT, yT: start.yT, x0: last.x0, y0: z0 },
+    rawShapes: { xT: [h, w], yT: [C, h, w], x0: [h, w], y0: [C, h, w] },
+  };
 }
 
 /**
@@ -296,13 +358,23 @@ async function run(options: RunOptions, stopped: () => Interruption | null): Pro
     const eta = opts.eta ?? manifest.sampler.eta;
     const clip = opts.clip ?? samplerClip(manifest);
     if (steps > manifest.schedule.T) throw new UsageError(`--steps ${steps} is more than the model's schedule has (T = ${manifest.schedule.T})`);
+    const specs = attributesOf(manifest);
+    if (opts.guidance !== undefined && specs.length === 0)
+      throw new UsageError(
+        `--guidance: the model "${manifest.name}" takes no attributes (its manifest lists none), so there is nothing to guide; leave it out`,
+      );
+    const plan = specs.length > 0 || opts.attr || opts.balance !== undefined ? checkAttributes(specs, manifest.name, opts.attr, opts.balance) : null;
+    const attributes = specs.length > 0 ? { specs, guidance: opts.guidance ?? samplerGuidance(manifest) } : null;
     const version = await appVersion();
-    const jobs = await planJobs(opts, manifest.resolution);
+    const jobs = await planJobs(opts, manifest.resolution, plan);
     // one mode per run, so the first job's settings are every job's (none: a run that only rebuilds the index)
-    const settings: FolderSettings | null = jobs.length > 0 ? { model, steps, eta, clip, mode: jobs[0].mode.kind, format: opts.format } : null;
+    const settings: FolderSettings | null =
+      jobs.length > 0
+        ? { model, steps, eta, clip, mode: jobs[0].mode.kind, format: opts.format, ...(attributes ? { guidance: attributes.guidance } : {}) }
+        : null;
     const unlock = await lockFolder(opts.out, settings);
     try {
-      await generateInto(opts, pair, { model, about, documents, steps, eta, clip, version, jobs, settings }, stopped);
+      await generateInto(opts, pair, { model, about, documents, sampler: { steps, eta, clip, attributes }, version, jobs, settings }, stopped);
     } finally {
       await unlock();
     }
@@ -315,9 +387,7 @@ interface Plan {
   model: DatasetModel;
   about: DatasetAbout;
   documents: ModelDocument[];
-  steps: number;
-  eta: number;
-  clip: ClipMode;
+  sampler: SamplerSettings;
   version: string;
   jobs: CaseJob[];
   settings: FolderSettings | null;
@@ -325,7 +395,8 @@ interface Plan {
 
 async function generateInto(opts: RunOptions, pair: LoadedPair, plan: Plan, stopped: () => Interruption | null): Promise<void> {
   const { manifest } = pair;
-  const { model, about, documents, steps, eta, clip, version, jobs, settings } = plan;
+  const { model, about, documents, sampler, version, jobs, settings } = plan;
+  const { steps, eta, clip, attributes } = sampler;
   const existing = await readRecords(opts.out);
   if (settings) checkCompatible(opts.out, existing, settings);
   await removeStaleTemps(
@@ -337,8 +408,11 @@ async function generateInto(opts: RunOptions, pair: LoadedPair, plan: Plan, stop
   const unsynced = new Set<string>(); // written this run, made durable before each index rebuild
   const rebuild = () => rebuildIndex(opts.out, model, opts.format, about, settings, listed, unsynced);
   const [H, W] = manifest.resolution;
+  const latent = latentOf(manifest);
+  const onGrid = latent ? ` (latent ${latent.channels}×${latent.grid.join('×')})` : '';
+  const guided = attributes ? `, guidance ${attributes.guidance}` : '';
   say(
-    `${manifest.name} ${H}×${W}, ${steps} steps, η=${eta}, clip ${clip}, ${jobs.length} cases → ${opts.out}; sessions ready in ${pair.sessionMs.toFixed(0)} ms`,
+    `${manifest.name} ${H}×${W}${onGrid}, ${steps} steps, η=${eta}, clip ${clip}${guided}, ${jobs.length} cases → ${opts.out}; sessions ready in ${pair.sessionMs.toFixed(0)} ms`,
   );
 
   const progress = new ProgressBar(closed.has(process.stderr) ? { write: () => undefined } : process.stderr, jobs.length);
@@ -352,7 +426,9 @@ async function generateInto(opts: RunOptions, pair: LoadedPair, plan: Plan, stop
       const have = existing.get(job.name);
       // a mask file changed since its case was made is a new case: regenerate it
       const sameSource = have?.case.source?.sha256 === job.source?.sha256;
-      if (opts.resume && sameSource) {
+      // and a case that asked for other attributes (another --attr or --balance) is a new case too
+      const sameRequest = JSON.stringify(have?.case.attributes) === JSON.stringify(job.attributes);
+      if (opts.resume && sameSource && sameRequest) {
         const problem = await caseProblem(opts.out, have, opts.raw);
         if (problem === null) {
           skipped++;
@@ -362,7 +438,7 @@ async function generateInto(opts: RunOptions, pair: LoadedPair, plan: Plan, stop
         if (problem) warn(`generate: ${job.name}: ${problem}; making it again`);
       }
       const t0 = performance.now();
-      const pixels = await sampleCase(pair, job, steps, eta, clip, opts.raw);
+      const pixels = await sampleCase(pair, job, sampler, opts.raw);
       const ms = performance.now() - t0;
       const { record, files } = await caseFiles(
         {
@@ -376,6 +452,7 @@ async function generateInto(opts: RunOptions, pair: LoadedPair, plan: Plan, stop
           format: opts.format,
           prefix: job.prefix,
           source: job.source,
+          ...(attributes ? { attributes: { ...job.attributes }, guidance: attributes.guidance } : {}),
         },
         pixels,
         manifest.resolution,

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ortWeb from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conditioning } from '../core/attributes';
+import { maxAbsDiff } from '../core/golden';
+import { attributesOf, chainGrid } from '../core/manifest';
 import { runSampler } from '../core/sampler';
 import { fileSource, loadPairFromDir } from '../engine/node';
 import { createPair, type LoadedPair, readManifest, readModelBytes } from '../engine/pair';
@@ -59,5 +62,38 @@ describe.skipIf(!present)('ORT-node (CLI) vs ORT-web WASM (studio), tiny pair', 
       expect(Array.from(b.mask)).toEqual(Array.from(a.mask));
     }
     console.info(`ORT-node vs ORT-web WASM: ${rows.join('; ')}`);
+  });
+});
+
+const tinyLatent = fileURLToPath(new URL('../../public/models/tiny-latent/', import.meta.url));
+
+describe.skipIf(!existsSync(join(tinyLatent, 'manifest.json')))('ORT-node (CLI) vs ORT-web WASM (studio), tiny latent model with attributes', () => {
+  it('the decoded image and the grid x̂₀ agree far below one 8-bit level; the mask at [H, W] identical', async () => {
+    const source = fileSource(tinyLatent);
+    const manifest = await readManifest(source);
+    ortWeb.env.wasm.numThreads = 1;
+    const wasm = await createPair(ortWeb as unknown as OrtModule, manifest, await readModelBytes(source, manifest), {
+      executionProviders: ['wasm'],
+      graphOptimizationLevel: 'all',
+    });
+    const node = await loadPairFromDir(tinyLatent, { intraOpNumThreads: 1 });
+    try {
+      const [h, w] = chainGrid(manifest);
+      const cond = conditioning(attributesOf(manifest), { pathology: 'benign', birads: '3' }, 3);
+      for (const seed of [1, 2]) {
+        const opts = { schedule: node.schedule, height: h, width: w, steps: 8, seed, conditioning: cond, previews: false as const };
+        const a = await runSampler({ ...opts, executor: node.executors, latent: node.latent });
+        const b = await runSampler({ ...opts, executor: wasm.executors, latent: wasm.latent });
+        const dy = maxAbsDiff(a.image, b.image);
+        const dx = maxAbsDiff(a.latent!.x0!, b.latent!.x0!);
+        console.info(`tiny-latent seed ${seed}: max |Δ image| ${dy.toExponential(2)}, max |Δx̂₀| ${dx.toExponential(2)}`);
+        expect(dy).toBeLessThan(1e-3); // as above
+        expect(dx).toBeLessThan(1e-3);
+        expect(Array.from(b.mask)).toEqual(Array.from(a.mask));
+      }
+    } finally {
+      await node.release();
+      await wasm.release();
+    }
   });
 });

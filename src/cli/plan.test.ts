@@ -1,5 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_CASES, maskCasePrefix, maskJobs, pairJobs, parseClip, parseEta, parseInteger, parseShard, shardSeeds } from './plan';
+import {
+  caseRequest,
+  checkAttributes,
+  MAX_CASES,
+  maskCasePrefix,
+  maskJobs,
+  pairJobs,
+  parseAttributes,
+  parseClip,
+  parseEta,
+  parseGuidance,
+  parseInteger,
+  parseShard,
+  shardSeeds,
+} from './plan';
 import { formatDuration, formatProgress, ProgressBar, printable } from './progress';
 
 describe('shards', () => {
@@ -109,5 +123,36 @@ describe('progress bar', () => {
     expect(writes).toHaveLength(21); // done = 1, 6, 11, … 96, 100
     expect(writes.every((w) => w.endsWith('\n') && !w.includes('\r'))).toBe(true);
     expect(writes.at(-1)).toMatch(/100\/100 cases · 0\.01 s\/case · done/);
+  });
+});
+
+describe('--attr, --balance, --guidance (models with attributes)', () => {
+  const ATTRS = [
+    { name: 'pathology', values: ['benign', 'malignant'] },
+    { name: 'scanner', values: ['GE Logiq 5 @10-12MHz', 'U-Systems @10-14MHz'] },
+  ];
+  it('parses name=value pairs, values with spaces; refuses other text', () => {
+    expect(parseAttributes('pathology=malignant, scanner=GE Logiq 5 @10-12MHz')).toEqual({ pathology: 'malignant', scanner: 'GE Logiq 5 @10-12MHz' });
+    expect(() => parseAttributes('pathology')).toThrow('--attr must be name=value pairs');
+    expect(() => parseAttributes('a=1,a=2')).toThrow('--attr names a twice');
+    expect(() => parseAttributes('=1')).toThrow('--attr must be name=value pairs');
+  });
+  it('the request lists every attribute, any where --attr names none', () => {
+    expect(checkAttributes(ATTRS, 'm', { scanner: 'U-Systems @10-14MHz' })).toEqual({ request: { pathology: 'any', scanner: 'U-Systems @10-14MHz' } });
+    expect(checkAttributes(ATTRS, 'm')).toEqual({ request: { pathology: 'any', scanner: 'any' } });
+  });
+  it('--balance: seed K + i asks for value i mod n, whatever the shard', () => {
+    const plan = checkAttributes(ATTRS, 'm', undefined, 'pathology');
+    expect([100, 101, 102, 103].map((s) => caseRequest(plan, 100, s).pathology)).toEqual(['benign', 'malignant', 'benign', 'malignant']);
+    expect(caseRequest(plan, 100, 103)).toEqual({ pathology: 'malignant', scanner: 'any' });
+  });
+  it('names what is wrong', () => {
+    expect(() => checkAttributes([], 'tiny', { a: 'b' })).toThrow('--attr: the model "tiny" takes no attributes (its manifest lists none); leave it out');
+    expect(() => checkAttributes([], 'tiny', undefined, 'a')).toThrow('--balance: the model "tiny" takes no attributes');
+    expect(() => checkAttributes(ATTRS, 'm', { pathology: 'x' })).toThrow(
+      "--attr: pathology=x is not a value of this model's pathology: one of benign, malignant (or any)",
+    );
+    expect(() => parseGuidance('0x10')).toThrow('--guidance must be a number from 0 to 20');
+    expect(parseGuidance('7.5')).toBe(7.5);
   });
 });

@@ -1,9 +1,11 @@
 // What a CLI run generates: its arguments, checked, and the cases of this shard.
 // Pure (no I/O), so the rules are unit-tested without running a model.
 
+import { type AttributeRequest, AttributeRequestError, fullRequest, guidanceInRange } from '../core/attributes';
 import { caseName } from '../core/dataset/nnunet';
 import { CLIP_MODES, type ClipMode } from '../core/ddim';
-import { ETA_RANGE, etaInRange, parseDecimal } from '../core/limits';
+import { ETA_RANGE, etaInRange, GUIDANCE_RANGE, parseDecimal } from '../core/limits';
+import type { AttributeSpec } from '../core/manifest';
 import type { SamplerMode } from '../core/sampler';
 
 /** Exit codes: 1 = a run failed (bad model, bad output folder, …), 2 = bad command line. */
@@ -46,6 +48,70 @@ export function parseEta(text: string): number {
   const v = parseDecimal(text);
   if (v === null || !etaInRange(v)) throw new UsageError(`--eta must be ${ETA_RANGE}, got "${text}"`);
   return v;
+}
+
+/** --guidance: a plain decimal in GUIDANCE_MIN … GUIDANCE_MAX. */
+export function parseGuidance(text: string): number {
+  const v = parseDecimal(text);
+  if (v === null || !guidanceInRange(v)) throw new UsageError(`--guidance must be ${GUIDANCE_RANGE}, got "${text}"`);
+  return v;
+}
+
+/**
+ * --attr "pathology=malignant,birads=4" → {pathology: "malignant", birads: "4"}: the syntax only
+ * (checkAttributes checks it against the model). A value may hold spaces, not a comma.
+ */
+export function parseAttributes(text: string): Record<string, string> {
+  const request: Record<string, string> = {};
+  for (const item of text.split(',')) {
+    const eq = item.indexOf('=');
+    const name = item.slice(0, eq).trim();
+    const value = item.slice(eq + 1).trim();
+    if (eq < 0 || !name || !value)
+      throw new UsageError(`--attr must be name=value pairs separated by commas (e.g. pathology=malignant,birads=4), got "${text}"`);
+    if (name in request) throw new UsageError(`--attr names ${name} twice`);
+    request[name] = value;
+  }
+  return request;
+}
+
+/** How a run asks for attributes: fixed values (--attr) and at most one attribute balanced over its values (--balance). */
+export interface AttributePlan {
+  request: AttributeRequest;
+  balance?: AttributeSpec;
+}
+
+/**
+ * --attr and --balance checked against the model's attributes: an attribute or value it does not
+ * have is named with what it has; a model without attributes refuses both.
+ */
+export function checkAttributes(attributes: readonly AttributeSpec[], model: string, attr?: Record<string, string>, balance?: string): AttributePlan {
+  if (attributes.length === 0 && (attr || balance !== undefined))
+    throw new UsageError(`${attr ? '--attr' : '--balance'}: the model "${model}" takes no attributes (its manifest lists none); leave it out`);
+  let request: AttributeRequest = {};
+  try {
+    // every attribute, "any" where --attr names none (what the case records say)
+    request = fullRequest(attributes, attr ?? {});
+  } catch (e) {
+    if (e instanceof AttributeRequestError) throw new UsageError(`--attr: ${e.message}`);
+    throw e;
+  }
+  if (balance === undefined) return { request };
+  const spec = attributes.find((a) => a.name === balance);
+  if (!spec) throw new UsageError(`--balance ${balance}: this model has no attribute ${balance}; it has ${attributes.map((a) => a.name).join(', ')}`);
+  if (attr && attr[balance] !== undefined) throw new UsageError(`--balance ${balance} and --attr ${balance}=${attr[balance]} both set ${balance}; give one`);
+  return { request, balance: spec };
+}
+
+/**
+ * The request of the case of seed K + i: the plan's, and with --balance value number i mod n of the
+ * balanced attribute (in the manifest's order). It depends on the seed alone, so every shard and
+ * resumed run assigns the same, and N seeds give each value ⌊N/n⌋ or ⌈N/n⌉ cases (equal when n divides N).
+ */
+export function caseRequest(plan: AttributePlan, firstSeed: number, seed: number): AttributeRequest {
+  if (!plan.balance) return plan.request;
+  const { name, values } = plan.balance;
+  return { ...plan.request, [name]: values[(seed - firstSeed) % values.length] };
 }
 
 export function parseClip(text: string): ClipMode {
@@ -95,6 +161,8 @@ export interface CaseJob {
   prefix?: string;
   /** Mask → image: the mask file the case was made from (recorded with the case). */
   source?: CaseSource;
+  /** A model with attributes: what this case asks for (caseRequest). */
+  attributes?: AttributeRequest;
 }
 
 /** A user's file a case was conditioned on: its name in the input folder and its SHA-256. */

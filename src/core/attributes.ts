@@ -23,7 +23,7 @@ export function fullRequest(attributes: readonly AttributeSpec[], request: Attri
 }
 
 /** Whether the request asks for no value at all (then guidance has nothing to push towards). */
-export function isAllAny(request: AttributeRequest): boolean {
+function isAllAny(request: AttributeRequest): boolean {
   return Object.values(request).every((v) => v === ANY_VALUE);
 }
 

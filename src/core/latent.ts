@@ -120,8 +120,9 @@ export function latentPreview(z0: Float32Array, { weights, bias }: LatentSpec['p
   if (z0.length !== C * n) throw new Error(`latentPreview: ${z0.length} values for ${C}×${n}`);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    let v = bias;
+    let v = 0;
     for (let c = 0; c < C; c++) v += weights[c] * z0[c * n + i];
+    v += bias; // after the sum, as the kit's latent_preview adds it
     out[i] = v < -1 ? -1 : Math.min(v, 1);
   }
   return out;

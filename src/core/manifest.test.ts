@@ -1,10 +1,16 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  attributesOf,
+  chainGrid,
   checkSessionSignature,
+  latentOf,
   listedFiles,
   ManifestError,
   type ModelFileSpec,
+  modelKeys,
   samplerClip,
+  samplerGuidance,
   sha256Hex,
   stepGraphs,
   takesClip,
@@ -280,5 +286,23 @@ describe('sha256', () => {
       /mask.onnx \(mask model\) has SHA-256 .* the file is corrupt/,
     );
     await expect(verifyModelBytes('mask', spec, new TextEncoder().encode('ab'))).rejects.toThrow(/is 2 bytes, the manifest says 3/);
+  });
+});
+
+describe('format 2 (contracts.md §6)', () => {
+  const base = () => JSON.parse(readFileSync(new URL('../../fixtures/manifests/bases/latent-attributes.json', import.meta.url), 'utf8'));
+  it('reads the latent, the attributes and the guidance of a format-2 manifest', () => {
+    const m = validateManifest({ ...base(), sampler: { ...base().sampler, guidance: 3 } });
+    expect(latentOf(m)?.channels).toBe(4);
+    expect(chainGrid(m)).toEqual([16, 16]);
+    expect(attributesOf(m).map((a) => a.name)).toEqual(['pathology', 'birads']);
+    expect(samplerGuidance(m)).toBe(3);
+    expect(modelKeys(m)).toEqual(['mask', 'image', 'encoder', 'decoder']);
+    expect(listedFiles(m).map((f) => f.file)).toEqual(['mask.onnx', 'image.onnx', 'encoder.onnx', 'decoder.onnx', 'mask.weights', 'image.weights']);
+  });
+  it('a format-1 manifest’s fields of those names are extras nothing reads', () => {
+    const m = validateManifest({ ...good(), latent: base().latent, attributes: base().attributes, sampler: { ...good().sampler, guidance: 5 } });
+    expect([latentOf(m), attributesOf(m), samplerGuidance(m), chainGrid(m)]).toEqual([null, [], 1, [32, 32]]);
+    expect(modelKeys(m)).toEqual(['mask', 'image', 'maskStep', 'imageStep']);
   });
 });

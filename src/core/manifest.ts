@@ -118,7 +118,7 @@ export type CodecRole = 'encoder' | 'decoder';
 /** Any model file a manifest lists. */
 export type ModelKey = ModelRole | StepGraphRole | CodecRole;
 export const STEP_GRAPH_ROLES: readonly StepGraphRole[] = ['maskStep', 'imageStep'];
-export const CODEC_ROLES: readonly CodecRole[] = ['encoder', 'decoder'];
+const CODEC_ROLES: readonly CodecRole[] = ['encoder', 'decoder'];
 /** Every model a manifest may list, in manifest order: format 1's, then format 2's. */
 const FORMAT_1_KEYS: readonly ModelKey[] = ['mask', 'image', ...STEP_GRAPH_ROLES];
 const LATENT_KEYS: readonly ModelKey[] = ['mask', 'image', ...CODEC_ROLES];

@@ -120,7 +120,7 @@ export async function readManifest(source: ModelSource): Promise<Manifest> {
 export type PairBytes = Record<ModelRole, ModelBytes> & Partial<Record<CodecRole, ModelBytes>>;
 
 /** The models createPair opens for a manifest: the U-Nets, and the autoencoder of a latent model. */
-export function pairKeys(manifest: Manifest): ModelKey[] {
+function pairKeys(manifest: Manifest): ModelKey[] {
   return latentOf(manifest) ? ['mask', 'image', 'encoder', 'decoder'] : ['mask', 'image'];
 }
 

@@ -195,3 +195,42 @@ def test_bad_inputs_are_named(pipe):
         pipe(clip="mask")
     with pytest.raises(ValueError, match="seed must be an integer"):
         pipe(seed=-1)
+
+
+TINY_LATENT = REPO / "public" / "models" / "tiny-latent"
+
+
+@needs_cli
+@pytest.mark.parametrize("eta", [None, 1.0], ids=["manifest defaults", "eta 1"])
+def test_latent_pairs_with_attributes_equal_the_clis_to_the_bit(tmp_path, eta):
+    """Format 2 (contracts §6): tiny-latent asked for pathology=malignant with guidance 2; the CLI's
+    64² PNGs are the pipeline's pixel for pixel (η = 1 draws the C·h·w latent DDIM noise)."""
+    extra = [] if eta is None else ["--eta", str(eta)]
+    cmd = ["npm", "run", "-s", "generate", "--", "--model", str(TINY_LATENT), "--out", str(tmp_path), "--threads", "1"]
+    cmd += ["--seed", "3", "--count", "2", "--attr", "pathology=malignant", "--guidance", "2", *extra]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    with PigPipeline.from_pretrained(TINY_LATENT, providers=[CPU], threads=1) as p:
+        for seed in (3, 4):
+            case = f"pig_{seed:010d}"
+            out = p(seed=seed, eta=eta, attributes={"pathology": "malignant"}, guidance=2)
+            label, image = png(tmp_path / "labelsTr" / f"{case}.png"), png(tmp_path / "imagesTr" / f"{case}_0000.png")
+            assert out.mask.shape == (64, 64) and np.array_equal(out.mask, label)
+            assert np.array_equal(out.image_uint8, image)
+
+
+@needs_cli
+def test_latent_mask_to_image_equals_the_clis(tmp_path):
+    """A 64² mask goes to the 16² grid (≥ ½ of a cell) in both; the image is the CLI's to the bit."""
+    yy, xx = np.mgrid[:64, :64]
+    lesion = (yy - 30) ** 2 + (xx - 34) ** 2 < 200
+    (tmp_path / "masks").mkdir()
+    Image.fromarray((lesion * 255).astype(np.uint8)).save(tmp_path / "masks" / "disc.png")
+    cmd = ["npm", "run", "-s", "generate", "--", "--model", str(TINY_LATENT), "--out", str(tmp_path / "out"), "--threads", "1"]
+    cmd += ["--mode", "mask2image", "--masks", str(tmp_path / "masks"), "--seed", "5", "--attr", "birads=4"]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    with PigPipeline.from_pretrained(TINY_LATENT, providers=[CPU], threads=1) as p:
+        out = p(seed=5, mode="mask2image", mask=lesion, attributes={"birads": "4"})
+    assert np.array_equal(out.mask, png(tmp_path / "out" / "labelsTr" / "disc_0000000005.png"))
+    assert np.array_equal(out.image_uint8, png(tmp_path / "out" / "imagesTr" / "disc_0000000005_0000.png"))

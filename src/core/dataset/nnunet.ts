@@ -99,6 +99,10 @@ export interface CaseRecord {
   appVersion: string;
   /** Mask → image from a file (the CLI's --masks): its name and SHA-256. */
   source?: { file: string; sha256: string };
+  /** A model with attributes (contracts.md §6b): what the case asked for, every attribute's value or "any". */
+  attributes?: Record<string, string>;
+  /** A model with attributes: the classifier-free guidance w of the run. */
+  guidance?: number;
   /** Paths of this case's files in the dataset. */
   files: string[];
 }
@@ -115,6 +119,9 @@ export interface CaseSettings {
   prefix?: string;
   /** The user's file the case was conditioned on, recorded as is. */
   source?: CaseRecord['source'];
+  /** A model with attributes: the case's full request and the run's guidance. */
+  attributes?: Record<string, string>;
+  guidance?: number;
   /** Default png. */
   format?: ImageFormat;
 }
@@ -126,6 +133,8 @@ export interface CasePixels {
   /** ŷ₀ in model units. */
   image: Float32Array;
   raw?: Record<RawArrayName, Float32Array>;
+  /** The raw arrays' shapes where they are not all [H, W] (a latent model's: [h, w], and [C, h, w] for yT and y0). */
+  rawShapes?: Record<RawArrayName, number[]>;
 }
 
 /** Fraction of a mask's pixels that are lesion (value > 0): the record's maskAreaFraction. */
@@ -157,7 +166,7 @@ export async function caseFiles(
           { path: imagePath(name, format), bytes: await encodeNiftiGz(imageToGray8(pixels.image), W, H, { description }) },
           { path: labelPath(name, format), bytes: await encodeNiftiGz(maskToGray8(pixels.mask, 1), W, H, { description, intent: NIFTI_INTENT_LABEL }) },
         ];
-  if (pixels.raw) for (const a of RAW_ARRAYS) files.push({ path: rawPath(name, a), bytes: encodeNpyFloat32(pixels.raw[a], [H, W]) });
+  if (pixels.raw) for (const a of RAW_ARRAYS) files.push({ path: rawPath(name, a), bytes: encodeNpyFloat32(pixels.raw[a], pixels.rawShapes?.[a] ?? [H, W]) });
   const record: CaseRecord = {
     case: name,
     seed: settings.seed,
@@ -170,9 +179,32 @@ export async function caseFiles(
     empty: area === 0,
     appVersion: settings.appVersion,
     ...(settings.source ? { source: { file: settings.source.file, sha256: settings.source.sha256 } } : {}),
+    ...(settings.attributes ? { attributes: { ...settings.attributes }, guidance: settings.guidance ?? 1 } : {}),
     files: files.map((f) => f.path),
   };
   return { record, files };
+}
+
+/**
+ * What dataset.json's description adds for a model with attributes (contracts.md §6b): each
+ * attribute's values asked for with their counts, and the guidance, from the cases themselves (so
+ * any mix of shards and resumed runs is described as it is). Empty when no case has attributes.
+ */
+function attributesAskedFor(records: readonly CaseRecord[]): string {
+  const counts = new Map<string, Map<string, number>>();
+  const guidance = new Set<number>();
+  for (const r of records) {
+    if (!r.attributes) continue;
+    guidance.add(r.guidance ?? 1);
+    for (const [name, value] of Object.entries(r.attributes)) {
+      const values = counts.get(name) ?? new Map<string, number>();
+      values.set(value, (values.get(value) ?? 0) + 1);
+      counts.set(name, values);
+    }
+  }
+  if (counts.size === 0) return '';
+  const each = [...counts].map(([name, values]) => `${name} ${[...values].map(([v, k]) => `${v} (${k})`).join(', ')}`);
+  return ` Attributes asked for, with the number of cases: ${each.join('; ')}; classifier-free guidance w = ${[...guidance].join(', ')}.`;
 }
 
 const json = (value: unknown) => new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`);
@@ -199,7 +231,7 @@ export function datasetIndexFiles(records: readonly CaseRecord[], model: Dataset
   if (other) throw new Error(`dataset: case ${other.case} is ${recordFormat(other)}, the dataset ${format}; one dataset has one file format`);
   const dataset = {
     name: `PIG synthetic pairs (${model.name})`,
-    description: about.description,
+    description: about.description + attributesAskedFor(cases),
     reference: about.reference,
     licence: about.licence,
     channel_names: { '0': model.modality },
