@@ -1,5 +1,6 @@
 // A model's attributes in the studio (contracts.md §6b): their labels, what of a request (the URL's,
 // or the previous model's) a model can take, and the request a run sends. No DOM.
+import { GUIDANCE_RANGE } from '../core/limits';
 import { ANY_VALUE } from '../core/manifest';
 import type { AttributeInfo, ModelInfo } from '../worker/api';
 import { parseGuidance } from './config';
@@ -32,6 +33,6 @@ export function keptAttributes(
 export function runConditioning(model: Pick<ModelInfo, 'attributes'>, attributes: Readonly<Record<string, string>>, guidanceText: string) {
   if (model.attributes.length === 0) return {};
   const guidance = parseGuidance(guidanceText);
-  if (guidance === null) return 'Guidance w must be a number from 0 to 20 (1: no guidance).';
+  if (guidance === null) return `Guidance w must be ${GUIDANCE_RANGE}.`;
   return { attributes: keptAttributes(model.attributes, attributes).kept, guidance };
 }

@@ -1,8 +1,10 @@
 // What the studio opens with: the bundled model folder and the presets read from the URL.
 // `?model=<folder>&mode=pair|mask2image|image2mask&seed=<n>&steps=<n>&clip=none|image|both&backend=webgpu|wasm&threads=<n>&previews=off`
 // and, for a model with attributes, `&attr.<name>=<value>` per attribute asked for (absent: any) and `&guidance=<w>`.
+
+import { guidanceInRange } from '../core/attributes';
 import { CLIP_MODES, type ClipMode } from '../core/ddim';
-import { GUIDANCE_MAX, GUIDANCE_MIN, parseDecimal } from '../core/limits';
+import { parseDecimal } from '../core/limits';
 import type { Backend, ModeKind } from '../worker/api';
 
 /** The bundled model folder under `public/models/` that the studio opens when the URL names none. */
@@ -61,7 +63,7 @@ function parseAttributes(params: URLSearchParams): Record<string, string> {
 /** Guidance w typed or in the URL: a number from 0 to 20, or null. */
 export function parseGuidance(text: string | null): number | null {
   const w = text === null ? null : parseDecimal(text.trim());
-  return w !== null && w >= GUIDANCE_MIN && w <= GUIDANCE_MAX ? w : null;
+  return w !== null && guidanceInRange(w) ? w : null;
 }
 
 /** Reads the presets from a query string; anything malformed falls back to the default. */

@@ -30,7 +30,7 @@ describe('studio store: attributes, guidance and a latent model’s steps', () =
     await store.getState().load();
     store.getState().setGuidanceText('25');
     await store.getState().generate();
-    expect(store.getState().error).toBe('Guidance w must be a number from 0 to 20 (1: no guidance).');
+    expect(store.getState().error).toBe('Guidance w must be a number from 0 to 20 (1: the conditional model alone, no guidance).');
     expect(calls).toHaveLength(0);
     store.getState().setGuidanceText('3');
     store.getState().setAttribute('pathology', 'benign');
