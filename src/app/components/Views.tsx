@@ -119,7 +119,13 @@ export function Views() {
   const caption = frame ? `step ${frame.index + 1} of ${frame.total}, t = ${frame.t}` : 'no run yet';
   // what a latent model's image pane shows: the decoder's image, or the cheap preview (decoding on demand)
   const imageTag =
-    shownImage?.kind === 'preview' ? (decoding === shown ? 'preview · decoding…' : 'linear preview') : shownImage?.kind === 'decoded' ? 'decoded' : null;
+    shownImage?.kind === 'preview'
+      ? decoding === shown
+        ? 'preview · decoding…'
+        : 'linear preview'
+      : shownImage?.kind === 'decoded' || (shownImage?.kind === 'final' && model?.latent)
+        ? 'decoded'
+        : null;
   const image = { width, height };
   const pane = (kind: PaneKind, label: string, title: ReactNode) => (
     <figure className="view" key={kind}>
