@@ -1,12 +1,25 @@
 // A latent model with attributes in the studio (contracts.md §6): tiny-latent (64² images on a 16²
 // grid) conditioned on pathology with guidance, the step viewer's preview and decode on demand,
-// the three modes; a model without attributes shows no attribute controls.
+// the three modes, WebGPU against WASM (@webgpu); a model without attributes shows no attribute controls.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from '../lib/fixtures.mjs';
 import { countDiffering, editorPixels, kitLoad, openLoaded, tmpFolder, writeLesionMask, writeScan } from '../lib/modes.mjs';
-import { checkPair, downloadPair, generate, maxAbsDiff, note, openStudio, ROOT, redrawn } from '../lib/studio.mjs';
+import {
+  checkPair,
+  dice,
+  downloadPair,
+  generate,
+  maxAbsDiff,
+  meanAbsDiff,
+  note,
+  openStudio,
+  PAIR_TOLERANCE,
+  ROOT,
+  redrawn,
+  statusText,
+} from '../lib/studio.mjs';
 
 const LATENT = 'tiny-latent';
 
@@ -96,4 +109,21 @@ test('latent: a model without attributes (tiny) shows no attribute controls', as
   assert.ok(!/attr\./.test(new URL(page.url()).search), 'the URL keeps no attribute the model lacks');
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+test('latent: WebGPU (plain U-Nets, encoder and decoder on the GPU) and WASM agree with attributes and guidance', { tag: ['@webgpu'] }, async ({ env }) => {
+  const got = {};
+  for (const backend of ['wasm', 'webgpu']) {
+    const { page, errors } = await openStudio(env, `?model=${LATENT}&backend=${backend}&seed=5&steps=2&attr.pathology=malignant&guidance=2`);
+    if (backend === 'webgpu') assert.match(await statusText(page), /Backend: WebGPU/);
+    await generate(page);
+    got[backend] = await downloadPair(page);
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
+  const d = dice(got.wasm.mask.png.gray, got.webgpu.mask.png.gray);
+  const m = meanAbsDiff(got.wasm.image.png.gray, got.webgpu.image.png.gray);
+  note(`WebGPU vs WASM: mask Dice ${d.toFixed(4)}, image mean |Δ| ${m.toFixed(3)} levels`);
+  assert.ok(d >= PAIR_TOLERANCE.maskDice, `mask Dice ${d}`);
+  assert.ok(m <= PAIR_TOLERANCE.imageMeanAbsDiff, `image mean |Δ| ${m}`);
 });
