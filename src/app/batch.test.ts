@@ -166,6 +166,25 @@ describe('the dataset ZIP', () => {
       expect(parseDatasetFolder(bad, '', 'tiny')).toMatch(/Dataset id must be a whole number from 1 to 999/);
   });
 
+  it('a model with attributes: each case record carries the pair’s attributes and w, and dataset.json says what was asked for, as the CLI writes them', async () => {
+    const conditioned = (seed: number, pathology: string): BatchPair => ({
+      ...pair(seed, 1),
+      attributes: { pathology, birads: 'any' },
+      guidance: 2,
+    });
+    const pairs = [conditioned(3, 'malignant'), conditioned(4, 'benign')];
+    const files = readZip(await datasetZip(pairs, { ...model, documents: [] }, 'png', FOLDER));
+    const manifest = JSON.parse(new TextDecoder().decode(files.get(`${FOLDER}/manifest.json`)));
+    expect(manifest.cases.map((c: { attributes: unknown; guidance: unknown }) => [c.attributes, c.guidance])).toEqual([
+      [{ pathology: 'malignant', birads: 'any' }, 2],
+      [{ pathology: 'benign', birads: 'any' }, 2],
+    ]);
+    const dataset = JSON.parse(new TextDecoder().decode(files.get(`${FOLDER}/dataset.json`)));
+    expect(dataset.description).toContain(
+      'Attributes asked for, with the number of cases: pathology malignant (1), benign (1); birads any (2); classifier-free guidance w = 2.',
+    );
+  });
+
   it('is named after the model, the first seed, the steps and the count', () => {
     expect(datasetZipName('tiny', [pair(9, 1), pair(8, 1)])).toBe('tiny_seed8_steps4_n2_dataset.zip');
   });

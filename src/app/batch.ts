@@ -85,7 +85,18 @@ export async function datasetZip(
   for (const p of pairs) {
     cases.push(
       await caseFiles(
-        { seed: p.seed, mode: p.mode, steps: p.steps, eta: p.eta, clip: p.clip, binarize: model.binarize, appVersion: APP_VERSION, format },
+        {
+          seed: p.seed,
+          mode: p.mode,
+          steps: p.steps,
+          eta: p.eta,
+          clip: p.clip,
+          binarize: model.binarize,
+          appVersion: APP_VERSION,
+          format,
+          // a model with attributes: the case's request and w, as the CLI records them (contracts.md §6b)
+          ...(p.attributes ? { attributes: p.attributes, guidance: p.guidance } : {}),
+        },
         { mask: p.mask, image: p.image },
         model.resolution,
       ),

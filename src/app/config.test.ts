@@ -12,6 +12,8 @@ describe('parseUrlOptions', () => {
       backend: undefined,
       threads: undefined,
       previews: true,
+      attributes: {},
+      guidance: null,
     });
   });
   it('reads model, mode, seed, steps, clip, backend, threads and previews', () => {
@@ -24,6 +26,8 @@ describe('parseUrlOptions', () => {
       backend: 'wasm',
       threads: 1,
       previews: false,
+      attributes: {},
+      guidance: null,
     });
   });
   it('ignores malformed or out-of-range values', () => {
@@ -50,16 +54,58 @@ describe('modelUrl / withStateParams', () => {
     expect(modelUrl('tiny', '/studio')).toBe('/studio/models/tiny/');
   });
   it('keeps other parameters and sets model, mode, seed, steps and clip', () => {
-    expect(withStateParams('?model=tiny&backend=wasm&seed=1', { model: 'tiny', mode: 'maskToImage', seed: 9, steps: 4, clip: 'image' })).toBe(
-      '?model=tiny&backend=wasm&seed=9&mode=mask2image&steps=4&clip=image',
-    );
+    expect(
+      withStateParams('?model=tiny&backend=wasm&seed=1', {
+        model: 'tiny',
+        mode: 'maskToImage',
+        seed: 9,
+        steps: 4,
+        clip: 'image',
+        attributes: {},
+        guidance: null,
+      }),
+    ).toBe('?model=tiny&backend=wasm&seed=9&mode=mask2image&steps=4&clip=image');
   });
   it('drops a seed, steps or clip that is not known now, and round-trips through parseUrlOptions', () => {
-    const search = withStateParams('?seed=1&steps=3&clip=both&previews=off', { model: 'tiny', mode: 'imageToMask', seed: null, steps: 8, clip: null });
+    const search = withStateParams('?seed=1&steps=3&clip=both&previews=off', {
+      model: 'tiny',
+      mode: 'imageToMask',
+      seed: null,
+      steps: 8,
+      clip: null,
+      attributes: {},
+      guidance: null,
+    });
     expect(search).toBe('?steps=8&previews=off&model=tiny&mode=image2mask');
     expect(parseUrlOptions(search)).toMatchObject({ model: 'tiny', mode: 'imageToMask', seed: null, steps: 8, clip: null, previews: false });
     for (const clip of ['none', 'image', 'both'] as const) {
-      expect(parseUrlOptions(withStateParams('', { model: 'tiny', mode: 'pair', seed: 1, steps: 2, clip })).clip).toBe(clip);
+      expect(parseUrlOptions(withStateParams('', { model: 'tiny', mode: 'pair', seed: 1, steps: 2, clip, attributes: {}, guidance: null })).clip).toBe(clip);
     }
+  });
+});
+
+describe('attributes and guidance in the URL', () => {
+  it('reads attr.<name>=<value> and guidance=<w> (0 … 20); a malformed one is not read', () => {
+    const o = parseUrlOptions('?model=tiny-latent&attr.pathology=malignant&attr.scanner=GE%20Logiq%205%20%4010-12MHz&guidance=2.5');
+    expect(o.attributes).toEqual({ pathology: 'malignant', scanner: 'GE Logiq 5 @10-12MHz' });
+    expect(o.guidance).toBe(2.5);
+    expect(parseUrlOptions('?attr.=x&attr.a%20b=x&attr.birads=&guidance=21').attributes).toEqual({});
+    expect(['21', '-1', 'NaN', '0x2', ''].map((w) => parseUrlOptions(`?guidance=${w}`).guidance)).toEqual([null, null, null, null, null]);
+    expect(parseUrlOptions('?guidance=0').guidance).toBe(0);
+  });
+  it('writes what is asked for now, dropping attributes no longer asked for, and round-trips', () => {
+    const state = {
+      model: 'tiny-latent',
+      mode: 'pair' as const,
+      seed: 1,
+      steps: 2,
+      clip: null,
+      attributes: { pathology: 'malignant', birads: '4' },
+      guidance: 2,
+    };
+    const search = withStateParams('?attr.scanner=x&attr.pathology=benign', state);
+    expect(search).toBe('?model=tiny-latent&mode=pair&seed=1&steps=2&attr.pathology=malignant&attr.birads=4&guidance=2');
+    expect(parseUrlOptions(search)).toMatchObject({ attributes: { pathology: 'malignant', birads: '4' }, guidance: 2 });
+    expect(withStateParams(search, { ...state, attributes: {}, guidance: null })).toBe('?model=tiny-latent&mode=pair&seed=1&steps=2');
   });
 });

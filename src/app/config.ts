@@ -1,6 +1,10 @@
 // What the studio opens with: the bundled model folder and the presets read from the URL.
 // `?model=<folder>&mode=pair|mask2image|image2mask&seed=<n>&steps=<n>&clip=none|image|both&backend=webgpu|wasm&threads=<n>&previews=off`
+// and, for a model with attributes, `&attr.<name>=<value>` per attribute asked for (absent: any) and `&guidance=<w>`.
+
+import { guidanceInRange } from '../core/attributes';
 import { CLIP_MODES, type ClipMode } from '../core/ddim';
+import { parseDecimal } from '../core/limits';
 import type { Backend, ModeKind } from '../worker/api';
 
 /** The bundled model folder under `public/models/` that the studio opens when the URL names none. */
@@ -35,6 +39,31 @@ export interface UrlOptions {
   threads: number | undefined;
   /** false with `previews=off`: run without streaming previews (benchmarks). */
   previews: boolean;
+  /** `attr.<name>=<value>`: the attributes asked for (checked against the model once it is open). */
+  attributes: Record<string, string>;
+  /** `guidance=<w>`, 0 … 20; null: the model's default. */
+  guidance: number | null;
+}
+
+/** The query parameter of an attribute: `attr.pathology`. */
+const ATTR_PREFIX = 'attr.';
+
+/** Attribute names as the contract allows them (contracts.md §6b); anything else in the URL is not one. */
+const ATTRIBUTE_NAME = /^[A-Za-z0-9_-]{1,32}$/;
+
+function parseAttributes(params: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of params) {
+    const name = key.slice(ATTR_PREFIX.length);
+    if (key.startsWith(ATTR_PREFIX) && ATTRIBUTE_NAME.test(name) && value !== '' && value.length <= 64) out[name] = value;
+  }
+  return out;
+}
+
+/** Guidance w typed or in the URL: a number from 0 to 20, or null. */
+export function parseGuidance(text: string | null): number | null {
+  const w = text === null ? null : parseDecimal(text.trim());
+  return w !== null && guidanceInRange(w) ? w : null;
 }
 
 /** Reads the presets from a query string; anything malformed falls back to the default. */
@@ -55,6 +84,8 @@ export function parseUrlOptions(search: string): UrlOptions {
     backend,
     threads: parseBoundedInteger(params.get('threads'), 1, 64) ?? undefined,
     previews: !(previewsParam === 'off' || previewsParam === '0' || previewsParam === 'false'),
+    attributes: parseAttributes(params),
+    guidance: parseGuidance(params.get('guidance')),
   };
 }
 
@@ -71,10 +102,13 @@ export interface UrlState {
   seed: number | null;
   steps: number | null;
   clip: ClipMode | null;
+  /** The attributes asked for (only values, not "any"); guidance null: none to keep (no attributes, or invalid). */
+  attributes: Readonly<Record<string, string>>;
+  guidance: number | null;
 }
 
 /**
- * The same query string with model, mode, seed, steps and clip as they are now (other parameters kept),
+ * The same query string with model, mode, seed, steps, clip, attributes and guidance as they are now (other parameters kept),
  * so the address bar always reproduces the studio: a seed or steps being edited into something
  * invalid drops that parameter rather than keeping a stale one.
  */
@@ -87,6 +121,10 @@ export function withStateParams(search: string, state: UrlState): string {
     if (value === null) params.delete(key);
     else params.set(key, String(value));
   }
+  for (const key of [...params.keys()]) if (key.startsWith(ATTR_PREFIX)) params.delete(key);
+  for (const [name, value] of Object.entries(state.attributes)) params.set(`${ATTR_PREFIX}${name}`, value);
+  if (state.guidance === null) params.delete('guidance');
+  else params.set('guidance', String(state.guidance));
   return `?${params.toString()}`;
 }
 

@@ -2,6 +2,7 @@
 // gallery pair opened in the viewer with its whole run.
 import { DEFAULT_DATASET_ID } from '../core/dataset/about';
 import type { BatchPair, BatchProgress, BatchRequest } from '../worker/api';
+import { keptAttributes } from './attributes';
 import { comparePairs, parseBatchInputs } from './batch';
 import { formatDuration } from './format';
 import { runRequest } from './store-run';
@@ -47,7 +48,8 @@ export const createBatchSlice: Slice<BatchSlice> = (session) => (set, get) => {
         set({ error: run });
         return;
       }
-      const request: BatchRequest = { ...range, steps: run.steps, clip: run.clip, ...(run.mode ? { mode: run.mode } : {}) };
+      const { steps, clip, mode, ...conditioning } = run;
+      const request: BatchRequest = { ...range, steps, clip, ...(mode ? { mode } : {}), ...conditioning };
       const id = session.newRun();
       // Progress comes every step; the store takes the newest once per animation frame.
       let latest: BatchProgress | null = null;
@@ -116,6 +118,7 @@ export const createBatchSlice: Slice<BatchSlice> = (session) => (set, get) => {
         stepsText: String(pair.steps),
         clip: pair.clip,
         mode: pair.mode,
+        ...(pair.attributes ? { attributes: keptAttributes(s.model?.attributes ?? [], pair.attributes).kept, guidanceText: String(pair.guidance ?? 1) } : {}),
         batch: { ...s.batch, opened: { index, identical: null, text: `Running seed ${pair.seed} again for its steps…` } },
       }));
       const result = await get().runInViewer({
@@ -125,6 +128,7 @@ export const createBatchSlice: Slice<BatchSlice> = (session) => (set, get) => {
         clip: pair.clip,
         previews: options.previews,
         ...(request.mode ? { mode: request.mode } : {}),
+        ...(pair.attributes ? { attributes: pair.attributes, guidance: pair.guidance } : {}),
       });
       if (result === null) {
         setBatch({ opened: null });

@@ -1,5 +1,6 @@
 // The model slice: opening a model (bundled, from files, from the cache), cancelling its download,
 // and reopening it in a new worker after the old one died.
+import { keptAttributes } from './attributes';
 import { modelUrl } from './config';
 import type { ModelRequest, ModelSlice, Slice, SliceCalls } from './store-state';
 
@@ -44,6 +45,15 @@ export const createModelSlice: Slice<ModelSlice & Pick<SliceCalls, 'cancelDownlo
       // The editor's mask and an uploaded image are at the model's size: kept for a model of the
       // same size, started afresh otherwise.
       const sameSize = previous !== null && previous.resolution[0] === height && previous.resolution[1] === width;
+      // the attributes asked for (the URL's, or the previous model's) that this model has; the URL's others are said
+      const { kept, dropped } = keptAttributes(model.attributes, get().attributes);
+      const unknown =
+        previous === null && dropped.length > 0
+          ? `The address asks for ${dropped.join(', ')}, which model ${model.name} does not have (${
+              model.attributes.length ? model.attributes.map((a) => a.name).join(', ') : 'it takes no attributes'
+            }): any is used.`
+          : null;
+      const hasAttributes = model.attributes.length > 0;
       set((s) => ({
         phase: 'ready',
         model,
@@ -53,9 +63,17 @@ export const createModelSlice: Slice<ModelSlice & Pick<SliceCalls, 'cancelDownlo
         conditionImage: sameSize ? s.conditionImage : null,
         // The first model keeps steps and clip preset by the URL; another model starts at its own
         // defaults and without the previous model's run (its size may differ).
+        attributes: kept,
         ...(previous === null
-          ? { stepsText: s.stepsText === '' ? String(model.defaultSteps) : s.stepsText, clip: s.clip ?? model.defaultClip }
+          ? {
+              stepsText: s.stepsText === '' ? String(model.defaultSteps) : s.stepsText,
+              clip: s.clip ?? model.defaultClip,
+              guidanceText: !hasAttributes ? '' : s.guidanceText !== '' ? s.guidanceText : String(model.defaultGuidance),
+              notice: unknown,
+            }
           : {
+              guidanceText: hasAttributes ? String(model.defaultGuidance) : '',
+              decoded: {},
               stepsText: String(model.defaultSteps),
               clip: model.defaultClip,
               frames: [],

@@ -1,20 +1,23 @@
 // The run slice: Generate's inputs, the run streamed into the viewer (frames, cancel) and the
 // timeline over its frames (cursor, playback).
 import type { ClipMode } from '../core/ddim';
-import type { GenerateMode, GenerateResult, ModelInfo, StepFrame } from '../worker/api';
+import type { GenerateMode, GenerateResult, ModelInfo, RunConditioning, StepFrame } from '../worker/api';
+import { ANY_VALUE, runConditioning } from './attributes';
 import { MAX_SEED, MAX_STEPS, parseBoundedInteger, randomSeed } from './config';
 import { requestMode, selectGenerateBlocker } from './store-editor';
 import type { RunSlice, Slice, SliceCalls, StudioState } from './store-state';
 
-/** Steps, clip and mode of a run from the controls (what Generate and a batch share), or what is wrong. */
-export function runRequest(s: StudioState, model: ModelInfo): { steps: number; clip: ClipMode; mode?: GenerateMode } | string {
+/** Steps, clip, mode, attributes and guidance of a run from the controls (what Generate and a batch share), or what is wrong. */
+export function runRequest(s: StudioState, model: ModelInfo): ({ steps: number; clip: ClipMode; mode?: GenerateMode } & RunConditioning) | string {
   const steps = parseBoundedInteger(s.stepsText, 1, MAX_STEPS);
   if (steps === null) return `Steps must be a whole number from 1 to ${MAX_STEPS}.`;
   const blocker = selectGenerateBlocker(s);
   if (blocker !== null) return blocker;
+  const conditioning = runConditioning(model, s.attributes, s.guidanceText);
+  if (typeof conditioning === 'string') return conditioning;
   const clip = s.clip ?? model.defaultClip;
   const mode = requestMode(s, model.resolution);
-  return mode.kind === 'pair' ? { steps, clip } : { steps, clip, mode };
+  return mode.kind === 'pair' ? { steps, clip, ...conditioning } : { steps, clip, mode, ...conditioning };
 }
 
 /** The final pair as a frame (for runs without previews): x̂₀ shown as the saved mask B(x̂₀). */
@@ -36,8 +39,51 @@ export function selectShownIndex(s: Pick<StudioState, 'frames' | 'cursor'>): num
   return s.cursor === null ? s.frames.length - 1 : Math.min(s.cursor, s.frames.length - 1);
 }
 
+/**
+ * The image the views show for the shown frame, and what it is: the run's final image on its last
+ * step, a latent model's decoded step (decoded on demand), else the frame's ŷ₀ (a latent model's:
+ * the linear preview of ẑ₀).
+ */
+export function selectShownImage(
+  s: Pick<StudioState, 'frames' | 'cursor' | 'result' | 'decoded'>,
+): { image: Float32Array; kind: 'final' | 'decoded' | 'preview' | 'estimate' } | null {
+  const i = selectShownIndex(s);
+  const frame = s.frames[i];
+  if (!frame) return null;
+  if (s.result && frame.index === frame.total - 1) return { image: s.result.image, kind: 'final' };
+  const decoded = s.decoded[i];
+  if (decoded) return { image: decoded, kind: 'decoded' };
+  return { image: frame.y0, kind: frame.z0 ? 'preview' : 'estimate' };
+}
+
 export const createRunSlice: Slice<RunSlice & Pick<SliceCalls, 'runInViewer'>> = (session) => (set, get) => {
   const { worker, options } = session;
+  let decodeInFlight = false;
+  /**
+   * A latent model's step the user scrubbed to: decoded once (cached in `decoded`), one decode at a
+   * time, then the step shown by then if it still needs one. A result for a frame no longer on
+   * screen (a new run) is dropped.
+   */
+  const decodeShown = async (): Promise<void> => {
+    if (decodeInFlight) return;
+    const s = get();
+    const i = selectShownIndex(s);
+    const frame = s.frames[i];
+    if (!frame?.z0 || s.decoded[i] || s.cursor === null || selectShownImage(s)?.kind === 'final') return;
+    decodeInFlight = true;
+    set({ decoding: i });
+    try {
+      const image = await worker.decode(frame.z0);
+      if (get().frames[i] === frame) set((now) => ({ decoded: { ...now.decoded, [i]: image } }));
+    } catch (e) {
+      if (get().frames[i] === frame) set({ error: `Decoding step ${i + 1} failed: ${worker.toError(e).message}` });
+      return;
+    } finally {
+      decodeInFlight = false;
+      set({ decoding: null });
+    }
+    await decodeShown();
+  };
   return {
     seedText: String(options.seed ?? randomSeed()),
     stepsText: options.steps !== null ? String(options.steps) : '',
@@ -49,6 +95,11 @@ export const createRunSlice: Slice<RunSlice & Pick<SliceCalls, 'runInViewer'>> =
     playing: false,
     result: null,
     stretch: true,
+    // the URL's until a model is open (store-model.ts keeps what the model has)
+    attributes: { ...options.attributes },
+    guidanceText: options.guidance !== null ? String(options.guidance) : '',
+    decoded: {},
+    decoding: null,
 
     async runInViewer(request) {
       const { seed, steps } = request;
@@ -78,6 +129,7 @@ export const createRunSlice: Slice<RunSlice & Pick<SliceCalls, 'runInViewer'>> =
         cursor: null,
         playing: false,
         result: null,
+        decoded: {},
         error: null,
         notice: null,
       });
@@ -140,6 +192,17 @@ export const createRunSlice: Slice<RunSlice & Pick<SliceCalls, 'runInViewer'>> =
       if (phase === 'running' || phase === 'cancelling') return;
       set({ clip });
     },
+    setAttribute(name, value) {
+      const { phase } = get();
+      if (phase === 'running' || phase === 'cancelling') return;
+      set((s) => {
+        const { [name]: _, ...others } = s.attributes;
+        return { attributes: value === ANY_VALUE ? others : { ...others, [name]: value } };
+      });
+    },
+    setGuidanceText(text) {
+      set({ guidanceText: text });
+    },
     randomizeSeed() {
       set({ seedText: String(randomSeed()) });
     },
@@ -151,6 +214,7 @@ export const createRunSlice: Slice<RunSlice & Pick<SliceCalls, 'runInViewer'>> =
       // Pointing at the newest frame of a running generation means "follow it".
       const following = get().phase === 'running' && i === n - 1;
       set({ cursor: following ? null : i, playing: false });
+      void decodeShown();
     },
 
     tick() {

@@ -26,6 +26,8 @@ export interface WorkerConnection {
   load(request: LoadRequest, onProgress?: (progress: LoadProgress) => void): Promise<ModelInfo>;
   generate(request: GenerateRequest, onFrame: (frame: StepFrame) => void): Promise<GenerateResult>;
   generateBatch(request: BatchRequest, onPair: (pair: BatchPair) => void, onProgress: (progress: BatchProgress) => void): Promise<BatchSummary>;
+  /** A latent model's image of a step: the decoder on the frame's ẑ₀. */
+  decode(z0: Float32Array): Promise<Float32Array>;
   cancel(): Promise<void> | void;
   /** Turns whatever a call rejected with into a StudioError with a readable message. */
   toError(error: unknown): StudioError;
@@ -93,12 +95,23 @@ export interface RunSlice {
   result: GenerateResult | null;
   /** Display the image contrast-stretched (the reference code's view) instead of raw. */
   stretch: boolean;
+  /** A model with attributes: the value asked for per attribute (an attribute left out is "any"). */
+  attributes: Record<string, string>;
+  /** Classifier-free guidance w as typed ('' until a model gives its default). */
+  guidanceText: string;
+  /** A latent model's decoded images of the run's steps (index → image at [H, W]): the cache of decode on demand. */
+  decoded: Record<number, Float32Array>;
+  /** The step being decoded now, or null. */
+  decoding: number | null;
   generate(): Promise<void>;
   /** Cancels the running generation or batch (a batch keeps its finished pairs), or the model download in progress. */
   cancel(): void;
   setSeedText(text: string): void;
   setStepsText(text: string): void;
   setClip(clip: ClipMode): void;
+  /** Asks for a value of an attribute ("any": none). */
+  setAttribute(name: string, value: string): void;
+  setGuidanceText(text: string): void;
   randomizeSeed(): void;
   setCursor(index: number): void;
   /** Advances playback one frame; stops at the end. */

@@ -18,10 +18,26 @@ export const info: ModelInfo = {
   binarize: { kernel: 5, weights: [0.75, 0.25] },
   dataset: { name: 'fake', resolution: [H, W], modality: 'ultrasound', files: { mask: { file: 'mask.onnx', sha256: 'ab'.repeat(32) } } },
   documents: [],
+  attributes: [],
+  defaultGuidance: 1,
+  latent: null,
 };
 
-function frame(index: number, total: number): StepFrame {
+/** A latent stand-in: tiny-latent's attributes, frames with ẑ₀ (C = 1 on a 1×1 grid). */
+export const latentInfo: ModelInfo = {
+  ...info,
+  name: 'fake-latent',
+  attributes: [
+    { name: 'pathology', values: ['benign', 'malignant'] },
+    { name: 'birads', values: ['2', '3', '4', '5'] },
+  ],
+  defaultGuidance: 1.5,
+  latent: { grid: [1, 1], factor: 2, channels: 1 },
+};
+
+function frame(index: number, total: number, latent: boolean): StepFrame {
   return {
+    ...(latent ? { z0: new Float32Array(1).fill(index) } : {}),
     index,
     total,
     t: 1024 - ((index + 1) * 1024) / total,
@@ -54,23 +70,24 @@ function pairFor(seed: number, steps: number, mode: GenerateResult['mode'], clip
 }
 
 /** A worker stand-in: emits one frame per step on demand, can be cancelled. */
-function fakeBackend() {
+function fakeBackend(model: ModelInfo) {
   let cancelled = false;
+  const decodeCalls: number[] = [];
   let release: (() => void) | null = null;
   const calls: GenerateRequest[] = [];
   const batchCalls: BatchRequest[] = [];
   const worker: WorkerConnection = {
-    load: async () => info,
+    load: async () => model,
     async generate(req, onFrame) {
       calls.push(req);
       cancelled = false;
       for (let i = 0; i < req.steps; i++) {
         await new Promise<void>((r) => (release = r));
         if (cancelled) throw new Cancelled('cancelled');
-        onFrame(frame(i, req.steps));
+        onFrame(frame(i, req.steps, model.latent !== null));
       }
       const result = pairFor(req.seed, req.steps, req.mode?.kind ?? 'pair', req.clip);
-      return result;
+      return req.attributes ? { ...result, attributes: req.attributes, guidance: req.guidance } : result;
     },
     async generateBatch(req, onPair, onProgress) {
       batchCalls.push(req);
@@ -82,9 +99,16 @@ function fakeBackend() {
           if (cancelled) return { done: index, count: req.count, cancelled: true, totalMs: 1 };
           onProgress({ index, count: req.count, seed, step: step + 1, steps: req.steps, elapsedMs: 10 * (index * req.steps + step + 1) });
         }
-        onPair({ ...pairFor(seed, req.steps, req.mode?.kind ?? 'pair', req.clip), index });
+        const pair = pairFor(seed, req.steps, req.mode?.kind ?? 'pair', req.clip);
+        onPair({ ...pair, ...(req.attributes ? { attributes: req.attributes, guidance: req.guidance } : {}), index });
       }
       return { done: req.count, count: req.count, cancelled: false, totalMs: 10 * req.count * req.steps };
+    },
+    /** The step's ẑ₀ (its index) + 0.5 everywhere, as the image at [H, W]. */
+    async decode(z0) {
+      decodeCalls.push(z0[0]);
+      await new Promise((r) => setTimeout(r, 0));
+      return new Float32Array(H * W).fill(z0[0] + 0.5);
     },
     cancel() {
       cancelled = true;
@@ -98,11 +122,11 @@ function fakeBackend() {
     release?.();
     await new Promise((r) => setTimeout(r, 0));
   };
-  return { worker, step, calls, batchCalls };
+  return { worker, step, calls, batchCalls, decodeCalls };
 }
 
-export function setup(search = '?seed=5', decodeImage?: (file: Blob) => Promise<PixelImage>) {
-  const fake = fakeBackend();
+export function setup(search = '?seed=5', decodeImage?: (file: Blob) => Promise<PixelImage>, model: ModelInfo = info) {
+  const fake = fakeBackend(model);
   const store = createStudioStore({ worker: fake.worker, options: parseUrlOptions(search), scheduleFlush: (f) => f(), decodeImage });
   return { ...fake, store };
 }

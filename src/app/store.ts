@@ -11,7 +11,7 @@ import { createRunSlice } from './store-run';
 import type { Slice, StatusSlice, StoreDeps, StoreSession, StoreState, StudioState } from './store-state';
 
 export { selectGenerateBlocker } from './store-editor';
-export { selectShownIndex } from './store-run';
+export { selectShownImage, selectShownIndex } from './store-run';
 export type { StoreDeps, StudioState, WorkerConnection } from './store-state';
 
 /** Next animation frame, with a timer as a fallback for hidden tabs, whichever comes first. */

@@ -1,7 +1,7 @@
 // The page's one studio: the store wired to the worker. Components import `useStudio` from here.
 import { createStudioWorkerHandle, proxy, transfer } from '../worker/client';
 import { toStudioError } from '../worker/errors';
-import { MAX_SEED, MAX_STEPS, parseBoundedInteger, parseUrlOptions, withStateParams } from './config';
+import { MAX_SEED, MAX_STEPS, parseBoundedInteger, parseGuidance, parseUrlOptions, withStateParams } from './config';
 import { decodeImageFile } from './decode';
 import { createStudioStore, type StudioState, type WorkerConnection } from './store';
 import { WorkerSupervisor } from './worker-supervisor';
@@ -18,6 +18,8 @@ const worker: WorkerConnection = {
   // The callback crosses as a comlink proxy; the worker transfers each frame's buffers.
   generate: (request, onFrame) => supervisor.call((api) => api.generate(request, proxy(onFrame))),
   generateBatch: (request, onPair, onProgress) => supervisor.call((api) => api.generateBatch(request, proxy(onPair), proxy(onProgress))),
+  // ẑ₀ is copied, not transferred: the frame keeps it
+  decode: (z0) => supervisor.call((api) => api.decode(z0)),
   cancel: () => supervisor.call((api) => api.cancel()),
   toError: toStudioError,
 };
@@ -28,7 +30,7 @@ export const useStudio = createStudioStore({
   decodeImage: decodeImageFile,
 });
 
-// The address bar always reproduces the studio: model, mode, seed, steps and clip as they are now.
+// The address bar always reproduces the studio: model, mode, seed, steps, clip, attributes and guidance as they are now.
 function syncUrl(s: StudioState): void {
   const search = withStateParams(window.location.search, {
     model: s.options.model,
@@ -36,10 +38,14 @@ function syncUrl(s: StudioState): void {
     seed: parseBoundedInteger(s.seedText, 0, MAX_SEED),
     steps: parseBoundedInteger(s.stepsText, 1, MAX_STEPS),
     clip: s.clip,
+    attributes: s.attributes,
+    // (before the model is open: the URL's; a model without attributes has no guidance)
+    guidance: s.model === null || s.model.attributes.length > 0 ? parseGuidance(s.guidanceText) : null,
   });
   if (search !== window.location.search) window.history.replaceState(null, '', `${window.location.pathname}${search}${window.location.hash}`);
 }
 syncUrl(useStudio.getState());
 useStudio.subscribe((s, before) => {
-  if (s.mode !== before.mode || s.seedText !== before.seedText || s.stepsText !== before.stepsText || s.clip !== before.clip) syncUrl(s);
+  const changed: (keyof StudioState)[] = ['mode', 'seedText', 'stepsText', 'clip', 'attributes', 'guidanceText', 'model'];
+  if (changed.some((k) => s[k] !== before[k])) syncUrl(s);
 });

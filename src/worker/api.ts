@@ -37,6 +37,25 @@ export interface ModelInfo {
   dataset: DatasetModel;
   /** The model folder's data license and model card where it has them; a dataset export carries them. */
   documents: ModelDocument[];
+  /** What the model can be conditioned on (contracts.md §6b), in the manifest's order; empty: none. */
+  attributes: AttributeInfo[];
+  /** The manifest's classifier-free guidance w (1 for a model without attributes). */
+  defaultGuidance: number;
+  /** A latent model's grid [h, w] (where both chains run, f = H / h) and channels; null: pixel space. */
+  latent: { grid: [number, number]; factor: number; channels: number } | null;
+}
+
+/** One attribute of a model: its name and values ("any" is not one of them: it is the absence of a value). */
+export interface AttributeInfo {
+  name: string;
+  values: string[];
+}
+
+/** What a run asks of a model with attributes: its value or "any" per attribute (missing: any), and w. */
+export interface RunConditioning {
+  attributes?: Record<string, string>;
+  /** Classifier-free guidance w, 0 … 20; default the manifest's. */
+  guidance?: number;
 }
 
 /**
@@ -53,7 +72,7 @@ export type GenerateMode =
 
 export type ModeKind = GenerateMode['kind'];
 
-export interface GenerateRequest {
+export interface GenerateRequest extends RunConditioning {
   /** Default { kind: 'pair' }. */
   mode?: GenerateMode;
   seed: number; // integer in [0, 2^32 - 1]
@@ -74,7 +93,12 @@ export interface StepFrame {
   t: number; // current timestep
   tPrev: number; // next timestep (-1 on the last step)
   x0: Float32Array; // x̂₀, the mask estimate
-  y0: Float32Array; // ŷ₀, the image estimate
+  y0: Float32Array; // ŷ₀, the image estimate; a latent model's: the linear preview of ẑ₀
+  /**
+   * A latent model's ẑ₀ (C·h·w at the grid; the encoded user image in image → mask): what decode()
+   * turns into this step's image at [H, W]. x0 and y0 are then the grid's, upsampled to [H, W] for display.
+   */
+  z0?: Float32Array;
   elapsedMs: number; // since the run started
 }
 
@@ -88,8 +112,11 @@ export interface GenerateResult {
   height: number;
   /** Final mask B(x̂₀) of the last step, 0/1 per pixel (H·W); in mask → image the user's mask. */
   mask: Uint8Array;
-  /** Final image ŷ₀ (H·W float32, model units); in image → mask the user's image. */
+  /** Final image ŷ₀ (H·W float32, model units); in image → mask the user's image; a latent model's: the decoder's. */
   image: Float32Array;
+  /** A model with attributes: every attribute's value or "any", as the run asked, and its guidance w. */
+  attributes?: Record<string, string>;
+  guidance?: number;
   backend: Backend;
   totalMs: number;
   msPerStep: number;
@@ -100,7 +127,7 @@ export interface GenerateResult {
 export { MAX_BATCH_SIZE } from '../core/limits';
 
 /** N pairs from consecutive seeds, each run exactly as generate() would run it (without previews). */
-export interface BatchRequest {
+export interface BatchRequest extends RunConditioning {
   /** Default { kind: 'pair' }; the same condition for every pair. */
   mode?: GenerateMode;
   /** The seeds are startSeed … startSeed + count − 1 (all within 0 … 2^32 − 1). */
@@ -171,6 +198,12 @@ export interface StudioWorkerApi {
     onPair: (pair: BatchPair) => void | Promise<void>,
     onProgress?: (progress: BatchProgress) => void,
   ): Promise<BatchSummary>;
+  /**
+   * A latent model's image of a step: the decoder on its ẑ₀ (StepFrame.z0), clamped to [−1, 1], at
+   * [H, W]. Runs beside a generation (the sessions queue); 'input' for a pixel-space model or a z0 of
+   * the wrong size.
+   */
+  decode(z0: Float32Array): Promise<Float32Array>;
   /**
    * Stops the running generation or batch within one step (generate() rejects with kind
    * 'cancelled'), or the model load in progress: its download is aborted, load() rejects with kind

@@ -1,6 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countDiffering, maxAbsDiff } from '../core/golden';
+import { upsampleBilinear } from '../core/latent';
 import { type PairDenoiser, runSampler, type SamplerMode } from '../core/sampler';
 import { cpuStepExecutors } from '../core/sampler-cpu';
 import { linearSchedule } from '../core/schedule';
@@ -81,6 +83,9 @@ describe('Studio (worker logic)', () => {
       binarize: { kernel: 5, weights: [0.75, 0.25] },
       dataset: { name: 'fake', resolution: [4, 4], modality: 'ultrasound', files: {} },
       documents: [],
+      attributes: [],
+      defaultGuidance: 1,
+      latent: null,
     });
   });
 
@@ -614,5 +619,139 @@ describe.skipIf(!tinyPresent)('Studio modes on both executors (tiny pair, onnxru
       if (mode.kind === 'maskToImage') expect(Array.from(rb.mask)).toEqual(Array.from(mask));
       if (mode.kind === 'imageToMask') expect(rb.image).toEqual(image);
     }
+  });
+});
+
+// A latent model with attributes (contracts.md §6) behind the Studio, as the studio's WASM path runs
+// it (core's CPU executor over the plain U-Nets; here onnxruntime-node): the kit's golden run
+// (seed 7, 4 steps, pathology=malignant, w = 2) within the tolerances of engine/golden.test.ts.
+const latentDir = fileURLToPath(new URL('../../public/models/tiny-latent/', import.meta.url));
+const latentGolden = fileURLToPath(new URL('../core/fixtures/tiny-latent-golden.json', import.meta.url));
+const latentPresent = existsSync(`${latentDir}manifest.json`) && existsSync(latentGolden);
+describe.skipIf(!latentPresent)('Studio on a latent model with attributes (tiny-latent, onnxruntime-node)', () => {
+  let pair: OpenedPair;
+  let studio: Studio;
+  beforeAll(async () => {
+    pair = await loadPairFromDir(latentDir, { intraOpNumThreads: 1, warmUp: false });
+    studio = new Studio(async () => ({
+      manifest: pair.manifest,
+      schedule: pair.schedule,
+      executors: pair.executors,
+      latent: pair.latent,
+      backend: 'wasm',
+      backendNote: null,
+      release: async () => undefined,
+    }));
+  });
+  afterAll(async () => {
+    await pair?.release();
+  });
+
+  it('tells the app the attributes, the guidance and the grid', async () => {
+    const info = await studio.load({ modelUrl: '/tiny-latent/' });
+    expect(info.resolution).toEqual([64, 64]);
+    expect(info.latent).toEqual({ grid: [16, 16], factor: 4, channels: 4 });
+    expect(info.defaultGuidance).toBe(1);
+    expect(info.attributes.map((a) => [a.name, a.values.length])).toEqual([
+      ['pathology', 2],
+      ['birads', 4],
+      ['scanner', 4],
+    ]);
+  });
+
+  it('reproduces the golden run: frames of the preview at [H, W] with ẑ₀, the decoded final pair, decode() of a step', async () => {
+    const fx = JSON.parse(readFileSync(latentGolden, 'utf8')) as {
+      seed: number;
+      steps: number;
+      guidance: number;
+      attributes: Record<string, string>;
+      frames: { x0: number[]; z0: number[] }[];
+      mask: number[];
+      image: number[];
+    };
+    await studio.load({ modelUrl: '/tiny-latent/' });
+    const frames: StepFrame[] = [];
+    const r = await studio.generate({ seed: fx.seed, steps: fx.steps, attributes: { pathology: 'malignant' }, guidance: fx.guidance }, (f) => frames.push(f));
+    await framesDelivered();
+    expect(frames.length).toBe(fx.steps);
+    for (const [i, f] of frames.entries()) {
+      expect([f.x0.length, f.y0.length, f.z0?.length]).toEqual([64 * 64, 64 * 64, 4 * 16 * 16]);
+      expect(maxAbsDiff(f.z0!, fx.frames[i].z0)).toBeLessThan(2e-3);
+      expect(maxAbsDiff(f.x0, upsampleBilinear(Float32Array.from(fx.frames[i].x0), 16, 16, 64, 64))).toBeLessThan(2e-3);
+    }
+    expect([r.width, r.height, r.mask.length, r.image.length]).toEqual([64, 64, 64 * 64, 64 * 64]);
+    expect(r.attributes).toEqual(fx.attributes);
+    expect(r.guidance).toBe(2);
+    expect(
+      countDiffering(
+        Array.from(r.mask, (v) => (v ? 1 : -1)),
+        fx.mask,
+      ),
+    ).toBe(0);
+    expect(maxAbsDiff(r.image, fx.image)).toBeLessThan(2e-3);
+    // the decoder on demand: the last step's ẑ₀ gives the final image; a middle step's is an image too
+    expect(Array.from(await studio.decode(frames[3].z0!))).toEqual(Array.from(r.image));
+    const middle = await studio.decode(frames[1].z0!);
+    expect(middle.length).toBe(64 * 64);
+    expect(middle.every((v) => v >= -1 && v <= 1)).toBe(true);
+  });
+
+  it('mask → image and image → mask at 64²: frames stream, the user’s mask / image is kept', async () => {
+    await studio.load({ modelUrl: '/tiny-latent/' });
+    const mask = Uint8Array.from({ length: 64 * 64 }, (_, i) => (Math.hypot((i % 64) - 32, Math.floor(i / 64) - 32) < 14 ? 1 : 0));
+    const image = Float32Array.from({ length: 64 * 64 }, (_, i) => Math.sin(i / 7) * 0.8);
+    const m2i: StepFrame[] = [];
+    const a = await studio.generate({ seed: 3, steps: 2, mode: { kind: 'maskToImage', width: 64, height: 64, mask }, attributes: { birads: '4' } }, (f) =>
+      m2i.push(f),
+    );
+    const i2m: StepFrame[] = [];
+    const b = await studio.generate({ seed: 3, steps: 2, mode: { kind: 'imageToMask', width: 64, height: 64, image } }, (f) => i2m.push(f));
+    await framesDelivered();
+    expect([m2i.length, i2m.length]).toEqual([2, 2]);
+    expect(Array.from(a.mask)).toEqual(Array.from(mask));
+    expect(Array.from(m2i[0].x0, (v) => (v > 0 ? 1 : 0))).toEqual(Array.from(mask));
+    expect(m2i[1].z0?.length).toBe(4 * 16 * 16);
+    expect(a.attributes).toEqual({ pathology: 'any', birads: '4', scanner: 'any' });
+    expect(b.image).toEqual(image);
+    expect(i2m[0].y0).toEqual(image);
+    expect(i2m[0].z0).toBeUndefined();
+    expect(b.mask.length).toBe(64 * 64);
+  });
+
+  it('refuses an attribute or value the model lacks, guidance out of range, and decode() of a wrong ẑ₀, with kind "input"', async () => {
+    await studio.load({ modelUrl: '/tiny-latent/' });
+    expect(await rejection(studio.generate({ seed: 1, steps: 1, attributes: { colour: 'red' } }, () => undefined))).toMatchObject({
+      kind: 'input',
+      message: 'unknown attribute "colour": this model has pathology, birads, scanner.',
+    });
+    expect(await rejection(studio.generate({ seed: 1, steps: 1, attributes: { pathology: 'cystic' } }, () => undefined))).toMatchObject({
+      kind: 'input',
+      message: "pathology=cystic is not a value of this model's pathology: one of benign, malignant (or any).",
+    });
+    expect(await rejection(studio.generate({ seed: 1, steps: 1, guidance: 21 }, () => undefined))).toMatchObject({
+      kind: 'input',
+      message: 'Guidance w must be a number from 0 to 20 (1: the conditional model alone, no guidance), got 21.',
+    });
+    expect(await rejection(studio.decode(new Float32Array(3)))).toMatchObject({
+      kind: 'input',
+      message: "ẑ₀ has 3 values; tiny-latent's latent 4×16×16 needs 1024.",
+    });
+  });
+});
+
+describe('Studio: a model without attributes', () => {
+  it('refuses attributes by name, ignores "any", and has nothing to decode', async () => {
+    const { studio } = studioWith(slowDenoiser());
+    await studio.load({ modelUrl: '/m/' });
+    expect(await rejection(studio.generate({ seed: 1, steps: 1, attributes: { pathology: 'malignant' } }, () => undefined))).toMatchObject({
+      kind: 'input',
+      message: 'Model fake takes no attributes; pathology=malignant cannot be asked for.',
+    });
+    const r = await studio.generate({ seed: 1, steps: 1, attributes: { pathology: 'any' } }, () => undefined);
+    expect(r.attributes).toBeUndefined();
+    expect(await rejection(studio.decode(new Float32Array(16)))).toMatchObject({
+      kind: 'input',
+      message: 'Model fake is not a latent model: its steps need no decoding.',
+    });
   });
 });

@@ -2,13 +2,15 @@
 // Node: one loaded pair, one generation at a time, cancel within a step, frames handed over. A lost
 // GPU device is handled in device-loss.ts.
 
+import { AttributeRequestError, type Conditioning, conditioning, fullRequest, guidanceInRange } from '../core/attributes';
 import type { ModelDocument } from '../core/dataset/about';
 import { datasetModel } from '../core/dataset/nnunet';
 import { CLIP_MODES, type ClipMode } from '../core/ddim';
 import { errorMessage } from '../core/errors';
 import { NonFiniteError } from '../core/finite';
-import { ETA_RANGE, etaInRange } from '../core/limits';
-import { type Manifest, samplerClip } from '../core/manifest';
+import { clampImage, type LatentRun, upsampleBilinear } from '../core/latent';
+import { ETA_RANGE, etaInRange, GUIDANCE_RANGE } from '../core/limits';
+import { ANY_VALUE, attributesOf, chainGrid, type Manifest, samplerClip, samplerGuidance } from '../core/manifest';
 import { CancelledError, type SamplerMode, type SamplerResult, type SamplerStep, type StepExecutorFactory, sampleSteps } from '../core/sampler';
 import type { Schedule } from '../core/schedule';
 import { timedExecutors } from '../core/step-timing';
@@ -27,6 +29,7 @@ import {
   MAX_BATCH_SIZE,
   type ModelInfo,
   type ModelSourceInfo,
+  type RunConditioning,
   type StepFrame,
   type StudioError,
   type StudioWorkerApi,
@@ -39,6 +42,8 @@ export interface LoadedModel {
   schedule: Schedule;
   /** Runs each step (engine: the step graphs on WebGPU, else core's CPU executor over the U-Nets). */
   executors: StepExecutorFactory;
+  /** A latent model's latent and opened encoder/decoder (engine: OpenedPair.latent); absent or null: pixel space. */
+  latent?: LatentRun | null;
   backend: Backend;
   backendNote: string | null;
   /** Where it came from and the cache's part (the browser loader says; others may not). */
@@ -132,6 +137,48 @@ function samplerModeFor(mode: GenerateMode | undefined, [height, width]: readonl
   return { kind: 'imageToMask', image: mode.image }; // the sampler copies it
 }
 
+/** What a run of a model with attributes is conditioned on, and what its result records. */
+interface RunAttributes {
+  conditioning: Conditioning;
+  /** Every attribute's value or "any" (what a case record keeps). */
+  attributes: Record<string, string>;
+  guidance: number;
+}
+
+/**
+ * A request's attributes and guidance checked against the model (StudioError 'input' naming what
+ * is wrong); null for a model without attributes, which runs as it always did.
+ */
+function runAttributes(manifest: Manifest, request: RunConditioning): RunAttributes | null {
+  const attributes = attributesOf(manifest);
+  const asked = request.attributes ?? {};
+  if (typeof asked !== 'object' || asked === null) throw studioError('input', 'attributes must be an object such as { pathology: "malignant" }.');
+  if (attributes.length === 0) {
+    const named = Object.entries(asked).filter(([, v]) => v !== ANY_VALUE);
+    if (named.length > 0)
+      throw studioError('input', `Model ${manifest.name} takes no attributes; ${named.map(([k, v]) => `${k}=${v}`).join(', ')} cannot be asked for.`);
+    return null;
+  }
+  const guidance = request.guidance ?? samplerGuidance(manifest);
+  if (!guidanceInRange(guidance)) throw studioError('input', `Guidance w must be ${GUIDANCE_RANGE}, got ${guidance}.`);
+  try {
+    return { conditioning: conditioning(attributes, asked, guidance), attributes: fullRequest(attributes, asked), guidance };
+  } catch (e) {
+    if (e instanceof AttributeRequestError) throw studioError('input', `${e.message}.`);
+    throw e;
+  }
+}
+
+/** A latent model's frame as the viewer draws it: x̂₀ and the preview upsampled from the grid to [H, W] (the user's own mask or image where it is one), with ẑ₀ for decode(). */
+function latentFrame(step: SamplerStep, latent: LatentRun, mode: SamplerMode): { x0: Float32Array; y0: Float32Array; z0?: Float32Array } | null {
+  if (!step.x0 || !step.y0) return null;
+  const [h, w] = latent.spec.grid;
+  const [H, W] = latent.resolution;
+  const x0 = mode.kind === 'maskToImage' ? mode.mask.slice() : upsampleBilinear(step.x0, h, w, H, W);
+  if (mode.kind === 'imageToMask') return { x0, y0: mode.image.slice() };
+  return { x0, y0: upsampleBilinear(step.y0, h, w, H, W), ...(step.z0 ? { z0: step.z0 } : {}) };
+}
+
 /** What the app is told about a loaded model. */
 function modelInfo(model: LoadedModel): ModelInfo {
   const m = model.manifest;
@@ -146,6 +193,11 @@ function modelInfo(model: LoadedModel): ModelInfo {
     binarize: { kernel: m.sampler.binarize.kernel, weights: [m.sampler.binarize.weights[0], m.sampler.binarize.weights[1]] },
     dataset: datasetModel(m),
     documents: model.documents ?? [],
+    attributes: attributesOf(m).map((a) => ({ name: a.name, values: [...a.values] })),
+    defaultGuidance: samplerGuidance(m),
+    latent: model.latent
+      ? { grid: [model.latent.spec.grid[0], model.latent.spec.grid[1]], factor: model.latent.spec.factor, channels: model.latent.spec.channels }
+      : null,
     ...(model.source ? { source: model.source } : {}),
   };
 }
@@ -213,20 +265,31 @@ export class Studio implements StudioWorkerApi {
 
   async generate(request: GenerateRequest, onFrame: (frame: StepFrame) => void): Promise<GenerateResult> {
     await this.device.afterRecovery();
-    const { model, mode, eta, clip } = this.checkRun(request, [request.seed]);
+    const { model, mode, eta, clip, attributes } = this.checkRun(request, [request.seed]);
     const previews = request.previews !== false;
+    const latent = model.latent ?? null;
     const signal = { aborted: false };
     this.running = signal;
     const started = performance.now();
     try {
-      const result = await this.sampleOne(model, { mode, seed: request.seed, steps: request.steps, eta, clip }, signal, previews, (f) => {
-        if (!f.x0 || !f.y0) return;
-        const { x0, y0 } = f;
-        const frame: StepFrame = { index: f.index, total: f.total, t: f.t, tPrev: f.tPrev, x0, y0, elapsedMs: performance.now() - started };
+      const result = await this.sampleOne(model, { mode, seed: request.seed, steps: request.steps, eta, clip, attributes }, signal, previews, (f) => {
+        const shown = latent ? latentFrame(f, latent, mode) : f.x0 && f.y0 ? { x0: f.x0, y0: f.y0 } : null;
+        if (!shown) return;
+        const { x0, y0, z0 } = shown;
+        const frame: StepFrame = {
+          index: f.index,
+          total: f.total,
+          t: f.t,
+          tPrev: f.tPrev,
+          x0,
+          y0,
+          ...(z0 ? { z0 } : {}),
+          elapsedMs: performance.now() - started,
+        };
         // Not awaited: frames are posted in order and the result message follows them; a failing
         // UI callback must not stop the run.
         void Promise.resolve()
-          .then(() => onFrame(this.transfer(frame, [x0.buffer, y0.buffer])))
+          .then(() => onFrame(this.transfer(frame, z0 ? [x0.buffer, y0.buffer, z0.buffer] : [x0.buffer, y0.buffer])))
           .catch(() => undefined);
       });
       return this.transfer(result, [result.mask.buffer, result.image.buffer]);
@@ -249,7 +312,7 @@ export class Studio implements StudioWorkerApi {
       throw studioError('input', `The seeds ${startSeed} … ${startSeed + count - 1} go past 4294967295; start at ${0xffffffff - count + 1} at the most.`);
     }
     await this.device.afterRecovery();
-    const { model, mode, eta, clip } = this.checkRun(request, [startSeed]);
+    const { model, mode, eta, clip, attributes } = this.checkRun(request, [startSeed]);
     const signal = { aborted: false };
     this.running = signal;
     const started = performance.now();
@@ -267,7 +330,7 @@ export class Studio implements StudioWorkerApi {
         progress(0);
         let result: GenerateResult;
         try {
-          result = await this.sampleOne(model, { mode, seed, steps: request.steps, eta, clip }, signal, false, (f) => progress(f.index + 1));
+          result = await this.sampleOne(model, { mode, seed, steps: request.steps, eta, clip, attributes }, signal, false, (f) => progress(f.index + 1));
         } catch (e) {
           // the pair in hand is dropped, the finished ones stay (a lost device aborts too: not a cancel)
           if (e instanceof CancelledError && !this.device.lossPending) break;
@@ -288,11 +351,11 @@ export class Studio implements StudioWorkerApi {
     }
   }
 
-  /** The checks every run makes: the model, no other run, the seeds, steps, η, clip and mode. */
+  /** The checks every run makes: the model, no other run, the seeds, steps, η, clip, mode, attributes and guidance. */
   private checkRun(
-    request: Pick<GenerateRequest, 'steps' | 'eta' | 'clip' | 'mode'>,
+    request: Pick<GenerateRequest, 'steps' | 'eta' | 'clip' | 'mode' | 'attributes' | 'guidance'>,
     seeds: number[],
-  ): { model: LoadedModel; mode: SamplerMode; eta: number; clip: ClipMode } {
+  ): { model: LoadedModel; mode: SamplerMode; eta: number; clip: ClipMode; attributes: RunAttributes | null } {
     if (this.running) throw studioError('busy', 'A generation is already running: wait for it or cancel it.');
     if (this.loading) throw studioError('busy', 'The model is still loading.');
     const model = this.model;
@@ -309,19 +372,22 @@ export class Studio implements StudioWorkerApi {
     if (!etaInRange(eta)) throw studioError('input', `η must be ${ETA_RANGE}, got ${eta}.`);
     const clip = request.clip ?? samplerClip(manifest);
     if (!CLIP_MODES.includes(clip)) throw studioError('input', `clip must be ${CLIP_MODES.join(', ')}, got ${JSON.stringify(clip)}.`);
-    return { model, mode: samplerModeFor(request.mode, manifest.resolution), eta, clip };
+    const attributes = runAttributes(manifest, request);
+    return { model, mode: samplerModeFor(request.mode, manifest.resolution), eta, clip, attributes };
   }
 
   /** One pair through the sampler, onStep after every step (with x̂₀, ŷ₀ when `previews`). */
   private async sampleOne(
     model: LoadedModel,
-    run: { mode: SamplerMode; seed: number; steps: number; eta: number; clip: ClipMode },
+    run: { mode: SamplerMode; seed: number; steps: number; eta: number; clip: ClipMode; attributes: RunAttributes | null },
     signal: { aborted: boolean },
     previews: boolean,
     onStep: (step: SamplerStep) => void,
   ): Promise<GenerateResult> {
     const { manifest, schedule } = model;
+    // the chains run on a latent model's grid; the user's inputs and the final pair are at its resolution
     const [height, width] = manifest.resolution;
+    const [gridH, gridW] = chainGrid(manifest);
     const started = performance.now();
     const timings = { modelMs: 0, readMs: 0 };
     let framesMs = 0;
@@ -329,8 +395,10 @@ export class Studio implements StudioWorkerApi {
     const it = sampleSteps({
       executor: timedExecutors(model.executors, timings),
       schedule,
-      height,
-      width,
+      height: gridH,
+      width: gridW,
+      latent: model.latent ?? null,
+      ...(run.attributes ? { conditioning: run.attributes.conditioning } : {}),
       steps: run.steps,
       seed: run.seed,
       eta: run.eta,
@@ -369,6 +437,7 @@ export class Studio implements StudioWorkerApi {
             totalMs,
             msPerStep: totalMs / done,
             phases: { ...timings, framesMs, otherMs: Math.max(0, totalMs - timings.modelMs - timings.readMs - framesMs) },
+            ...(run.attributes ? { attributes: { ...run.attributes.attributes }, guidance: run.attributes.guidance } : {}),
           };
         }
         const handing = performance.now();
@@ -381,6 +450,23 @@ export class Studio implements StudioWorkerApi {
       // device the loop may never come back: do not wait for it)
       const ended = it.return(undefined as never).catch(() => undefined);
       if (!lost) await ended;
+    }
+  }
+
+  async decode(z0: Float32Array): Promise<Float32Array> {
+    const model = this.model;
+    if (!model) throw studioError('input', 'No model is loaded yet.');
+    const latent = model.latent ?? null;
+    if (!latent) throw studioError('input', `Model ${model.manifest.name} is not a latent model: its steps need no decoding.`);
+    const { channels, grid } = latent.spec;
+    const n = channels * grid[0] * grid[1];
+    if (!(z0 instanceof Float32Array) || z0.length !== n)
+      throw studioError('input', `ẑ₀ has ${z0?.length ?? 0} values; ${model.manifest.name}'s latent ${channels}×${grid.join('×')} needs ${n}.`);
+    try {
+      const image = clampImage(await latent.codec.decode(z0));
+      return this.transfer(image, [image.buffer]);
+    } catch (e) {
+      throw await this.runError(e, model);
     }
   }
 

@@ -112,6 +112,10 @@ function MaskEditor() {
     (lesion > 0
       ? `Drawn at ${width}×${height}; ${percent(lesion, width * height)} lesion`
       : `Draw the lesion (white) at the model's ${width}×${height}, or upload a mask.`);
+  // a latent model runs on a coarser grid: say where the drawn mask goes (contracts.md §6a)
+  const grid = model?.latent
+    ? `You draw at ${width}×${height}; the model's chains run on its ${model.latent.grid[1]}×${model.latent.grid[0]} grid, where a ${model.latent.factor}×${model.latent.factor} cell is lesion when at least half of it is. The final mask is yours at ${width}×${height}.`
+    : null;
   return (
     <section className="condition" aria-label="Condition mask">
       <h2>Mask</h2>
@@ -168,6 +172,11 @@ function MaskEditor() {
           <p className="condition-note" data-testid="mask-note" aria-live="polite">
             {note}
           </p>
+          {grid ? (
+            <p className="condition-note" data-testid="mask-grid">
+              {grid}
+            </p>
+          ) : null}
         </div>
       </div>
     </section>

@@ -3,6 +3,7 @@ import { MAX_SEED, MAX_STEPS } from '../config';
 import { downloadPair } from '../download';
 import { selectGenerateBlocker } from '../store';
 import { useStudio } from '../studio';
+import { AttributeControls } from './AttributeControls';
 import { ModeSelector } from './ModeSelector';
 
 /** What each value of the sampler option clip does (docs/contracts.md §2b). */
@@ -95,6 +96,7 @@ export function Controls() {
         </select>
         <div className="hint">{model ? `model default: ${CLIP_LABELS[model.defaultClip].toLowerCase()}` : 'advanced: not in the paper'}</div>
       </div>
+      <AttributeControls />
       <div className="buttons">
         <button type="submit" className="primary" disabled={!canGenerate} aria-describedby={blocker && !running ? 'generate-blocker' : undefined}>
           Generate

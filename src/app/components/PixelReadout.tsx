@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import { frameMaskBits } from '../display';
-import { selectShownIndex } from '../store';
+import { selectShownImage, selectShownIndex } from '../store';
 import { useStudio } from '../studio';
 import { pixelReadout } from '../viewer-math';
 import { useViewer } from '../viewer-store';
@@ -11,6 +11,7 @@ export function PixelReadout() {
   const frames = useStudio((s) => s.frames);
   const cursor = useStudio((s) => s.cursor);
   const result = useStudio((s) => s.result);
+  const decoded = useStudio((s) => s.decoded);
   const hover = useViewer((s) => s.hover);
 
   const shown = selectShownIndex({ frames, cursor });
@@ -18,7 +19,9 @@ export function PixelReadout() {
   const [height, width] = model?.resolution ?? [0, 0];
   // B(x̂₀) once per frame, not per pointer move.
   const bits = useMemo(() => (frame && width > 0 ? frameMaskBits(frame, result, width, height) : null), [frame, result, width, height]);
-  const r = frame && bits && hover && hover.x < width && hover.y < height ? pixelReadout(hover.x, hover.y, width, frame.y0, frame.x0, bits) : null;
+  // the image the pane shows (a latent model's decoded step or its preview)
+  const image = selectShownImage({ frames, cursor, result, decoded })?.image;
+  const r = frame && image && bits && hover && hover.x < width && hover.y < height ? pixelReadout(hover.x, hover.y, width, image, frame.x0, bits) : null;
 
   return (
     <div className="readout" role="group" aria-label="Pixel readout" data-x={r?.x} data-y={r?.y} data-image8={r?.image8} data-mask-bit={r?.maskBit}>

@@ -2,7 +2,7 @@ import { type KeyboardEvent as ReactKeyboardEvent, type ReactNode, type PointerE
 import { frameMaskBits, imageGray, maskGray } from '../display';
 import { useRafEffect } from '../hooks/useRafCallback';
 import { clearPane, drawPane, grayToRgba, putPixels } from '../render';
-import { selectShownIndex } from '../store';
+import { selectShownImage, selectShownIndex } from '../store';
 import { useStudio } from '../studio';
 import {
   applyTable,
@@ -40,6 +40,8 @@ export function Views() {
   const cursor = useStudio((s) => s.cursor);
   const stretch = useStudio((s) => s.stretch);
   const result = useStudio((s) => s.result);
+  const decoded = useStudio((s) => s.decoded);
+  const decoding = useStudio((s) => s.decoding);
   const view = useViewer((s) => s.view);
   const windowLevel = useViewer((s) => s.windowLevel);
   const invert = useViewer((s) => s.invert);
@@ -49,21 +51,23 @@ export function Views() {
 
   const shown = selectShownIndex({ frames, cursor });
   const frame = shown >= 0 ? frames[shown] : undefined;
+  // a latent model's step: the linear preview of ẑ₀ until decoded (on the last step, or on demand)
+  const shownImage = useMemo(() => selectShownImage({ frames, cursor, result, decoded }), [frames, cursor, result, decoded]);
   const [height, width] = model?.resolution ?? [0, 0];
 
   // The panes' pixels at the image's own size; recomputed when the data or the mapping changes,
   // not when the view only zooms or pans.
   const pixels = useMemo(() => {
-    if (!frame || width === 0) return null;
+    if (!frame || !shownImage || width === 0) return null;
     const bits = frameMaskBits(frame, result, width, height);
-    const shownImage = applyTable(imageGray(frame.y0, width, height, stretch), windowLevelTable(windowLevel, invert));
+    const gray = applyTable(imageGray(shownImage.image, width, height, stretch), windowLevelTable(windowLevel, invert));
     return {
       mask: grayToRgba(maskGray(frame.x0)),
-      image: grayToRgba(shownImage),
-      overlay: compositeOverlay(shownImage, bits, overlayOpacity),
+      image: grayToRgba(gray),
+      overlay: compositeOverlay(gray, bits, overlayOpacity),
       outline: outline ? maskOutline(bits, width, height) : null,
     };
-  }, [frame, result, width, height, stretch, windowLevel, invert, overlayOpacity, outline]);
+  }, [frame, shownImage, result, width, height, stretch, windowLevel, invert, overlayOpacity, outline]);
 
   const sources = useRef<Record<PaneKind, HTMLCanvasElement> | null>(null);
   const panes = useRef<Partial<Record<PaneKind, HTMLCanvasElement | null>>>({});
@@ -113,6 +117,15 @@ export function Views() {
   }, [pixels, view, layout, resized, width, height]);
 
   const caption = frame ? `step ${frame.index + 1} of ${frame.total}, t = ${frame.t}` : 'no run yet';
+  // what a latent model's image pane shows: the decoder's image, or the cheap preview (decoding on demand)
+  const imageTag =
+    shownImage?.kind === 'preview'
+      ? decoding === shown
+        ? 'preview · decoding…'
+        : 'linear preview'
+      : shownImage?.kind === 'decoded' || (shownImage?.kind === 'final' && model?.latent)
+        ? 'decoded'
+        : null;
   const image = { width, height };
   const pane = (kind: PaneKind, label: string, title: ReactNode) => (
     <figure className="view" key={kind}>
@@ -148,6 +161,11 @@ export function Views() {
                 <>
                   Image <span className="sym">ŷ₀</span>
                   {stretch ? <span className="tag">stretched</span> : null}
+                  {imageTag ? (
+                    <span className="tag" data-testid="image-kind">
+                      {imageTag}
+                    </span>
+                  ) : null}
                 </>,
               ),
             ]
