@@ -1,6 +1,6 @@
 import pngjs from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { datasetAbout } from '../core/dataset/about';
+import { datasetAbout, listDocuments } from '../core/dataset/about';
 import { caseFiles, datasetFiles } from '../core/dataset/nnunet';
 import { zip } from '../core/dataset/zip';
 import { MAX_BATCH_SIZE } from '../core/limits';
@@ -144,7 +144,13 @@ describe('the dataset ZIP', () => {
       );
     }
     const about = datasetAbout(model.card, 'fake', ['LICENSE-DATA.txt', 'MODEL-CARD.md']);
-    expect(bytes).toEqual(zip(datasetFiles(cli, model.dataset, { about, documents: model.documents }).map((f) => ({ ...f, path: `${FOLDER}/${f.path}` }))));
+    // manifest.json lists the documents with their SHA-256, as the CLI's folder does (RELIABILITY.md, [16])
+    const documentList = await listDocuments(model.documents);
+    expect(manifest.documents).toEqual(documentList);
+    expect(manifest.documents[0].sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(bytes).toEqual(
+      zip(datasetFiles(cli, model.dataset, { about, documents: model.documents, documentList }).map((f) => ({ ...f, path: `${FOLDER}/${f.path}` }))),
+    );
   });
 
   it('writes NIfTI when asked, and refuses an empty export', async () => {

@@ -1,7 +1,7 @@
 // The batch's pure parts: its inputs, progress and ETA, the pairs an export keeps, and the dataset
 // ZIP itself, which is src/core/dataset's (the CLI's files for the same seeds, zipped). No DOM.
 import { version as packageVersion } from '../../package.json';
-import { DEFAULT_DATASET_ID, datasetAbout, datasetFolderName, MAX_DATASET_ID, sanitizeDatasetName, underFolder } from '../core/dataset/about';
+import { DEFAULT_DATASET_ID, datasetAbout, datasetFolderName, listDocuments, MAX_DATASET_ID, sanitizeDatasetName, underFolder } from '../core/dataset/about';
 import { caseFiles, datasetFiles, type ImageFormat, maskAreaFraction } from '../core/dataset/nnunet';
 import { zip } from '../core/dataset/zip';
 import { MAX_BATCH_SIZE } from '../core/limits';
@@ -107,7 +107,8 @@ export async function datasetZip(
     model.dataset.name,
     model.documents.map((d) => d.path),
   );
-  return zip(underFolder(folder, datasetFiles(cases, model.dataset, { format, about, documents: model.documents })));
+  const documentList = await listDocuments(model.documents);
+  return zip(underFolder(folder, datasetFiles(cases, model.dataset, { format, about, documents: model.documents, documentList })));
 }
 
 /** `<model>_seed<first>_steps<steps>_n<count>_dataset.zip` (pairBaseName's naming, plus the count). */

@@ -402,11 +402,6 @@ export async function writeCase(out: string, model: DatasetModel, record: CaseRe
   await writeAtomic(out, recordPath(record.case), new TextEncoder().encode(`${JSON.stringify(sidecar, null, 2)}\n`), unsynced);
 }
 
-/** The model folder's documents as the dataset's manifest lists them: path, size, SHA-256. */
-export function listDocuments(documents: readonly DatasetFile[]): DocumentListing[] {
-  return documents.map((d) => ({ path: d.path, bytes: d.bytes.length, sha256: sha256(d.bytes) }));
-}
-
 /** Removes temporary files a killed run left for these cases (only this run's cases: never another live shard's). */
 export async function removeStaleTemps(out: string, caseNames: readonly string[]): Promise<void> {
   const own = new Set(caseNames);

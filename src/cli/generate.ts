@@ -21,6 +21,7 @@ import {
   DocumentError,
   datasetAbout,
   datasetFolderName,
+  listDocuments,
   MAX_DATASET_ID,
   MAX_DOCUMENT_BYTES,
   type ModelDocument,
@@ -42,7 +43,6 @@ import {
   checkCompatible,
   checkOutsideModels,
   type FolderSettings,
-  listDocuments,
   lockFolder,
   OutputFolderError,
   prepareOutputFolder,
@@ -388,7 +388,7 @@ async function generateInto(opts: RunOptions, pair: LoadedPair, plan: Plan, stop
     jobs.map((j) => j.name),
   );
   for (const d of documents) await writeAtomic(opts.out, d.path, d.bytes);
-  const listed = listDocuments(documents);
+  const listed = await listDocuments(documents);
   const unsynced = new Set<string>(); // written this run, made durable before each index rebuild
   const rebuild = () => rebuildIndex(opts.out, model, opts.format, about, settings, listed, unsynced);
   const [H, W] = manifest.resolution;

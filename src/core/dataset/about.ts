@@ -10,6 +10,7 @@
 // documentation asks for ids from 500 up for one's own datasets, clear of its pretrained ones), and
 // nnunetv2/utilities/dataset_name_id_conversion.py finds a dataset by the prefix `Dataset%03d`.
 
+import { sha256Hex } from '../manifest';
 import type { DatasetFile } from './zip';
 
 /** dataset.json's free-text fields about the data. */
@@ -51,6 +52,11 @@ export interface DocumentListing {
   path: string;
   bytes: number;
   sha256: string;
+}
+
+/** The documents a dataset carries as its manifest.json lists them (the CLI's folder and the studio's ZIP alike). */
+export async function listDocuments(documents: readonly { path: string; bytes: Uint8Array }[]): Promise<DocumentListing[]> {
+  return Promise.all(documents.map(async (d) => ({ path: d.path, bytes: d.bytes.length, sha256: await sha256Hex(d.bytes) })));
 }
 
 /** The model card's file name in a model folder (pigkit.card writes it), and in a dataset. */
