@@ -1,5 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { BEGIN, COLUMNS, END, formatMs, keptRow, overhead, parseTable, type Report, renderSection, tableRow, updateBenchmarks } from './report';
+import {
+  BEGIN,
+  COLUMNS,
+  END,
+  formatMs,
+  keptRow,
+  LATENT_MARKERS,
+  type LatentReport,
+  type LatentRow,
+  latentTargets,
+  overhead,
+  parseTable,
+  type Report,
+  renderLatentSection,
+  renderSection,
+  tableRow,
+  updateBenchmarks,
+} from './report';
 
 const report: Report = {
   date: '2026-01-01T00:00:00Z',
@@ -81,5 +98,53 @@ describe('keeping a path this run leaves out', () => {
     expect(twice?.when).toBe('2026-01-01T00:00:00Z');
     expect(twice?.row.kept?.[9]).toBe('a | b [kept from 2026-01-01T00:00:00Z]');
     expect(twice?.load).toEqual(tagged);
+  });
+});
+
+describe('the latent section (npm run bench -- --latent)', () => {
+  const row = (path: string, latent: boolean, stepMs: number): LatentRow => ({
+    path,
+    model: latent ? 'latent 256²' : 'pixel 64²',
+    latent,
+    threads: 2,
+    forwardMs: stepMs / 2,
+    stepMs,
+    stepGuidedMs: latent ? 1.6 * stepMs : null,
+    decodeMs: latent ? 30 : null,
+    firstPreviewMs: 40,
+  });
+  const rep: LatentReport = {
+    date: '2026-01-01T00:00:00Z',
+    command: 'npm run bench -- --latent',
+    header: ['**Machine:** x'],
+    rows: [row('ORT-node', false, 30), row('ORT-node', true, 33), row('WASM', true, 200)],
+    download: { totalBytes: 1_250_000, files: 7, weightBytes: 1_000_000 },
+    notes: ['No WebGPU rows.'],
+  };
+
+  it('states each target as a measured ratio, per path, and the download', () => {
+    expect(latentTargets(rep.rows, rep.download)).toEqual([
+      'ORT-node: latent joint step ÷ pixel-space joint step of the same preset at the grid: **1.10×** (target ≤ 1.2×).',
+      'ORT-node: decode ÷ latent joint step: **0.91×** (target ≤ 1×).',
+      'ORT-node: Generate → first preview (model loaded and warm): **40.0 ms** (target ≤ 1 s).',
+      'ORT-node: guidance w = 2 ÷ w = 1 (two forwards per U-Net against one): 1.60×.',
+      'WASM: decode ÷ latent joint step: **0.15×** (target ≤ 1×).', // no pixel row on this path: no step ratio
+      'WASM: Generate → first preview (model loaded and warm): **40.0 ms** (target ≤ 1 s).',
+      'WASM: guidance w = 2 ÷ w = 1 (two forwards per U-Net against one): 1.60×.',
+      "Download: the latent model folder, 1.25 MB in 7 files, ÷ its graphs' weights 1.00 MB: **1.25×** (target ≤ 1.25×).",
+    ]);
+  });
+
+  it('renders its own marked section, which leaves the main table alone', () => {
+    const section = renderLatentSection(rep);
+    expect(section.startsWith(LATENT_MARKERS.begin) && section.endsWith(LATENT_MARKERS.end)).toBe(true);
+    expect(section).toContain('| ORT-node | pixel 64² | 2 | 15.0 ms | 30.0 ms | – (no attributes) | – (pixel space) | 40.0 ms |');
+    expect(section).toContain('- No WebGPU rows.');
+    const main = updateBenchmarks(null, renderSection(report));
+    const both = updateBenchmarks(main, section, LATENT_MARKERS);
+    expect(parseTable(both).rows).toEqual(parseTable(main).rows);
+    const again = updateBenchmarks(both, renderLatentSection({ ...rep, notes: ['changed'] }), LATENT_MARKERS);
+    expect(again).toContain('- changed');
+    expect(again).not.toContain('No WebGPU rows.');
   });
 });

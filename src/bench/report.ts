@@ -168,3 +168,93 @@ export function parseTable(markdown: string): { header: string[]; rows: string[]
   if (table.length < 2) throw new Error('the measured section holds no table');
   return { header: cells(table[0]), rows: table.slice(2).map(cells) };
 }
+
+/** `npm run bench -- --latent`'s section (its own markers: the main table above it survives). */
+export const LATENT_MARKERS: Markers = {
+  begin: '<!-- bench:latent:begin (written by npm run bench -- --latent; edits here are overwritten) -->',
+  end: '<!-- bench:latent:end -->',
+};
+
+/** One model on one backend (latent-child.ts's result, with the labels of its row). */
+export interface LatentRow {
+  path: string;
+  model: string;
+  latent: boolean;
+  threads: number;
+  forwardMs: number;
+  stepMs: number;
+  stepGuidedMs: number | null;
+  decodeMs: number | null;
+  firstPreviewMs: number;
+}
+
+export interface LatentReport {
+  date: string;
+  command: string;
+  header: string[];
+  rows: LatentRow[];
+  /** the latent folder's bytes: every file in it, and its graphs' weights (their initializers) */
+  download: { totalBytes: number; files: number; weightBytes: number };
+  notes: string[];
+}
+
+export const LATENT_COLUMNS = [
+  'path',
+  'model',
+  'threads',
+  'one U-Net forward',
+  'joint step (w = 1)',
+  'joint step (w = 2)',
+  'decode',
+  'Generate → first preview',
+];
+
+const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
+const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(2)} MB`;
+
+/** The issue's targets, one line each, per path where both rows were measured (never asserted). */
+export function latentTargets(rows: readonly LatentRow[], download: LatentReport['download']): string[] {
+  const out: string[] = [];
+  for (const path of [...new Set(rows.map((r) => r.path))]) {
+    const pixel = rows.find((r) => r.path === path && !r.latent);
+    const latent = rows.find((r) => r.path === path && r.latent);
+    if (!latent) continue;
+    if (pixel)
+      out.push(
+        `${path}: latent joint step ÷ pixel-space joint step of the same preset at the grid: **${ratio(latent.stepMs, pixel.stepMs)}** (target ≤ 1.2×).`,
+      );
+    if (latent.decodeMs !== null) out.push(`${path}: decode ÷ latent joint step: **${ratio(latent.decodeMs, latent.stepMs)}** (target ≤ 1×).`);
+    out.push(`${path}: Generate → first preview (model loaded and warm): **${formatMs(latent.firstPreviewMs)}** (target ≤ 1 s).`);
+    if (latent.stepGuidedMs !== null)
+      out.push(`${path}: guidance w = 2 ÷ w = 1 (two forwards per U-Net against one): ${ratio(latent.stepGuidedMs, latent.stepMs)}.`);
+  }
+  const { totalBytes, files, weightBytes } = download;
+  out.push(
+    `Download: the latent model folder, ${mb(totalBytes)} in ${files} files, ÷ its graphs' weights ${mb(weightBytes)}: **${ratio(totalBytes, weightBytes)}** (target ≤ 1.25×).`,
+  );
+  return out;
+}
+
+export function renderLatentSection(rep: LatentReport): string {
+  const cells = (r: LatentRow) => [
+    r.path,
+    r.model,
+    String(r.threads),
+    formatMs(r.forwardMs),
+    formatMs(r.stepMs),
+    r.stepGuidedMs === null ? '– (no attributes)' : formatMs(r.stepGuidedMs),
+    r.decodeMs === null ? '– (pixel space)' : formatMs(r.decodeMs),
+    formatMs(r.firstPreviewMs),
+  ];
+  return [
+    LATENT_MARKERS.begin,
+    `Measured ${rep.date} with \`${rep.command}\`, every row in this one run.`,
+    '',
+    ...rep.header.map((h) => `- ${h}`),
+    '',
+    ...markdownTable(LATENT_COLUMNS, rep.rows.map(cells)),
+    '',
+    ...[...latentTargets(rep.rows, rep.download), ...rep.notes].map((f) => `- ${f}`),
+    LATENT_MARKERS.end,
+  ].join('\n');
+}

@@ -8,14 +8,16 @@
 //   npm run bench                      untrained `paper` preset at 128² (exported once into .cache/bench/)
 //   npm run bench -- --model DIR [--weights RUN]   any model folder (RUN: its PyTorch checkpoints)
 //   npm run bench -- --quick --out FILE             the tiny pair, 1–2 steps, no WebGPU (tests)
+//   npm run bench -- --latent [--preset compact --resolution 256]   the latent comparison (issue 13): its own section
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { type BrowserSession, browserForward, type ForwardOptions, type StudioRun, startBrowser, studioRun } from './browser';
+import type { LatentChildResult } from './latent-child';
 import type { NodeResult } from './node-child';
-import { formatMs, keptRow, type Report, type Row, renderSection, updateBenchmarks } from './report';
+import { formatMs, keptRow, LATENT_MARKERS, type LatentRow, type Report, type Row, renderLatentSection, renderSection, updateBenchmarks } from './report';
 import { loadConditions, log, machine, PYTHON, presetModel, python, root, stepFlops, versionOf } from './setup';
 import { median } from './stats';
 
@@ -24,6 +26,7 @@ const run = promisify(execFile);
 const USAGE = `usage: npm run bench -- [--quick] [--model DIR] [--weights RUN] [--preset paper --resolution 128]
                         [--steps S] [--wasm-steps S] [--webgpu-steps S] [--threads T]
                         [--only node,pytorch,wasm,webgpu] [--webgpu-twice] [--out BENCHMARKS.md]
+       npm run bench -- --latent [--preset compact --resolution 256] [--steps S] [--threads T] [--only node,wasm]
   --model         model folder to time (default: the kit's --preset at --resolution, random init,
                   exported once into .cache/bench/<preset>-<resolution>/)
   --weights       run folder with mask/ckpt.pt and image/ckpt.pt for the PyTorch row
@@ -34,7 +37,13 @@ const USAGE = `usage: npm run bench -- [--quick] [--model DIR] [--weights RUN] [
   --threads       intra-op threads of ORT-node and PyTorch         default: the core count (the studio uses them all)
   --only          a subset of the paths                            default all (quick: node,pytorch,wasm)
   --webgpu-twice  also the WebGPU run with previews=off from Cache Storage (another ~10 min at 128²)
-  --out           the Markdown file whose measured section is replaced   default BENCHMARKS.md`;
+  --out           the Markdown file whose measured section is replaced   default BENCHMARKS.md
+  --latent        an untrained latent model of --preset (default compact) for images of --resolution
+                  (default 256; a random 16/32/64 autoencoder, C = 4, f = 4, with BUS-BRA's attribute
+                  counts) beside the untrained pixel-space pair of that preset at its grid (resolution / 4),
+                  on ORT-node (the CLI) and ORT-web's WASM build in Node (--only node,wasm): joint steps
+                  at guidance w = 1 and 2, the decode, Generate → first preview, the download; --steps
+                  default 4, --forwards 3 pairs per row. Replaces its own section of --out`;
 
 /** The paths: --only's key, the table's label, the row's name. */
 const PATHS = [
@@ -60,6 +69,7 @@ interface Options {
   webgpuTwice: boolean;
   out: string;
   forwards: number;
+  latent: boolean;
 }
 
 function options(argv: string[]): Options | null {
@@ -69,8 +79,9 @@ function options(argv: string[]): Options | null {
       quick: { type: 'boolean', default: false },
       model: { type: 'string' },
       weights: { type: 'string' },
-      preset: { type: 'string', default: 'paper' },
-      resolution: { type: 'string', default: '128' },
+      preset: { type: 'string' },
+      resolution: { type: 'string' },
+      latent: { type: 'boolean', default: false },
       steps: { type: 'string' },
       'wasm-steps': { type: 'string' },
       'webgpu-steps': { type: 'string' },
@@ -87,24 +98,27 @@ function options(argv: string[]): Options | null {
     if (!/^\d+$/.test(v) || Number(v) < 1) throw new Error(`--${name} must be a positive integer, got "${v}"`);
     return Number(v);
   };
-  const quick = values.quick;
-  const only = new Set((values.only ?? (quick ? 'node,pytorch,wasm' : 'node,pytorch,wasm,webgpu')).split(',').map((s) => s.trim()));
-  for (const p of only) if (!['node', 'pytorch', 'wasm', 'webgpu'].includes(p)) throw new Error(`--only: unknown path "${p}" (node, pytorch, wasm, webgpu)`);
+  const { quick, latent } = values;
+  if (latent && (quick || values.model)) throw new Error('--latent makes its own models: leave out --quick and --model');
+  const paths = latent ? ['node', 'wasm'] : ['node', 'pytorch', 'wasm', 'webgpu'];
+  const only = new Set((values.only ?? (quick ? 'node,pytorch,wasm' : paths.join(','))).split(',').map((s) => s.trim()));
+  for (const p of only) if (!paths.includes(p)) throw new Error(`--only: unknown path "${p}" (${paths.join(', ')})`);
   return {
     quick,
     // quick: the bundled tiny pair and its checkpoints in the kit's fixtures
     model: values.model ?? (quick ? join(root, 'public/models/tiny') : undefined),
     weights: values.weights ?? (quick && !values.model ? join(root, 'training/fixtures/tiny') : undefined),
-    preset: values.preset,
-    resolution: int('resolution', values.resolution, 128),
-    steps: int('steps', values.steps, quick ? 2 : 8),
+    preset: values.preset ?? (latent ? 'compact' : 'paper'),
+    resolution: int('resolution', values.resolution, latent ? 256 : 128),
+    steps: int('steps', values.steps, quick ? 2 : latent ? 4 : 8),
     wasmSteps: int('wasm-steps', values['wasm-steps'], quick ? 1 : 2),
     webgpuSteps: int('webgpu-steps', values['webgpu-steps'], 1),
     threads: int('threads', values.threads, cpus().length),
     only,
     webgpuTwice: values['webgpu-twice'],
     out: resolve(values.out),
-    forwards: quick ? 2 : 5,
+    forwards: quick ? 2 : latent ? 3 : 5,
+    latent,
   };
 }
 
@@ -269,6 +283,7 @@ async function studioRows(b: BrowserSession, backend: 'wasm' | 'webgpu', steps: 
 async function main(): Promise<void> {
   const o = options(process.argv.slice(2));
   if (!o) return console.log(USAGE);
+  if (o.latent) return latentBench(o);
   const loadStart = await loadConditions('at the start');
   const { model, weights } = o.model
     ? { model: resolve(o.model), weights: o.weights ? resolve(o.weights) : undefined }
@@ -335,6 +350,70 @@ async function main(): Promise<void> {
     findings,
   };
   writeFileSync(o.out, updateBenchmarks(existing, renderSection(report)));
+  log(`wrote ${relative(process.cwd(), o.out) || o.out}`);
+}
+
+/**
+ * `--latent`: the untrained latent model of the preset beside the pixel-space pair of the same preset
+ * at its grid, each on ORT-node and on ORT-web WASM in Node (latent-child.ts, one process per row),
+ * and the latent folder's download against its weights; into its own section of --out.
+ */
+async function latentBench(o: Options): Promise<void> {
+  const loadStart = await loadConditions('at the start');
+  const latent = await presetModel(o.preset, o.resolution, undefined, true);
+  const manifest = JSON.parse(readFileSync(join(latent.model, 'manifest.json'), 'utf8'));
+  const [gh, gw] = manifest.latent.grid as [number, number];
+  if (gh !== gw) throw new Error(`--latent: a square grid is expected, got ${gh}×${gw}`);
+  const pixel = await presetModel(o.preset, gh);
+  const models = [
+    { dir: pixel.model, label: `pixel space ${gh}² (\`${o.preset}\`)` },
+    { dir: latent.model, label: `latent ${o.resolution}² (\`${o.preset}\` at ${gh}², C = ${manifest.latent.channels})` },
+  ];
+  const backends = (
+    [
+      ['node', 'ORT-node CPU EP (the CLI)'],
+      ['wasm', "ORT-web WASM in Node (the studio's binary)"],
+    ] as const
+  ).filter(([k]) => o.only.has(k));
+  const rows: LatentRow[] = [];
+  for (const [backend, path] of backends) {
+    for (const m of models) {
+      log(`${path}, ${m.label}, ${o.steps} steps × ${o.forwards}…`);
+      const args = ['--import', 'tsx', 'src/bench/latent-child.ts', '--model', m.dir, '--backend', backend];
+      const { stdout } = await run(process.execPath, [...args, '--steps', String(o.steps), '--reps', String(o.forwards), '--threads', String(o.threads)], {
+        cwd: root,
+        maxBuffer: 1 << 24,
+      });
+      const r = JSON.parse(stdout.trim().split('\n').pop()!) as LatentChildResult;
+      rows.push({ path, model: m.label, ...r });
+    }
+  }
+  const files = Object.values(manifest.models as Record<string, { file: string }>).map((m) => join(latent.model, m.file));
+  const counts = (await python(['-m', 'pigkit.flops', ...files])).trim().split('\n');
+  const weightBytes = counts.reduce((a, l) => a + (JSON.parse(l) as { weight_bytes: number }).weight_bytes, 0);
+  const folder = readdirSync(latent.model).map((f) => statSync(join(latent.model, f)).size);
+  const ortWeb = JSON.parse(readFileSync(join(root, 'node_modules/onnxruntime-web/package.json'), 'utf8')).version;
+  const ortNode = JSON.parse(readFileSync(join(root, 'node_modules/onnxruntime-node/package.json'), 'utf8')).version;
+  const section = renderLatentSection({
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`,
+    header: [
+      `**Models:** untrained (random weights), exported by \`npm run bench -- --latent\` into ${relative(root, join(latent.model, '..'))}/ and ${relative(root, join(pixel.model, '..'))}/: ${models.map((m) => m.label).join('; ')}; the latent model with ${manifest.attributes?.length ?? 0} attributes`,
+      ...machine(),
+      `**Versions:** Node ${process.version}, onnxruntime-node ${ortNode}, onnxruntime-web ${ortWeb}`,
+      loadStart,
+      await loadConditions('at the end'),
+      `**Method:** each row in a process of its own, after warm-up; a joint step is the median interval between the sampler's frames (previews off, as the CLI; the final decode not in it), median of ${o.forwards} pairs of ${o.steps} steps; the decode, the decoder graph on one ẑ₀, median of ${o.forwards}; first preview: runSampler called (model loaded and warm) → its first frame with the previews the studio streams, median of ${o.forwards}. ${o.threads} thread(s) on both backends.`,
+    ],
+    rows,
+    download: { totalBytes: folder.reduce((a, b) => a + b, 0), files: folder.length, weightBytes },
+    notes: [
+      "One run on a shared machine (other agents and a training job on the same 2 cores, load average above the core count): every ratio is from this one run, its rows timed one after another seconds apart; absolute times move by tens of per cent between runs, and a row's forward and step columns were timed at different moments, so step ÷ 2 forwards is not meaningful here.",
+      'No WebGPU rows: no GPU was lent to the session that wrote this (the device tool: not drawn), and the studio\'s latent path was still being built; the prepared command of "WebGPU on a real GPU" times pixel-space presets only.',
+    ],
+  });
+  const existing = existsSync(o.out) ? readFileSync(o.out, 'utf8') : null;
+  writeFileSync(o.out, updateBenchmarks(existing, section, LATENT_MARKERS));
   log(`wrote ${relative(process.cwd(), o.out) || o.out}`);
 }
 

@@ -45,21 +45,43 @@ export async function stepFlops(dir: string, manifest: { models: Record<string, 
   return counts.some((c) => c.unknown_shapes.length) ? null : counts.reduce((a, c) => a + c.flops, 0);
 }
 
+/** A table with BUS-BRA's attribute columns and value counts (pathology 2, BI-RADS 4, scanner 4): the latent benchmark model's attributes. */
+const BENCH_ATTRIBUTES = [
+  'ID,Pathology,BIRADS,Device',
+  'a,benign,2,scanner-1',
+  'b,malignant,3,scanner-2',
+  'c,benign,4,scanner-3',
+  'd,malignant,5,scanner-4',
+  '',
+].join('\n');
+
 /**
  * The untrained preset pair: checkpoints (for PyTorch) and their ONNX export (for ORT), made once
- * into .cache/bench/<preset>-<resolution>/. `env` is added to the kit's environment (e.g. its thread count).
+ * into .cache/bench/<preset>-<resolution>/. `env` is added to the kit's environment (e.g. its thread
+ * count). `latent`: a latent pair for images of `resolution` (pigkit.untrained --latent: a random
+ * 16/32/64-channel autoencoder, C = 4, f = 4, BUS-BRA's attribute counts), in .cache/bench/latent-<preset>-<resolution>/.
  */
-export async function presetModel(preset: string, resolution: number, env?: Record<string, string>): Promise<{ model: string; weights: string }> {
-  const dir = join(root, '.cache/bench', `${preset}-${resolution}`);
+export async function presetModel(
+  preset: string,
+  resolution: number,
+  env?: Record<string, string>,
+  latent = false,
+): Promise<{ model: string; weights: string }> {
+  const dir = join(root, '.cache/bench', `${latent ? 'latent-' : ''}${preset}-${resolution}`);
   const weights = join(dir, 'run');
   const model = join(dir, 'model');
   if (existsSync(join(model, 'manifest.json')) && existsSync(join(weights, 'image/ckpt.pt'))) return { model, weights };
-  log(`exporting the untrained ${preset} pair at ${resolution}² into ${relative(root, dir)} (once)…`);
+  log(`exporting the untrained ${latent ? 'latent ' : ''}${preset} pair at ${resolution}² into ${relative(root, dir)} (once)…`);
   await mkdir(dir, { recursive: true });
-  await python(['-m', 'pigkit.untrained', '--preset', preset, '--resolution', String(resolution), '--out', weights], env);
+  const table = join(dir, 'attributes.csv');
+  if (latent) await writeFile(table, BENCH_ATTRIBUTES);
+  const more = latent ? ['--latent', '--attributes', table] : [];
+  await python(['-m', 'pigkit.untrained', '--preset', preset, '--resolution', String(resolution), '--out', weights, ...more], env);
   const card = join(dir, 'card.json');
   await writeFile(card, JSON.stringify({ data: 'none: random initialisation (benchmark weights, not a model)', license: 'none', citation: '' }));
-  await python(['-m', 'pigkit.export', '--run', weights, '--out', model, '--name', `untrained-${preset}-${resolution}`, '--card', card], env);
+  const name = `untrained-${latent ? 'latent-' : ''}${preset}-${resolution}`;
+  const exporter = latent ? ['pigkit.export_latent', '--synthetic-preview'] : ['pigkit.export'];
+  await python(['-m', ...exporter, '--run', weights, '--out', model, '--name', name, '--card', card], env);
   return { model, weights };
 }
 

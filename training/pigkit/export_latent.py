@@ -1,14 +1,15 @@
 """Export a latent or attribute-conditioned pair (manifest format 2, docs/contracts.md §6).
 
     python3 -m pigkit.export_latent --run runs/NAME --out public/models/NAME --name NAME --steps 50 \\
-        [--guidance 1] [--data-card datasets/busbra.json] [--card card.json]
+        [--guidance 1] [--data-card datasets/busbra.json] [--card card.json] [--synthetic-preview]
 
 A run trained with `pigkit.train --autoencoder` (and/or `--attributes`) holds U-Nets on the latent
 grid with C-channel image chains and an attribute input. This writes the two U-Nets (inputs x, t
 and, with attributes, the one-hot code a), the encoder (y → s·μ_E(y)) and the decoder (z → D(z/s)),
 each checked against PyTorch on ONNX Runtime; the linear preview map of §6a, fitted on the run's
-training slices; and manifest.json format 2 with the model card. Format 1 (pigkit.export) is
-untouched: pixel-space pairs without attributes export there, bit for bit as before.
+training slices (--synthetic-preview: seeded synthetic slices, for the untrained benchmark models
+of pigkit.untrained --latent, which have no training data); and manifest.json format 2 with the
+model card. Format 1 (pigkit.export) is untouched: pixel-space pairs without attributes export there, bit for bit as before.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from .manifest import sha256_of, write_manifest
 from .schedule import Schedule
 from .share_weights import share_weights
 from .train_autoencoder import load_autoencoder
+from .untrained import SYNTHETIC_SLICES, synthetic_slices
 
 ROLES = {
     "mask": "model_x: eps of the mask chain from [x_t, z_t] on the latent grid (and the attributes' code a)",
@@ -96,6 +98,7 @@ def export_latent_pair(
     data_license: Path | None = None,
     autoencoder: Path | None = None,
     data: str | None = None,
+    synthetic_preview: bool = False,
 ) -> dict:
     facts, cfg = _training_facts(run)
     out.mkdir(parents=True, exist_ok=True)
@@ -119,8 +122,13 @@ def export_latent_pair(
         s = latent["scale"]
         graphs["encoder"] = (EncoderGraph(ae, s), [("y", [1, 1, size, size])], [("z", [1, c, g, g])])
         graphs["decoder"] = (DecoderGraph(ae, s), [("z", [1, c, g, g])], [("y", [1, 1, size, size])])
-        train = open_dataset(data or cfg["data"], size, set(cfg["folds"]) if cfg.get("folds") else None)
-        weights, bias = fit_preview(encode(ae, train.images, s), train.images, ae.config.factor)
+        if synthetic_preview:  # a benchmark model: no training data, and its previews mean nothing anyway
+            images = synthetic_slices(SYNTHETIC_SLICES, size)
+        else:
+            if not (data or cfg.get("data")):
+                raise DataError(f"{run}: the run records no training data: pass --data DIR (or --synthetic-preview)")
+            images = open_dataset(data or cfg["data"], size, set(cfg["folds"]) if cfg.get("folds") else None).images
+        weights, bias = fit_preview(encode(ae, images, s), images, ae.config.factor)
         manifest_extra["latent"] = {
             "channels": c,
             "factor": ae.config.factor,
@@ -172,6 +180,11 @@ def main(argv=None) -> int:
     p.add_argument("--guidance", type=float, default=1.0, help="default classifier-free guidance w (1 = none, one forward)")
     p.add_argument("--autoencoder", default=None, help="the autoencoder checkpoint (default: the path the run recorded)")
     p.add_argument("--data", default=None, help="the training data, for the preview map (default: the path the run recorded)")
+    p.add_argument(
+        "--synthetic-preview",
+        action="store_true",
+        help="fit the preview map on seeded synthetic slices, not training data (untrained benchmark models)",
+    )
     p.add_argument("--card", default=None)
     p.add_argument("--data-card", default=None)
     p.add_argument("--data-license", default=None)
@@ -197,6 +210,7 @@ def main(argv=None) -> int:
             Path(a.data_license) if a.data_license else None,
             Path(a.autoencoder) if a.autoencoder else None,
             a.data,
+            a.synthetic_preview,
         )
         if a.weights_out:
             slim_checkpoints(Path(a.run), Path(a.weights_out))

@@ -176,6 +176,8 @@ def count(path: Path) -> dict:
         "matrix_nodes": dict(nodes),
         "elementwise_outputs": other,
         "unknown_shapes": unknown,
+        # what the graph's weights take, stored as float32 etc. (the download's floor)
+        "weight_bytes": sum(prod(t.dims) * helper_np_dtype(t.data_type).itemsize for t in model.graph.initializer),
     }
 
 

@@ -1,6 +1,8 @@
 """The benchmark helpers: an untrained pair that the exporter's loader reads, and the reference
 sampler's timing record."""
 
+import json
+
 import torch
 
 from pigkit.bench import bench_peak, bench_sampler
@@ -49,3 +51,36 @@ def test_peak_rate_is_the_matrix_product_s_flops_over_its_best_time(monkeypatch)
     r = bench_peak(size=1000, reps=3)
     assert r["size"] == 1000 and r["threads"] == torch.get_num_threads()
     assert r["peak_gflops"] == 4.0  # 2·1000³ FLOPs in 0.5 s
+
+
+def test_untrained_latent_pair_exports_as_format_2_without_training_data(tmp_path, capsys):
+    from pigkit.export_latent import main as export_latent
+
+    table = tmp_path / "bus_data.csv"
+    table.write_text("ID,Pathology,BIRADS,Device\nbus_0000-l,benign,3,A\nbus_0001-l,malignant,5,B\n")
+    run = save_untrained("tiny", 32, tmp_path / "run", seed=1, latent=True, attributes=table)
+    facts = checkpoint_facts(run, "image")["config"]
+    latent = facts["latent"]
+    assert latent["image_resolution"] == 32 and list(latent["config"]["channels"]) == [16, 32, 64]
+    assert latent["config"]["latent_channels"] == 4 and 0 < latent["scale"] < 1e3
+    assert facts["resolution"] == 8 and facts["overrides"]["in_channels"] == 5 and facts["overrides"]["out_channels"] == 4
+    assert checkpoint_facts(run, "mask")["config"]["overrides"]["in_channels"] == 5
+    assert export_latent(["--run", str(run), "--out", str(tmp_path / "model"), "--name", "bench", "--steps", "2"]) == 2
+    assert "records no training data: pass --data DIR (or --synthetic-preview)" in capsys.readouterr().err
+    argv = ["--run", str(run), "--out", str(tmp_path / "model"), "--name", "bench", "--steps", "2", "--synthetic-preview"]
+    assert export_latent(argv) == 0
+    manifest = json.loads((tmp_path / "model" / "manifest.json").read_text())
+    assert manifest["format"] == 2 and manifest["resolution"] == [32, 32]
+    assert manifest["latent"]["grid"] == [8, 8] and manifest["latent"]["channels"] == 4 and manifest["latent"]["factor"] == 4
+    assert len(manifest["latent"]["preview"]["weights"]) == 4
+    assert [a["name"] for a in manifest["attributes"]] == ["pathology", "birads", "scanner"]
+    assert set(manifest["models"]) == {"mask", "image", "encoder", "decoder"}
+
+
+def test_untrained_latent_pair_takes_a_given_autoencoder(tmp_path):
+    save_untrained("tiny", 32, tmp_path / "a", latent=True)
+    ae = tmp_path / "a" / "autoencoder" / "ckpt.pt"
+    save_untrained("tiny", 32, tmp_path / "b", latent=True, autoencoder=ae)
+    a, b = (checkpoint_facts(tmp_path / r, "mask")["config"]["latent"] for r in "ab")
+    assert b["autoencoder"] == str(ae) and a["autoencoder_sha256"] == b["autoencoder_sha256"] and a["scale"] == b["scale"]
+    assert not (tmp_path / "b" / "autoencoder").exists()  # the given one is used, not a new one written

@@ -60,6 +60,7 @@ def test_hand_counted_graph(tmp_path):
     assert c["unknown_shapes"] == []
     assert c["macs_by_op"] == {"Conv": 4608 + 2304, "Gemm": 512, "MatMul": 120}
     assert c["flops"] == 2 * (4608 + 2304 + 512 + 120)
+    assert c["weight_bytes"] == 4 * (72 + 144 + 512 + 20) + 8 * 12  # the float32 weights and the int64 constants
 
 
 def test_unet_export_counts_what_its_modules_compute(tmp_path):
