@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_MODEL } from '../core/default-model';
 import { gaussian, Stream } from '../core/noise';
 import { imageToGray8 } from '../core/png';
 import { type CliResult, cli, NODE_TSX, present, root, snapshot, tiny } from '../testing/cli';
@@ -109,6 +110,13 @@ print(json.dumps(out))
       expect(got[c].yT).toEqual(Array.from(gaussian(5 + i, Stream.imageStart, n)));
       expect(got[c].image).toEqual(Array.from(imageToGray8(Float32Array.from(got[c].y0))));
     });
+  });
+
+  it('without --model: the studio\'s default model (src/core/default-model.ts), not the 32² test pair', async () => {
+    const r = await cli('--steps', '1', '--threads', '1', '--out', dir('default-model'));
+    ok(r);
+    expect(r.stdout).toMatch(new RegExp(`^${DEFAULT_MODEL} 64×64, 1 steps`));
+    expect(JSON.parse(readFileSync(join(dir('default-model'), 'manifest.json'), 'utf8')).model.name).toBe(DEFAULT_MODEL);
   });
 
   it('deterministic per seed: the same command twice gives identical bytes', async () => {
@@ -413,7 +421,18 @@ print(json.dumps(out))
       }
       oneLine(await cli(...common, '--out', readOnly), /^generate: bad output folder: --out .* is not writable \((EACCES|EPERM|EROFS)\)$/);
       oneLine(await cli(...common, '--shard', '2/2', '--out', dir('unused')), /^generate: --shard 2\/2: i must be in 0 … 1 .*\(--help lists the options\)$/, 2);
-      oneLine(await cli(...common, '--frobnicate', '--out', dir('unused')), /^generate: Unknown option '--frobnicate'.*\(--help lists the options\)$/, 2);
+      oneLine(await cli(...common, '--frobnicate', '--out', dir('unused')), /^generate: unknown option --frobnicate \(--help lists the options\)$/, 2);
+    });
+
+    it('command-line mistakes: one plain line each (no parseArgs internals), the nearest option for a typo; --version', async () => {
+      const out = ['--out', dir('unused')];
+      oneLine(await cli(...common, '--count', '-1', ...out), /^generate: --count must be a whole number in 0 … \d+, got "-1" \(--help lists the options\)$/, 2);
+      oneLine(await cli(...common, '--seed', '-5', ...out), /^generate: --seed must be a whole number in 0 … \d+, got "-5" \(--help lists the options\)$/, 2);
+      oneLine(await cli(...common, ...out, '--count'), /^generate: --count needs a value \(--help lists the options\)$/, 2);
+      oneLine(await cli(...common, '--cuont', '3', ...out), /^generate: unknown option --cuont; did you mean --count\? \(--help lists the options\)$/, 2);
+      const version = await cli('--version');
+      expect(version.code).toBe(0);
+      expect(version.stdout).toBe(`pig-generate ${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}\n`);
     });
   });
 });
