@@ -429,7 +429,7 @@ async function generateInto(opts: RunOptions, pair: LoadedPair, plan: Plan, stop
           progress.update({ done: ++done });
           continue;
         }
-        if (problem) warn(`generate: ${job.name}: ${problem}; making it again`);
+        if (problem) progress.above(() => warn(`generate: ${job.name}: ${problem}; making it again`));
       }
       const t0 = performance.now();
       const pixels = await sampleCase(pair, job, sampler, opts.raw);
@@ -454,7 +454,7 @@ async function generateInto(opts: RunOptions, pair: LoadedPair, plan: Plan, stop
       await writeCase(opts.out, model, record, files, unsynced);
       generated++;
       elapsedMs += ms;
-      say(`seed ${job.seed}: ${ms.toFixed(0)} ms, ${(ms / steps).toFixed(2)} ms/step → ${job.name}${record.empty ? ' (empty mask)' : ''}`);
+      progress.above(() => say(`seed ${job.seed}: ${ms.toFixed(0)} ms, ${(ms / steps).toFixed(2)} ms/step → ${job.name}${record.empty ? ' (empty mask)' : ''}`));
       progress.update({ done: ++done, generated, elapsedMs });
     }
   } catch (e) {
@@ -462,6 +462,8 @@ async function generateInto(opts: RunOptions, pair: LoadedPair, plan: Plan, stop
     // then the records still are the truth, and the next run rebuilds from them)
     if (generated > 0) await rebuild().catch(() => undefined);
     throw e;
+  } finally {
+    progress.end();
   }
   const total = await rebuild();
   const perPair = generated > 0 ? `, ${(elapsedMs / generated).toFixed(0)} ms/pair, ${(elapsedMs / generated / steps).toFixed(2)} ms/step` : '';

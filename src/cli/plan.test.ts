@@ -163,13 +163,44 @@ describe('progress bar', () => {
     expect(writes.at(-1)).toBe('\n');
     expect(writes.join('')).not.toMatch(/\n.*\n/s);
   });
-  it('in a log: a line every ⌈total/20⌉ cases, and the last', () => {
+  it('on a terminal: a case line printed between updates gets a line of its own, the bar stays the last line', () => {
+    // a fake terminal that stdout and stderr share: \r returns to the line's start, ESC[2K clears it
+    const lines = [''];
+    const terminal = {
+      isTTY: true,
+      write(s: string) {
+        for (const part of s.split(/(\r|\x1b\[2K|\n)/)) {
+          if (part === '\n') lines.push('');
+          else if (part === '\x1b[2K') lines[lines.length - 1] = '';
+          else if (part !== '\r') lines[lines.length - 1] += part;
+        }
+      },
+    };
+    const bar = new ProgressBar(terminal, 2);
+    bar.update({ done: 0 });
+    bar.above(() => terminal.write('seed 1: 5 ms\n'));
+    bar.update({ done: 1, generated: 1, elapsedMs: 1000 });
+    expect(lines).toEqual(['seed 1: 5 ms', expect.stringMatching(/^\[#+\.+\] 1\/2 cases · 1\.00 s\/case · ETA 1s$/)]);
+    bar.above(() => terminal.write('seed 2: 5 ms\n'));
+    bar.update({ done: 2, generated: 2, elapsedMs: 2000 });
+    expect(lines).toEqual(['seed 1: 5 ms', 'seed 2: 5 ms', expect.stringMatching(/ 2\/2 cases · 1\.00 s\/case · done$/), '']);
+    // stopped early (a signal, an error): the bar's line is ended, so the message starts a line
+    const early = new ProgressBar(terminal, 5);
+    early.update({ done: 1 });
+    early.end();
+    terminal.write('generate: interrupted\n');
+    expect(lines.slice(-3)).toEqual([expect.stringMatching(/ 1\/5 cases/), 'generate: interrupted', '']);
+  });
+
+  it('in a log: a plain line (no bar, no carriage return) every ⌈total/20⌉ cases, and the last; above() just prints', () => {
     const { writes, stream } = sink(false);
     const bar = new ProgressBar(stream, 100);
     for (let d = 1; d <= 100; d++) bar.update({ done: d, generated: d, elapsedMs: 10 * d });
     expect(writes).toHaveLength(21); // done = 1, 6, 11, … 96, 100
     expect(writes.every((w) => w.endsWith('\n') && !w.includes('\r'))).toBe(true);
-    expect(writes.at(-1)).toMatch(/100\/100 cases · 0\.01 s\/case · done/);
+    expect(writes.at(-1)).toBe('100/100 cases · 0.01 s/case · done\n');
+    bar.above(() => writes.push('seed 1\n'));
+    expect(writes.at(-1)).toBe('seed 1\n');
   });
 });
 
