@@ -51,6 +51,7 @@ import {
   readRecords,
   rebuildIndex,
   removeStaleTemps,
+  SettingsMismatchError,
   writeAtomic,
   writeCase,
 } from './dataset-folder';
@@ -509,8 +510,10 @@ async function main(): Promise<void> {
     await run(opts, () => interrupted);
   } catch (e) {
     // one line: multi-line messages (a manifest with several bad fields) are joined; except a list
-    // of bad mask files, one per line (mask-folder.ts names every bad file of a folder at once)
-    const message = e instanceof MaskFolderError ? errorMessage(e) : errorMessage(e).replace(/\s*\n\s*-?\s*/g, '; ');
+    // of bad mask files (mask-folder.ts names every bad file of a folder at once) and the settings
+    // a folder differs in, one per line
+    const lines = e instanceof MaskFolderError || e instanceof SettingsMismatchError;
+    const message = lines ? errorMessage(e) : errorMessage(e).replace(/\s*\n\s*-?\s*/g, '; ');
     const hint = e instanceof UsageError ? ' (--help lists the options)' : '';
     const what = e instanceof OutputFolderError ? 'bad output folder: ' : e instanceof MaskFolderError ? 'bad masks: ' : '';
     warn(`generate: ${what}${message}${hint}`);
