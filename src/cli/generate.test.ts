@@ -112,7 +112,7 @@ print(json.dumps(out))
     });
   });
 
-  it('without --model: the studio\'s default model (src/core/default-model.ts), not the 32² test pair', async () => {
+  it("without --model: the studio's default model (src/core/default-model.ts), not the 32² test pair", async () => {
     const r = await cli('--steps', '1', '--threads', '1', '--out', dir('default-model'));
     ok(r);
     expect(r.stdout).toMatch(new RegExp(`^${DEFAULT_MODEL} 64×64, 1 steps`));

@@ -60,8 +60,8 @@ import {
   type AttributePlan,
   type CaseJob,
   caseRequest,
-  checkAttributes,
   checkArguments,
+  checkAttributes,
   checkCaseCount,
   maskJobs,
   pairJobs,
@@ -455,7 +455,9 @@ async function generateInto(opts: RunOptions, pair: LoadedPair, plan: Plan, stop
       await writeCase(opts.out, model, record, files, unsynced);
       generated++;
       elapsedMs += ms;
-      progress.above(() => say(`seed ${job.seed}: ${ms.toFixed(0)} ms, ${(ms / steps).toFixed(2)} ms/step → ${job.name}${record.empty ? ' (empty mask)' : ''}`));
+      progress.above(() =>
+        say(`seed ${job.seed}: ${ms.toFixed(0)} ms, ${(ms / steps).toFixed(2)} ms/step → ${job.name}${record.empty ? ' (empty mask)' : ''}`),
+      );
       progress.update({ done: ++done, generated, elapsedMs });
     }
   } catch (e) {

@@ -169,6 +169,7 @@ describe('progress bar', () => {
     const terminal = {
       isTTY: true,
       write(s: string) {
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: a terminal's control sequences are the point
         for (const part of s.split(/(\r|\x1b\[2K|\n)/)) {
           if (part === '\n') lines.push('');
           else if (part === '\x1b[2K') lines[lines.length - 1] = '';

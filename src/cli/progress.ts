@@ -78,10 +78,10 @@ export class ProgressBar {
    * (`ETA 0sseed 1: …`) and the bar stays the last line.
    */
   above(print: () => void): void {
-    if (!this.drawn) return print();
-    this.stream.write('\r\x1b[2K');
+    const drawn = this.drawn;
+    if (drawn) this.stream.write('\r\x1b[2K');
     print();
-    this.draw();
+    if (drawn) this.draw();
   }
 
   /** Ends the bar's line where a run stops early (a signal, an error), so what follows starts on a line of its own. */

@@ -103,7 +103,9 @@ describe.skipIf(!present)('generate CLI: data safety', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr.trim().split('\n')).toEqual([
       expect.stringMatching(
-        new RegExp(`^generate: bad output folder: --out .*locked is being filled by another run with other settings \\(pid ${process.pid} on .*, since 2026-01-01T00:00:00\\.000Z\\):$`),
+        new RegExp(
+          `^generate: bad output folder: --out .*locked is being filled by another run with other settings \\(pid ${process.pid} on .*, since 2026-01-01T00:00:00\\.000Z\\):$`,
+        ),
       ),
       '  model: "other" in that run, "tiny" asked',
       '  steps: 9 in that run, 3 asked',
