@@ -28,9 +28,9 @@ export async function manifest(env, folder = MODEL) {
 }
 
 export async function defaultModelFolder() {
-  const source = await readFile(join(ROOT, 'src/app/config.ts'), 'utf8');
+  const source = await readFile(join(ROOT, 'src/core/default-model.ts'), 'utf8');
   const m = /export const DEFAULT_MODEL = '([^']+)'/.exec(source);
-  assert.ok(m, 'DEFAULT_MODEL not found in src/app/config.ts');
+  assert.ok(m, 'DEFAULT_MODEL not found in src/core/default-model.ts');
   return m[1];
 }
 

@@ -4,11 +4,12 @@
 
 import { guidanceInRange } from '../core/attributes';
 import { CLIP_MODES, type ClipMode } from '../core/ddim';
+import { DEFAULT_MODEL } from '../core/default-model';
 import { parseDecimal } from '../core/limits';
 import type { Backend, ModeKind } from '../worker/api';
 
-/** The bundled model folder under `public/models/` that the studio opens when the URL names none. */
-export const DEFAULT_MODEL = 'busbra64';
+/** The bundled model folder under `public/models/` that the studio opens when the URL names none (the CLI's default too). */
+export { DEFAULT_MODEL };
 
 /**
  * Largest number of DDIM steps the controls and `?steps=` offer (the shipped models' T; the paper

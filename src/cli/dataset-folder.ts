@@ -80,12 +80,33 @@ export interface FolderSettings {
   guidance?: number;
 }
 
-function describeSettings(s: FolderSettings): string {
-  const sha = Object.entries(s.model.files)
-    .map(([k, f]) => `${k} ${f.sha256.slice(0, 12)}`)
-    .join(', ');
-  const guidance = s.guidance === undefined ? '' : `, guidance ${s.guidance}`;
-  return `model "${s.model.name}" (${sha}), ${s.steps} steps, η=${s.eta}, clip ${s.clip}${guidance}, mode ${s.mode}, format ${s.format}`;
+/** A refusal over settings: a header, then one line per difference and what to do (printed as lines, not joined). */
+export class SettingsMismatchError extends OutputFolderError {}
+
+const MODE_FLAG: Record<FolderSettings['mode'], string> = { pair: 'pair', maskToImage: 'mask2image', imageToMask: 'image2mask' };
+
+/**
+ * What differs between the settings `have` (the folder's, or another run's: `where`) and this run's,
+ * one line each (`steps: 8 in the folder, 4 asked`), and the options that would match `have`.
+ */
+function settingsDifferences(have: FolderSettings, want: FolderSettings, where: string): { lines: string[]; flags: string[] } {
+  const lines: string[] = [];
+  const flags: string[] = [];
+  if (have.model.name !== want.model.name) lines.push(`model: "${have.model.name}" ${where}, "${want.model.name}" asked`);
+  else if (!sameModel(have.model, want.model)) {
+    const roles = [...new Set([...Object.keys(have.model.files), ...Object.keys(want.model.files)])];
+    const sha = (m: DatasetModel, role: string) => m.files[role]?.sha256.slice(0, 12) ?? 'none';
+    const files = roles.filter((r) => sha(have.model, r) !== sha(want.model, r));
+    for (const r of files) lines.push(`model "${have.model.name}" ${r} file: SHA-256 ${sha(have.model, r)}… ${where}, ${sha(want.model, r)}… asked`);
+    if (files.length === 0) lines.push(`model "${have.model.name}": another version of its manifest ${where} than asked`);
+  }
+  for (const key of SETTING_KEYS) {
+    if (have[key] === want[key]) continue;
+    const shown = (s: FolderSettings) => (key === 'mode' ? MODE_FLAG[s.mode] : (s[key] ?? 'none'));
+    lines.push(`${key}: ${shown(have)} ${where}, ${shown(want)} asked`);
+    if (have[key] !== undefined) flags.push(`--${key} ${shown(have)}`);
+  }
+  return { lines, flags };
 }
 
 function sameModel(a: DatasetModel, b: DatasetModel): boolean {
@@ -298,9 +319,15 @@ export function checkCompatible(out: string, records: Map<string, CaseSidecar>, 
   for (const sidecar of records.values()) {
     const have = recordSettings(sidecar);
     if (!sameSettings(have, want)) {
-      throw new OutputFolderError(
-        `--out ${out} already holds case ${sidecar.case.case} made with ${describeSettings(have)}; ` +
-          `this run uses ${describeSettings(want)}. Use another --out folder`,
+      const { lines, flags } = settingsDifferences(have, want, 'in the folder');
+      const same = have.model.name === want.model.name && sameModel(have.model, want.model);
+      const match = flags.length > 0 && same ? `run with ${flags.join(' ')} to add to this folder, or ` : '';
+      throw new SettingsMismatchError(
+        [
+          `--out ${out} holds cases of model "${have.model.name}" made with other settings than this run's (e.g. ${sidecar.case.case}):`,
+          ...lines.map((l) => `  ${l}`),
+          `  ${match}use another --out folder for the new settings`,
+        ].join('\n'),
       );
     }
   }
@@ -361,10 +388,12 @@ export async function lockFolder(out: string, settings: FolderSettings | null): 
         continue;
       }
       if (!settings || !other.settings || sameSettings(other.settings, settings)) continue;
-      throw new OutputFolderError(
-        `--out ${out} is being filled by another run with other settings (pid ${other.pid} on ${other.host}, since ${other.since}: ${describeSettings(other.settings)}); ` +
-          `this run uses ${describeSettings(settings)}. Wait for it to finish or use another --out folder ` +
-          `(if that run is gone, delete ${join(dir, name)})`,
+      throw new SettingsMismatchError(
+        [
+          `--out ${out} is being filled by another run with other settings (pid ${other.pid} on ${other.host}, since ${other.since}):`,
+          ...settingsDifferences(other.settings, settings, 'in that run').lines.map((l) => `  ${l}`),
+          `  wait for it to finish or use another --out folder (if that run is gone, delete ${join(dir, name)})`,
+        ].join('\n'),
       );
     }
     await mkdir(join(out, RECORDS_DIR), { recursive: true });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_MODEL } from '../core/default-model';
 import { gaussian, Stream } from '../core/noise';
 import { imageToGray8 } from '../core/png';
 import { type CliResult, cli, NODE_TSX, present, root, snapshot, tiny } from '../testing/cli';
@@ -111,6 +112,13 @@ print(json.dumps(out))
     });
   });
 
+  it("without --model: the studio's default model (src/core/default-model.ts), not the 32² test pair", async () => {
+    const r = await cli('--steps', '1', '--threads', '1', '--out', dir('default-model'));
+    ok(r);
+    expect(r.stdout).toMatch(new RegExp(`^${DEFAULT_MODEL} 64×64, 1 steps`));
+    expect(JSON.parse(readFileSync(join(dir('default-model'), 'manifest.json'), 'utf8')).model.name).toBe(DEFAULT_MODEL);
+  });
+
   it('deterministic per seed: the same command twice gives identical bytes', async () => {
     const again = await cli(...common, '--seed', '5', '--count', '4', '--out', dir('again'));
     ok(again);
@@ -193,13 +201,17 @@ print(json.dumps(out))
     expect(snapshot(dir('shards'))).toEqual(await referenceRun());
   });
 
-  it('a folder made with other settings is refused, naming both', async () => {
+  it('a folder made with other settings is refused: only what differs, one line each, and what to do', async () => {
     const r = await cli(...common.slice(0, 2), '--steps', '2', '--seed', '9', '--out', dir('reference'));
     await referenceRun();
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toMatch(
-      /^generate: bad output folder: --out .*reference already holds case pig_0000000005 made with model "tiny" \(mask [0-9a-f]{12}, .*, maskWeights [0-9a-f]{12}, imageWeights [0-9a-f]{12}\), 3 steps, η=0, clip none, mode pair, format png; this run uses .* 2 steps.*Use another --out folder$/,
-    );
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^generate: bad output folder: --out .*reference holds cases of model "tiny" made with other settings than this run's \(e\.g\. pig_0000000005\):$/,
+      ),
+      '  steps: 3 in the folder, 2 asked',
+      '  run with --steps 3 to add to this folder, or use another --out folder for the new settings',
+    ]);
   });
 
   it('--clip both: recorded per case; it changes the pair; a folder made with another clip is refused; a bad value named', async () => {
@@ -212,7 +224,10 @@ print(json.dumps(out))
     expect(snapshot(dir('clip'))[image]).not.toBe((await referenceRun())[image]);
     const into = await cli(...common, '--seed', '9', '--clip', 'both', '--out', dir('reference'));
     expect(into.code).toBe(1);
-    expect(into.stderr).toMatch(/η=0, clip none, mode pair, format png; this run uses .*η=0, clip both, mode pair/);
+    expect(into.stderr.trim().split('\n').slice(1)).toEqual([
+      '  clip: none in the folder, both asked',
+      '  run with --clip none to add to this folder, or use another --out folder for the new settings',
+    ]);
     const bad = await cli(...common, '--clip', 'all', '--out', dir('unused'));
     expect([bad.code, bad.stderr.trim()]).toEqual([2, 'generate: --clip must be none, image, both, got "all" (--help lists the options)']);
   });
@@ -225,7 +240,7 @@ print(json.dumps(out))
     expect(JSON.parse(readFileSync(join(dir('nifti'), 'dataset.json'), 'utf8')).file_ending).toBe('.nii.gz');
     const png = await cli(...common, '--seed', '6', '--count', '1', '--out', dir('nifti'));
     expect(png.code).toBe(1);
-    expect(png.stderr).toMatch(/format nifti; this run uses .* format png/);
+    expect(png.stderr).toContain('\n  format: nifti in the folder, png asked\n  run with --format nifti to add');
     // --count 0 only rebuilds the index, from the cases present (after a crash, say)
     rmSync(join(dir('nifti'), 'dataset.json'));
     ok(await cli('--model', tiny, '--count', '0', '--out', dir('nifti')));
@@ -243,7 +258,7 @@ print(json.dumps(out))
     // the same cases as a plain --out run, byte for byte
     expect(snapshot(join(dir('raw-b'), 'Dataset501_My-lesions'))).toEqual(snapshot(join(dir('raw-a'), 'Dataset042_tiny')));
     const bad = await cli(...common, '--dataset-id', '1000', '--out', dir('unused'));
-    expect([bad.code, bad.stderr.trim()]).toEqual([2, 'generate: --dataset-id must be in 1 … 999, got 1000 (--help lists the options)']);
+    expect([bad.code, bad.stderr.trim()]).toEqual([2, 'generate: --dataset-id must be a whole number in 1 … 999, got "1000" (--help lists the options)']);
   });
 
   describe('--mode mask2image: model_y alone on a folder of mask PNGs', () => {
@@ -413,7 +428,18 @@ print(json.dumps(out))
       }
       oneLine(await cli(...common, '--out', readOnly), /^generate: bad output folder: --out .* is not writable \((EACCES|EPERM|EROFS)\)$/);
       oneLine(await cli(...common, '--shard', '2/2', '--out', dir('unused')), /^generate: --shard 2\/2: i must be in 0 … 1 .*\(--help lists the options\)$/, 2);
-      oneLine(await cli(...common, '--frobnicate', '--out', dir('unused')), /^generate: Unknown option '--frobnicate'.*\(--help lists the options\)$/, 2);
+      oneLine(await cli(...common, '--frobnicate', '--out', dir('unused')), /^generate: unknown option --frobnicate \(--help lists the options\)$/, 2);
+    });
+
+    it('command-line mistakes: one plain line each (no parseArgs internals), the nearest option for a typo; --version', async () => {
+      const out = ['--out', dir('unused')];
+      oneLine(await cli(...common, '--count', '-1', ...out), /^generate: --count must be a whole number in 0 … \d+, got "-1" \(--help lists the options\)$/, 2);
+      oneLine(await cli(...common, '--seed', '-5', ...out), /^generate: --seed must be a whole number in 0 … \d+, got "-5" \(--help lists the options\)$/, 2);
+      oneLine(await cli(...common, ...out, '--count'), /^generate: --count needs a value \(--help lists the options\)$/, 2);
+      oneLine(await cli(...common, '--cuont', '3', ...out), /^generate: unknown option --cuont; did you mean --count\? \(--help lists the options\)$/, 2);
+      const version = await cli('--version');
+      expect(version.code).toBe(0);
+      expect(version.stdout).toBe(`pig-generate ${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}\n`);
     });
   });
 });

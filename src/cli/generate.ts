@@ -1,7 +1,7 @@
 // Headless batch generation: the studio's sampler (src/core, one loop) on onnxruntime-node, writing
 // an nnU-Net v2 raw dataset (src/core/dataset/nnunet.ts). README "Batch generation (CLI)".
 //
-//   npm run generate -- --model public/models/tiny --count 64 --steps 8 --seed 0 --out out/tiny \
+//   npm run generate -- [--model public/models/busbra64] --count 64 --steps 8 --seed 0 --out out/tiny \
 //     [--eta 0] [--clip none|image|both] [--shard i/n] [--resume] [--raw] [--format png|nifti] [--threads 1]
 //     [--dataset-id 501] [--dataset-name NAME] (then the dataset is the folder <out>/Dataset501_NAME)
 //     [--attr pathology=malignant,birads=4] [--balance pathology] [--guidance 2] (models with attributes)
@@ -13,6 +13,7 @@
 // Output folder, shards and resume: src/cli/dataset-folder.ts explains the design.
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { conditioning } from '../core/attributes';
 import {
@@ -29,6 +30,7 @@ import {
 } from '../core/dataset/about';
 import { type CasePixels, caseFiles, type DatasetModel, datasetModel, type ImageFormat } from '../core/dataset/nnunet';
 import type { ClipMode } from '../core/ddim';
+import { DEFAULT_MODEL } from '../core/default-model';
 import { errorMessage } from '../core/errors';
 import { MAX_T } from '../core/limits';
 import { type AttributeSpec, attributesOf, chainGrid, latentOf, samplerClip, samplerGuidance } from '../core/manifest';
@@ -49,6 +51,7 @@ import {
   readRecords,
   rebuildIndex,
   removeStaleTemps,
+  SettingsMismatchError,
   writeAtomic,
   writeCase,
 } from './dataset-folder';
@@ -57,6 +60,7 @@ import {
   type AttributePlan,
   type CaseJob,
   caseRequest,
+  checkArguments,
   checkAttributes,
   checkCaseCount,
   maskJobs,
@@ -79,14 +83,14 @@ const closed = new Set<NodeJS.WriteStream>();
 const say = (line: string) => void (closed.has(process.stdout) || console.log(printable(line)));
 const warn = (text: string) => void (closed.has(process.stderr) || console.error(text.split('\n').map(printable).join('\n')));
 
-const USAGE = `usage: pig-generate --model <dir> --count N --steps S --seed K --out <dir>
+const USAGE = `usage: pig-generate [--model <dir>] --count N --steps S --seed K --out <dir>
                     [--eta E] [--clip none|image|both] [--shard i/n] [--resume] [--raw]
                     [--format png|nifti] [--threads T]
                     [--mode pair|mask2image --masks <dir>]
                     [--dataset-id N] [--dataset-name NAME]
                     [--attr NAME=VALUE,…] [--balance NAME] [--guidance W]
        (npx pig-generate …, or in this repository npm run generate -- …)
-  --model    model folder (manifest.json + ONNX files)         default public/models/tiny
+  --model    model folder (manifest.json + ONNX files)   default public/models/${DEFAULT_MODEL} (the studio's)
   --mode     pair (both U-Nets) or mask2image (model_y alone on the masks of --masks)  default pair
   --masks    mask2image: a folder of mask PNGs, one case per mask and seed, named <mask>_<seed>
   --count    number of cases over all shards (seeds K … K+N−1; per mask in mask2image) default 1
@@ -114,7 +118,8 @@ const USAGE = `usage: pig-generate --model <dir> --count N --steps S --seed K --
              same; a --count that n divides gives each value exactly --count/n cases
   --guidance classifier-free guidance w, 0 to 20 (1: none; otherwise each U-Net runs twice
              a step)                                          default: the manifest's (else 1)
-  A latent model writes its pairs at its resolution (e.g. 256×256); the chains run on its grid.`;
+  A latent model writes its pairs at its resolution (e.g. 256×256); the chains run on its grid.
+  --help, -h this text; --version the CLI's version`;
 
 type CliMode = 'pair' | 'mask2image';
 
@@ -143,38 +148,44 @@ interface RunOptions {
   guidance?: number;
 }
 
-function parseCommandLine(argv: string[]): RunOptions | 'help' {
+/** Without --model: the studio's default model, the bundled folder of this package (wherever the CLI is run from). */
+const DEFAULT_MODEL_DIR = fileURLToPath(new URL(`../../public/models/${DEFAULT_MODEL}`, import.meta.url));
+
+/** The command line's options (a --model default is resolved from the package, so npx runs it from anywhere). */
+const OPTIONS = {
+  model: { type: 'string' },
+  mode: { type: 'string', default: 'pair' },
+  masks: { type: 'string' },
+  seed: { type: 'string', default: '0' },
+  count: { type: 'string', default: '1' },
+  steps: { type: 'string' },
+  eta: { type: 'string' },
+  clip: { type: 'string' },
+  out: { type: 'string', default: 'out' },
+  shard: { type: 'string' },
+  resume: { type: 'boolean', default: false },
+  raw: { type: 'boolean', default: false },
+  format: { type: 'string', default: 'png' },
+  threads: { type: 'string' },
+  'dataset-id': { type: 'string' },
+  'dataset-name': { type: 'string' },
+  attr: { type: 'string' },
+  balance: { type: 'string' },
+  guidance: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', default: false },
+} as const;
+
+function parseCommandLine(argv: string[]): RunOptions | 'help' | 'version' {
   let values;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        model: { type: 'string', default: 'public/models/tiny' },
-        mode: { type: 'string', default: 'pair' },
-        masks: { type: 'string' },
-        seed: { type: 'string', default: '0' },
-        count: { type: 'string', default: '1' },
-        steps: { type: 'string' },
-        eta: { type: 'string' },
-        clip: { type: 'string' },
-        out: { type: 'string', default: 'out' },
-        shard: { type: 'string' },
-        resume: { type: 'boolean', default: false },
-        raw: { type: 'boolean', default: false },
-        format: { type: 'string', default: 'png' },
-        threads: { type: 'string' },
-        'dataset-id': { type: 'string' },
-        'dataset-name': { type: 'string' },
-        attr: { type: 'string' },
-        balance: { type: 'string' },
-        guidance: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
+    ({ values } = parseArgs({ args: checkArguments(argv, OPTIONS), options: OPTIONS }));
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     throw new UsageError(errorMessage(e));
   }
   if (values.help) return 'help';
+  if (values.version) return 'version';
   const seed = parseInteger('seed', values.seed, 0, 0xffffffff);
   const count = parseInteger('count', values.count, 0, 0x100000000 - seed);
   checkCaseCount(count, `--count ${count}`);
@@ -184,7 +195,7 @@ function parseCommandLine(argv: string[]): RunOptions | 'help' {
   if (values.mode === 'mask2image' && values.masks === undefined) throw new UsageError('--mode mask2image needs --masks <folder of mask PNGs>');
   if (values.mode === 'pair' && values.masks !== undefined) throw new UsageError('--masks is for --mode mask2image; pair mode generates its own masks');
   return {
-    model: values.model,
+    model: values.model ?? DEFAULT_MODEL_DIR,
     out: values.out,
     mode: values.mode,
     masks: values.masks,
@@ -419,7 +430,7 @@ async function generateInto(opts: RunOptions, pair: LoadedPair, plan: Plan, stop
           progress.update({ done: ++done });
           continue;
         }
-        if (problem) warn(`generate: ${job.name}: ${problem}; making it again`);
+        if (problem) progress.above(() => warn(`generate: ${job.name}: ${problem}; making it again`));
       }
       const t0 = performance.now();
       const pixels = await sampleCase(pair, job, sampler, opts.raw);
@@ -444,7 +455,9 @@ async function generateInto(opts: RunOptions, pair: LoadedPair, plan: Plan, stop
       await writeCase(opts.out, model, record, files, unsynced);
       generated++;
       elapsedMs += ms;
-      say(`seed ${job.seed}: ${ms.toFixed(0)} ms, ${(ms / steps).toFixed(2)} ms/step → ${job.name}${record.empty ? ' (empty mask)' : ''}`);
+      progress.above(() =>
+        say(`seed ${job.seed}: ${ms.toFixed(0)} ms, ${(ms / steps).toFixed(2)} ms/step → ${job.name}${record.empty ? ' (empty mask)' : ''}`),
+      );
       progress.update({ done: ++done, generated, elapsedMs });
     }
   } catch (e) {
@@ -452,6 +465,8 @@ async function generateInto(opts: RunOptions, pair: LoadedPair, plan: Plan, stop
     // then the records still are the truth, and the next run rebuilds from them)
     if (generated > 0) await rebuild().catch(() => undefined);
     throw e;
+  } finally {
+    progress.end();
   }
   const total = await rebuild();
   const perPair = generated > 0 ? `, ${(elapsedMs / generated).toFixed(0)} ms/pair, ${(elapsedMs / generated / steps).toFixed(2)} ms/step` : '';
@@ -490,11 +505,17 @@ async function main(): Promise<void> {
       say(USAGE);
       return;
     }
+    if (opts === 'version') {
+      say(`pig-generate ${await appVersion()}`);
+      return;
+    }
     await run(opts, () => interrupted);
   } catch (e) {
     // one line: multi-line messages (a manifest with several bad fields) are joined; except a list
-    // of bad mask files, one per line (mask-folder.ts names every bad file of a folder at once)
-    const message = e instanceof MaskFolderError ? errorMessage(e) : errorMessage(e).replace(/\s*\n\s*-?\s*/g, '; ');
+    // of bad mask files (mask-folder.ts names every bad file of a folder at once) and the settings
+    // a folder differs in, one per line
+    const lines = e instanceof MaskFolderError || e instanceof SettingsMismatchError;
+    const message = lines ? errorMessage(e) : errorMessage(e).replace(/\s*\n\s*-?\s*/g, '; ');
     const hint = e instanceof UsageError ? ' (--help lists the options)' : '';
     const what = e instanceof OutputFolderError ? 'bad output folder: ' : e instanceof MaskFolderError ? 'bad masks: ' : '';
     warn(`generate: ${what}${message}${hint}`);

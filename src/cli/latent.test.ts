@@ -126,8 +126,7 @@ describe('generate CLI on a latent model with attributes (tiny-latent)', () => {
     ]);
     const other = await cli(...common, '--steps', '2', '--seed', '20', '--count', '1', '--guidance', '3', '--out', dir('balance'));
     expect(other.code).toBe(1);
-    expect(other.stderr).toContain('guidance 1, mode pair');
-    expect(other.stderr).toContain('this run uses');
+    expect(other.stderr).toContain('\n  guidance: 1 in the folder, 3 asked\n  run with --guidance 1 to add to this folder');
   });
 
   it('mask → image at 64²: the mask is the label, the chains run on its 16² grid', async () => {

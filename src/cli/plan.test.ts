@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   caseRequest,
+  checkArguments,
   checkAttributes,
+  editDistance,
   MAX_CASES,
   maskCasePrefix,
   maskJobs,
@@ -15,6 +17,50 @@ import {
   shardSeeds,
 } from './plan';
 import { formatDuration, formatProgress, ProgressBar, printable } from './progress';
+
+describe('the command line before parseArgs: one plain line per mistake', () => {
+  const options = {
+    count: { type: 'string' },
+    seed: { type: 'string' },
+    model: { type: 'string' },
+    mode: { type: 'string' },
+    'dataset-id': { type: 'string' },
+    resume: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  } as const;
+  const check = (...argv: string[]) => checkArguments(argv, options);
+
+  it('passes good arguments on, a dash-number value as --name=value (then the option names its range)', () => {
+    expect(check('--count', '4', '--resume', '-h', '--seed=7')).toEqual(['--count=4', '--resume', '-h', '--seed=7']);
+    expect(check('--count', '-1', '--seed', '-5')).toEqual(['--count=-1', '--seed=-5']);
+  });
+
+  it('an unknown option names the nearest known one (typo, swap, prefix), or none', () => {
+    expect(() => check('--cuont', '3')).toThrow(/^unknown option --cuont; did you mean --count\?$/);
+    expect(() => check('--sed', '3')).toThrow(/^unknown option --sed; did you mean --seed\?$/);
+    expect(() => check('--modle', 'x')).toThrow(/^unknown option --modle; did you mean --model\?$/);
+    expect(() => check('--dataset', '3')).toThrow(/^unknown option --dataset; did you mean --dataset-id\?$/);
+    expect(() => check('--frobnicate')).toThrow(/^unknown option --frobnicate$/);
+    expect(() => check('-x')).toThrow(/^unknown option -x$/);
+  });
+
+  it('a missing value, a switch with a value, a stray argument', () => {
+    expect(() => check('--count')).toThrow(/^--count needs a value$/);
+    expect(() => check('--count', '--seed', '3')).toThrow(/^--count needs a value$/);
+    expect(() => check('--model', '-odd')).toThrow(/^--model needs a value; for one that starts with a dash write --model=-odd$/);
+    expect(() => check('--resume=yes')).toThrow(/^--resume takes no value, got "yes"$/);
+    expect(() => check('20')).toThrow(/^unexpected argument "20"; every value follows its option \(e\.g\. --count 20\)$/);
+    expect(() => check('--', 'x')).toThrow(/^unexpected argument "x"/);
+  });
+
+  it('edit distance: insertions, deletions, substitutions, adjacent swaps', () => {
+    expect(editDistance('count', 'count')).toBe(0);
+    expect(editDistance('cuont', 'count')).toBe(1);
+    expect(editDistance('sed', 'seed')).toBe(1);
+    expect(editDistance('', 'abc')).toBe(3);
+    expect(editDistance('kitten', 'sitting')).toBe(3);
+  });
+});
 
 describe('shards', () => {
   it('i/n blocks partition K … K+N−1 exactly, in order, sizes within one', () => {
@@ -71,8 +117,9 @@ describe('shards', () => {
 
   it('numbers: integers in range, η in 0 … 1', () => {
     expect(parseInteger('count', '12')).toBe(12);
-    expect(() => parseInteger('count', '1.5')).toThrow(/--count must be an integer, got "1.5"/);
-    expect(() => parseInteger('steps', '0', 1)).toThrow(/--steps must be in 1 …/);
+    expect(() => parseInteger('count', '1.5')).toThrow(/^--count must be a whole number in 0 … \d+, got "1.5"$/);
+    expect(() => parseInteger('steps', '0', 1)).toThrow(/^--steps must be a whole number in 1 … \d+, got "0"$/);
+    expect(() => parseInteger('count', '-1', 0, 9)).toThrow(/^--count must be a whole number in 0 … 9, got "-1"$/);
     expect(parseEta('0.5')).toBe(0.5);
     expect([' 1 ', '0', '1e-1', '.25'].map(parseEta)).toEqual([1, 0, 0.1, 0.25]);
     // η past 1 saturates the chains (src/core/limits.ts); hex, Infinity, NaN and '' are not the number meant
@@ -116,13 +163,45 @@ describe('progress bar', () => {
     expect(writes.at(-1)).toBe('\n');
     expect(writes.join('')).not.toMatch(/\n.*\n/s);
   });
-  it('in a log: a line every ⌈total/20⌉ cases, and the last', () => {
+  it('on a terminal: a case line printed between updates gets a line of its own, the bar stays the last line', () => {
+    // a fake terminal that stdout and stderr share: \r returns to the line's start, ESC[2K clears it
+    const lines = [''];
+    const terminal = {
+      isTTY: true,
+      write(s: string) {
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: a terminal's control sequences are the point
+        for (const part of s.split(/(\r|\x1b\[2K|\n)/)) {
+          if (part === '\n') lines.push('');
+          else if (part === '\x1b[2K') lines[lines.length - 1] = '';
+          else if (part !== '\r') lines[lines.length - 1] += part;
+        }
+      },
+    };
+    const bar = new ProgressBar(terminal, 2);
+    bar.update({ done: 0 });
+    bar.above(() => terminal.write('seed 1: 5 ms\n'));
+    bar.update({ done: 1, generated: 1, elapsedMs: 1000 });
+    expect(lines).toEqual(['seed 1: 5 ms', expect.stringMatching(/^\[#+\.+\] 1\/2 cases · 1\.00 s\/case · ETA 1s$/)]);
+    bar.above(() => terminal.write('seed 2: 5 ms\n'));
+    bar.update({ done: 2, generated: 2, elapsedMs: 2000 });
+    expect(lines).toEqual(['seed 1: 5 ms', 'seed 2: 5 ms', expect.stringMatching(/ 2\/2 cases · 1\.00 s\/case · done$/), '']);
+    // stopped early (a signal, an error): the bar's line is ended, so the message starts a line
+    const early = new ProgressBar(terminal, 5);
+    early.update({ done: 1 });
+    early.end();
+    terminal.write('generate: interrupted\n');
+    expect(lines.slice(-3)).toEqual([expect.stringMatching(/ 1\/5 cases/), 'generate: interrupted', '']);
+  });
+
+  it('in a log: a plain line (no bar, no carriage return) every ⌈total/20⌉ cases, and the last; above() just prints', () => {
     const { writes, stream } = sink(false);
     const bar = new ProgressBar(stream, 100);
     for (let d = 1; d <= 100; d++) bar.update({ done: d, generated: d, elapsedMs: 10 * d });
     expect(writes).toHaveLength(21); // done = 1, 6, 11, … 96, 100
     expect(writes.every((w) => w.endsWith('\n') && !w.includes('\r'))).toBe(true);
-    expect(writes.at(-1)).toMatch(/100\/100 cases · 0\.01 s\/case · done/);
+    expect(writes.at(-1)).toBe('100/100 cases · 0.01 s/case · done\n');
+    bar.above(() => writes.push('seed 1\n'));
+    expect(writes.at(-1)).toBe('seed 1\n');
   });
 });
 

@@ -35,12 +35,78 @@ export function parseShard(text: string): Shard {
   return { index, count };
 }
 
-/** A non-negative (or ≥ min) integer flag. */
+/** A whole-number flag in min … max: anything else (-1, 1.5, 2e3, too large) is named with the range. */
 export function parseInteger(flag: string, text: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  if (!/^\d+$/.test(text.trim())) throw new UsageError(`--${flag} must be an integer, got "${text}"`);
   const v = Number(text);
-  if (v < min || v > max) throw new UsageError(`--${flag} must be in ${min} … ${max}, got ${v}`);
+  if (!/^\d+$/.test(text.trim()) || v < min || v > max) throw new UsageError(`--${flag} must be a whole number in ${min} … ${max}, got "${text}"`);
   return v;
+}
+
+/** The command line's options as parseArgs takes them: a value (string) or a switch (boolean), and an optional one-letter alias. */
+export type OptionKinds = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+
+/** Edit distance with adjacent swaps (optimal string alignment: "cuont" is 1 from "count"), for "did you mean". */
+export function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[a.length][b.length];
+}
+
+/** The known option nearest a mistyped one (at most 2 edits, or a prefix of it), or none. */
+function nearestOption(name: string, options: OptionKinds): string | undefined {
+  let best: { name: string; d: number } | undefined;
+  for (const known of Object.keys(options)) {
+    const d = known.startsWith(name) && name.length >= 2 ? 0 : editDistance(name, known);
+    if (d <= 2 && (!best || d < best.d)) best = { name: known, d };
+  }
+  return best?.name;
+}
+
+/**
+ * The command line checked before parseArgs sees it, so a mistake reads as one plain line instead
+ * of parseArgs' internals: an unknown option (with the nearest one), a value missing, a switch given
+ * a value, a stray argument. A value that starts with a dash and a digit (`--count -1`) is passed on
+ * as `--count=-1`, so the option's own check names its range. Returns the arguments for parseArgs.
+ */
+export function checkArguments(argv: readonly string[], options: OptionKinds): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('-') || arg === '-' || arg === '--') {
+      const stray = arg === '--' ? argv[i + 1] : arg;
+      if (stray === undefined) continue;
+      throw new UsageError(`unexpected argument "${stray}"; every value follows its option (e.g. --count 20)`);
+    }
+    const long = arg.startsWith('--');
+    const eq = arg.indexOf('=');
+    const given = long ? arg.slice(2, eq < 0 ? undefined : eq) : arg.slice(1);
+    const name = long ? given : Object.keys(options).find((k) => options[k].short === given);
+    const spec = name === undefined ? undefined : options[name];
+    if (name === undefined || !spec) {
+      const near = long ? nearestOption(given, options) : undefined;
+      throw new UsageError(`unknown option ${long ? `--${given}` : arg}${near ? `; did you mean --${near}?` : ''}`);
+    }
+    if (spec.type === 'boolean') {
+      if (long && eq >= 0) throw new UsageError(`--${name} takes no value, got "${arg.slice(eq + 1)}"`);
+      out.push(arg);
+      continue;
+    }
+    if (long && eq >= 0) {
+      out.push(arg);
+      continue;
+    }
+    const value = argv[i + 1];
+    if (value === undefined || value.startsWith('--') || value === '-h') throw new UsageError(`--${name} needs a value`);
+    if (value.startsWith('-') && !/^-[\d.]/.test(value))
+      throw new UsageError(`--${name} needs a value; for one that starts with a dash write --${name}=${value}`);
+    out.push(`--${name}=${value}`);
+    i++;
+  }
+  return out;
 }
 
 /** --eta: a plain decimal in ETA_MIN … ETA_MAX (src/core/limits.ts says why). */

@@ -31,20 +31,22 @@ export interface ProgressState {
   elapsedMs: number; // time spent generating them
 }
 
-/** "[#####.....] 12/40 cases · 1.23 s/case · ETA 34s" (width of the bar in characters). */
+/** "[#####.....] 12/40 cases · 1.23 s/case · ETA 34s" (width of the bar in characters; 0: no bar). */
 export function formatProgress(p: ProgressState, width = 24): string {
   const frac = p.total > 0 ? p.done / p.total : 1;
   const filled = Math.round(frac * width);
-  const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+  const bar = width > 0 ? `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]` : '';
   const perCase = p.generated > 0 ? p.elapsedMs / p.generated : NaN;
   const rate = Number.isFinite(perCase) ? ` · ${(perCase / 1000).toFixed(2)} s/case` : '';
   const eta = p.done >= p.total ? 'done' : `ETA ${formatDuration(perCase * (p.total - p.done))}`;
-  return `${bar} ${p.done}/${p.total} cases${rate} · ${eta}`;
+  return `${bar}${bar && ' '}${p.done}/${p.total} cases${rate} · ${eta}`;
 }
 
 export class ProgressBar {
   private state: ProgressState;
   private lastLine = -1;
+  /** On a terminal: the bar is on the last line, with no newline after it. */
+  private drawn = false;
   private readonly every: number;
 
   constructor(
@@ -57,14 +59,41 @@ export class ProgressBar {
 
   update(patch: Partial<ProgressState>): void {
     this.state = { ...this.state, ...patch };
-    const line = formatProgress(this.state);
     if (this.stream.isTTY) {
-      this.stream.write(`\r\x1b[2K${line}`);
-      if (this.state.done >= this.state.total) this.stream.write('\n');
+      this.draw();
+      if (this.state.done >= this.state.total) {
+        this.stream.write('\n');
+        this.drawn = false;
+      }
     } else if (this.state.done >= this.state.total || this.state.done - this.lastLine >= this.every || this.lastLine < 0) {
+      // a log gets plain lines, no bar (no carriage returns either)
       this.lastLine = this.state.done;
-      this.stream.write(`${line}\n`);
+      this.stream.write(`${formatProgress(this.state, 0)}\n`);
     }
+  }
+
+  /**
+   * Runs `print` (which writes whole lines to the terminal: a case's line on stdout, a warning) with
+   * the bar's line cleared first and the bar redrawn after, so a line never runs into the bar
+   * (`ETA 0sseed 1: …`) and the bar stays the last line.
+   */
+  above(print: () => void): void {
+    const drawn = this.drawn;
+    if (drawn) this.stream.write('\r\x1b[2K');
+    print();
+    if (drawn) this.draw();
+  }
+
+  /** Ends the bar's line where a run stops early (a signal, an error), so what follows starts on a line of its own. */
+  end(): void {
+    if (!this.drawn) return;
+    this.stream.write('\n');
+    this.drawn = false;
+  }
+
+  private draw(): void {
+    this.stream.write(`\r\x1b[2K${formatProgress(this.state)}`);
+    this.drawn = true;
   }
 
   get current(): ProgressState {

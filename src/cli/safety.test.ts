@@ -99,12 +99,18 @@ describe.skipIf(!present)('generate CLI: data safety', () => {
       },
     };
     writeFileSync(join(lock, `${hostname()}.${process.pid}.json`), JSON.stringify(other));
-    oneLine(
-      await cli(...common, '--out', out),
-      new RegExp(
-        `^generate: bad output folder: --out .*locked is being filled by another run with other settings \\(pid ${process.pid} on .*: model "other" \\(\\), 9 steps, .*\\); this run uses model "tiny" .*, 3 steps, .*\\. Wait for it to finish or use another --out folder \\(if that run is gone, delete .*\\.pig-generate\\.lock/.*\\.json\\)$`,
+    const refused = await cli(...common, '--out', out);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^generate: bad output folder: --out .*locked is being filled by another run with other settings \\(pid ${process.pid} on .*, since 2026-01-01T00:00:00\\.000Z\\):$`,
+        ),
       ),
-    );
+      '  model: "other" in that run, "tiny" asked',
+      '  steps: 9 in that run, 3 asked',
+      expect.stringMatching(/^ {2}wait for it to finish or use another --out folder \(if that run is gone, delete .*\.pig-generate\.lock\/.*\.json\)$/),
+    ]);
     expect(existsSync(join(out, 'cases'))).toBe(false);
     // the same run, killed (a pid that is not running): stale, removed, the run goes on
     writeFileSync(join(lock, `${hostname()}.${process.pid}.json`), JSON.stringify({ ...other, pid: 2 ** 22 + 1 }));
@@ -115,7 +121,7 @@ describe.skipIf(!present)('generate CLI: data safety', () => {
     const slow = (steps: string) => cli('--model', tiny, '--threads', '1', '--steps', steps, '--seed', '10', '--count', '4', '--out', dir('race'));
     const [a, b] = await Promise.all([slow('40'), slow('39')]);
     expect([a.code, b.code], a.stderr + b.stderr).toContain(1);
-    expect(a.stderr + b.stderr).toMatch(/is being filled by another run with other settings|already holds case .* made with/);
+    expect(a.stderr + b.stderr).toMatch(/is being filled by another run with other settings|holds cases of model "tiny" made with other settings/);
     const steps = new Set(records(dir('race')).map((n) => json(join(dir('race'), 'cases', n)).case.steps));
     expect(steps.size).toBeLessThanOrEqual(1);
   });
