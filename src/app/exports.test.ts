@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { contactSheetLayout } from '../core/figures';
 import { readWithPil } from '../testing/pil';
-import type { StepFrame } from '../worker/api';
-import { ANIMATION_FRAME_MS, ANIMATION_HOLD_MS, encodeContactSheet, encodeRunAnimation, sheetOptions } from './exports';
+import type { GenerateResult, StepFrame } from '../worker/api';
+import { ANIMATION_FRAME_MS, ANIMATION_HOLD_MS, encodeContactSheet, encodeRunAnimation, framesAsShown, sheetOptions } from './exports';
 import { chooseSteps } from './step-choice';
 
 const W = 4;
@@ -86,5 +86,23 @@ describe('Export contact sheet', () => {
   });
   it('names a step that is not in the run', async () => {
     await expect(encodeContactSheet(frames(2), [0, 5], W, H, false)).rejects.toThrow(/step 6 is not in this run/);
+  });
+});
+
+describe('framesAsShown (a latent model’s steps)', () => {
+  const latent = frames(3).map((f) => ({ ...f, z0: new Float32Array(4) }));
+  const decodedStep = new Float32Array(W * H).fill(0.25);
+  const result = { image: new Float32Array(W * H).fill(0.5) } as unknown as GenerateResult;
+
+  it('takes the decoded image where a step was decoded, the run’s decoded result for the last step, the preview elsewhere', () => {
+    const shown = framesAsShown(latent, { 0: decodedStep }, result);
+    expect(shown[0].y0).toBe(decodedStep);
+    expect(shown[1].y0).toBe(latent[1].y0);
+    expect(shown[2].y0).toBe(result.image);
+  });
+
+  it('leaves pixel-space frames as they are (their ŷ₀ is the image)', () => {
+    const pixel = frames(3);
+    expect(framesAsShown(pixel, { 0: decodedStep }, result)).toEqual(pixel);
   });
 });

@@ -41,6 +41,20 @@ function dropAlpha(rgba: Uint8ClampedArray): Uint8Array {
   return rgb;
 }
 
+/**
+ * The frames as the viewer shows them: a latent model's step shows its decoded image where it was
+ * decoded (scrubbed to: `decoded`, by frame index), and its last step the run's decoded result;
+ * the other steps keep the linear preview of ẑ₀ (docs/contracts.md §6a). Pixel-space frames as they are.
+ */
+export function framesAsShown(frames: readonly StepFrame[], decoded: Readonly<Record<number, Float32Array>>, result: GenerateResult | null): StepFrame[] {
+  const last = frames.length - 1;
+  return frames.map((f, i) => {
+    if (!f.z0) return f;
+    const image = i === last && result ? result.image : decoded[i];
+    return image ? { ...f, y0: image } : f;
+  });
+}
+
 /** Every frame of the run as one looping APNG, side by side (gray) or overlaid (RGB). */
 export async function encodeRunAnimation(frames: readonly StepFrame[], width: number, height: number, o: AnimationOptions): Promise<Uint8Array> {
   if (frames.length === 0) throw new Error('there are no steps to animate yet');

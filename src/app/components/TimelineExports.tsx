@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { saveFile } from '../download';
-import { encodeContactSheet, encodeRunAnimation } from '../exports';
+import { encodeContactSheet, encodeRunAnimation, framesAsShown } from '../exports';
 import { pairBaseName } from '../format';
 import { chooseSteps, DEFAULT_SHEET_STEPS, type StepChoice } from '../step-choice';
 import { useStudio } from '../studio';
@@ -23,6 +23,7 @@ export function TimelineExports() {
   const runSeed = useStudio((s) => s.runSeed);
   const runSteps = useStudio((s) => s.runSteps);
   const result = useStudio((s) => s.result);
+  const decoded = useStudio((s) => s.decoded);
   const showError = useStudio((s) => s.showError);
   // The animation follows the viewer: side by side or overlaid, at its fill opacity.
   const layout = useViewer((s) => s.layout);
@@ -50,7 +51,7 @@ export function TimelineExports() {
 
   const exportAnimation = () =>
     run('animation', async () => {
-      const bytes = await encodeRunAnimation(frames, width, height, { stretch, layout, overlayOpacity, result });
+      const bytes = await encodeRunAnimation(framesAsShown(frames, decoded, result), width, height, { stretch, layout, overlayOpacity, result });
       saveFile(bytes, `${base}_animation.png`, 'image/apng');
     });
 
@@ -60,7 +61,7 @@ export function TimelineExports() {
       const choice: StepChoice = kind === 'list' ? { kind, text: value } : kind === 'even' ? { kind, count: Number(value) } : { kind, k: Number(value) };
       const indexes = chooseSteps(choice, frames.length);
       if (typeof indexes === 'string') throw new Error(indexes);
-      const sheet = await encodeContactSheet(frames, indexes, width, height, stretch);
+      const sheet = await encodeContactSheet(framesAsShown(frames, decoded, result), indexes, width, height, stretch);
       saveFile(sheet.bytes, `${base}_contact-sheet.png`);
     });
 
