@@ -79,9 +79,10 @@ def _load_autoencoder(latent: dict, run: Path, autoencoder: Path | None):
     path = Path(autoencoder or latent["autoencoder"])
     if not path.is_file():
         raise CheckpointError(f"{path}: the run's autoencoder checkpoint is not there (pass --autoencoder PATH)")
-    if sha256_of(path) != latent["autoencoder_sha256"]:
+    digest = sha256_of(path)
+    if digest != latent["autoencoder_sha256"]:
         raise CheckpointError(
-            f"{path}: not the autoencoder the run was trained on (SHA-256 {sha256_of(path)[:12]}…, the run's "
+            f"{path}: not the autoencoder the run was trained on (SHA-256 {digest[:12]}…, the run's "
             f"{latent['autoencoder_sha256'][:12]}…)"
         )
     return load_autoencoder(path)[0]

@@ -51,7 +51,11 @@ def encode(ae: Autoencoder, images: torch.Tensor, scale: float, batch: int = 32)
 @torch.no_grad()
 def latent_scale(ae: Autoencoder, images: torch.Tensor) -> float:
     """s = 1/σ of μ_E over `images` (Stable Diffusion's scale factor): unit-variance latents."""
-    return float(1.0 / encode(ae, images, 1.0).double().std())  # as latent_pairs computes it
+    return _unit_variance_scale(encode(ae, images, 1.0))
+
+
+def _unit_variance_scale(means: torch.Tensor) -> float:
+    return float(1.0 / means.double().std())
 
 
 def latent_pairs(
@@ -63,7 +67,7 @@ def latent_pairs(
     from the same encoding pass."""
     f = ae.config.factor
     means = encode(ae, images, 1.0)
-    scale = float(1.0 / means.double().std())
+    scale = _unit_variance_scale(means)
     grid_masks, latents = masks_to_grid(masks, f), means * scale
     if flip:
         grid_masks = torch.cat([grid_masks, masks_to_grid(masks.flip(-1), f)])
