@@ -440,6 +440,12 @@ print(json.dumps(out))
       const version = await cli('--version');
       expect(version.code).toBe(0);
       expect(version.stdout).toBe(`pig-generate ${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}\n`);
+      // --help prints its lines as lines (the escaping of untrusted names once turned them into a literal \x0a)
+      const help = await cli('--help');
+      expect(help.code).toBe(0);
+      expect(help.stdout).not.toContain('\\x0a');
+      expect(help.stdout.split('\n')[0]).toMatch(/^usage: pig-generate \[--model <dir>\]/);
+      expect(help.stdout.split('\n').length).toBeGreaterThan(20);
     });
   });
 });

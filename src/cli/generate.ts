@@ -502,7 +502,7 @@ async function main(): Promise<void> {
   try {
     const opts = parseCommandLine(process.argv.slice(2));
     if (opts === 'help') {
-      say(USAGE);
+      for (const line of USAGE.split('\n')) say(line); // our own text: its line breaks are real
       return;
     }
     if (opts === 'version') {
