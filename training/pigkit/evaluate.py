@@ -24,15 +24,18 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .attributes import read_table
 from .binarize import to_uint8
-from .checkpoint import CheckpointError, load_model_checkpoint
+from .checkpoint import CheckpointError, load_model_checkpoint, read_checkpoint
 from .data import open_dataset, open_image
+from .fidelity import attribute_fidelity
 from .limits import eta_arg, steps_arg
 from .maskstats import ks_statistic, mask_stats, wasserstein_1d
 from .plot import loss_curve_png
 from .sampler import TorchNoise, sample_pair
 from .schedule import CLIP_MODES, Schedule
 from .segment import dice_iou, load_segmenter, predict_masks, train_segmenter
+from .texture import band_centres, spectrum_ratio
 
 
 def generate(
@@ -55,18 +58,24 @@ def generate(
     return torch.cat(masks), torch.cat(images), (time.perf_counter() - t0) / n
 
 
+def generated_case_names(folder: Path) -> list[str]:
+    """The cases of a CLI output folder, in the order read_generated returns them."""
+    names = [p.name[: -len("_0000.png")] for p in sorted((folder / "imagesTr").glob("*_0000.png"))]
+    if not names:
+        raise FileNotFoundError(f"{folder}: no imagesTr/*_0000.png (generate an nnU-Net raw dataset with npm run generate)")
+    return names
+
+
 def read_generated(folder: Path, resolution: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Pairs written by the studio's CLI (`npm run generate`) as an nnU-Net v2 raw dataset:
     imagesTr/<case>_0000.png (8-bit gray) and labelsTr/<case>.png (0 = background, 1 = lesion).
     Returns masks as ±1 and images in model units [-1, 1], both [N, 1, H, W], in case order.
     A folder without cases, a case without its label or a file that cannot be read (truncated, not
     a PNG) raises FileNotFoundError or DataError naming it; a wrong size or label values, ValueError."""
-    images = sorted((folder / "imagesTr").glob("*_0000.png"))
-    if not images:
-        raise FileNotFoundError(f"{folder}: no imagesTr/*_0000.png (generate an nnU-Net raw dataset with npm run generate)")
+    names = generated_case_names(folder)
     masks, imgs = [], []
-    for path in images:
-        label_path = folder / "labelsTr" / (path.name[: -len("_0000.png")] + ".png")
+    for name in names:
+        path, label_path = folder / "imagesTr" / f"{name}_0000.png", folder / "labelsTr" / f"{name}.png"
         if not label_path.exists():
             raise FileNotFoundError(f"{path}: no label {label_path}")
         im = np.asarray(open_image(path, "generated image").convert("L"), dtype=np.float32)
@@ -136,6 +145,19 @@ def image_stats(gen_images: torch.Tensor, real_images: torch.Tensor) -> dict:
         "intensity_wasserstein1": wasserstein_1d(gen.clamp(-1, 1).numpy(), real.numpy()),
         "intensity_mean_generated": float(gen.clamp(-1, 1).mean()),
         "intensity_mean_real": float(real.mean()),
+        **texture_stats(gen_images, real_images),
+    }
+
+
+def texture_stats(gen_images: torch.Tensor, real_images: torch.Tensor, bands: int = 16) -> dict:
+    """The radially averaged power spectrum, generated ÷ real, per band (pigkit.texture); the top
+    half of the frequencies (0.25–0.5 cycles/pixel) is where speckle lives and a smooth image falls short."""
+    ratio = spectrum_ratio(gen_images.clamp(-1, 1), real_images, bands)
+    top = ratio[bands // 2 :]
+    return {
+        "spectrum_ratio": [round(float(v), 4) for v in ratio],
+        "spectrum_band_centres": [round(float(v), 5) for v in band_centres(bands)],
+        "spectrum_ratio_top_half": [float(top.min()), float(top.max())],
     }
 
 
@@ -198,6 +220,14 @@ def results_markdown(r: dict) -> str:
         f" (real held-out {100 * im['saturated_real']:.2f}%) |",
         f"| pixel intensity, Wasserstein-1 to real (model units, clamped) | {im['intensity_wasserstein1']:.3f}"
         f" (mean {im['intensity_mean_generated']:.3f} vs real {im['intensity_mean_real']:.3f}) |",
+        *(  # results of before 2026-12-08 have no spectrum
+            [
+                "| texture: power spectrum generated ÷ real, top half of frequencies (0.25–0.5 cycles/px) |"
+                f" {im['spectrum_ratio_top_half'][0]:.2f} – {im['spectrum_ratio_top_half'][1]:.2f} over its bands |"
+            ]
+            if "spectrum_ratio_top_half" in im
+            else []
+        ),
         f"| empty-mask rate | {100 * r['empty_mask_rate']:.1f}% ({empty} of {r['n_generated']}) |",
         "| pair consistency: segmenter Dice on generated pairs (non-empty) | "
         f"{pm(pc['dice_generated_mean'], pc['dice_generated_std'])}"
@@ -222,7 +252,44 @@ def results_markdown(r: dict) -> str:
             "| typical pairs: closest to the medians of pair Dice, saturated fraction, mask area, brightness and"
             f" lesion count | cases {', '.join(str(i) for i in r['typical_cases'])} (0-based; the CLI's pairs: seed K + case) |"
         )
+    if r.get("attributes"):
+        lines += attribute_markdown(r["attributes"])
     return "\n".join(lines) + "\n"
+
+
+def attribute_markdown(a: dict) -> list[str]:
+    """pigkit.fidelity's figures as two tables: the classifier's accuracy, and the mask shape per class."""
+    f = a["fidelity"]
+
+    def ms(v: dict) -> str:
+        return f"{v['mean']:.3f} ± {v['std']:.3f}"
+
+    lines = [
+        "",
+        f"{a['attribute']} fidelity: {f['classifier']}, trained on the {f['n_train']} real training pairs;"
+        f" truth for a generated pair = the value it asked for.",
+        "",
+        "| pairs | accuracy | balanced accuracy |",
+        "|---|---|---|",
+        f"| real held-out ({f['n_real_heldout']}) | {ms(f['real']['accuracy'])} | {ms(f['real']['balanced_accuracy'])} |",
+        f"| generated ({f['n_generated']}) | {ms(f['generated']['accuracy'])} | {ms(f['generated']['balanced_accuracy'])} |",
+        f"| generated ÷ real (balanced) | | {f['ratio_balanced_accuracy']:.2f} |",
+        "",
+        f"| mask shape by {a['attribute']} | area real | area generated | area W1"
+        " | solidity real | solidity generated | solidity W1 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+
+    def n(v):
+        return "–" if v is None else f"{v:.3f}"
+
+    for value, row in a["mask_shape"].items():
+        ar, so = row["area_fraction"], row["solidity"]
+        lines.append(
+            f"| {value} ({row['n_generated']} generated, {row['n_real']} real) | {n(ar['real_mean'])} | {n(ar['generated_mean'])}"
+            f" | {n(ar['wasserstein1'])} | {n(so['real_mean'])} | {n(so['generated_mean'])} | {n(so['wasserstein1'])} |"
+        )
+    return lines
 
 
 def main(argv=None) -> int:
@@ -248,6 +315,13 @@ def main(argv=None) -> int:
         "--generated", default=None, help="evaluate the studio CLI's output folder (nnU-Net raw layout) instead of sampling here"
     )
     p.add_argument("--segmenter", default=None, help="segmenter.pt from pigkit.segment (else one is trained here)")
+    p.add_argument(
+        "--attributes",
+        default=None,
+        help="the real cases' attribute table (BUS-BRA's bus_data.csv; default: the table the run trained on): "
+        "with --generated pairs that asked for a pathology, its fidelity and the mask shape per class (pigkit.fidelity)",
+    )
+    p.add_argument("--fidelity-iters", type=int, default=1500, help="training iterations of the pathology classifier")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument(
         "--device",
@@ -261,7 +335,14 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     run = Path(a.run)
     try:  # the run and the data are checked before the (long) sampling, each problem named
-        res = load_model_checkpoint(run / "mask" / "ckpt.pt").resolution
+        config = read_checkpoint(run / "mask" / "ckpt.pt")["config"]
+        # a latent run's U-Nets work on the latent grid; its pairs are decoded at the slices' size
+        res = config["latent"]["image_resolution"] if "latent" in config else config["resolution"]
+        if "latent" in config and not a.generated:
+            raise ValueError(f"{run}: a latent run is evaluated on the CLI's pairs: export it, generate, and pass --generated")
+        table = a.attributes or config.get("attributes", {}).get("table")
+        if table and a.generated:
+            read_table(table)  # a missing or malformed table is named now, not after the segmenter
         test = open_dataset(a.data, res, {a.test_fold})
         train = open_dataset(a.data, res, {int(f) for f in a.train_folds.split(",")})
         saved_segmenter = load_segmenter(a.segmenter) if a.segmenter else None
@@ -301,6 +382,20 @@ def main(argv=None) -> int:
             "lesion count": np.array([s["components"] for s in gen_stats]),
         }
     )
+    fidelity = (
+        attribute_fidelity(
+            Path(a.generated),
+            generated_case_names(Path(a.generated)),
+            table,
+            train,
+            test,
+            gen_masks,
+            gen_images,
+            a.fidelity_iters,
+        )
+        if a.generated
+        else None
+    )
     results = {
         "resolution": res,
         "n_generated": len(gen_masks),
@@ -328,6 +423,8 @@ def main(argv=None) -> int:
         "typical_cases": typical,
         "torch": torch.__version__,
     }
+    if fidelity:
+        results["attributes"] = fidelity
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (out / "results.md").write_text(results_markdown(results))
     pc, ms = results["pair_consistency"], results["mask_stats"]
