@@ -10,7 +10,8 @@ writes the card of a folder that is already exported, leaving its ONNX files and
 With --samples DIR it first draws samples.png (the first 8 pairs of a dataset folder the CLI made
 with this model) into the folder, and the card shows it. With --merge-metrics it first merges
 figures measured later into manifest.json's card (e.g. pigkit.downstream's card-metrics.json after a
-new downstream table), so that the card carries them without a new export; the manifest's models and their SHA-256s stay as they are.
+new downstream table), so that the card carries them without a new export; the manifest's models
+and their SHA-256s stay as they are.
 
 Nothing in a card is fixed text about a dataset: without a data card it says the training data are
 undescribed, and a warning says so.
