@@ -1,4 +1,4 @@
-// The layer rule (README "Layout"), checked by `npm run lint:layers` in `npm test`:
+// The layer rule (docs/layout.md), checked by `npm run lint:layers` in `npm test`:
 //
 //   core         imports only core: plain TypeScript (DDIM loop, manifest, PNG, datasets, cache keys)
 //   engine       → core                (ONNX Runtime sessions, model sources)

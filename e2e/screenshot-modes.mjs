@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Takes the README's screenshots of the three modes (docs/mode-pair.png, docs/mode-mask2image.png,
+// Takes the screenshots of the three modes in docs/studio.md (docs/mode-pair.png, docs/mode-mask2image.png,
 // docs/mode-image2mask.png) from the build, on WASM: a pair; an image for a hand-drawn mask; the
 // mask of the pair's own image (a segmentation of a generated image).
 // Usage: npm run build && node e2e/screenshot-modes.mjs   (E2E_DIST=folder serves another build)

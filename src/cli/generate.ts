@@ -1,5 +1,5 @@
 // Headless batch generation: the studio's sampler (src/core, one loop) on onnxruntime-node, writing
-// an nnU-Net v2 raw dataset (src/core/dataset/nnunet.ts). README "Batch generation (CLI)".
+// an nnU-Net v2 raw dataset (src/core/dataset/nnunet.ts). docs/cli.md.
 //
 //   npm run generate -- [--model public/models/busbra64] --count 64 --steps 8 --seed 0 --out out/tiny \
 //     [--eta 0] [--clip none|image|both] [--shard i/n] [--resume] [--raw] [--format png|nifti] [--threads 1]
