@@ -4,10 +4,10 @@
 // worker, the worker streams frames back, the store appends them to the trajectory, the views
 // draw the frame the timeline points at.
 import { create, type StoreApi, type UseBoundStore } from 'zustand';
-import { createBatchSlice } from './store-batch';
-import { createEditorSlice } from './store-editor';
 import { createReaderTestSlice } from './reader-test/slice';
 import { browserReaderTestStorage } from './reader-test/storage';
+import { createBatchSlice } from './store-batch';
+import { createEditorSlice } from './store-editor';
 import { createModelSlice } from './store-model';
 import { createRunSlice } from './store-run';
 import type { Slice, StatusSlice, StoreDeps, StoreSession, StoreState, StudioState } from './store-state';

@@ -7,7 +7,15 @@ const summary = (r: ReturnType<typeof readRealFolder>) =>
 
 describe('the reader test’s folder of real images', () => {
   it('pairs BUS-BRA’s Images/bus_* with Masks/mask_*, sorted by path', () => {
-    const r = readRealFolder(files('BUSBRA/Masks/mask_0002-r.png', 'BUSBRA/Images/bus_0002-r.png', 'BUSBRA/Images/bus_0001-l.png', 'BUSBRA/bus_data.csv', 'BUSBRA/Masks/mask_0001-l.png'));
+    const r = readRealFolder(
+      files(
+        'BUSBRA/Masks/mask_0002-r.png',
+        'BUSBRA/Images/bus_0002-r.png',
+        'BUSBRA/Images/bus_0001-l.png',
+        'BUSBRA/bus_data.csv',
+        'BUSBRA/Masks/mask_0001-l.png',
+      ),
+    );
     expect(summary(r)).toEqual({
       images: [
         ['BUSBRA/Images/bus_0001-l.png', ['BUSBRA/Masks/mask_0001-l.png']],
@@ -19,7 +27,9 @@ describe('the reader test’s folder of real images', () => {
   });
 
   it('pairs nnU-Net’s imagesTr/<case>_0000 with labelsTr/<case>', () => {
-    const r = readRealFolder(files('D/imagesTr/pig_0000000007_0000.png', 'D/labelsTr/pig_0000000007.png', 'D/imagesTr/pig_0000000008_0000.png', 'D/dataset.json'));
+    const r = readRealFolder(
+      files('D/imagesTr/pig_0000000007_0000.png', 'D/labelsTr/pig_0000000007.png', 'D/imagesTr/pig_0000000008_0000.png', 'D/dataset.json'),
+    );
     expect(summary(r)).toEqual({
       images: [
         ['D/imagesTr/pig_0000000007_0000.png', ['D/labelsTr/pig_0000000007.png']],
@@ -31,7 +41,9 @@ describe('the reader test’s folder of real images', () => {
   });
 
   it('pairs BUSI’s x.png with x_mask.png and x_mask_1.png (merged later); hidden files are skipped', () => {
-    const r = readRealFolder(files('benign/benign (1).png', 'benign/benign (1)_mask.png', 'benign/benign (1)_mask_1.png', 'benign/.DS_Store', 'benign/._benign (1).png'));
+    const r = readRealFolder(
+      files('benign/benign (1).png', 'benign/benign (1)_mask.png', 'benign/benign (1)_mask_1.png', 'benign/.DS_Store', 'benign/._benign (1).png'),
+    );
     expect(summary(r)).toEqual({ images: [['benign/benign (1).png', ['benign/benign (1)_mask.png', 'benign/benign (1)_mask_1.png']]], masked: 1, skipped: 2 });
   });
 

@@ -151,7 +151,14 @@ export function answersJson(s: ReaderSession, appVersion: string): string {
       kind: 'pig-studio reader test',
       app: { version: appVersion },
       createdAt: s.createdAt,
-      settings: { seed: s.seed, pairs: s.pairs, width: s.width, height: s.height, masks: s.masks, order: 'seeded (mulberry32), real images drawn with the same seed' },
+      settings: {
+        seed: s.seed,
+        pairs: s.pairs,
+        width: s.width,
+        height: s.height,
+        masks: s.masks,
+        order: 'seeded (mulberry32), real images drawn with the same seed',
+      },
       model: s.model,
       positive: 'synthetic',
       score: 'answer × confidence on 1 … 10: real 5 → 1 … real 1 → 5, synthetic 1 → 6 … synthetic 5 → 10; no confidence = 3',
@@ -174,7 +181,10 @@ export function answersJson(s: ReaderSession, appVersion: string): string {
 
 /** `reader-test_<model>_<yyyymmdd-hhmmss>` for the downloads. */
 export function exportBaseName(s: Pick<ReaderSession, 'model' | 'createdAt'>): string {
-  const when = s.createdAt.replace(/\.\d+Z$/, '').replace(/[-:]/g, '').replace('T', '-');
+  const when = s.createdAt
+    .replace(/\.\d+Z$/, '')
+    .replace(/[-:]/g, '')
+    .replace('T', '-');
   const model = s.model.name.replace(/[^A-Za-z0-9_-]+/g, '-');
   return `reader-test_${model}_${when}`;
 }

@@ -62,7 +62,13 @@ const BUS_BRA = folderFiles('a.png', 'b.png', 'c.png', 'mask_a.png', 'mask_b.png
 
 async function ready(storage: ReaderTestStorage | null, search = '?steps=2') {
   const fake = setup(search);
-  const store = createStudioStore({ worker: fake.worker, options: parseUrlOptions(search), scheduleFlush: (f) => f(), decodeImage: decode, readerTestStorage: storage });
+  const store = createStudioStore({
+    worker: fake.worker,
+    options: parseUrlOptions(search),
+    scheduleFlush: (f) => f(),
+    decodeImage: decode,
+    readerTestStorage: storage,
+  });
   await store.getState().load();
   return { ...fake, store };
 }

@@ -112,7 +112,8 @@ export const createReaderTestSlice =
           return fail(`The number of real images must be a whole number from 1 to ${most}${why}.`);
         }
         const seed = parseBoundedInteger(state.readerTest.seedText, 0, MAX_SEED - n + 1);
-        if (seed === null) return fail(`The reader test's seed must be a whole number from 0 to ${MAX_SEED - n + 1} (the pairs use seeds seed … seed + ${n - 1}).`);
+        if (seed === null)
+          return fail(`The reader test's seed must be a whole number from 0 to ${MAX_SEED - n + 1} (the pairs use seeds seed … seed + ${n - 1}).`);
         // pairs of the model as the controls set it (steps, clip, attributes, w), whatever the editor's mode
         const run = runRequest({ ...state, mode: 'pair' }, model);
         if (typeof run === 'string') return fail(run);
@@ -147,7 +148,13 @@ export const createReaderTestSlice =
               const q = latest;
               latest = null;
               if (q && preparing?.id === id)
-                setReader({ progress: { text: `Generating pair ${q.index + 1} of ${q.count}, step ${q.step} of ${q.steps}…`, done: q.index * q.steps + q.step, total: q.count * q.steps } });
+                setReader({
+                  progress: {
+                    text: `Generating pair ${q.index + 1} of ${q.count}, step ${q.step} of ${q.steps}…`,
+                    done: q.index * q.steps + q.step,
+                    total: q.count * q.steps,
+                  },
+                });
             });
           };
           preparing = { id, cancelled: false, generating: true };

@@ -57,7 +57,7 @@ export function browserReaderTestStorage(): ReaderTestStorage | null {
     },
     async load() {
       const cases = (await inStore('readonly', (s) => s.get('cases'))) as Omit<ReaderSession, 'answers'> | undefined;
-      if (!cases || cases.format !== 1) return null;
+      if (cases?.format !== 1) return null;
       const saved = (await inStore('readonly', (s) => s.get('answers'))) as { createdAt: string; answers: ReaderAnswer[] } | undefined;
       // answers of another session (a write that did not happen) are not this one's
       return { ...cases, answers: saved?.createdAt === cases.createdAt ? saved.answers : [] };
