@@ -38,7 +38,7 @@ const MASK_PREFIX = /^mask[_-]/i;
 const MASK_SUFFIX = /[_-]mask([_-]\d+)?$/i;
 
 /** Most files a folder may list: BUS-BRA is ~3,800 files; a folder of a million names is not a test. */
-export const MAX_FOLDER_FILES = 100_000;
+const MAX_FOLDER_FILES = 100_000;
 
 const segments = (path: string) => path.split('/').filter((s) => s !== '');
 const stem = (name: string) => name.replace(/\.[^.]+$/, '');

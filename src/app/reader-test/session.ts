@@ -74,7 +74,7 @@ export interface ReaderSession {
 }
 
 /** mulberry32 (Tommy Ettinger's public-domain 32-bit generator): the same draws for the same seed everywhere. */
-export function seededRandom(seed: number): () => number {
+function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -86,7 +86,7 @@ export function seededRandom(seed: number): () => number {
 }
 
 /** Fisher–Yates with the generator; a new array. */
-export function shuffled<T>(items: readonly T[], random: () => number): T[] {
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));

@@ -28,7 +28,7 @@ export interface Rating {
 const Z95 = 1.959963984540054;
 
 /** Confidence used where none was given: the middle of 1 … 5. */
-export const DEFAULT_CONFIDENCE = 3;
+const DEFAULT_CONFIDENCE = 3;
 
 /** The answer and its confidence as a point of the 1 … 10 scale (higher = more surely synthetic). */
 export function ratingScore(answer: Verdict, confidence: number | null): number {
