@@ -151,6 +151,25 @@ describe('reader test: preparing a test', () => {
     expect(readerTest).toMatchObject({ stage: 'setup', session: null, progress: null, note: 'Cancelled: no test was made.' });
     expect(mem.saved()).toBeNull();
   });
+
+  it('a worker that stops while the pairs are generated ends the preparation (not left preparing)', async () => {
+    const s = await ready(null);
+    s.store.getState().chooseRealFolder('real', BUS_BRA);
+    s.store.getState().setReaderTest({ pairsText: '2', seedText: '0' });
+    const run = s.store.getState().startReaderTest();
+    while (s.batchCalls.length === 0) await s.step();
+    await s.store.getState().workerRestarted('test');
+    // the fake batch runs on to its end (2 pairs × 2 steps); bounded, so that a preparation left hanging fails here
+    for (let i = 0; i < 10 && s.store.getState().readerTest.stage === 'preparing'; i++) await s.step();
+    await run;
+    expect(s.store.getState().readerTest).toMatchObject({
+      stage: 'setup',
+      session: null,
+      progress: null,
+      note: 'Stopped: the studio worker stopped; no test was made.',
+    });
+    expect(s.store.getState().phase).toBe('ready');
+  });
 });
 
 describe('reader test: answers, and a reload that resumes', () => {

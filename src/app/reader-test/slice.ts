@@ -123,6 +123,12 @@ export const createReaderTestSlice =
         preparing = { id, cancelled: false, generating: false };
         set({ phase: 'running', error: null });
         setReader({ stage: 'preparing', note: null, progress: { text: 'Reading the real images…', done: 0, total: n } });
+        // the worker was replaced meanwhile (worker-supervisor.ts): the studio's phase is the model slice's now
+        const abandoned = () => {
+          if (preparing?.id !== id) return;
+          preparing = null;
+          setReader({ stage: 'setup', progress: null, note: 'Stopped: the studio worker stopped; no test was made.' });
+        };
         const stop = (patch: Partial<ReaderTestState>, error: string | null = null) => {
           preparing = null;
           set({ phase: 'ready', ...(error ? { error } : {}) });
@@ -159,7 +165,7 @@ export const createReaderTestSlice =
           };
           preparing = { id, cancelled: false, generating: true };
           const summary = await worker.generateBatch({ startSeed: seed, count: n, steps, clip, ...conditioning }, (p) => void pairs.push(p), onProgress);
-          if (!session.isCurrentRun(id)) return;
+          if (!session.isCurrentRun(id)) return abandoned();
           if (summary.cancelled || preparing?.cancelled) return stop({ note: 'Cancelled: no test was made.' });
           const synthetic: ReaderCase[] = pairs.map((p) => ({ truth: 'synthetic', gray: imageToGray8(p.image), mask: p.mask, source: `seed ${p.seed}` }));
           const cases = mixedCases(synthetic, real.cases, seed);
@@ -191,7 +197,7 @@ export const createReaderTestSlice =
           setReader({ stage: 'test', progress: null, session: test, stored: null, showMasks: false });
           await persist(() => storage?.save(test) ?? Promise.resolve());
         } catch (e) {
-          if (!session.isCurrentRun(id)) return;
+          if (!session.isCurrentRun(id)) return abandoned();
           const err = worker.toError(e);
           if (err.kind === 'cancelled') return stop({ note: 'Cancelled: no test was made.' });
           stop({}, `The reader test could not be prepared: ${err.message}`);
