@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pngjs from 'pngjs';
 import { test } from '../lib/fixtures.mjs';
-import { MODEL, manifest, note, openStudio, ready, RUN_TIMEOUT } from '../lib/studio.mjs';
+import { MODEL, manifest, note, openStudio, RUN_TIMEOUT, ready } from '../lib/studio.mjs';
 import { downloadOne } from '../lib/viewer.mjs';
 
 /** A width×height PNG (RGBA, gray) whose gray value at (x, y) is f(x, y). */
@@ -28,8 +28,14 @@ async function realFolder() {
   await mkdir(join(root, 'Images'), { recursive: true });
   await mkdir(join(root, 'Masks'), { recursive: true });
   for (const k of [1, 2, 3]) {
-    await writeFile(join(root, 'Images', `bus_000${k}-l.png`), png(40, 30, (x, y) => (x * 5 + y * k * 3 + k * 40) % 256));
-    await writeFile(join(root, 'Masks', `mask_000${k}-l.png`), png(40, 30, (x, y) => ((x - 20) ** 2 + (y - 15) ** 2 < (4 + 3 * k) ** 2 ? 255 : 0)));
+    await writeFile(
+      join(root, 'Images', `bus_000${k}-l.png`),
+      png(40, 30, (x, y) => (x * 5 + y * k * 3 + k * 40) % 256),
+    );
+    await writeFile(
+      join(root, 'Masks', `mask_000${k}-l.png`),
+      png(40, 30, (x, y) => ((x - 20) ** 2 + (y - 15) ** 2 < (4 + 3 * k) ** 2 ? 255 : 0)),
+    );
   }
   await writeFile(join(root, 'bus_data.csv'), 'ID,Pathology\n');
   return root;
