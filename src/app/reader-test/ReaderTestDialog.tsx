@@ -79,7 +79,8 @@ function ReaderCaseView() {
       else if (key === 's') setAnswer('synthetic');
       else if (/^[1-5]$/.test(key)) setConfidence(Number(key));
       else if (key === 'm' && masksAvailable) setReaderTest({ showMasks: !useStudio.getState().readerTest.showMasks });
-      else if (key === 'enter') next();
+      // Enter on a focused button is that button's (Pause, a confidence …); elsewhere it is Next
+      else if (key === 'enter' && target?.tagName !== 'BUTTON') next();
       else return;
       e.preventDefault();
     };
