@@ -20,6 +20,8 @@ import type {
   StudioError,
 } from '../worker/api';
 import type { UrlOptions } from './config';
+import type { ReaderTestStorage } from './reader-test/storage';
+import type { ReaderTestSlice } from './reader-test/types';
 
 /** What the store needs from the worker (the comlink remote, adapted; a fake in unit tests). */
 export interface WorkerConnection {
@@ -40,6 +42,8 @@ export interface StoreDeps {
   scheduleFlush?: (flush: () => void) => void;
   /** Decodes an uploaded file (the app: the browser's decoders, app/decode.ts); `note`: how it was read (an animation's first frame …). */
   decodeImage?: (file: Blob) => Promise<PixelImage & { note?: string | null }>;
+  /** Where an unfinished reader test is kept (default: the browser's IndexedDB, none in Node). */
+  readerTestStorage?: ReaderTestStorage | null;
 }
 
 export type Phase = 'loading' | 'ready' | 'running' | 'cancelling' | 'failed';
@@ -183,7 +187,7 @@ export interface EditorSlice {
 }
 
 /** The studio's state and actions, as components see them. */
-export interface StudioState extends StatusSlice, ModelSlice, RunSlice, BatchSlice, EditorSlice {}
+export interface StudioState extends StatusSlice, ModelSlice, RunSlice, BatchSlice, EditorSlice, ReaderTestSlice {}
 
 /** What the slices call on one another (through get()); components do not see them. */
 export interface SliceCalls {

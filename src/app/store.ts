@@ -1,9 +1,11 @@
 // The studio's one zustand store, made of slices by feature: the model (store-model.ts), the run
 // and its timeline (store-run.ts), the batch and its gallery (store-batch.ts), the editor
-// (store-editor.ts); their shape is in store-state.ts. Data flows one way: an action asks the
+// (store-editor.ts), the reader test (reader-test/slice.ts); their shape is in store-state.ts. Data flows one way: an action asks the
 // worker, the worker streams frames back, the store appends them to the trajectory, the views
 // draw the frame the timeline points at.
 import { create, type StoreApi, type UseBoundStore } from 'zustand';
+import { createReaderTestSlice } from './reader-test/slice';
+import { browserReaderTestStorage } from './reader-test/storage';
 import { createBatchSlice } from './store-batch';
 import { createEditorSlice } from './store-editor';
 import { createModelSlice } from './store-model';
@@ -58,5 +60,6 @@ export function createStudioStore(deps: StoreDeps): StudioStore {
     ...createRunSlice(session)(...a),
     ...createBatchSlice(session)(...a),
     ...createEditorSlice(session)(...a),
+    ...createReaderTestSlice(deps.readerTestStorage === undefined ? browserReaderTestStorage() : deps.readerTestStorage)(session)(...a),
   }));
 }

@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { ReaderTestPanel } from '../reader-test/ReaderTestPanel';
 import { useStudio } from '../studio';
 import { BatchPanel } from './BatchPanel';
 import { ConditionPanel } from './ConditionPanel';
@@ -33,6 +34,7 @@ export function App() {
           <Views />
           <Timeline />
           <BatchPanel />
+          <ReaderTestPanel />
         </section>
       </main>
       <footer className="footer">
