@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 from .attributes import read_table
@@ -134,6 +135,21 @@ def samples_grid(gen_masks, gen_images, real_masks, real_images, path: Path, k: 
 SATURATED = 0.99  # |ŷ₀| above this is a saturated pixel (8-bit: 0, 1, 254 or 255)
 
 
+def pooled(images: torch.Tensor, masks: torch.Tensor, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images (model units) average-pooled to size², masks (±1) by area: lesion where at least half is (pigkit.data's rule)."""
+    k = images.shape[-1] // size
+    if k == 1:
+        return images, masks
+    m = F.avg_pool2d(masks, k)
+    return F.avg_pool2d(images, k), torch.where(m >= 0, 1.0, -1.0)
+
+
+def segmented(seg, images: torch.Tensor, masks: torch.Tensor, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The segmenter's masks and the pairs' own, both at size², as booleans (for dice_iou)."""
+    images, masks = pooled(images, masks, size)
+    return predict_masks(seg, images), masks > 0
+
+
 def image_stats(gen_images: torch.Tensor, real_images: torch.Tensor) -> dict:
     """How the generated images' pixels compare with real ones, in model units: the fraction of
     saturated pixels (|v| > 0.99) of each, and the Wasserstein-1 distance between the two pixel
@@ -235,7 +251,8 @@ def results_markdown(r: dict) -> str:
         f"| the same segmenter on real held-out pairs (ceiling) | {pm(pc['dice_real_test_mean'], pc['dice_real_test_std'])}"
         f" (IoU {pc['iou_real_test_mean']:.3f}) |",
         f"| pair consistency / ceiling | {pc['dice_generated_mean'] / pc['dice_real_test_mean']:.2f} |",
-        f"| segmenter training | {pc['segmenter_iters']} iterations on the {r['n_train']} training pairs |",
+        f"| segmenter training | {pc['segmenter_iters']} iterations on the {r['n_train']} training pairs"
+        f"{'' if pc.get('segmenter_resolution', r['resolution']) == r['resolution'] else ', pairs pooled to %d²' % pc['segmenter_resolution']} |",
         f"| sampling | {cost['steps']} DDIM steps, η = {r['eta']}, clip {r.get('clip', 'none')}"
         + (
             f"; {cost['ms_per_pair_median'] / 1000:.2f} s per pair (median), {cost['ms_per_step_median']:.0f} ms per joint step,"
@@ -307,6 +324,13 @@ def main(argv=None) -> int:
     p.add_argument("--test-fold", type=int, default=4)
     p.add_argument("--seg-iters", type=int, default=1500)
     p.add_argument(
+        "--segmenter-resolution",
+        type=int,
+        default=None,
+        help="pair consistency at this size (a divisor of the pairs' size; default the pairs' own): pairs and"
+        " held-out slices are average-pooled to it, masks by area, as pigkit.data resizes them",
+    )
+    p.add_argument(
         "--downstream",
         default=None,
         help="pigkit.downstream's card-metrics.json: its real-only and best generated row go into card.json",
@@ -341,6 +365,9 @@ def main(argv=None) -> int:
         if "latent" in config and not a.generated:
             raise ValueError(f"{run}: a latent run is evaluated on the CLI's pairs: export it, generate, and pass --generated")
         table = a.attributes or config.get("attributes", {}).get("table")
+        seg_res = a.segmenter_resolution or res
+        if not 16 <= seg_res <= res or res % seg_res:
+            raise ValueError(f"--segmenter-resolution {seg_res}: choose a divisor of the pairs' {res} from 16 up")
         if table and a.generated:
             read_table(table)  # a missing or malformed table is named now, not after the segmenter
         test = open_dataset(a.data, res, {a.test_fold})
@@ -367,11 +394,11 @@ def main(argv=None) -> int:
         seg, seg_iters = saved_segmenter
         seg = seg.to(a.device)
     else:
-        seg, curve = train_segmenter(train.images, train.masks, a.seg_iters, seed=a.seed, device=a.device)
+        seg, curve = train_segmenter(*pooled(train.images, train.masks, seg_res), a.seg_iters, seed=a.seed, device=a.device)
         seg_iters = a.seg_iters
         loss_curve_png(out / "segmenter_loss.png", {"segmenter": curve}, "segmentation U-Net (folds 1-3) training loss")
-    dice_real, iou_real = dice_iou(predict_masks(seg, test.images), test.masks > 0)
-    dice_gen, iou_gen = dice_iou(predict_masks(seg, gen_images), gen_masks > 0)
+    dice_real, iou_real = dice_iou(*segmented(seg, test.images, test.masks, seg_res))
+    dice_gen, iou_gen = dice_iou(*segmented(seg, gen_images, gen_masks, seg_res))
     nonempty = torch.tensor([s["components"] > 0 for s in gen_stats])
     typical = typical_cases(
         {
@@ -411,6 +438,7 @@ def main(argv=None) -> int:
         "empty_mask_rate": float((~nonempty).float().mean()),
         "pair_consistency": {
             "segmenter_iters": seg_iters,
+            "segmenter_resolution": seg_res,
             "dice_generated_mean": float(dice_gen[nonempty].mean()),
             "dice_generated_std": float(dice_gen[nonempty].std()),
             "iou_generated_mean": float(iou_gen[nonempty].mean()),

@@ -125,6 +125,17 @@ def test_image_stats_by_hand():
     assert image_stats(real, real)["intensity_wasserstein1"] == 0
 
 
+def test_pooled_halves_by_mean_and_masks_by_area():
+    from pigkit.evaluate import pooled
+
+    images = torch.tensor([[0.0, 1.0], [-1.0, 0.2]]).view(1, 1, 2, 2)
+    masks = torch.tensor([[1.0, 1.0], [-1.0, -1.0]]).view(1, 1, 2, 2)  # half lesion: lesion, as pigkit.data rounds
+    im, m = pooled(images, masks, 1)
+    assert im.item() == pytest.approx(0.05) and m.item() == 1.0
+    assert pooled(images, torch.tensor([1.0, -1.0, -1.0, -1.0]).view(1, 1, 2, 2), 1)[1].item() == -1.0
+    assert pooled(images, masks, 2)[0] is images
+
+
 def test_texture_stats_are_power_ratios():
     from pigkit.evaluate import texture_stats
 
@@ -244,12 +255,15 @@ def test_latent_run_is_scored_at_its_slices_size_with_texture_and_pathology_fide
         record = {"case": {"case": f"pig_{i:010d}", "attributes": {"pathology": asked, "birads": "any", "scanner": "any"}}}
         (gen / "cases").mkdir(exist_ok=True)
         (gen / "cases" / f"pig_{i:010d}.json").write_text(json.dumps(record))
-    assert main([*argv, "--generated", str(gen)]) == 0
+    assert main([*argv, "--generated", str(gen), "--segmenter-resolution", "48"]) == 2
+    assert "--segmenter-resolution 48: choose a divisor of the pairs' 64" in capsys.readouterr().err
+    assert main([*argv, "--generated", str(gen), "--segmenter-resolution", "32"]) == 0
     r = json.loads((tmp_path / "ev" / "results.json").read_text())
-    assert r["resolution"] == 64 and r["n_generated"] == 4
+    assert r["resolution"] == 64 and r["n_generated"] == 4 and r["pair_consistency"]["segmenter_resolution"] == 32
     assert len(r["image_stats"]["spectrum_ratio"]) == 16
     fid = r["attributes"]["fidelity"]
     assert r["attributes"]["attribute"] == "pathology" and fid["n_generated"] == 3 and fid["n_real_heldout"] == 2
     assert r["attributes"]["mask_shape"]["malignant"]["n_generated"] == 2
     md = (tmp_path / "ev" / "results.md").read_text()
     assert "| generated (3) |" in md and "| malignant (2 generated, 1 real) |" in md
+    assert "iterations on the 4 training pairs, pairs pooled to 32² |" in md
