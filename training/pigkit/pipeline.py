@@ -316,17 +316,36 @@ class PigPipeline:
         sizes = self.attributes.sizes()
         return attribute_onehot(ids, sizes).double(), guidance, attribute_onehot(none, sizes).double()
 
-    def _planes(self, value, what: str) -> np.ndarray:
-        """H×W (an array, a PIL image), N×H×W or a list of H×W, as N×H×W."""
-        given = np.asarray(value)
-        a = given[None] if given.ndim == 2 else given
-        if a.ndim != 3 or a.shape[1:] != self.resolution or not len(a):
-            h, w = self.resolution
-            raise ValueError(
-                f"{what} is {'×'.join(map(str, given.shape)) or 'a scalar'}, the model needs {h}×{w} (H×W) or N×{h}×{w}: "
-                "resize it first (the kit's loader: pigkit.data.mask_bits / image_pixels)"
-            )
-        return a
+    def _planes(self, value, what: str) -> list[np.ndarray]:
+        """H×W (an array, a PIL image), N×H×W or a list of H×W, as a list of H×W arrays."""
+        h, w = self.resolution
+        items = list(value) if isinstance(value, (list, tuple)) else None
+        planes = [np.asarray(v) for v in items] if items is not None else [np.asarray(value)]
+        for i, a in enumerate(planes):
+            if a.shape != (h, w) and (items is not None or a.ndim != 3 or a.shape[1:] != (h, w) or not len(a)):
+                name = f"{what} number {i}" if items is not None and len(items) > 1 else what
+                raise ValueError(
+                    f"{name} is {'×'.join(map(str, a.shape)) or 'a scalar'}, the model needs {h}×{w} (H×W) or N×{h}×{w}: "
+                    "resize it first (the kit's loader: pigkit.data.mask_bits / image_pixels)"
+                )
+        if not planes:
+            raise ValueError(f"{what} is an empty list")
+        return planes if items is not None else list(planes[0].reshape(-1, h, w))  # each plane keeps its dtype
+
+    @staticmethod
+    def _image_units(y: np.ndarray) -> np.ndarray:
+        """A user's image as float32 model units: uint8 pixels scaled as the training loader scales
+        them, floats taken as model units."""
+        if np.issubdtype(y.dtype, np.integer):
+            if y.min() < 0 or y.max() > 255:
+                raise ValueError(f"the image's integer pixels must be 8-bit (0 to 255), got {y.min()} to {y.max()}")
+            y = image_units(y.astype(np.uint8))
+        elif not np.issubdtype(y.dtype, np.floating):
+            raise ValueError(f"the image must hold numbers (uint8 pixels or float model units), got {y.dtype}")
+        y = y.astype(np.float32)
+        if not np.isfinite(y).all():
+            raise ValueError("the image has non-finite values")
+        return y
 
     def _condition(self, mode: str, mask, image) -> dict:
         """The user's masks (mask2image, {−1, +1}) or images (image2mask, model units) as N×1×H×W."""
@@ -342,18 +361,9 @@ class PigPipeline:
             if empty:
                 which = "" if len(m) == 1 else f" number {empty[0]}"
                 raise ValueError(f"the mask{which} has no lesion pixel (values > 0 are lesion)")
-            return {"mask": torch.from_numpy(np.where(m > 0, 1.0, -1.0)).unsqueeze(1)}
+            return {"mask": torch.from_numpy(np.where(np.stack(m) > 0, 1.0, -1.0)).unsqueeze(1)}
         if mode == "image2mask":
-            y = self._planes(image, "the image")
-            if np.issubdtype(y.dtype, np.integer):  # 8-bit pixels, scaled as the training loader scales them
-                if y.min() < 0 or y.max() > 255:
-                    raise ValueError(f"the image's integer pixels must be 8-bit (0 to 255), got {y.min()} to {y.max()}")
-                y = image_units(y.astype(np.uint8))
-            elif not np.issubdtype(y.dtype, np.floating):
-                raise ValueError(f"the image must hold numbers (uint8 pixels or float model units), got {y.dtype}")
-            y = y.astype(np.float32)
-            if not np.isfinite(y).all():
-                raise ValueError("the image has non-finite values")
+            y = np.stack([self._image_units(a) for a in self._planes(image, "the image")])
             return {"image": torch.from_numpy(y).double().unsqueeze(1)}
         return {}
 

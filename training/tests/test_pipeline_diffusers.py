@@ -10,6 +10,7 @@ import torch
 from PIL import Image
 from test_export import needs_ort
 
+from pigkit.data import image_units
 from pigkit.pipeline import PigPipeline, PigPipelineOutput
 from pigkit.runtime import CPU, python_ort
 
@@ -234,3 +235,16 @@ def test_latent_batch_with_an_attribute_per_condition():
             p(seed=3, mode="mask2image", mask=np.ones((3, 64, 64)), attributes=asks)
         with pytest.raises(TypeError, match="attributes must be a dict such as"):
             p(seed=3, attributes="malignant")
+
+
+def test_images_batch_in_image2mask(pipe):
+    """Two 8-bit images (one a PIL image) segmented in one call, each as its one-pair call."""
+    a = run(pipe, seed=11).pixels[0]
+    b = run(pipe, seed=12).pixels[0]
+    out = run(pipe, seed=2, mode="image2mask", image=[a, Image.fromarray(b)])
+    assert out.seeds == [2, 2] and np.array_equal(out.pixels, np.stack([a, b]))  # ŷ₀ is reported as the user's image
+    assert same_pair(out, 1, run(pipe, seed=2, mode="image2mask", image=b))
+    mixed = run(pipe, seed=2, mode="image2mask", image=[a, image_units(b)])  # 8-bit pixels beside model units
+    assert np.array_equal(mixed.labels, out.labels) and np.array_equal(mixed.raw, out.raw)
+    with pytest.raises(ValueError, match=r"the image is 2×32×31, the model needs 32×32 \(H×W\) or N×32×32"):
+        run(pipe, seed=2, mode="image2mask", image=np.zeros((2, 32, 31), np.uint8))
