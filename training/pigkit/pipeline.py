@@ -208,6 +208,8 @@ class PigPipeline:
             raise ManifestError(f"{folder / 'manifest.json'}: sampler.binarize {binarize}: the kit's B(·) is {BINARIZE}")
         roles = ("mask", "image", "encoder", "decoder") if manifest.get("latent") else ("mask", "image")
         files = {role: model_file(folder, manifest, role) for role in roles}
+        if isinstance(providers, str):
+            raise TypeError(f"providers must be a list, e.g. [{providers!r}]")
         providers = list(providers or [CPU])
         first, options = providers[0] if isinstance(providers[0], tuple) else (providers[0], {})
         device = torch.device("cuda", options.get("device_id", 0)) if first == CUDA else torch.device("cpu")

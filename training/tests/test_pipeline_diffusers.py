@@ -221,6 +221,8 @@ def test_from_pretrained_defaults_to_the_cpu_and_float32():
         assert p.device == torch.device("cpu") and "CUDA" not in p.backend
     with pytest.raises(ValueError, match="torch_dtype torch.float16: the model folder's graphs are float32"):
         PigPipeline.from_pretrained(TINY, torch_dtype=torch.float16)
+    with pytest.raises(TypeError, match=r"providers must be a list, e.g. \['CPUExecutionProvider'\]"):
+        PigPipeline.from_pretrained(TINY, providers=CPU)
 
 
 def test_latent_batch_with_an_attribute_per_condition():
