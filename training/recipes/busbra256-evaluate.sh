@@ -29,10 +29,6 @@ N=${N:-512}
 N_BALANCED=${N_BALANCED:-256}
 SHARDS=${SHARDS:-2}
 SEG_ITERS=${SEG_ITERS:-800}
-# the pair-consistency segmenter (the standard U-Net on folds 1-3 at SEG_RES²), trained once and reused
-[ -f "$SEG_PACK" ] || "$PYTHON" -m pigkit.pack --data "$DATA" --resolution "$SEG_RES" --out "$SEG_PACK"
-[ -f "$SEG/segmenter.pt" ] || "$PYTHON" -m pigkit.segment --data "$SEG_PACK" --resolution "$SEG_RES" --folds 1,2,3 \
-  --arch unet --batch 16 --iters "$SEG_ITERS" --threads 1 --out "$SEG"
 "$PYTHON" -m pigkit.export_latent --run "$RUN" --out "$MODEL_OUT" --name busbra256 --steps "$STEPS" --eta "$ETA" \
   --data "$PACK" --data-card datasets/busbra.json
 generate() {  # generate SET FIRST_SEED COUNT [CLI flags]: SHARDS shards into EVAL/SET/generated
@@ -47,6 +43,10 @@ generate() {  # generate SET FIRST_SEED COUNT [CLI flags]: SHARDS shards into EV
 }
 generate realism 0 "$N"
 generate balanced 100000 "$N_BALANCED" --balance pathology
+# the pair-consistency segmenter (the standard U-Net on folds 1-3 at SEG_RES²), trained once and reused
+[ -f "$SEG_PACK" ] || "$PYTHON" -m pigkit.pack --data "$DATA" --resolution "$SEG_RES" --out "$SEG_PACK"
+[ -f "$SEG/segmenter.pt" ] || "$PYTHON" -m pigkit.segment --data "$SEG_PACK" --resolution "$SEG_RES" --folds 1,2,3 \
+  --arch unet --batch 16 --iters "$SEG_ITERS" --threads 1 --out "$SEG"
 for set in realism balanced; do
   "$PYTHON" -m pigkit.evaluate --run "$RUN" --data "$PACK" --out "$EVAL/$set" --steps "$STEPS" --eta "$ETA" \
     --generated "$EVAL/$set/generated" --segmenter "$SEG/segmenter.pt" --segmenter-resolution "$SEG_RES" --attributes "$DATA/bus_data.csv" --threads 1 \
