@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { serveStatic } from './server.mjs';
+import { serveStatic } from '../harness/server.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const query = process.argv[2] ?? '?seed=42';

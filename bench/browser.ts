@@ -13,12 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-// @ts-expect-error: plain ES modules without types (the e2e suite's launch flags and static server)
-import { CHROMIUM_ARGS } from '../../e2e/chromium.mjs';
-// @ts-expect-error: as above
-import { serveStatic } from '../../e2e/server.mjs';
+import { CHROMIUM_ARGS } from '../harness/chromium.mjs';
+import { serveStatic } from '../harness/server.mjs';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const root = fileURLToPath(new URL('../', import.meta.url));
 
 export interface BrowserSession {
   context: BrowserContext;
@@ -103,7 +101,7 @@ export async function startBrowser(opts: { dist: string; modelDir: string; chrom
   const server = await serveStatic(opts.dist, 0, {
     '/models/bench/': opts.modelDir,
     '/ort/': join(root, 'node_modules/onnxruntime-web/dist'),
-    '/bench/': join(root, 'src/bench/page'),
+    '/bench/': join(root, 'bench/page'),
   });
   const userDataDir = await mkdtemp(join(tmpdir(), 'pig-bench-profile-'));
   const context = await chromium.launchPersistentContext(userDataDir, {

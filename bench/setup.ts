@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 /** The repository (PIG_STUDIO_ROOT where the code runs bundled, away from it: the device machine's copy). */
-export const root = process.env.PIG_STUDIO_ROOT ? resolve(process.env.PIG_STUDIO_ROOT) : fileURLToPath(new URL('../../', import.meta.url));
+export const root = process.env.PIG_STUDIO_ROOT ? resolve(process.env.PIG_STUDIO_ROOT) : fileURLToPath(new URL('../', import.meta.url));
 /** The kit's interpreter: Debian's here (torch 1.13, onnx); PIGKIT_PYTHON elsewhere (as `npm run test:py` reads it). */
 export const PYTHON = process.env.PIGKIT_PYTHON ?? '/usr/bin/python3';
 

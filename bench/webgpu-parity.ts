@@ -1,21 +1,20 @@
 // The studio's WebGPU engine in Node (dawn.ts: the step graphs, GPU-resident tensors) against the
 // CPU executor (onnxruntime-node: the plain U-Nets with core's DDIM and B(·), the CLI's path): one
 // pair of the same seed and steps on each, compared as the e2e suite compares the studio's WebGPU
-// and WASM pairs (the 8-bit images' mean |Δ|, the masks' Dice; e2e/lib/studio.mjs PAIR_TOLERANCE).
+// and WASM pairs (the 8-bit images' mean |Δ|, the masks' Dice; harness/compare.mjs PAIR_TOLERANCE).
 // Prints one JSON line (ParityResult); webgpu.test.ts runs it in a process of its own.
 //
-//   node --import tsx src/bench/webgpu-parity.ts MODEL_DIR [--steps 2] [--seed 7] [--liftoff-only]
+//   node --import tsx bench/webgpu-parity.ts MODEL_DIR [--steps 2] [--seed 7] [--liftoff-only]
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
-// @ts-expect-error: a plain ES module without types (the e2e suite's comparisons)
-import { dice, maxAbsDiff, meanAbsDiff } from '../../e2e/lib/studio.mjs';
-import { imageToGray8, maskToGray8 } from '../core/png';
-import { runSampler } from '../core/sampler';
-import { fileSource } from '../engine/files';
-import { loadPairFromDir } from '../engine/node';
-import { createStepPair, readManifest, readModelBytes } from '../engine/pair';
-import type { OrtModule } from '../engine/unet';
-import { gpuPlace, stepGraphSessionOptions } from '../engine/webgpu';
+import { dice, maxAbsDiff, meanAbsDiff } from '../harness/compare.mjs';
+import { imageToGray8, maskToGray8 } from '../src/core/png';
+import { runSampler } from '../src/core/sampler';
+import { fileSource } from '../src/engine/files';
+import { loadPairFromDir } from '../src/engine/node';
+import { createStepPair, readManifest, readModelBytes } from '../src/engine/pair';
+import type { OrtModule } from '../src/engine/unet';
+import { gpuPlace, stepGraphSessionOptions } from '../src/engine/webgpu';
 import { nodeWebGpu } from './dawn';
 
 export interface ParityResult {

@@ -22,12 +22,12 @@
 // pinRegistration holds one more reference on each fixed input buffer, so its handle lives as
 // long as the session: learnBufferRegistry finds the symbol on a buffer ORT registered before.
 import type * as Ort from 'onnxruntime-web';
-import { errorMessage } from '../core/errors';
-import { type ModelFileSpec, STEP_GRAPH_IO, type StepGraphRole, stepGraphShape, takesClip } from '../core/manifest';
-import { EngineError } from '../engine/errors';
-import type { OpenedStepSession, StepSessionOpener } from '../engine/pair';
-import { type ModelBytes, type OrtModule, openCheckedSession, type RunQueue } from '../engine/unet';
-import { type GpuBufferLike, type GpuDeviceLike, ortDevice, STORAGE_COPY, stepGraphSessionOptions } from '../engine/webgpu';
+import { errorMessage } from '../src/core/errors';
+import { type ModelFileSpec, STEP_GRAPH_IO, type StepGraphRole, stepGraphShape, takesClip } from '../src/core/manifest';
+import { EngineError } from '../src/engine/errors';
+import type { OpenedStepSession, StepSessionOpener } from '../src/engine/pair';
+import { type ModelBytes, type OrtModule, openCheckedSession, type RunQueue } from '../src/engine/unet';
+import { type GpuBufferLike, type GpuDeviceLike, ortDevice, STORAGE_COPY, stepGraphSessionOptions } from '../src/engine/webgpu';
 
 type Tensor = Ort.Tensor;
 

@@ -3,7 +3,7 @@
 // studio's per-run timing (core/step-timing.ts), so the loop's own work, the thread count and ORT's
 // per-operator profile are measured without a browser in the way.
 //
-//   node --import tsx src/bench/wasm-node.ts --model DIR [--threads 1,2] [--steps 8] [--profile]
+//   node --import tsx bench/wasm-node.ts --model DIR [--threads 1,2] [--steps 8] [--profile]
 //
 // One JSON line per thread count: a raw forward of model_x and a raw pair (model_x then model_y,
 // what a step calls), medians after V8 has optimised the WASM (the first forwards run on its
@@ -15,14 +15,14 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-web/wasm';
-import { runSampler } from '../core/sampler';
-import { timedExecutors } from '../core/step-timing';
-import { fileSource } from '../engine/node';
-import { createPair, readManifest, readModelBytes } from '../engine/pair';
-import type { ModelBytes, OrtModule } from '../engine/unet';
+import { runSampler } from '../src/core/sampler';
+import { timedExecutors } from '../src/core/step-timing';
+import { fileSource } from '../src/engine/node';
+import { createPair, readManifest, readModelBytes } from '../src/engine/pair';
+import type { ModelBytes, OrtModule } from '../src/engine/unet';
 import { median } from './stats';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const root = fileURLToPath(new URL('../', import.meta.url));
 
 const { values } = parseArgs({
   options: {

@@ -1,4 +1,4 @@
-// npm run bench:webgpu's report (webgpu.ts measures): the results as JSON and their Markdown section,
+// npm run bench:webgpu's report (run-webgpu.ts measures): the results as JSON and their Markdown section,
 // rendered from the JSON alone (so a device run's results.json renders here too). Pure (no I/O).
 import { relative } from 'node:path';
 import type { AdapterFacts } from './dawn';
@@ -62,7 +62,7 @@ export interface WebgpuReport {
   command: string;
   adapter: AdapterFacts | null;
   adapterError?: string;
-  /** ORT's first WebGPU session in the process (webgpu.ts engineStart) */
+  /** ORT's first WebGPU session in the process (run-webgpu.ts engineStart) */
   engineStartMs?: number;
   peak: Peak | null;
   runtime: string;

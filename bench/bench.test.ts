@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pythonHas } from '../testing/python';
+import { pythonHas } from '../src/testing/python';
 import { COLUMNS, parseTable } from './report';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const root = fileURLToPath(new URL('../', import.meta.url));
 const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const ready = existsSync(chromium) && pythonHas('torch');
 if (!ready) console.warn(`SKIPPED npm run bench -- --quick: needs ${chromium} and /usr/bin/python3 with torch`);
@@ -25,7 +25,7 @@ describe.skipIf(!ready)('npm run bench -- --quick', () => {
     const { stderr } = await new Promise<{ stderr: string }>((resolve, reject) =>
       execFile(
         process.execPath,
-        ['--import', 'tsx', 'src/bench/run.ts', '--quick', '--out', out],
+        ['--import', 'tsx', 'bench/run.ts', '--quick', '--out', out],
         { cwd: root, encoding: 'utf8', timeout: 290_000 },
         (error, _stdout, stderr) => (error ? reject(new Error(`bench failed: ${stderr || error.message}`)) : resolve({ stderr })),
       ),

@@ -2,11 +2,11 @@
 // loadPairFromDir and runSampler exactly as src/cli/generate.ts calls them (previews off, the
 // plain U-Nets with core's DDIM and B(·)). Prints one JSON object (NodeResult) on stdout.
 //
-//   node --import tsx src/bench/node-child.ts --model DIR --steps S --forwards N --pairs P [--threads T]
+//   node --import tsx bench/node-child.ts --model DIR --steps S --forwards N --pairs P [--threads T]
 import { parseArgs } from 'node:util';
 import * as ortNode from 'onnxruntime-node';
-import { runSampler } from '../core/sampler';
-import { loadPairFromDir } from '../engine/node';
+import { runSampler } from '../src/core/sampler';
+import { loadPairFromDir } from '../src/engine/node';
 import { median } from './stats';
 
 export interface NodeResult {

@@ -129,7 +129,7 @@ async function nodeRow(o: Options, model: string): Promise<Row> {
     [
       '--import',
       'tsx',
-      'src/bench/node-child.ts',
+      'bench/node-child.ts',
       '--model',
       model,
       '--steps',
@@ -379,7 +379,7 @@ async function latentBench(o: Options): Promise<void> {
   for (const [backend, path] of backends) {
     for (const m of models) {
       log(`${path}, ${m.label}, ${o.steps} steps × ${o.forwards}…`);
-      const args = ['--import', 'tsx', 'src/bench/latent-child.ts', '--model', m.dir, '--backend', backend];
+      const args = ['--import', 'tsx', 'bench/latent-child.ts', '--model', m.dir, '--backend', backend];
       const { stdout } = await run(process.execPath, [...args, '--steps', String(o.steps), '--reps', String(o.forwards), '--threads', String(o.threads)], {
         cwd: root,
         maxBuffer: 1 << 24,

@@ -12,16 +12,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-// @ts-expect-error: a plain ES module without types (the e2e suite's tolerance)
-import { dice, meanAbsDiff, PAIR_TOLERANCE } from '../../e2e/lib/studio.mjs';
-import { imageToGray8, maskToGray8 } from '../core/png';
-import { runSampler } from '../core/sampler';
-import { loadStepPairFromDir } from '../engine/node';
-import { PYTHON, pythonHas } from '../testing/python';
+import { dice, meanAbsDiff, PAIR_TOLERANCE } from '../harness/compare.mjs';
+import { imageToGray8, maskToGray8 } from '../src/core/png';
+import { runSampler } from '../src/core/sampler';
+import { loadStepPairFromDir } from '../src/engine/node';
+import { PYTHON, pythonHas } from '../src/testing/python';
 import type { ParityResult } from './webgpu-parity';
 import { markers, renderWebgpu, type WebgpuReport } from './webgpu-report';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const root = fileURLToPath(new URL('../', import.meta.url));
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const env = {
   ...process.env,
@@ -48,7 +47,7 @@ describe.skipIf(skip !== null)('the studio’s WebGPU engine in Node (Dawn)', ()
     const stdout = await new Promise<string>((resolve, reject) =>
       execFile(
         process.execPath,
-        ['--import', 'tsx', 'src/bench/webgpu-parity.ts', 'public/models/tiny', '--steps', '2', '--seed', '7', '--liftoff-only'],
+        ['--import', 'tsx', 'bench/webgpu-parity.ts', 'public/models/tiny', '--steps', '2', '--seed', '7', '--liftoff-only'],
         { cwd: root, env, encoding: 'utf8', timeout: 280_000 },
         (error, out, stderr) =>
           error ? reject(new Error(`webgpu-parity failed: ${stderr.split('\n').slice(-5).join(' / ') || error.message}`)) : resolve(out),

@@ -1,4 +1,4 @@
-// How the e2e suite and the benchmark (src/bench/browser.ts) launch Debian's Chromium: headless,
+// How the e2e suite and the benchmark (bench/browser.ts) launch Debian's Chromium: headless,
 // WebGPU enabled (SwiftShader's adapter where there is no GPU), nothing phoning home.
 export const CHROMIUM_ARGS = [
   '--headless=new',

@@ -3,7 +3,7 @@
 // timed in a process of its own, through the engine's createPair and core's runSampler as the CLI
 // calls them. Prints one JSON object (LatentChildResult) on stdout.
 //
-//   node --import tsx src/bench/latent-child.ts --model DIR --backend node|wasm [--steps 4] [--reps 3] [--threads T]
+//   node --import tsx bench/latent-child.ts --model DIR --backend node|wasm [--steps 4] [--reps 3] [--threads T]
 //
 // A joint step is the median interval between the sampler's frames (previews off, as the CLI), so a
 // latent model's final decode is not in it; the decode is timed apart on the opened decoder. First
@@ -13,12 +13,12 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type AttributeRequest, attributeCode, conditioning } from '../core/attributes';
-import { attributesOf, chainGrid } from '../core/manifest';
-import { CancelledError, runSampler } from '../core/sampler';
-import { fileSource, loadPairFromDir } from '../engine/node';
-import { createPair, type LoadedPair, readManifest, readModelBytes } from '../engine/pair';
-import type { OrtModule } from '../engine/unet';
+import { type AttributeRequest, attributeCode, conditioning } from '../src/core/attributes';
+import { attributesOf, chainGrid } from '../src/core/manifest';
+import { CancelledError, runSampler } from '../src/core/sampler';
+import { fileSource, loadPairFromDir } from '../src/engine/node';
+import { createPair, type LoadedPair, readManifest, readModelBytes } from '../src/engine/pair';
+import type { OrtModule } from '../src/engine/unet';
 import { median } from './stats';
 
 export interface LatentChildResult {
@@ -39,7 +39,7 @@ export interface LatentChildResult {
   reps: number;
 }
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const root = fileURLToPath(new URL('../', import.meta.url));
 const { values } = parseArgs({
   options: {
     model: { type: 'string' },

@@ -1,6 +1,6 @@
 // The raw-forward experiments of BENCHMARKS.md ("Why WASM is slower"), one line per setting:
 //
-//   node --import tsx src/bench/forward-probe.ts MODEL_DIR EP:BUILD:THREADS:OPT:REPS[:SPIN[:pair]] …
+//   node --import tsx bench/forward-probe.ts MODEL_DIR EP:BUILD:THREADS:OPT:REPS[:SPIN[:pair]] …
 //
 // EP wasm|webgpu; BUILD wasm (plain) | webgpu (asyncify) | jspi; THREADS 0 = the studio's choice;
 // OPT disabled|basic|extended|all; SPIN 1|0 (ORT's intra-op spinning); pair: model_x then model_y.
@@ -11,10 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { browserForward, type ForwardOptions, startBrowser } from './browser';
 import { median } from './stats';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const root = fileURLToPath(new URL('../', import.meta.url));
 const [dir, ...settings] = process.argv.slice(2);
 if (!dir || settings.length === 0) {
-  console.error('usage: node --import tsx src/bench/forward-probe.ts MODEL_DIR EP:BUILD:THREADS:OPT:REPS[:SPIN[:pair]] …');
+  console.error('usage: node --import tsx bench/forward-probe.ts MODEL_DIR EP:BUILD:THREADS:OPT:REPS[:SPIN[:pair]] …');
   process.exit(2);
 }
 const model = resolve(dir);
