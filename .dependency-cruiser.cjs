@@ -20,7 +20,7 @@
 // core and the page). A layer's tests may import what the layer may, and src/testing (the CLI's,
 // scripts/ too: its install test checks npm's scripts). `import type` counts like any import (the
 // app's types from worker/api.ts are the one place types alone are allowed). Two more doors, each
-// its own rule: src/main.tsx mounts the app, and the app's composition root (src/app/studio.ts)
+// its own rule: src/main.tsx mounts the app, and the app's composition root (src/app/page-studio.ts)
 // starts the worker through its page-side modules. A file in no layer may import nothing of the
 // repository: a new folder gets its line here. No cycles anywhere, type-only ones included.
 
@@ -49,11 +49,11 @@ const REPO = ['local'];
 /** The one seam between the page and the worker: the app may import types (only types) from it. */
 const WORKER_API = '^src/worker/api\\.ts$';
 /**
- * The worker's page-side modules: the app's composition root (src/app/studio.ts) starts the worker
+ * The worker's page-side modules: the app's composition root (src/app/page-studio.ts) starts the worker
  * with client.ts and turns its rejections into StudioErrors with errors.ts. A rule below keeps both
  * off the engine, so they pull no ORT into the page.
  */
-const COMPOSITION_ROOT = '^src/app/studio\\.ts$';
+const COMPOSITION_ROOT = '^src/app/page-studio\\.ts$';
 const PAGE_SIDE_WORKER = '^src/worker/(client|errors)\\.ts$';
 /** The configs at the repository's root (vite.config.ts, vitest.config.ts, playwright.config.mjs). */
 const ROOT_CONFIG = '^[^/]+\\.config\\.(ts|mjs)$';
@@ -98,7 +98,7 @@ module.exports = {
     ...layerRules,
     {
       name: 'app-composition-root-reaches-the-worker-through-client-and-errors',
-      comment: 'src/app/studio.ts may import what the app may, plus the page-side worker modules client.ts (starts the worker) and errors.ts',
+      comment: 'src/app/page-studio.ts may import what the app may, plus the page-side worker modules client.ts (starts the worker) and errors.ts',
       severity: 'error',
       from: { path: COMPOSITION_ROOT },
       to: { dependencyTypes: REPO, pathNot: [under(LAYERS['src/app']), WORKER_API, PAGE_SIDE_WORKER] },
