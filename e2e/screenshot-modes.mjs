@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { serveStatic } from './server.mjs';
+import { CHROMIUM_ARGS } from '../harness/chromium.mjs';
+import { serveStatic } from '../harness/server.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SEED = 42;
@@ -18,7 +19,7 @@ const downloads = mkdtempSync(join(tmpdir(), 'pig-shot-downloads-'));
 const context = await chromium.launchPersistentContext(userDataDir, {
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
   headless: true,
-  args: ['--headless=new', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  args: CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu'),
   viewport: { width: 1280, height: 940 },
   deviceScaleFactor: 1,
   acceptDownloads: true,

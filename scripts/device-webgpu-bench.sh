@@ -14,7 +14,7 @@
 # package, stripped of its debug symbols and xz-compressed with the x86 filter (Node 22's is 25.4 MB,
 # Node 20's 21.1 MB: 22 fits since the models share their weights files; on Node 20 V8 blocks ORT's
 # first session for minutes while it optimises the asyncify binary, BENCHMARKS.md);
-# app/bench-webgpu.mjs, src/bench/webgpu.ts bundled with the engine and core (esbuild); beside it
+# app/bench-webgpu.mjs, bench/run-webgpu.ts bundled with the engine and core (esbuild); beside it
 # app/node_modules/webgpu (index.js, package.json, dawn.node stripped and xz'd) and
 # app/node_modules/onnxruntime-web (package.json, ort.webgpu.min.mjs, the asyncify glue and its
 # WASM binary xz'd): the files the studio's WebGPU build loads; debs/libvulkan1_*.deb, the Vulkan
@@ -77,7 +77,7 @@ pack() {
   cp node_modules/onnxruntime-web/dist/{ort.webgpu.min.mjs,ort-wasm-simd-threaded.asyncify.mjs} "$ortw/dist/"
   cp "$(cached node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.wasm ort-asyncify.wasm)" "$ortw/dist/ort-wasm-simd-threaded.asyncify.wasm.xz"
   echo "pack: the benchmark, bundled…"
-  node_modules/.bin/esbuild src/bench/webgpu.ts --bundle --platform=node --format=esm --target=node20 \
+  node_modules/.bin/esbuild bench/run-webgpu.ts --bundle --platform=node --format=esm --target=node20 \
     --external:webgpu --external:onnxruntime-web --log-level=warning --outfile="$app/bench-webgpu.mjs"
   echo "pack: the Vulkan loader (Debian's libvulkan1)…"
   local o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { maxAbsDiff } from '../../harness/compare.mjs';
 import {
   BATCH_START,
   BATCH_STEPS,
@@ -27,7 +28,6 @@ import {
   LONG_STEPS,
   MODEL,
   manifest,
-  maxAbsDiff,
   note,
   openStudio,
   ROOT,

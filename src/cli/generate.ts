@@ -32,7 +32,7 @@ import { type CasePixels, caseFiles, type DatasetModel, datasetModel, type Image
 import type { ClipMode } from '../core/ddim';
 import { DEFAULT_MODEL } from '../core/default-model';
 import { errorMessage } from '../core/errors';
-import { MAX_T } from '../core/limits';
+import { MAX_SEED, MAX_T } from '../core/limits';
 import { type AttributeSpec, attributesOf, chainGrid, latentOf, samplerClip, samplerGuidance } from '../core/manifest';
 import { runSampler, type SamplerStep } from '../core/sampler';
 import { type StartNoise, tapStartNoise } from '../core/sampler-tap';
@@ -186,8 +186,8 @@ function parseCommandLine(argv: string[]): RunOptions | 'help' | 'version' {
   }
   if (values.help) return 'help';
   if (values.version) return 'version';
-  const seed = parseInteger('seed', values.seed, 0, 0xffffffff);
-  const count = parseInteger('count', values.count, 0, 0x100000000 - seed);
+  const seed = parseInteger('seed', values.seed, 0, MAX_SEED);
+  const count = parseInteger('count', values.count, 0, MAX_SEED + 1 - seed);
   checkCaseCount(count, `--count ${count}`);
   const shard = values.shard === undefined ? undefined : parseShard(values.shard);
   if (values.format !== 'png' && values.format !== 'nifti') throw new UsageError(`--format must be png or nifti, got "${values.format}"`);

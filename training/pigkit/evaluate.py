@@ -227,6 +227,8 @@ def results_markdown(r: dict) -> str:
             f"| {label} | {pm(v['generated_mean'], v['generated_std'])} | {pm(v['real_mean'], v['real_std'])} | {w1} | {ks} |"
         )
     pc, cost, im = r["pair_consistency"], r["sampling_cost"], r["image_stats"]
+    seg_res = pc.get("segmenter_resolution", r["resolution"])  # results of before 2026-12-08: the pairs' own
+    pooled_note = "" if seg_res == r["resolution"] else f", pairs pooled to {seg_res}²"
     empty = round(r["empty_mask_rate"] * r["n_generated"])
     lines += [
         "",
@@ -251,8 +253,7 @@ def results_markdown(r: dict) -> str:
         f"| the same segmenter on real held-out pairs (ceiling) | {pm(pc['dice_real_test_mean'], pc['dice_real_test_std'])}"
         f" (IoU {pc['iou_real_test_mean']:.3f}) |",
         f"| pair consistency / ceiling | {pc['dice_generated_mean'] / pc['dice_real_test_mean']:.2f} |",
-        f"| segmenter training | {pc['segmenter_iters']} iterations on the {r['n_train']} training pairs"
-        f"{'' if pc.get('segmenter_resolution', r['resolution']) == r['resolution'] else ', pairs pooled to %d²' % pc['segmenter_resolution']} |",
+        f"| segmenter training | {pc['segmenter_iters']} iterations on the {r['n_train']} training pairs{pooled_note} |",
         f"| sampling | {cost['steps']} DDIM steps, η = {r['eta']}, clip {r.get('clip', 'none')}"
         + (
             f"; {cost['ms_per_pair_median'] / 1000:.2f} s per pair (median), {cost['ms_per_step_median']:.0f} ms per joint step,"

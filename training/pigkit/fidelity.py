@@ -60,7 +60,9 @@ def classifier_input(images: torch.Tensor, masks: torch.Tensor | None = None) ->
     return x.float()
 
 
-def train_classifier(x: torch.Tensor, labels: torch.Tensor, iters: int, seed: int = 0, batch: int = 32, lr: float = 1e-3) -> SmallCNN:
+def train_classifier(
+    x: torch.Tensor, labels: torch.Tensor, iters: int, seed: int = 0, batch: int = 32, lr: float = 1e-3
+) -> SmallCNN:
     """Cross-entropy with class-balanced batches (each batch draws its classes equally, so a 2:1
     benign:malignant set does not teach "always benign") and horizontal flips; Adam, `iters` steps."""
     if not 1 <= iters <= 100_000:
@@ -181,7 +183,15 @@ def generated_attributes(folder: Path, case_names: list[str]) -> list[dict[str, 
 
 
 def attribute_fidelity(
-    folder: Path, case_names: list[str], table: str | None, train, test, gen_masks, gen_images, iters: int, attribute: str = "pathology"
+    folder: Path,
+    case_names: list[str],
+    table: str | None,
+    train,
+    test,
+    gen_masks,
+    gen_images,
+    iters: int,
+    attribute: str = "pathology",
 ) -> dict | None:
     """pathology_fidelity and mask_shape_by_class for the generated cases of `folder` that asked for a
     value of `attribute`, the real pairs' values read from `table`; None without a table or such cases."""

@@ -165,7 +165,8 @@ def test_latent_sprint_brings_back_what_export_latent_needs(folder, tmp_path):
     assert pack_main(["--data", str(folder), "--resolution", "32", "--out", str(pack)]) == 0
     table = tmp_path / "bus_data.csv"
     table.write_text(
-        "ID,Pathology,BIRADS,Device\n" + "".join(f"bus_{i:04d}-l,{['benign', 'malignant'][i % 2]},{3 + i % 2},GE\n" for i in range(6))
+        "ID,Pathology,BIRADS,Device\n"
+        + "".join(f"bus_{i:04d}-l,{['benign', 'malignant'][i % 2]},{3 + i % 2},GE\n" for i in range(6))
     )
     ae = TRAINING / "fixtures" / "tiny-latent" / "autoencoder" / "ckpt.pt"
     proc, out = sprint(tmp_path, pack, RES="32", AUTOENCODER=str(ae), ATTRIBUTES=str(table))

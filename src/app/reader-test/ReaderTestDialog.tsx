@@ -1,9 +1,9 @@
 import { type RefObject, useCallback, useEffect, useRef, useState } from 'react';
-import { APP_VERSION } from '../batch';
-import { saveFile } from '../download';
-import { grayToRgba, putPixels } from '../render';
-import { useStudio } from '../studio';
-import { compositeOverlay } from '../viewer-math';
+import { APP_VERSION } from '../batch/batch';
+import { saveFile } from '../exports/download';
+import { useStudio } from '../page-studio';
+import { grayToRgba, putPixels } from '../viewer/render';
+import { compositeOverlay } from '../viewer/viewer-math';
 import { answersCsv, answersJson, exportBaseName, type ReaderCase, sessionStats } from './session';
 import type { Auc, Proportion, Verdict } from './stats';
 

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
-import { MAX_SEED } from '../config';
-import { dragHasFiles } from '../model-files';
-import { useStudio } from '../studio';
+import { MAX_SEED } from '../../core/limits';
+import { dragHasFiles } from '../models/model-files';
+import { useStudio } from '../page-studio';
 import { droppedFolderFiles, pickedFolderFiles } from './folder';
 import { ReaderTestDialog } from './ReaderTestDialog';
 import { maxPairsFor } from './session';

@@ -21,6 +21,7 @@
 // hold every seed (0 … 2^32 − 1), so names sort in seed order and never collide within one model.
 
 import type { ClipMode } from '../ddim';
+import { seedInRange } from '../limits';
 import type { Manifest } from '../manifest';
 import { encodeImagePng, encodeLabelPng, imageToGray8, maskToGray8 } from '../png';
 import type { DatasetAbout, DocumentListing } from './about';
@@ -33,7 +34,7 @@ const DATASET_FORMAT = 1;
 
 /** `pig_0000000007` for seed 7 (see the naming rule above). */
 export function caseName(seed: number, prefix = CASE_PREFIX): string {
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`seed must be an integer in [0, 2^32 − 1], got ${seed}`);
+  if (!seedInRange(seed)) throw new RangeError(`seed must be an integer in [0, 2^32 − 1], got ${seed}`);
   return `${prefix}_${String(seed).padStart(10, '0')}`;
 }
 
