@@ -104,6 +104,7 @@ describe('the dataset ZIP', () => {
         'labelsTr/pig_0000000008.png',
         'dataset.json',
         'manifest.json',
+        'README.md',
         'LICENSE-DATA.txt',
         'MODEL-CARD.md',
       ].map((p) => `${FOLDER}/${p}`),
@@ -137,7 +138,7 @@ describe('the dataset ZIP', () => {
       const mask = Float32Array.from(p.mask, (v) => (v ? 1 : -1));
       cli.push(
         await caseFiles(
-          { seed: p.seed, mode: 'pair', steps: 4, eta: 0, clip: 'none', binarize: model.binarize, appVersion: APP_VERSION },
+          { seed: p.seed, mode: 'pair', steps: 4, eta: 0, clip: 'none', binarize: model.binarize, appVersion: APP_VERSION, model: model.dataset },
           { mask, image: p.image },
           [H, W],
         ),
@@ -156,7 +157,7 @@ describe('the dataset ZIP', () => {
   it('writes NIfTI when asked, and refuses an empty export', async () => {
     const files = readZip(await datasetZip([pair(1, 1)], { ...model, documents: [] }, 'nifti', 'Dataset777_x'));
     expect([...files.keys()]).toEqual(
-      ['imagesTr/pig_0000000001_0000.nii.gz', 'labelsTr/pig_0000000001.nii.gz', 'dataset.json', 'manifest.json'].map((p) => `Dataset777_x/${p}`),
+      ['imagesTr/pig_0000000001_0000.nii.gz', 'labelsTr/pig_0000000001.nii.gz', 'dataset.json', 'manifest.json', 'README.md'].map((p) => `Dataset777_x/${p}`),
     );
     const dataset = JSON.parse(new TextDecoder().decode(files.get('Dataset777_x/dataset.json')));
     expect(dataset.file_ending).toBe('.nii.gz');

@@ -2,7 +2,7 @@
 // ZIP itself, which is src/core/dataset's (the CLI's files for the same seeds, zipped). No DOM.
 import { version as packageVersion } from '../../../package.json';
 import { DEFAULT_DATASET_ID, datasetAbout, datasetFolderName, listDocuments, MAX_DATASET_ID, sanitizeDatasetName, underFolder } from '../../core/dataset/about';
-import { caseFiles, datasetFiles, type ImageFormat, maskAreaFraction } from '../../core/dataset/nnunet';
+import { caseFiles, datasetFiles, type ImageFormat, isEmptyMask, maskAreaFraction } from '../../core/dataset/nnunet';
 import { zip } from '../../core/dataset/zip';
 import { MAX_BATCH_SIZE, MAX_SEED, seedsPastMax } from '../../core/limits';
 import type { BatchPair, BatchProgress, GenerateResult, ModelInfo } from '../../worker/api';
@@ -44,7 +44,8 @@ export function areaPercent(mask: ArrayLike<number>): string {
   return `${(maskAreaFraction(mask) * 100).toFixed(1)}%`;
 }
 
-export const isEmptyMask = (mask: ArrayLike<number>): boolean => maskAreaFraction(mask) === 0;
+// the rule the CLI's --reject-empty applies too (one definition, in core)
+export { isEmptyMask };
 
 /** The pairs an export writes (seed order) and how many empty masks it leaves out. */
 export function exportedPairs<P extends Pick<BatchPair, 'seed' | 'mask'>>(pairs: readonly P[], rejectEmpty: boolean): { kept: P[]; excluded: number } {
@@ -92,6 +93,7 @@ export async function datasetZip(
           binarize: model.binarize,
           appVersion: APP_VERSION,
           format,
+          model: model.dataset, // the PNGs' provenance (tEXt), as the CLI writes it
           // a model with attributes: the case's request and w, as the CLI records them (contracts.md §6b)
           ...(p.attributes ? { attributes: p.attributes, guidance: p.guidance } : {}),
         },
