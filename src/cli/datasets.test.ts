@@ -30,13 +30,21 @@ function chunks(bytes: Uint8Array): { type: string; data: Buffer }[] {
   }
   return out;
 }
-const idat = (bytes: Uint8Array) => Buffer.concat(chunks(bytes).filter((c) => c.type === 'IDAT').map((c) => c.data));
+const idat = (bytes: Uint8Array) =>
+  Buffer.concat(
+    chunks(bytes)
+      .filter((c) => c.type === 'IDAT')
+      .map((c) => c.data),
+  );
 
 /** The CLI as a user runs it from `cwd` with `env` (bin/pig-generate.mjs registers tsx itself). */
 function cliIn(cwd: string, env: Record<string, string | undefined>, ...args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, 'bin/pig-generate.mjs'), ...args], { cwd, env: { ...process.env, ...env }, encoding: 'utf8' }, (error, stdout, stderr) =>
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [join(root, 'bin/pig-generate.mjs'), ...args],
+      { cwd, env: { ...process.env, ...env }, encoding: 'utf8' },
+      (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -126,12 +134,16 @@ describe.skipIf(!present)('generate CLI: datasets ([17] items 2, 6, 7)', () => {
     const need = await cli(...common, '--mode', 'image2mask', '--out', dir('unused'));
     expect([need.code, need.stderr.trim()]).toEqual([2, 'generate: --mode image2mask needs --images <folder of image PNGs> (--help lists the options)']);
     const wrong = await cli(...common, '--images', images, '--out', dir('unused'));
-    expect([wrong.code, wrong.stderr.trim()]).toEqual([2, 'generate: --images is for --mode image2mask; pair mode generates its own images (--help lists the options)']);
+    expect([wrong.code, wrong.stderr.trim()]).toEqual([
+      2,
+      'generate: --images is for --mode image2mask; pair mode generates its own images (--help lists the options)',
+    ]);
   });
 
   it('--reject-empty: an empty mask tries seed + N, + 2N, …; the tried seeds recorded; shards and --resume agree; bounded', async () => {
     const model = emptyingModel(dir('emptying'), [2, 0.6]);
-    const run = (out: string, ...more: string[]) => cli('--model', model, '--steps', '3', '--threads', '1', '--seed', '0', '--count', '3', '--out', out, ...more);
+    const run = (out: string, ...more: string[]) =>
+      cli('--model', model, '--steps', '3', '--threads', '1', '--seed', '0', '--count', '3', '--out', out, ...more);
     // without it: seeds 0 and 2 are empty (measured)
     const plain = await run(dir('rej-plain'));
     ok(plain);
@@ -155,21 +167,28 @@ describe.skipIf(!present)('generate CLI: datasets ([17] items 2, 6, 7)', () => {
     ok(again);
     expect(again.stdout).toMatch(/^generated 0, skipped 3 complete, rejected 0 empty masks; /m);
     // the card counts what was rejected, from the records
-    expect(readFileSync(join(dir('rej'), 'README.md'), 'utf8')).toContain('| empty masks rejected (--reject-empty) | 6 tried and not kept, for 3 cases made with it |');
+    expect(readFileSync(join(dir('rej'), 'README.md'), 'utf8')).toContain(
+      '| empty masks rejected (--reject-empty) | 6 tried and not kept, for 3 cases made with it |',
+    );
     // one folder, one rule
     const mixed = await run(dir('rej-plain'), '--reject-empty');
-    expect([mixed.code, mixed.stderr.trim().split('\n').slice(1)]).toEqual([1, ['  reject-empty: off in the folder, on asked', '  run without --reject-empty to add to this folder, or use another --out folder for the new settings']]);
+    expect([mixed.code, mixed.stderr.trim().split('\n').slice(1)]).toEqual([
+      1,
+      ['  reject-empty: off in the folder, on asked', '  run without --reject-empty to add to this folder, or use another --out folder for the new settings'],
+    ]);
     // a model that only makes empty masks: 11 seeds each, then the case is reported missing (no endless loop)
     const never = emptyingModel(dir('never'), [1.02, 0]);
     const bounded = await cli('--model', never, '--steps', '2', '--threads', '1', '--count', '2', '--reject-empty', '--out', dir('rej-never'));
     ok(bounded);
     expect(bounded.stdout).toMatch(/^generated 0, skipped 0 complete, rejected 22 empty masks, /m);
-    expect(bounded.stderr).toMatch(/^generate: pig_0000000000: all 11 seeds tried gave an empty mask \(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20\); no case kept for it$/m);
+    expect(bounded.stderr).toMatch(
+      /^generate: pig_0000000000: all 11 seeds tried gave an empty mask \(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20\); no case kept for it$/m,
+    );
     expect(bounded.stderr).toMatch(/^generate: 2 cases \(pig_0000000000, pig_0000000001\) gave only empty masks in 11 seeds each and are missing; .+$/m);
     const past = await cli(...common, '--seed', '4294967290', '--count', '3', '--reject-empty', '--out', dir('unused'));
     expect([past.code, past.stderr.trim()]).toEqual([
       2,
-      'generate: --reject-empty may try seeds up to 4294967322 (each case\'s seed + up to 10 × --count), past 4294967295; use a lower --seed or --count (--help lists the options)',
+      "generate: --reject-empty may try seeds up to 4294967322 (each case's seed + up to 10 × --count), past 4294967295; use a lower --seed or --count (--help lists the options)",
     ]);
   });
 
@@ -210,7 +229,11 @@ describe.skipIf(!present)('generate CLI: datasets ([17] items 2, 6, 7)', () => {
     expect(idat(image)).toEqual(idat(plain));
     expect(PNG.sync.read(Buffer.from(plain)).data).toEqual(decoded.data);
     const labelPixels = PNG.sync.read(label);
-    const plainLabel = await encodeLabelPng(Uint8Array.from({ length: 1024 }, (_, i) => labelPixels.data[4 * i]), 32, 32);
+    const plainLabel = await encodeLabelPng(
+      Uint8Array.from({ length: 1024 }, (_, i) => labelPixels.data[4 * i]),
+      32,
+      32,
+    );
     expect(idat(label)).toEqual(idat(plainLabel));
     if (!pythonHas('PIL')) return console.warn('SKIPPED reading the tEXt chunks with PIL');
     const text = runPythonJson<Record<string, string>>(
@@ -269,7 +292,9 @@ describe.skipIf(!present)('generate CLI: datasets ([17] items 2, 6, 7)', () => {
     expect(readdirSync(join(raw, 'Dataset502_busi'))).toEqual([]);
     // the id check holds for an explicit --out too; --out wins over $nnUNet_raw
     const explicit = await cliIn(work, env, ...common, '--dataset-id', '7', '--dataset-name', 'other', '--out', raw);
-    expect(explicit.stderr.trim()).toMatch(/^generate: bad output folder: --out .* already holds Dataset007_tiny with the id 7; .* choose a free --dataset-id \(8 is\)/);
+    expect(explicit.stderr.trim()).toMatch(
+      /^generate: bad output folder: --out .* already holds Dataset007_tiny with the id 7; .* choose a free --dataset-id \(8 is\)/,
+    );
     ok(await cliIn(work, env, ...common, '--out', dir('plain')));
     expect(existsSync(join(dir('plain'), 'dataset.json'))).toBe(true);
     // no --out and no $nnUNet_raw: ./pig-out, with a .gitignore of "*" (git leaves it out)

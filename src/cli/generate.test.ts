@@ -236,7 +236,15 @@ print(json.dumps(out))
   it('--format nifti: .nii.gz images and labels, file_ending ".nii.gz"; a png run into that folder is refused', async () => {
     ok(await cli(...common, '--seed', '5', '--count', '1', '--format', 'nifti', '--out', dir('nifti')));
     expect(Object.keys(snapshot(dir('nifti'))).sort()).toEqual(
-      [...DOCS, 'cases/pig_0000000005.json', 'README.md', 'dataset.json', 'imagesTr/pig_0000000005_0000.nii.gz', 'labelsTr/pig_0000000005.nii.gz', 'manifest.json'].sort(),
+      [
+        ...DOCS,
+        'cases/pig_0000000005.json',
+        'README.md',
+        'dataset.json',
+        'imagesTr/pig_0000000005_0000.nii.gz',
+        'labelsTr/pig_0000000005.nii.gz',
+        'manifest.json',
+      ].sort(),
     );
     expect(JSON.parse(readFileSync(join(dir('nifti'), 'dataset.json'), 'utf8')).file_ending).toBe('.nii.gz');
     const png = await cli(...common, '--seed', '6', '--count', '1', '--out', dir('nifti'));
@@ -252,7 +260,15 @@ print(json.dumps(out))
     ok(await cli(...common, '--seed', '5', '--count', '1', '--dataset-id', '42', '--out', dir('raw-a')));
     expect(readdirSync(dir('raw-a'))).toEqual(['Dataset042_tiny']);
     expect(Object.keys(snapshot(join(dir('raw-a'), 'Dataset042_tiny'))).sort()).toEqual(
-      [...DOCS, 'cases/pig_0000000005.json', 'README.md', 'dataset.json', 'imagesTr/pig_0000000005_0000.png', 'labelsTr/pig_0000000005.png', 'manifest.json'].sort(),
+      [
+        ...DOCS,
+        'cases/pig_0000000005.json',
+        'README.md',
+        'dataset.json',
+        'imagesTr/pig_0000000005_0000.png',
+        'labelsTr/pig_0000000005.png',
+        'manifest.json',
+      ].sort(),
     );
     ok(await cli(...common, '--seed', '5', '--count', '1', '--dataset-name', 'My lesions', '--out', dir('raw-b')));
     expect(readdirSync(dir('raw-b'))).toEqual(['Dataset501_My-lesions']);
@@ -291,7 +307,13 @@ print(json.dumps(out))
       expect(a.stdout).toMatch(/^seed 3: [\d.]+ ms, [\d.]+ ms\/step → exact_0000000003$/m);
       const files = snapshot(dir('m2i-a'));
       expect(Object.keys(files).sort()).toEqual(
-        ['dataset.json', 'manifest.json', 'README.md', ...DOCS, ...cases.flatMap((c) => [`cases/${c}.json`, `imagesTr/${c}_0000.png`, `labelsTr/${c}.png`])].sort(),
+        [
+          'dataset.json',
+          'manifest.json',
+          'README.md',
+          ...DOCS,
+          ...cases.flatMap((c) => [`cases/${c}.json`, `imagesTr/${c}_0000.png`, `labelsTr/${c}.png`]),
+        ].sort(),
       );
       expect(snapshot(dir('m2i-b'))).toEqual(files);
       const manifest = JSON.parse(readFileSync(join(dir('m2i-a'), 'manifest.json'), 'utf8'));
@@ -335,7 +357,10 @@ print(json.dumps(out))
       expect(JSON.parse(readFileSync(join(dir('m2i-bad'), 'dataset.json'), 'utf8')).numTraining).toBe(3);
       mkdirSync(dir('text-only'));
       writeFileSync(join(dir('text-only'), 'notes.txt'), 'x');
-      oneLine(await run(dir('text-only')), /^generate: bad masks: --masks .*text-only holds no \.png file \(only 1 other entry\): put one PNG mask per case in it$/);
+      oneLine(
+        await run(dir('text-only')),
+        /^generate: bad masks: --masks .*text-only holds no \.png file \(only 1 other entry\): put one PNG mask per case in it$/,
+      );
       mkdirSync(dir('fake-masks'));
       writeFileSync(join(dir('fake-masks'), 'a.png'), '\xff\xd8\xff\xe0 a JPEG');
       oneLine(await run(dir('fake-masks')), /^generate: bad masks: .*fake-masks\/a\.png is not a PNG file \(no PNG signature\); --masks takes PNG masks only$/);

@@ -260,9 +260,9 @@ function parseCommandLine(argv: string[]): RunOptions | 'help' | 'version' {
     dataset: !datasetAsked
       ? undefined
       : {
-            id: values['dataset-id'] === undefined ? DEFAULT_DATASET_ID : parseInteger('dataset-id', values['dataset-id'], 1, MAX_DATASET_ID),
-            name: values['dataset-name'],
-          },
+          id: values['dataset-id'] === undefined ? DEFAULT_DATASET_ID : parseInteger('dataset-id', values['dataset-id'], 1, MAX_DATASET_ID),
+          name: values['dataset-name'],
+        },
   };
 }
 
@@ -545,7 +545,9 @@ async function generateInto(opts: RunOptions, pair: LoadedPair, plan: Plan, stop
       if (!made) {
         if (rejectedSeeds.length === all.length) {
           unfilled.push(job.name);
-          progress.above(() => warn(`generate: ${job.name}: all ${all.length} seeds tried gave an empty mask (${rejectedSeeds.join(', ')}); no case kept for it`));
+          progress.above(() =>
+            warn(`generate: ${job.name}: all ${all.length} seeds tried gave an empty mask (${rejectedSeeds.join(', ')}); no case kept for it`),
+          );
         }
         progress.update({ done: ++done, generated, elapsedMs });
         continue;

@@ -69,12 +69,7 @@ function decodePngPixels(bytes: Uint8Array, what: string, kind: InputKind): Pixe
  * silently; `note` gets that line before any PNG is read. A folder with bad PNGs is refused file by file: every one named in one error (a single
  * one on one line).
  */
-export async function readInputFolder(
-  dir: string,
-  size: readonly [number, number],
-  kind: InputKind,
-  note: (line: string) => void,
-): Promise<PreparedInput[]> {
+export async function readInputFolder(dir: string, size: readonly [number, number], kind: InputKind, note: (line: string) => void): Promise<PreparedInput[]> {
   const flag = FLAG[kind];
   const fail = (message: string) => new MaskFolderError(message, kind);
   const info = await stat(dir).catch(() => null);
@@ -88,10 +83,14 @@ export async function readInputFolder(
   if (others.length > 0) {
     const names = others.slice(0, NOTE_NAMES).map((e) => `"${e.name}"${e.isDirectory() ? ' (a folder)' : ''}`);
     if (others.length > NOTE_NAMES) names.push(`and ${others.length - NOTE_NAMES} more`);
-    note(`${flag} ${dir}: skipped ${others.length === 1 ? 'an entry' : `${others.length} entries`} that ${others.length === 1 ? 'is' : 'are'} not a .png file: ${names.join(', ')}`);
+    note(
+      `${flag} ${dir}: skipped ${others.length === 1 ? 'an entry' : `${others.length} entries`} that ${others.length === 1 ? 'is' : 'are'} not a .png file: ${names.join(', ')}`,
+    );
   }
   if (pngs.length === 0)
-    throw fail(`${flag} ${dir} holds no .png file${others.length ? ` (only ${others.length} other entr${others.length === 1 ? 'y' : 'ies'})` : ''}: put one PNG ${kind} per case in it`);
+    throw fail(
+      `${flag} ${dir} holds no .png file${others.length ? ` (only ${others.length} other entr${others.length === 1 ? 'y' : 'ies'})` : ''}: put one PNG ${kind} per case in it`,
+    );
   const inputs: PreparedInput[] = [];
   const problems: string[] = [];
   for (const e of pngs) {

@@ -3,13 +3,11 @@ import {
   caseRequest,
   checkArguments,
   checkAttributes,
-  editDistance,
   checkRetrySeeds,
+  editDistance,
   inputJobs,
   MAX_CASES,
   maskCasePrefix,
-  REJECT_EMPTY_RETRIES,
-  retrySeed,
   pairJobs,
   parseAttributes,
   parseClip,
@@ -17,6 +15,8 @@ import {
   parseGuidance,
   parseInteger,
   parseShard,
+  REJECT_EMPTY_RETRIES,
+  retrySeed,
   shardSeeds,
 } from './plan';
 import { formatDuration, formatProgress, ProgressBar, printable } from './progress';
@@ -107,7 +107,9 @@ describe('shards', () => {
     expect(jobs.map((j) => j.name)).toEqual(['a_0000000007', 'a_0000000008', 'b-c_0000000007', 'b-c_0000000008']);
     expect(jobs[2]).toMatchObject({ seed: 7, prefix: 'b-c', mode: { kind: 'maskToImage' }, source: { file: 'b c.png', sha256: 'ab' } });
     expect(inputJobs([m('a.png'), m('b c.png')], 'mask', 7, 2, { index: 1, count: 2 }).map((j) => j.name)).toEqual(['b-c_0000000007', 'b-c_0000000008']);
-    expect(() => inputJobs([m('b c.png'), m('b-c.png')], 'mask', 0, 1)).toThrow(/mask files "b c\.png" and "b-c\.png" give the same case name "b-c"; rename one/);
+    expect(() => inputJobs([m('b c.png'), m('b-c.png')], 'mask', 0, 1)).toThrow(
+      /mask files "b c\.png" and "b-c\.png" give the same case name "b-c"; rename one/,
+    );
     expect(() => maskCasePrefix('__.png')).toThrow(/gives no usable case name/);
   });
 

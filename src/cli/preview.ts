@@ -1,9 +1,10 @@
 // --preview: a contact sheet of a dataset folder, preview.png: its first PREVIEW_CASES cases (by
 // name), each as the mask (white lesion) beside the image, 4 to a row. Like the index it is made
 // from the records and the files on disk, so shards and resumed runs give the same sheet.
-import { gunzipSync } from 'node:zlib';
+
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import type { CaseRecord } from '../core/dataset/nnunet';
 import { encodeGrayPng } from '../core/png';

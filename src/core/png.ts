@@ -86,7 +86,7 @@ export interface PngOptions {
  * space), a NUL, the text. The text is written as printable ASCII: anything else (a model name in
  * another script, a control character) as a \uXXXX escape, so every reader gets the same string.
  */
-export function pngTextChunk(keyword: string, text: string): Uint8Array {
+function pngTextChunk(keyword: string, text: string): Uint8Array {
   if (!/^[\x21-\x7e\xa1-\xff](?:[\x21-\x7e\xa1-\xff]| (?! ))*$/.test(keyword) || keyword.length > 79 || keyword.endsWith(' '))
     throw new Error(`PNG tEXt keyword "${keyword}" is not 1–79 printable Latin-1 characters`);
   const ascii = text.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);

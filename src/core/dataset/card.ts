@@ -4,7 +4,7 @@
 // resumed runs that holds the same cases gives the same bytes. DOM-free.
 
 import type { DatasetAbout, DocumentListing } from './about';
-import type { CaseRecord, DatasetModel, ImageFormat } from './nnunet';
+import type { CaseRecord, DatasetModel, ImageFormat } from './records';
 
 /** The card's name at the dataset's root. */
 export const DATASET_CARD_FILE = 'README.md';
@@ -51,7 +51,7 @@ function areaRows(records: readonly CaseRecord[]): string[] {
 const inline = (text: string) => text.replace(/\s+/g, ' ').replace(/([\\`*_[\]<>|#])/g, '\\$1');
 
 /**
- * README.md of a dataset of these cases (sorted by name): synthetic-data statement, counts, empty
+ * README.md of a dataset of these cases (in any order: sorted by name here): synthetic-data statement, counts, empty
  * masks and lesion areas, sampler settings, attributes asked for, the model and its files' SHA-256,
  * licence, how to cite, and the layout.
  */
@@ -60,6 +60,7 @@ export function datasetCard(
   model: DatasetModel,
   { format, about, documentList }: { format: ImageFormat; about: DatasetAbout; documentList?: readonly DocumentListing[] },
 ): string {
+  records = [...records].sort((a, b) => (a.case < b.case ? -1 : a.case > b.case ? 1 : 0));
   const n = records.length;
   const empty = records.filter((r) => r.empty).length;
   const seeds = records.map((r) => r.seed);
@@ -99,7 +100,9 @@ export function datasetCard(
     `| seeds | ${n ? `${Math.min(...seeds)} … ${Math.max(...seeds)}` : '—'} |`,
     ...(sources.size ? [`| input files (mask → image, image → mask) | ${sources.size} |`] : []),
     ...(withReject.length
-      ? [`| empty masks rejected (--reject-empty) | ${rejected} tried and not kept, for ${withReject.length} case${withReject.length === 1 ? '' : 's'} made with it |`]
+      ? [
+          `| empty masks rejected (--reject-empty) | ${rejected} tried and not kept, for ${withReject.length} case${withReject.length === 1 ? '' : 's'} made with it |`,
+        ]
       : []),
     '',
     '## How the cases were made',
@@ -128,12 +131,7 @@ export function datasetCard(
     inline(about.licence),
     '',
     ...(documentList?.length
-      ? [
-          'Carried from the model folder:',
-          '',
-          ...documentList.map((d) => `- ${inline(d.path)} (${d.bytes} bytes, SHA-256 \`${d.sha256}\`)`),
-          '',
-        ]
+      ? ['Carried from the model folder:', '', ...documentList.map((d) => `- ${inline(d.path)} (${d.bytes} bytes, SHA-256 \`${d.sha256}\`)`), '']
       : []),
     '## How to cite',
     '',
