@@ -9,8 +9,8 @@
 // either a complete case (record present) or no record, never a half case taken as complete. The
 // cases a run wrote are made durable (fsync of each file, then of each folder) in one pass before
 // every index rebuild, and the index and documents are fsync'd as they are written: after a power
-// cut the index lists only cases on disk, and a case cut short since is found by its checksums. dataset.json and manifest.json are never edited
-// incrementally: they are rebuilt from all records present (sorted by case name), so they describe
+// cut the index lists only cases on disk, and a case cut short since is found by its checksums. dataset.json, manifest.json and README.md (the card) are
+// never edited incrementally: they are rebuilt from all records present (sorted by case name), so they describe
 // exactly the complete cases whatever shards or resumed runs made them, and the same set of cases
 // gives the same bytes. Shards own disjoint cases (plan.ts shardSeeds), so they never write the same
 // case file; the only shared files are the two index files, each written whole by rename. Two shards
