@@ -4,7 +4,7 @@
 import { type AttributeRequest, AttributeRequestError, fullRequest, guidanceInRange } from '../core/attributes';
 import { caseName } from '../core/dataset/nnunet';
 import { CLIP_MODES, type ClipMode } from '../core/ddim';
-import { ETA_RANGE, etaInRange, GUIDANCE_RANGE, parseDecimal } from '../core/limits';
+import { ETA_RANGE, etaInRange, GUIDANCE_RANGE, MAX_SEED, parseDecimal } from '../core/limits';
 import type { AttributeSpec } from '../core/manifest';
 import type { SamplerMode } from '../core/sampler';
 
@@ -311,8 +311,8 @@ export function retrySeed(seed: number, count: number, attempt: number): number 
 /** Refuses --reject-empty where its last retry seed would pass 2^32 − 1. */
 export function checkRetrySeeds(first: number, count: number): void {
   const last = first + count - 1 + REJECT_EMPTY_RETRIES * count;
-  if (count > 0 && last > 0xffffffff)
+  if (count > 0 && last > MAX_SEED)
     throw new UsageError(
-      `--reject-empty may try seeds up to ${last} (each case's seed + up to ${REJECT_EMPTY_RETRIES} × --count), past 4294967295; use a lower --seed or --count`,
+      `--reject-empty may try seeds up to ${last} (each case's seed + up to ${REJECT_EMPTY_RETRIES} × --count), past ${MAX_SEED}; use a lower --seed or --count`,
     );
 }
