@@ -114,7 +114,7 @@ export function kitLoad(kind, path, resolution) {
     'import json, sys',
     "sys.path.insert(0, 'training')",
     'from pathlib import Path',
-    'from pigkit.data import load_image, load_mask',
+    'from pigkit.data.pairs import load_image, load_mask',
     "f = load_mask if sys.argv[1] == 'mask' else load_image",
     'print(json.dumps(f(Path(sys.argv[2]), int(sys.argv[3])).reshape(-1).tolist()))',
   ].join('\n');

@@ -333,7 +333,7 @@ print(json.dumps(out))
       expect(label('exact_0000000004').data).toEqual(exact.data);
       if (!pythonHas('numpy', 'PIL')) return console.warn('SKIPPED comparing the resized mask with the kit’s loader');
       const kit = runPythonJson<number[]>(
-        `import json, sys; sys.path.insert(0, "training"); from pathlib import Path; from pigkit.data import load_mask; print(json.dumps(load_mask(Path(sys.argv[1]), 32).ravel().tolist()))`,
+        `import json, sys; sys.path.insert(0, "training"); from pathlib import Path; from pigkit.data.pairs import load_mask; print(json.dumps(load_mask(Path(sys.argv[1]), 32).ravel().tolist()))`,
         join(masks, 'small lesion.png'),
       );
       const small = label('small-lesion_0000000003');

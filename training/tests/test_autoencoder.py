@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from pigkit import evaluate_autoencoder, train_autoencoder
-from pigkit.autoencoder import Autoencoder, AutoencoderConfig, kl_divergence, psnr, ssim
-from pigkit.checkpoint import read_checkpoint
-from pigkit.texture import band_centres, radial_power_spectrum, spectrum_ratio
+from pigkit.evaluation.texture import band_centres, radial_power_spectrum, spectrum_ratio
+from pigkit.model.autoencoder import Autoencoder, AutoencoderConfig, kl_divergence, psnr, ssim
+from pigkit.training.checkpoint import read_checkpoint
 
 SMALL = AutoencoderConfig(channels=(4, 8, 8), latent_channels=2, blocks=1)
 

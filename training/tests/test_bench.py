@@ -5,10 +5,10 @@ import json
 
 import torch
 
-from pigkit.bench import bench_peak, bench_sampler
-from pigkit.checkpoint import load_model_checkpoint
-from pigkit.export import checkpoint_facts
-from pigkit.untrained import save_untrained
+from pigkit.benchmark.bench import bench_peak, bench_sampler
+from pigkit.benchmark.untrained import save_untrained
+from pigkit.exporter.export import checkpoint_facts
+from pigkit.training.checkpoint import load_model_checkpoint
 
 
 def test_untrained_pair_loads_as_a_run_and_is_reproducible(tmp_path):
@@ -36,8 +36,8 @@ def test_sampler_bench_record(tmp_path):
 
 
 def test_training_bench_records_its_options():
-    from pigkit.bench import bench
-    from pigkit.train import BF16_UNSUPPORTED
+    from pigkit.benchmark.bench import bench
+    from pigkit.training.train import BF16_UNSUPPORTED
 
     r = bench("tiny", 16, 2, "cpu", iters=1, warmup=1, channels_last=True, bf16=not BF16_UNSUPPORTED)
     assert r["channels_last"] is True and r["bf16"] is (not BF16_UNSUPPORTED) and r["compile"] is False
@@ -47,14 +47,14 @@ def test_training_bench_records_its_options():
 def test_peak_rate_is_the_matrix_product_s_flops_over_its_best_time(monkeypatch):
     # a clock that advances 0.5 s per reading: every product "takes" 0.5 s, so 2·n³ FLOPs / 0.5 s
     ticks = iter(range(1000))
-    monkeypatch.setattr("pigkit.bench.time.perf_counter", lambda: 0.5 * next(ticks))
+    monkeypatch.setattr("pigkit.benchmark.bench.time.perf_counter", lambda: 0.5 * next(ticks))
     r = bench_peak(size=1000, reps=3)
     assert r["size"] == 1000 and r["threads"] == torch.get_num_threads()
     assert r["peak_gflops"] == 4.0  # 2·1000³ FLOPs in 0.5 s
 
 
 def test_untrained_latent_pair_exports_as_format_2_without_training_data(tmp_path, capsys):
-    from pigkit.export_latent import main as export_latent
+    from pigkit.exporter.export_latent import main as export_latent
 
     table = tmp_path / "bus_data.csv"
     table.write_text("ID,Pathology,BIRADS,Device\nbus_0000-l,benign,3,A\nbus_0001-l,malignant,5,B\n")

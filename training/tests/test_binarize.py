@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from pigkit.binarize import binarize, contrast_stretch, to_uint8
+from pigkit.model.binarize import binarize, contrast_stretch, to_uint8
 
 
 def pooled_by_loops(a: np.ndarray) -> np.ndarray:

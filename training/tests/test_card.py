@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pigkit.card import DataCardError, main, read_data_card
+from pigkit.exporter.card import DataCardError, main, read_data_card
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "public" / "models" / "tiny"
@@ -197,7 +197,7 @@ def test_card_errors(tmp_path, capsys):
 )
 def test_shipped_cards_are_current(folder):
     """public/models/*/README.md is what pigkit.card writes for it today (with its samples.png, where it has one)."""
-    from pigkit.card import model_card, sample_caption
+    from pigkit.exporter.card import model_card, sample_caption
 
     manifest = json.loads((folder / "manifest.json").read_text())
     card = model_card(manifest, read_data_card(BUSBRA_CARD), None, folder.name, True, sample_caption(folder))
@@ -260,7 +260,7 @@ def test_samples_png_is_the_clis_pairs_and_the_card_shows_it(tmp_path, capsys):
 
 
 def test_a_patient_subset_is_said_where_the_card_says_what_the_model_saw():
-    from pigkit.card import data_seen
+    from pigkit.exporter.card import data_seen
 
     config = {"folds": [1, 2, 3], "train_pairs": 284, "patients": {"fraction": 0.25, "seed": 0}}
     assert data_seen(config, 64) == "folds [1, 2, 3] (284 pairs: a random 0.25 of the patients, subset seed 0), resized to 64²"

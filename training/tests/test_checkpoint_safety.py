@@ -10,7 +10,7 @@ import pytest
 import torch
 from conftest import tiny_train_argv
 
-from pigkit.checkpoint import CheckpointError, atomic_save, load_checkpoint_file, read_checkpoint
+from pigkit.training.checkpoint import CheckpointError, atomic_save, load_checkpoint_file, read_checkpoint
 
 FIXTURE_RUN = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 
@@ -72,7 +72,7 @@ def assert_refused_without_running(capsys, marker: Path, code: int) -> None:
 
 
 def test_export_refuses_it(tmp_path, capsys):
-    from pigkit.export import main
+    from pigkit.exporter.export import main
 
     run, marker = crafted_run(tmp_path)
     code = main(["--run", str(run), "--out", str(tmp_path / "model"), "--name", "x"])
@@ -81,7 +81,7 @@ def test_export_refuses_it(tmp_path, capsys):
 
 
 def test_pack_refuses_it(tmp_path, capsys):
-    from pigkit.pack import main
+    from pigkit.data.pack import main
 
     run, marker = crafted_run(tmp_path)
     code = main(["--checkpoint", str(run / "mask" / "ckpt.pt"), "--out", str(tmp_path / "slim.pt")])
@@ -90,7 +90,7 @@ def test_pack_refuses_it(tmp_path, capsys):
 
 
 def test_resume_refuses_it(pair_folder, tmp_path, capsys):
-    from pigkit.train import main
+    from pigkit.training.train import main
 
     run, marker = crafted_run(tmp_path)
     code = main(tiny_train_argv("mask", pair_folder, run, "--resume"))
@@ -112,8 +112,8 @@ def test_evaluate_refuses_a_crafted_segmenter_before_sampling(pair_folder, tmp_p
 
 
 def test_segmenter_and_downstream_caches_refuse_it(tmp_path):
-    from pigkit.downstream import cached_set
-    from pigkit.segment import load_segmenter
+    from pigkit.evaluation.downstream import cached_set
+    from pigkit.evaluation.segment import load_segmenter
 
     marker = tmp_path / "marker"
     path = tmp_path / "cache.pt"

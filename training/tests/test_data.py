@@ -6,8 +6,8 @@ import torch
 from conftest import BUSBRA, tiny_train_argv, write_png
 from PIL import Image
 
-from pigkit.data import DataError, discover_pairs, load_image, load_mask, open_dataset
-from pigkit.train import main
+from pigkit.data.pairs import DataError, discover_pairs, load_image, load_mask, open_dataset
+from pigkit.training.train import main
 
 
 def test_busbra_naming_and_folds(pair_folder):
@@ -77,7 +77,7 @@ def test_fold_csv_problems(pair_folder):
 
 @pytest.mark.skipif(not BUSBRA.is_dir(), reason="../shared/datasets/busbra not present")
 def test_real_busbra_folds_are_patient_level():
-    from pigkit.data import read_folds
+    from pigkit.data.pairs import read_folds
 
     pairs = discover_pairs(BUSBRA)
     folds = read_folds(BUSBRA / "5-fold-cv.csv")
@@ -90,7 +90,7 @@ def test_real_busbra_folds_are_patient_level():
 
 
 def test_patient_subset_never_splits_a_patient_and_is_reproducible():
-    from pigkit.data import patient_of, patient_subset
+    from pigkit.data.pairs import patient_of, patient_subset
 
     assert patient_of("bus_0001-l") == patient_of("bus_0001-r") == "bus_0001" and patient_of("case7") == "case7"
     ids = [f"bus_{i:04d}-{side}" for i in range(40) for side in ("l", "r")] + [f"bus_{i:04d}-s" for i in range(40, 60)]

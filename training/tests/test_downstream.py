@@ -6,10 +6,10 @@ import torch
 from conftest import tiny_train_argv
 
 from pigkit import downstream, train
-from pigkit.checkpoint import load_model_checkpoint
-from pigkit.frechet import frechet_distance
-from pigkit.sampler import SeededNoise, sample_image_unconditional, sample_pair
-from pigkit.schedule import Schedule
+from pigkit.evaluation.frechet import frechet_distance
+from pigkit.model.sampler import SeededNoise, sample_image_unconditional, sample_pair
+from pigkit.model.schedule import Schedule
+from pigkit.training.checkpoint import load_model_checkpoint
 
 
 def test_frechet_distance_closed_forms():
@@ -194,7 +194,7 @@ def test_downstream_table_end_to_end_and_resumes(pair_folder, tmp_path, capsys):
     assert [p for p, _ in json.loads(next((out / "rows").glob("real-seed0.json")).read_text())["held_out_dice_curve"]] == [2, 4]
     # the mask→image set is one image per real training mask
     m2i = torch.load(out / "generated" / "m2i.pt", weights_only=False)
-    from pigkit.data import open_dataset
+    from pigkit.data.pairs import open_dataset
 
     assert torch.equal(m2i["masks"].float(), open_dataset(pair_folder, 16, {1, 2}).masks)
 
@@ -297,7 +297,7 @@ def test_filter_keeps_lesions_the_real_segmenter_agrees_with():
 
 
 def test_segmentation_unet_shapes_and_fine_tuning_continues_the_count():
-    from pigkit.segment import SegUNet, build_segmenter, train_segmenter
+    from pigkit.evaluation.segment import SegUNet, build_segmenter, train_segmenter
 
     model = build_segmenter(32, "unet")
     assert isinstance(model, SegUNet) and model(torch.zeros(2, 1, 32, 32)).shape == (2, 1, 32, 32)
@@ -323,8 +323,8 @@ def _cli_pairs(folder, data, resolution, folds):
     """The training pairs written as the studio CLI writes them (nnU-Net raw layout)."""
     from PIL import Image
 
-    from pigkit.binarize import to_uint8
-    from pigkit.data import open_dataset
+    from pigkit.data.pairs import open_dataset
+    from pigkit.model.binarize import to_uint8
 
     ds = open_dataset(data, resolution, folds)
     (folder / "imagesTr").mkdir(parents=True)
@@ -444,7 +444,7 @@ def test_downstream_on_the_clis_pairs_mixed_filtered_and_pretrained(pair_folder,
 
 
 def test_poly_learning_rate_decays_over_each_training(monkeypatch):
-    from pigkit.segment import poly_lr, train_segmenter
+    from pigkit.evaluation.segment import poly_lr, train_segmenter
 
     assert poly_lr(1e-3, 0, 4) == 1e-3 and poly_lr(1e-3, 2, 4) == pytest.approx(1e-3 * 0.5**0.9)
     rates = []

@@ -5,8 +5,8 @@ from conftest import write_png
 from PIL import Image
 
 from pigkit.evaluate import read_generated, samples_grid, stats_table
-from pigkit.maskstats import mask_stats
-from pigkit.segment import dice_iou
+from pigkit.evaluation.maskstats import mask_stats
+from pigkit.evaluation.segment import dice_iou
 
 
 def test_read_generated_pairs_and_grid(tmp_path):
@@ -189,8 +189,8 @@ def test_generated_folder_empty_or_truncated_is_one_line_before_any_work(pair_fo
     were read): now one line naming it, exit 2, before a segmenter is trained."""
     from pathlib import Path
 
-    from pigkit.checkpoint import load_model_checkpoint
     from pigkit.evaluate import main
+    from pigkit.training.checkpoint import load_model_checkpoint
 
     run = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
     res = load_model_checkpoint(run / "mask" / "ckpt.pt").resolution

@@ -7,10 +7,10 @@ import onnx
 import pytest
 import torch
 
-from pigkit.checkpoint import atomic_save
-from pigkit.export import export_graph, export_pair, export_unet, float64_tensors, parity_error
-from pigkit.stepgraph import MaskStep
-from pigkit.unet import build_unet
+from pigkit.exporter.export import export_graph, export_pair, export_unet, float64_tensors, parity_error
+from pigkit.exporter.stepgraph import MaskStep
+from pigkit.model.unet import build_unet
+from pigkit.training.checkpoint import atomic_save
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -113,7 +113,7 @@ def test_export_parity_and_manifest(tmp_path):
 
 @needs_ort
 def test_export_without_a_data_card_says_so(tmp_path, capsys):
-    from pigkit.export import main
+    from pigkit.exporter.export import main
 
     run = tmp_path / "run"
     config = {
@@ -178,7 +178,7 @@ def test_step_graph_has_no_float64(tmp_path):
 
 
 def test_missing_or_damaged_checkpoint_is_named_before_exporting(tmp_path, capsys):
-    from pigkit.export import main
+    from pigkit.exporter.export import main
 
     run, out = tmp_path / "run", tmp_path / "model"
     (run / "mask").mkdir(parents=True)
@@ -199,7 +199,7 @@ def test_missing_or_damaged_checkpoint_is_named_before_exporting(tmp_path, capsy
 
 
 def test_manifest_carries_the_default_eta_and_a_bad_eta_is_refused(tmp_path, capsys):
-    from pigkit.export import build_manifest, main
+    from pigkit.exporter.export import build_manifest, main
 
     assert build_manifest("m", 16, 50, {}, {})["sampler"]["eta"] == 0.0  # the paper's DDIM
     assert build_manifest("m", 16, 50, {}, {}, eta=1.0)["sampler"]["eta"] == 1.0
@@ -214,7 +214,7 @@ def test_manifest_carries_the_default_eta_and_a_bad_eta_is_refused(tmp_path, cap
 
 
 def test_manifest_carries_the_default_clip_and_a_bad_clip_is_refused(tmp_path, capsys):
-    from pigkit.export import build_manifest, main
+    from pigkit.exporter.export import build_manifest, main
 
     assert build_manifest("m", 16, 50, {}, {})["sampler"]["clip"] == "none"  # METHOD.md's loop
     assert build_manifest("m", 16, 50, {}, {}, clip="image")["sampler"]["clip"] == "image"

@@ -4,9 +4,9 @@ import numpy as np
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
-from pigkit.export import export_unet
-from pigkit.flops import count
-from pigkit.unet import AttnBlock, build_unet
+from pigkit.benchmark.flops import count
+from pigkit.exporter.export import export_unet
+from pigkit.model.unet import AttnBlock, build_unet
 
 
 def test_hand_counted_graph(tmp_path):

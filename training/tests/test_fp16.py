@@ -7,7 +7,7 @@ from pathlib import Path
 import onnx
 from onnx import TensorProto
 
-from pigkit.fp16 import convert_folder, float32_nodes, max_abs_error
+from pigkit.exporter.fp16 import convert_folder, float32_nodes, max_abs_error
 from pigkit.manifest import sha256_of
 
 TINY = Path(__file__).resolve().parents[2] / "public" / "models" / "tiny"

@@ -14,9 +14,9 @@ import pytest
 import torch
 from test_pack import SAFE, TORCH2
 
-from pigkit.checkpoint import read_checkpoint
-from pigkit.export import main as export_main, run_onnx
-from pigkit.pack import EXPORT_KEYS, main as pack_main
+from pigkit.data.pack import EXPORT_KEYS, main as pack_main
+from pigkit.exporter.export import main as export_main, run_onnx
+from pigkit.training.checkpoint import read_checkpoint
 
 TRAINING = Path(__file__).resolve().parents[1]
 RECIPE = TRAINING / "recipes" / "gpu-sprint.sh"
@@ -159,7 +159,7 @@ def test_a_failed_stage_fails_the_sprint(packed, tmp_path):
 def test_latent_sprint_brings_back_what_export_latent_needs(folder, tmp_path):
     """The busbra256 variant at 32²: the U-Nets on the tiny autoencoder's 8² grid with attributes; no
     evaluation on the device; the float16 checkpoints export to a format 2 model here."""
-    from pigkit.export_latent import main as export_latent
+    from pigkit.exporter.export_latent import main as export_latent
 
     pack = tmp_path / "packed" / "synthetic32.npz"
     assert pack_main(["--data", str(folder), "--resolution", "32", "--out", str(pack)]) == 0

@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from pigkit.losses import antithetic_timesteps, image_loss, mask_condition, mask_loss, siamese_image_loss
-from pigkit.schedule import Schedule, q_sample
-from pigkit.unet import build_unet
+from pigkit.model.schedule import Schedule, q_sample
+from pigkit.model.unet import build_unet
+from pigkit.training.losses import antithetic_timesteps, image_loss, mask_condition, mask_loss, siamese_image_loss
 
 S = Schedule()
 
@@ -92,7 +92,7 @@ def test_siamese_terms_and_late_term():
 
 
 def test_min_snr_weight_by_hand():
-    from pigkit.losses import min_snr_weight
+    from pigkit.training.losses import min_snr_weight
 
     t = torch.tensor([0, 100, 500, 1023])
     w = min_snr_weight(t, S, 5.0).flatten()

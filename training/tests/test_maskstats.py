@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from pigkit.maskstats import components, ks_statistic, mask_stats, solidity, wasserstein_1d
+from pigkit.evaluation.maskstats import components, ks_statistic, mask_stats, solidity, wasserstein_1d
 
 
 def test_components_8_connected():

@@ -1,6 +1,6 @@
 import numpy as np
 
-from pigkit.noise import NoiseStream, gaussian
+from pigkit.model.noise import NoiseStream, gaussian
 
 # The same numbers are asserted by src/core/noise.test.ts: the two implementations must agree.
 SEED42_STREAM0 = [

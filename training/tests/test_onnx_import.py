@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from pigkit.checkpoint import read_checkpoint
-from pigkit.export import export_unet
-from pigkit.onnx_import import OnnxImportError, init_from_bundle, unet_state_from_onnx
-from pigkit.train import main, parse_args, train
-from pigkit.unet import build_unet
+from pigkit.exporter.export import export_unet
+from pigkit.exporter.onnx_import import OnnxImportError, init_from_bundle, unet_state_from_onnx
+from pigkit.model.unet import build_unet
+from pigkit.training.checkpoint import read_checkpoint
+from pigkit.training.train import main, parse_args, train
 
 TINY = Path(__file__).resolve().parents[2] / "public" / "models" / "tiny"
 

@@ -6,10 +6,10 @@ import pytest
 import torch
 from conftest import tiny_train_argv
 
-from pigkit.checkpoint import load_model_checkpoint, read_checkpoint
-from pigkit.data import DataError, open_dataset, read_pack
-from pigkit.pack import EXPORT_KEYS, half_checkpoint, main as pack_main
-from pigkit.train import main as train_main
+from pigkit.data.pack import EXPORT_KEYS, half_checkpoint, main as pack_main
+from pigkit.data.pairs import DataError, open_dataset, read_pack
+from pigkit.training.checkpoint import load_model_checkpoint, read_checkpoint
+from pigkit.training.train import main as train_main
 
 TORCH2 = int(torch.__version__.split(".")[0]) >= 2
 # a float16 checkpoint is plain data: PyTorch ≥ 2 loads it with weights_only (1.13's unpickler reads no floats)
@@ -55,7 +55,7 @@ def test_a_pack_names_what_does_not_fit(folder, tmp_path):
 
 
 def test_half_checkpoint_keeps_what_export_reads(tmp_path):
-    from pigkit.unet import build_unet
+    from pigkit.model.unet import build_unet
 
     m = build_unet("tiny", 16)
     config = {"preset": "tiny", "resolution": 16, "overrides": {}}

@@ -43,13 +43,13 @@ def test_each_command_is_a_modules_main_and_prints_its_help(name, capsys):
 
 
 def test_every_module_with_a_command_line_has_a_script():
-    """A module run as `python3 -m pigkit.X` (it has main) is a pig-X command, except the repository's
-    own fixture and benchmark-model makers."""
+    """A module run as `python3 -m pigkit.X` (it has main, or is the entry point that imports a part's main)
+    is a pig-X command, except the repository's own fixture and benchmark-model makers."""
     internal = {"pigkit.golden", "pigkit.untrained"}
     with_main = {
         f"pigkit.{p.stem}"
         for p in (TRAINING / "pigkit").glob("*.py")
-        if re.search(r"^def main\(argv=None\)", p.read_text(), re.M)
+        if re.search(r"^(def main\(argv=None\)|from pigkit\.[\w.]+ import main$)", p.read_text(), re.M)
     }
     assert with_main - internal == {t.split(":")[0] for t in SCRIPTS.values()}
 
@@ -79,7 +79,7 @@ def test_the_wheel_has_the_license_and_the_commands(tmp_path):
         metadata = z.read(f"{info}/METADATA").decode()
         entry_points = z.read(f"{info}/entry_points.txt").decode()
         license_text = z.read(f"{info}/licenses/LICENSE")
-        assert "pigkit/ort_node_run.mjs" in z.namelist()
+        assert "pigkit/inference/ort_node_run.mjs" in z.namelist()
     assert "License-Expression: MIT" in metadata and "License-File: LICENSE" in metadata
     assert 'Requires-Dist: nibabel; extra == "test"' in metadata
     assert license_text == (REPO / "LICENSE").read_bytes()

@@ -13,12 +13,12 @@ import torch
 from PIL import Image
 from test_export import needs_ort
 
-from pigkit.checkpoint import load_model_checkpoint
+from pigkit.inference.runtime import CPU, SessionError, node_runtime
 from pigkit.manifest import ManifestError, sha256_of
+from pigkit.model.sampler import SeededNoise, sample_image_from_mask, segment_image
+from pigkit.model.schedule import Schedule
 from pigkit.pipeline import PigPipeline
-from pigkit.runtime import CPU, SessionError, node_runtime
-from pigkit.sampler import SeededNoise, sample_image_from_mask, segment_image
-from pigkit.schedule import Schedule
+from pigkit.training.checkpoint import load_model_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "public" / "models" / "tiny"

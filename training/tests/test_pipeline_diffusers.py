@@ -10,9 +10,9 @@ import torch
 from PIL import Image
 from test_export import needs_ort
 
-from pigkit.data import image_units
+from pigkit.data.pairs import image_units
+from pigkit.inference.runtime import CPU, python_ort
 from pigkit.pipeline import PigPipeline, PigPipelineOutput
-from pigkit.runtime import CPU, python_ort
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "public" / "models" / "tiny"

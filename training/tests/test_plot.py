@@ -2,7 +2,7 @@
 
 from PIL import Image, ImageColor
 
-from pigkit.plot import RIGHT_MARGIN, SERIES_COLOURS, legend_margin, loss_curve_png
+from pigkit.training.plot import RIGHT_MARGIN, SERIES_COLOURS, legend_margin, loss_curve_png
 
 COLOURS = [ImageColor.getrgb(c) for c in SERIES_COLOURS[:2]]
 

@@ -17,8 +17,8 @@ import torch
 from conftest import tiny_train_argv
 from test_train_cli import args_for
 
-from pigkit.checkpoint import CheckpointError, atomic_save, read_checkpoint
-from pigkit.train import _rng_state, _set_rng_state, main, train
+from pigkit.training.checkpoint import CheckpointError, atomic_save, read_checkpoint
+from pigkit.training.train import _rng_state, _set_rng_state, main, train
 
 TRAINING = Path(__file__).resolve().parents[1]
 
@@ -215,7 +215,7 @@ def test_killed_during_save_keeps_the_previous_checkpoint(pair_folder, tmp_path)
     before = path.read_bytes()
     script = (
         "import os, signal, sys, torch\n"
-        "from pigkit.checkpoint import atomic_save\n"
+        "from pigkit.training.checkpoint import atomic_save\n"
         "class Die:\n"
         "    def __reduce__(self):\n"
         "        os.kill(os.getpid(), signal.SIGKILL)\n"

@@ -2,11 +2,11 @@ import math
 
 import torch
 
-from pigkit.binarize import binarize
-from pigkit.noise import gaussian
-from pigkit.sampler import SeededNoise, TorchNoise, sample_image_from_mask, sample_pair, segment_image
-from pigkit.schedule import Schedule
-from pigkit.unet import build_unet
+from pigkit.model.binarize import binarize
+from pigkit.model.noise import gaussian
+from pigkit.model.sampler import SeededNoise, TorchNoise, sample_image_from_mask, sample_pair, segment_image
+from pigkit.model.schedule import Schedule
+from pigkit.model.unet import build_unet
 
 S = Schedule()
 RES = 8

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from pigkit.schedule import Schedule, ddim_step, predict_x0, q_sample
+from pigkit.model.schedule import Schedule, ddim_step, predict_x0, q_sample
 
 S = Schedule()
 
@@ -71,7 +71,7 @@ def test_q_sample_inverts_predict_x0():
 
 def test_clip_estimate_by_hand():
     """Only pixels whose x̂₀ leaves [−1, 1] change: x̂₀ to ±1, ε to what the clamped x̂₀ implies."""
-    from pigkit.schedule import clip_estimate
+    from pigkit.model.schedule import clip_estimate
 
     for t in (0, 300, 1023):
         k = S.ddim_coefficients(t, t - 1, 0.0)
@@ -101,7 +101,7 @@ def test_clip_estimate_by_hand():
 
 
 def test_clip_modes_name_their_chains():
-    from pigkit.schedule import clip_chains
+    from pigkit.model.schedule import clip_chains
 
     assert [clip_chains(m) for m in ("none", "image", "both")] == [(False, False), (False, True), (True, True)]
     with pytest.raises(ValueError, match="clip must be one of"):

@@ -10,9 +10,9 @@ import onnx
 import pytest
 from test_export import needs_ort
 
+from pigkit.exporter.share_weights import ALIGN, SIZE_THRESHOLD, convert_folder, inline_folder, main
+from pigkit.inference.runtime import NodeSession, PythonSession, node_runtime, python_ort
 from pigkit.manifest import ManifestError, external_data_files, model_file, read_manifest, sha256_of
-from pigkit.runtime import NodeSession, PythonSession, node_runtime, python_ort
-from pigkit.share_weights import ALIGN, SIZE_THRESHOLD, convert_folder, inline_folder, main
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "public" / "models" / "tiny"
@@ -140,7 +140,7 @@ def test_the_shared_graphs_give_the_old_outputs_bit_for_bit(layouts, runtime):
 
 @needs_ort
 def test_the_pipeline_and_init_from_read_both_layouts(layouts):
-    from pigkit.onnx_import import init_from_bundle
+    from pigkit.exporter.onnx_import import init_from_bundle
     from pigkit.pipeline import PigPipeline
 
     old, new = layouts

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from test_export import needs_ort
 
-from pigkit.golden import make_golden
+from pigkit.inference.golden import make_golden
 from pigkit.manifest import model_file, model_files, validate_manifest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,8 +36,8 @@ def test_manifest_matches_its_files(manifest_path):
 
 @needs_ort
 def test_tiny_onnx_files_are_the_committed_weights():
-    from pigkit.checkpoint import load_model_checkpoint
-    from pigkit.export import parity_error
+    from pigkit.exporter.export import parity_error
+    from pigkit.training.checkpoint import load_model_checkpoint
 
     for role in ("mask", "image"):
         model = load_model_checkpoint(TINY_WEIGHTS / role / "ckpt.pt")

@@ -1,10 +1,10 @@
 import torch
 
-from pigkit.binarize import binarize
-from pigkit.sampler import SeededNoise, sample_pair
-from pigkit.schedule import COEFFICIENT_ORDER, Schedule
-from pigkit.stepgraph import ImageStep, MaskStep
-from pigkit.unet import build_unet
+from pigkit.exporter.stepgraph import ImageStep, MaskStep
+from pigkit.model.binarize import binarize
+from pigkit.model.sampler import SeededNoise, sample_pair
+from pigkit.model.schedule import COEFFICIENT_ORDER, Schedule
+from pigkit.model.unet import build_unet
 
 S = Schedule()
 

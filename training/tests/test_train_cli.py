@@ -5,9 +5,9 @@ import pytest
 import torch
 from conftest import tiny_train_argv
 
-from pigkit.checkpoint import read_checkpoint
-from pigkit.onnx_import import init_from_bundle
-from pigkit.train import BF16_UNSUPPORTED, main, parse_args, train
+from pigkit.exporter.onnx_import import init_from_bundle
+from pigkit.training.checkpoint import read_checkpoint
+from pigkit.training.train import BF16_UNSUPPORTED, main, parse_args, train
 
 
 def args_for(folder, out, model="mask", iters=3, **extra):

@@ -2,7 +2,7 @@ import math
 
 import torch
 
-from pigkit.unet import PRESETS, build_unet, count_parameters, timestep_embedding
+from pigkit.model.unet import PRESETS, build_unet, count_parameters, timestep_embedding
 
 
 def test_paper_preset_is_pigs_configuration():

@@ -28,12 +28,12 @@ from pathlib import Path
 
 import torch
 
-from .checkpoint import load_model_checkpoint
-from .limits import steps_arg
-from .losses import antithetic_timesteps, mask_loss
-from .sampler import SeededNoise, sample_pair
-from .schedule import Schedule
-from .unet import build_unet, count_parameters
+from pigkit.model.limits import steps_arg
+from pigkit.model.sampler import SeededNoise, sample_pair
+from pigkit.model.schedule import Schedule
+from pigkit.model.unet import build_unet, count_parameters
+from pigkit.training.checkpoint import load_model_checkpoint
+from pigkit.training.losses import antithetic_timesteps, mask_loss
 
 
 def _sync(device):

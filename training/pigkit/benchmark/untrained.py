@@ -25,13 +25,13 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .attributes import AttributeError_, read_table
-from .autoencoder import Autoencoder, AutoencoderConfig
-from .checkpoint import CheckpointError, atomic_save
-from .latent import latent_scale
-from .manifest import sha256_of
-from .train_autoencoder import load_autoencoder
-from .unet import build_unet
+from pigkit.data.attributes import AttributeError_, read_table
+from pigkit.manifest import sha256_of
+from pigkit.model.autoencoder import Autoencoder, AutoencoderConfig
+from pigkit.model.latent import latent_scale
+from pigkit.model.unet import build_unet
+from pigkit.training.checkpoint import CheckpointError, atomic_save
+from pigkit.training.train_autoencoder import load_autoencoder
 
 BENCH_AUTOENCODER = AutoencoderConfig(channels=(16, 32, 64), latent_channels=4, blocks=1)
 SYNTHETIC_SLICES = 8  # enough for a scale and a 5-number least-squares fit; cheap at 256²

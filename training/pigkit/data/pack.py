@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .checkpoint import CheckpointError, atomic_save, read_checkpoint, require_keys
-from .data import PACK_FORMAT, DataError, read_folder, read_pack
+from pigkit.data.pairs import PACK_FORMAT, DataError, read_folder, read_pack
+from pigkit.training.checkpoint import CheckpointError, atomic_save, read_checkpoint, require_keys
 
 # what pigkit.export reads from a checkpoint (export.checkpoint_facts and load_model_checkpoint)
 EXPORT_KEYS = ("config", "ema", "iter", "images_seen", "wall_seconds")

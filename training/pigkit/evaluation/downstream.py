@@ -61,17 +61,25 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .binarize import to_uint8
-from .checkpoint import CheckpointError, load_checkpoint_file, load_model_checkpoint
-from .data import DataError, add_patient_subset_arguments, open_dataset
-from .evaluate import read_generated, samples_grid
-from .export import sha256_of
-from .frechet import frechet_distance
-from .limits import eta_arg, steps_arg
-from .plot import loss_curve_png
-from .sampler import TorchNoise, sample_image_from_mask, sample_image_unconditional, sample_pair, segment_image
-from .schedule import Schedule
-from .segment import ARCHS, LR_SCHEDULES, bottleneck_features, build_segmenter, dice_iou, predict_masks, train_segmenter
+from pigkit.data.pairs import DataError, add_patient_subset_arguments, open_dataset
+from pigkit.evaluate import read_generated, samples_grid
+from pigkit.evaluation.frechet import frechet_distance
+from pigkit.evaluation.segment import (
+    ARCHS,
+    LR_SCHEDULES,
+    bottleneck_features,
+    build_segmenter,
+    dice_iou,
+    predict_masks,
+    train_segmenter,
+)
+from pigkit.exporter.export import sha256_of
+from pigkit.model.binarize import to_uint8
+from pigkit.model.limits import eta_arg, steps_arg
+from pigkit.model.sampler import TorchNoise, sample_image_from_mask, sample_image_unconditional, sample_pair, segment_image
+from pigkit.model.schedule import Schedule
+from pigkit.training.checkpoint import CheckpointError, load_checkpoint_file, load_model_checkpoint
+from pigkit.training.plot import loss_curve_png
 
 SET_LABELS = {"pig": "pig", "m2i": "mask→image", "siamese-pig": "siamese pig", "siamese-m2i": "siamese mask→image"}
 USES = {"mix": "", "filtered": " filtered", "pretrain": " pretrain→finetune"}

@@ -26,13 +26,13 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .autoencoder import Autoencoder, psnr, ssim
-from .checkpoint import CheckpointError
-from .data import DataError, open_dataset
-from .latent import latent_scale
-from .segment import dice_iou, predict_masks, train_segmenter
-from .texture import band_centres, spectrum_ratio
-from .train_autoencoder import load_autoencoder
+from pigkit.data.pairs import DataError, open_dataset
+from pigkit.evaluation.segment import dice_iou, predict_masks, train_segmenter
+from pigkit.evaluation.texture import band_centres, spectrum_ratio
+from pigkit.model.autoencoder import Autoencoder, psnr, ssim
+from pigkit.model.latent import latent_scale
+from pigkit.training.checkpoint import CheckpointError
+from pigkit.training.train_autoencoder import load_autoencoder
 
 
 @torch.no_grad()

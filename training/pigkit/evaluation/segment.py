@@ -22,10 +22,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checkpoint import atomic_save, load_checkpoint_file
-from .data import DataError, open_dataset
-from .plot import loss_curve_png
-from .unet import build_unet
+from pigkit.data.pairs import DataError, open_dataset
+from pigkit.model.unet import build_unet
+from pigkit.training.checkpoint import atomic_save, load_checkpoint_file
+from pigkit.training.plot import loss_curve_png
 
 ARCHS = ("unet", "diffusion")
 

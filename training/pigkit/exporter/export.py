@@ -23,14 +23,22 @@ import numpy as np
 import onnx
 import torch
 
-from .card import LICENSE_FILE, DataCardError, manifest_fields, read_data_card, recipe, write_data_license, write_model_card
-from .checkpoint import CheckpointError, atomic_save, load_model_checkpoint, read_checkpoint, require_keys
-from .limits import eta_arg, steps_arg
-from .manifest import sha256_of, write_manifest
-from .runtime import run_once
-from .schedule import CLIP_MODES, COEFFICIENT_ORDER, Schedule
-from .share_weights import share_weights
-from .stepgraph import STEP_GRAPHS, step_shapes
+from pigkit.exporter.card import (
+    LICENSE_FILE,
+    DataCardError,
+    manifest_fields,
+    read_data_card,
+    recipe,
+    write_data_license,
+    write_model_card,
+)
+from pigkit.exporter.share_weights import share_weights
+from pigkit.exporter.stepgraph import STEP_GRAPHS, step_shapes
+from pigkit.inference.runtime import run_once
+from pigkit.manifest import sha256_of, write_manifest
+from pigkit.model.limits import eta_arg, steps_arg
+from pigkit.model.schedule import CLIP_MODES, COEFFICIENT_ORDER, Schedule
+from pigkit.training.checkpoint import CheckpointError, atomic_save, load_model_checkpoint, read_checkpoint, require_keys
 
 OPSET = 17
 ROLES = {"mask": "model_x: eps of the mask chain from [x_t, y_t]", "image": "model_y: eps of the image chain from [y_t, c]"}

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import torch
 
-from .attributes import AttributeSpec
-from .card import DataCardError, read_data_card, write_model_card
-from .checkpoint import CheckpointError, atomic_save, load_model_checkpoint, read_checkpoint
-from .data import DataError, open_dataset
-from .export import (
+from pigkit.benchmark.untrained import SYNTHETIC_SLICES, synthetic_slices
+from pigkit.data.attributes import AttributeSpec
+from pigkit.data.pairs import DataError, open_dataset
+from pigkit.exporter.card import DataCardError, read_data_card, write_model_card
+from pigkit.exporter.export import (
     build_manifest,
     checkpoint_facts,
     export_card,
@@ -35,13 +35,13 @@ from .export import (
     parity_error,
     slim_checkpoints,
 )
-from .latent import DecoderGraph, EncoderGraph, encode, fit_preview
-from .limits import eta_arg, steps_arg
-from .manifest import sha256_of, write_manifest
-from .schedule import Schedule
-from .share_weights import share_weights
-from .train_autoencoder import load_autoencoder
-from .untrained import SYNTHETIC_SLICES, synthetic_slices
+from pigkit.exporter.share_weights import share_weights
+from pigkit.manifest import sha256_of, write_manifest
+from pigkit.model.latent import DecoderGraph, EncoderGraph, encode, fit_preview
+from pigkit.model.limits import eta_arg, steps_arg
+from pigkit.model.schedule import Schedule
+from pigkit.training.checkpoint import CheckpointError, atomic_save, load_model_checkpoint, read_checkpoint
+from pigkit.training.train_autoencoder import load_autoencoder
 
 ROLES = {
     "mask": "model_x: eps of the mask chain from [x_t, z_t] on the latent grid (and the attributes' code a)",

@@ -32,10 +32,10 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper, shape_inference
 
-from .export import _random_feeds
-from .manifest import sha256_of
-from .runtime import run_once
-from .schedule import Schedule
+from pigkit.exporter.export import _random_feeds
+from pigkit.inference.runtime import run_once
+from pigkit.manifest import sha256_of
+from pigkit.model.schedule import Schedule
 
 FLOAT, HALF = TensorProto.FLOAT, TensorProto.FLOAT16
 # the step graphs' inputs whose consumers (the DDIM update, B(·), clip) stay float32

@@ -22,10 +22,10 @@ import numpy as np
 import torch
 from onnx import numpy_helper
 
-from .export import export_unet
-from .manifest import ManifestError, model_file
-from .share_weights import load_inline
-from .unet import build_unet
+from pigkit.exporter.export import export_unet
+from pigkit.exporter.share_weights import load_inline
+from pigkit.manifest import ManifestError, model_file
+from pigkit.model.unet import build_unet
 
 SENTINEL = 10_000  # exact in float32 for any index below 2**24 - SENTINEL
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import torch
 
-from .binarize import binarize
-from .schedule import COEFFICIENT_ORDER, ddim_step
+from pigkit.model.binarize import binarize
+from pigkit.model.schedule import COEFFICIENT_ORDER, ddim_step
 
 
 def _coefficients(k: torch.Tensor) -> dict:

@@ -18,14 +18,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .attributes import AttributeSpec
-from .checkpoint import load_model_checkpoint, read_checkpoint
-from .latent import DecoderGraph, decode_pair
-from .limits import eta_arg, steps_arg
-from .sampler import SeededNoise, conditioned, sample_pair
-from .schedule import CLIP_MODES, Schedule
-from .train_autoencoder import load_autoencoder
-from .unet import attribute_onehot
+from pigkit.data.attributes import AttributeSpec
+from pigkit.model.latent import DecoderGraph, decode_pair
+from pigkit.model.limits import eta_arg, steps_arg
+from pigkit.model.sampler import SeededNoise, conditioned, sample_pair
+from pigkit.model.schedule import CLIP_MODES, Schedule
+from pigkit.model.unet import attribute_onehot
+from pigkit.training.checkpoint import load_model_checkpoint, read_checkpoint
+from pigkit.training.train_autoencoder import load_autoencoder
 
 
 def _flat(t) -> list[float]:

@@ -27,16 +27,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .attributes import AttributeSpec
-from .binarize import to_uint8
-from .data import image_units
-from .latent import final_image, final_mask, latent_preview, masks_to_grid
-from .limits import GUIDANCE_MAX, GUIDANCE_MIN, check_eta
-from .manifest import ManifestError, model_file, read_manifest
-from .runtime import CPU, CUDA, open_session, python_ort
-from .sampler import Frame, SeededNoise, conditioned, sample_image_from_mask, sample_pair, segment_image
-from .schedule import CLIP_MODES, Schedule, stored_as_float32
-from .unet import attribute_onehot
+from pigkit.data.attributes import AttributeSpec
+from pigkit.data.pairs import image_units
+from pigkit.inference.runtime import CPU, CUDA, open_session, python_ort
+from pigkit.manifest import ManifestError, model_file, read_manifest
+from pigkit.model.binarize import to_uint8
+from pigkit.model.latent import final_image, final_mask, latent_preview, masks_to_grid
+from pigkit.model.limits import GUIDANCE_MAX, GUIDANCE_MIN, check_eta
+from pigkit.model.sampler import Frame, SeededNoise, conditioned, sample_image_from_mask, sample_pair, segment_image
+from pigkit.model.schedule import CLIP_MODES, Schedule, stored_as_float32
+from pigkit.model.unet import attribute_onehot
 
 MODES = ("pair", "mask2image", "image2mask")
 BINARIZE = {"kernel": 5, "weights": [0.75, 0.25]}  # the B(·) that binarize.binarize computes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .schedule import kept
+from pigkit.model.schedule import kept
 
 
 def _pool5(x: torch.Tensor) -> torch.Tensor:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .autoencoder import Autoencoder
-from .binarize import binarize
-from .schedule import kept
+from pigkit.model.autoencoder import Autoencoder
+from pigkit.model.binarize import binarize
+from pigkit.model.schedule import kept
 
 
 class TensorPairs(torch.utils.data.Dataset):

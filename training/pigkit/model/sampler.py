@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .binarize import binarize
-from .limits import check_eta
-from .noise import STREAM_EPS_IMAGE_TO_MASK, STREAM_X_T, STREAM_Y_T, STREAM_Z_IMAGE, STREAM_Z_MASK, NoiseStream
-from .schedule import Schedule, clip_chains, ddim_step, forward_noise, kept
+from pigkit.model.binarize import binarize
+from pigkit.model.limits import check_eta
+from pigkit.model.noise import STREAM_EPS_IMAGE_TO_MASK, STREAM_X_T, STREAM_Y_T, STREAM_Z_IMAGE, STREAM_Z_MASK, NoiseStream
+from pigkit.model.schedule import Schedule, clip_chains, ddim_step, forward_noise, kept
 
 
 @dataclass

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .limits import MAX_T
+from pigkit.model.limits import MAX_T
 
 T_DEFAULT = 1024
 

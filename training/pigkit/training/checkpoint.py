@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from torch.torch_version import TorchVersion
 
-from .unet import build_unet
+from pigkit.model.unet import build_unet
 
 
 class CheckpointError(ValueError):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from .binarize import binarize
-from .schedule import Schedule, predict_x0, q_sample
+from pigkit.model.binarize import binarize
+from pigkit.model.schedule import Schedule, predict_x0, q_sample
 
 
 def antithetic_timesteps(batch: int, T: int, generator: torch.Generator | None = None, device=None) -> torch.Tensor:

@@ -31,17 +31,24 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from .attributes import DEFAULT_DROP, AttributeError_, case_attributes, drop_attributes, read_table
-from .checkpoint import CheckpointError, atomic_save, load_model_checkpoint, read_checkpoint, require_keys
-from .data import DataError, add_patient_subset_arguments, open_dataset
-from .latent import TensorPairs, latent_pairs
-from .losses import antithetic_timesteps, image_loss, mask_loss, min_snr_weight, siamese_image_loss, unconditional_loss
-from .manifest import sha256_of
-from .onnx_import import OnnxImportError, init_from_bundle
-from .plot import loss_curve_png
-from .schedule import Schedule
-from .train_autoencoder import load_autoencoder
-from .unet import PRESETS, build_unet
+from pigkit.data.attributes import DEFAULT_DROP, AttributeError_, case_attributes, drop_attributes, read_table
+from pigkit.data.pairs import DataError, add_patient_subset_arguments, open_dataset
+from pigkit.exporter.onnx_import import OnnxImportError, init_from_bundle
+from pigkit.manifest import sha256_of
+from pigkit.model.latent import TensorPairs, latent_pairs
+from pigkit.model.schedule import Schedule
+from pigkit.model.unet import PRESETS, build_unet
+from pigkit.training.checkpoint import CheckpointError, atomic_save, load_model_checkpoint, read_checkpoint, require_keys
+from pigkit.training.losses import (
+    antithetic_timesteps,
+    image_loss,
+    mask_loss,
+    min_snr_weight,
+    siamese_image_loss,
+    unconditional_loss,
+)
+from pigkit.training.plot import loss_curve_png
+from pigkit.training.train_autoencoder import load_autoencoder
 
 
 def parse_args(argv=None) -> argparse.Namespace:

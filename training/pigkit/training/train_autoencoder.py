@@ -22,9 +22,9 @@ from pathlib import Path
 
 import torch
 
-from .autoencoder import Autoencoder, AutoencoderConfig, kl_divergence, log_spectrum_distance, ssim
-from .checkpoint import CheckpointError, atomic_save, read_checkpoint, require_keys
-from .data import DataError, open_dataset
+from pigkit.data.pairs import DataError, open_dataset
+from pigkit.model.autoencoder import Autoencoder, AutoencoderConfig, kl_divergence, log_spectrum_distance, ssim
+from pigkit.training.checkpoint import CheckpointError, atomic_save, read_checkpoint, require_keys
 
 CKPT_KEYS = ("config", "model", "ema", "opt", "iter", "images_seen", "wall_seconds", "rng", "args")
 

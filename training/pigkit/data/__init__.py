@@ -1,0 +1,1 @@
+"""Training data: folders of image/mask pairs (pairs.py), packed datasets (pack.py), case attributes."""

@@ -1,0 +1,1 @@
+"""How good a trained pair is: mask statistics, texture, fidelity, the segmenter, the downstream table."""
