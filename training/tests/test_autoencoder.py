@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from pigkit import evaluate_autoencoder, train_autoencoder
+from pigkit.evaluation import evaluate_autoencoder
 from pigkit.evaluation.texture import band_centres, radial_power_spectrum, spectrum_ratio
 from pigkit.model.autoencoder import Autoencoder, AutoencoderConfig, kl_divergence, psnr, ssim
+from pigkit.training import train_autoencoder
 from pigkit.training.checkpoint import read_checkpoint
 
 SMALL = AutoencoderConfig(channels=(4, 8, 8), latent_channels=2, blocks=1)

@@ -112,7 +112,7 @@ def test_evaluate_refuses_a_crafted_segmenter_before_sampling(pair_folder, tmp_p
 
 
 def test_segmenter_and_downstream_caches_refuse_it(tmp_path):
-    from pigkit.evaluation.downstream import cached_set
+    from pigkit.evaluation.downstream_sets import cached_set
     from pigkit.evaluation.segment import load_segmenter
 
     marker = tmp_path / "marker"

@@ -5,10 +5,11 @@ import pytest
 import torch
 from conftest import tiny_train_argv
 
-from pigkit import downstream, train
+from pigkit.evaluation import downstream, downstream_segmenters, downstream_sets, downstream_table
 from pigkit.evaluation.frechet import frechet_distance
 from pigkit.model.sampler import SeededNoise, sample_image_unconditional, sample_pair
 from pigkit.model.schedule import Schedule
+from pigkit.training import train
 from pigkit.training.checkpoint import load_model_checkpoint
 
 
@@ -29,7 +30,7 @@ def test_frechet_distance_closed_forms():
 
 def test_summarise_calls_a_difference_beyond_the_seed_spread_only_past_both_stds():
     runs = lambda name, dice: [{"row": name, "seed": s, "dice": d, "iou": d / 2, "train_pairs": 10} for s, d in enumerate(dice)]  # noqa: E731
-    table = downstream.summarise(
+    table = downstream_table.summarise(
         {
             "real": runs("real", [0.5, 0.6, 0.7]),  # mean 0.6, std 0.1
             "near": runs("near", [0.7, 0.8, 0.9]),  # +0.2, std 0.1: not beyond 0.1 + 0.1
@@ -39,13 +40,13 @@ def test_summarise_calls_a_difference_beyond_the_seed_spread_only_past_both_stds
     assert table["real"]["dice_std"] == pytest.approx(0.1) and "dice_delta_vs_real" not in table["real"]
     assert table["near"]["dice_delta_vs_real"] == pytest.approx(0.2) and not table["near"]["beyond_seed_spread"]
     assert table["far"]["beyond_seed_spread"] and table["far"]["iou_mean"] == pytest.approx(0.45)
-    one = downstream.summarise({"real": runs("real", [0.6]), "far": runs("far", [0.9])})
+    one = downstream_table.summarise({"real": runs("real", [0.6]), "far": runs("far", [0.9])})
     assert one["far"]["beyond_seed_spread"] is None  # one seed: no spread to be beyond
 
 
 def _results(budget, rows, files):
     """A results.json as pigkit.downstream writes it, reduced to what a card reads."""
-    table = downstream.summarise(
+    table = downstream_table.summarise(
         {
             name: [{"seed": k, "dice": d, "iou": d - 0.1, "train_pairs": 10, "iterations": iters} for k, d in enumerate(dice)]
             for name, (iters, dice) in rows.items()
@@ -81,7 +82,7 @@ def test_card_metrics_of_two_budgets_and_the_card_command(tmp_path, capsys):
         "passes", {"real": (3000, [0.86, 0.87, 0.87]), "pig ×1 pretrain→finetune": (6000, [0.86, 0.87, 0.88])}, weights
     )
     # by hand: means 0.8633, 0.8767 (Δ +0.0133 > stds 0.0058 + 0.0058), 0.8667 and 0.8700 (Δ +0.0033)
-    assert downstream.card_metrics(equal_passes, converged) == {
+    assert downstream_table.card_metrics(equal_passes, converged) == {
         "downstreamDiceRealOnly": "0.863 ± 0.006 (1,000 iterations)",
         "downstreamSegmenter": "unet, 64², seeds [0, 1, 2]",
         "downstreamBestGeneratedRow": "pig ×2 pretrain→finetune: 0.877 ± 0.006 (Δ +0.013, beyond the seed spread) "
@@ -91,14 +92,14 @@ def test_card_metrics_of_two_budgets_and_the_card_command(tmp_path, capsys):
         # the weights name the model where the folder keeps them apart; the graphs' hashes otherwise
         "downstreamPairsFrom": f"image {'bb' * 6}, mask {'aa' * 6}; converged table: image {'dd' * 6}, mask {'cc' * 6}",
     }
-    assert downstream.card_metrics(converged)["downstreamPairsFrom"] == f"image {'dd' * 6}, mask {'cc' * 6}"
-    assert "downstreamConverged" not in downstream.card_metrics(equal_passes)
+    assert downstream_table.card_metrics(converged)["downstreamPairsFrom"] == f"image {'dd' * 6}, mask {'cc' * 6}"
+    assert "downstreamConverged" not in downstream_table.card_metrics(equal_passes)
     # the command writes what pigkit.card --merge-metrics reads, and names a file that is not a table
     for name, r in (("a.json", equal_passes), ("b.json", converged)):
         (tmp_path / name).write_text(json.dumps(r))
     args = ["card", str(tmp_path / "a.json"), "--converged", str(tmp_path / "b.json"), "--out", str(tmp_path / "card.json")]
     assert downstream.main(args) == 0
-    assert json.loads((tmp_path / "card.json").read_text()) == {"metrics": downstream.card_metrics(equal_passes, converged)}
+    assert json.loads((tmp_path / "card.json").read_text()) == {"metrics": downstream_table.card_metrics(equal_passes, converged)}
     (tmp_path / "b.json").write_text('{"table": {}}')
     capsys.readouterr()
     assert downstream.main(args) == 2
@@ -223,9 +224,9 @@ def test_downstream_table_end_to_end_and_resumes(pair_folder, tmp_path, capsys):
     made = []
     fresh = lambda: made.append(1) or (torch.ones(1, 1, 16, 16), torch.zeros(1, 1, 16, 16, dtype=torch.uint8))  # noqa: E731
     meta = torch.load(out / "generated" / "pig.pt", weights_only=False)["meta"]
-    downstream.cached_set(out / "generated" / "pig.pt", {**meta, "steps": 3}, fresh)
+    downstream_sets.cached_set(out / "generated" / "pig.pt", {**meta, "steps": 3}, fresh)
     assert made == [1] and "made with other models or settings" in capsys.readouterr().err
-    assert downstream.cached_set(out / "generated" / "pig.pt", {**meta, "steps": 3}, fresh)[0].shape == (
+    assert downstream_sets.cached_set(out / "generated" / "pig.pt", {**meta, "steps": 3}, fresh)[0].shape == (
         1,
         1,
         16,
@@ -239,7 +240,7 @@ def test_downstream_names_a_missing_model(pair_folder, tmp_path, capsys):
 
 
 def test_rows_parse_name_and_refuse_bad_specs():
-    rows = downstream.parse_rows("pig:1, pig:0.5,pig:1:filtered,pig:2:pretrain,m2i:1")
+    rows = downstream_sets.parse_rows("pig:1, pig:0.5,pig:1:filtered,pig:2:pretrain,m2i:1")
     assert [(r.name, r.generated, r.multiple, r.use) for r in rows] == [
         ("real", None, 1, "mix"),
         ("pig ×1", "pig", 1, "mix"),
@@ -250,27 +251,27 @@ def test_rows_parse_name_and_refuse_bad_specs():
     ]
     for bad in ("pig", "pig:1:shuffled", "cat:1", "pig:0"):
         with pytest.raises(ValueError, match="row"):
-            downstream.parse_rows(bad)
-    assert downstream.default_rows(False, [1, 2]) == "pig:1,pig:2,m2i:1"
+            downstream_sets.parse_rows(bad)
+    assert downstream_sets.default_rows(False, [1, 2]) == "pig:1,pig:2,m2i:1"
 
 
 def test_row_iterations_keep_the_passes_over_the_real_pairs():
-    mix, pre = downstream.Row("pig ×1", "pig", 1), downstream.Row("pig ×1 pretrain→finetune", "pig", 1, "pretrain")
+    mix, pre = downstream_sets.Row("pig ×1", "pig", 1), downstream_sets.Row("pig ×1 pretrain→finetune", "pig", 1, "pretrain")
     # N = 100 real, G = 50 generated, real row 1000 iterations: mixed 1000 × 150 / 100, pre-training 1000 × 50 / 100 then 1000
-    assert downstream.row_iterations(mix, 1000, 100, 50, "passes") == (0, 1500)
-    assert downstream.row_iterations(pre, 1000, 100, 50, "passes") == (500, 1000)
-    assert downstream.row_iterations(mix, 1000, 100, 50, "iters") == (0, 1000)
-    assert downstream.row_iterations(pre, 1000, 100, 50, "iters") == (333, 667)
+    assert downstream_sets.row_iterations(mix, 1000, 100, 50, "passes") == (0, 1500)
+    assert downstream_sets.row_iterations(pre, 1000, 100, 50, "passes") == (500, 1000)
+    assert downstream_sets.row_iterations(mix, 1000, 100, 50, "iters") == (0, 1000)
+    assert downstream_sets.row_iterations(pre, 1000, 100, 50, "iters") == (333, 667)
 
 
 def test_held_out_flat_reads_the_last_quarter():
     rising = [(i, i / 4000) for i in range(250, 4001, 250)]  # +0.25 over the last quarter
-    assert not downstream.held_out_flat(rising)
+    assert not downstream_segmenters.held_out_flat(rising)
     plateau = [(i, min(i / 1000, 1.0) * 0.8) for i in range(250, 4001, 250)]
-    assert downstream.held_out_flat(plateau)
+    assert downstream_segmenters.held_out_flat(plateau)
     falling = [(i, 0.8 - i / 40000) for i in range(250, 4001, 250)]  # overfitting counts as flat
-    assert downstream.held_out_flat(falling)
-    assert not downstream.held_out_flat([(250, 0.5), (500, 0.5)])  # too few points to tell
+    assert downstream_segmenters.held_out_flat(falling)
+    assert not downstream_segmenters.held_out_flat([(250, 0.5), (500, 0.5)])  # too few points to tell
 
 
 def test_filter_keeps_lesions_the_real_segmenter_agrees_with():
@@ -293,7 +294,7 @@ def test_filter_keeps_lesions_the_real_segmenter_agrees_with():
             torch.where(disc[..., :, :].roll(1, -1), 0.9, -0.9),
         ]
     )  # shifted by one: Dice 0.75, kept
-    assert downstream.filter_pairs(Threshold(), masks, images).tolist() == [True, False, False, True]
+    assert downstream_sets.filter_pairs(Threshold(), masks, images).tolist() == [True, False, False, True]
 
 
 def test_segmentation_unet_shapes_and_fine_tuning_continues_the_count():

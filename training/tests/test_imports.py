@@ -11,7 +11,9 @@ PIGKIT = Path(__file__).resolve().parents[1] / "pigkit"
 
 def modules() -> dict[str, Path]:
     """Every kit module by its dotted name under pigkit ("train", "training.train", …), packages' __init__ aside."""
-    return {".".join(p.relative_to(PIGKIT).with_suffix("").parts): p for p in sorted(PIGKIT.rglob("*.py")) if p.stem != "__init__"}
+    return {
+        ".".join(p.relative_to(PIGKIT).with_suffix("").parts): p for p in sorted(PIGKIT.rglob("*.py")) if p.stem != "__init__"
+    }
 
 
 def kit_imports(path: Path) -> tuple[set[str], set[str]]:

@@ -9,13 +9,15 @@ import torch
 import torch.nn.functional as F
 from conftest import tiny_train_argv
 
-from pigkit import export_latent, golden, train, train_autoencoder
 from pigkit.data.attributes import AttributeError_, AttributeSpec, case_attributes, drop_attributes, read_table
+from pigkit.exporter import export_latent
+from pigkit.inference import golden
 from pigkit.model.latent import masks_to_grid, upsample_bilinear
 from pigkit.model.noise import NoiseStream
 from pigkit.model.sampler import SeededNoise, conditioned
 from pigkit.model.schedule import stored_as_float32
 from pigkit.model.unet import attribute_onehot, build_unet
+from pigkit.training import train, train_autoencoder
 
 TABLE = "ID,Pathology,BIRADS,Device\n" + "".join(
     f"bus_{i:04d}-l,{['benign', 'malignant'][i % 2]},{[2, 3, 4, 5, 4, 10][i]},{'AB'[i // 3]}\n" for i in range(6)

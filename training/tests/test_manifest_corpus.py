@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pigkit import limits
 from pigkit.manifest import ManifestError, parse_manifest, read_manifest, validate_manifest
+from pigkit.model import limits
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "fixtures" / "manifests"
