@@ -37,7 +37,7 @@ def test_sampler_bench_record(tmp_path):
 
 def test_training_bench_records_its_options():
     from pigkit.benchmark.bench import bench
-    from pigkit.training.train import BF16_UNSUPPORTED
+    from pigkit.training.train_args import BF16_UNSUPPORTED
 
     r = bench("tiny", 16, 2, "cpu", iters=1, warmup=1, channels_last=True, bf16=not BF16_UNSUPPORTED)
     assert r["channels_last"] is True and r["bf16"] is (not BF16_UNSUPPORTED) and r["compile"] is False

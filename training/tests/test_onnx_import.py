@@ -11,7 +11,8 @@ from pigkit.exporter.export import export_unet
 from pigkit.exporter.onnx_import import OnnxImportError, init_from_bundle, unet_state_from_onnx
 from pigkit.model.unet import build_unet
 from pigkit.training.checkpoint import read_checkpoint
-from pigkit.training.train import main, parse_args, train
+from pigkit.training.train import main, train
+from pigkit.training.train_autoencoder import parse_args
 
 TINY = Path(__file__).resolve().parents[2] / "public" / "models" / "tiny"
 

@@ -18,7 +18,8 @@ from conftest import tiny_train_argv
 from test_train_cli import args_for
 
 from pigkit.training.checkpoint import CheckpointError, atomic_save, read_checkpoint
-from pigkit.training.train import _rng_state, _set_rng_state, main, train
+from pigkit.training.run_state import _rng_state, _set_rng_state
+from pigkit.training.train import main, train
 
 TRAINING = Path(__file__).resolve().parents[1]
 
