@@ -37,7 +37,15 @@ export function generate() {
   // verbose: errors carry their schema node (its message); messages: ajv's English is not used.
   // strictRequired, strictTypes: format 2 requires `latent` or `attributes`, which its own branch
   // defines, and its branches add to objects the base schema types.
-  const ajv = new Ajv2020({ allErrors: true, verbose: true, messages: false, strict: true, strictRequired: false, strictTypes: false, code: { source: true, esm: true } });
+  const ajv = new Ajv2020({
+    allErrors: true,
+    verbose: true,
+    messages: false,
+    strict: true,
+    strictRequired: false,
+    strictTypes: false,
+    code: { source: true, esm: true },
+  });
   for (const keyword of ANNOTATIONS) ajv.addKeyword({ keyword, schemaType: 'string' });
   // ajv's ESM output still require()s its runtime helpers; the one this schema needs counts a
   // string's code points (minLength, maxLength), which a spread does the same way

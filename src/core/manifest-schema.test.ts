@@ -8,7 +8,20 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CLIP_MODES } from './ddim';
-import * as limits from './limits';
+import {
+  ETA_MAX,
+  ETA_MIN,
+  GUIDANCE_MAX,
+  GUIDANCE_MIN,
+  MAX_ATTRIBUTE_NAME_CHARS,
+  MAX_ATTRIBUTE_VALUE_CHARS,
+  MAX_ATTRIBUTE_VALUES,
+  MAX_ATTRIBUTES,
+  MAX_LATENT_CHANNELS,
+  MAX_LATENT_FACTOR,
+  MAX_RESOLUTION,
+  MAX_T,
+} from './limits';
 import { FILE_NAME } from './manifest';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -17,7 +30,22 @@ const table = JSON.parse(readFileSync(`${root}fixtures/manifest-schema-bounds.js
   bounds: Record<string, string>;
   said: Record<string, string>;
 };
-const limit = (name: string) => (limits as unknown as Record<string, number>)[name];
+/** The limits the schema states, by name (the table's names). */
+const LIMITS: Record<string, number> = {
+  ETA_MAX,
+  ETA_MIN,
+  GUIDANCE_MAX,
+  GUIDANCE_MIN,
+  MAX_ATTRIBUTE_NAME_CHARS,
+  MAX_ATTRIBUTE_VALUE_CHARS,
+  MAX_ATTRIBUTE_VALUES,
+  MAX_ATTRIBUTES,
+  MAX_LATENT_CHANNELS,
+  MAX_LATENT_FACTOR,
+  MAX_RESOLUTION,
+  MAX_T,
+};
+const limit = (name: string) => LIMITS[name];
 
 /** The value at a JSON Pointer into the schema. */
 function at(pointer: string): unknown {

@@ -7,7 +7,7 @@
 import { type SchemaError, validate } from './manifest-validator.gen.js';
 
 /** What a JSON value is, for messages ("an array", "null", "string" …). */
-export function typeName(v: unknown): string {
+function typeName(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
 }
 
