@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 
 import jsonschema
-from jsonschema import Draft202012Validator, ValidationError
+from jsonschema import Draft7Validator, ValidationError
 
 # the repository's schema, beside the studio's: the kit is installed editable (training/pyproject.toml)
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "manifest.schema.json"
@@ -78,10 +78,10 @@ def _pattern(validator, pattern, instance, schema):
 
 
 def _validator(integer):
-    types = Draft202012Validator.TYPE_CHECKER.redefine_many(
+    types = Draft7Validator.TYPE_CHECKER.redefine_many(
         {"number": lambda _, v: is_number(v) and finite(v), "integer": lambda _, v: is_number(v) and integer(v)}
     )
-    cls = jsonschema.validators.extend(Draft202012Validator, validators={"pattern": _pattern}, type_checker=types)
+    cls = jsonschema.validators.extend(Draft7Validator, validators={"pattern": _pattern}, type_checker=types)
     return cls(_with_item_messages(json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))))
 
 
