@@ -82,17 +82,25 @@ function messages(e: SchemaError, root: unknown): string[] {
   return [template.replace(/\{(\w+)\}/g, (all, name: string) => fill[name]?.() ?? all)];
 }
 
-/**
- * Every problem the schema finds in a parsed manifest, in the schema's order, each once (empty:
- * the fields are what the schema says; the checks across fields are manifest.ts's).
- */
-export function schemaProblems(manifest: unknown): string[] {
-  if (validate(manifest)) return [];
+/** What the schema says of a parsed manifest. */
+export interface SchemaVerdict {
+  /** Every problem, in the schema's order, each once (empty: the fields are what the schema says). */
+  problems: string[];
+  /** Whether the value at a JSON Pointer ("/schedule/T") and all inside it are what the schema says. */
+  sound(pointer: string): boolean;
+}
+
+/** The schema's problems with a parsed manifest; the checks across fields are manifest.ts's. */
+export function checkSchema(manifest: unknown): SchemaVerdict {
+  if (validate(manifest)) return { problems: [], sound: () => true };
   const out = new Set<string>();
+  const flawed: string[] = [];
   for (const e of validate.errors ?? []) {
     // `if` restates its branch's errors; a failed anyOf's branches are said by the anyOf's message
     if (e.keyword === 'if' || /\/anyOf\/\d+\//.test(e.schemaPath)) continue;
     for (const line of messages(e, manifest)) out.add(line);
+    flawed.push(e.keyword === 'required' ? `${e.instancePath}/${e.params.missingProperty}` : e.instancePath);
   }
-  return [...out];
+  const touches = (a: string, b: string) => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+  return { problems: [...out], sound: (pointer) => !flawed.some((f) => touches(f, pointer)) };
 }

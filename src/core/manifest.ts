@@ -7,7 +7,7 @@
 
 import type { ClipMode } from './ddim';
 import { MAX_CARD_CHARS, MAX_MANIFEST_DEPTH } from './limits';
-import { schemaProblems } from './manifest-schema';
+import { checkSchema, type SchemaVerdict } from './manifest-schema';
 
 export interface TensorSpec {
   name: string;
@@ -198,40 +198,53 @@ export const ANY_VALUE = 'any';
 /**
  * Validates parsed JSON as a format-1 or format-2 manifest; throws ManifestError naming every bad
  * field. The fields' types and bounds are schemas/manifest.schema.json's (manifest-schema.ts);
- * what a schema cannot say is written out below, checked once the fields are well-formed: the
+ * what a schema cannot say is written out below, checked where the fields it reads are sound: the
  * checks across fields (betas, steps, the latent's grid, attribute names, the graphs' tensors,
  * weights files) and the nesting depth and size of the values.
  */
 export function validateManifest(json: unknown): Manifest {
-  const problems = schemaProblems(json);
+  const { problems, sound } = checkSchema(json);
   if (!isObj(json)) throw new ManifestError(problems);
-  if (problems.length === 0) problems.push(...crossFieldProblems(json as unknown as Manifest));
+  problems.push(...crossFieldProblems(json as unknown as Manifest, sound));
   checkSize(problems, json);
   if (problems.length) throw new ManifestError(problems);
   return json as unknown as Manifest;
 }
 
-/** What the schema cannot say about a manifest whose fields it accepted. */
-function crossFieldProblems(m: Manifest): string[] {
+/** What the schema cannot say about a manifest, for the fields the schema found sound. */
+function crossFieldProblems(m: Manifest, sound: SchemaVerdict['sound']): string[] {
   const problems: string[] = [];
-  const { betaStart, betaEnd, T } = m.schedule;
-  if (betaEnd < betaStart) problems.push(`manifest.schedule.betaEnd (${betaEnd}) must be ≥ betaStart (${betaStart})`);
-  if (m.sampler.steps > T) problems.push(`manifest.sampler.steps (${m.sampler.steps}) must be ≤ schedule.T (${T})`);
+  const all = (...pointers: string[]) => pointers.every(sound);
+  if (all('/schedule/betaStart', '/schedule/betaEnd') && m.schedule.betaEnd < m.schedule.betaStart)
+    problems.push(`manifest.schedule.betaEnd (${m.schedule.betaEnd}) must be ≥ betaStart (${m.schedule.betaStart})`);
+  if (all('/sampler/steps', '/schedule/T') && m.sampler.steps > m.schedule.T)
+    problems.push(`manifest.sampler.steps (${m.sampler.steps}) must be ≤ schedule.T (${m.schedule.T})`);
+  // the graphs' shapes follow from the resolution, the latent and the attributes, where all are sound
+  let shapesKnown = sound('/resolution');
   const latent = latentOf(m);
-  if (latent) checkLatent(problems, latent, m.resolution);
-  const attributes = attributesOf(m);
-  checkAttributeNames(problems, attributes);
-  if (problems.length) return problems;
-  const shapes: ChainShapes = { res: m.resolution, grid: chainGrid(m), channels: latent?.channels ?? 1, codeLength: attributeCodeLength(attributes) };
-  const keys = modelKeys(m);
-  for (const role of keys) {
-    const spec = m.models[role];
-    if (!spec) continue;
-    const p = `manifest.models.${role}`;
-    if (role === 'maskStep' || role === 'imageStep') checkStepGraphContract(problems, p, role, spec.inputs, spec.outputs, m.resolution);
-    else checkGraphContract(problems, p, role, spec.inputs, spec.outputs, shapes);
+  if (latent) {
+    const before = problems.length;
+    if (all('/latent', '/resolution')) checkLatent(problems, latent, m.resolution);
+    shapesKnown &&= sound('/latent') && problems.length === before;
   }
-  if (problems.length === 0) checkWeightsFiles(problems, m.models, keys);
+  const attributes = attributesOf(m);
+  if (m.format === 2 && m.attributes !== undefined) {
+    const before = problems.length;
+    if (sound('/attributes')) checkAttributeNames(problems, attributes);
+    shapesKnown &&= sound('/attributes') && problems.length === before;
+  }
+  const keys = modelKeys(m);
+  if (shapesKnown) {
+    const shapes: ChainShapes = { res: m.resolution, grid: chainGrid(m), channels: latent?.channels ?? 1, codeLength: attributeCodeLength(attributes) };
+    for (const role of keys) {
+      const spec = m.models?.[role];
+      const p = `manifest.models.${role}`;
+      if (!spec || !all(`/models/${role}/inputs`, `/models/${role}/outputs`)) continue;
+      if (role === 'maskStep' || role === 'imageStep') checkStepGraphContract(problems, p, role, spec.inputs, spec.outputs, m.resolution);
+      else checkGraphContract(problems, p, role, spec.inputs, spec.outputs, shapes);
+    }
+  }
+  if (problems.length === 0 && sound('')) checkWeightsFiles(problems, m.models, keys);
   return problems;
 }
 

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from .limits import MAX_CARD_CHARS, MAX_MANIFEST_CHARS, MAX_MANIFEST_DEPTH
-from .manifest_schema import ints_as_javascript_reads_them, js, num, schema_problems
+from .manifest_schema import check_schema, ints_as_javascript_reads_them, js, num
 from .stepgraph import STEP_GRAPHS, step_shapes
 
 
@@ -104,51 +104,68 @@ def parse_manifest(text: str, where: Path | str) -> dict:
 def validate_manifest(m) -> list[str]:
     """Every problem of a parsed manifest.json, in src/core/manifest.ts validateManifest's words (empty:
     valid). The fields' types and bounds are schemas/manifest.schema.json's (manifest_schema); what a
-    schema cannot say is written out here, checked once the fields are well-formed: the checks across
-    fields (betas, steps, the latent's grid, attribute names, the graphs' tensors, weights files) and
-    the nesting depth and size of the values. Integral floats of integer fields become ints, as
-    JavaScript reads them."""
-    problems = schema_problems(m)
+    schema cannot say is written out here, checked where the fields it reads are sound: the checks
+    across fields (betas, steps, the latent's grid, attribute names, the graphs' tensors, weights
+    files) and the nesting depth and size of the values. Integral floats of integer fields become
+    ints, as JavaScript reads them."""
+    problems, sound = check_schema(m)
     if not isinstance(m, dict):
         return problems
     if not problems:
         ints_as_javascript_reads_them(m)
-        problems = _cross_field_problems(m)
+    problems += _cross_field_problems(m, sound)
     _check_size(problems, m)
     return problems
 
 
-def _cross_field_problems(m: dict) -> list[str]:
-    """What the schema cannot say about a manifest whose fields it accepted."""
+def _cross_field_problems(m: dict, sound) -> list[str]:
+    """What the schema cannot say about a manifest, for the fields the schema found sound."""
     problems: list[str] = []
-    schedule, sampler = m["schedule"], m["sampler"]
-    b0, b1, T = schedule["betaStart"], schedule["betaEnd"], schedule["T"]
-    if b1 < b0:
+
+    def all_sound(*paths: str) -> bool:
+        return all(sound(tuple(p.split("/"))) for p in paths)
+
+    if all_sound("schedule/betaStart", "schedule/betaEnd") and m["schedule"]["betaEnd"] < m["schedule"]["betaStart"]:
+        b0, b1 = m["schedule"]["betaStart"], m["schedule"]["betaEnd"]
         problems.append(f"manifest.schedule.betaEnd ({num(b1)}) must be ≥ betaStart ({num(b0)})")
-    if sampler["steps"] > T:
-        problems.append(f"manifest.sampler.steps ({sampler['steps']}) must be ≤ schedule.T ({T})")
-    latent = m.get("latent") if m["format"] == 2 else None
-    attributes = m.get("attributes", []) if m["format"] == 2 else []
+    if all_sound("sampler/steps", "schedule/T") and m["sampler"]["steps"] > m["schedule"]["T"]:
+        problems.append(f"manifest.sampler.steps ({num(m['sampler']['steps'])}) must be ≤ schedule.T ({num(m['schedule']['T'])})")
+    # the graphs' shapes follow from the resolution, the latent and the attributes, where all are sound
+    shapes_known = all_sound("resolution")
+    latent = m.get("latent") if m.get("format") == 2 else None
     if latent is not None:
-        _check_latent(problems, latent, m["resolution"])
+        before = len(problems)
+        if all_sound("latent", "resolution"):
+            _check_latent(problems, latent, m["resolution"])
+        shapes_known = shapes_known and all_sound("latent") and len(problems) == before
+    attributes = m.get("attributes", []) if m.get("format") == 2 else []
+    if m.get("format") == 2 and "attributes" in m:
+        before = len(problems)
+        if all_sound("attributes"):
+            _check_attribute_names(problems, attributes)
+        shapes_known = shapes_known and all_sound("attributes") and len(problems) == before
+    roles = model_roles(m)
+    if shapes_known:
+        res = m["resolution"]
+        shapes = {"res": res, "grid": latent["grid"] if latent else res, "channels": latent["channels"] if latent else 1}
+        shapes["code"] = sum(len(a["values"]) + 1 for a in attributes)
+        models = m.get("models") if isinstance(m.get("models"), dict) else {}
+        for role in roles:
+            if role in models and all_sound(f"models/{role}/inputs", f"models/{role}/outputs"):
+                entry = models[role]
+                _check_contract(problems, f"manifest.models.{role}", role, entry["inputs"], entry["outputs"], shapes)
+    if not problems and sound(()):
+        _check_weights_files(problems, m["models"], roles)
+    return problems
+
+
+def _check_attribute_names(problems: list[str], attributes: list) -> None:
+    """Each attribute named once (the schema's uniqueItems would compare whole entries)."""
     first: dict[str, int] = {}
     for i, a in enumerate(attributes):
         other = first.setdefault(a["name"], i)
         if other != i:
             problems.append(f'manifest.attributes[{i}].name "{a["name"]}" is also manifest.attributes[{other}].name: each attribute is listed once')
-    if problems:
-        return problems
-    res = m["resolution"]
-    shapes = {"res": res, "grid": latent["grid"] if latent else res, "channels": latent["channels"] if latent else 1}
-    shapes["code"] = sum(len(a["values"]) + 1 for a in attributes)
-    roles = model_roles(m)
-    for role in roles:
-        if role in m["models"]:
-            entry = m["models"][role]
-            _check_contract(problems, f"manifest.models.{role}", role, entry["inputs"], entry["outputs"], shapes)
-    if not problems:
-        _check_weights_files(problems, m["models"], roles)
-    return problems
 
 
 def _check_latent(problems: list[str], latent: dict, res: list) -> None:

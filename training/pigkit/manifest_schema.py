@@ -8,6 +8,7 @@ import copy
 import json
 import math
 import re
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -154,13 +155,22 @@ def _messages(e: ValidationError, root) -> list[str]:
     return [re.sub(r"\{(\w+)\}", lambda m: fill[m[1]]() if m[1] in fill else m[0], template)]
 
 
-def schema_problems(manifest) -> list[str]:
-    """Every problem the schema finds in a parsed manifest, in the schema's order, each once (empty:
-    the fields are what the schema says; the checks across fields are manifest.py's)."""
+def check_schema(manifest) -> tuple[list[str], Callable[[tuple], bool]]:
+    """The schema's problems with a parsed manifest (every one, in the schema's order, each once;
+    empty: the fields are what the schema says), and whether the value at a path ("schedule", "T")
+    and all inside it are sound. The checks across fields are manifest.py's."""
     out: dict[str, None] = {}
+    flawed: list[tuple] = []
     for e in _validators()[0].iter_errors(manifest):
         out.update(dict.fromkeys(_messages(e, manifest)))
-    return list(out)
+        at = tuple(e.path)
+        missing = [k for k in e.validator_value if k not in e.instance] if e.validator == "required" else []
+        flawed += [(*at, k) for k in missing] or [at]
+
+    def sound(path: tuple) -> bool:
+        return not any(f[: len(path)] == path or path[: len(f)] == f for f in flawed)
+
+    return list(out), sound
 
 
 def ints_as_javascript_reads_them(manifest) -> None:
