@@ -4,7 +4,7 @@
 // manifest_schema.py says the same words for the kit; the schema's $comment describes its x-message
 // and x-why annotations.
 
-import { type SchemaError, validate } from './manifest-validator.gen.js';
+import { fieldOrder, type SchemaError, validate } from './manifest-validator.gen.js';
 
 /** What a JSON value is, for messages ("an array", "null", "string" …). */
 function typeName(v: unknown): string {
@@ -103,4 +103,16 @@ export function checkSchema(manifest: unknown): SchemaVerdict {
   }
   const touches = (a: string, b: string) => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
   return { problems: [...out], sound: (pointer) => !flawed.some((f) => touches(f, pointer)) };
+}
+
+/**
+ * The problems in the order of the schema's top-level fields (by the field each names; "manifest
+ * must be …" first, unknown fields last), as the kit orders them (manifest_schema.in_field_order).
+ */
+export function inFieldOrder(problems: string[]): string[] {
+  const rank = (line: string) => {
+    const field = /^manifest\.(\w+)/.exec(line)?.[1];
+    return field === undefined ? -1 : fieldOrder.includes(field) ? fieldOrder.indexOf(field) : fieldOrder.length;
+  };
+  return problems.map((line, i) => [rank(line), i, line] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map(([, , line]) => line);
 }

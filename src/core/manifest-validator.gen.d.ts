@@ -12,3 +12,5 @@ export interface SchemaError {
 }
 /** ajv's standalone validator of schemas/manifest.schema.json: true, or false with `errors` set. */
 export declare const validate: ((data: unknown) => boolean) & { errors?: SchemaError[] | null };
+/** The schema's top-level properties, in its order (the order problems are said in). */
+export declare const fieldOrder: string[];

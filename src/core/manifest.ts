@@ -7,7 +7,7 @@
 
 import type { ClipMode } from './ddim';
 import { MAX_CARD_CHARS, MAX_MANIFEST_DEPTH } from './limits';
-import { checkSchema, type SchemaVerdict } from './manifest-schema';
+import { checkSchema, inFieldOrder, type SchemaVerdict } from './manifest-schema';
 
 export interface TensorSpec {
   name: string;
@@ -207,7 +207,7 @@ export function validateManifest(json: unknown): Manifest {
   if (!isObj(json)) throw new ManifestError(problems);
   problems.push(...crossFieldProblems(json as unknown as Manifest, sound));
   checkSize(problems, json);
-  if (problems.length) throw new ManifestError(problems);
+  if (problems.length) throw new ManifestError(inFieldOrder(problems));
   return json as unknown as Manifest;
 }
 

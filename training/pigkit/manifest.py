@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from .limits import MAX_CARD_CHARS, MAX_MANIFEST_CHARS, MAX_MANIFEST_DEPTH
-from .manifest_schema import check_schema, ints_as_javascript_reads_them, js, num
+from .manifest_schema import check_schema, in_field_order, ints_as_javascript_reads_them, js, num
 from .stepgraph import STEP_GRAPHS, step_shapes
 
 
@@ -115,7 +115,7 @@ def validate_manifest(m) -> list[str]:
         ints_as_javascript_reads_them(m)
     problems += _cross_field_problems(m, sound)
     _check_size(problems, m)
-    return problems
+    return in_field_order(problems)
 
 
 def _cross_field_problems(m: dict, sound) -> list[str]:

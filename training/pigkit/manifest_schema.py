@@ -183,3 +183,15 @@ def ints_as_javascript_reads_them(manifest) -> None:
         for k in where:
             parent = parent[k]
         parent[last] = int(e.instance)
+
+
+def in_field_order(problems: list[str]) -> list[str]:
+    """The problems in the order of the schema's top-level fields (by the field each names; "manifest
+    must be …" first, unknown fields last), as the studio orders them (manifest-schema.ts inFieldOrder)."""
+    order = list(_validators()[0].schema["properties"])
+
+    def rank(line: str) -> int:
+        m = re.match(r"manifest\.(\w+)", line)
+        return -1 if m is None else order.index(m[1]) if m[1] in order else len(order)
+
+    return sorted(problems, key=rank)
