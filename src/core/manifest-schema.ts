@@ -114,5 +114,5 @@ export function inFieldOrder(problems: string[]): string[] {
     const field = /^manifest\.(\w+)/.exec(line)?.[1];
     return field === undefined ? -1 : fieldOrder.includes(field) ? fieldOrder.indexOf(field) : fieldOrder.length;
   };
-  return problems.map((line, i) => [rank(line), i, line] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map(([, , line]) => line);
+  return [...problems].sort((a, b) => rank(a) - rank(b)); // a stable sort: the same field keeps its order
 }

@@ -2,8 +2,9 @@
 the fields by schemas/manifest.schema.json (manifest_schema), what a schema cannot say written out
 here, as src/core/manifest.ts does and in its words (the shared corpus fixtures/manifests, run by
 both test suites, holds them to it). Every error names the folder or the file and the field. Both
-layouts of a folder are read: graphs that hold their weights, and graphs whose large initializers live in a shared weights file (ONNX
-external data; the manifest's `weights` entry names it, pigkit.share_weights writes it).
+layouts of a folder are read: graphs that hold their weights, and graphs whose large initializers
+live in a shared weights file (ONNX external data; the manifest's `weights` entry names it,
+pigkit.share_weights writes it).
 """
 
 from __future__ import annotations
@@ -165,15 +166,16 @@ def _check_attribute_names(problems: list[str], attributes: list) -> None:
     for i, a in enumerate(attributes):
         other = first.setdefault(a["name"], i)
         if other != i:
-            problems.append(f'manifest.attributes[{i}].name "{a["name"]}" is also manifest.attributes[{other}].name: each attribute is listed once')
+            said = f"is also manifest.attributes[{other}].name: each attribute is listed once"
+            problems.append(f'manifest.attributes[{i}].name "{a["name"]}" {said}')
 
 
 def _check_latent(problems: list[str], latent: dict, res: list) -> None:
     """`manifest.latent` against the resolution, and one preview weight per channel (contracts.md §6a)."""
     p, f, grid, weights = "manifest.latent", latent["factor"], latent["grid"], latent["preview"]["weights"]
     if len(weights) != latent["channels"]:
-        got = js(weights)
-        problems.append(f"{p}.preview.weights must be an array of {latent['channels']} finite numbers (one per latent channel), got {got}")
+        want = f"an array of {latent['channels']} finite numbers (one per latent channel)"
+        problems.append(f"{p}.preview.weights must be {want}, got {js(weights)}")
     if res[0] % f or res[1] % f:
         problems.append(f"manifest.resolution {js(res)} must be a multiple of latent.factor {f}")
     elif grid != [res[0] // f, res[1] // f]:
