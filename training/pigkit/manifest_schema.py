@@ -83,6 +83,8 @@ def _validator(integer):
         {"number": lambda _, v: is_number(v) and finite(v), "integer": lambda _, v: is_number(v) and integer(v)}
     )
     cls = jsonschema.validators.extend(Draft7Validator, validators={"pattern": _pattern}, type_checker=types)
+    if not SCHEMA_PATH.is_file():
+        raise FileNotFoundError(f"{SCHEMA_PATH} is missing: the kit reads the repository's schema (pip install -e training)")
     return cls(_with_item_messages(json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))))
 
 
