@@ -1,4 +1,4 @@
-// The raw-forward experiments of BENCHMARKS.md ("Why WASM is slower"), one line per setting:
+// The raw-forward experiments of docs/bench/wasm.md ("Why WASM is slower"), one line per setting:
 //
 //   node --import tsx bench/forward-probe.ts MODEL_DIR EP:BUILD:THREADS:OPT:REPS[:SPIN[:pair]] …
 //

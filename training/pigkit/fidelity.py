@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -192,9 +193,11 @@ def attribute_fidelity(
     gen_images,
     iters: int,
     attribute: str = "pathology",
+    sheet: Callable[..., None] | None = None,
 ) -> dict | None:
     """pathology_fidelity and mask_shape_by_class for the generated cases of `folder` that asked for a
-    value of `attribute`, the real pairs' values read from `table`; None without a table or such cases."""
+    value of `attribute`, the real pairs' values read from `table`; None without a table or such cases.
+    `sheet(value, gen_masks, gen_images, real_masks, real_images)` is called per value (a samples sheet)."""
     if not table:
         return None
     spec, cases = read_table(table)
@@ -214,6 +217,10 @@ def attribute_fidelity(
         return None
     generated = (gen_images[keep], gen_masks[keep], gen_cls[keep])
     heldout = real(test)
+    for c, value in enumerate(values):
+        g, r = generated[2] == c, heldout[2] == c
+        if sheet and g.any() and r.any():
+            sheet(value, generated[1][g], generated[0][g], heldout[1][r], heldout[0][r])
     return {
         "attribute": attribute,
         "fidelity": pathology_fidelity(real(train), heldout, generated, values, iters),

@@ -267,3 +267,7 @@ def test_latent_run_is_scored_at_its_slices_size_with_texture_and_pathology_fide
     md = (tmp_path / "ev" / "results.md").read_text()
     assert "| generated (3) |" in md and "| malignant (2 generated, 1 real) |" in md
     assert "iterations on the 4 training pairs, pairs pooled to 32² |" in md
+    # a sheet per pathology: the generated pairs that asked for it beside real held-out ones of it
+    sheets = {p.name: Image.open(p).size for p in (tmp_path / "ev").glob("samples-*.png")}
+    # one real held-out pair of each class (fold 2), so one pair a side: 64 + 8 + 64 wide, mask above image, doubled
+    assert sheets == {"samples-benign.png": (2 * 136, 2 * 128), "samples-malignant.png": (2 * 136, 2 * 128)}
