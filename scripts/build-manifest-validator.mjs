@@ -20,7 +20,7 @@ const ANNOTATIONS = ['x-message', 'x-why', 'x-of-array'];
 /**
  * The schema as the validators read it: an array's `items` without a message of their own say the
  * array's, about the array (`x-of-array`), so that an error carries its message in the node it
- * failed in (ajv's parentSchema; jsonschema's error.schema). training/pigkit/manifest_schema.py does the same.
+ * failed in (ajv's parentSchema; jsonschema's error.schema). training/pigkit/exporter/manifest_schema.py does the same.
  */
 export function withItemMessages(node) {
   if (Array.isArray(node)) return node.map(withItemMessages);

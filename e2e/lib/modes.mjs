@@ -108,7 +108,7 @@ export function writeScan(path, width, height) {
   });
 }
 
-/** The kit's training loader (training/pigkit/data.py) on a file: what the model would be trained on. */
+/** The kit's training loader (training/pigkit/data/pairs.py) on a file: what the model would be trained on. */
 export function kitLoad(kind, path, resolution) {
   const code = [
     'import json, sys',

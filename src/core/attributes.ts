@@ -1,6 +1,6 @@
 // Attribute conditioning (docs/contracts.md §6b): a request ({pathology: "malignant"}, the rest
 // "any") → the U-Nets' one-hot input `a` [1, K], and classifier-free guidance's combination of the
-// two ε. The kit's twin: training/pigkit/attributes.py (AttributeSpec.encode: index 0 = none).
+// two ε. The kit's twin: training/pigkit/data/attributes.py (AttributeSpec.encode: index 0 = none).
 
 import { GUIDANCE_MAX, GUIDANCE_MIN } from './limits';
 import { ANY_VALUE, type AttributeSpec, attributeCodeLength } from './manifest';

@@ -1,5 +1,5 @@
 // condition.ts against the kit's own training loader (golden values from
-// fixtures/make-condition-golden.py, which runs training/pigkit/data.py on real PNG files), and
+// fixtures/make-condition-golden.py, which runs training/pigkit/data/pairs.py on real PNG files), and
 // its refusals and notes.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';

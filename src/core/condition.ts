@@ -1,5 +1,5 @@
 // A user's mask or image (decoded pixels of any size) → the model's input, the way the kit's
-// training loader (training/pigkit/data.py) prepares its data, so the condition the studio hands
+// training loader (training/pigkit/data/pairs.py) prepares its data, so the condition the studio hands
 // a model is what that model was trained on. DOM-free: the browser (after createImageBitmap), the
 // worker and the Node CLI (after PNG decoding) all use it.
 //

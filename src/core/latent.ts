@@ -5,7 +5,7 @@
 //   upsampleBilinear  x̂₀ at the grid → [H, W], half-pixel centres (PyTorch align_corners=False,
 //                  ONNX Resize half_pixel), edge samples clamped; then B(·) at [H, W]
 //   latentPreview  the step preview Σ_c weights[c]·ẑ₀[c] + bias, clamped to [−1, 1]
-// The kit's twin: training/pigkit/latent.py (masks_to_grid, decode_pair).
+// The kit's twin: training/pigkit/model/latent.py (masks_to_grid, decode_pair).
 
 import { type BinarizeOptions, binarize } from './binarize';
 import type { LatentSpec, Manifest } from './manifest';

@@ -1,6 +1,6 @@
 // Limits the page and the worker both enforce (the worker's API re-exports them: src/worker/api.ts),
 // and the bounds of the sampler's numbers that the manifest validator (manifest.ts), the CLI's flags
-// (src/cli/plan.ts), the worker (src/worker/studio.ts) and the kit (training/pigkit/limits.py, the
+// (src/cli/plan.ts), the worker (src/worker/studio.ts) and the kit (training/pigkit/model/limits.py, the
 // same values: training/tests/test_manifest_corpus.py reads them from here) all apply.
 
 /**

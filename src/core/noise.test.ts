@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GaussianStream, gaussian, seedState } from './noise';
 
 // Golden values, derived from the spec (docs/contracts.md §3) by an independent Python
-// big-integer trace and identical to training/pigkit/noise.py's output.
+// big-integer trace and identical to training/pigkit/model/noise.py's output.
 describe('seeded Gaussian noise', () => {
   it('SplitMix32 seeding of (42, 0)', () => {
     expect(Array.from(seedState(42, 0))).toEqual([939911724, 3948730756, 321366731, 3317318717]);

@@ -1,4 +1,4 @@
-// Seeded Gaussian noise, bit-for-bit the spec in docs/contracts.md §3 (twin: training/pigkit/noise.py).
+// Seeded Gaussian noise, bit-for-bit the spec in docs/contracts.md §3 (twin: training/pigkit/model/noise.py).
 // SplitMix32 seeding → xoshiro128** → 24-bit uniforms in (0, 1) → Box–Muller in float64 → float32.
 // All integer arithmetic is unsigned 32-bit: Math.imul for products, `>>> 0` to reinterpret.
 

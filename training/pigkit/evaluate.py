@@ -25,18 +25,18 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .attributes import read_table
-from .binarize import to_uint8
-from .checkpoint import CheckpointError, load_model_checkpoint, read_checkpoint
-from .data import open_dataset, open_image
-from .fidelity import attribute_fidelity
-from .limits import eta_arg, steps_arg
-from .maskstats import ks_statistic, mask_stats, wasserstein_1d
-from .plot import loss_curve_png
-from .sampler import TorchNoise, sample_pair
-from .schedule import CLIP_MODES, Schedule
-from .segment import dice_iou, load_segmenter, predict_masks, train_segmenter
-from .texture import band_centres, spectrum_ratio
+from pigkit.data.attributes import read_table
+from pigkit.data.pairs import open_dataset, open_image
+from pigkit.evaluation.maskstats import ks_statistic, mask_stats, wasserstein_1d
+from pigkit.evaluation.segment import dice_iou, load_segmenter, predict_masks, train_segmenter
+from pigkit.evaluation.texture import band_centres, spectrum_ratio
+from pigkit.fidelity import attribute_fidelity
+from pigkit.model.binarize import to_uint8
+from pigkit.model.limits import eta_arg, steps_arg
+from pigkit.model.sampler import TorchNoise, sample_pair
+from pigkit.model.schedule import CLIP_MODES, Schedule
+from pigkit.training.checkpoint import CheckpointError, load_model_checkpoint, read_checkpoint
+from pigkit.training.plot import loss_curve_png
 
 
 def generate(

@@ -26,8 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .attributes import read_table
-from .maskstats import mask_stats, wasserstein_1d
+from pigkit.data.attributes import read_table
+from pigkit.evaluation.maskstats import mask_stats, wasserstein_1d
 
 CLASSIFIER_SIZE = 128  # the classifier's input side; larger slices are average-pooled to it
 

@@ -34,7 +34,7 @@ for stage in ${STAGES:-train export table}; do
       for _ in $(seq "${SITTINGS:-1}"); do
         OUT=$RUN MODELS=mask ITERS=$mask_iters TRAIN_ARGS="$subset" bash recipes/busbra64-cpu.sh
         # the image model learns on the frozen mask model's x̂₀: only on the finished one
-        done_iters=$("$PYTHON" -c 'import sys; from pigkit.checkpoint import read_checkpoint; print(read_checkpoint(sys.argv[1])["iter"])' "$RUN/mask/ckpt.pt")
+        done_iters=$("$PYTHON" -c 'import sys; from pigkit.training.checkpoint import read_checkpoint; print(read_checkpoint(sys.argv[1])["iter"])' "$RUN/mask/ckpt.pt")
         if (( done_iters < mask_iters )); then
           echo "busbra64-lowdata.sh: the mask model is at $done_iters of $mask_iters iterations; run the train stage again" >&2
           continue
@@ -46,7 +46,7 @@ for stage in ${STAGES:-train export table}; do
         --data-card datasets/busbra.json ;;
     table)
       # as many generated pairs as the rows need: MULTIPLE (the largest in ROWS, default 1) × the subset's pairs
-      n=$("$PYTHON" -c 'import sys; from pigkit.data import open_dataset
+      n=$("$PYTHON" -c 'import sys; from pigkit.data.pairs import open_dataset
 print(len(open_dataset(sys.argv[1], 64, {1, 2, 3}).patient_subset(float(sys.argv[2]), int(sys.argv[3]))))' \
         "${DATA:-../../shared/datasets/busbra}" "$FRACTION" "$PATIENTS_SEED")
       MODEL=$RUN/model TABLE=$TABLE DOWNSTREAM=${DOWNSTREAM:-$TABLE/downstream-low$FRACTION} \

@@ -8,7 +8,7 @@ import onnx
 from onnx import TensorProto
 
 from pigkit.exporter.fp16 import convert_folder, float32_nodes, max_abs_error
-from pigkit.manifest import sha256_of
+from pigkit.exporter.manifest import sha256_of
 
 TINY = Path(__file__).resolve().parents[2] / "public" / "models" / "tiny"
 

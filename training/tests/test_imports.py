@@ -53,7 +53,7 @@ def test_no_import_cycle_and_no_function_level_kit_imports():
     for module in graph:
         cycle = cycle_from(module, [])
         assert cycle is None, "import cycle: " + " → ".join(cycle)
-    # the training CLI's code: only its entry point (pigkit/train.py) imports it
+    # the training CLI's code: only its entry point (pigkit/training/train.py) imports it
     assert [m for m, deps in graph.items() if "training.train" in deps] == ["train"]
     assert "training.checkpoint" in graph["exporter.export"] and "training.train" not in graph["exporter.onnx_import"]
 

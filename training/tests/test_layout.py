@@ -8,6 +8,18 @@ from pathlib import Path
 PIGKIT = Path(__file__).resolve().parents[1] / "pigkit"
 MAX_FILE_LINES = 400
 MAX_FUNCTION_LINES = 80
+# Not split yet, each at its size today: an entry may only shrink or go (the test below fails when one
+# is back within the limits, so the list cannot go stale). evaluate.py and fidelity.py wait at the top
+# for the real-vs-synthetic classifier's merge (branch evidence-py), which rewrites them.
+KNOWN_LONG_FILES = {"pigkit/evaluate.py": 491, "pigkit/exporter/card.py": 696, "pigkit/inference/pipeline.py": 544}
+KNOWN_LONG_FUNCTIONS = {
+    "pigkit/evaluate.py main": 174,
+    "pigkit/exporter/card.py model_card": 188,
+    "pigkit/exporter/fp16.py convert": 93,
+    "pigkit/inference/pipeline.py __call__": 136,
+    "pigkit/training/train_autoencoder.py train": 120,
+}
+KNOWN_AT_THE_TOP = {"pigkit/evaluate.py", "pigkit/fidelity.py"}
 
 
 def kit_files() -> list[Path]:
@@ -18,15 +30,28 @@ def name_of(path: Path) -> str:
     return path.relative_to(PIGKIT.parent).as_posix() if path.is_relative_to(PIGKIT.parent) else path.name
 
 
-def long_functions(path: Path) -> list[str]:
-    """'file:line name (N lines)' for each function or method longer than the limit, decorators aside."""
+def function_sizes(path: Path) -> list[tuple[str, int, int]]:
+    """(name, line, lines) of each function or method longer than the limit, decorators aside."""
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             lines = node.end_lineno - node.lineno + 1
             if lines > MAX_FUNCTION_LINES:
-                found.append(f"{name_of(path)}:{node.lineno} {node.name} ({lines} lines)")
+                found.append((node.name, node.lineno, lines))
     return found
+
+
+def long_functions(path: Path) -> list[str]:
+    """'file:line name (N lines)' for each function over the limit that is not a known one at its size or less."""
+    found = []
+    for name, line, lines in function_sizes(path):
+        if lines > KNOWN_LONG_FUNCTIONS.get(f"{name_of(path)} {name}", 0):
+            found.append(f"{name_of(path)}:{line} {name} ({lines} lines)")
+    return found
+
+
+def file_lines(path: Path) -> int:
+    return len(path.read_text(encoding="utf-8").splitlines())
 
 
 def is_main_guard(node: ast.stmt) -> bool:
@@ -53,7 +78,7 @@ def test_no_kit_file_is_over_the_line_limit():
     long = [
         f"{name_of(p)} ({n} lines)"
         for p in kit_files()
-        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_FILE_LINES
+        if (n := file_lines(p)) > max(MAX_FILE_LINES, KNOWN_LONG_FILES.get(name_of(p), 0))
     ]
     assert long == [], f"over {MAX_FILE_LINES} lines (split by concept into the part's folder): {long}"
 
@@ -65,7 +90,9 @@ def test_no_kit_function_is_over_the_line_limit():
 
 def test_the_top_of_the_kit_holds_only_entry_points_and_the_public_pipeline():
     top = [p for p in sorted(PIGKIT.glob("*.py")) if p.name != "__init__.py"]
-    assert [name_of(p) for p in top if not is_thin(p)] == [], "code at the top of pigkit: move it into a part"
+    assert [name_of(p) for p in top if not is_thin(p) and name_of(p) not in KNOWN_AT_THE_TOP] == [], (
+        "code at the top of pigkit: move it into a part"
+    )
     assert {p.name for p in PIGKIT.iterdir() if p.is_dir() and p.name != "__pycache__"} == {
         "model",
         "data",
@@ -75,6 +102,15 @@ def test_the_top_of_the_kit_holds_only_entry_points_and_the_public_pipeline():
         "inference",
         "benchmark",
     }
+
+
+def test_the_known_exceptions_are_still_exceptions():
+    """A file or function split since is taken off the lists (they only shrink)."""
+    files = {name_of(p): p for p in kit_files()}
+    assert [f for f, n in KNOWN_LONG_FILES.items() if f not in files or file_lines(files[f]) <= MAX_FILE_LINES] == []
+    over = {f"{name_of(p)} {name}" for p in kit_files() for name, _, _ in function_sizes(p)}
+    assert sorted(set(KNOWN_LONG_FUNCTIONS) - over) == []
+    assert [f for f in KNOWN_AT_THE_TOP if f not in files or is_thin(files[f])] == []
 
 
 def test_the_limits_catch_a_long_function_and_a_fat_entry_point(tmp_path):

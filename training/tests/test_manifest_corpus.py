@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from pigkit import limits, manifest_schema
-from pigkit.manifest import PLAIN_FILE, ManifestError, parse_manifest, read_manifest, validate_manifest
-from pigkit.schedule import CLIP_MODES
+from pigkit.exporter import manifest_schema
+from pigkit.exporter.manifest import PLAIN_FILE, ManifestError, parse_manifest, read_manifest, validate_manifest
+from pigkit.model import limits
+from pigkit.model.schedule import CLIP_MODES
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "fixtures" / "manifests"

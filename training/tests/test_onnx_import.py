@@ -12,7 +12,7 @@ from pigkit.exporter.onnx_import import OnnxImportError, init_from_bundle, unet_
 from pigkit.model.unet import build_unet
 from pigkit.training.checkpoint import read_checkpoint
 from pigkit.training.train import main, train
-from pigkit.training.train_autoencoder import parse_args
+from pigkit.training.train_args import parse_args
 
 TINY = Path(__file__).resolve().parents[2] / "public" / "models" / "tiny"
 

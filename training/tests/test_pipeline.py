@@ -13,8 +13,8 @@ import torch
 from PIL import Image
 from test_export import needs_ort
 
+from pigkit.exporter.manifest import ManifestError, sha256_of
 from pigkit.inference.runtime import CPU, SessionError, node_runtime
-from pigkit.manifest import ManifestError, sha256_of
 from pigkit.model.sampler import SeededNoise, sample_image_from_mask, segment_image
 from pigkit.model.schedule import Schedule
 from pigkit.pipeline import PigPipeline

@@ -10,9 +10,9 @@ import onnx
 import pytest
 from test_export import needs_ort
 
+from pigkit.exporter.manifest import ManifestError, external_data_files, model_file, read_manifest, sha256_of
 from pigkit.exporter.share_weights import ALIGN, SIZE_THRESHOLD, convert_folder, inline_folder, main
 from pigkit.inference.runtime import NodeSession, PythonSession, node_runtime, python_ort
-from pigkit.manifest import ManifestError, external_data_files, model_file, read_manifest, sha256_of
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "public" / "models" / "tiny"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from test_export import needs_ort
 
+from pigkit.exporter.manifest import model_file, model_files, validate_manifest
 from pigkit.inference.golden import make_golden
-from pigkit.manifest import model_file, model_files, validate_manifest
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS = sorted((REPO / "public" / "models").glob("*/manifest.json"))

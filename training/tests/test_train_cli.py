@@ -8,8 +8,7 @@ from conftest import tiny_train_argv
 from pigkit.exporter.onnx_import import init_from_bundle
 from pigkit.training.checkpoint import read_checkpoint
 from pigkit.training.train import main, train
-from pigkit.training.train_args import BF16_UNSUPPORTED
-from pigkit.training.train_autoencoder import parse_args
+from pigkit.training.train_args import BF16_UNSUPPORTED, parse_args
 
 
 def args_for(folder, out, model="mask", iters=3, **extra):

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from pigkit.data.attributes import AttributeError_, read_table
-from pigkit.manifest import sha256_of
+from pigkit.exporter.manifest import sha256_of
 from pigkit.model.autoencoder import Autoencoder, AutoencoderConfig
 from pigkit.model.latent import latent_scale
 from pigkit.model.unet import build_unet

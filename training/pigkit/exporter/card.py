@@ -25,7 +25,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from pigkit.manifest import ManifestError, read_manifest, write_manifest
+from pigkit.exporter.manifest import ManifestError, read_manifest, write_manifest
 
 LICENSE_FILE = "DATA-LICENSE.txt"
 UNDESCRIBED = "undescribed"

@@ -32,10 +32,10 @@ from pigkit.exporter.card import (
     write_data_license,
     write_model_card,
 )
+from pigkit.exporter.manifest import sha256_of, write_manifest
 from pigkit.exporter.share_weights import share_weights
 from pigkit.exporter.stepgraph import STEP_GRAPHS, step_shapes
 from pigkit.inference.runtime import run_once
-from pigkit.manifest import sha256_of, write_manifest
 from pigkit.model.limits import eta_arg, steps_arg
 from pigkit.model.schedule import CLIP_MODES, COEFFICIENT_ORDER, Schedule
 from pigkit.training.checkpoint import CheckpointError, atomic_save, load_model_checkpoint, read_checkpoint, require_keys

@@ -35,8 +35,8 @@ from pigkit.exporter.export import (
     parity_error,
     slim_checkpoints,
 )
+from pigkit.exporter.manifest import sha256_of, write_manifest
 from pigkit.exporter.share_weights import share_weights
-from pigkit.manifest import sha256_of, write_manifest
 from pigkit.model.latent import DecoderGraph, EncoderGraph, encode, fit_preview
 from pigkit.model.limits import eta_arg, steps_arg
 from pigkit.model.schedule import Schedule

@@ -33,8 +33,8 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper, shape_inference
 
 from pigkit.exporter.export import _random_feeds
+from pigkit.exporter.manifest import sha256_of
 from pigkit.inference.runtime import run_once
-from pigkit.manifest import sha256_of
 from pigkit.model.schedule import Schedule
 
 FLOAT, HALF = TensorProto.FLOAT, TensorProto.FLOAT16

@@ -14,9 +14,9 @@ import json
 import re
 from pathlib import Path
 
-from .limits import MAX_CARD_CHARS, MAX_MANIFEST_CHARS, MAX_MANIFEST_DEPTH
-from .manifest_schema import check_schema, in_field_order, ints_as_javascript_reads_them, js, num
-from .stepgraph import STEP_GRAPHS, step_shapes
+from pigkit.exporter.manifest_schema import check_schema, in_field_order, ints_as_javascript_reads_them, js, num
+from pigkit.exporter.stepgraph import STEP_GRAPHS, step_shapes
+from pigkit.model.limits import MAX_CARD_CHARS, MAX_MANIFEST_CHARS, MAX_MANIFEST_DEPTH
 
 
 class ManifestError(ValueError):

@@ -16,7 +16,7 @@ import jsonschema
 from jsonschema import Draft7Validator, ValidationError
 
 # the repository's schema, beside the studio's: the kit is installed editable (training/pyproject.toml)
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "manifest.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parents[3] / "schemas" / "manifest.schema.json"
 MAX_SHOWN = 200  # characters of a value's JSON in a message
 
 

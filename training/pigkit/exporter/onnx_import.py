@@ -23,8 +23,8 @@ import torch
 from onnx import numpy_helper
 
 from pigkit.exporter.export import export_unet
+from pigkit.exporter.manifest import ManifestError, model_file
 from pigkit.exporter.share_weights import load_inline
-from pigkit.manifest import ManifestError, model_file
 from pigkit.model.unet import build_unet
 
 SENTINEL = 10_000  # exact in float32 for any index below 2**24 - SENTINEL

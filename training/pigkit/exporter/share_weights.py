@@ -34,7 +34,15 @@ from pathlib import Path
 import onnx
 
 from pigkit.exporter.card import replace_file_table
-from pigkit.manifest import ManifestError, external_data_files, model_file, model_files, plain_file_name, read_manifest, sha256_of
+from pigkit.exporter.manifest import (
+    ManifestError,
+    external_data_files,
+    model_file,
+    model_files,
+    plain_file_name,
+    read_manifest,
+    sha256_of,
+)
 
 SIZE_THRESHOLD = 1024  # bytes; onnx's own default for external data
 ALIGN = 64  # each tensor starts at a multiple of this in the weights file

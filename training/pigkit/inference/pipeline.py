@@ -1,7 +1,7 @@
 """A diffusers-style pipeline over an exported model folder (manifest.json + ONNX files): PIG's pairs,
 and its two other modes, from Python on ONNX Runtime, equal to the studio CLI's to the bit.
 
-    from pigkit.pipeline import PigPipeline
+    from pigkit.inference.pipeline import PigPipeline
     pipe = PigPipeline.from_pretrained("public/models/busbra64")    # the CPU provider, float32
     out = pipe(seed=3, num_images_per_prompt=4)  # seeds 3 … 6: the CLI's --seed 3 --count 4
     out.images, out.masks                        # in output_type ("pil" default, "np" in [0, 1], "pt")
@@ -29,8 +29,8 @@ import torch
 
 from pigkit.data.attributes import AttributeSpec
 from pigkit.data.pairs import image_units
+from pigkit.exporter.manifest import ManifestError, model_file, read_manifest
 from pigkit.inference.runtime import CPU, CUDA, open_session, python_ort
-from pigkit.manifest import ManifestError, model_file, read_manifest
 from pigkit.model.binarize import to_uint8
 from pigkit.model.latent import final_image, final_mask, latent_preview, masks_to_grid
 from pigkit.model.limits import GUIDANCE_MAX, GUIDANCE_MIN, check_eta

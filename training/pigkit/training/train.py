@@ -17,8 +17,8 @@ import torch
 
 from pigkit.data.attributes import AttributeError_, case_attributes, drop_attributes, read_table
 from pigkit.data.pairs import DataError, open_dataset
+from pigkit.exporter.manifest import sha256_of
 from pigkit.exporter.onnx_import import OnnxImportError
-from pigkit.manifest import sha256_of
 from pigkit.model.latent import TensorPairs, latent_pairs
 from pigkit.model.schedule import Schedule
 from pigkit.training.checkpoint import CheckpointError
