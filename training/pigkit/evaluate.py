@@ -9,6 +9,11 @@ the saturated-pixel fraction and pixel-intensity Wasserstein-1 of the images, th
 pair consistency (Dice of a segmenter trained on the training folds, run on
 generated images against their generated masks, and on the real held-out pairs as the ceiling),
 and the reference sampler's time per pair.
+
+    python3 -m pigkit.evaluate real-vs-synthetic --generated DIR --data DATA --out OUT
+
+trains a small CNN to tell real held-out images from generated ones (pigkit.realsynth: its ROC AUC,
+cross-validated, over seeds, with a real-vs-real control).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from PIL import Image
 from .binarize import to_uint8
 from .checkpoint import CheckpointError, load_model_checkpoint
 from .data import open_dataset, open_image
-from .limits import eta_arg, steps_arg
+from .limits import MAX_RESOLUTION, eta_arg, steps_arg
 from .maskstats import ks_statistic, mask_stats, wasserstein_1d
 from .plot import loss_curve_png
 from .sampler import TorchNoise, sample_pair
@@ -55,20 +60,97 @@ def generate(
     return torch.cat(masks), torch.cat(images), (time.perf_counter() - t0) / n
 
 
+def generated_images(folder: Path) -> list[Path]:
+    """The image files of the CLI's output folder (imagesTr/<case>_0000.png), in case order;
+    FileNotFoundError where there are none, ValueError for a file that is a link out of the folder."""
+    images = sorted((folder / "imagesTr").glob("*_0000.png"))
+    if not images:
+        raise FileNotFoundError(f"{folder}: no imagesTr/*_0000.png (generate an nnU-Net raw dataset with npm run generate)")
+    for path in images:
+        _refuse_link_out(path, folder)
+    return images
+
+
+def _refuse_link_out(path: Path, folder: Path) -> None:
+    # a link may point anywhere: only files inside the folder are read
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise ValueError(f"{path}: links out of {folder}; copy the file into the folder instead")
+
+
+def generated_case_ids(folder: Path) -> list[str]:
+    """The case names of the CLI's output folder (pig_0000000007 …), in the order read_generated reads them."""
+    return [p.name[: -len("_0000.png")] for p in generated_images(folder)]
+
+
+def generated_resolution(folder: Path) -> int:
+    """The side of the CLI's (square) generated images, from the first case; ValueError for a non-square one."""
+    first = generated_images(folder)[0]
+    w, h = open_image(first, "generated image").size
+    if w != h:
+        raise ValueError(f"{first}: {w}×{h} is not square; the kit compares square pairs")
+    return w
+
+
+def open_generated(folder: Path, max_pairs: int) -> tuple[list[str], torch.Tensor, torch.Tensor]:
+    """Case names, masks and images (as read_generated) of the CLI's output folder at its own
+    resolution, for tools that take any model's pairs (pigkit.audit, real-vs-synthetic); at most
+    `max_pairs` of them and MAX_RESOLUTION². Every problem is a FileNotFoundError or ValueError naming it."""
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: not a folder (give the output folder of npm run generate)")
+    cases = generated_case_ids(folder)
+    res = generated_resolution(folder)
+    if len(cases) > max_pairs or res > MAX_RESOLUTION:
+        raise ValueError(f"{folder}: {len(cases)} pairs at {res}²; this takes up to {max_pairs} at up to {MAX_RESOLUTION}²")
+    return cases, *read_generated(folder, res)
+
+
+def open_against_real(folder: Path, data, folds: dict[str, str], fold_csv, max_pairs: int) -> tuple:
+    """The generated pairs of `folder` (open_generated: case names, masks, images) and, for each
+    flag → fold list of `folds`, the real pairs of those folds of `data` at the generated resolution
+    (None for an empty list). Fold lists that share a fold are refused, naming both flags."""
+    sets = {flag: parse_folds(text, flag) for flag, text in folds.items()}
+    named = list(sets.items())
+    for i, (flag_a, a) in enumerate(named):
+        for flag_b, b in named[i + 1 :]:
+            if a & b:
+                raise ValueError(f"fold(s) {sorted(a & b)} are in both {flag_a} and {flag_b}: each set must be other patients")
+    cases, masks, images = open_generated(folder, max_pairs)
+    real = {flag: open_dataset(data, images.shape[-1], f, fold_csv) if f else None for flag, f in sets.items()}
+    return cases, masks, images, real
+
+
+def add_generated_arguments(p: argparse.ArgumentParser, folds: dict[str, tuple[str, str]]) -> None:
+    """--generated, --data, the fold lists (flag → (default, help)), --fold-csv, --out and --threads:
+    the options of the tools that read any model's pairs against real folds (open_against_real)."""
+    p.add_argument("--generated", required=True, help="the generated pairs (npm run generate's output folder)")
+    p.add_argument("--data", required=True, help="the real pairs: a folder with a fold CSV, or a pack (.npz)")
+    for flag, (default, help) in folds.items():
+        p.add_argument(flag, default=default, help=help)
+    p.add_argument("--fold-csv", default=None, help="the fold CSV (default DATA/5-fold-cv.csv)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--threads", type=int, default=0)
+
+
+def parse_folds(text: str, flag: str) -> set[int]:
+    """`1,2,3` → {1, 2, 3} (folds, seeds); ValueError naming the flag otherwise ('' → the empty set)."""
+    try:
+        return {int(f) for f in text.split(",")} if text.strip() else set()
+    except ValueError:
+        raise ValueError(f"{flag} takes whole numbers separated by commas, e.g. 1,2,3; got {text!r}") from None
+
+
 def read_generated(folder: Path, resolution: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Pairs written by the studio's CLI (`npm run generate`) as an nnU-Net v2 raw dataset:
     imagesTr/<case>_0000.png (8-bit gray) and labelsTr/<case>.png (0 = background, 1 = lesion).
     Returns masks as ±1 and images in model units [-1, 1], both [N, 1, H, W], in case order.
     A folder without cases, a case without its label or a file that cannot be read (truncated, not
     a PNG) raises FileNotFoundError or DataError naming it; a wrong size or label values, ValueError."""
-    images = sorted((folder / "imagesTr").glob("*_0000.png"))
-    if not images:
-        raise FileNotFoundError(f"{folder}: no imagesTr/*_0000.png (generate an nnU-Net raw dataset with npm run generate)")
     masks, imgs = [], []
-    for path in images:
+    for path in generated_images(folder):
         label_path = folder / "labelsTr" / (path.name[: -len("_0000.png")] + ".png")
         if not label_path.exists():
             raise FileNotFoundError(f"{path}: no label {label_path}")
+        _refuse_link_out(label_path, folder)
         im = np.asarray(open_image(path, "generated image").convert("L"), dtype=np.float32)
         lab = np.asarray(open_image(label_path, "generated label"))
         if im.shape != (resolution, resolution):
@@ -226,6 +308,11 @@ def results_markdown(r: dict) -> str:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["real-vs-synthetic"]:
+        from .realsynth import main as real_vs_synthetic  # it reads generated folders with this module
+
+        return real_vs_synthetic(argv[1:])
     p = argparse.ArgumentParser(prog="pigkit.evaluate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--run", required=True)
     p.add_argument("--data", required=True)
