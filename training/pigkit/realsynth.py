@@ -2,7 +2,7 @@
 
     python3 -m pigkit.evaluate real-vs-synthetic --generated DIR --data DATA --folds-heldout 4 --control-folds 3 --out OUT
 
-A small CNN (SmallCNN: four 3×3 convolutions of 8–32 channels, 21 k parameters) is trained to tell
+A small CNN (SmallCNN: four 3×3 convolutions of 8–32 channels, 15 k parameters) is trained to tell
 the real held-out images (other patients than the model's training folds) from the generated
 images of DIR (the studio CLI's output, any model; read at their own resolution, the real ones
 resized to it as the kit trains on them). It is k-fold cross-validated: each image is scored by a
@@ -10,8 +10,8 @@ CNN that did not train on it, a real patient's images are kept in one fold, the 
 balanced (the larger one subsampled). The figure is the ROC AUC, the mean over the folds, for
 each seed (each seed draws new folds, subsample and weights): 0.5 = the classifier cannot tell
 them apart, 1 = it always can. The same procedure on two sets of real images (the held-out folds
-against --control-folds, other patients again) gives the floor: what "indistinguishable" reads as
-with this many images.
+against --control-folds, other patients again), with as many images a class, gives the floor: what
+"indistinguishable" reads as with this many images.
 
 Writes OUT/real-vs-synthetic.json (every seed's and fold's AUC), real-vs-synthetic.md and
 real-vs-synthetic-card.json (one line for the model card: pigkit.card --merge-metrics).
