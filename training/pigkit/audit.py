@@ -64,6 +64,7 @@ MEASURE_WORDS = {
 PERCENTILES = (0, 1, 5, 25, 50, 75, 95, 100)
 FLAG_FRACTION = 0.05  # five times what a generator as far as new patients gives
 MAX_PAIRS = 20_000  # generated or training pairs (distances are computed 256 rows at a time)
+MAX_VALUES = 2**28  # pairs × 2 channels × pixels of one set, held in float64: 2 GiB
 MAX_SHEET = 64  # pairs on a sheet
 COPY_RMS = 0.5 / 127.5  # image RMS under half a grey level: a copy (8-bit rounding and no more)
 
@@ -266,6 +267,12 @@ def main(argv=None) -> int:
             raise ValueError("--folds-train and --folds-heldout each need a fold")
         if len(train) > MAX_PAIRS:
             raise ValueError(f"{a.data}: {len(train)} training pairs, more than the audit's {MAX_PAIRS}")
+        values = 2 * gen_images[0].numel() * max(len(train), len(cases))
+        if values > MAX_VALUES:
+            raise ValueError(
+                f"{max(len(train), len(cases))} pairs at {gen_images.shape[-1]}² are {values / 2**30:.1f} G values, above the"
+                f" audit's {MAX_VALUES / 2**30:.2f} G (float64 in memory): audit fewer pairs or at a lower resolution"
+            )
     except (FileNotFoundError, ValueError) as e:  # DataError is a ValueError
         print(f"error: {e}", file=sys.stderr)
         return 2

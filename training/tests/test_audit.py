@@ -110,6 +110,17 @@ def test_bad_folders_get_one_line(population, tmp_path, capsys):
     assert not (tmp_path / "o").exists()  # nothing written before the inputs are read
 
 
+def test_a_set_too_large_to_hold_is_refused(population, tmp_path, monkeypatch, capsys):
+    import pigkit.audit
+
+    fresh = open_dataset(population, 16, {5})
+    gen = write_generated(tmp_path / "gen", fresh.masks[:4], fresh.images[:4])
+    monkeypatch.setattr(pigkit.audit, "MAX_VALUES", 60 * 2 * 16 * 16 - 1)  # one value fewer than the 60 training pairs
+    assert main(["--generated", str(gen), "--data", str(population), "--out", str(tmp_path / "o")]) == 2
+    assert "60 pairs at 16² are 0.0 G values, above the audit's" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
 def test_the_evidence_lines_reach_a_model_card(tmp_path):
     import shutil
 
@@ -121,8 +132,6 @@ def test_the_evidence_lines_reach_a_model_card(tmp_path):
         (tmp_path / name).write_text(json.dumps({"metrics": {key: line}}))
         assert card_main(["--model", str(folder), "--merge-metrics", str(tmp_path / name)]) == 0
     readme = (folder / "README.md").read_text()
-    assert (
-        f"| memorization audit (pigkit.audit): generated pairs nearer to a training patient than real held-out pairs are | {line} |"
-        in readme
-    )
+    label = "memorization audit (pigkit.audit): generated pairs nearer to a training patient than real held-out pairs are"
+    assert f"| {label} | {line} |" in readme
     assert f"| real vs synthetic: ROC AUC of a CNN telling real held-out images from generated ones | {line} |" in readme
