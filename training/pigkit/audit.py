@@ -35,6 +35,8 @@ Writes to OUT: audit.json (settings, percentiles of each distribution, the fract
 generated case's nearest training case, distance and ratio), audit.md (the table EVALUATION.md
 quotes), closest-pixels.png and closest-features.png (the generated pairs of lowest ratio, each
 beside its nearest training pair: generated mask, generated image, training image, training mask),
+closest-heldout-pixels.png and closest-heldout-features.png (the same for the real held-out pairs:
+how alike new patients and training patients look at this resolution, the sheets' reference),
 and audit-card.json (one line for the model card: pigkit.card --merge-metrics).
 """
 
@@ -316,9 +318,14 @@ def main(argv=None) -> int:
     }
     (out / "audit.json").write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     (out / "audit.md").write_text(audit_markdown(result), encoding="utf-8")
-    for name, m in (("closest-pixels.png", "pair_pixels"), ("closest-features.png", "image_features")):
-        order = np.argsort(gen[m][2], kind="stable")  # the most copy-like first
-        closest_sheet(gen_masks, gen_images, train.masks, train.images, order, gen[m][1], out / name, a.sheet)
+    # the held-out pairs' sheets are the reference: how near new patients come without being anyone's copy
+    for who, (masks, images, found) in {
+        "": (gen_masks, gen_images, gen),
+        "heldout-": (heldout.masks, heldout.images, held),
+    }.items():
+        for name, m in (("pixels", "pair_pixels"), ("features", "image_features")):
+            order = np.argsort(found[m][2], kind="stable")  # the most copy-like first
+            closest_sheet(masks, images, train.masks, train.images, order, found[m][1], out / f"closest-{who}{name}.png", a.sheet)
     (out / "audit-card.json").write_text(
         json.dumps({"metrics": {"memorizationAudit": card_line(result)}}, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )

@@ -33,6 +33,8 @@ def test_a_generator_that_returns_training_pairs_is_flagged(population, tmp_path
     with Image.open(tmp_path / "out-copies" / "closest-pixels.png") as sheet:
         # 4 pairs in a row of 4 blocks (4 cells of 16 px, gaps 2 + 6 + 2) with 12 px between blocks, drawn 8×
         assert sheet.size == (8 * (4 * (4 * 16 + 10) + 3 * 12), 8 * 16)
+    with Image.open(tmp_path / "out-copies" / "closest-heldout-features.png") as sheet:  # the reference sheet
+        assert sheet.size == (8 * (4 * (4 * 16 + 10) + 3 * 12), 8 * 16)
     card = json.loads((tmp_path / "out-copies" / "audit-card.json").read_text())["metrics"]
     assert card["memorizationAudit"].startswith("flagged: 100.0% of 40 generated pairs")
 
