@@ -178,9 +178,9 @@ def result_markdown(r: dict) -> str:
 
 def card_line(r: dict) -> str:
     s, c = r["real_vs_generated"], r.get("real_vs_real")
-    control = f"; real vs real {c['auc_mean']:.2f} ± {c['auc_std']:.2f}" if c else ""
+    control = f"; real vs real {c['auc_mean']:.3f} ± {c['auc_std']:.3f}" if c else ""
     return (
-        f"{s['auc_mean']:.2f} ± {s['auc_std']:.2f} over {len(s['per_seed'])} seeds{control} "
+        f"{s['auc_mean']:.3f} ± {s['auc_std']:.3f} over {len(s['per_seed'])} seeds{control} "
         f"(0.5 = indistinguishable; a small CNN, {r['k']}-fold cross-validated, {r['n_per_class']} images a class)"
     )
 

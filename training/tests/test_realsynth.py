@@ -56,7 +56,7 @@ def test_cli_writes_the_figures_and_refuses_bad_folders(population, tmp_path, ca
     )  # the control fold 3 has 20: both comparisons take 20 and list(r["real_vs_generated"]["per_seed"]) == ["0", "1"]
     assert len(r["real_vs_generated"]["per_seed"]["0"]["folds"]) == 2 and "real_vs_real" in r
     card = json.loads((out / "real-vs-synthetic-card.json").read_text())["metrics"]["realVsSyntheticAUC"]
-    assert card.startswith(f"{r['real_vs_generated']['auc_mean']:.2f} ± ")
+    assert card.startswith(f"{r['real_vs_generated']['auc_mean']:.3f} ± ")
     capsys.readouterr()
 
     def error(*extra):
