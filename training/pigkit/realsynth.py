@@ -1,4 +1,4 @@
-"""Can a classifier tell generated images from real ones? (`python3 -m pigkit.evaluate real-vs-synthetic`)
+"""Can a classifier tell generated images from real ones? (the classifier of `python3 -m pigkit.evaluate real-vs-synthetic`)
 
     python3 -m pigkit.evaluate real-vs-synthetic --generated DIR --data DATA --folds-heldout 4 --control-folds 3 --out OUT
 
@@ -13,24 +13,19 @@ them apart, 1 = it always can. The same procedure on two sets of real images (th
 against --control-folds, other patients again), with as many images a class, gives the floor: what
 "indistinguishable" reads as with this many images.
 
-Writes OUT/real-vs-synthetic.json (every seed's and fold's AUC), real-vs-synthetic.md and
-real-vs-synthetic-card.json (one line for the model card: pigkit.card --merge-metrics).
+pigkit.evaluate's real-vs-synthetic subcommand reads the sets and writes OUT/real-vs-synthetic.json
+(every seed's and fold's AUC), real-vs-synthetic.md and real-vs-synthetic-card.json (one line for
+the model card: pigkit.card --merge-metrics).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-
-from .data import patient_of
-from .evaluate import add_generated_arguments, open_against_real, parse_folds
 
 MAX_IMAGES = 20_000  # per class
 MAX_EPOCHS = 200
@@ -76,6 +71,10 @@ class SmallCNN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x).mean((2, 3)))[:, 0]
+
+
+def parameter_count() -> int:
+    return sum(q.numel() for q in SmallCNN().parameters())
 
 
 def group_folds(groups: list[str], k: int, rng: np.random.Generator) -> np.ndarray:
@@ -183,89 +182,3 @@ def card_line(r: dict) -> str:
         f"{s['auc_mean']:.3f} ± {s['auc_std']:.3f} over {len(s['per_seed'])} seeds{control} "
         f"(0.5 = indistinguishable; a small CNN, {r['k']}-fold cross-validated, {r['n_per_class']} images a class)"
     )
-
-
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(
-        prog="pigkit.evaluate real-vs-synthetic", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    folds = {
-        "--folds-heldout": ("4", "real images of patients the model never saw"),
-        "--control-folds": ("3", "other real images for the real-vs-real control (empty: no control)"),
-    }
-    add_generated_arguments(p, folds)
-    p.add_argument("--seeds", default="0,1,2", help="at least 3 for a spread")
-    p.add_argument("--k", type=int, default=5, help="cross-validation folds (2 … 10)")
-    p.add_argument("--epochs", type=int, default=10, help=f"epochs of each classifier (1 … {MAX_EPOCHS})")
-    p.add_argument(
-        "--per-class",
-        type=int,
-        default=0,
-        help="at most this many images a class (a seeded subsample; 0: all the smaller set has)",
-    )
-    a = p.parse_args(argv)
-    if not 0 <= a.per_class <= MAX_IMAGES:
-        p.error(f"--per-class must be 0 … {MAX_IMAGES}")
-    if not (2 <= a.k <= 10 and 1 <= a.epochs <= MAX_EPOCHS):
-        p.error(f"--k must be 2 … 10 and --epochs 1 … {MAX_EPOCHS}")
-    if a.threads:
-        torch.set_num_threads(a.threads)
-    folder = Path(a.generated)
-    try:
-        seeds = sorted(parse_folds(a.seeds, "--seeds"))  # whole numbers, as folds are
-        if not 1 <= len(seeds) <= MAX_SEEDS:
-            raise ValueError(f"--seeds takes 1 … {MAX_SEEDS} seeds (3 or more for a spread), got {a.seeds!r}")
-        folds = {"--folds-heldout": a.folds_heldout, "--control-folds": a.control_folds}
-        cases, _, gen_images, sets = open_against_real(folder, a.data, folds, a.fold_csv, MAX_IMAGES)
-        real, control = sets["--folds-heldout"], sets["--control-folds"]
-        if real is None:
-            raise ValueError("--folds-heldout needs a fold")
-        res = gen_images.shape[-1]
-    except (FileNotFoundError, ValueError) as e:  # DataError is a ValueError
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    # one size for both comparisons: the control is the floor of an AUC measured on as many images
-    n = min(len(real), len(gen_images), len(control) if control is not None else len(real), a.per_class or MAX_IMAGES)
-    if n < 2 * a.k:
-        print(f"error: {n} images a class, too few for {a.k} folds of both classes (at least {2 * a.k})", file=sys.stderr)
-        return 2
-    out = Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
-    real_groups = [patient_of(c) for c in real.case_ids]
-    result = {
-        "generated": str(folder.resolve()),
-        "data": str(Path(a.data).resolve()),
-        "resolution": res,
-        "n_generated": len(cases),
-        "n_real_heldout": len(real),
-        "n_per_class": n,
-        "folds_heldout": a.folds_heldout,
-        "control_folds": a.control_folds,
-        "k": a.k,
-        "epochs": a.epochs,
-        "seeds": seeds,
-        "classifier": f"SmallCNN ({sum(q.numel() for q in SmallCNN().parameters())} parameters), Adam 1e-3, batch 32, flips",
-        "real_vs_generated": over_seeds(
-            real.images, gen_images, real_groups, cases, seeds, a.k, a.epochs, n, "real vs generated"
-        ),
-        "torch": torch.__version__,
-    }
-    if control is not None:
-        result["real_vs_real"] = over_seeds(
-            real.images,
-            control.images,
-            real_groups,
-            [patient_of(c) for c in control.case_ids],
-            seeds,
-            a.k,
-            a.epochs,
-            n,
-            "real vs real",
-        )
-    (out / "real-vs-synthetic.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-    (out / "real-vs-synthetic.md").write_text(result_markdown(result), encoding="utf-8")
-    (out / "real-vs-synthetic-card.json").write_text(
-        json.dumps({"metrics": {"realVsSyntheticAUC": card_line(result)}}, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    print(result_markdown(result))
-    return 0
