@@ -1,63 +1,87 @@
-// The layer rule (README "Layout"), checked by `npm run lint:layers` in `npm test`:
+// The layer rule (docs/layout.md), checked by `npm run lint:layers` in `npm run lint` over every
+// folder with code (scripts/layers.test.ts checks that the command names them all, and that the rules
+// fire on a small tree of wrong arrows). Each folder may import only the folders listed:
 //
-//   core         imports only core: plain TypeScript (DDIM loop, manifest, PNG, datasets, cache keys)
-//   engine       → core                (ONNX Runtime sessions, model sources)
-//   worker       → engine, core        (the Studio behind comlink)
-//   app          → core, and types only from src/worker/api.ts, the one seam to the worker
-//   cli, bench   → engine, core
-//   testing      → engine, core        (test helpers)
+//   src/core      only core: plain TypeScript (DDIM loop, manifest, PNG, datasets, cache keys)
+//   src/engine    → core                (ONNX Runtime sessions, model sources)
+//   src/worker    → engine, core        (the Studio behind comlink)
+//   src/app       → core, types only from src/worker/api.ts, the one seam to the worker; package.json (its version)
+//   src/cli       → engine, core
+//   src/testing   → engine, core        (test helpers)
+//   src/security  → nothing             (the Content-Security-Policy)
+//   bench/        → harness, src/engine, src/core   (the benchmark: it times the engine, and the built app in Chromium)
+//   harness/      → src/security        (the static server, Chromium's flags and the pair comparisons that e2e and bench share)
+//   e2e/          → harness             (the browser tests drive the built app, never its modules)
+//   bin/          → src/cli
+//   scripts/, training/pigkit/  → only themselves
+//   the root's configs (vite, vitest, playwright) → src/security
 //
-// A layer's tests may import what the layer may, and src/testing/. `import type` counts like any
-// import (the app's types from worker/api.ts are the one place types alone are allowed). Two more
-// doors, each its own rule: src/main.tsx mounts the app, and the app's composition root
-// (src/app/studio.ts) starts the worker through its page-side modules. No cycles anywhere, type-only
-// ones included. Files outside src/ (package.json, scripts/, e2e/'s browser harness that the
-// benchmarks reuse) are not layers and are not constrained here.
+// Node's own modules and packages are not layers (two rules below keep ORT, React and the like off
+// core and the page). A layer's tests may import what the layer may, and src/testing (the CLI's,
+// scripts/ too: its install test checks npm's scripts). `import type` counts like any import (the
+// app's types from worker/api.ts are the one place types alone are allowed). Two more doors, each
+// its own rule: src/main.tsx mounts the app, and the app's composition root (src/app/page-studio.ts)
+// starts the worker through its page-side modules. A file in no layer may import nothing of the
+// repository: a new folder gets its line here. No cycles anywhere, type-only ones included.
 
-/** layer → the src/ folders its files may import (itself first). */
+/** layer (a folder of the repository) → the folders its files may import (itself first). */
 const LAYERS = {
-  core: ['core'],
-  engine: ['engine', 'core'],
-  worker: ['worker', 'engine', 'core'],
-  app: ['app', 'core'],
-  cli: ['cli', 'engine', 'core'],
-  bench: ['bench', 'engine', 'core'],
-  testing: ['testing', 'engine', 'core'],
+  'src/core': ['src/core'],
+  'src/engine': ['src/engine', 'src/core'],
+  'src/worker': ['src/worker', 'src/engine', 'src/core'],
+  'src/app': ['src/app', 'src/core'],
+  'src/cli': ['src/cli', 'src/engine', 'src/core'],
+  'src/testing': ['src/testing', 'src/engine', 'src/core'],
+  'src/security': ['src/security'],
+  bench: ['bench', 'harness', 'src/engine', 'src/core'],
+  harness: ['harness', 'src/security'],
+  e2e: ['e2e', 'harness'],
+  bin: ['bin', 'src/cli'],
+  scripts: ['scripts'],
+  'training/pigkit': ['training/pigkit'],
 };
 
 const TEST = '\\.test\\.tsx?$';
-const under = (folders) => `^src/(${folders.join('|')})/`;
+const under = (folders) => `^(${folders.join('|')})/`;
+/** A dependency on a file of the repository (not Node's own modules, not a package). */
+const REPO = ['local'];
 
 /** The one seam between the page and the worker: the app may import types (only types) from it. */
 const WORKER_API = '^src/worker/api\\.ts$';
 /**
- * The worker's page-side modules: the app's composition root (src/app/studio.ts) starts the worker
+ * The worker's page-side modules: the app's composition root (src/app/page-studio.ts) starts the worker
  * with client.ts and turns its rejections into StudioErrors with errors.ts. A rule below keeps both
  * off the engine, so they pull no ORT into the page.
  */
-const COMPOSITION_ROOT = '^src/app/studio\\.ts$';
+const COMPOSITION_ROOT = '^src/app/page-studio\\.ts$';
 const PAGE_SIDE_WORKER = '^src/worker/(client|errors)\\.ts$';
+/** The configs at the repository's root (vite.config.ts, vitest.config.ts, playwright.config.mjs). */
+const ROOT_CONFIG = '^[^/]+\\.config\\.(ts|mjs)$';
+const MAIN = '^src/main\\.tsx$';
 
 /** What else, beyond LAYERS, a layer's files may import. */
-const EXTRA = { app: [WORKER_API] };
+const EXTRA = { 'src/app': [WORKER_API, '^package\\.json$'] };
+/** What else a layer's tests may import: the CLI's install test checks npm's scripts (start, the prerequisites). */
+const TEST_EXTRA = { 'src/cli': ['^scripts/'] };
 
 const layerRules = Object.entries(LAYERS).flatMap(([layer, folders]) => {
   const also = EXTRA[layer] ?? [];
-  const what = `src/{${folders.join(',')}}${also.length ? ' and src/worker/api.ts (types)' : ''}`;
+  const name = layer.replaceAll('/', '-');
+  const what = `${folders.join(', ')}${also.length ? ', src/worker/api.ts (types) and package.json' : ''}`;
   return [
     {
-      name: `${layer}-imports-only-its-layers`,
-      comment: `src/${layer} may import only ${what}`,
+      name: `${name}-imports-only-its-layers`,
+      comment: `${layer} may import only ${what}`,
       severity: 'error',
-      from: { path: `^src/${layer}/`, pathNot: [TEST, ...(layer === 'app' ? [COMPOSITION_ROOT] : [])] },
-      to: { path: '^src/', pathNot: [under(folders), ...also] },
+      from: { path: `^${layer}/`, pathNot: [TEST, ...(layer === 'src/app' ? [COMPOSITION_ROOT] : [])] },
+      to: { dependencyTypes: REPO, pathNot: [under(folders), ...also] },
     },
     {
-      name: `${layer}-tests-import-only-its-layers-and-testing`,
-      comment: `tests in src/${layer} may import ${what}, and src/testing`,
+      name: `${name}-tests-import-only-its-layers-and-testing`,
+      comment: `tests in ${layer} may import ${what}, and src/testing${TEST_EXTRA[layer] ? ' and scripts/' : ''}`,
       severity: 'error',
-      from: { path: `^src/${layer}/.+${TEST}` },
-      to: { path: '^src/', pathNot: [under([...folders, 'testing']), ...also] },
+      from: { path: `^${layer}/.+${TEST}` },
+      to: { dependencyTypes: REPO, pathNot: [under([...folders, 'src/testing']), ...also, ...(TEST_EXTRA[layer] ?? [])] },
     },
   ];
 });
@@ -74,16 +98,16 @@ module.exports = {
     ...layerRules,
     {
       name: 'app-composition-root-reaches-the-worker-through-client-and-errors',
-      comment: 'src/app/studio.ts may import what the app may, plus the page-side worker modules client.ts (starts the worker) and errors.ts',
+      comment: 'src/app/page-studio.ts may import what the app may, plus the page-side worker modules client.ts (starts the worker) and errors.ts',
       severity: 'error',
       from: { path: COMPOSITION_ROOT },
-      to: { path: '^src/', pathNot: [under(LAYERS.app), WORKER_API, PAGE_SIDE_WORKER] },
+      to: { dependencyTypes: REPO, pathNot: [under(LAYERS['src/app']), WORKER_API, PAGE_SIDE_WORKER] },
     },
     {
       name: 'app-imports-only-types-from-worker-api',
       comment: 'the page takes the worker API types from src/worker/api.ts, never its code (shared constants live in core)',
       severity: 'error',
-      from: { path: '^src/(app/|main\\.tsx$)' },
+      from: { path: `^src/app/|${MAIN}` },
       to: { path: WORKER_API, dependencyTypesNot: ['type-only'] },
     },
     {
@@ -97,8 +121,22 @@ module.exports = {
       name: 'main-imports-only-app',
       comment: 'src/main.tsx mounts the app',
       severity: 'error',
-      from: { path: '^src/main\\.tsx$' },
-      to: { path: '^src/', pathNot: '^src/app/' },
+      from: { path: MAIN },
+      to: { dependencyTypes: REPO, pathNot: '^src/app/' },
+    },
+    {
+      name: 'root-configs-import-only-security',
+      comment: 'the configs at the root (vite, vitest, playwright) may import only src/security (the CSP the builds and servers apply)',
+      severity: 'error',
+      from: { path: ROOT_CONFIG },
+      to: { dependencyTypes: REPO, pathNot: '^src/security/' },
+    },
+    {
+      name: 'a-file-in-no-layer-imports-nothing-of-the-repository',
+      comment: 'a file outside every layer of LAYERS (a new folder?) may not import the repository: give its folder a line in LAYERS',
+      severity: 'error',
+      from: { pathNot: [under(Object.keys(LAYERS)), MAIN, ROOT_CONFIG] },
+      to: { dependencyTypes: REPO },
     },
     {
       name: 'core-uses-no-runtime-packages',
@@ -111,7 +149,7 @@ module.exports = {
       name: 'app-uses-no-onnxruntime',
       comment: 'ONNX Runtime runs in the worker (or the CLI), never on the page',
       severity: 'error',
-      from: { path: '^src/(app/|main\\.tsx$)' },
+      from: { path: `^src/app/|${MAIN}` },
       to: { path: '(^|/)node_modules/onnxruntime-' },
     },
   ],

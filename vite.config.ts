@@ -77,7 +77,7 @@ export default defineConfig({
       //   8.5 s vs 18.9 s per step).
       // - WASM: the plain WASM build (CPU provider only, no asyncify, half the size): it opens
       //   faster and reaches full speed from its second forward, where the WebGPU build's own WASM
-      //   provider is 2–4× slower for its first several (BENCHMARKS.md, "Why WASM is slower").
+      //   provider is 2–4× slower for its first several (docs/bench/wasm.md, "Why WASM is slower").
       {
         find: /^onnxruntime-web\/webgpu$/,
         replacement: fileURLToPath(new URL('./node_modules/onnxruntime-web/dist/ort.webgpu.min.mjs', import.meta.url)),

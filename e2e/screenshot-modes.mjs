@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Takes the README's screenshots of the three modes (docs/mode-pair.png, docs/mode-mask2image.png,
+// Takes the screenshots of the three modes in docs/studio.md (docs/mode-pair.png, docs/mode-mask2image.png,
 // docs/mode-image2mask.png) from the build, on WASM: a pair; an image for a hand-drawn mask; the
 // mask of the pair's own image (a segmentation of a generated image).
 // Usage: npm run build && node e2e/screenshot-modes.mjs   (E2E_DIST=folder serves another build)
@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { serveStatic } from './server.mjs';
+import { CHROMIUM_ARGS } from '../harness/chromium.mjs';
+import { serveStatic } from '../harness/server.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SEED = 42;
@@ -18,7 +19,7 @@ const downloads = mkdtempSync(join(tmpdir(), 'pig-shot-downloads-'));
 const context = await chromium.launchPersistentContext(userDataDir, {
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
   headless: true,
-  args: ['--headless=new', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  args: CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu'),
   viewport: { width: 1280, height: 940 },
   deviceScaleFactor: 1,
   acceptDownloads: true,

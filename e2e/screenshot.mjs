@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { serveStatic } from './server.mjs';
+import { CHROMIUM_ARGS } from '../harness/chromium.mjs';
+import { serveStatic } from '../harness/server.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const query = process.argv[2] ?? '?seed=42';
@@ -16,15 +17,7 @@ const userDataDir = mkdtempSync(join(tmpdir(), 'pig-shot-profile-'));
 const context = await chromium.launchPersistentContext(userDataDir, {
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
   headless: true,
-  args: [
-    '--headless=new',
-    '--no-sandbox',
-    '--enable-unsafe-webgpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
+  args: CHROMIUM_ARGS,
   viewport: { width: 1280, height: 720 },
   deviceScaleFactor: 1,
 });

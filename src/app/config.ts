@@ -5,7 +5,7 @@
 import { guidanceInRange } from '../core/attributes';
 import { CLIP_MODES, type ClipMode } from '../core/ddim';
 import { DEFAULT_MODEL } from '../core/default-model';
-import { parseDecimal } from '../core/limits';
+import { MAX_SEED, parseDecimal } from '../core/limits';
 import type { Backend, ModeKind } from '../worker/api';
 
 /** The bundled model folder under `public/models/` that the studio opens when the URL names none (the CLI's default too). */
@@ -16,8 +16,6 @@ export { DEFAULT_MODEL };
  * samples with 256). The model's own T (at most MAX_T, src/core/limits.ts) bounds it again in the worker.
  */
 export const MAX_STEPS = 1024;
-
-export const MAX_SEED = 0xffffffff;
 
 /** The modes as the URL spells them. */
 export const MODE_PARAM: Record<ModeKind, string> = { pair: 'pair', maskToImage: 'mask2image', imageToMask: 'image2mask' };

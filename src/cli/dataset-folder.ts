@@ -9,8 +9,8 @@
 // either a complete case (record present) or no record, never a half case taken as complete. The
 // cases a run wrote are made durable (fsync of each file, then of each folder) in one pass before
 // every index rebuild, and the index and documents are fsync'd as they are written: after a power
-// cut the index lists only cases on disk, and a case cut short since is found by its checksums. dataset.json and manifest.json are never edited
-// incrementally: they are rebuilt from all records present (sorted by case name), so they describe
+// cut the index lists only cases on disk, and a case cut short since is found by its checksums. dataset.json, manifest.json and README.md (the card) are
+// never edited incrementally: they are rebuilt from all records present (sorted by case name), so they describe
 // exactly the complete cases whatever shards or resumed runs made them, and the same set of cases
 // gives the same bytes. Shards own disjoint cases (plan.ts shardSeeds), so they never write the same
 // case file; the only shared files are the two index files, each written whole by rename. Two shards
@@ -38,7 +38,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { access, constants, mkdir, open, readdir, readFile, realpath, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import type { DatasetAbout, DocumentListing } from '../core/dataset/about';
+import { type DatasetAbout, type DocumentListing, MAX_DATASET_ID } from '../core/dataset/about';
 import { type CaseRecord, type DatasetModel, datasetIndexFiles, type ImageFormat, RAW_ARRAYS, rawPath, recordFormat } from '../core/dataset/nnunet';
 import type { DatasetFile } from '../core/dataset/zip';
 import type { ClipMode } from '../core/ddim';
@@ -78,6 +78,8 @@ export interface FolderSettings {
   format: ImageFormat;
   /** A model with attributes: the guidance w (absent for models without). */
   guidance?: number;
+  /** --reject-empty (absent without it): its cases record the seeds they rejected. */
+  rejectEmpty?: true;
 }
 
 /** A refusal over settings: a header, then one line per difference and what to do (printed as lines, not joined). */
@@ -102,6 +104,12 @@ function settingsDifferences(have: FolderSettings, want: FolderSettings, where: 
   }
   for (const key of SETTING_KEYS) {
     if (have[key] === want[key]) continue;
+    if (key === 'rejectEmpty') {
+      // a switch: on in one, off in the other
+      lines.push(`reject-empty: ${have.rejectEmpty ? 'on' : 'off'} ${where}, ${want.rejectEmpty ? 'on' : 'off'} asked`);
+      flags.push(have.rejectEmpty ? '--reject-empty' : 'without --reject-empty');
+      continue;
+    }
     const shown = (s: FolderSettings) => (key === 'mode' ? MODE_FLAG[s.mode] : (s[key] ?? 'none'));
     lines.push(`${key}: ${shown(have)} ${where}, ${shown(want)} asked`);
     if (have[key] !== undefined) flags.push(`--${key} ${shown(have)}`);
@@ -113,7 +121,7 @@ function sameModel(a: DatasetModel, b: DatasetModel): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-const SETTING_KEYS = ['steps', 'eta', 'clip', 'guidance', 'mode', 'format'] as const;
+const SETTING_KEYS = ['steps', 'eta', 'clip', 'guidance', 'mode', 'format', 'rejectEmpty'] as const;
 const sameSettings = (a: FolderSettings, b: FolderSettings) => sameModel(a.model, b.model) && SETTING_KEYS.every((k) => a[k] === b[k]);
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const errno = (e: unknown) => (e as NodeJS.ErrnoException).code;
@@ -194,6 +202,31 @@ export async function prepareOutputFolder(out: string, { dataset = true } = {}):
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new OutputFolderError(`--out ${out} is not writable (${code})`);
     throw new OutputFolderError(`--out ${out} cannot be used: ${(e as Error).message}`);
   }
+}
+
+/**
+ * Refuses a dataset folder `folder` (DatasetNNN_Name) in `container` whose id another
+ * DatasetNNN_ folder there already has: nnU-Net finds a dataset by its id (the prefix
+ * `Dataset%03d`, dataset_name_id_conversion.py), so two folders of one id confuse its tools.
+ */
+export async function checkDatasetId(container: string, folder: string, where: string): Promise<void> {
+  const id = folder.slice(0, 'Dataset000'.length);
+  let names: string[];
+  try {
+    names = await readdir(container);
+  } catch {
+    return; // absent: nothing in it yet
+  }
+  const other = names.find((n) => n !== folder && n.startsWith(`${id}_`));
+  if (!other) return;
+  const used = new Set(names.map((n) => /^Dataset(\d{3})_/.exec(n)?.[1]).filter((d) => d !== undefined));
+  const asked = Number(id.slice('Dataset'.length));
+  let free = asked;
+  while (free <= MAX_DATASET_ID && used.has(String(free).padStart(3, '0'))) free++;
+  const suggest = free <= MAX_DATASET_ID ? `choose a free --dataset-id (${free} is), ` : 'choose a free --dataset-id, ';
+  throw new OutputFolderError(
+    `${where} already holds ${other} with the id ${asked}; nnU-Net finds a dataset by its id, so ${folder} beside it would be confused with it: ${suggest}or --dataset-name ${other.slice(id.length + 1)} to add to that dataset`,
+  );
 }
 
 async function checkOwnFolder(out: string): Promise<void> {
@@ -312,6 +345,7 @@ const recordSettings = ({ model, case: c }: CaseSidecar): FolderSettings => ({
   mode: c.mode,
   format: recordFormat(c),
   ...(c.guidance !== undefined ? { guidance: c.guidance } : {}),
+  ...(c.rejectedSeeds !== undefined ? { rejectEmpty: true as const } : {}),
 });
 
 /** Refuses a folder that already holds cases made with other settings (a dataset is one model, one setting). */
@@ -321,7 +355,9 @@ export function checkCompatible(out: string, records: Map<string, CaseSidecar>, 
     if (!sameSettings(have, want)) {
       const { lines, flags } = settingsDifferences(have, want, 'in the folder');
       const same = have.model.name === want.model.name && sameModel(have.model, want.model);
-      const match = flags.length > 0 && same ? `run with ${flags.join(' ')} to add to this folder, or ` : '';
+      const withs = flags.filter((f) => !f.startsWith('without'));
+      const how = [withs.length ? `with ${withs.join(' ')}` : '', ...flags.filter((f) => f.startsWith('without'))].filter(Boolean).join(' ');
+      const match = flags.length > 0 && same ? `run ${how} to add to this folder, or ` : '';
       throw new SettingsMismatchError(
         [
           `--out ${out} holds cases of model "${have.model.name}" made with other settings than this run's (e.g. ${sidecar.case.case}):`,

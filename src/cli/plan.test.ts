@@ -3,10 +3,11 @@ import {
   caseRequest,
   checkArguments,
   checkAttributes,
+  checkRetrySeeds,
   editDistance,
+  inputJobs,
   MAX_CASES,
   maskCasePrefix,
-  maskJobs,
   pairJobs,
   parseAttributes,
   parseClip,
@@ -14,6 +15,8 @@ import {
   parseGuidance,
   parseInteger,
   parseShard,
+  REJECT_EMPTY_RETRIES,
+  retrySeed,
   shardSeeds,
 } from './plan';
 import { formatDuration, formatProgress, ProgressBar, printable } from './progress';
@@ -80,32 +83,57 @@ describe('shards', () => {
   });
 
   it('mask jobs are sharded by the same blocks as the seeds, over the (mask, seed) list', () => {
-    const m = (file: string) => ({ file, sha256: 'ab', mask: new Float32Array(1), note: '' });
+    const m = (file: string) => ({ file, sha256: 'ab', values: new Float32Array(1), note: '' });
     const masks = [m('a.png'), m('b.png')];
-    const all = maskJobs(masks, 3, 5).map((j) => j.name);
-    const blocks = Array.from({ length: 3 }, (_, i) => maskJobs(masks, 3, 5, { index: i, count: 3 }).map((j) => j.name));
+    const all = inputJobs(masks, 'mask', 3, 5).map((j) => j.name);
+    const blocks = Array.from({ length: 3 }, (_, i) => inputJobs(masks, 'mask', 3, 5, { index: i, count: 3 }).map((j) => j.name));
     expect(blocks.flat()).toEqual(all);
     expect(blocks.map((b) => b.length)).toEqual(Array.from({ length: 3 }, (_, i) => shardSeeds(0, 10, { index: i, count: 3 }).length));
   });
 
   it('a huge --count is refused in one line before any list is built (no "Invalid array length")', () => {
-    const m = (file: string) => ({ file, sha256: 'ab', mask: new Float32Array(1), note: '' });
+    const m = (file: string) => ({ file, sha256: 'ab', values: new Float32Array(1), note: '' });
     expect(() => shardSeeds(0, 0xffffffff, { index: 0, count: 4 })).toThrow(
       `--count 4294967295 gives 4294967295 cases; one run makes at most ${MAX_CASES} (its index lists every case): split the seed range over several --out folders`,
     );
-    expect(() => maskJobs([m('a.png'), m('b.png')], 0, MAX_CASES)).toThrow(`--count ${MAX_CASES} × 2 masks gives ${2 * MAX_CASES} cases`);
+    expect(() => inputJobs([m('a.png'), m('b.png')], 'mask', 0, MAX_CASES)).toThrow(`--count ${MAX_CASES} × 2 masks gives ${2 * MAX_CASES} cases`);
     expect(shardSeeds(0, MAX_CASES, { index: 3, count: 4 })).toHaveLength(MAX_CASES / 4);
   });
 
   it('mask jobs: one per mask and seed, named after the file; clashing or nameless files are refused', () => {
-    const m = (file: string) => ({ file, sha256: 'ab', mask: new Float32Array(1), note: '' });
+    const m = (file: string) => ({ file, sha256: 'ab', values: new Float32Array(1), note: '' });
     expect(maskCasePrefix('Case 01 (left).PNG')).toBe('Case-01--left-');
-    const jobs = maskJobs([m('a.png'), m('b c.png')], 7, 2);
+    const jobs = inputJobs([m('a.png'), m('b c.png')], 'mask', 7, 2);
     expect(jobs.map((j) => j.name)).toEqual(['a_0000000007', 'a_0000000008', 'b-c_0000000007', 'b-c_0000000008']);
     expect(jobs[2]).toMatchObject({ seed: 7, prefix: 'b-c', mode: { kind: 'maskToImage' }, source: { file: 'b c.png', sha256: 'ab' } });
-    expect(maskJobs([m('a.png'), m('b c.png')], 7, 2, { index: 1, count: 2 }).map((j) => j.name)).toEqual(['b-c_0000000007', 'b-c_0000000008']);
-    expect(() => maskJobs([m('b c.png'), m('b-c.png')], 0, 1)).toThrow(/mask files "b c\.png" and "b-c\.png" give the same case name "b-c"; rename one/);
+    expect(inputJobs([m('a.png'), m('b c.png')], 'mask', 7, 2, { index: 1, count: 2 }).map((j) => j.name)).toEqual(['b-c_0000000007', 'b-c_0000000008']);
+    expect(() => inputJobs([m('b c.png'), m('b-c.png')], 'mask', 0, 1)).toThrow(
+      /mask files "b c\.png" and "b-c\.png" give the same case name "b-c"; rename one/,
+    );
     expect(() => maskCasePrefix('__.png')).toThrow(/gives no usable case name/);
+  });
+
+  it('image jobs (image2mask): one per image and seed, the image as the sampler’s imageToMask input', () => {
+    const values = Float32Array.from([0.5, -1]);
+    const jobs = inputJobs([{ file: 'scan 1.png', sha256: 'cd', values, note: '' }], 'image', 4, 2);
+    expect(jobs.map((j) => j.name)).toEqual(['scan-1_0000000004', 'scan-1_0000000005']);
+    expect(jobs[1]).toMatchObject({ seed: 5, mode: { kind: 'imageToMask', image: values }, source: { file: 'scan 1.png', sha256: 'cd' } });
+    const m = (file: string) => ({ file, sha256: 'ab', values, note: '' });
+    expect(() => inputJobs([m('a b.png'), m('a-b.png')], 'image', 0, 1)).toThrow(/^image files "a b\.png" and "a-b\.png" give the same case name/);
+  });
+
+  it('--reject-empty: the tries of seed K+j are K+j+i·N, disjoint over cases and shards; the last seed bounded', () => {
+    const [K, N] = [10, 6];
+    const tried = shardSeeds(K, N).flatMap((s) => Array.from({ length: REJECT_EMPTY_RETRIES + 1 }, (_, i) => retrySeed(s, N, i)));
+    expect(new Set(tried).size).toBe(N * (REJECT_EMPTY_RETRIES + 1));
+    expect(Math.min(...tried)).toBe(K);
+    expect(Math.max(...tried)).toBe(K + N * (REJECT_EMPTY_RETRIES + 1) - 1);
+    expect(retrySeed(12, N, 0)).toBe(12);
+    expect(retrySeed(12, N, 2)).toBe(24);
+    expect(() => checkRetrySeeds(0xffffffff - 20, 2)).toThrow(
+      `--reject-empty may try seeds up to ${0xffffffff - 20 + 1 + REJECT_EMPTY_RETRIES * 2} (each case's seed + up to ${REJECT_EMPTY_RETRIES} × --count), past 4294967295; use a lower --seed or --count`,
+    );
+    expect(() => checkRetrySeeds(1000, 100)).not.toThrow();
   });
 
   it('parses i/n and says what is wrong', () => {

@@ -4,7 +4,7 @@
 import { type AttributeRequest, AttributeRequestError, fullRequest, guidanceInRange } from '../core/attributes';
 import { caseName } from '../core/dataset/nnunet';
 import { CLIP_MODES, type ClipMode } from '../core/ddim';
-import { ETA_RANGE, etaInRange, GUIDANCE_RANGE, parseDecimal } from '../core/limits';
+import { ETA_RANGE, etaInRange, GUIDANCE_RANGE, MAX_SEED, parseDecimal } from '../core/limits';
 import type { AttributeSpec } from '../core/manifest';
 import type { SamplerMode } from '../core/sampler';
 
@@ -242,49 +242,77 @@ export function pairJobs(seeds: readonly number[]): CaseJob[] {
   return seeds.map((seed) => ({ name: caseName(seed), seed, mode: { kind: 'pair' } }));
 }
 
-/** A mask file, read and prepared for the model (mask-folder.ts). */
-export interface PreparedMask {
+/** What an input folder holds: masks (--masks, mask → image) or images (--images, image → mask). */
+export type InputKind = 'mask' | 'image';
+
+/** An input file, read and prepared for the model (mask-folder.ts). */
+export interface PreparedInput {
   /** The file's name in the folder, e.g. "case 01.png". */
   file: string;
   sha256: string;
-  /** ±1 per model pixel (1 = lesion), as the sampler's mask → image mode takes it. */
-  mask: Float32Array;
-  /** What was done to it (maskFromPixels' note), for the log. */
+  /** Per model pixel: a mask ±1 (1 = lesion), an image in model units [−1, 1], as the sampler's modes take them. */
+  values: Float32Array;
+  /** What was done to it (maskFromPixels' or imageFromPixels' note), for the log. */
   note: string;
 }
 
 /**
- * The case-name prefix of a mask file: its name without ".png", with every character other than
+ * The case-name prefix of an input file: its name without ".png", with every character other than
  * letters, digits and "-" replaced by "-", so names stay valid nnU-Net case identifiers (which end
  * in "_<seed>" here and "_0000" for the channel) and safe file names on every system.
  */
 export function maskCasePrefix(file: string): string {
   const stem = file.replace(/\.png$/i, '');
   const safe = stem.replace(/[^A-Za-z0-9-]/g, '-');
-  if (!/[A-Za-z0-9]/.test(safe)) throw new UsageError(`mask file "${file}" gives no usable case name; rename it with letters or digits`);
+  if (!/[A-Za-z0-9]/.test(safe)) throw new UsageError(`input file "${file}" gives no usable case name; rename it with letters or digits`);
   return safe;
 }
 
 /**
- * Mask → image: one case per mask and seed (seeds K … K+N−1 for every mask, masks in name order),
- * named `<mask name>_<seed, ten digits>`; the shard takes a contiguous block of that list.
- * Two files that give the same case name (e.g. "a b.png" and "a-b.png") are refused.
+ * Mask → image or image → mask: one case per input file and seed (seeds K … K+N−1 for every file,
+ * files in name order), named `<file name>_<seed, ten digits>`; the shard takes a contiguous block
+ * of that list. Two files that give the same case name (e.g. "a b.png" and "a-b.png") are refused.
  */
-export function maskJobs(masks: readonly PreparedMask[], first: number, count: number, shard?: Shard): CaseJob[] {
+export function inputJobs(inputs: readonly PreparedInput[], kind: InputKind, first: number, count: number, shard?: Shard): CaseJob[] {
   const byPrefix = new Map<string, string>();
-  for (const m of masks) {
+  for (const m of inputs) {
     const prefix = maskCasePrefix(m.file);
     const other = byPrefix.get(prefix);
-    if (other !== undefined) throw new UsageError(`mask files "${other}" and "${m.file}" give the same case name "${prefix}"; rename one`);
+    if (other !== undefined) throw new UsageError(`${kind} files "${other}" and "${m.file}" give the same case name "${prefix}"; rename one`);
     byPrefix.set(prefix, m.file);
   }
-  checkCaseCount(masks.length * count, `--count ${count} × ${masks.length} masks`);
-  // only this shard's block of the (mask, seed) list is built: job i is mask ⌊i/count⌋, seed first + i mod count
-  const [lo, hi] = shardBounds(masks.length * count, shard ?? { index: 0, count: 1 });
+  checkCaseCount(inputs.length * count, `--count ${count} × ${inputs.length} ${kind}s`);
+  // only this shard's block of the (file, seed) list is built: job i is file ⌊i/count⌋, seed first + i mod count
+  const [lo, hi] = shardBounds(inputs.length * count, shard ?? { index: 0, count: 1 });
   return Array.from({ length: hi - lo }, (_, k): CaseJob => {
-    const m = masks[Math.floor((lo + k) / count)];
+    const m = inputs[Math.floor((lo + k) / count)];
     const seed = first + ((lo + k) % count);
     const prefix = maskCasePrefix(m.file);
-    return { name: caseName(seed, prefix), seed, prefix, mode: { kind: 'maskToImage', mask: m.mask }, source: { file: m.file, sha256: m.sha256 } };
+    const mode: SamplerMode = kind === 'mask' ? { kind: 'maskToImage', mask: m.values } : { kind: 'imageToMask', image: m.values };
+    return { name: caseName(seed, prefix), seed, prefix, mode, source: { file: m.file, sha256: m.sha256 } };
   });
+}
+
+/**
+ * --reject-empty: how many more seeds a case tries after its first gave an empty mask. Bounded so a
+ * model that only makes empty masks (or an input whose lesion always vanishes) cannot loop forever.
+ */
+export const REJECT_EMPTY_RETRIES = 10;
+
+/**
+ * The seed of try `i` (0 = the case's own) of the case of seed K + j in a run of N seeds:
+ * K + j + i·N. The tries of different cases (and shards) never meet, and depend only on (K, N, j),
+ * so shards and resumed runs try the same seeds in the same order.
+ */
+export function retrySeed(seed: number, count: number, attempt: number): number {
+  return seed + attempt * count;
+}
+
+/** Refuses --reject-empty where its last retry seed would pass 2^32 − 1. */
+export function checkRetrySeeds(first: number, count: number): void {
+  const last = first + count - 1 + REJECT_EMPTY_RETRIES * count;
+  if (count > 0 && last > MAX_SEED)
+    throw new UsageError(
+      `--reject-empty may try seeds up to ${last} (each case's seed + up to ${REJECT_EMPTY_RETRIES} × --count), past ${MAX_SEED}; use a lower --seed or --count`,
+    );
 }

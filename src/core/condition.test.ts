@@ -122,6 +122,22 @@ describe('maskFromPixels beyond the loader', () => {
     expect(speck).toBeInstanceOf(ConditionError);
     expect(speck.message).toMatch(/vanishes at the model's 8×8/);
   });
+
+  it('with allowEmpty, an all-black mask and a vanishing lesion are empty masks (a healthy real case), not errors', () => {
+    const black = maskFromPixels(
+      gray(10, 10, () => 0),
+      [8, 8],
+      { allowEmpty: true },
+    );
+    expect(Array.from(black.mask)).toEqual(new Array(64).fill(0));
+    expect(black.lesionFraction).toBe(0);
+    const speck = maskFromPixels(
+      gray(100, 100, (x, y) => (x === 50 && y === 50 ? 255 : 0)),
+      [8, 8],
+      { allowEmpty: true },
+    );
+    expect(speck.lesionFraction).toBe(0);
+  });
 });
 
 describe('refusals', () => {

@@ -44,7 +44,7 @@ export class ConditionError extends Error {
 export interface MaskCondition {
   /** 0/1 per pixel, H·W row-major: the model's mask input (1 = lesion). */
   mask: Uint8Array;
-  /** Fraction of lesion pixels, in (0, 1]. */
+  /** Fraction of lesion pixels, in (0, 1] (0 … 1 with `allowEmpty`). */
   lesionFraction: number;
   /** What was done, for the user: "resized 500×380 → 64×64 …; 12.3% lesion". */
   note: string;
@@ -222,21 +222,25 @@ function percent(fraction: number): string {
 // ---------------------------------------------------------------------------------------------
 // The two conditions
 
-/** A user's mask → the model's 0/1 mask of `size` = [H, W]; throws ConditionError when unusable. */
-export function maskFromPixels(px: PixelImage, size: readonly [number, number]): MaskCondition {
+/**
+ * A user's mask → the model's 0/1 mask of `size` = [H, W]; throws ConditionError when unusable.
+ * `allowEmpty`: a mask without lesion (a healthy case of a real dataset) is a mask, not an error.
+ */
+export function maskFromPixels(px: PixelImage, size: readonly [number, number], { allowEmpty = false } = {}): MaskCondition {
   checkPixels(px, 'mask');
   checkModelSize(size);
   const [height, width] = size;
   const gray = luminance8(px, 'clip');
   const levels = new Set(gray);
   const top = Math.max(...levels);
-  if (top === 0) throw new ConditionError('The mask is empty: it has no lesion pixel (every pixel is black).');
+  if (top === 0 && !allowEmpty) throw new ConditionError('The mask is empty: it has no lesion pixel (every pixel is black).');
   // Two levels (0/255, 0/1, 0/38 …): the higher is lesion, as the loader reads masks. More (an
   // antialiased drawing, a JPEG): lesion where the luminance is at least half of white.
   const binary = levels.size <= 2;
   const threshold = binary ? top : 128;
   const lesion = new Uint8Array(gray.length);
-  for (let i = 0; i < gray.length; i++) lesion[i] = gray[i] >= threshold ? 255 : 0;
+  // (all black: no lesion, where allowEmpty lets it through)
+  if (top > 0) for (let i = 0; i < gray.length; i++) lesion[i] = gray[i] >= threshold ? 255 : 0;
   const covered = resizeGray8(lesion, px.width, px.height, width, height, 'box');
   const mask = new Uint8Array(width * height);
   let count = 0;
@@ -245,7 +249,7 @@ export function maskFromPixels(px: PixelImage, size: readonly [number, number]):
     count += mask[i];
   }
   const resized = px.width !== width || px.height !== height;
-  if (count === 0) {
+  if (count === 0 && !allowEmpty) {
     throw new ConditionError(
       `The mask's lesion vanishes at the model's ${width}×${height}: no model pixel is at least half covered. Draw or upload a larger lesion.`,
     );

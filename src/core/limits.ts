@@ -3,6 +3,23 @@
 // (src/cli/plan.ts), the worker (src/worker/studio.ts) and the kit (training/pigkit/limits.py, the
 // same values: training/tests/test_manifest_corpus.py reads them from here) all apply.
 
+/**
+ * Largest seed: a seed is the 32-bit key of the start noise (core/noise.ts, contracts.md §3), so
+ * seeds run 0 … 2³² − 1 in the studio, the worker, the CLI and the dataset's case names.
+ */
+export const MAX_SEED = 0xffffffff;
+
+/** Whether `seed` is a whole number in 0 … MAX_SEED. */
+export function seedInRange(seed: number): boolean {
+  return Number.isInteger(seed) && seed >= 0 && seed <= MAX_SEED;
+}
+
+/** What is wrong with the seeds startSeed … startSeed + count − 1 where the last passes MAX_SEED, for messages; else null. */
+export function seedsPastMax(startSeed: number, count: number): string | null {
+  const last = startSeed + count - 1;
+  return last > MAX_SEED ? `The seeds ${startSeed} … ${last} go past ${MAX_SEED}; start at ${MAX_SEED - count + 1} at the most.` : null;
+}
+
 /** Most pairs one batch may ask for: the app keeps every finished pair (about 5 bytes a pixel). */
 export const MAX_BATCH_SIZE = 1000;
 

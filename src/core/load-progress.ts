@@ -1,4 +1,4 @@
-// How far reading a model's files has come: what the engine reports (engine/load-progress.ts,
+// How far reading a model's files has come: what the engine reports (engine/progress-tracker.ts,
 // ProgressTracker) and the model panel shows as a bar.
 
 /** Progress of reading a model's files (from the network, the cache or the user's files). */

@@ -1,27 +1,13 @@
-// The model manifest, formats 1 and 2 (docs/contracts.md §2 and §6): types, validation with
-// messages that name the field, a check of an ONNX session's inputs/outputs against it, and sha256
-// verification. Unknown extra fields are allowed (forward compatibility). Format 2 adds a latent
+// The model manifest, formats 1 and 2 (docs/contracts.md §2 and §6; its fields are
+// schemas/manifest.schema.json's): types, validation with messages that name the field, a check
+// of an ONNX session's inputs/outputs against it, and sha256 verification. Unknown extra fields are allowed (forward compatibility). Format 2 adds a latent
 // image chain (`latent`, models `encoder` and `decoder`) and attributes (`attributes`, the U-Nets'
 // input `a`, `sampler.guidance`); a format-1 manifest means what it always meant, and its fields of
 // those names, if any, are unknown extras that nothing reads (latentOf, attributesOf).
 
-import { CLIP_MODES, type ClipMode } from './ddim';
-import {
-  ETA_MAX,
-  ETA_MIN,
-  GUIDANCE_MAX,
-  GUIDANCE_MIN,
-  MAX_ATTRIBUTE_NAME_CHARS,
-  MAX_ATTRIBUTE_VALUE_CHARS,
-  MAX_ATTRIBUTE_VALUES,
-  MAX_ATTRIBUTES,
-  MAX_CARD_CHARS,
-  MAX_LATENT_CHANNELS,
-  MAX_LATENT_FACTOR,
-  MAX_MANIFEST_DEPTH,
-  MAX_RESOLUTION,
-  MAX_T,
-} from './limits';
+import type { ClipMode } from './ddim';
+import { MAX_CARD_CHARS, MAX_MANIFEST_DEPTH } from './limits';
+import { checkSchema, inFieldOrder, type SchemaVerdict } from './manifest-schema';
 
 export interface TensorSpec {
   name: string;
@@ -195,240 +181,91 @@ export class ManifestError extends Error {
   }
 }
 
-type Obj = Record<string, unknown>;
-/** A number's bounds; `why` is said with the upper bound (what a larger value would do). */
-interface NumberRule {
-  integer?: boolean;
-  min?: number;
-  max?: number;
-  exclusiveMin?: boolean;
-  exclusiveMax?: boolean;
-  why?: string;
-}
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const typeName = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
-
-class Checker {
-  problems: string[] = [];
-
-  field(obj: Obj, key: string, path: string): unknown {
-    if (!(key in obj) || obj[key] === undefined) {
-      this.problems.push(`${path}.${key} is missing`);
-      return undefined;
-    }
-    return obj[key];
-  }
-
-  object(obj: Obj, key: string, path: string): Obj | undefined {
-    const v = this.field(obj, key, path);
-    if (v === undefined) return undefined;
-    if (!isObj(v)) {
-      this.problems.push(`${path}.${key} must be an object, got ${typeName(v)}`);
-      return undefined;
-    }
-    return v;
-  }
-
-  string(obj: Obj, key: string, path: string, pattern?: RegExp, what?: string): string | undefined {
-    const v = this.field(obj, key, path);
-    if (v === undefined) return undefined;
-    if (typeof v !== 'string' || v.length === 0) {
-      this.problems.push(`${path}.${key} must be a non-empty string, got ${typeName(v)}`);
-      return undefined;
-    }
-    if (pattern && !pattern.test(v)) {
-      this.problems.push(`${path}.${key} must be ${what}, got "${v.slice(0, 80)}"`);
-      return undefined;
-    }
-    return v;
-  }
-
-  number(obj: Obj, key: string, path: string, opts: NumberRule = {}): number | undefined {
-    const v = this.field(obj, key, path);
-    if (v === undefined) return undefined;
-    if (typeof v !== 'number') {
-      this.problems.push(`${path}.${key} must be a number, got ${typeName(v)}`);
-      return undefined;
-    }
-    if (!Number.isFinite(v)) {
-      this.problems.push(`${path}.${key} must be a finite number, got ${v}`);
-      return undefined;
-    }
-    if (opts.integer && !Number.isInteger(v)) {
-      this.problems.push(`${path}.${key} must be an integer, got ${v}`);
-      return undefined;
-    }
-    if (opts.min !== undefined && (opts.exclusiveMin ? v <= opts.min : v < opts.min)) {
-      this.problems.push(`${path}.${key} must be ${opts.exclusiveMin ? '>' : '≥'} ${opts.min}, got ${v}`);
-      return undefined;
-    }
-    if (opts.max !== undefined && (opts.exclusiveMax ? v >= opts.max : v > opts.max)) {
-      this.problems.push(`${path}.${key} must be ${opts.exclusiveMax ? '<' : '≤'} ${opts.max}${opts.why ? ` (${opts.why})` : ''}, got ${v}`);
-      return undefined;
-    }
-    return v;
-  }
-
-  literal<T extends string | number>(obj: Obj, key: string, path: string, allowed: readonly T[]): T | undefined {
-    const v = this.field(obj, key, path);
-    if (v === undefined) return undefined;
-    if (!allowed.includes(v as T)) {
-      this.problems.push(`${path}.${key} must be ${allowed.map((a) => JSON.stringify(a)).join(' or ')}, got ${JSON.stringify(v)}`);
-      return undefined;
-    }
-    return v as T;
-  }
-
-  /** `length` numbers; with `maxInteger`, positive integers up to it. */
-  numberTuple(obj: Obj, key: string, path: string, length: number, maxInteger?: number): number[] | undefined {
-    const v = this.field(obj, key, path);
-    if (v === undefined) return undefined;
-    const integer = maxInteger !== undefined;
-    if (
-      !Array.isArray(v) ||
-      v.length !== length ||
-      !v.every((x) => typeof x === 'number' && Number.isFinite(x) && (!integer || (Number.isInteger(x) && x > 0 && x <= maxInteger)))
-    ) {
-      const what = integer ? `integers from 1 to ${maxInteger}` : 'finite numbers';
-      this.problems.push(`${path}.${key} must be an array of ${length} ${what}, got ${JSON.stringify(v)}`);
-      return undefined;
-    }
-    return v as number[];
-  }
-
-  tensorList(obj: Obj, key: string, path: string): TensorSpec[] | undefined {
-    const v = this.field(obj, key, path);
-    if (v === undefined) return undefined;
-    if (!Array.isArray(v) || v.length === 0) {
-      this.problems.push(`${path}.${key} must be a non-empty array of { name, shape }`);
-      return undefined;
-    }
-    const out: TensorSpec[] = [];
-    v.forEach((item, i) => {
-      const p = `${path}.${key}[${i}]`;
-      if (!isObj(item)) {
-        this.problems.push(`${p} must be an object { name, shape }, got ${typeName(item)}`);
-        return;
-      }
-      const name = this.string(item, 'name', p);
-      const shape = this.field(item, 'shape', p);
-      if (shape !== undefined && (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d > 0))) {
-        this.problems.push(`${p}.shape must be an array of positive integers (static shapes), got ${JSON.stringify(shape)}`);
-        return;
-      }
-      if (name !== undefined && shape !== undefined) out.push({ name, shape: shape as number[] });
-    });
-    return out;
-  }
-}
-
-/** A file in the model folder itself: letters, digits, . _ -, and not "." or "..". */
+/**
+ * A file in the model folder itself: letters, digits, . _ -, and not "." or ".." (the schema's
+ * $defs.fileName, for the external data locations inside a graph: onnx-header.ts; a test compares the two).
+ */
 export const FILE_NAME = /^(?!\.+$)[A-Za-z0-9._-]+$/;
-const FILE_NAME_WHAT = 'a plain file name in the model folder (letters, digits, . _ -)';
-const SHA256 = /^[0-9a-f]{64}$/;
 
-/** Validates parsed JSON as a format-1 or format-2 manifest; throws ManifestError naming every bad field. */
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The U-Nets' attribute input (contracts.md §6b). */
+export const ATTRIBUTE_INPUT = 'a';
+/** "any" in a request means no value (contracts.md §6b), so no attribute has a value of that name (the schema says so too). */
+export const ANY_VALUE = 'any';
+
+/**
+ * Validates parsed JSON as a format-1 or format-2 manifest; throws ManifestError naming every bad
+ * field. The fields' types and bounds are schemas/manifest.schema.json's (manifest-schema.ts);
+ * what a schema cannot say is written out below, checked where the fields it reads are sound: the
+ * checks across fields (betas, steps, the latent's grid, attribute names, the graphs' tensors,
+ * weights files) and the nesting depth and size of the values.
+ */
 export function validateManifest(json: unknown): Manifest {
-  const c = new Checker();
-  const root = 'manifest';
-  if (!isObj(json)) throw new ManifestError([`${root} must be a JSON object, got ${typeName(json)}`]);
-  const format = c.literal(json, 'format', root, [1, 2] as const);
-  c.string(json, 'name', root);
-  const res = c.numberTuple(json, 'resolution', root, 2, MAX_RESOLUTION);
-
-  const schedule = c.object(json, 'schedule', root);
-  if (schedule) {
-    const p = `${root}.schedule`;
-    c.literal(schedule, 'kind', p, ['linear'] as const);
-    // 0 < β < 1: ᾱ is the product of (1 − β), and β = 1 makes it 0 for every later step
-    const beta: NumberRule = { min: 0, exclusiveMin: true, max: 1, exclusiveMax: true };
-    const b0 = c.number(schedule, 'betaStart', p, beta);
-    const b1 = c.number(schedule, 'betaEnd', p, beta);
-    c.number(schedule, 'T', p, { integer: true, min: 1, max: MAX_T, why: 'the longest schedule the studio, the CLI and the kit take' });
-    if (b0 !== undefined && b1 !== undefined && b1 < b0) c.problems.push(`${p}.betaEnd (${b1}) must be ≥ betaStart (${b0})`);
-  }
-
-  const sampler = c.object(json, 'sampler', root);
-  if (sampler) {
-    const p = `${root}.sampler`;
-    const steps = c.number(sampler, 'steps', p, { integer: true, min: 1, max: MAX_T });
-    const T = schedule && typeof schedule.T === 'number' ? schedule.T : undefined;
-    if (steps !== undefined && T !== undefined && steps > T) c.problems.push(`${p}.steps (${steps}) must be ≤ schedule.T (${T})`);
-    c.literal(sampler, 'skip', p, ['uniform'] as const);
-    c.number(sampler, 'eta', p, { min: ETA_MIN, max: ETA_MAX, why: 'η: 0 is deterministic DDIM, 1 DDPM-like; past 1 the chains saturate' });
-    if (sampler.clip !== undefined) c.literal(sampler, 'clip', p, CLIP_MODES);
-    if (format === 2 && sampler.guidance !== undefined)
-      c.number(sampler, 'guidance', p, {
-        min: GUIDANCE_MIN,
-        max: GUIDANCE_MAX,
-        why: 'classifier-free guidance w: 1 is none, past 20 the guided ε only saturates',
-      });
-    const bin = c.object(sampler, 'binarize', p);
-    if (bin) {
-      const q = `${p}.binarize`;
-      const k = c.number(bin, 'kernel', q, { integer: true, min: 1 });
-      if (k !== undefined && k % 2 !== 1) c.problems.push(`${q}.kernel must be odd, got ${k}`);
-      c.numberTuple(bin, 'weights', q, 2);
-    }
-  }
-
-  // format 2's capabilities; shapes stays null where a bad field leaves the models' shapes unknown
-  let shapes: ChainShapes | null = res ? { res: res as [number, number], grid: res as [number, number], channels: 1, codeLength: 0 } : null;
-  let keys = FORMAT_1_KEYS;
-  if (format === 2) {
-    if (json.latent === undefined && json.attributes === undefined)
-      c.problems.push(`${root}.format is 2 but the manifest has neither latent nor attributes: format 2 adds one or both (docs/contracts.md §6)`);
-    if (json.latent !== undefined) {
-      keys = LATENT_KEYS;
-      const latent = checkLatent(c, json, res as [number, number] | undefined);
-      shapes = latent && shapes ? { ...shapes, grid: latent.grid, channels: latent.channels } : null;
-    } else keys = LATENT_KEYS.slice(0, 2);
-    if (json.attributes !== undefined) {
-      const attributes = checkAttributes(c, json.attributes);
-      shapes = attributes && shapes ? { ...shapes, codeLength: attributeCodeLength(attributes) } : null;
-    }
-  }
-
-  const models = c.object(json, 'models', root);
-  if (models) {
-    if (format === 2)
-      for (const role of STEP_GRAPH_ROLES)
-        if (models[role] !== undefined)
-          c.problems.push(`${root}.models.${role}: format 2 has no step graphs (they are a format-1 option, docs/contracts.md §1b)`);
-    for (const role of keys) {
-      const optional = role === 'maskStep' || role === 'imageStep';
-      if (optional && models[role] === undefined) continue;
-      const m = c.object(models, role, `${root}.models`);
-      if (!m) continue;
-      const p = `${root}.models.${role}`;
-      c.string(m, 'file', p, FILE_NAME, FILE_NAME_WHAT);
-      c.string(m, 'sha256', p, SHA256, '64 lowercase hex digits');
-      c.number(m, 'bytes', p, { integer: true, min: 1 });
-      if (m.weights !== undefined) {
-        const w = c.object(m, 'weights', p);
-        if (w) {
-          c.string(w, 'file', `${p}.weights`, FILE_NAME, FILE_NAME_WHAT);
-          c.number(w, 'bytes', `${p}.weights`, { integer: true, min: 1 });
-          c.string(w, 'sha256', `${p}.weights`, SHA256, '64 lowercase hex digits');
-        }
-      }
-      const inputs = c.tensorList(m, 'inputs', p);
-      const outputs = c.tensorList(m, 'outputs', p);
-      if (!shapes || !inputs || !outputs) continue;
-      if (optional) checkStepGraphContract(c.problems, p, role, inputs, outputs, shapes.res);
-      else checkGraphContract(c.problems, p, role as ModelRole | CodecRole, inputs, outputs, shapes);
-    }
-  }
-
-  if (models && c.problems.length === 0) checkWeightsFiles(c.problems, models as Manifest['models'], keys);
-
-  const card = json.card;
-  if (card !== undefined && !isObj(card)) c.problems.push(`${root}.card must be an object, got ${typeName(card)}`);
-  else if (card === undefined) c.problems.push(`${root}.card is missing`);
-  checkSize(c.problems, json);
-
-  if (c.problems.length) throw new ManifestError(c.problems);
+  const { problems, sound } = checkSchema(json);
+  if (!isObj(json)) throw new ManifestError(problems);
+  problems.push(...crossFieldProblems(json as unknown as Manifest, sound));
+  checkSize(problems, json);
+  if (problems.length) throw new ManifestError(inFieldOrder(problems));
   return json as unknown as Manifest;
+}
+
+/** What the schema cannot say about a manifest, for the fields the schema found sound. */
+function crossFieldProblems(m: Manifest, sound: SchemaVerdict['sound']): string[] {
+  const problems: string[] = [];
+  const all = (...pointers: string[]) => pointers.every(sound);
+  if (all('/schedule/betaStart', '/schedule/betaEnd') && m.schedule.betaEnd < m.schedule.betaStart)
+    problems.push(`manifest.schedule.betaEnd (${m.schedule.betaEnd}) must be ≥ betaStart (${m.schedule.betaStart})`);
+  if (all('/sampler/steps', '/schedule/T') && m.sampler.steps > m.schedule.T)
+    problems.push(`manifest.sampler.steps (${m.sampler.steps}) must be ≤ schedule.T (${m.schedule.T})`);
+  // the graphs' shapes follow from the resolution, the latent and the attributes, where all are sound
+  let shapesKnown = sound('/resolution');
+  const latent = latentOf(m);
+  if (latent) {
+    const before = problems.length;
+    if (all('/latent', '/resolution')) checkLatent(problems, latent, m.resolution);
+    shapesKnown &&= sound('/latent') && problems.length === before;
+  }
+  const attributes = attributesOf(m);
+  if (m.format === 2 && m.attributes !== undefined) {
+    const before = problems.length;
+    if (sound('/attributes')) checkAttributeNames(problems, attributes);
+    shapesKnown &&= sound('/attributes') && problems.length === before;
+  }
+  const keys = modelKeys(m);
+  if (shapesKnown) {
+    const shapes: ChainShapes = { res: m.resolution, grid: chainGrid(m), channels: latent?.channels ?? 1, codeLength: attributeCodeLength(attributes) };
+    for (const role of keys) {
+      const spec = m.models?.[role];
+      const p = `manifest.models.${role}`;
+      if (!spec || !all(`/models/${role}/inputs`, `/models/${role}/outputs`)) continue;
+      if (role === 'maskStep' || role === 'imageStep') checkStepGraphContract(problems, p, role, spec.inputs, spec.outputs, m.resolution);
+      else checkGraphContract(problems, p, role, spec.inputs, spec.outputs, shapes);
+    }
+  }
+  if (problems.length === 0 && sound('')) checkWeightsFiles(problems, m.models, keys);
+  return problems;
+}
+
+/** `manifest.latent` against the resolution, and one preview weight per channel (contracts.md §6a). */
+function checkLatent(problems: string[], { channels, factor: f, grid, preview }: LatentSpec, res: [number, number]): void {
+  const p = 'manifest.latent';
+  if (preview.weights.length !== channels)
+    problems.push(`${p}.preview.weights must be an array of ${channels} finite numbers (one per latent channel), got ${JSON.stringify(preview.weights)}`);
+  if (res[0] % f !== 0 || res[1] % f !== 0) problems.push(`manifest.resolution [${res}] must be a multiple of latent.factor ${f}`);
+  else if (grid[0] !== res[0] / f || grid[1] !== res[1] / f)
+    problems.push(`${p}.grid must be [${res[0] / f},${res[1] / f}] (resolution [${res}] / factor ${f}), got [${grid}]`);
+}
+
+/** Each attribute named once (the schema's uniqueItems would compare whole entries). */
+function checkAttributeNames(problems: string[], attributes: readonly AttributeSpec[]): void {
+  const first = new Map<string, number>();
+  attributes.forEach(({ name }, i) => {
+    const other = first.get(name);
+    if (other === undefined) first.set(name, i);
+    else problems.push(`manifest.attributes[${i}].name "${name}" is also manifest.attributes[${other}].name: each attribute is listed once`);
+  });
 }
 
 /** How deep `v` nests objects and arrays, counting up to `limit` + 1 at most (so a deep value costs no more). */
@@ -518,81 +355,6 @@ function checkGraphContract(
   want(inputs, 't', [1], 'inputs');
   if (K > 0) want(inputs, ATTRIBUTE_INPUT, [1, K], 'inputs');
   want(outputs, 'eps', [1, role === 'mask' ? 1 : C, h, w], 'outputs');
-}
-
-/** The U-Nets' attribute input (contracts.md §6b). */
-export const ATTRIBUTE_INPUT = 'a';
-
-/** `manifest.latent` (contracts.md §6a), checked against the resolution; undefined when anything in it is wrong. */
-function checkLatent(c: Checker, json: Obj, res: [number, number] | undefined): LatentSpec | undefined {
-  const before = c.problems.length;
-  const l = c.object(json, 'latent', 'manifest');
-  if (!l) return undefined;
-  const p = 'manifest.latent';
-  const C = c.number(l, 'channels', p, { integer: true, min: 1, max: MAX_LATENT_CHANNELS, why: 'an autoencoder of a slice has a few' });
-  const f = c.number(l, 'factor', p, { integer: true, min: 1, max: MAX_LATENT_FACTOR });
-  if (f !== undefined && (f & (f - 1)) !== 0) c.problems.push(`${p}.factor must be a power of two, got ${f}`);
-  const grid = c.numberTuple(l, 'grid', p, 2, MAX_RESOLUTION);
-  c.number(l, 'scale', p, { min: 0, exclusiveMin: true });
-  const preview = c.object(l, 'preview', p);
-  if (preview) {
-    if (C !== undefined) c.numberTuple(preview, 'weights', `${p}.preview`, C);
-    c.number(preview, 'bias', `${p}.preview`);
-  }
-  if (res && f !== undefined && grid && c.problems.length === before) {
-    if (res[0] % f !== 0 || res[1] % f !== 0) c.problems.push(`manifest.resolution [${res}] must be a multiple of latent.factor ${f}`);
-    else if (grid[0] !== res[0] / f || grid[1] !== res[1] / f)
-      c.problems.push(`${p}.grid must be [${res[0] / f},${res[1] / f}] (resolution [${res}] / factor ${f}), got [${grid}]`);
-  }
-  return c.problems.length === before ? (l as unknown as LatentSpec) : undefined;
-}
-
-const ATTRIBUTE_NAME = new RegExp(`^[A-Za-z0-9_-]{1,${MAX_ATTRIBUTE_NAME_CHARS}}$`);
-/** "any" in a request means no value (contracts.md §6b), so no attribute has a value of that name. */
-export const ANY_VALUE = 'any';
-
-/** `manifest.attributes` (contracts.md §6b); undefined when anything in it is wrong. */
-function checkAttributes(c: Checker, v: unknown): AttributeSpec[] | undefined {
-  const before = c.problems.length;
-  const p = 'manifest.attributes';
-  if (!Array.isArray(v) || v.length === 0 || v.length > MAX_ATTRIBUTES) {
-    c.problems.push(`${p} must be an array of 1 to ${MAX_ATTRIBUTES} { name, values }, got ${Array.isArray(v) ? `${v.length} entries` : typeName(v)}`);
-    return undefined;
-  }
-  const names = new Map<string, number>();
-  v.forEach((item, i) => {
-    const q = `${p}[${i}]`;
-    if (!isObj(item)) {
-      c.problems.push(`${q} must be an object { name, values }, got ${typeName(item)}`);
-      return;
-    }
-    const name = c.string(item, 'name', q, ATTRIBUTE_NAME, `1 to ${MAX_ATTRIBUTE_NAME_CHARS} letters, digits, _ or -`);
-    if (name !== undefined) {
-      const other = names.get(name);
-      if (other !== undefined) c.problems.push(`${q}.name "${name}" is also ${p}[${other}].name: each attribute is listed once`);
-      else names.set(name, i);
-    }
-    const values = c.field(item, 'values', q);
-    if (values === undefined) return;
-    if (!Array.isArray(values) || values.length === 0 || values.length > MAX_ATTRIBUTE_VALUES) {
-      c.problems.push(
-        `${q}.values must be an array of 1 to ${MAX_ATTRIBUTE_VALUES} values, got ${Array.isArray(values) ? `${values.length} entries` : typeName(values)}`,
-      );
-      return;
-    }
-    const seen = new Set<string>();
-    values.forEach((value: unknown, j) => {
-      const r = `${q}.values[${j}]`;
-      const chars = typeof value === 'string' ? [...value] : [];
-      if (typeof value !== 'string' || chars.length === 0 || chars.length > MAX_ATTRIBUTE_VALUE_CHARS || /\p{Cc}/u.test(value)) {
-        const got = typeof value === 'string' ? JSON.stringify(chars.slice(0, 80).join('')) : typeName(value);
-        c.problems.push(`${r} must be 1 to ${MAX_ATTRIBUTE_VALUE_CHARS} printable characters, got ${got}`);
-      } else if (value === ANY_VALUE) c.problems.push(`${r} is "${ANY_VALUE}", which a request says for no value: name the value otherwise`);
-      else if (seen.has(value)) c.problems.push(`${r} ${JSON.stringify(value)} is listed twice`);
-      else seen.add(value);
-    });
-  });
-  return c.problems.length === before ? (v as AttributeSpec[]) : undefined;
 }
 
 /** The step-graph contract (contracts.md §1b): t [1], k [5], every image tensor [1,1,H,W]; clip [1] where listed. */

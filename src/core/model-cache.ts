@@ -18,7 +18,7 @@
 // model has no origin to read again: its load fails, asking for its files again.
 // No ORT and no DOM types beyond Response (a global in browsers and Node alike), so it is core: the
 // cache's key scheme is shared by the engine, which reads and writes it (engine/model-sources.ts,
-// engine/web.ts), and the page, which lists and clears it (app/components/ModelCard.tsx) without a
+// engine/web.ts), and the page, which lists and clears it (app/models/ModelCard.tsx) without a
 // round trip to the worker (the list shows while a model loads, and works with no worker running).
 
 const MODEL_CACHE_PREFIX = 'pig-model:';

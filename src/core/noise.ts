@@ -2,6 +2,8 @@
 // SplitMix32 seeding → xoshiro128** → 24-bit uniforms in (0, 1) → Box–Muller in float64 → float32.
 // All integer arithmetic is unsigned 32-bit: Math.imul for products, `>>> 0` to reinterpret.
 
+import { seedInRange } from './limits';
+
 const GOLDEN = 0x9e3779b9;
 
 /** Noise streams (contracts.md §3). */
@@ -19,7 +21,7 @@ function rotl(x: number, k: number): number {
 
 /** The four xoshiro128** state words for (seed, stream), from SplitMix32. */
 export function seedState(seed: number, stream: number): Uint32Array {
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`seed must be an integer in [0, 2^32 − 1], got ${seed}`);
+  if (!seedInRange(seed)) throw new RangeError(`seed must be an integer in [0, 2^32 − 1], got ${seed}`);
   if (!Number.isInteger(stream) || stream < 0 || stream > 0xffffffff) throw new RangeError(`stream must be a non-negative 32-bit integer, got ${stream}`);
   let state = (seed ^ Math.imul(stream, GOLDEN)) >>> 0;
   const s = new Uint32Array(4);

@@ -72,3 +72,36 @@ describe('PNG encoding (decoded by pngjs)', () => {
     await expect(encodeGrayPng(new Uint8Array(5), 2, 2)).rejects.toThrow(/5 pixels for 2×2/);
   });
 });
+
+describe('tEXt chunks (provenance)', () => {
+  it('written after IHDR, before IDAT, with a CRC pngjs checks; the IDAT stream and the pixels as without them', async () => {
+    const pixels = Uint8Array.from({ length: 12 }, (_, i) => i * 20);
+    const plain = await encodeGrayPng(pixels, 4, 3);
+    const tagged = await encodeGrayPng(pixels, 4, 3, {
+      text: [
+        ['Software', 'PIG Studio 1'],
+        ['pig:model', 'naïve ✓'],
+      ],
+    });
+    const chunks = (b: Uint8Array) => {
+      const out: [string, string][] = [];
+      for (let o = 8; o < b.length; ) {
+        const len = new DataView(b.buffer, b.byteOffset).getUint32(o);
+        out.push([String.fromCharCode(...b.subarray(o + 4, o + 8)), String.fromCharCode(...b.subarray(o + 8, o + 8 + len))]);
+        o += 12 + len;
+      }
+      return out;
+    };
+    const got = chunks(tagged);
+    expect(got.map(([t]) => t)).toEqual(['IHDR', 'tEXt', 'tEXt', 'IDAT', 'IEND']);
+    // keyword NUL text; outside printable ASCII as \u escapes (JSON's), so every reader gets one string
+    expect(got[1][1]).toBe('Software\0PIG Studio 1');
+    expect(got[2][1]).toBe('pig:model\0na\\u00efve \\u2713');
+    expect(got[3]).toEqual(chunks(plain)[1]);
+    expect(decode(tagged).data).toEqual(decode(plain).data); // pngjs checks every chunk's CRC
+  });
+  it('refuses a keyword the PNG spec does not allow', async () => {
+    for (const bad of ['', ' lead', 'trail ', 'two  spaces', 'x'.repeat(80), 'tab\there'])
+      await expect(encodeGrayPng(new Uint8Array(1), 1, 1, { text: [[bad, 'v']] }), JSON.stringify(bad)).rejects.toThrow(/tEXt keyword/);
+  });
+});

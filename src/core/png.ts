@@ -77,6 +77,23 @@ export function pngChunk(type: string, data: Uint8Array): Uint8Array {
 export interface PngOptions {
   /** false: stored deflate blocks (no compression). Default true: fflate's deflate. */
   compress?: boolean;
+  /** tEXt chunks (keyword → text) written after IHDR, before the pixels: provenance any PNG reader shows (PIL's `Image.text`). */
+  text?: readonly (readonly [string, string])[];
+}
+
+/**
+ * A tEXt chunk (PNG spec §11.3.4.3): keyword (1–79 printable Latin-1, no leading, trailing or double
+ * space), a NUL, the text. The text is written as printable ASCII: anything else (a model name in
+ * another script, a control character) as a \uXXXX escape, so every reader gets the same string.
+ */
+function pngTextChunk(keyword: string, text: string): Uint8Array {
+  if (!/^[\x21-\x7e\xa1-\xff](?:[\x21-\x7e\xa1-\xff]| (?! ))*$/.test(keyword) || keyword.length > 79 || keyword.endsWith(' '))
+    throw new Error(`PNG tEXt keyword "${keyword}" is not 1–79 printable Latin-1 characters`);
+  const ascii = text.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const data = new Uint8Array(keyword.length + 1 + ascii.length);
+  for (let i = 0; i < keyword.length; i++) data[i] = keyword.charCodeAt(i);
+  for (let i = 0; i < ascii.length; i++) data[keyword.length + 1 + i] = ascii.charCodeAt(i);
+  return pngChunk('tEXt', data);
 }
 
 /** PNG colour types this encoder writes, by channels per pixel: 1 = gray (0), 3 = RGB (2). */
@@ -125,7 +142,8 @@ export async function encodePng(pixels: Uint8Array, width: number, height: numbe
   const ihdr = pngHeader(width, height, channels);
   const raw = pngScanlines(pixels, width, height, channels);
   const idat = opts.compress === false ? zlibStored(raw) : await zlibCompress(raw);
-  return concatBytes([PNG_SIGNATURE, pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND', new Uint8Array(0))]);
+  const text = (opts.text ?? []).map(([k, v]) => pngTextChunk(k, v));
+  return concatBytes([PNG_SIGNATURE, pngChunk('IHDR', ihdr), ...text, pngChunk('IDAT', idat), pngChunk('IEND', new Uint8Array(0))]);
 }
 
 /** Encodes H·W 8-bit gray pixels (row-major) as a PNG file. */

@@ -1,6 +1,6 @@
 // A model folder on disk as a ModelSource (Node only: the CLI, the tests, the benchmarks). Apart
 // from engine/node.ts, which loads onnxruntime-node, so code that runs another ORT in Node (the
-// WebGPU benchmark, src/bench/webgpu.ts) reads files without it.
+// WebGPU benchmark, bench/run-webgpu.ts) reads files without it.
 
 import { open, realpath } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';

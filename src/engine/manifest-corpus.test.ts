@@ -46,7 +46,10 @@ function manifestOf(c: Case): unknown {
   }
   for (const p of c.remove ?? []) {
     const keys = pointer(p);
-    delete parentOf(m, keys)[keys.at(-1)!];
+    const parent = parentOf(m, keys);
+    // an array loses the item (as JSON Patch and the kit's test remove it), not just its value
+    if (Array.isArray(parent)) parent.splice(Number(keys.at(-1)), 1);
+    else delete parent[keys.at(-1)!];
   }
   return m;
 }

@@ -9,10 +9,10 @@ import { cacheEntryUrl, ModelCache, modelCacheName } from '../core/model-cache';
 import { FakeCacheStorage } from '../testing/fake-cache';
 import { bytesField, splitTensorGraph } from '../testing/onnx-protobuf';
 import { EngineError } from './errors';
-import { ProgressTracker } from './load-progress';
 import { bytesSource, cachedModelSource, cachingSource, listedModelKeys } from './model-sources';
 import { ort } from './node';
 import { createPair, type ModelSource, readManifest, readModelBytes } from './pair';
+import { ProgressTracker } from './progress-tracker';
 
 const dir = fileURLToPath(new URL('../../public/models/tiny/', import.meta.url));
 const tinyFiles = () => new Map(readdirSync(dir).map((name) => [name, new Uint8Array(readFileSync(`${dir}${name}`))] as const));

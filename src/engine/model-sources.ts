@@ -5,8 +5,8 @@
 
 import { listedFiles, type Manifest, type ModelKey, modelKeys } from '../core/manifest';
 import { type CacheEntry, cacheEntryUrl, type ModelCache } from '../core/model-cache';
-import type { ProgressTracker } from './load-progress';
 import type { ModelSource } from './pair';
+import type { ProgressTracker } from './progress-tracker';
 
 /** Every model the manifest lists: both U-Nets, and the step graphs or the autoencoder when present. */
 export function listedModelKeys(manifest: Manifest): ModelKey[] {

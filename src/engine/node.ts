@@ -26,7 +26,7 @@ interface NodeLoadOptions {
  * sessions; ORT's default lets a pool's threads spin-wait after its run, so model_x's pool burns a
  * core while model_y's runs (and a busy machine's other work loses it too). Spinning is off: with
  * one of two cores busy, mask-then-image took 1016 ms with spinning and 547 ms without, against
- * 784 / 594 ms for the same session twice (paper U-Net at 128², 2 threads; BENCHMARKS.md).
+ * 784 / 594 ms for the same session twice (paper U-Net at 128², 2 threads; docs/bench/wasm.md, "The other targets").
  */
 export function cpuOptions(opts: NodeLoadOptions): SessionOptions {
   const options: SessionOptions = {

@@ -89,7 +89,7 @@ export interface OpenedStepSession extends StepRunner {
   release(): Promise<void>;
 }
 
-/** Opens one step graph's session as StepSession.create does (the benchmark's graph-captured sessions, src/bench/capture.ts). */
+/** Opens one step graph's session as StepSession.create does (the benchmark's graph-captured sessions, bench/capture.ts). */
 export type StepSessionOpener = (...args: Parameters<typeof StepSession.create>) => Promise<OpenedStepSession>;
 
 /** Reads and validates manifest.json; EngineError('model') with the field named on failure. */

@@ -115,7 +115,7 @@ export class StepSession {
 
 /**
  * What the executor needs of a step graph's session: a StepSession, or another session that runs
- * the same graph (the benchmark's graph-captured sessions, src/bench/capture.ts).
+ * the same graph (the benchmark's graph-captured sessions, bench/capture.ts).
  */
 export type StepRunner = Pick<StepSession, 'role' | 'spec' | 'takesClip' | 'run'>;
 

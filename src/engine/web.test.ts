@@ -1,5 +1,5 @@
 // Which onnxruntime-web build each backend runs on, and the WASM thread count. The speed that
-// motivates the split is measured by `npm run bench` (BENCHMARKS.md, "Why WASM is slower"); the
+// motivates the split is measured by `npm run bench` (docs/bench/wasm.md, "Why WASM is slower"); the
 // e2e suite checks that the studio's WASM runs fetch the plain binary and give the CLI's pair.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -8,7 +8,7 @@
 //           V8 compiles and optimises it sooner. On the WebGPU build's WASM EP the paper U-Net at
 //           128² took 5.2 s to open and its first forwards 4.5, 1.8, 1.3, 1.0 s before settling at
 //           ~0.5 s after about seven; on this build 3.0 s, then 1.2 s and ~0.5–0.6 s from the second
-//           (one thread, one core busy; BENCHMARKS.md, "Why WASM is slower"). So the WASM backend
+//           (one thread, one core busy; docs/bench/wasm.md, "Why WASM is slower"). So the WASM backend
 //           never runs on the WebGPU build.
 
 import type * as OrtWeb from 'onnxruntime-web';
@@ -22,9 +22,9 @@ import type { LoadProgress } from '../core/load-progress';
 import { listedFiles, type Manifest, sha256Hex, stepGraphs } from '../core/manifest';
 import { browserCacheStorage, type CacheStorageLike, customModelId, ModelCache, modelCacheName } from '../core/model-cache';
 import { EngineError } from './errors';
-import { ProgressTracker, readBodyWithProgress } from './load-progress';
 import { bytesSource, cachedModelSource, cachingSource, listedModelKeys } from './model-sources';
 import { createPair, createStepPair, type ModelSource, type OpenedPair, readManifest, readModelBytes, type WeightsReads } from './pair';
+import { ProgressTracker, readBodyWithProgress } from './progress-tracker';
 import { graphsMatchBinarize } from './steps';
 import type { Backend, LoadRequest, ModelSourceInfo } from './types';
 import type { OrtModule } from './unet';
@@ -68,7 +68,7 @@ function ortFor(backend: Backend): Promise<OrtWebModule> {
  * WASM threads: `requested` (LoadRequest.threads), else half the logical cores, at most 4 (ORT's own
  * default for the web), and 1 unless cross-origin isolated (threads need SharedArrayBuffer). Half,
  * because the page's main thread draws every step's previews and the browser and other tabs share
- * the cores: measured on a 2-core VM (BENCHMARKS.md), two threads were 1.3–1.5× faster than one on
+ * the cores: measured on a 2-core VM (docs/bench/wasm.md), two threads were 1.3–1.5× faster than one on
  * an idle machine but 1.4–3× slower with one other busy process, since ORT's threads spin-wait for
  * each other; one thread on two cores is never slower than one.
  */

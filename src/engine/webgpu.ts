@@ -1,6 +1,6 @@
 // The engine's WebGPU pieces that do not depend on how ORT's WebGPU build was loaded: the sessions'
 // options and the tensors in GPU buffers of ORT's own device. engine/web.ts uses them in the
-// studio's worker (the build over fetch from the app's origin); src/bench/dawn.ts in Node, where
+// studio's worker (the build over fetch from the app's origin); bench/dawn.ts in Node, where
 // Dawn (the npm package `webgpu`) is the GPU, so the benchmark times the studio's own code.
 
 import type * as OrtWeb from 'onnxruntime-web';

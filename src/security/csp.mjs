@@ -1,7 +1,7 @@
 // The studio's Content-Security-Policy, in one place, used three ways:
 //   - a <meta http-equiv="Content-Security-Policy"> in the production build's index.html (vite.config.ts,
 //     plugin `csp`), so any static host that serves dist/ as it is enforces it on the page;
-//   - the same policy as a response header from `vite preview` and from e2e/server.mjs. Only a header
+//   - the same policy as a response header from `vite preview` and from harness/server.mjs. Only a header
 //     reaches the worker: a dedicated worker's script gets its policy from its own response, not from
 //     the page's <meta>, and the worker is where the models are fetched and run. Deploy dist/ with
 //     this header (DEPLOY note in RELIABILITY.md);

@@ -9,7 +9,7 @@ import { CLIP_MODES, type ClipMode } from '../core/ddim';
 import { errorMessage } from '../core/errors';
 import { NonFiniteError } from '../core/finite';
 import { clampImage, type LatentRun, upsampleBilinear } from '../core/latent';
-import { ETA_RANGE, etaInRange, GUIDANCE_RANGE } from '../core/limits';
+import { ETA_RANGE, etaInRange, GUIDANCE_RANGE, MAX_SEED, seedInRange, seedsPastMax } from '../core/limits';
 import { ANY_VALUE, attributesOf, chainGrid, type Manifest, samplerClip, samplerGuidance } from '../core/manifest';
 import { CancelledError, type SamplerMode, type SamplerResult, type SamplerStep, type StepExecutorFactory, sampleSteps } from '../core/sampler';
 import type { Schedule } from '../core/schedule';
@@ -308,9 +308,8 @@ export class Studio implements StudioWorkerApi {
     const { startSeed, count } = request;
     if (!Number.isInteger(count) || count < 1 || count > MAX_BATCH_SIZE)
       throw studioError('input', `Batch size must be a whole number from 1 to ${MAX_BATCH_SIZE}, got ${count}.`);
-    if (Number.isInteger(startSeed) && startSeed + count - 1 > 0xffffffff) {
-      throw studioError('input', `The seeds ${startSeed} … ${startSeed + count - 1} go past 4294967295; start at ${0xffffffff - count + 1} at the most.`);
-    }
+    const pastMax = Number.isInteger(startSeed) ? seedsPastMax(startSeed, count) : null;
+    if (pastMax) throw studioError('input', pastMax);
     await this.device.afterRecovery();
     const { model, mode, eta, clip, attributes } = this.checkRun(request, [startSeed]);
     const signal = { aborted: false };
@@ -364,8 +363,7 @@ export class Studio implements StudioWorkerApi {
     const T = schedule.T;
     const { steps } = request;
     for (const seed of seeds) {
-      if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
-        throw studioError('input', `Seed must be a whole number from 0 to 4294967295, got ${seed}.`);
+      if (!seedInRange(seed)) throw studioError('input', `Seed must be a whole number from 0 to ${MAX_SEED}, got ${seed}.`);
     }
     if (!Number.isInteger(steps) || steps < 1 || steps > T) throw studioError('input', `Steps must be a whole number from 1 to ${T}, got ${steps}.`);
     const eta = request.eta ?? manifest.sampler.eta;

@@ -7,9 +7,11 @@ writes the card of a folder that is already exported, leaving its ONNX files and
 
     python3 -m pigkit.card --model ../public/models/tiny --data-card datasets/busbra.json [--eval-card card.json]
 
-With --merge-metrics it first merges figures measured later into manifest.json's card (e.g.
-pigkit.downstream's card-metrics.json after a new downstream table), so that the card carries them
-without a new export; the manifest's models and their SHA-256s stay as they are.
+With --samples DIR it first draws samples.png (the first 8 pairs of a dataset folder the CLI made
+with this model) into the folder, and the card shows it. With --merge-metrics it first merges
+figures measured later into manifest.json's card (e.g. pigkit.downstream's card-metrics.json after a
+new downstream table), so that the card carries them without a new export; the manifest's models
+and their SHA-256s stay as they are.
 
 Nothing in a card is fixed text about a dataset: without a data card it says the training data are
 undescribed, and a warning says so.
@@ -27,21 +29,27 @@ from .manifest import ManifestError, read_manifest, write_manifest
 
 LICENSE_FILE = "DATA-LICENSE.txt"
 UNDESCRIBED = "undescribed"
-# PIG and Siamese-Diffusion as ../../shared/METHOD.md records them: what it does not give (authors,
-# Siamese-Diffusion's full title, pages) is left out rather than guessed.
+# PIG and Siamese-Diffusion as their papers give them (authors and titles from the arXiv versions,
+# 2507.14833 and 2505.06068; venues from ../../shared/METHOD.md). Proceedings pages and DOIs are left
+# out: MICCAI 2025's SpringerLink DOI was not yet listed and CVPR 2025's pages were not verified.
 METHOD_BIBTEX = {
     "PIG": (
-        "@inproceedings{pig2025,\n"
-        "  title     = {Paired Image Generation with Diffusion-Guided Diffusion Models},\n"
-        "  booktitle = {MICCAI},\n"
-        "  year      = {2025},\n"
-        "  note      = {Reference implementation: zhanghx1320/PIG}\n"
+        "@inproceedings{zhang2025pig,\n"
+        "  author        = {Zhang, Haoxuan and Cui, Wenju and Cao, Yuzhu and Tan, Tao and Liu, Jie"
+        " and Peng, Yunsong and Zheng, Jian},\n"
+        "  title         = {Paired Image Generation with Diffusion-Guided Diffusion Models},\n"
+        "  booktitle     = {Medical Image Computing and Computer Assisted Intervention -- MICCAI 2025},\n"
+        "  year          = {2025},\n"
+        "  eprint        = {2507.14833},\n"
+        "  archivePrefix = {arXiv},\n"
+        "  note          = {Reference implementation: zhanghx1320/PIG}\n"
         "}"
     ),
     "Siamese-Diffusion": (
-        "@inproceedings{siamesediffusion2025,\n"
-        "  title         = {Siamese-Diffusion},\n"
-        "  booktitle     = {CVPR},\n"
+        "@inproceedings{qiu2025siamese,\n"
+        "  author        = {Qiu, Kunpeng and Gao, Zhiqiang and Zhou, Zhiying and Sun, Mingjie and Guo, Yongxin},\n"
+        "  title         = {Noise-Consistent Siamese-Diffusion for Medical Image Synthesis and Segmentation},\n"
+        "  booktitle     = {IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)},\n"
         "  year          = {2025},\n"
         "  eprint        = {2505.06068},\n"
         "  archivePrefix = {arXiv},\n"
@@ -69,7 +77,29 @@ METRIC_LABELS = {
     "segmenterDiceOnRealHeldOut": "that segmenter's Dice on the real held-out pairs (the ceiling)",
     "maskStatWasserstein1": "mask statistics, Wasserstein-1 distance to the real held-out masks",
     "samplingMsPerPair": "sampling time per pair, ms",
+    # pigkit.downstream's card-metrics.json (downstream.card_metrics)
+    "downstreamDiceRealOnly": "downstream: Dice of a segmenter trained on the real training pairs alone",
+    "downstreamSegmenter": "downstream: segmenter, resolution, seeds",
+    "downstreamBestGeneratedRow": "downstream: the best row with generated pairs (Dice)",
+    "downstreamConverged": "downstream: trained to convergence (Dice)",
+    "downstreamPairsFrom": "downstream: the weights that made the pairs",
 }
+# each figure as people name it: (the front matter's `metrics` name, model-index's metric type); a
+# figure without one (a description, not a measure) is in the table only
+METRIC_NAMES = {
+    "saturatedPixels": ("saturated pixel fraction", "saturated_pixel_fraction"),
+    "intensityWasserstein1": ("intensity Wasserstein-1 distance", "wasserstein_1"),
+    "emptyMaskRate": ("empty mask rate", "empty_mask_rate"),
+    "pairConsistencyDice": ("pair consistency Dice", "dice"),
+    "pairConsistencyOverCeiling": ("pair consistency over the segmenter's Dice", "dice_ratio"),
+    "segmenterDiceOnRealHeldOut": ("segmenter Dice on the real held-out pairs", "dice"),
+    "maskStatWasserstein1": ("mask statistics Wasserstein-1 distance", "wasserstein_1"),
+    "samplingMsPerPair": ("sampling time per pair (ms)", "ms_per_pair"),
+    "downstreamDiceRealOnly": ("downstream segmentation Dice", "dice"),
+    "downstreamBestGeneratedRow": ("downstream segmentation Dice", "dice"),
+    "downstreamConverged": ("downstream segmentation Dice", "dice"),
+}
+SAMPLE_FILE = "samples.png"
 # a checkpoint config's keys: (the manifest card's recipe key, its label in the model card)
 RECIPE_KEYS = {
     "iters": ("iters", "iterations asked for (--iters)"),
@@ -119,7 +149,7 @@ def read_data_card(path: Path | str) -> dict:
 
     for key in ("name", "description"):
         text(card, key, "")
-    for key in ("id", "title", "url", "modality", "citation", "bibtex"):
+    for key in ("id", "hubId", "title", "url", "modality", "citation", "bibtex"):
         text(card, key, "", required=False)
     lic = card.get("license")
     if not isinstance(lic, dict):
@@ -190,15 +220,26 @@ def recipe(configs: dict[str, dict]) -> dict:
 
 
 def _yaml(front: dict) -> str:
-    """The front matter: strings as JSON strings (valid YAML), lists one item a line."""
-    lines = ["---"]
-    for key, value in front.items():
-        if isinstance(value, list):
-            lines.append(f"{key}:")
-            lines += [f"- {json.dumps(v, ensure_ascii=False)}" for v in value]
+    """The front matter: strings as JSON strings (valid YAML), lists one item a line, mappings nested."""
+    return "\n".join(["---", *_yaml_lines(front, ""), "---", ""])
+
+
+def _yaml_lines(obj: dict, pad: str) -> list[str]:
+    out = []
+    for key, value in obj.items():
+        if isinstance(value, dict):
+            out += [f"{pad}{key}:", *_yaml_lines(value, pad + "  ")]
+        elif isinstance(value, list):
+            out.append(f"{pad}{key}:")
+            for item in value:
+                if isinstance(item, dict):  # "- first: …" with the item's other keys under it
+                    first, *rest = _yaml_lines(item, pad + "  ")
+                    out += [f"{pad}- {first[len(pad) + 2 :]}", *rest]
+                else:
+                    out.append(f"{pad}- {json.dumps(item, ensure_ascii=False)}")
         else:
-            lines.append(f"{key}: {json.dumps(value, ensure_ascii=False)}")
-    return "\n".join(lines + ["---", ""])
+            out.append(f"{pad}{key}: {json.dumps(value, ensure_ascii=False)}")
+    return out
 
 
 def _words(value) -> str:
@@ -245,6 +286,84 @@ def _metric_rows(metrics: dict) -> list[str]:
         else:
             rows.append(f"| {label} | {_words(value)} |")
     return rows
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def model_index(name: str, metrics: dict, data_card: dict) -> list[dict] | None:
+    """Hugging Face's model-index block: the card's measured figures (numbers only; the downstream
+    table's are sentences, in the table) on the held-out data, one result."""
+    measured = []
+    for key, value in metrics.items():
+        if key not in METRIC_NAMES:
+            continue
+        label, kind = METRIC_LABELS.get(key, key), METRIC_NAMES[key][1]
+        if isinstance(value, dict):
+            measured += [{"type": kind, "value": v, "name": f"{label}: {k}"} for k, v in value.items() if _number(v)]
+        elif _number(value):
+            measured.append({"type": kind, "value": value, "name": label})
+    if not measured:
+        return None
+    dataset = {"type": data_card.get("hubId") or data_card.get("id") or data_card["name"], "name": data_card["name"]}
+    if metrics.get("heldOut"):
+        dataset["split"] = str(metrics["heldOut"])
+    task = {"type": "unconditional-image-generation", "name": "paired lesion-mask and image generation"}
+    return [{"name": name, "results": [{"task": task, "dataset": dataset, "metrics": measured}]}]
+
+
+def sample_caption(folder: Path) -> str | None:
+    """The caption samples.png carries (its tEXt Description, written by write_samples); None
+    where the folder has no samples.png."""
+    path = Path(folder) / SAMPLE_FILE
+    if not path.is_file():
+        return None
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return im.text.get("Description") or "generated pairs"
+
+
+def write_samples(folder: Path, pairs: Path, count: int = 8) -> str:
+    """samples.png in a model folder: the first `count` cases of `pairs` (a dataset folder the CLI
+    made with this model), each lesion mask above its image, one column a pair; its caption (what
+    made them) in the PNG's tEXt Description. Returns the caption."""
+    from PIL import Image, PngImagePlugin
+
+    folder, pairs = Path(folder), Path(pairs)
+    manifest = read_manifest(folder)
+    try:
+        made = json.loads((pairs / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise DataCardError(
+            f"{pairs}: no readable manifest.json of the CLI's ({e}); make the pairs with npm run generate"
+        ) from None
+    theirs = {k: f.get("sha256") for k, f in (made.get("model") or {}).get("files", {}).items()}
+    ours = {k: e["sha256"] for k, e in manifest["models"].items()}
+    if any(theirs.get(k) != v for k, v in ours.items()):
+        raise DataCardError(f"{pairs} was not generated by {folder}'s weights; generate the samples with --model {folder}")
+    cases = [c for c in made.get("cases", []) if c.get("mode") == "pair" and c["files"][0].endswith(".png")][:count]
+    if not cases:
+        raise DataCardError(f"{pairs} holds no pair-mode cases; run npm run generate -- --model {folder} --count {count}")
+    h, w = manifest["resolution"]
+    sheet = Image.new("L", (w * len(cases), 2 * h))
+    for i, case in enumerate(cases):
+        label, image = (Image.open(pairs / f) for f in case["files"][::-1])
+        sheet.paste(label.point(lambda v: 255 if v else 0).convert("L"), (i * w, 0))
+        sheet.paste(image.convert("L"), (i * w, h))
+    seeds, c = [case["seed"] for case in cases], cases[0]
+    run = seeds == list(range(seeds[0], seeds[0] + len(seeds)))
+    caption = (
+        f"{len(cases)} pairs from the CLI"
+        + (f" (npm run generate -- --model public/models/{folder.name} --count {len(cases)} --seed {seeds[0]})" if run else "")
+        + f", seeds {f'{seeds[0]}–{seeds[-1]}' if run else ', '.join(map(str, seeds))}, {c['steps']} DDIM steps, "
+        f"η = {c['eta']}, clip {c['clip']}: each lesion mask (white) above its image"
+    )
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Description", caption)
+    sheet.save(folder / SAMPLE_FILE, pnginfo=info, optimize=True)
+    return caption
 
 
 def downstream_provenance(manifest: dict, metrics: dict) -> str | None:
@@ -307,8 +426,10 @@ def model_card(
     metrics: dict | None = None,
     folder_name: str | None = None,
     has_license_file: bool = False,
+    sample: str | None = None,
 ) -> str:
-    """README.md of a model folder: Hugging Face front matter and sections, from facts only."""
+    """README.md of a model folder: Hugging Face front matter and sections, from facts only.
+    `sample`: the caption of the folder's samples.png (sample_caption), None where it has none."""
     card = manifest.get("card", {})
     name, (h, w) = manifest.get("name", folder_name), manifest["resolution"]
     folder = folder_name or name
@@ -332,10 +453,14 @@ def model_card(
             "onnx",
         ],
     }
-    if data_card is not None:
-        front["datasets"] = [data_card.get("id") or data_card["name"]]
-    if figures:
-        front["metrics"] = figures
+    if data_card is not None and data_card.get("hubId"):  # `datasets` takes Hub ids only
+        front["datasets"] = [data_card["hubId"]]
+    named = list(dict.fromkeys(METRIC_NAMES[k][0] for k in figures if k in METRIC_NAMES))
+    if named:
+        front["metrics"] = named
+    index = model_index(name, metrics, data_card) if data_card is not None else None
+    if index:
+        front["model-index"] = index
     steps, seen = card.get("stepsTrained", {}), card.get("imagesSeen", {})
     rec = card.get("recipe", {})
     pairs = next((r.get("trainPairs") for r in rec.values() if r.get("trainPairs")), None)
@@ -355,6 +480,8 @@ def model_card(
         f"`{sampler.get('clip', 'none')}`; a linear β schedule over T = {manifest['schedule']['T']}.",
         "",
     ]
+    if sample:
+        out += [f"![{sample}]({SAMPLE_FILE})", "", f"*{sample}.*", ""]
     out += file_table(manifest)
     out += [
         "",
@@ -431,8 +558,8 @@ def model_card(
     out += [
         "## Training recipe",
         "",
-        "PIG's objectives (METHOD.md): `model_x` on `‖ε₁ − model_x(x_t, y_t, t)‖²`, then `model_y` with `model_x` "
-        "frozen, on the sigmoid-weighted `‖ε₂ − model_y(y_t, x̂₀, t)‖²`"
+        "PIG's objectives (PIG Studio's docs/method.md): `model_x` on `‖ε₁ − model_x(x_t, y_t, t)‖²`, then `model_y` "
+        "with `model_x` frozen, on the sigmoid-weighted `‖ε₂ − model_y(y_t, x̂₀, t)‖²`"
         + (" with Siamese-Diffusion's noise-consistent training" if card.get("siamese") else "")
         + "; EMA weights exported.",
         "",
@@ -476,8 +603,8 @@ def model_card(
         METHOD_BIBTEX["Siamese-Diffusion"],
         "```",
         "",
-        "Authors and Siamese-Diffusion's full title are left out: the project's method notes record only the "
-        "fields above. The code that trained and runs this model is MIT-licensed (`LICENSE` at the repository root).",
+        "Proceedings pages and DOIs of the two methods are left out: they were not verified. The code that trained "
+        "and runs this model is MIT-licensed (`LICENSE` at the repository root; `CITATION.cff` there cites it).",
         "",
     ]
     return "\n".join(out)
@@ -515,7 +642,8 @@ def write_model_card(
     if has_license_file is None:
         has_license_file = (folder / LICENSE_FILE).is_file()
     readme = folder / "README.md"
-    readme.write_text(model_card(manifest, data_card, metrics, folder.name, has_license_file), encoding="utf-8")
+    card = model_card(manifest, data_card, metrics, folder.name, has_license_file, sample_caption(folder))
+    readme.write_text(card, encoding="utf-8")
     return readme
 
 
@@ -552,8 +680,16 @@ def main(argv=None) -> int:
         help="a JSON object of figures (e.g. pigkit.downstream's card-metrics.json) merged into manifest.json's "
         "card metrics first, replacing those of the same name; the manifest's models and files are kept",
     )
+    p.add_argument(
+        "--samples",
+        default=None,
+        help="a dataset folder the CLI made with this model (npm run generate -- --model … --count 8): its first 8 "
+        "pairs become samples.png in the model folder, which the card shows",
+    )
     a = p.parse_args(argv)
     try:
+        if a.samples:
+            print(f"wrote {Path(a.model) / SAMPLE_FILE}: {write_samples(Path(a.model), Path(a.samples))}", file=sys.stderr)
         data_card = read_data_card(a.data_card) if a.data_card else None
         metrics = read_eval_card(Path(a.eval_card)) if a.eval_card else None
         manifest = read_manifest(a.model)

@@ -27,18 +27,22 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 from . import realsynth
+from .attributes import read_table
 from .binarize import to_uint8
-from .checkpoint import CheckpointError, load_model_checkpoint
+from .checkpoint import CheckpointError, load_model_checkpoint, read_checkpoint
 from .data import open_dataset, open_image, patient_of
+from .fidelity import attribute_fidelity
 from .limits import MAX_RESOLUTION, eta_arg, steps_arg
 from .maskstats import ks_statistic, mask_stats, wasserstein_1d
 from .plot import loss_curve_png
 from .sampler import TorchNoise, sample_pair
 from .schedule import CLIP_MODES, Schedule
 from .segment import dice_iou, load_segmenter, predict_masks, train_segmenter
+from .texture import band_centres, spectrum_ratio
 
 
 def generate(
@@ -78,8 +82,8 @@ def _refuse_link_out(path: Path, folder: Path) -> None:
         raise ValueError(f"{path}: links out of {folder}; copy the file into the folder instead")
 
 
-def generated_case_ids(folder: Path) -> list[str]:
-    """The case names of the CLI's output folder (pig_0000000007 …), in the order read_generated reads them."""
+def generated_case_names(folder: Path) -> list[str]:
+    """The cases of a CLI output folder (pig_0000000007 …), in the order read_generated returns them."""
     return [p.name[: -len("_0000.png")] for p in generated_images(folder)]
 
 
@@ -98,7 +102,7 @@ def open_generated(folder: Path, max_pairs: int) -> tuple[list[str], torch.Tenso
     `max_pairs` of them and MAX_RESOLUTION². Every problem is a FileNotFoundError or ValueError naming it."""
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: not a folder (give the output folder of npm run generate)")
-    cases = generated_case_ids(folder)
+    cases = generated_case_names(folder)
     res = generated_resolution(folder)
     if len(cases) > max_pairs or res > MAX_RESOLUTION:
         raise ValueError(f"{folder}: {len(cases)} pairs at {res}²; this takes up to {max_pairs} at up to {MAX_RESOLUTION}²")
@@ -146,9 +150,10 @@ def read_generated(folder: Path, resolution: int) -> tuple[torch.Tensor, torch.T
     Returns masks as ±1 and images in model units [-1, 1], both [N, 1, H, W], in case order.
     A folder without cases, a case without its label or a file that cannot be read (truncated, not
     a PNG) raises FileNotFoundError or DataError naming it; a wrong size or label values, ValueError."""
+    names = generated_case_names(folder)
     masks, imgs = [], []
-    for path in generated_images(folder):
-        label_path = folder / "labelsTr" / (path.name[: -len("_0000.png")] + ".png")
+    for name in names:
+        path, label_path = folder / "imagesTr" / f"{name}_0000.png", folder / "labelsTr" / f"{name}.png"
         if not label_path.exists():
             raise FileNotFoundError(f"{path}: no label {label_path}")
         _refuse_link_out(label_path, folder)
@@ -188,9 +193,10 @@ def cli_timing(folder: Path) -> dict | None:
     }
 
 
-def samples_grid(gen_masks, gen_images, real_masks, real_images, path: Path, k: int = 16, scale: int = 2) -> None:
+def samples_grid(gen_masks, gen_images, real_masks, real_images, path: Path, k: int = 16, scale: int | None = None) -> None:
     """Two blocks side by side: generated (left) and real (right); each pair is mask above image,
-    eight pairs to a row."""
+    eight pairs to a row; pixels doubled up to 64² slices (the default scale), larger ones as they are."""
+    scale = scale or (2 if gen_masks.shape[-1] <= 64 else 1)
     k = min(k, len(gen_masks), len(real_masks))
     per_row = min(8, k)
 
@@ -208,6 +214,21 @@ def samples_grid(gen_masks, gen_images, real_masks, real_images, path: Path, k: 
 SATURATED = 0.99  # |ŷ₀| above this is a saturated pixel (8-bit: 0, 1, 254 or 255)
 
 
+def pooled(images: torch.Tensor, masks: torch.Tensor, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images (model units) average-pooled to size², masks (±1) by area: lesion where at least half is (pigkit.data's rule)."""
+    k = images.shape[-1] // size
+    if k == 1:
+        return images, masks
+    m = F.avg_pool2d(masks, k)
+    return F.avg_pool2d(images, k), torch.where(m >= 0, 1.0, -1.0)
+
+
+def segmented(seg, images: torch.Tensor, masks: torch.Tensor, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The segmenter's masks and the pairs' own, both at size², as booleans (for dice_iou)."""
+    images, masks = pooled(images, masks, size)
+    return predict_masks(seg, images), masks > 0
+
+
 def image_stats(gen_images: torch.Tensor, real_images: torch.Tensor) -> dict:
     """How the generated images' pixels compare with real ones, in model units: the fraction of
     saturated pixels (|v| > 0.99) of each, and the Wasserstein-1 distance between the two pixel
@@ -219,6 +240,19 @@ def image_stats(gen_images: torch.Tensor, real_images: torch.Tensor) -> dict:
         "intensity_wasserstein1": wasserstein_1d(gen.clamp(-1, 1).numpy(), real.numpy()),
         "intensity_mean_generated": float(gen.clamp(-1, 1).mean()),
         "intensity_mean_real": float(real.mean()),
+        **texture_stats(gen_images, real_images),
+    }
+
+
+def texture_stats(gen_images: torch.Tensor, real_images: torch.Tensor, bands: int = 16) -> dict:
+    """The radially averaged power spectrum, generated ÷ real, per band (pigkit.texture); the top
+    half of the frequencies (0.25–0.5 cycles/pixel) is where speckle lives and a smooth image falls short."""
+    ratio = spectrum_ratio(gen_images.clamp(-1, 1), real_images, bands)
+    top = ratio[bands // 2 :]
+    return {
+        "spectrum_ratio": [round(float(v), 4) for v in ratio],
+        "spectrum_band_centres": [round(float(v), 5) for v in band_centres(bands)],
+        "spectrum_ratio_top_half": [float(top.min()), float(top.max())],
     }
 
 
@@ -272,6 +306,8 @@ def results_markdown(r: dict) -> str:
             f"| {label} | {pm(v['generated_mean'], v['generated_std'])} | {pm(v['real_mean'], v['real_std'])} | {w1} | {ks} |"
         )
     pc, cost, im = r["pair_consistency"], r["sampling_cost"], r["image_stats"]
+    seg_res = pc.get("segmenter_resolution", r["resolution"])  # results of before 2026-12-08: the pairs' own
+    pooled_note = "" if seg_res == r["resolution"] else f", pairs pooled to {seg_res}²"
     empty = round(r["empty_mask_rate"] * r["n_generated"])
     lines += [
         "",
@@ -281,6 +317,14 @@ def results_markdown(r: dict) -> str:
         f" (real held-out {100 * im['saturated_real']:.2f}%) |",
         f"| pixel intensity, Wasserstein-1 to real (model units, clamped) | {im['intensity_wasserstein1']:.3f}"
         f" (mean {im['intensity_mean_generated']:.3f} vs real {im['intensity_mean_real']:.3f}) |",
+        *(  # results of before 2026-12-08 have no spectrum
+            [
+                "| texture: power spectrum generated ÷ real, top half of frequencies (0.25–0.5 cycles/px) |"
+                f" {im['spectrum_ratio_top_half'][0]:.2f} – {im['spectrum_ratio_top_half'][1]:.2f} over its bands |"
+            ]
+            if "spectrum_ratio_top_half" in im
+            else []
+        ),
         f"| empty-mask rate | {100 * r['empty_mask_rate']:.1f}% ({empty} of {r['n_generated']}) |",
         "| pair consistency: segmenter Dice on generated pairs (non-empty) | "
         f"{pm(pc['dice_generated_mean'], pc['dice_generated_std'])}"
@@ -288,7 +332,7 @@ def results_markdown(r: dict) -> str:
         f"| the same segmenter on real held-out pairs (ceiling) | {pm(pc['dice_real_test_mean'], pc['dice_real_test_std'])}"
         f" (IoU {pc['iou_real_test_mean']:.3f}) |",
         f"| pair consistency / ceiling | {pc['dice_generated_mean'] / pc['dice_real_test_mean']:.2f} |",
-        f"| segmenter training | {pc['segmenter_iters']} iterations on the {r['n_train']} training pairs |",
+        f"| segmenter training | {pc['segmenter_iters']} iterations on the {r['n_train']} training pairs{pooled_note} |",
         f"| sampling | {cost['steps']} DDIM steps, η = {r['eta']}, clip {r.get('clip', 'none')}"
         + (
             f"; {cost['ms_per_pair_median'] / 1000:.2f} s per pair (median), {cost['ms_per_step_median']:.0f} ms per joint step,"
@@ -305,6 +349,8 @@ def results_markdown(r: dict) -> str:
             "| typical pairs: closest to the medians of pair Dice, saturated fraction, mask area, brightness and"
             f" lesion count | cases {', '.join(str(i) for i in r['typical_cases'])} (0-based; the CLI's pairs: seed K + case) |"
         )
+    if r.get("attributes"):
+        lines += attribute_markdown(r["attributes"])
     return "\n".join(lines) + "\n"
 
 
@@ -398,6 +444,41 @@ def real_vs_synthetic_main(argv: list[str]) -> int:
     return 0
 
 
+def attribute_markdown(a: dict) -> list[str]:
+    """pigkit.fidelity's figures as two tables: the classifier's accuracy, and the mask shape per class."""
+    f = a["fidelity"]
+
+    def ms(v: dict) -> str:
+        return f"{v['mean']:.3f} ± {v['std']:.3f}"
+
+    lines = [
+        "",
+        f"{a['attribute']} fidelity: {f['classifier']}, trained on the {f['n_train']} real training pairs;"
+        f" truth for a generated pair = the value it asked for.",
+        "",
+        "| pairs | accuracy | balanced accuracy |",
+        "|---|---|---|",
+        f"| real held-out ({f['n_real_heldout']}) | {ms(f['real']['accuracy'])} | {ms(f['real']['balanced_accuracy'])} |",
+        f"| generated ({f['n_generated']}) | {ms(f['generated']['accuracy'])} | {ms(f['generated']['balanced_accuracy'])} |",
+        f"| generated ÷ real (balanced) | | {f['ratio_balanced_accuracy']:.2f} |",
+        "",
+        f"| mask shape by {a['attribute']} | area real | area generated | area W1"
+        " | solidity real | solidity generated | solidity W1 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+
+    def n(v):
+        return "–" if v is None else f"{v:.3f}"
+
+    for value, row in a["mask_shape"].items():
+        ar, so = row["area_fraction"], row["solidity"]
+        lines.append(
+            f"| {value} ({row['n_generated']} generated, {row['n_real']} real) | {n(ar['real_mean'])} | {n(ar['generated_mean'])}"
+            f" | {n(ar['wasserstein1'])} | {n(so['real_mean'])} | {n(so['generated_mean'])} | {n(so['wasserstein1'])} |"
+        )
+    return lines
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["real-vs-synthetic"]:
@@ -416,6 +497,13 @@ def main(argv=None) -> int:
     p.add_argument("--test-fold", type=int, default=4)
     p.add_argument("--seg-iters", type=int, default=1500)
     p.add_argument(
+        "--segmenter-resolution",
+        type=int,
+        default=None,
+        help="pair consistency at this size (a divisor of the pairs' size; default the pairs' own): pairs and"
+        " held-out slices are average-pooled to it, masks by area, as pigkit.data resizes them",
+    )
+    p.add_argument(
         "--downstream",
         default=None,
         help="pigkit.downstream's card-metrics.json: its real-only and best generated row go into card.json",
@@ -424,6 +512,13 @@ def main(argv=None) -> int:
         "--generated", default=None, help="evaluate the studio CLI's output folder (nnU-Net raw layout) instead of sampling here"
     )
     p.add_argument("--segmenter", default=None, help="segmenter.pt from pigkit.segment (else one is trained here)")
+    p.add_argument(
+        "--attributes",
+        default=None,
+        help="the real cases' attribute table (BUS-BRA's bus_data.csv; default: the table the run trained on): "
+        "with --generated pairs that asked for a pathology, its fidelity and the mask shape per class (pigkit.fidelity)",
+    )
+    p.add_argument("--fidelity-iters", type=int, default=1500, help="training iterations of the pathology classifier")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument(
         "--device",
@@ -437,7 +532,17 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     run = Path(a.run)
     try:  # the run and the data are checked before the (long) sampling, each problem named
-        res = load_model_checkpoint(run / "mask" / "ckpt.pt").resolution
+        config = read_checkpoint(run / "mask" / "ckpt.pt")["config"]
+        # a latent run's U-Nets work on the latent grid; its pairs are decoded at the slices' size
+        res = config["latent"]["image_resolution"] if "latent" in config else config["resolution"]
+        if "latent" in config and not a.generated:
+            raise ValueError(f"{run}: a latent run is evaluated on the CLI's pairs: export it, generate, and pass --generated")
+        table = a.attributes or config.get("attributes", {}).get("table")
+        seg_res = a.segmenter_resolution or res
+        if not 16 <= seg_res <= res or res % seg_res:
+            raise ValueError(f"--segmenter-resolution {seg_res}: choose a divisor of the pairs' {res} from 16 up")
+        if table and a.generated:
+            read_table(table)  # a missing or malformed table is named now, not after the segmenter
         test = open_dataset(a.data, res, {a.test_fold})
         train = open_dataset(a.data, res, {int(f) for f in a.train_folds.split(",")})
         saved_segmenter = load_segmenter(a.segmenter) if a.segmenter else None
@@ -462,11 +567,11 @@ def main(argv=None) -> int:
         seg, seg_iters = saved_segmenter
         seg = seg.to(a.device)
     else:
-        seg, curve = train_segmenter(train.images, train.masks, a.seg_iters, seed=a.seed, device=a.device)
+        seg, curve = train_segmenter(*pooled(train.images, train.masks, seg_res), a.seg_iters, seed=a.seed, device=a.device)
         seg_iters = a.seg_iters
         loss_curve_png(out / "segmenter_loss.png", {"segmenter": curve}, "segmentation U-Net (folds 1-3) training loss")
-    dice_real, iou_real = dice_iou(predict_masks(seg, test.images), test.masks > 0)
-    dice_gen, iou_gen = dice_iou(predict_masks(seg, gen_images), gen_masks > 0)
+    dice_real, iou_real = dice_iou(*segmented(seg, test.images, test.masks, seg_res))
+    dice_gen, iou_gen = dice_iou(*segmented(seg, gen_images, gen_masks, seg_res))
     nonempty = torch.tensor([s["components"] > 0 for s in gen_stats])
     typical = typical_cases(
         {
@@ -476,6 +581,22 @@ def main(argv=None) -> int:
             "brightness": gen_images.flatten(1).double().mean(1).numpy(),
             "lesion count": np.array([s["components"] for s in gen_stats]),
         }
+    )
+    fidelity = (
+        attribute_fidelity(
+            Path(a.generated),
+            generated_case_names(Path(a.generated)),
+            table,
+            train,
+            test,
+            gen_masks,
+            gen_images,
+            a.fidelity_iters,
+            # 16 generated pairs that asked for each value beside 16 real ones of it
+            sheet=lambda value, *pairs: samples_grid(*pairs, out / f"samples-{value}.png"),
+        )
+        if a.generated
+        else None
     )
     results = {
         "resolution": res,
@@ -492,6 +613,7 @@ def main(argv=None) -> int:
         "empty_mask_rate": float((~nonempty).float().mean()),
         "pair_consistency": {
             "segmenter_iters": seg_iters,
+            "segmenter_resolution": seg_res,
             "dice_generated_mean": float(dice_gen[nonempty].mean()),
             "dice_generated_std": float(dice_gen[nonempty].std()),
             "iou_generated_mean": float(iou_gen[nonempty].mean()),
@@ -504,6 +626,8 @@ def main(argv=None) -> int:
         "typical_cases": typical,
         "torch": torch.__version__,
     }
+    if fidelity:
+        results["attributes"] = fidelity
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (out / "results.md").write_text(results_markdown(results))
     pc, ms = results["pair_consistency"], results["mask_stats"]

@@ -36,7 +36,7 @@ from .export import (
     slim_checkpoints,
 )
 from .latent import DecoderGraph, EncoderGraph, encode, fit_preview
-from .limits import steps_arg
+from .limits import eta_arg, steps_arg
 from .manifest import sha256_of, write_manifest
 from .schedule import Schedule
 from .share_weights import share_weights
@@ -100,6 +100,7 @@ def export_latent_pair(
     autoencoder: Path | None = None,
     data: str | None = None,
     synthetic_preview: bool = False,
+    eta: float = 0.0,
 ) -> dict:
     facts, cfg = _training_facts(run)
     out.mkdir(parents=True, exist_ok=True)
@@ -153,7 +154,7 @@ def export_latent_pair(
     card, has_license = export_card(out, facts, errors, size, data_card, data_license, extra_card)
     if latent:
         card["autoencoder"] = {"config": latent["config"], "iterations": latent.get("autoencoder_iter"), "scale": latent["scale"]}
-    manifest = build_manifest(name, size, steps, entries, card)
+    manifest = build_manifest(name, size, steps, entries, card, eta=eta)
     manifest["format"] = 2
     manifest["sampler"]["guidance"] = guidance
     manifest.update(manifest_extra)
@@ -179,6 +180,7 @@ def main(argv=None) -> int:
     p.add_argument("--name", required=True)
     p.add_argument("--steps", type=steps_arg, default=50)
     p.add_argument("--guidance", type=float, default=1.0, help="default classifier-free guidance w (1 = none, one forward)")
+    p.add_argument("--eta", type=eta_arg, default=0.0, help="default DDIM η the studio and CLI sample with (paper: 0)")
     p.add_argument("--autoencoder", default=None, help="the autoencoder checkpoint (default: the path the run recorded)")
     p.add_argument("--data", default=None, help="the training data, for the preview map (default: the path the run recorded)")
     p.add_argument(
@@ -212,6 +214,7 @@ def main(argv=None) -> int:
             Path(a.autoencoder) if a.autoencoder else None,
             a.data,
             a.synthetic_preview,
+            a.eta,
         )
         if a.weights_out:
             slim_checkpoints(Path(a.run), Path(a.weights_out))

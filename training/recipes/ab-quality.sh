@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue [8] item 3's short A/B (EVALUATION.md "Quality per image seen"): at 32², tiny preset, from
+# Issue [8] item 3's short A/B (docs/eval/busbra64.md "Quality per image seen"): at 32², tiny preset, from
 # scratch, equal images seen, one mask model, then the image model three ways (today's recipe,
 # Min-SNR-5, left-right flips), each scored on fold 4 with the same seeds and segmenter.
 set -euo pipefail

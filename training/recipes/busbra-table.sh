@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# EVALUATION.md's downstream table (issue 8): train the four models on BUS-BRA folds 1-3, then
+# The 32² downstream table (docs/eval/downstream-32.md, issue 8): train the four models on BUS-BRA folds 1-3, then
 # pigkit.downstream (segmenters on real and real + generated pairs, image→mask, Fréchet distances).
 #   GPU:  DEVICE=cuda PARALLEL=1 PRESET=paper RES=128 ITERS=40000 bash training/recipes/busbra-table.sh
 #   CPU:  PARALLEL=1 JOBS=2 THREADS=1 PRESET=tiny RES=32 ITERS=4000 SEG_ITERS=1000 ETA=1 bash training/recipes/busbra-table.sh
-#         (EVALUATION.md's table, on 2 cores; state the resolution)
+#         (docs/eval/downstream-32.md's table, on 2 cores; state the resolution)
 # JOBS segmenters train at once (one process each); ETA is the DDIM η of every generated set (paper: 0).
 # Every step resumes: the training runs from their checkpoints (--resume), the table from what
 # pigkit.downstream has already written; MINUTES caps each model's sitting.

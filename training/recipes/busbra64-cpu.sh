@@ -9,7 +9,7 @@
 # when a run starts without its optimizer state (INIT_FROM). BF16_MODELS lists the models trained
 # with bfloat16 autocast (default "image": 2.5× faster on its objective on AVX-512 BF16, the same loss; the mask
 # model's loss is 4.5% higher in bf16, so it stays float32). MIN_SNR_MODELS lists the models trained
-# with Min-SNR-5 loss weights (default "image": the 2026-12-02 A/B in EVALUATION.md). CHANNELS_LAST_MODELS
+# with Min-SNR-5 loss weights (default "image": the 2026-12-02 A/B in docs/eval/busbra64.md). CHANNELS_LAST_MODELS
 # lists the models trained in channels-last memory format (default "mask": 1.14× its iterations in float32,
 # the same losses, measured side by side on 2026-12-03; the image model trains in bf16). TRAIN_ARGS adds
 # pigkit.train flags to both models (e.g. "--patients 0.25": busbra64-lowdata.sh).

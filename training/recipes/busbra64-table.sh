@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Issue [9]'s downstream table on the default model users get (EVALUATION.md, "The downstream
-# table at 64²"): pairs from the studio's CLI with the model folder's own sampler settings, then
+# Issue [9]'s downstream table on the default model users get (docs/eval/downstream.md; its
+# headline in EVALUATION.md): pairs from the studio's CLI with the model folder's own sampler settings, then
 # pigkit.downstream (standard segmentation U-Nets on real and real + generated pairs, fold 4).
 #   PYTHON=/path/to/torch2/bin/python JOBS=1 bash training/recipes/busbra64-table.sh
 # One command, resumable: the CLI keeps the pairs it has (--resume; one folder per model, named

@@ -25,6 +25,18 @@
 #   sprint.log    all that was printed; its last line is a one-line summary
 # The full checkpoints (Adam state, for --resume) stay in WORK on the machine. The exit status is
 # non-zero when a stage failed or $OUT broke those limits; the stages a failure does not block still run.
+#
+# Latent models (busbra256, issue [14]): AUTOENCODER names the frozen autoencoder the U-Nets train on
+# (runs/busbra256/frozen-autoencoder.pt; its latents are the ones the CPU sittings use), ATTRIBUTES the
+# attribute table (bus_data.csv), RES the slices' size (256; the U-Nets then work on the 64² latent
+# grid, every slice and its mirror image, as recipes/busbra256-cpu.sh). The pack holds folds 1-3 only
+# (pigkit.pack --folds 1,2,3: 52 MB at 256², so it and the autoencoder fit the device's 64 MiB). There
+# is no segmenter and no evaluation on the device: a latent pair is scored on the studio's own sampler,
+# here, after the export (recipes/busbra256-evaluate.sh); $OUT holds the two float16 checkpoints,
+# logs.tar.gz and sprint.log. Rehearsed on a CPU by training/tests/test_gpu_sprint.py at 32².
+#   device: OUT=$OUT PRESET=compact RES=256 BATCH=128 AUTOENCODER=packed/frozen-autoencoder.pt \
+#             ATTRIBUTES=packed/bus_data.csv DATA=packed/busbra256-train.npz bash training/recipes/gpu-sprint.sh
+#   here:   pigkit.export_latent --run FETCHED/run --autoencoder runs/busbra256/frozen-autoencoder.pt --data PACK ...
 set -uo pipefail
 : "${OUT:?set OUT to the (empty) folder for what comes back}"
 mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd) || exit 2
@@ -48,6 +60,10 @@ TOTAL_MINUTES=${TOTAL_MINUTES:-9}  # 0: no deadline
 RESERVE_S=${RESERVE_S:-90}  # after model_y: float16 copy, evaluation, logs
 BF16=${BF16-mask image}
 TRAIN_FLAGS=${TRAIN_FLAGS:-}  # more pigkit.train options for both models, e.g. "--channels-last --flip" (not tried on the GPU)
+AUTOENCODER=${AUTOENCODER:-}  # a latent pair: the frozen autoencoder (see above); no evaluation here then
+ATTRIBUTES=${ATTRIBUTES:-}
+[ -n "$AUTOENCODER" ] && AUTOENCODER=$(realpath -m "$AUTOENCODER") && TRAIN_FLAGS="$TRAIN_FLAGS --autoencoder $AUTOENCODER --flip"
+[ -n "$ATTRIBUTES" ] && ATTRIBUTES=$(realpath -m "$ATTRIBUTES") && TRAIN_FLAGS="$TRAIN_FLAGS --attributes $ATTRIBUTES"
 N=${N:-512}
 STEPS=${STEPS:-50}
 ETA=${ETA:-1}
@@ -105,12 +121,19 @@ json_text() { [ -f "$2" ] && sed -n "s/^ *\"$1\": \"\(.*\)\",\{0,1\}$/\1/p" "$2"
 json_number() { [ -f "$2" ] && awk -v k="\"$1\":" '$1 == k { gsub(/,/, "", $2); printf "%.3f", $2; exit }' "$2"; }
 
 sprint() {
+  local half_mask=""
   echo "gpu-sprint: $PRESET ${RES}² batch $BATCH on $DEVICE with $PYTHON, data $DATA, work $WORK, out $OUT"
   [ -f "$DATA" ] || [ -d "$DATA" ] || { echo "error: $DATA not found (pack it first: training/README.md \"GPU sprint\")"; failed+=(data); return; }
   mkdir -p "$WORK/eval"
+  if [ -n "$AUTOENCODER" ]; then  # a latent pair: trained here, scored after the export (see above)
+    stage mask train mask "$MASK_MINUTES" && { half mask & half_mask=$!; }
+    [ -z "${failed[*]}" ] && stage image train image "$(image_minutes)" && stage half-image half image
+    [ -n "$half_mask" ] && { wait "$half_mask" || failed+=(half-mask); }
+    return
+  fi
   "$PYTHON" -m pigkit.segment --device "$DEVICE" --data "$DATA" --resolution "$RES" --folds 1,2,3 --iters "$SEG_ITERS" \
     --threads "$THREADS" --out "$WORK/segmenter" > "$WORK/segment.log" 2>&1 &
-  local seg=$! half_mask=""
+  local seg=$!
   stage mask train mask "$MASK_MINUTES" && { half mask & half_mask=$!; }
   if [ -z "${failed[*]}" ]; then
     stage image train image "$(image_minutes)" && stage half-image half image
@@ -143,8 +166,9 @@ report() {
   local config="$WORK/run/mask/config.json"
   echo "gpu-sprint: $status | $PRESET ${RES}² batch $BATCH on $(json_text hardware "$config"), torch $(json_text torch "$config")" \
     "| mask $(trained mask) | image $(trained image)" \
-    "| eval n=$N η=$ETA: pair Dice $(json_number dice_generated_mean "$OUT/results.json")," \
-    "real $(json_number dice_real_test_mean "$OUT/results.json"), empty $(json_number empty_mask_rate "$OUT/results.json")" \
+    "| $(if [ -n "$AUTOENCODER" ]; then echo "latent on $(basename "$AUTOENCODER"): evaluate after the export"; else
+      echo "eval n=$N η=$ETA: pair Dice $(json_number dice_generated_mean "$OUT/results.json")," \
+        "real $(json_number dice_real_test_mean "$OUT/results.json"), empty $(json_number empty_mask_rate "$OUT/results.json")"; fi)" \
     "| $files files, $((bytes >> 20)) MiB | $((SECONDS / 60))m$((SECONDS % 60))s"
   [ -z "${failed[*]}" ]
 }

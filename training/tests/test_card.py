@@ -28,11 +28,13 @@ EVAL = {
 
 
 def front_matter(readme: str) -> dict:
-    """The YAML front matter as the card writes it (one JSON value a line, lists one item a line)."""
+    """The YAML front matter as the card writes it (one JSON value a line, lists one item a line); the
+    nested model-index block is read by PyYAML, where installed (Debian's python3-torch depends on it)."""
     assert readme.startswith("---\n")
     block = readme[4 : readme.index("\n---\n")]
+    flat, _, index = block.partition("model-index:\n")
     out, key = {}, None
-    for line in block.splitlines():
+    for line in flat.splitlines():
         if line.startswith("- "):
             out[key].append(json.loads(line[2:]))
         else:
@@ -42,9 +44,12 @@ def front_matter(readme: str) -> dict:
     try:
         import yaml  # Debian's python3-yaml, where installed: the same front matter read as YAML
 
-        assert yaml.safe_load(block) == out
+        full = yaml.safe_load(block)
+        if index:
+            out["model-index"] = full["model-index"]
+        assert full == out
     except ImportError:
-        pass
+        assert not index or all(line.startswith(("- ", "  ")) for line in index.splitlines())
     return out
 
 
@@ -91,10 +96,11 @@ def test_card_for_an_exported_folder_leaves_its_files_alone(tmp_path, capsys):
     readme = (folder / "README.md").read_text()
     front = front_matter(readme)
     assert front["license"] == "other" and front["license_name"] == "bus-bra" and front["license_link"] == "DATA-LICENSE.txt"
-    assert front["datasets"] == ["bus-bra"] and front["metrics"] == [
-        "saturatedPixels",
-        "pairConsistencyDice",
-        "maskStatWasserstein1",
+    # no `datasets`: it takes Hugging Face Hub ids, and BUS-BRA is not on the Hub (the data card has no hubId)
+    assert "datasets" not in front and front["metrics"] == [
+        "saturated pixel fraction",
+        "pair consistency Dice",
+        "mask statistics Wasserstein-1 distance",
     ]
     assert {"medical-imaging", "ultrasound", "onnx"} <= set(front["tags"])
     assert sections(readme) == [
@@ -108,11 +114,19 @@ def test_card_for_an_exported_folder_leaves_its_files_alone(tmp_path, capsys):
     ]
     assert "Research data generation" in readme and "**Not for clinical use.**" in readme
     assert "| pair consistency: Dice of a segmenter" in readme and "| 0.7585 |" in readme and "area_fraction | 0.0247 |" in readme
-    assert readme.count("```bibtex") == 2 and "@article{gomezflores2023busbra" in readme
-    assert (
-        "title     = {Paired Image Generation with Diffusion-Guided Diffusion Models}" in readme
-        and "eprint        = {2505.06068}" in readme
-    )
+    assert readme.count("```bibtex") == 2 and "@article{gomezflores2024busbra" in readme
+    for field in (  # every author, the full titles, BUS-BRA's journal, volume, pages and DOI
+        "author        = {Zhang, Haoxuan and Cui, Wenju and Cao, Yuzhu and Tan, Tao and Liu, Jie and Peng, Yunsong"
+        " and Zheng, Jian}",
+        "title         = {Paired Image Generation with Diffusion-Guided Diffusion Models}",
+        "eprint        = {2507.14833}",
+        "author        = {Qiu, Kunpeng and Gao, Zhiqiang and Zhou, Zhiying and Sun, Mingjie and Guo, Yongxin}",
+        "title         = {Noise-Consistent Siamese-Diffusion for Medical Image Synthesis and Segmentation}",
+        "eprint        = {2505.06068}",
+        "journal = {Medical Physics},\n  volume  = {51},\n  number  = {4},\n  pages   = {3110--3123}",
+        "doi     = {10.1002/mp.16812}",
+    ):
+        assert field in readme, field
     assert "| iterations | 263 | 252 |" in readme  # the manifest card's counts
     assert "warning" not in capsys.readouterr().err
 
@@ -138,7 +152,10 @@ def test_merged_metrics_reach_the_manifest_and_the_card_and_nothing_else_changes
     assert new["card"]["metrics"] == {**(old["card"].get("metrics") or {}), **figures}
     assert {k: v for k, v in new.items() if k != "card"} == {k: v for k, v in old.items() if k != "card"}
     assert {k: v for k, v in new["card"].items() if k != "metrics"} == {k: v for k, v in old["card"].items() if k != "metrics"}
-    assert "| downstreamDiceRealOnly | 0.862 ± 0.003 |" in (folder / "README.md").read_text()
+    assert (
+        "| downstream: Dice of a segmenter trained on the real training pairs alone | 0.862 ± 0.003 |"
+        in (folder / "README.md").read_text()
+    )
     assert {p.name: p.read_bytes() for p in folder.iterdir() if p.name not in ("README.md", "manifest.json")} == {
         k: v for k, v in before.items() if k not in ("README.md", "manifest.json")
     }
@@ -175,12 +192,71 @@ def test_card_errors(tmp_path, capsys):
     assert 'no "metrics" object' in capsys.readouterr().err
 
 
-def test_shipped_tiny_card_is_current():
-    """public/models/tiny/README.md is what pigkit.card writes for it today."""
-    from pigkit.card import model_card
+@pytest.mark.parametrize(
+    "folder", sorted(p.parent for p in (REPO / "public" / "models").glob("*/manifest.json")), ids=lambda p: p.name
+)
+def test_shipped_cards_are_current(folder):
+    """public/models/*/README.md is what pigkit.card writes for it today (with its samples.png, where it has one)."""
+    from pigkit.card import model_card, sample_caption
 
-    manifest = json.loads((TINY / "manifest.json").read_text())
-    assert (TINY / "README.md").read_text() == model_card(manifest, read_data_card(BUSBRA_CARD), None, "tiny", True)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    card = model_card(manifest, read_data_card(BUSBRA_CARD), None, folder.name, True, sample_caption(folder))
+    assert (folder / "README.md").read_text() == card
+
+
+def test_the_model_index_holds_the_cards_held_out_figures(tmp_path):
+    yaml = pytest.importorskip("yaml")
+    folder = shutil.copytree(TINY, tmp_path / "tiny")
+    (tmp_path / "card.json").write_text(json.dumps(EVAL))
+    assert main(["--model", str(folder), "--data-card", str(BUSBRA_CARD), "--eval-card", str(tmp_path / "card.json")]) == 0
+    readme = (folder / "README.md").read_text()
+    [entry] = yaml.safe_load(readme[4 : readme.index("\n---\n")])["model-index"]
+    [result] = entry["results"]
+    assert entry["name"] == "tiny" and result["task"]["type"] == "unconditional-image-generation"
+    assert result["dataset"] == {"type": "bus-bra", "name": "BUS-BRA", "split": "fold 4 (365 pairs)"}
+    assert [(m["type"], m["value"]) for m in result["metrics"]] == [
+        ("saturated_pixel_fraction", 0.0373),
+        ("dice", 0.7585),
+        ("wasserstein_1", 0.0247),
+    ]
+    assert result["metrics"][2]["name"].endswith(": area_fraction")
+    # without a data card there is no dataset to name: no model-index
+    assert main(["--model", str(folder)]) == 0
+    assert "model-index" not in (folder / "README.md").read_text()
+
+
+def test_samples_png_is_the_clis_pairs_and_the_card_shows_it(tmp_path, capsys):
+    from PIL import Image
+
+    folder = shutil.copytree(TINY, tmp_path / "tiny")
+    models = json.loads((folder / "manifest.json").read_text())["models"]
+    pairs = tmp_path / "pairs"  # a dataset folder as the CLI writes it: 3 cases, 32×32
+    (pairs / "imagesTr").mkdir(parents=True)
+    (pairs / "labelsTr").mkdir()
+    cases = []
+    for seed in (4, 5, 6):
+        case = f"pig_{seed:010d}"
+        Image.new("L", (32, 32), 10 * seed).save(pairs / "imagesTr" / f"{case}_0000.png")
+        Image.new("L", (32, 32), seed % 2).save(pairs / "labelsTr" / f"{case}.png")
+        files = [f"imagesTr/{case}_0000.png", f"labelsTr/{case}.png"]
+        cases.append({"case": case, "seed": seed, "mode": "pair", "steps": 8, "eta": 0, "clip": "none", "files": files})
+    made = {"model": {"files": {k: {"sha256": e["sha256"]} for k, e in models.items()}}, "cases": cases}
+    (pairs / "manifest.json").write_text(json.dumps(made))
+    assert main(["--model", str(folder), "--data-card", str(BUSBRA_CARD), "--samples", str(pairs)]) == 0
+    with Image.open(folder / "samples.png") as im:
+        sheet, caption = im.convert("L"), im.text["Description"]
+    assert sheet.size == (3 * 32, 2 * 32)
+    assert [sheet.getpixel((32 * i, 0)) for i in range(3)] == [0, 255, 0]  # the masks, 0/1 → 0/255, above
+    assert [sheet.getpixel((32 * i, 32)) for i in range(3)] == [40, 50, 60]  # the images, below
+    assert caption.startswith(
+        "3 pairs from the CLI (npm run generate -- --model public/models/tiny --count 3 --seed 4), seeds 4–6"
+    )
+    assert f"![{caption}](samples.png)" in (folder / "README.md").read_text()
+    # pairs made by other weights are refused, naming the folder
+    made["model"]["files"]["mask"]["sha256"] = "0" * 64
+    (pairs / "manifest.json").write_text(json.dumps(made))
+    assert main(["--model", str(folder), "--samples", str(pairs)]) == 2
+    assert "was not generated by" in capsys.readouterr().err
 
 
 def test_a_patient_subset_is_said_where_the_card_says_what_the_model_saw():

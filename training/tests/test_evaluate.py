@@ -93,6 +93,9 @@ def test_results_markdown_quotes_the_figures():
     assert "| saturated image pixels, abs(ŷ₀) > 0.99 | 50.0% (real held-out 0.10%) |" in md
     assert "| pixel intensity, Wasserstein-1 to real (model units, clamped) | 0.250 (mean 0.100 vs real -0.400) |" in md
     assert "| pair consistency / ceiling | 0.62 |" in md
+    assert "texture" not in md  # results of before the spectrum
+    r["image_stats"]["spectrum_ratio_top_half"] = [0.25, 1.5]
+    assert "top half of frequencies (0.25–0.5 cycles/px) | 0.25 – 1.50 over its bands |" in results_markdown(r)
     assert "50 DDIM steps, η = 0, clip image; 2.50 s per pair (median), 50 ms per joint step, ORT-node" in md
 
 
@@ -120,6 +123,28 @@ def test_image_stats_by_hand():
     assert s["intensity_wasserstein1"] == pytest.approx(0.165, abs=1e-3)
     assert s["intensity_mean_generated"] == pytest.approx((-1 - 0.995 + 0 + 0.5) / 4)
     assert image_stats(real, real)["intensity_wasserstein1"] == 0
+
+
+def test_pooled_halves_by_mean_and_masks_by_area():
+    from pigkit.evaluate import pooled
+
+    images = torch.tensor([[0.0, 1.0], [-1.0, 0.2]]).view(1, 1, 2, 2)
+    masks = torch.tensor([[1.0, 1.0], [-1.0, -1.0]]).view(1, 1, 2, 2)  # half lesion: lesion, as pigkit.data rounds
+    im, m = pooled(images, masks, 1)
+    assert im.item() == pytest.approx(0.05) and m.item() == 1.0
+    assert pooled(images, torch.tensor([1.0, -1.0, -1.0, -1.0]).view(1, 1, 2, 2), 1)[1].item() == -1.0
+    assert pooled(images, masks, 2)[0] is images
+
+
+def test_texture_stats_are_power_ratios():
+    from pigkit.evaluate import texture_stats
+
+    real = torch.rand(4, 1, 32, 32, generator=torch.Generator().manual_seed(0)) - 0.5
+    same = texture_stats(real, real)
+    assert same["spectrum_ratio"] == [1.0] * 16 and same["spectrum_ratio_top_half"] == [1.0, 1.0]
+    # twice the contrast (the mean is removed first): four times the power in every band
+    assert texture_stats(2 * real, real)["spectrum_ratio_top_half"] == pytest.approx([4.0, 4.0])
+    assert texture_stats(real + 0.3, real)["spectrum_ratio"] == pytest.approx([1.0] * 16)
 
 
 def test_bad_data_or_run_is_named_before_sampling(pair_folder, tmp_path, capsys):
@@ -203,3 +228,46 @@ def test_eta_and_steps_flags_are_bounded(capsys):
         err = capsys.readouterr().err.strip().splitlines()[-1]
         what = "a number from 0 (deterministic DDIM) to 1 (DDPM-like)" if flag == "--eta" else "a whole number from 1 to 10000"
         assert err == f"pigkit.evaluate: error: argument {flag}: must be {what}, got {value!r}"
+
+
+def test_latent_run_is_scored_at_its_slices_size_with_texture_and_pathology_fidelity(pair_folder, tmp_path, capsys):
+    """A latent run's U-Nets work on a 16² grid but its pairs are 64² slices: the CLI's pairs are read
+    and scored at 64², with the spectrum ratio and, as its cases asked for a pathology, the fidelity."""
+    import json
+    from pathlib import Path
+
+    from pigkit.evaluate import main
+
+    run = Path(__file__).resolve().parents[1] / "fixtures" / "tiny-latent"
+    table = tmp_path / "bus_data.csv"
+    table.write_text(
+        "ID,Pathology,BIRADS,Device\n" + "".join(f"bus_{i:04d}-l,{['benign', 'malignant'][i % 2]},3,GE\n" for i in range(6))
+    )
+    argv = ["--run", str(run), "--data", str(pair_folder), "--out", str(tmp_path / "ev"), "--attributes", str(table)]
+    argv += ["--test-fold", "2", "--train-folds", "1,3", "--threads", "1", "--seg-iters", "2", "--fidelity-iters", "3"]
+    assert main(argv) == 2
+    assert "a latent run is evaluated on the CLI's pairs" in capsys.readouterr().err
+    gen = tmp_path / "gen"
+    rng = np.random.default_rng(1)
+    for i, asked in enumerate(["benign", "malignant", "malignant", "any"]):
+        write_png(gen / "labelsTr" / f"pig_{i:010d}.png", (rng.random((64, 64)) > 0.9).astype(np.uint8))
+        write_png(gen / "imagesTr" / f"pig_{i:010d}_0000.png", rng.integers(0, 256, (64, 64)))
+        record = {"case": {"case": f"pig_{i:010d}", "attributes": {"pathology": asked, "birads": "any", "scanner": "any"}}}
+        (gen / "cases").mkdir(exist_ok=True)
+        (gen / "cases" / f"pig_{i:010d}.json").write_text(json.dumps(record))
+    assert main([*argv, "--generated", str(gen), "--segmenter-resolution", "48"]) == 2
+    assert "--segmenter-resolution 48: choose a divisor of the pairs' 64" in capsys.readouterr().err
+    assert main([*argv, "--generated", str(gen), "--segmenter-resolution", "32"]) == 0
+    r = json.loads((tmp_path / "ev" / "results.json").read_text())
+    assert r["resolution"] == 64 and r["n_generated"] == 4 and r["pair_consistency"]["segmenter_resolution"] == 32
+    assert len(r["image_stats"]["spectrum_ratio"]) == 16
+    fid = r["attributes"]["fidelity"]
+    assert r["attributes"]["attribute"] == "pathology" and fid["n_generated"] == 3 and fid["n_real_heldout"] == 2
+    assert r["attributes"]["mask_shape"]["malignant"]["n_generated"] == 2
+    md = (tmp_path / "ev" / "results.md").read_text()
+    assert "| generated (3) |" in md and "| malignant (2 generated, 1 real) |" in md
+    assert "iterations on the 4 training pairs, pairs pooled to 32² |" in md
+    # a sheet per pathology: the generated pairs that asked for it beside real held-out ones of it
+    sheets = {p.name: Image.open(p).size for p in (tmp_path / "ev").glob("samples-*.png")}
+    # one real held-out pair of each class (fold 2), so one pair a side: 64 + 8 + 64 wide, mask above image, doubled
+    assert sheets == {"samples-benign.png": (2 * 136, 2 * 128), "samples-malignant.png": (2 * 136, 2 * 128)}

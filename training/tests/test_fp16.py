@@ -1,5 +1,5 @@
 """pigkit.fp16: the tiny model's graphs in float16 (inputs and outputs float32), run on ONNX Runtime's
-CPU provider against the float32 graphs (the pair-level check is src/bench/webgpu.test.ts)."""
+CPU provider against the float32 graphs (the pair-level check is bench/webgpu.test.ts)."""
 
 import json
 from pathlib import Path

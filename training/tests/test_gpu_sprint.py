@@ -153,3 +153,37 @@ def test_a_failed_stage_fails_the_sprint(packed, tmp_path):
     assert summary.startswith("gpu-sprint: FAILED: mask segment |"), proc.stdout[-3000:]
     assert "| mask no it, loss none logged | image no it" in summary
     assert not (out / "run").exists() and (out / "sprint.log").is_file()
+
+
+@pytest.mark.skipif(not HAVE_ORT, reason="needs onnxruntime (Python) or onnxruntime-node (npm install)")
+def test_latent_sprint_brings_back_what_export_latent_needs(folder, tmp_path):
+    """The busbra256 variant at 32²: the U-Nets on the tiny autoencoder's 8² grid with attributes; no
+    evaluation on the device; the float16 checkpoints export to a format 2 model here."""
+    from pigkit.export_latent import main as export_latent
+
+    pack = tmp_path / "packed" / "synthetic32.npz"
+    assert pack_main(["--data", str(folder), "--resolution", "32", "--out", str(pack)]) == 0
+    table = tmp_path / "bus_data.csv"
+    table.write_text(
+        "ID,Pathology,BIRADS,Device\n"
+        + "".join(f"bus_{i:04d}-l,{['benign', 'malignant'][i % 2]},{3 + i % 2},GE\n" for i in range(6))
+    )
+    ae = TRAINING / "fixtures" / "tiny-latent" / "autoencoder" / "ckpt.pt"
+    proc, out = sprint(tmp_path, pack, RES="32", AUTOENCODER=str(ae), ATTRIBUTES=str(table))
+    summary = proc.stdout.strip().splitlines()[-1]
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "| mask 3 it, loss " in summary and "| latent on ckpt.pt: evaluate after the export |" in summary
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) == [
+        "logs.tar.gz",
+        "run/image/ckpt.pt",
+        "run/mask/ckpt.pt",
+        "sprint.log",
+    ]
+    ck = torch.load(out / "run" / "mask" / "ckpt.pt", map_location="cpu", **SAFE)
+    assert ck["config"]["resolution"] == 8 and ck["config"]["latent"]["image_resolution"] == 32
+    model = tmp_path / "model"
+    argv = ["--run", str(out / "run"), "--out", str(model), "--name", "sprint-latent", "--steps", "2"]
+    assert export_latent([*argv, "--autoencoder", str(ae), "--data", str(pack)]) == 0
+    manifest = json.loads((model / "manifest.json").read_text())
+    assert manifest["format"] == 2 and manifest["resolution"] == [32, 32] and manifest["latent"]["grid"] == [8, 8]
+    assert [a["name"] for a in manifest["attributes"]] == ["pathology", "birads", "scanner"]

@@ -139,8 +139,9 @@ def test_the_image_model_refuses_a_mask_model_of_other_attributes(latent_run, pa
 def test_format2_export_runs_on_onnx_runtime_and_the_golden_fixture_is_complete(latent_run, pair_folder, tmp_path):
     out = tmp_path / "model"
     argv = ["--run", str(latent_run), "--out", str(out), "--name", "t", "--steps", "4", "--data", str(pair_folder)]
-    assert export_latent.main([*argv, "--weights-out", str(tmp_path / "slim")]) == 0
+    assert export_latent.main([*argv, "--weights-out", str(tmp_path / "slim"), "--eta", "1"]) == 0
     manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["sampler"]["eta"] == 1 and manifest["sampler"]["clip"] == "none"
     assert manifest["format"] == 2 and manifest["latent"]["grid"] == [8, 8] and manifest["latent"]["channels"] == 2
     assert [a["name"] for a in manifest["attributes"]] == ["pathology", "birads", "scanner"]
     assert manifest["models"]["mask"]["inputs"][2] == {"name": "a", "shape": [1, 12]}

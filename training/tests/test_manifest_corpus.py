@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from pigkit import limits
-from pigkit.manifest import ManifestError, parse_manifest, read_manifest, validate_manifest
+from pigkit import limits, manifest_schema
+from pigkit.manifest import PLAIN_FILE, ManifestError, parse_manifest, read_manifest, validate_manifest
+from pigkit.schedule import CLIP_MODES
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "fixtures" / "manifests"
@@ -82,6 +83,27 @@ def test_bounds_are_the_studios():
     names += ("MAX_ATTRIBUTE_VALUE_CHARS", "MAX_LATENT_CHANNELS", "MAX_LATENT_FACTOR")
     for name in names:
         assert getattr(limits, name) == int(found[name].replace("_", "")), name
+
+
+def _at(value, pointer: str):
+    for k in _keys(pointer):
+        value = value[int(k) if isinstance(value, list) else k]
+    return value
+
+
+def test_the_schemas_bounds_are_the_kits():
+    """schemas/manifest.schema.json states pigkit.limits' values (fixtures/manifest-schema-bounds.json
+    lists where; src/core/manifest-schema.test.ts checks the studio's against the same table)."""
+    schema = json.loads((ROOT / "schemas" / "manifest.schema.json").read_text(encoding="utf-8"))
+    table = json.loads((ROOT / "fixtures" / "manifest-schema-bounds.json").read_text(encoding="utf-8"))
+    for pointer, name in table["bounds"].items():
+        assert _at(schema, pointer) == getattr(limits, name), pointer
+    for pointer, fragment in table["said"].items():
+        said = re.sub(r"\{([A-Z_]+)\}", lambda m: str(getattr(limits, m[1])), fragment)
+        assert said in _at(schema, pointer), pointer
+    assert _at(schema, "/properties/sampler/properties/clip/enum") == list(CLIP_MODES)
+    assert _at(schema, "/$defs/fileName/pattern") == PLAIN_FILE.pattern
+    assert manifest_schema.schema()["$defs"]["size"]["items"]["x-of-array"]  # the kit reads it as the studio does
 
 
 def _folder(tmp_path: Path, text: str) -> Path:

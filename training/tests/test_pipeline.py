@@ -49,7 +49,9 @@ def test_pairs_equal_the_clis_to_the_bit(pipe, tmp_path, eta, clip):
     """The CLI's PNGs and raw ŷ₀ for seeds 3 and 4; the second run draws the DDIM noise z and clips."""
     extra = ["--raw"] + ([] if eta is None else ["--eta", str(eta), "--clip", clip])
     generate(tmp_path, "--seed", "3", "--count", "2", *extra)
-    for seed in (3, 4):
+    batch = pipe(seed=np.uint32(3), num_images_per_prompt=2, eta=eta, clip=clip)  # the CLI's --seed 3 --count 2
+    assert batch.seeds == [3, 4]
+    for i, seed in enumerate((3, 4)):
         case = f"pig_{seed:010d}"
         out = pipe(seed=seed, eta=eta, clip=clip)
         label, image = png(tmp_path / "labelsTr" / f"{case}.png"), png(tmp_path / "imagesTr" / f"{case}_0000.png")
@@ -57,20 +59,30 @@ def test_pairs_equal_the_clis_to_the_bit(pipe, tmp_path, eta, clip):
         assert np.array_equal(out.mask, label) and np.array_equal(out.image_uint8, image)
         raw_y0 = np.load(tmp_path / "raw" / f"{case}_y0.npy")
         assert out.image.dtype == np.float32 and np.array_equal(out.image, raw_y0)  # float for float, no tolerance
+        assert np.array_equal(batch.labels[i], label) and np.array_equal(batch.pixels[i], image)
+        assert np.array_equal(batch.raw[i], raw_y0) and np.array_equal(np.asarray(batch.images[i]), image)  # "pil"
 
 
 @needs_cli
 def test_mask_to_image_equals_the_clis(pipe, tmp_path):
+    """One mask, one seed; then two masks with two seeds each in one call: the CLI's --masks DIR
+    --seed 5 --count 2 (seeds 5 and 6 for each mask, masks in name order)."""
     yy, xx = np.mgrid[:32, :32]
     lesion = (yy - 14) ** 2 + (xx - 18) ** 2 < 49
+    box = (abs(yy - 20) < 5) & (abs(xx - 9) < 4)
     (tmp_path / "masks").mkdir()
     Image.fromarray((lesion * 255).astype(np.uint8)).save(tmp_path / "masks" / "disc.png")
-    generate(tmp_path / "out", "--mode", "mask2image", "--masks", str(tmp_path / "masks"), "--seed", "5", "--count", "1")
-    [image_png] = (tmp_path / "out" / "imagesTr").glob("*.png")
-    [label_png] = (tmp_path / "out" / "labelsTr").glob("*.png")
+    Image.fromarray((box * 255).astype(np.uint8)).save(tmp_path / "masks" / "rect.png")
+    generate(tmp_path / "out", "--mode", "mask2image", "--masks", str(tmp_path / "masks"), "--seed", "5", "--count", "2")
+    cases = [f"{m}_{s:010d}" for m in ("disc", "rect") for s in (5, 6)]
+    labels = [png(tmp_path / "out" / "labelsTr" / f"{c}.png") for c in cases]
+    images = [png(tmp_path / "out" / "imagesTr" / f"{c}_0000.png") for c in cases]
     out = pipe(seed=5, mode="mask2image", mask=lesion)
-    assert np.array_equal(out.mask, lesion.astype(np.uint8)) and np.array_equal(out.mask, png(label_png))
-    assert np.array_equal(out.image_uint8, png(image_png))
+    assert np.array_equal(out.mask, lesion.astype(np.uint8)) and np.array_equal(out.mask, labels[0])
+    assert np.array_equal(out.image_uint8, images[0])
+    batch = pipe(seed=5, mode="mask2image", mask=[lesion, box], num_images_per_prompt=2, output_type="np")
+    assert batch.seeds == [5, 6, 5, 6]
+    assert all(np.array_equal(batch.labels[i], labels[i]) and np.array_equal(batch.pixels[i], images[i]) for i in range(4))
 
 
 @needs_ort
@@ -211,12 +223,14 @@ def test_latent_pairs_with_attributes_equal_the_clis_to_the_bit(tmp_path, eta):
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     with PigPipeline.from_pretrained(TINY_LATENT, providers=[CPU], threads=1) as p:
-        for seed in (3, 4):
+        batch = p(seed=3, num_images_per_prompt=2, eta=eta, attributes={"pathology": "malignant"}, guidance=2)
+        for i, seed in enumerate((3, 4)):
             case = f"pig_{seed:010d}"
             out = p(seed=seed, eta=eta, attributes={"pathology": "malignant"}, guidance=2)
             label, image = png(tmp_path / "labelsTr" / f"{case}.png"), png(tmp_path / "imagesTr" / f"{case}_0000.png")
             assert out.mask.shape == (64, 64) and np.array_equal(out.mask, label)
             assert np.array_equal(out.image_uint8, image)
+            assert np.array_equal(batch.labels[i], label) and np.array_equal(batch.pixels[i], image)
 
 
 @needs_cli

@@ -36,7 +36,7 @@ describe('the documents', () => {
   });
 
   it('a license file named like the dataset layout (any case) is refused, in the studio and the CLI alike', async () => {
-    for (const name of ['imagesTr', 'LABELSTR', 'dataset.json', 'manifest.json', 'cases', 'raw', 'MODEL-CARD.md'])
+    for (const name of ['imagesTr', 'LABELSTR', 'dataset.json', 'manifest.json', 'cases', 'raw', 'MODEL-CARD.md', 'readme.md', 'preview.png'])
       expect(() => documentSources({ licenseFile: name }), name).toThrow(DocumentError);
     expect(() => documentSources({ licenseFile: 'imagesTr' })).toThrow(/licenseFile "imagesTr" is a name the generated dataset uses itself/);
     expect(documentSources({ licenseFile: 'images.txt' })[0].path).toBe('images.txt');

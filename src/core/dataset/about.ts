@@ -78,7 +78,7 @@ const plainName = (name: string) => /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) &&
  * a document under one of them would collide with the layout (compared ignoring case, as macOS and
  * Windows file systems do).
  */
-const RESERVED_NAMES = ['dataset.json', 'manifest.json', 'imagesTr', 'labelsTr', 'imagesTs', 'raw', 'cases', DATASET_MODEL_CARD];
+const RESERVED_NAMES = ['dataset.json', 'manifest.json', 'imagesTr', 'labelsTr', 'imagesTs', 'raw', 'cases', DATASET_MODEL_CARD, 'README.md', 'preview.png'];
 
 /**
  * The documents a dataset carries, where the model folder has them: the data license the card

@@ -171,6 +171,7 @@ describe.skipIf(!hasPython)('a batch as a ZIP, read by Python', () => {
     expect(got.bad).toBeNull();
     expect(got.names).toEqual([
       'DATA-LICENSE.txt',
+      'README.md',
       'dataset.json',
       'imagesTr/pig_0000000003_0000.png',
       'imagesTr/pig_0000000005_0000.png',

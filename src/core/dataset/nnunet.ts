@@ -3,7 +3,8 @@
 // writes them to disk, the browser zips them (zip.ts). DOM-free.
 //
 // Layout (nnU-Net v2 "dataset format", 2D natural images):
-//   imagesTr/<case>_0000.png   ŷ₀ as 8-bit gray (png.ts encodeImagePng); _0000 = channel 0
+//   imagesTr/<case>_0000.png   ŷ₀ as 8-bit gray (png.ts encodeImagePng); _0000 = channel 0; image
+//                              and label carry tEXt chunks saying how they were made (pngProvenance)
 //   labelsTr/<case>.png        B(x̂₀) as labels 0 = background, 1 = lesion (nnU-Net needs
 //                              consecutive integer labels, not 0/255)
 //   dataset.json               channel_names, labels, numTraining, file_ending (what nnU-Net reads);
@@ -12,6 +13,7 @@
 //   manifest.json              how each case was made: seed, steps, η, clip, mode, B(·) settings, mask
 //                              area, empty flag, app version; model name and each file's SHA-256;
 //                              in the CLI's folder also the documents it carries (path, bytes, SHA-256)
+//   README.md                  the dataset card (card.ts): synthetic, model and hashes, settings, counts
 //   raw/<case>_{xT,yT,x0,y0}.npy  (optional, CLI --raw) float32 [H, W]: the start noises and the
 //                              final estimates, to check the sampler against another one
 //   DATA-LICENSE.txt, MODEL-CARD.md  the model folder's data license and model card README.md,
@@ -21,11 +23,14 @@
 // hold every seed (0 … 2^32 − 1), so names sort in seed order and never collide within one model.
 
 import type { ClipMode } from '../ddim';
+import { seedInRange } from '../limits';
 import type { Manifest } from '../manifest';
 import { encodeImagePng, encodeLabelPng, imageToGray8, maskToGray8 } from '../png';
 import type { DatasetAbout, DocumentListing } from './about';
+import { DATASET_CARD_FILE, datasetCard } from './card';
 import { encodeNiftiGz, NIFTI_INTENT_LABEL } from './nifti';
 import { encodeNpyFloat32 } from './npy';
+import type { CaseRecord, DatasetModel, ImageFormat } from './records';
 import type { DatasetFile } from './zip';
 
 const CASE_PREFIX = 'pig';
@@ -33,12 +38,12 @@ const DATASET_FORMAT = 1;
 
 /** `pig_0000000007` for seed 7 (see the naming rule above). */
 export function caseName(seed: number, prefix = CASE_PREFIX): string {
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`seed must be an integer in [0, 2^32 − 1], got ${seed}`);
+  if (!seedInRange(seed)) throw new RangeError(`seed must be an integer in [0, 2^32 − 1], got ${seed}`);
   return `${prefix}_${String(seed).padStart(10, '0')}`;
 }
 
-/** The file format of images and labels. */
-export type ImageFormat = 'png' | 'nifti';
+export type { CaseRecord, DatasetModel, ImageFormat };
+
 const FILE_ENDING: Record<ImageFormat, string> = { png: '.png', nifti: '.nii.gz' };
 
 const imagePath = (name: string, format: ImageFormat = 'png') => `imagesTr/${name}_0000${FILE_ENDING[format]}`;
@@ -53,19 +58,6 @@ export const RAW_ARRAYS = ['xT', 'yT', 'x0', 'y0'] as const;
 export type RawArrayName = (typeof RAW_ARRAYS)[number];
 export const rawPath = (name: string, array: RawArrayName) => `raw/${name}_${array}.npy`;
 
-/**
- * The model a dataset was generated with: its name and the SHA-256 of each file (from its manifest):
- * each graph under its role, each weights file once under `<role>Weights` of the first role naming
- * it (maskWeights, imageWeights), since a graph's SHA-256 does not cover the weights it keeps outside.
- */
-export interface DatasetModel {
-  name: string;
-  resolution: [number, number];
-  /** Imaging modality, nnU-Net's channel name ("ultrasound" unless the manifest says otherwise). */
-  modality: string;
-  files: Record<string, { file: string; sha256: string }>;
-}
-
 export function datasetModel(manifest: Manifest): DatasetModel {
   // An optional `modality` string, top level or in the card (extra manifest fields are allowed).
   const said = manifest.modality ?? manifest.card.modality;
@@ -78,33 +70,6 @@ export function datasetModel(manifest: Manifest): DatasetModel {
     files[`${role}Weights`] = { file: spec.weights.file, sha256: spec.weights.sha256 };
   }
   return { name: manifest.name, resolution: [...manifest.resolution], modality: typeof said === 'string' && said ? said : 'ultrasound', files };
-}
-
-/** How one case was made, and what came out (one entry of manifest.json's `cases`). */
-export interface CaseRecord {
-  case: string;
-  seed: number;
-  /** The sampler mode that made it (SamplerMode's kind). */
-  mode: 'pair' | 'maskToImage' | 'imageToMask';
-  steps: number;
-  eta: number;
-  /** Which chains clipped their estimate (the sampler option clip); records made before it have none. */
-  clip?: ClipMode;
-  /** The settings of B(·): θ = weights[0]·max + weights[1]·min of the kernel×kernel-pooled x̂₀. */
-  binarize: { kernel: number; weights: [number, number] };
-  /** Fraction of the label's pixels that are lesion. */
-  maskAreaFraction: number;
-  /** True when the label has no lesion pixel. */
-  empty: boolean;
-  appVersion: string;
-  /** Mask → image from a file (the CLI's --masks): its name and SHA-256. */
-  source?: { file: string; sha256: string };
-  /** A model with attributes (contracts.md §6b): what the case asked for, every attribute's value or "any". */
-  attributes?: Record<string, string>;
-  /** A model with attributes: the classifier-free guidance w of the run. */
-  guidance?: number;
-  /** Paths of this case's files in the dataset. */
-  files: string[];
 }
 
 /** What a case needs besides its pixels. */
@@ -122,8 +87,36 @@ export interface CaseSettings {
   /** A model with attributes: the case's full request and the run's guidance. */
   attributes?: Record<string, string>;
   guidance?: number;
+  /** --reject-empty: the seeds whose empty masks were rejected before this case (record.rejectedSeeds). */
+  rejectedSeeds?: readonly number[];
   /** Default png. */
   format?: ImageFormat;
+  /** The model that made the case: with it, the PNGs carry provenance in tEXt chunks (pngProvenance). */
+  model?: DatasetModel;
+}
+
+/**
+ * The tEXt chunks of a case's PNGs: what made it (model and each file's SHA-256, seed, sampler
+ * settings, mode, the input file's SHA-256), so a PNG separated from its dataset still says it is
+ * synthetic and how to make it again. Keywords: the PNG spec's Software and Description, the rest
+ * under "pig:". Only metadata chunks: the IDAT stream (the pixels) is the same as without them.
+ */
+function pngProvenance(settings: CaseSettings, name: string, model: DatasetModel): [string, string][] {
+  return [
+    ['Software', `PIG Studio ${settings.appVersion}`],
+    ['Description', `Synthetic: generated by PIG Studio with the model "${model.name}"; not a scan of a patient`],
+    ['pig:case', name],
+    ['pig:model', model.name],
+    ...Object.entries(model.files).map(([role, f]): [string, string] => [`pig:sha256:${role}`, f.sha256]),
+    ['pig:mode', settings.mode],
+    ['pig:seed', String(settings.seed)],
+    ['pig:steps', String(settings.steps)],
+    ['pig:eta', String(settings.eta)],
+    ['pig:clip', settings.clip],
+    ...(settings.attributes ? [['pig:attributes', JSON.stringify(settings.attributes)] as [string, string]] : []),
+    ...(settings.attributes ? [['pig:guidance', String(settings.guidance ?? 1)] as [string, string]] : []),
+    ...(settings.source ? [['pig:source', `${settings.source.file} sha256:${settings.source.sha256}`] as [string, string]] : []),
+  ];
 }
 
 /** The final pair of a run (SamplerResult's mask and image), plus the raw arrays when wanted. */
@@ -144,6 +137,9 @@ export function maskAreaFraction(mask: ArrayLike<number>): number {
   return mask.length > 0 ? lesion / mask.length : 0;
 }
 
+/** The empty-mask rule of the studio's "Reject empty masks" and the CLI's --reject-empty: no lesion pixel. */
+export const isEmptyMask = (mask: ArrayLike<number>): boolean => maskAreaFraction(mask) === 0;
+
 /** One case's files (image, label, raw arrays if given) and its record. */
 export async function caseFiles(
   settings: CaseSettings,
@@ -156,11 +152,12 @@ export async function caseFiles(
   const description = `${name} seed ${settings.seed} steps ${settings.steps} eta ${settings.eta}`;
   // Deflated by fflate (png.ts): the same bytes from the CLI (Node) and the studio (browser), so the
   // studio's ZIP holds the CLI's files.
+  const png = settings.model ? { text: pngProvenance(settings, name, settings.model) } : undefined;
   const files: DatasetFile[] =
     format === 'png'
       ? [
-          { path: imagePath(name), bytes: await encodeImagePng(pixels.image, W, H) },
-          { path: labelPath(name), bytes: await encodeLabelPng(pixels.mask, W, H) },
+          { path: imagePath(name), bytes: await encodeImagePng(pixels.image, W, H, png) },
+          { path: labelPath(name), bytes: await encodeLabelPng(pixels.mask, W, H, png) },
         ]
       : [
           { path: imagePath(name, format), bytes: await encodeNiftiGz(imageToGray8(pixels.image), W, H, { description }) },
@@ -176,10 +173,11 @@ export async function caseFiles(
     clip: settings.clip,
     binarize: { kernel: settings.binarize.kernel, weights: [settings.binarize.weights[0], settings.binarize.weights[1]] },
     maskAreaFraction: area,
-    empty: area === 0,
+    empty: isEmptyMask(pixels.mask),
     appVersion: settings.appVersion,
     ...(settings.source ? { source: { file: settings.source.file, sha256: settings.source.sha256 } } : {}),
     ...(settings.attributes ? { attributes: { ...settings.attributes }, guidance: settings.guidance ?? 1 } : {}),
+    ...(settings.rejectedSeeds ? { rejectedSeeds: [...settings.rejectedSeeds] } : {}),
     files: files.map((f) => f.path),
   };
   return { record, files };
@@ -250,6 +248,7 @@ export function datasetIndexFiles(records: readonly CaseRecord[], model: Dataset
   return [
     { path: 'dataset.json', bytes: json(dataset) },
     { path: 'manifest.json', bytes: json(manifest) },
+    { path: DATASET_CARD_FILE, bytes: new TextEncoder().encode(datasetCard(cases, model, { format, about, documentList })) },
   ];
 }
 

@@ -1,0 +1,173 @@
+import { useEffect, useRef, useState } from 'react';
+import { MAX_SEED } from '../../core/limits';
+import { dragHasFiles } from '../models/model-files';
+import { useStudio } from '../page-studio';
+import { droppedFolderFiles, pickedFolderFiles } from './folder';
+import { ReaderTestDialog } from './ReaderTestDialog';
+import { maxPairsFor } from './session';
+import './reader-test.css';
+
+/** The reader test (a visual Turing test): a folder of real images, N, the seed; the test itself opens as a dialog. */
+export function ReaderTestPanel() {
+  const phase = useStudio((s) => s.phase);
+  const model = useStudio((s) => s.model);
+  const rt = useStudio((s) => s.readerTest);
+  const choose = useStudio((s) => s.chooseRealFolder);
+  const setReaderTest = useStudio((s) => s.setReaderTest);
+  const start = useStudio((s) => s.startReaderTest);
+  const cancel = useStudio((s) => s.cancelReaderTest);
+  const check = useStudio((s) => s.checkStoredReaderTest);
+  const resume = useStudio((s) => s.resumeReaderTest);
+  const discard = useStudio((s) => s.discardReaderTest);
+  const showError = useStudio((s) => s.showError);
+  const folderInput = useRef<HTMLInputElement>(null);
+  const startButton = useRef<HTMLButtonElement>(null);
+  const [dragging, setDragging] = useState(false);
+
+  // an unfinished test of an earlier visit is offered once the page opens
+  useEffect(() => {
+    void check();
+  }, [check]);
+
+  const { folder, stage, progress, stored } = rt;
+  const preparing = stage === 'preparing';
+  const most = model ? maxPairsFor(model.resolution[0] * model.resolution[1]) : 1;
+  const why =
+    model === null
+      ? 'No model is loaded yet.'
+      : phase !== 'ready' && !preparing
+        ? 'Wait for the running generation to finish (or cancel it).'
+        : folder === null
+          ? 'Choose a folder of real images first.'
+          : null;
+
+  const onDrop = (e: React.DragEvent) => {
+    if (!dragHasFiles(e.dataTransfer)) return;
+    // this drop is the reader test's folder, not a model to open (the page-wide drop opens models)
+    e.preventDefault();
+    e.stopPropagation();
+    setDragging(false);
+    const name = e.dataTransfer.items[0]?.webkitGetAsEntry()?.name ?? 'dropped files';
+    void droppedFolderFiles(e.dataTransfer).then(
+      (files) => choose(name, files),
+      (err: unknown) => showError(`Could not read the dropped folder: ${String(err)}`),
+    );
+  };
+
+  return (
+    <section className="reader-test panel" aria-labelledby="reader-test-heading">
+      <h2 id="reader-test-heading">Reader test</h2>
+      <p className="hint">
+        A blinded visual Turing test: N real images from a folder of yours (read here, never uploaded) mixed with N pairs of this model at the same size and
+        preprocessing, shown one at a time in a seeded random order. See docs/reader-test.md.
+      </p>
+      {stored && stage === 'setup' ? (
+        <div className="reader-stored" role="group" aria-label="Kept reader test">
+          <span>
+            {stored.answered < stored.total
+              ? `An unfinished reader test is kept: ${stored.answered} of ${stored.total} answered (model ${stored.model}, started ${new Date(stored.createdAt).toLocaleString()}).`
+              : `A finished reader test is kept (${stored.total} cases, model ${stored.model}).`}
+          </span>
+          <button type="button" className="primary" onClick={() => void resume()}>
+            {stored.answered < stored.total ? 'Resume reader test' : 'Show reader test results'}
+          </button>
+          <button type="button" onClick={() => void discard()}>
+            Discard kept test
+          </button>
+        </div>
+      ) : null}
+      <div
+        role="group"
+        aria-label="Folder of real images (choose, or drop a folder here)"
+        className={`reader-folder${dragging ? ' dragging' : ''}`}
+        onDragOver={(e) => {
+          if (!dragHasFiles(e.dataTransfer)) return;
+          e.preventDefault();
+          e.stopPropagation();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={onDrop}
+      >
+        <button type="button" onClick={() => folderInput.current?.click()} disabled={preparing}>
+          Choose folder of real images…
+        </button>
+        <input
+          ref={folderInput}
+          type="file"
+          hidden
+          multiple
+          aria-label="Real images folder"
+          onChange={(e) => {
+            const files = e.currentTarget.files;
+            if (files && files.length > 0) choose(files[0].webkitRelativePath.split('/')[0] || 'chosen files', pickedFolderFiles(files));
+            e.currentTarget.value = '';
+          }}
+          {...{ webkitdirectory: '', directory: '' }}
+        />
+        <span className="hint" data-testid="reader-folder">
+          {folder
+            ? `${folder.name}: ${folder.images.length} image${folder.images.length === 1 ? '' : 's'}, ${folder.masked} with a mask${
+                folder.masked > 0 ? ' (the test draws from those, and masks can be shown)' : ' (masks stay hidden)'
+              }${folder.skipped > 0 ? ` · ${folder.skipped} other file${folder.skipped === 1 ? '' : 's'} skipped` : ''}`
+            : 'or drop a folder here. Recognized masks: BUS-BRA’s Masks/mask_*, nnU-Net’s labelsTr/, BUSI’s *_mask, a masks/ folder.'}
+        </span>
+      </div>
+      <form
+        className="reader-controls"
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          void start();
+        }}
+      >
+        <label className="field">
+          <span>Real images (N)</span>
+          <input
+            type="number"
+            min={1}
+            max={most}
+            step={1}
+            value={rt.pairsText}
+            disabled={preparing}
+            onChange={(e) => setReaderTest({ pairsText: e.currentTarget.value })}
+            title={`N real images and N generated pairs, 1 to ${most} (and no more than the folder has)`}
+          />
+        </label>
+        <label className="field">
+          <span>Test seed</span>
+          <input
+            type="text"
+            inputMode="numeric"
+            autoComplete="off"
+            value={rt.seedText}
+            disabled={preparing}
+            onChange={(e) => setReaderTest({ seedText: e.currentTarget.value })}
+            title={`0 to ${MAX_SEED}: the pairs use seeds seed … seed + N − 1; it also draws the real images and the order`}
+          />
+        </label>
+        <span className="hint">Steps, clip and attributes as in the controls; pairs mode whatever the mode.</span>
+        <button ref={startButton} type="submit" className="primary" disabled={why !== null || preparing} aria-describedby={why ? 'reader-blocker' : undefined}>
+          Start reader test
+        </button>
+        <button type="button" onClick={cancel} disabled={!preparing || phase === 'cancelling'}>
+          Cancel reader test
+        </button>
+      </form>
+      {why !== null && !preparing ? (
+        <p id="reader-blocker" className="hint blocker">
+          {why}
+        </p>
+      ) : null}
+      {preparing || rt.note ? (
+        <div className="batch-status">
+          {progress ? <progress aria-label="Reader test preparation" max={Math.max(1, progress.total)} value={progress.done} /> : null}
+          <span aria-live="polite" data-testid="reader-status">
+            {progress?.text ?? rt.note}
+          </span>
+        </div>
+      ) : null}
+      {stage === 'test' && rt.session ? <ReaderTestDialog returnFocus={startButton} /> : null}
+    </section>
+  );
+}
