@@ -416,7 +416,7 @@ def real_vs_synthetic_main(argv: list[str]) -> int:
         "k": a.k,
         "epochs": a.epochs,
         "seeds": seeds,
-        "classifier": f"SmallCNN ({realsynth.parameter_count()} parameters), Adam 1e-3, batch 32, flips",
+        "classifier": f"RealSynthCNN ({realsynth.parameter_count()} parameters), Adam 1e-3, batch 32, flips",
         "real_vs_generated": realsynth.over_seeds(
             real.images, gen_images, real_groups, cases, seeds, a.k, a.epochs, n, "real vs generated"
         ),
