@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { dice, meanAbsDiff } from '../../harness/compare.mjs';
 import { test } from '../lib/fixtures.mjs';
 import {
   countDiffering,
@@ -20,22 +21,7 @@ import {
   writeScan,
 } from '../lib/modes.mjs';
 import { distinctValues } from '../lib/png.mjs';
-import {
-  canvases,
-  checkPair,
-  dice,
-  downloadPair,
-  generate,
-  MODEL,
-  manifest,
-  meanAbsDiff,
-  note,
-  openStudio,
-  RUN_TIMEOUT,
-  SEED,
-  STEPS,
-  statusText,
-} from '../lib/studio.mjs';
+import { canvases, checkPair, downloadPair, generate, MODEL, manifest, note, openStudio, RUN_TIMEOUT, SEED, STEPS, statusText } from '../lib/studio.mjs';
 
 test('modes: Pair is the default and generates as before', async ({ env }) => {
   const m = await manifest(env);

@@ -2,23 +2,20 @@
 // slider, Download pair) and on WASM (a valid pair, the same bytes twice) and the two compared;
 // Cancel; a model that cannot be opened; the ms/step measurement (E2E_MEASURE=1).
 import assert from 'node:assert/strict';
+import { dice, maxAbsDiff, meanAbsDiff, PAIR_TOLERANCE } from '../../harness/compare.mjs';
 import { serveModelVariant } from '../lib/batch.mjs';
 import { test } from '../lib/fixtures.mjs';
 import {
   canvases,
   checkPair,
   defaultModelFolder,
-  dice,
   downloadPair,
   generate,
   LONG_STEPS,
   MODEL,
   manifest,
-  maxAbsDiff,
-  meanAbsDiff,
   note,
   openStudio,
-  PAIR_TOLERANCE,
   RUN_TIMEOUT,
   SEED,
   STEPS,
