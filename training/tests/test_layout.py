@@ -11,11 +11,10 @@ MAX_FUNCTION_LINES = 80
 # Not split yet, each at its size today: an entry may only shrink or go (the test below fails when one
 # is back within the limits, so the list cannot go stale). evaluate.py and fidelity.py wait at the top
 # for the real-vs-synthetic classifier's merge (branch evidence-py), which rewrites them.
-KNOWN_LONG_FILES = {"pigkit/evaluate.py": 491, "pigkit/inference/pipeline.py": 544}
+KNOWN_LONG_FILES = {"pigkit/evaluate.py": 491}
 KNOWN_LONG_FUNCTIONS = {
     "pigkit/evaluate.py main": 174,
     "pigkit/exporter/fp16.py convert": 93,
-    "pigkit/inference/pipeline.py __call__": 136,
     "pigkit/training/train_autoencoder.py train": 120,
 }
 KNOWN_AT_THE_TOP = {"pigkit/evaluate.py", "pigkit/fidelity.py"}
