@@ -9,6 +9,11 @@ the saturated-pixel fraction and pixel-intensity Wasserstein-1 of the images, th
 pair consistency (Dice of a segmenter trained on the training folds, run on
 generated images against their generated masks, and on the real held-out pairs as the ceiling),
 and the reference sampler's time per pair.
+
+    python3 -m pigkit.evaluate real-vs-synthetic --generated DIR --data DATA --out OUT
+
+trains a small CNN to tell real held-out images from generated ones (pigkit.realsynth: its ROC AUC,
+cross-validated, over seeds, with a real-vs-real control).
 """
 
 from __future__ import annotations
@@ -25,14 +30,15 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from pigkit import realsynth
 from pigkit.data.attributes import read_table
-from pigkit.data.pairs import open_dataset, open_image
+from pigkit.data.pairs import open_dataset, open_image, patient_of
 from pigkit.evaluation.maskstats import ks_statistic, mask_stats, wasserstein_1d
 from pigkit.evaluation.segment import dice_iou, load_segmenter, predict_masks, train_segmenter
 from pigkit.evaluation.texture import band_centres, spectrum_ratio
 from pigkit.fidelity import attribute_fidelity
 from pigkit.model.binarize import to_uint8
-from pigkit.model.limits import eta_arg, steps_arg
+from pigkit.model.limits import MAX_RESOLUTION, eta_arg, steps_arg
 from pigkit.model.sampler import TorchNoise, sample_pair
 from pigkit.model.schedule import CLIP_MODES, Schedule
 from pigkit.training.checkpoint import CheckpointError, load_model_checkpoint, read_checkpoint
@@ -59,12 +65,83 @@ def generate(
     return torch.cat(masks), torch.cat(images), (time.perf_counter() - t0) / n
 
 
-def generated_case_names(folder: Path) -> list[str]:
-    """The cases of a CLI output folder, in the order read_generated returns them."""
-    names = [p.name[: -len("_0000.png")] for p in sorted((folder / "imagesTr").glob("*_0000.png"))]
-    if not names:
+def generated_images(folder: Path) -> list[Path]:
+    """The image files of the CLI's output folder (imagesTr/<case>_0000.png), in case order;
+    FileNotFoundError where there are none, ValueError for a file that is a link out of the folder."""
+    images = sorted((folder / "imagesTr").glob("*_0000.png"))
+    if not images:
         raise FileNotFoundError(f"{folder}: no imagesTr/*_0000.png (generate an nnU-Net raw dataset with npm run generate)")
-    return names
+    for path in images:
+        _refuse_link_out(path, folder)
+    return images
+
+
+def _refuse_link_out(path: Path, folder: Path) -> None:
+    # a link may point anywhere: only files inside the folder are read
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise ValueError(f"{path}: links out of {folder}; copy the file into the folder instead")
+
+
+def generated_case_names(folder: Path) -> list[str]:
+    """The cases of a CLI output folder (pig_0000000007 …), in the order read_generated returns them."""
+    return [p.name[: -len("_0000.png")] for p in generated_images(folder)]
+
+
+def generated_resolution(folder: Path) -> int:
+    """The side of the CLI's (square) generated images, from the first case; ValueError for a non-square one."""
+    first = generated_images(folder)[0]
+    w, h = open_image(first, "generated image").size
+    if w != h:
+        raise ValueError(f"{first}: {w}×{h} is not square; the kit compares square pairs")
+    return w
+
+
+def open_generated(folder: Path, max_pairs: int) -> tuple[list[str], torch.Tensor, torch.Tensor]:
+    """Case names, masks and images (as read_generated) of the CLI's output folder at its own
+    resolution, for tools that take any model's pairs (pigkit.audit, real-vs-synthetic); at most
+    `max_pairs` of them and MAX_RESOLUTION². Every problem is a FileNotFoundError or ValueError naming it."""
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: not a folder (give the output folder of npm run generate)")
+    cases = generated_case_names(folder)
+    res = generated_resolution(folder)
+    if len(cases) > max_pairs or res > MAX_RESOLUTION:
+        raise ValueError(f"{folder}: {len(cases)} pairs at {res}²; this takes up to {max_pairs} at up to {MAX_RESOLUTION}²")
+    return cases, *read_generated(folder, res)
+
+
+def open_against_real(folder: Path, data, folds: dict[str, str], fold_csv, max_pairs: int) -> tuple:
+    """The generated pairs of `folder` (open_generated: case names, masks, images) and, for each
+    flag → fold list of `folds`, the real pairs of those folds of `data` at the generated resolution
+    (None for an empty list). Fold lists that share a fold are refused, naming both flags."""
+    sets = {flag: parse_folds(text, flag) for flag, text in folds.items()}
+    named = list(sets.items())
+    for i, (flag_a, a) in enumerate(named):
+        for flag_b, b in named[i + 1 :]:
+            if a & b:
+                raise ValueError(f"fold(s) {sorted(a & b)} are in both {flag_a} and {flag_b}: each set must be other patients")
+    cases, masks, images = open_generated(folder, max_pairs)
+    real = {flag: open_dataset(data, images.shape[-1], f, fold_csv) if f else None for flag, f in sets.items()}
+    return cases, masks, images, real
+
+
+def add_generated_arguments(p: argparse.ArgumentParser, folds: dict[str, tuple[str, str]]) -> None:
+    """--generated, --data, the fold lists (flag → (default, help)), --fold-csv, --out and --threads:
+    the options of the tools that read any model's pairs against real folds (open_against_real)."""
+    p.add_argument("--generated", required=True, help="the generated pairs (npm run generate's output folder)")
+    p.add_argument("--data", required=True, help="the real pairs: a folder with a fold CSV, or a pack (.npz)")
+    for flag, (default, help) in folds.items():
+        p.add_argument(flag, default=default, help=help)
+    p.add_argument("--fold-csv", default=None, help="the fold CSV (default DATA/5-fold-cv.csv)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--threads", type=int, default=0)
+
+
+def parse_folds(text: str, flag: str) -> set[int]:
+    """`1,2,3` → {1, 2, 3} (folds, seeds); ValueError naming the flag otherwise ('' → the empty set)."""
+    try:
+        return {int(f) for f in text.split(",")} if text.strip() else set()
+    except ValueError:
+        raise ValueError(f"{flag} takes whole numbers separated by commas, e.g. 1,2,3; got {text!r}") from None
 
 
 def read_generated(folder: Path, resolution: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -79,6 +156,7 @@ def read_generated(folder: Path, resolution: int) -> tuple[torch.Tensor, torch.T
         path, label_path = folder / "imagesTr" / f"{name}_0000.png", folder / "labelsTr" / f"{name}.png"
         if not label_path.exists():
             raise FileNotFoundError(f"{path}: no label {label_path}")
+        _refuse_link_out(label_path, folder)
         im = np.asarray(open_image(path, "generated image").convert("L"), dtype=np.float32)
         lab = np.asarray(open_image(label_path, "generated label"))
         if im.shape != (resolution, resolution):
@@ -276,6 +354,96 @@ def results_markdown(r: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def real_vs_synthetic_main(argv: list[str]) -> int:
+    """`pigkit.evaluate real-vs-synthetic` (pigkit.realsynth's classifier on a generated folder and real folds)."""
+    p = argparse.ArgumentParser(
+        prog="pigkit.evaluate real-vs-synthetic",
+        description=realsynth.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    folds = {
+        "--folds-heldout": ("4", "real images of patients the model never saw"),
+        "--control-folds": ("3", "other real images for the real-vs-real control (empty: no control)"),
+    }
+    add_generated_arguments(p, folds)
+    p.add_argument("--seeds", default="0,1,2", help="at least 3 for a spread")
+    p.add_argument("--k", type=int, default=5, help="cross-validation folds (2 … 10)")
+    p.add_argument("--epochs", type=int, default=10, help=f"epochs of each classifier (1 … {realsynth.MAX_EPOCHS})")
+    p.add_argument(
+        "--per-class",
+        type=int,
+        default=0,
+        help="at most this many images a class (a seeded subsample; 0: all the smaller set has)",
+    )
+    a = p.parse_args(argv)
+    if not 0 <= a.per_class <= realsynth.MAX_IMAGES:
+        p.error(f"--per-class must be 0 … {realsynth.MAX_IMAGES}")
+    if not (2 <= a.k <= 10 and 1 <= a.epochs <= realsynth.MAX_EPOCHS):
+        p.error(f"--k must be 2 … 10 and --epochs 1 … {realsynth.MAX_EPOCHS}")
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    folder = Path(a.generated)
+    try:
+        seeds = sorted(parse_folds(a.seeds, "--seeds"))  # whole numbers, as folds are
+        if not 1 <= len(seeds) <= realsynth.MAX_SEEDS:
+            raise ValueError(f"--seeds takes 1 … {realsynth.MAX_SEEDS} seeds (3 or more for a spread), got {a.seeds!r}")
+        folds = {"--folds-heldout": a.folds_heldout, "--control-folds": a.control_folds}
+        cases, _, gen_images, sets = open_against_real(folder, a.data, folds, a.fold_csv, realsynth.MAX_IMAGES)
+        real, control = sets["--folds-heldout"], sets["--control-folds"]
+        if real is None:
+            raise ValueError("--folds-heldout needs a fold")
+        res = gen_images.shape[-1]
+    except (FileNotFoundError, ValueError) as e:  # DataError is a ValueError
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    # one size for both comparisons: the control is the floor of an AUC measured on as many images
+    n = min(len(real), len(gen_images), len(control) if control is not None else len(real), a.per_class or realsynth.MAX_IMAGES)
+    if n < 2 * a.k:
+        print(f"error: {n} images a class, too few for {a.k} folds of both classes (at least {2 * a.k})", file=sys.stderr)
+        return 2
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    real_groups = [patient_of(c) for c in real.case_ids]
+    result = {
+        "generated": str(folder.resolve()),
+        "data": str(Path(a.data).resolve()),
+        "resolution": res,
+        "n_generated": len(cases),
+        "n_real_heldout": len(real),
+        "n_per_class": n,
+        "folds_heldout": a.folds_heldout,
+        "control_folds": a.control_folds,
+        "k": a.k,
+        "epochs": a.epochs,
+        "seeds": seeds,
+        "classifier": f"RealSynthCNN ({realsynth.parameter_count()} parameters), Adam 1e-3, batch 32, flips",
+        "real_vs_generated": realsynth.over_seeds(
+            real.images, gen_images, real_groups, cases, seeds, a.k, a.epochs, n, "real vs generated"
+        ),
+        "torch": torch.__version__,
+    }
+    if control is not None:
+        result["real_vs_real"] = realsynth.over_seeds(
+            real.images,
+            control.images,
+            real_groups,
+            [patient_of(c) for c in control.case_ids],
+            seeds,
+            a.k,
+            a.epochs,
+            n,
+            "real vs real",
+        )
+    (out / "real-vs-synthetic.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    (out / "real-vs-synthetic.md").write_text(realsynth.result_markdown(result), encoding="utf-8")
+    (out / "real-vs-synthetic-card.json").write_text(
+        json.dumps({"metrics": {"realVsSyntheticAUC": realsynth.card_line(result)}}, indent=2, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    print(realsynth.result_markdown(result))
+    return 0
+
+
 def attribute_markdown(a: dict) -> list[str]:
     """pigkit.fidelity's figures as two tables: the classifier's accuracy, and the mask shape per class."""
     f = a["fidelity"]
@@ -312,6 +480,9 @@ def attribute_markdown(a: dict) -> list[str]:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["real-vs-synthetic"]:
+        return real_vs_synthetic_main(argv[1:])
     p = argparse.ArgumentParser(prog="pigkit.evaluate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--run", required=True)
     p.add_argument("--data", required=True)

@@ -60,12 +60,23 @@ def in_words(value) -> str:
 
 
 
+def evidence_label(key: str) -> str | None:
+    """The card's words for the evidence figures merged in with --merge-metrics (issue [15]):
+    pigkit.audit's audit-card.json and pigkit.evaluate real-vs-synthetic's real-vs-synthetic-card.json."""
+    return {
+        "memorizationAudit": (
+            "memorization audit (pigkit.audit): generated pairs nearer to a training patient than real held-out pairs are"
+        ),
+        "realVsSyntheticAUC": "real vs synthetic: ROC AUC of a CNN telling real held-out images from generated ones",
+    }.get(key)
+
+
 def metric_rows(metrics: dict) -> list[str]:
     rows = []
     for key, value in metrics.items():
         if key in EVAL_SETTINGS:
             continue
-        label = METRIC_LABELS.get(key, key)
+        label = METRIC_LABELS.get(key) or evidence_label(key) or key
         if isinstance(value, dict):
             rows += [f"| {label}: {k} | {in_words(v)} |" for k, v in value.items()]
         else:
