@@ -59,7 +59,6 @@ def in_words(value) -> str:
     return "–" if value is None else str(value)
 
 
-
 def evidence_label(key: str) -> str | None:
     """The card's words for the evidence figures merged in with --merge-metrics (issue [15]):
     pigkit.audit's audit-card.json and pigkit.evaluate real-vs-synthetic's real-vs-synthetic-card.json."""
@@ -103,7 +102,6 @@ def model_index(name: str, metrics: dict, data_card: dict) -> list[dict] | None:
         dataset["split"] = str(metrics["heldOut"])
     task = {"type": "unconditional-image-generation", "name": "paired lesion-mask and image generation"}
     return [{"name": name, "results": [{"task": task, "dataset": dataset, "metrics": measured}]}]
-
 
 
 def downstream_provenance(manifest: dict, metrics: dict) -> str | None:

@@ -65,7 +65,6 @@ def write_samples(folder: Path, pairs: Path, count: int = 8) -> str:
     return caption
 
 
-
 FILE_TABLE_HEAD = ["| file | bytes | what |", "|---|---|---|"]
 
 
@@ -98,4 +97,3 @@ def replace_file_table(readme: str, manifest: dict) -> str:
     while end < len(lines) and lines[end].startswith("|"):
         end += 1
     return "\n".join(lines[:start] + file_table(manifest) + lines[end:])
-

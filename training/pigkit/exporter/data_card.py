@@ -33,7 +33,6 @@ RECIPE_KEYS = {
 }
 
 
-
 class DataCardError(ValueError):
     """A data card that is not what this module reads; the message names the file and the field."""
 
@@ -127,7 +126,6 @@ def recipe(configs: dict[str, dict]) -> dict:
     return out
 
 
-
 def write_data_license(folder: Path, data_card: dict | None, license_path: Path | None = None) -> bool:
     """DATA-LICENSE.txt in a model folder: a copy of `license_path`, else the data card's license text.
     False where there is neither (nothing written)."""
@@ -138,4 +136,3 @@ def write_data_license(folder: Path, data_card: dict | None, license_path: Path 
     else:
         return False
     return True
-
