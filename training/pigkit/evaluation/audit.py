@@ -53,7 +53,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from pigkit.data.pairs import PairDataset, patient_of
-from pigkit.evaluate import add_generated_arguments, open_against_real
+from pigkit.evaluation.generated import add_generated_arguments, open_against_real
 from pigkit.model.binarize import to_uint8
 
 MEASURES = ("pair_pixels", "image_pixels", "mask_iou", "image_features")
@@ -247,7 +247,7 @@ def card_line(r: dict) -> str:
     )
 
 
-def main(argv=None) -> int:
+def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="pigkit.audit", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     folds = {
         "--folds-train": ("1,2,3", "the folds the model was trained on"),
@@ -258,23 +258,45 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     if not 1 <= a.sheet <= MAX_SHEET:
         p.error(f"--sheet must be 1 … {MAX_SHEET}, got {a.sheet}")
+    return a
+
+
+def open_sets(a: argparse.Namespace) -> tuple:
+    """(case names, generated masks, images, training set, held-out set), bounded; FileNotFoundError
+    or ValueError naming the problem."""
+    folds = {"--folds-train": a.folds_train, "--folds-heldout": a.folds_heldout}
+    cases, gen_masks, gen_images, real = open_against_real(Path(a.generated), a.data, folds, a.fold_csv, MAX_PAIRS)
+    train, heldout = real["--folds-train"], real["--folds-heldout"]
+    if train is None or heldout is None:
+        raise ValueError("--folds-train and --folds-heldout each need a fold")
+    if len(train) > MAX_PAIRS:
+        raise ValueError(f"{a.data}: {len(train)} training pairs, more than the audit's {MAX_PAIRS}")
+    values = 2 * gen_images[0].numel() * max(len(train), len(cases))
+    if values > MAX_VALUES:
+        raise ValueError(
+            f"{max(len(train), len(cases))} pairs at {gen_images.shape[-1]}² are {values / 2**30:.1f} G values, above the"
+            f" audit's {MAX_VALUES / 2**30:.2f} G (float64 in memory): audit fewer pairs or at a lower resolution"
+        )
+    return cases, gen_masks, gen_images, train, heldout
+
+
+def write_sheets(out: Path, sets: dict, train: PairDataset, k: int) -> None:
+    """closest-{,heldout-}{pixels,features}.png: each set's most copy-like pairs beside their nearest
+    training pairs. The held-out pairs' sheets are the reference: how near new patients come without
+    being anyone's copy."""
+    for who, (masks, images, found) in sets.items():
+        for name, m in (("pixels", "pair_pixels"), ("features", "image_features")):
+            order = np.argsort(found[m][2], kind="stable")  # the most copy-like first
+            closest_sheet(masks, images, train.masks, train.images, order, found[m][1], out / f"closest-{who}{name}.png", k)
+
+
+def main(argv=None) -> int:
+    a = parse_args(argv)
     if a.threads:
         torch.set_num_threads(a.threads)
     folder = Path(a.generated)
     try:
-        folds = {"--folds-train": a.folds_train, "--folds-heldout": a.folds_heldout}
-        cases, gen_masks, gen_images, real = open_against_real(folder, a.data, folds, a.fold_csv, MAX_PAIRS)
-        train, heldout = real["--folds-train"], real["--folds-heldout"]
-        if train is None or heldout is None:
-            raise ValueError("--folds-train and --folds-heldout each need a fold")
-        if len(train) > MAX_PAIRS:
-            raise ValueError(f"{a.data}: {len(train)} training pairs, more than the audit's {MAX_PAIRS}")
-        values = 2 * gen_images[0].numel() * max(len(train), len(cases))
-        if values > MAX_VALUES:
-            raise ValueError(
-                f"{max(len(train), len(cases))} pairs at {gen_images.shape[-1]}² are {values / 2**30:.1f} G values, above the"
-                f" audit's {MAX_VALUES / 2**30:.2f} G (float64 in memory): audit fewer pairs or at a lower resolution"
-            )
+        cases, gen_masks, gen_images, train, heldout = open_sets(a)
     except (FileNotFoundError, ValueError) as e:  # DataError is a ValueError
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -318,14 +340,7 @@ def main(argv=None) -> int:
     }
     (out / "audit.json").write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     (out / "audit.md").write_text(audit_markdown(result), encoding="utf-8")
-    # the held-out pairs' sheets are the reference: how near new patients come without being anyone's copy
-    for who, (masks, images, found) in {
-        "": (gen_masks, gen_images, gen),
-        "heldout-": (heldout.masks, heldout.images, held),
-    }.items():
-        for name, m in (("pixels", "pair_pixels"), ("features", "image_features")):
-            order = np.argsort(found[m][2], kind="stable")  # the most copy-like first
-            closest_sheet(masks, images, train.masks, train.images, order, found[m][1], out / f"closest-{who}{name}.png", a.sheet)
+    write_sheets(out, {"": (gen_masks, gen_images, gen), "heldout-": (heldout.masks, heldout.images, held)}, train, a.sheet)
     (out / "audit-card.json").write_text(
         json.dumps({"metrics": {"memorizationAudit": card_line(result)}}, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
