@@ -7,8 +7,8 @@ import torch
 from conftest import write_generated, write_png
 from PIL import Image
 
-from pigkit.audit import main, nearest, random_conv_features
 from pigkit.data.pairs import open_dataset
+from pigkit.evaluation.audit import main, nearest, random_conv_features
 
 
 def audit(data, generated, out) -> dict:
@@ -113,11 +113,11 @@ def test_bad_folders_get_one_line(population, tmp_path, capsys):
 
 
 def test_a_set_too_large_to_hold_is_refused(population, tmp_path, monkeypatch, capsys):
-    import pigkit.audit
+    import pigkit.evaluation.audit
 
     fresh = open_dataset(population, 16, {5})
     gen = write_generated(tmp_path / "gen", fresh.masks[:4], fresh.images[:4])
-    monkeypatch.setattr(pigkit.audit, "MAX_VALUES", 60 * 2 * 16 * 16 - 1)  # one value fewer than the 60 training pairs
+    monkeypatch.setattr(pigkit.evaluation.audit, "MAX_VALUES", 60 * 2 * 16 * 16 - 1)  # one value fewer than the 60 training pairs
     assert main(["--generated", str(gen), "--data", str(population), "--out", str(tmp_path / "o")]) == 2
     assert "60 pairs at 16² are 0.0 G values, above the audit's" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()

@@ -260,7 +260,7 @@ def test_samples_png_is_the_clis_pairs_and_the_card_shows_it(tmp_path, capsys):
 
 
 def test_a_patient_subset_is_said_where_the_card_says_what_the_model_saw():
-    from pigkit.exporter.card import data_seen
+    from pigkit.exporter.data_card import data_seen
 
     config = {"folds": [1, 2, 3], "train_pairs": 284, "patients": {"fraction": 0.25, "seed": 0}}
     assert data_seen(config, 64) == "folds [1, 2, 3] (284 pairs: a random 0.25 of the patients, subset seed 0), resized to 64²"

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pigkit.exporter.card import METHOD_BIBTEX, read_data_card
+from pigkit.exporter.citations import METHOD_BIBTEX
+from pigkit.exporter.data_card import read_data_card
 
 REPO = Path(__file__).resolve().parents[2]
 yaml = pytest.importorskip("yaml")  # Debian's python3-yaml (python3-torch depends on it)

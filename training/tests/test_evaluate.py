@@ -4,8 +4,9 @@ import torch
 from conftest import write_png
 from PIL import Image
 
-from pigkit.evaluate import read_generated, samples_grid, stats_table
+from pigkit.evaluation.generated import read_generated, samples_grid
 from pigkit.evaluation.maskstats import mask_stats
+from pigkit.evaluation.pair_figures import stats_table
 from pigkit.evaluation.segment import dice_iou
 
 
@@ -53,7 +54,7 @@ def test_dice_iou_by_hand():
 
 
 def test_results_markdown_quotes_the_figures():
-    from pigkit.evaluate import results_markdown
+    from pigkit.evaluation.evaluate_report import results_markdown
 
     stat = {"generated_mean": 0.2, "generated_std": 0.1, "real_mean": 0.1, "real_std": 0.05, "wasserstein1": 0.125, "ks": 0.5}
     r = {
@@ -100,7 +101,7 @@ def test_results_markdown_quotes_the_figures():
 
 
 def test_typical_cases_are_nearest_the_medians_in_interquartile_units():
-    from pigkit.evaluate import typical_cases
+    from pigkit.evaluation.pair_figures import typical_cases
 
     # feature a: median 2, IQR 2 (q25 1, q75 3); feature b: all but one equal (IQR 0, its own units)
     a = np.array([0.0, 1.0, 2.0, 3.0, 10.0])
@@ -112,7 +113,7 @@ def test_typical_cases_are_nearest_the_medians_in_interquartile_units():
 
 
 def test_image_stats_by_hand():
-    from pigkit.evaluate import image_stats
+    from pigkit.evaluation.pair_figures import image_stats
 
     gen = torch.tensor([-3.0, -0.995, 0.0, 0.5]).view(1, 1, 2, 2)  # two saturated, one far outside [−1, 1]
     real = torch.tensor([-1.0, -0.5, 0.0, 0.5]).view(1, 1, 2, 2)
@@ -126,7 +127,7 @@ def test_image_stats_by_hand():
 
 
 def test_pooled_halves_by_mean_and_masks_by_area():
-    from pigkit.evaluate import pooled
+    from pigkit.evaluation.pair_figures import pooled
 
     images = torch.tensor([[0.0, 1.0], [-1.0, 0.2]]).view(1, 1, 2, 2)
     masks = torch.tensor([[1.0, 1.0], [-1.0, -1.0]]).view(1, 1, 2, 2)  # half lesion: lesion, as pigkit.data rounds
@@ -137,7 +138,7 @@ def test_pooled_halves_by_mean_and_masks_by_area():
 
 
 def test_texture_stats_are_power_ratios():
-    from pigkit.evaluate import texture_stats
+    from pigkit.evaluation.pair_figures import texture_stats
 
     real = torch.rand(4, 1, 32, 32, generator=torch.Generator().manual_seed(0)) - 0.5
     same = texture_stats(real, real)

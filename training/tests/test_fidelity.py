@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from pigkit.fidelity import attribute_fidelity, classifier_input, mask_shape_by_class, pathology_fidelity
+from pigkit.evaluation.fidelity import attribute_fidelity, classifier_input, mask_shape_by_class, pathology_fidelity
 
 
 def disks(n: int, cls: torch.Tensor, size: int = 32, seed: int = 0):

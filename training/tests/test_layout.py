@@ -8,20 +8,6 @@ from pathlib import Path
 PIGKIT = Path(__file__).resolve().parents[1] / "pigkit"
 MAX_FILE_LINES = 400
 MAX_FUNCTION_LINES = 80
-# Not split yet, each at its size today: an entry may only shrink or go (the test below fails when one
-# is back within the limits, so the list cannot go stale). evaluate.py and fidelity.py wait at the top
-# for the real-vs-synthetic classifier's merge (branch evidence-py), which rewrites them.
-KNOWN_LONG_FILES = {"pigkit/evaluate.py": 662, "pigkit/exporter/card.py": 707, "pigkit/inference/pipeline.py": 544}
-KNOWN_LONG_FUNCTIONS = {
-    "pigkit/audit.py main": 85,
-    "pigkit/evaluate.py main": 177,
-    "pigkit/evaluate.py real_vs_synthetic_main": 88,
-    "pigkit/exporter/card.py model_card": 188,
-    "pigkit/exporter/fp16.py convert": 93,
-    "pigkit/inference/pipeline.py __call__": 136,
-    "pigkit/training/train_autoencoder.py train": 120,
-}
-KNOWN_AT_THE_TOP = {"pigkit/evaluate.py", "pigkit/fidelity.py", "pigkit/audit.py", "pigkit/realsynth.py"}
 
 
 def kit_files() -> list[Path]:
@@ -44,12 +30,8 @@ def function_sizes(path: Path) -> list[tuple[str, int, int]]:
 
 
 def long_functions(path: Path) -> list[str]:
-    """'file:line name (N lines)' for each function over the limit that is not a known one at its size or less."""
-    found = []
-    for name, line, lines in function_sizes(path):
-        if lines > KNOWN_LONG_FUNCTIONS.get(f"{name_of(path)} {name}", 0):
-            found.append(f"{name_of(path)}:{line} {name} ({lines} lines)")
-    return found
+    """'file:line name (N lines)' for each function over the limit."""
+    return [f"{name_of(path)}:{line} {name} ({lines} lines)" for name, line, lines in function_sizes(path)]
 
 
 def file_lines(path: Path) -> int:
@@ -77,11 +59,7 @@ def is_thin(path: Path) -> bool:
 
 
 def test_no_kit_file_is_over_the_line_limit():
-    long = [
-        f"{name_of(p)} ({n} lines)"
-        for p in kit_files()
-        if (n := file_lines(p)) > max(MAX_FILE_LINES, KNOWN_LONG_FILES.get(name_of(p), 0))
-    ]
+    long = [f"{name_of(p)} ({n} lines)" for p in kit_files() if (n := file_lines(p)) > MAX_FILE_LINES]
     assert long == [], f"over {MAX_FILE_LINES} lines (split by concept into the part's folder): {long}"
 
 
@@ -92,9 +70,7 @@ def test_no_kit_function_is_over_the_line_limit():
 
 def test_the_top_of_the_kit_holds_only_entry_points_and_the_public_pipeline():
     top = [p for p in sorted(PIGKIT.glob("*.py")) if p.name != "__init__.py"]
-    assert [name_of(p) for p in top if not is_thin(p) and name_of(p) not in KNOWN_AT_THE_TOP] == [], (
-        "code at the top of pigkit: move it into a part"
-    )
+    assert [name_of(p) for p in top if not is_thin(p)] == [], "code at the top of pigkit: move it into a part"
     assert {p.name for p in PIGKIT.iterdir() if p.is_dir() and p.name != "__pycache__"} == {
         "model",
         "data",
@@ -104,15 +80,6 @@ def test_the_top_of_the_kit_holds_only_entry_points_and_the_public_pipeline():
         "inference",
         "benchmark",
     }
-
-
-def test_the_known_exceptions_are_still_exceptions():
-    """A file or function split since is taken off the lists (they only shrink)."""
-    files = {name_of(p): p for p in kit_files()}
-    assert [f for f, n in KNOWN_LONG_FILES.items() if f not in files or file_lines(files[f]) <= MAX_FILE_LINES] == []
-    over = {f"{name_of(p)} {name}" for p in kit_files() for name, _, _ in function_sizes(p)}
-    assert sorted(set(KNOWN_LONG_FUNCTIONS) - over) == []
-    assert [f for f in KNOWN_AT_THE_TOP if f not in files or is_thin(files[f])] == []
 
 
 def test_the_limits_catch_a_long_function_and_a_fat_entry_point(tmp_path):

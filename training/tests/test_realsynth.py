@@ -7,7 +7,7 @@ from conftest import write_generated, write_png
 
 from pigkit.data.pairs import open_dataset
 from pigkit.evaluate import main as evaluate_main
-from pigkit.realsynth import cross_validated_auc, group_folds, roc_auc
+from pigkit.evaluation.realsynth import cross_validated_auc, group_folds, roc_auc
 
 
 def test_roc_auc_golden():

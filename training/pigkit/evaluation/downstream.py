@@ -60,7 +60,6 @@ from pathlib import Path
 import torch
 
 from pigkit.data.pairs import DataError, open_dataset
-from pigkit.evaluate import samples_grid
 from pigkit.evaluation.downstream_args import parser
 from pigkit.evaluation.downstream_segmenters import SegmenterJob, run_jobs, train_and_score
 from pigkit.evaluation.downstream_sets import (
@@ -74,6 +73,7 @@ from pigkit.evaluation.downstream_sets import (
     row_iterations,
 )
 from pigkit.evaluation.downstream_table import card_main, write_results
+from pigkit.evaluation.generated import samples_grid
 from pigkit.evaluation.segment import build_segmenter
 from pigkit.exporter.export import sha256_of
 from pigkit.training.checkpoint import CheckpointError, load_checkpoint_file, load_model_checkpoint

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from pigkit.evaluate import read_generated
+from pigkit.evaluation.generated import read_generated
 from pigkit.evaluation.segment import dice_iou, predict_masks
 from pigkit.model.binarize import to_uint8
 from pigkit.model.sampler import TorchNoise, sample_image_from_mask, sample_image_unconditional, sample_pair

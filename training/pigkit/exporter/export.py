@@ -23,14 +23,14 @@ import numpy as np
 import onnx
 import torch
 
-from pigkit.exporter.card import (
+from pigkit.exporter.card import write_model_card
+from pigkit.exporter.data_card import (
     LICENSE_FILE,
     DataCardError,
     manifest_fields,
     read_data_card,
     recipe,
     write_data_license,
-    write_model_card,
 )
 from pigkit.exporter.manifest import sha256_of, write_manifest
 from pigkit.exporter.share_weights import share_weights

@@ -24,7 +24,8 @@ import torch
 from pigkit.benchmark.untrained import SYNTHETIC_SLICES, synthetic_slices
 from pigkit.data.attributes import AttributeSpec
 from pigkit.data.pairs import DataError, open_dataset
-from pigkit.exporter.card import DataCardError, read_data_card, write_model_card
+from pigkit.exporter.card import write_model_card
+from pigkit.exporter.data_card import DataCardError, read_data_card
 from pigkit.exporter.export import (
     build_manifest,
     checkpoint_facts,

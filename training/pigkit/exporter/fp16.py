@@ -88,65 +88,69 @@ def float32_nodes(graph: onnx.GraphProto, sampler_inputs=SAMPLER_INPUTS) -> set[
     return keep
 
 
-def convert(model: onnx.ModelProto, sampler_inputs=SAMPLER_INPUTS) -> onnx.ModelProto:
-    """The model with float32 tensors in float16 except the nodes float32_nodes() keeps, its
-    inputs and outputs float32 (Casts at the boundaries)."""
-    model = onnx.ModelProto.FromString(model.SerializeToString())
+def _float_types(model: onnx.ModelProto) -> dict[str, int]:
+    """Each tensor's element type by name: inferred, the graph's inputs and outputs, the initializers,
+    the Constant nodes' values."""
     g = model.graph
     inferred = shape_inference.infer_shapes(model)
     types = {v.name: v.type.tensor_type.elem_type for v in list(inferred.graph.value_info) + list(g.input) + list(g.output)}
-    initializers = {i.name: i for i in g.initializer}
-    types.update({name: i.data_type for name, i in initializers.items()})
+    types.update({i.name: i.data_type for i in g.initializer})
     for node in g.node:  # Constant outputs: their value's type
         if node.op_type == "Constant":
             for a in node.attribute:
                 if a.name == "value":
                     types[node.output[0]] = a.t.data_type
-    keep = float32_nodes(g, sampler_inputs)
-    precision: dict[str, int] = {}  # a float tensor's type in the converted graph, by name
-    for name in [i.name for i in g.input]:
-        precision[name] = FLOAT
-    half_constants: dict[str, str] = {}
-    casts: dict[tuple[str, int], str] = {}
-    new_nodes: list[onnx.NodeProto] = []
-    new_inits: list[onnx.TensorProto] = []
+    return types
 
-    constants = {n.output[0]: a.t for n in g.node if n.op_type == "Constant" for a in n.attribute if a.name == "value"}
 
-    def constant_value(name: str) -> np.ndarray | None:
+class _Retyping:
+    """The converted graph as it is built: each float tensor's type there, the float16 copies of
+    constants and the Casts made so far (each made once), the nodes and initializers to add."""
+
+    def __init__(self, g: onnx.GraphProto, initializers: dict[str, onnx.TensorProto]):
+        self.precision: dict[str, int] = {name: FLOAT for name in [i.name for i in g.input]}
+        self.half_constants: dict[str, str] = {}
+        self.casts: dict[tuple[str, int], str] = {}
+        self.new_nodes: list[onnx.NodeProto] = []
+        self.new_inits: list[onnx.TensorProto] = []
+        self.initializers = initializers
+        self.constants = {n.output[0]: a.t for n in g.node if n.op_type == "Constant" for a in n.attribute if a.name == "value"}
+
+    def constant_value(self, name: str) -> np.ndarray | None:
         """An initializer's or a Constant node's value (converted by a float16 copy, not a Cast)."""
-        if name in initializers:
-            return numpy_helper.to_array(initializers[name])
-        if name in constants:
-            return numpy_helper.to_array(constants[name])
+        if name in self.initializers:
+            return numpy_helper.to_array(self.initializers[name])
+        if name in self.constants:
+            return numpy_helper.to_array(self.constants[name])
         return None
 
-    def as_type(name: str, want: int) -> str:
+    def as_type(self, name: str, want: int) -> str:
         """`name` as a tensor of type `want`: itself, a float16 copy of a constant, or a Cast."""
-        have = precision.get(name, FLOAT)
+        have = self.precision.get(name, FLOAT)
         if have == want:
             return name
-        value = constant_value(name)
+        value = self.constant_value(name)
         if value is not None and want == HALF:
-            if name not in half_constants:
-                half_constants[name] = f"{name}__fp16"
-                new_inits.append(numpy_helper.from_array(value.astype(np.float16), half_constants[name]))
-            return half_constants[name]
+            if name not in self.half_constants:
+                self.half_constants[name] = f"{name}__fp16"
+                self.new_inits.append(numpy_helper.from_array(value.astype(np.float16), self.half_constants[name]))
+            return self.half_constants[name]
         key = (name, want)
-        if key not in casts:
-            casts[key] = f"{name}__to_{'fp16' if want == HALF else 'fp32'}"
-            new_nodes.append(helper.make_node("Cast", [name], [casts[key]], to=want, name=f"{casts[key]}__cast"))
-        return casts[key]
+        if key not in self.casts:
+            self.casts[key] = f"{name}__to_{'fp16' if want == HALF else 'fp32'}"
+            self.new_nodes.append(helper.make_node("Cast", [name], [self.casts[key]], to=want, name=f"{self.casts[key]}__cast"))
+        return self.casts[key]
 
-    for i, node in enumerate(g.node):
-        half = i not in keep
+    def add(self, node: onnx.NodeProto, half: bool, types: dict[str, int]) -> None:
+        """`node` with its float inputs in its precision (float16 where `half`), its float32 Cast and
+        ConstantOfShape values made float16 where it runs in half, its outputs' types recorded."""
         for j, name in enumerate(node.input):
             if name == "" or types.get(name) != FLOAT:
                 continue
             if (node.op_type, j) in FIXED_FLOAT:
-                node.input[j] = as_type(name, FLOAT)
+                node.input[j] = self.as_type(name, FLOAT)
             else:
-                node.input[j] = as_type(name, HALF if half else FLOAT)
+                node.input[j] = self.as_type(name, HALF if half else FLOAT)
         if half:
             if node.op_type == "Cast" and helper.get_attribute_value(next(a for a in node.attribute if a.name == "to")) == FLOAT:
                 for a in node.attribute:
@@ -158,19 +162,22 @@ def convert(model: onnx.ModelProto, sampler_inputs=SAMPLER_INPUTS) -> onnx.Model
                         a.t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(a.t).astype(np.float16), a.t.name))
         for name in node.output:
             if types.get(name) == FLOAT:  # a Constant's value stays float32 (copied where float16 is read)
-                precision[name] = HALF if half and node.op_type != "Constant" else FLOAT
-        new_nodes.append(node)
-    # graph outputs: float32 again
-    for out in g.output:
-        if precision.get(out.name) == HALF:
-            inner = f"{out.name}__fp16"
-            for node in new_nodes:
-                node.output[:] = [inner if o == out.name else o for o in node.output]
-                node.input[:] = [inner if x == out.name else x for x in node.input]
-            new_nodes.append(helper.make_node("Cast", [inner], [out.name], to=FLOAT, name=f"{out.name}__cast"))
-    del g.node[:]
-    g.node.extend(_topological(new_nodes, [i.name for i in g.input] + list(initializers) + [i.name for i in new_inits]))
-    g.initializer.extend(new_inits)
+                self.precision[name] = HALF if half and node.op_type != "Constant" else FLOAT
+        self.new_nodes.append(node)
+
+    def float32_outputs(self, outputs) -> None:
+        """The graph's outputs float32 again: a half one renamed inside, a Cast to its name appended."""
+        for out in outputs:
+            if self.precision.get(out.name) == HALF:
+                inner = f"{out.name}__fp16"
+                for node in self.new_nodes:
+                    node.output[:] = [inner if o == out.name else o for o in node.output]
+                    node.input[:] = [inner if x == out.name else x for x in node.input]
+                self.new_nodes.append(helper.make_node("Cast", [inner], [out.name], to=FLOAT, name=f"{out.name}__cast"))
+
+
+def _drop_unused(g: onnx.GraphProto, initializers: dict[str, onnx.TensorProto]) -> None:
+    """The initializers and Constant nodes nothing reads any more (their float16 copies are read)."""
     used = {x for n in g.node for x in n.input} | {o.name for o in g.output}
     for name in list(initializers):
         if name not in used:
@@ -178,6 +185,25 @@ def convert(model: onnx.ModelProto, sampler_inputs=SAMPLER_INPUTS) -> onnx.Model
     unused = [n for n in g.node if n.op_type == "Constant" and n.output[0] not in used]
     for n in unused:
         g.node.remove(n)
+
+
+def convert(model: onnx.ModelProto, sampler_inputs=SAMPLER_INPUTS) -> onnx.ModelProto:
+    """The model with float32 tensors in float16 except the nodes float32_nodes() keeps, its
+    inputs and outputs float32 (Casts at the boundaries)."""
+    model = onnx.ModelProto.FromString(model.SerializeToString())
+    g = model.graph
+    types = _float_types(model)
+    initializers = {i.name: i for i in g.initializer}
+    keep = float32_nodes(g, sampler_inputs)
+    built = _Retyping(g, initializers)
+    for i, node in enumerate(g.node):
+        built.add(node, i not in keep, types)
+    built.float32_outputs(g.output)
+    del g.node[:]
+    available = [i.name for i in g.input] + list(initializers) + [i.name for i in built.new_inits]
+    g.node.extend(_topological(built.new_nodes, available))
+    g.initializer.extend(built.new_inits)
+    _drop_unused(g, initializers)
     del g.value_info[:]
     onnx.checker.check_model(model)
     return model

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import onnx
 
-from pigkit.exporter.card import replace_file_table
+from pigkit.exporter.card_files import replace_file_table
 from pigkit.exporter.manifest import (
     ManifestError,
     external_data_files,

@@ -98,6 +98,117 @@ def load_autoencoder(path: Path, device="cpu", use_ema: bool = True) -> tuple[Au
     return model.to(device).eval(), ck
 
 
+class _Run:
+    """What a checkpoint holds: the weights, their EMA, Adam's state, the crops' generator, the counters."""
+
+    def __init__(self, a: argparse.Namespace, device: torch.device):
+        torch.manual_seed(a.seed)  # the initial weights, then the latent sampling's noise
+        self.model = Autoencoder(a.config).to(device).to(memory_format=torch.channels_last)
+        self.ema = Autoencoder(a.config).to(device)
+        self.ema.load_state_dict(self.model.state_dict())
+        self.ema.requires_grad_(False)
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=a.lr)
+        self.gen = torch.Generator().manual_seed(a.seed)  # the crops
+        self.it, self.images_seen, self.wall = 0, 0, 0.0
+
+    def resume(self, path: Path, config: AutoencoderConfig, device: torch.device) -> None:
+        """Everything as the checkpoint at `path` left it, the RNGs included; refused for other settings."""
+        ck = read_checkpoint(path, device)
+        require_keys(ck, path, CKPT_KEYS)
+        if AutoencoderConfig.from_dict(ck["config"]) != config:
+            raise CheckpointError(f"{path}: trained with {ck['config']}, asked for {config.to_dict()}: resume with its settings")
+        self.model.load_state_dict(ck["model"])
+        self.ema.load_state_dict(ck["ema"])
+        self.opt.load_state_dict(ck["opt"])
+        self.gen.set_state(ck["rng"])
+        if "torch_rng" in ck:  # the latent sampling's noise (checkpoints of 2026-12-07's first sitting lack it)
+            torch.set_rng_state(ck["torch_rng"])
+        self.it, self.images_seen, self.wall = ck["iter"], ck["images_seen"], ck["wall_seconds"]
+
+    def save(self, a: argparse.Namespace, path: Path) -> None:
+        atomic_save(
+            {
+                "config": a.config.to_dict(),
+                "model": self.model.state_dict(),
+                "ema": self.ema.state_dict(),
+                "opt": self.opt.state_dict(),
+                "iter": self.it,
+                "images_seen": self.images_seen,
+                "wall_seconds": self.wall,
+                "rng": self.gen.get_state(),
+                "torch_rng": torch.get_rng_state(),
+                "args": {k: v for k, v in vars(a).items() if isinstance(v, (int, float, str, bool, type(None)))},
+            },
+            path,
+        )
+
+    def step(self, a: argparse.Namespace, images: torch.Tensor, device: torch.device, lr: float) -> dict:
+        """One iteration at learning rate `lr` on a batch of random crops: the loss and its terms."""
+        for g in self.opt.param_groups:
+            g["lr"] = lr
+        y = random_crops(images, a.crop, a.batch, self.gen).to(device).contiguous(memory_format=torch.channels_last)
+        recon, mean, logvar = self.model(y)
+        l1 = (recon - y).abs().mean()
+        s = ssim(recon, y)
+        spec = log_spectrum_distance(recon, y)
+        kl = kl_divergence(mean, logvar)
+        loss = l1 + a.ssim_weight * (1 - s) + a.spectrum_weight * spec + a.kl_weight * kl
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"the loss became {loss.item()} at iteration {self.it}: lower --lr and resume")
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        with torch.no_grad():
+            for pe, pm in zip(self.ema.parameters(), self.model.parameters()):
+                pe.lerp_(pm, 1 - a.ema)
+        self.it += 1
+        self.images_seen += a.batch
+        return {"loss": loss, "l1": l1, "ssim": s, "spec": spec, "kl": kl}
+
+
+def _open_run(a: argparse.Namespace, device: torch.device, ckpt_path: Path) -> tuple[_Run, int | None]:
+    """The run, fresh or resumed, and the iteration its optimizer started fresh at (None on a resume:
+    no warm-up then)."""
+    run = _Run(a, device)
+    if a.resume and not ckpt_path.is_file():
+        print(f"--resume: no checkpoint at {ckpt_path}, starting fresh", file=sys.stderr)
+    elif a.resume:
+        run.resume(ckpt_path, a.config, device)
+    return run, None if a.resume and ckpt_path.is_file() else run.it
+
+
+def _learning_rate(a: argparse.Namespace, it: int, fresh_optimizer_at: int | None) -> float:
+    """--lr, ramped up linearly over --warmup iterations after a fresh optimizer."""
+    if fresh_optimizer_at is not None and a.warmup and it - fresh_optimizer_at < a.warmup:
+        return a.lr * (it - fresh_optimizer_at + 1) / a.warmup
+    return a.lr
+
+
+class _Log:
+    """The loss terms' means over each --log-every iterations, a JSON row each to log.jsonl and stdout."""
+
+    def __init__(self, file):
+        self.file, self.last, self.count = file, time.monotonic(), 0
+        self.sums = {"loss": 0.0, "l1": 0.0, "ssim": 0.0, "spec": 0.0, "kl": 0.0}
+
+    def add(self, terms: dict) -> None:
+        for k, v in terms.items():
+            self.sums[k] += float(v.detach())
+        self.count += 1
+
+    def row(self, it: int, lr: float, batch: int) -> float:
+        """Writes the row; the seconds since the last one (the run's wall time adds them up)."""
+        now = time.monotonic()
+        row = {"iter": it, "lr": lr, "crops_per_s": round(self.count * batch / (now - self.last), 2)}
+        row.update({k: round(v / self.count, 5) for k, v in self.sums.items()})
+        self.file.write(json.dumps(row) + "\n")
+        self.file.flush()
+        print(json.dumps(row), flush=True)
+        seconds, self.last, self.count = now - self.last, now, 0
+        self.sums = dict.fromkeys(self.sums, 0.0)
+        return seconds
+
+
 def train(a: argparse.Namespace) -> Path:
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -107,116 +218,41 @@ def train(a: argparse.Namespace) -> Path:
     if ckpt_path.is_file() and not a.resume:
         raise CheckpointError(f"{ckpt_path} exists: add --resume to continue it, or pick another --out")
     folds = {int(f) for f in a.folds.split(",") if f.strip()} if a.folds else None
-    data = open_dataset(a.data, a.resolution, folds, a.fold_csv)
-    images = data.images  # N×1×R×R float32 in [-1, 1]
-
-    torch.manual_seed(a.seed)  # the initial weights, then the latent sampling's noise
-    model = Autoencoder(a.config).to(device).to(memory_format=torch.channels_last)
-    ema = Autoencoder(a.config).to(device)
-    ema.load_state_dict(model.state_dict())
-    ema.requires_grad_(False)
-    opt = torch.optim.Adam(model.parameters(), lr=a.lr)
-    gen = torch.Generator().manual_seed(a.seed)  # the crops
-    it, images_seen, wall = 0, 0, 0.0
-    if a.resume and not ckpt_path.is_file():
-        print(f"--resume: no checkpoint at {ckpt_path}, starting fresh", file=sys.stderr)
-    elif a.resume:
-        ck = read_checkpoint(ckpt_path, device)
-        require_keys(ck, ckpt_path, CKPT_KEYS)
-        if AutoencoderConfig.from_dict(ck["config"]) != a.config:
-            raise CheckpointError(
-                f"{ckpt_path}: trained with {ck['config']}, asked for {a.config.to_dict()}: resume with its settings"
-            )
-        model.load_state_dict(ck["model"])
-        ema.load_state_dict(ck["ema"])
-        opt.load_state_dict(ck["opt"])
-        gen.set_state(ck["rng"])
-        if "torch_rng" in ck:  # the latent sampling's noise (checkpoints of 2026-12-07's first sitting lack it)
-            torch.set_rng_state(ck["torch_rng"])
-        it, images_seen, wall = ck["iter"], ck["images_seen"], ck["wall_seconds"]
+    images = open_dataset(a.data, a.resolution, folds, a.fold_csv).images  # N×1×R×R float32 in [-1, 1]
+    run, fresh_optimizer_at = _open_run(a, device, ckpt_path)
     out.mkdir(parents=True, exist_ok=True)
-    fresh_optimizer_at = None if a.resume and ckpt_path.is_file() else it
-
-    def save() -> None:
-        atomic_save(
-            {
-                "config": a.config.to_dict(),
-                "model": model.state_dict(),
-                "ema": ema.state_dict(),
-                "opt": opt.state_dict(),
-                "iter": it,
-                "images_seen": images_seen,
-                "wall_seconds": wall,
-                "rng": gen.get_state(),
-                "torch_rng": torch.get_rng_state(),
-                "args": {k: v for k, v in vars(a).items() if isinstance(v, (int, float, str, bool, type(None)))},
-            },
-            ckpt_path,
-        )
-
     stop = {"signal": None}
 
     def on_signal(signum, frame):
         stop["signal"] = signum
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    n_params = sum(p.numel() for p in model.parameters())
+    n_params = sum(p.numel() for p in run.model.parameters())
     print(
         f"autoencoder {a.config.to_dict()} ({n_params / 1e6:.2f} M parameters, f = {a.config.factor}) on {len(images)} slices "
-        f"at {a.resolution}², {a.crop}² crops, batch {a.batch}; from iteration {it}",
+        f"at {a.resolution}², {a.crop}² crops, batch {a.batch}; from iteration {run.it}",
         flush=True,
     )
-    started, last_log, sums = time.monotonic(), time.monotonic(), {"loss": 0.0, "l1": 0.0, "ssim": 0.0, "spec": 0.0, "kl": 0.0}
-    count = 0
+    started = time.monotonic()
     try:
-        with open(out / "log.jsonl", "a") as log:
-            while it < a.iters and stop["signal"] is None:
+        with open(out / "log.jsonl", "a") as file:
+            log = _Log(file)
+            while run.it < a.iters and stop["signal"] is None:
                 if a.max_minutes and time.monotonic() - started > a.max_minutes * 60:
                     break
-                lr = a.lr
-                if fresh_optimizer_at is not None and a.warmup and it - fresh_optimizer_at < a.warmup:
-                    lr = a.lr * (it - fresh_optimizer_at + 1) / a.warmup
-                for g in opt.param_groups:
-                    g["lr"] = lr
-                y = random_crops(images, a.crop, a.batch, gen).to(device).contiguous(memory_format=torch.channels_last)
-                recon, mean, logvar = model(y)
-                l1 = (recon - y).abs().mean()
-                s = ssim(recon, y)
-                spec = log_spectrum_distance(recon, y)
-                kl = kl_divergence(mean, logvar)
-                loss = l1 + a.ssim_weight * (1 - s) + a.spectrum_weight * spec + a.kl_weight * kl
-                if not torch.isfinite(loss):
-                    raise FloatingPointError(f"the loss became {loss.item()} at iteration {it}: lower --lr and resume")
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                with torch.no_grad():
-                    for pe, pm in zip(ema.parameters(), model.parameters()):
-                        pe.lerp_(pm, 1 - a.ema)
-                it += 1
-                images_seen += a.batch
-                for k, v in (("loss", loss), ("l1", l1), ("ssim", s), ("spec", spec), ("kl", kl)):
-                    sums[k] += float(v.detach())
-                count += 1
-                if it % a.log_every == 0:
-                    now = time.monotonic()
-                    row = {"iter": it, "lr": lr, "crops_per_s": round(count * a.batch / (now - last_log), 2)}
-                    row.update({k: round(v / count, 5) for k, v in sums.items()})
-                    log.write(json.dumps(row) + "\n")
-                    log.flush()
-                    print(json.dumps(row), flush=True)
-                    wall += now - last_log
-                    last_log, count = now, 0
-                    sums = dict.fromkeys(sums, 0.0)
-                if it % a.ckpt_every == 0:
-                    save()
+                lr = _learning_rate(a, run.it, fresh_optimizer_at)
+                log.add(run.step(a, images, device, lr))
+                if run.it % a.log_every == 0:
+                    run.wall += log.row(run.it, lr, a.batch)
+                if run.it % a.ckpt_every == 0:
+                    run.save(a, ckpt_path)
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
-    wall += time.monotonic() - last_log
-    save()
+    run.wall += time.monotonic() - log.last
+    run.save(a, ckpt_path)
     why = f"signal {stop['signal']}" if stop["signal"] else "done"
-    print(f"stopped at iteration {it} ({why}); checkpoint {ckpt_path}", flush=True)
+    print(f"stopped at iteration {run.it} ({why}); checkpoint {ckpt_path}", flush=True)
     return ckpt_path
 
 
