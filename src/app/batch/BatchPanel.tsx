@@ -6,6 +6,7 @@ import type { BatchPair } from '../../worker/api';
 import { saveFile } from '../exports/download';
 import { backendLabel, formatDuration } from '../format';
 import { useStudio } from '../page-studio';
+import { Blocker, NumberField, StoreForm, TextField } from '../shell/Form';
 import { selectGenerateBlocker } from '../store/store';
 import { imageGray } from '../viewer/display';
 import { drawPane, putPixels } from '../viewer/render';
@@ -73,41 +74,29 @@ export function BatchPanel() {
   return (
     <section className="batch panel" aria-labelledby="batch-heading">
       <h2 id="batch-heading">Batch</h2>
-      <form
+      <StoreForm
         className="batch-controls"
-        // the store's messages name the limits; the browser's own bubble would stop the submit silently
-        noValidate
-        onSubmit={(e) => {
-          e.preventDefault();
+        onSubmit={() => {
           setExported(null);
           void generateBatch();
         }}
       >
-        <label className="field">
-          <span>Batch start seed</span>
-          <input
-            type="text"
-            inputMode="numeric"
-            autoComplete="off"
-            value={batch.startText}
-            disabled={batchRunning}
-            onChange={(e) => setBatch({ startText: e.currentTarget.value })}
-            title={`The first seed, 0 to ${MAX_SEED}; the batch runs this seed and the next ones`}
-          />
-        </label>
-        <label className="field">
-          <span>Batch size</span>
-          <input
-            type="number"
-            min={1}
-            max={MAX_BATCH_SIZE}
-            step={1}
-            value={batch.sizeText}
-            disabled={batchRunning}
-            onChange={(e) => setBatch({ sizeText: e.currentTarget.value })}
-            title={`Pairs in the batch, 1 to ${MAX_BATCH_SIZE}`}
-          />
-        </label>
+        <TextField
+          label="Batch start seed"
+          numeric
+          value={batch.startText}
+          disabled={batchRunning}
+          onChange={(startText) => setBatch({ startText })}
+          title={`The first seed, 0 to ${MAX_SEED}; the batch runs this seed and the next ones`}
+        />
+        <NumberField
+          label="Batch size"
+          max={MAX_BATCH_SIZE}
+          value={batch.sizeText}
+          disabled={batchRunning}
+          onChange={(sizeText) => setBatch({ sizeText })}
+          title={`Pairs in the batch, 1 to ${MAX_BATCH_SIZE}`}
+        />
         <span className="hint">{`${stepsText || '?'} steps each; Steps and Mode as in the controls`}</span>
         <button type="submit" className="primary" disabled={why !== null || batchRunning} aria-describedby={why ? 'batch-blocker' : undefined}>
           Generate batch
@@ -115,12 +104,8 @@ export function BatchPanel() {
         <button type="button" onClick={cancel} disabled={!batchRunning || phase !== 'running'}>
           Cancel batch
         </button>
-      </form>
-      {why !== null && !batchRunning ? (
-        <p id="batch-blocker" className="hint blocker">
-          {why}
-        </p>
-      ) : null}
+      </StoreForm>
+      <Blocker id="batch-blocker" why={batchRunning ? null : why} />
       <div className="batch-status">
         <progress aria-label="Batch progress" max={Math.max(1, steps?.total ?? 1)} value={steps?.done ?? (pairs.length > 0 ? 1 : 0)} />
         <span className="batch-status-text" aria-live="polite" data-testid="batch-status">
@@ -136,29 +121,20 @@ export function BatchPanel() {
           <option value="png">PNG</option>
           <option value="nifti">NIfTI (.nii.gz)</option>
         </select>
-        <label className="field">
-          <span>Dataset id</span>
-          <input
-            type="number"
-            min={1}
-            max={MAX_DATASET_ID}
-            step={1}
-            value={batch.datasetIdText}
-            onChange={(e) => setBatch({ datasetIdText: e.currentTarget.value })}
-            title={`nnU-Net's dataset id, 1 to ${MAX_DATASET_ID}: the ZIP unpacks to DatasetNNN_Name/`}
-          />
-        </label>
-        <label className="field">
-          <span>Dataset name</span>
-          <input
-            type="text"
-            autoComplete="off"
-            value={batch.datasetNameText}
-            placeholder={model ? datasetNameShown('', model.name) : ''}
-            onChange={(e) => setBatch({ datasetNameText: e.currentTarget.value })}
-            title="The Name of DatasetNNN_Name/ (letters, digits, - and _; others become -); empty: the model's name"
-          />
-        </label>
+        <NumberField
+          label="Dataset id"
+          max={MAX_DATASET_ID}
+          value={batch.datasetIdText}
+          onChange={(datasetIdText) => setBatch({ datasetIdText })}
+          title={`nnU-Net's dataset id, 1 to ${MAX_DATASET_ID}: the ZIP unpacks to DatasetNNN_Name/`}
+        />
+        <TextField
+          label="Dataset name"
+          value={batch.datasetNameText}
+          placeholder={model ? datasetNameShown('', model.name) : ''}
+          onChange={(datasetNameText) => setBatch({ datasetNameText })}
+          title="The Name of DatasetNNN_Name/ (letters, digits, - and _; others become -); empty: the model's name"
+        />
         <button type="button" onClick={() => void download()} disabled={kept.length === 0 || batchRunning || exporting || model === null}>
           {exporting ? 'Exporting…' : 'Download dataset (ZIP)'}
         </button>

@@ -3,6 +3,7 @@ import { MAX_SEED } from '../../core/limits';
 import { MAX_STEPS } from '../config';
 import { downloadPair } from '../exports/download';
 import { useStudio } from '../page-studio';
+import { Blocker, StoreForm } from '../shell/Form';
 import { selectGenerateBlocker } from '../store/store';
 import { AttributeControls } from './AttributeControls';
 import { ModeSelector } from './ModeSelector';
@@ -35,16 +36,7 @@ export function Controls() {
   const canGenerate = phase === 'ready' && model !== null && blocker === null;
 
   return (
-    <form
-      className="controls"
-      // the store checks seed and steps and says what is wrong in the alert (the browser's own
-      // bubble would stop the submit silently for screen readers and scripts)
-      noValidate
-      onSubmit={(e) => {
-        e.preventDefault();
-        void generate();
-      }}
-    >
+    <StoreForm className="controls" onSubmit={() => void generate()}>
       <ModeSelector />
       <div className="field">
         <label htmlFor="seed">Seed</label>
@@ -106,11 +98,7 @@ export function Controls() {
           Cancel
         </button>
       </div>
-      {blocker && !running ? (
-        <p id="generate-blocker" className="hint blocker">
-          {blocker}
-        </p>
-      ) : null}
+      <Blocker id="generate-blocker" why={blocker && !running ? blocker : null} />
       <button
         type="button"
         className="download"
@@ -122,6 +110,6 @@ export function Controls() {
       >
         Download pair
       </button>
-    </form>
+    </StoreForm>
   );
 }

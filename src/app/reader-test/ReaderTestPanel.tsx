@@ -1,7 +1,9 @@
 import { useEffect, useRef, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { MAX_SEED } from '../../core/limits';
 import { dragHasFiles } from '../models/model-files';
 import { useStudio } from '../page-studio';
+import { Blocker, NumberField, StoreForm, TextField } from '../shell/Form';
 import { droppedFolderFiles, pickedFolderFiles } from './folder';
 import { ReaderTestDialog } from './ReaderTestDialog';
 import { maxPairsFor } from './session';
@@ -9,17 +11,22 @@ import './reader-test.css';
 
 /** The reader test (a visual Turing test): a folder of real images, N, the seed; the test itself opens as a dialog. */
 export function ReaderTestPanel() {
-  const phase = useStudio((s) => s.phase);
-  const model = useStudio((s) => s.model);
-  const rt = useStudio((s) => s.readerTest);
-  const choose = useStudio((s) => s.chooseRealFolder);
-  const setReaderTest = useStudio((s) => s.setReaderTest);
-  const start = useStudio((s) => s.startReaderTest);
-  const cancel = useStudio((s) => s.cancelReaderTest);
-  const check = useStudio((s) => s.checkStoredReaderTest);
-  const resume = useStudio((s) => s.resumeReaderTest);
-  const discard = useStudio((s) => s.discardReaderTest);
-  const showError = useStudio((s) => s.showError);
+  // one subscription for the panel's slice of the store (re-renders when any of these changes, as separate selectors would)
+  const { phase, model, rt, choose, setReaderTest, start, cancel, check, resume, discard, showError } = useStudio(
+    useShallow((s) => ({
+      phase: s.phase,
+      model: s.model,
+      rt: s.readerTest,
+      choose: s.chooseRealFolder,
+      setReaderTest: s.setReaderTest,
+      start: s.startReaderTest,
+      cancel: s.cancelReaderTest,
+      check: s.checkStoredReaderTest,
+      resume: s.resumeReaderTest,
+      discard: s.discardReaderTest,
+      showError: s.showError,
+    })),
+  );
   const folderInput = useRef<HTMLInputElement>(null);
   const startButton = useRef<HTMLButtonElement>(null);
   const [dragging, setDragging] = useState(false);
@@ -113,39 +120,23 @@ export function ReaderTestPanel() {
             : 'or drop a folder here. Recognized masks: BUS-BRA’s Masks/mask_*, nnU-Net’s labelsTr/, BUSI’s *_mask, a masks/ folder.'}
         </span>
       </div>
-      <form
-        className="reader-controls"
-        noValidate
-        onSubmit={(e) => {
-          e.preventDefault();
-          void start();
-        }}
-      >
-        <label className="field">
-          <span>Real images (N)</span>
-          <input
-            type="number"
-            min={1}
-            max={most}
-            step={1}
-            value={rt.pairsText}
-            disabled={preparing}
-            onChange={(e) => setReaderTest({ pairsText: e.currentTarget.value })}
-            title={`N real images and N generated pairs, 1 to ${most} (and no more than the folder has)`}
-          />
-        </label>
-        <label className="field">
-          <span>Test seed</span>
-          <input
-            type="text"
-            inputMode="numeric"
-            autoComplete="off"
-            value={rt.seedText}
-            disabled={preparing}
-            onChange={(e) => setReaderTest({ seedText: e.currentTarget.value })}
-            title={`0 to ${MAX_SEED}: the pairs use seeds seed … seed + N − 1; it also draws the real images and the order`}
-          />
-        </label>
+      <StoreForm className="reader-controls" onSubmit={() => void start()}>
+        <NumberField
+          label="Real images (N)"
+          max={most}
+          value={rt.pairsText}
+          disabled={preparing}
+          onChange={(pairsText) => setReaderTest({ pairsText })}
+          title={`N real images and N generated pairs, 1 to ${most} (and no more than the folder has)`}
+        />
+        <TextField
+          label="Test seed"
+          numeric
+          value={rt.seedText}
+          disabled={preparing}
+          onChange={(seedText) => setReaderTest({ seedText })}
+          title={`0 to ${MAX_SEED}: the pairs use seeds seed … seed + N − 1; it also draws the real images and the order`}
+        />
         <span className="hint">Steps, clip and attributes as in the controls; pairs mode whatever the mode.</span>
         <button ref={startButton} type="submit" className="primary" disabled={why !== null || preparing} aria-describedby={why ? 'reader-blocker' : undefined}>
           Start reader test
@@ -153,12 +144,8 @@ export function ReaderTestPanel() {
         <button type="button" onClick={cancel} disabled={!preparing || phase === 'cancelling'}>
           Cancel reader test
         </button>
-      </form>
-      {why !== null && !preparing ? (
-        <p id="reader-blocker" className="hint blocker">
-          {why}
-        </p>
-      ) : null}
+      </StoreForm>
+      <Blocker id="reader-blocker" why={preparing ? null : why} />
       {preparing || rt.note ? (
         <div className="batch-status">
           {progress ? <progress aria-label="Reader test preparation" max={Math.max(1, progress.total)} value={progress.done} /> : null}

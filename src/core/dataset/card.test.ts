@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { caseSettings } from '../../testing/dataset-case';
 import type { DatasetAbout } from './about';
 import { datasetCard } from './card';
 import type { CaseRecord, DatasetModel } from './nnunet';
@@ -7,15 +8,9 @@ const model: DatasetModel = { name: 'm|x', resolution: [8, 8], modality: 'ultras
 const about: DatasetAbout = { licence: 'CC BY 4.0', reference: 'Someone et al. (2024)', description: 'Generated.' };
 const record = (seed: number, area: number, extra: Partial<CaseRecord> = {}): CaseRecord => ({
   case: `pig_${String(seed).padStart(10, '0')}`,
-  seed,
-  mode: 'pair',
-  steps: 4,
-  eta: 0,
-  clip: 'none',
-  binarize: { kernel: 5, weights: [0.75, 0.25] },
+  ...caseSettings(seed),
   maskAreaFraction: area,
   empty: area === 0,
-  appVersion: '1.2.3',
   files: [],
   ...extra,
 });

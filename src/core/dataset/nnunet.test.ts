@@ -6,23 +6,15 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { caseSettings } from '../../testing/dataset-case';
 import { pythonHas, runPythonJson } from '../../testing/python';
 import { validateManifest } from '../manifest';
 import { datasetAbout, readDocuments } from './about';
-import { type CaseSettings, caseFiles, caseName, datasetFiles, datasetIndexFiles, datasetModel } from './nnunet';
+import { caseFiles, caseName, datasetFiles, datasetIndexFiles, datasetModel } from './nnunet';
 import { zip } from './zip';
 
 const tinyManifest = validateManifest(JSON.parse(readFileSync(new URL('../../../public/models/tiny/manifest.json', import.meta.url), 'utf8')));
 const about = datasetAbout(tinyManifest.card, tinyManifest.name, []);
-const settings = (seed: number): CaseSettings => ({
-  seed,
-  mode: 'pair',
-  steps: 4,
-  eta: 0,
-  clip: 'none',
-  binarize: { kernel: 5, weights: [0.75, 0.25] },
-  appVersion: '9.9.9',
-});
 
 /** A 4×6 pair: the mask has `lesion` pixels set (±1), the image a ramp over [−1, 1]. */
 function pixels(lesion: number) {
@@ -40,7 +32,7 @@ describe('case naming and records', () => {
   });
 
   it('a case record holds the settings, the mask area and the empty flag', async () => {
-    const { record, files } = await caseFiles(settings(7), pixels(6), [4, 6]);
+    const { record, files } = await caseFiles(caseSettings(7), pixels(6), [4, 6]);
     expect(record).toEqual({
       case: 'pig_0000000007',
       seed: 7,
@@ -55,7 +47,7 @@ describe('case naming and records', () => {
       files: ['imagesTr/pig_0000000007_0000.png', 'labelsTr/pig_0000000007.png'],
     });
     expect(files.map((f) => f.path)).toEqual(record.files);
-    const empty = await caseFiles(settings(8), pixels(0), [4, 6]);
+    const empty = await caseFiles(caseSettings(8), pixels(0), [4, 6]);
     expect(empty.record).toMatchObject({ maskAreaFraction: 0, empty: true });
   });
 
@@ -75,7 +67,7 @@ describe('case naming and records', () => {
 
   it('the index files are the same bytes whatever order the cases come in; a duplicate case is refused', async () => {
     const model = datasetModel(tinyManifest);
-    const recs = await Promise.all([3, 1, 2].map(async (s) => (await caseFiles(settings(s), pixels(s), [4, 6])).record));
+    const recs = await Promise.all([3, 1, 2].map(async (s) => (await caseFiles(caseSettings(s), pixels(s), [4, 6])).record));
     const a = datasetIndexFiles(recs, model, { about });
     const b = datasetIndexFiles([...recs].reverse(), model, { about });
     expect(a.map((f) => Buffer.from(f.bytes).toString())).toEqual(b.map((f) => Buffer.from(f.bytes).toString()));
@@ -87,8 +79,8 @@ describe('case naming and records', () => {
     const disc = Float32Array.from({ length: 64 * 64 }, (_, i) => (((i % 64) - 30) ** 2 + (Math.floor(i / 64) - 34) ** 2 < 150 ? 1 : -1));
     const ramp = Float32Array.from({ length: 64 * 64 }, (_, i) => -1 + (2 * (i % 64)) / 63);
     for (const format of ['png', 'nifti'] as const) {
-      const deflated = await caseFiles({ ...settings(4), format }, { mask: disc, image: ramp }, [64, 64]);
-      const again = await caseFiles({ ...settings(4), format }, { mask: disc, image: ramp }, [64, 64]);
+      const deflated = await caseFiles({ ...caseSettings(4), format }, { mask: disc, image: ramp }, [64, 64]);
+      const again = await caseFiles({ ...caseSettings(4), format }, { mask: disc, image: ramp }, [64, 64]);
       expect(again.files).toEqual(deflated.files);
       for (const f of deflated.files) {
         const original = format === 'png' ? PNG.sync.read(Buffer.from(f.bytes)).data.filter((_, i) => i % 4 === 0) : gunzipSync(f.bytes).subarray(352);
@@ -100,12 +92,12 @@ describe('case naming and records', () => {
 
   it('format nifti: .nii.gz files, file_ending ".nii.gz"; one dataset never mixes formats', async () => {
     const model = datasetModel(tinyManifest);
-    const nifti = await caseFiles({ ...settings(4), format: 'nifti' }, pixels(3), [4, 6]);
+    const nifti = await caseFiles({ ...caseSettings(4), format: 'nifti' }, pixels(3), [4, 6]);
     expect(nifti.record.files).toEqual(['imagesTr/pig_0000000004_0000.nii.gz', 'labelsTr/pig_0000000004.nii.gz']);
     expect(Array.from(nifti.files[0].bytes.subarray(0, 2))).toEqual([0x1f, 0x8b]); // gzip
     const index = datasetIndexFiles([nifti.record], model, { format: 'nifti', about });
     expect(JSON.parse(Buffer.from(index[0].bytes).toString()).file_ending).toBe('.nii.gz');
-    const png = await caseFiles(settings(5), pixels(3), [4, 6]);
+    const png = await caseFiles(caseSettings(5), pixels(3), [4, 6]);
     expect(() => datasetIndexFiles([nifti.record, png.record], model, { format: 'nifti', about })).toThrow(/case pig_0000000005 is png, the dataset nifti/);
   });
 });
@@ -137,7 +129,7 @@ describe.skipIf(!hasPython)('a batch as a ZIP, read by Python', () => {
 
   it('nnU-Net v2 layout, labels 0/1, dataset.json and manifest.json fields, the data license', async () => {
     const model = datasetModel(tinyManifest);
-    const cases = await Promise.all([12, 3, 5].map((s, i) => caseFiles(settings(s), pixels([4, 0, 24][i]), [4, 6])));
+    const cases = await Promise.all([12, 3, 5].map((s, i) => caseFiles(caseSettings(s), pixels([4, 0, 24][i]), [4, 6])));
     const folder = new URL('../../../public/models/tiny/', import.meta.url);
     const documents = await readDocuments(
       tinyManifest.card,
