@@ -1,5 +1,5 @@
 // One ONNX model on onnxruntime-node, for the kit where the Python onnxruntime package is not
-// installed (Debian has none): pigkit/runtime.py starts it and talks to it over stdin/stdout.
+// installed (Debian has none): pigkit/inference/runtime.py starts it and talks to it over stdin/stdout.
 // Usage: node ort_node_run.mjs model.onnx [threads]
 // The session has the CLI's options (src/engine/node.ts cpuOptions: CPU, all graph optimizations, no
 // spinning, `threads` intra-op threads), so its outputs are the CLI's to the bit.
