@@ -14,6 +14,10 @@ and the reference sampler's time per pair.
 
 trains a small CNN to tell real held-out images from generated ones (pigkit.realsynth: its ROC AUC,
 cross-validated, over seeds, with a real-vs-real control).
+
+    python3 -m pigkit.evaluate image-to-mask --generated DIR --data DATA --out OUT
+
+scores the CLI's image → mask cases against the real masks of the images they segmented (Dice, IoU).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import torch
 
 from pigkit.data.attributes import read_table
 from pigkit.data.pairs import PairDataset, open_dataset
-from pigkit.evaluation import real_vs_synthetic
+from pigkit.evaluation import image_to_mask, real_vs_synthetic
 from pigkit.evaluation.evaluate_report import results_markdown
 from pigkit.evaluation.fidelity import attribute_fidelity
 from pigkit.evaluation.generated import cli_timing, generate, generated_case_names, read_generated, samples_grid
@@ -210,6 +214,8 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["real-vs-synthetic"]:
         return real_vs_synthetic.main(argv[1:])
+    if argv[:1] == ["image-to-mask"]:
+        return image_to_mask.main(argv[1:])
     a = parse_args(argv)
     if a.threads:
         torch.set_num_threads(a.threads)

@@ -16,7 +16,6 @@ Two checks that it delivers, both against real held-out pairs (issue [14]):
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from pigkit.data.attributes import read_table
+from pigkit.evaluation.generated import case_record
 from pigkit.evaluation.maskstats import mask_stats, wasserstein_1d
 
 CLASSIFIER_SIZE = 128  # the classifier's input side; larger slices are average-pooled to it
@@ -172,15 +172,7 @@ def mask_shape_by_class(
 def generated_attributes(folder: Path, case_names: list[str]) -> list[dict[str, str]]:
     """The attributes each generated case asked for, from the CLI's case records (cases/<case>.json),
     in the order of `case_names`; an empty dict for a case whose record has none (a model without attributes)."""
-    out = []
-    for name in case_names:
-        record = folder / "cases" / f"{name}.json"
-        if not record.is_file() or record.is_symlink() or record.stat().st_size > 1 << 20:
-            raise FileNotFoundError(f"{record}: no case record (generate with the studio's CLI, npm run generate)")
-        case = json.loads(record.read_text(encoding="utf-8")).get("case", {})
-        attrs = case.get("attributes") or {}
-        out.append({str(k): str(v) for k, v in attrs.items()})
-    return out
+    return [{str(k): str(v) for k, v in (case_record(folder, n).get("attributes") or {}).items()} for n in case_names]
 
 
 def attribute_fidelity(

@@ -5,6 +5,7 @@ real folds; the CLI's timing from its logs; a sheet of generated beside real pai
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import time
@@ -62,6 +63,15 @@ def _refuse_link_out(path: Path, folder: Path) -> None:
 def generated_case_names(folder: Path) -> list[str]:
     """The cases of a CLI output folder (pig_0000000007 …), in the order read_generated returns them."""
     return [p.name[: -len("_0000.png")] for p in generated_images(folder)]
+
+
+def case_record(folder: Path, name: str) -> dict:
+    """The CLI's record of one case (cases/<case>.json: its seed, mode, attributes, source …), at most 1 MiB,
+    never through a link; FileNotFoundError naming it where there is none."""
+    record = folder / "cases" / f"{name}.json"
+    if not record.is_file() or record.is_symlink() or record.stat().st_size > 1 << 20:
+        raise FileNotFoundError(f"{record}: no case record (generate with the studio's CLI, npm run generate)")
+    return json.loads(record.read_text(encoding="utf-8")).get("case", {})
 
 
 def generated_resolution(folder: Path) -> int:
