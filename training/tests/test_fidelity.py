@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from pigkit.data.attributes import read_table
 from pigkit.evaluation.fidelity import attribute_fidelity, classifier_input, mask_shape_by_class, pathology_fidelity
 
 
@@ -92,11 +93,11 @@ def test_attribute_fidelity_reads_the_asked_values_from_the_case_records(tmp_pat
     for name, v in zip(names, asked):
         (folder / "cases" / f"{name}.json").write_text(json.dumps({"case": {"attributes": {"pathology": v, "birads": "any"}}}))
     g_images, g_masks = disks(4, torch.tensor([0, 1, 0, 1]), seed=5)
-    r = attribute_fidelity(folder, names, str(table), train, test, g_masks, g_images, iters=20)
+    r = attribute_fidelity(folder, names, read_table(table), train, test, g_masks, g_images, iters=20)
     assert r["fidelity"]["n_generated"] == 3  # the "any" case asked for no pathology
     assert r["mask_shape"]["malignant"]["n_generated"] == 2 and r["mask_shape"]["benign"]["n_real"] == 8
     assert attribute_fidelity(folder, names, None, train, test, g_masks, g_images, 100) is None
     (folder / "cases" / f"{names[0]}.json").unlink()
     with pytest.raises(FileNotFoundError, match="no case record"):
-        attribute_fidelity(folder, names, str(table), train, test, g_masks, g_images, 100)
+        attribute_fidelity(folder, names, read_table(table), train, test, g_masks, g_images, 100)
     assert np.isfinite(r["fidelity"]["ratio_balanced_accuracy"])

@@ -97,7 +97,7 @@ class Inputs:
 
     res: int  # the pairs' side (a latent run's: its decoded slices')
     seg_res: int  # the segmenter's
-    table: str | None  # the attribute table, for the fidelity of --generated pairs that asked for a pathology
+    table: tuple | None  # read_table's (spec, cases), for the fidelity of --generated pairs that asked for a pathology
     test: PairDataset
     train: PairDataset
     saved_segmenter: tuple | None
@@ -116,8 +116,8 @@ def check_inputs(a: argparse.Namespace, run: Path) -> Inputs:
     seg_res = a.segmenter_resolution or res
     if not 16 <= seg_res <= res or res % seg_res:
         raise ValueError(f"--segmenter-resolution {seg_res}: choose a divisor of the pairs' {res} from 16 up")
-    if table and a.generated:
-        read_table(table)  # a missing or malformed table is named now, not after the segmenter
+    # read now, so a missing or malformed table is named before the segmenter trains
+    table = read_table(table) if table and a.generated else None
     test = open_dataset(a.data, res, {a.test_fold})
     train = open_dataset(a.data, res, {int(f) for f in a.train_folds.split(",")})
     saved_segmenter = load_segmenter(a.segmenter) if a.segmenter else None

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pigkit.data.attributes import read_table
+from pigkit.data.attributes import AttributeSpec
 from pigkit.evaluation.generated import case_record
 from pigkit.evaluation.maskstats import mask_stats, wasserstein_1d
 
@@ -178,7 +178,7 @@ def generated_attributes(folder: Path, case_names: list[str]) -> list[dict[str, 
 def attribute_fidelity(
     folder: Path,
     case_names: list[str],
-    table: str | None,
+    table: tuple[AttributeSpec, dict[str, list[int]]] | None,
     train,
     test,
     gen_masks,
@@ -188,11 +188,12 @@ def attribute_fidelity(
     sheet: Callable[..., None] | None = None,
 ) -> dict | None:
     """pathology_fidelity and mask_shape_by_class for the generated cases of `folder` that asked for a
-    value of `attribute`, the real pairs' values read from `table`; None without a table or such cases.
+    value of `attribute`, the real pairs' values from `table` (read_table's spec and cases); None without
+    a table or such cases.
     `sheet(value, gen_masks, gen_images, real_masks, real_images)` is called per value (a samples sheet)."""
     if not table:
         return None
-    spec, cases = read_table(table)
+    spec, cases = table
     if attribute not in spec.names:
         return None
     k, values = spec.names.index(attribute), spec.values[spec.names.index(attribute)]
