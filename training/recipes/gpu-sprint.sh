@@ -120,25 +120,27 @@ trained() {  # trained MODEL: "N it, loss L" (the iteration that came back, the 
 json_text() { [ -f "$2" ] && sed -n "s/^ *\"$1\": \"\(.*\)\",\{0,1\}$/\1/p" "$2" | head -n 1; }
 json_number() { [ -f "$2" ] && awk -v k="\"$1\":" '$1 == k { gsub(/,/, "", $2); printf "%.3f", $2; exit }' "$2"; }
 
-sprint() {
+train_pair() {  # model_x, its float16 copy made beside model_y's training, then model_y and its copy
   local half_mask=""
+  stage mask train mask "$MASK_MINUTES" && { half mask & half_mask=$!; }
+  if [ -z "${failed[*]}" ]; then
+    stage image train image "$(image_minutes)" && stage half-image half image
+  fi
+  [ -z "$half_mask" ] || wait "$half_mask" || failed+=(half-mask)
+}
+
+sprint() {
   echo "gpu-sprint: $PRESET ${RES}² batch $BATCH on $DEVICE with $PYTHON, data $DATA, work $WORK, out $OUT"
   [ -f "$DATA" ] || [ -d "$DATA" ] || { echo "error: $DATA not found (pack it first: training/README.md \"GPU sprint\")"; failed+=(data); return; }
   mkdir -p "$WORK/eval"
   if [ -n "$AUTOENCODER" ]; then  # a latent pair: trained here, scored after the export (see above)
-    stage mask train mask "$MASK_MINUTES" && { half mask & half_mask=$!; }
-    [ -z "${failed[*]}" ] && stage image train image "$(image_minutes)" && stage half-image half image
-    [ -n "$half_mask" ] && { wait "$half_mask" || failed+=(half-mask); }
+    train_pair
     return
   fi
   "$PYTHON" -m pigkit.segment --device "$DEVICE" --data "$DATA" --resolution "$RES" --folds 1,2,3 --iters "$SEG_ITERS" \
     --threads "$THREADS" --out "$WORK/segmenter" > "$WORK/segment.log" 2>&1 &
   local seg=$!
-  stage mask train mask "$MASK_MINUTES" && { half mask & half_mask=$!; }
-  if [ -z "${failed[*]}" ]; then
-    stage image train image "$(image_minutes)" && stage half-image half image
-  fi
-  [ -n "$half_mask" ] && { wait "$half_mask" || failed+=(half-mask); }
+  train_pair
   wait "$seg"
   local seg_rc=$?
   echo "== segment (beside the training): exit $seg_rc"
